@@ -1,0 +1,163 @@
+# ganctl — one non-recursive Makefile.
+#
+#   make            both binaries into build/
+#   make run        install what is missing, build, start the daemon on 127.0.0.1:8080
+#   make test       install what is missing, build, run every test (also under ASan+UBSan)
+#   make bench      benchmarks against the reference baselines
+#   make SAN=address | SAN=thread   sanitizer builds into build-address/ or build-thread/
+#
+# Sources are found by wildcard: a new core/foo.c or tests/unit/test_foo.c needs no edit here.
+
+SAN ?=
+BUILD := build$(if $(SAN),-$(SAN))
+CC ?= cc
+PKG_CONFIG ?= pkg-config
+PREFIX ?= /usr/local
+DESTDIR ?=
+
+# libraries by part (core never sees HTTP, JSON or SQLite)
+CORE_PKGS := openblas libpng zlib
+DAEMON_PKGS := sqlite3 libmicrohttpd jansson libsystemd
+CLI_PKGS := libcurl jansson
+TEST_PKGS := cmocka
+
+pc_cflags = $(shell $(PKG_CONFIG) --cflags $(1) 2>/dev/null)
+pc_libs = $(shell $(PKG_CONFIG) --libs $(1) 2>/dev/null)
+
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+ifneq ($(CI),)
+WARN += -Werror
+endif
+OPT ?= -O2 -march=native
+CFLAGS_BASE := -std=c11 -D_GNU_SOURCE -g $(WARN) -MMD -MP -I. -pthread
+LDFLAGS_BASE := -pthread
+
+ifeq ($(SAN),address)
+OPT := -O1 -march=native
+CFLAGS_BASE += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS_BASE += -fsanitize=address,undefined
+else ifeq ($(SAN),thread)
+OPT := -O1 -march=native
+CFLAGS_BASE += -fsanitize=thread -fno-omit-frame-pointer
+LDFLAGS_BASE += -fsanitize=thread
+else ifneq ($(SAN),)
+$(error SAN must be address or thread)
+endif
+
+CFLAGS_ALL := $(CFLAGS_BASE) $(OPT) $(CFLAGS)
+
+CORE_SRC := $(wildcard core/*.c)
+DAEMON_SRC := $(filter-out daemon/main.c,$(wildcard daemon/*.c))
+API_SRC := $(wildcard api/*.c)
+CLI_SRC := $(wildcard cli/*.c)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+BENCH_SRC := $(wildcard bench/*.c)
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+
+CORE_OBJ := $(call obj,$(CORE_SRC))
+DAEMON_OBJ := $(call obj,$(DAEMON_SRC))
+API_OBJ := $(call obj,$(API_SRC))
+CLI_OBJ := $(call obj,$(CLI_SRC))
+UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
+
+CORE_LIBS := $(call pc_libs,$(CORE_PKGS)) -lm
+DAEMON_LIBS := $(call pc_libs,$(DAEMON_PKGS))
+CLI_LIBS := $(call pc_libs,$(CLI_PKGS))
+
+.PHONY: all run test unit bench format clean install deps deps-test tests
+all: $(BUILD)/ganctld $(BUILD)/ganctl
+
+$(BUILD)/obj/core/%.o: core/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(call pc_cflags,$(CORE_PKGS)) -c $< -o $@
+$(BUILD)/obj/daemon/%.o: daemon/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(call pc_cflags,$(CORE_PKGS) $(DAEMON_PKGS)) -c $< -o $@
+$(BUILD)/obj/api/%.o: api/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(call pc_cflags,$(CORE_PKGS) $(DAEMON_PKGS)) -c $< -o $@
+$(BUILD)/obj/cli/%.o: cli/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(call pc_cflags,$(CLI_PKGS)) -c $< -o $@
+$(BUILD)/obj/tests/%.o: tests/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(call pc_cflags,$(CORE_PKGS) $(DAEMON_PKGS) $(TEST_PKGS)) -c $< -o $@
+$(BUILD)/obj/bench/%.o: bench/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(call pc_cflags,$(CORE_PKGS)) -c $< -o $@
+
+$(BUILD)/libgccore.a: $(CORE_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+MIGRATIONS := $(sort $(wildcard migrations/*.sql))
+$(BUILD)/gen/migrations.c: $(MIGRATIONS) scripts/embed-migrations.sh
+	@mkdir -p $(dir $@)
+	sh scripts/embed-migrations.sh $@ $(MIGRATIONS)
+$(BUILD)/obj/gen/migrations.o: $(BUILD)/gen/migrations.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+$(BUILD)/libgcdaemon.a: $(DAEMON_OBJ) $(API_OBJ) $(BUILD)/obj/gen/migrations.o
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/ganctld: $(call obj,daemon/main.c) $(BUILD)/libgcdaemon.a $(BUILD)/libgccore.a
+	$(CC) $(LDFLAGS_BASE) $(LDFLAGS) -o $@ $^ $(DAEMON_LIBS) $(CORE_LIBS)
+
+$(BUILD)/ganctl: $(CLI_OBJ)
+	$(CC) $(LDFLAGS_BASE) $(LDFLAGS) -o $@ $^ $(CLI_LIBS)
+
+# Unit tests link everything but main(); each tests/unit/test_X.c is one cmocka binary.
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/libgcdaemon.a $(BUILD)/libgccore.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_BASE) $(LDFLAGS) -o $@ $^ $(call pc_libs,$(TEST_PKGS)) $(DAEMON_LIBS) $(CORE_LIBS)
+
+$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(BUILD)/libgccore.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_BASE) $(LDFLAGS) -o $@ $^ $(CORE_LIBS)
+
+tests: $(UNIT_BIN)
+
+deps:
+	@sh scripts/deps.sh build
+
+deps-test:
+	@sh scripts/deps.sh test
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	@mkdir -p var
+	./build/ganctld --listen 127.0.0.1:8080 --data ./var
+
+# Unit tests in the normal build and again under ASan+UBSan, then the integration
+# suites against the normal build; tests/run.sh prints the one summary line.
+test: deps-test
+	@$(MAKE) --no-print-directory all tests
+	@$(MAKE) --no-print-directory SAN=address all tests
+	@sh tests/run.sh
+
+unit: all tests
+	@sh tests/run.sh --unit-only
+
+bench: deps
+	@$(MAKE) --no-print-directory all $(BENCH_BIN)
+	@sh bench/run.sh
+
+format:
+	clang-format -i $(wildcard core/*.[ch] daemon/*.[ch] api/*.[ch] cli/*.[ch] tests/unit/*.[ch] bench/*.c)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/ganctl/web $(DESTDIR)/etc/systemd/system
+	install -m 0755 build/ganctld build/ganctl $(DESTDIR)$(PREFIX)/bin/
+	cp -r web/. $(DESTDIR)$(PREFIX)/share/ganctl/web/
+	install -d $(DESTDIR)$(PREFIX)/share/ganctl/migrations
+	install -m 0644 migrations/*.sql $(DESTDIR)$(PREFIX)/share/ganctl/migrations/
+	install -m 0644 ganctl.service $(DESTDIR)/etc/systemd/system/ganctl.service
+
+clean:
+	rm -rf build build-address build-thread
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,20 @@
+/* batchnorm.h — batch normalization over (N) for features or (N,H,W) for channels.
+ *
+ * inp, out (N,C,S) where S = H*W (S = 1 for a (N,C) feature layer). gamma, beta,
+ * running_mean, running_var (C). save_mean, save_invstd (C) are written by a train
+ * forward for the backward. Train mode normalizes with the batch statistics (biased
+ * variance) and updates the running ones as PyTorch does (unbiased variance,
+ * momentum m: r = (1-m) r + m x). Eval mode uses the running statistics.
+ * Backward (train mode) accumulates into dinp, dgamma, dbeta; each may be NULL. */
+#ifndef GC_BATCHNORM_H
+#define GC_BATCHNORM_H
+
+void gc_batchnorm_forward(float *out, const float *inp, const float *gamma, const float *beta,
+                          float *running_mean, float *running_var, float *save_mean,
+                          float *save_invstd, int n, int c, int s, float eps, float momentum,
+                          int train);
+void gc_batchnorm_backward(float *dinp, float *dgamma, float *dbeta, const float *dout,
+                           const float *inp, const float *gamma, const float *save_mean,
+                           const float *save_invstd, int n, int c, int s);
+
+#endif

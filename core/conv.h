@@ -1,0 +1,44 @@
+/* conv.h — 2D convolution and transposed convolution, NCHW, float32.
+ *
+ * A struct gc_conv holds the shape of one layer; gc_conv2d_init / gc_convt2d_init
+ * validate it (returning GC_EINVAL with a message for bad shapes) and compute the
+ * output size and the workspace the kernels need. Kernels take raw pointers.
+ *
+ * conv2d:   inp (N,C,H,W) -> out (N,OC,OH,OW), weight (OC,C,K,K), bias (OC) or NULL,
+ *           OH = (H + 2P - K)/S + 1.
+ * convt2d:  inp (N,C,H,W) -> out (N,OC,OH,OW), weight (C,OC,K,K) as PyTorch's
+ *           ConvTranspose2d, bias (OC) or NULL, OH = (H - 1)S - 2P + K.
+ * Backward passes accumulate (+=) into dinp, dweight, dbias; each may be NULL. */
+#ifndef GC_CONV_H
+#define GC_CONV_H
+
+#include <stddef.h>
+
+#include "core/error.h"
+
+struct gc_conv {
+    int n, c, h, w;      /* input */
+    int oc, k, stride, pad;
+    int oh, ow;          /* output */
+    int transposed;
+};
+
+int gc_conv2d_init(struct gc_conv *L, int n, int c, int h, int w, int oc, int k, int stride,
+                   int pad, struct gc_error *err);
+int gc_convt2d_init(struct gc_conv *L, int n, int c, int h, int w, int oc, int k, int stride,
+                    int pad, struct gc_error *err);
+/* Floats of scratch memory forward and backward need for a batch of L->n. */
+size_t gc_conv_workspace(const struct gc_conv *L);
+
+/* n <= L->n is the batch of this call. */
+void gc_conv2d_forward(const struct gc_conv *L, int n, float *out, const float *inp,
+                       const float *weight, const float *bias, float *ws);
+void gc_conv2d_backward(const struct gc_conv *L, int n, float *dinp, float *dweight, float *dbias,
+                        const float *dout, const float *inp, const float *weight, float *ws);
+void gc_convt2d_forward(const struct gc_conv *L, int n, float *out, const float *inp,
+                        const float *weight, const float *bias, float *ws);
+void gc_convt2d_backward(const struct gc_conv *L, int n, float *dinp, float *dweight,
+                         float *dbias, const float *dout, const float *inp, const float *weight,
+                         float *ws);
+
+#endif

@@ -1,0 +1,101 @@
+/* gan.h — the GAN engine: trains one run from a struct gc_spec.
+ *
+ * The engine knows nothing of HTTP, JSON or SQLite. It builds G and D from the spec,
+ * loads the dataset, trains, and reports through callbacks: metrics, sample grids
+ * (PNG bytes), evaluations and checkpoints (bytes). It can start from checkpoint bytes
+ * and then continues bit for bit as if it had never stopped (same thread count).
+ *
+ * Threads: a trainer is used by one thread at a time (the worker that owns the run).
+ * The hooks are called on that thread. The only thing another thread may do is make
+ * hooks->control() return a stop request, which the engine polls once per step. */
+#ifndef GC_GAN_H
+#define GC_GAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/error.h"
+#include "core/spec.h"
+
+struct gc_trainer;
+
+/* A named figure. Names are the metric and eval names of design.md section 4
+ * (loss_d, loss_g, d_real, d_fake, grad_norm_d, grad_norm_g, images_per_s, wasserstein;
+ * modes_covered, high_quality, reverse_kl, fid, class_coverage, classifier_score, swd). */
+struct gc_metric {
+    const char *name;
+    double value;
+};
+
+enum gc_control {
+    GC_CONTINUE = 0,
+    GC_STOP_PAUSE = 1,  /* write a checkpoint, return GC_ESTOPPED */
+    GC_STOP_CANCEL = 2, /* return GC_ESTOPPED at once, no checkpoint */
+};
+
+/* Every hook may be NULL. A hook that returns non-zero fails the run: the engine
+ * returns that code (err->msg from the hook's err). Buffers passed to hooks are
+ * borrowed for the duration of the call. */
+struct gc_train_hooks {
+    void *ctx;
+    int (*metrics)(void *ctx, int64_t step, const struct gc_metric *m, int n,
+                   struct gc_error *err);
+    int (*sample)(void *ctx, int64_t step, const uint8_t *png, size_t len, struct gc_error *err);
+    int (*eval)(void *ctx, int64_t step, const struct gc_metric *m, int n, struct gc_error *err);
+    int (*checkpoint)(void *ctx, int64_t step, const uint8_t *bytes, size_t len,
+                      struct gc_error *err);
+    /* polled once per step; returns enum gc_control */
+    int (*control)(void *ctx);
+    /* a warning or progress line for the run's log (e.g. a skipped unreadable PNG) */
+    void (*log)(void *ctx, const char *msg);
+};
+
+struct gc_trainer_opts {
+    int threads;           /* compute threads this run may use (>= 1) */
+    const char *cache_dir; /* where the evaluation classifier is cached; NULL = no cache */
+    int load_data;         /* 0: build the models only (generate from a checkpoint) */
+};
+
+/* Builds the models and (when opts->load_data) loads the dataset. The spec must have
+ * passed gc_spec_check(). Returns NULL with err set on failure (bad data file, ...).
+ * The caller owns the trainer. */
+struct gc_trainer *gc_trainer_create(const struct gc_spec *spec, const struct gc_trainer_opts *opts,
+                                     struct gc_error *err);
+void gc_trainer_destroy(struct gc_trainer *t);
+
+/* Restores everything from checkpoint bytes written by this spec's trainer. Rejects
+ * a wrong magic, version, size, checksum or a checkpoint of another model shape. */
+int gc_trainer_restore(struct gc_trainer *t, const uint8_t *bytes, size_t len,
+                       struct gc_error *err);
+
+/* Trains from the current step to spec->train.steps. Returns 0 when all steps ran
+ * (the last step logs, samples, evaluates and checkpoints unless turned off),
+ * GC_ESTOPPED when control() asked to stop, GC_ENUMERIC on NaN/Inf ("loss_d is NaN at
+ * step 1234"), or the error of a hook or of the data. */
+int gc_trainer_run(struct gc_trainer *t, const struct gc_train_hooks *hooks,
+                   struct gc_error *err);
+
+/* The number of steps done so far. */
+int64_t gc_trainer_step(const struct gc_trainer *t);
+
+/* Serializes the whole training state; *out is malloc'ed, the caller frees it. */
+int gc_trainer_checkpoint(struct gc_trainer *t, uint8_t **out, size_t *len, struct gc_error *err);
+
+/* Shape of one sample: (c, h, w) for images, (1, 1, 2) for 2D points. */
+void gc_trainer_sample_shape(const struct gc_trainer *t, int *c, int *h, int *w);
+
+/* Draws n samples from the generator(s) in eval mode with noise from seed; out holds
+ * n*c*h*w floats, images in [-1, 1] (NCHW), points as (x, y). Evenly from all K
+ * generators with MAD-GAN. */
+int gc_trainer_generate(struct gc_trainer *t, int n, uint64_t seed, float *out,
+                        struct gc_error *err);
+
+/* Encoders for what gc_trainer_generate returns; *out malloc'ed, the caller frees it.
+ * png: a grid of images, or a scatter plot of points over the true mixture (2D).
+ * idx: uint8 images as an IDX file, n×h×w (c = 1) or n×h×w×c. */
+int gc_trainer_encode_png(const struct gc_trainer *t, const float *samples, int n, uint8_t **out,
+                          size_t *len, struct gc_error *err);
+int gc_trainer_encode_idx(const struct gc_trainer *t, const float *samples, int n, uint8_t **out,
+                          size_t *len, struct gc_error *err);
+
+#endif

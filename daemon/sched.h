@@ -1,0 +1,78 @@
+/* sched.h — the run queue and the pool of worker threads.
+ *
+ * A FIFO of queued runs and --workers threads. A worker takes the oldest queued run,
+ * builds its trainer (restoring the newest checkpoint when there is one), trains it
+ * through core/gan.h and writes what the hooks report to the store, publishing an
+ * event for each. Compute threads are shared out so that the runs training at once
+ * never use more threads than the machine has cores.
+ *
+ * States: queued -> running -> succeeded | failed | canceled; running -> paused
+ * (checkpoint written, slot freed) -> queued on resume; queued/paused -> canceled.
+ * Cancel and pause take effect within one training step.
+ *
+ * Threads: all functions are thread-safe. The scheduler's mutex guards the queue and
+ * the live state of each active run; it is never held across training, the store or
+ * HTTP. */
+#ifndef GD_SCHED_H
+#define GD_SCHED_H
+
+#include <stdint.h>
+
+#include "core/error.h"
+#include "core/spec.h"
+#include "daemon/events.h"
+#include "daemon/store.h"
+
+struct gd_sched;
+
+/* Turns a stored spec back into a struct (the daemon passes api/'s parser). */
+typedef int (*gd_spec_parse_fn)(const char *json, struct gc_spec *out, struct gc_error *err);
+
+struct gd_sched_opts {
+    int workers;             /* >= 1 */
+    int threads;             /* compute threads for all runs together (default: cores) */
+    const char *data_dir;    /* the classifier cache lives under it */
+    int keep_checkpoints;    /* newest N kept per run (the last one always) */
+    gd_spec_parse_fn parse_spec;
+};
+
+/* Borrows store and events. Does not start threads. */
+struct gd_sched *gd_sched_create(struct gd_store *store, struct gd_events *ev,
+                                 const struct gd_sched_opts *opts, struct gc_error *err);
+/* Re-queues runs left running or queued in the store (oldest first) and starts the
+ * workers. */
+int gd_sched_start(struct gd_sched *s, struct gc_error *err);
+/* Stops taking work; running jobs finish their step and write a checkpoint and go
+ * back to queued in the store, so the next start continues them; joins the workers. */
+void gd_sched_shutdown(struct gd_sched *s);
+void gd_sched_destroy(struct gd_sched *s);
+
+/* Stores a new run (spec_json is the normalized spec) and queues it. */
+int gd_sched_submit(struct gd_sched *s, const struct gc_spec *spec, const char *spec_json,
+                    int64_t *id, struct gc_error *err);
+/* GC_ENOTFOUND for an unknown run, GC_ESTATE when the state forbids it. */
+int gd_sched_cancel(struct gd_sched *s, int64_t id, struct gc_error *err);
+int gd_sched_pause(struct gd_sched *s, int64_t id, struct gc_error *err);
+int gd_sched_resume(struct gd_sched *s, int64_t id, struct gc_error *err);
+int gd_sched_delete(struct gd_sched *s, int64_t id, struct gc_error *err);
+
+/* Live figures of a run that is training now; 0 when found, GC_ENOTFOUND otherwise. */
+struct gd_live {
+    int64_t step;
+    double images_per_s;
+};
+int gd_sched_live(struct gd_sched *s, int64_t id, struct gd_live *out);
+
+/* Runs one stored run to its end on the calling thread, exactly as a worker would
+ * (used by `ganctld train`). Returns 0 when it succeeded. */
+int gd_sched_run_now(struct gd_sched *s, int64_t id, struct gc_error *err);
+
+/* Counters for /metrics and the systemd STATUS line. */
+struct gd_sched_stats {
+    int running, queued;
+    int64_t steps_trained;  /* since start */
+    int64_t images_trained; /* since start */
+};
+void gd_sched_stats(struct gd_sched *s, struct gd_sched_stats *out);
+
+#endif

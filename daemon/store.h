@@ -1,0 +1,148 @@
+/* store.h — the one place that keeps state: SQLite in WAL mode (design.md section 5).
+ *
+ * Runs (with the normalized spec as JSON text), metrics, samples (PNG blobs),
+ * checkpoints (blobs), events. store.c is the only file that includes sqlite3.h.
+ *
+ * Threads: one connection behind one mutex inside the store; every function may be
+ * called from any thread. No caller lock is held while these run.
+ * Errors: GC_EIO for SQLite failures (message from SQLite), GC_ENOTFOUND for a missing
+ * row, GC_ESTATE for a database newer than this binary. */
+#ifndef GD_STORE_H
+#define GD_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/error.h"
+
+struct gd_store;
+
+enum gd_status {
+    GD_QUEUED,
+    GD_RUNNING,
+    GD_PAUSED,
+    GD_SUCCEEDED,
+    GD_FAILED,
+    GD_CANCELED,
+};
+#define GD_NSTATUS 6
+const char *gd_status_name(enum gd_status s);
+int gd_status_from_name(const char *s); /* -1 when unknown */
+
+/* A run row. Strings are owned by the struct: free with gd_run_fini(). Times are
+ * RFC 3339 UTC strings, "" when not set. */
+struct gd_run {
+    int64_t id;
+    char name[129];
+    enum gd_status status;
+    char *spec_json;   /* the normalized spec */
+    int64_t step;      /* steps done (of the newest checkpoint, or live while running) */
+    int64_t steps;     /* spec's train.steps */
+    char created_at[32], started_at[32], finished_at[32];
+    char *error;       /* NULL when none */
+};
+void gd_run_fini(struct gd_run *r);
+
+/* A name/value pair read back from the store. */
+struct gd_kv {
+    char name[32];
+    double value;
+    int64_t step;
+};
+
+/* Opens (creating when missing, mode 0600) and migrates the database at path.
+ * Refuses a database whose user_version is newer than the binary's migrations. */
+struct gd_store *gd_store_open(const char *path, struct gc_error *err);
+void gd_store_close(struct gd_store *s);
+int gd_store_version(struct gd_store *s); /* PRAGMA user_version */
+
+/* Runs. */
+int gd_store_run_insert(struct gd_store *s, const char *name, const char *spec_json,
+                        int64_t steps, int64_t *id, struct gc_error *err);
+int gd_store_run_get(struct gd_store *s, int64_t id, struct gd_run *out, struct gc_error *err);
+/* Newest first. status < 0: any. cursor: return runs with id < cursor (0 = from the
+ * newest). Fills *out (malloc'ed array, caller frees each with gd_run_fini and the
+ * array with free) and *n; *next is the cursor of the next page or 0 when none. */
+int gd_store_run_list(struct gd_store *s, int status, int limit, int64_t cursor,
+                      struct gd_run **out, int *n, int64_t *next, struct gc_error *err);
+/* Sets the status and, with it, started_at (RUNNING, first time), finished_at
+ * (SUCCEEDED/FAILED/CANCELED) and error (NULL clears it). */
+int gd_store_run_set_status(struct gd_store *s, int64_t id, enum gd_status st,
+                            const char *error, struct gc_error *err);
+int gd_store_run_set_step(struct gd_store *s, int64_t id, int64_t step, struct gc_error *err);
+/* Deletes the run and everything of it. */
+int gd_store_run_delete(struct gd_store *s, int64_t id, struct gc_error *err);
+/* Ids of runs in a status, oldest first (the scheduler re-queues RUNNING/QUEUED at start). */
+int gd_store_run_ids(struct gd_store *s, enum gd_status st, int64_t **ids, int *n,
+                     struct gc_error *err);
+
+/* Metrics: one call writes a batch in one transaction. kind 0 = training metric,
+ * 1 = eval figure. */
+int gd_store_metrics_put(struct gd_store *s, int64_t run, int kind, int64_t step,
+                         const char *const *names, const double *values, int n,
+                         struct gc_error *err);
+/* The newest value of every name of this kind; *out malloc'ed. */
+int gd_store_metrics_latest(struct gd_store *s, int64_t run, int kind, struct gd_kv **out,
+                            int *n, struct gc_error *err);
+/* Points of one name between from and to (inclusive; to < 0: no bound), ascending by step,
+ * at most max_points (evenly downsampled; the last point always kept). *steps and *values
+ * malloc'ed. */
+int gd_store_metrics_series(struct gd_store *s, int64_t run, const char *name, int64_t from,
+                            int64_t to, int max_points, int64_t **steps, double **values, int *n,
+                            struct gc_error *err);
+/* The names a run has (both kinds); *names malloc'ed array of malloc'ed strings. */
+int gd_store_metrics_names(struct gd_store *s, int64_t run, char ***names, int *n,
+                           struct gc_error *err);
+
+/* Samples. */
+int gd_store_sample_put(struct gd_store *s, int64_t run, int64_t step, const uint8_t *png,
+                        size_t len, struct gc_error *err);
+int gd_store_sample_steps(struct gd_store *s, int64_t run, int64_t **steps, int *n,
+                          struct gc_error *err);
+/* step < 0: the newest. *png malloc'ed. */
+int gd_store_sample_get(struct gd_store *s, int64_t run, int64_t step, uint8_t **png, size_t *len,
+                        int64_t *got_step, struct gc_error *err);
+
+/* Checkpoints: the blob and the run's step in one transaction; then keeps the newest
+ * `keep` checkpoints of the run (keep <= 0: all). */
+struct gd_ckpt_info {
+    int64_t step;
+    int64_t bytes;
+    char sha256[65];
+    char created_at[32];
+};
+int gd_store_ckpt_put(struct gd_store *s, int64_t run, int64_t step, const uint8_t *bytes,
+                      size_t len, int keep, struct gc_error *err);
+int gd_store_ckpt_list(struct gd_store *s, int64_t run, struct gd_ckpt_info **out, int *n,
+                       struct gc_error *err);
+/* step < 0: the newest. GC_ENOTFOUND when none. *bytes malloc'ed. */
+int gd_store_ckpt_get(struct gd_store *s, int64_t run, int64_t step, uint8_t **bytes, size_t *len,
+                      int64_t *got_step, struct gc_error *err);
+
+/* Events: (id, run, type, step). The payload is rebuilt from the store when sent. */
+struct gd_event {
+    int64_t id;
+    int64_t run;
+    char type[16]; /* status, metrics, sample, eval, checkpoint */
+    int64_t step;
+    char created_at[32];
+};
+int gd_store_event_put(struct gd_store *s, int64_t run, const char *type, int64_t step,
+                       int64_t *id, struct gc_error *err);
+/* Events with id > after (run <= 0: all runs), ascending, at most limit. */
+int gd_store_event_list(struct gd_store *s, int64_t run, int64_t after, int limit,
+                        struct gd_event **out, int *n, struct gc_error *err);
+
+/* For /metrics. */
+struct gd_store_stats {
+    int64_t runs_by_status[GD_NSTATUS];
+    int64_t steps_total; /* sum of run steps */
+    int64_t images_total;
+    int64_t bytes;       /* database file size */
+};
+int gd_store_stats(struct gd_store *s, struct gd_store_stats *out, struct gc_error *err);
+
+/* SHA-256 of a buffer as 64 lowercase hex digits (used for checkpoint digests). */
+void gd_sha256_hex(const uint8_t *data, size_t len, char out[65]);
+
+#endif

@@ -1,0 +1,37 @@
+#!/bin/sh
+# Installs the Debian packages that ganctl needs to build, run and test, and only
+# the ones that are missing: on a ready machine this costs one dpkg query.
+#   scripts/deps.sh build   what `make` and `make run` need
+#   scripts/deps.sh test    that plus what `make test` needs
+set -eu
+
+BUILD="build-essential pkg-config libopenblas-dev liblapacke-dev libmicrohttpd-dev \
+libjansson-dev libsqlite3-dev sqlite3 libpng-dev zlib1g-dev libcurl4-openssl-dev \
+libsystemd-dev dataset-fashion-mnist"
+TEST="libcmocka-dev curl clang python3"
+
+case "${1:-build}" in
+build) WANT="$BUILD" ;;
+test) WANT="$BUILD $TEST" ;;
+*) echo "usage: $0 build|test" >&2; exit 2 ;;
+esac
+
+MISSING=""
+for p in $WANT; do
+    st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+    case "$st" in
+    *" installed") ;;
+    *) MISSING="$MISSING $p" ;;
+    esac
+done
+[ -z "$MISSING" ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+    echo "ganctl: missing Debian packages:$MISSING" >&2
+    echo "run as root:  apt-get update && apt-get install -y --no-install-recommends$MISSING" >&2
+    exit 1
+fi
+echo "ganctl: installing$MISSING" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends $MISSING >/dev/null

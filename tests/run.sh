@@ -1,0 +1,61 @@
+#!/bin/sh
+# Runs every test suite and ends with the one summary line "N passed, N failed".
+#   tests/run.sh              unit tests (build/ and build-address/), then integration
+#   tests/run.sh --unit-only  unit tests of build/ only
+# Each suite's output goes to build/test-logs/; a failing suite's log is printed.
+cd "$(dirname "$0")/.."
+LOGS=build/test-logs
+mkdir -p "$LOGS"
+PASS=0
+FAIL=0
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:${ASAN_OPTIONS:-}"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:${UBSAN_OPTIONS:-}"
+
+# cmocka prints "[  PASSED  ] N test(s)." and "[  FAILED  ] N test(s)".
+count_cmocka() { # log rc
+    p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$1" | tail -1)
+    f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$1" | tail -1)
+    p=${p:-0}
+    f=${f:-0}
+    if [ "$2" != 0 ] && [ "$f" = 0 ]; then f=1; fi # crashed or leaked
+    PASS=$((PASS + p))
+    FAIL=$((FAIL + f))
+    [ "$f" = 0 ] || { echo "---- $1"; tail -60 "$1"; }
+    echo "$(basename "$1" .log): $p passed, $f failed"
+}
+
+run_unit() { # build dir
+    [ -d "$1/tests" ] || return 0
+    for t in "$1"/tests/test_*; do
+        [ -x "$t" ] || continue
+        log="$LOGS/$(basename "$1")-$(basename "$t").log"
+        "$t" >"$log" 2>&1
+        count_cmocka "$log" $?
+    done
+}
+
+run_unit build
+[ "$1" = "--unit-only" ] || run_unit build-address
+
+# Integration and end-to-end suites print their own "N passed, N failed" line.
+if [ "$1" != "--unit-only" ]; then
+    for t in tests/integration/test_*.py; do
+        [ -f "$t" ] || continue
+        log="$LOGS/$(basename "$t" .py).log"
+        /usr/bin/python3 "$t" >"$log" 2>&1
+        rc=$?
+        line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -1)
+        p=$(echo "$line" | sed -n 's/^\([0-9]*\) passed.*/\1/p')
+        f=$(echo "$line" | sed -n 's/.* \([0-9]*\) failed.*/\1/p')
+        p=${p:-0}
+        f=${f:-0}
+        if [ $rc != 0 ] && [ "$f" = 0 ]; then f=1; fi
+        PASS=$((PASS + p))
+        FAIL=$((FAIL + f))
+        [ "$f" = 0 ] || { echo "---- $log"; tail -80 "$log"; }
+        echo "$(basename "$t" .py): $p passed, $f failed"
+    done
+fi
+
+echo "$PASS passed, $FAIL failed"
+[ "$FAIL" = 0 ] && [ "$PASS" -gt 0 ]
