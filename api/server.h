@@ -1,0 +1,48 @@
+/* server.h — the HTTP side of the daemon: REST API, event streams, /metrics, the
+ * dashboard's static files (libmicrohttpd, jansson).
+ *
+ * Threads: libmicrohttpd runs one thread per connection plus its polling thread;
+ * handlers call the store and the scheduler (both thread-safe) and hold no lock
+ * across them. */
+#ifndef GA_SERVER_H
+#define GA_SERVER_H
+
+#include "core/error.h"
+#include "core/spec.h"
+#include "daemon/events.h"
+#include "daemon/sched.h"
+#include "daemon/store.h"
+
+struct ga_server;
+
+struct ga_server_opts {
+    const char *listen;       /* "ADDR:PORT", e.g. 127.0.0.1:8080 */
+    const char *web_dir;      /* the dashboard's files */
+    const char *datasets_dir; /* dataset paths given over the API resolve inside it */
+    const char *token;        /* NULL or "": no auth */
+    int max_connections;      /* 0: default */
+};
+
+/* Starts listening; returns NULL with err set (port taken, bad address, ...).
+ * Borrows store, sched and events; they must outlive the server. */
+struct ga_server *ga_server_start(const struct ga_server_opts *opts, struct gd_store *store,
+                                  struct gd_sched *sched, struct gd_events *ev,
+                                  struct gc_error *err);
+/* Stops accepting, ends open event streams, joins the threads. NULL is a no-op. */
+void ga_server_stop(struct ga_server *srv);
+/* The port actually bound (useful with port 0). */
+int ga_server_port(const struct ga_server *srv);
+
+/* The spec as JSON <-> struct (strict: unknown fields, wrong types and out-of-range
+ * values are errors naming the field path). On error *errors_json (malloc'ed, caller
+ * frees; may be NULL) is the JSON array of {"field","message"} objects. base_dir is
+ * the dataset root that relative paths resolve inside (NULL: no check of the path). */
+int ga_spec_parse(const char *json, size_t len, const char *base_dir, struct gc_spec *out,
+                  char **errors_json, struct gc_error *err);
+/* The normalized spec with every default filled in; malloc'ed, the caller frees. */
+char *ga_spec_to_json(const struct gc_spec *spec);
+/* The run object of design.md section 4 for one run; malloc'ed, the caller frees. */
+char *ga_run_json(struct gd_store *store, struct gd_sched *sched, int64_t id,
+                  struct gc_error *err);
+
+#endif
