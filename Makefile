@@ -50,7 +50,8 @@ CORE_SRC := $(wildcard core/*.c)
 DAEMON_SRC := $(filter-out daemon/main.c,$(wildcard daemon/*.c))
 API_SRC := $(wildcard api/*.c)
 CLI_SRC := $(wildcard cli/*.c)
-UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_CORE_SRC := $(wildcard tests/unit/core/test_*.c)
+UNIT_DAEMON_SRC := $(wildcard tests/unit/daemon/test_*.c)
 BENCH_SRC := $(wildcard bench/*.c)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
@@ -59,13 +60,15 @@ CORE_OBJ := $(call obj,$(CORE_SRC))
 DAEMON_OBJ := $(call obj,$(DAEMON_SRC))
 API_OBJ := $(call obj,$(API_SRC))
 CLI_OBJ := $(call obj,$(CLI_SRC))
-UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+UNIT_BIN := $(patsubst tests/unit/core/%.c,$(BUILD)/tests/%,$(UNIT_CORE_SRC)) \
+            $(patsubst tests/unit/daemon/%.c,$(BUILD)/tests/%,$(UNIT_DAEMON_SRC))
 BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
 CORE_LIBS := $(call pc_libs,$(CORE_PKGS)) -lm
 DAEMON_LIBS := $(call pc_libs,$(DAEMON_PKGS))
 CLI_LIBS := $(call pc_libs,$(CLI_PKGS))
 
+.SECONDARY:
 .PHONY: all run test unit bench format clean install deps deps-test tests
 all: $(BUILD)/ganctld $(BUILD)/ganctl
 
@@ -110,8 +113,13 @@ $(BUILD)/ganctld: $(call obj,daemon/main.c) $(BUILD)/libgcdaemon.a $(BUILD)/libg
 $(BUILD)/ganctl: $(CLI_OBJ)
 	$(CC) $(LDFLAGS_BASE) $(LDFLAGS) -o $@ $^ $(CLI_LIBS)
 
-# Unit tests link everything but main(); each tests/unit/test_X.c is one cmocka binary.
-$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/libgcdaemon.a $(BUILD)/libgccore.a
+# Unit tests: tests/unit/core/test_X.c links the core only; tests/unit/daemon/test_X.c
+# links the daemon and api objects too (everything but main()). One cmocka binary each.
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/core/%.o $(BUILD)/libgccore.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_BASE) $(LDFLAGS) -o $@ $^ $(call pc_libs,$(TEST_PKGS)) $(CORE_LIBS)
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/daemon/%.o $(BUILD)/libgcdaemon.a $(BUILD)/libgccore.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_BASE) $(LDFLAGS) -o $@ $^ $(call pc_libs,$(TEST_PKGS)) $(DAEMON_LIBS) $(CORE_LIBS)
 
@@ -147,7 +155,7 @@ bench: deps
 	@sh bench/run.sh
 
 format:
-	clang-format -i $(wildcard core/*.[ch] daemon/*.[ch] api/*.[ch] cli/*.[ch] tests/unit/*.[ch] bench/*.c)
+	clang-format -i $(wildcard core/*.[ch] daemon/*.[ch] api/*.[ch] cli/*.[ch] tests/unit/*/*.[ch] bench/*.c)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/ganctl/web $(DESTDIR)/etc/systemd/system
