@@ -1,0 +1,317 @@
+/* conv.c — 2D convolution and transposed convolution, NCHW float32, over GEMM.
+ *
+ * conv2d lowers each sample with im2col: col (C*K*K, OH*OW) holds the input patch of
+ * every output pixel, so out_n (OC, OH*OW) = weight (OC, C*K*K) · col. Backward:
+ * dweight += dout_n · colᵀ, dcol = weightᵀ · dout_n folded back into dinp by col2im.
+ *
+ * convt2d is the adjoint of a conv2d whose input is convt2d's output: col (OC*K*K, H*W)
+ * = weightᵀ · inp_n, scattered into out_n by col2im; its backward is conv2d's forward
+ * (im2col of dout) for dinp and dweight. Both directions therefore share one im2col and
+ * one col2im over an "image" side (channels, ih, iw) and a "grid" side (gh, gw) with
+ * gh = (ih + 2P - K)/S + 1.
+ *
+ * One GEMM per sample writes straight into the NCHW tensors (no transposing copies);
+ * the workspace is one sample's col. im2col writes every element of col (zeros for
+ * padding) and GEMMs run with beta = 0 into it, so col is never cleared. */
+#include "core/conv.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#include "core/blas.h"
+
+/* Largest element count of any tensor or matrix a layer touches: GEMM takes int
+ * sizes and leading dimensions. */
+#define CONV_MAX_ELEMS ((int64_t)INT32_MAX)
+
+struct geom {
+    int ch, ih, iw; /* image side */
+    int k, s, p;
+    int gh, gw; /* grid side */
+};
+
+/* col (ch*k*k, gh*gw) from img (ch, ih, iw). Rows in (c, ki, kj) order so that the
+ * inner loop runs along a row of the image: contiguous reads for stride 1. */
+static void im2col(const struct geom *g, const float *img, float *col)
+{
+    const int gsz = g->gh * g->gw;
+    for (int c = 0; c < g->ch; c++) {
+        const float *plane = img + (size_t)c * g->ih * g->iw;
+        for (int ki = 0; ki < g->k; ki++) {
+            for (int kj = 0; kj < g->k; kj++) {
+                float *row = col + ((size_t)(c * g->k + ki) * g->k + kj) * gsz;
+                /* the range of ox whose ix = ox*s - p + kj lands inside [0, iw) */
+                int x0 = 0, x1 = g->gw;
+                while (x0 < x1 && x0 * g->s - g->p + kj < 0)
+                    x0++;
+                while (x1 > x0 && (x1 - 1) * g->s - g->p + kj >= g->iw)
+                    x1--;
+                if (x0 == x1) {
+                    memset(row, 0, sizeof(float) * gsz);
+                    continue;
+                }
+                for (int oy = 0; oy < g->gh; oy++) {
+                    float *dst = row + (size_t)oy * g->gw;
+                    int iy = oy * g->s - g->p + ki;
+                    if (iy < 0 || iy >= g->ih) {
+                        memset(dst, 0, sizeof(float) * g->gw);
+                        continue;
+                    }
+                    /* src is the pixel of ox = x0 (never points outside the image) */
+                    const float *src = plane + (size_t)iy * g->iw + (x0 * g->s - g->p + kj);
+                    for (int ox = 0; ox < x0; ox++)
+                        dst[ox] = 0.0f;
+                    if (g->s == 1) {
+                        if (x1 > x0)
+                            memcpy(dst + x0, src, sizeof(float) * (x1 - x0));
+                    } else {
+                        for (int ox = x0; ox < x1; ox++)
+                            dst[ox] = src[(ox - x0) * g->s];
+                    }
+                    for (int ox = x1; ox < g->gw; ox++)
+                        dst[ox] = 0.0f;
+                }
+            }
+        }
+    }
+}
+
+/* img (ch, ih, iw) += the adjoint of im2col applied to col. */
+static void col2im(const struct geom *g, const float *col, float *img)
+{
+    const int gsz = g->gh * g->gw;
+    for (int c = 0; c < g->ch; c++) {
+        float *plane = img + (size_t)c * g->ih * g->iw;
+        for (int ki = 0; ki < g->k; ki++) {
+            for (int kj = 0; kj < g->k; kj++) {
+                const float *row = col + ((size_t)(c * g->k + ki) * g->k + kj) * gsz;
+                int x0 = 0, x1 = g->gw;
+                while (x0 < x1 && x0 * g->s - g->p + kj < 0)
+                    x0++;
+                while (x1 > x0 && (x1 - 1) * g->s - g->p + kj >= g->iw)
+                    x1--;
+                if (x0 == x1)
+                    continue;
+                for (int oy = 0; oy < g->gh; oy++) {
+                    int iy = oy * g->s - g->p + ki;
+                    if (iy < 0 || iy >= g->ih)
+                        continue;
+                    const float *src = row + (size_t)oy * g->gw + x0;
+                    float *dst = plane + (size_t)iy * g->iw + (x0 * g->s - g->p + kj);
+                    const int len = x1 - x0;
+                    if (g->s == 1) {
+                        for (int j = 0; j < len; j++)
+                            dst[j] += src[j];
+                    } else {
+                        for (int j = 0; j < len; j++)
+                            dst[j * g->s] += src[j];
+                    }
+                }
+            }
+        }
+    }
+}
+
+/* The geometry of the im2col/col2im pair of a layer (see the top of the file). */
+static struct geom layer_geom(const struct gc_conv *L)
+{
+    struct geom g;
+    g.k = L->k;
+    g.s = L->stride;
+    g.p = L->pad;
+    if (!L->transposed) {
+        g.ch = L->c;
+        g.ih = L->h;
+        g.iw = L->w;
+        g.gh = L->oh;
+        g.gw = L->ow;
+    } else {
+        g.ch = L->oc;
+        g.ih = L->oh;
+        g.iw = L->ow;
+        g.gh = L->h;
+        g.gw = L->w;
+    }
+    return g;
+}
+
+static int check_shape(struct gc_conv *L, const char *what, int n, int c, int h, int w, int oc,
+                       int k, int stride, int pad, int transposed, struct gc_error *err)
+{
+    memset(L, 0, sizeof *L);
+    if (n <= 0 || c <= 0 || h <= 0 || w <= 0 || oc <= 0)
+        return gc_error_set(err, GC_EINVAL,
+                            "%s: sizes must be positive (n=%d c=%d h=%d w=%d oc=%d)", what, n,
+                            c, h, w, oc);
+    if (k < 1)
+        return gc_error_set(err, GC_EINVAL, "%s: kernel size %d < 1", what, k);
+    if (stride < 1)
+        return gc_error_set(err, GC_EINVAL, "%s: stride %d < 1", what, stride);
+    if (pad < 0 || pad >= k)
+        return gc_error_set(err, GC_EINVAL, "%s: padding %d outside [0, kernel %d)", what, pad,
+                            k);
+    int64_t oh, ow;
+    if (!transposed) {
+        oh = ((int64_t)h + 2 * (int64_t)pad - k) / stride + 1;
+        ow = ((int64_t)w + 2 * (int64_t)pad - k) / stride + 1;
+        if ((int64_t)h + 2 * (int64_t)pad < k || (int64_t)w + 2 * (int64_t)pad < k)
+            oh = ow = 0;
+    } else {
+        oh = ((int64_t)h - 1) * stride - 2 * (int64_t)pad + k;
+        ow = ((int64_t)w - 1) * stride - 2 * (int64_t)pad + k;
+    }
+    if (oh < 1 || ow < 1)
+        return gc_error_set(err, GC_EINVAL,
+                            "%s: output size %lldx%lld < 1 for input %dx%d, kernel %d, "
+                            "stride %d, padding %d",
+                            what, (long long)oh, (long long)ow, h, w, k, stride, pad);
+    /* every product below stays far from int64 overflow: each factor is < 2^31 and
+     * the running product is checked against 2^31 before the next factor */
+    const int64_t lim = CONV_MAX_ELEMS;
+    const int64_t kk = (int64_t)k * k;
+    int64_t in_img = (int64_t)c * h;
+    int64_t out_img = oh <= lim ? (int64_t)oc * oh : lim + 1;
+    int ok = kk <= lim && in_img <= lim && (in_img *= w) <= lim && out_img <= lim &&
+             (out_img *= ow) <= lim && in_img * n <= lim && out_img * n <= lim &&
+             (int64_t)c * oc <= lim && (int64_t)c * oc * kk <= lim &&
+             (int64_t)c * kk <= lim && (int64_t)oc * kk <= lim && oh * ow <= lim &&
+             (int64_t)h * w <= lim;
+    if (ok) {
+        /* the col matrix of one sample */
+        int64_t rows = transposed ? (int64_t)oc * kk : (int64_t)c * kk;
+        int64_t cols = transposed ? (int64_t)h * w : oh * ow;
+        ok = rows * cols <= lim;
+    }
+    if (!ok)
+        return gc_error_set(err, GC_EINVAL,
+                            "%s: sizes too large (n=%d c=%d %dx%d oc=%d k=%d): a tensor would "
+                            "exceed %lld elements",
+                            what, n, c, h, w, oc, k, (long long)lim);
+    L->n = n;
+    L->c = c;
+    L->h = h;
+    L->w = w;
+    L->oc = oc;
+    L->k = k;
+    L->stride = stride;
+    L->pad = pad;
+    L->oh = (int)oh;
+    L->ow = (int)ow;
+    L->transposed = transposed;
+    return 0;
+}
+
+int gc_conv2d_init(struct gc_conv *L, int n, int c, int h, int w, int oc, int k, int stride,
+                   int pad, struct gc_error *err)
+{
+    return check_shape(L, "conv2d", n, c, h, w, oc, k, stride, pad, 0, err);
+}
+
+int gc_convt2d_init(struct gc_conv *L, int n, int c, int h, int w, int oc, int k, int stride,
+                    int pad, struct gc_error *err)
+{
+    return check_shape(L, "convt2d", n, c, h, w, oc, k, stride, pad, 1, err);
+}
+
+size_t gc_conv_workspace(const struct gc_conv *L)
+{
+    struct geom g = layer_geom(L);
+    return (size_t)g.ch * g.k * g.k * g.gh * g.gw;
+}
+
+/* dbias[o] += sum over the batch and pixels of dout (n, oc, pix). */
+static void bias_backward(float *dbias, const float *dout, int n, int oc, int pix)
+{
+    for (int i = 0; i < n; i++) {
+        for (int o = 0; o < oc; o++) {
+            const float *d = dout + ((size_t)i * oc + o) * pix;
+            float s = 0.0f;
+            for (int j = 0; j < pix; j++)
+                s += d[j];
+            dbias[o] += s;
+        }
+    }
+}
+
+void gc_conv2d_forward(const struct gc_conv *L, int n, float *out, const float *inp,
+                       const float *weight, const float *bias, float *ws)
+{
+    const struct geom g = layer_geom(L);
+    const int ckk = L->c * L->k * L->k;
+    const int pix = L->oh * L->ow;
+    const size_t in_sz = (size_t)L->c * L->h * L->w, out_sz = (size_t)L->oc * pix;
+    for (int i = 0; i < n; i++) {
+        float *o = out + i * out_sz;
+        im2col(&g, inp + i * in_sz, ws);
+        if (bias) {
+            for (int c = 0; c < L->oc; c++)
+                for (int j = 0; j < pix; j++)
+                    o[(size_t)c * pix + j] = bias[c];
+        }
+        gc_sgemm(0, 0, L->oc, pix, ckk, 1.0f, weight, ckk, ws, pix, bias ? 1.0f : 0.0f, o, pix);
+    }
+}
+
+void gc_conv2d_backward(const struct gc_conv *L, int n, float *dinp, float *dweight, float *dbias,
+                        const float *dout, const float *inp, const float *weight, float *ws)
+{
+    const struct geom g = layer_geom(L);
+    const int ckk = L->c * L->k * L->k;
+    const int pix = L->oh * L->ow;
+    const size_t in_sz = (size_t)L->c * L->h * L->w, out_sz = (size_t)L->oc * pix;
+    if (dbias)
+        bias_backward(dbias, dout, n, L->oc, pix);
+    for (int i = 0; i < n; i++) {
+        const float *d = dout + i * out_sz;
+        if (dweight) {
+            im2col(&g, inp + i * in_sz, ws);
+            gc_sgemm(0, 1, L->oc, ckk, pix, 1.0f, d, pix, ws, pix, 1.0f, dweight, ckk);
+        }
+        if (dinp) {
+            gc_sgemm(1, 0, ckk, pix, L->oc, 1.0f, weight, ckk, d, pix, 0.0f, ws, pix);
+            col2im(&g, ws, dinp + i * in_sz);
+        }
+    }
+}
+
+void gc_convt2d_forward(const struct gc_conv *L, int n, float *out, const float *inp,
+                        const float *weight, const float *bias, float *ws)
+{
+    const struct geom g = layer_geom(L);
+    const int okk = L->oc * L->k * L->k;
+    const int hw = L->h * L->w;
+    const int opix = L->oh * L->ow;
+    const size_t in_sz = (size_t)L->c * hw, out_sz = (size_t)L->oc * opix;
+    for (int i = 0; i < n; i++) {
+        float *o = out + i * out_sz;
+        for (int c = 0; c < L->oc; c++) {
+            float b = bias ? bias[c] : 0.0f;
+            for (int j = 0; j < opix; j++)
+                o[(size_t)c * opix + j] = b;
+        }
+        gc_sgemm(1, 0, okk, hw, L->c, 1.0f, weight, okk, inp + i * in_sz, hw, 0.0f, ws, hw);
+        col2im(&g, ws, o);
+    }
+}
+
+void gc_convt2d_backward(const struct gc_conv *L, int n, float *dinp, float *dweight,
+                         float *dbias, const float *dout, const float *inp, const float *weight,
+                         float *ws)
+{
+    const struct geom g = layer_geom(L);
+    const int okk = L->oc * L->k * L->k;
+    const int hw = L->h * L->w;
+    const int opix = L->oh * L->ow;
+    const size_t in_sz = (size_t)L->c * hw, out_sz = (size_t)L->oc * opix;
+    if (dbias)
+        bias_backward(dbias, dout, n, L->oc, opix);
+    if (!dinp && !dweight)
+        return;
+    for (int i = 0; i < n; i++) {
+        im2col(&g, dout + i * out_sz, ws);
+        if (dinp)
+            gc_sgemm(0, 0, L->c, hw, okk, 1.0f, weight, okk, ws, hw, 1.0f, dinp + i * in_sz, hw);
+        if (dweight)
+            gc_sgemm(0, 1, L->c, okk, hw, 1.0f, inp + i * in_sz, hw, ws, hw, 1.0f, dweight, okk);
+    }
+}

@@ -1,0 +1,39 @@
+/* linear.c — fully connected layer as two GEMMs (PyTorch's (O,I) weight layout).
+ *
+ * out (N,O) = inp (N,I) · weightᵀ + bias. Backward accumulates: dinp += dout · weight,
+ * dweight += doutᵀ · inp, dbias += column sums of dout; NULL skips a gradient. */
+#include "core/linear.h"
+
+#include <stddef.h>
+
+#include "core/blas.h"
+
+void gc_linear_forward(float *out, const float *inp, const float *weight, const float *bias,
+                       int n, int in, int out_features)
+{
+    const int o = out_features;
+    if (bias) {
+        /* seed the rows with the bias so that one GEMM with beta = 1 finishes the job */
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < o; j++)
+                out[(size_t)i * o + j] = bias[j];
+    }
+    gc_sgemm(0, 1, n, o, in, 1.0f, inp, in, weight, in, bias ? 1.0f : 0.0f, out, o);
+}
+
+void gc_linear_backward(float *dinp, float *dweight, float *dbias, const float *dout,
+                        const float *inp, const float *weight, int n, int in, int out_features)
+{
+    const int o = out_features;
+    if (dinp)
+        gc_sgemm(0, 0, n, in, o, 1.0f, dout, o, weight, in, 1.0f, dinp, in);
+    if (dweight)
+        gc_sgemm(1, 0, o, in, n, 1.0f, dout, o, inp, in, 1.0f, dweight, in);
+    if (dbias) {
+        for (int i = 0; i < n; i++) {
+            const float *row = dout + (size_t)i * o;
+            for (int j = 0; j < o; j++)
+                dbias[j] += row[j];
+        }
+    }
+}
