@@ -1,0 +1,121 @@
+/* data.h — datasets and the batch loader.
+ *
+ * A gc_dataset is opened from a struct gc_dataset_spec (design.md section 3):
+ *
+ *   fashion-mnist  gzipped IDX files under /usr/share/datasets/fashion-mnist (or
+ *                  spec->path when not empty): train (60,000) or test (10,000) split,
+ *                  optional class bit mask, labels kept. Shape (1,28,28).
+ *   idx            any IDX3 ubyte image file (gz or not, told apart by the gzip magic
+ *                  1f 8b), n x h x w; no labels. Shape (1,h,w).
+ *   png-dir        every *.png of a folder, in byte order of the file names (so the
+ *                  same folder always gives the same dataset), scaled so the shorter
+ *                  side is image_size (area average down, bilinear up), center-cropped
+ *                  to image_size x image_size, converted to `channels` (1 or 3; alpha
+ *                  is composited over black). Unreadable files are skipped with a
+ *                  warning through the warn callback; a folder with no readable image
+ *                  is an error. No labels. Shape (channels,image_size,image_size).
+ *   ring8, grid25  the PacGAN mixtures, drawn on the fly: ring8 has 8 modes at
+ *                  (cos 2πk/8, sin 2πk/8), sigma 0.01; grid25 has 25 modes at
+ *                  {-4,-2,0,2,4}^2, sigma 0.05; every mode equally likely. Shape
+ *                  (2,1,1): one point is the vector (x, y).
+ *
+ * Images stay in memory as uint8 (N,C,H,W); batches come out as float (N,C,H,W) in
+ * [-1, 1] (x / 127.5 - 1). 2D points come out as (N,2) floats.
+ *
+ * Errors: GC_ENOTFOUND (missing file or folder), GC_ECORRUPT (bad magic, dimensions,
+ * size, gzip stream; no image in a folder), GC_EINVAL (bad spec), GC_ENOMEM, GC_EIO.
+ * Messages name the file. Nothing here prints or exits.
+ *
+ * Threads: a dataset is read-only once opened and may be shared by threads; a loader
+ * belongs to one thread. */
+#ifndef GC_DATA_H
+#define GC_DATA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/error.h"
+#include "core/rng.h"
+#include "core/serial.h"
+#include "core/spec.h"
+
+/* The default folder of the Debian package dataset-fashion-mnist. */
+#define GC_FASHION_MNIST_DIR "/usr/share/datasets/fashion-mnist"
+#define GC_FASHION_MNIST_CLASSES 10
+
+struct gc_dataset;
+
+/* Receives one warning line (a skipped file); may be NULL. */
+typedef void (*gc_warn_fn)(void *ctx, const char *msg);
+
+/* Opens the dataset. The caller owns the result (gc_dataset_destroy). Returns NULL
+ * with err set on failure. */
+struct gc_dataset *gc_dataset_open(const struct gc_dataset_spec *spec, gc_warn_fn warn,
+                                   void *warn_ctx, struct gc_error *err);
+void gc_dataset_destroy(struct gc_dataset *d);
+
+enum gc_dataset_kind gc_dataset_kind(const struct gc_dataset *d);
+/* 1 for ring8 / grid25 (points drawn on the fly, no stored images). */
+int gc_dataset_is_points(const struct gc_dataset *d);
+/* Per-sample shape: (C,H,W) for images, (2,1,1) for points. */
+void gc_dataset_shape(const struct gc_dataset *d, int *c, int *h, int *w);
+/* Floats per sample: C*H*W (2 for points). */
+size_t gc_dataset_sample_size(const struct gc_dataset *d);
+/* Stored images (0 for the point sets). */
+size_t gc_dataset_count(const struct gc_dataset *d);
+/* Number of classes when labelled (10 for fashion-mnist, whatever the mask), else 0. */
+int gc_dataset_nclasses(const struct gc_dataset *d);
+
+/* Borrowed views: the images, count x C x H x W bytes (NULL for points), and the labels,
+ * count bytes (NULL when unlabelled). Valid until gc_dataset_destroy. */
+const uint8_t *gc_dataset_images(const struct gc_dataset *d);
+const uint8_t *gc_dataset_labels(const struct gc_dataset *d);
+
+/* Images [first, first + n) in stored order as floats in [-1, 1] into out
+ * (n x sample_size); labels (n ints) when not NULL and the set is labelled, else
+ * left alone. GC_EINVAL when the range is out of bounds or the set has points.
+ * Evaluation takes "the first N real images" with first = 0. */
+int gc_dataset_get(const struct gc_dataset *d, size_t first, size_t n, float *out, int *labels,
+                   struct gc_error *err);
+
+/* Point sets: n points (n x 2 floats) drawn from the mixture with rng: a mode chosen
+ * uniformly, then centre + sigma * N(0, I). Asserts the set has points. */
+void gc_dataset_draw_points(const struct gc_dataset *d, struct gc_rng *rng, size_t n, float *out);
+/* Point sets: the mode centres (k x 2 floats, borrowed) and sigma; returns k
+ * (8 or 25), 0 for image sets (then *centers = NULL, *sigma = 0). */
+int gc_dataset_modes(const struct gc_dataset *d, const float **centers, float *sigma);
+
+/* A short key that names the data and its shape, for caches:
+ * "fashion-mnist-1x28x28", "idx-1x28x28", "png-dir-3x64x64", "ring8". */
+const char *gc_dataset_key(const struct gc_dataset *d);
+
+/* ---- the loader ----------------------------------------------------------------
+ * Walks a dataset in a fresh random order each epoch, from its own RNG stream
+ * (seed, stream). A batch that runs past the end of an epoch takes the rest of the
+ * epoch, reshuffles, and continues from the new order. For point sets every batch is
+ * drawn fresh from the loader's RNG. The position (epoch, index, RNG state) saves to
+ * bytes and loads back so a resumed run sees exactly the batches it would have seen. */
+struct gc_loader;
+
+/* The dataset is borrowed and must outlive the loader. The caller owns the loader. */
+struct gc_loader *gc_loader_create(const struct gc_dataset *d, uint64_t seed, uint64_t stream,
+                                   struct gc_error *err);
+void gc_loader_destroy(struct gc_loader *l);
+
+/* The next n samples as floats (n x sample_size, [-1, 1] for images); labels (n ints)
+ * when not NULL and the dataset is labelled. */
+void gc_loader_next(struct gc_loader *l, size_t n, float *out, int *labels);
+
+/* Completed epochs and the index into the current one (0 for point sets). */
+uint64_t gc_loader_epoch(const struct gc_loader *l);
+size_t gc_loader_index(const struct gc_loader *l);
+
+/* Appends the position to b (a fixed GC_LOADER_BYTES bytes). Check b->oom after. */
+#define GC_LOADER_BYTES (4 + 8 + 8 + 8 + GC_RNG_BYTES)
+void gc_loader_save(const struct gc_loader *l, struct gc_buf *b);
+/* Reads a position written by gc_loader_save for a dataset of the same size;
+ * GC_ECORRUPT on a short read, a bad tag, a count that differs or an index past the
+ * end. On error the loader is unchanged. */
+int gc_loader_load(struct gc_loader *l, struct gc_reader *r, struct gc_error *err);
+
+#endif
