@@ -23,6 +23,11 @@
 
 struct gc_model;
 
+/* gc_model_serialize's frame: magic "GCMD" (little-endian bytes 'G','C','M','D') and
+ * the format version this build reads and writes. */
+#define GC_MODEL_MAGIC 0x444d4347u
+#define GC_MODEL_VERSION 1u
+
 enum gc_layer_kind {
     GC_LAYER_LINEAR,
     GC_LAYER_CONV2D,

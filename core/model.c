@@ -1,0 +1,1007 @@
+/* model.c — a network as an ordered list of layers over a few contiguous blocks.
+ *
+ * DESIGN. Builders only record shapes. gc_model_finalize lays every tensor out as an
+ * offset into one of these blocks, allocated once:
+ *   params   weights and biases of every layer, in layer order (BN: gamma, beta)
+ *   grads    the same layout
+ *   moments  two vectors of nparams: Adam's m and v; SGD's velocity and RMSprop's
+ *            square average use the first. Allocated with the model, so that
+ *            gc_model_set_optim and gc_model_copy_state never allocate.
+ *   acts     a copy of the input, then the output of every layer for max_batch
+ *            (a reshape's output is a view of its input, it has no storage)
+ *   dacts    two ping-pong gradient buffers, each as large as the largest activation
+ *   ws       one conv workspace, as large as the largest conv layer needs
+ *   bn       per BN layer: running mean, running var, saved mean, saved invstd (C each)
+ * Forward, backward and step allocate nothing. The input is copied into acts because a
+ * caller's input (often another model's output) may change before the backward.
+ *
+ * Backward walks the layers down from the start layer; each layer's input gradient
+ * goes into the ping-pong buffer the current gradient is not in (zeroed first, since
+ * the kernels accumulate), and layer 0 accumulates straight into the caller's dinp.
+ *
+ * Checkpoint section (gc_model_save), all little-endian:
+ *   u32 "GCMS" | u32 nlayers | per layer 11 u32: kind, c, h, w, oc, oh, ow, k, stride,
+ *   pad, bias | u32 has_optim | u32 optim kind | f32 lr, beta1, beta2, eps | u64 step |
+ *   u64 nparams | params | u32 moment vectors (0..2) | moments | u64 bn floats |
+ *   per BN layer running mean (C), running var (C)
+ * gc_model_serialize frames it with GC_MODEL_MAGIC and GC_MODEL_VERSION (model.h). */
+#include "core/model.h"
+
+#include <assert.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/act.h"
+#include "core/batchnorm.h"
+#include "core/conv.h"
+#include "core/linear.h"
+#include "core/optim.h"
+
+#define MAX_MODEL_LAYERS 256
+/* Bound on any one block in floats: far below SIZE_MAX and int overflow in kernels. */
+#define MAX_BLOCK_FLOATS ((size_t)1 << 31)
+#define SECTION_TAG 0x534d4347u /* "GCMS" */
+#define FP_FIELDS 11
+
+struct layer {
+    enum gc_layer_kind kind;
+    int c, h, w;    /* input shape per sample */
+    int oc, oh, ow; /* output shape per sample */
+    size_t in_size, out_size;
+    int k, stride, pad, bias;
+    float eps, momentum, slope;
+    struct gc_conv cv;
+    size_t w_off, w_n, b_off, b_n; /* into params / grads */
+    size_t bn_off;                 /* into bn */
+    size_t act_off;                /* output, into acts */
+};
+
+struct gc_model {
+    int max_batch;
+    int c, h, w;
+    struct layer *layers;
+    int nlayers, cap;
+    int finalized;
+
+    float *params, *grads, *moments;
+    size_t nparams;
+    float *acts;
+    size_t nacts;
+    float *dacts; /* two buffers of dsize each */
+    size_t dsize;
+    float *ws;
+    size_t nws;
+    float *bn;
+    size_t nbn;
+
+    int last_n, last_train;
+    int has_optim;
+    struct gc_optim_spec optim;
+    int64_t step;
+};
+
+static const char *kind_name(enum gc_layer_kind k)
+{
+    switch (k) {
+    case GC_LAYER_LINEAR:
+        return "linear";
+    case GC_LAYER_CONV2D:
+        return "conv2d";
+    case GC_LAYER_CONVT2D:
+        return "convt2d";
+    case GC_LAYER_BATCHNORM:
+        return "batchnorm";
+    case GC_LAYER_RELU:
+        return "relu";
+    case GC_LAYER_LEAKY_RELU:
+        return "leaky_relu";
+    case GC_LAYER_TANH:
+        return "tanh";
+    case GC_LAYER_SIGMOID:
+        return "sigmoid";
+    case GC_LAYER_RESHAPE:
+        return "reshape";
+    }
+    return "unknown";
+}
+
+struct gc_model *gc_model_create(int max_batch, int c, int h, int w, struct gc_error *err)
+{
+    if (max_batch < 1 || c < 1 || h < 1 || w < 1) {
+        gc_error_set(err, GC_EINVAL, "model: sizes must be positive (batch %d, input %dx%dx%d)",
+                     max_batch, c, h, w);
+        return NULL;
+    }
+    if ((size_t)c * h * w * (size_t)max_batch > MAX_BLOCK_FLOATS / 2) {
+        gc_error_set(err, GC_ETOOBIG, "model: input %dx%dx%d times batch %d is too large", c, h,
+                     w, max_batch);
+        return NULL;
+    }
+    struct gc_model *m = calloc(1, sizeof *m);
+    if (!m) {
+        gc_error_set(err, GC_ENOMEM, "model: out of memory");
+        return NULL;
+    }
+    m->max_batch = max_batch;
+    m->c = c;
+    m->h = h;
+    m->w = w;
+    return m;
+}
+
+void gc_model_destroy(struct gc_model *m)
+{
+    if (!m)
+        return;
+    free(m->layers);
+    free(m->params);
+    free(m->grads);
+    free(m->moments);
+    free(m->acts);
+    free(m->dacts);
+    free(m->ws);
+    free(m->bn);
+    free(m);
+}
+
+/* The shape the next layer receives. */
+static void cur_shape(const struct gc_model *m, int *c, int *h, int *w)
+{
+    if (m->nlayers == 0) {
+        *c = m->c;
+        *h = m->h;
+        *w = m->w;
+    } else {
+        const struct layer *l = &m->layers[m->nlayers - 1];
+        *c = l->oc;
+        *h = l->oh;
+        *w = l->ow;
+    }
+}
+
+/* *out: a zeroed layer reading the current shape, not yet appended (push_layer does
+ * that once its arguments are checked). Fails when the model is closed or full. */
+static int new_layer(struct gc_model *m, enum gc_layer_kind kind, struct layer **out,
+                     struct gc_error *err)
+{
+    *out = NULL;
+    if (m->finalized)
+        return gc_error_set(err, GC_ESTATE, "%s: the model is already finalized",
+                            kind_name(kind));
+    if (m->nlayers >= MAX_MODEL_LAYERS)
+        return gc_error_set(err, GC_EINVAL, "%s: more than %d layers", kind_name(kind),
+                            MAX_MODEL_LAYERS);
+    if (m->nlayers == m->cap) {
+        int cap = m->cap ? 2 * m->cap : 8;
+        struct layer *p = realloc(m->layers, (size_t)cap * sizeof *p);
+        if (!p)
+            return gc_error_set(err, GC_ENOMEM, "%s: out of memory", kind_name(kind));
+        m->layers = p;
+        m->cap = cap;
+    }
+    struct layer *l = &m->layers[m->nlayers];
+    memset(l, 0, sizeof *l);
+    l->kind = kind;
+    cur_shape(m, &l->c, &l->h, &l->w);
+    l->in_size = (size_t)l->c * l->h * l->w;
+    l->oc = l->c;
+    l->oh = l->h;
+    l->ow = l->w;
+    *out = l;
+    return 0;
+}
+
+/* Checks the output of l fits and appends it. */
+static int push_layer(struct gc_model *m, struct layer *l, struct gc_error *err)
+{
+    l->out_size = (size_t)l->oc * l->oh * l->ow;
+    if (l->out_size * (size_t)m->max_batch > MAX_BLOCK_FLOATS / 4)
+        return gc_error_set(err, GC_ETOOBIG, "%s: output %dx%dx%d times batch %d is too large",
+                            kind_name(l->kind), l->oc, l->oh, l->ow, m->max_batch);
+    if ((l->w_n + l->b_n) > MAX_BLOCK_FLOATS / 4)
+        return gc_error_set(err, GC_ETOOBIG, "%s: too many parameters (%zu)", kind_name(l->kind),
+                            l->w_n + l->b_n);
+    m->nlayers++;
+    return 0;
+}
+
+int gc_model_add_linear(struct gc_model *m, int out, int bias, struct gc_error *err)
+{
+    struct layer *l;
+    int rc0 = new_layer(m, GC_LAYER_LINEAR, &l, err);
+    if (rc0 < 0)
+        return rc0;
+    if (out < 1)
+        return gc_error_set(err, GC_EINVAL, "linear: output size %d < 1", out);
+    if (l->in_size > INT32_MAX || (size_t)out * l->in_size > MAX_BLOCK_FLOATS / 4)
+        return gc_error_set(err, GC_ETOOBIG, "linear: %zu x %d weights are too many", l->in_size,
+                            out);
+    l->bias = bias != 0;
+    l->oc = out;
+    l->oh = l->ow = 1;
+    l->w_n = (size_t)out * l->in_size;
+    l->b_n = l->bias ? (size_t)out : 0;
+    return push_layer(m, l, err);
+}
+
+static int add_conv(struct gc_model *m, enum gc_layer_kind kind, int oc, int k, int stride,
+                    int pad, int bias, struct gc_error *err)
+{
+    struct layer *l;
+    int rc0 = new_layer(m, kind, &l, err);
+    if (rc0 < 0)
+        return rc0;
+    const char *name = kind_name(kind);
+    if (kind == GC_LAYER_CONV2D && k >= 1 && pad >= 0 && pad < k &&
+        ((int64_t)l->h + 2 * (int64_t)pad < k || (int64_t)l->w + 2 * (int64_t)pad < k))
+        return gc_error_set(err, GC_EINVAL, "%s: kernel %d is larger than the padded input %dx%d",
+                            name, k, l->h + 2 * pad, l->w + 2 * pad);
+    int rc = kind == GC_LAYER_CONV2D
+                 ? gc_conv2d_init(&l->cv, m->max_batch, l->c, l->h, l->w, oc, k, stride, pad, err)
+                 : gc_convt2d_init(&l->cv, m->max_batch, l->c, l->h, l->w, oc, k, stride, pad,
+                                   err);
+    if (rc < 0)
+        return rc;
+    l->k = k;
+    l->stride = stride;
+    l->pad = pad;
+    l->bias = bias != 0;
+    l->oc = oc;
+    l->oh = l->cv.oh;
+    l->ow = l->cv.ow;
+    l->w_n = (size_t)l->c * oc * k * k;
+    l->b_n = l->bias ? (size_t)oc : 0;
+    if (gc_conv_workspace(&l->cv) > MAX_BLOCK_FLOATS / 2)
+        return gc_error_set(err, GC_ETOOBIG, "%s: workspace for batch %d is too large", name,
+                            m->max_batch);
+    return push_layer(m, l, err);
+}
+
+int gc_model_add_conv2d(struct gc_model *m, int oc, int k, int stride, int pad, int bias,
+                        struct gc_error *err)
+{
+    return add_conv(m, GC_LAYER_CONV2D, oc, k, stride, pad, bias, err);
+}
+
+int gc_model_add_convt2d(struct gc_model *m, int oc, int k, int stride, int pad, int bias,
+                         struct gc_error *err)
+{
+    return add_conv(m, GC_LAYER_CONVT2D, oc, k, stride, pad, bias, err);
+}
+
+int gc_model_add_batchnorm(struct gc_model *m, float eps, float momentum, struct gc_error *err)
+{
+    struct layer *l;
+    int rc0 = new_layer(m, GC_LAYER_BATCHNORM, &l, err);
+    if (rc0 < 0)
+        return rc0;
+    if (!(eps > 0.0f) || !isfinite(eps))
+        return gc_error_set(err, GC_EINVAL, "batchnorm: eps %g must be positive", (double)eps);
+    if (!(momentum >= 0.0f && momentum <= 1.0f))
+        return gc_error_set(err, GC_EINVAL, "batchnorm: momentum %g outside [0, 1]",
+                            (double)momentum);
+    l->eps = eps;
+    l->momentum = momentum;
+    l->w_n = l->b_n = (size_t)l->c;
+    l->bias = 1;
+    return push_layer(m, l, err);
+}
+
+static int add_act(struct gc_model *m, enum gc_layer_kind kind, float slope, struct gc_error *err)
+{
+    struct layer *l;
+    int rc0 = new_layer(m, kind, &l, err);
+    if (rc0 < 0)
+        return rc0;
+    if (!isfinite(slope))
+        return gc_error_set(err, GC_EINVAL, "%s: slope is not finite", kind_name(kind));
+    l->slope = slope;
+    return push_layer(m, l, err);
+}
+
+int gc_model_add_relu(struct gc_model *m, struct gc_error *err)
+{
+    return add_act(m, GC_LAYER_RELU, 0.0f, err);
+}
+
+int gc_model_add_leaky_relu(struct gc_model *m, float slope, struct gc_error *err)
+{
+    return add_act(m, GC_LAYER_LEAKY_RELU, slope, err);
+}
+
+int gc_model_add_tanh(struct gc_model *m, struct gc_error *err)
+{
+    return add_act(m, GC_LAYER_TANH, 0.0f, err);
+}
+
+int gc_model_add_sigmoid(struct gc_model *m, struct gc_error *err)
+{
+    return add_act(m, GC_LAYER_SIGMOID, 0.0f, err);
+}
+
+int gc_model_add_reshape(struct gc_model *m, int c, int h, int w, struct gc_error *err)
+{
+    struct layer *l;
+    int rc0 = new_layer(m, GC_LAYER_RESHAPE, &l, err);
+    if (rc0 < 0)
+        return rc0;
+    if (c < 1 || h < 1 || w < 1)
+        return gc_error_set(err, GC_EINVAL, "reshape: sizes must be positive (%dx%dx%d)", c, h,
+                            w);
+    if ((size_t)c * h * w != l->in_size)
+        return gc_error_set(err, GC_EINVAL, "reshape: %dx%dx%d holds %zu values, the input %dx%dx%d "
+                            "holds %zu", c, h, w, (size_t)c * h * w, l->c, l->h, l->w,
+                            l->in_size);
+    l->oc = c;
+    l->oh = h;
+    l->ow = w;
+    return push_layer(m, l, err);
+}
+
+/* Lays out the blocks of a model whose layers are all added, and allocates them zeroed.
+ * Shared by finalize and clone. */
+static int alloc_blocks(struct gc_model *m, struct gc_error *err)
+{
+    size_t np = 0, nbn = 0, nws = 0, dmax = 0;
+    size_t na = (size_t)m->max_batch * m->c * m->h * m->w; /* the input copy */
+    size_t prev_off = 0;
+    for (int i = 0; i < m->nlayers; i++) {
+        struct layer *l = &m->layers[i];
+        l->w_off = np;
+        np += l->w_n;
+        l->b_off = np;
+        np += l->b_n;
+        if (l->kind == GC_LAYER_BATCHNORM) {
+            l->bn_off = nbn;
+            nbn += 4 * (size_t)l->c;
+        }
+        if (l->kind == GC_LAYER_CONV2D || l->kind == GC_LAYER_CONVT2D) {
+            size_t s = gc_conv_workspace(&l->cv);
+            nws = s > nws ? s : nws;
+        }
+        if (l->kind == GC_LAYER_RESHAPE) {
+            l->act_off = prev_off;
+        } else {
+            l->act_off = na;
+            na += (size_t)m->max_batch * l->out_size;
+        }
+        prev_off = l->act_off;
+        size_t d = (size_t)m->max_batch * (l->in_size > l->out_size ? l->in_size : l->out_size);
+        dmax = d > dmax ? d : dmax;
+        if (np > MAX_BLOCK_FLOATS || na > MAX_BLOCK_FLOATS)
+            return gc_error_set(err, GC_ETOOBIG, "model: too large (%zu parameters, %zu "
+                                "activations at layer %d)", np, na, i);
+    }
+    m->nparams = np;
+    m->nacts = na;
+    m->nbn = nbn;
+    m->nws = nws;
+    m->dsize = dmax;
+    /* calloc(0) may return NULL: ask for at least one float */
+    m->params = calloc(np ? np : 1, sizeof(float));
+    m->grads = calloc(np ? np : 1, sizeof(float));
+    m->moments = calloc(np ? 2 * np : 1, sizeof(float));
+    m->acts = calloc(na, sizeof(float));
+    m->dacts = calloc(2 * dmax, sizeof(float));
+    m->ws = calloc(nws ? nws : 1, sizeof(float));
+    m->bn = calloc(nbn ? nbn : 1, sizeof(float));
+    if (!m->params || !m->grads || !m->moments || !m->acts || !m->dacts || !m->ws || !m->bn)
+        return gc_error_set(err, GC_ENOMEM, "model: out of memory for %zu parameters and %zu "
+                            "activations", np, na);
+    for (int i = 0; i < m->nlayers; i++) {
+        const struct layer *l = &m->layers[i];
+        if (l->kind == GC_LAYER_BATCHNORM) /* running var starts at 1 */
+            for (int j = 0; j < l->c; j++)
+                m->bn[l->bn_off + (size_t)l->c + j] = 1.0f;
+    }
+    m->finalized = 1;
+    return 0;
+}
+
+static size_t fan_in(const struct layer *l)
+{
+    switch (l->kind) {
+    case GC_LAYER_LINEAR:
+        return l->in_size;
+    case GC_LAYER_CONV2D:
+        return (size_t)l->c * l->k * l->k;
+    case GC_LAYER_CONVT2D: /* PyTorch takes dim 1 of the (C,OC,K,K) weight */
+        return (size_t)l->oc * l->k * l->k;
+    default:
+        return 1;
+    }
+}
+
+int gc_model_finalize(struct gc_model *m, enum gc_init init, struct gc_rng *rng,
+                      struct gc_error *err)
+{
+    if (m->finalized)
+        return gc_error_set(err, GC_ESTATE, "model: already finalized");
+    if (m->nlayers == 0)
+        return gc_error_set(err, GC_EINVAL, "model: no layers");
+    if (init != GC_INIT_DEFAULT && init != GC_INIT_DCGAN)
+        return gc_error_set(err, GC_EINVAL, "model: unknown initialization %d", (int)init);
+    int rc = alloc_blocks(m, err);
+    if (rc < 0) {
+        m->finalized = 0;
+        return rc;
+    }
+    for (int i = 0; i < m->nlayers; i++) {
+        const struct layer *l = &m->layers[i];
+        float *w = m->params + l->w_off, *b = m->params + l->b_off;
+        if (l->kind == GC_LAYER_BATCHNORM) {
+            if (init == GC_INIT_DCGAN)
+                gc_rng_fill_normal(rng, w, l->w_n, 1.0f, 0.02f);
+            else
+                for (size_t j = 0; j < l->w_n; j++)
+                    w[j] = 1.0f;
+            memset(b, 0, l->b_n * sizeof *b); /* beta */
+        } else if (l->w_n) {
+            if (init == GC_INIT_DCGAN) {
+                gc_rng_fill_normal(rng, w, l->w_n, 0.0f, 0.02f);
+                memset(b, 0, l->b_n * sizeof *b);
+            } else {
+                float bound = (float)(1.0 / sqrt((double)fan_in(l)));
+                gc_rng_fill_uniform(rng, w, l->w_n, -bound, bound);
+                gc_rng_fill_uniform(rng, b, l->b_n, -bound, bound);
+            }
+        }
+    }
+    return 0;
+}
+
+int gc_model_set_optim(struct gc_model *m, const struct gc_optim_spec *o, struct gc_error *err)
+{
+    if (!m->finalized)
+        return gc_error_set(err, GC_ESTATE, "optimizer: the model is not finalized");
+    if (o->kind != GC_OPTIM_ADAM && o->kind != GC_OPTIM_SGD && o->kind != GC_OPTIM_RMSPROP)
+        return gc_error_set(err, GC_EINVAL, "optimizer: unknown kind %d", (int)o->kind);
+    if (!(o->lr > 0.0f) || !isfinite(o->lr))
+        return gc_error_set(err, GC_EINVAL, "optimizer: learning rate %g must be positive",
+                            (double)o->lr);
+    if (o->kind == GC_OPTIM_ADAM &&
+        !(o->beta1 >= 0.0f && o->beta1 < 1.0f && o->beta2 >= 0.0f && o->beta2 < 1.0f))
+        return gc_error_set(err, GC_EINVAL, "adam: betas (%g, %g) outside [0, 1)",
+                            (double)o->beta1, (double)o->beta2);
+    if (o->kind == GC_OPTIM_SGD && !(o->beta1 >= 0.0f && o->beta1 < 1.0f))
+        return gc_error_set(err, GC_EINVAL, "sgd: momentum %g outside [0, 1)", (double)o->beta1);
+    if (o->kind == GC_OPTIM_RMSPROP && !(o->beta2 >= 0.0f && o->beta2 < 1.0f))
+        return gc_error_set(err, GC_EINVAL, "rmsprop: alpha %g outside [0, 1)", (double)o->beta2);
+    if (o->kind != GC_OPTIM_SGD && !(o->eps >= 0.0f) )
+        return gc_error_set(err, GC_EINVAL, "optimizer: eps %g must not be negative",
+                            (double)o->eps);
+    m->optim = *o;
+    m->has_optim = 1;
+    m->step = 0;
+    memset(m->moments, 0, 2 * m->nparams * sizeof(float));
+    return 0;
+}
+
+static const float *layer_in(const struct gc_model *m, int i)
+{
+    return i == 0 ? m->acts : m->acts + m->layers[i - 1].act_off;
+}
+
+const float *gc_model_forward(struct gc_model *m, const float *inp, int n, int train)
+{
+    assert(m->finalized && n >= 1 && n <= m->max_batch);
+    memcpy(m->acts, inp, (size_t)n * gc_model_in_size(m) * sizeof(float));
+    for (int i = 0; i < m->nlayers; i++) {
+        const struct layer *l = &m->layers[i];
+        const float *x = layer_in(m, i);
+        float *y = m->acts + l->act_off;
+        const float *w = m->params + l->w_off;
+        const float *b = l->b_n ? m->params + l->b_off : NULL;
+        size_t cnt = (size_t)n * l->out_size;
+        switch (l->kind) {
+        case GC_LAYER_LINEAR:
+            gc_linear_forward(y, x, w, b, n, (int)l->in_size, l->oc);
+            break;
+        case GC_LAYER_CONV2D:
+            gc_conv2d_forward(&l->cv, n, y, x, w, b, m->ws);
+            break;
+        case GC_LAYER_CONVT2D:
+            gc_convt2d_forward(&l->cv, n, y, x, w, b, m->ws);
+            break;
+        case GC_LAYER_BATCHNORM: {
+            float *s = m->bn + l->bn_off;
+            gc_batchnorm_forward(y, x, w, b, s, s + l->c, s + 2 * l->c, s + 3 * l->c, n, l->c,
+                                 l->h * l->w, l->eps, l->momentum, train);
+            break;
+        }
+        case GC_LAYER_RELU:
+            gc_relu_forward(y, x, cnt);
+            break;
+        case GC_LAYER_LEAKY_RELU:
+            gc_leaky_relu_forward(y, x, cnt, l->slope);
+            break;
+        case GC_LAYER_TANH:
+            gc_tanh_forward(y, x, cnt);
+            break;
+        case GC_LAYER_SIGMOID:
+            gc_sigmoid_forward(y, x, cnt);
+            break;
+        case GC_LAYER_RESHAPE:
+            break; /* a view of its input */
+        }
+    }
+    m->last_n = n;
+    m->last_train = train != 0;
+    return m->acts + m->layers[m->nlayers - 1].act_off;
+}
+
+/* BN backward after an eval forward: a fixed affine map per channel. */
+static void batchnorm_eval_backward(float *dinp, float *dgamma, float *dbeta, const float *dout,
+                                    const float *inp, const float *gamma, const float *rmean,
+                                    const float *rvar, int n, int c, int s, float eps)
+{
+    for (int ch = 0; ch < c; ch++) {
+        float invstd = (float)(1.0 / sqrt((double)rvar[ch] + eps));
+        double dg = 0.0, db = 0.0;
+        for (int i = 0; i < n; i++) {
+            size_t o = ((size_t)i * c + ch) * s;
+            for (int j = 0; j < s; j++) {
+                dg += (double)dout[o + j] * (inp[o + j] - rmean[ch]) * invstd;
+                db += dout[o + j];
+                if (dinp)
+                    dinp[o + j] += dout[o + j] * gamma[ch] * invstd;
+            }
+        }
+        dgamma[ch] += (float)dg;
+        dbeta[ch] += (float)db;
+    }
+}
+
+void gc_model_backward_from(struct gc_model *m, int layer, const float *dout, float *dinp)
+{
+    assert(m->finalized && m->last_n >= 1 && layer >= 0 && layer < m->nlayers);
+    const int n = m->last_n;
+    const float *d = dout;
+    float *buf0 = m->dacts, *buf1 = m->dacts + m->dsize;
+    for (int i = layer; i >= 0; i--) {
+        const struct layer *l = &m->layers[i];
+        const float *x = layer_in(m, i);
+        const float *y = m->acts + l->act_off;
+        const float *w = m->params + l->w_off;
+        float *dw = m->grads + l->w_off;
+        float *db = l->b_n ? m->grads + l->b_off : NULL;
+        size_t cnt = (size_t)n * l->out_size;
+        float *dx;
+        if (l->kind == GC_LAYER_RESHAPE) {
+            /* the same values in another shape: the gradient passes through */
+            if (i == 0 && dinp)
+                for (size_t j = 0; j < cnt; j++)
+                    dinp[j] += d[j];
+            continue;
+        }
+        if (i == 0) {
+            dx = dinp;
+        } else {
+            dx = d == buf0 ? buf1 : buf0;
+            memset(dx, 0, (size_t)n * l->in_size * sizeof *dx);
+        }
+        switch (l->kind) {
+        case GC_LAYER_LINEAR:
+            gc_linear_backward(dx, dw, db, d, x, w, n, (int)l->in_size, l->oc);
+            break;
+        case GC_LAYER_CONV2D:
+            gc_conv2d_backward(&l->cv, n, dx, dw, db, d, x, w, m->ws);
+            break;
+        case GC_LAYER_CONVT2D:
+            gc_convt2d_backward(&l->cv, n, dx, dw, db, d, x, w, m->ws);
+            break;
+        case GC_LAYER_BATCHNORM: {
+            const float *s = m->bn + l->bn_off;
+            if (m->last_train)
+                gc_batchnorm_backward(dx, dw, db, d, x, w, s + 2 * l->c, s + 3 * l->c, n, l->c,
+                                      l->h * l->w);
+            else
+                batchnorm_eval_backward(dx, dw, db, d, x, w, s, s + l->c, n, l->c, l->h * l->w,
+                                        l->eps);
+            break;
+        }
+        case GC_LAYER_RELU:
+            if (dx)
+                gc_relu_backward(dx, d, x, cnt);
+            break;
+        case GC_LAYER_LEAKY_RELU:
+            if (dx)
+                gc_leaky_relu_backward(dx, d, x, cnt, l->slope);
+            break;
+        case GC_LAYER_TANH:
+            if (dx)
+                gc_tanh_backward(dx, d, y, cnt);
+            break;
+        case GC_LAYER_SIGMOID:
+            if (dx)
+                gc_sigmoid_backward(dx, d, y, cnt);
+            break;
+        case GC_LAYER_RESHAPE:
+            break;
+        }
+        d = dx;
+    }
+}
+
+void gc_model_backward(struct gc_model *m, const float *dout, float *dinp)
+{
+    gc_model_backward_from(m, m->nlayers - 1, dout, dinp);
+}
+
+void gc_model_zero_grad(struct gc_model *m)
+{
+    memset(m->grads, 0, m->nparams * sizeof(float));
+}
+
+void gc_model_step(struct gc_model *m)
+{
+    assert(m->finalized && m->has_optim);
+    const struct gc_optim_spec *o = &m->optim;
+    float *mv = m->moments, *vv = m->moments + m->nparams;
+    m->step++;
+    switch (o->kind) {
+    case GC_OPTIM_ADAM:
+        gc_adam_step(m->params, m->grads, mv, vv, m->nparams, o->lr, o->beta1, o->beta2, o->eps,
+                     m->step);
+        break;
+    case GC_OPTIM_SGD:
+        gc_sgd_step(m->params, m->grads, mv, m->nparams, o->lr, o->beta1);
+        break;
+    case GC_OPTIM_RMSPROP:
+        gc_rmsprop_step(m->params, m->grads, mv, m->nparams, o->lr, o->beta2, o->eps);
+        break;
+    }
+}
+
+float gc_model_grad_norm(const struct gc_model *m)
+{
+    return gc_l2_norm(m->grads, m->nparams);
+}
+
+void gc_model_clip(struct gc_model *m, float c)
+{
+    gc_clip(m->params, m->nparams, c);
+}
+
+int gc_model_nlayers(const struct gc_model *m)
+{
+    return m->nlayers;
+}
+
+enum gc_layer_kind gc_model_layer_kind(const struct gc_model *m, int layer)
+{
+    assert(layer >= 0 && layer < m->nlayers);
+    return m->layers[layer].kind;
+}
+
+size_t gc_model_in_size(const struct gc_model *m)
+{
+    return (size_t)m->c * m->h * m->w;
+}
+
+size_t gc_model_out_size(const struct gc_model *m)
+{
+    return m->nlayers ? m->layers[m->nlayers - 1].out_size : gc_model_in_size(m);
+}
+
+void gc_model_out_shape(const struct gc_model *m, int *c, int *h, int *w)
+{
+    cur_shape(m, c, h, w);
+}
+
+const float *gc_model_layer_output(const struct gc_model *m, int layer, int *c, int *h, int *w)
+{
+    assert(m->finalized && layer >= 0 && layer < m->nlayers);
+    const struct layer *l = &m->layers[layer];
+    if (c)
+        *c = l->oc;
+    if (h)
+        *h = l->oh;
+    if (w)
+        *w = l->ow;
+    return m->acts + l->act_off;
+}
+
+float *gc_model_params(struct gc_model *m, size_t *n)
+{
+    *n = m->nparams;
+    return m->params;
+}
+
+float *gc_model_grads(struct gc_model *m, size_t *n)
+{
+    *n = m->nparams;
+    return m->grads;
+}
+
+static float *view(float *block, size_t off, size_t len, size_t *n)
+{
+    if (n)
+        *n = len;
+    return len ? block + off : NULL;
+}
+
+float *gc_model_layer_weight(struct gc_model *m, int layer, size_t *n)
+{
+    assert(m->finalized && layer >= 0 && layer < m->nlayers);
+    return view(m->params, m->layers[layer].w_off, m->layers[layer].w_n, n);
+}
+
+float *gc_model_layer_bias(struct gc_model *m, int layer, size_t *n)
+{
+    assert(m->finalized && layer >= 0 && layer < m->nlayers);
+    return view(m->params, m->layers[layer].b_off, m->layers[layer].b_n, n);
+}
+
+float *gc_model_layer_dweight(struct gc_model *m, int layer, size_t *n)
+{
+    assert(m->finalized && layer >= 0 && layer < m->nlayers);
+    return view(m->grads, m->layers[layer].w_off, m->layers[layer].w_n, n);
+}
+
+float *gc_model_layer_dbias(struct gc_model *m, int layer, size_t *n)
+{
+    assert(m->finalized && layer >= 0 && layer < m->nlayers);
+    return view(m->grads, m->layers[layer].b_off, m->layers[layer].b_n, n);
+}
+
+int gc_model_max_batch(const struct gc_model *m)
+{
+    return m->max_batch;
+}
+
+/* The fields of a layer that make two architectures the same. */
+static void fingerprint(const struct layer *l, uint32_t f[FP_FIELDS])
+{
+    f[0] = (uint32_t)l->kind;
+    f[1] = (uint32_t)l->c;
+    f[2] = (uint32_t)l->h;
+    f[3] = (uint32_t)l->w;
+    f[4] = (uint32_t)l->oc;
+    f[5] = (uint32_t)l->oh;
+    f[6] = (uint32_t)l->ow;
+    f[7] = (uint32_t)l->k;
+    f[8] = (uint32_t)l->stride;
+    f[9] = (uint32_t)l->pad;
+    f[10] = (uint32_t)l->bias;
+}
+
+static void describe(const uint32_t f[FP_FIELDS], char *s, size_t len)
+{
+    const char *name = f[0] <= GC_LAYER_RESHAPE ? kind_name((enum gc_layer_kind)f[0]) : "?";
+    snprintf(s, len, "%s %ux%ux%u -> %ux%ux%u", name, f[1], f[2], f[3], f[4], f[5], f[6]);
+}
+
+/* 0 when the layers of a and b match; else GC_EINVAL naming the first difference. */
+static int same_arch(const struct gc_model *a, const struct gc_model *b, struct gc_error *err)
+{
+    if (a->nlayers != b->nlayers || a->c != b->c || a->h != b->h || a->w != b->w)
+        return gc_error_set(err, GC_EINVAL, "model: other architecture (%d layers on %dx%dx%d, "
+                            "this model has %d on %dx%dx%d)", b->nlayers, b->c, b->h, b->w,
+                            a->nlayers, a->c, a->h, a->w);
+    for (int i = 0; i < a->nlayers; i++) {
+        uint32_t fa[FP_FIELDS], fb[FP_FIELDS];
+        fingerprint(&a->layers[i], fa);
+        fingerprint(&b->layers[i], fb);
+        if (memcmp(fa, fb, sizeof fa) != 0) {
+            char sa[96], sb[96];
+            describe(fa, sa, sizeof sa);
+            describe(fb, sb, sizeof sb);
+            return gc_error_set(err, GC_EINVAL, "model: other architecture at layer %d (%s, this "
+                                "model has %s)", i, sb, sa);
+        }
+    }
+    return 0;
+}
+
+int gc_model_copy_state(struct gc_model *dst, const struct gc_model *src, struct gc_error *err)
+{
+    if (!dst->finalized || !src->finalized)
+        return gc_error_set(err, GC_ESTATE, "model: copy between models not finalized");
+    int rc = same_arch(dst, src, err);
+    if (rc < 0)
+        return rc;
+    if (dst == src)
+        return 0;
+    memcpy(dst->params, src->params, src->nparams * sizeof(float));
+    memcpy(dst->moments, src->moments, 2 * src->nparams * sizeof(float));
+    memcpy(dst->bn, src->bn, src->nbn * sizeof(float));
+    dst->has_optim = src->has_optim;
+    dst->optim = src->optim;
+    dst->step = src->step;
+    return 0;
+}
+
+struct gc_model *gc_model_clone(const struct gc_model *m, struct gc_error *err)
+{
+    if (!m->finalized) {
+        gc_error_set(err, GC_ESTATE, "model: clone of a model not finalized");
+        return NULL;
+    }
+    struct gc_model *c = gc_model_create(m->max_batch, m->c, m->h, m->w, err);
+    if (!c)
+        return NULL;
+    c->layers = malloc((size_t)m->nlayers * sizeof *c->layers);
+    if (!c->layers) {
+        gc_error_set(err, GC_ENOMEM, "model: out of memory");
+        gc_model_destroy(c);
+        return NULL;
+    }
+    memcpy(c->layers, m->layers, (size_t)m->nlayers * sizeof *c->layers);
+    c->nlayers = c->cap = m->nlayers;
+    if (alloc_blocks(c, err) < 0 || gc_model_copy_state(c, m, err) < 0) {
+        gc_model_destroy(c);
+        return NULL;
+    }
+    return c;
+}
+
+static uint32_t f32_bits(float x)
+{
+    uint32_t u;
+    memcpy(&u, &x, 4);
+    return u;
+}
+
+static float bits_f32(uint32_t u)
+{
+    float x;
+    memcpy(&x, &u, 4);
+    return x;
+}
+
+static int n_moments(const struct gc_model *m)
+{
+    if (!m->has_optim)
+        return 0;
+    return m->optim.kind == GC_OPTIM_ADAM ? 2 : 1;
+}
+
+int gc_model_save(const struct gc_model *m, struct gc_buf *b)
+{
+    assert(m->finalized);
+    gc_buf_put_u32(b, SECTION_TAG);
+    gc_buf_put_u32(b, (uint32_t)m->nlayers);
+    for (int i = 0; i < m->nlayers; i++) {
+        uint32_t f[FP_FIELDS];
+        fingerprint(&m->layers[i], f);
+        for (int j = 0; j < FP_FIELDS; j++)
+            gc_buf_put_u32(b, f[j]);
+    }
+    gc_buf_put_u32(b, (uint32_t)m->has_optim);
+    gc_buf_put_u32(b, (uint32_t)m->optim.kind);
+    gc_buf_put_u32(b, f32_bits(m->optim.lr));
+    gc_buf_put_u32(b, f32_bits(m->optim.beta1));
+    gc_buf_put_u32(b, f32_bits(m->optim.beta2));
+    gc_buf_put_u32(b, f32_bits(m->optim.eps));
+    gc_buf_put_u64(b, (uint64_t)m->step);
+    gc_buf_put_u64(b, (uint64_t)m->nparams);
+    gc_buf_put_f32s(b, m->params, m->nparams);
+    int nm = n_moments(m);
+    gc_buf_put_u32(b, (uint32_t)nm);
+    gc_buf_put_f32s(b, m->moments, (size_t)nm * m->nparams);
+    size_t nrun = 0;
+    for (int i = 0; i < m->nlayers; i++)
+        if (m->layers[i].kind == GC_LAYER_BATCHNORM)
+            nrun += 2 * (size_t)m->layers[i].c;
+    gc_buf_put_u64(b, (uint64_t)nrun);
+    for (int i = 0; i < m->nlayers; i++)
+        if (m->layers[i].kind == GC_LAYER_BATCHNORM)
+            gc_buf_put_f32s(b, m->bn + m->layers[i].bn_off, 2 * (size_t)m->layers[i].c);
+    return b->oom ? GC_ENOMEM : 0;
+}
+
+/* Reads the state into scratch-free places: the architecture is checked before any
+ * state is touched, and the values go straight into the model, so a failure after the
+ * check (a short read) leaves the model partly loaded; callers discard it then. */
+int gc_model_load(struct gc_model *m, struct gc_reader *r, struct gc_error *err)
+{
+    struct gc_error local;
+    if (!err) /* the codes of reader errors are needed below */
+        err = &local;
+    if (!m->finalized)
+        return gc_error_set(err, GC_ESTATE, "model: load into a model not finalized");
+    uint32_t tag, nl, u;
+    int rc;
+    if ((rc = gc_reader_u32(r, &tag, err)) < 0)
+        return gc_error_prefix(err, "model");
+    if (tag != SECTION_TAG)
+        return gc_error_set(err, GC_ECORRUPT, "model: not a model section (tag 0x%08x)", tag);
+    if ((rc = gc_reader_u32(r, &nl, err)) < 0)
+        return gc_error_prefix(err, "model");
+    if (nl != (uint32_t)m->nlayers)
+        return gc_error_set(err, GC_EINVAL, "model: other architecture (%u layers saved, this "
+                            "model has %d)", nl, m->nlayers);
+    for (int i = 0; i < m->nlayers; i++) {
+        uint32_t fs[FP_FIELDS], fm[FP_FIELDS];
+        for (int j = 0; j < FP_FIELDS; j++)
+            if ((rc = gc_reader_u32(r, &fs[j], err)) < 0)
+                return gc_error_prefix(err, "model");
+        fingerprint(&m->layers[i], fm);
+        if (memcmp(fs, fm, sizeof fs) != 0) {
+            char ss[96], sm[96];
+            describe(fs, ss, sizeof ss);
+            describe(fm, sm, sizeof sm);
+            return gc_error_set(err, GC_EINVAL, "model: other architecture at layer %d (saved %s, "
+                                "this model has %s)", i, ss, sm);
+        }
+    }
+    uint32_t has_optim, kind, lr, b1, b2, eps;
+    uint64_t step, np, nrun;
+    if (gc_reader_u32(r, &has_optim, err) < 0 || gc_reader_u32(r, &kind, err) < 0 ||
+        gc_reader_u32(r, &lr, err) < 0 || gc_reader_u32(r, &b1, err) < 0 ||
+        gc_reader_u32(r, &b2, err) < 0 || gc_reader_u32(r, &eps, err) < 0 ||
+        gc_reader_u64(r, &step, err) < 0 || gc_reader_u64(r, &np, err) < 0)
+        return gc_error_prefix(err, "model");
+    if (has_optim > 1 || kind > GC_OPTIM_RMSPROP || step > INT64_MAX)
+        return gc_error_set(err, GC_ECORRUPT, "model: bad optimizer state");
+    if (np != m->nparams)
+        return gc_error_set(err, GC_ECORRUPT, "model: %llu parameters saved, the architecture has "
+                            "%zu", (unsigned long long)np, m->nparams);
+    if (gc_reader_f32s(r, m->params, m->nparams, err) < 0 || gc_reader_u32(r, &u, err) < 0)
+        return gc_error_prefix(err, "model");
+    struct gc_optim_spec o = {.kind = (enum gc_optim_kind)kind,
+                              .lr = bits_f32(lr),
+                              .beta1 = bits_f32(b1),
+                              .beta2 = bits_f32(b2),
+                              .eps = bits_f32(eps)};
+    int want = !has_optim ? 0 : o.kind == GC_OPTIM_ADAM ? 2 : 1;
+    if (u != (uint32_t)want)
+        return gc_error_set(err, GC_ECORRUPT, "model: %u moment vectors saved, the optimizer "
+                            "has %d", u, want);
+    memset(m->moments, 0, 2 * m->nparams * sizeof(float));
+    if (gc_reader_f32s(r, m->moments, (size_t)want * m->nparams, err) < 0 ||
+        gc_reader_u64(r, &nrun, err) < 0)
+        return gc_error_prefix(err, "model");
+    size_t want_run = 0;
+    for (int i = 0; i < m->nlayers; i++)
+        if (m->layers[i].kind == GC_LAYER_BATCHNORM)
+            want_run += 2 * (size_t)m->layers[i].c;
+    if (nrun != want_run)
+        return gc_error_set(err, GC_ECORRUPT, "model: %llu batchnorm statistics saved, the "
+                            "architecture has %zu", (unsigned long long)nrun, want_run);
+    for (int i = 0; i < m->nlayers; i++)
+        if (m->layers[i].kind == GC_LAYER_BATCHNORM &&
+            gc_reader_f32s(r, m->bn + m->layers[i].bn_off, 2 * (size_t)m->layers[i].c, err) < 0)
+            return gc_error_prefix(err, "model");
+    m->has_optim = (int)has_optim;
+    m->optim = o;
+    m->step = (int64_t)step;
+    return 0;
+}
+
+int gc_model_serialize(const struct gc_model *m, uint8_t **out, size_t *len, struct gc_error *err)
+{
+    struct gc_buf b;
+    gc_buf_init(&b);
+    if (gc_model_save(m, &b) < 0) {
+        gc_buf_fini(&b);
+        *out = NULL;
+        *len = 0;
+        return gc_error_set(err, GC_ENOMEM, "model: out of memory while saving");
+    }
+    int rc = gc_frame_seal(GC_MODEL_MAGIC, GC_MODEL_VERSION, b.data, b.len, out, len, err);
+    gc_buf_fini(&b);
+    return rc;
+}
+
+int gc_model_deserialize(struct gc_model *m, const uint8_t *bytes, size_t len,
+                         struct gc_error *err)
+{
+    const uint8_t *p;
+    size_t plen;
+    int rc = gc_frame_open("model", GC_MODEL_MAGIC, GC_MODEL_VERSION, bytes, len, &p, &plen, err);
+    if (rc < 0)
+        return rc;
+    struct gc_reader r;
+    gc_reader_init(&r, p, plen);
+    rc = gc_model_load(m, &r, err);
+    if (rc < 0)
+        return rc;
+    if (r.off != r.len)
+        return gc_error_set(err, GC_ECORRUPT, "model: %zu unread bytes after the state",
+                            r.len - r.off);
+    return 0;
+}
