@@ -132,6 +132,8 @@ int gd_store_event_put(struct gd_store *s, int64_t run, const char *type, int64_
 /* Events with id > after (run <= 0: all runs), ascending, at most limit. */
 int gd_store_event_list(struct gd_store *s, int64_t run, int64_t after, int limit,
                         struct gd_event **out, int *n, struct gc_error *err);
+/* The id of the newest event ever stored (0 when none), so a new bus starts from it. */
+int gd_store_event_last(struct gd_store *s, int64_t *id, struct gc_error *err);
 
 /* For /metrics. */
 struct gd_store_stats {
