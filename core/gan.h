@@ -98,4 +98,17 @@ int gc_trainer_encode_png(const struct gc_trainer *t, const float *samples, int 
 int gc_trainer_encode_idx(const struct gc_trainer *t, const float *samples, int n, uint8_t **out,
                           size_t *len, struct gc_error *err);
 
+/* ---- for tests only ---------------------------------------------------------------
+ * Views into a trainer's insides for the unit tests; not part of the engine's contract
+ * and not for the daemon. The models are borrowed (struct gc_model of core/model.h). */
+struct gc_model;
+#define GC_TEST_D (-1)      /* the discriminator */
+#define GC_TEST_D_COPY (-2) /* the unrolled look-ahead copy of D (NULL without unrolling) */
+/* which: GC_TEST_D, GC_TEST_D_COPY or a generator index 0..K-1; NULL when out of range. */
+struct gc_model *gc_trainer_test_model(struct gc_trainer *t, int which);
+/* The real targets of the last discriminator step (*n = batch x D outputs). */
+const float *gc_trainer_test_real_targets(const struct gc_trainer *t, int *n);
+/* One generator update alone (with its unrolled look-ahead when the spec has one). */
+int gc_trainer_test_g_step(struct gc_trainer *t, struct gc_error *err);
+
 #endif
