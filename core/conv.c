@@ -77,7 +77,7 @@ static void im2col(const struct geom *g, const float *img, float *col)
 }
 
 /* img (ch, ih, iw) += the adjoint of im2col applied to col. */
-static void col2im(const struct geom *g, const float *col, float *img)
+static void col2im(const struct geom *g, const float *restrict col, float *restrict img)
 {
     const int gsz = g->gh * g->gw;
     for (int c = 0; c < g->ch; c++) {
@@ -96,11 +96,15 @@ static void col2im(const struct geom *g, const float *col, float *img)
                     int iy = oy * g->s - g->p + ki;
                     if (iy < 0 || iy >= g->ih)
                         continue;
-                    const float *src = row + (size_t)oy * g->gw + x0;
-                    float *dst = plane + (size_t)iy * g->iw + (x0 * g->s - g->p + kj);
+                    const float *restrict src = row + (size_t)oy * g->gw + x0;
+                    float *restrict dst = plane + (size_t)iy * g->iw + (x0 * g->s - g->p + kj);
                     const int len = x1 - x0;
                     if (g->s == 1) {
-                        for (int j = 0; j < len; j++)
+                        /* multiple-of-8 main loop for -O2's vectorizer, as in fill_bias */
+                        const int len8 = len & ~7;
+                        for (int j = 0; j < len8; j++)
+                            dst[j] += src[j];
+                        for (int j = len8; j < len; j++)
                             dst[j] += src[j];
                     } else {
                         for (int j = 0; j < len; j++)
@@ -219,18 +223,46 @@ size_t gc_conv_workspace(const struct gc_conv *L)
     return (size_t)g.ch * g.k * g.k * g.gh * g.gw;
 }
 
+/* dst[0..n) = v. Kept out of line and with a trip count known to be a multiple of 8:
+ * -O2 vectorizes only such simple loops, and a plain store loop here was a third of
+ * the time of the 1->64 conv's forward. */
+__attribute__((noinline)) static void fill_row(float *restrict dst, float v, int n)
+{
+    const int n8 = n & ~7;
+    for (int j = 0; j < n8; j++)
+        dst[j] = v;
+    for (int j = n8; j < n; j++)
+        dst[j] = v;
+}
+
+/* out (oc, pix) = bias broadcast along pix */
+static void fill_bias(float *out, const float *bias, int oc, int pix)
+{
+    for (int c = 0; c < oc; c++)
+        fill_row(out + (size_t)c * pix, bias[c], pix);
+}
+
+/* Sum of x[0..n) in eight interleaved partial sums: one running sum is bound by the
+ * latency of the add (4 cycles a float) and would cost a third of a backward pass. */
+__attribute__((noinline)) static float sum_row(const float *restrict x, int n)
+{
+    float acc[8] = {0};
+    const int n8 = n & ~7;
+    for (int j = 0; j < n8; j += 8)
+        for (int l = 0; l < 8; l++)
+            acc[l] += x[j + l];
+    float s = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+    for (int j = n8; j < n; j++)
+        s += x[j];
+    return s;
+}
+
 /* dbias[o] += sum over the batch and pixels of dout (n, oc, pix). */
 static void bias_backward(float *dbias, const float *dout, int n, int oc, int pix)
 {
-    for (int i = 0; i < n; i++) {
-        for (int o = 0; o < oc; o++) {
-            const float *d = dout + ((size_t)i * oc + o) * pix;
-            float s = 0.0f;
-            for (int j = 0; j < pix; j++)
-                s += d[j];
-            dbias[o] += s;
-        }
-    }
+    for (int i = 0; i < n; i++)
+        for (int o = 0; o < oc; o++)
+            dbias[o] += sum_row(dout + ((size_t)i * oc + o) * pix, pix);
 }
 
 void gc_conv2d_forward(const struct gc_conv *L, int n, float *out, const float *inp,
@@ -243,11 +275,8 @@ void gc_conv2d_forward(const struct gc_conv *L, int n, float *out, const float *
     for (int i = 0; i < n; i++) {
         float *o = out + i * out_sz;
         im2col(&g, inp + i * in_sz, ws);
-        if (bias) {
-            for (int c = 0; c < L->oc; c++)
-                for (int j = 0; j < pix; j++)
-                    o[(size_t)c * pix + j] = bias[c];
-        }
+        if (bias)
+            fill_bias(o, bias, L->oc, pix);
         gc_sgemm(0, 0, L->oc, pix, ckk, 1.0f, weight, ckk, ws, pix, bias ? 1.0f : 0.0f, o, pix);
     }
 }
@@ -284,11 +313,10 @@ void gc_convt2d_forward(const struct gc_conv *L, int n, float *out, const float 
     const size_t in_sz = (size_t)L->c * hw, out_sz = (size_t)L->oc * opix;
     for (int i = 0; i < n; i++) {
         float *o = out + i * out_sz;
-        for (int c = 0; c < L->oc; c++) {
-            float b = bias ? bias[c] : 0.0f;
-            for (int j = 0; j < opix; j++)
-                o[(size_t)c * opix + j] = b;
-        }
+        if (bias)
+            fill_bias(o, bias, L->oc, opix);
+        else
+            memset(o, 0, sizeof(float) * out_sz);
         gc_sgemm(1, 0, okk, hw, L->c, 1.0f, weight, okk, inp + i * in_sz, hw, 0.0f, ws, hw);
         col2im(&g, ws, o);
     }

@@ -1,0 +1,294 @@
+/* bench_layers.c — our layers against the plain GEMMs they perform.
+ *
+ * For the layer shapes of the reference DCGAN at batch 64 it times each layer's
+ * forward and backward (all gradients) and, in the same run, the bare cblas_sgemm
+ * calls of the same sizes that the layer makes. GFLOP/s count the GEMM flops only
+ * (2mnk), so the ratio layer/GEMM is the share of time the layer spends in GEMM:
+ * what im2col, col2im, bias and copies cost on top. Each figure is the median of
+ * several repetitions, each repetition long enough for the clock.
+ *
+ *   bench_layers [--threads N] [--reps N]     (default: 1 BLAS thread, 7 repetitions) */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/blas.h"
+#include "core/conv.h"
+#include "core/linear.h"
+#include "core/rng.h"
+
+#define MAX_GEMMS 3
+
+struct gemm {
+    int ta, tb, m, n, k, count; /* count calls of this shape per pass */
+};
+
+struct pass {
+    const char *layer, *name;
+    struct gemm g[MAX_GEMMS];
+    int ng;
+    void (*run)(void *ctx);
+    void *ctx;
+};
+
+struct conv_ctx {
+    struct gc_conv L;
+    float *inp, *w, *b, *out, *ws, *dinp, *dw, *db;
+};
+
+struct linear_ctx {
+    int n, in, out;
+    float *inp, *w, *b, *y, *dinp, *dw, *db;
+};
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static float *buf(struct gc_rng *r, size_t n)
+{
+    float *p = malloc(n * sizeof(float));
+    if (!p) {
+        fprintf(stderr, "out of memory\n");
+        exit(1);
+    }
+    gc_rng_fill_uniform(r, p, n, -1.0f, 1.0f);
+    return p;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* median seconds per call of fn over reps repetitions of about 20 ms each */
+static double time_median(void (*fn)(void *), void *ctx, int reps)
+{
+    fn(ctx); /* warm caches and OpenBLAS buffers */
+    double t0 = now();
+    fn(ctx);
+    double one = now() - t0;
+    int iters = one > 0.02 ? 1 : (int)(0.02 / (one > 1e-7 ? one : 1e-7)) + 1;
+    double t[64];
+    if (reps > 64)
+        reps = 64;
+    for (int r = 0; r < reps; r++) {
+        t0 = now();
+        for (int i = 0; i < iters; i++)
+            fn(ctx);
+        t[r] = (now() - t0) / iters;
+    }
+    qsort(t, reps, sizeof t[0], cmp_double);
+    return t[reps / 2];
+}
+
+static void conv2d_fwd(void *p)
+{
+    struct conv_ctx *c = p;
+    gc_conv2d_forward(&c->L, c->L.n, c->out, c->inp, c->w, c->b, c->ws);
+}
+
+static void conv2d_bwd(void *p)
+{
+    struct conv_ctx *c = p;
+    gc_conv2d_backward(&c->L, c->L.n, c->dinp, c->dw, c->db, c->out, c->inp, c->w, c->ws);
+}
+
+static void convt2d_fwd(void *p)
+{
+    struct conv_ctx *c = p;
+    gc_convt2d_forward(&c->L, c->L.n, c->out, c->inp, c->w, c->b, c->ws);
+}
+
+static void convt2d_bwd(void *p)
+{
+    struct conv_ctx *c = p;
+    gc_convt2d_backward(&c->L, c->L.n, c->dinp, c->dw, c->db, c->out, c->inp, c->w, c->ws);
+}
+
+static void linear_fwd(void *p)
+{
+    struct linear_ctx *c = p;
+    gc_linear_forward(c->y, c->inp, c->w, c->b, c->n, c->in, c->out);
+}
+
+static void linear_bwd(void *p)
+{
+    struct linear_ctx *c = p;
+    gc_linear_backward(c->dinp, c->dw, c->db, c->y, c->inp, c->w, c->n, c->in, c->out);
+}
+
+/* The bare GEMMs of a pass, on buffers as large as the layer's. */
+struct gemm_ctx {
+    const struct pass *p;
+    float *a, *b, *c;
+};
+
+static void gemms(void *ctx)
+{
+    struct gemm_ctx *g = ctx;
+    for (int i = 0; i < g->p->ng; i++) {
+        const struct gemm *s = &g->p->g[i];
+        int lda = s->ta ? s->m : s->k, ldb = s->tb ? s->k : s->n;
+        for (int j = 0; j < s->count; j++)
+            gc_sgemm(s->ta, s->tb, s->m, s->n, s->k, 1.0f, g->a, lda, g->b, ldb,
+                     /* the layer accumulates into gradients (beta 1) or overwrites */
+                     0.0f, g->c, s->n);
+    }
+}
+
+static double pass_flops(const struct pass *p)
+{
+    double f = 0;
+    for (int i = 0; i < p->ng; i++)
+        f += 2.0 * p->g[i].m * p->g[i].n * p->g[i].k * p->g[i].count;
+    return f;
+}
+
+static void shape_str(const struct pass *p, char *s, size_t n)
+{
+    size_t used = 0;
+    s[0] = '\0';
+    for (int i = 0; i < p->ng && used < n; i++)
+        used += snprintf(s + used, n - used, "%s%dx%dx%d*%d", i ? " " : "", p->g[i].m,
+                         p->g[i].n, p->g[i].k, p->g[i].count);
+}
+
+static void bench_pass(const struct pass *p, struct gc_rng *r, int reps)
+{
+    size_t amax = 1, bmax = 1, cmax = 1;
+    for (int i = 0; i < p->ng; i++) {
+        size_t m = p->g[i].m, n = p->g[i].n, k = p->g[i].k;
+        amax = m * k > amax ? m * k : amax;
+        bmax = k * n > bmax ? k * n : bmax;
+        cmax = m * n > cmax ? m * n : cmax;
+    }
+    struct gemm_ctx g = {p, buf(r, amax), buf(r, bmax), buf(r, cmax)};
+    double t_layer = time_median(p->run, p->ctx, reps);
+    double t_gemm = time_median(gemms, &g, reps);
+    double f = pass_flops(p);
+    char shapes[128];
+    shape_str(p, shapes, sizeof shapes);
+    printf("%-22s %-8s %-36s %9.3f %9.2f %9.2f %6.0f%%\n", p->layer, p->name, shapes,
+           t_layer * 1e3, f / t_layer * 1e-9, f / t_gemm * 1e-9, 100.0 * t_gemm / t_layer);
+    free(g.a);
+    free(g.b);
+    free(g.c);
+}
+
+static void conv_alloc(struct conv_ctx *c, struct gc_rng *r)
+{
+    const struct gc_conv *L = &c->L;
+    size_t nin = (size_t)L->n * L->c * L->h * L->w;
+    size_t nout = (size_t)L->n * L->oc * L->oh * L->ow;
+    size_t nw = (size_t)L->oc * L->c * L->k * L->k;
+    c->inp = buf(r, nin);
+    c->w = buf(r, nw);
+    c->b = buf(r, L->oc);
+    c->out = buf(r, nout);
+    c->ws = buf(r, gc_conv_workspace(L));
+    c->dinp = buf(r, nin);
+    c->dw = buf(r, nw);
+    c->db = buf(r, L->oc);
+}
+
+static void conv_free(struct conv_ctx *c)
+{
+    free(c->inp);
+    free(c->w);
+    free(c->b);
+    free(c->out);
+    free(c->ws);
+    free(c->dinp);
+    free(c->dw);
+    free(c->db);
+}
+
+static void bench_conv(const char *name, int transposed, int n, int c, int h, int w, int oc,
+                       int k, int s, int p, struct gc_rng *r, int reps)
+{
+    struct conv_ctx ctx;
+    struct gc_error err = {0};
+    int rc = transposed ? gc_convt2d_init(&ctx.L, n, c, h, w, oc, k, s, p, &err)
+                        : gc_conv2d_init(&ctx.L, n, c, h, w, oc, k, s, p, &err);
+    if (rc) {
+        fprintf(stderr, "%s: %s\n", name, err.msg);
+        exit(1);
+    }
+    conv_alloc(&ctx, r);
+    const struct gc_conv *L = &ctx.L;
+    int ckk = L->c * L->k * L->k, okk = L->oc * L->k * L->k;
+    int pix = L->oh * L->ow, hw = L->h * L->w;
+    /* the GEMMs the kernels in core/conv.c make, one set per sample */
+    struct pass fwd = {name, "forward", {{0}}, 1, transposed ? convt2d_fwd : conv2d_fwd, &ctx};
+    struct pass bwd = {name, "backward", {{0}}, 2, transposed ? convt2d_bwd : conv2d_bwd, &ctx};
+    if (!transposed) {
+        fwd.g[0] = (struct gemm){0, 0, L->oc, pix, ckk, n};
+        bwd.g[0] = (struct gemm){0, 1, L->oc, ckk, pix, n};
+        bwd.g[1] = (struct gemm){1, 0, ckk, pix, L->oc, n};
+    } else {
+        fwd.g[0] = (struct gemm){1, 0, okk, hw, L->c, n};
+        bwd.g[0] = (struct gemm){0, 0, L->c, hw, okk, n};
+        bwd.g[1] = (struct gemm){0, 1, L->c, okk, hw, n};
+    }
+    bench_pass(&fwd, r, reps);
+    bench_pass(&bwd, r, reps);
+    conv_free(&ctx);
+}
+
+static void bench_linear(const char *name, int n, int in, int out, struct gc_rng *r, int reps)
+{
+    struct linear_ctx c = {n, in, out, buf(r, (size_t)n * in), buf(r, (size_t)out * in),
+                           buf(r, out), buf(r, (size_t)n * out), buf(r, (size_t)n * in),
+                           buf(r, (size_t)out * in), buf(r, out)};
+    struct pass fwd = {name, "forward", {{0, 1, n, out, in, 1}}, 1, linear_fwd, &c};
+    struct pass bwd = {name, "backward", {{0, 0, n, in, out, 1}, {1, 0, out, in, n, 1}}, 2,
+                       linear_bwd, &c};
+    bench_pass(&fwd, r, reps);
+    bench_pass(&bwd, r, reps);
+    free(c.inp);
+    free(c.w);
+    free(c.b);
+    free(c.y);
+    free(c.dinp);
+    free(c.dw);
+    free(c.db);
+}
+
+int main(int argc, char **argv)
+{
+    int threads = 1, reps = 7;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--threads") && i + 1 < argc) {
+            threads = atoi(argv[++i]);
+        } else if (!strcmp(argv[i], "--reps") && i + 1 < argc) {
+            reps = atoi(argv[++i]);
+        } else {
+            fprintf(stderr, "usage: %s [--threads N] [--reps N]\n", argv[0]);
+            return 2;
+        }
+    }
+    if (threads < 1 || reps < 1) {
+        fprintf(stderr, "--threads and --reps must be >= 1\n");
+        return 2;
+    }
+    gc_blas_set_threads(threads);
+    struct gc_rng r;
+    gc_rng_init(&r, 1, 0);
+    printf("layers of the reference DCGAN, batch 64, %d BLAS thread(s), median of %d\n",
+           gc_blas_threads(), reps);
+    printf("%-22s %-8s %-36s %9s %9s %9s %7s\n", "layer", "pass", "GEMMs (m x n x k * calls)",
+           "ms", "GF/s", "GEMM GF/s", "ratio");
+    bench_conv("D conv 1->64 28x28", 0, 64, 1, 28, 28, 64, 4, 2, 1, &r, reps);
+    bench_conv("D conv 64->128 14x14", 0, 64, 64, 14, 14, 128, 4, 2, 1, &r, reps);
+    bench_conv("G convT 128->64 7x7", 1, 64, 128, 7, 7, 64, 4, 2, 1, &r, reps);
+    bench_conv("G convT 64->1 14x14", 1, 64, 64, 14, 14, 1, 4, 2, 1, &r, reps);
+    bench_linear("G linear 100->6272", 64, 100, 6272, &r, reps);
+    return 0;
+}
