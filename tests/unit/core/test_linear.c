@@ -1,0 +1,160 @@
+/* test_linear.c — the fully connected layer against a double-precision reference:
+ * forward, finite-difference gradients, accumulation and NULL skips. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "core/linear.h"
+#include "layer_check.h"
+
+struct lin_case {
+    int n, in, out;
+};
+
+static const struct lin_case cases[] = {{3, 7, 5}, {1, 13, 9}, {5, 1, 6}, {4, 33, 17}};
+
+/* out (n,o) = inp (n,i) · w (o,i)ᵀ + b */
+static void ref_linear(const struct lin_case *c, const double *inp, const double *w,
+                       const double *b, double *out)
+{
+    for (int i = 0; i < c->n; i++)
+        for (int o = 0; o < c->out; o++) {
+            double s = b ? b[o] : 0.0;
+            for (int k = 0; k < c->in; k++)
+                s += inp[i * c->in + k] * w[o * c->in + k];
+            out[i * c->out + o] = s;
+        }
+}
+
+static double *to_double(const float *x, size_t n)
+{
+    double *d = malloc(n * sizeof(double));
+    assert_non_null(d);
+    for (size_t i = 0; i < n; i++)
+        d[i] = x[i];
+    return d;
+}
+
+static void forward_matches_reference(void **state)
+{
+    const struct lin_case *c = *state;
+    struct gc_rng r;
+    gc_rng_init(&r, 3, 0);
+    size_t ni = (size_t)c->n * c->in, nw = (size_t)c->out * c->in, no = (size_t)c->n * c->out;
+    float *inp = lc_random(&r, ni), *w = lc_random(&r, nw), *b = lc_random(&r, c->out);
+    float *out = lc_alloc(no);
+    double *di = to_double(inp, ni), *dw = to_double(w, nw), *db = to_double(b, c->out);
+    double *want = malloc(no * sizeof(double));
+    assert_non_null(want);
+    for (int with_bias = 0; with_bias < 2; with_bias++) {
+        memset(out, 0x7f, no * sizeof(float)); /* the forward must not read out */
+        gc_linear_forward(out, inp, w, with_bias ? b : NULL, c->n, c->in, c->out);
+        ref_linear(c, di, dw, with_bias ? db : NULL, want);
+        assert_int_equal(lc_mismatches("out", out, want, no, 1e-5, 1e-5), 0);
+    }
+    free(inp);
+    free(w);
+    free(b);
+    free(out);
+    free(di);
+    free(dw);
+    free(db);
+    free(want);
+}
+
+static double loss(const struct lin_case *c, const double *inp, const double *w, const double *b,
+                   const double *r, double *scratch)
+{
+    ref_linear(c, inp, w, b, scratch);
+    double s = 0.0;
+    for (int i = 0; i < c->n * c->out; i++)
+        s += scratch[i] * r[i];
+    return s;
+}
+
+static void fd(const struct lin_case *c, double *x, size_t nx, double *g, const double *inp,
+               const double *w, const double *b, const double *r, double *scratch)
+{
+    for (size_t i = 0; i < nx; i++) {
+        double keep = x[i];
+        x[i] = keep + LC_FD_STEP;
+        double lp = loss(c, inp, w, b, r, scratch);
+        x[i] = keep - LC_FD_STEP;
+        double lm = loss(c, inp, w, b, r, scratch);
+        x[i] = keep;
+        g[i] = (lp - lm) / (2 * LC_FD_STEP);
+    }
+}
+
+static void backward_matches_finite_differences(void **state)
+{
+    const struct lin_case *c = *state;
+    struct gc_rng r;
+    gc_rng_init(&r, 4, 0);
+    size_t ni = (size_t)c->n * c->in, nw = (size_t)c->out * c->in, no = (size_t)c->n * c->out;
+    float *inp = lc_random(&r, ni), *w = lc_random(&r, nw), *b = lc_random(&r, c->out);
+    float *dout = lc_random(&r, no);
+    double *di = to_double(inp, ni), *dw = to_double(w, nw), *db = to_double(b, c->out);
+    double *dr = to_double(dout, no);
+    double *scratch = malloc(no * sizeof(double)), *gi = malloc(ni * sizeof(double));
+    double *gw = malloc(nw * sizeof(double)), *gb = malloc(c->out * sizeof(double));
+    assert_true(scratch && gi && gw && gb);
+    fd(c, di, ni, gi, di, dw, db, dr, scratch);
+    fd(c, dw, nw, gw, di, dw, db, dr, scratch);
+    fd(c, db, c->out, gb, di, dw, db, dr, scratch);
+
+    float *ai = lc_zeros(ni), *aw = lc_zeros(nw), *ab = lc_zeros(c->out);
+    gc_linear_backward(ai, aw, ab, dout, inp, w, c->n, c->in, c->out);
+    assert_int_equal(lc_mismatches("dinp", ai, gi, ni, LC_GRAD_ATOL, LC_GRAD_RTOL), 0);
+    assert_int_equal(lc_mismatches("dweight", aw, gw, nw, LC_GRAD_ATOL, LC_GRAD_RTOL), 0);
+    assert_int_equal(lc_mismatches("dbias", ab, gb, c->out, LC_GRAD_ATOL, LC_GRAD_RTOL), 0);
+
+    /* accumulate: a second call doubles; NULL gradients are skipped */
+    gc_linear_backward(ai, NULL, NULL, dout, inp, w, c->n, c->in, c->out);
+    gc_linear_backward(NULL, aw, NULL, dout, inp, w, c->n, c->in, c->out);
+    gc_linear_backward(NULL, NULL, ab, dout, inp, w, c->n, c->in, c->out);
+    gc_linear_backward(NULL, NULL, NULL, dout, inp, w, c->n, c->in, c->out);
+    for (size_t i = 0; i < ni; i++)
+        gi[i] *= 2;
+    for (size_t i = 0; i < nw; i++)
+        gw[i] *= 2;
+    for (int i = 0; i < c->out; i++)
+        gb[i] *= 2;
+    assert_int_equal(lc_mismatches("2 dinp", ai, gi, ni, LC_GRAD_ATOL, LC_GRAD_RTOL), 0);
+    assert_int_equal(lc_mismatches("2 dweight", aw, gw, nw, LC_GRAD_ATOL, LC_GRAD_RTOL), 0);
+    assert_int_equal(lc_mismatches("2 dbias", ab, gb, c->out, LC_GRAD_ATOL, LC_GRAD_RTOL), 0);
+
+    free(inp);
+    free(w);
+    free(b);
+    free(dout);
+    free(di);
+    free(dw);
+    free(db);
+    free(dr);
+    free(scratch);
+    free(gi);
+    free(gw);
+    free(gb);
+    free(ai);
+    free(aw);
+    free(ab);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_prestate(forward_matches_reference, (void *)&cases[0]),
+        cmocka_unit_test_prestate(forward_matches_reference, (void *)&cases[1]),
+        cmocka_unit_test_prestate(forward_matches_reference, (void *)&cases[2]),
+        cmocka_unit_test_prestate(forward_matches_reference, (void *)&cases[3]),
+        cmocka_unit_test_prestate(backward_matches_finite_differences, (void *)&cases[0]),
+        cmocka_unit_test_prestate(backward_matches_finite_differences, (void *)&cases[1]),
+        cmocka_unit_test_prestate(backward_matches_finite_differences, (void *)&cases[2]),
+        cmocka_unit_test_prestate(backward_matches_finite_differences, (void *)&cases[3]),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
