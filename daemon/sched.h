@@ -28,12 +28,20 @@ struct gd_sched;
 /* Turns a stored spec back into a struct (the daemon passes api/'s parser). */
 typedef int (*gd_spec_parse_fn)(const char *json, struct gc_spec *out, struct gc_error *err);
 
+/* Log levels of gd_log_fn, as syslog numbers them. */
+enum { GD_LOG_ERR = 3, GD_LOG_WARN = 4, GD_LOG_INFO = 6, GD_LOG_DEBUG = 7 };
+/* Receives what happens to runs (started, finished, failed with why) and, at DEBUG,
+ * each logged training step. Called from worker threads; run is 0 when none. */
+typedef void (*gd_log_fn)(void *ctx, int level, int64_t run, const char *msg);
+
 struct gd_sched_opts {
     int workers;             /* >= 1 */
     int threads;             /* compute threads for all runs together (default: cores) */
     const char *data_dir;    /* the classifier cache lives under it */
     int keep_checkpoints;    /* newest N kept per run (the last one always) */
     gd_spec_parse_fn parse_spec;
+    gd_log_fn log;           /* NULL: silent */
+    void *log_ctx;
 };
 
 /* Borrows store and events. Does not start threads. */
