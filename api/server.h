@@ -39,6 +39,11 @@ int ga_server_port(const struct ga_server *srv);
  * the dataset root that relative paths resolve inside (NULL: no check of the path). */
 int ga_spec_parse(const char *json, size_t len, const char *base_dir, struct gc_spec *out,
                   char **errors_json, struct gc_error *err);
+/* ga_spec_parse that also returns the normalized spec as JSON (every default filled in,
+ * dataset.path as the user gave it, not resolved) in *normalized (malloc'ed, caller
+ * frees). This is what POST /api/v1/runs stores. */
+int ga_spec_normalize(const char *json, size_t len, const char *base_dir, struct gc_spec *out,
+                      char **normalized, char **errors_json, struct gc_error *err);
 /* The normalized spec with every default filled in; malloc'ed, the caller frees. */
 char *ga_spec_to_json(const struct gc_spec *spec);
 /* The run object of design.md section 4 for one run; malloc'ed, the caller frees. */

@@ -1,0 +1,597 @@
+/* runs.c — the /api/v1/runs endpoints and the run object (design.md section 4).
+ *
+ * Handlers read from the store and act through the scheduler; neither is called with
+ * a lock of ours held. The run object is rebuilt from the store on every request, with
+ * the live step of a training run from the scheduler. */
+#include "api/runs.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/http.h"
+#include "api/spec_json.h"
+#include "core/gan.h"
+
+#define LIST_DEFAULT 50
+#define LIST_MAX 500
+#define POINTS_DEFAULT 1000
+#define POINTS_MAX 100000
+#define MAX_NAMES 32
+#define GENERATE_MAX 1024
+
+static const char *const eval_names[] = {"modes_covered", "high_quality", "reverse_kl", "fid",
+                                         "class_coverage", "classifier_score", "swd"};
+
+int ga_is_eval_name(const char *name)
+{
+    for (size_t i = 0; i < sizeof eval_names / sizeof eval_names[0]; i++)
+        if (strcmp(eval_names[i], name) == 0)
+            return 1;
+    return 0;
+}
+
+static json_t *number_or_null(double v)
+{
+    return isfinite(v) ? json_real(v) : json_null();
+}
+
+static json_t *time_or_null(const char *t)
+{
+    return t[0] ? json_string(t) : json_null();
+}
+
+static json_t *kv_object(struct gd_store *store, int64_t id, int kind)
+{
+    json_t *o = json_object();
+    struct gd_kv *kv = NULL;
+    int n = 0;
+    if (gd_store_metrics_latest(store, id, kind, &kv, &n, NULL) == 0)
+        for (int i = 0; i < n; i++)
+            json_object_set_new(o, kv[i].name, number_or_null(kv[i].value));
+    free(kv);
+    return o;
+}
+
+json_t *ga_run_object(struct gd_store *store, struct gd_sched *sched, int64_t id,
+                      struct gc_error *err)
+{
+    struct gd_run run;
+    memset(&run, 0, sizeof run);
+    if (gd_store_run_get(store, id, &run, err) != 0) {
+        if (err && err->code == GC_ENOTFOUND)
+            gc_error_set(err, GC_ENOTFOUND, "no run %lld", (long long)id);
+        return NULL;
+    }
+    json_t *spec = run.spec_json ? json_loads(run.spec_json, 0, NULL) : NULL;
+    int64_t step = run.step;
+    struct gd_live live;
+    if (sched && run.status == GD_RUNNING && gd_sched_live(sched, id, &live) == 0 &&
+        live.step > step)
+        step = live.step;
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_integer(run.id));
+    json_object_set_new(o, "name", json_string(run.name));
+    json_object_set_new(o, "status", json_string(gd_status_name(run.status)));
+    json_object_set_new(o, "spec", spec ? spec : json_null());
+    json_object_set_new(o, "step", json_integer(step));
+    json_object_set_new(o, "steps", json_integer(run.steps));
+    json_object_set_new(o, "created_at", time_or_null(run.created_at));
+    json_object_set_new(o, "started_at", time_or_null(run.started_at));
+    json_object_set_new(o, "finished_at", time_or_null(run.finished_at));
+    json_object_set_new(o, "error", run.error ? json_string(run.error) : json_null());
+    json_object_set_new(o, "latest", kv_object(store, id, 0));
+    json_object_set_new(o, "eval", kv_object(store, id, 1));
+    gd_run_fini(&run);
+    return o;
+}
+
+char *ga_run_json(struct gd_store *store, struct gd_sched *sched, int64_t id,
+                  struct gc_error *err)
+{
+    json_t *o = ga_run_object(store, sched, id, err);
+    if (!o)
+        return NULL;
+    char *s = json_dumps(o, GA_DUMP_FLAGS);
+    json_decref(o);
+    if (!s)
+        gc_error_set(err, GC_ENOMEM, "out of memory");
+    return s;
+}
+
+static const char *query(struct ga_req *r, const char *key)
+{
+    const char *v = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, key);
+    return v && *v ? v : NULL;
+}
+
+static json_t *one_error(const char *field, const char *message)
+{
+    return json_pack("[{s:s,s:s}]", "field", field, "message", message);
+}
+
+/* A query parameter that must be a whole number in [lo, hi]; replies 400 itself. */
+static int query_i64(struct ga_req *r, const char *key, int64_t lo, int64_t hi, int64_t *out,
+                     enum MHD_Result *ret)
+{
+    const char *v = query(r, key);
+    if (!v)
+        return 0;
+    if (ga_parse_i64(v, lo, hi, out) != 0) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "must be a whole number between %lld and %lld", (long long)lo,
+                 (long long)hi);
+        *ret = ga_reply_problem(r, 400, one_error(key, msg), "%s: %s, not '%.40s'", key, msg, v);
+        return -1;
+    }
+    return 1;
+}
+
+/* ---- create, list, get, delete, actions ---------------------------------------- */
+
+enum MHD_Result ga_route_runs_create(struct ga_req *r)
+{
+    enum MHD_Result ret;
+    json_t *probe = ga_body_json(r, 0, &ret);
+    if (!probe)
+        return ret;
+    json_decref(probe);
+
+    struct gc_spec spec;
+    char *normalized = NULL, *errors_json = NULL;
+    struct gc_error err = {0};
+    const char *base = r->srv->datasets_dir[0] ? r->srv->datasets_dir : NULL;
+    if (ga_spec_normalize(r->body, r->len, base, &spec, &normalized, &errors_json, &err) != 0) {
+        json_t *errors = errors_json ? json_loads(errors_json, 0, NULL) : NULL;
+        free(errors_json);
+        if (err.code != GC_EINVAL)
+            return ga_reply_error(r, &err);
+        return ga_reply_problem(r, 400, errors, "invalid run spec: %s", err.msg);
+    }
+    int64_t id = 0;
+    if (gd_sched_submit(r->srv->sched, &spec, normalized, &id, &err) != 0) {
+        free(normalized);
+        return ga_reply_error(r, &err);
+    }
+    free(normalized);
+    json_t *o = ga_run_object(r->srv->store, r->srv->sched, id, &err);
+    if (!o)
+        return ga_reply_error(r, &err);
+    char *s = json_dumps(o, GA_DUMP_FLAGS);
+    json_decref(o);
+    if (!s)
+        return MHD_NO;
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(strlen(s), s, MHD_RESPMEM_MUST_FREE);
+    if (!resp) {
+        free(s);
+        return MHD_NO;
+    }
+    char loc[64];
+    snprintf(loc, sizeof loc, "/api/v1/runs/%lld", (long long)id);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, loc);
+    return ga_reply(r, 201, resp);
+}
+
+enum MHD_Result ga_route_runs_list(struct ga_req *r)
+{
+    enum MHD_Result ret = MHD_NO;
+    int status = -1;
+    const char *st = query(r, "status");
+    if (st) {
+        status = gd_status_from_name(st);
+        if (status < 0)
+            return ga_reply_problem(
+                r, 400,
+                one_error("status",
+                          "must be one of queued, running, paused, succeeded, failed, canceled"),
+                "status: unknown run status '%.40s'", st);
+    }
+    int64_t limit = LIST_DEFAULT, cursor = 0;
+    if (query_i64(r, "limit", 1, LIST_MAX, &limit, &ret) < 0 ||
+        query_i64(r, "cursor", 1, INT64_MAX, &cursor, &ret) < 0)
+        return ret;
+    struct gd_run *runs = NULL;
+    int n = 0;
+    int64_t next = 0;
+    struct gc_error err = {0};
+    if (gd_store_run_list(r->srv->store, status, (int)limit, cursor, &runs, &n, &next, &err) != 0)
+        return ga_reply_error(r, &err);
+    json_t *arr = json_array();
+    for (int i = 0; i < n; i++) {
+        json_t *o = ga_run_object(r->srv->store, r->srv->sched, runs[i].id, NULL);
+        if (o) /* a run deleted between the list and here is left out */
+            json_array_append_new(arr, o);
+        gd_run_fini(&runs[i]);
+    }
+    free(runs);
+    char nc[32];
+    snprintf(nc, sizeof nc, "%lld", (long long)next);
+    return ga_reply_json(r, 200,
+                         json_pack("{s:o,s:o}", "runs", arr, "next_cursor",
+                                   next > 0 ? json_string(nc) : json_null()));
+}
+
+enum MHD_Result ga_route_run_get(struct ga_req *r, int64_t id)
+{
+    struct gc_error err = {0};
+    json_t *o = ga_run_object(r->srv->store, r->srv->sched, id, &err);
+    if (!o)
+        return ga_reply_error(r, &err);
+    return ga_reply_json(r, 200, o);
+}
+
+enum MHD_Result ga_route_run_delete(struct ga_req *r, int64_t id)
+{
+    struct gc_error err = {0};
+    if (gd_sched_delete(r->srv->sched, id, &err) != 0) {
+        if (err.code == GC_ENOTFOUND)
+            gc_error_set(&err, GC_ENOTFOUND, "no run %lld", (long long)id);
+        return ga_reply_error(r, &err);
+    }
+    struct MHD_Response *resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+    return ga_reply(r, 204, resp);
+}
+
+enum MHD_Result ga_route_run_action(struct ga_req *r, int64_t id, const char *action)
+{
+    struct gc_error err = {0};
+    int rc;
+    if (strcmp(action, "cancel") == 0)
+        rc = gd_sched_cancel(r->srv->sched, id, &err);
+    else if (strcmp(action, "pause") == 0)
+        rc = gd_sched_pause(r->srv->sched, id, &err);
+    else
+        rc = gd_sched_resume(r->srv->sched, id, &err);
+    if (rc != 0) {
+        if (err.code == GC_ENOTFOUND)
+            gc_error_set(&err, GC_ENOTFOUND, "no run %lld", (long long)id);
+        else if (err.code == GC_ESTATE && !err.msg[0])
+            gc_error_set(&err, GC_ESTATE, "run %lld cannot %s in its state", (long long)id,
+                         action);
+        return ga_reply_error(r, &err);
+    }
+    return ga_route_run_get(r, id);
+}
+
+/* Replies 404 when the run does not exist; 0 when it does. */
+static int need_run(struct ga_req *r, int64_t id, struct gd_run *out, enum MHD_Result *ret)
+{
+    struct gd_run tmp;
+    struct gd_run *run = out ? out : &tmp;
+    memset(run, 0, sizeof *run);
+    struct gc_error err = {0};
+    if (gd_store_run_get(r->srv->store, id, run, &err) != 0) {
+        if (err.code == GC_ENOTFOUND)
+            gc_error_set(&err, GC_ENOTFOUND, "no run %lld", (long long)id);
+        *ret = ga_reply_error(r, &err);
+        return -1;
+    }
+    if (!out)
+        gd_run_fini(run);
+    return 0;
+}
+
+/* ---- metrics ------------------------------------------------------------------- */
+
+struct name_list {
+    const char *names[MAX_NAMES];
+    int n;
+    int overflow;
+};
+
+static enum MHD_Result collect_names(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value)
+{
+    (void)kind;
+    struct name_list *l = cls;
+    if (strcmp(key, "name") == 0) {
+        if (l->n == MAX_NAMES)
+            l->overflow = 1;
+        else
+            l->names[l->n++] = value ? value : "";
+    }
+    return MHD_YES;
+}
+
+static int metric_name_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n < 1 || n > 31)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+            return 0;
+    return 1;
+}
+
+enum MHD_Result ga_route_run_metrics(struct ga_req *r, int64_t id)
+{
+    enum MHD_Result ret = MHD_NO;
+    int64_t from = 0, to = -1, maxp = POINTS_DEFAULT;
+    if (query_i64(r, "from_step", 0, GC_MAX_STEPS, &from, &ret) < 0 ||
+        query_i64(r, "to_step", 0, GC_MAX_STEPS, &to, &ret) < 0 ||
+        query_i64(r, "max_points", 1, POINTS_MAX, &maxp, &ret) < 0)
+        return ret;
+    if (to >= 0 && from > to)
+        return ga_reply_problem(r, 400, one_error("from_step", "must not be after to_step"),
+                                "from_step %lld is after to_step %lld", (long long)from,
+                                (long long)to);
+    struct name_list l = {.n = 0};
+    MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, collect_names, &l);
+    if (l.overflow)
+        return ga_reply_problem(r, 400, one_error("name", "too many names"),
+                                "name: at most %d names per request", MAX_NAMES);
+    for (int i = 0; i < l.n; i++)
+        if (!metric_name_ok(l.names[i]))
+            return ga_reply_problem(r, 400,
+                                    one_error("name", "must be 1 to 31 characters a-z, 0-9, _"),
+                                    "name: '%.40s' is not a metric name", l.names[i]);
+    if (need_run(r, id, NULL, &ret) != 0)
+        return ret;
+
+    struct gc_error err = {0};
+    char **stored = NULL;
+    int nstored = 0;
+    if (l.n == 0) {
+        if (gd_store_metrics_names(r->srv->store, id, &stored, &nstored, &err) != 0)
+            return ga_reply_error(r, &err);
+        for (int i = 0; i < nstored && i < MAX_NAMES; i++)
+            l.names[l.n++] = stored[i];
+    }
+    json_t *metrics = json_object();
+    int rc = 0;
+    for (int i = 0; i < l.n && rc == 0; i++) {
+        int64_t *steps = NULL;
+        double *values = NULL;
+        int n = 0;
+        rc = gd_store_metrics_series(r->srv->store, id, l.names[i], from, to, (int)maxp, &steps,
+                                     &values, &n, &err);
+        if (rc == 0) {
+            json_t *pts = json_array();
+            for (int k = 0; k < n; k++)
+                json_array_append_new(pts, json_pack("[I,o]", (json_int_t)steps[k],
+                                                     number_or_null(values[k])));
+            json_object_set_new(metrics, l.names[i], pts);
+        }
+        free(steps);
+        free(values);
+    }
+    for (int i = 0; i < nstored; i++)
+        free(stored[i]);
+    free(stored);
+    if (rc != 0) {
+        json_decref(metrics);
+        return ga_reply_error(r, &err);
+    }
+    return ga_reply_json(r, 200, json_pack("{s:o}", "metrics", metrics));
+}
+
+/* ---- samples and checkpoints --------------------------------------------------- */
+
+enum MHD_Result ga_route_run_samples(struct ga_req *r, int64_t id)
+{
+    enum MHD_Result ret;
+    if (need_run(r, id, NULL, &ret) != 0)
+        return ret;
+    int64_t *steps = NULL;
+    int n = 0;
+    struct gc_error err = {0};
+    if (gd_store_sample_steps(r->srv->store, id, &steps, &n, &err) != 0)
+        return ga_reply_error(r, &err);
+    json_t *arr = json_array();
+    for (int i = 0; i < n; i++) {
+        char url[96];
+        snprintf(url, sizeof url, "/api/v1/runs/%lld/samples/%lld.png", (long long)id,
+                 (long long)steps[i]);
+        json_array_append_new(arr, json_pack("{s:I,s:s}", "step", (json_int_t)steps[i], "url",
+                                             url));
+    }
+    free(steps);
+    return ga_reply_json(r, 200, json_pack("{s:o}", "samples", arr));
+}
+
+enum MHD_Result ga_route_run_sample(struct ga_req *r, int64_t id, int64_t step)
+{
+    enum MHD_Result ret;
+    if (need_run(r, id, NULL, &ret) != 0)
+        return ret;
+    uint8_t *png = NULL;
+    size_t len = 0;
+    int64_t got = 0;
+    struct gc_error err = {0};
+    if (gd_store_sample_get(r->srv->store, id, step, &png, &len, &got, &err) != 0) {
+        if (err.code == GC_ENOTFOUND) {
+            if (step < 0)
+                gc_error_set(&err, GC_ENOTFOUND, "run %lld has no sample yet", (long long)id);
+            else
+                gc_error_set(&err, GC_ENOTFOUND, "run %lld has no sample at step %lld",
+                             (long long)id, (long long)step);
+        }
+        return ga_reply_error(r, &err);
+    }
+    return ga_reply_bytes(r, 200, "image/png", png, len);
+}
+
+enum MHD_Result ga_route_run_checkpoints(struct ga_req *r, int64_t id)
+{
+    enum MHD_Result ret;
+    if (need_run(r, id, NULL, &ret) != 0)
+        return ret;
+    struct gd_ckpt_info *c = NULL;
+    int n = 0;
+    struct gc_error err = {0};
+    if (gd_store_ckpt_list(r->srv->store, id, &c, &n, &err) != 0)
+        return ga_reply_error(r, &err);
+    json_t *arr = json_array();
+    for (int i = 0; i < n; i++)
+        json_array_append_new(arr, json_pack("{s:I,s:I,s:s,s:s}", "step", (json_int_t)c[i].step,
+                                             "bytes", (json_int_t)c[i].bytes, "sha256",
+                                             c[i].sha256, "created_at", c[i].created_at));
+    free(c);
+    return ga_reply_json(r, 200, json_pack("{s:o}", "checkpoints", arr));
+}
+
+enum MHD_Result ga_route_run_checkpoint(struct ga_req *r, int64_t id, int64_t step)
+{
+    enum MHD_Result ret;
+    if (need_run(r, id, NULL, &ret) != 0)
+        return ret;
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    int64_t got = 0;
+    struct gc_error err = {0};
+    if (gd_store_ckpt_get(r->srv->store, id, step, &bytes, &len, &got, &err) != 0) {
+        if (err.code == GC_ENOTFOUND)
+            gc_error_set(&err, GC_ENOTFOUND, "run %lld has no checkpoint at step %lld",
+                         (long long)id, (long long)step);
+        return ga_reply_error(r, &err);
+    }
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(len, bytes, MHD_RESPMEM_MUST_FREE);
+    if (!resp) {
+        free(bytes);
+        return MHD_NO;
+    }
+    char disp[128];
+    snprintf(disp, sizeof disp, "attachment; filename=\"run-%lld-step-%lld.ckpt\"",
+             (long long)id, (long long)got);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/octet-stream");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_DISPOSITION, disp);
+    return ga_reply(r, 200, resp);
+}
+
+/* ---- generate ------------------------------------------------------------------ */
+
+enum MHD_Result ga_route_run_generate(struct ga_req *r, int64_t id)
+{
+    enum MHD_Result ret;
+    json_t *body = ga_body_json(r, 1, &ret);
+    if (!body)
+        return ret;
+    json_t *errors = json_array();
+    const char *key;
+    json_t *v;
+    json_object_foreach(body, key, v) {
+        if (strcmp(key, "n") && strcmp(key, "seed") && strcmp(key, "format"))
+            json_array_append_new(errors,
+                                  json_pack("{s:s,s:s}", "field", key, "message",
+                                            "unknown field; expected one of: n, seed, format"));
+    }
+    json_int_t n = 64, seed = 1;
+    const char *format = "png";
+    if ((v = json_object_get(body, "n"))) {
+        if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+            json_integer_value(v) > GENERATE_MAX)
+            json_array_append_new(errors, json_pack("{s:s,s:s}", "field", "n", "message",
+                                                    "must be an integer between 1 and 1024"));
+        else
+            n = json_integer_value(v);
+    }
+    if ((v = json_object_get(body, "seed"))) {
+        if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+            (uint64_t)json_integer_value(v) > GC_MAX_SEED)
+            json_array_append_new(errors,
+                                  json_pack("{s:s,s:s}", "field", "seed", "message",
+                                            "must be an integer between 0 and 9007199254740992"));
+        else
+            seed = json_integer_value(v);
+    }
+    if ((v = json_object_get(body, "format"))) {
+        const char *f = json_string_value(v);
+        if (!f || (strcmp(f, "png") && strcmp(f, "idx") && strcmp(f, "json")))
+            json_array_append_new(errors, json_pack("{s:s,s:s}", "field", "format", "message",
+                                                    "must be one of png, idx, json"));
+        else
+            format = !strcmp(f, "png") ? "png" : !strcmp(f, "idx") ? "idx" : "json";
+    }
+    json_decref(body);
+    if (json_array_size(errors)) {
+        json_t *first = json_array_get(errors, 0);
+        char detail[256];
+        snprintf(detail, sizeof detail, "%s: %s",
+                 json_string_value(json_object_get(first, "field")),
+                 json_string_value(json_object_get(first, "message")));
+        return ga_reply_problem(r, 400, errors, "invalid generate request: %s", detail);
+    }
+    json_decref(errors);
+
+    struct gd_run run;
+    if (need_run(r, id, &run, &ret) != 0)
+        return ret;
+    struct gc_spec spec;
+    struct gc_error err = {0};
+    int rc = ga_spec_parse(run.spec_json ? run.spec_json : "", run.spec_json ? strlen(run.spec_json) : 0,
+                           NULL, &spec, NULL, &err);
+    gd_run_fini(&run);
+    if (rc != 0) {
+        gc_error_set(&err, GC_EIO, "the stored spec of run %lld does not parse", (long long)id);
+        return ga_reply_error(r, &err);
+    }
+    int is2d = gc_dataset_is_2d(spec.dataset.kind);
+    if (!strcmp(format, "json") && !is2d)
+        return ga_reply_problem(r, 400, one_error("format", "json is for 2D point sets"),
+                                "format: json returns points and needs a 2D set (ring8, grid25), "
+                                "not %s",
+                                gc_dataset_name(spec.dataset.kind));
+    if (!strcmp(format, "idx") && is2d)
+        return ga_reply_problem(r, 400, one_error("format", "idx is for image sets"),
+                                "format: idx returns images and needs an image set, not %s",
+                                gc_dataset_name(spec.dataset.kind));
+
+    uint8_t *ckpt = NULL;
+    size_t clen = 0;
+    int64_t got = 0;
+    if (gd_store_ckpt_get(r->srv->store, id, -1, &ckpt, &clen, &got, &err) != 0) {
+        if (err.code == GC_ENOTFOUND)
+            gc_error_set(&err, GC_ESTATE, "run %lld has no checkpoint yet to generate from",
+                         (long long)id);
+        return ga_reply_error(r, &err);
+    }
+    struct gc_trainer_opts topts = {.threads = 1, .cache_dir = NULL, .load_data = 0};
+    struct gc_trainer *t = gc_trainer_create(&spec, &topts, &err);
+    if (!t) {
+        free(ckpt);
+        return ga_reply_error(r, &err);
+    }
+    rc = gc_trainer_restore(t, ckpt, clen, &err);
+    free(ckpt);
+    int c = 0, h = 0, w = 0;
+    float *out = NULL;
+    uint8_t *enc = NULL;
+    size_t elen = 0;
+    if (rc == 0) {
+        gc_trainer_sample_shape(t, &c, &h, &w);
+        size_t per = (size_t)c * (size_t)h * (size_t)w;
+        out = per ? malloc(sizeof(float) * per * (size_t)n) : NULL;
+        if (!out)
+            rc = gc_error_set(&err, GC_ENOMEM, "cannot hold %lld samples", (long long)n);
+    }
+    if (rc == 0)
+        rc = gc_trainer_generate(t, (int)n, (uint64_t)seed, out, &err);
+    if (rc == 0 && !strcmp(format, "png"))
+        rc = gc_trainer_encode_png(t, out, (int)n, &enc, &elen, &err);
+    else if (rc == 0 && !strcmp(format, "idx"))
+        rc = gc_trainer_encode_idx(t, out, (int)n, &enc, &elen, &err);
+    gc_trainer_destroy(t);
+    if (rc != 0) {
+        free(out);
+        if (err.code == GC_ECORRUPT)
+            gc_error_set(&err, GC_EIO, "the checkpoint of run %lld does not restore: %s",
+                         (long long)id, err.msg);
+        return ga_reply_error(r, &err);
+    }
+    if (!strcmp(format, "json")) {
+        json_t *pts = json_array();
+        for (json_int_t i = 0; i < n; i++)
+            json_array_append_new(pts, json_pack("[o,o]", number_or_null(out[2 * i]),
+                                                 number_or_null(out[2 * i + 1])));
+        free(out);
+        return ga_reply_json(r, 200, json_pack("{s:o}", "points", pts));
+    }
+    free(out);
+    return ga_reply_bytes(r, 200, !strcmp(format, "png") ? "image/png" : "application/octet-stream",
+                          enc, elen);
+}
