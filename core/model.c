@@ -115,8 +115,8 @@ struct gc_model *gc_model_create(int max_batch, int c, int h, int w, struct gc_e
         return NULL;
     }
     if ((size_t)c * h * w * (size_t)max_batch > MAX_BLOCK_FLOATS / 2) {
-        gc_error_set(err, GC_ETOOBIG, "model: input %dx%dx%d times batch %d is too large", c, h,
-                     w, max_batch);
+        gc_error_set(err, GC_ETOOBIG, "model: input %dx%dx%d times batch %d is too large", c, h, w,
+                     max_batch);
         return NULL;
     }
     struct gc_model *m = calloc(1, sizeof *m);
@@ -168,8 +168,7 @@ static int new_layer(struct gc_model *m, enum gc_layer_kind kind, struct layer *
 {
     *out = NULL;
     if (m->finalized)
-        return gc_error_set(err, GC_ESTATE, "%s: the model is already finalized",
-                            kind_name(kind));
+        return gc_error_set(err, GC_ESTATE, "%s: the model is already finalized", kind_name(kind));
     if (m->nlayers >= MAX_MODEL_LAYERS)
         return gc_error_set(err, GC_EINVAL, "%s: more than %d layers", kind_name(kind),
                             MAX_MODEL_LAYERS);
@@ -226,8 +225,8 @@ int gc_model_add_linear(struct gc_model *m, int out, int bias, struct gc_error *
     return push_layer(m, l, err);
 }
 
-static int add_conv(struct gc_model *m, enum gc_layer_kind kind, int oc, int k, int stride,
-                    int pad, int bias, struct gc_error *err)
+static int add_conv(struct gc_model *m, enum gc_layer_kind kind, int oc, int k, int stride, int pad,
+                    int bias, struct gc_error *err)
 {
     struct layer *l;
     int rc0 = new_layer(m, kind, &l, err);
@@ -240,8 +239,7 @@ static int add_conv(struct gc_model *m, enum gc_layer_kind kind, int oc, int k, 
                             name, k, l->h + 2 * pad, l->w + 2 * pad);
     int rc = kind == GC_LAYER_CONV2D
                  ? gc_conv2d_init(&l->cv, m->max_batch, l->c, l->h, l->w, oc, k, stride, pad, err)
-                 : gc_convt2d_init(&l->cv, m->max_batch, l->c, l->h, l->w, oc, k, stride, pad,
-                                   err);
+                 : gc_convt2d_init(&l->cv, m->max_batch, l->c, l->h, l->w, oc, k, stride, pad, err);
     if (rc < 0)
         return rc;
     l->k = k;
@@ -328,12 +326,12 @@ int gc_model_add_reshape(struct gc_model *m, int c, int h, int w, struct gc_erro
     if (rc0 < 0)
         return rc0;
     if (c < 1 || h < 1 || w < 1)
-        return gc_error_set(err, GC_EINVAL, "reshape: sizes must be positive (%dx%dx%d)", c, h,
-                            w);
+        return gc_error_set(err, GC_EINVAL, "reshape: sizes must be positive (%dx%dx%d)", c, h, w);
     if ((size_t)c * h * w != l->in_size)
-        return gc_error_set(err, GC_EINVAL, "reshape: %dx%dx%d holds %zu values, the input %dx%dx%d "
-                            "holds %zu", c, h, w, (size_t)c * h * w, l->c, l->h, l->w,
-                            l->in_size);
+        return gc_error_set(err, GC_EINVAL,
+                            "reshape: %dx%dx%d holds %zu values, the input %dx%dx%d "
+                            "holds %zu",
+                            c, h, w, (size_t)c * h * w, l->c, l->h, l->w, l->in_size);
     l->oc = c;
     l->oh = h;
     l->ow = w;
@@ -371,8 +369,10 @@ static int alloc_blocks(struct gc_model *m, struct gc_error *err)
         size_t d = (size_t)m->max_batch * (l->in_size > l->out_size ? l->in_size : l->out_size);
         dmax = d > dmax ? d : dmax;
         if (np > MAX_BLOCK_FLOATS || na > MAX_BLOCK_FLOATS)
-            return gc_error_set(err, GC_ETOOBIG, "model: too large (%zu parameters, %zu "
-                                "activations at layer %d)", np, na, i);
+            return gc_error_set(err, GC_ETOOBIG,
+                                "model: too large (%zu parameters, %zu "
+                                "activations at layer %d)",
+                                np, na, i);
     }
     m->nparams = np;
     m->nacts = na;
@@ -388,8 +388,10 @@ static int alloc_blocks(struct gc_model *m, struct gc_error *err)
     m->ws = calloc(nws ? nws : 1, sizeof(float));
     m->bn = calloc(nbn ? nbn : 1, sizeof(float));
     if (!m->params || !m->grads || !m->moments || !m->acts || !m->dacts || !m->ws || !m->bn)
-        return gc_error_set(err, GC_ENOMEM, "model: out of memory for %zu parameters and %zu "
-                            "activations", np, na);
+        return gc_error_set(err, GC_ENOMEM,
+                            "model: out of memory for %zu parameters and %zu "
+                            "activations",
+                            np, na);
     for (int i = 0; i < m->nlayers; i++) {
         const struct layer *l = &m->layers[i];
         if (l->kind == GC_LAYER_BATCHNORM) /* running var starts at 1 */
@@ -463,13 +465,13 @@ int gc_model_set_optim(struct gc_model *m, const struct gc_optim_spec *o, struct
                             (double)o->lr);
     if (o->kind == GC_OPTIM_ADAM &&
         !(o->beta1 >= 0.0f && o->beta1 < 1.0f && o->beta2 >= 0.0f && o->beta2 < 1.0f))
-        return gc_error_set(err, GC_EINVAL, "adam: betas (%g, %g) outside [0, 1)",
-                            (double)o->beta1, (double)o->beta2);
+        return gc_error_set(err, GC_EINVAL, "adam: betas (%g, %g) outside [0, 1)", (double)o->beta1,
+                            (double)o->beta2);
     if (o->kind == GC_OPTIM_SGD && !(o->beta1 >= 0.0f && o->beta1 < 1.0f))
         return gc_error_set(err, GC_EINVAL, "sgd: momentum %g outside [0, 1)", (double)o->beta1);
     if (o->kind == GC_OPTIM_RMSPROP && !(o->beta2 >= 0.0f && o->beta2 < 1.0f))
         return gc_error_set(err, GC_EINVAL, "rmsprop: alpha %g outside [0, 1)", (double)o->beta2);
-    if (o->kind != GC_OPTIM_SGD && !(o->eps >= 0.0f) )
+    if (o->kind != GC_OPTIM_SGD && !(o->eps >= 0.0f))
         return gc_error_set(err, GC_EINVAL, "optimizer: eps %g must not be negative",
                             (double)o->eps);
     m->optim = *o;
@@ -778,9 +780,10 @@ static void describe(const uint32_t f[FP_FIELDS], char *s, size_t len)
 static int same_arch(const struct gc_model *a, const struct gc_model *b, struct gc_error *err)
 {
     if (a->nlayers != b->nlayers || a->c != b->c || a->h != b->h || a->w != b->w)
-        return gc_error_set(err, GC_EINVAL, "model: other architecture (%d layers on %dx%dx%d, "
-                            "this model has %d on %dx%dx%d)", b->nlayers, b->c, b->h, b->w,
-                            a->nlayers, a->c, a->h, a->w);
+        return gc_error_set(err, GC_EINVAL,
+                            "model: other architecture (%d layers on %dx%dx%d, "
+                            "this model has %d on %dx%dx%d)",
+                            b->nlayers, b->c, b->h, b->w, a->nlayers, a->c, a->h, a->w);
     for (int i = 0; i < a->nlayers; i++) {
         uint32_t fa[FP_FIELDS], fb[FP_FIELDS];
         fingerprint(&a->layers[i], fa);
@@ -789,8 +792,10 @@ static int same_arch(const struct gc_model *a, const struct gc_model *b, struct 
             char sa[96], sb[96];
             describe(fa, sa, sizeof sa);
             describe(fb, sb, sizeof sb);
-            return gc_error_set(err, GC_EINVAL, "model: other architecture at layer %d (%s, this "
-                                "model has %s)", i, sb, sa);
+            return gc_error_set(err, GC_EINVAL,
+                                "model: other architecture at layer %d (%s, this "
+                                "model has %s)",
+                                i, sb, sa);
         }
     }
     return 0;
@@ -893,9 +898,9 @@ int gc_model_save(const struct gc_model *m, struct gc_buf *b)
     return b->oom ? GC_ENOMEM : 0;
 }
 
-/* Reads the state into scratch-free places: the architecture is checked before any
- * state is touched, and the values go straight into the model, so a failure after the
- * check (a short read) leaves the model partly loaded; callers discard it then. */
+/* Checks everything it can before it writes: the architecture, the counts, and that
+ * the reader holds all the bytes they announce. A rejected state leaves the model as
+ * it was. */
 int gc_model_load(struct gc_model *m, struct gc_reader *r, struct gc_error *err)
 {
     struct gc_error local;
@@ -912,8 +917,10 @@ int gc_model_load(struct gc_model *m, struct gc_reader *r, struct gc_error *err)
     if ((rc = gc_reader_u32(r, &nl, err)) < 0)
         return gc_error_prefix(err, "model");
     if (nl != (uint32_t)m->nlayers)
-        return gc_error_set(err, GC_EINVAL, "model: other architecture (%u layers saved, this "
-                            "model has %d)", nl, m->nlayers);
+        return gc_error_set(err, GC_EINVAL,
+                            "model: other architecture (%u layers saved, this "
+                            "model has %d)",
+                            nl, m->nlayers);
     for (int i = 0; i < m->nlayers; i++) {
         uint32_t fs[FP_FIELDS], fm[FP_FIELDS];
         for (int j = 0; j < FP_FIELDS; j++)
@@ -924,8 +931,10 @@ int gc_model_load(struct gc_model *m, struct gc_reader *r, struct gc_error *err)
             char ss[96], sm[96];
             describe(fs, ss, sizeof ss);
             describe(fm, sm, sizeof sm);
-            return gc_error_set(err, GC_EINVAL, "model: other architecture at layer %d (saved %s, "
-                                "this model has %s)", i, ss, sm);
+            return gc_error_set(err, GC_EINVAL,
+                                "model: other architecture at layer %d (saved %s, "
+                                "this model has %s)",
+                                i, ss, sm);
         }
     }
     uint32_t has_optim, kind, lr, b1, b2, eps;
@@ -938,34 +947,51 @@ int gc_model_load(struct gc_model *m, struct gc_reader *r, struct gc_error *err)
     if (has_optim > 1 || kind > GC_OPTIM_RMSPROP || step > INT64_MAX)
         return gc_error_set(err, GC_ECORRUPT, "model: bad optimizer state");
     if (np != m->nparams)
-        return gc_error_set(err, GC_ECORRUPT, "model: %llu parameters saved, the architecture has "
-                            "%zu", (unsigned long long)np, m->nparams);
-    if (gc_reader_f32s(r, m->params, m->nparams, err) < 0 || gc_reader_u32(r, &u, err) < 0)
-        return gc_error_prefix(err, "model");
+        return gc_error_set(err, GC_ECORRUPT,
+                            "model: %llu parameters saved, the architecture has "
+                            "%zu",
+                            (unsigned long long)np, m->nparams);
     struct gc_optim_spec o = {.kind = (enum gc_optim_kind)kind,
                               .lr = bits_f32(lr),
                               .beta1 = bits_f32(b1),
                               .beta2 = bits_f32(b2),
                               .eps = bits_f32(eps)};
     int want = !has_optim ? 0 : o.kind == GC_OPTIM_ADAM ? 2 : 1;
-    if (u != (uint32_t)want)
-        return gc_error_set(err, GC_ECORRUPT, "model: %u moment vectors saved, the optimizer "
-                            "has %d", u, want);
-    memset(m->moments, 0, 2 * m->nparams * sizeof(float));
-    if (gc_reader_f32s(r, m->moments, (size_t)want * m->nparams, err) < 0 ||
-        gc_reader_u64(r, &nrun, err) < 0)
-        return gc_error_prefix(err, "model");
     size_t want_run = 0;
     for (int i = 0; i < m->nlayers; i++)
         if (m->layers[i].kind == GC_LAYER_BATCHNORM)
             want_run += 2 * (size_t)m->layers[i].c;
+    /* the rest has a known size: params, u32, moments, u64, running stats */
+    size_t rest = 4 * (m->nparams + (size_t)want * m->nparams + want_run) + 4 + 8;
+    if (r->len - r->off < rest)
+        return gc_error_set(err, GC_ECORRUPT,
+                            "model: truncated (%zu bytes of state left, %zu "
+                            "needed)",
+                            r->len - r->off, rest);
+    /* from here on no read can fail; the counts are checked on a copy of the reader */
+    struct gc_reader peek = *r;
+    peek.off += 4 * m->nparams;
+    gc_reader_u32(&peek, &u, err);
+    if (u != (uint32_t)want)
+        return gc_error_set(err, GC_ECORRUPT,
+                            "model: %u moment vectors saved, the optimizer "
+                            "has %d",
+                            u, want);
+    peek.off += 4 * (size_t)want * m->nparams;
+    gc_reader_u64(&peek, &nrun, err);
     if (nrun != want_run)
-        return gc_error_set(err, GC_ECORRUPT, "model: %llu batchnorm statistics saved, the "
-                            "architecture has %zu", (unsigned long long)nrun, want_run);
+        return gc_error_set(err, GC_ECORRUPT,
+                            "model: %llu batchnorm statistics saved, the "
+                            "architecture has %zu",
+                            (unsigned long long)nrun, want_run);
+    gc_reader_f32s(r, m->params, m->nparams, err);
+    gc_reader_u32(r, &u, err);
+    memset(m->moments, 0, 2 * m->nparams * sizeof(float));
+    gc_reader_f32s(r, m->moments, (size_t)want * m->nparams, err);
+    gc_reader_u64(r, &nrun, err);
     for (int i = 0; i < m->nlayers; i++)
-        if (m->layers[i].kind == GC_LAYER_BATCHNORM &&
-            gc_reader_f32s(r, m->bn + m->layers[i].bn_off, 2 * (size_t)m->layers[i].c, err) < 0)
-            return gc_error_prefix(err, "model");
+        if (m->layers[i].kind == GC_LAYER_BATCHNORM)
+            gc_reader_f32s(r, m->bn + m->layers[i].bn_off, 2 * (size_t)m->layers[i].c, err);
     m->has_optim = (int)has_optim;
     m->optim = o;
     m->step = (int64_t)step;
@@ -987,8 +1013,7 @@ int gc_model_serialize(const struct gc_model *m, uint8_t **out, size_t *len, str
     return rc;
 }
 
-int gc_model_deserialize(struct gc_model *m, const uint8_t *bytes, size_t len,
-                         struct gc_error *err)
+int gc_model_deserialize(struct gc_model *m, const uint8_t *bytes, size_t len, struct gc_error *err)
 {
     const uint8_t *p;
     size_t plen;

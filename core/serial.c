@@ -107,9 +107,8 @@ void gc_reader_init(struct gc_reader *r, const uint8_t *p, size_t len)
 int gc_reader_get(struct gc_reader *r, void *out, size_t n, struct gc_error *err)
 {
     if (n > r->len - r->off)
-        return gc_error_set(err, GC_ECORRUPT,
-                            "truncated: %zu bytes wanted at offset %zu, %zu left", n, r->off,
-                            r->len - r->off);
+        return gc_error_set(err, GC_ECORRUPT, "truncated: %zu bytes wanted at offset %zu, %zu left",
+                            n, r->off, r->len - r->off);
     if (n)
         memcpy(out, r->p + r->off, n);
     r->off += n;
@@ -150,8 +149,8 @@ int gc_reader_f32s(struct gc_reader *r, float *x, size_t n, struct gc_error *err
 {
     if (n > (r->len - r->off) / 4)
         return gc_error_set(err, GC_ECORRUPT,
-                            "truncated: %zu floats wanted at offset %zu, %zu bytes left", n,
-                            r->off, r->len - r->off);
+                            "truncated: %zu floats wanted at offset %zu, %zu bytes left", n, r->off,
+                            r->len - r->off);
     const uint8_t *s = r->p + r->off;
     for (size_t i = 0; i < n; i++) {
         uint32_t u = le32(s + 4 * i);
@@ -222,15 +221,14 @@ int gc_frame_open(const char *what, uint32_t magic, uint32_t version, const uint
                             "%s: truncated (%zu bytes, the header announces %llu)", what, len,
                             (unsigned long long)plen + FRAME_HEAD + FRAME_TAIL);
     if (plen != avail - FRAME_TAIL)
-        return gc_error_set(err, GC_ECORRUPT,
-                            "%s: %llu trailing bytes after the frame", what,
+        return gc_error_set(err, GC_ECORRUPT, "%s: %llu trailing bytes after the frame", what,
                             (unsigned long long)(avail - FRAME_TAIL - plen));
     size_t body = FRAME_HEAD + (size_t)plen;
     uint32_t want = le32(bytes + body);
     uint32_t crc = gc_crc32(bytes, body);
     if (crc != want)
-        return gc_error_set(err, GC_ECORRUPT, "%s: checksum mismatch (0x%08x, stored 0x%08x)",
-                            what, crc, want);
+        return gc_error_set(err, GC_ECORRUPT, "%s: checksum mismatch (0x%08x, stored 0x%08x)", what,
+                            crc, want);
     *payload = bytes + FRAME_HEAD;
     *payload_len = (size_t)plen;
     return 0;

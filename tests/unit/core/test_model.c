@@ -116,8 +116,8 @@ static int near(double analytic, double numeric, double rel)
 /* Checks d(objective)/d(*v) against central differences. When the step crossed a kink
  * of a relu, a step 8 times smaller, or one side of the kink (one linear piece), must
  * agree; kinks are rare and fd_check bounds how many there may be. */
-static void fd_one(struct fd_stats *st, struct gc_model *m, const float *x, int n,
-                   const float *r, int layer, int train, float *v, double analytic, double l0)
+static void fd_one(struct fd_stats *st, struct gc_model *m, const float *x, int n, const float *r,
+                   int layer, int train, float *v, double analytic, double l0)
 {
     const float keep = *v;
     st->checked++;
@@ -139,8 +139,8 @@ static void fd_one(struct fd_stats *st, struct gc_model *m, const float *x, int 
             return;
         }
         if (getenv("FD_VERBOSE"))
-            print_message("fd #%d (h %g): analytic %g numeric %g (%g, %g)\n", st->checked - 1,
-                          h, analytic, central, (lp - l0) / hp, (l0 - lm) / hm);
+            print_message("fd #%d (h %g): analytic %g numeric %g (%g, %g)\n", st->checked - 1, h,
+                          analytic, central, (lp - l0) / hp, (l0 - lm) / hm);
     }
     st->bad++;
     st->worst = fmax(st->worst, fabs(analytic));
@@ -573,8 +573,7 @@ static void checkpoint_round_trip(void **s)
     OK(gc_model_deserialize(c, bytes, len, &e_));
     OK(gc_model_set_optim(c, &adam, &e_));
     train_steps(c, 3, 8);
-    assert_memory_not_equal(gc_model_params(a, &np), gc_model_params(c, &np),
-                            np * sizeof(float));
+    assert_memory_not_equal(gc_model_params(a, &np), gc_model_params(c, &np), np * sizeof(float));
     free(bytes);
     gc_model_destroy(a);
     gc_model_destroy(b);
@@ -630,11 +629,23 @@ static void checkpoint_rejections(void **s)
     struct gc_buf buf;
     gc_buf_init(&buf);
     OK(gc_model_save(a, &buf));
+    train_steps(b, 1, 9); /* b now differs from the saved state */
+    uint8_t *before;
+    size_t blen;
+    OK(gc_model_serialize(b, &before, &blen, &e_));
     for (size_t cut = 0; cut < buf.len; cut += buf.len / 13 + 1) {
         struct gc_reader r;
         gc_reader_init(&r, buf.data, cut);
         expect_err(gc_model_load(b, &r, &err), GC_ECORRUPT, &err, "model");
     }
+    /* a rejected state leaves the model as it was */
+    uint8_t *after;
+    size_t alen;
+    OK(gc_model_serialize(b, &after, &alen, &e_));
+    assert_int_equal(blen, alen);
+    assert_true(memcmp(before, after, blen) == 0);
+    free(before);
+    free(after);
     struct gc_reader r;
     gc_reader_init(&r, buf.data, buf.len);
     OK(gc_model_load(b, &r, &e_));
@@ -689,18 +700,12 @@ static void layer_outputs_and_sizes(void **s)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(mlp_gradients_train),
-        cmocka_unit_test(mlp_gradients_eval),
-        cmocka_unit_test(convnet_gradients_train),
-        cmocka_unit_test(backward_from_hidden_layer),
-        cmocka_unit_test(backward_without_dinp),
-        cmocka_unit_test(init_default_and_dcgan),
-        cmocka_unit_test(clone_and_copy_state),
-        cmocka_unit_test(grad_norm_and_clip),
-        cmocka_unit_test(builder_errors),
-        cmocka_unit_test(other_optimizers_step),
-        cmocka_unit_test(checkpoint_round_trip),
-        cmocka_unit_test(checkpoint_rejections),
+        cmocka_unit_test(mlp_gradients_train),     cmocka_unit_test(mlp_gradients_eval),
+        cmocka_unit_test(convnet_gradients_train), cmocka_unit_test(backward_from_hidden_layer),
+        cmocka_unit_test(backward_without_dinp),   cmocka_unit_test(init_default_and_dcgan),
+        cmocka_unit_test(clone_and_copy_state),    cmocka_unit_test(grad_norm_and_clip),
+        cmocka_unit_test(builder_errors),          cmocka_unit_test(other_optimizers_step),
+        cmocka_unit_test(checkpoint_round_trip),   cmocka_unit_test(checkpoint_rejections),
         cmocka_unit_test(layer_outputs_and_sizes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

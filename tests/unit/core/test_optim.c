@@ -124,8 +124,7 @@ static void clip_and_norm(void **s)
     (void)s;
     float p[5] = {-3.0f, -0.01f, 0.0f, 0.01f, 7.0f};
     gc_clip(p, 5, 0.01f);
-    assert_true(p[0] == -0.01f && p[1] == -0.01f && p[2] == 0.0f && p[3] == 0.01f &&
-                p[4] == 0.01f);
+    assert_true(p[0] == -0.01f && p[1] == -0.01f && p[2] == 0.0f && p[3] == 0.01f && p[4] == 0.01f);
     float g[3] = {3.0f, -4.0f, 12.0f};
     assert_float_equal(gc_l2_norm(g, 3), 13.0, 1e-6);
     assert_float_equal(gc_l2_norm(g, 0), 0.0, 0.0);
@@ -134,9 +133,9 @@ static void clip_and_norm(void **s)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(adam_three_steps),      cmocka_unit_test(adam_first_step_is_lr_sign),
+        cmocka_unit_test(adam_three_steps),         cmocka_unit_test(adam_first_step_is_lr_sign),
         cmocka_unit_test(sgd_momentum_three_steps), cmocka_unit_test(sgd_plain),
-        cmocka_unit_test(rmsprop_three_steps),   cmocka_unit_test(clip_and_norm),
+        cmocka_unit_test(rmsprop_three_steps),      cmocka_unit_test(clip_and_norm),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
