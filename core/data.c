@@ -1,0 +1,675 @@
+/* data.c — datasets (Fashion-MNIST, IDX, PNG folders, the 2D mixtures) and the loader.
+ *
+ * Files are read whole into memory and, when they start with the gzip magic, inflated
+ * with zlib; the IDX parser in image.c then checks the header against the size. Images
+ * are kept as bytes (a 60,000-image training split is 47 MB) and turned into floats
+ * one batch at a time. The loader derives each epoch's order from the RNG state at the
+ * start of that epoch, so its whole position is (epoch, index, that state): small,
+ * and restoring it rebuilds the very same permutation. */
+#include "core/data.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <zlib.h>
+
+#include "core/image.h"
+
+#define LOADER_TAG 0x4c445231u /* "LDR1" */
+#define MAX_FILE ((size_t)1 << 32)
+
+struct gc_dataset {
+    enum gc_dataset_kind kind;
+    int c, h, w;
+    size_t count;
+    uint8_t *images; /* count x c x h x w */
+    uint8_t *labels; /* count, or NULL */
+    int nclasses;
+    float centers[25 * 2];
+    int nmodes;
+    float sigma;
+    char key[64];
+};
+
+/* ---- reading files ------------------------------------------------------------- */
+
+static int read_whole(const char *path, uint8_t **out, size_t *len, struct gc_error *err)
+{
+    *out = NULL;
+    *len = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return gc_error_set(err, errno == ENOENT ? GC_ENOTFOUND : GC_EIO, "%s: %s", path,
+                            strerror(errno));
+    size_t cap = 1 << 16, n = 0;
+    uint8_t *b = malloc(cap);
+    int rc = 0;
+    while (b) {
+        if (n == cap) {
+            if (cap >= MAX_FILE) {
+                rc = gc_error_set(err, GC_ETOOBIG, "%s: larger than 4 GiB", path);
+                break;
+            }
+            uint8_t *nb = realloc(b, cap * 2);
+            if (!nb)
+                break;
+            b = nb;
+            cap *= 2;
+        }
+        size_t got = fread(b + n, 1, cap - n, f);
+        n += got;
+        if (got == 0) {
+            if (ferror(f))
+                rc = gc_error_set(err, GC_EIO, "%s: read error", path);
+            break;
+        }
+    }
+    fclose(f);
+    if (!b)
+        return gc_error_set(err, GC_ENOMEM, "%s: out of memory reading", path);
+    if (rc) {
+        free(b);
+        return rc;
+    }
+    *out = b;
+    *len = n;
+    return 0;
+}
+
+/* Inflates a gzip member; the trailer's size (mod 2^32) is only a first guess. */
+static int gunzip(const char *path, const uint8_t *src, size_t len, uint8_t **out, size_t *olen,
+                  struct gc_error *err)
+{
+    size_t cap = len >= 18 ? (size_t)(src[len - 4] | src[len - 3] << 8 | src[len - 2] << 16 |
+                                      (uint32_t)src[len - 1] << 24)
+                           : 0;
+    if (cap < 4096 || cap > MAX_FILE)
+        cap = len * 4 + 4096;
+    uint8_t *b = malloc(cap);
+    if (!b)
+        return gc_error_set(err, GC_ENOMEM, "%s: out of memory inflating", path);
+    z_stream zs;
+    memset(&zs, 0, sizeof(zs));
+    if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) {
+        free(b);
+        return gc_error_set(err, GC_ENOMEM, "%s: cannot start zlib", path);
+    }
+    zs.next_in = (Bytef *)src;
+    zs.avail_in = (uInt)(len > UINT32_MAX ? UINT32_MAX : len);
+    int zrc = Z_OK, rc = 0;
+    size_t n = 0;
+    for (;;) {
+        if (n == cap) {
+            if (cap >= MAX_FILE) {
+                rc = gc_error_set(err, GC_ETOOBIG, "%s: inflates to more than 4 GiB", path);
+                break;
+            }
+            uint8_t *nb = realloc(b, cap * 2);
+            if (!nb) {
+                rc = gc_error_set(err, GC_ENOMEM, "%s: out of memory inflating", path);
+                break;
+            }
+            b = nb;
+            cap *= 2;
+        }
+        zs.next_out = b + n;
+        size_t room = cap - n;
+        zs.avail_out = (uInt)(room > UINT32_MAX ? UINT32_MAX : room);
+        uInt before = zs.avail_out;
+        zrc = inflate(&zs, Z_NO_FLUSH);
+        n += before - zs.avail_out;
+        if (zrc == Z_STREAM_END)
+            break;
+        if (zrc == Z_BUF_ERROR && zs.avail_in == 0) {
+            rc = gc_error_set(err, GC_ECORRUPT, "%s: gzip stream is truncated", path);
+            break;
+        }
+        if (zrc != Z_OK && zrc != Z_BUF_ERROR) {
+            rc = gc_error_set(err, GC_ECORRUPT, "%s: corrupt gzip data (%s)", path,
+                              zs.msg ? zs.msg : "zlib error");
+            break;
+        }
+        if (zrc == Z_OK && zs.avail_in == 0 && zs.avail_out != 0) {
+            rc = gc_error_set(err, GC_ECORRUPT, "%s: gzip stream is truncated", path);
+            break;
+        }
+    }
+    inflateEnd(&zs);
+    if (rc) {
+        free(b);
+        return rc;
+    }
+    *out = b;
+    *olen = n;
+    return 0;
+}
+
+/* Reads a file and inflates it when it starts with the gzip magic 1f 8b. */
+static int read_maybe_gz(const char *path, uint8_t **out, size_t *len, struct gc_error *err)
+{
+    uint8_t *raw;
+    size_t n;
+    int rc = read_whole(path, &raw, &n, err);
+    if (rc)
+        return rc;
+    if (n >= 2 && raw[0] == 0x1f && raw[1] == 0x8b) {
+        rc = gunzip(path, raw, n, out, len, err);
+        free(raw);
+        return rc;
+    }
+    *out = raw;
+    *len = n;
+    return 0;
+}
+
+/* An IDX file of one expected rank; *data is a view into *buf which the caller frees. */
+static int read_idx(const char *path, int want_ndim, uint8_t **buf, uint32_t dims[4],
+                    const uint8_t **data, struct gc_error *err)
+{
+    size_t len = 0;
+    int rc = read_maybe_gz(path, buf, &len, err);
+    if (rc)
+        return rc;
+    int nd;
+    rc = gc_idx_decode(*buf, len, &nd, dims, data, err);
+    if (!rc && nd != want_ndim)
+        rc = gc_error_set(err, GC_ECORRUPT, "idx: has %d dimensions, want %d (magic 0x%08x)", nd,
+                          want_ndim, 0x800u + (unsigned)want_ndim);
+    if (rc) {
+        free(*buf);
+        *buf = NULL;
+        return gc_error_prefix(err, "%s", path);
+    }
+    return 0;
+}
+
+/* ---- the kinds ----------------------------------------------------------------- */
+
+static int open_fashion(struct gc_dataset *d, const struct gc_dataset_spec *s,
+                        struct gc_error *err)
+{
+    const char *dir = s->path[0] ? s->path : GC_FASHION_MNIST_DIR;
+    const char *pre = s->test_split ? "t10k" : "train";
+    if (s->classes & ~((1u << GC_FASHION_MNIST_CLASSES) - 1))
+        return gc_error_set(err, GC_EINVAL, "dataset.classes: classes are 0 to 9");
+    char ipath[GC_PATH_MAX + 64], lpath[GC_PATH_MAX + 64];
+    uint8_t *ibuf = NULL, *lbuf = NULL;
+    uint32_t idims[4], ldims[4];
+    const uint8_t *img, *lab;
+    int rc = 0;
+    /* the Debian package ships .gz files; unpacked copies work too */
+    snprintf(ipath, sizeof(ipath), "%s/%s-images-idx3-ubyte.gz", dir, pre);
+    FILE *probe = fopen(ipath, "rb");
+    const char *ext = probe ? ".gz" : "";
+    if (probe)
+        fclose(probe);
+    snprintf(ipath, sizeof(ipath), "%s/%s-images-idx3-ubyte%s", dir, pre, ext);
+    snprintf(lpath, sizeof(lpath), "%s/%s-labels-idx1-ubyte%s", dir, pre, ext);
+    if ((rc = read_idx(ipath, 3, &ibuf, idims, &img, err)) ||
+        (rc = read_idx(lpath, 1, &lbuf, ldims, &lab, err)))
+        goto out;
+    if (ldims[0] != idims[0]) {
+        rc = gc_error_set(err, GC_ECORRUPT, "%s: %u labels for %u images", lpath, ldims[0],
+                          idims[0]);
+        goto out;
+    }
+    size_t per = (size_t)idims[1] * idims[2], keep = 0;
+    for (size_t i = 0; i < idims[0]; i++) {
+        if (lab[i] >= GC_FASHION_MNIST_CLASSES) {
+            rc = gc_error_set(err, GC_ECORRUPT, "%s: label %u at %zu is not a class 0-9", lpath,
+                              lab[i], i);
+            goto out;
+        }
+        keep += !s->classes || (s->classes >> lab[i] & 1);
+    }
+    if (keep == 0) {
+        rc = gc_error_set(err, GC_EINVAL, "dataset.classes: no image of these classes");
+        goto out;
+    }
+    d->images = malloc(keep * per);
+    d->labels = malloc(keep);
+    if (!d->images || !d->labels) {
+        rc = gc_error_set(err, GC_ENOMEM, "out of memory for %zu images", keep);
+        goto out;
+    }
+    for (size_t i = 0; i < idims[0]; i++) {
+        if (s->classes && !(s->classes >> lab[i] & 1))
+            continue;
+        memcpy(d->images + d->count * per, img + i * per, per);
+        d->labels[d->count++] = lab[i];
+    }
+    d->c = 1;
+    d->h = (int)idims[1];
+    d->w = (int)idims[2];
+    d->nclasses = GC_FASHION_MNIST_CLASSES;
+out:
+    free(ibuf);
+    free(lbuf);
+    return rc;
+}
+
+static int open_idx(struct gc_dataset *d, const struct gc_dataset_spec *s, struct gc_error *err)
+{
+    uint8_t *buf;
+    uint32_t dims[4];
+    const uint8_t *img;
+    int rc = read_idx(s->path, 3, &buf, dims, &img, err);
+    if (rc)
+        return rc;
+    if (dims[1] > GC_MAX_IMAGE || dims[2] > GC_MAX_IMAGE) {
+        free(buf);
+        return gc_error_set(err, GC_EINVAL, "%s: images of %ux%u are larger than %d", s->path,
+                            dims[1], dims[2], GC_MAX_IMAGE);
+    }
+    size_t bytes = (size_t)dims[0] * dims[1] * dims[2];
+    d->images = malloc(bytes);
+    if (!d->images) {
+        free(buf);
+        return gc_error_set(err, GC_ENOMEM, "%s: out of memory", s->path);
+    }
+    memcpy(d->images, img, bytes);
+    free(buf);
+    d->count = dims[0];
+    d->c = 1;
+    d->h = (int)dims[1];
+    d->w = (int)dims[2];
+    return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void warnf(gc_warn_fn warn, void *ctx, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void warnf(gc_warn_fn warn, void *ctx, const char *fmt, ...)
+{
+    if (!warn)
+        return;
+    char msg[GC_PATH_MAX + 300];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    warn(ctx, msg);
+}
+
+static int open_png_dir(struct gc_dataset *d, const struct gc_dataset_spec *s, gc_warn_fn warn,
+                        void *warn_ctx, struct gc_error *err)
+{
+    int size = s->image_size, ch = s->channels;
+    if (size < GC_MIN_IMAGE || size > GC_MAX_IMAGE || (ch != 1 && ch != 3))
+        return gc_error_set(err, GC_EINVAL, "png-dir: image_size %d or channels %d out of range",
+                            size, ch);
+    DIR *dir = opendir(s->path);
+    if (!dir)
+        return gc_error_set(err, errno == ENOENT ? GC_ENOTFOUND : GC_EIO, "%s: %s", s->path,
+                            strerror(errno));
+    char **names = NULL;
+    size_t nnames = 0, cap = 0;
+    int rc = 0;
+    struct dirent *e;
+    while ((e = readdir(dir))) {
+        size_t l = strlen(e->d_name);
+        if (l < 5 || strcasecmp(e->d_name + l - 4, ".png") != 0)
+            continue;
+        if (nnames == cap) {
+            size_t nc = cap ? cap * 2 : 64;
+            char **nn = realloc(names, nc * sizeof(*names));
+            if (!nn) {
+                rc = GC_ENOMEM;
+                break;
+            }
+            names = nn;
+            cap = nc;
+        }
+        if (!(names[nnames] = strdup(e->d_name))) {
+            rc = GC_ENOMEM;
+            break;
+        }
+        nnames++;
+    }
+    closedir(dir);
+    if (rc) {
+        rc = gc_error_set(err, GC_ENOMEM, "%s: out of memory listing", s->path);
+        goto out;
+    }
+    if (nnames)
+        qsort(names, nnames, sizeof(*names), cmp_str);
+    size_t per = (size_t)ch * size * size;
+    if (nnames) {
+        d->images = malloc(nnames * per);
+        if (!d->images) {
+            rc = gc_error_set(err, GC_ENOMEM, "%s: out of memory for %zu images", s->path,
+                              nnames);
+            goto out;
+        }
+    }
+    for (size_t i = 0; i < nnames; i++) {
+        char path[GC_PATH_MAX + 256];
+        snprintf(path, sizeof(path), "%s/%s", s->path, names[i]);
+        struct gc_error e2 = {0};
+        uint8_t *bytes;
+        size_t len;
+        struct gc_picture pic = {0};
+        int r = read_whole(path, &bytes, &len, &e2);
+        if (!r) {
+            r = gc_png_decode(bytes, len, &pic, &e2);
+            free(bytes);
+        }
+        if (!r)
+            r = gc_picture_fit(&pic, size, ch, d->images + d->count * per, &e2);
+        gc_picture_fini(&pic);
+        if (r == GC_ENOMEM) {
+            rc = gc_error_set(err, r, "%s", e2.msg);
+            goto out;
+        }
+        if (r) {
+            warnf(warn, warn_ctx, "png-dir: skipping %s: %s", names[i], e2.msg);
+            continue;
+        }
+        d->count++;
+    }
+    if (d->count == 0) {
+        rc = gc_error_set(err, GC_ECORRUPT, "%s: no readable PNG image (%zu *.png files)",
+                          s->path, nnames);
+        goto out;
+    }
+    d->c = ch;
+    d->h = d->w = size;
+out:
+    for (size_t i = 0; i < nnames; i++)
+        free(names[i]);
+    free(names);
+    return rc;
+}
+
+static void setup_points(struct gc_dataset *d)
+{
+    d->c = 2;
+    d->h = d->w = 1;
+    if (d->kind == GC_DATA_RING8) {
+        d->nmodes = 8;
+        d->sigma = 0.01f;
+        for (int k = 0; k < 8; k++) {
+            double a = 2.0 * M_PI * k / 8.0;
+            d->centers[2 * k] = (float)cos(a);
+            d->centers[2 * k + 1] = (float)sin(a);
+        }
+    } else {
+        d->nmodes = 25;
+        d->sigma = 0.05f;
+        for (int k = 0; k < 25; k++) {
+            d->centers[2 * k] = (float)(-4 + 2 * (k / 5));
+            d->centers[2 * k + 1] = (float)(-4 + 2 * (k % 5));
+        }
+    }
+}
+
+struct gc_dataset *gc_dataset_open(const struct gc_dataset_spec *spec, gc_warn_fn warn,
+                                   void *warn_ctx, struct gc_error *err)
+{
+    struct gc_dataset *d = calloc(1, sizeof(*d));
+    if (!d) {
+        gc_error_set(err, GC_ENOMEM, "out of memory");
+        return NULL;
+    }
+    d->kind = spec->kind;
+    int rc = 0;
+    switch (spec->kind) {
+    case GC_DATA_FASHION_MNIST:
+        rc = open_fashion(d, spec, err);
+        break;
+    case GC_DATA_IDX:
+        rc = spec->path[0] ? open_idx(d, spec, err)
+                           : gc_error_set(err, GC_EINVAL, "dataset.path: required for idx");
+        break;
+    case GC_DATA_PNG_DIR:
+        rc = spec->path[0] ? open_png_dir(d, spec, warn, warn_ctx, err)
+                           : gc_error_set(err, GC_EINVAL, "dataset.path: required for png-dir");
+        break;
+    case GC_DATA_RING8:
+    case GC_DATA_GRID25:
+        setup_points(d);
+        break;
+    default:
+        rc = gc_error_set(err, GC_EINVAL, "dataset: unknown kind %d", (int)spec->kind);
+    }
+    if (rc) {
+        gc_dataset_destroy(d);
+        return NULL;
+    }
+    if (gc_dataset_is_points(d))
+        snprintf(d->key, sizeof(d->key), "%s", gc_dataset_name(d->kind));
+    else
+        snprintf(d->key, sizeof(d->key), "%s-%dx%dx%d", gc_dataset_name(d->kind), d->c, d->h,
+                 d->w);
+    return d;
+}
+
+void gc_dataset_destroy(struct gc_dataset *d)
+{
+    if (!d)
+        return;
+    free(d->images);
+    free(d->labels);
+    free(d);
+}
+
+enum gc_dataset_kind gc_dataset_kind(const struct gc_dataset *d)
+{
+    return d->kind;
+}
+
+int gc_dataset_is_points(const struct gc_dataset *d)
+{
+    return d->kind == GC_DATA_RING8 || d->kind == GC_DATA_GRID25;
+}
+
+void gc_dataset_shape(const struct gc_dataset *d, int *c, int *h, int *w)
+{
+    *c = d->c;
+    *h = d->h;
+    *w = d->w;
+}
+
+size_t gc_dataset_sample_size(const struct gc_dataset *d)
+{
+    return (size_t)d->c * d->h * d->w;
+}
+
+size_t gc_dataset_count(const struct gc_dataset *d)
+{
+    return d->count;
+}
+
+int gc_dataset_nclasses(const struct gc_dataset *d)
+{
+    return d->nclasses;
+}
+
+const uint8_t *gc_dataset_images(const struct gc_dataset *d)
+{
+    return d->images;
+}
+
+const uint8_t *gc_dataset_labels(const struct gc_dataset *d)
+{
+    return d->labels;
+}
+
+const char *gc_dataset_key(const struct gc_dataset *d)
+{
+    return d->key;
+}
+
+/* Bytes to [-1, 1]: exact in float for every byte value. */
+static void to_float(const uint8_t *src, size_t n, float *out)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = src[i] / 127.5f - 1.0f;
+}
+
+int gc_dataset_get(const struct gc_dataset *d, size_t first, size_t n, float *out, int *labels,
+                   struct gc_error *err)
+{
+    if (gc_dataset_is_points(d))
+        return gc_error_set(err, GC_EINVAL, "%s has no stored images", d->key);
+    if (first > d->count || n > d->count - first)
+        return gc_error_set(err, GC_EINVAL, "images %zu..%zu asked of %zu", first, first + n,
+                            d->count);
+    size_t per = gc_dataset_sample_size(d);
+    to_float(d->images + first * per, n * per, out);
+    if (labels && d->labels)
+        for (size_t i = 0; i < n; i++)
+            labels[i] = d->labels[first + i];
+    return 0;
+}
+
+void gc_dataset_draw_points(const struct gc_dataset *d, struct gc_rng *rng, size_t n, float *out)
+{
+    for (size_t i = 0; i < n; i++) {
+        int k = (int)gc_rng_below(rng, (uint64_t)d->nmodes);
+        out[2 * i] = d->centers[2 * k] + d->sigma * gc_rng_normal(rng);
+        out[2 * i + 1] = d->centers[2 * k + 1] + d->sigma * gc_rng_normal(rng);
+    }
+}
+
+int gc_dataset_modes(const struct gc_dataset *d, const float **centers, float *sigma)
+{
+    *centers = d->nmodes ? d->centers : NULL;
+    *sigma = d->sigma;
+    return d->nmodes;
+}
+
+/* ---- loader -------------------------------------------------------------------- */
+
+struct gc_loader {
+    const struct gc_dataset *d;
+    struct gc_rng rng;       /* current */
+    struct gc_rng rng_epoch; /* as it was before this epoch's shuffle */
+    uint32_t *order;
+    uint64_t epoch;
+    size_t index;
+};
+
+static void new_order(struct gc_loader *l)
+{
+    for (size_t i = 0; i < l->d->count; i++)
+        l->order[i] = (uint32_t)i;
+    l->rng_epoch = l->rng;
+    gc_rng_shuffle(&l->rng, l->order, l->d->count);
+    l->index = 0;
+}
+
+struct gc_loader *gc_loader_create(const struct gc_dataset *d, uint64_t seed, uint64_t stream,
+                                   struct gc_error *err)
+{
+    if (d->count > UINT32_MAX) {
+        gc_error_set(err, GC_ETOOBIG, "dataset of %zu images is too large", d->count);
+        return NULL;
+    }
+    struct gc_loader *l = calloc(1, sizeof(*l));
+    if (l && d->count)
+        l->order = malloc(d->count * sizeof(uint32_t));
+    if (!l || (d->count && !l->order)) {
+        free(l);
+        gc_error_set(err, GC_ENOMEM, "out of memory for the loader");
+        return NULL;
+    }
+    l->d = d;
+    gc_rng_init(&l->rng, seed, stream);
+    l->rng_epoch = l->rng;
+    if (!gc_dataset_is_points(d))
+        new_order(l);
+    return l;
+}
+
+void gc_loader_destroy(struct gc_loader *l)
+{
+    if (!l)
+        return;
+    free(l->order);
+    free(l);
+}
+
+void gc_loader_next(struct gc_loader *l, size_t n, float *out, int *labels)
+{
+    const struct gc_dataset *d = l->d;
+    if (gc_dataset_is_points(d)) {
+        gc_dataset_draw_points(d, &l->rng, n, out);
+        return;
+    }
+    size_t per = gc_dataset_sample_size(d);
+    for (size_t i = 0; i < n; i++) {
+        if (l->index == d->count) {
+            l->epoch++;
+            new_order(l);
+        }
+        uint32_t j = l->order[l->index++];
+        to_float(d->images + (size_t)j * per, per, out + i * per);
+        if (labels && d->labels)
+            labels[i] = d->labels[j];
+    }
+}
+
+uint64_t gc_loader_epoch(const struct gc_loader *l)
+{
+    return l->epoch;
+}
+
+size_t gc_loader_index(const struct gc_loader *l)
+{
+    return l->index;
+}
+
+void gc_loader_save(const struct gc_loader *l, struct gc_buf *b)
+{
+    uint8_t st[GC_RNG_BYTES];
+    int points = gc_dataset_is_points(l->d);
+    gc_buf_put_u32(b, LOADER_TAG);
+    gc_buf_put_u64(b, l->d->count);
+    gc_buf_put_u64(b, l->epoch);
+    gc_buf_put_u64(b, l->index);
+    /* point sets have no order to rebuild: their position is the current state */
+    gc_rng_save(points ? &l->rng : &l->rng_epoch, st);
+    gc_buf_put(b, st, sizeof(st));
+}
+
+int gc_loader_load(struct gc_loader *l, struct gc_reader *r, struct gc_error *err)
+{
+    uint32_t tag;
+    uint64_t count, epoch, index;
+    uint8_t st[GC_RNG_BYTES];
+    int rc;
+    if ((rc = gc_reader_u32(r, &tag, err)) || (rc = gc_reader_u64(r, &count, err)) ||
+        (rc = gc_reader_u64(r, &epoch, err)) || (rc = gc_reader_u64(r, &index, err)) ||
+        (rc = gc_reader_get(r, st, sizeof(st), err)))
+        return gc_error_prefix(err, "loader position");
+    if (tag != LOADER_TAG)
+        return gc_error_set(err, GC_ECORRUPT, "loader position: bad tag 0x%08x", tag);
+    if (count != l->d->count)
+        return gc_error_set(err, GC_ECORRUPT,
+                            "loader position: saved for %llu images, the dataset has %zu",
+                            (unsigned long long)count, l->d->count);
+    if (index > count)
+        return gc_error_set(err, GC_ECORRUPT, "loader position: index %llu past %llu",
+                            (unsigned long long)index, (unsigned long long)count);
+    l->epoch = epoch;
+    if (gc_dataset_is_points(l->d)) {
+        gc_rng_load(&l->rng, st);
+        l->rng_epoch = l->rng;
+        l->index = 0;
+        return 0;
+    }
+    gc_rng_load(&l->rng, st);
+    new_order(l);
+    l->index = (size_t)index;
+    return 0;
+}
