@@ -1,0 +1,477 @@
+/* test_spec_json.c — the run spec's JSON parser: defaults, normalized form, every type
+ * error with its field path, unknown fields, limits, combinations, dataset paths. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <jansson.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "api/server.h"
+
+/* Parses text; returns the rc and, on error, the errors array (caller decrefs). */
+static int parse(const char *text, const char *base, struct gc_spec *out, json_t **errors)
+{
+    char *ej = NULL;
+    struct gc_error err = {0};
+    int rc = ga_spec_parse(text, strlen(text), base, out, &ej, &err);
+    if (rc != 0) {
+        assert_int_equal(rc, GC_EINVAL);
+        assert_non_null(ej);
+        assert_true(strlen(err.msg) > 0);
+    }
+    if (errors)
+        *errors = ej ? json_loads(ej, 0, NULL) : NULL;
+    free(ej);
+    return rc;
+}
+
+/* 1 when errors holds an entry for field whose message is not empty. */
+static int has_field(json_t *errors, const char *field)
+{
+    size_t i;
+    json_t *e;
+    json_array_foreach(errors, i, e) {
+        const char *f = json_string_value(json_object_get(e, "field"));
+        const char *m = json_string_value(json_object_get(e, "message"));
+        if (f && strcmp(f, field) == 0 && m && *m)
+            return 1;
+    }
+    return 0;
+}
+
+static void expect_error(const char *text, const char *field)
+{
+    struct gc_spec s;
+    json_t *errors = NULL;
+    int rc = parse(text, NULL, &s, &errors);
+    if (rc == 0 || !has_field(errors, field)) {
+        char *d = errors ? json_dumps(errors, 0) : NULL;
+        print_error("spec %s: expected an error at '%s', got rc %d errors %s\n", text, field, rc,
+                    d ? d : "(none)");
+        free(d);
+        json_decref(errors);
+        fail();
+    }
+    json_decref(errors);
+}
+
+static void expect_ok(const char *text, struct gc_spec *out)
+{
+    json_t *errors = NULL;
+    int rc = parse(text, NULL, out, &errors);
+    if (rc != 0) {
+        char *d = json_dumps(errors, 0);
+        print_error("spec %s: expected ok, got %s\n", text, d ? d : "?");
+        free(d);
+        json_decref(errors);
+        fail();
+    }
+}
+
+static void ring8_defaults(void **state)
+{
+    (void)state;
+    struct gc_spec s;
+    expect_ok("{\"dataset\":{\"name\":\"ring8\"}}", &s);
+    assert_int_equal(s.dataset.kind, GC_DATA_RING8);
+    assert_int_equal(s.model.arch, GC_ARCH_MLP);
+    assert_int_equal(s.loss, GC_LOSS_NONSATURATING);
+    assert_int_equal(s.train.steps, 5000);
+    assert_int_equal(s.train.batch_size, 64);
+    assert_int_equal(s.train.d_steps, 1);
+    assert_int_equal(s.train.seed, 1);
+    assert_int_equal(s.opt_g.kind, GC_OPTIM_ADAM);
+    assert_true(s.opt_d.lr == 2e-4f);
+    assert_int_equal(s.tricks.smoothing, GC_SMOOTH_NONE);
+    assert_int_equal(s.tricks.generators, 1);
+    assert_int_equal(s.every.sample, 200);
+    assert_string_equal(s.name, "ring8-nonsaturating");
+}
+
+static void wasserstein_defaults(void **state)
+{
+    (void)state;
+    struct gc_spec s;
+    expect_ok("{\"dataset\":{\"name\":\"grid25\"},\"loss\":\"wasserstein\"}", &s);
+    assert_int_equal(s.opt_g.kind, GC_OPTIM_RMSPROP);
+    assert_true(s.opt_g.lr == 5e-5f);
+    assert_int_equal(s.train.d_steps, 5);
+    assert_true(s.tricks.weight_clip == 0.01f);
+    /* given values win over the loss's defaults */
+    expect_ok("{\"dataset\":{\"name\":\"grid25\"},\"loss\":\"wasserstein\","
+              "\"train\":{\"d_steps\":2},\"tricks\":{\"weight_clip\":0.05}}",
+              &s);
+    assert_int_equal(s.train.d_steps, 2);
+    assert_true(s.tricks.weight_clip == 0.05f);
+}
+
+static void normalized_has_every_field(void **state)
+{
+    (void)state;
+    struct gc_spec s;
+    expect_ok("{\"dataset\":{\"name\":\"ring8\"},\"train\":{\"steps\":300}}", &s);
+    char *js = ga_spec_to_json(&s);
+    assert_non_null(js);
+    json_t *v = json_loads(js, JSON_REJECT_DUPLICATES, NULL);
+    assert_non_null(v);
+    const char *paths[][2] = {
+        {"dataset", "name"},       {"dataset", "split"},      {"dataset", "classes"},
+        {"dataset", "path"},       {"dataset", "image_size"}, {"dataset", "channels"},
+        {"model", "arch"},         {"model", "z_dim"},        {"model", "g_width"},
+        {"model", "d_width"},      {"model", "hidden"},       {"model", "layers"},
+        {"model", "batch_norm"},   {"model", "patch"},        {"train", "steps"},
+        {"train", "batch_size"},   {"train", "d_steps"},      {"train", "seed"},
+        {"tricks", "label_smoothing"}, {"tricks", "feature_matching"},
+        {"tricks", "unrolled_steps"},  {"tricks", "generators"},  {"tricks", "weight_clip"},
+        {"every", "log"},          {"every", "sample"},       {"every", "checkpoint"},
+        {"every", "eval"},
+    };
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+        json_t *sec = json_object_get(v, paths[i][0]);
+        assert_non_null(sec);
+        if (!json_object_get(sec, paths[i][1])) {
+            print_error("missing %s.%s in %s\n", paths[i][0], paths[i][1], js);
+            fail();
+        }
+    }
+    assert_string_equal(json_string_value(json_object_get(v, "loss")), "nonsaturating");
+    assert_string_equal(json_string_value(json_object_get(v, "name")), "ring8-nonsaturating");
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(v, "train"), "steps")),
+                     300);
+    assert_true(json_is_null(json_object_get(json_object_get(v, "tricks"), "label_smoothing")));
+    assert_true(json_is_null(json_object_get(json_object_get(v, "tricks"), "weight_clip")));
+    json_t *g = json_object_get(json_object_get(v, "optimizer"), "g");
+    assert_string_equal(json_string_value(json_object_get(g, "kind")), "adam");
+    /* floats print short: 0.0002, not 0.00019999999494757503 */
+    assert_non_null(strstr(js, "\"lr\":0.0002"));
+    json_decref(v);
+
+    /* the normalized form parses back to the same spec */
+    struct gc_spec back;
+    expect_ok(js, &back);
+    char *js2 = ga_spec_to_json(&back);
+    assert_string_equal(js, js2);
+    free(js);
+    free(js2);
+}
+
+static void normalize_keeps_user_path(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/test_spec_json_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char file[PATH_MAX];
+    snprintf(file, sizeof file, "%s/imgs.idx", dir);
+    FILE *f = fopen(file, "w");
+    assert_non_null(f);
+    fputs("x", f);
+    fclose(f);
+    const char *text = "{\"dataset\":{\"name\":\"idx\",\"path\":\"imgs.idx\"}}";
+    struct gc_spec s;
+    char *norm = NULL, *ej = NULL;
+    struct gc_error err = {0};
+    assert_int_equal(ga_spec_normalize(text, strlen(text), dir, &s, &norm, &ej, &err), 0);
+    assert_non_null(norm);
+    assert_non_null(strstr(norm, "\"path\":\"imgs.idx\""));
+    char real[PATH_MAX];
+    assert_non_null(realpath(file, real));
+    assert_string_equal(s.dataset.path, real); /* the struct holds the resolved path */
+    free(norm);
+    unlink(file);
+    rmdir(dir);
+}
+
+static void type_errors_name_the_field(void **state)
+{
+    (void)state;
+    static const char *const cases[][2] = {
+        {"[]", ""},
+        {"\"ring8\"", ""},
+        {"{\"name\":5}", "name"},
+        {"{\"dataset\":\"ring8\"}", "dataset"},
+        {"{\"dataset\":{\"name\":8}}", "dataset.name"},
+        {"{\"dataset\":{\"name\":\"ring9\"}}", "dataset.name"},
+        {"{\"dataset\":{\"name\":\"ring8\",\"split\":\"dev\"}}", "dataset.split"},
+        {"{\"dataset\":{\"name\":\"ring8\",\"split\":1}}", "dataset.split"},
+        {"{\"dataset\":{\"name\":\"fashion-mnist\",\"classes\":\"1\"}}", "dataset.classes"},
+        {"{\"dataset\":{\"name\":\"fashion-mnist\",\"classes\":[1,\"2\"]}}", "dataset.classes[1]"},
+        {"{\"dataset\":{\"name\":\"fashion-mnist\",\"classes\":[10]}}", "dataset.classes[0]"},
+        {"{\"dataset\":{\"name\":\"fashion-mnist\",\"classes\":[1,1]}}", "dataset.classes[1]"},
+        {"{\"dataset\":{\"name\":\"fashion-mnist\",\"classes\":[]}}", "dataset.classes"},
+        {"{\"dataset\":{\"name\":\"idx\",\"path\":3}}", "dataset.path"},
+        {"{\"dataset\":{\"name\":\"png-dir\",\"path\":\"a\",\"image_size\":\"32\"}}",
+         "dataset.image_size"},
+        {"{\"dataset\":{\"name\":\"png-dir\",\"path\":\"a\",\"channels\":1.5}}", "dataset.channels"},
+        {"{\"dataset\":{\"name\":\"ring8\"},\"model\":[]}", "model"},
+        {"{\"dataset\":{\"name\":\"ring8\"},\"model\":{\"arch\":\"resnet\"}}", "model.arch"},
+        {"{\"dataset\":{\"name\":\"ring8\"},\"model\":{\"z_dim\":2.5}}", "model.z_dim"},
+        {"{\"dataset\":{\"name\":\"ring8\"},\"model\":{\"hidden\":\"64\"}}", "model.hidden"},
+        {"{\"dataset\":{\"name\":\"ring8\"},\"model\":{\"batch_norm\":1}}", "model.batch_norm"},
+        {"{\"dataset\":{\"name\":\"ring8\"},\"model\":{\"patch\":\"no\"}}", "model.patch"},
+        {"{\"dataset\":{\"name\":\"ring8\"},\"loss\":\"l2\"}", "loss"},
+        {"{\"dataset\":{\"name\":\"ring8\"},\"loss\":null}", "loss"},
+        {"{\"dataset\":{\"name\":\"ring8\"},\"train\":{\"steps\":\"100\"}}", "train.steps"},
+        {"{\"dataset\":{\"name\":\"ring8\"},\"train\":{\"steps\":1e3}}", "train.steps"},
+        {"{\"dataset\":{\"name\":\"ring8\"},\"train\":{\"batch_size\":true}}", "train.batch_size"},
+        {"{\"dataset\":{\"name\":\"ring8\"},\"train\":{\"seed\":null}}", "train.seed"},
+        {"{\"dataset\":{\"name\":\"ring8\"},\"optimizer\":{\"g\":{\"kind\":\"lbfgs\"}}}",
+         "optimizer.g.kind"},
+        {"{\"dataset\":{\"name\":\"ring8\"},\"optimizer\":{\"d\":{\"lr\":\"fast\"}}}",
+         "optimizer.d.lr"},
+        {"{\"dataset\":{\"name\":\"ring8\"},\"optimizer\":{\"d\":5}}", "optimizer.d"},
+        {"{\"dataset\":{\"name\":\"ring8\"},\"tricks\":{\"label_smoothing\":\"0.9\"}}",
+         "tricks.label_smoothing"},
+        {"{\"dataset\":{\"name\":\"ring8\"},\"tricks\":{\"label_smoothing\":[0.9]}}",
+         "tricks.label_smoothing"},
+        {"{\"dataset\":{\"name\":\"ring8\"},\"tricks\":{\"label_smoothing\":[0.8,\"1\"]}}",
+         "tricks.label_smoothing"},
+        {"{\"dataset\":{\"name\":\"ring8\"},\"tricks\":{\"feature_matching\":0}}",
+         "tricks.feature_matching"},
+        {"{\"dataset\":{\"name\":\"ring8\"},\"tricks\":{\"weight_clip\":\"0.1\"}}",
+         "tricks.weight_clip"},
+        {"{\"dataset\":{\"name\":\"ring8\"},\"every\":{\"log\":1.5}}", "every.log"},
+        {"{\"dataset\":{\"name\":\"ring8\"},\"every\":{\"eval\":false}}", "every.eval"},
+        {"{\"dataset\":{\"name\":\"ring8\"},\"name\":\"a\\u0001b\"}", "name"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        expect_error(cases[i][0], cases[i][1]);
+}
+
+static void unknown_fields_rejected(void **state)
+{
+    (void)state;
+    static const char *const cases[][2] = {
+        {"{\"dataset\":{\"name\":\"ring8\"},\"epochs\":3}", "epochs"},
+        {"{\"dataset\":{\"name\":\"ring8\",\"size\":3}}", "dataset.size"},
+        {"{\"dataset\":{\"name\":\"ring8\"},\"model\":{\"depth\":3}}", "model.depth"},
+        {"{\"dataset\":{\"name\":\"ring8\"},\"train\":{\"lr\":3}}", "train.lr"},
+        {"{\"dataset\":{\"name\":\"ring8\"},\"optimizer\":{\"e\":{}}}", "optimizer.e"},
+        {"{\"dataset\":{\"name\":\"ring8\"},\"optimizer\":{\"g\":{\"momentum\":0.9}}}",
+         "optimizer.g.momentum"},
+        {"{\"dataset\":{\"name\":\"ring8\"},\"tricks\":{\"dropout\":0.5}}", "tricks.dropout"},
+        {"{\"dataset\":{\"name\":\"ring8\"},\"every\":{\"print\":1}}", "every.print"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        expect_error(cases[i][0], cases[i][1]);
+}
+
+static void limits(void **state)
+{
+    (void)state;
+    struct gc_spec s;
+    char buf[512];
+    static const struct {
+        const char *section, *key;
+        long long lo, hi;
+    } lim[] = {
+        {"train", "steps", 1, 10000000}, {"train", "batch_size", 1, 4096},
+        {"train", "d_steps", 1, 100},    {"model", "z_dim", 1, 4096},
+        {"model", "hidden", 1, 4096},    {"model", "layers", 1, 16},
+        {"tricks", "generators", 1, 16}, {"tricks", "unrolled_steps", 0, 20},
+        {"every", "log", 0, 10000000},
+    };
+    for (size_t i = 0; i < sizeof lim / sizeof lim[0]; i++) {
+        char field[64];
+        snprintf(field, sizeof field, "%s.%s", lim[i].section, lim[i].key);
+        long long ok[2] = {lim[i].lo, lim[i].hi}, bad[2] = {lim[i].lo - 1, lim[i].hi + 1};
+        for (int k = 0; k < 2; k++) {
+            snprintf(buf, sizeof buf, "{\"dataset\":{\"name\":\"ring8\"},\"%s\":{\"%s\":%lld}}",
+                     lim[i].section, lim[i].key, ok[k]);
+            expect_ok(buf, &s);
+            snprintf(buf, sizeof buf, "{\"dataset\":{\"name\":\"ring8\"},\"%s\":{\"%s\":%lld}}",
+                     lim[i].section, lim[i].key, bad[k]);
+            expect_error(buf, field);
+        }
+    }
+    /* widths of the dcgan arch on an image set: 1..1024 (no path check without a root) */
+    expect_ok("{\"dataset\":{\"name\":\"fashion-mnist\"},\"model\":{\"g_width\":1024}}", &s);
+    expect_error("{\"dataset\":{\"name\":\"fashion-mnist\"},\"model\":{\"g_width\":1025}}",
+                 "model.g_width");
+    expect_error("{\"dataset\":{\"name\":\"fashion-mnist\"},\"model\":{\"d_width\":0}}",
+                 "model.d_width");
+    /* values beyond int are reported as out of range, not wrapped */
+    expect_error("{\"dataset\":{\"name\":\"ring8\"},\"train\":{\"batch_size\":4294967360}}",
+                 "train.batch_size");
+    /* seed 0..2^53 */
+    expect_ok("{\"dataset\":{\"name\":\"ring8\"},\"train\":{\"seed\":9007199254740992}}", &s);
+    assert_true(s.train.seed == 9007199254740992ULL);
+    expect_error("{\"dataset\":{\"name\":\"ring8\"},\"train\":{\"seed\":9007199254740993}}",
+                 "train.seed");
+    expect_error("{\"dataset\":{\"name\":\"ring8\"},\"train\":{\"seed\":-1}}", "train.seed");
+    /* image_size 8..256 for png-dir */
+    expect_error("{\"dataset\":{\"name\":\"png-dir\",\"path\":\"p\",\"image_size\":7}}",
+                 "dataset.image_size");
+    expect_error("{\"dataset\":{\"name\":\"png-dir\",\"path\":\"p\",\"image_size\":257}}",
+                 "dataset.image_size");
+    expect_ok("{\"dataset\":{\"name\":\"png-dir\",\"path\":\"p\",\"image_size\":64,"
+              "\"channels\":1}}",
+              &s);
+    assert_int_equal(s.dataset.image_size, 64);
+    expect_error("{\"dataset\":{\"name\":\"png-dir\",\"path\":\"p\",\"channels\":2}}",
+                 "dataset.channels");
+    /* name 1..128 */
+    char name[200];
+    memset(name, 'a', 128);
+    name[128] = 0;
+    snprintf(buf, sizeof buf, "{\"dataset\":{\"name\":\"ring8\"},\"name\":\"%s\"}", name);
+    expect_ok(buf, &s);
+    assert_string_equal(s.name, name);
+    snprintf(buf, sizeof buf, "{\"dataset\":{\"name\":\"ring8\"},\"name\":\"%sa\"}", name);
+    expect_error(buf, "name");
+    expect_error("{\"dataset\":{\"name\":\"ring8\"},\"name\":\"\"}", "name");
+    /* learning rates */
+    expect_error("{\"dataset\":{\"name\":\"ring8\"},\"optimizer\":{\"g\":{\"lr\":0}}}",
+                 "optimizer.g.lr");
+    expect_error("{\"dataset\":{\"name\":\"ring8\"},\"optimizer\":{\"d\":{\"beta1\":1}}}",
+                 "optimizer.d.beta1");
+}
+
+static void every_range_error_reported(void **state)
+{
+    (void)state;
+    struct gc_spec s;
+    json_t *errors = NULL;
+    const char *text = "{\"dataset\":{\"name\":\"ring8\"},\"train\":{\"steps\":0,\"batch_size\":0},"
+                       "\"model\":{\"z_dim\":0},\"tricks\":{\"generators\":99}}";
+    assert_int_equal(parse(text, NULL, &s, &errors), GC_EINVAL);
+    assert_true(has_field(errors, "train.steps"));
+    assert_true(has_field(errors, "train.batch_size"));
+    assert_true(has_field(errors, "model.z_dim"));
+    assert_true(has_field(errors, "tricks.generators"));
+    json_decref(errors);
+    /* type errors at several places at once, too */
+    text = "{\"dataset\":{\"name\":\"ring8\"},\"train\":{\"steps\":\"1\"},\"every\":{\"log\":[]},"
+           "\"bogus\":1}";
+    assert_int_equal(parse(text, NULL, &s, &errors), GC_EINVAL);
+    assert_true(has_field(errors, "train.steps"));
+    assert_true(has_field(errors, "every.log"));
+    assert_true(has_field(errors, "bogus"));
+    json_decref(errors);
+}
+
+static void combinations(void **state)
+{
+    (void)state;
+    expect_error("{\"dataset\":{\"name\":\"ring8\",\"classes\":[1]}}", "dataset.classes");
+    expect_error("{\"dataset\":{\"name\":\"ring8\",\"split\":\"test\"}}", "dataset.split");
+    expect_error("{\"dataset\":{\"name\":\"ring8\"},\"model\":{\"arch\":\"dcgan\"}}", "model.arch");
+    expect_error("{\"dataset\":{\"name\":\"ring8\",\"path\":\"x\"}}", "dataset.path");
+    expect_error("{\"dataset\":{\"name\":\"idx\"}}", "dataset.path");
+    expect_error("{\"dataset\":{\"name\":\"ring8\",\"image_size\":32}}", "dataset.image_size");
+    expect_error("{\"dataset\":{\"name\":\"ring8\"},\"loss\":\"hinge\","
+                 "\"tricks\":{\"label_smoothing\":0.9}}",
+                 "tricks.label_smoothing");
+    expect_error("{\"dataset\":{\"name\":\"ring8\"},\"loss\":\"hinge\","
+                 "\"tricks\":{\"generators\":2}}",
+                 "tricks.generators");
+    expect_error("{\"dataset\":{\"name\":\"ring8\"},\"model\":{\"patch\":true}}", "model.patch");
+    expect_error("{\"dataset\":{\"name\":\"ring8\"},\"tricks\":{\"label_smoothing\":[0.9,0.8]}}",
+                 "tricks.label_smoothing");
+}
+
+static void smoothing_and_classes_forms(void **state)
+{
+    (void)state;
+    struct gc_spec s;
+    expect_ok("{\"dataset\":{\"name\":\"ring8\"},\"tricks\":{\"label_smoothing\":0.9}}", &s);
+    assert_int_equal(s.tricks.smoothing, GC_SMOOTH_FIXED);
+    assert_true(s.tricks.smooth_lo == 0.9f && s.tricks.smooth_hi == 0.9f);
+    expect_ok("{\"dataset\":{\"name\":\"ring8\"},\"tricks\":{\"label_smoothing\":[0.8,1.0]}}", &s);
+    assert_int_equal(s.tricks.smoothing, GC_SMOOTH_RANGE);
+    assert_true(s.tricks.smooth_lo == 0.8f && s.tricks.smooth_hi == 1.0f);
+    char *js = ga_spec_to_json(&s);
+    assert_non_null(strstr(js, "\"label_smoothing\":[0.8,1.0]"));
+    free(js);
+    expect_ok("{\"dataset\":{\"name\":\"ring8\"},\"tricks\":{\"label_smoothing\":null}}", &s);
+    assert_int_equal(s.tricks.smoothing, GC_SMOOTH_NONE);
+    expect_ok("{\"dataset\":{\"name\":\"fashion-mnist\",\"classes\":[0,3,9],\"split\":\"test\"}}",
+              &s);
+    assert_int_equal(s.dataset.classes, (1u << 0) | (1u << 3) | (1u << 9));
+    assert_int_equal(s.dataset.test_split, 1);
+    js = ga_spec_to_json(&s);
+    assert_non_null(strstr(js, "\"classes\":[0,3,9]"));
+    assert_non_null(strstr(js, "\"split\":\"test\""));
+    free(js);
+}
+
+static void bad_json(void **state)
+{
+    (void)state;
+    expect_error("{\"dataset\":{\"name\":\"ring8\"},\"dataset\":{\"name\":\"grid25\"}}", "");
+    expect_error("{\"dataset\":", "");
+    expect_error("", "");
+    expect_error("{\"name\":\"\xff\xfe\"}", "");
+}
+
+static void dataset_paths_stay_inside_the_root(void **state)
+{
+    (void)state;
+    char root[] = "/tmp/test_spec_root_XXXXXX";
+    char outside[] = "/tmp/test_spec_out_XXXXXX";
+    assert_non_null(mkdtemp(root));
+    assert_non_null(mkdtemp(outside));
+    char p[PATH_MAX], q[PATH_MAX];
+    snprintf(p, sizeof p, "%s/secret.idx", outside);
+    FILE *f = fopen(p, "w");
+    fputs("x", f);
+    fclose(f);
+    snprintf(q, sizeof q, "%s/link.idx", root);
+    assert_int_equal(symlink(p, q), 0);
+    snprintf(q, sizeof q, "%s/pngs", root);
+    assert_int_equal(mkdir(q, 0700), 0);
+
+    struct gc_spec s;
+    json_t *errors = NULL;
+    static const char *const bad[] = {
+        "{\"dataset\":{\"name\":\"idx\",\"path\":\"../x.idx\"}}",
+        "{\"dataset\":{\"name\":\"idx\",\"path\":\"pngs/../../x.idx\"}}",
+        "{\"dataset\":{\"name\":\"idx\",\"path\":\"link.idx\"}}", /* symlink out */
+        "{\"dataset\":{\"name\":\"idx\",\"path\":\"missing.idx\"}}",
+        "{\"dataset\":{\"name\":\"idx\",\"path\":\"pngs\"}}", /* a folder, not a file */
+        "{\"dataset\":{\"name\":\"idx\",\"path\":\"/etc/passwd\"}}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal(parse(bad[i], root, &s, &errors), GC_EINVAL);
+        assert_true(has_field(errors, "dataset.path"));
+        json_decref(errors);
+    }
+    const char *ok = "{\"dataset\":{\"name\":\"png-dir\",\"path\":\"pngs\"}}";
+    assert_int_equal(parse(ok, root, &s, NULL), 0);
+    char real[PATH_MAX];
+    assert_non_null(realpath(q, real));
+    assert_string_equal(s.dataset.path, real);
+
+    snprintf(q, sizeof q, "%s/link.idx", root);
+    unlink(q);
+    snprintf(q, sizeof q, "%s/pngs", root);
+    rmdir(q);
+    rmdir(root);
+    unlink(p);
+    rmdir(outside);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(ring8_defaults),
+        cmocka_unit_test(wasserstein_defaults),
+        cmocka_unit_test(normalized_has_every_field),
+        cmocka_unit_test(normalize_keeps_user_path),
+        cmocka_unit_test(type_errors_name_the_field),
+        cmocka_unit_test(unknown_fields_rejected),
+        cmocka_unit_test(limits),
+        cmocka_unit_test(every_range_error_reported),
+        cmocka_unit_test(combinations),
+        cmocka_unit_test(smoothing_and_classes_forms),
+        cmocka_unit_test(bad_json),
+        cmocka_unit_test(dataset_paths_stay_inside_the_root),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
