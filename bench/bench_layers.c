@@ -5,9 +5,9 @@
  * calls of the same sizes that the layer makes. GFLOP/s count the GEMM flops only
  * (2mnk), so the ratio layer/GEMM is the share of time the layer spends in GEMM:
  * what im2col, col2im, bias and copies cost on top. Each figure is the median of
- * several repetitions, each repetition long enough for the clock.
+ * several repetitions of about 20 ms; layer and GEMM repetitions alternate.
  *
- *   bench_layers [--threads N] [--reps N]     (default: 1 BLAS thread, 7 repetitions) */
+ *   bench_layers [--threads N] [--reps N]     (default: 1 BLAS thread, 9 repetitions) */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +20,7 @@
 #include "core/rng.h"
 
 #define MAX_GEMMS 3
+#define MAX_REPS 101
 
 struct gemm {
     int ta, tb, m, n, k, count; /* count calls of this shape per pass */
@@ -67,25 +68,39 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* median seconds per call of fn over reps repetitions of about 20 ms each */
-static double time_median(void (*fn)(void *), void *ctx, int reps)
+/* calls of fn that take about 20 ms */
+static int calibrate(void (*fn)(void *), void *ctx)
 {
     fn(ctx); /* warm caches and OpenBLAS buffers */
     double t0 = now();
     fn(ctx);
     double one = now() - t0;
-    int iters = one > 0.02 ? 1 : (int)(0.02 / (one > 1e-7 ? one : 1e-7)) + 1;
-    double t[64];
-    if (reps > 64)
-        reps = 64;
+    return one > 0.02 ? 1 : (int)(0.02 / (one > 1e-7 ? one : 1e-7)) + 1;
+}
+
+static double time_calls(void (*fn)(void *), void *ctx, int iters)
+{
+    double t0 = now();
+    for (int i = 0; i < iters; i++)
+        fn(ctx);
+    return (now() - t0) / iters;
+}
+
+/* Median seconds per call of a and of b. Their repetitions alternate so that both see
+ * the same load of a shared machine. */
+static void time_pair(void (*a)(void *), void *actx, void (*b)(void *), void *bctx, int reps,
+                      double *ta, double *tb)
+{
+    double xa[MAX_REPS], xb[MAX_REPS];
+    int na = calibrate(a, actx), nb = calibrate(b, bctx);
     for (int r = 0; r < reps; r++) {
-        t0 = now();
-        for (int i = 0; i < iters; i++)
-            fn(ctx);
-        t[r] = (now() - t0) / iters;
+        xa[r] = time_calls(a, actx, na);
+        xb[r] = time_calls(b, bctx, nb);
     }
-    qsort(t, reps, sizeof t[0], cmp_double);
-    return t[reps / 2];
+    qsort(xa, reps, sizeof xa[0], cmp_double);
+    qsort(xb, reps, sizeof xb[0], cmp_double);
+    *ta = xa[reps / 2];
+    *tb = xb[reps / 2];
 }
 
 static void conv2d_fwd(void *p)
@@ -170,8 +185,8 @@ static void bench_pass(const struct pass *p, struct gc_rng *r, int reps)
         cmax = m * n > cmax ? m * n : cmax;
     }
     struct gemm_ctx g = {p, buf(r, amax), buf(r, bmax), buf(r, cmax)};
-    double t_layer = time_median(p->run, p->ctx, reps);
-    double t_gemm = time_median(gemms, &g, reps);
+    double t_layer, t_gemm;
+    time_pair(p->run, p->ctx, gemms, &g, reps, &t_layer, &t_gemm);
     double f = pass_flops(p);
     char shapes[128];
     shape_str(p, shapes, sizeof shapes);
@@ -263,7 +278,7 @@ static void bench_linear(const char *name, int n, int in, int out, struct gc_rng
 
 int main(int argc, char **argv)
 {
-    int threads = 1, reps = 7;
+    int threads = 1, reps = 9;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--threads") && i + 1 < argc) {
             threads = atoi(argv[++i]);
@@ -274,8 +289,8 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    if (threads < 1 || reps < 1) {
-        fprintf(stderr, "--threads and --reps must be >= 1\n");
+    if (threads < 1 || reps < 1 || reps > MAX_REPS) {
+        fprintf(stderr, "--threads must be >= 1, --reps in [1, %d]\n", MAX_REPS);
         return 2;
     }
     gc_blas_set_threads(threads);

@@ -27,93 +27,158 @@
 struct geom {
     int ch, ih, iw; /* image side */
     int k, s, p;
-    int gh, gw; /* grid side */
+    int gh, gw;      /* grid side */
+    int nph, hp, wt; /* phase planes: count, rows, columns (see build_phases) */
 };
 
-/* col (ch*k*k, gh*gw) from img (ch, ih, iw). Rows in (c, ki, kj) order so that the
- * inner loop runs along a row of the image: contiguous reads for stride 1. */
-static void im2col(const struct geom *g, const float *img, float *col)
+/* Both directions go through "phase planes" of the zero-padded image: plane r of
+ * channel c holds the padded columns r, r+s, r+2s, ... of every padded row, so
+ *
+ *     padded[c][oy*s + ki][ox*s + kj] = plane[c][kj % s][oy*s + ki][ox + kj / s]
+ *
+ * and a row of col for fixed (c, ki, kj, oy) is a contiguous run of gw floats of one
+ * plane: no bounds checks and no strided access in the k*k/s*s times larger col
+ * loops; only building (or folding back) the planes walks the image with stride s.
+ * Only kj % s < min(s, k) occurs, hence nph = min(s, k) planes. */
+static size_t col_floats(const struct geom *g)
 {
-    const int gsz = g->gh * g->gw;
+    return (size_t)g->ch * g->k * g->k * g->gh * g->gw;
+}
+
+static size_t phase_floats(const struct geom *g)
+{
+    return (size_t)g->ch * g->nph * g->hp * g->wt;
+}
+
+static void build_phases(const struct geom *g, const float *restrict img, float *restrict pb)
+{
     for (int c = 0; c < g->ch; c++) {
         const float *plane = img + (size_t)c * g->ih * g->iw;
-        for (int ki = 0; ki < g->k; ki++) {
-            for (int kj = 0; kj < g->k; kj++) {
-                float *row = col + ((size_t)(c * g->k + ki) * g->k + kj) * gsz;
-                /* the range of ox whose ix = ox*s - p + kj lands inside [0, iw) */
-                int x0 = 0, x1 = g->gw;
-                while (x0 < x1 && x0 * g->s - g->p + kj < 0)
-                    x0++;
-                while (x1 > x0 && (x1 - 1) * g->s - g->p + kj >= g->iw)
-                    x1--;
-                if (x0 == x1) {
-                    memset(row, 0, sizeof(float) * gsz);
+        for (int r = 0; r < g->nph; r++) {
+            float *ph = pb + ((size_t)c * g->nph + r) * g->hp * g->wt;
+            /* the t whose padded column t*s + r - p lands inside [0, iw) */
+            int t0 = 0, t1 = g->wt;
+            while (t0 < t1 && t0 * g->s + r - g->p < 0)
+                t0++;
+            while (t1 > t0 && (t1 - 1) * g->s + r - g->p >= g->iw)
+                t1--;
+            for (int yp = 0; yp < g->hp; yp++) {
+                float *dst = ph + (size_t)yp * g->wt;
+                int y = yp - g->p;
+                if (y < 0 || y >= g->ih || t0 == t1) {
+                    memset(dst, 0, sizeof(float) * g->wt);
                     continue;
                 }
-                for (int oy = 0; oy < g->gh; oy++) {
-                    float *dst = row + (size_t)oy * g->gw;
-                    int iy = oy * g->s - g->p + ki;
-                    if (iy < 0 || iy >= g->ih) {
-                        memset(dst, 0, sizeof(float) * g->gw);
-                        continue;
-                    }
-                    /* src is the pixel of ox = x0 (never points outside the image) */
-                    const float *src = plane + (size_t)iy * g->iw + (x0 * g->s - g->p + kj);
-                    for (int ox = 0; ox < x0; ox++)
-                        dst[ox] = 0.0f;
-                    if (g->s == 1) {
-                        if (x1 > x0)
-                            memcpy(dst + x0, src, sizeof(float) * (x1 - x0));
-                    } else {
-                        for (int ox = x0; ox < x1; ox++)
-                            dst[ox] = src[(ox - x0) * g->s];
-                    }
-                    for (int ox = x1; ox < g->gw; ox++)
-                        dst[ox] = 0.0f;
-                }
+                const float *src = plane + (size_t)y * g->iw + (t0 * g->s + r - g->p);
+                for (int t = 0; t < t0; t++)
+                    dst[t] = 0.0f;
+                for (int t = t0; t < t1; t++)
+                    dst[t] = src[(t - t0) * g->s];
+                for (int t = t1; t < g->wt; t++)
+                    dst[t] = 0.0f;
             }
         }
     }
 }
 
-/* img (ch, ih, iw) += the adjoint of im2col applied to col. */
-static void col2im(const struct geom *g, const float *restrict col, float *restrict img)
+/* img += the planes, cropped of the padding (the adjoint of build_phases). */
+static void fold_phases(const struct geom *g, const float *restrict pb, float *restrict img)
 {
-    const int gsz = g->gh * g->gw;
     for (int c = 0; c < g->ch; c++) {
         float *plane = img + (size_t)c * g->ih * g->iw;
-        for (int ki = 0; ki < g->k; ki++) {
-            for (int kj = 0; kj < g->k; kj++) {
-                const float *row = col + ((size_t)(c * g->k + ki) * g->k + kj) * gsz;
-                int x0 = 0, x1 = g->gw;
-                while (x0 < x1 && x0 * g->s - g->p + kj < 0)
-                    x0++;
-                while (x1 > x0 && (x1 - 1) * g->s - g->p + kj >= g->iw)
-                    x1--;
-                if (x0 == x1)
-                    continue;
-                for (int oy = 0; oy < g->gh; oy++) {
-                    int iy = oy * g->s - g->p + ki;
-                    if (iy < 0 || iy >= g->ih)
-                        continue;
-                    const float *restrict src = row + (size_t)oy * g->gw + x0;
-                    float *restrict dst = plane + (size_t)iy * g->iw + (x0 * g->s - g->p + kj);
-                    const int len = x1 - x0;
-                    if (g->s == 1) {
-                        /* multiple-of-8 main loop for -O2's vectorizer, as in fill_bias */
-                        const int len8 = len & ~7;
-                        for (int j = 0; j < len8; j++)
-                            dst[j] += src[j];
-                        for (int j = len8; j < len; j++)
-                            dst[j] += src[j];
-                    } else {
-                        for (int j = 0; j < len; j++)
-                            dst[j * g->s] += src[j];
-                    }
-                }
+        for (int r = 0; r < g->nph; r++) {
+            const float *ph = pb + ((size_t)c * g->nph + r) * g->hp * g->wt;
+            int t0 = 0, t1 = g->wt;
+            while (t0 < t1 && t0 * g->s + r - g->p < 0)
+                t0++;
+            while (t1 > t0 && (t1 - 1) * g->s + r - g->p >= g->iw)
+                t1--;
+            for (int y = 0; y < g->ih && t0 < t1; y++) {
+                const float *src = ph + (size_t)(y + g->p) * g->wt;
+                float *dst = plane + (size_t)y * g->iw + (t0 * g->s + r - g->p);
+                for (int t = t0; t < t1; t++)
+                    dst[(t - t0) * g->s] += src[t];
             }
         }
     }
+}
+
+/* dst[0..n) = src[0..n) in 8-float blocks (fixed-size memcpy compiles to one vector
+ * move), the last block overlapping the one before instead of a scalar tail. */
+static inline void copy_row(float *restrict dst, const float *restrict src, int n)
+{
+    if (n < 8) {
+        for (int j = 0; j < n; j++)
+            dst[j] = src[j];
+        return;
+    }
+    int j = 0;
+    for (; j + 8 <= n; j += 8)
+        memcpy(dst + j, src + j, 8 * sizeof(float));
+    if (j < n)
+        memcpy(dst + n - 8, src + n - 8, 8 * sizeof(float));
+}
+
+/* dst[0..n) += src[0..n); the 8 statements become one vector add. */
+static inline void add_row(float *restrict dst, const float *restrict src, int n)
+{
+    int j = 0;
+    for (; j + 8 <= n; j += 8) {
+        float *d = dst + j;
+        const float *s = src + j;
+        d[0] += s[0];
+        d[1] += s[1];
+        d[2] += s[2];
+        d[3] += s[3];
+        d[4] += s[4];
+        d[5] += s[5];
+        d[6] += s[6];
+        d[7] += s[7];
+    }
+    for (; j < n; j++)
+        dst[j] += src[j];
+}
+
+/* col (ch*k*k, gh*gw) from img (ch, ih, iw); pb is scratch for the phase planes.
+ * Rows in (c, ki, kj) order, each gh runs of gw floats. Every element is written. */
+static void im2col(const struct geom *g, const float *img, float *restrict col,
+                   float *restrict pb)
+{
+    build_phases(g, img, pb);
+    const size_t gsz = (size_t)g->gh * g->gw;
+    const size_t step = (size_t)g->s * g->wt; /* one oy down in a plane */
+    for (int c = 0; c < g->ch; c++) {
+        for (int ki = 0; ki < g->k; ki++) {
+            for (int kj = 0; kj < g->k; kj++) {
+                float *row = col + ((size_t)(c * g->k + ki) * g->k + kj) * gsz;
+                const float *src = pb + (((size_t)c * g->nph + kj % g->s) * g->hp + ki) * g->wt +
+                                   kj / g->s;
+                for (int oy = 0; oy < g->gh; oy++)
+                    copy_row(row + (size_t)oy * g->gw, src + oy * step, g->gw);
+            }
+        }
+    }
+}
+
+/* img (ch, ih, iw) += the adjoint of im2col applied to col; pb is scratch. */
+static void col2im(const struct geom *g, const float *restrict col, float *img,
+                   float *restrict pb)
+{
+    memset(pb, 0, sizeof(float) * phase_floats(g));
+    const size_t gsz = (size_t)g->gh * g->gw;
+    const size_t step = (size_t)g->s * g->wt;
+    for (int c = 0; c < g->ch; c++) {
+        for (int ki = 0; ki < g->k; ki++) {
+            for (int kj = 0; kj < g->k; kj++) {
+                const float *row = col + ((size_t)(c * g->k + ki) * g->k + kj) * gsz;
+                float *dst = pb + (((size_t)c * g->nph + kj % g->s) * g->hp + ki) * g->wt +
+                             kj / g->s;
+                for (int oy = 0; oy < g->gh; oy++)
+                    add_row(dst + oy * step, row + (size_t)oy * g->gw, g->gw);
+            }
+        }
+    }
+    fold_phases(g, pb, img);
 }
 
 /* The geometry of the im2col/col2im pair of a layer (see the top of the file). */
@@ -136,6 +201,9 @@ static struct geom layer_geom(const struct gc_conv *L)
         g.gh = L->h;
         g.gw = L->w;
     }
+    g.nph = g.s < g.k ? g.s : g.k;
+    g.hp = g.ih + 2 * g.p;
+    g.wt = (g.iw + 2 * g.p + g.s - 1) / g.s;
     return g;
 }
 
@@ -186,6 +254,14 @@ static int check_shape(struct gc_conv *L, const char *what, int n, int c, int h,
         int64_t cols = transposed ? (int64_t)h * w : oh * ow;
         ok = rows * cols <= lim;
     }
+    if (ok) {
+        /* the phase planes of the padded image side (see build_phases) */
+        int64_t ich = transposed ? oc : c, ih = transposed ? oh : h, iw = transposed ? ow : w;
+        int64_t nph = stride < k ? stride : k;
+        int64_t wt = (iw + 2 * (int64_t)pad + stride - 1) / stride;
+        ok = ich * nph <= lim && ich * nph * (ih + 2 * (int64_t)pad) <= lim &&
+             ich * nph * (ih + 2 * (int64_t)pad) * wt <= lim;
+    }
     if (!ok)
         return gc_error_set(err, GC_EINVAL,
                             "%s: sizes too large (n=%d c=%d %dx%d oc=%d k=%d): a tensor would "
@@ -220,7 +296,7 @@ int gc_convt2d_init(struct gc_conv *L, int n, int c, int h, int w, int oc, int k
 size_t gc_conv_workspace(const struct gc_conv *L)
 {
     struct geom g = layer_geom(L);
-    return (size_t)g.ch * g.k * g.k * g.gh * g.gw;
+    return col_floats(&g) + phase_floats(&g);
 }
 
 /* dst[0..n) = v. Kept out of line and with a trip count known to be a multiple of 8:
@@ -269,12 +345,13 @@ void gc_conv2d_forward(const struct gc_conv *L, int n, float *out, const float *
                        const float *weight, const float *bias, float *ws)
 {
     const struct geom g = layer_geom(L);
+    float *pb = ws + col_floats(&g);
     const int ckk = L->c * L->k * L->k;
     const int pix = L->oh * L->ow;
     const size_t in_sz = (size_t)L->c * L->h * L->w, out_sz = (size_t)L->oc * pix;
     for (int i = 0; i < n; i++) {
         float *o = out + i * out_sz;
-        im2col(&g, inp + i * in_sz, ws);
+        im2col(&g, inp + i * in_sz, ws, pb);
         if (bias)
             fill_bias(o, bias, L->oc, pix);
         gc_sgemm(0, 0, L->oc, pix, ckk, 1.0f, weight, ckk, ws, pix, bias ? 1.0f : 0.0f, o, pix);
@@ -285,6 +362,7 @@ void gc_conv2d_backward(const struct gc_conv *L, int n, float *dinp, float *dwei
                         const float *dout, const float *inp, const float *weight, float *ws)
 {
     const struct geom g = layer_geom(L);
+    float *pb = ws + col_floats(&g);
     const int ckk = L->c * L->k * L->k;
     const int pix = L->oh * L->ow;
     const size_t in_sz = (size_t)L->c * L->h * L->w, out_sz = (size_t)L->oc * pix;
@@ -293,12 +371,12 @@ void gc_conv2d_backward(const struct gc_conv *L, int n, float *dinp, float *dwei
     for (int i = 0; i < n; i++) {
         const float *d = dout + i * out_sz;
         if (dweight) {
-            im2col(&g, inp + i * in_sz, ws);
+            im2col(&g, inp + i * in_sz, ws, pb);
             gc_sgemm(0, 1, L->oc, ckk, pix, 1.0f, d, pix, ws, pix, 1.0f, dweight, ckk);
         }
         if (dinp) {
             gc_sgemm(1, 0, ckk, pix, L->oc, 1.0f, weight, ckk, d, pix, 0.0f, ws, pix);
-            col2im(&g, ws, dinp + i * in_sz);
+            col2im(&g, ws, dinp + i * in_sz, pb);
         }
     }
 }
@@ -307,6 +385,7 @@ void gc_convt2d_forward(const struct gc_conv *L, int n, float *out, const float 
                         const float *weight, const float *bias, float *ws)
 {
     const struct geom g = layer_geom(L);
+    float *pb = ws + col_floats(&g);
     const int okk = L->oc * L->k * L->k;
     const int hw = L->h * L->w;
     const int opix = L->oh * L->ow;
@@ -318,7 +397,7 @@ void gc_convt2d_forward(const struct gc_conv *L, int n, float *out, const float 
         else
             memset(o, 0, sizeof(float) * out_sz);
         gc_sgemm(1, 0, okk, hw, L->c, 1.0f, weight, okk, inp + i * in_sz, hw, 0.0f, ws, hw);
-        col2im(&g, ws, o);
+        col2im(&g, ws, o, pb);
     }
 }
 
@@ -327,6 +406,7 @@ void gc_convt2d_backward(const struct gc_conv *L, int n, float *dinp, float *dwe
                          float *ws)
 {
     const struct geom g = layer_geom(L);
+    float *pb = ws + col_floats(&g);
     const int okk = L->oc * L->k * L->k;
     const int hw = L->h * L->w;
     const int opix = L->oh * L->ow;
@@ -336,7 +416,7 @@ void gc_convt2d_backward(const struct gc_conv *L, int n, float *dinp, float *dwe
     if (!dinp && !dweight)
         return;
     for (int i = 0; i < n; i++) {
-        im2col(&g, dout + i * out_sz, ws);
+        im2col(&g, dout + i * out_sz, ws, pb);
         if (dinp)
             gc_sgemm(0, 0, L->c, hw, okk, 1.0f, weight, okk, ws, hw, 1.0f, dinp + i * in_sz, hw);
         if (dweight)
