@@ -1,0 +1,198 @@
+/* sse.c — the event-stream parser of sse.h.
+ *
+ * A line buffer collects bytes until an end of line; each line is one field. The
+ * event being built lives in three growing strings and is dispatched on an empty line
+ * when it has data (an event without data lines is dropped, as the format says). */
+#include "cli/sse.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_LINE (1 << 20)
+
+struct buf {
+    char *s;
+    size_t len, cap;
+};
+
+struct ctl_sse {
+    ctl_sse_fn fn;
+    void *user;
+    struct buf line;
+    struct buf data;
+    struct buf type;
+    struct buf id;      /* last event id; kept across resets */
+    int has_data;
+    int after_cr;       /* the previous chunk ended in CR: a leading LF belongs to it */
+    long retry_ms;
+    long lines;
+};
+
+static int buf_put(struct buf *b, const char *s, size_t n)
+{
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 64;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        char *p = realloc(b->s, cap);
+        if (!p)
+            return CTL_ENOMEM;
+        b->s = p;
+        b->cap = cap;
+    }
+    memcpy(b->s + b->len, s, n);
+    b->len += n;
+    b->s[b->len] = '\0';
+    return 0;
+}
+
+static void buf_clear(struct buf *b)
+{
+    b->len = 0;
+    if (b->s)
+        b->s[0] = '\0';
+}
+
+struct ctl_sse *ctl_sse_create(ctl_sse_fn fn, void *user)
+{
+    struct ctl_sse *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    p->fn = fn;
+    p->user = user;
+    p->retry_ms = -1;
+    if (buf_put(&p->id, "", 0) || buf_put(&p->data, "", 0) || buf_put(&p->type, "", 0)) {
+        ctl_sse_destroy(p);
+        return NULL;
+    }
+    return p;
+}
+
+void ctl_sse_destroy(struct ctl_sse *p)
+{
+    if (!p)
+        return;
+    free(p->line.s);
+    free(p->data.s);
+    free(p->type.s);
+    free(p->id.s);
+    free(p);
+}
+
+void ctl_sse_reset(struct ctl_sse *p)
+{
+    buf_clear(&p->line);
+    buf_clear(&p->data);
+    buf_clear(&p->type);
+    p->has_data = 0;
+    p->after_cr = 0;
+}
+
+const char *ctl_sse_last_id(const struct ctl_sse *p)
+{
+    return p->id.s;
+}
+
+long ctl_sse_retry_ms(const struct ctl_sse *p)
+{
+    return p->retry_ms;
+}
+
+long ctl_sse_lines(const struct ctl_sse *p)
+{
+    return p->lines;
+}
+
+static int dispatch(struct ctl_sse *p)
+{
+    int rc = 0;
+    if (p->has_data) {
+        struct ctl_sse_event ev = {
+            .id = p->id.s,
+            .type = p->type.len ? p->type.s : "message",
+            .data = p->data.s,
+        };
+        rc = p->fn(p->user, &ev);
+    }
+    buf_clear(&p->data);
+    buf_clear(&p->type);
+    p->has_data = 0;
+    return rc;
+}
+
+static int field(struct ctl_sse *p, const char *line, size_t len)
+{
+    p->lines++;
+    if (len == 0)
+        return dispatch(p);
+    if (line[0] == ':')
+        return 0;
+    const char *colon = memchr(line, ':', len);
+    size_t nlen = colon ? (size_t)(colon - line) : len;
+    const char *value = colon ? colon + 1 : line + len;
+    size_t vlen = (size_t)(line + len - value);
+    if (vlen > 0 && value[0] == ' ') {
+        value++;
+        vlen--;
+    }
+    if (nlen == 4 && memcmp(line, "data", 4) == 0) {
+        if (p->has_data && buf_put(&p->data, "\n", 1))
+            return CTL_ENOMEM;
+        p->has_data = 1;
+        return buf_put(&p->data, value, vlen);
+    }
+    if (nlen == 5 && memcmp(line, "event", 5) == 0) {
+        buf_clear(&p->type);
+        return buf_put(&p->type, value, vlen);
+    }
+    if (nlen == 2 && memcmp(line, "id", 2) == 0) {
+        if (memchr(value, '\0', vlen))
+            return 0; /* the format says to ignore such an id */
+        buf_clear(&p->id);
+        return buf_put(&p->id, value, vlen);
+    }
+    if (nlen == 5 && memcmp(line, "retry", 5) == 0) {
+        long ms = 0;
+        for (size_t i = 0; i < vlen; i++) {
+            if (value[i] < '0' || value[i] > '9' || ms > 100000000)
+                return 0;
+            ms = ms * 10 + (value[i] - '0');
+        }
+        if (vlen > 0)
+            p->retry_ms = ms;
+    }
+    return 0; /* unknown fields are ignored */
+}
+
+int ctl_sse_feed(struct ctl_sse *p, const char *data, size_t len)
+{
+    size_t i = 0;
+    if (p->after_cr && len > 0) {
+        p->after_cr = 0;
+        if (data[0] == '\n')
+            i = 1;
+    }
+    while (i < len) {
+        size_t j = i;
+        while (j < len && data[j] != '\n' && data[j] != '\r')
+            j++;
+        if (p->line.len + (j - i) > MAX_LINE)
+            return CTL_EFAIL;
+        if (buf_put(&p->line, data + i, j - i))
+            return CTL_ENOMEM;
+        if (j == len)
+            break; /* the line goes on in the next chunk */
+        if (data[j] == '\r') {
+            if (j + 1 < len && data[j + 1] == '\n')
+                j++;
+            else if (j + 1 == len)
+                p->after_cr = 1;
+        }
+        int rc = field(p, p->line.s ? p->line.s : "", p->line.len);
+        buf_clear(&p->line);
+        if (rc)
+            return rc;
+        i = j + 1;
+    }
+    return 0;
+}
