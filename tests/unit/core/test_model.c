@@ -226,6 +226,15 @@ static void convnet_gradients_train(void **s)
     struct gc_model *m = convnet(4, 3);
     shake_bn(m, 3);
     fd_check(m, 3, gc_model_nlayers(m) - 1, 1, 13);
+    /* eval mode: BN over NHW with running statistics moved away from (0, 1) */
+    struct gc_rng r;
+    gc_rng_init(&r, 4, 0);
+    float x[4 * 72];
+    for (int k = 0; k < 5; k++) {
+        gc_rng_fill_normal(&r, x, 4 * 72, 0.5f, 2.0f);
+        gc_model_forward(m, x, 4, 1);
+    }
+    fd_check(m, 2, gc_model_nlayers(m) - 1, 0, 16);
     gc_model_destroy(m);
 }
 
