@@ -57,5 +57,25 @@ if [ "$1" != "--unit-only" ]; then
     done
 fi
 
+# The dashboard in headless chromium (tests/e2e): node's test runner prints TAP with
+# "# pass N" and "# fail N"; npm packages come from the lockfile when missing.
+if [ "$1" != "--unit-only" ] && [ -d tests/e2e ]; then
+    log="$LOGS/e2e.log"
+    if [ ! -d node_modules ]; then
+        npm ci --no-audit --no-fund >"$LOGS/npm-ci.log" 2>&1 || cat "$LOGS/npm-ci.log" >&2
+    fi
+    node --test tests/e2e/ >"$log" 2>&1
+    rc=$?
+    p=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$log" | tail -1)
+    f=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$log" | tail -1)
+    p=${p:-0}
+    f=${f:-0}
+    if [ $rc != 0 ] && [ "$f" = 0 ]; then f=1; fi
+    PASS=$((PASS + p))
+    FAIL=$((FAIL + f))
+    [ "$f" = 0 ] || { echo "---- $log"; tail -80 "$log"; }
+    echo "e2e: $p passed, $f failed"
+fi
+
 echo "$PASS passed, $FAIL failed"
 [ "$FAIL" = 0 ] && [ "$PASS" -gt 0 ]

@@ -663,7 +663,10 @@
         let opened = false;
         const stream = openStream(`${API}/events`, (ev) => {
             const id = eventRun(ev);
-            if (id != null) refreshRun(id);
+            const d = ev.data;
+            // a status event carries the whole run object
+            if (ev.type === 'status' && d && d.id === id && typeof d.status === 'string' && d.spec) place(d);
+            else if (id != null) refreshRun(id);
             else refresh('all', () => load(true));
         }, () => {
             // a reconnection may have missed events: reread the first page

@@ -1,0 +1,332 @@
+// dashboard.test.mjs — the dashboard in a real headless browser against the real daemon.
+//
+// Starts build/ganctld (or $GANCTLD) on a free loopback port with a temporary data
+// folder and --web <repo>/web, creates tiny ring8 runs over the REST API, and drives
+// Debian's chromium with playwright-core. Run with: node --test tests/e2e/
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const DAEMON = process.env.GANCTLD || path.join(ROOT, 'build/ganctld');
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const LOGS = path.join(ROOT, 'build/test-logs');
+const T = 60000; // per test
+
+// A run that finishes in well under a second and logs, samples, evaluates and
+// checkpoints several times on the way.
+const tiny = (name, steps = 120) => ({
+    name,
+    dataset: { name: 'ring8' },
+    model: { hidden: 32, layers: 2, z_dim: 4 },
+    train: { steps, batch_size: 32, seed: 7 },
+    every: { log: 10, sample: 40, checkpoint: 40, eval: 60 },
+});
+
+let daemon = null;
+let dataDir = '';
+let base = '';
+let browser = null;
+let page = null;
+const consoleErrors = [];
+
+function freePort() {
+    return new Promise((resolve, reject) => {
+        const srv = net.createServer();
+        srv.once('error', reject);
+        srv.listen(0, '127.0.0.1', () => {
+            const { port } = srv.address();
+            srv.close(() => resolve(port));
+        });
+    });
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function api(method, p, body) {
+    const res = await fetch(base + p, {
+        method,
+        headers: body ? { 'Content-Type': 'application/json' } : {},
+        body: body ? JSON.stringify(body) : undefined,
+    });
+    const text = await res.text();
+    let data = null;
+    try {
+        data = text ? JSON.parse(text) : null;
+    } catch (e) {
+        data = text;
+    }
+    return { status: res.status, data };
+}
+
+async function waitFor(what, fn, ms = 30000) {
+    const t0 = Date.now();
+    let last;
+    while (Date.now() - t0 < ms) {
+        last = await fn();
+        if (last) return last;
+        await sleep(150);
+    }
+    throw new Error(`timed out waiting for ${what} (last: ${JSON.stringify(last)})`);
+}
+
+async function createRun(spec) {
+    const r = await api('POST', '/api/v1/runs', spec);
+    assert.equal(r.status, 201, `POST /api/v1/runs: ${JSON.stringify(r.data)}`);
+    return r.data;
+}
+
+const runStatus = async (id) => (await api('GET', `/api/v1/runs/${id}`)).data.status;
+
+async function waitStatus(id, want, ms) {
+    return waitFor(`run ${id} ${want}`, async () => ((await runStatus(id)) === want ? want : null), ms);
+}
+
+// The console messages a browser prints for a response the test asked for on purpose:
+// the 4xx answer to an invalid spec, which the page shows next to the field.
+let expectRejectedSpec = false;
+function expected(msg) {
+    const url = (msg.location() && msg.location().url) || '';
+    return expectRejectedSpec && /\/api\/v1\/runs$/.test(url) &&
+        /status of 4(00|22)/.test(msg.text());
+}
+
+before(async () => {
+    assert.ok(fs.existsSync(DAEMON), `${DAEMON} is missing: run make first`);
+    fs.mkdirSync(LOGS, { recursive: true });
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ganctl-e2e-'));
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    const log = fs.openSync(path.join(LOGS, 'e2e-ganctld.log'), 'w');
+    daemon = spawn(DAEMON, ['--listen', `127.0.0.1:${port}`, '--data', dataDir, '--web',
+        path.join(ROOT, 'web'), '--workers', '2', '--threads', '2'],
+    { stdio: ['ignore', log, log] });
+    daemon.on('exit', (code, sig) => {
+        if (daemon) console.error(`ganctld exited early: code ${code}, signal ${sig}`);
+    });
+    await waitFor('the daemon to answer /healthz', async () => {
+        try {
+            return (await fetch(base + '/healthz')).status === 200;
+        } catch (e) {
+            return false;
+        }
+    }, 20000);
+    browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+            '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+    const ctx = await browser.newContext({ viewport: { width: 1400, height: 900 }, acceptDownloads: true });
+    page = await ctx.newPage();
+    page.setDefaultTimeout(30000);
+    page.on('console', (msg) => {
+        if (msg.type() === 'error' && !expected(msg)) consoleErrors.push(`console: ${msg.text()} (${msg.location().url})`);
+    });
+    page.on('pageerror', (err) => consoleErrors.push(`page error: ${err.message}`));
+});
+
+after(async () => {
+    if (browser) await browser.close();
+    if (daemon) {
+        const d = daemon;
+        daemon = null;
+        d.kill('SIGTERM');
+        await Promise.race([new Promise((r) => d.once('exit', r)), sleep(10000)]);
+        if (d.exitCode === null) d.kill('SIGKILL');
+    }
+    if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+});
+
+let runA = null;
+let runB = null;
+
+test('the run list shows runs created over the API, live', { timeout: T }, async () => {
+    runA = await createRun(tiny('e2e-alpha'));
+    await page.goto(base + '/');
+    const rowA = page.locator(`tr[data-run="${runA.id}"]`);
+    await rowA.waitFor();
+    assert.match(await rowA.locator('td.name').innerText(), /e2e-alpha/);
+    assert.match(await rowA.locator('td.data-cell').innerText(), /ring8/);
+
+    // a run created while the page is open appears without a reload, and its status
+    // follows the event stream to the end
+    await page.evaluate(() => { window.__marker = 1; });
+    runB = await createRun(tiny('e2e-beta', 160));
+    const rowB = page.locator(`tr[data-run="${runB.id}"]`);
+    await rowB.waitFor();
+    await page.locator(`tr[data-run="${runB.id}"][data-status="succeeded"]`).waitFor();
+    assert.equal(await page.evaluate(() => window.__marker), 1, 'the page reloaded');
+    assert.equal(await runStatus(runB.id), 'succeeded');
+    // newest first
+    const ids = await page.locator('tbody tr').evaluateAll((trs) => trs.map((t) => +t.dataset.run));
+    assert.ok(ids.indexOf(runB.id) < ids.indexOf(runA.id), `order ${ids}`);
+    assert.match(await rowB.locator('td.prog').innerText(), /160 \/ 160/);
+    assert.match(await rowB.locator('td.losses').innerText(), /\d/);
+
+    // the status filter asks the API for that status only
+    await waitStatus(runA.id, 'succeeded');
+    await page.locator('[data-filter="failed"]').click();
+    await page.waitForFunction(() => location.hash === '#/?status=failed');
+    await page.locator('.empty:not([hidden])').waitFor();
+    assert.equal(await page.locator('tbody tr').count(), 0);
+    await page.locator('[data-filter="succeeded"]').click();
+    await page.locator(`tr[data-run="${runA.id}"]`).waitFor();
+});
+
+test('a run page shows curves with points, the sample grid, checkpoints and CSV', { timeout: T }, async () => {
+    await waitStatus(runA.id, 'succeeded');
+    await page.goto(`${base}/#/runs/${runA.id}`);
+    await page.locator('h1', { hasText: 'e2e-alpha' }).waitFor();
+    const loss = page.locator('[data-chart="loss"]');
+    await page.waitForFunction(() => +document.querySelector('[data-chart="loss"]')?.dataset.points > 0);
+    // every point the API has: 120 steps logged every 10
+    const m = (await api('GET', `/api/v1/runs/${runA.id}/metrics?name=loss_d&name=loss_g`)).data.metrics;
+    assert.ok(m.loss_d.length >= 12 && m.loss_g.length === m.loss_d.length, JSON.stringify(m));
+    assert.equal(+(await loss.getAttribute('data-points')), m.loss_d.length + m.loss_g.length);
+    assert.equal(await loss.locator('canvas').count(), 1);
+    const box = await loss.locator('canvas').boundingBox();
+    assert.ok(box.width > 200 && box.height > 100, `canvas ${JSON.stringify(box)}`);
+    await page.waitForFunction(() => +document.querySelector('[data-chart="dout"]')?.dataset.points > 0);
+    await page.waitForFunction(() => +document.querySelector('[data-chart="eval-modes_covered"]')?.dataset.points > 0);
+
+    // the newest sample grid loads, and the slider steps back through older ones
+    const img = page.locator('img[data-role="sample"]');
+    await page.waitForFunction(() => {
+        const i = document.querySelector('img[data-role="sample"]');
+        return i && i.complete && i.naturalWidth > 0;
+    });
+    const samples = (await api('GET', `/api/v1/runs/${runA.id}/samples`)).data.samples;
+    const steps = samples.map((x) => x.step).sort((a, b) => a - b);
+    assert.ok(steps.length >= 3 && steps.includes(120), `sample steps ${steps}`);
+    assert.match(await img.getAttribute('src'), /\/samples\/120\.png$/);
+    assert.match(await page.locator('.sample .slider').innerText(), /step 120/);
+    await page.locator('.sample input[type="range"]').fill('0');
+    await page.waitForFunction((s) => document.querySelector('img[data-role="sample"]').src
+        .endsWith(`/samples/${s}.png`), steps[0]);
+    await page.waitForFunction(() => document.querySelector('img[data-role="sample"]').naturalWidth > 0);
+
+    // checkpoints with download links, the normalized spec
+    const links = page.locator('table.checkpoints a[download]');
+    await links.first().waitFor();
+    assert.ok((await links.count()) >= 1);
+    assert.match(await links.first().getAttribute('href'), new RegExp(`/api/v1/runs/${runA.id}/checkpoints/120$`));
+    const spec = JSON.parse(await page.locator('pre[data-role="spec"]').innerText());
+    assert.equal(spec.dataset.name, 'ring8');
+    assert.equal(spec.train.steps, 120);
+
+    // generate fresh samples from the newest checkpoint
+    await page.locator('.generate button', { hasText: 'Generate' }).click();
+    await page.waitForFunction(() => {
+        const i = document.querySelector('img[data-role="generated"]');
+        return i && !i.hidden && i.complete && i.naturalWidth > 0;
+    });
+
+    // CSV of the metrics
+    const [download] = await Promise.all([page.waitForEvent('download'),
+        page.locator('[data-action="csv"]').click()]);
+    assert.equal(download.suggestedFilename(), `run-${runA.id}-metrics.csv`);
+    const csv = fs.readFileSync(await download.path(), 'utf8').trim().split('\n');
+    const head = csv[0].split(',');
+    assert.equal(head[0], 'step');
+    assert.ok(head.includes('loss_d') && head.includes('loss_g'), csv[0]);
+    const all = (await api('GET', `/api/v1/runs/${runA.id}/metrics?` +
+        head.slice(1).map((n) => `name=${n}`).join('&') + '&max_points=100000')).data.metrics;
+    const allSteps = new Set(Object.values(all).flat().map((pt) => pt[0]));
+    assert.equal(csv.length - 1, allSteps.size, 'one line per step that logged anything');
+    const last = csv[csv.length - 1].split(',');
+    assert.equal(last[0], '120');
+    assert.ok(Number.isFinite(Number(last[head.indexOf('loss_d')])));
+});
+
+test('the launch form shows a field error and launches a run', { timeout: T }, async () => {
+    await page.goto(`${base}/#/launch`);
+    const launch = page.getByRole('button', { name: 'Launch', exact: true });
+    await launch.waitFor();
+    await page.locator('#f-dataset-name').selectOption('ring8');
+    assert.equal(await page.locator('#f-model-arch').inputValue(), 'mlp');
+    await page.locator('#f-name').fill('e2e-form');
+    await page.locator('#f-train-steps').fill('0');
+    expectRejectedSpec = true;
+    await launch.click();
+    const err = page.locator('.field[data-field="train.steps"] .field-error');
+    await err.waitFor({ state: 'visible' });
+    expectRejectedSpec = false;
+    assert.match(await err.innerText(), /\S/);
+    assert.equal(parseHash(page.url()), '#/launch');
+
+    await page.locator('#f-train-steps').fill('80');
+    await page.locator('#f-model-hidden').fill('32');
+    await page.locator('#f-every-sample').fill('40');
+    assert.equal(await err.isVisible(), false, 'typing clears the error');
+    await launch.click();
+    await page.waitForFunction(() => /^#\/runs\/\d+$/.test(location.hash));
+    const id = Number(parseHash(page.url()).split('/').pop());
+    await page.locator('h1', { hasText: 'e2e-form' }).waitFor();
+    const run = (await api('GET', `/api/v1/runs/${id}`)).data;
+    assert.equal(run.name, 'e2e-form');
+    assert.equal(run.spec.train.steps, 80);
+    assert.equal(run.spec.model.hidden, 32);
+    assert.equal(run.spec.dataset.name, 'ring8');
+    // the run page follows it to the end over the event stream
+    await page.locator('.page-head [data-status="succeeded"]').waitFor();
+});
+
+function parseHash(url) {
+    return new URL(url).hash;
+}
+
+test('pause, resume and cancel buttons change the status', { timeout: T }, async () => {
+    const long = await createRun(Object.assign(tiny('e2e-long', 2000000), {
+        every: { log: 50, sample: 0, checkpoint: 0, eval: 0 },
+    }));
+    await page.goto(`${base}/#/runs/${long.id}`);
+    const badge = (st) => page.locator(`.page-head [data-status="${st}"]`);
+    await badge('running').waitFor();
+    await page.locator('[data-action="pause"]').click();
+    await badge('paused').waitFor();
+    assert.equal(await runStatus(long.id), 'paused');
+    assert.equal(await page.locator('[data-action="pause"]').isDisabled(), true);
+    await page.locator('[data-action="resume"]').click();
+    await page.locator('.page-head [data-status="queued"], .page-head [data-status="running"]').waitFor();
+    await badge('running').waitFor();
+    await page.locator('[data-action="cancel"]').click();
+    await badge('canceled').waitFor();
+    assert.equal(await runStatus(long.id), 'canceled');
+    assert.equal(await page.locator('[data-action="cancel"]').isDisabled(), true);
+});
+
+test('the comparison view overlays two runs', { timeout: T }, async () => {
+    await page.goto(`${base}/#/compare?runs=${runA.id},${runB.id}`);
+    const chart = page.locator('[data-chart="compare-loss_d"]');
+    await page.waitForFunction(() => +document.querySelector('[data-chart="compare-loss_d"]')?.dataset.points > 0);
+    assert.equal(await chart.getAttribute('data-series'), '2');
+    // every loss_d point of both runs on one chart
+    let want = 0;
+    for (const r of [runA, runB]) {
+        want += (await api('GET', `/api/v1/runs/${r.id}/metrics?name=loss_d`)).data.metrics.loss_d.length;
+    }
+    assert.ok(want >= 12 + 16);
+    assert.equal(+(await chart.getAttribute('data-points')), want);
+    const legend = await chart.locator('.u-legend').innerText();
+    assert.match(legend, /e2e-alpha/);
+    assert.match(legend, /e2e-beta/);
+    assert.equal(await page.locator(`.picker input[data-run="${runA.id}"]`).isChecked(), true);
+
+    // picking runs in the list builds the same view
+    await page.goto(`${base}/#/`);
+    await page.locator(`tr[data-run="${runA.id}"] input[type="checkbox"]`).check();
+    await page.locator(`tr[data-run="${runB.id}"] input[type="checkbox"]`).check();
+    await page.getByRole('button', { name: /Compare selected/ }).click();
+    await page.waitForFunction(() => +document.querySelector('[data-chart="compare-loss_d"]')?.dataset.points > 0);
+    assert.match(page.url(), new RegExp(`runs=${runA.id},${runB.id}`));
+});
+
+test('the dashboard logged no console errors', () => {
+    assert.deepEqual(consoleErrors, []);
+});
