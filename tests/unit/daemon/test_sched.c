@@ -275,6 +275,139 @@ static void start_requeues_interrupted_runs(void **state)
     gd_sched_shutdown(f->s); /* twice is harmless */
 }
 
+/* Polls until the run is in st (or 30 s pass). */
+static int wait_status(struct fixture *f, int64_t id, enum gd_status st)
+{
+    for (int i = 0; i < 3000; i++) {
+        if (status_of(f, id) == st)
+            return 1;
+        usleep(10000);
+    }
+    return 0;
+}
+
+/* Polls until the worker reports a live step past min (or 30 s pass). */
+static int64_t wait_live(struct fixture *f, int64_t id, int64_t min)
+{
+    struct gd_live live = {0};
+    for (int i = 0; i < 3000; i++) {
+        if (gd_sched_live(f->s, id, &live) == 0 && live.step > min)
+            return live.step;
+        usleep(10000);
+    }
+    return -1;
+}
+
+static void short_run_succeeds(void **state)
+{
+    struct fixture *f = *state;
+    f->s = make_sched(f, 1);
+    struct gc_error err = {0};
+    assert_int_equal(gd_sched_start(f->s, &err), 0);
+    int64_t id = submit(f, "ring8 120");
+    assert_int_equal(wait_final(f, id), GD_SUCCEEDED);
+    struct gd_run r;
+    assert_int_equal(gd_store_run_get(f->st, id, &r, &err), 0);
+    assert_int_equal(r.step, 120);
+    assert_null(r.error);
+    assert_true(r.started_at[0] && r.finished_at[0]);
+    gd_run_fini(&r);
+    /* metrics every 10 steps, the newest at the last step; checkpoints at 50, 100, 120
+     * with the newest 2 kept */
+    struct gd_kv *kv;
+    int n;
+    assert_int_equal(gd_store_metrics_latest(f->st, id, 0, &kv, &n, &err), 0);
+    assert_true(n >= 4);
+    for (int i = 0; i < n; i++)
+        assert_int_equal(kv[i].step, 120);
+    free(kv);
+    struct gd_ckpt_info *ck;
+    assert_int_equal(gd_store_ckpt_list(f->st, id, &ck, &n, &err), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(ck[1].step, 120);
+    free(ck);
+    assert_int_equal(count_events(f, id, "metrics"), 12);
+    assert_true(count_events(f, id, "checkpoint") >= 2);
+    struct gd_sched_stats ss;
+    gd_sched_stats(f->s, &ss);
+    assert_int_equal(ss.steps_trained, 120);
+    assert_int_equal(ss.images_trained, 120 * 64);
+    assert_int_equal(ss.running, 0);
+    /* a finished run cannot be paused, resumed or canceled, only deleted */
+    assert_int_equal(gd_sched_pause(f->s, id, &err), GC_ESTATE);
+    assert_int_equal(gd_sched_resume(f->s, id, &err), GC_ESTATE);
+    assert_int_equal(gd_sched_cancel(f->s, id, &err), GC_ESTATE);
+    assert_int_equal(gd_sched_delete(f->s, id, &err), 0);
+}
+
+static void pause_resume_cancel_while_training(void **state)
+{
+    struct fixture *f = *state;
+    f->s = make_sched(f, 1);
+    struct gc_error err = {0};
+    assert_int_equal(gd_sched_start(f->s, &err), 0);
+    int64_t id = submit(f, "ring8 10000000");
+    assert_true(wait_status(f, id, GD_RUNNING));
+    assert_true(wait_live(f, id, 20) > 20);
+    assert_int_equal(gd_sched_delete(f->s, id, &err), GC_ESTATE);
+    assert_int_equal(gd_sched_resume(f->s, id, &err), GC_ESTATE);
+
+    assert_int_equal(gd_sched_pause(f->s, id, &err), 0);
+    assert_true(wait_status(f, id, GD_PAUSED));
+    struct gd_live live;
+    assert_int_equal(gd_sched_live(f->s, id, &live), GC_ENOTFOUND);
+    struct gd_run r;
+    assert_int_equal(gd_store_run_get(f->st, id, &r, &err), 0);
+    int64_t paused_at = r.step;
+    gd_run_fini(&r);
+    assert_true(paused_at > 20);
+    /* the pause wrote a checkpoint of exactly the run's step */
+    uint8_t *b;
+    size_t len;
+    int64_t got;
+    assert_int_equal(gd_store_ckpt_get(f->st, id, -1, &b, &len, &got, &err), 0);
+    free(b);
+    assert_int_equal(got, paused_at);
+
+    assert_int_equal(gd_sched_resume(f->s, id, &err), 0);
+    assert_true(wait_live(f, id, paused_at) > paused_at);
+    assert_int_equal(gd_sched_cancel(f->s, id, &err), 0);
+    assert_true(wait_status(f, id, GD_CANCELED));
+    assert_int_equal(gd_store_run_get(f->st, id, &r, &err), 0);
+    assert_true(r.step > paused_at);
+    assert_true(r.finished_at[0] != '\0');
+    gd_run_fini(&r);
+}
+
+static void shutdown_requeues_and_continues(void **state)
+{
+    struct fixture *f = *state;
+    f->s = make_sched(f, 1);
+    struct gc_error err = {0};
+    assert_int_equal(gd_sched_start(f->s, &err), 0);
+    int64_t id = submit(f, "ring8 10000000");
+    int64_t waiting = submit(f, "ring8 100");
+    assert_true(wait_live(f, id, 20) > 20);
+    gd_sched_shutdown(f->s);
+    assert_int_equal(status_of(f, id), GD_QUEUED);
+    assert_int_equal(status_of(f, waiting), GD_QUEUED);
+    struct gd_run r;
+    assert_int_equal(gd_store_run_get(f->st, id, &r, &err), 0);
+    int64_t stopped_at = r.step;
+    gd_run_fini(&r);
+    assert_true(stopped_at > 20);
+    gd_sched_destroy(f->s);
+
+    /* the next start takes the interrupted run first and continues from its checkpoint */
+    f->s = make_sched(f, 1);
+    assert_int_equal(gd_sched_start(f->s, &err), 0);
+    assert_true(wait_live(f, id, stopped_at) > stopped_at);
+    assert_int_equal(status_of(f, waiting), GD_QUEUED);
+    assert_int_equal(gd_sched_cancel(f->s, id, &err), 0);
+    assert_int_equal(wait_final(f, waiting), GD_SUCCEEDED);
+    assert_int_equal(status_of(f, id), GD_CANCELED);
+}
+
 struct waiter {
     struct gd_events *ev;
     int64_t after, got;
@@ -329,6 +462,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(failing_jobs_fail_alone, setup, teardown),
         cmocka_unit_test_setup_teardown(start_requeues_interrupted_runs, setup, teardown),
         cmocka_unit_test_setup_teardown(events_wake_and_shutdown, setup, teardown),
+        cmocka_unit_test_setup_teardown(short_run_succeeds, setup, teardown),
+        cmocka_unit_test_setup_teardown(pause_resume_cancel_while_training, setup, teardown),
+        cmocka_unit_test_setup_teardown(shutdown_requeues_and_continues, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
