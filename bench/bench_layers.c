@@ -22,8 +22,14 @@
 #define MAX_GEMMS 3
 #define MAX_REPS 101
 
+/* count calls of one shape per pass. Operand X of call j starts at j * x_step floats:
+ * the steps mirror the layer's (per-sample slices of a batch tensor move, the weight
+ * and the col buffer stay), so the bare GEMMs see the same memory traffic. beta is 1
+ * where the layer must accumulate (gradients), 0 where it could overwrite. */
 struct gemm {
-    int ta, tb, m, n, k, count; /* count calls of this shape per pass */
+    int ta, tb, m, n, k, count;
+    size_t a_step, b_step, c_step;
+    float beta;
 };
 
 struct pass {
@@ -139,10 +145,10 @@ static void linear_bwd(void *p)
     gc_linear_backward(c->dinp, c->dw, c->db, c->y, c->inp, c->w, c->n, c->in, c->out);
 }
 
-/* The bare GEMMs of a pass, on buffers as large as the layer's. */
+/* The bare GEMMs of a pass, each shape on buffers of its own. */
 struct gemm_ctx {
     const struct pass *p;
-    float *a, *b, *c;
+    float *a[MAX_GEMMS], *b[MAX_GEMMS], *c[MAX_GEMMS];
 };
 
 static void gemms(void *ctx)
@@ -152,9 +158,8 @@ static void gemms(void *ctx)
         const struct gemm *s = &g->p->g[i];
         int lda = s->ta ? s->m : s->k, ldb = s->tb ? s->k : s->n;
         for (int j = 0; j < s->count; j++)
-            gc_sgemm(s->ta, s->tb, s->m, s->n, s->k, 1.0f, g->a, lda, g->b, ldb,
-                     /* the layer accumulates into gradients (beta 1) or overwrites */
-                     0.0f, g->c, s->n);
+            gc_sgemm(s->ta, s->tb, s->m, s->n, s->k, 1.0f, g->a[i] + j * s->a_step, lda,
+                     g->b[i] + j * s->b_step, ldb, s->beta, g->c[i] + j * s->c_step, s->n);
     }
 }
 
@@ -177,14 +182,14 @@ static void shape_str(const struct pass *p, char *s, size_t n)
 
 static void bench_pass(const struct pass *p, struct gc_rng *r, int reps)
 {
-    size_t amax = 1, bmax = 1, cmax = 1;
+    struct gemm_ctx g = {p, {0}, {0}, {0}};
     for (int i = 0; i < p->ng; i++) {
-        size_t m = p->g[i].m, n = p->g[i].n, k = p->g[i].k;
-        amax = m * k > amax ? m * k : amax;
-        bmax = k * n > bmax ? k * n : bmax;
-        cmax = m * n > cmax ? m * n : cmax;
+        const struct gemm *s = &p->g[i];
+        size_t last = (size_t)s->count - 1;
+        g.a[i] = buf(r, (size_t)s->m * s->k + last * s->a_step);
+        g.b[i] = buf(r, (size_t)s->k * s->n + last * s->b_step);
+        g.c[i] = buf(r, (size_t)s->m * s->n + last * s->c_step);
     }
-    struct gemm_ctx g = {p, buf(r, amax), buf(r, bmax), buf(r, cmax)};
     double t_layer, t_gemm;
     time_pair(p->run, p->ctx, gemms, &g, reps, &t_layer, &t_gemm);
     double f = pass_flops(p);
@@ -192,9 +197,11 @@ static void bench_pass(const struct pass *p, struct gc_rng *r, int reps)
     shape_str(p, shapes, sizeof shapes);
     printf("%-22s %-8s %-36s %9.3f %9.2f %9.2f %6.0f%%\n", p->layer, p->name, shapes,
            t_layer * 1e3, f / t_layer * 1e-9, f / t_gemm * 1e-9, 100.0 * t_gemm / t_layer);
-    free(g.a);
-    free(g.b);
-    free(g.c);
+    for (int i = 0; i < p->ng; i++) {
+        free(g.a[i]);
+        free(g.b[i]);
+        free(g.c[i]);
+    }
 }
 
 static void conv_alloc(struct conv_ctx *c, struct gc_rng *r)
@@ -243,14 +250,17 @@ static void bench_conv(const char *name, int transposed, int n, int c, int h, in
     /* the GEMMs the kernels in core/conv.c make, one set per sample */
     struct pass fwd = {name, "forward", {{0}}, 1, transposed ? convt2d_fwd : conv2d_fwd, &ctx};
     struct pass bwd = {name, "backward", {{0}}, 2, transposed ? convt2d_bwd : conv2d_bwd, &ctx};
+    size_t in_sz = (size_t)L->c * hw, out_sz = (size_t)L->oc * pix;
     if (!transposed) {
-        fwd.g[0] = (struct gemm){0, 0, L->oc, pix, ckk, n};
-        bwd.g[0] = (struct gemm){0, 1, L->oc, ckk, pix, n};
-        bwd.g[1] = (struct gemm){1, 0, ckk, pix, L->oc, n};
+        /* out_i = w · col; dw += dout_i · colᵀ; dcol = wᵀ · dout_i */
+        fwd.g[0] = (struct gemm){0, 0, L->oc, pix, ckk, n, 0, 0, out_sz, 0.0f};
+        bwd.g[0] = (struct gemm){0, 1, L->oc, ckk, pix, n, out_sz, 0, 0, 1.0f};
+        bwd.g[1] = (struct gemm){1, 0, ckk, pix, L->oc, n, 0, out_sz, 0, 0.0f};
     } else {
-        fwd.g[0] = (struct gemm){1, 0, okk, hw, L->c, n};
-        bwd.g[0] = (struct gemm){0, 0, L->c, hw, okk, n};
-        bwd.g[1] = (struct gemm){0, 1, L->c, okk, hw, n};
+        /* col = wᵀ · inp_i; dinp_i += w · col; dw += inp_i · colᵀ */
+        fwd.g[0] = (struct gemm){1, 0, okk, hw, L->c, n, 0, in_sz, 0, 0.0f};
+        bwd.g[0] = (struct gemm){0, 0, L->c, hw, okk, n, 0, 0, in_sz, 1.0f};
+        bwd.g[1] = (struct gemm){0, 1, L->c, okk, hw, n, in_sz, 0, 0, 1.0f};
     }
     bench_pass(&fwd, r, reps);
     bench_pass(&bwd, r, reps);
@@ -262,9 +272,14 @@ static void bench_linear(const char *name, int n, int in, int out, struct gc_rng
     struct linear_ctx c = {n, in, out, buf(r, (size_t)n * in), buf(r, (size_t)out * in),
                            buf(r, out), buf(r, (size_t)n * out), buf(r, (size_t)n * in),
                            buf(r, (size_t)out * in), buf(r, out)};
-    struct pass fwd = {name, "forward", {{0, 1, n, out, in, 1}}, 1, linear_fwd, &c};
-    struct pass bwd = {name, "backward", {{0, 0, n, in, out, 1}, {1, 0, out, in, n, 1}}, 2,
-                       linear_bwd, &c};
+    struct pass fwd = {name, "forward", {{0, 1, n, out, in, 1, 0, 0, 0, 0.0f}}, 1, linear_fwd,
+                       &c};
+    struct pass bwd = {name,
+                       "backward",
+                       {{0, 0, n, in, out, 1, 0, 0, 0, 1.0f}, {1, 0, out, in, n, 1, 0, 0, 0, 1.0f}},
+                       2,
+                       linear_bwd,
+                       &c};
     bench_pass(&fwd, r, reps);
     bench_pass(&bwd, r, reps);
     free(c.inp);

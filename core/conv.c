@@ -119,7 +119,7 @@ static inline void copy_row(float *restrict dst, const float *restrict src, int 
         memcpy(dst + n - 8, src + n - 8, 8 * sizeof(float));
 }
 
-/* dst[0..n) += src[0..n); the 8 statements become one vector add. */
+/* dst[0..n) += src[0..n); the runs of 8 and 4 statements become vector adds. */
 static inline void add_row(float *restrict dst, const float *restrict src, int n)
 {
     int j = 0;
@@ -134,6 +134,15 @@ static inline void add_row(float *restrict dst, const float *restrict src, int n
         d[5] += s[5];
         d[6] += s[6];
         d[7] += s[7];
+    }
+    if (j + 4 <= n) {
+        float *d = dst + j;
+        const float *s = src + j;
+        d[0] += s[0];
+        d[1] += s[1];
+        d[2] += s[2];
+        d[3] += s[3];
+        j += 4;
     }
     for (; j < n; j++)
         dst[j] += src[j];
@@ -252,7 +261,8 @@ static int check_shape(struct gc_conv *L, const char *what, int n, int c, int h,
         /* the col matrix of one sample */
         int64_t rows = transposed ? (int64_t)oc * kk : (int64_t)c * kk;
         int64_t cols = transposed ? (int64_t)h * w : oh * ow;
-        ok = rows * cols <= lim;
+        /* conv2d's col carries one more row, its weight copy one more column */
+        ok = (rows + 1) * cols <= lim && (int64_t)oc * (c * kk + 1) <= lim;
     }
     if (ok) {
         /* the phase planes of the padded image side (see build_phases) */
@@ -296,7 +306,12 @@ int gc_convt2d_init(struct gc_conv *L, int n, int c, int h, int w, int oc, int k
 size_t gc_conv_workspace(const struct gc_conv *L)
 {
     struct geom g = layer_geom(L);
-    return col_floats(&g) + phase_floats(&g);
+    size_t extra = 0;
+    if (!L->transposed) {
+        /* conv2d: a row of ones under col and the weight with the bias as a column */
+        extra = (size_t)L->oh * L->ow + (size_t)L->oc * (L->c * L->k * L->k + 1);
+    }
+    return col_floats(&g) + extra + phase_floats(&g);
 }
 
 /* dst[0..n) = v. Kept out of line and with a trip count known to be a multiple of 8:
@@ -345,16 +360,27 @@ void gc_conv2d_forward(const struct gc_conv *L, int n, float *out, const float *
                        const float *weight, const float *bias, float *ws)
 {
     const struct geom g = layer_geom(L);
-    float *pb = ws + col_floats(&g);
     const int ckk = L->c * L->k * L->k;
     const int pix = L->oh * L->ow;
     const size_t in_sz = (size_t)L->c * L->h * L->w, out_sz = (size_t)L->oc * pix;
+    /* The bias rides in the GEMM as one more column of the weight against a row of
+     * ones under col: filling out with the bias first and running the GEMM with
+     * beta = 1 costs a write and a read of out, a fifth of the small 1->64 conv. */
+    const int kb = bias ? ckk + 1 : ckk;
+    float *wb = ws + (size_t)(ckk + 1) * pix;
+    float *pb = wb + (size_t)L->oc * (ckk + 1);
+    const float *a = weight;
+    if (bias) {
+        for (int o = 0; o < L->oc; o++) {
+            memcpy(wb + (size_t)o * kb, weight + (size_t)o * ckk, sizeof(float) * ckk);
+            wb[(size_t)o * kb + ckk] = bias[o];
+        }
+        fill_row(ws + (size_t)ckk * pix, 1.0f, pix); /* im2col leaves this row alone */
+        a = wb;
+    }
     for (int i = 0; i < n; i++) {
-        float *o = out + i * out_sz;
         im2col(&g, inp + i * in_sz, ws, pb);
-        if (bias)
-            fill_bias(o, bias, L->oc, pix);
-        gc_sgemm(0, 0, L->oc, pix, ckk, 1.0f, weight, ckk, ws, pix, bias ? 1.0f : 0.0f, o, pix);
+        gc_sgemm(0, 0, L->oc, pix, kb, 1.0f, a, kb, ws, pix, 0.0f, out + i * out_sz, pix);
     }
 }
 
@@ -362,7 +388,9 @@ void gc_conv2d_backward(const struct gc_conv *L, int n, float *dinp, float *dwei
                         const float *dout, const float *inp, const float *weight, float *ws)
 {
     const struct geom g = layer_geom(L);
-    float *pb = ws + col_floats(&g);
+    /* the workspace layout of the forward (col, its ones row, the weight with bias) */
+    float *pb = ws + (size_t)(L->c * L->k * L->k + 1) * (L->oh * L->ow) +
+                (size_t)L->oc * (L->c * L->k * L->k + 1);
     const int ckk = L->c * L->k * L->k;
     const int pix = L->oh * L->ow;
     const size_t in_sz = (size_t)L->c * L->h * L->w, out_sz = (size_t)L->oc * pix;
