@@ -277,6 +277,16 @@ static int parse_flags(struct config *c, int argc, char **argv, int first, int p
         }
         memcpy(name, a + 2, n);
         name[n] = '\0';
+        static const char *const known[] = {"listen", "data", "datasets", "web", "token-file",
+                                            "workers", "threads", "keep-checkpoints", "verbose",
+                                            "config", NULL};
+        int is_known = 0;
+        for (int k = 0; known[k]; k++)
+            is_known |= !strcmp(known[k], name);
+        if (!is_known) {
+            fprintf(stderr, "ganctld: unknown option '--%s' (see --help)\n", name);
+            return -1;
+        }
         int takes_value = strcmp(name, "verbose") != 0;
         if (eq)
             val = eq + 1;
@@ -496,6 +506,38 @@ static void *train_signals(void *arg)
     return NULL;
 }
 
+/* Prints api/'s error array ([{"field":"...","message":"..."}, ...]) one per line. It
+ * is a fixed shape made by our own parser, so a scan for the two keys is enough here
+ * (the daemon has no JSON library of its own). */
+static void print_spec_errors(const char *json)
+{
+    const char *p = json;
+    for (;;) {
+        const char *f = strstr(p, "\"field\":\"");
+        if (!f)
+            break;
+        const char *m = strstr(f, "\"message\":\"");
+        if (!m)
+            break;
+        char field[256], message[512];
+        const char *src[2] = {f + 9, m + 11};
+        char *dst[2] = {field, message};
+        size_t cap[2] = {sizeof(field), sizeof(message)};
+        for (int k = 0; k < 2; k++) {
+            size_t n = 0;
+            const char *q = src[k];
+            while (*q && *q != '"' && n + 1 < cap[k]) {
+                if (*q == '\\' && q[1])
+                    q++;
+                dst[k][n++] = *q++;
+            }
+            dst[k][n] = '\0';
+        }
+        fprintf(stderr, "  %s: %s\n", field, message);
+        p = m + 11;
+    }
+}
+
 static int cmd_train(int argc, char **argv)
 {
     struct config c = {.workers = 1, .keep_checkpoints = DEFAULT_KEEP};
@@ -519,9 +561,12 @@ static int cmd_train(int argc, char **argv)
     char *errors = NULL;
     struct gc_error err = {0};
     if (!spec || ga_spec_parse(json, len, NULL, spec, &errors, &err)) {
-        fprintf(stderr, "ganctld: %s: invalid spec: %s\n", spec_path, err.msg);
-        if (errors)
-            fprintf(stderr, "errors: %s\n", errors);
+        if (errors && strstr(errors, "\"field\"")) {
+            fprintf(stderr, "ganctld: %s: invalid spec:\n", spec_path);
+            print_spec_errors(errors);
+        } else {
+            fprintf(stderr, "ganctld: %s: invalid spec: %s\n", spec_path, err.msg);
+        }
         free(errors);
         free(json);
         free(spec);
