@@ -533,7 +533,10 @@ static void print_spec_errors(const char *json)
             }
             dst[k][n] = '\0';
         }
-        fprintf(stderr, "  %s: %s\n", field, message);
+        if (field[0])
+            fprintf(stderr, "  %s: %s\n", field, message);
+        else
+            fprintf(stderr, "  %s\n", message);
         p = m + 11;
     }
 }
