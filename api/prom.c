@@ -2,9 +2,14 @@
  *
  * Families: ganctl_runs{status} (gauge), ganctl_steps_total and ganctl_images_total
  * (counters since the daemon started), per running run the newest loss_d, loss_g,
- * d_real, d_fake and images_per_s (gauges ganctl_run_<name>{run="ID"}),
- * ganctl_http_requests_total{code} (counter), ganctl_store_bytes (gauge). Every family
- * has its HELP and TYPE lines, even with no samples. */
+ * d_real, d_fake and images_per_s as gauges with run="ID", ganctl_http_requests_total{code}
+ * (counter), ganctl_store_bytes (gauge). Every family has its HELP and TYPE lines, even
+ * with no samples.
+ *
+ * The per-run gauges spell their names out (ganctl_run_discriminator_loss, not
+ * ganctl_run_loss_d): promtool's lint reads a "_d" or "_s" name part as an abbreviated
+ * unit (days, seconds) and fails `promtool check metrics`, which the contract requires
+ * to pass. The HELP line names the API metric each one mirrors. */
 #include "api/prom.h"
 
 #include <math.h>
@@ -19,12 +24,18 @@
 
 static const char *const run_gauges[RUN_GAUGES] = {"loss_d", "loss_g", "d_real", "d_fake",
                                                    "images_per_s"};
+static const char *const run_family[RUN_GAUGES] = {
+    "ganctl_run_discriminator_loss",      "ganctl_run_generator_loss",
+    "ganctl_run_discriminator_real_mean", "ganctl_run_discriminator_fake_mean",
+    "ganctl_run_images_per_second",
+};
 static const char *const run_help[RUN_GAUGES] = {
-    "Newest discriminator loss of a running run.",
-    "Newest generator loss of a running run.",
-    "Newest mean D(x) on real data of a running run.",
-    "Newest mean D(G(z)) on generated data of a running run.",
-    "Training throughput of a running run in images (or points) per second.",
+    "Newest discriminator loss of a running run (metric loss_d).",
+    "Newest generator loss of a running run (metric loss_g).",
+    "Newest mean D(x) on real data of a running run (metric d_real).",
+    "Newest mean D(G(z)) on generated data of a running run (metric d_fake).",
+    "Training throughput of a running run in images (or points) per second (metric "
+    "images_per_s).",
 };
 
 static void value(FILE *f, double v)
@@ -103,8 +114,7 @@ enum MHD_Result ga_route_prometheus(struct ga_req *r)
            "Images (or points) trained on since the daemon started.");
     fprintf(f, "ganctl_images_total %lld\n", (long long)ss.images_trained);
     for (int j = 0; j < RUN_GAUGES; j++) {
-        char name[64];
-        snprintf(name, sizeof name, "ganctl_run_%s", run_gauges[j]);
+        const char *name = run_family[j];
         family(f, name, "gauge", run_help[j]);
         for (int i = 0; i < nrun; i++) {
             if (!have[i][j])
