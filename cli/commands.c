@@ -187,9 +187,10 @@ static int call_json(struct ctl_ctx *ctx, const char *method, const char *path,
     return 0;
 }
 
+/* 15 significant digits, as the daemon writes them: the numbers come out as sent. */
 static void print_json(json_t *j)
 {
-    char *s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    char *s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
     if (s) {
         fputs(s, stdout);
         fputc('\n', stdout);
@@ -334,18 +335,16 @@ static const struct ctl_opt submit_opts[] = {
     {NULL, 0, 0, 0},
 };
 
+/* Only the type is checked here: the ranges are the daemon's to judge, and it names
+ * the field when one is out of range. */
 static int set_int(json_t *spec, const char *path, const char *flag, const char *v,
-                   long long min, struct ctl_error *err)
+                   struct ctl_error *err)
 {
     long long n;
-    char what[64];
-    if (ctl_parse_i64(v, min, INT64_MAX, &n)) {
-        snprintf(what, sizeof what, "--%s", flag);
+    if (ctl_parse_i64(v, INT64_MIN, INT64_MAX, &n))
         return ctl_error_set(err, CTL_EUSAGE,
-                             "submit: %s wants an integer%s, not '%s' (see 'ganctl submit "
-                             "--help')",
-                             what, min > 0 ? " >= 1" : "", v);
-    }
+                             "submit: --%s wants an integer, not '%s' (see 'ganctl submit --help')",
+                             flag, v);
     return ctl_spec_set(spec, path, json_integer(n), err);
 }
 
@@ -359,15 +358,15 @@ static int apply_submit_opt(json_t *spec, int id, const char *v, struct ctl_erro
     case S_ARCH:
         return ctl_spec_set(spec, "model.arch", json_string(v), err);
     case S_STEPS:
-        return set_int(spec, "train.steps", "steps", v, 1, err);
+        return set_int(spec, "train.steps", "steps", v, err);
     case S_BATCH:
-        return set_int(spec, "train.batch_size", "batch-size", v, 1, err);
+        return set_int(spec, "train.batch_size", "batch-size", v, err);
     case S_SEED:
-        return set_int(spec, "train.seed", "seed", v, INT64_MIN, err);
+        return set_int(spec, "train.seed", "seed", v, err);
     case S_UNROLL:
-        return set_int(spec, "tricks.unrolled_steps", "unrolled-steps", v, 0, err);
+        return set_int(spec, "tricks.unrolled_steps", "unrolled-steps", v, err);
     case S_GENS:
-        return set_int(spec, "tricks.generators", "generators", v, 1, err);
+        return set_int(spec, "tricks.generators", "generators", v, err);
     case S_SMOOTH: {
         json_t *ls = ctl_spec_label_smoothing(v);
         if (!ls)
@@ -663,7 +662,7 @@ static int cmd_show(struct ctl_ctx *ctx, int argc, char **argv, struct ctl_error
     print_figures("eval", json_object_get(run, "eval"));
     json_t *spec = json_object_get(run, "spec");
     if (spec) {
-        char *s = json_dumps(spec, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        char *s = json_dumps(spec, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
         printf("spec      %s\n", s ? s : "?");
         free(s);
     }
@@ -1150,7 +1149,15 @@ static int cmd_generate(struct ctl_ctx *ctx, int argc, char **argv, struct ctl_e
                  fa.seed, format);
     else
         snprintf(body, sizeof body, "{\"n\":%lld,\"format\":\"%s\"}", fa.n, format);
-    return download(ctx, "POST", path, body, fa.out ? fa.out : "-", err);
+    if (strcmp(format, "json") == 0 && (!fa.out || strcmp(fa.out, "-") == 0)) {
+        json_t *points;
+        if ((rc = call_json(ctx, "POST", path, body, &points, err)))
+            return rc;
+        print_json(points);
+        json_decref(points);
+        return 0;
+    }
+    return download(ctx, "POST", path, body, fa.out, err);
 }
 
 static const struct ctl_opt checkpoint_opts[] = {

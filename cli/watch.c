@@ -108,44 +108,69 @@ static void clear_bar(struct watch *w)
     }
 }
 
+/* Appends to a fixed buffer, truncating. */
+static void add(char *buf, size_t cap, size_t *n, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void add(char *buf, size_t cap, size_t *n, const char *fmt, ...)
+{
+    va_list ap;
+    if (*n >= cap - 1)
+        return;
+    va_start(ap, fmt);
+    int k = vsnprintf(buf + *n, cap - *n, fmt, ap);
+    va_end(ap);
+    if (k > 0)
+        *n = *n + (size_t)k < cap - 1 ? *n + (size_t)k : cap - 1;
+}
+
+/* run 3 [#######.....] 500/1500 33%  360/s  ETA 0:03  loss_d 1.352  loss_g 0.7262
+ * The bar takes what room the figures leave on the terminal line. */
 static void draw_bar(struct watch *w)
 {
-    char line[512], part[128];
-    size_t n = 0;
+    char head[64], tail[256], part[32];
+    size_t nh = 0, nt = 0;
     int width = term_width();
-#define ADD(...)                                                                                   \
-    do {                                                                                           \
-        int k_ = snprintf(line + n, sizeof line - n, __VA_ARGS__);                                 \
-        if (k_ > 0)                                                                                \
-            n = n + (size_t)k_ < sizeof line ? n + (size_t)k_ : sizeof line - 1;                   \
-    } while (0)
 
-    ADD("run %lld %s ", (long long)w->o->run, w->reconnecting ? "reconnecting" : w->status);
+    add(head, sizeof head, &nh, "run %lld", (long long)w->o->run);
+    if (w->reconnecting)
+        add(head, sizeof head, &nh, " reconnecting");
+    else if (strcmp(w->status, "running") != 0)
+        add(head, sizeof head, &nh, " %s", w->status);
+    double frac = 0;
     if (w->steps > 0) {
-        int cells = 20;
-        double frac = (double)w->step / (double)w->steps;
-        if (frac > 1)
-            frac = 1;
-        int full = (int)(frac * cells);
-        ADD("[");
-        for (int i = 0; i < cells; i++)
-            ADD("%c", i < full ? '#' : '.');
-        ADD("] %lld/%lld %3d%%", (long long)w->step, (long long)w->steps, (int)(frac * 100));
+        frac = (double)w->step / (double)w->steps;
+        frac = frac > 1 ? 1 : frac;
+        add(tail, sizeof tail, &nt, " %lld/%lld %d%%", (long long)w->step, (long long)w->steps,
+            (int)(frac * 100));
     } else {
-        ADD("step %lld", (long long)w->step);
+        add(tail, sizeof tail, &nt, " step %lld", (long long)w->step);
     }
-    if (w->rate > 0 && strcmp(w->status, "running") == 0) {
-        ADD("  %.1f steps/s", w->rate);
+    if (w->rate > 0 && strcmp(w->status, "running") == 0 && !w->reconnecting) {
+        add(tail, sizeof tail, &nt, "  %.0f steps/s", w->rate);
         if (w->steps > w->step) {
             fmt_duration((double)(w->steps - w->step) / w->rate, part, sizeof part);
-            ADD("  ETA %s", part);
+            add(tail, sizeof tail, &nt, "  ETA %s", part);
         }
     }
     if (w->have_loss_d)
-        ADD("  loss_d %.4g", w->loss_d);
+        add(tail, sizeof tail, &nt, "  loss_d %.4g", w->loss_d);
     if (w->have_loss_g)
-        ADD("  loss_g %.4g", w->loss_g);
-#undef ADD
+        add(tail, sizeof tail, &nt, "  loss_g %.4g", w->loss_g);
+
+    char line[512];
+    size_t n = 0;
+    /* Sized for the longest usual figures, not the current ones, so it does not jump. */
+    int cells = width - 1 - (int)nh - 3 - 62;
+    cells = cells > 30 ? 30 : cells < 8 ? 8 : cells;
+    add(line, sizeof line, &n, "%s", head);
+    if (w->steps > 0 && cells >= 8) {
+        int full = (int)(frac * cells);
+        add(line, sizeof line, &n, " [");
+        for (int i = 0; i < cells; i++)
+            add(line, sizeof line, &n, "%c", i < full ? '#' : '.');
+        add(line, sizeof line, &n, "]");
+    }
+    add(line, sizeof line, &n, "%s", tail);
     if ((int)n > width - 1)
         line[width - 1] = '\0';
     fprintf(stderr, "\r%s\033[K", line);
