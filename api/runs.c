@@ -239,6 +239,25 @@ enum MHD_Result ga_route_run_action(struct ga_req *r, int64_t id, const char *ac
 {
     struct gc_error err = {0};
     int rc;
+    /* The stored status rules out what the state machine forbids (nothing leaves a
+     * finished run; a paused run is not paused again) before the scheduler is asked:
+     * its worker may still hold a run for a moment after writing its final status. */
+    struct gd_run run;
+    memset(&run, 0, sizeof run);
+    if (gd_store_run_get(r->srv->store, id, &run, &err) != 0) {
+        if (err.code == GC_ENOTFOUND)
+            gc_error_set(&err, GC_ENOTFOUND, "no run %lld", (long long)id);
+        return ga_reply_error(r, &err);
+    }
+    enum gd_status st = run.status;
+    gd_run_fini(&run);
+    int finished = st == GD_SUCCEEDED || st == GD_FAILED || st == GD_CANCELED;
+    if (finished || (strcmp(action, "pause") == 0 && st == GD_PAUSED) ||
+        (strcmp(action, "resume") == 0 && st != GD_PAUSED)) {
+        gc_error_set(&err, GC_ESTATE, "run %lld is %s: it cannot %s", (long long)id,
+                     gd_status_name(st), action);
+        return ga_reply_error(r, &err);
+    }
     if (strcmp(action, "cancel") == 0)
         rc = gd_sched_cancel(r->srv->sched, id, &err);
     else if (strcmp(action, "pause") == 0)

@@ -289,10 +289,15 @@ class ApiTest(unittest.TestCase):
             f.write(b"\x00\x00\x08\x03" + b"\x00\x00\x00\x00" * 3)
         cls.d = Daemon(os.path.join(cls.tmp, "data"), web=cls.web, datasets=cls.datasets)
         os.makedirs(cls.d.data)
-        cls.d.start()
-        # one finished run that many tests read
-        cls.done = cls.d.create(tiny_spec("finished"))
-        cls.done = cls.d.wait_status(cls.done["id"], TERMINAL)
+        try:
+            cls.d.start()
+            # one finished run that many tests read
+            cls.done = cls.d.create(tiny_spec("finished"))
+            cls.done = cls.d.wait_status(cls.done["id"], TERMINAL)
+        except BaseException:
+            cls.d.stop()
+            shutil.rmtree(cls.tmp, ignore_errors=True)
+            raise
 
     @classmethod
     def tearDownClass(cls):
@@ -964,10 +969,13 @@ def main():
         return 1
     suite = unittest.defaultTestLoader.loadTestsFromModule(sys.modules[__name__])
     result = unittest.TextTestRunner(stream=sys.stdout, verbosity=2).run(suite)
-    # a test with failing subtests counts once
+    # a test with failing subtests counts once; a failed setUpClass counts as one failure
+    # (its tests did not run)
     bad = {getattr(t, "test_case", t).id() for t, _ in result.failures + result.errors}
+    ran_bad = [b for b in bad if not b.startswith(("setUpClass", "tearDownClass"))]
     failed = len(bad) + len(result.unexpectedSuccesses)
-    passed = result.testsRun - failed - len(result.skipped)
+    passed = max(0, result.testsRun - len(ran_bad) - len(result.unexpectedSuccesses)
+                 - len(result.skipped))
     sys.stdout.flush()
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
