@@ -423,6 +423,18 @@ static const struct field_slot slots[] = {
     SLOT("every.eval", every.eval),
 };
 
+static int has_error(struct pctx *c, const char *field)
+{
+    size_t i;
+    json_t *e;
+    json_array_foreach(c->errors, i, e) {
+        const char *f = json_string_value(json_object_get(e, "field"));
+        if (f && strcmp(f, field) == 0)
+            return 1;
+    }
+    return 0;
+}
+
 /* Puts the default back into the field at path; 0 when the path is unknown. */
 static int reset_field(struct gc_spec *s, const struct gc_spec *def, const char *path)
 {
@@ -451,7 +463,8 @@ static void check_ranges(struct pctx *c, const struct gc_spec *s, const struct g
             memcpy(field, e.msg, (size_t)(sep - e.msg));
             field[sep - e.msg] = 0;
         }
-        add_error(c, field, "%s", sep ? sep + 2 : e.msg);
+        if (!has_error(c, field)) /* a type error there already says more */
+            add_error(c, field, "%s", sep ? sep + 2 : e.msg);
         for (int i = 0; i < nseen; i++)
             if (strcmp(seen[i], field) == 0)
                 return; /* the default itself fails here: nothing more to learn */
@@ -594,7 +607,9 @@ static int parse_root(struct pctx *c, json_t *root, const char *base_dir, struct
     if (get_object(c, root, "every", "every", &o) == 1)
         parse_every(c, o, out);
 
-    if (json_array_size(c->errors) == 0)
+    /* fields with type errors hold their defaults, so the ranges of the others can still
+     * be checked; an unknown dataset or loss makes those defaults meaningless */
+    if (!has_error(c, "dataset.name") && !has_error(c, "loss") && !has_error(c, "dataset"))
         check_ranges(c, out, &def);
     if (json_array_size(c->errors) == 0 && base_dir)
         resolve_dataset(c, out, base_dir);

@@ -354,6 +354,15 @@ static void every_range_error_reported(void **state)
     assert_true(has_field(errors, "every.log"));
     assert_true(has_field(errors, "bogus"));
     json_decref(errors);
+    /* and range errors beside type errors */
+    text = "{\"dataset\":{\"name\":\"ring8\"},\"train\":{\"steps\":0,\"batch_size\":\"x\"},"
+           "\"model\":{\"z_dim\":99999}}";
+    assert_int_equal(parse(text, NULL, &s, &errors), GC_EINVAL);
+    assert_true(has_field(errors, "train.steps"));
+    assert_true(has_field(errors, "train.batch_size"));
+    assert_true(has_field(errors, "model.z_dim"));
+    assert_int_equal(json_array_size(errors), 3);
+    json_decref(errors);
 }
 
 static void combinations(void **state)
