@@ -11,8 +11,9 @@
  * A second mutex (ctl_mu) serializes the user's state changes (cancel, pause,
  * resume, delete): each reads the run's status from the store and writes the next
  * one, and two of them racing on one run (resume + cancel of a paused run) must not
- * both act. ctl_mu is taken before mu, never the other way round; it is held across
- * store calls but never across training.
+ * both act. A worker writing a run's final status takes it too, so the status in the
+ * store and the active list change together. ctl_mu is taken before mu, never the
+ * other way round; it is held across store calls but never across training.
  *
  * Where a run is decides who may change it: a run in the queue belongs to the
  * scheduler (cancel/pause take it out at once), a run on the active list to its
@@ -41,6 +42,7 @@ struct job {
     int64_t counted;      /* steps already added to the counters; worker only */
     /* guarded by s->mu */
     int request;
+    int finished; /* final status being written: no longer live */
     int64_t step;
     double images_per_s;
     struct job *next;
@@ -267,7 +269,26 @@ static void set_status(struct gd_sched *s, int64_t id, enum gd_status st, const 
     publish(s, id, "status", step);
 }
 
-/* Trains job->id until it ends, stops or fails; returns the status written. Never
+/* Writes a job's final status and takes it off the active list as one step for
+ * cancel/pause/resume/delete (under ctl_mu), so none of them sees the run finished
+ * in the store but still training, or the other way round. */
+static void finish(struct gd_sched *s, struct job *job, enum gd_status st, const char *error,
+                   int64_t step, int write)
+{
+    pthread_mutex_lock(&s->ctl_mu);
+    pthread_mutex_lock(&s->mu);
+    job->finished = 1;
+    pthread_mutex_unlock(&s->mu);
+    if (write)
+        set_status(s, job->id, st, error, step);
+    pthread_mutex_lock(&s->mu);
+    active_remove(s, job);
+    pthread_mutex_unlock(&s->mu);
+    pthread_mutex_unlock(&s->ctl_mu);
+}
+
+/* Trains job->id until it ends, stops or fails, writes the final status and takes
+ * the job off the active list; returns the status written. Never
  * takes the daemon down: every failure ends as a failed run with its message. */
 static enum gd_status run_job(struct gd_sched *s, struct job *job)
 {
@@ -279,6 +300,7 @@ static enum gd_status run_job(struct gd_sched *s, struct job *job)
 
     if (gd_store_run_get(s->store, job->id, &run, &err)) {
         logf_(s, GD_LOG_ERR, job->id, "cannot read run: %s", err.msg);
+        finish(s, job, GD_FAILED, NULL, 0, 0);
         return GD_FAILED;
     }
     step = run.step;
@@ -368,7 +390,7 @@ static enum gd_status run_job(struct gd_sched *s, struct job *job)
         gd_store_run_set_step(s->store, job->id, step, NULL);
     else
         step = run.step > step ? run.step : step;
-    set_status(s, job->id, final, NULL, step);
+    finish(s, job, final, NULL, step, 1);
     logf_(s, GD_LOG_INFO, job->id, "%s at step %lld", gd_status_name(final), (long long)step);
     goto out;
 
@@ -378,7 +400,7 @@ fail:
     if (job->t)
         gd_store_run_set_step(s->store, job->id, gc_trainer_step(job->t), NULL);
     final = GD_FAILED;
-    set_status(s, job->id, GD_FAILED, err.msg, step);
+    finish(s, job, GD_FAILED, err.msg, step, 1);
     logf_(s, GD_LOG_ERR, job->id, "failed: %s", err.msg);
 out:
     gc_trainer_destroy(job->t);
@@ -413,10 +435,6 @@ static void *worker_main(void *arg)
         pthread_mutex_unlock(&s->mu);
 
         run_job(s, job);
-
-        pthread_mutex_lock(&s->mu);
-        active_remove(s, job);
-        pthread_mutex_unlock(&s->mu);
         free(job);
     }
 }
@@ -498,7 +516,8 @@ int gd_sched_start(struct gd_sched *s, struct gc_error *err)
         }
         logf_(s, GD_LOG_INFO, running[i], "was running at the last stop: queued again");
     }
-    memcpy(all + nr, queued, (size_t)nq * sizeof(*all));
+    if (nq)
+        memcpy(all + nr, queued, (size_t)nq * sizeof(*all));
     qsort(all, (size_t)(nr + nq), sizeof(*all), cmp_id);
     free(running);
     free(queued);
@@ -509,7 +528,8 @@ int gd_sched_start(struct gd_sched *s, struct gc_error *err)
         if (queue_push(s, all[i]))
             ret = gc_error_set(err, GC_ENOMEM, "sched: out of memory");
     /* a queue restored after runs were submitted keeps its order by id */
-    qsort(s->queue, (size_t)s->nqueue, sizeof(*s->queue), cmp_id);
+    if (s->nqueue)
+        qsort(s->queue, (size_t)s->nqueue, sizeof(*s->queue), cmp_id);
     pthread_mutex_unlock(&s->mu);
     free(all);
     if (ret)
@@ -704,7 +724,7 @@ int gd_sched_live(struct gd_sched *s, int64_t id, struct gd_live *out)
     int ret = GC_ENOTFOUND;
     pthread_mutex_lock(&s->mu);
     struct job *j = active_find(s, id);
-    if (j) {
+    if (j && !j->finished) {
         out->step = j->step;
         out->images_per_s = j->images_per_s;
         ret = 0;
@@ -739,10 +759,6 @@ int gd_sched_run_now(struct gd_sched *s, int64_t id, struct gc_error *err)
     pthread_mutex_unlock(&s->mu);
 
     enum gd_status final = run_job(s, job);
-
-    pthread_mutex_lock(&s->mu);
-    active_remove(s, job);
-    pthread_mutex_unlock(&s->mu);
     free(job);
     if (final == GD_SUCCEEDED)
         return 0;
