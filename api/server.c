@@ -693,7 +693,7 @@ struct ga_server *ga_server_start(const struct ga_server_opts *opts, struct gd_s
     srv->heartbeat_ms = 15000;
     const char *hb = getenv("GANCTL_HEARTBEAT_MS");
     int64_t v;
-    if (hb && ga_parse_i64(hb, 10, 3600000, &v) == 0)
+    if (hb && ga_parse_i64(hb, 10, 60000, &v) == 0)
         srv->heartbeat_ms = (int)v;
     atomic_init(&srv->stopping, 0);
     for (int i = 0; i < 600; i++)

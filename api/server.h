@@ -24,7 +24,9 @@ struct ga_server_opts {
 };
 
 /* Starts listening; returns NULL with err set (port taken, bad address, ...).
- * Borrows store, sched and events; they must outlive the server. */
+ * Borrows store, sched and events; they must outlive the server.
+ * The event streams' comment heartbeat comes every 15 s; the environment variable
+ * GANCTL_HEARTBEAT_MS (10..60000) changes it, for tests. */
 struct ga_server *ga_server_start(const struct ga_server_opts *opts, struct gd_store *store,
                                   struct gd_sched *sched, struct gd_events *ev,
                                   struct gc_error *err);

@@ -285,8 +285,10 @@ class ApiTest(unittest.TestCase):
         cls.web = make_web(cls.tmp)
         cls.datasets = os.path.join(cls.tmp, "datasets")
         os.makedirs(os.path.join(cls.datasets, "pngs"))
+        # a small IDX3 image file: 16 images of 28x28
         with open(os.path.join(cls.datasets, "images.idx"), "wb") as f:
-            f.write(b"\x00\x00\x08\x03" + b"\x00\x00\x00\x00" * 3)
+            f.write(b"\x00\x00\x08\x03" + (16).to_bytes(4, "big") + (28).to_bytes(4, "big")
+                    + (28).to_bytes(4, "big") + bytes((i * 7) % 256 for i in range(16 * 784)))
         cls.d = Daemon(os.path.join(cls.tmp, "data"), web=cls.web, datasets=cls.datasets)
         os.makedirs(cls.d.data)
         try:
@@ -368,13 +370,29 @@ class ApiTest(unittest.TestCase):
                                                 "eval": 1000})
         self.d.wait_status(run["id"], TERMINAL)
 
-    def test_dataset_path_as_given(self):
-        # a path inside the dataset root is accepted and kept as the user gave it
-        spec = {"dataset": {"name": "idx", "path": "images.idx"}, "train": {"steps": 1},
-                "every": {"log": 0, "sample": 0, "checkpoint": 0, "eval": 0}}
+    def test_image_run_from_dataset_root(self):
+        # a path inside the dataset root is accepted, kept as the user gave it, and the
+        # run trains from it
+        spec = {"dataset": {"name": "idx", "path": "images.idx"},
+                "model": {"z_dim": 8, "g_width": 4, "d_width": 4},
+                "train": {"steps": 2, "batch_size": 4},
+                "every": {"log": 1, "sample": 0, "checkpoint": 2, "eval": 0}}
         run = self.d.create(spec)
         self.assertEqual(run["spec"]["dataset"]["path"], "images.idx")
-        self.d.wait_status(run["id"], TERMINAL)
+        self.assertEqual(run["spec"]["model"]["arch"], "dcgan")
+        run = self.d.wait_status(run["id"], TERMINAL)
+        self.assertEqual(run["status"], "succeeded", run["error"])
+        st, h, data = self.d.request("POST", "/api/v1/runs/%d/generate" % run["id"],
+                                     {"n": 3, "format": "idx"})
+        self.assertEqual(st, 200, data[:300])
+        self.assertEqual(h["content-type"], "application/octet-stream")
+        self.assertEqual(data[:4], b"\x00\x00\x08\x03")
+        dims = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(3)]
+        self.assertEqual(dims, [3, 28, 28])
+        self.assertEqual(len(data), 16 + 3 * 28 * 28)
+        st, h, data = self.d.request("POST", "/api/v1/runs/%d/generate" % run["id"],
+                                     {"format": "json"})
+        self.problem(st, h, data, 400, "format")
 
     def test_finished_run(self):
         run = self.done
