@@ -46,7 +46,8 @@ struct ga_req {
     const char *url;
     char *body;
     size_t len, cap;
-    int too_big; /* the body passed GA_MAX_BODY: it was drained, not kept */
+    int too_big;    /* the body passed GA_MAX_BODY: it was drained, not kept */
+    size_t drained; /* bytes of the oversized body read so far */
 };
 
 /* The one table from GC_E* codes to HTTP statuses. */

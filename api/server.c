@@ -27,6 +27,7 @@
 #define CONNECTION_TIMEOUT_S 120
 #define CONNECTION_MEMORY (128 * 1024)
 #define MAX_STATIC (16 * 1024 * 1024)
+#define MAX_DRAIN (64 * 1024 * 1024) /* bytes of an oversized body read before closing */
 
 /* ---- the reply funnel ---------------------------------------------------------- */
 
@@ -585,7 +586,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         size_t n = *upload_data_size;
         *upload_data_size = 0;
         if (r->too_big || r->len + n > GA_MAX_BODY) {
-            /* drain the rest so the 413 can be sent on a readable connection */
+            /* drain the rest so that clients which send the whole body before reading
+             * see the 413; a body that goes on and on just loses its connection */
+            r->drained += n;
+            if (r->drained > MAX_DRAIN)
+                return MHD_NO;
             r->too_big = 1;
             free(r->body);
             r->body = NULL;
