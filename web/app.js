@@ -86,6 +86,18 @@
         return v.toExponential(2);
     }
 
+    /* An eval figure the way people read it: fractions as percentages, modes as counts. */
+    function fmtMetric(name, v, spec) {
+        if (typeof v !== 'number' || !isFinite(v)) return '—';
+        if (name === 'high_quality' || name === 'class_coverage') return `${(v * 100).toFixed(1)}%`;
+        if (name === 'modes_covered') {
+            const ds = spec && spec.dataset && spec.dataset.name;
+            const all = ds === 'grid25' ? 25 : ds === 'ring8' ? 8 : 0;
+            return all ? `${Math.round(v)} of ${all}` : String(Math.round(v));
+        }
+        return fmtNum(v);
+    }
+
     function fmtBytes(n) {
         if (typeof n !== 'number') return '—';
         if (n < 1024) return n + ' B';
@@ -190,8 +202,8 @@
     /* fetch() against the API with the token; on 401 asks for a token and tries again. */
     async function apiFetch(path, opts) {
         opts = opts || {};
-        let refused = false;
         for (;;) {
+            const sent = token();
             const init = { method: opts.method || 'GET', headers: authHeaders(opts.headers),
                 cache: 'no-store', signal: opts.signal };
             if (opts.body !== undefined) {
@@ -200,9 +212,11 @@
             }
             const res = await fetch(path.startsWith('/') ? path : API + '/' + path, init);
             if (res.status !== 401) return res;
-            if (refused || token()) sessionStorage.removeItem(TOKEN_KEY);
-            await askToken(refused || !!opts.hadToken);
-            refused = true;
+            // ask only when no other request has put a new token in place meanwhile
+            if (token() === sent) {
+                if (sent) sessionStorage.removeItem(TOKEN_KEY);
+                await askToken(!!sent);
+            }
         }
     }
 
@@ -515,7 +529,7 @@
         if (typeof e.modes_covered === 'number') {
             parts.push(`${fmtNum(e.modes_covered)}${modes ? '/' + modes : ''} modes`);
         }
-        if (typeof e.high_quality === 'number') parts.push(`HQ ${Math.round(e.high_quality * 100)}%`);
+        if (typeof e.high_quality === 'number') parts.push(`HQ ${fmtMetric('high_quality', e.high_quality)}`);
         if (!parts.length && typeof e.swd === 'number') parts.push(`SWD ${fmtNum(e.swd)}`);
         if (!parts.length && typeof e.class_coverage === 'number') {
             parts.push(`coverage ${fmtNum(e.class_coverage)}`);
@@ -588,7 +602,7 @@
                     h('span', { class: 'id' }, `#${run.id}`)),
                 h('td', { class: 'data-cell' }, datasetText(spec)),
                 h('td', { class: 'loss-cell', 'data-label': 'loss' }, spec.loss || '—'),
-                h('td', { class: 'tricks' }, tricksText(spec) || '—'),
+                h('td', { class: tricksText(spec) ? 'tricks' : 'tricks none' }, tricksText(spec) || '—'),
                 h('td', { class: 'status-cell' }, statusBadge(run.status)),
                 h('td', { class: 'prog' }, progressBar(run)),
                 h('td', { class: 'num losses', 'data-label': 'loss_d / loss_g' },
@@ -873,16 +887,15 @@
 
         const exportCsv = async () => {
             try {
-                const names = TRAIN_METRICS.concat(EVAL_METRICS);
+                // every name the run stored, at full resolution (the API's cap on points)
+                const res = await api(`${API}/runs/${id}/metrics?max_points=100000`);
+                const m = (res && res.metrics) || {};
+                const known = TRAIN_METRICS.concat(EVAL_METRICS);
+                const names = known.filter((n) => n in m).concat(
+                    Object.keys(m).filter((n) => !known.includes(n)).sort());
                 const all = new SeriesStore(id, names);
-                // the full series, not the downsampled one on the charts
-                const res = await api(`${API}/runs/${id}/metrics?${(() => {
-                    const q = metricQuery(names, null);
-                    q.set('max_points', '1000000');
-                    return q;
-                })()}`);
-                for (const [n, pts] of Object.entries((res && res.metrics) || {})) {
-                    all.map.set(n, { steps: pts.map((p) => p[0]), vals: pts.map((p) => p[1]) });
+                for (const n of names) {
+                    all.map.set(n, { steps: m[n].map((p) => p[0]), vals: m[n].map((p) => p[1]) });
                 }
                 saveBlob(new Blob([csvOf(all, names)], { type: 'text/csv' }),
                     `run-${id}-metrics.csv`);
@@ -943,7 +956,9 @@
             const e = run.eval || {};
             const keys = Object.keys(e);
             if (!keys.length) append(evalEl, [h('dt', {}, 'none yet'), h('dd', {}, '')]);
-            for (const k of keys) append(evalEl, [h('dt', {}, METRIC_LABELS[k] || k), h('dd', {}, fmtNum(e[k]))]);
+            for (const k of keys) {
+                append(evalEl, [h('dt', {}, METRIC_LABELS[k] || k), h('dd', {}, fmtMetric(k, e[k], spec))]);
+            }
             specEl.textContent = JSON.stringify(run.spec || {}, null, 2);
             document.title = `${run.name || 'run ' + id} · ganctl`;
         };
@@ -1047,8 +1062,8 @@
     /* The defaults of design.md section 3 (they depend on the dataset and the loss). */
     function specDefaults(ds, loss) {
         const w = loss === 'wasserstein';
-        const opt = () => (w ? { kind: 'rmsprop', lr: 0.00005, beta1: 0, beta2: 0.99 } :
-            { kind: 'adam', lr: 0.0002, beta1: 0.5, beta2: 0.999 });
+        const opt = () => (w ? { kind: 'rmsprop', lr: 0.00005, beta1: 0, beta2: 0.99, eps: 1e-8 } :
+            { kind: 'adam', lr: 0.0002, beta1: 0.5, beta2: 0.999, eps: 1e-8 });
         return {
             name: '',
             dataset: { name: ds, split: 'train', classes: null, path: null,
@@ -1082,6 +1097,7 @@
         { path: `optimizer.${who}.lr`, label: 'learning rate', type: 'float', hint: 'in (0, 10]; 2e-4 for adam, 5e-5 for rmsprop' },
         { path: `optimizer.${who}.beta1`, label: 'beta1', type: 'float', hint: 'adam β1 or sgd momentum, in [0, 1)' },
         { path: `optimizer.${who}.beta2`, label: 'beta2', type: 'float', hint: 'adam β2 or rmsprop decay, in [0, 1)' },
+        { path: `optimizer.${who}.eps`, label: 'eps', type: 'float', hint: 'adam and rmsprop epsilon, in (0, 1)' },
     ];
     const FORM = [
         { legend: 'Run', fields: [
@@ -1444,6 +1460,12 @@
         } }, TRAIN_METRICS.concat(EVAL_METRICS).map((n) => h('option', { value: n, selected: n === metric },
             METRIC_LABELS[n] || n)));
 
+        const pickerBadge = (id, st) => {
+            const b = statusBadge(st);
+            b.dataset.run = String(id);
+            return b;
+        };
+
         const go = () => {
             const list = Array.from(chosen).sort((a, b) => a - b).join(',');
             location.hash = `#/compare?runs=${list}&metric=${metric}`;
@@ -1486,6 +1508,10 @@
 
         const stream = openStream(`${API}/events`, (ev) => {
             const id = eventRun(ev);
+            if (ev.type === 'status' && ev.data && typeof ev.data.status === 'string') {
+                const old = picker.querySelector(`.status[data-run="${id}"]`);
+                if (old) old.replaceWith(pickerBadge(id, ev.data.status));
+            }
             if (id == null || !chosen.has(id) || (ev.type !== 'metrics' && ev.type !== 'eval')) return;
             later(id, async () => {
                 await stores.get(id)?.load(false).catch(() => {});
@@ -1513,7 +1539,7 @@
                         if (e.target.checked) chosen.add(r.id);
                         else chosen.delete(r.id);
                         go();
-                    } }), h('span', {}, `#${r.id} ${r.name}`), statusBadge(r.status)));
+                    } }), h('span', {}, `#${r.id} ${r.name}`), pickerBadge(r.id, r.status)));
             }
             await Promise.all(ids.map((id) => loadRun(id).catch((e) => errEl.append(errorBox(e)))));
             draw();

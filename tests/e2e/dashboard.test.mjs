@@ -29,8 +29,7 @@ const tiny = (name, steps = 120) => ({
     every: { log: 10, sample: 40, checkpoint: 40, eval: 60 },
 });
 
-let daemon = null;
-let dataDir = '';
+const daemons = [];
 let base = '';
 let browser = null;
 let page = null;
@@ -97,26 +96,34 @@ function expected(msg) {
         /status of 4(00|22)/.test(msg.text());
 }
 
-before(async () => {
-    assert.ok(fs.existsSync(DAEMON), `${DAEMON} is missing: run make first`);
-    fs.mkdirSync(LOGS, { recursive: true });
-    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ganctl-e2e-'));
+// Starts a daemon with its own data folder on a free port; returns its base URL.
+async function startDaemon(tag, extra) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ganctl-e2e-'));
     const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    const log = fs.openSync(path.join(LOGS, 'e2e-ganctld.log'), 'w');
-    daemon = spawn(DAEMON, ['--listen', `127.0.0.1:${port}`, '--data', dataDir, '--web',
-        path.join(ROOT, 'web'), '--workers', '2', '--threads', '2'],
+    const url = `http://127.0.0.1:${port}`;
+    const log = fs.openSync(path.join(LOGS, `e2e-ganctld-${tag}.log`), 'w');
+    const d = { dir, proc: null, stopping: false };
+    d.proc = spawn(DAEMON, ['--listen', `127.0.0.1:${port}`, '--data', dir, '--web',
+        path.join(ROOT, 'web'), '--workers', '2', '--threads', '2', ...(extra || [])],
     { stdio: ['ignore', log, log] });
-    daemon.on('exit', (code, sig) => {
-        if (daemon) console.error(`ganctld exited early: code ${code}, signal ${sig}`);
+    d.proc.on('exit', (code, sig) => {
+        if (!d.stopping) console.error(`ganctld (${tag}) exited early: code ${code}, signal ${sig}`);
     });
-    await waitFor('the daemon to answer /healthz', async () => {
+    daemons.push(d);
+    await waitFor(`the ${tag} daemon to answer /healthz`, async () => {
         try {
-            return (await fetch(base + '/healthz')).status === 200;
+            return (await fetch(url + '/healthz')).status === 200;
         } catch (e) {
             return false;
         }
     }, 20000);
+    return url;
+}
+
+before(async () => {
+    assert.ok(fs.existsSync(DAEMON), `${DAEMON} is missing: run make first`);
+    fs.mkdirSync(LOGS, { recursive: true });
+    base = await startDaemon('main');
     browser = await chromium.launch({
         executablePath: CHROMIUM,
         args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
@@ -133,14 +140,15 @@ before(async () => {
 
 after(async () => {
     if (browser) await browser.close();
-    if (daemon) {
-        const d = daemon;
-        daemon = null;
-        d.kill('SIGTERM');
-        await Promise.race([new Promise((r) => d.once('exit', r)), sleep(10000)]);
-        if (d.exitCode === null) d.kill('SIGKILL');
+    for (const d of daemons) {
+        d.stopping = true;
+        if (d.proc.exitCode === null) {
+            d.proc.kill('SIGTERM');
+            await Promise.race([new Promise((r) => d.proc.once('exit', r)), sleep(10000)]);
+            if (d.proc.exitCode === null) d.proc.kill('SIGKILL');
+        }
+        fs.rmSync(d.dir, { recursive: true, force: true });
     }
-    if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
 let runA = null;
@@ -325,6 +333,61 @@ test('the comparison view overlays two runs', { timeout: T }, async () => {
     await page.getByRole('button', { name: /Compare selected/ }).click();
     await page.waitForFunction(() => +document.querySelector('[data-chart="compare-loss_d"]')?.dataset.points > 0);
     assert.match(page.url(), new RegExp(`runs=${runA.id},${runB.id}`));
+});
+
+test('with a token the page asks for it once and keeps it for the tab', { timeout: T }, async () => {
+    const secret = 'e2e-' + Math.random().toString(36).slice(2);
+    const file = path.join(os.tmpdir(), `ganctl-e2e-token-${process.pid}`);
+    fs.writeFileSync(file, secret + '\n', { mode: 0o600 });
+    let url;
+    try {
+        url = await startDaemon('token', ['--token-file', file]);
+    } finally {
+        fs.rmSync(file, { force: true });
+    }
+    const auth = { Authorization: `Bearer ${secret}` };
+    assert.equal((await fetch(url + '/api/v1/runs')).status, 401);
+    const made = await fetch(url + '/api/v1/runs', { method: 'POST', headers: { ...auth,
+        'Content-Type': 'application/json' }, body: JSON.stringify(tiny('e2e-secret')) });
+    assert.equal(made.status, 201);
+    const id = (await made.json()).id;
+
+    // its own tab: the refused first requests are what this test is about
+    const ctx = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+    const tab = await ctx.newPage();
+    const errors = [];
+    tab.on('pageerror', (e) => errors.push(e.message));
+    tab.on('console', (m) => {
+        if (m.type() === 'error' && !/status of 401/.test(m.text())) errors.push(m.text());
+    });
+    try {
+        await tab.goto(url + '/');
+        const dialog = tab.locator('#token-dialog');
+        await dialog.waitFor({ state: 'visible' });
+        await tab.locator('#token-input').fill('wrong');
+        await tab.locator('#token-form button[type="submit"]').click();
+        await tab.locator('#token-msg:not([hidden])').waitFor();
+        await tab.locator('#token-input').fill(secret);
+        await tab.locator('#token-form button[type="submit"]').click();
+        await tab.locator(`tr[data-run="${id}"]`).waitFor();
+        await tab.locator(`tr[data-run="${id}"][data-status="succeeded"]`).waitFor();
+        // the event stream carries the token too
+        await tab.locator('#live.on').waitFor();
+        assert.equal(await tab.evaluate(() => sessionStorage.getItem('ganctl.token')), secret);
+        // the sample grid comes through fetch() with the header
+        await tab.goto(`${url}/#/runs/${id}`);
+        await tab.waitForFunction(() => {
+            const i = document.querySelector('img[data-role="sample"]');
+            return i && i.src.startsWith('blob:') && i.naturalWidth > 0;
+        });
+        // a reload in the same tab does not ask again
+        await tab.reload();
+        await tab.locator('h1', { hasText: 'e2e-secret' }).waitFor();
+        assert.equal(await tab.locator('#token-dialog').isVisible(), false);
+        assert.deepEqual(errors, []);
+    } finally {
+        await ctx.close();
+    }
 });
 
 test('the dashboard logged no console errors', () => {
