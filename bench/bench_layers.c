@@ -6,6 +6,7 @@
  * (2mnk), so the ratio layer/GEMM is the share of time the layer spends in GEMM:
  * what im2col, col2im, bias and copies cost on top. Each figure is the median of
  * several repetitions of about 20 ms; layer and GEMM repetitions alternate.
+ * GEMM shapes read m x n x k * calls in row-major terms.
  *
  *   bench_layers [--threads N] [--reps N]     (default: 1 BLAS thread, 9 repetitions) */
 #include <stdint.h>
@@ -50,10 +51,15 @@ struct linear_ctx {
     float *inp, *w, *b, *y, *dinp, *dw, *db;
 };
 
+/* With one BLAS thread everything runs on the calling thread: its CPU clock leaves
+ * out the time other processes take the core, which on a shared machine otherwise
+ * swamps the numbers. More threads need the wall clock. Set once in main. */
+static clockid_t bench_clock = CLOCK_MONOTONIC;
+
 static double now(void)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(bench_clock, &ts);
     return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
@@ -163,6 +169,13 @@ static void gemms(void *ctx)
     }
 }
 
+/* appends g to the pass unless it makes no calls */
+static void add_gemm(struct pass *p, struct gemm g)
+{
+    if (g.count > 0 && g.m > 0 && g.n > 0 && g.k > 0 && p->ng < MAX_GEMMS)
+        p->g[p->ng++] = g;
+}
+
 static double pass_flops(const struct pass *p)
 {
     double f = 0;
@@ -193,9 +206,9 @@ static void bench_pass(const struct pass *p, struct gc_rng *r, int reps)
     double t_layer, t_gemm;
     time_pair(p->run, p->ctx, gemms, &g, reps, &t_layer, &t_gemm);
     double f = pass_flops(p);
-    char shapes[128];
+    char shapes[160];
     shape_str(p, shapes, sizeof shapes);
-    printf("%-22s %-8s %-36s %9.3f %9.2f %9.2f %6.0f%%\n", p->layer, p->name, shapes,
+    printf("%-22s %-8s %-50s %8.3f %7.1f %9.1f %6.0f%%\n", p->layer, p->name, shapes,
            t_layer * 1e3, f / t_layer * 1e-9, f / t_gemm * 1e-9, 100.0 * t_gemm / t_layer);
     for (int i = 0; i < p->ng; i++) {
         free(g.a[i]);
@@ -248,19 +261,36 @@ static void bench_conv(const char *name, int transposed, int n, int c, int h, in
     int ckk = L->c * L->k * L->k, okk = L->oc * L->k * L->k;
     int pix = L->oh * L->ow, hw = L->h * L->w;
     /* the GEMMs the kernels in core/conv.c make, one set per sample */
-    struct pass fwd = {name, "forward", {{0}}, 1, transposed ? convt2d_fwd : conv2d_fwd, &ctx};
-    struct pass bwd = {name, "backward", {{0}}, 2, transposed ? convt2d_bwd : conv2d_bwd, &ctx};
+    struct pass fwd = {name, "forward", {{0}}, 0, transposed ? convt2d_fwd : conv2d_fwd, &ctx};
+    struct pass bwd = {name, "backward", {{0}}, 0, transposed ? convt2d_bwd : conv2d_bwd, &ctx};
     size_t in_sz = (size_t)L->c * hw, out_sz = (size_t)L->oc * pix;
+    /* the GEMMs of core/conv.c: per sample, or over groups of nb samples side by side
+     * (full groups, then the rest) for the GEMMs that grouping widens */
+    const int nb = gc_conv_group(L), full = n / nb, rest = n % nb;
     if (!transposed) {
-        /* out_i = w · col; dw += dout_i · colᵀ; dcol = wᵀ · dout_i */
-        fwd.g[0] = (struct gemm){0, 0, L->oc, pix, ckk, n, 0, 0, out_sz, 0.0f};
-        bwd.g[0] = (struct gemm){0, 1, L->oc, ckk, pix, n, out_sz, 0, 0, 1.0f};
-        bwd.g[1] = (struct gemm){1, 0, ckk, pix, L->oc, n, 0, out_sz, 0, 0.0f};
+        /* out = w · col; dw += dout_i · col_iᵀ per sample; dcol = wᵀ · dout */
+        if (nb == 1) {
+            add_gemm(&fwd, (struct gemm){0, 0, L->oc, pix, ckk, n, 0, 0, out_sz, 0.0f});
+            add_gemm(&bwd, (struct gemm){1, 0, ckk, pix, L->oc, n, 0, out_sz, 0, 0.0f});
+        } else {
+            add_gemm(&fwd, (struct gemm){0, 0, L->oc, nb * pix, ckk, full, 0, 0, 0, 0.0f});
+            add_gemm(&fwd, (struct gemm){0, 0, L->oc, rest * pix, ckk, rest > 0, 0, 0, 0, 0.0f});
+            add_gemm(&bwd, (struct gemm){1, 0, ckk, nb * pix, L->oc, full, 0, 0, 0, 0.0f});
+            add_gemm(&bwd, (struct gemm){1, 0, ckk, rest * pix, L->oc, rest > 0, 0, 0, 0, 0.0f});
+        }
+        add_gemm(&bwd, (struct gemm){0, 1, L->oc, ckk, pix, n, out_sz, 0, 0, 1.0f});
     } else {
-        /* col = wᵀ · inp_i; dinp_i += w · col; dw += inp_i · colᵀ */
-        fwd.g[0] = (struct gemm){1, 0, okk, hw, L->c, n, 0, in_sz, 0, 0.0f};
-        bwd.g[0] = (struct gemm){0, 0, L->c, hw, okk, n, 0, 0, in_sz, 1.0f};
-        bwd.g[1] = (struct gemm){0, 1, L->c, okk, hw, n, in_sz, 0, 0, 1.0f};
+        /* col = wᵀ · inp; dinp += w · col; dw += inp_i · col_iᵀ per sample */
+        if (nb == 1) {
+            add_gemm(&fwd, (struct gemm){1, 0, okk, hw, L->c, n, 0, in_sz, 0, 0.0f});
+            add_gemm(&bwd, (struct gemm){0, 0, L->c, hw, okk, n, 0, 0, in_sz, 1.0f});
+        } else {
+            add_gemm(&fwd, (struct gemm){1, 0, okk, nb * hw, L->c, full, 0, 0, 0, 0.0f});
+            add_gemm(&fwd, (struct gemm){1, 0, okk, rest * hw, L->c, rest > 0, 0, 0, 0, 0.0f});
+            add_gemm(&bwd, (struct gemm){0, 0, L->c, nb * hw, okk, full, 0, 0, 0, 0.0f});
+            add_gemm(&bwd, (struct gemm){0, 0, L->c, rest * hw, okk, rest > 0, 0, 0, 0, 0.0f});
+        }
+        add_gemm(&bwd, (struct gemm){0, 1, L->c, okk, hw, n, in_sz, 0, 0, 1.0f});
     }
     bench_pass(&fwd, r, reps);
     bench_pass(&bwd, r, reps);
@@ -309,11 +339,14 @@ int main(int argc, char **argv)
         return 2;
     }
     gc_blas_set_threads(threads);
+    if (gc_blas_threads() == 1)
+        bench_clock = CLOCK_THREAD_CPUTIME_ID;
     struct gc_rng r;
     gc_rng_init(&r, 1, 0);
-    printf("layers of the reference DCGAN, batch 64, %d BLAS thread(s), median of %d\n",
-           gc_blas_threads(), reps);
-    printf("%-22s %-8s %-36s %9s %9s %9s %7s\n", "layer", "pass", "GEMMs (m x n x k * calls)",
+    printf("layers of the reference DCGAN, batch 64, %d BLAS thread(s), median of %d, %s\n",
+           gc_blas_threads(), reps,
+           bench_clock == CLOCK_MONOTONIC ? "wall clock" : "thread CPU clock");
+    printf("%-22s %-8s %-50s %8s %7s %9s %7s\n", "layer", "pass", "GEMMs (m x n x k * calls)",
            "ms", "GF/s", "GEMM GF/s", "ratio");
     bench_conv("D conv 1->64 28x28", 0, 64, 1, 28, 28, 64, 4, 2, 1, &r, reps);
     bench_conv("D conv 64->128 14x14", 0, 64, 64, 14, 14, 128, 4, 2, 1, &r, reps);

@@ -29,6 +29,8 @@ int gc_convt2d_init(struct gc_conv *L, int n, int c, int h, int w, int oc, int k
                     int pad, struct gc_error *err);
 /* Floats of scratch memory forward and backward need for a batch of L->n. */
 size_t gc_conv_workspace(const struct gc_conv *L);
+/* Samples the kernels put side by side in one GEMM (1: one GEMM per sample). */
+int gc_conv_group(const struct gc_conv *L);
 
 /* n <= L->n is the batch of this call. */
 void gc_conv2d_forward(const struct gc_conv *L, int n, float *out, const float *inp,

@@ -17,10 +17,14 @@ struct conv_case {
 };
 
 /* odd sizes: H != W, channels not powers of two, stride 1 and 2, padding 0 and 1,
- * kernels 1, 3 and 4, batch 1 */
+ * kernels 1, 3 and 4, batch 1. The kernels group samples side by side when the grid
+ * (conv2d's output, convt2d's input) is small: the last two cases take the one-sample
+ * path (13x12 grid) and groups with a remainder (12x10 grid, 7 samples); see
+ * grouping_covers_both_paths. */
 static const struct conv_case cases[] = {
-    {2, 3, 7, 5, 5, 3, 1, 1}, {1, 3, 9, 6, 6, 4, 2, 1}, {2, 5, 8, 11, 3, 3, 2, 0},
-    {3, 1, 6, 5, 7, 4, 1, 0}, {1, 2, 5, 4, 3, 1, 1, 0}, {2, 3, 5, 7, 6, 4, 2, 1},
+    {2, 3, 7, 5, 5, 3, 1, 1}, {1, 3, 9, 6, 6, 4, 2, 1},  {2, 5, 8, 11, 3, 3, 2, 0},
+    {3, 1, 6, 5, 7, 4, 1, 0}, {1, 2, 5, 4, 3, 1, 1, 0},  {2, 3, 5, 7, 6, 4, 2, 1},
+    {2, 2, 13, 12, 3, 3, 1, 1}, {7, 1, 12, 10, 2, 3, 1, 1},
 };
 
 /* out (n,oc,oh,ow) of the direct convolution; weight (oc,c,k,k) */
@@ -336,6 +340,22 @@ static void partial_batch(void **state)
     }
 }
 
+/* the cases above reach the one-sample path and groups that do not divide the batch */
+static void grouping_covers_both_paths(void **state)
+{
+    (void)state;
+    for (int transposed = 0; transposed < 2; transposed++) {
+        struct gc_conv L;
+        init_layer(&L, &cases[6], transposed);
+        assert_int_equal(gc_conv_group(&L), 1);
+        init_layer(&L, &cases[7], transposed);
+        int nb = gc_conv_group(&L);
+        assert_true(nb > 1 && nb < L.n && L.n % nb != 0);
+        init_layer(&L, &cases[0], transposed);
+        assert_int_equal(gc_conv_group(&L), L.n);
+    }
+}
+
 static void output_sizes(void **state)
 {
     (void)state;
@@ -445,7 +465,9 @@ static void bad_output_sizes(void **state)
         cmocka_unit_test_prestate(fn, (void *)&cases[2]),                                     \
         cmocka_unit_test_prestate(fn, (void *)&cases[3]),                                     \
         cmocka_unit_test_prestate(fn, (void *)&cases[4]),                                     \
-        cmocka_unit_test_prestate(fn, (void *)&cases[5])
+        cmocka_unit_test_prestate(fn, (void *)&cases[5]),                                     \
+        cmocka_unit_test_prestate(fn, (void *)&cases[6]),                                     \
+        cmocka_unit_test_prestate(fn, (void *)&cases[7])
 
 int main(void)
 {
@@ -457,6 +479,7 @@ int main(void)
         cmocka_unit_test(forward_without_bias),
         cmocka_unit_test(null_gradients_are_skipped),
         cmocka_unit_test(partial_batch),
+        cmocka_unit_test(grouping_covers_both_paths),
         cmocka_unit_test(output_sizes),
         cmocka_unit_test(bad_shapes_are_rejected),
         cmocka_unit_test(bad_output_sizes),
