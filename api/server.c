@@ -99,6 +99,24 @@ enum MHD_Result ga_reply_json(struct ga_req *r, unsigned status, json_t *obj)
     return ga_reply_bytes(r, status, "application/json", s, strlen(s));
 }
 
+/* Replaces the bytes of s that are not UTF-8 (they come from URLs) with '?' in place. */
+static void utf8_scrub(char *s)
+{
+    unsigned char *p = (unsigned char *)s;
+    while (*p) {
+        int n = *p < 0x80 ? 0 : (*p & 0xe0) == 0xc0 ? 1 : (*p & 0xf0) == 0xe0 ? 2
+                                                 : (*p & 0xf8) == 0xf0 ? 3 : -1;
+        int ok = n >= 0;
+        for (int i = 1; ok && i <= n; i++)
+            ok = (p[i] & 0xc0) == 0x80;
+        if (!ok) {
+            *p++ = '?';
+            continue;
+        }
+        p += n + 1;
+    }
+}
+
 enum MHD_Result ga_reply_problem(struct ga_req *r, unsigned status, json_t *errors,
                                  const char *fmt, ...)
 {
@@ -107,12 +125,12 @@ enum MHD_Result ga_reply_problem(struct ga_req *r, unsigned status, json_t *erro
     va_start(ap, fmt);
     vsnprintf(detail, sizeof detail, fmt, ap);
     va_end(ap);
+    utf8_scrub(detail);
     json_t *p = json_object();
     json_object_set_new(p, "type", json_string("about:blank"));
     json_object_set_new(p, "title", json_string(reason(status)));
     json_object_set_new(p, "status", json_integer(status));
-    /* detail may carry bytes from the request that are not UTF-8 */
-    json_t *d = json_string(detail);
+    json_t *d = json_string(detail); /* fails only on overlong or surrogate forms */
     json_object_set_new(p, "detail", d ? d : json_string("(detail not valid UTF-8)"));
     json_object_set_new(p, "errors", errors ? errors : json_array());
     char *s = json_dumps(p, GA_DUMP_FLAGS);

@@ -115,13 +115,15 @@ static json_t *payload(struct ga_server *srv, const struct gd_event *e)
     return json_pack("{s:I,s:I}", "run", (json_int_t)e->run, "step", (json_int_t)e->step);
 }
 
-/* Formats the events after the cursor (up to newest) into the buffer. */
-static void fill(struct stream *s, int64_t newest)
+/* Formats the events after the cursor (up to newest) into the buffer; -1 when the
+ * store cannot be read (the stream then ends and the client resumes with Last-Event-ID,
+ * rather than this thread spinning on a store that keeps failing). */
+static int fill(struct stream *s, int64_t newest)
 {
     struct gd_event *ev = NULL;
     int n = 0;
     if (gd_store_event_list(s->srv->store, s->run, s->cursor, EVENT_BATCH, &ev, &n, NULL) != 0)
-        return; /* try again on the next wake-up */
+        return -1;
     for (int i = 0; i < n; i++) {
         s->cursor = ev[i].id;
         json_t *data = payload(s->srv, &ev[i]);
@@ -144,6 +146,7 @@ static void fill(struct stream *s, int64_t newest)
     if (n < EVENT_BATCH && newest > s->cursor)
         s->cursor = newest;
     free(ev);
+    return 0;
 }
 
 static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max)
@@ -165,8 +168,8 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max)
         int64_t newest = gd_events_wait(s->srv->ev, s->cursor, slice);
         if (newest < 0 || atomic_load(&s->srv->stopping))
             return MHD_CONTENT_READER_END_OF_STREAM;
-        if (newest > s->cursor)
-            fill(s, newest);
+        if (newest > s->cursor && fill(s, newest) != 0 && s->len == 0)
+            return MHD_CONTENT_READER_END_OF_STREAM;
         if (s->len == 0 && now_ms() - s->last_write_ms >= s->srv->heartbeat_ms)
             append(s, ": ping\n\n", 8);
     }

@@ -851,6 +851,8 @@ class ApiTest(unittest.TestCase):
             ("GET", "/api/v1/runs?status=done", None, 400, "status"),
             ("GET", "/api/v1/runs?cursor=-1", None, 400, "cursor"),
             ("GET", "/api/v1/runs?cursor=abc", None, 400, "cursor"),
+            ("GET", "/api/v1/runs?limit=%ff%fe", None, 400, "limit"),  # not UTF-8
+            ("GET", "/api/v1/runs/%ff", None, 404, None),
             ("GET", "/api/v1/runs/%d/metrics?max_points=0" % rid, None, 400, "max_points"),
             ("GET", "/api/v1/runs/%d/metrics?from_step=5&to_step=2" % rid, None, 400,
              "from_step"),
