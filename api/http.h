@@ -19,7 +19,7 @@
 
 #include "api/server.h"
 
-#define GA_MAX_BODY (1024 * 1024)  /* request bodies above this get 413 */
+#define GA_MAX_BODY (1024 * 1024) /* request bodies above this get 413 */
 #define GA_DUMP_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(15))
 
 struct ga_server {
@@ -30,10 +30,10 @@ struct ga_server {
     char web_dir[PATH_MAX];      /* realpath of the dashboard folder, "" when missing */
     char datasets_dir[PATH_MAX]; /* as configured (resolved when a spec is parsed) */
     char token[512];
-    size_t token_len;            /* 0: no auth */
-    int heartbeat_ms;            /* event stream comment heartbeat */
+    size_t token_len; /* 0: no auth */
+    int heartbeat_ms; /* event stream comment heartbeat */
     int port;
-    atomic_int stopping;         /* set by ga_server_stop: streams end */
+    atomic_int stopping;           /* set by ga_server_stop: streams end */
     atomic_llong http_counts[600]; /* responses by status code */
 };
 
@@ -65,8 +65,8 @@ enum MHD_Result ga_reply_text(struct ga_req *r, unsigned status, const char *cty
                               const char *text);
 /* application/problem+json {type,title,status,detail,errors}; errors (stolen) may be NULL
  * (then []). */
-enum MHD_Result ga_reply_problem(struct ga_req *r, unsigned status, json_t *errors,
-                                 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+enum MHD_Result ga_reply_problem(struct ga_req *r, unsigned status, json_t *errors, const char *fmt,
+                                 ...) __attribute__((format(printf, 4, 5)));
 /* A problem from err (status from the code table); a message "field: text" also fills
  * errors[] with that field. */
 enum MHD_Result ga_reply_error(struct ga_req *r, const struct gc_error *err);

@@ -142,8 +142,7 @@ enum MHD_Result ga_route_prometheus(struct ga_req *r)
     if (!text)
         return MHD_NO;
     /* counted above already: queue directly */
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+    struct MHD_Response *resp = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
     if (!resp) {
         free(text);
         return MHD_NO;

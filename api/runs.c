@@ -21,7 +21,7 @@
 #define MAX_NAMES 32
 #define GENERATE_MAX 1024
 
-static const char *const eval_names[] = {"modes_covered", "high_quality", "reverse_kl", "fid",
+static const char *const eval_names[] = {"modes_covered",  "high_quality",     "reverse_kl", "fid",
                                          "class_coverage", "classifier_score", "swd"};
 
 int ga_is_eval_name(const char *name)
@@ -87,8 +87,7 @@ json_t *ga_run_object(struct gd_store *store, struct gd_sched *sched, int64_t id
     return o;
 }
 
-char *ga_run_json(struct gd_store *store, struct gd_sched *sched, int64_t id,
-                  struct gc_error *err)
+char *ga_run_json(struct gd_store *store, struct gd_sched *sched, int64_t id, struct gc_error *err)
 {
     json_t *o = ga_run_object(store, sched, id, err);
     if (!o)
@@ -268,8 +267,7 @@ enum MHD_Result ga_route_run_action(struct ga_req *r, int64_t id, const char *ac
         if (err.code == GC_ENOTFOUND)
             gc_error_set(&err, GC_ENOTFOUND, "no run %lld", (long long)id);
         else if (err.code == GC_ESTATE && !err.msg[0])
-            gc_error_set(&err, GC_ESTATE, "run %lld cannot %s in its state", (long long)id,
-                         action);
+            gc_error_set(&err, GC_ESTATE, "run %lld cannot %s in its state", (long long)id, action);
         return ga_reply_error(r, &err);
     }
     return ga_route_run_get(r, id);
@@ -371,8 +369,8 @@ enum MHD_Result ga_route_run_metrics(struct ga_req *r, int64_t id)
         if (rc == 0) {
             json_t *pts = json_array();
             for (int k = 0; k < n; k++)
-                json_array_append_new(pts, json_pack("[I,o]", (json_int_t)steps[k],
-                                                     number_or_null(values[k])));
+                json_array_append_new(
+                    pts, json_pack("[I,o]", (json_int_t)steps[k], number_or_null(values[k])));
             json_object_set_new(metrics, l.names[i], pts);
         }
         free(steps);
@@ -405,8 +403,8 @@ enum MHD_Result ga_route_run_samples(struct ga_req *r, int64_t id)
         char url[96];
         snprintf(url, sizeof url, "/api/v1/runs/%lld/samples/%lld.png", (long long)id,
                  (long long)steps[i]);
-        json_array_append_new(arr, json_pack("{s:I,s:s}", "step", (json_int_t)steps[i], "url",
-                                             url));
+        json_array_append_new(arr,
+                              json_pack("{s:I,s:s}", "step", (json_int_t)steps[i], "url", url));
     }
     free(steps);
     return ga_reply_json(r, 200, json_pack("{s:o}", "samples", arr));
@@ -447,8 +445,8 @@ enum MHD_Result ga_route_run_checkpoints(struct ga_req *r, int64_t id)
     json_t *arr = json_array();
     for (int i = 0; i < n; i++)
         json_array_append_new(arr, json_pack("{s:I,s:I,s:s,s:s}", "step", (json_int_t)c[i].step,
-                                             "bytes", (json_int_t)c[i].bytes, "sha256",
-                                             c[i].sha256, "created_at", c[i].created_at));
+                                             "bytes", (json_int_t)c[i].bytes, "sha256", c[i].sha256,
+                                             "created_at", c[i].created_at));
     free(c);
     return ga_reply_json(r, 200, json_pack("{s:o}", "checkpoints", arr));
 }
@@ -468,15 +466,14 @@ enum MHD_Result ga_route_run_checkpoint(struct ga_req *r, int64_t id, int64_t st
                          (long long)id, (long long)step);
         return ga_reply_error(r, &err);
     }
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(len, bytes, MHD_RESPMEM_MUST_FREE);
+    struct MHD_Response *resp = MHD_create_response_from_buffer(len, bytes, MHD_RESPMEM_MUST_FREE);
     if (!resp) {
         free(bytes);
         return MHD_NO;
     }
     char disp[128];
-    snprintf(disp, sizeof disp, "attachment; filename=\"run-%lld-step-%lld.ckpt\"",
-             (long long)id, (long long)got);
+    snprintf(disp, sizeof disp, "attachment; filename=\"run-%lld-step-%lld.ckpt\"", (long long)id,
+             (long long)got);
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/octet-stream");
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_DISPOSITION, disp);
     return ga_reply(r, 200, resp);
@@ -493,7 +490,8 @@ enum MHD_Result ga_route_run_generate(struct ga_req *r, int64_t id)
     json_t *errors = json_array();
     const char *key;
     json_t *v;
-    json_object_foreach(body, key, v) {
+    json_object_foreach(body, key, v)
+    {
         if (strcmp(key, "n") && strcmp(key, "seed") && strcmp(key, "format"))
             json_array_append_new(errors,
                                   json_pack("{s:s,s:s}", "field", key, "message",
@@ -542,8 +540,8 @@ enum MHD_Result ga_route_run_generate(struct ga_req *r, int64_t id)
         return ret;
     struct gc_spec spec;
     struct gc_error err = {0};
-    int rc = ga_spec_parse(run.spec_json ? run.spec_json : "", run.spec_json ? strlen(run.spec_json) : 0,
-                           NULL, &spec, NULL, &err);
+    int rc = ga_spec_parse(run.spec_json ? run.spec_json : "",
+                           run.spec_json ? strlen(run.spec_json) : 0, NULL, &spec, NULL, &err);
     gd_run_fini(&run);
     if (rc != 0) {
         gc_error_set(&err, GC_EIO, "the stored spec of run %lld does not parse", (long long)id);

@@ -37,10 +37,9 @@ unsigned ga_http_status(int code)
         int code;
         unsigned status;
     } table[] = {
-        {GC_OK, 200},           {GC_EINVAL, 400},   {GC_ENOMEM, 500},
-        {GC_EIO, 500},          {GC_ECORRUPT, 500}, {GC_ENOTFOUND, 404},
-        {GC_ESTATE, 409},       {GC_ENUMERIC, 500}, {GC_ESTOPPED, 409},
-        {GC_ETOOBIG, 413},      {GC_EUNSUPPORTED, 400},
+        {GC_OK, 200},       {GC_EINVAL, 400},    {GC_ENOMEM, 500},       {GC_EIO, 500},
+        {GC_ECORRUPT, 500}, {GC_ENOTFOUND, 404}, {GC_ESTATE, 409},       {GC_ENUMERIC, 500},
+        {GC_ESTOPPED, 409}, {GC_ETOOBIG, 413},   {GC_EUNSUPPORTED, 400},
     };
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
         if (table[i].code == code)
@@ -68,8 +67,7 @@ enum MHD_Result ga_reply(struct ga_req *r, unsigned status, struct MHD_Response 
 enum MHD_Result ga_reply_bytes(struct ga_req *r, unsigned status, const char *ctype, void *buf,
                                size_t len)
 {
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(len, buf, MHD_RESPMEM_MUST_FREE);
+    struct MHD_Response *resp = MHD_create_response_from_buffer(len, buf, MHD_RESPMEM_MUST_FREE);
     if (!resp) {
         free(buf);
         return MHD_NO;
@@ -104,8 +102,11 @@ static void utf8_scrub(char *s)
 {
     unsigned char *p = (unsigned char *)s;
     while (*p) {
-        int n = *p < 0x80 ? 0 : (*p & 0xe0) == 0xc0 ? 1 : (*p & 0xf0) == 0xe0 ? 2
-                                                 : (*p & 0xf8) == 0xf0 ? 3 : -1;
+        int n = *p < 0x80             ? 0
+                : (*p & 0xe0) == 0xc0 ? 1
+                : (*p & 0xf0) == 0xe0 ? 2
+                : (*p & 0xf8) == 0xf0 ? 3
+                                      : -1;
         int ok = n >= 0;
         for (int i = 1; ok && i <= n; i++)
             ok = (p[i] & 0xc0) == 0x80;
@@ -117,8 +118,8 @@ static void utf8_scrub(char *s)
     }
 }
 
-enum MHD_Result ga_reply_problem(struct ga_req *r, unsigned status, json_t *errors,
-                                 const char *fmt, ...)
+enum MHD_Result ga_reply_problem(struct ga_req *r, unsigned status, json_t *errors, const char *fmt,
+                                 ...)
 {
     char detail[1024];
     va_list ap;
@@ -169,7 +170,8 @@ enum MHD_Result ga_reply_error(struct ga_req *r, const struct gc_error *err)
             json_array_append_new(errors, e);
         }
     }
-    return ga_reply_problem(r, status, errors, "%s", err->msg[0] ? err->msg : gc_strerror(err->code));
+    return ga_reply_problem(r, status, errors, "%s",
+                            err->msg[0] ? err->msg : gc_strerror(err->code));
 }
 
 int ga_parse_i64(const char *s, int64_t lo, int64_t hi, int64_t *out)
@@ -203,19 +205,20 @@ int ga_parse_i64(const char *s, int64_t lo, int64_t hi, int64_t *out)
 json_t *ga_body_json(struct ga_req *r, int empty_ok, enum MHD_Result *replied)
 {
     if (r->too_big) {
-        *replied = ga_reply_problem(r, 413, NULL, "the request body is larger than %d bytes",
-                                    GA_MAX_BODY);
+        *replied =
+            ga_reply_problem(r, 413, NULL, "the request body is larger than %d bytes", GA_MAX_BODY);
         return NULL;
     }
     size_t i = 0;
-    while (i < r->len && (r->body[i] == ' ' || r->body[i] == '\n' || r->body[i] == '\r' ||
-                          r->body[i] == '\t'))
+    while (i < r->len &&
+           (r->body[i] == ' ' || r->body[i] == '\n' || r->body[i] == '\r' || r->body[i] == '\t'))
         i++;
     if (i == r->len) {
         if (empty_ok)
             return json_object();
-        *replied = ga_reply_problem(r, 400, NULL, "the request body is empty; a JSON object "
-                                                  "is expected");
+        *replied = ga_reply_problem(r, 400, NULL,
+                                    "the request body is empty; a JSON object "
+                                    "is expected");
         return NULL;
     }
     json_error_t je;
@@ -470,8 +473,9 @@ static void match(const char *url, struct route *rt)
     if (nseg == 2) {
         if (!strcmp(s1, "cancel") || !strcmp(s1, "pause") || !strcmp(s1, "resume")) {
             rt->kind = R_ACTION, rt->allow = "POST";
-            rt->action = !strcmp(s1, "cancel") ? "cancel" : !strcmp(s1, "pause") ? "pause"
-                                                                                   : "resume";
+            rt->action = !strcmp(s1, "cancel")  ? "cancel"
+                         : !strcmp(s1, "pause") ? "pause"
+                                                : "resume";
         } else if (!strcmp(s1, "metrics")) {
             rt->kind = R_METRICS, rt->allow = "GET, HEAD";
         } else if (!strcmp(s1, "samples")) {
@@ -583,9 +587,8 @@ static enum MHD_Result dispatch(struct ga_req *r)
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **req_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **req_cls)
 {
     (void)version;
     struct ga_req *r = *req_cls;
@@ -696,9 +699,8 @@ struct ga_server *ga_server_start(const struct ga_server_opts *opts, struct gd_s
     srv->ev = ev;
     if (opts->web_dir && !realpath(opts->web_dir, srv->web_dir))
         srv->web_dir[0] = 0; /* no dashboard: the placeholder index is served */
-    if (opts->datasets_dir &&
-        snprintf(srv->datasets_dir, sizeof srv->datasets_dir, "%s", opts->datasets_dir) >=
-            (int)sizeof srv->datasets_dir) {
+    if (opts->datasets_dir && snprintf(srv->datasets_dir, sizeof srv->datasets_dir, "%s",
+                                       opts->datasets_dir) >= (int)sizeof srv->datasets_dir) {
         free(srv);
         gc_error_set(err, GC_EINVAL, "datasets: path too long");
         return NULL;
@@ -725,17 +727,18 @@ struct ga_server *ga_server_start(const struct ga_server_opts *opts, struct gd_s
     unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD;
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
-    unsigned maxc = opts->max_connections > 0 ? (unsigned)opts->max_connections
-                                              : DEFAULT_MAX_CONNECTIONS;
-    srv->mhd = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-        MHD_OPTION_CONNECTION_LIMIT, maxc, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-        (unsigned)PER_IP_LIMIT, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONNECTION_TIMEOUT_S,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_END);
+    unsigned maxc =
+        opts->max_connections > 0 ? (unsigned)opts->max_connections : DEFAULT_MAX_CONNECTIONS;
+    srv->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR,
+                                (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT, maxc,
+                                MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)PER_IP_LIMIT,
+                                MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONNECTION_TIMEOUT_S,
+                                MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
+                                MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_END);
     if (!srv->mhd) {
-        gc_error_set(err, GC_EIO, "listen: cannot listen on %s (address in use or not "
-                                  "available?)",
+        gc_error_set(err, GC_EIO,
+                     "listen: cannot listen on %s (address in use or not "
+                     "available?)",
                      opts->listen ? opts->listen : "127.0.0.1:8080");
         free(srv);
         return NULL;

@@ -49,7 +49,6 @@ int ga_spec_normalize(const char *json, size_t len, const char *base_dir, struct
 /* The normalized spec with every default filled in; malloc'ed, the caller frees. */
 char *ga_spec_to_json(const struct gc_spec *spec);
 /* The run object of design.md section 4 for one run; malloc'ed, the caller frees. */
-char *ga_run_json(struct gd_store *store, struct gd_sched *sched, int64_t id,
-                  struct gc_error *err);
+char *ga_run_json(struct gd_store *store, struct gd_sched *sched, int64_t id, struct gc_error *err);
 
 #endif

@@ -79,7 +79,8 @@ static void check_keys(struct pctx *c, json_t *obj, const char *prefix, const ch
 {
     const char *key;
     json_t *v;
-    json_object_foreach(obj, key, v) {
+    json_object_foreach(obj, key, v)
+    {
         int ok = 0;
         for (int i = 0; allowed[i] && !ok; i++)
             ok = strcmp(key, allowed[i]) == 0;
@@ -160,8 +161,7 @@ static int get_bool(struct pctx *c, json_t *obj, const char *key, const char *f,
     return 1;
 }
 
-static int get_string(struct pctx *c, json_t *obj, const char *key, const char *f,
-                      const char **out)
+static int get_string(struct pctx *c, json_t *obj, const char *key, const char *f, const char **out)
 {
     json_t *v = json_object_get(obj, key);
     if (!v)
@@ -218,7 +218,8 @@ static void parse_dataset(struct pctx *c, json_t *d, struct gc_spec *s, const ch
             uint32_t mask = 0;
             size_t i;
             json_t *e;
-            json_array_foreach(v, i, e) {
+            json_array_foreach(v, i, e)
+            {
                 char f[64];
                 snprintf(f, sizeof f, "dataset.classes[%zu]", i);
                 if (!json_is_integer(e)) {
@@ -273,8 +274,8 @@ static void parse_dataset(struct pctx *c, json_t *d, struct gc_spec *s, const ch
 
 static void parse_model(struct pctx *c, json_t *m, struct gc_spec *s)
 {
-    static const char *const keys[] = {"arch",   "z_dim",  "g_width",    "d_width", "hidden",
-                                       "layers", "batch_norm", "patch", NULL};
+    static const char *const keys[] = {"arch",   "z_dim",      "g_width", "d_width", "hidden",
+                                       "layers", "batch_norm", "patch",   NULL};
     check_keys(c, m, "model", keys);
     int arch;
     if (get_enum(c, m, "arch", "model.arch", gc_arch_from_name, "mlp, dcgan", &arch) == 1)
@@ -324,7 +325,7 @@ static void parse_optim(struct pctx *c, json_t *o, const char *who, struct gc_op
 static void parse_tricks(struct pctx *c, json_t *t, struct gc_spec *s)
 {
     static const char *const keys[] = {"label_smoothing", "feature_matching", "unrolled_steps",
-                                       "generators", "weight_clip", NULL};
+                                       "generators",      "weight_clip",      NULL};
     check_keys(c, t, "tricks", keys);
     json_t *v = json_object_get(t, "label_smoothing");
     if (v && !json_is_null(v)) {
@@ -379,7 +380,10 @@ struct field_slot {
     size_t off, size;
 };
 
-#define SLOT(path, member) {path, offsetof(struct gc_spec, member), sizeof(((struct gc_spec *)0)->member)}
+#define SLOT(path, member)                                                                         \
+    {                                                                                              \
+        path, offsetof(struct gc_spec, member), sizeof(((struct gc_spec *)0)->member)              \
+    }
 
 static const struct field_slot slots[] = {
     SLOT("name", name),
@@ -427,7 +431,8 @@ static int has_error(struct pctx *c, const char *field)
 {
     size_t i;
     json_t *e;
-    json_array_foreach(c->errors, i, e) {
+    json_array_foreach(c->errors, i, e)
+    {
         const char *f = json_string_value(json_object_get(e, "field"));
         if (f && strcmp(f, field) == 0)
             return 1;
@@ -511,8 +516,7 @@ static void resolve_dataset(struct pctx *c, struct gc_spec *s, const char *base_
     }
     char root[PATH_MAX], joined[PATH_MAX + GC_PATH_MAX], real[PATH_MAX];
     if (!realpath(base_dir, root)) {
-        add_error(c, "dataset.path", "the dataset root %s does not exist on the daemon",
-                  base_dir);
+        add_error(c, "dataset.path", "the dataset root %s does not exist on the daemon", base_dir);
         return;
     }
     const char *p = d->path;
@@ -558,7 +562,7 @@ static void resolve_dataset(struct pctx *c, struct gc_spec *s, const char *base_
 static int parse_root(struct pctx *c, json_t *root, const char *base_dir, struct gc_spec *out,
                       const char **user_path)
 {
-    static const char *const keys[] = {"name",      "dataset", "model",  "loss", "train",
+    static const char *const keys[] = {"name",      "dataset", "model", "loss", "train",
                                        "optimizer", "tricks",  "every", NULL};
     if (!json_is_object(root)) {
         add_error(c, "", "the spec must be a JSON object, not %s", type_name(root));
@@ -623,8 +627,8 @@ static int finish_errors(struct pctx *c, char **errors_json, struct gc_error *er
     const char *f = json_string_value(json_object_get(first, "field"));
     const char *m = json_string_value(json_object_get(first, "message"));
     if (n > 1)
-        gc_error_set(err, GC_EINVAL, "%s%s%s (and %zu more)", f && *f ? f : "",
-                     f && *f ? ": " : "", m ? m : "invalid", n - 1);
+        gc_error_set(err, GC_EINVAL, "%s%s%s (and %zu more)", f && *f ? f : "", f && *f ? ": " : "",
+                     m ? m : "invalid", n - 1);
     else
         gc_error_set(err, GC_EINVAL, "%s%s%s", f && *f ? f : "", f && *f ? ": " : "",
                      m ? m : "invalid");
@@ -646,8 +650,7 @@ int ga_spec_normalize(const char *json, size_t len, const char *base_dir, struct
     json_error_t je;
     json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &je);
     if (!root) {
-        add_error(&c, "", "not valid JSON: %s (line %d, column %d)", je.text, je.line,
-                  je.column);
+        add_error(&c, "", "not valid JSON: %s (line %d, column %d)", je.text, je.line, je.column);
         int rc = finish_errors(&c, errors_json, err);
         json_decref(c.errors);
         return rc;
@@ -716,20 +719,19 @@ json_t *ga_spec_to_value(const struct gc_spec *s, const char *user_path)
         path[0] ? json_string(path) : json_null(), "image_size",
         s->dataset.image_size ? json_integer(s->dataset.image_size) : json_null(), "channels",
         s->dataset.channels ? json_integer(s->dataset.channels) : json_null());
-    json_t *model = json_pack("{s:s,s:i,s:i,s:i,s:i,s:i,s:b,s:b}", "arch",
-                              gc_arch_name(s->model.arch), "z_dim", s->model.z_dim, "g_width",
-                              s->model.g_width, "d_width", s->model.d_width, "hidden",
-                              s->model.hidden, "layers", s->model.layers, "batch_norm",
-                              s->model.batch_norm, "patch", s->model.patch);
+    json_t *model =
+        json_pack("{s:s,s:i,s:i,s:i,s:i,s:i,s:b,s:b}", "arch", gc_arch_name(s->model.arch), "z_dim",
+                  s->model.z_dim, "g_width", s->model.g_width, "d_width", s->model.d_width,
+                  "hidden", s->model.hidden, "layers", s->model.layers, "batch_norm",
+                  s->model.batch_norm, "patch", s->model.patch);
     json_t *train = json_pack("{s:I,s:i,s:i,s:I}", "steps", (json_int_t)s->train.steps,
                               "batch_size", s->train.batch_size, "d_steps", s->train.d_steps,
                               "seed", (json_int_t)s->train.seed);
-    json_t *tricks = json_pack("{s:o,s:b,s:i,s:i,s:o}", "label_smoothing", smoothing,
-                               "feature_matching", s->tricks.feature_matching, "unrolled_steps",
-                               s->tricks.unrolled_steps, "generators", s->tricks.generators,
-                               "weight_clip",
-                               s->tricks.weight_clip > 0.0f ? real7(s->tricks.weight_clip)
-                                                            : json_null());
+    json_t *tricks =
+        json_pack("{s:o,s:b,s:i,s:i,s:o}", "label_smoothing", smoothing, "feature_matching",
+                  s->tricks.feature_matching, "unrolled_steps", s->tricks.unrolled_steps,
+                  "generators", s->tricks.generators, "weight_clip",
+                  s->tricks.weight_clip > 0.0f ? real7(s->tricks.weight_clip) : json_null());
     json_t *every = json_pack("{s:I,s:I,s:I,s:I}", "log", (json_int_t)s->every.log, "sample",
                               (json_int_t)s->every.sample, "checkpoint",
                               (json_int_t)s->every.checkpoint, "eval", (json_int_t)s->every.eval);

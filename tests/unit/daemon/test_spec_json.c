@@ -37,7 +37,8 @@ static int has_field(json_t *errors, const char *field)
 {
     size_t i;
     json_t *e;
-    json_array_foreach(errors, i, e) {
+    json_array_foreach(errors, i, e)
+    {
         const char *f = json_string_value(json_object_get(e, "field"));
         const char *m = json_string_value(json_object_get(e, "message"));
         if (f && strcmp(f, field) == 0 && m && *m)
@@ -122,15 +123,32 @@ static void normalized_has_every_field(void **state)
     json_t *v = json_loads(js, JSON_REJECT_DUPLICATES, NULL);
     assert_non_null(v);
     const char *paths[][2] = {
-        {"dataset", "name"},       {"dataset", "split"},      {"dataset", "classes"},
-        {"dataset", "path"},       {"dataset", "image_size"}, {"dataset", "channels"},
-        {"model", "arch"},         {"model", "z_dim"},        {"model", "g_width"},
-        {"model", "d_width"},      {"model", "hidden"},       {"model", "layers"},
-        {"model", "batch_norm"},   {"model", "patch"},        {"train", "steps"},
-        {"train", "batch_size"},   {"train", "d_steps"},      {"train", "seed"},
-        {"tricks", "label_smoothing"}, {"tricks", "feature_matching"},
-        {"tricks", "unrolled_steps"},  {"tricks", "generators"},  {"tricks", "weight_clip"},
-        {"every", "log"},          {"every", "sample"},       {"every", "checkpoint"},
+        {"dataset", "name"},
+        {"dataset", "split"},
+        {"dataset", "classes"},
+        {"dataset", "path"},
+        {"dataset", "image_size"},
+        {"dataset", "channels"},
+        {"model", "arch"},
+        {"model", "z_dim"},
+        {"model", "g_width"},
+        {"model", "d_width"},
+        {"model", "hidden"},
+        {"model", "layers"},
+        {"model", "batch_norm"},
+        {"model", "patch"},
+        {"train", "steps"},
+        {"train", "batch_size"},
+        {"train", "d_steps"},
+        {"train", "seed"},
+        {"tricks", "label_smoothing"},
+        {"tricks", "feature_matching"},
+        {"tricks", "unrolled_steps"},
+        {"tricks", "generators"},
+        {"tricks", "weight_clip"},
+        {"every", "log"},
+        {"every", "sample"},
+        {"every", "checkpoint"},
         {"every", "eval"},
     };
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
@@ -208,7 +226,8 @@ static void type_errors_name_the_field(void **state)
         {"{\"dataset\":{\"name\":\"idx\",\"path\":3}}", "dataset.path"},
         {"{\"dataset\":{\"name\":\"png-dir\",\"path\":\"a\",\"image_size\":\"32\"}}",
          "dataset.image_size"},
-        {"{\"dataset\":{\"name\":\"png-dir\",\"path\":\"a\",\"channels\":1.5}}", "dataset.channels"},
+        {"{\"dataset\":{\"name\":\"png-dir\",\"path\":\"a\",\"channels\":1.5}}",
+         "dataset.channels"},
         {"{\"dataset\":{\"name\":\"ring8\"},\"model\":[]}", "model"},
         {"{\"dataset\":{\"name\":\"ring8\"},\"model\":{\"arch\":\"resnet\"}}", "model.arch"},
         {"{\"dataset\":{\"name\":\"ring8\"},\"model\":{\"z_dim\":2.5}}", "model.z_dim"},
