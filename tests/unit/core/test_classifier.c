@@ -1,0 +1,197 @@
+/* test_classifier.c — the evaluation CNN, kept short for CI: a few seconds of training
+ * on a subset must beat chance by far; features and probabilities have their shapes;
+ * the cache round-trips, and a corrupt cache is retrained (on a tiny generated set, so
+ * that path stays fast). The full training and its >= 90% figure live in
+ * bench/classifier_accuracy.c. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <zlib.h>
+
+#include "core/classifier.h"
+#include "core/data.h"
+#include "core/image.h"
+#include "tests/unit/core/png_fixture.h"
+
+#define CACHE_NAME "classifier-fashion-mnist-1x28x28-v1.bin"
+
+static int have_fashion(void)
+{
+    struct stat st;
+    return stat(GC_FASHION_MNIST_DIR "/train-images-idx3-ubyte.gz", &st) == 0 &&
+           stat(GC_FASHION_MNIST_DIR "/t10k-images-idx3-ubyte.gz", &st) == 0;
+}
+
+static struct gc_dataset *open_split(const char *path, int test)
+{
+    struct gc_dataset_spec s;
+    memset(&s, 0, sizeof(s));
+    s.kind = GC_DATA_FASHION_MNIST;
+    s.test_split = test;
+    if (path)
+        snprintf(s.path, sizeof(s.path), "%s", path);
+    struct gc_error err = {0};
+    struct gc_dataset *d = gc_dataset_open(&s, NULL, NULL, &err);
+    if (!d)
+        fail_msg("%s", err.msg);
+    return d;
+}
+
+static void subset_beats_chance_and_caches(void **state)
+{
+    (void)state;
+    if (!have_fashion())
+        skip();
+    struct gc_dataset *train = open_split(NULL, 0), *test = open_split(NULL, 1);
+    struct gc_classifier_opts o;
+    gc_classifier_default_opts(&o);
+    o.train_limit = 3000;
+    o.epochs = 2;
+    struct gc_error err = {0};
+    struct gc_classifier *c = gc_classifier_train(train, &o, &err);
+    if (!c)
+        fail_msg("%s", err.msg);
+    double acc = 0;
+    assert_int_equal(gc_classifier_accuracy(c, test, &acc, &err), 0);
+    print_message("subset classifier: %.1f%% on the test split\n", 100 * acc);
+    assert_true(acc > 0.70); /* chance is 10% */
+
+    /* shapes and ranges of what the evaluation reads */
+    const size_t n = 200;
+    float *x = malloc(sizeof(float) * n * 784);
+    float *f = malloc(sizeof(float) * n * GC_CLASSIFIER_FEATURES);
+    float *p = malloc(sizeof(float) * n * GC_CLASSIFIER_CLASSES);
+    float *p2 = malloc(sizeof(float) * n * GC_CLASSIFIER_CLASSES);
+    assert_int_equal(gc_dataset_get(test, 0, n, x, NULL, &err), 0);
+    assert_int_equal(gc_classifier_features(c, x, n, f, &err), 0);
+    assert_int_equal(gc_classifier_probs(c, x, n, p, &err), 0);
+    int nonzero = 0;
+    for (size_t i = 0; i < n * GC_CLASSIFIER_FEATURES; i++) {
+        assert_true(f[i] >= 0.0f); /* after the relu */
+        nonzero += f[i] > 0;
+    }
+    assert_true(nonzero > (int)(n * GC_CLASSIFIER_FEATURES / 10));
+    for (size_t i = 0; i < n; i++) {
+        double s = 0;
+        for (int k = 0; k < GC_CLASSIFIER_CLASSES; k++)
+            s += p[i * GC_CLASSIFIER_CLASSES + k];
+        assert_true(fabs(s - 1.0) < 1e-4);
+    }
+
+    /* serialized form round trip, and the cache file is what gc_classifier_get loads */
+    uint8_t *bytes;
+    size_t len;
+    assert_int_equal(gc_classifier_serialize(c, &bytes, &len, &err), 0);
+    char dir[512];
+    fx_tmpdir(dir, sizeof(dir));
+    fx_save(dir, CACHE_NAME, bytes, len);
+    struct gc_dataset_spec spec;
+    memset(&spec, 0, sizeof(spec));
+    spec.kind = GC_DATA_FASHION_MNIST;
+    spec.test_split = 1;
+    spec.classes = 0x3;
+    int trained = -1;
+    struct gc_classifier *c2 = gc_classifier_get(dir, &spec, 0, NULL, NULL, &trained, &err);
+    if (!c2)
+        fail_msg("%s", err.msg);
+    assert_int_equal(trained, 0);
+    assert_int_equal(gc_classifier_probs(c2, x, n, p2, &err), 0);
+    assert_memory_equal(p, p2, sizeof(float) * n * GC_CLASSIFIER_CLASSES);
+    gc_classifier_destroy(c2);
+
+    /* damaged bytes are refused */
+    bytes[len / 2] ^= 0x40;
+    assert_null(gc_classifier_deserialize(bytes, len, &err));
+    assert_int_equal(err.code, GC_ECORRUPT);
+    assert_null(gc_classifier_deserialize(bytes, 10, &err));
+    free(bytes);
+    fx_rmdir(dir);
+    free(x);
+    free(f);
+    free(p);
+    free(p2);
+    gc_classifier_destroy(c);
+    gc_dataset_destroy(train);
+    gc_dataset_destroy(test);
+}
+
+static void save_gz(const char *dir, const char *name, const uint8_t *p, size_t len)
+{
+    char path[1024];
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    gzFile g = gzopen(path, "wb");
+    assert_non_null(g);
+    assert_int_equal(gzwrite(g, p, (unsigned)len), (int)len);
+    gzclose(g);
+}
+
+static void corrupt_cache_is_retrained(void **state)
+{
+    (void)state;
+    /* a tiny labelled set in the Fashion-MNIST layout: class k is a bright band at row
+     * 2k..2k+2 over a dark background, which a CNN learns in a moment */
+    char dir[512];
+    fx_tmpdir(dir, sizeof(dir));
+    const int n = 1000;
+    uint8_t *pix = calloc((size_t)n * 784, 1);
+    uint8_t *lab = malloc(8 + (size_t)n);
+    memcpy(lab, (const uint8_t[]){0, 0, 8, 1, 0, 0, 0x03, 0xe8}, 8);
+    for (int i = 0; i < n; i++) {
+        int k = i % 10;
+        lab[8 + i] = (uint8_t)k;
+        for (int y = 2 * k + 3; y < 2 * k + 6; y++)
+            for (int x = 4; x < 24; x++)
+                pix[(size_t)i * 784 + y * 28 + x] = (uint8_t)(200 + i % 50);
+    }
+    uint8_t *idx;
+    size_t len;
+    struct gc_error err = {0};
+    assert_int_equal(gc_idx_encode(pix, n, 1, 28, 28, &idx, &len, &err), 0);
+    save_gz(dir, "train-images-idx3-ubyte.gz", idx, len);
+    save_gz(dir, "train-labels-idx1-ubyte.gz", lab, 8 + (size_t)n);
+    fx_save(dir, CACHE_NAME, (const uint8_t *)"garbage that is no model", 24);
+
+    struct gc_dataset_spec spec;
+    memset(&spec, 0, sizeof(spec));
+    spec.kind = GC_DATA_FASHION_MNIST;
+    snprintf(spec.path, sizeof(spec.path), "%s", dir);
+    int trained = -1;
+    struct gc_classifier *c = gc_classifier_get(dir, &spec, 0, NULL, NULL, &trained, &err);
+    if (!c)
+        fail_msg("%s", err.msg);
+    assert_int_equal(trained, 1);
+    struct gc_dataset *d = open_split(dir, 0);
+    double acc;
+    assert_int_equal(gc_classifier_accuracy(c, d, &acc, &err), 0);
+    assert_true(acc > 0.9);
+    gc_classifier_destroy(c);
+    /* the rewritten cache is valid now: no second training */
+    c = gc_classifier_get(dir, &spec, 0, NULL, NULL, &trained, &err);
+    assert_non_null(c);
+    assert_int_equal(trained, 0);
+    gc_classifier_destroy(c);
+    /* not every dataset has a classifier */
+    spec.kind = GC_DATA_RING8;
+    assert_null(gc_classifier_get(dir, &spec, 0, NULL, NULL, &trained, &err));
+    assert_int_equal(err.code, GC_EUNSUPPORTED);
+    gc_dataset_destroy(d);
+    free(idx);
+    free(pix);
+    free(lab);
+    fx_rmdir(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(subset_beats_chance_and_caches),
+        cmocka_unit_test(corrupt_cache_is_retrained),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
