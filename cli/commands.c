@@ -719,8 +719,10 @@ static int cmd_watch(struct ctl_ctx *ctx, int argc, char **argv, struct ctl_erro
 
 /* ---- cancel, pause, resume, rm -------------------------------------------------------- */
 
-static int run_action(struct ctl_ctx *ctx, const char *cmd, const char *action, int argc,
-                      char **argv, struct ctl_error *err)
+/* done: the statuses that mean the action has taken effect (a cancel or pause of a
+ * running run lands within a step, so the answer may still say running). */
+static int run_action(struct ctl_ctx *ctx, const char *cmd, const char *action,
+                      const char *done, int argc, char **argv, struct ctl_error *err)
 {
     int64_t id;
     json_t *run;
@@ -735,7 +737,12 @@ static int run_action(struct ctl_ctx *ctx, const char *cmd, const char *action, 
         print_json(run);
     } else {
         const char *status = json_string_value(json_object_get(run, "status"));
-        fprintf(stderr, "run %" PRId64 ": %s\n", id, status ? status : "?");
+        if (!status)
+            status = "?";
+        if (strstr(done, status))
+            fprintf(stderr, "run %" PRId64 ": %s\n", id, status);
+        else
+            fprintf(stderr, "run %" PRId64 ": %s requested (now %s)\n", id, cmd, status);
     }
     json_decref(run);
     return 0;
@@ -743,17 +750,17 @@ static int run_action(struct ctl_ctx *ctx, const char *cmd, const char *action, 
 
 static int cmd_cancel(struct ctl_ctx *ctx, int argc, char **argv, struct ctl_error *err)
 {
-    return run_action(ctx, "cancel", "cancel", argc, argv, err);
+    return run_action(ctx, "cancel", "cancel", "canceled", argc, argv, err);
 }
 
 static int cmd_pause(struct ctl_ctx *ctx, int argc, char **argv, struct ctl_error *err)
 {
-    return run_action(ctx, "pause", "pause", argc, argv, err);
+    return run_action(ctx, "pause", "pause", "paused", argc, argv, err);
 }
 
 static int cmd_resume(struct ctl_ctx *ctx, int argc, char **argv, struct ctl_error *err)
 {
-    return run_action(ctx, "resume", "resume", argc, argv, err);
+    return run_action(ctx, "resume", "resume", "queued running", argc, argv, err);
 }
 
 static int cmd_rm(struct ctl_ctx *ctx, int argc, char **argv, struct ctl_error *err)

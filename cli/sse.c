@@ -21,7 +21,9 @@ struct ctl_sse {
     struct buf line;
     struct buf data;
     struct buf type;
-    struct buf id;      /* last event id; kept across resets */
+    struct buf pending; /* the id: of the event being read */
+    struct buf id;      /* the last event id, committed at the end of an event; kept
+                         * across resets, so a half-read event's id is never resumed from */
     int has_data;
     int after_cr;       /* the previous chunk ended in CR: a leading LF belongs to it */
     long retry_ms;
@@ -61,7 +63,8 @@ struct ctl_sse *ctl_sse_create(ctl_sse_fn fn, void *user)
     p->fn = fn;
     p->user = user;
     p->retry_ms = -1;
-    if (buf_put(&p->id, "", 0) || buf_put(&p->data, "", 0) || buf_put(&p->type, "", 0)) {
+    if (buf_put(&p->id, "", 0) || buf_put(&p->pending, "", 0) || buf_put(&p->data, "", 0) ||
+        buf_put(&p->type, "", 0)) {
         ctl_sse_destroy(p);
         return NULL;
     }
@@ -76,6 +79,7 @@ void ctl_sse_destroy(struct ctl_sse *p)
     free(p->data.s);
     free(p->type.s);
     free(p->id.s);
+    free(p->pending.s);
     free(p);
 }
 
@@ -84,6 +88,8 @@ void ctl_sse_reset(struct ctl_sse *p)
     buf_clear(&p->line);
     buf_clear(&p->data);
     buf_clear(&p->type);
+    buf_clear(&p->pending);
+    buf_put(&p->pending, p->id.s, p->id.len); /* fits: pending had room for it before */
     p->has_data = 0;
     p->after_cr = 0;
 }
@@ -106,6 +112,10 @@ long ctl_sse_lines(const struct ctl_sse *p)
 static int dispatch(struct ctl_sse *p)
 {
     int rc = 0;
+    /* The format commits the id at the end of every event, data or not. */
+    buf_clear(&p->id);
+    if (buf_put(&p->id, p->pending.s, p->pending.len))
+        return CTL_ENOMEM;
     if (p->has_data) {
         struct ctl_sse_event ev = {
             .id = p->id.s,
@@ -148,8 +158,8 @@ static int field(struct ctl_sse *p, const char *line, size_t len)
     if (nlen == 2 && memcmp(line, "id", 2) == 0) {
         if (memchr(value, '\0', vlen))
             return 0; /* the format says to ignore such an id */
-        buf_clear(&p->id);
-        return buf_put(&p->id, value, vlen);
+        buf_clear(&p->pending);
+        return buf_put(&p->pending, value, vlen);
     }
     if (nlen == 5 && memcmp(line, "retry", 5) == 0) {
         long ms = 0;

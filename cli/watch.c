@@ -446,6 +446,8 @@ static void pause_for(double s)
 
 static int finish(struct watch *w)
 {
+    if (strcmp(w->status, "succeeded") != 0 && !w->error[0])
+        poll_run(w); /* the event said how it ended, the run object says why */
     clear_bar(w);
     const char *what = w->name[0] ? w->name : "";
     if (strcmp(w->status, "succeeded") == 0) {
