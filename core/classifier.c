@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/blas.h"
@@ -418,6 +419,9 @@ struct gc_classifier *gc_classifier_get(const char *cache_dir, const struct gc_d
         uint8_t *bytes;
         size_t len;
         struct gc_error e2 = {0};
+        /* one level, as for a fresh data directory; an error shows at the write */
+        if (mkdir(cache_dir, 0755) == 0)
+            logf_(log, log_ctx, "classifier: created %s", cache_dir);
         if (gc_classifier_serialize(c, &bytes, &len, &e2) == 0) {
             if (write_file(path, bytes, len, &e2) != 0)
                 logf_(log, log_ctx, "classifier: could not cache: %s", e2.msg);

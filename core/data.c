@@ -532,6 +532,30 @@ int gc_dataset_get(const struct gc_dataset *d, size_t first, size_t n, float *ou
     return 0;
 }
 
+int gc_dataset_get_spread(const struct gc_dataset *d, size_t n, float *out, int *labels,
+                          struct gc_error *err)
+{
+    if (gc_dataset_is_points(d))
+        return gc_error_set(err, GC_EINVAL, "%s has no stored images", d->key);
+    if (n == 0 || n > d->count)
+        return gc_error_set(err, GC_EINVAL, "%zu images asked of %zu", n, d->count);
+    size_t per = gc_dataset_sample_size(d);
+    for (size_t i = 0; i < n; i++) {
+        size_t j = (size_t)((uint64_t)i * d->count / n); /* count < 2^32: no overflow */
+        to_float(d->images + j * per, per, out + i * per);
+        if (labels && d->labels)
+            labels[i] = d->labels[j];
+    }
+    return 0;
+}
+
+void gc_dataset_eval_spec(const struct gc_dataset_spec *train, struct gc_dataset_spec *out)
+{
+    *out = *train;
+    if (train->kind == GC_DATA_FASHION_MNIST)
+        out->test_split = 1;
+}
+
 void gc_dataset_draw_points(const struct gc_dataset *d, struct gc_rng *rng, size_t n, float *out)
 {
     for (size_t i = 0; i < n; i++) {

@@ -78,6 +78,18 @@ const uint8_t *gc_dataset_labels(const struct gc_dataset *d);
 int gc_dataset_get(const struct gc_dataset *d, size_t first, size_t n, float *out, int *labels,
                    struct gc_error *err);
 
+/* n images spread evenly over the stored order (image floor(i * count / n) for
+ * i < n), as floats in [-1, 1]; labels as in gc_dataset_get. Real images for the
+ * evaluation: unlike the first n, they are not biased by how files are ordered or
+ * named. GC_EINVAL when n is 0 or more than the count, or the set has points. */
+int gc_dataset_get_spread(const struct gc_dataset *d, size_t n, float *out, int *labels,
+                          struct gc_error *err);
+
+/* The spec of the real images an evaluation compares against: Fashion-MNIST's test
+ * split (same classes and folder) for fashion-mnist; the same data for every other
+ * kind (idx and png-dir have no held-out split; the 2D sets are drawn fresh). */
+void gc_dataset_eval_spec(const struct gc_dataset_spec *train, struct gc_dataset_spec *out);
+
 /* Point sets: n points (n x 2 floats) drawn from the mixture with rng: a mode chosen
  * uniformly, then centre + sigma * N(0, I). Asserts the set has points. */
 void gc_dataset_draw_points(const struct gc_dataset *d, struct gc_rng *rng, size_t n, float *out);

@@ -166,6 +166,19 @@ static void corrupt_cache_is_retrained(void **state)
     if (!c)
         fail_msg("%s", err.msg);
     assert_int_equal(trained, 1);
+    /* a cache folder that does not exist yet is created */
+    char sub[600], file[700];
+    snprintf(sub, sizeof(sub), "%s/cache", dir);
+    snprintf(file, sizeof(file), "%s/" CACHE_NAME, sub);
+    struct gc_classifier *c3 = gc_classifier_get(sub, &spec, 0, NULL, NULL, &trained, &err);
+    assert_non_null(c3);
+    assert_int_equal(trained, 1);
+    struct stat st;
+    assert_int_equal(stat(file, &st), 0);
+    assert_true(st.st_size > 100000);
+    unlink(file);
+    rmdir(sub);
+    gc_classifier_destroy(c3);
     struct gc_dataset *d = open_split(dir, 0);
     double acc;
     assert_int_equal(gc_classifier_accuracy(c, d, &acc, &err), 0);

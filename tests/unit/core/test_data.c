@@ -103,6 +103,14 @@ static void idx_plain_and_gz(void **state)
         for (int i = 0; i < 48; i++)
             assert_true(x[i] == b[16 + 3 * 24 + i] / 127.5f - 1.0f);
         assert_int_equal(gc_dataset_get(d, 4, 2, x, NULL, &err), GC_EINVAL);
+        /* spread: images 0 and floor(5/2) = 2 */
+        assert_int_equal(gc_dataset_get_spread(d, 2, x, NULL, &err), 0);
+        for (int i = 0; i < 24; i++) {
+            assert_true(x[i] == b[16 + i] / 127.5f - 1.0f);
+            assert_true(x[24 + i] == b[16 + 2 * 24 + i] / 127.5f - 1.0f);
+        }
+        assert_int_equal(gc_dataset_get_spread(d, 6, x, NULL, &err), GC_EINVAL);
+        assert_int_equal(gc_dataset_get_spread(d, 0, x, NULL, &err), GC_EINVAL);
         gc_dataset_destroy(d);
     }
     free(b);
@@ -330,6 +338,13 @@ static void fashion_layout_and_classes(void **state)
         assert_memory_equal(gc_dataset_images(d) + i * 784, b + 16 + want[i] * 784, 784);
     }
     gc_dataset_destroy(d);
+    /* the evaluation compares against the test split of the same classes */
+    struct gc_dataset_spec tr = sp, ev;
+    tr.test_split = 0;
+    gc_dataset_eval_spec(&tr, &ev);
+    assert_int_equal(ev.test_split, 1);
+    assert_int_equal(ev.classes, sp.classes);
+    assert_string_equal(ev.path, sp.path);
     /* the train split is missing here */
     sp.test_split = 0;
     assert_null(gc_dataset_open(&sp, NULL, NULL, &err));
