@@ -296,6 +296,11 @@ test('pause, resume and cancel buttons change the status', { timeout: T }, async
     await page.goto(`${base}/#/runs/${long.id}`);
     const badge = (st) => page.locator(`.page-head [data-status="${st}"]`);
     await badge('running').waitFor();
+    // the curves grow while it trains, from the run's event stream
+    const points = () => page.locator('[data-chart="loss"]').getAttribute('data-points').then(Number);
+    const seen = await points();
+    await page.waitForFunction((n) => +document.querySelector('[data-chart="loss"]').dataset.points > n + 4, seen);
+    assert.match(await page.locator('.page-head .progress').innerText(), /\/ 2,000,000/);
     await page.locator('[data-action="pause"]').click();
     await badge('paused').waitFor();
     assert.equal(await runStatus(long.id), 'paused');
@@ -333,6 +338,29 @@ test('the comparison view overlays two runs', { timeout: T }, async () => {
     await page.getByRole('button', { name: /Compare selected/ }).click();
     await page.waitForFunction(() => +document.querySelector('[data-chart="compare-loss_d"]')?.dataset.points > 0);
     assert.match(page.url(), new RegExp(`runs=${runA.id},${runB.id}`));
+});
+
+test('pages fit a phone-width window', { timeout: T }, async () => {
+    const ctx = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true });
+    const tab = await ctx.newPage();
+    const errors = [];
+    tab.on('pageerror', (e) => errors.push(e.message));
+    tab.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+    try {
+        for (const [hash, ready] of [['#/', `tr[data-run="${runA.id}"]`],
+            [`#/runs/${runA.id}`, '[data-chart="loss"][data-points]:not([data-points="0"])'],
+            ['#/launch', '#f-train-steps'],
+            [`#/compare?runs=${runA.id},${runB.id}`, '[data-chart="compare-loss_d"]']]) {
+            await tab.goto(`${base}/${hash}`);
+            await tab.locator(ready).first().waitFor();
+            await sleep(300); // let the charts take their width
+            const wide = await tab.evaluate(() => document.documentElement.scrollWidth);
+            assert.ok(wide <= 390, `${hash} is ${wide}px wide`);
+        }
+        assert.deepEqual(errors, []);
+    } finally {
+        await ctx.close();
+    }
 });
 
 test('with a token the page asks for it once and keeps it for the tab', { timeout: T }, async () => {
