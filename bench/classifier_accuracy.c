@@ -77,7 +77,7 @@ int main(int argc, char **argv)
            "trained in %.1f s with %d thread(s)\n",
            100.0 * acc, o.epochs,
            o.train_limit && o.train_limit < gc_dataset_count(train) ? o.train_limit
-                                                                     : gc_dataset_count(train),
+                                                                    : gc_dataset_count(train),
            t1 - t0, threads);
     gc_classifier_destroy(c);
     gc_dataset_destroy(train);

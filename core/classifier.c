@@ -93,8 +93,7 @@ void gc_classifier_destroy(struct gc_classifier *c)
 }
 
 struct gc_classifier *gc_classifier_train(const struct gc_dataset *train,
-                                          const struct gc_classifier_opts *o,
-                                          struct gc_error *err)
+                                          const struct gc_classifier_opts *o, struct gc_error *err)
 {
     if (!gc_classifier_supported(train)) {
         gc_error_set(err, GC_EUNSUPPORTED,
@@ -142,8 +141,8 @@ struct gc_classifier *gc_classifier_train(const struct gc_dataset *train,
             gc_loader_next(ld, (size_t)o->batch, x, labels);
             const float *logits = gc_model_forward(c->m, x, o->batch, 1);
             memset(dlogits, 0, sizeof(float) * (size_t)o->batch * GC_CLASSIFIER_CLASSES);
-            float loss = gc_softmax_xent(dlogits, logits, labels, o->batch,
-                                         GC_CLASSIFIER_CLASSES, 1.0f, NULL);
+            float loss = gc_softmax_xent(dlogits, logits, labels, o->batch, GC_CLASSIFIER_CLASSES,
+                                         1.0f, NULL);
             if (!isfinite(loss)) {
                 gc_error_set(err, GC_ENUMERIC, "classifier: loss is %f at epoch %d step %zu",
                              (double)loss, ep + 1, s);

@@ -50,8 +50,7 @@ int gc_classifier_supported(const struct gc_dataset *d);
 /* Trains a new classifier on train (labelled, 1x28x28; GC_EUNSUPPORTED otherwise).
  * The caller owns the result. */
 struct gc_classifier *gc_classifier_train(const struct gc_dataset *train,
-                                          const struct gc_classifier_opts *o,
-                                          struct gc_error *err);
+                                          const struct gc_classifier_opts *o, struct gc_error *err);
 
 /* Loads the classifier for `data` (any split or class mask of fashion-mnist; the
  * classifier always learns the full train split found in data->path or the default

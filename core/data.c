@@ -190,8 +190,7 @@ static int read_idx(const char *path, int want_ndim, uint8_t **buf, uint32_t dim
 
 /* ---- the kinds ----------------------------------------------------------------- */
 
-static int open_fashion(struct gc_dataset *d, const struct gc_dataset_spec *s,
-                        struct gc_error *err)
+static int open_fashion(struct gc_dataset *d, const struct gc_dataset_spec *s, struct gc_error *err)
 {
     const char *dir = s->path[0] ? s->path : GC_FASHION_MNIST_DIR;
     const char *pre = s->test_split ? "t10k" : "train";
@@ -346,8 +345,7 @@ static int open_png_dir(struct gc_dataset *d, const struct gc_dataset_spec *s, g
     if (nnames) {
         d->images = malloc(nnames * per);
         if (!d->images) {
-            rc = gc_error_set(err, GC_ENOMEM, "%s: out of memory for %zu images", s->path,
-                              nnames);
+            rc = gc_error_set(err, GC_ENOMEM, "%s: out of memory for %zu images", s->path, nnames);
             goto out;
         }
     }
@@ -377,8 +375,8 @@ static int open_png_dir(struct gc_dataset *d, const struct gc_dataset_spec *s, g
         d->count++;
     }
     if (d->count == 0) {
-        rc = gc_error_set(err, GC_ECORRUPT, "%s: no readable PNG image (%zu *.png files)",
-                          s->path, nnames);
+        rc = gc_error_set(err, GC_ECORRUPT, "%s: no readable PNG image (%zu *.png files)", s->path,
+                          nnames);
         goto out;
     }
     d->c = ch;
@@ -448,8 +446,7 @@ struct gc_dataset *gc_dataset_open(const struct gc_dataset_spec *spec, gc_warn_f
     if (gc_dataset_is_points(d))
         snprintf(d->key, sizeof(d->key), "%s", gc_dataset_name(d->kind));
     else
-        snprintf(d->key, sizeof(d->key), "%s-%dx%dx%d", gc_dataset_name(d->kind), d->c, d->h,
-                 d->w);
+        snprintf(d->key, sizeof(d->key), "%s-%dx%dx%d", gc_dataset_name(d->kind), d->c, d->h, d->w);
     return d;
 }
 

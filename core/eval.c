@@ -15,8 +15,8 @@
 #include "core/blas.h"
 
 /* LAPACK (Fortran calling convention; trailing hidden lengths of the string args). */
-void dsyevd_(const char *jobz, const char *uplo, const int *n, double *a, const int *lda,
-             double *w, double *work, const int *lwork, int *iwork, const int *liwork, int *info,
+void dsyevd_(const char *jobz, const char *uplo, const int *n, double *a, const int *lda, double *w,
+             double *work, const int *lwork, int *iwork, const int *liwork, int *info,
              size_t jobz_len, size_t uplo_len);
 
 #define KL_EPS 1e-10

@@ -336,8 +336,7 @@ int gc_image_grid_png(const float *x, int n, int c, int h, int w, int cols, uint
         for (int y = 0; y < h; y++)
             for (int xx = 0; xx < w; xx++)
                 for (int ch = 0; ch < c; ch++)
-                    img[((y0 + y) * W + x0 + xx) * c + ch] =
-                        cell[((size_t)ch * h + y) * w + xx];
+                    img[((y0 + y) * W + x0 + xx) * c + ch] = cell[((size_t)ch * h + y) * w + xx];
     }
     int rc = gc_png_encode(img, (int)W, (int)H, c, out, len, err);
     free(img);
@@ -475,8 +474,7 @@ int gc_idx_decode(const uint8_t *bytes, size_t len, int *ndim, uint32_t dims[4],
                             magic);
     size_t hdr = 4 + 4 * (size_t)nd;
     if (len < hdr)
-        return gc_error_set(err, GC_ECORRUPT, "idx: file is %zu bytes, header needs %zu", len,
-                            hdr);
+        return gc_error_set(err, GC_ECORRUPT, "idx: file is %zu bytes, header needs %zu", len, hdr);
     uint64_t total = 1;
     for (int i = 0; i < nd; i++) {
         dims[i] = get_be32(bytes + 4 + 4 * i);

@@ -61,8 +61,8 @@ static inline uint8_t *fx_png(int w, int h, int color_type, int depth, const uin
         return NULL; /* never happens with the fixtures' valid parameters */
     }
     png_set_write_fn(png, &m, fx_write, fx_flush);
-    png_set_IHDR(png, info, (png_uint_32)w, (png_uint_32)h, depth, color_type,
-                 PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+    png_set_IHDR(png, info, (png_uint_32)w, (png_uint_32)h, depth, color_type, PNG_INTERLACE_NONE,
+                 PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
     if (color_type == PNG_COLOR_TYPE_PALETTE) {
         png_color pal[256];
         for (int i = 0; i < npal; i++) {

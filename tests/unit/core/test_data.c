@@ -256,8 +256,7 @@ static void png_dir_every_type(void **state)
     const uint8_t *im = gc_dataset_images(d);
     const size_t plane = 144, per = 3 * plane;
     /* sorted order a, b, c.PNG, d, e (strcmp puts "c.PNG" after "b.png") */
-    const uint8_t want[5][3] = {{255, 0, 0}, {128, 128, 128}, {0, 0, 0}, {0, 0, 255},
-                                {0, 200, 0}};
+    const uint8_t want[5][3] = {{255, 0, 0}, {128, 128, 128}, {0, 0, 0}, {0, 0, 255}, {0, 200, 0}};
     for (int i = 0; i < 5; i++)
         for (int ch = 0; ch < 3; ch++)
             for (size_t p = 0; p < plane; p++)
@@ -542,8 +541,8 @@ static void loader_resume_bit_exact(void **state)
     struct gc_dataset *d = open_kind(GC_DATA_IDX, "resume-idx", 0, 0, &err);
     assert_non_null(d);
     resume_check(d, 0, 5, 4);
-    resume_check(d, 7, 20, 4);  /* saved mid-epoch, continues across epochs */
-    resume_check(d, 23, 3, 1);  /* saved exactly at an epoch's end */
+    resume_check(d, 7, 20, 4); /* saved mid-epoch, continues across epochs */
+    resume_check(d, 23, 3, 1); /* saved exactly at an epoch's end */
     /* a position of another dataset size is refused */
     struct gc_loader *l = gc_loader_create(d, 1, 0, &err);
     struct gc_buf buf;

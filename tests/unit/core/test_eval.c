@@ -289,14 +289,10 @@ static void class_stats_cases(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(modes_all_covered),
-        cmocka_unit_test(modes_collapse_to_one),
-        cmocka_unit_test(modes_half_and_far_points),
-        cmocka_unit_test(fid_identical_is_zero),
-        cmocka_unit_test(fid_closed_forms),
-        cmocka_unit_test(fid_full_covariance_rotation),
-        cmocka_unit_test(swd_zero_and_monotone),
-        cmocka_unit_test(class_stats_cases),
+        cmocka_unit_test(modes_all_covered),         cmocka_unit_test(modes_collapse_to_one),
+        cmocka_unit_test(modes_half_and_far_points), cmocka_unit_test(fid_identical_is_zero),
+        cmocka_unit_test(fid_closed_forms),          cmocka_unit_test(fid_full_covariance_rotation),
+        cmocka_unit_test(swd_zero_and_monotone),     cmocka_unit_test(class_stats_cases),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

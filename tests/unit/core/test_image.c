@@ -101,8 +101,8 @@ static void palette_with_and_without_alpha(void **state)
     for (int depth = 2; depth <= 8; depth *= 2)
         for (int alpha = 0; alpha < 2; alpha++) {
             size_t len;
-            uint8_t *png = fx_png(w, h, PNG_COLOR_TYPE_PALETTE, depth, s, plte, 4,
-                                  alpha ? trns : NULL, &len);
+            uint8_t *png =
+                fx_png(w, h, PNG_COLOR_TYPE_PALETTE, depth, s, plte, 4, alpha ? trns : NULL, &len);
             struct gc_picture p;
             int c = alpha ? 4 : 3;
             decode_ok(png, len, w, h, c, &p);
