@@ -42,13 +42,18 @@ struct geom {
  * plane: no bounds checks and no strided access in the k*k/s*s times larger col
  * loops; only building (or folding back) the planes walks the image with stride s.
  * Only kj % s < min(s, k) occurs, hence nph = min(s, k) planes. */
+/* Floats past the end of the col rows and of the phase planes that copy_seg may touch. */
+#define SEG_SLACK 8
+
 static size_t phase_floats(const struct geom *g)
 {
-    return (size_t)g->ch * g->nph * g->hp * g->wt;
+    return (size_t)g->ch * g->nph * g->hp * g->wt + SEG_SLACK;
 }
 
 static void build_phases(const struct geom *g, const float *restrict img, float *restrict pb)
 {
+    /* copy_seg may read into the slack: keep it defined */
+    memset(pb + phase_floats(g) - SEG_SLACK, 0, SEG_SLACK * sizeof(float));
     for (int c = 0; c < g->ch; c++) {
         const float *plane = img + (size_t)c * g->ih * g->iw;
         for (int r = 0; r < g->nph; r++) {
@@ -116,6 +121,18 @@ static inline void copy_row(float *restrict dst, const float *restrict src, int 
         memcpy(dst + n - 8, src + n - 8, 8 * sizeof(float));
 }
 
+/* copy_row for the segments of im2col, where the 7-float rows of the 7x7 layers made
+ * scalar copies the bulk of im2col: a short segment moves as one 8-float block, so it
+ * may read and write up to 8 floats (the caller leaves SEG_SLACK past its buffers and
+ * writes segments in increasing address order, so an overshoot is overwritten). */
+static inline void copy_seg(float *restrict dst, const float *restrict src, int n)
+{
+    if (n < 8)
+        memcpy(dst, src, 8 * sizeof(float));
+    else
+        copy_row(dst, src, n);
+}
+
 /* dst[0..n) += src[0..n); the runs of 8 and 4 statements become vector adds. */
 static inline void add_row(float *restrict dst, const float *restrict src, int n)
 {
@@ -160,7 +177,7 @@ static void im2col(const struct geom *g, const float *img, float *restrict col, 
                 const float *src = pb + (((size_t)c * g->nph + kj % g->s) * g->hp + ki) * g->wt +
                                    kj / g->s;
                 for (int oy = 0; oy < g->gh; oy++)
-                    copy_row(row + (size_t)oy * g->gw, src + oy * step, g->gw);
+                    copy_seg(row + (size_t)oy * g->gw, src + oy * step, g->gw);
             }
         }
     }
@@ -276,7 +293,7 @@ static int check_shape(struct gc_conv *L, const char *what, int n, int c, int h,
         int64_t cols = transposed ? (int64_t)h * w : oh * ow;
         /* conv2d's col carries one more row, its weight copy one more column; grouped
          * samples widen col and the buffer beside it (see ws_layout) */
-        int64_t ncols = (int64_t)group_size(n, cols) * cols;
+        int64_t ncols = (int64_t)group_size(n, cols) * cols + SEG_SLACK;
         ok = (rows + 1) * ncols <= lim && (int64_t)oc * (c * kk + 1) <= lim &&
              (int64_t)(c > oc ? c : oc) * ncols <= lim;
     }
@@ -381,7 +398,7 @@ static struct ws_layout ws_layout(const struct gc_conv *L)
     const size_t gsz = (size_t)g.gh * g.gw;
     const size_t rows = (size_t)g.ch * g.k * g.k;
     struct ws_layout w;
-    w.ncols = (size_t)nb * gsz;
+    w.ncols = (size_t)nb * gsz + SEG_SLACK; /* the last sample's segments overshoot */
     w.col = 0;
     w.wb = w.col + (rows + (L->transposed ? 0 : 1)) * w.ncols;
     w.tb = w.wb + (L->transposed ? 0 : (size_t)L->oc * (rows + 1));
