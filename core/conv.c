@@ -114,6 +114,13 @@ static inline void copy_row(float *restrict dst, const float *restrict src, int 
             dst[j] = src[j];
         return;
     }
+    if (n <= 16) {
+        /* spelled out: the loop below becomes a call to libc's memcpy, whose
+         * overhead is most of the cost of the 14-float rows of the 14x14 layers */
+        memcpy(dst, src, 8 * sizeof(float));
+        memcpy(dst + n - 8, src + n - 8, 8 * sizeof(float));
+        return;
+    }
     int j = 0;
     for (; j + 8 <= n; j += 8)
         memcpy(dst + j, src + j, 8 * sizeof(float));
