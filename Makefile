@@ -164,6 +164,9 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/share/ganctl/migrations
 	install -m 0644 migrations/*.sql $(DESTDIR)$(PREFIX)/share/ganctl/migrations/
 	install -m 0644 ganctl.service $(DESTDIR)/etc/systemd/system/ganctl.service
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)/usr/share/bash-completion/completions
+	install -m 0644 cli/ganctl.1 $(DESTDIR)$(PREFIX)/share/man/man1/ganctl.1
+	install -m 0644 cli/ganctl.bash-completion $(DESTDIR)/usr/share/bash-completion/completions/ganctl
 
 clean:
 	rm -rf build build-address build-thread
