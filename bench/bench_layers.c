@@ -189,8 +189,8 @@ static void shape_str(const struct pass *p, char *s, size_t n)
     size_t used = 0;
     s[0] = '\0';
     for (int i = 0; i < p->ng && used < n; i++)
-        used += snprintf(s + used, n - used, "%s%dx%dx%d*%d", i ? " " : "", p->g[i].m,
-                         p->g[i].n, p->g[i].k, p->g[i].count);
+        used += snprintf(s + used, n - used, "%s%dx%dx%d*%d", i ? " " : "", p->g[i].m, p->g[i].n,
+                         p->g[i].k, p->g[i].count);
 }
 
 static void bench_pass(const struct pass *p, struct gc_rng *r, int reps)
@@ -208,8 +208,8 @@ static void bench_pass(const struct pass *p, struct gc_rng *r, int reps)
     double f = pass_flops(p);
     char shapes[160];
     shape_str(p, shapes, sizeof shapes);
-    printf("%-22s %-8s %-50s %8.3f %7.1f %9.1f %6.0f%%\n", p->layer, p->name, shapes,
-           t_layer * 1e3, f / t_layer * 1e-9, f / t_gemm * 1e-9, 100.0 * t_gemm / t_layer);
+    printf("%-22s %-8s %-50s %8.3f %7.1f %9.1f %6.0f%%\n", p->layer, p->name, shapes, t_layer * 1e3,
+           f / t_layer * 1e-9, f / t_gemm * 1e-9, 100.0 * t_gemm / t_layer);
     for (int i = 0; i < p->ng; i++) {
         free(g.a[i]);
         free(g.b[i]);
@@ -245,8 +245,8 @@ static void conv_free(struct conv_ctx *c)
     free(c->db);
 }
 
-static void bench_conv(const char *name, int transposed, int n, int c, int h, int w, int oc,
-                       int k, int s, int p, struct gc_rng *r, int reps)
+static void bench_conv(const char *name, int transposed, int n, int c, int h, int w, int oc, int k,
+                       int s, int p, struct gc_rng *r, int reps)
 {
     struct conv_ctx ctx;
     struct gc_error err = {0};
@@ -299,11 +299,17 @@ static void bench_conv(const char *name, int transposed, int n, int c, int h, in
 
 static void bench_linear(const char *name, int n, int in, int out, struct gc_rng *r, int reps)
 {
-    struct linear_ctx c = {n, in, out, buf(r, (size_t)n * in), buf(r, (size_t)out * in),
-                           buf(r, out), buf(r, (size_t)n * out), buf(r, (size_t)n * in),
-                           buf(r, (size_t)out * in), buf(r, out)};
-    struct pass fwd = {name, "forward", {{0, 1, n, out, in, 1, 0, 0, 0, 0.0f}}, 1, linear_fwd,
-                       &c};
+    struct linear_ctx c = {n,
+                           in,
+                           out,
+                           buf(r, (size_t)n * in),
+                           buf(r, (size_t)out * in),
+                           buf(r, out),
+                           buf(r, (size_t)n * out),
+                           buf(r, (size_t)n * in),
+                           buf(r, (size_t)out * in),
+                           buf(r, out)};
+    struct pass fwd = {name, "forward", {{0, 1, n, out, in, 1, 0, 0, 0, 0.0f}}, 1, linear_fwd, &c};
     struct pass bwd = {name,
                        "backward",
                        {{0, 0, n, in, out, 1, 0, 0, 0, 1.0f}, {1, 0, out, in, n, 1, 0, 0, 0, 1.0f}},
@@ -346,8 +352,8 @@ int main(int argc, char **argv)
     printf("layers of the reference DCGAN, batch 64, %d BLAS thread(s), median of %d, %s\n",
            gc_blas_threads(), reps,
            bench_clock == CLOCK_MONOTONIC ? "wall clock" : "thread CPU clock");
-    printf("%-22s %-8s %-50s %8s %7s %9s %7s\n", "layer", "pass", "GEMMs (m x n x k * calls)",
-           "ms", "GF/s", "GEMM GF/s", "ratio");
+    printf("%-22s %-8s %-50s %8s %7s %9s %7s\n", "layer", "pass", "GEMMs (m x n x k * calls)", "ms",
+           "GF/s", "GEMM GF/s", "ratio");
     bench_conv("D conv 1->64 28x28", 0, 64, 1, 28, 28, 64, 4, 2, 1, &r, reps);
     bench_conv("D conv 64->128 14x14", 0, 64, 64, 14, 14, 128, 4, 2, 1, &r, reps);
     bench_conv("G convT 128->64 7x7", 1, 64, 128, 7, 7, 64, 4, 2, 1, &r, reps);

@@ -24,8 +24,7 @@ void gc_leaky_relu_forward(float *out, const float *inp, size_t n, float slope)
         out[i] = inp[i] > 0.0f ? inp[i] : slope * inp[i];
 }
 
-void gc_leaky_relu_backward(float *dinp, const float *dout, const float *inp, size_t n,
-                            float slope)
+void gc_leaky_relu_backward(float *dinp, const float *dout, const float *inp, size_t n, float slope)
 {
     for (size_t i = 0; i < n; i++)
         dinp[i] += inp[i] > 0.0f ? dout[i] : slope * dout[i];

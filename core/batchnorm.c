@@ -47,8 +47,7 @@ void gc_batchnorm_forward(float *out, const float *inp, const float *gamma, cons
                 running_mean[ch] = (1.0f - momentum) * running_mean[ch] + momentum * mean;
             if (running_var) {
                 double unbiased = m > 1.0 ? sq / (m - 1.0) : var;
-                running_var[ch] =
-                    (float)((1.0 - momentum) * running_var[ch] + momentum * unbiased);
+                running_var[ch] = (float)((1.0 - momentum) * running_var[ch] + momentum * unbiased);
             }
         } else {
             mean = running_mean[ch];

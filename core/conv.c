@@ -26,6 +26,9 @@
  * sizes and leading dimensions. */
 #define CONV_MAX_ELEMS ((int64_t)INT32_MAX)
 
+/* Floats past the end of the col rows and of the phase planes that copy_seg may touch. */
+#define SEG_SLACK 8
+
 struct geom {
     int ch, ih, iw; /* image side */
     int k, s, p;
@@ -42,8 +45,6 @@ struct geom {
  * plane: no bounds checks and no strided access in the k*k/s*s times larger col
  * loops; only building (or folding back) the planes walks the image with stride s.
  * Only kj % s < min(s, k) occurs, hence nph = min(s, k) planes. */
-/* Floats past the end of the col rows and of the phase planes that copy_seg may touch. */
-#define SEG_SLACK 8
 
 static size_t phase_floats(const struct geom *g)
 {
@@ -181,8 +182,8 @@ static void im2col(const struct geom *g, const float *img, float *restrict col, 
         for (int ki = 0; ki < g->k; ki++) {
             for (int kj = 0; kj < g->k; kj++) {
                 float *row = col + ((size_t)(c * g->k + ki) * g->k + kj) * ld;
-                const float *src = pb + (((size_t)c * g->nph + kj % g->s) * g->hp + ki) * g->wt +
-                                   kj / g->s;
+                const float *src =
+                    pb + (((size_t)c * g->nph + kj % g->s) * g->hp + ki) * g->wt + kj / g->s;
                 for (int oy = 0; oy < g->gh; oy++)
                     copy_seg(row + (size_t)oy * g->gw, src + oy * step, g->gw);
             }
@@ -201,8 +202,8 @@ static void col2im(const struct geom *g, const float *restrict col, size_t ld, f
         for (int ki = 0; ki < g->k; ki++) {
             for (int kj = 0; kj < g->k; kj++) {
                 const float *row = col + ((size_t)(c * g->k + ki) * g->k + kj) * ld;
-                float *dst = pb + (((size_t)c * g->nph + kj % g->s) * g->hp + ki) * g->wt +
-                             kj / g->s;
+                float *dst =
+                    pb + (((size_t)c * g->nph + kj % g->s) * g->hp + ki) * g->wt + kj / g->s;
                 for (int oy = 0; oy < g->gh; oy++)
                     add_row(dst + oy * step, row + (size_t)oy * g->gw, g->gw);
             }
@@ -259,15 +260,14 @@ static int check_shape(struct gc_conv *L, const char *what, int n, int c, int h,
     memset(L, 0, sizeof *L);
     if (n <= 0 || c <= 0 || h <= 0 || w <= 0 || oc <= 0)
         return gc_error_set(err, GC_EINVAL,
-                            "%s: sizes must be positive (n=%d c=%d h=%d w=%d oc=%d)", what, n,
-                            c, h, w, oc);
+                            "%s: sizes must be positive (n=%d c=%d h=%d w=%d oc=%d)", what, n, c, h,
+                            w, oc);
     if (k < 1)
         return gc_error_set(err, GC_EINVAL, "%s: kernel size %d < 1", what, k);
     if (stride < 1)
         return gc_error_set(err, GC_EINVAL, "%s: stride %d < 1", what, stride);
     if (pad < 0 || pad >= k)
-        return gc_error_set(err, GC_EINVAL, "%s: padding %d outside [0, kernel %d)", what, pad,
-                            k);
+        return gc_error_set(err, GC_EINVAL, "%s: padding %d outside [0, kernel %d)", what, pad, k);
     int64_t oh, ow;
     if (!transposed) {
         oh = ((int64_t)h + 2 * (int64_t)pad - k) / stride + 1;
@@ -291,9 +291,8 @@ static int check_shape(struct gc_conv *L, const char *what, int n, int c, int h,
     int64_t out_img = oh <= lim ? (int64_t)oc * oh : lim + 1;
     int ok = kk <= lim && in_img <= lim && (in_img *= w) <= lim && out_img <= lim &&
              (out_img *= ow) <= lim && in_img * n <= lim && out_img * n <= lim &&
-             (int64_t)c * oc <= lim && (int64_t)c * oc * kk <= lim &&
-             (int64_t)c * kk <= lim && (int64_t)oc * kk <= lim && oh * ow <= lim &&
-             (int64_t)h * w <= lim;
+             (int64_t)c * oc <= lim && (int64_t)c * oc * kk <= lim && (int64_t)c * kk <= lim &&
+             (int64_t)oc * kk <= lim && oh * ow <= lim && (int64_t)h * w <= lim;
     if (ok) {
         /* the col matrix of one sample */
         int64_t rows = transposed ? (int64_t)oc * kk : (int64_t)c * kk;
@@ -436,8 +435,8 @@ static void scatter(float *restrict t, size_t sz, const float *restrict wide, si
             copy_row(t + j * sz + (size_t)c * gsz, wide + (size_t)c * ld + (size_t)j * gsz, gsz);
 }
 
-static void scatter_add(float *restrict t, size_t sz, const float *restrict wide, size_t ld,
-                        int m, int ch, int gsz)
+static void scatter_add(float *restrict t, size_t sz, const float *restrict wide, size_t ld, int m,
+                        int ch, int gsz)
 {
     for (int j = 0; j < m; j++)
         for (int c = 0; c < ch; c++)
@@ -472,8 +471,8 @@ void gc_conv2d_forward(const struct gc_conv *L, int n, float *out, const float *
         for (int j = 0; j < m; j++)
             im2col(&g, inp + (i0 + j) * in_sz, col + (size_t)j * pix, w.ncols, pb);
         if (nb == 1) {
-            gc_sgemm(0, 0, L->oc, pix, kb, 1.0f, a, kb, col, (int)w.ncols, 0.0f,
-                     out + i0 * out_sz, pix);
+            gc_sgemm(0, 0, L->oc, pix, kb, 1.0f, a, kb, col, (int)w.ncols, 0.0f, out + i0 * out_sz,
+                     pix);
         } else {
             gc_sgemm(0, 0, L->oc, m * pix, kb, 1.0f, a, kb, col, (int)w.ncols, 0.0f, tb,
                      (int)w.ncols);
@@ -512,8 +511,7 @@ void gc_conv2d_backward(const struct gc_conv *L, int n, float *dinp, float *dwei
                 d = tb;
                 ldd = (int)w.ncols;
             }
-            gc_sgemm(1, 0, ckk, m * pix, L->oc, 1.0f, weight, ckk, d, ldd, 0.0f, col,
-                     (int)w.ncols);
+            gc_sgemm(1, 0, ckk, m * pix, L->oc, 1.0f, weight, ckk, d, ldd, 0.0f, col, (int)w.ncols);
             for (int j = 0; j < m; j++)
                 col2im(&g, col + (size_t)j * pix, w.ncols, dinp + (i0 + j) * in_sz, pb);
         }
@@ -552,9 +550,8 @@ void gc_convt2d_forward(const struct gc_conv *L, int n, float *out, const float 
     }
 }
 
-void gc_convt2d_backward(const struct gc_conv *L, int n, float *dinp, float *dweight,
-                         float *dbias, const float *dout, const float *inp, const float *weight,
-                         float *ws)
+void gc_convt2d_backward(const struct gc_conv *L, int n, float *dinp, float *dweight, float *dbias,
+                         const float *dout, const float *inp, const float *weight, float *ws)
 {
     const struct geom g = layer_geom(L);
     const struct ws_layout w = ws_layout(L);
@@ -577,14 +574,14 @@ void gc_convt2d_backward(const struct gc_conv *L, int n, float *dinp, float *dwe
                 gc_sgemm(0, 0, L->c, hw, okk, 1.0f, weight, okk, col, (int)w.ncols, 1.0f,
                          dinp + i0 * in_sz, hw);
             } else {
-                gc_sgemm(0, 0, L->c, m * hw, okk, 1.0f, weight, okk, col, (int)w.ncols, 0.0f,
-                         tb, (int)w.ncols);
+                gc_sgemm(0, 0, L->c, m * hw, okk, 1.0f, weight, okk, col, (int)w.ncols, 0.0f, tb,
+                         (int)w.ncols);
                 scatter_add(dinp + i0 * in_sz, in_sz, tb, w.ncols, m, L->c, hw);
             }
         }
         /* per sample, as conv2d's dweight */
         for (int j = 0; dweight && j < m; j++)
-            gc_sgemm(0, 1, L->c, okk, hw, 1.0f, inp + (i0 + j) * in_sz, hw,
-                     col + (size_t)j * hw, (int)w.ncols, 1.0f, dweight, okk);
+            gc_sgemm(0, 1, L->c, okk, hw, 1.0f, inp + (i0 + j) * in_sz, hw, col + (size_t)j * hw,
+                     (int)w.ncols, 1.0f, dweight, okk);
     }
 }

@@ -8,8 +8,8 @@
 
 #include "core/blas.h"
 
-void gc_linear_forward(float *out, const float *inp, const float *weight, const float *bias,
-                       int n, int in, int out_features)
+void gc_linear_forward(float *out, const float *inp, const float *weight, const float *bias, int n,
+                       int in, int out_features)
 {
     const int o = out_features;
     if (bias) {

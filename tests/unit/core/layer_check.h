@@ -38,16 +38,15 @@ static inline float *lc_zeros(size_t n)
 }
 
 /* Number of elements where |got - want| > atol + rtol |want|; prints the first. */
-static inline int lc_mismatches(const char *what, const float *got, const double *want,
-                                size_t n, double atol, double rtol)
+static inline int lc_mismatches(const char *what, const float *got, const double *want, size_t n,
+                                double atol, double rtol)
 {
     int bad = 0;
     for (size_t i = 0; i < n; i++) {
         double d = fabs((double)got[i] - want[i]);
         if (!(d <= atol + rtol * fabs(want[i]))) {
             if (!bad)
-                fprintf(stderr, "%s[%zu]: got %.7g want %.7g\n", what, i, (double)got[i],
-                        want[i]);
+                fprintf(stderr, "%s[%zu]: got %.7g want %.7g\n", what, i, (double)got[i], want[i]);
             bad++;
         }
     }

@@ -147,8 +147,7 @@ int main(void)
         cmocka_unit_test_prestate(backward_matches_finite_differences, (void *)(intptr_t)RELU),
         cmocka_unit_test_prestate(backward_matches_finite_differences, (void *)(intptr_t)LEAKY),
         cmocka_unit_test_prestate(backward_matches_finite_differences, (void *)(intptr_t)TANH),
-        cmocka_unit_test_prestate(backward_matches_finite_differences,
-                                  (void *)(intptr_t)SIGMOID),
+        cmocka_unit_test_prestate(backward_matches_finite_differences, (void *)(intptr_t)SIGMOID),
         cmocka_unit_test(sigmoid_saturates_without_nan),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -273,10 +273,10 @@ static void variance_of_offset_data(void **state)
     free(y);
 }
 
-#define PER_CASE(fn)                                                                           \
-    cmocka_unit_test_prestate(fn, (void *)&cases[0]),                                         \
-        cmocka_unit_test_prestate(fn, (void *)&cases[1]),                                     \
-        cmocka_unit_test_prestate(fn, (void *)&cases[2]),                                     \
+#define PER_CASE(fn)                                                                               \
+    cmocka_unit_test_prestate(fn, (void *)&cases[0]),                                              \
+        cmocka_unit_test_prestate(fn, (void *)&cases[1]),                                          \
+        cmocka_unit_test_prestate(fn, (void *)&cases[2]),                                          \
         cmocka_unit_test_prestate(fn, (void *)&cases[3])
 
 int main(void)

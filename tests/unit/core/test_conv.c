@@ -22,8 +22,8 @@ struct conv_case {
  * path (13x12 grid) and groups with a remainder (12x10 grid, 7 samples); see
  * grouping_covers_both_paths. */
 static const struct conv_case cases[] = {
-    {2, 3, 7, 5, 5, 3, 1, 1}, {1, 3, 9, 6, 6, 4, 2, 1},  {2, 5, 8, 11, 3, 3, 2, 0},
-    {3, 1, 6, 5, 7, 4, 1, 0}, {1, 2, 5, 4, 3, 1, 1, 0},  {2, 3, 5, 7, 6, 4, 2, 1},
+    {2, 3, 7, 5, 5, 3, 1, 1},   {1, 3, 9, 6, 6, 4, 2, 1},   {2, 5, 8, 11, 3, 3, 2, 0},
+    {3, 1, 6, 5, 7, 4, 1, 0},   {1, 2, 5, 4, 3, 1, 1, 0},   {2, 3, 5, 7, 6, 4, 2, 1},
     {2, 2, 13, 12, 3, 3, 1, 1}, {7, 1, 12, 10, 2, 3, 1, 1},
 };
 
@@ -83,10 +83,9 @@ struct tensors {
 static void init_layer(struct gc_conv *L, const struct conv_case *cc, int transposed)
 {
     struct gc_error err = {0};
-    int rc = transposed ? gc_convt2d_init(L, cc->n, cc->c, cc->h, cc->w, cc->oc, cc->k, cc->s,
-                                          cc->p, &err)
-                        : gc_conv2d_init(L, cc->n, cc->c, cc->h, cc->w, cc->oc, cc->k, cc->s,
-                                         cc->p, &err);
+    int rc = transposed
+                 ? gc_convt2d_init(L, cc->n, cc->c, cc->h, cc->w, cc->oc, cc->k, cc->s, cc->p, &err)
+                 : gc_conv2d_init(L, cc->n, cc->c, cc->h, cc->w, cc->oc, cc->k, cc->s, cc->p, &err);
     if (rc)
         fprintf(stderr, "init: %s\n", err.msg);
     assert_int_equal(rc, 0);
@@ -410,11 +409,10 @@ static void bad_shapes_are_rejected(void **state)
         for (int transposed = 0; transposed < 2; transposed++) {
             struct gc_conv L;
             struct gc_error err = {0};
-            int rc = transposed
-                         ? gc_convt2d_init(&L, b->n, b->c, b->h, b->w, b->oc, b->k, b->s, b->p,
-                                           &err)
-                         : gc_conv2d_init(&L, b->n, b->c, b->h, b->w, b->oc, b->k, b->s, b->p,
-                                          &err);
+            int rc =
+                transposed
+                    ? gc_convt2d_init(&L, b->n, b->c, b->h, b->w, b->oc, b->k, b->s, b->p, &err)
+                    : gc_conv2d_init(&L, b->n, b->c, b->h, b->w, b->oc, b->k, b->s, b->p, &err);
             if (rc != GC_EINVAL || !strstr(err.msg, b->word))
                 fprintf(stderr, "case %zu transposed %d: rc %d msg '%s'\n", i, transposed, rc,
                         err.msg);
@@ -422,10 +420,9 @@ static void bad_shapes_are_rejected(void **state)
             assert_int_equal(err.code, GC_EINVAL);
             assert_non_null(strstr(err.msg, b->word));
             /* err may be NULL */
-            rc = transposed ? gc_convt2d_init(&L, b->n, b->c, b->h, b->w, b->oc, b->k, b->s,
-                                              b->p, NULL)
-                            : gc_conv2d_init(&L, b->n, b->c, b->h, b->w, b->oc, b->k, b->s, b->p,
-                                             NULL);
+            rc = transposed
+                     ? gc_convt2d_init(&L, b->n, b->c, b->h, b->w, b->oc, b->k, b->s, b->p, NULL)
+                     : gc_conv2d_init(&L, b->n, b->c, b->h, b->w, b->oc, b->k, b->s, b->p, NULL);
             assert_int_equal(rc, GC_EINVAL);
         }
     }
@@ -459,14 +456,14 @@ static void bad_output_sizes(void **state)
     assert_int_equal(L.oh, 1);
 }
 
-#define PER_CASE(fn)                                                                           \
-    cmocka_unit_test_prestate(fn, (void *)&cases[0]),                                         \
-        cmocka_unit_test_prestate(fn, (void *)&cases[1]),                                     \
-        cmocka_unit_test_prestate(fn, (void *)&cases[2]),                                     \
-        cmocka_unit_test_prestate(fn, (void *)&cases[3]),                                     \
-        cmocka_unit_test_prestate(fn, (void *)&cases[4]),                                     \
-        cmocka_unit_test_prestate(fn, (void *)&cases[5]),                                     \
-        cmocka_unit_test_prestate(fn, (void *)&cases[6]),                                     \
+#define PER_CASE(fn)                                                                               \
+    cmocka_unit_test_prestate(fn, (void *)&cases[0]),                                              \
+        cmocka_unit_test_prestate(fn, (void *)&cases[1]),                                          \
+        cmocka_unit_test_prestate(fn, (void *)&cases[2]),                                          \
+        cmocka_unit_test_prestate(fn, (void *)&cases[3]),                                          \
+        cmocka_unit_test_prestate(fn, (void *)&cases[4]),                                          \
+        cmocka_unit_test_prestate(fn, (void *)&cases[5]),                                          \
+        cmocka_unit_test_prestate(fn, (void *)&cases[6]),                                          \
         cmocka_unit_test_prestate(fn, (void *)&cases[7])
 
 int main(void)
