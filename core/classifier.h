@@ -32,7 +32,7 @@
 struct gc_classifier;
 
 struct gc_classifier_opts {
-    size_t train_limit; /* train on the first this many (shuffled) images; 0 = all */
+    size_t train_limit; /* images per epoch, taken in turn from the shuffled stream; 0 = all */
     int epochs;         /* passes over those images (>= 1) */
     int batch;          /* minibatch size (>= 1) */
     uint64_t seed;      /* init and data order */
