@@ -267,13 +267,16 @@
 
     /* ---------------------------------------------------------------- event streams */
 
-    const liveEl = () => document.getElementById('live');
-    let liveCount = 0;
-    function setLive(delta) {
-        liveCount += delta;
-        const el = liveEl();
-        el.classList.toggle('on', liveCount > 0);
-        el.textContent = liveCount > 0 ? 'live' : 'offline';
+    /* The top bar's dot: hidden on pages without a stream, "connecting" until one is up. */
+    let streamsOpen = 0;
+    let streamsUp = 0;
+    function setLive(dOpen, dUp) {
+        streamsOpen += dOpen;
+        streamsUp += dUp;
+        const el = document.getElementById('live');
+        el.hidden = streamsOpen === 0;
+        el.classList.toggle('on', streamsUp > 0);
+        el.textContent = streamsUp > 0 ? 'live' : 'connecting…';
     }
 
     /* Reads a text/event-stream with fetch(): reconnects with back-off, resumes with
@@ -307,7 +310,7 @@
                     const res = await apiFetch(path, { headers: hd, signal: ctrl.signal });
                     if (!res.ok || !res.body) throw new Error(`event stream: HTTP ${res.status}`);
                     connected = true;
-                    setLive(1);
+                    setLive(0, 1);
                     retry = 1000;
                     if (onOpen) onOpen();
                     const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
@@ -345,22 +348,25 @@
                 }
                 if (connected) {
                     connected = false;
-                    setLive(-1);
+                    setLive(0, -1);
                 }
                 if (stopped) break;
                 await new Promise((r) => setTimeout(r, retry));
                 retry = Math.min(retry * 2, 15000);
             }
         };
+        setLive(1, 0);
         run();
         return {
             close() {
+                if (stopped) return;
                 stopped = true;
                 if (ctrl) ctrl.abort();
                 if (connected) {
                     connected = false;
-                    setLive(-1);
+                    setLive(0, -1);
                 }
+                setLive(-1, 0);
             },
         };
     }
@@ -408,6 +414,31 @@
         };
     }
 
+    /* Decimals that x needs, e.g. 0.0025 -> 4, 500 -> 0. */
+    function decimalsOf(x) {
+        if (!x || !isFinite(x)) return 0;
+        const [mant, exp] = Number(Math.abs(x).toPrecision(6)).toExponential().split('e');
+        const frac = (mant.split('.')[1] || '').length;
+        return Math.max(0, Math.min(12, frac - Number(exp)));
+    }
+
+    /* Tick labels with as many decimals as the tick spacing needs (uPlot's default stops
+     * at three, which prints 0.0105 and 0.011 alike). */
+    function tickValues(u, splits, axis, space, incr) {
+        const d = decimalsOf(incr);
+        return splits.map((v) => {
+            if (v == null) return '';
+            if (Math.abs(v) >= 1e7) return v.toExponential(1);
+            return v.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
+        });
+    }
+
+    /* Room for the longest tick label of the y axis. */
+    function axisSize(u, values) {
+        const n = values ? Math.max(3, ...values.map((v) => String(v).length)) : 4;
+        return Math.ceil(n * 7.2) + 18;
+    }
+
     /* Merges series with their own steps into uPlot's aligned columns. */
     function alignSeries(list) {
         const xs = new Set();
@@ -450,13 +481,13 @@
             if (this.u) this.u.destroy();
             const c = themeColors();
             const axis = { stroke: c.fg, grid: { stroke: c.grid, width: 1 },
-                ticks: { stroke: c.grid, width: 1 } };
+                ticks: { stroke: c.grid, width: 1 }, values: tickValues };
             const o = Object.assign(this.size(), {
                 scales: { x: { time: false } },
                 series: [{ label: 'step', value: (u, v) => (v == null ? '—' : String(v)) }].concat(
                     this.series.map((s) => ({ label: s.label, stroke: s.color, width: 1.5,
                         spanGaps: true, value: (u, v) => fmtNum(v) }))),
-                axes: [Object.assign({}, axis), Object.assign({ size: 56 }, axis)],
+                axes: [Object.assign({}, axis), Object.assign({ size: axisSize }, axis)],
                 legend: { live: true },
                 cursor: this.opts.sync ? { sync: { key: this.opts.sync } } : {},
             });
@@ -1090,7 +1121,8 @@
         cur[ks[ks.length - 1]] = v;
     }
 
-    const imageOnly = (s) => !is2d(s.dataset.name);
+    const isDcgan = (s) => s.model.arch === 'dcgan';
+    const isMlp = (s) => s.model.arch === 'mlp';
     const optimFields = (who) => [
         { path: `optimizer.${who}.kind`, label: 'kind', type: 'select', options: ['adam', 'sgd', 'rmsprop'],
             hint: 'adam; sgd with momentum; rmsprop (the Wasserstein default)' },
@@ -1124,12 +1156,12 @@
             { path: 'model.arch', label: 'architecture', type: 'select', options: ['mlp', 'dcgan'],
                 hint: 'mlp for 2D sets (required there); dcgan for images' },
             { path: 'model.z_dim', label: 'z_dim', type: 'int', hint: 'latent size, 1 to 4096' },
-            { path: 'model.g_width', label: 'g_width', type: 'int', when: imageOnly, hint: 'dcgan: generator base width' },
-            { path: 'model.d_width', label: 'd_width', type: 'int', when: imageOnly, hint: 'dcgan: discriminator base width' },
-            { path: 'model.hidden', label: 'hidden', type: 'int', hint: 'mlp: units per hidden layer' },
-            { path: 'model.layers', label: 'layers', type: 'int', hint: 'mlp: hidden layers, 1 to 16' },
+            { path: 'model.g_width', label: 'g_width', type: 'int', when: isDcgan, hint: 'dcgan: generator base width, 1 to 1024' },
+            { path: 'model.d_width', label: 'd_width', type: 'int', when: isDcgan, hint: 'dcgan: discriminator base width, 1 to 1024' },
+            { path: 'model.hidden', label: 'hidden', type: 'int', when: isMlp, hint: 'mlp: units per hidden layer' },
+            { path: 'model.layers', label: 'layers', type: 'int', when: isMlp, hint: 'mlp: hidden layers, 1 to 16' },
             { path: 'model.batch_norm', label: 'batch norm', type: 'bool', hint: 'batch normalization in the generator' },
-            { path: 'model.patch', label: 'PatchGAN', type: 'bool', when: (s) => s.model.arch === 'dcgan',
+            { path: 'model.patch', label: 'PatchGAN', type: 'bool', when: isDcgan,
                 hint: 'dcgan: D gives a map of logits, loss averaged over patches' },
         ] },
         { legend: 'Training', fields: [
@@ -1176,7 +1208,7 @@
         let defaults = specDefaults('ring8', 'nonsaturating');
         let mode = 'form';
 
-        const formErr = h('div');
+        const formErr = h('div', { class: 'form-errors' });
         const groupsEl = h('div', { class: 'groups' });
         const jsonArea = h('textarea', { class: 'json', spellcheck: 'false', 'aria-label': 'run spec as JSON',
             'data-role': 'json' });
@@ -1293,7 +1325,9 @@
                 if (c.f.path === 'name' && v == null) continue;
                 setPath(s, c.f.path, v);
             }
-            return s;
+            // in the order of the spec in design.md, so the JSON tab reads like the docs
+            const order = ['name', 'dataset', 'model', 'loss', 'train', 'optimizer', 'tricks', 'every'];
+            return Object.fromEntries(order.filter((k) => k in s).map((k) => [k, s[k]]));
         };
 
         /* Greys out the fields that do not apply to the chosen dataset and architecture. */
@@ -1380,9 +1414,10 @@
                 }
             }
             if (loose.length || !list.length) {
+                // the field list says it all when there is one; else the detail does
+                const detail = !loose.length && p.detail && p.detail !== p.title ? ` — ${p.detail}` : '';
                 formErr.append(h('div', { class: 'error-box', 'data-role': 'form-error' },
-                    [p.title || `HTTP ${err.status}`, p.detail && p.detail !== p.title ? ` — ${p.detail}` : '']
-                        .join(''), loose.map((l) => h('div', {}, l))));
+                    (p.title || `HTTP ${err.status}`) + detail, loose.map((l) => h('div', {}, l))));
             }
             const first = root.querySelector('.field.invalid input, .field.invalid select');
             if (first) first.focus();
