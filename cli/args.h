@@ -24,10 +24,10 @@ enum {
 struct ctl_args {
     int argc;
     char **argv;
-    int i;                         /* next argv index */
+    int i; /* next argv index */
     const struct ctl_opt *tables[2];
-    int stop_at_positional;        /* return CTL_ARG_END before the first positional */
-    int only_positional;           /* seen "--" */
+    int stop_at_positional; /* return CTL_ARG_END before the first positional */
+    int only_positional;    /* seen "--" */
 };
 
 /* argv[0] is not skipped: pass argc - k, argv + k. Tables are borrowed; either may be

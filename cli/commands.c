@@ -23,12 +23,9 @@
 #include "cli/watch.h"
 
 const struct ctl_opt ctl_global_opts[] = {
-    {"addr", 0, 1, CTL_OPT_ADDR},
-    {"token-file", 0, 1, CTL_OPT_TOKEN_FILE},
-    {"json", 0, 0, CTL_OPT_JSON},
-    {"help", 'h', 0, CTL_OPT_HELP},
-    {"version", 0, 0, CTL_OPT_VERSION},
-    {NULL, 0, 0, 0},
+    {"addr", 0, 1, CTL_OPT_ADDR},       {"token-file", 0, 1, CTL_OPT_TOKEN_FILE},
+    {"json", 0, 0, CTL_OPT_JSON},       {"help", 'h', 0, CTL_OPT_HELP},
+    {"version", 0, 0, CTL_OPT_VERSION}, {NULL, 0, 0, 0},
 };
 
 int ctl_ctx_global(struct ctl_ctx *ctx, int id, const char *value)
@@ -126,8 +123,8 @@ static int parse_id(const char *cmd, const char *s, int64_t *id, struct ctl_erro
 
 /* Parses the words of a command that takes exactly one run ID and no options of its
  * own beyond opts (whose ids come back through *extra, one at a time, NULL opts: none). */
-static int parse_id_only(struct ctl_ctx *ctx, const char *cmd, int argc, char **argv,
-                         int64_t *id, struct ctl_error *err)
+static int parse_id_only(struct ctl_ctx *ctx, const char *cmd, int argc, char **argv, int64_t *id,
+                         struct ctl_error *err)
 {
     struct ctl_args a;
     const char *v;
@@ -168,8 +165,8 @@ static int call(struct ctl_ctx *ctx, const char *method, const char *path, const
 }
 
 /* Like call() for an answer that must be a JSON object; *out is a new reference. */
-static int call_json(struct ctl_ctx *ctx, const char *method, const char *path,
-                     const char *body, json_t **out, struct ctl_error *err)
+static int call_json(struct ctl_ctx *ctx, const char *method, const char *path, const char *body,
+                     json_t **out, struct ctl_error *err)
 {
     struct ctl_response r;
     json_error_t je;
@@ -370,8 +367,7 @@ static int apply_submit_opt(json_t *spec, int id, const char *v, struct ctl_erro
     case S_SMOOTH: {
         json_t *ls = ctl_spec_label_smoothing(v);
         if (!ls)
-            return usage(err, "submit", "--label-smoothing wants LO,HI or one number, not '%s'",
-                         v);
+            return usage(err, "submit", "--label-smoothing wants LO,HI or one number, not '%s'", v);
         return ctl_spec_set(spec, "tricks.label_smoothing", ls, err);
     }
     case S_FM:
@@ -431,8 +427,8 @@ static int cmd_submit(struct ctl_ctx *ctx, int argc, char **argv, struct ctl_err
         goto out;
     }
     if (dry) {
-        char *pretty = json_dumps(spec, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
-                                            JSON_REAL_PRECISION(15));
+        char *pretty =
+            json_dumps(spec, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
         if (pretty)
             puts(pretty);
         free(pretty);
@@ -540,18 +536,23 @@ static int cmd_ls(struct ctl_ctx *ctx, int argc, char **argv, struct ctl_error *
             rc = ctl_error_set(err, CTL_EFAIL, "the daemon's run list has no \"runs\" array");
             goto out;
         }
-        json_array_extend(all, runs);
+        size_t got = json_array_size(runs);
+        if (json_array_extend(all, runs) != 0) {
+            json_decref(res);
+            rc = ctl_error_set(err, CTL_ENOMEM, "out of memory");
+            goto out;
+        }
         const char *next = json_string_value(json_object_get(res, "next_cursor"));
         char *next_q = next && *next ? ctl_url_escape(next) : NULL;
         int same = next_q && cursor && strcmp(next_q, cursor) == 0;
         free(cursor);
         cursor = next_q;
         json_decref(res);
-        if (!cursor || same || json_array_size(runs) == 0)
+        if (!cursor || same || got == 0)
             break;
     }
-    if (limit && (long long)json_array_size(all) > limit)
-        json_array_remove(all, (size_t)limit);
+    while (limit && (long long)json_array_size(all) > limit)
+        json_array_remove(all, json_array_size(all) - 1);
 
     if (ctx->json) {
         json_t *o = json_pack("{sOsn}", "runs", all, "next_cursor");
@@ -572,7 +573,8 @@ static int cmd_ls(struct ctl_ctx *ctx, int argc, char **argv, struct ctl_error *
     }
     size_t i;
     json_t *run;
-    json_array_foreach(all, i, run) {
+    json_array_foreach(all, i, run)
+    {
         char id[32], prog[64], ld[32], lg[32], age[32];
         json_t *latest = json_object_get(run, "latest");
         fmt_number(json_object_get(run, "id"), id, sizeof id);
@@ -606,7 +608,8 @@ static void print_figures(const char *label, json_t *obj)
     if (json_object_size(obj) == 0)
         return;
     printf("%-10s", label);
-    json_object_foreach(obj, key, v) {
+    json_object_foreach(obj, key, v)
+    {
         char num[32];
         fmt_number(v, num, sizeof num);
         printf("%s%s %s", first ? "" : "  ", key, num);
@@ -721,8 +724,8 @@ static int cmd_watch(struct ctl_ctx *ctx, int argc, char **argv, struct ctl_erro
 
 /* done: the statuses that mean the action has taken effect (a cancel or pause of a
  * running run lands within a step, so the answer may still say running). */
-static int run_action(struct ctl_ctx *ctx, const char *cmd, const char *action,
-                      const char *done, int argc, char **argv, struct ctl_error *err)
+static int run_action(struct ctl_ctx *ctx, const char *cmd, const char *action, const char *done,
+                      int argc, char **argv, struct ctl_error *err)
 {
     int64_t id;
     json_t *run;
@@ -784,10 +787,8 @@ static int cmd_rm(struct ctl_ctx *ctx, int argc, char **argv, struct ctl_error *
 enum { M_CSV = 100, M_FROM, M_TO, M_MAX };
 
 static const struct ctl_opt metrics_opts[] = {
-    {"csv", 0, 0, M_CSV},
-    {"from-step", 0, 1, M_FROM},
-    {"to-step", 0, 1, M_TO},
-    {"max-points", 0, 1, M_MAX},
+    {"csv", 0, 0, M_CSV},    {"from-step", 0, 1, M_FROM},
+    {"to-step", 0, 1, M_TO}, {"max-points", 0, 1, M_MAX},
     {NULL, 0, 0, 0},
 };
 
@@ -824,7 +825,8 @@ static int metrics_table(json_t *metrics, struct ctl_table **out, struct ctl_err
     if (!cols || !lens || !headers || !cells || !text)
         goto oom;
     headers[0] = "step";
-    json_object_foreach(metrics, key, series) {
+    json_object_foreach(metrics, key, series)
+    {
         size_t n = json_array_size(series), m = 0;
         headers[c + 1] = key;
         cols[c] = calloc(n + 1, sizeof **cols);
@@ -939,8 +941,10 @@ static int cmd_metrics(struct ctl_ctx *ctx, int argc, char **argv, struct ctl_er
             csv = 1;
         } else if (k == M_FROM || k == M_TO || k == M_MAX) {
             if (ctl_parse_i64(v, k == M_MAX ? 1 : 0, INT64_MAX, &num)) {
-                rc = usage(err, "metrics", "--from-step, --to-step and --max-points want a "
-                                           "number, not '%s'", v);
+                rc = usage(err, "metrics",
+                           "--from-step, --to-step and --max-points want a "
+                           "number, not '%s'",
+                           v);
                 goto out;
             }
             param = k == M_FROM ? "from_step=" : k == M_TO ? "to_step=" : "max_points=";
@@ -966,8 +970,8 @@ static int cmd_metrics(struct ctl_ctx *ctx, int argc, char **argv, struct ctl_er
         goto out;
     }
     char full[4096];
-    if (snprintf(full, sizeof full, "/api/v1/runs/%" PRId64 "/metrics%s", id,
-                 path ? path : "") >= (int)sizeof full) {
+    if (snprintf(full, sizeof full, "/api/v1/runs/%" PRId64 "/metrics%s", id, path ? path : "") >=
+        (int)sizeof full) {
         rc = usage(err, "metrics", "%s", "too many metric names");
         goto out;
     }
@@ -1010,11 +1014,8 @@ static const struct ctl_opt samples_opts[] = {
 };
 
 static const struct ctl_opt generate_opts[] = {
-    {"output", 'o', 1, F_OUT},
-    {"count", 'n', 1, F_N},
-    {"seed", 0, 1, F_SEED},
-    {"format", 'f', 1, F_FORMAT},
-    {NULL, 0, 0, 0},
+    {"output", 'o', 1, F_OUT},    {"count", 'n', 1, F_N}, {"seed", 0, 1, F_SEED},
+    {"format", 'f', 1, F_FORMAT}, {NULL, 0, 0, 0},
 };
 
 struct file_args {
@@ -1111,7 +1112,8 @@ static int cmd_samples(struct ctl_ctx *ctx, int argc, char **argv, struct ctl_er
     }
     size_t i;
     json_t *s;
-    json_array_foreach(json_object_get(res, "samples"), i, s) {
+    json_array_foreach(json_object_get(res, "samples"), i, s)
+    {
         char step[32];
         fmt_number(json_object_get(s, "step"), step, sizeof step);
         const char *url = json_string_value(json_object_get(s, "url"));
@@ -1152,8 +1154,8 @@ static int cmd_generate(struct ctl_ctx *ctx, int argc, char **argv, struct ctl_e
         return usage(err, "generate", "%s", "-o FILE is needed for png and idx (-o - for stdout)");
     snprintf(path, sizeof path, "/api/v1/runs/%" PRId64 "/generate", fa.id);
     if (fa.have_seed)
-        snprintf(body, sizeof body, "{\"n\":%lld,\"seed\":%lld,\"format\":\"%s\"}", fa.n,
-                 fa.seed, format);
+        snprintf(body, sizeof body, "{\"n\":%lld,\"seed\":%lld,\"format\":\"%s\"}", fa.n, fa.seed,
+                 format);
     else
         snprintf(body, sizeof body, "{\"n\":%lld,\"format\":\"%s\"}", fa.n, format);
     if (strcmp(format, "json") == 0 && (!fa.out || strcmp(fa.out, "-") == 0)) {
@@ -1192,7 +1194,8 @@ static int cmd_checkpoint(struct ctl_ctx *ctx, int argc, char **argv, struct ctl
     if (fa.out) {
         if (!fa.have_step) {
             /* The newest one is the one with the highest step. */
-            json_array_foreach(list, i, cp) {
+            json_array_foreach(list, i, cp)
+            {
                 json_t *s = json_object_get(cp, "step");
                 if (json_is_integer(s) && (!fa.have_step || json_integer_value(s) > fa.step)) {
                     fa.step = json_integer_value(s);
@@ -1219,7 +1222,8 @@ static int cmd_checkpoint(struct ctl_ctx *ctx, int argc, char **argv, struct ctl
         json_decref(res);
         return ctl_error_set(err, CTL_ENOMEM, "out of memory");
     }
-    json_array_foreach(list, i, cp) {
+    json_array_foreach(list, i, cp)
+    {
         char step[32], bytes[32];
         fmt_number(json_object_get(cp, "step"), step, sizeof step);
         fmt_number(json_object_get(cp, "bytes"), bytes, sizeof bytes);
@@ -1244,7 +1248,7 @@ static int cmd_checkpoint(struct ctl_ctx *ctx, int argc, char **argv, struct ctl
     "\nGlobal options:\n"                                                                          \
     "  --addr URL          the daemon (default $GANCTL_ADDR, else " CTL_DEFAULT_ADDR ")\n"         \
     "  --token-file FILE   read the API token from FILE (default $GANCTL_TOKEN)\n"                 \
-    "  --json              print the API's objects as JSON on stdout\n"                           \
+    "  --json              print the API's objects as JSON on stdout\n"                            \
     "  -h, --help          show this help\n"
 
 const struct ctl_command ctl_commands[] = {
@@ -1357,7 +1361,10 @@ const struct ctl_command *ctl_command_find(const char *name)
 {
     /* A few names people type from habit (gh, kubectl, docker). */
     static const char *const aliases[][2] = {
-        {"list", "ls"}, {"get", "show"}, {"delete", "rm"}, {"create", "submit"},
+        {"list", "ls"},
+        {"get", "show"},
+        {"delete", "rm"},
+        {"create", "submit"},
         {"checkpoints", "checkpoint"},
     };
     for (size_t i = 0; i < sizeof aliases / sizeof aliases[0]; i++) {

@@ -15,8 +15,8 @@
 
 struct ctl_client {
     CURL *curl;
-    char *addr;  /* base URL without a trailing '/' */
-    char *auth;  /* "Authorization: Bearer ..." or NULL */
+    char *addr; /* base URL without a trailing '/' */
+    char *auth; /* "Authorization: Bearer ..." or NULL */
     char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -65,8 +65,7 @@ struct ctl_client *ctl_client_create(const char *addr, const char *token, struct
     while (strlen(c->addr) > 0 && c->addr[strlen(c->addr) - 1] == '/')
         c->addr[strlen(c->addr) - 1] = '\0';
     if (strncmp(c->addr, "http://", 7) != 0 && strncmp(c->addr, "https://", 8) != 0) {
-        ctl_error_set(err, CTL_EUSAGE, "daemon address %s: only http:// and https:// work",
-                      addr);
+        ctl_error_set(err, CTL_EUSAGE, "daemon address %s: only http:// and https:// work", addr);
         ctl_client_destroy(c);
         return NULL;
     }
@@ -307,8 +306,8 @@ oom:
     return ctl_error_set(err, CTL_ENOMEM, "out of memory");
 }
 
-int ctl_client_request(struct ctl_client *c, const char *method, const char *path,
-                       const char *body, struct ctl_response *resp, struct ctl_error *err)
+int ctl_client_request(struct ctl_client *c, const char *method, const char *path, const char *body,
+                       struct ctl_response *resp, struct ctl_error *err)
 {
     return perform(c, method, path, body, "application/json", NULL, 0, NULL, resp, err);
 }

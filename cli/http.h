@@ -32,8 +32,7 @@ void ctl_response_fini(struct ctl_response *r);
 /* addr: "http://host:port", "host:port" (http:// is assumed) or with a trailing '/'.
  * token: NULL or "" for none; copied. Returns NULL with err set on a bad address or
  * token. The caller owns the client. */
-struct ctl_client *ctl_client_create(const char *addr, const char *token,
-                                     struct ctl_error *err);
+struct ctl_client *ctl_client_create(const char *addr, const char *token, struct ctl_error *err);
 void ctl_client_destroy(struct ctl_client *c);
 /* The normalized base URL, as shown in messages. Borrowed. */
 const char *ctl_client_addr(const struct ctl_client *c);
@@ -42,8 +41,8 @@ const char *ctl_client_addr(const struct ctl_client *c);
  * daemon answered, whatever the status (resp filled, caller calls ctl_response_fini),
  * CTL_ECONNECT with "cannot reach ganctld at ADDR: REASON" when it could not be
  * reached or the connection broke, CTL_ENOMEM. */
-int ctl_client_request(struct ctl_client *c, const char *method, const char *path,
-                       const char *body, struct ctl_response *resp, struct ctl_error *err);
+int ctl_client_request(struct ctl_client *c, const char *method, const char *path, const char *body,
+                       struct ctl_response *resp, struct ctl_error *err);
 
 /* Callbacks of a stream. on_data gets the body bytes as they come (only for a 200
  * answer); on_tick is called about once a second, also while nothing arrives. A

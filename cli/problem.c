@@ -57,7 +57,8 @@ int ctl_problem_report(const struct ctl_response *r)
     }
     size_t i;
     json_t *e;
-    json_array_foreach(errors, i, e) {
+    json_array_foreach(errors, i, e)
+    {
         const char *field = json_string_value(json_object_get(e, "field"));
         const char *msg = json_string_value(json_object_get(e, "message"));
         fprintf(stderr, "  %s: %s\n", field ? field : "(spec)", msg ? msg : "invalid");

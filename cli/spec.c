@@ -88,8 +88,7 @@ int ctl_spec_assign(json_t *spec, const char *assignment, struct ctl_error *err)
 {
     const char *eq = strchr(assignment, '=');
     if (!eq || eq == assignment)
-        return ctl_error_set(err, CTL_EUSAGE, "--set %s: expected path.to.field=value",
-                             assignment);
+        return ctl_error_set(err, CTL_EUSAGE, "--set %s: expected path.to.field=value", assignment);
     char *path = strndup(assignment, (size_t)(eq - assignment));
     if (!path)
         return ctl_error_set(err, CTL_ENOMEM, "out of memory");

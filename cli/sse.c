@@ -25,7 +25,7 @@ struct ctl_sse {
     struct buf id;      /* the last event id, committed at the end of an event; kept
                          * across resets, so a half-read event's id is never resumed from */
     int has_data;
-    int after_cr;       /* the previous chunk ended in CR: a leading LF belongs to it */
+    int after_cr; /* the previous chunk ended in CR: a leading LF belongs to it */
     long retry_ms;
     long lines;
 };

@@ -22,8 +22,8 @@
 #include "cli/problem.h"
 #include "cli/sse.h"
 
-#define IDLE_TIMEOUT_S 45  /* three missed 15 s heartbeats: the connection is dead */
-#define QUIET_POLL_S 5.0   /* poll the run after this long without events */
+#define IDLE_TIMEOUT_S 45 /* three missed 15 s heartbeats: the connection is dead */
+#define QUIET_POLL_S 5.0  /* poll the run after this long without events */
 #define BACKOFF_MIN_S 0.25
 #define BACKOFF_MAX_S 3.0
 
@@ -74,8 +74,8 @@ static int is_terminal(const char *status)
 
 static int is_status(const char *s)
 {
-    static const char *const known[] = {"queued",    "running", "paused",  "succeeded",
-                                        "failed",    "canceled"};
+    static const char *const known[] = {"queued",    "running", "paused",
+                                        "succeeded", "failed",  "canceled"};
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
         if (strcmp(s, known[i]) == 0)
             return 1;
@@ -299,7 +299,8 @@ static void print_numbers(struct watch *w, const char *what, json_t *obj)
     size_t n = 0;
     const char *key;
     json_t *v;
-    json_object_foreach(obj, key, v) {
+    json_object_foreach(obj, key, v)
+    {
         if (json_is_number(v) && n < sizeof line) {
             int k = snprintf(line + n, sizeof line - n, " %s %.4g", key, json_number_value(v));
             if (k > 0)
@@ -455,9 +456,9 @@ static int finish(struct watch *w)
                 *what ? " (" : "", what, *what ? ")" : "", (long long)w->step);
         return 0;
     }
-    fprintf(stderr, "run %lld%s%s%s %s at step %lld%s%s\n", (long long)w->o->run,
-            *what ? " (" : "", what, *what ? ")" : "", w->status, (long long)w->step,
-            w->error[0] ? ": " : "", w->error);
+    fprintf(stderr, "run %lld%s%s%s %s at step %lld%s%s\n", (long long)w->o->run, *what ? " (" : "",
+            what, *what ? ")" : "", w->status, (long long)w->step, w->error[0] ? ": " : "",
+            w->error);
     return CTL_ERUNFAILED;
 }
 
@@ -547,8 +548,8 @@ static int watch_loop(struct watch *w, struct ctl_error *err)
                 unreachable_since = t;
             if (w->o->retry_for_s > 0 && t - unreachable_since > w->o->retry_for_s) {
                 clear_bar(w);
-                return ctl_error_set(err, CTL_ECONNECT, "%s (gave up after %d s)",
-                                     w->conn_err, w->o->retry_for_s);
+                return ctl_error_set(err, CTL_ECONNECT, "%s (gave up after %d s)", w->conn_err,
+                                     w->o->retry_for_s);
             }
         } else {
             unreachable_since = 0;

@@ -18,10 +18,10 @@
 
 struct ctl_watch_opts {
     int64_t run;
-    int json;           /* events as JSON lines on stdout */
-    int fancy;          /* progress bar on stderr (a terminal, no NO_COLOR) */
-    int retry_for_s;    /* give up after this long unreachable; 0: never */
-    const char *token;  /* for the second connection that polls the run's status */
+    int json;          /* events as JSON lines on stdout */
+    int fancy;         /* progress bar on stderr (a terminal, no NO_COLOR) */
+    int retry_for_s;   /* give up after this long unreachable; 0: never */
+    const char *token; /* for the second connection that polls the run's status */
 };
 
 /* 0 when the run succeeded; CTL_ERUNFAILED when it failed or was canceled;

@@ -30,6 +30,7 @@ import tempfile
 import threading
 import time
 import unittest
+import urllib.parse
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -306,6 +307,8 @@ class FakeHandler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         fake = self.server.fake
         fake.requests.append((self.command, self.path, dict(self.headers)))
+        if self.path.startswith("/api/v1/runs?"):
+            return self.list_page()
         m = re.fullmatch(r"/api/v1/runs/(\d+)", self.path)
         if m and int(m.group(1)) == fake.run_id:
             return self.send_json(200, fake.run())
@@ -341,6 +344,17 @@ class FakeHandler(http.server.BaseHTTPRequestHandler):
             return
         self.send_json(404, {"title": "Not Found", "status": 404, "detail": "no route"},
                        "application/problem+json")
+
+    def list_page(self):
+        """Runs 5..1, newest first, two a page whatever the limit asked."""
+        q = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
+        start = int(q.get("cursor", ["0"])[0])
+        limit = int(q.get("limit", ["100"])[0])
+        ids = [5, 4, 3, 2, 1]
+        page = ids[start:start + min(2, limit)]
+        nxt = start + len(page)
+        runs = [dict(self.server.fake.run(), id=i, name="r%d" % i) for i in page]
+        self.send_json(200, {"runs": runs, "next_cursor": str(nxt) if nxt < len(ids) else None})
 
     def do_POST(self):
         fake = self.server.fake
@@ -469,6 +483,52 @@ class TestFakeStream(ClientMixin, unittest.TestCase):
         rc, _, err = self.ganctl("watch", "4", timeout=30)
         self.assertEqual(rc, 5, err)
         self.assertIn("canceled", err)
+
+    def test_ls_follows_the_cursor(self):
+        self.fake = Fake(1, 10, [[]])
+        self.addr = self.fake.addr
+        listed = self.json_of("ls")
+        self.assertEqual([r["id"] for r in listed["runs"]], [5, 4, 3, 2, 1])
+        cursors = [urllib.parse.parse_qs(urllib.parse.urlsplit(r[1]).query).get("cursor")
+                   for r in self.fake.requests]
+        self.assertEqual(cursors, [None, ["2"], ["4"]])
+        self.assertEqual([r["id"] for r in self.json_of("ls", "--limit", "3")["runs"]],
+                         [5, 4, 3])
+        out, _ = self.ok("ls", "--status", "running")
+        self.assertEqual([l.split()[0] for l in out.splitlines()], ["ID", "5", "4", "3", "2", "1"])
+        self.assertIn("status=running", self.fake.requests[-1][1])
+
+    def test_watch_gives_up_and_signals(self):
+        self.fake = Fake(2, 10, [[": stream open\n\n", "DROP"]])
+        self.addr = self.fake.addr
+        w = subprocess.Popen([GANCTL, "--addr", self.addr, "watch", "2", "--retry-for", "2"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=clean_env())
+        deadline = time.time() + 10
+        while self.fake.connections < 2 and time.time() < deadline:
+            time.sleep(0.05)
+        self.assertGreaterEqual(self.fake.connections, 2)  # it came back after a drop
+        self.fake.close()
+        t0 = time.time()
+        _, err = w.communicate(timeout=30)
+        err = err.decode()
+        self.assertEqual(w.returncode, 1, err)
+        self.assertGreaterEqual(time.time() - t0, 1.5)  # it kept trying for a while
+        self.assertIn("connection lost, reconnecting", err)
+        self.assertRegex(err, r"cannot reach ganctld at http://127\.0\.0\.1:\d+: connection "
+                              r"refused \(gave up after 2 s\)")
+        # Ctrl-C ends a watch at once, with the shell's status for it
+        self.fake = Fake(2, 10, [[": stream open\n\n"]])
+        self.addr = self.fake.addr
+        w = subprocess.Popen([GANCTL, "--addr", self.addr, "watch", "2"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=clean_env())
+        deadline = time.time() + 10
+        while self.fake.connections < 1 and time.time() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.2)
+        w.send_signal(signal.SIGINT)
+        _, err = w.communicate(timeout=10)
+        self.assertEqual(w.returncode, 130, err)
+        self.assertIn(b"interrupted", err)
 
     def test_problems_and_token(self):
         self.fake = Fake(1, 10, [[]])
