@@ -89,7 +89,7 @@
     /* An eval figure the way people read it: fractions as percentages, modes as counts. */
     function fmtMetric(name, v, spec) {
         if (typeof v !== 'number' || !isFinite(v)) return '—';
-        if (name === 'high_quality' || name === 'class_coverage') return `${(v * 100).toFixed(1)}%`;
+        if (name === 'high_quality') return `${(v * 100).toFixed(1)}%`;
         if (name === 'modes_covered') {
             const ds = spec && spec.dataset && spec.dataset.name;
             const all = ds === 'grid25' ? 25 : ds === 'ring8' ? 8 : 0;
@@ -819,6 +819,7 @@
         const slider = h('input', { type: 'range', min: '0', max: '0', value: '0',
             'aria-label': 'sample step', disabled: true });
         const sampleEmpty = h('div', { class: 'muted' }, 'No sample grid yet.');
+        const sliderRow = h('div', { class: 'slider', hidden: true }, slider, sampleLabel);
         const evalEl = h('dl', { class: 'kv' });
         const ckptBody = h('tbody');
         const specEl = h('pre', { 'data-role': 'spec' });
@@ -851,6 +852,7 @@
             samples = ((res && res.samples) || []).slice().sort((a, b) => a.step - b.step);
             sampleEmpty.hidden = samples.length > 0;
             sampleImg.hidden = samples.length === 0;
+            sliderRow.hidden = samples.length === 0;
             slider.disabled = samples.length < 2;
             slider.max = String(Math.max(0, samples.length - 1));
             if (!samples.length) return;
@@ -1015,7 +1017,7 @@
                 chartsEl,
                 h('div', { class: 'side' },
                     h('section', { class: 'panel sample' }, h('h2', {}, 'Samples'), sampleEmpty,
-                        sampleImg, h('div', { class: 'slider' }, slider, sampleLabel)),
+                        sampleImg, sliderRow),
                     h('section', { class: 'panel generate' }, h('h2', {}, 'Generate'),
                         h('div', { class: 'row' }, h('label', {}, 'n', genN), h('label', {}, 'seed', genSeed),
                             genBtn),
