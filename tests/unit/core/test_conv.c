@@ -20,11 +20,14 @@ struct conv_case {
  * kernels 1, 3 and 4, batch 1. The kernels group samples side by side when the grid
  * (conv2d's output, convt2d's input) is small: the last two cases take the one-sample
  * path (13x12 grid) and groups with a remainder (12x10 grid, 7 samples); see
- * grouping_covers_both_paths. */
+ * grouping_covers_both_paths. The last three have rows of 16 pixels and more at
+ * stride 2, where the phase planes are built with vector shuffles; with odd widths and
+ * kernel 3 the last one reads the right padding of both phase planes. */
 static const struct conv_case cases[] = {
     {2, 3, 7, 5, 5, 3, 1, 1},   {1, 3, 9, 6, 6, 4, 2, 1},   {2, 5, 8, 11, 3, 3, 2, 0},
     {3, 1, 6, 5, 7, 4, 1, 0},   {1, 2, 5, 4, 3, 1, 1, 0},   {2, 3, 5, 7, 6, 4, 2, 1},
-    {2, 2, 13, 12, 3, 3, 1, 1}, {7, 1, 12, 10, 2, 3, 1, 1},
+    {2, 2, 13, 12, 3, 3, 1, 1}, {7, 1, 12, 10, 2, 3, 1, 1}, {1, 2, 9, 37, 3, 4, 2, 1},
+    {2, 2, 5, 19, 2, 4, 2, 0},  {2, 1, 6, 33, 2, 3, 2, 1},
 };
 
 /* out (n,oc,oh,ow) of the direct convolution; weight (oc,c,k,k) */
@@ -464,7 +467,10 @@ static void bad_output_sizes(void **state)
         cmocka_unit_test_prestate(fn, (void *)&cases[4]),                                          \
         cmocka_unit_test_prestate(fn, (void *)&cases[5]),                                          \
         cmocka_unit_test_prestate(fn, (void *)&cases[6]),                                          \
-        cmocka_unit_test_prestate(fn, (void *)&cases[7])
+        cmocka_unit_test_prestate(fn, (void *)&cases[7]),                                          \
+        cmocka_unit_test_prestate(fn, (void *)&cases[8]),                                          \
+        cmocka_unit_test_prestate(fn, (void *)&cases[9]),                                          \
+        cmocka_unit_test_prestate(fn, (void *)&cases[10])
 
 int main(void)
 {
