@@ -49,37 +49,20 @@ static inline int fx_channels(int color_type)
 }
 
 /* samples: w*h*channels values (palette indices for palette images) at `depth` bits.
- * plte: npal RGB triples; trns: npal alpha values or NULL. Returns malloc'ed bytes. */
-static inline uint8_t *fx_png(int w, int h, int color_type, int depth, const uint16_t *samples,
-                              const uint8_t *plte, int npal, const uint8_t *trns, size_t *len)
+ * plte: npal RGB triples; trns: npal alpha values or NULL; interlace: Adam7 when 1.
+ * Returns malloc'ed bytes. */
+static inline uint8_t *fx_png_ex(int w, int h, int color_type, int depth, const uint16_t *samples,
+                                 const uint8_t *plte, int npal, const uint8_t *trns, int interlace,
+                                 size_t *len)
 {
     struct fx_mem m = {0};
-    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
-    png_infop info = png_create_info_struct(png);
-    if (setjmp(png_jmpbuf(png))) {
-        png_destroy_write_struct(&png, &info);
-        return NULL; /* never happens with the fixtures' valid parameters */
-    }
-    png_set_write_fn(png, &m, fx_write, fx_flush);
-    png_set_IHDR(png, info, (png_uint_32)w, (png_uint_32)h, depth, color_type, PNG_INTERLACE_NONE,
-                 PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
-    if (color_type == PNG_COLOR_TYPE_PALETTE) {
-        png_color pal[256];
-        for (int i = 0; i < npal; i++) {
-            pal[i].red = plte[3 * i];
-            pal[i].green = plte[3 * i + 1];
-            pal[i].blue = plte[3 * i + 2];
-        }
-        png_set_PLTE(png, info, pal, npal);
-        if (trns)
-            png_set_tRNS(png, info, trns, npal, NULL);
-    }
-    png_write_info(png, info);
     int c = fx_channels(color_type);
     size_t rowbytes = ((size_t)w * c * depth + 7) / 8;
-    uint8_t *row = calloc(1, rowbytes);
+    uint8_t *pix = calloc((size_t)h, rowbytes);
+    png_bytep *rows = malloc(sizeof(png_bytep) * (size_t)h);
     for (int y = 0; y < h; y++) {
-        memset(row, 0, rowbytes);
+        uint8_t *row = pix + (size_t)y * rowbytes;
+        rows[y] = row;
         for (int i = 0; i < w * c; i++) {
             unsigned v = samples[(size_t)y * w * c + i];
             if (depth == 16) {
@@ -92,13 +75,42 @@ static inline uint8_t *fx_png(int w, int h, int color_type, int depth, const uin
                 row[bit / 8] |= (uint8_t)(v << (8 - depth - bit % 8));
             }
         }
-        png_write_row(png, row);
     }
+    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
+    png_infop info = png_create_info_struct(png);
+    if (setjmp(png_jmpbuf(png))) {
+        png_destroy_write_struct(&png, &info);
+        return NULL; /* never happens with the fixtures' valid parameters */
+    }
+    png_set_write_fn(png, &m, fx_write, fx_flush);
+    png_set_IHDR(png, info, (png_uint_32)w, (png_uint_32)h, depth, color_type,
+                 interlace ? PNG_INTERLACE_ADAM7 : PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
+                 PNG_FILTER_TYPE_DEFAULT);
+    if (color_type == PNG_COLOR_TYPE_PALETTE) {
+        png_color pal[256];
+        for (int i = 0; i < npal; i++) {
+            pal[i].red = plte[3 * i];
+            pal[i].green = plte[3 * i + 1];
+            pal[i].blue = plte[3 * i + 2];
+        }
+        png_set_PLTE(png, info, pal, npal);
+        if (trns)
+            png_set_tRNS(png, info, trns, npal, NULL);
+    }
+    png_write_info(png, info);
+    png_write_image(png, rows); /* handles the Adam7 passes itself */
     png_write_end(png, NULL);
     png_destroy_write_struct(&png, &info);
-    free(row);
+    free(rows);
+    free(pix);
     *len = m.len;
     return m.p;
+}
+
+static inline uint8_t *fx_png(int w, int h, int color_type, int depth, const uint16_t *samples,
+                              const uint8_t *plte, int npal, const uint8_t *trns, size_t *len)
+{
+    return fx_png_ex(w, h, color_type, depth, samples, plte, npal, trns, 0, len);
 }
 
 static inline void fx_save(const char *dir, const char *name, const uint8_t *p, size_t len)

@@ -117,6 +117,23 @@ static void palette_with_and_without_alpha(void **state)
         }
 }
 
+static void interlaced_png(void **state)
+{
+    (void)state;
+    const int w = 11, h = 9;
+    uint16_t s[11 * 9 * 3];
+    for (int i = 0; i < w * h * 3; i++)
+        s[i] = (uint16_t)(i * 29 % 256);
+    size_t len;
+    uint8_t *png = fx_png_ex(w, h, PNG_COLOR_TYPE_RGB, 8, s, NULL, 0, NULL, 1, &len);
+    struct gc_picture p;
+    decode_ok(png, len, w, h, 3, &p);
+    for (int i = 0; i < w * h * 3; i++)
+        assert_int_equal(p.pix[i], s[i]);
+    gc_picture_fini(&p);
+    free(png);
+}
+
 static void corrupt_and_truncated_png(void **state)
 {
     (void)state;
@@ -428,6 +445,7 @@ int main(void)
         cmocka_unit_test(sixteen_bit_scales_to_eight),
         cmocka_unit_test(eight_bit_color_types_exact),
         cmocka_unit_test(palette_with_and_without_alpha),
+        cmocka_unit_test(interlaced_png),
         cmocka_unit_test(corrupt_and_truncated_png),
         cmocka_unit_test(fit_downscale_crops_center),
         cmocka_unit_test(fit_upscale_bilinear),
