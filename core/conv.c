@@ -72,6 +72,11 @@ static void split_row2(float *restrict ev, float *restrict od, const float *rest
         _mm256_storeu_ps(ev + x / 2, e);
         _mm256_storeu_ps(od + x / 2, o);
     }
+    for (; x + 8 <= iw; x += 8) { /* the same on 128 bits: rows of 14 */
+        __m128 a = _mm_loadu_ps(src + x), b = _mm_loadu_ps(src + x + 4);
+        _mm_storeu_ps(ev + x / 2, _mm_shuffle_ps(a, b, 0x88));
+        _mm_storeu_ps(od + x / 2, _mm_shuffle_ps(a, b, 0xdd));
+    }
 #endif
     for (; x + 1 < iw; x += 2) {
         ev[x / 2] = src[x];
@@ -93,6 +98,11 @@ static void merge_row2(float *restrict dst, const float *restrict ev, const floa
         __m256 d0 = _mm256_permute2f128_ps(lo, hi, 0x20), d1 = _mm256_permute2f128_ps(lo, hi, 0x31);
         _mm256_storeu_ps(dst + x, _mm256_add_ps(_mm256_loadu_ps(dst + x), d0));
         _mm256_storeu_ps(dst + x + 8, _mm256_add_ps(_mm256_loadu_ps(dst + x + 8), d1));
+    }
+    for (; x + 8 <= iw; x += 8) {
+        __m128 e = _mm_loadu_ps(ev + x / 2), o = _mm_loadu_ps(od + x / 2);
+        _mm_storeu_ps(dst + x, _mm_add_ps(_mm_loadu_ps(dst + x), _mm_unpacklo_ps(e, o)));
+        _mm_storeu_ps(dst + x + 4, _mm_add_ps(_mm_loadu_ps(dst + x + 4), _mm_unpackhi_ps(e, o)));
     }
 #endif
     for (; x + 1 < iw; x += 2) {
@@ -278,6 +288,29 @@ static inline void add_row(float *restrict dst, const float *restrict src, int n
         dst[j] += src[j];
 }
 
+/* add_row for the segments of col2im (7 floats in the 7x7 layers, where the scalar
+ * tail was most of col2im): the last partial block is added whole with the lanes past
+ * n masked to zero, so it reads up to 8 floats of src and rewrites, unchanged, up to 8
+ * floats of dst (both buffers have SEG_SLACK past their ends). */
+static inline void add_seg(float *restrict dst, const float *restrict src, int n)
+{
+#ifdef __AVX2__
+    static const int32_t lanes[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+    int j = 0;
+    for (; j + 8 <= n; j += 8)
+        _mm256_storeu_ps(dst + j,
+                         _mm256_add_ps(_mm256_loadu_ps(dst + j), _mm256_loadu_ps(src + j)));
+    if (j < n) {
+        __m256 mask =
+            _mm256_castsi256_ps(_mm256_loadu_si256((const __m256i *)(lanes + 8 - (n - j))));
+        __m256 v = _mm256_and_ps(_mm256_loadu_ps(src + j), mask);
+        _mm256_storeu_ps(dst + j, _mm256_add_ps(_mm256_loadu_ps(dst + j), v));
+    }
+#else
+    add_row(dst, src, n);
+#endif
+}
+
 /* col (ch*k*k, gh*gw) from img (ch, ih, iw), rows ld floats apart (several samples
  * side by side); pb is scratch for the phase planes. Rows in (c, ki, kj) order, each
  * gh runs of gw floats. Every element of the sample's columns is written. */
@@ -313,7 +346,7 @@ static void col2im(const struct geom *g, const float *restrict col, size_t ld, f
                 float *dst =
                     pb + (((size_t)c * g->nph + kj % g->s) * g->hp + ki) * g->wt + kj / g->s;
                 for (int oy = 0; oy < g->gh; oy++)
-                    add_row(dst + oy * step, row + (size_t)oy * g->gw, g->gw);
+                    add_seg(dst + oy * step, row + (size_t)oy * g->gw, g->gw);
             }
         }
     }
