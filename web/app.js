@@ -634,7 +634,7 @@
                 h('td', { class: 'data-cell' }, datasetText(spec)),
                 h('td', { class: 'loss-cell', 'data-label': 'loss' }, spec.loss || '—'),
                 h('td', { class: tricksText(spec) ? 'tricks' : 'tricks none' }, tricksText(spec) || '—'),
-                h('td', { class: 'status-cell' }, statusBadge(run.status)),
+                h('td', { class: 'status-cell', title: run.error || null }, statusBadge(run.status)),
                 h('td', { class: 'prog' }, progressBar(run)),
                 h('td', { class: 'num losses', 'data-label': 'loss_d / loss_g' },
                     `${fmtNum(l.loss_d)} / ${fmtNum(l.loss_g)}`),
