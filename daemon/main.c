@@ -5,15 +5,19 @@
  * On a signal: STOPPING=1, end the event streams, stop HTTP, let every running job
  * finish its step and checkpoint (it goes back to queued), close the store, exit 0.
  *
- * Signals are blocked in every thread (the mask is set before any thread starts) and
- * taken synchronously with sigtimedwait() in the main loop, so no handler ever runs
- * in a worker and shutdown happens on the main thread with ordinary locks.
+ * Signals: the handler only writes the signal number into a pipe (a self-pipe), and
+ * the main loop (or, for train, a watcher thread) reads it and shuts down with
+ * ordinary locks. Blocking the signals and using sigwait() is not enough here: the
+ * BLAS library starts its threads before main() with the signals unblocked, and the
+ * kernel would deliver SIGTERM to one of them and kill the process.
  *
  * Train: parse the spec through api/'s strict parser, store the run like a POST
  * would, train it on this thread with the same worker code, print progress to
  * stderr and the run object as one JSON line on stdout; exit 0 iff it succeeded. */
 #include <errno.h>
 #include <limits.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -484,26 +488,69 @@ static void close_state(struct gd_store *store, struct gd_events *ev, struct gd_
     gd_store_close(store);
 }
 
+/* ---- signals ---- */
+
+static int sig_pipe[2] = {-1, -1};
+
+static void on_signal(int sig)
+{
+    int saved = errno;
+    char c = (char)sig;
+    ssize_t r = write(sig_pipe[1], &c, 1);
+    (void)r; /* a full pipe already holds a pending stop */
+    errno = saved;
+}
+
+/* Routes SIGINT and SIGTERM into sig_pipe (also when the shell started us with
+ * SIGINT ignored, as it does for background jobs). */
+static int setup_signals(void)
+{
+    if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK)) {
+        logm(GD_LOG_ERR, "pipe: %s", strerror(errno));
+        return -1;
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    return 0;
+}
+
+/* Waits up to timeout_ms for a byte on sig_pipe: the signal number, 0 on timeout. */
+static int wait_signal(int timeout_ms)
+{
+    struct pollfd pfd = {.fd = sig_pipe[0], .events = POLLIN};
+    if (poll(&pfd, 1, timeout_ms) <= 0)
+        return 0;
+    char c = 0;
+    if (read(sig_pipe[0], &c, 1) != 1)
+        return 0;
+    return c ? (unsigned char)c : -1; /* -1: the byte 0 asks a watcher to end */
+}
+
 /* ---- ganctld train ---- */
 
-struct train_stop {
-    struct gd_sched *sched;
-    sigset_t set;
-};
-
 /* Turns SIGINT/SIGTERM into a scheduler shutdown: the run checkpoints and stays
- * queued, so the same spec can be continued by the daemon. SIGUSR1 ends the thread
- * when training ended on its own. */
+ * queued, so the daemon can continue it. A 0 byte in the pipe ends the thread when
+ * training ended on its own. */
 static void *train_signals(void *arg)
 {
-    struct train_stop *ts = arg;
-    int sig = 0;
-    sigwait(&ts->set, &sig);
-    if (sig != SIGUSR1) {
-        logm(GD_LOG_WARN, "signal %d: stopping after this step", sig);
-        gd_sched_shutdown(ts->sched);
+    struct gd_sched *sched = arg;
+    for (;;) {
+        int sig = wait_signal(1000);
+        if (sig < 0)
+            return NULL;
+        if (sig > 0) {
+            logm(GD_LOG_WARN, "%s: stopping after this step with a checkpoint",
+                 sig == SIGINT ? "SIGINT" : "SIGTERM");
+            gd_sched_shutdown(sched);
+            return NULL;
+        }
     }
-    return NULL;
 }
 
 /* Prints api/'s error array ([{"field":"...","message":"..."}, ...]) one per line. It
@@ -578,19 +625,12 @@ static int cmd_train(int argc, char **argv)
     free(errors);
     free(json);
 
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGUSR1);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
-
     struct gd_store *store = NULL;
     struct gd_events *ev = NULL;
     struct gd_sched *sched = NULL;
     int rc = 1;
     char *spec_json = NULL;
-    if (open_state(&c, &store, &ev, &sched, 1))
+    if (setup_signals() || open_state(&c, &store, &ev, &sched, 1))
         goto out;
     spec_json = ga_spec_to_json(spec);
     int64_t id = 0;
@@ -601,12 +641,13 @@ static int cmd_train(int argc, char **argv)
     log_run(GD_LOG_INFO, id, "training %s (%lld steps) in %s", spec->name[0] ? spec->name : "",
             (long long)spec->train.steps, c.data);
 
-    struct train_stop ts = {sched, set};
     pthread_t th;
-    int have_thread = pthread_create(&th, NULL, train_signals, &ts) == 0;
+    int have_thread = pthread_create(&th, NULL, train_signals, sched) == 0;
     int trc = gd_sched_run_now(sched, id, &err);
     if (have_thread) {
-        pthread_kill(th, SIGUSR1);
+        char zero = 0;
+        if (write(sig_pipe[1], &zero, 1) != 1)
+            pthread_cancel(th);
         pthread_join(th, NULL);
     }
     if (trc)
@@ -678,21 +719,13 @@ static int cmd_daemon(int argc, char **argv)
         logm(GD_LOG_WARN, "listening on %s beyond loopback without a token: anyone who can "
                           "reach it controls the daemon (use --token-file)", c.listen);
 
-    /* every thread inherits this mask: the signals are taken in the loop below */
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
-    signal(SIGPIPE, SIG_IGN);
-
     struct gd_store *store = NULL;
     struct gd_events *ev = NULL;
     struct gd_sched *sched = NULL;
     struct ga_server *srv = NULL;
     struct gc_error err = {0};
     int rc = 1;
-    if (open_state(&c, &store, &ev, &sched, c.workers))
+    if (setup_signals() || open_state(&c, &store, &ev, &sched, c.workers))
         goto out;
     if (make_dirs(c.datasets))
         logm(GD_LOG_WARN, "datasets directory %s: %s", c.datasets, strerror(errno));
@@ -725,8 +758,7 @@ static int cmd_daemon(int argc, char **argv)
     clock_gettime(CLOCK_MONOTONIC, &last_status);
     last_wd = last_status;
     for (;;) {
-        struct timespec tick = {0, 500 * 1000 * 1000};
-        int sig = sigtimedwait(&set, NULL, &tick);
+        int sig = wait_signal(500);
         if (sig == SIGINT || sig == SIGTERM) {
             logm(GD_LOG_INFO, "%s: shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
             break;

@@ -768,8 +768,8 @@ int gd_sched_run_now(struct gd_sched *s, int64_t id, struct gc_error *err)
     if (final == GD_FAILED)
         ret = gc_error_set(err, GC_EIO, "%s", r.error ? r.error : "the run failed");
     else
-        ret = gc_error_set(err, GC_ESTOPPED, "the run stopped %s at step %lld",
-                           gd_status_name(final), (long long)r.step);
+        ret = gc_error_set(err, GC_ESTOPPED, "the run stopped at step %lld and is %s",
+                           (long long)r.step, gd_status_name(final));
     gd_run_fini(&r);
     return ret;
 }
