@@ -281,9 +281,9 @@ static int parse_flags(struct config *c, int argc, char **argv, int first, int p
         }
         memcpy(name, a + 2, n);
         name[n] = '\0';
-        static const char *const known[] = {"listen", "data", "datasets", "web", "token-file",
-                                            "workers", "threads", "keep-checkpoints", "verbose",
-                                            "config", NULL};
+        static const char *const known[] = {"listen",     "data",    "datasets", "web",
+                                            "token-file", "workers", "threads",  "keep-checkpoints",
+                                            "verbose",    "config",  NULL};
         int is_known = 0;
         for (int k = 0; known[k]; k++)
             is_known |= !strcmp(known[k], name);
@@ -434,7 +434,9 @@ static char *read_file(const char *path, size_t max, size_t *len)
     fclose(f);
     if (!buf || bad || n > max) {
         fprintf(stderr, "ganctld: %s: %s\n", path,
-                !buf ? "out of memory" : bad ? "read error" : "larger than 1 MiB");
+                !buf  ? "out of memory"
+                : bad ? "read error"
+                      : "larger than 1 MiB");
         free(buf);
         return NULL;
     }
@@ -591,8 +593,7 @@ static void print_spec_errors(const char *json)
 static int cmd_train(int argc, char **argv)
 {
     struct config c = {.workers = 1, .keep_checkpoints = DEFAULT_KEEP};
-    static const char *const allowed[] = {"data", "threads", "keep-checkpoints", "verbose",
-                                          NULL};
+    static const char *const allowed[] = {"data", "threads", "keep-checkpoints", "verbose", NULL};
     if (argc < 3 || argv[2][0] == '-') {
         usage(stderr);
         return 2;
@@ -716,8 +717,10 @@ static int cmd_daemon(int argc, char **argv)
         }
     }
     if (!token && !is_loopback(c.listen))
-        logm(GD_LOG_WARN, "listening on %s beyond loopback without a token: anyone who can "
-                          "reach it controls the daemon (use --token-file)", c.listen);
+        logm(GD_LOG_WARN,
+             "listening on %s beyond loopback without a token: anyone who can "
+             "reach it controls the daemon (use --token-file)",
+             c.listen);
 
     struct gd_store *store = NULL;
     struct gd_events *ev = NULL;

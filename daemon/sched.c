@@ -205,8 +205,8 @@ static int hook_metrics(void *ctx, int64_t step, const struct gc_metric *m, int 
             pthread_mutex_unlock(&job->s->mu);
         }
         if (len < (int)sizeof(line))
-            len += snprintf(line + len, sizeof(line) - (size_t)len, " %s=%.4g", m[i].name,
-                            m[i].value);
+            len +=
+                snprintf(line + len, sizeof(line) - (size_t)len, " %s=%.4g", m[i].name, m[i].value);
     }
     note_progress(job);
     publish(job->s, job->id, "metrics", step);
@@ -234,8 +234,7 @@ static int hook_eval(void *ctx, int64_t step, const struct gc_metric *m, int n,
     char line[400];
     int len = snprintf(line, sizeof(line), "eval at step %lld:", (long long)step);
     for (int i = 0; i < n && len < (int)sizeof(line); i++)
-        len += snprintf(line + len, sizeof(line) - (size_t)len, " %s=%.4g", m[i].name,
-                        m[i].value);
+        len += snprintf(line + len, sizeof(line) - (size_t)len, " %s=%.4g", m[i].name, m[i].value);
     publish(job->s, job->id, "eval", step);
     logf_(job->s, GD_LOG_INFO, job->id, "%s", line);
     return 0;
@@ -320,8 +319,8 @@ static enum gd_status run_job(struct gd_sched *s, struct job *job)
     job->batch = spec->train.batch_size;
 
     set_status(s, job->id, GD_RUNNING, NULL, step);
-    logf_(s, GD_LOG_INFO, job->id, "started at step %lld of %lld with %d threads",
-          (long long)step, (long long)spec->train.steps, s->threads_per_run);
+    logf_(s, GD_LOG_INFO, job->id, "started at step %lld of %lld with %d threads", (long long)step,
+          (long long)spec->train.steps, s->threads_per_run);
 
     struct gc_trainer_opts topts = {
         .threads = s->threads_per_run,
@@ -706,8 +705,7 @@ int gd_sched_delete(struct gd_sched *s, int64_t id, struct gc_error *err)
     if (ret)
         goto out;
     if (st == GD_QUEUED || st == GD_RUNNING || locate(s, id, 0, REQ_NONE)) {
-        ret = gc_error_set(err, GC_ESTATE,
-                           "run %lld is %s: cancel or pause it before deleting it",
+        ret = gc_error_set(err, GC_ESTATE, "run %lld is %s: cancel or pause it before deleting it",
                            (long long)id, gd_status_name(st));
         goto out;
     }

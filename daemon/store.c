@@ -55,7 +55,8 @@ enum stmt_id {
 };
 
 static const char *const stmt_sql[S_COUNT] = {
-    [S_RUN_INSERT] = "INSERT INTO runs (name, spec, steps, created_at) VALUES (?1, ?2, ?3, " NOW ")",
+    [S_RUN_INSERT] =
+        "INSERT INTO runs (name, spec, steps, created_at) VALUES (?1, ?2, ?3, " NOW ")",
     [S_RUN_GET] = "SELECT " RUN_COLS " FROM runs WHERE id = ?1",
     [S_RUN_LIST] = "SELECT " RUN_COLS " FROM runs WHERE (?1 IS NULL OR status = ?1)"
                    " AND (?2 <= 0 OR id < ?2) ORDER BY id DESC LIMIT ?3",
@@ -89,16 +90,16 @@ static const char *const stmt_sql[S_COUNT] = {
         "SELECT step, bytes, sha256, created_at FROM checkpoints WHERE run = ?1 ORDER BY step",
     [S_CKPT_GET] = "SELECT step, data FROM checkpoints WHERE run = ?1 AND (?2 < 0 OR step = ?2)"
                    " ORDER BY step DESC LIMIT 1",
-    [S_EVENT_PUT] =
-        "INSERT INTO events (run, type, step, created_at) VALUES (?1, ?2, ?3, " NOW ")",
+    [S_EVENT_PUT] = "INSERT INTO events (run, type, step, created_at) VALUES (?1, ?2, ?3, " NOW ")",
     [S_EVENT_LIST] = "SELECT id, run, type, step, created_at FROM events"
                      " WHERE id > ?2 AND (?1 <= 0 OR run = ?1) ORDER BY id LIMIT ?3",
     /* the AUTOINCREMENT counter, not max(id): ids of deleted runs' events stay used */
     [S_EVENT_LAST] = "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0)",
     [S_STATS_STATUS] = "SELECT status, count(*) FROM runs GROUP BY status",
-    [S_STATS_STEPS] = "SELECT coalesce(sum(step), 0), coalesce(sum(step * CASE WHEN json_valid(spec)"
-                      " THEN coalesce(json_extract(spec, '$.train.batch_size'), 0) ELSE 0 END), 0)"
-                      " FROM runs",
+    [S_STATS_STEPS] =
+        "SELECT coalesce(sum(step), 0), coalesce(sum(step * CASE WHEN json_valid(spec)"
+        " THEN coalesce(json_extract(spec, '$.train.batch_size'), 0) ELSE 0 END), 0)"
+        " FROM runs",
 };
 
 struct gd_store {
@@ -362,8 +363,8 @@ int gd_store_version(struct gd_store *s)
 
 /* ---- runs ---- */
 
-int gd_store_run_insert(struct gd_store *s, const char *name, const char *spec_json,
-                        int64_t steps, int64_t *id, struct gc_error *err)
+int gd_store_run_insert(struct gd_store *s, const char *name, const char *spec_json, int64_t steps,
+                        int64_t *id, struct gc_error *err)
 {
     int ret = 0;
     pthread_mutex_lock(&s->mu);
@@ -617,7 +618,7 @@ int gd_store_metrics_latest(struct gd_store *s, int64_t run, int kind, struct gd
         }
         copy_text(kv[cnt].name, sizeof(kv[cnt].name), sqlite3_column_text(st, 0));
         kv[cnt].value = sqlite3_column_type(st, 1) == SQLITE_NULL ? __builtin_nan("")
-                                                                 : sqlite3_column_double(st, 1);
+                                                                  : sqlite3_column_double(st, 1);
         kv[cnt].step = sqlite3_column_int64(st, 2);
         cnt++;
     }
@@ -808,8 +809,8 @@ static int get_blob(struct gd_store *s, enum stmt_id id, int64_t run, int64_t st
         if (step < 0)
             ret = gc_error_set(err, GC_ENOTFOUND, "run %lld has no %s", (long long)run, what);
         else
-            ret = gc_error_set(err, GC_ENOTFOUND, "run %lld has no %s at step %lld",
-                               (long long)run, what, (long long)step);
+            ret = gc_error_set(err, GC_ENOTFOUND, "run %lld has no %s at step %lld", (long long)run,
+                               what, (long long)step);
     } else {
         ret = db_error(s, err, what);
     }
@@ -923,8 +924,8 @@ int gd_store_ckpt_get(struct gd_store *s, int64_t run, int64_t step, uint8_t **b
 
 /* ---- events ---- */
 
-int gd_store_event_put(struct gd_store *s, int64_t run, const char *type, int64_t step,
-                       int64_t *id, struct gc_error *err)
+int gd_store_event_put(struct gd_store *s, int64_t run, const char *type, int64_t step, int64_t *id,
+                       struct gc_error *err)
 {
     int ret;
     pthread_mutex_lock(&s->mu);

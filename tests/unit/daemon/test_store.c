@@ -59,9 +59,8 @@ static int64_t new_run(struct gd_store *st, const char *name, int64_t steps)
 {
     int64_t id = 0;
     struct gc_error err = {0};
-    assert_int_equal(gd_store_run_insert(st, name, "{\"train\":{\"batch_size\":4}}", steps, &id,
-                                         &err),
-                     0);
+    assert_int_equal(
+        gd_store_run_insert(st, name, "{\"train\":{\"batch_size\":4}}", steps, &id, &err), 0);
     assert_true(id > 0);
     return id;
 }
@@ -70,8 +69,9 @@ static int is_rfc3339_utc(const char *s)
 {
     int y, mo, d, h, mi, se;
     char z;
-    return strlen(s) == 20 && sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%c", &y, &mo, &d, &h, &mi, &se,
-                                      &z) == 7 && z == 'Z' && y >= 2020 && mo >= 1 && mo <= 12;
+    return strlen(s) == 20 &&
+           sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%c", &y, &mo, &d, &h, &mi, &se, &z) == 7 && z == 'Z' &&
+           y >= 2020 && mo >= 1 && mo <= 12;
 }
 
 static void fresh_file_migrated_and_private(void **state)
@@ -491,8 +491,8 @@ static void events_after_id(void **state)
     int64_t ids[6];
     const char *types[6] = {"status", "metrics", "status", "sample", "eval", "checkpoint"};
     for (int i = 0; i < 6; i++)
-        assert_int_equal(
-            gd_store_event_put(f->st, i % 2 ? b : a, types[i], i * 10, &ids[i], &err), 0);
+        assert_int_equal(gd_store_event_put(f->st, i % 2 ? b : a, types[i], i * 10, &ids[i], &err),
+                         0);
     assert_int_equal(gd_store_event_last(f->st, &last, &err), 0);
     assert_int_equal(last, ids[5]);
 
