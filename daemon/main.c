@@ -625,6 +625,19 @@ static int cmd_train(int argc, char **argv)
     }
     free(errors);
     free(json);
+    /* the stored spec must name the same file when the daemon later continues the run
+     * from another working directory */
+    if (spec->dataset.path[0] && spec->dataset.path[0] != '/') {
+        char *abs = realpath(spec->dataset.path, NULL);
+        if (!abs) {
+            fprintf(stderr, "ganctld: %s: dataset.path %s: %s\n", spec_path, spec->dataset.path,
+                    strerror(errno));
+            free(spec);
+            return 2;
+        }
+        snprintf(spec->dataset.path, sizeof(spec->dataset.path), "%s", abs);
+        free(abs);
+    }
 
     struct gd_store *store = NULL;
     struct gd_events *ev = NULL;
