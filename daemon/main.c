@@ -745,10 +745,6 @@ static int cmd_daemon(int argc, char **argv)
         goto out;
     if (make_dirs(c.datasets))
         logm(GD_LOG_WARN, "datasets directory %s: %s", c.datasets, strerror(errno));
-    if (gd_sched_start(sched, &err)) {
-        logm(GD_LOG_ERR, "cannot start the workers: %s", err.msg);
-        goto out;
-    }
     struct ga_server_opts so = {
         .listen = c.listen,
         .web_dir = c.web,
@@ -757,7 +753,13 @@ static int cmd_daemon(int argc, char **argv)
     };
     srv = ga_server_start(&so, store, sched, ev, &err);
     if (!srv) {
-        logm(GD_LOG_ERR, "cannot listen on %s: %s", c.listen, err.msg);
+        logm(GD_LOG_ERR, "%s", err.msg);
+        goto out;
+    }
+    /* workers start once HTTP listens: a taken port must not start (and at once
+     * interrupt) the queued runs */
+    if (gd_sched_start(sched, &err)) {
+        logm(GD_LOG_ERR, "cannot start the workers: %s", err.msg);
         goto out;
     }
     logm(GD_LOG_INFO,
