@@ -457,7 +457,7 @@ static int cmd_submit(struct ctl_ctx *ctx, int argc, char **argv, struct ctl_err
         struct ctl_watch_opts wo = {.run = json_integer_value(id),
                                     .json = 0,
                                     .fancy = ctx->fancy,
-                                    .retry_for_s = 120,
+                                    .retry_for_s = 300,
                                     .token = ctx->token};
         rc = ctl_watch(c, &wo, err);
     }

@@ -596,6 +596,9 @@ class TestDaemon(ClientMixin, unittest.TestCase):
         self.assertRegex(out, r"(?m)^progress +50/50 100%$")
         self.assertIn('"arch": "mlp"', out)
         out, _ = self.ok("ls", "--status", "succeeded")
+        noun, _ = self.ok("runs", "ls", "--status", "succeeded")  # the noun form, same table
+        self.assertEqual([l.split()[:-1] for l in noun.splitlines()],
+                         [l.split()[:-1] for l in out.splitlines()])  # AGE may tick over
         header = out.splitlines()[0].split()
         self.assertEqual(header, ["ID", "NAME", "STATUS", "PROGRESS", "LOSS_D", "LOSS_G", "AGE"])
         row = [l for l in out.splitlines()[1:] if l.split()[0] == str(run["id"])]
