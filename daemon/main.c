@@ -414,11 +414,19 @@ static int is_loopback(const char *listen)
            !strncmp(listen, "[::1]:", 6);
 }
 
-/* The scheduler reads stored specs with api/'s parser; their paths are already
- * resolved, so no dataset root applies. */
+/* The dataset root that relative paths of stored specs resolve inside; set once in
+ * main before any worker starts, read-only afterwards. */
+static const char *stored_spec_root;
+
+/* The scheduler reads stored specs with api/'s parser. A spec from the API keeps the
+ * path as the user gave it, relative to the dataset root, so it is resolved (and
+ * checked) again; one from `ganctld train` holds an absolute path and is used as is. */
 static int parse_stored_spec(const char *json, struct gc_spec *out, struct gc_error *err)
 {
-    return ga_spec_parse(json, strlen(json), NULL, out, NULL, err);
+    int rc = ga_spec_parse(json, strlen(json), NULL, out, NULL, err);
+    if (rc == 0 && out->dataset.path[0] && out->dataset.path[0] != '/')
+        rc = ga_spec_parse(json, strlen(json), stored_spec_root, out, NULL, err);
+    return rc;
 }
 
 static char *read_file(const char *path, size_t max, size_t *len)
@@ -602,6 +610,7 @@ static int cmd_train(int argc, char **argv)
     if (parse_flags(&c, argc, argv, 3, 1, allowed))
         return 2;
     default_paths(&c);
+    stored_spec_root = c.datasets;
     log_verbose = 1; /* progress is the point of the foreground command */
 
     size_t len = 0;
@@ -714,6 +723,7 @@ static int cmd_daemon(int argc, char **argv)
     if (parse_flags(&c, argc, argv, 1, 1, NULL))
         return 2;
     default_paths(&c);
+    stored_spec_root = c.datasets;
     log_verbose = c.verbose;
 
     char *token = NULL;
