@@ -643,9 +643,9 @@ class TestDaemon(ClientMixin, unittest.TestCase):
         self.assertFalse(os.path.exists(os.path.join(self.tmp, "nf.png")))
 
     def test_watch_short_run_to_the_end(self):
-        run = self.submit("--steps", "600", "--name", "cli-watch", "--set", "every.log=50",
-                          "--set", "every.sample=300", "--set", "every.checkpoint=300",
-                          "--set", "every.eval=600")
+        run = self.submit("--steps", "1200", "--name", "cli-watch", "--set", "every.log=50",
+                          "--set", "every.sample=600", "--set", "every.checkpoint=600",
+                          "--set", "every.eval=1200")
         # two watchers at once: plain lines and JSON lines
         jw = subprocess.Popen([GANCTL, "--addr", self.addr, "--json", "watch", str(run)],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=clean_env())
@@ -654,11 +654,11 @@ class TestDaemon(ClientMixin, unittest.TestCase):
         self.assertEqual(rc, 0, err)
         self.assertEqual(jw.returncode, 0, jerr)
         self.assertEqual(out, "")
-        self.assertIn("run %d (cli-watch) succeeded at step 600" % run, err)
-        steps = [int(m) for m in re.findall(r"step (\d+)/600 loss_d", err)]
+        self.assertIn("run %d (cli-watch) succeeded at step 1200" % run, err)
+        steps = [int(m) for m in re.findall(r"step (\d+)/1200 loss_d", err)]
         self.assertTrue(steps, err)
         self.assertEqual(steps, sorted(steps))
-        self.assertEqual(steps[-1], 600)
+        self.assertEqual(steps[-1], 1200)
         self.assertNotIn("\r", err)  # not a terminal: no progress bar
         events = [json.loads(l) for l in jout.decode().splitlines()]
         self.assertTrue(events)
@@ -683,7 +683,7 @@ class TestDaemon(ClientMixin, unittest.TestCase):
         rows = [l.split(",") for l in lines[1:]]
         self.assertEqual([int(r[0]) for r in rows], [p[0] for p in m["metrics"]["loss_d"]])
         self.assertAlmostEqual(float(rows[-1][1]), m["metrics"]["loss_d"][-1][1], places=4)
-        self.assertEqual(int(rows[-1][0]), 600)
+        self.assertEqual(int(rows[-1][0]), 1200)
         out, _ = self.ok("metrics", str(run), "loss_g", "--max-points", "5")
         self.assertEqual(out.splitlines()[0].split(), ["step", "loss_g"])
         self.assertLessEqual(len(out.splitlines()) - 1, 5)
@@ -692,14 +692,14 @@ class TestDaemon(ClientMixin, unittest.TestCase):
         self.assertTrue(steps and all(100 <= s <= 200 for s in steps), out)
         # samples
         listed = self.json_of("samples", str(run))
-        self.assertEqual([s["step"] for s in listed["samples"]], [300, 600])
+        self.assertEqual([s["step"] for s in listed["samples"]], [600, 1200])
         png = os.path.join(self.tmp, "s.png")
         _, err = self.ok("samples", str(run), "-o", png)
         self.assertIn("wrote " + png, err)
         with open(png, "rb") as f:
             latest = f.read()
         self.assertEqual(latest[:8], PNG_MAGIC)
-        self.ok("samples", str(run), "--step", "300", "-o", png)
+        self.ok("samples", str(run), "--step", "600", "-o", png)
         with open(png, "rb") as f:
             self.assertEqual(f.read()[:8], PNG_MAGIC)
         rc, _, err = self.ganctl("samples", str(run), "--step", "301", "-o", png + "2")
@@ -718,11 +718,11 @@ class TestDaemon(ClientMixin, unittest.TestCase):
         self.assertEqual(json.loads(out2), json.loads(out))  # same seed, same points
         # checkpoints: the list, the newest, one by step; bytes and sha256 as listed
         cps = self.json_of("checkpoint", str(run))["checkpoints"]
-        self.assertEqual(sorted(c["step"] for c in cps)[-1], 600)
+        self.assertEqual(sorted(c["step"] for c in cps)[-1], 1200)
         out, _ = self.ok("checkpoint", str(run))
         self.assertEqual(out.splitlines()[0].split(), ["STEP", "BYTES", "SHA256", "CREATED"])
         ck = os.path.join(self.tmp, "c.bin")
-        for args, step in (([], 600), (["--step", str(cps[0]["step"])], cps[0]["step"])):
+        for args, step in (([], 1200), (["--step", str(cps[0]["step"])], cps[0]["step"])):
             self.ok("checkpoint", str(run), *args, "-o", ck)
             with open(ck, "rb") as f:
                 data = f.read()
