@@ -39,6 +39,7 @@ struct job {
     struct gd_sched *s;
     struct gc_trainer *t; /* owned by the worker thread */
     int batch;            /* images per step, for the counters */
+    int64_t steps;        /* the spec's train.steps */
     int64_t counted;      /* steps already added to the counters; worker only */
     /* guarded by s->mu */
     int request;
@@ -210,7 +211,8 @@ static int hook_metrics(void *ctx, int64_t step, const struct gc_metric *m, int 
     }
     note_progress(job);
     publish(job->s, job->id, "metrics", step);
-    logf_(job->s, GD_LOG_DEBUG, job->id, "%s", line);
+    /* the last step's figures are worth a line even when steps are not logged */
+    logf_(job->s, step == job->steps ? GD_LOG_INFO : GD_LOG_DEBUG, job->id, "%s", line);
     return 0;
 }
 
@@ -317,6 +319,7 @@ static enum gd_status run_job(struct gd_sched *s, struct job *job)
         goto fail;
     }
     job->batch = spec->train.batch_size;
+    job->steps = spec->train.steps;
 
     set_status(s, job->id, GD_RUNNING, NULL, step);
     logf_(s, GD_LOG_INFO, job->id, "started at step %lld of %lld with %d threads", (long long)step,
