@@ -418,13 +418,17 @@ static void feature_matching_trains_g(void **state)
 
 /* ---- training results --------------------------------------------------------------- */
 
-/* The default ring8 spec trained briefly: 2,000 steps of batch 100 (about 3 s here) */
+/* The default ring8 spec (core/spec.c: 4 x 128 MLPs with BN in G, z 16, batch 100,
+ * Adam 1e-4, beta1 0.5), seed 1, one thread, the full 5,000 default steps (about 12 s
+ * here). The run is deterministic for one machine and thread count; here it covers all
+ * 8 modes with a high-quality share of 0.56, and shorter runs (3,000 steps) of these
+ * settings stayed near 0.43, so 5,000 steps is the shortest run that clears 0.5. */
 static void ring8_covers_modes(void **state)
 {
     (void)state;
     struct gc_spec s = spec_of(GC_DATA_RING8, GC_LOSS_NONSATURATING);
-    s.train.steps = 2000;
-    s.every.eval = 2000;
+    assert_int_equal(s.train.steps, 5000);
+    s.every.eval = s.train.steps;
     struct gc_trainer *t = make(&s, 1);
     struct rec r = {0};
     struct gc_train_hooks h = hooks_of(&r);
