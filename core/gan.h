@@ -53,12 +53,21 @@ struct gc_train_hooks {
 struct gc_trainer_opts {
     int threads;           /* compute threads this run may use (>= 1) */
     const char *cache_dir; /* where the evaluation classifier is cached; NULL = no cache */
-    int load_data;         /* 0: build the models only (generate from a checkpoint) */
+    int load_data;         /* 0: build the models only (generate from a checkpoint); the
+                            * 2D sets and idx files are still opened: plots need the
+                            * modes, and an idx file's shape is only in the file */
 };
 
 /* Builds the models and (when opts->load_data) loads the dataset. The spec must have
  * passed gc_spec_check(). Returns NULL with err set on failure (bad data file, ...).
- * The caller owns the trainer. */
+ * The caller owns the trainer.
+ *
+ * Models: mlp (G: layers x hidden, BN + ReLU; D: layers x hidden, leaky ReLU 0.2) and
+ * dcgan for square images of side 28 (start 7x7, two up/down blocks), 32 (4x4, three)
+ * or 64 (4x4, four); other dcgan sizes are refused (GC_EINVAL). A DCGAN's
+ * discriminator ends in a linear layer, or with patch in a 3x3 convolution to one
+ * channel: one logit per position of its last feature map. With MAD-GAN the
+ * discriminator has K + 1 outputs; label smoothing does not apply to its softmax. */
 struct gc_trainer *gc_trainer_create(const struct gc_spec *spec, const struct gc_trainer_opts *opts,
                                      struct gc_error *err);
 void gc_trainer_destroy(struct gc_trainer *t);
