@@ -132,8 +132,11 @@ static int has(const char *list, const char *word)
 
 int main(int argc, char **argv)
 {
-    struct opts o = {.seeds = 5, .sets = "ring8,grid25", .variants = "gan,unrolled,madgan",
-                     .bn = -1, .threads = 1};
+    struct opts o = {.seeds = 5,
+                     .sets = "ring8,grid25",
+                     .variants = "gan,unrolled,madgan",
+                     .bn = -1,
+                     .threads = 1};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--verbose") == 0) {
@@ -217,8 +220,8 @@ int main(int argc, char **argv)
             snprintf(a, sizeof a, "%.1f +/- %.1f", mm, ms);
             snprintf(b, sizeof b, "%.1f%% +/- %.1f", hm, hs);
             double secs = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) * 1e-9;
-            printf("%-8s %-20s %-16s %-16s %-24s %.1f\n", gc_dataset_name(sets[si]), vnames[vi],
-                   a, b, published(sets[si], variants[vi]), secs / n);
+            printf("%-8s %-20s %-16s %-16s %-24s %.1f\n", gc_dataset_name(sets[si]), vnames[vi], a,
+                   b, published(sets[si], variants[vi]), secs / n);
             fflush(stdout);
         }
     }

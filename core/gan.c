@@ -50,9 +50,9 @@ enum {
     STREAM_INIT_G = 16, /* + generator index */
 };
 
-#define SAMPLE_IMAGES 64  /* fixed noise set of the sample grid: 8 x 8 */
+#define SAMPLE_IMAGES 64 /* fixed noise set of the sample grid: 8 x 8 */
 #define SAMPLE_COLS 8
-#define SCATTER_SIZE 512  /* pixels of the 2D scatter plot */
+#define SCATTER_SIZE 512           /* pixels of the 2D scatter plot */
 #define EVAL_MAX_FLOATS (1u << 24) /* cap of real (and generated) floats kept for swd */
 #define BN_EPS 1e-5f
 #define BN_MOMENTUM 0.1f
@@ -66,8 +66,8 @@ struct gc_trainer {
 
     struct gc_dataset *data; /* NULL for image sets created with load_data = 0 */
     struct gc_loader *loader;
-    int c, h, w;      /* per-sample shape */
-    size_t dsize;     /* floats per sample */
+    int c, h, w;  /* per-sample shape */
+    size_t dsize; /* floats per sample */
     int is2d;
     int K;            /* generators */
     int B;            /* batch size */
@@ -91,16 +91,16 @@ struct gc_trainer {
     float *probs;  /* B x nout (MAD-GAN softmax) */
     float *t_real; /* B x nout targets */
     float *t_zero, *t_one;
-    int *labels;   /* B */
+    int *labels;                  /* B */
     float *feat_real, *feat_fake; /* feat_size: batch means */
-    float *dfeat;  /* B x feat_size */
-    float *samples; /* the fixed sample set, n x dsize */
+    float *dfeat;                 /* B x feat_size */
+    float *samples;               /* the fixed sample set, n x dsize */
     int nsamples;
 
     /* the figures of the last step */
     double loss_d, loss_g, d_real, d_fake, gn_d, gn_g, wdist;
-    uint64_t images;   /* real samples consumed since the last log */
-    double busy;       /* seconds spent in training steps since the last log */
+    uint64_t images; /* real samples consumed since the last log */
+    double busy;     /* seconds spent in training steps since the last log */
 
     /* evaluation state, made at the first evaluation */
     struct gc_dataset *eval_data; /* fashion-mnist test split; else borrowed from data */
@@ -451,9 +451,8 @@ struct gc_trainer *gc_trainer_create(const struct gc_spec *spec, const struct gc
     t->feat_fake = malloc(t->feat_size * sizeof(float));
     t->dfeat = malloc(B * t->feat_size * sizeof(float));
     t->samples = malloc((size_t)t->nsamples * t->dsize * sizeof(float));
-    if (!t->real || !t->noise || !t->dfake || !t->dlog || !t->probs || !t->t_real ||
-        !t->t_zero || !t->t_one || !t->labels || !t->feat_real || !t->feat_fake || !t->dfeat ||
-        !t->samples) {
+    if (!t->real || !t->noise || !t->dfake || !t->dlog || !t->probs || !t->t_real || !t->t_zero ||
+        !t->t_one || !t->labels || !t->feat_real || !t->feat_fake || !t->dfeat || !t->samples) {
         gc_error_set(err, GC_ENOMEM, "trainer: out of memory for the batch buffers");
         goto fail;
     }
@@ -789,10 +788,21 @@ int gc_trainer_encode_idx(const struct gc_trainer *t, const float *samples, int 
 static uint64_t shape_fingerprint(const struct gc_trainer *t)
 {
     const struct gc_spec *s = &t->spec;
-    int64_t v[] = {s->dataset.kind, t->c,           t->h,          t->w,
-                   s->model.arch,   s->model.z_dim, s->model.g_width, s->model.d_width,
-                   s->model.hidden, s->model.layers, s->model.batch_norm, s->model.patch,
-                   t->K,            s->opt_g.kind,  s->opt_d.kind};
+    int64_t v[] = {s->dataset.kind,
+                   t->c,
+                   t->h,
+                   t->w,
+                   s->model.arch,
+                   s->model.z_dim,
+                   s->model.g_width,
+                   s->model.d_width,
+                   s->model.hidden,
+                   s->model.layers,
+                   s->model.batch_norm,
+                   s->model.patch,
+                   t->K,
+                   s->opt_g.kind,
+                   s->opt_d.kind};
     uint64_t h = 0xcbf29ce484222325ull;
     for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
         uint64_t x = (uint64_t)v[i];
@@ -834,8 +844,7 @@ int gc_trainer_checkpoint(struct gc_trainer *t, uint8_t **out, size_t *len, stru
     return rc;
 }
 
-int gc_trainer_restore(struct gc_trainer *t, const uint8_t *bytes, size_t len,
-                       struct gc_error *err)
+int gc_trainer_restore(struct gc_trainer *t, const uint8_t *bytes, size_t len, struct gc_error *err)
 {
     const uint8_t *p;
     size_t plen;
@@ -916,9 +925,9 @@ static int emit_metrics(struct gc_trainer *t, struct gc_error *err)
 {
     double ips = t->busy > 0.0 ? (double)t->images / t->busy : 0.0;
     struct gc_metric m[8] = {
-        {"loss_d", t->loss_d},        {"loss_g", t->loss_g},       {"d_real", t->d_real},
-        {"d_fake", t->d_fake},        {"grad_norm_d", t->gn_d},    {"grad_norm_g", t->gn_g},
-        {"images_per_s", ips},        {"wasserstein", t->wdist},
+        {"loss_d", t->loss_d}, {"loss_g", t->loss_g},     {"d_real", t->d_real},
+        {"d_fake", t->d_fake}, {"grad_norm_d", t->gn_d},  {"grad_norm_g", t->gn_g},
+        {"images_per_s", ips}, {"wasserstein", t->wdist},
     };
     int n = t->spec.loss == GC_LOSS_WASSERSTEIN ? 8 : 7;
     t->images = 0;
@@ -1063,8 +1072,7 @@ static int due(int64_t every, int64_t step, int64_t last)
 
 /* ---- the loop ----------------------------------------------------------------------- */
 
-int gc_trainer_run(struct gc_trainer *t, const struct gc_train_hooks *hooks,
-                   struct gc_error *err)
+int gc_trainer_run(struct gc_trainer *t, const struct gc_train_hooks *hooks, struct gc_error *err)
 {
     static const struct gc_train_hooks none = {0};
     if (!t->loader)

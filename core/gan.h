@@ -38,8 +38,7 @@ enum gc_control {
  * borrowed for the duration of the call. */
 struct gc_train_hooks {
     void *ctx;
-    int (*metrics)(void *ctx, int64_t step, const struct gc_metric *m, int n,
-                   struct gc_error *err);
+    int (*metrics)(void *ctx, int64_t step, const struct gc_metric *m, int n, struct gc_error *err);
     int (*sample)(void *ctx, int64_t step, const uint8_t *png, size_t len, struct gc_error *err);
     int (*eval)(void *ctx, int64_t step, const struct gc_metric *m, int n, struct gc_error *err);
     int (*checkpoint)(void *ctx, int64_t step, const uint8_t *bytes, size_t len,
@@ -81,8 +80,7 @@ int gc_trainer_restore(struct gc_trainer *t, const uint8_t *bytes, size_t len,
  * (the last step logs, samples, evaluates and checkpoints unless turned off),
  * GC_ESTOPPED when control() asked to stop, GC_ENUMERIC on NaN/Inf ("loss_d is NaN at
  * step 1234"), or the error of a hook or of the data. */
-int gc_trainer_run(struct gc_trainer *t, const struct gc_train_hooks *hooks,
-                   struct gc_error *err);
+int gc_trainer_run(struct gc_trainer *t, const struct gc_train_hooks *hooks, struct gc_error *err);
 
 /* The number of steps done so far. */
 int64_t gc_trainer_step(const struct gc_trainer *t);

@@ -82,8 +82,7 @@ static double rec_get(const struct rec *r, const char *name)
     return NAN;
 }
 
-static int rec_eval(void *ctx, int64_t step, const struct gc_metric *m, int n,
-                    struct gc_error *err)
+static int rec_eval(void *ctx, int64_t step, const struct gc_metric *m, int n, struct gc_error *err)
 {
     (void)step, (void)err;
     struct rec *r = ctx;
@@ -112,8 +111,7 @@ static int rec_ckpt(void *ctx, int64_t step, const uint8_t *b, size_t len, struc
     return 0;
 }
 
-static int rec_sample(void *ctx, int64_t step, const uint8_t *png, size_t len,
-                      struct gc_error *err)
+static int rec_sample(void *ctx, int64_t step, const uint8_t *png, size_t len, struct gc_error *err)
 {
     (void)step, (void)err;
     struct rec *r = ctx;
@@ -166,7 +164,8 @@ static void dcgan_28_is_the_reference_net(void **state)
     gc_model_out_shape(g, &c, &h, &w);
     assert_true(c == 1 && h == 28 && w == 28);
     assert_int_equal(gc_model_out_size(d), 1);
-    /* G: linear 100->6272 no bias, BN(6272) (BatchNorm1d, as the PyTorch reference), convT 128->64 no bias, BN(64), convT 64->1 + bias */
+    /* G: linear 100->6272 no bias, BN(6272) (BatchNorm1d, as the PyTorch reference), convT 128->64
+     * no bias, BN(64), convT 64->1 + bias */
     size_t g_expect = 100 * 6272 + 2 * 6272 + 128 * 64 * 16 + 2 * 64 + 64 * 16 + 1;
     /* D: conv 1->64 + bias, conv 64->128 no bias, BN(128), linear 6272->1 + bias */
     size_t d_expect = 64 * 16 + 64 + 64 * 128 * 16 + 2 * 128 + 6272 + 1;
