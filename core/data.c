@@ -252,32 +252,58 @@ out:
     return rc;
 }
 
-static int open_idx(struct gc_dataset *d, const struct gc_dataset_spec *s, struct gc_error *err)
+/* An idx dataset from the file's bytes (gzipped or not); name is the path for messages. */
+static int idx_from_bytes(struct gc_dataset *d, const char *name, const uint8_t *raw, size_t len,
+                          struct gc_error *err)
 {
-    uint8_t *buf;
+    uint8_t *inflated = NULL;
+    if (len >= 2 && raw[0] == 0x1f && raw[1] == 0x8b) {
+        int rc = gunzip(name, raw, len, &inflated, &len, err);
+        if (rc)
+            return rc;
+        raw = inflated;
+    }
     uint32_t dims[4];
     const uint8_t *img;
-    int rc = read_idx(s->path, 3, &buf, dims, &img, err);
-    if (rc)
-        return rc;
+    int nd;
+    int rc = gc_idx_decode(raw, len, &nd, dims, &img, err);
+    if (!rc && nd != 3)
+        rc = gc_error_set(err, GC_ECORRUPT, "idx: has %d dimensions, want 3 (magic 0x00000803)",
+                          nd);
+    if (rc) {
+        free(inflated);
+        return gc_error_prefix(err, "%s", name);
+    }
     if (dims[1] > GC_MAX_IMAGE || dims[2] > GC_MAX_IMAGE) {
-        free(buf);
-        return gc_error_set(err, GC_EINVAL, "%s: images of %ux%u are larger than %d", s->path,
+        free(inflated);
+        return gc_error_set(err, GC_EINVAL, "%s: images of %ux%u are larger than %d", name,
                             dims[1], dims[2], GC_MAX_IMAGE);
     }
     size_t bytes = (size_t)dims[0] * dims[1] * dims[2];
     d->images = malloc(bytes);
     if (!d->images) {
-        free(buf);
-        return gc_error_set(err, GC_ENOMEM, "%s: out of memory", s->path);
+        free(inflated);
+        return gc_error_set(err, GC_ENOMEM, "%s: out of memory", name);
     }
     memcpy(d->images, img, bytes);
-    free(buf);
+    free(inflated);
     d->count = dims[0];
     d->c = 1;
     d->h = (int)dims[1];
     d->w = (int)dims[2];
     return 0;
+}
+
+static int open_idx(struct gc_dataset *d, const struct gc_dataset_spec *s, struct gc_error *err)
+{
+    uint8_t *raw;
+    size_t len;
+    int rc = read_whole(s->path, &raw, &len, err);
+    if (rc)
+        return rc;
+    rc = idx_from_bytes(d, s->path, raw, len, err);
+    free(raw);
+    return rc;
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -447,6 +473,23 @@ struct gc_dataset *gc_dataset_open(const struct gc_dataset_spec *spec, gc_warn_f
         snprintf(d->key, sizeof(d->key), "%s", gc_dataset_name(d->kind));
     else
         snprintf(d->key, sizeof(d->key), "%s-%dx%dx%d", gc_dataset_name(d->kind), d->c, d->h, d->w);
+    return d;
+}
+
+struct gc_dataset *gc_dataset_open_idx_bytes(const uint8_t *bytes, size_t len, const char *name,
+                                             struct gc_error *err)
+{
+    struct gc_dataset *d = calloc(1, sizeof(*d));
+    if (!d) {
+        gc_error_set(err, GC_ENOMEM, "out of memory");
+        return NULL;
+    }
+    d->kind = GC_DATA_IDX;
+    if (idx_from_bytes(d, name, bytes, len, err) != 0) {
+        gc_dataset_destroy(d);
+        return NULL;
+    }
+    snprintf(d->key, sizeof(d->key), "%s-%dx%dx%d", gc_dataset_name(d->kind), d->c, d->h, d->w);
     return d;
 }
 

@@ -53,6 +53,11 @@ typedef void (*gc_warn_fn)(void *ctx, const char *msg);
 struct gc_dataset *gc_dataset_open(const struct gc_dataset_spec *spec, gc_warn_fn warn,
                                    void *warn_ctx, struct gc_error *err);
 void gc_dataset_destroy(struct gc_dataset *d);
+/* The idx kind from the bytes of the file (gzipped or not) instead of spec->path, with
+ * the same checks; name stands for the path in messages. For the fuzzer and for callers
+ * that hold the file in memory already. */
+struct gc_dataset *gc_dataset_open_idx_bytes(const uint8_t *bytes, size_t len, const char *name,
+                                             struct gc_error *err);
 
 enum gc_dataset_kind gc_dataset_kind(const struct gc_dataset *d);
 /* 1 for ring8 / grid25 (points drawn on the fly, no stored images). */
