@@ -88,7 +88,9 @@ static int gunzip(const char *path, const uint8_t *src, size_t len, uint8_t **ou
     size_t cap = len >= 18 ? (size_t)(src[len - 4] | src[len - 3] << 8 | src[len - 2] << 16 |
                                       (uint32_t)src[len - 1] << 24)
                            : 0;
-    if (cap < 4096 || cap > MAX_FILE)
+    /* deflate expands at most about 1032:1, so a larger claim is a lie: trusting it
+     * let a 20-byte file make us allocate up to 4 GiB before inflating a byte */
+    if (cap < 4096 || cap > MAX_FILE || cap / 1032 > len)
         cap = len * 4 + 4096;
     uint8_t *b = malloc(cap);
     if (!b)
