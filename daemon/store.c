@@ -69,15 +69,18 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_RUN_SET_STEP] = "UPDATE runs SET step = ?2 WHERE id = ?1",
     [S_RUN_DELETE] = "DELETE FROM runs WHERE id = ?1",
     [S_RUN_IDS] = "SELECT id FROM runs WHERE status = ?1 ORDER BY id",
+    /* OR IGNORE: a run continued after a crash trains the steps after its newest
+     * checkpoint again; what was stored for them the first time was acknowledged
+     * (images_per_s differs on the second pass) and stays as it was */
     [S_METRIC_PUT] =
-        "INSERT OR REPLACE INTO metrics (run, kind, name, step, value) VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT OR IGNORE INTO metrics (run, kind, name, step, value) VALUES (?1, ?2, ?3, ?4, ?5)",
     /* SQLite takes the bare column value from the row holding max(step) */
     [S_METRIC_LATEST] = "SELECT name, value, max(step) FROM metrics WHERE run = ?1 AND kind = ?2"
                         " GROUP BY name ORDER BY name",
     [S_METRIC_SERIES] = "SELECT step, value FROM metrics WHERE run = ?1 AND name = ?2"
                         " AND step >= ?3 AND (?4 < 0 OR step <= ?4) ORDER BY step",
     [S_METRIC_NAMES] = "SELECT DISTINCT name FROM metrics WHERE run = ?1 ORDER BY name",
-    [S_SAMPLE_PUT] = "INSERT OR REPLACE INTO samples (run, step, png, created_at)"
+    [S_SAMPLE_PUT] = "INSERT OR IGNORE INTO samples (run, step, png, created_at)"
                      " VALUES (?1, ?2, ?3, " NOW ")",
     [S_SAMPLE_STEPS] = "SELECT step FROM samples WHERE run = ?1 ORDER BY step",
     [S_SAMPLE_GET] = "SELECT step, png FROM samples WHERE run = ?1 AND (?2 < 0 OR step = ?2)"
