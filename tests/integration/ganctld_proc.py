@@ -1,0 +1,191 @@
+"""ganctld_proc.py — what the reliability suites (test_crash, test_faults, test_hostile,
+test_security) share: one ganctld process on a free loopback port, plain HTTP requests
+against it, and a read-only look into its SQLite store while it is stopped.
+
+Only the standard library; Debian's /usr/bin/python3 has the sqlite3 module. Not a test
+itself (tests/run.sh runs tests/integration/test_*.py only)."""
+
+import http.client
+import json
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import unittest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BIN = os.environ.get("GANCTLD", os.path.join(ROOT, "build", "ganctld"))
+TERMINAL = {"succeeded", "failed", "canceled"}
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def clean_env(**extra):
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "STATE_DIRECTORY",
+                        "CREDENTIALS_DIRECTORY", "JOURNAL_STREAM")}
+    env.update(extra)
+    return env
+
+
+class Daemon:
+    """One ganctld process. Its stderr goes to DATA/../NAME.log (appended across
+    restarts) so a failing test can show it."""
+
+    def __init__(self, data, args=(), log_path=None, token=None):
+        self.data = data
+        self.args = list(args)
+        self.token = token
+        self.proc = None
+        self.port = None
+        self.log_path = log_path or (data.rstrip("/") + ".log")
+        self.log = None
+
+    def spawn(self, port=None):
+        """Starts the process without waiting for it to answer."""
+        self.port = port or free_port()
+        argv = [BIN, "--listen", "127.0.0.1:%d" % self.port, "--data", self.data] + self.args
+        self.log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(argv, stdout=self.log, stderr=self.log, env=clean_env())
+        return self
+
+    def start(self, port=None, timeout=20):
+        self.spawn(port)
+        if not self.wait_healthy(timeout):
+            raise RuntimeError("ganctld did not answer /healthz: " + self.tail())
+        return self
+
+    def wait_healthy(self, timeout=20):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("ganctld exited with %s: %s" % (self.proc.returncode,
+                                                                     self.tail()))
+            try:
+                st, _, _ = self.request("GET", "/healthz", timeout=2)
+                if st == 200:
+                    return True
+            except OSError:
+                pass
+            time.sleep(0.02)
+        return False
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def tail(self, n=4000):
+        try:
+            with open(self.log_path, "rb") as f:
+                return f.read()[-n:].decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    def kill(self):
+        """SIGKILL, no chance to clean up."""
+        if self.alive():
+            self.proc.kill()
+        if self.proc:
+            self.proc.wait()
+        if self.log:
+            self.log.close()
+            self.log = None
+
+    def stop(self, timeout=30):
+        """SIGTERM; returns the exit code (None when it had to be killed)."""
+        if not self.proc:
+            return None
+        code = None
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                code = self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        else:
+            code = self.proc.returncode
+        if self.log:
+            self.log.close()
+            self.log = None
+        return code
+
+    def request(self, method, path, body=None, headers=None, timeout=30, auth=True):
+        """(status, headers with lower-case names, body bytes)."""
+        h = dict(headers or {})
+        if auth and self.token and "Authorization" not in h:
+            h["Authorization"] = "Bearer " + self.token
+        if body is not None and not isinstance(body, (bytes, str)):
+            body = json.dumps(body)
+            h.setdefault("Content-Type", "application/json")
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            c.request(method, path, body=body, headers=h)
+            r = c.getresponse()
+            data = r.read()
+            return r.status, {k.lower(): v for k, v in r.getheaders()}, data
+        finally:
+            c.close()
+
+    def json(self, method, path, body=None, expect=200, **kw):
+        st, _, data = self.request(method, path, body, **kw)
+        if st != expect:
+            raise AssertionError("%s %s: expected %d, got %d: %r" % (method, path, expect, st,
+                                                                      data[:300]))
+        return json.loads(data) if data else None
+
+    def wait_status(self, rid, statuses, timeout=120):
+        deadline = time.time() + timeout
+        run = None
+        while time.time() < deadline:
+            run = self.json("GET", "/api/v1/runs/%d" % rid)
+            if run["status"] in statuses:
+                return run
+            time.sleep(0.05)
+        raise AssertionError("run %d did not reach %s: %r\n%s" % (rid, statuses, run,
+                                                                  self.tail()))
+
+
+def open_ro(db):
+    """A read-only connection that never writes the database or its WAL (the -shm
+    index may be rebuilt in memory)."""
+    return sqlite3.connect("file:%s?mode=ro" % db, uri=True, timeout=5)
+
+
+def integrity(db):
+    """PRAGMA integrity_check on a stopped daemon's store: "ok" when sound."""
+    c = open_ro(db)
+    try:
+        rows = c.execute("PRAGMA integrity_check").fetchall()
+        fk = c.execute("PRAGMA foreign_key_check").fetchall()
+    finally:
+        c.close()
+    text = "\n".join(r[0] for r in rows)
+    if fk:
+        text += "\nforeign key violations: %r" % fk[:10]
+    return text
+
+
+def run_suite(module_name):
+    """Runs the module's tests and prints the closing 'N passed, M failed' line."""
+    if not os.access(BIN, os.X_OK):
+        print("ganctld not found at %s (build it with make)" % BIN)
+        print("0 passed, 1 failed")
+        return 1
+    suite = unittest.defaultTestLoader.loadTestsFromModule(sys.modules[module_name])
+    result = unittest.TextTestRunner(stream=sys.stdout, verbosity=2).run(suite)
+    bad = {getattr(t, "test_case", t).id() for t, _ in result.failures + result.errors}
+    ran_bad = [b for b in bad if not b.startswith(("setUpClass", "tearDownClass"))]
+    failed = len(bad) + len(result.unexpectedSuccesses)
+    passed = max(0, result.testsRun - len(ran_bad) - len(result.unexpectedSuccesses)
+                 - len(result.skipped))
+    sys.stdout.flush()
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
