@@ -44,6 +44,15 @@ else ifneq ($(SAN),)
 $(error SAN must be address or thread)
 endif
 
+# `make fuzz` builds everything again with clang into build-fuzz/: the code under test
+# gets libFuzzer's coverage hooks plus ASan+UBSan, the fuzz_*.c drivers link libFuzzer.
+ifneq ($(FUZZ),)
+OPT := -O1 -march=native
+CFLAGS_BASE += -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
+               -fno-sanitize-recover=undefined
+LDFLAGS_BASE += -fsanitize=address,undefined
+endif
+
 CFLAGS_ALL := $(CFLAGS_BASE) $(OPT) $(CFLAGS)
 
 CORE_SRC := $(wildcard core/*.c)
@@ -69,7 +78,7 @@ DAEMON_LIBS := $(call pc_libs,$(DAEMON_PKGS))
 CLI_LIBS := $(call pc_libs,$(CLI_PKGS))
 
 .SECONDARY:
-.PHONY: all run test unit bench format clean install deps deps-test tests
+.PHONY: all run test unit bench format clean install deps deps-test tests fuzz fuzz-bins
 all: $(BUILD)/ganctld $(BUILD)/ganctl
 
 $(BUILD)/obj/core/%.o: core/%.c
@@ -129,6 +138,18 @@ $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(BUILD)/libgccore.a
 
 tests: $(UNIT_BIN)
 
+# Fuzz drivers: tests/fuzz/fuzz_X.c -> build-fuzz/fuzz_X, run by tests/fuzz/run.sh on a
+# copy of the seed corpus tests/fuzz/corpus/X/ for FUZZ_SECONDS each.
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN := $(patsubst tests/fuzz/%.c,build-fuzz/%,$(FUZZ_SRC))
+FUZZ_SECONDS ?= 20
+build-fuzz/fuzz_%: build-fuzz/obj/tests/fuzz/fuzz_%.o build-fuzz/libgcdaemon.a build-fuzz/libgccore.a
+	$(CC) $(LDFLAGS_BASE) -fsanitize=fuzzer $(LDFLAGS) -o $@ $^ $(DAEMON_LIBS) $(CORE_LIBS)
+fuzz-bins: $(FUZZ_BIN)
+fuzz: deps-test
+	@$(MAKE) --no-print-directory BUILD=build-fuzz FUZZ=1 CC=clang fuzz-bins
+	@sh tests/fuzz/run.sh $(FUZZ_SECONDS)
+
 deps:
 	@sh scripts/deps.sh build
 
@@ -169,6 +190,6 @@ install: all
 	install -m 0644 cli/ganctl.bash-completion $(DESTDIR)/usr/share/bash-completion/completions/ganctl
 
 clean:
-	rm -rf build build-address build-thread
+	rm -rf build build-address build-thread build-fuzz
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
