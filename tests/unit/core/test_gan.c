@@ -247,10 +247,17 @@ static void mad_gan_has_k_plus_1_outputs(void **state)
     float *p1 = gc_model_params(gc_trainer_test_model(t, 1), &n);
     assert_true(memcmp(p0, p1, n * sizeof(float)) != 0);
     train(t, NULL);
-    /* samples come evenly from every generator: sample i from generator i mod K */
+    /* samples come evenly from every generator: sample i from generator i mod K. A
+     * generator with every parameter zero puts its samples at exactly (0, 0). */
+    float *p2 = gc_model_params(gc_trainer_test_model(t, 2), &n);
+    memset(p2, 0, n * sizeof(float));
     float out[16];
     struct gc_error err = {0};
     assert_int_equal(gc_trainer_generate(t, 8, 3, out, &err), 0);
+    for (int i = 0; i < 8; i++) {
+        int zero = out[2 * i] == 0.0f && out[2 * i + 1] == 0.0f;
+        assert_int_equal(zero, i % 4 == 2);
+    }
     gc_trainer_destroy(t);
 }
 
