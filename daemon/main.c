@@ -48,6 +48,7 @@ struct config {
     char token_file[PATH_MAX];
     char config[PATH_MAX];
     int workers, threads, keep_checkpoints;
+    int max_connections; /* 0: the server's default */
     int verbose;
 };
 
@@ -144,7 +145,7 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: ganctld [--listen ADDR:PORT] [--data DIR] [--workers N] [--threads N]\n"
             "               [--config FILE] [--token-file FILE] [--datasets DIR] [--web DIR]\n"
-            "               [--keep-checkpoints N] [--verbose]\n"
+            "               [--keep-checkpoints N] [--max-connections N] [--verbose]\n"
             "       ganctld train SPEC.json [--data DIR] [--threads N]\n"
             "       ganctld --help | --version\n"
             "\n"
@@ -160,6 +161,8 @@ static void usage(FILE *f)
             "                          (default DATA/datasets)\n"
             "  --web DIR               the dashboard's files\n"
             "  --keep-checkpoints N    newest checkpoints kept per run (default %d, 0: all)\n"
+            "  --max-connections N     open HTTP connections at most, event streams included;\n"
+            "                          more are refused (default 256)\n"
             "  --verbose               also log every training step's metrics\n",
             DEFAULT_LISTEN, DEFAULT_KEEP);
 }
@@ -207,6 +210,8 @@ static int set_option(struct config *c, const char *name, const char *v)
         return parse_int(name, v, 1, 1024, &c->threads);
     if (!strcmp(name, "keep-checkpoints"))
         return parse_int(name, v, 0, 100000, &c->keep_checkpoints);
+    if (!strcmp(name, "max-connections"))
+        return parse_int(name, v, 1, 65536, &c->max_connections);
     if (!strcmp(name, "verbose")) {
         c->verbose = strcmp(v, "0") && strcmp(v, "false") && strcmp(v, "no");
         return 0;
@@ -281,9 +286,10 @@ static int parse_flags(struct config *c, int argc, char **argv, int first, int p
         }
         memcpy(name, a + 2, n);
         name[n] = '\0';
-        static const char *const known[] = {"listen",     "data",    "datasets", "web",
-                                            "token-file", "workers", "threads",  "keep-checkpoints",
-                                            "verbose",    "config",  NULL};
+        static const char *const known[] = {
+            "listen",     "data",    "datasets",        "web",
+            "token-file", "workers", "threads",         "keep-checkpoints",
+            "verbose",    "config",  "max-connections", NULL};
         int is_known = 0;
         for (int k = 0; known[k]; k++)
             is_known |= !strcmp(known[k], name);
@@ -760,6 +766,7 @@ static int cmd_daemon(int argc, char **argv)
         .web_dir = c.web,
         .datasets_dir = c.datasets,
         .token = token,
+        .max_connections = c.max_connections,
     };
     srv = ga_server_start(&so, store, sched, ev, &err);
     if (!srv) {
