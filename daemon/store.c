@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "daemon/migrations.h"
@@ -106,10 +107,16 @@ static const char *const stmt_sql[S_COUNT] = {
 };
 
 struct gd_store {
-    pthread_mutex_t mu; /* guards db and stmt */
+    pthread_mutex_t mu; /* guards everything below */
     sqlite3 *db;
     sqlite3_stmt *stmt[S_COUNT];
     char *path;
+    /* the health of writes, for gd_store_health() */
+    int last_rc;            /* SQLite code of the newest failure, 0 when none */
+    char last_msg[256];     /* and its message */
+    int write_failing;      /* the newest write failed for lack of space or on I/O */
+    char write_msg[300];    /* what it said, for /healthz */
+    struct timespec last_write; /* CLOCK_MONOTONIC time of the newest write attempt */
 };
 
 static const char *const status_names[GD_NSTATUS] = {
@@ -155,7 +162,9 @@ void gd_sha256_hex(const uint8_t *data, size_t len, char out[65])
 
 static int db_error(struct gd_store *s, struct gc_error *err, const char *what)
 {
-    return gc_error_set(err, GC_EIO, "store: %s: %s", what, sqlite3_errmsg(s->db));
+    s->last_rc = sqlite3_extended_errcode(s->db);
+    snprintf(s->last_msg, sizeof(s->last_msg), "store: %s: %s", what, sqlite3_errmsg(s->db));
+    return gc_error_set(err, GC_EIO, "%s", s->last_msg);
 }
 
 /* The prepared statement for id, reset and unbound; NULL with err set on failure. */
@@ -188,11 +197,44 @@ static int exec_sql(struct gd_store *s, const char *sql, struct gc_error *err)
 {
     char *msg = NULL;
     if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        gc_error_set(err, GC_EIO, "store: %s", msg ? msg : sqlite3_errmsg(s->db));
+        s->last_rc = sqlite3_extended_errcode(s->db);
+        snprintf(s->last_msg, sizeof(s->last_msg), "store: %s",
+                 msg ? msg : sqlite3_errmsg(s->db));
+        gc_error_set(err, GC_EIO, "%s", s->last_msg);
         sqlite3_free(msg);
         return GC_EIO;
     }
     return 0;
+}
+
+/* Starts a write: its outcome alone decides the health that write_done() records. */
+static void write_begin(struct gd_store *s)
+{
+    s->last_rc = 0;
+    clock_gettime(CLOCK_MONOTONIC, &s->last_write);
+}
+
+/* Records how a write went. A failure of the disk (full, I/O error, cannot open or
+ * write the file, locked by another process past the busy timeout) marks the store's
+ * writes failing until a write works again; an ordinary failure (a missing run)
+ * changes nothing. */
+static void write_done(struct gd_store *s, int ret)
+{
+    int prim = s->last_rc & 0xff;
+    if (ret == 0) {
+        s->write_failing = 0;
+        return;
+    }
+    const char *kind = prim == SQLITE_FULL      ? "disk full"
+                       : prim == SQLITE_IOERR   ? "I/O error"
+                       : prim == SQLITE_CANTOPEN ? "cannot open the database"
+                       : prim == SQLITE_READONLY ? "read-only"
+                       : prim == SQLITE_BUSY    ? "locked by another process"
+                                                : NULL;
+    if (!kind)
+        return;
+    s->write_failing = 1;
+    snprintf(s->write_msg, sizeof(s->write_msg), "%s: %s", kind, s->last_msg);
 }
 
 static int begin(struct gd_store *s, struct gc_error *err)
@@ -371,6 +413,7 @@ int gd_store_run_insert(struct gd_store *s, const char *name, const char *spec_j
 {
     int ret = 0;
     pthread_mutex_lock(&s->mu);
+    write_begin(s);
     sqlite3_stmt *st = stmt(s, S_RUN_INSERT, err);
     if (!st) {
         ret = GC_EIO;
@@ -383,6 +426,7 @@ int gd_store_run_insert(struct gd_store *s, const char *name, const char *spec_j
     if (!ret && id)
         *id = sqlite3_last_insert_rowid(s->db);
 out:
+    write_done(s, ret);
     pthread_mutex_unlock(&s->mu);
     return ret;
 }
@@ -467,6 +511,7 @@ int gd_store_run_set_status(struct gd_store *s, int64_t id, enum gd_status stt, 
 {
     int ret;
     pthread_mutex_lock(&s->mu);
+    write_begin(s);
     sqlite3_stmt *st = stmt(s, S_RUN_SET_STATUS, err);
     if (!st) {
         ret = GC_EIO;
@@ -480,6 +525,7 @@ int gd_store_run_set_status(struct gd_store *s, int64_t id, enum gd_status stt, 
     if (!ret && sqlite3_changes(s->db) == 0)
         ret = gc_error_set(err, GC_ENOTFOUND, "run %lld not found", (long long)id);
 out:
+    write_done(s, ret);
     pthread_mutex_unlock(&s->mu);
     return ret;
 }
@@ -488,6 +534,7 @@ int gd_store_run_set_step(struct gd_store *s, int64_t id, int64_t step, struct g
 {
     int ret;
     pthread_mutex_lock(&s->mu);
+    write_begin(s);
     sqlite3_stmt *st = stmt(s, S_RUN_SET_STEP, err);
     if (!st) {
         ret = GC_EIO;
@@ -499,6 +546,7 @@ int gd_store_run_set_step(struct gd_store *s, int64_t id, int64_t step, struct g
     if (!ret && sqlite3_changes(s->db) == 0)
         ret = gc_error_set(err, GC_ENOTFOUND, "run %lld not found", (long long)id);
 out:
+    write_done(s, ret);
     pthread_mutex_unlock(&s->mu);
     return ret;
 }
@@ -507,6 +555,7 @@ int gd_store_run_delete(struct gd_store *s, int64_t id, struct gc_error *err)
 {
     int ret;
     pthread_mutex_lock(&s->mu);
+    write_begin(s);
     sqlite3_stmt *st = stmt(s, S_RUN_DELETE, err);
     if (!st) {
         ret = GC_EIO;
@@ -517,6 +566,7 @@ int gd_store_run_delete(struct gd_store *s, int64_t id, struct gc_error *err)
     if (!ret && sqlite3_changes(s->db) == 0)
         ret = gc_error_set(err, GC_ENOTFOUND, "run %lld not found", (long long)id);
 out:
+    write_done(s, ret);
     pthread_mutex_unlock(&s->mu);
     return ret;
 }
@@ -573,6 +623,7 @@ int gd_store_metrics_put(struct gd_store *s, int64_t run, int kind, int64_t step
 {
     int ret = 0;
     pthread_mutex_lock(&s->mu);
+    write_begin(s);
     /* one transaction per batch: one fsync-free WAL commit instead of n */
     if ((ret = begin(s, err)))
         goto out;
@@ -595,6 +646,7 @@ int gd_store_metrics_put(struct gd_store *s, int64_t run, int kind, int64_t step
     if (ret)
         rollback(s);
 out:
+    write_done(s, ret);
     pthread_mutex_unlock(&s->mu);
     return ret;
 }
@@ -745,6 +797,7 @@ int gd_store_sample_put(struct gd_store *s, int64_t run, int64_t step, const uin
 {
     int ret;
     pthread_mutex_lock(&s->mu);
+    write_begin(s);
     sqlite3_stmt *st = stmt(s, S_SAMPLE_PUT, err);
     if (!st) {
         ret = GC_EIO;
@@ -755,6 +808,7 @@ int gd_store_sample_put(struct gd_store *s, int64_t run, int64_t step, const uin
     sqlite3_bind_blob64(st, 3, len ? png : (const void *)"", len, SQLITE_STATIC);
     ret = exec_done(s, st, err, "put sample");
 out:
+    write_done(s, ret);
     pthread_mutex_unlock(&s->mu);
     return ret;
 }
@@ -837,6 +891,7 @@ int gd_store_ckpt_put(struct gd_store *s, int64_t run, int64_t step, const uint8
     gd_sha256_hex(bytes, len, hex);
     int ret;
     pthread_mutex_lock(&s->mu);
+    write_begin(s);
     if ((ret = begin(s, err)))
         goto out;
     sqlite3_stmt *st = stmt(s, S_CKPT_PUT, err);
@@ -876,6 +931,7 @@ int gd_store_ckpt_put(struct gd_store *s, int64_t run, int64_t step, const uint8
 undo:
     rollback(s);
 out:
+    write_done(s, ret);
     pthread_mutex_unlock(&s->mu);
     return ret;
 }
@@ -932,6 +988,7 @@ int gd_store_event_put(struct gd_store *s, int64_t run, const char *type, int64_
 {
     int ret;
     pthread_mutex_lock(&s->mu);
+    write_begin(s);
     sqlite3_stmt *st = stmt(s, S_EVENT_PUT, err);
     if (!st) {
         ret = GC_EIO;
@@ -944,6 +1001,7 @@ int gd_store_event_put(struct gd_store *s, int64_t run, const char *type, int64_
     if (!ret && id)
         *id = sqlite3_last_insert_rowid(s->db);
 out:
+    write_done(s, ret);
     pthread_mutex_unlock(&s->mu);
     return ret;
 }
@@ -1008,6 +1066,55 @@ int gd_store_event_last(struct gd_store *s, int64_t *id, struct gc_error *err)
         ret = db_error(s, err, "last event");
     sqlite3_reset(st);
 out:
+    pthread_mutex_unlock(&s->mu);
+    return ret;
+}
+
+/* ---- health ---- */
+
+/* How long after the newest write attempt a failing store tries a write of its own:
+ * longer than the scheduler's retry interval, so a run that retries its write is the
+ * probe while it does. */
+#define PROBE_AFTER_S 2.0
+
+/* A write that changes nothing (the schema version set to itself; it still appends a
+ * page to the WAL): tells whether the disk takes writes again. */
+static void probe(struct gd_store *s)
+{
+    write_begin(s);
+    int v = 0, ret;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK) {
+        ret = db_error(s, NULL, "read user_version");
+        goto out;
+    }
+    if (sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    char sql[64];
+    snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v);
+    if ((ret = begin(s, NULL)))
+        goto out;
+    if ((ret = exec_sql(s, sql, NULL)) || (ret = commit(s, NULL)))
+        rollback(s);
+out:
+    write_done(s, ret);
+}
+
+int gd_store_health(struct gd_store *s, char *msg, size_t cap)
+{
+    pthread_mutex_lock(&s->mu);
+    if (s->write_failing) {
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        double idle = (double)(now.tv_sec - s->last_write.tv_sec) +
+                      (double)(now.tv_nsec - s->last_write.tv_nsec) * 1e-9;
+        if (idle >= PROBE_AFTER_S)
+            probe(s);
+    }
+    int ret = s->write_failing ? GC_EIO : 0;
+    if (msg && cap)
+        snprintf(msg, cap, "%s", ret ? s->write_msg : "");
     pthread_mutex_unlock(&s->mu);
     return ret;
 }

@@ -144,6 +144,14 @@ struct gd_store_stats {
 };
 int gd_store_stats(struct gd_store *s, struct gd_store_stats *out, struct gc_error *err);
 
+/* The health of the store's writes, for /healthz. 0 while writes work; GC_EIO from
+ * the moment a write fails for lack of space or on an I/O error (also when the file
+ * cannot be opened, is read-only or stays locked by another process) until a write
+ * works again, with msg (when not NULL) saying why, e.g. "disk full: store: put
+ * checkpoint: database or disk is full". While failing and no write was tried for 2 s,
+ * a call makes a small write itself to see whether space has returned. */
+int gd_store_health(struct gd_store *s, char *msg, size_t cap);
+
 /* SHA-256 of a buffer as 64 lowercase hex digits (used for checkpoint digests). */
 void gd_sha256_hex(const uint8_t *data, size_t len, char out[65]);
 
