@@ -237,14 +237,20 @@ static void write_done(struct gd_store *s, int ret)
     snprintf(s->write_msg, sizeof(s->write_msg), "%s: %s", kind, s->last_msg);
 }
 
-static int begin(struct gd_store *s, struct gc_error *err)
+/* BEGIN and COMMIT of the write `what`, which their messages name (a full disk
+ * usually shows at the commit). */
+static int begin(struct gd_store *s, struct gc_error *err, const char *what)
 {
-    return exec_sql(s, "BEGIN IMMEDIATE", err);
+    if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return db_error(s, err, what);
+    return 0;
 }
 
-static int commit(struct gd_store *s, struct gc_error *err)
+static int commit(struct gd_store *s, struct gc_error *err, const char *what)
 {
-    return exec_sql(s, "COMMIT", err);
+    if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        return db_error(s, err, what);
+    return 0;
 }
 
 static void rollback(struct gd_store *s)
@@ -324,8 +330,8 @@ static int migrate(struct gd_store *s, struct gc_error *err)
         char pragma[64];
         snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", m->version);
         /* the schema change and its version number commit together or not at all */
-        if (begin(s, err) || exec_sql(s, m->sql, err) || exec_sql(s, pragma, err) ||
-            commit(s, err)) {
+        if (begin(s, err, "migrate") || exec_sql(s, m->sql, err) || exec_sql(s, pragma, err) ||
+            commit(s, err, "migrate")) {
             rollback(s);
             return gc_error_prefix(err, "migration %s", m->name);
         }
@@ -625,7 +631,7 @@ int gd_store_metrics_put(struct gd_store *s, int64_t run, int kind, int64_t step
     pthread_mutex_lock(&s->mu);
     write_begin(s);
     /* one transaction per batch: one fsync-free WAL commit instead of n */
-    if ((ret = begin(s, err)))
+    if ((ret = begin(s, err, "put metrics")))
         goto out;
     for (int i = 0; i < n; i++) {
         sqlite3_stmt *st = stmt(s, S_METRIC_PUT, err);
@@ -642,7 +648,7 @@ int gd_store_metrics_put(struct gd_store *s, int64_t run, int kind, int64_t step
             break;
     }
     if (!ret)
-        ret = commit(s, err);
+        ret = commit(s, err, "put metrics");
     if (ret)
         rollback(s);
 out:
@@ -892,7 +898,7 @@ int gd_store_ckpt_put(struct gd_store *s, int64_t run, int64_t step, const uint8
     int ret;
     pthread_mutex_lock(&s->mu);
     write_begin(s);
-    if ((ret = begin(s, err)))
+    if ((ret = begin(s, err, "put checkpoint")))
         goto out;
     sqlite3_stmt *st = stmt(s, S_CKPT_PUT, err);
     if (!st) {
@@ -925,7 +931,7 @@ int gd_store_ckpt_put(struct gd_store *s, int64_t run, int64_t step, const uint8
         if ((ret = exec_done(s, st, err, "prune checkpoints")))
             goto undo;
     }
-    if ((ret = commit(s, err)))
+    if ((ret = commit(s, err, "put checkpoint")))
         goto undo;
     goto out;
 undo:
@@ -1093,9 +1099,9 @@ static void probe(struct gd_store *s)
     sqlite3_finalize(st);
     char sql[64];
     snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v);
-    if ((ret = begin(s, NULL)))
+    if ((ret = begin(s, NULL, "probe")))
         goto out;
-    if ((ret = exec_sql(s, sql, NULL)) || (ret = commit(s, NULL)))
+    if ((ret = exec_sql(s, sql, NULL)) || (ret = commit(s, NULL, "probe")))
         rollback(s);
 out:
     write_done(s, ret);
