@@ -80,7 +80,13 @@ json_t *ga_run_object(struct gd_store *store, struct gd_sched *sched, int64_t id
     json_object_set_new(o, "created_at", time_or_null(run.created_at));
     json_object_set_new(o, "started_at", time_or_null(run.started_at));
     json_object_set_new(o, "finished_at", time_or_null(run.finished_at));
-    json_object_set_new(o, "error", run.error ? json_string(run.error) : json_null());
+    /* a running run whose writes wait for the store (a full disk) shows why */
+    char waiting[256];
+    json_t *error = run.error ? json_string(run.error) : NULL;
+    if (!error && sched && run.status == GD_RUNNING &&
+        gd_sched_live_error(sched, id, waiting, sizeof waiting) == 0)
+        error = json_string(waiting);
+    json_object_set_new(o, "error", error ? error : json_null());
     json_object_set_new(o, "latest", kv_object(store, id, 0));
     json_object_set_new(o, "eval", kv_object(store, id, 1));
     gd_run_fini(&run);

@@ -508,6 +508,18 @@ static void match(const char *url, struct route *rt)
     }
 }
 
+/* 200 while the daemon serves. {"status":"ok"} while the store takes writes;
+ * {"status":"degraded","store":"disk full: ..."} while its writes fail (reads are
+ * still served, training runs wait), until a write works again. */
+static enum MHD_Result healthz(struct ga_req *r)
+{
+    char why[320];
+    if (gd_store_health(r->srv->store, why, sizeof why) == 0)
+        return ga_reply_text(r, 200, "application/json", "{\"status\":\"ok\"}");
+    utf8_scrub(why);
+    return ga_reply_json(r, 200, json_pack("{s:s,s:s}", "status", "degraded", "store", why));
+}
+
 static enum MHD_Result dispatch(struct ga_req *r)
 {
     struct route rt;
@@ -551,7 +563,7 @@ static enum MHD_Result dispatch(struct ga_req *r)
     (void)head; /* libmicrohttpd drops the body of HEAD responses itself */
     switch (rt.kind) {
     case R_HEALTHZ:
-        return ga_reply_text(r, 200, "application/json", "{\"status\":\"ok\"}");
+        return healthz(r);
     case R_PROM:
         return ga_route_prometheus(r);
     case R_OPENAPI:

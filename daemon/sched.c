@@ -46,6 +46,7 @@ struct job {
     int finished; /* final status being written: no longer live */
     int64_t step;
     double images_per_s;
+    char store_error[256]; /* a training write waiting for the store, "" when none */
     struct job *next;
 };
 
@@ -176,6 +177,54 @@ static int hook_control(void *ctx)
     return r;
 }
 
+/* How often a training write that failed for lack of space or on I/O is tried again. */
+#define STORE_RETRY_MS 1000
+
+/* Called after a training write (metrics, sample, eval, checkpoint) failed with err.
+ * When the store's writes fail for lack of space or on I/O, the run keeps its place
+ * instead of failing and losing the steps since its last checkpoint: the error shows on
+ * the run (gd_sched_live_error) and in the log, and the caller tries the write again
+ * after STORE_RETRY_MS, until it works or the run is asked to stop. Returns 1 to try
+ * again; 0 to give up with err (GC_ESTOPPED on a stop request, so training ends as
+ * that request says). */
+static int retry_write(struct job *job, struct gc_error *err)
+{
+    struct gd_sched *s = job->s;
+    if (gd_store_health(s->store, NULL, 0) == 0)
+        return 0; /* not the disk: the run fails with this error */
+    pthread_mutex_lock(&s->mu);
+    int first = !job->store_error[0];
+    snprintf(job->store_error, sizeof(job->store_error), "%s", err->msg);
+    pthread_mutex_unlock(&s->mu);
+    if (first)
+        logf_(s, GD_LOG_ERR, job->id, "%s; trying again every %d ms", err->msg, STORE_RETRY_MS);
+    for (int waited = 0; waited < STORE_RETRY_MS; waited += 50) {
+        usleep(50 * 1000);
+        pthread_mutex_lock(&s->mu);
+        int stop = job->request != REQ_NONE || s->stopping;
+        pthread_mutex_unlock(&s->mu);
+        if (stop) {
+            char why[sizeof(err->msg)];
+            snprintf(why, sizeof(why), "%s", err->msg);
+            gc_error_set(err, GC_ESTOPPED, "stopped while waiting for the store: %s", why);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* A training write worked: a wait for the store, if any, is over. */
+static void write_ok(struct job *job)
+{
+    struct gd_sched *s = job->s;
+    pthread_mutex_lock(&s->mu);
+    int was = job->store_error[0] != '\0';
+    job->store_error[0] = '\0';
+    pthread_mutex_unlock(&s->mu);
+    if (was)
+        logf_(s, GD_LOG_INFO, job->id, "the store takes writes again: training goes on");
+}
+
 static int put_figures(struct job *job, int kind, int64_t step, const struct gc_metric *m, int n,
                        struct gc_error *err)
 {
@@ -194,9 +243,12 @@ static int hook_metrics(void *ctx, int64_t step, const struct gc_metric *m, int 
                         struct gc_error *err)
 {
     struct job *job = ctx;
-    int ret = put_figures(job, 0, step, m, n, err);
+    int ret;
+    while ((ret = put_figures(job, 0, step, m, n, err)) && retry_write(job, err))
+        ;
     if (ret)
         return ret;
+    write_ok(job);
     char line[400];
     int len = snprintf(line, sizeof(line), "step %lld", (long long)step);
     for (int i = 0; i < n; i++) {
@@ -220,19 +272,27 @@ static int hook_sample(void *ctx, int64_t step, const uint8_t *png, size_t len,
                        struct gc_error *err)
 {
     struct job *job = ctx;
-    int ret = gd_store_sample_put(job->s->store, job->id, step, png, len, err);
-    if (!ret)
-        publish(job->s, job->id, "sample", step);
-    return ret;
+    int ret;
+    while ((ret = gd_store_sample_put(job->s->store, job->id, step, png, len, err)) &&
+           retry_write(job, err))
+        ;
+    if (ret)
+        return ret;
+    write_ok(job);
+    publish(job->s, job->id, "sample", step);
+    return 0;
 }
 
 static int hook_eval(void *ctx, int64_t step, const struct gc_metric *m, int n,
                      struct gc_error *err)
 {
     struct job *job = ctx;
-    int ret = put_figures(job, 1, step, m, n, err);
+    int ret;
+    while ((ret = put_figures(job, 1, step, m, n, err)) && retry_write(job, err))
+        ;
     if (ret)
         return ret;
+    write_ok(job);
     char line[400];
     int len = snprintf(line, sizeof(line), "eval at step %lld:", (long long)step);
     for (int i = 0; i < n && len < (int)sizeof(line); i++)
@@ -246,11 +306,16 @@ static int hook_checkpoint(void *ctx, int64_t step, const uint8_t *bytes, size_t
                            struct gc_error *err)
 {
     struct job *job = ctx;
-    int ret = gd_store_ckpt_put(job->s->store, job->id, step, bytes, len,
-                                job->s->opts.keep_checkpoints, err);
-    if (!ret)
-        publish(job->s, job->id, "checkpoint", step);
-    return ret;
+    int ret;
+    while ((ret = gd_store_ckpt_put(job->s->store, job->id, step, bytes, len,
+                                    job->s->opts.keep_checkpoints, err)) &&
+           retry_write(job, err))
+        ;
+    if (ret)
+        return ret;
+    write_ok(job);
+    publish(job->s, job->id, "checkpoint", step);
+    return 0;
 }
 
 static void hook_log(void *ctx, const char *msg)
@@ -728,6 +793,20 @@ int gd_sched_live(struct gd_sched *s, int64_t id, struct gd_live *out)
     if (j && !j->finished) {
         out->step = j->step;
         out->images_per_s = j->images_per_s;
+        ret = 0;
+    }
+    pthread_mutex_unlock(&s->mu);
+    return ret;
+}
+
+int gd_sched_live_error(struct gd_sched *s, int64_t id, char *msg, size_t cap)
+{
+    int ret = GC_ENOTFOUND;
+    pthread_mutex_lock(&s->mu);
+    struct job *j = active_find(s, id);
+    if (j && !j->finished && j->store_error[0]) {
+        if (msg && cap)
+            snprintf(msg, cap, "%s", j->store_error);
         ret = 0;
     }
     pthread_mutex_unlock(&s->mu);
