@@ -13,6 +13,7 @@
 #include <jansson.h>
 #include <limits.h>
 #include <microhttpd.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -35,6 +36,11 @@ struct ga_server {
     int port;
     atomic_int stopping;           /* set by ga_server_stop: streams end */
     atomic_llong http_counts[600]; /* responses by status code */
+    int timeout_s;                 /* idle limit and request deadline of a connection */
+    pthread_mutex_t conns_mu;      /* guards conns and the deadline of each */
+    struct ga_conn *conns;         /* the open connections (server.c) */
+    pthread_t reaper;              /* closes connections past their deadline */
+    int reaper_started;
 };
 
 /* One request: lives in *req_cls from the first call of the access handler until the

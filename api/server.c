@@ -20,11 +20,12 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define DEFAULT_MAX_CONNECTIONS 256
 #define PER_IP_LIMIT 128
-#define CONNECTION_TIMEOUT_S 120
+#define DEFAULT_TIMEOUT_S 60
 #define CONNECTION_MEMORY (128 * 1024)
 #define MAX_STATIC (16 * 1024 * 1024)
 #define MAX_DRAIN (64 * 1024 * 1024) /* bytes of an oversized body read before closing */
@@ -598,6 +599,103 @@ static enum MHD_Result dispatch(struct ga_req *r)
     return ga_reply_problem(r, 404, NULL, "no route for %s", r->url);
 }
 
+/* ---- request deadlines --------------------------------------------------------
+ *
+ * libmicrohttpd's connection timeout counts idle time only, so a client that sends
+ * its headers a byte a second holds a connection, and its thread, for as long as it
+ * likes. Each connection therefore also has a deadline: its request must have come
+ * whole (headers and body) within timeout_s of the connection opening or of its
+ * previous response going out. A reaper thread shuts the socket of a connection past
+ * its deadline down; libmicrohttpd then sees the end of the stream and closes it as
+ * usual. While a response is being sent (an event stream for hours) there is none.
+ *
+ * The list is kept by the connection notifications; libmicrohttpd sends CLOSED before
+ * it closes the socket, and the reaper shuts sockets down with conns_mu held, so it
+ * never touches a descriptor that was closed and reused. */
+
+struct ga_conn {
+    int fd;
+    double deadline; /* CLOCK_MONOTONIC seconds; 0: none (a response is going out) */
+    struct ga_conn *prev, *next;
+};
+
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    struct ga_server *srv = cls;
+    struct ga_conn *c = *socket_context;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        c = calloc(1, sizeof *c);
+        *socket_context = c;
+        if (!c || !ci) /* out of memory: this one has the idle timeout only */
+            return;
+        c->fd = ci->connect_fd;
+        pthread_mutex_lock(&srv->conns_mu);
+        c->deadline = mono_s() + srv->timeout_s;
+        c->next = srv->conns;
+        if (srv->conns)
+            srv->conns->prev = c;
+        srv->conns = c;
+        pthread_mutex_unlock(&srv->conns_mu);
+        return;
+    }
+    if (!c)
+        return;
+    pthread_mutex_lock(&srv->conns_mu);
+    if (c->next || c->prev || srv->conns == c) {
+        if (c->prev)
+            c->prev->next = c->next;
+        else
+            srv->conns = c->next;
+        if (c->next)
+            c->next->prev = c->prev;
+    }
+    pthread_mutex_unlock(&srv->conns_mu);
+    free(c);
+    *socket_context = NULL;
+}
+
+/* waiting 1: the connection waits for (the rest of) a request; 0: it is answered. */
+static void conn_deadline(struct ga_server *srv, struct MHD_Connection *conn, int waiting)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    struct ga_conn *c = ci ? ci->socket_context : NULL;
+    if (!c)
+        return;
+    pthread_mutex_lock(&srv->conns_mu);
+    c->deadline = waiting ? mono_s() + srv->timeout_s : 0;
+    pthread_mutex_unlock(&srv->conns_mu);
+}
+
+static void *reaper_main(void *arg)
+{
+    struct ga_server *srv = arg;
+    while (!atomic_load(&srv->stopping)) {
+        struct timespec slice = {.tv_sec = 0, .tv_nsec = 100 * 1000 * 1000};
+        nanosleep(&slice, NULL);
+        double now = mono_s();
+        pthread_mutex_lock(&srv->conns_mu);
+        for (struct ga_conn *c = srv->conns; c; c = c->next) {
+            if (c->deadline > 0 && now > c->deadline && c->fd >= 0) {
+                shutdown(c->fd, SHUT_RDWR);
+                c->deadline = 0;
+            }
+        }
+        pthread_mutex_unlock(&srv->conns_mu);
+    }
+    return NULL;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **req_cls)
@@ -645,13 +743,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         r->body[r->len] = 0;
         return MHD_YES;
     }
+    conn_deadline(r->srv, conn, 0);
     return dispatch(r);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    (void)cls, (void)conn, (void)toe;
+    (void)toe;
+    /* a kept-alive connection has until the deadline to send its next request */
+    conn_deadline(cls, conn, 1);
     struct ga_req *r = *req_cls;
     if (r) {
         free(r->body);
@@ -735,6 +836,8 @@ struct ga_server *ga_server_start(const struct ga_server_opts *opts, struct gd_s
     atomic_init(&srv->stopping, 0);
     for (int i = 0; i < 600; i++)
         atomic_init(&srv->http_counts[i], 0);
+    srv->timeout_s = opts->http_timeout_s > 0 ? opts->http_timeout_s : DEFAULT_TIMEOUT_S;
+    pthread_mutex_init(&srv->conns_mu, NULL);
 
     unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD;
     if (ss.ss_family == AF_INET6)
@@ -744,17 +847,26 @@ struct ga_server *ga_server_start(const struct ga_server_opts *opts, struct gd_s
     srv->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR,
                                 (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT, maxc,
                                 MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)PER_IP_LIMIT,
-                                MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONNECTION_TIMEOUT_S,
+                                MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)srv->timeout_s,
                                 MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
-                                MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_END);
+                                MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+                                MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_END);
     if (!srv->mhd) {
         gc_error_set(err, GC_EIO,
                      "listen: cannot listen on %s (address in use or not "
                      "available?)",
                      opts->listen ? opts->listen : "127.0.0.1:8080");
+        pthread_mutex_destroy(&srv->conns_mu);
         free(srv);
         return NULL;
     }
+    int rc = pthread_create(&srv->reaper, NULL, reaper_main, srv);
+    if (rc) {
+        gc_error_set(err, GC_ENOMEM, "cannot start a thread: %s", strerror(rc));
+        ga_server_stop(srv);
+        return NULL;
+    }
+    srv->reaper_started = 1;
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->mhd, MHD_DAEMON_INFO_BIND_PORT);
     srv->port = info ? info->port : 0;
     return srv;
@@ -768,7 +880,10 @@ void ga_server_stop(struct ga_server *srv)
     /* wake the event streams at once; they also poll `stopping` */
     if (srv->ev)
         gd_events_shutdown(srv->ev);
+    if (srv->reaper_started)
+        pthread_join(srv->reaper, NULL);
     MHD_stop_daemon(srv->mhd);
+    pthread_mutex_destroy(&srv->conns_mu);
     free(srv);
 }
 

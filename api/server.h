@@ -21,6 +21,10 @@ struct ga_server_opts {
     const char *datasets_dir; /* dataset paths given over the API resolve inside it */
     const char *token;        /* NULL or "": no auth */
     int max_connections;      /* 0: default */
+    int http_timeout_s;       /* a connection idle this long, or whose request has not come
+                               * whole (headers and body) this long after the connection
+                               * opened or its previous response went out, is closed;
+                               * 0: 60 s */
 };
 
 /* Starts listening; returns NULL with err set (port taken, bad address, ...).

@@ -49,6 +49,7 @@ struct config {
     char config[PATH_MAX];
     int workers, threads, keep_checkpoints;
     int max_connections; /* 0: the server's default */
+    int http_timeout;    /* seconds; 0: the server's default */
     int verbose;
 };
 
@@ -145,7 +146,8 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: ganctld [--listen ADDR:PORT] [--data DIR] [--workers N] [--threads N]\n"
             "               [--config FILE] [--token-file FILE] [--datasets DIR] [--web DIR]\n"
-            "               [--keep-checkpoints N] [--max-connections N] [--verbose]\n"
+            "               [--keep-checkpoints N] [--max-connections N] [--http-timeout S]\n"
+            "               [--verbose]\n"
             "       ganctld train SPEC.json [--data DIR] [--threads N]\n"
             "       ganctld --help | --version\n"
             "\n"
@@ -163,6 +165,8 @@ static void usage(FILE *f)
             "  --keep-checkpoints N    newest checkpoints kept per run (default %d, 0: all)\n"
             "  --max-connections N     open HTTP connections at most, event streams included;\n"
             "                          more are refused (default 256)\n"
+            "  --http-timeout S        close a connection idle for S seconds, or whose request\n"
+            "                          has not come whole S seconds after it began (default 60)\n"
             "  --verbose               also log every training step's metrics\n",
             DEFAULT_LISTEN, DEFAULT_KEEP);
 }
@@ -212,6 +216,8 @@ static int set_option(struct config *c, const char *name, const char *v)
         return parse_int(name, v, 0, 100000, &c->keep_checkpoints);
     if (!strcmp(name, "max-connections"))
         return parse_int(name, v, 1, 65536, &c->max_connections);
+    if (!strcmp(name, "http-timeout"))
+        return parse_int(name, v, 1, 3600, &c->http_timeout);
     if (!strcmp(name, "verbose")) {
         c->verbose = strcmp(v, "0") && strcmp(v, "false") && strcmp(v, "no");
         return 0;
@@ -289,7 +295,7 @@ static int parse_flags(struct config *c, int argc, char **argv, int first, int p
         static const char *const known[] = {
             "listen",     "data",    "datasets",        "web",
             "token-file", "workers", "threads",         "keep-checkpoints",
-            "verbose",    "config",  "max-connections", NULL};
+            "verbose",    "config",  "max-connections", "http-timeout", NULL};
         int is_known = 0;
         for (int k = 0; known[k]; k++)
             is_known |= !strcmp(known[k], name);
@@ -767,6 +773,7 @@ static int cmd_daemon(int argc, char **argv)
         .datasets_dir = c.datasets,
         .token = token,
         .max_connections = c.max_connections,
+        .http_timeout_s = c.http_timeout,
     };
     srv = ga_server_start(&so, store, sched, ev, &err);
     if (!srv) {
