@@ -63,6 +63,7 @@ struct MHD_Response {
 };
 
 struct MHD_Connection {
+    void *socket_context;
     struct kv kv[MAX_KV];
     int nkv;
     struct MHD_Response *resp;
@@ -79,6 +80,11 @@ static MHD_AccessHandlerCallback access_handler;
 static void *access_cls;
 static MHD_RequestCompletedCallback completed_cb;
 static void *completed_cls;
+static MHD_NotifyConnectionCallback connection_cb;
+static void *connection_cls;
+typedef size_t (*unescape_fn)(void *cls, struct MHD_Connection *c, char *s);
+static unescape_fn unescape_cb;
+static void *unescape_cls;
 
 struct MHD_Daemon *MHD_start_daemon(unsigned int flags, uint16_t port, MHD_AcceptPolicyCallback apc,
                                     void *apc_cls, MHD_AccessHandlerCallback dh, void *dh_cls, ...)
@@ -109,6 +115,14 @@ struct MHD_Daemon *MHD_start_daemon(unsigned int flags, uint16_t port, MHD_Accep
             completed_cb = va_arg(ap, MHD_RequestCompletedCallback);
             completed_cls = va_arg(ap, void *);
             break;
+        case MHD_OPTION_NOTIFY_CONNECTION:
+            connection_cb = va_arg(ap, MHD_NotifyConnectionCallback);
+            connection_cls = va_arg(ap, void *);
+            break;
+        case MHD_OPTION_UNESCAPE_CALLBACK:
+            unescape_cb = va_arg(ap, unescape_fn);
+            unescape_cls = va_arg(ap, void *);
+            break;
         default:
             fprintf(stderr, "fuzz_router: MHD option %d not known here\n", (int)o);
             abort();
@@ -130,6 +144,23 @@ const union MHD_DaemonInfo *MHD_get_daemon_info(struct MHD_Daemon *daemon,
     static union MHD_DaemonInfo info;
     info.port = 8080;
     return &info;
+}
+
+const union MHD_ConnectionInfo *MHD_get_connection_info(struct MHD_Connection *connection,
+                                                        enum MHD_ConnectionInfoType info_type, ...)
+{
+    static _Thread_local union MHD_ConnectionInfo info;
+    memset(&info, 0, sizeof info);
+    switch (info_type) {
+    case MHD_CONNECTION_INFO_CONNECTION_FD:
+        info.connect_fd = -1; /* no socket: nothing for a deadline to shut down */
+        return &info;
+    case MHD_CONNECTION_INFO_SOCKET_CONTEXT:
+        info.socket_context = connection->socket_context;
+        return &info;
+    default:
+        return NULL;
+    }
 }
 
 const char *MHD_get_reason_phrase_for(unsigned int code)
@@ -377,6 +408,22 @@ static void unescape(char *s, int plus)
     *w = 0;
 }
 
+/* What libmicrohttpd does to a path (plus = 0) or a query key or value (plus = 1):
+ * '+' to space for the query, then the server's unescape callback or its own %XX. */
+static void decode(struct MHD_Connection *c, char *s, int plus)
+{
+    if (!unescape_cb) {
+        unescape(s, plus);
+        return;
+    }
+    if (plus)
+        for (char *p = s; *p; p++)
+            if (*p == '+')
+                *p = ' ';
+    size_t n = unescape_cb(unescape_cls, c, s);
+    s[n] = 0;
+}
+
 static void add_kv(struct MHD_Connection *c, enum MHD_ValueKind kind, const char *k, size_t kn,
                    const char *v, size_t vn)
 {
@@ -389,8 +436,8 @@ static void add_kv(struct MHD_Connection *c, enum MHD_ValueKind kind, const char
     if (!e->key || !e->value)
         abort();
     if (kind == MHD_GET_ARGUMENT_KIND) {
-        unescape(e->key, 1);
-        unescape(e->value, 1);
+        decode(c, e->key, 1);
+        decode(c, e->value, 1);
     }
 }
 
@@ -447,7 +494,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             q += n + (amp != NULL);
         }
     }
-    unescape(url, 0);
+    decode(&conn, url, 0);
 
     const char *p = nl + 1;
     while (p < end) {
@@ -468,6 +515,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         p = e < end ? e + 1 : e;
     }
 
+    if (connection_cb)
+        connection_cb(connection_cls, &conn, &conn.socket_context, MHD_CONNECTION_NOTIFY_STARTED);
     void *req_cls = NULL;
     size_t zero = 0;
     enum MHD_Result rc = access_handler(access_cls, &conn, url, method, "HTTP/1.1", NULL, &zero,
@@ -504,6 +553,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         release(r);
     }
     completed_cb(completed_cls, &conn, &req_cls, MHD_REQUEST_TERMINATED_COMPLETED_OK);
+    if (connection_cb)
+        connection_cb(connection_cls, &conn, &conn.socket_context, MHD_CONNECTION_NOTIFY_CLOSED);
     for (int i = 0; i < conn.nkv; i++) {
         free(conn.kv[i].key);
         free(conn.kv[i].value);
