@@ -162,10 +162,15 @@ run: deps
 	./build/ganctld --listen 127.0.0.1:8080 --data ./var
 
 # Unit tests in the normal build and again under ASan+UBSan, then the integration
-# suites against the normal build; tests/run.sh prints the one summary line.
+# suites against the normal build; tests/run.sh prints the one summary line. The
+# checkers (tests/checkers.sh) need the TSan build and build-valgrind/ (no AVX-512,
+# which valgrind lacks); the fuzz suite needs build-fuzz/.
 test: deps-test
 	@$(MAKE) --no-print-directory all tests
 	@$(MAKE) --no-print-directory SAN=address all tests
+	@$(MAKE) --no-print-directory SAN=thread all tests
+	@$(MAKE) --no-print-directory BUILD=build-valgrind OPT="-O2 -march=haswell" tests
+	@$(MAKE) --no-print-directory BUILD=build-fuzz FUZZ=1 CC=clang fuzz-bins
 	@sh tests/run.sh
 
 unit: all tests
@@ -190,6 +195,6 @@ install: all
 	install -m 0644 cli/ganctl.bash-completion $(DESTDIR)/usr/share/bash-completion/completions/ganctl
 
 clean:
-	rm -rf build build-address build-thread build-fuzz
+	rm -rf build build-address build-thread build-fuzz build-valgrind
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

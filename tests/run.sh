@@ -57,6 +57,34 @@ if [ "$1" != "--unit-only" ]; then
     done
 fi
 
+# Suites that print their own "N passed, N failed" line: the dynamic checkers (TSan,
+# ASan on the API suite, valgrind), the fuzz targets for FUZZ_SECONDS each (default 20,
+# one test per target) and the load test (LOAD_SECONDS, see tests/load/run.sh).
+run_suite() { # name command...
+    name=$1
+    shift
+    log="$LOGS/$name.log"
+    "$@" >"$log" 2>&1
+    rc=$?
+    line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -1)
+    p=$(echo "$line" | sed -n 's/^\([0-9]*\) passed.*/\1/p')
+    f=$(echo "$line" | sed -n 's/.* \([0-9]*\) failed.*/\1/p')
+    p=${p:-0}
+    f=${f:-0}
+    if [ $rc != 0 ] && [ "$f" = 0 ]; then f=1; fi
+    PASS=$((PASS + p))
+    FAIL=$((FAIL + f))
+    [ "$f" = 0 ] || { echo "---- $log"; tail -80 "$log"; }
+    # the figures the README quotes: fuzz executions, load requests/s and p99
+    grep -E '^(fuzz_[a-z]+: [0-9]+ executions|fuzz: [0-9]+ executions|load: )' "$log"
+    echo "$name: $p passed, $f failed"
+}
+if [ "$1" != "--unit-only" ]; then
+    [ -x build-thread/ganctld ] && run_suite checkers sh tests/checkers.sh
+    ls build-fuzz/fuzz_* >/dev/null 2>&1 && run_suite fuzz sh tests/fuzz/run.sh "${FUZZ_SECONDS:-20}"
+    [ -f tests/load/run.sh ] && run_suite load sh tests/load/run.sh
+fi
+
 # The dashboard in headless chromium (tests/e2e): node's test runner prints TAP with
 # "# pass N" and "# fail N"; npm packages come from the lockfile when missing.
 if [ "$1" != "--unit-only" ] && [ -d tests/e2e ]; then
