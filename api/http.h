@@ -54,6 +54,7 @@ struct ga_req {
     size_t len, cap;
     int too_big;    /* the body passed GA_MAX_BODY: it was drained, not kept */
     size_t drained; /* bytes of the oversized body read so far */
+    int bad_framing; /* conflicting Content-Length / Transfer-Encoding: 400 and close */
 };
 
 /* The one table from GC_E* codes to HTTP statuses. */

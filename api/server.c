@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -696,6 +697,61 @@ static void *reaper_main(void *arg)
     return NULL;
 }
 
+/* ---- request framing ----------------------------------------------------------- */
+
+struct framing {
+    int lengths, differ, chunked;
+    const char *first;
+};
+
+static enum MHD_Result framing_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                      const char *value)
+{
+    (void)kind;
+    struct framing *f = cls;
+    if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+        if (f->lengths++ == 0)
+            f->first = value ? value : "";
+        else if (strcmp(f->first, value ? value : "") != 0)
+            f->differ = 1;
+    } else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+        f->chunked = 1;
+    }
+    return MHD_YES;
+}
+
+/* A request whose body length two readers could see differently: Content-Length
+ * headers that disagree, or Content-Length next to Transfer-Encoding. A proxy in front
+ * may frame it one way and we the other (request smuggling), so it is refused and the
+ * connection closed (RFC 9112, section 6.3). */
+static int ambiguous_framing(struct MHD_Connection *conn)
+{
+    struct framing f = {0};
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, framing_header, &f);
+    return f.differ || (f.lengths && f.chunked);
+}
+
+static enum MHD_Result reply_bad_framing(struct ga_req *r)
+{
+    json_t *p = json_pack("{s:s,s:s,s:i,s:s,s:[]}", "type", "about:blank", "title", "Bad Request",
+                          "status", 400, "detail",
+                          "the request has conflicting Content-Length or Transfer-Encoding "
+                          "headers",
+                          "errors");
+    char *s = p ? json_dumps(p, GA_DUMP_FLAGS) : NULL;
+    json_decref(p);
+    if (!s)
+        return MHD_NO;
+    struct MHD_Response *resp = MHD_create_response_from_buffer(strlen(s), s, MHD_RESPMEM_MUST_FREE);
+    if (!resp) {
+        free(s);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/problem+json");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+    return ga_reply(r, 400, resp);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **req_cls)
@@ -708,6 +764,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             return MHD_NO;
         r->srv = cls;
         r->conn = conn;
+        r->bad_framing = ambiguous_framing(conn);
         *req_cls = r;
         return MHD_YES;
     }
@@ -716,6 +773,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (*upload_data_size) {
         size_t n = *upload_data_size;
         *upload_data_size = 0;
+        if (r->bad_framing)
+            return MHD_YES; /* not kept: the request is refused as a whole */
         if (r->too_big || r->len + n > GA_MAX_BODY) {
             /* drain the rest so that clients which send the whole body before reading
              * see the 413; a body that goes on and on just loses its connection */
@@ -744,6 +803,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     conn_deadline(r->srv, conn, 0);
+    if (r->bad_framing)
+        return reply_bad_framing(r);
     return dispatch(r);
 }
 
