@@ -697,6 +697,37 @@ static void *reaper_main(void *arg)
     return NULL;
 }
 
+/* ---- URL decoding -------------------------------------------------------------- */
+
+static int hexval(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
+}
+
+/* Decodes %XX in a URL path or a query value in place, as libmicrohttpd does, except
+ * %00: the NUL would cut the string short where we read it ("/static/app.js%00.png"
+ * served app.js, "/api/v1/runs/%00" listed the runs, "?status=%00" meant no filter),
+ * so it stays as the three characters and the route or value is refused as unknown. */
+static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+    (void)cls, (void)conn;
+    char *w = s;
+    for (const char *p = s; *p; p++) {
+        int hi, lo;
+        if (p[0] == '%' && (hi = hexval(p[1])) >= 0 && (lo = hexval(p[2])) >= 0 && (hi | lo)) {
+            *w++ = (char)(hi * 16 + lo);
+            p += 2;
+        } else {
+            *w++ = *p;
+        }
+    }
+    *w = '\0';
+    return (size_t)(w - s);
+}
+
 /* ---- request framing ----------------------------------------------------------- */
 
 struct framing {
@@ -911,7 +942,8 @@ struct ga_server *ga_server_start(const struct ga_server_opts *opts, struct gd_s
                                 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)srv->timeout_s,
                                 MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
                                 MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-                                MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_END);
+                                MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
+                                MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_END);
     if (!srv->mhd) {
         gc_error_set(err, GC_EIO,
                      "listen: cannot listen on %s (address in use or not "
