@@ -371,6 +371,25 @@ static int token_ok(const struct ga_server *srv, const char *header)
     return diff == 0;
 }
 
+static enum MHD_Result count_auth(void *cls, enum MHD_ValueKind kind, const char *key,
+                                  const char *value)
+{
+    (void)kind, (void)value;
+    if (strcasecmp(key, MHD_HTTP_HEADER_AUTHORIZATION) == 0)
+        ++*(int *)cls;
+    return MHD_YES;
+}
+
+/* Exactly one Authorization header with the token: with two, which one counts would
+ * depend on who reads them (a proxy in front may add its own). */
+static int authorized(struct ga_req *r)
+{
+    int n = 0;
+    MHD_get_connection_values(r->conn, MHD_HEADER_KIND, count_auth, &n);
+    return n == 1 && token_ok(r->srv, MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
+                                                                  MHD_HTTP_HEADER_AUTHORIZATION));
+}
+
 /* ---- routing ------------------------------------------------------------------- */
 
 enum route_kind {
@@ -527,9 +546,7 @@ static enum MHD_Result dispatch(struct ga_req *r)
     struct route rt;
     match(r->url, &rt);
     int is_api = strncmp(r->url, "/api/", 5) == 0;
-    if (is_api && r->srv->token_len &&
-        !token_ok(r->srv, MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
-                                                      MHD_HTTP_HEADER_AUTHORIZATION)))
+    if (is_api && r->srv->token_len && !authorized(r))
         return ga_reply_problem(r, 401, NULL,
                                 "this daemon needs 'Authorization: Bearer TOKEN' on /api/ "
                                 "requests");
