@@ -41,6 +41,8 @@ struct ga_server {
     struct ga_conn *conns;         /* the open connections (server.c) */
     pthread_t reaper;              /* closes connections past their deadline */
     int reaper_started;
+    int max_connections;         /* served at once; more get 503 (server.c) */
+    atomic_int open_connections; /* kept by the connection notifications */
 };
 
 /* One request: lives in *req_cls from the first call of the access handler until the
@@ -52,9 +54,10 @@ struct ga_req {
     const char *url;
     char *body;
     size_t len, cap;
-    int too_big;    /* the body passed GA_MAX_BODY: it was drained, not kept */
-    size_t drained; /* bytes of the oversized body read so far */
+    int too_big;     /* the body passed GA_MAX_BODY: it was drained, not kept */
+    size_t drained;  /* bytes of the oversized body read so far */
     int bad_framing; /* conflicting Content-Length / Transfer-Encoding: 400 and close */
+    int over_limit;  /* its connection came past max_connections: 503 and close */
 };
 
 /* The one table from GC_E* codes to HTTP statuses. */

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #define DEFAULT_MAX_CONNECTIONS 256
+#define REFUSE_ROOM 32 /* connections past the limit that still get their 503 */
 #define PER_IP_LIMIT 128
 #define DEFAULT_TIMEOUT_S 60
 #define CONNECTION_MEMORY (128 * 1024)
@@ -633,6 +634,7 @@ static enum MHD_Result dispatch(struct ga_req *r)
 
 struct ga_conn {
     int fd;
+    int over_limit;  /* opened while max_connections others were open */
     double deadline; /* CLOCK_MONOTONIC seconds; 0: none (a response is going out) */
     struct ga_conn *prev, *next;
 };
@@ -650,6 +652,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
     struct ga_server *srv = cls;
     struct ga_conn *c = *socket_context;
     if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        int open = atomic_fetch_add(&srv->open_connections, 1) + 1;
         const union MHD_ConnectionInfo *ci =
             MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
         c = calloc(1, sizeof *c);
@@ -657,6 +660,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
         if (!c || !ci) /* out of memory: this one has the idle timeout only */
             return;
         c->fd = ci->connect_fd;
+        c->over_limit = open > srv->max_connections;
         pthread_mutex_lock(&srv->conns_mu);
         c->deadline = mono_s() + srv->timeout_s;
         c->next = srv->conns;
@@ -666,6 +670,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
         pthread_mutex_unlock(&srv->conns_mu);
         return;
     }
+    atomic_fetch_sub(&srv->open_connections, 1);
     if (!c)
         return;
     pthread_mutex_lock(&srv->conns_mu);
@@ -790,7 +795,8 @@ static enum MHD_Result reply_bad_framing(struct ga_req *r)
     json_decref(p);
     if (!s)
         return MHD_NO;
-    struct MHD_Response *resp = MHD_create_response_from_buffer(strlen(s), s, MHD_RESPMEM_MUST_FREE);
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(strlen(s), s, MHD_RESPMEM_MUST_FREE);
     if (!resp) {
         free(s);
         return MHD_NO;
@@ -798,6 +804,45 @@ static enum MHD_Result reply_bad_framing(struct ga_req *r)
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/problem+json");
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     return ga_reply(r, 400, resp);
+}
+
+/* ---- the connection limit ------------------------------------------------------
+ *
+ * libmicrohttpd's own limit stops accepting, so a client past it waits in the listen
+ * backlog until it gives up: no answer at all. Instead libmicrohttpd's limit is set
+ * REFUSE_ROOM above max_connections: a connection opened while max_connections others
+ * are open gets 503 with Retry-After on its request and is closed, and past the room
+ * the accept policy closes new connections at once. */
+
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+    (void)addr, (void)addrlen;
+    struct ga_server *srv = cls;
+    return atomic_load(&srv->open_connections) >= srv->max_connections + REFUSE_ROOM ? MHD_NO
+                                                                                     : MHD_YES;
+}
+
+static enum MHD_Result reply_over_limit(struct ga_req *r)
+{
+    char detail[128];
+    snprintf(detail, sizeof detail, "the daemon serves %d connections at once; retry later",
+             r->srv->max_connections);
+    json_t *p = json_pack("{s:s,s:s,s:i,s:s,s:[]}", "type", "about:blank", "title",
+                          "Service Unavailable", "status", 503, "detail", detail, "errors");
+    char *s = p ? json_dumps(p, GA_DUMP_FLAGS) : NULL;
+    json_decref(p);
+    if (!s)
+        return MHD_NO;
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(strlen(s), s, MHD_RESPMEM_MUST_FREE);
+    if (!resp) {
+        free(s);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/problem+json");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "1");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+    return ga_reply(r, 503, resp);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -813,6 +858,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         r->srv = cls;
         r->conn = conn;
         r->bad_framing = ambiguous_framing(conn);
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+        const struct ga_conn *c = ci ? ci->socket_context : NULL;
+        r->over_limit = c && c->over_limit;
         *req_cls = r;
         return MHD_YES;
     }
@@ -853,6 +902,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     conn_deadline(r->srv, conn, 0);
     if (r->bad_framing)
         return reply_bad_framing(r);
+    if (r->over_limit)
+        return reply_over_limit(r);
     return dispatch(r);
 }
 
@@ -951,16 +1002,18 @@ struct ga_server *ga_server_start(const struct ga_server_opts *opts, struct gd_s
     unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD;
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
-    unsigned maxc =
-        opts->max_connections > 0 ? (unsigned)opts->max_connections : DEFAULT_MAX_CONNECTIONS;
-    srv->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR,
-                                (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT, maxc,
-                                MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)PER_IP_LIMIT,
-                                MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)srv->timeout_s,
-                                MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
-                                MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-                                MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
-                                MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_END);
+    srv->max_connections =
+        opts->max_connections > 0 ? opts->max_connections : DEFAULT_MAX_CONNECTIONS;
+    atomic_init(&srv->open_connections, 0);
+    /* twice the room: libmicrohttpd counts a connection a little longer than we do */
+    unsigned maxc = (unsigned)srv->max_connections + 2 * REFUSE_ROOM;
+    srv->mhd = MHD_start_daemon(
+        flags, 0, on_accept, srv, on_request, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+        MHD_OPTION_CONNECTION_LIMIT, maxc, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        (unsigned)PER_IP_LIMIT, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)srv->timeout_s,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY, MHD_OPTION_NOTIFY_COMPLETED,
+        on_completed, srv, MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
+        MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_END);
     if (!srv->mhd) {
         gc_error_set(err, GC_EIO,
                      "listen: cannot listen on %s (address in use or not "
