@@ -295,7 +295,8 @@ static int parse_flags(struct config *c, int argc, char **argv, int first, int p
         static const char *const known[] = {
             "listen",     "data",    "datasets",        "web",
             "token-file", "workers", "threads",         "keep-checkpoints",
-            "verbose",    "config",  "max-connections", "http-timeout", NULL};
+            "verbose",    "config",  "max-connections", "http-timeout",
+            NULL};
         int is_known = 0;
         for (int k = 0; known[k]; k++)
             is_known |= !strcmp(known[k], name);

@@ -112,10 +112,10 @@ struct gd_store {
     sqlite3_stmt *stmt[S_COUNT];
     char *path;
     /* the health of writes, for gd_store_health() */
-    int last_rc;            /* SQLite code of the newest failure, 0 when none */
-    char last_msg[256];     /* and its message */
-    int write_failing;      /* the newest write failed for lack of space or on I/O */
-    char write_msg[300];    /* what it said, for /healthz */
+    int last_rc;                /* SQLite code of the newest failure, 0 when none */
+    char last_msg[256];         /* and its message */
+    int write_failing;          /* the newest write failed for lack of space or on I/O */
+    char write_msg[300];        /* what it said, for /healthz */
     struct timespec last_write; /* CLOCK_MONOTONIC time of the newest write attempt */
 };
 
@@ -198,8 +198,7 @@ static int exec_sql(struct gd_store *s, const char *sql, struct gc_error *err)
     char *msg = NULL;
     if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
         s->last_rc = sqlite3_extended_errcode(s->db);
-        snprintf(s->last_msg, sizeof(s->last_msg), "store: %s",
-                 msg ? msg : sqlite3_errmsg(s->db));
+        snprintf(s->last_msg, sizeof(s->last_msg), "store: %s", msg ? msg : sqlite3_errmsg(s->db));
         gc_error_set(err, GC_EIO, "%s", s->last_msg);
         sqlite3_free(msg);
         return GC_EIO;
@@ -225,12 +224,12 @@ static void write_done(struct gd_store *s, int ret)
         s->write_failing = 0;
         return;
     }
-    const char *kind = prim == SQLITE_FULL      ? "disk full"
-                       : prim == SQLITE_IOERR   ? "I/O error"
+    const char *kind = prim == SQLITE_FULL       ? "disk full"
+                       : prim == SQLITE_IOERR    ? "I/O error"
                        : prim == SQLITE_CANTOPEN ? "cannot open the database"
                        : prim == SQLITE_READONLY ? "read-only"
-                       : prim == SQLITE_BUSY    ? "locked by another process"
-                                                : NULL;
+                       : prim == SQLITE_BUSY     ? "locked by another process"
+                                                 : NULL;
     if (!kind)
         return;
     s->write_failing = 1;

@@ -374,7 +374,7 @@ static void assert_clean(int rc, const struct gc_error *err)
     assert_non_null(strstr(err->msg, "store: "));
 }
 
-static const char *const metric_names[7] = {"loss_d", "loss_g", "d_real", "d_fake",
+static const char *const metric_names[7] = {"loss_d",      "loss_g",      "d_real",      "d_fake",
                                             "grad_norm_d", "grad_norm_g", "images_per_s"};
 
 static void fill(uint8_t *buf, size_t n, uint32_t seed)
