@@ -22,7 +22,8 @@
 #
 # Mode coverage matches or beats the papers; the high-quality share stays below
 # theirs at 5,000 steps (their runs are far longer; it was still rising when the runs
-# stopped).
+# stopped). MAD-GAN seed 1 at 15,000 steps (--variants madgan --steps 15000
+# --seeds 1): ring8 8 modes / 86.6%, grid25 24 modes / 75.6%.
 set -e
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
