@@ -126,6 +126,7 @@ class HostileTest(unittest.TestCase):
 
     def refused(self, st, what, allow=()):
         type(self).cases += 1
+        self.assertNotEqual(st, "timeout", "%r: neither answered nor closed" % (what,))
         self.assertTrue(st is None or 400 <= st < 500 or st in allow,
                         "%r: got %r, want a 4xx or a closed connection" % (what, st))
 
