@@ -24,6 +24,11 @@ for p in $WANT; do
     *) MISSING="$MISSING $p" ;;
     esac
 done
+# The browser tests need node and npm; this kind of machine ships node 20, a plain
+# Debian 12 gets Debian's.
+if [ "${1:-build}" = test ] && ! command -v npm >/dev/null 2>&1; then
+    MISSING="$MISSING nodejs npm"
+fi
 [ -z "$MISSING" ] && exit 0
 
 if [ "$(id -u)" != 0 ]; then
