@@ -407,6 +407,12 @@ static char *read_token(const char *path)
         logm(GD_LOG_ERR, "token file %s: %s", path, strerror(errno));
         return NULL;
     }
+    struct stat sb;
+    if (fstat(fileno(f), &sb) == 0 && (sb.st_mode & 077))
+        logm(GD_LOG_WARN,
+             "token file %s is open to others than its owner (mode %04o): "
+             "chmod 600 it",
+             path, (unsigned)(sb.st_mode & 07777));
     char buf[4097];
     size_t n = fread(buf, 1, sizeof(buf) - 1, f);
     fclose(f);
