@@ -6,6 +6,7 @@
   listens on 127.0.0.1:8080 and nothing else (its /proc/PID/net/tcp and tcp6).
 - A warning in the log when it listens beyond loopback without a token (0.0.0.0 and
   [::]), none with a token or on a loopback address.
+- A warning when the token file can be read or written by others than its owner.
 - No secrets in logs: with a token file and --verbose, after requests with the right
   token, wrong tokens and a training run, neither the token nor the wrong tokens appear
   in the log, the store, /metrics, the OpenAPI document or any response.
@@ -185,6 +186,24 @@ class SecurityTest(unittest.TestCase):
                 self.assertNotIn(secret.encode(), stored, "in the store")
                 for blob in seen:
                     self.assertNotIn(secret.encode(), blob, "in a response")
+
+    def test_warning_for_a_token_file_open_to_others(self):
+        tf = os.path.join(self.tmp, "token")
+        with open(tf, "w") as f:
+            f.write("tok-%d-secret\n" % os.getpid())
+        for mode, warns in ((0o644, True), (0o640, True), (0o602, True), (0o600, False),
+                            (0o400, False)):
+            with self.subTest(mode=oct(mode)):
+                os.chmod(tf, mode)
+                d = Daemon(os.path.join(self.tmp, "data"), ["--token-file", tf,
+                                                             "--threads", "1"],
+                           log_path=os.path.join(self.tmp, "log-%o" % mode)).start()
+                self.assertEqual(d.stop(), 0)
+                log = d.tail(10 ** 6)
+                self.assertEqual("is open to others than its owner" in log, warns, log)
+                if warns:
+                    self.assertIn("(mode %04o): chmod 600 it" % mode, log)
+                self.assertNotIn("tok-%d-secret" % os.getpid(), log)
 
     def test_modes_under_umask_000(self):
         data = os.path.join(self.tmp, "a", "data")
