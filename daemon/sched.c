@@ -213,6 +213,31 @@ static int retry_write(struct job *job, struct gc_error *err)
     return 1;
 }
 
+/* Before a run's final status (and step) is written: while the store's writes fail,
+ * wait for them to work again, or that status would be lost and the run would show
+ * running with no worker behind it. A stopping daemon does not wait: the run stays
+ * running in the store, and the next start queues it again. */
+static void wait_for_store(struct job *job)
+{
+    struct gd_sched *s = job->s;
+    while (gd_store_health(s->store, NULL, 0) != 0) {
+        pthread_mutex_lock(&s->mu);
+        int stopping = s->stopping;
+        pthread_mutex_unlock(&s->mu);
+        if (stopping)
+            return;
+        usleep(100 * 1000); /* the store probes by itself once writes stop */
+    }
+}
+
+/* What a hook returns when its write failed for good: GC_ESTOPPED when a stop request
+ * ended the wait (so training ends as canceled, paused or queued, not failed), else
+ * the store's error. */
+static int write_failed(int ret, const struct gc_error *err)
+{
+    return err && err->code == GC_ESTOPPED ? GC_ESTOPPED : ret;
+}
+
 /* A training write worked: a wait for the store, if any, is over. */
 static void write_ok(struct job *job)
 {
@@ -247,7 +272,7 @@ static int hook_metrics(void *ctx, int64_t step, const struct gc_metric *m, int 
     while ((ret = put_figures(job, 0, step, m, n, err)) && retry_write(job, err))
         ;
     if (ret)
-        return ret;
+        return write_failed(ret, err);
     write_ok(job);
     char line[400];
     int len = snprintf(line, sizeof(line), "step %lld", (long long)step);
@@ -277,7 +302,7 @@ static int hook_sample(void *ctx, int64_t step, const uint8_t *png, size_t len,
            retry_write(job, err))
         ;
     if (ret)
-        return ret;
+        return write_failed(ret, err);
     write_ok(job);
     publish(job->s, job->id, "sample", step);
     return 0;
@@ -291,7 +316,7 @@ static int hook_eval(void *ctx, int64_t step, const struct gc_metric *m, int n,
     while ((ret = put_figures(job, 1, step, m, n, err)) && retry_write(job, err))
         ;
     if (ret)
-        return ret;
+        return write_failed(ret, err);
     write_ok(job);
     char line[400];
     int len = snprintf(line, sizeof(line), "eval at step %lld:", (long long)step);
@@ -312,7 +337,7 @@ static int hook_checkpoint(void *ctx, int64_t step, const uint8_t *bytes, size_t
            retry_write(job, err))
         ;
     if (ret)
-        return ret;
+        return write_failed(ret, err);
     write_ok(job);
     publish(job->s, job->id, "checkpoint", step);
     return 0;
@@ -453,6 +478,7 @@ static enum gd_status run_job(struct gd_sched *s, struct job *job)
     }
     /* a finished run shows the steps it did; a stopped one keeps its checkpoint's step,
      * which the checkpoint hook already wrote */
+    wait_for_store(job);
     if (final == GD_SUCCEEDED || final == GD_CANCELED)
         gd_store_run_set_step(s->store, job->id, step, NULL);
     else
@@ -464,6 +490,7 @@ static enum gd_status run_job(struct gd_sched *s, struct job *job)
 fail:
     if (!err.msg[0])
         gc_error_set(&err, err.code ? err.code : GC_EIO, "failed");
+    wait_for_store(job);
     if (job->t)
         gd_store_run_set_step(s->store, job->id, gc_trainer_step(job->t), NULL);
     final = GD_FAILED;
