@@ -11,6 +11,7 @@ steps; the test fills the rest of the disk with a file, and then:
   samples, /metrics; a new run cannot be stored and gets a 5xx, and is not there later;
 - when space returns (the filler deleted; the second time, the tmpfs remounted bigger)
   /healthz is ok again, the error is gone and the run trains on from where it waited;
+- canceled while it waits, the run ends canceled once space returns;
 - after the stop the store passes PRAGMA integrity_check and everything the API
   returned before and during the full disk is still there, unchanged.
 
@@ -180,9 +181,23 @@ class DiskFullTest(unittest.TestCase):
         self.recovered_phase(d, rid, waited, "remounted bigger")
         self.record(d, rid, rec)
 
+        # 3: full again, and the run is canceled while it waits: the canceled status
+        # waits for space too instead of being lost (a run left running with no worker)
+        os.unlink(filler)
+        fill(filler)
+        self.degraded_phase(d, rid, rec, "full for the cancel")
+        self.record(d, rid, rec)
         d.json("POST", "/api/v1/runs/%d/cancel" % rid)
-        run = d.wait_status(rid, {"canceled"})
+        time.sleep(1.0)
+        run = d.json("GET", "/api/v1/runs/%d" % rid)
+        self.assertIn(run["status"], ("running", "canceled"), run)
+        if run["status"] == "running":
+            self.assertIn("disk is full", run["error"])
+        os.unlink(filler)
+        run = d.wait_status(rid, {"canceled", "failed"}, timeout=30)
+        self.assertEqual(run["status"], "canceled", run)
         self.assertIsNone(run["error"])
+        self.assertEqual(self.health(), {"status": "ok"})
         self.check_record(d, rid, rec)
         self.assertEqual([r["id"] for r in d.json("GET", "/api/v1/runs")["runs"]], [rid])
         self.assertEqual(d.stop(), 0, d.tail())
