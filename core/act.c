@@ -5,28 +5,78 @@
 #include "core/act.h"
 
 #include <math.h>
+#include <string.h>
+
+/* The relus run eight floats at a time in GCC/clang vector types (the build's -O2 does
+ * not vectorize these loops, and the branchy scalar form mispredicted on the random
+ * signs of a layer's output: a fifth of a DCGAN step). Each lane computes exactly what
+ * the scalar form does (x * 1 is x), so results are the same bits. Loads and stores go
+ * through memcpy: no alignment is assumed, and the forward may run in place since a
+ * block is read whole before it is written. */
+typedef float v8f __attribute__((vector_size(32)));
+typedef int v8i __attribute__((vector_size(32)));
+
+static inline v8f load8(const float *p)
+{
+    v8f v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline void store8(float *p, v8f v)
+{
+    memcpy(p, &v, sizeof v);
+}
+
+/* lanes of x > 0 take a, the others b */
+static inline v8f select_pos(v8f x, v8f a, v8f b)
+{
+    v8i pos = x > (v8f){0};
+    return (v8f)((pos & (v8i)a) | (~pos & (v8i)b));
+}
 
 void gc_relu_forward(float *out, const float *inp, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        v8f x = load8(inp + i);
+        store8(out + i, select_pos(x, x, (v8f){0}));
+    }
+    for (; i < n; i++)
         out[i] = inp[i] > 0.0f ? inp[i] : 0.0f;
 }
 
 void gc_relu_backward(float *dinp, const float *dout, const float *inp, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        store8(dinp + i,
+               load8(dinp + i) + select_pos(load8(inp + i), load8(dout + i), (v8f){0}));
+    for (; i < n; i++)
         dinp[i] += inp[i] > 0.0f ? dout[i] : 0.0f;
 }
 
 void gc_leaky_relu_forward(float *out, const float *inp, size_t n, float slope)
 {
-    for (size_t i = 0; i < n; i++)
+    const v8f one = {1, 1, 1, 1, 1, 1, 1, 1}, sl = one * slope;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        v8f x = load8(inp + i);
+        store8(out + i, select_pos(x, x, sl * x));
+    }
+    for (; i < n; i++)
         out[i] = inp[i] > 0.0f ? inp[i] : slope * inp[i];
 }
 
 void gc_leaky_relu_backward(float *dinp, const float *dout, const float *inp, size_t n, float slope)
 {
-    for (size_t i = 0; i < n; i++)
+    const v8f one = {1, 1, 1, 1, 1, 1, 1, 1}, sl = one * slope;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        v8f d = load8(dout + i);
+        store8(dinp + i, load8(dinp + i) + select_pos(load8(inp + i), d, sl * d));
+    }
+    for (; i < n; i++)
         dinp[i] += inp[i] > 0.0f ? dout[i] : slope * dout[i];
 }
 

@@ -1,0 +1,251 @@
+/* bench_train.c — training throughput of the engine on the two reference models.
+ *
+ * Trains the reference DCGAN (fashion-mnist, batch 64, nonsaturating, spec defaults)
+ * or the ring8 MLP GAN (the spec defaults of ring8) through gc_trainer_run for
+ * warm-up + N steps with every log, sample, eval and checkpoint off, timing each step
+ * from the control hook (polled once per step). Prints one JSON line: images/s (the
+ * median step rate x batch), steps/s, peak RSS (getrusage), and the analytic GFLOP of
+ * one step as this engine runs it, counted from the layer shapes.
+ *
+ * --sgemm measures the SGEMM ceiling instead: the median GFLOP/s of a square
+ * cblas_sgemm with the same thread count, so the share of it a training step reaches
+ * comes from the same run and environment.
+ *
+ *   bench_train [--model dcgan|ring8] [--threads T] [--steps N] [--warmup W]
+ *   bench_train --sgemm [--threads T] [--size N] */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "core/blas.h"
+#include "core/gan.h"
+#include "core/model.h"
+#include "core/rng.h"
+#include "core/spec.h"
+
+#define MAX_STEPS 100000
+
+struct timing {
+    double *t, *cpu; /* wall and process CPU time at the start of each step */
+    int n, cap;
+};
+
+static double clock_s(clockid_t id)
+{
+    struct timespec ts;
+    clock_gettime(id, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static double now(void)
+{
+    return clock_s(CLOCK_MONOTONIC);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static int on_control(void *ctx)
+{
+    struct timing *tm = ctx;
+    if (tm->n < tm->cap) {
+        tm->cpu[tm->n] = clock_s(CLOCK_PROCESS_CPUTIME_ID);
+        tm->t[tm->n++] = now();
+    }
+    return GC_CONTINUE;
+}
+
+static double peak_rss_mb(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_maxrss / 1024.0; /* kB on Linux */
+}
+
+/* Forward GFLOP of the GEMM layers of m for a batch n; *first gets layer 0's share
+ * (its input gradient is never needed in a D step or in G's backward). */
+static double forward_flops(struct gc_model *m, int n, double *first)
+{
+    double total = 0.0;
+    int nl = gc_model_nlayers(m);
+    *first = 0.0;
+    for (int i = 0; i < nl; i++) {
+        size_t wn = 0;
+        int c, h, w;
+        enum gc_layer_kind k = gc_model_layer_kind(m, i);
+        if (k != GC_LAYER_LINEAR && k != GC_LAYER_CONV2D && k != GC_LAYER_CONVT2D)
+            continue;
+        gc_model_layer_weight(m, i, &wn);
+        double f = 2.0 * n * (double)wn;
+        if (k == GC_LAYER_CONV2D) {
+            gc_model_layer_output(m, i, &c, &h, &w);
+            f *= (double)h * w; /* one weight use per output position */
+        } else if (k == GC_LAYER_CONVT2D) {
+            gc_model_layer_output(m, i - 1, &c, &h, &w); /* per input position */
+            f *= (double)h * w;
+        }
+        if (total == 0.0)
+            *first = f;
+        total += f;
+    }
+    return total;
+}
+
+/* The engine's step with d_steps = 1 (see core/gan.c): D on a real batch (forward,
+ * weight and input gradients but layer 0's input gradient), D on a fake batch (G
+ * forward, then the same), G update on fresh noise (G forward, D forward, D input
+ * gradients down to the image, then G's weight and input gradients but layer 0's).
+ * Whether D's weight gradients are formed in the G update is reported by the caller. */
+static double step_gflop(struct gc_trainer *t, int B, int d_wgrad_in_g)
+{
+    double fd0, fg0;
+    double fd = forward_flops(gc_trainer_test_model(t, GC_TEST_D), B, &fd0);
+    double fg = forward_flops(gc_trainer_test_model(t, 0), B, &fg0);
+    double d_real = fd + fd + (fd - fd0);
+    double d_fake = fg + d_real;
+    double g_upd = fg + fd + fd + (d_wgrad_in_g ? fd : 0.0) + fg + (fg - fg0);
+    return (d_real + d_fake + g_upd) * 1e-9;
+}
+
+static int run_train(const char *model, int threads, int steps, int warmup)
+{
+    struct gc_spec s;
+    struct gc_error err = {0};
+    int ring = strcmp(model, "ring8") == 0;
+    if (!ring && strcmp(model, "dcgan") != 0) {
+        fprintf(stderr, "bench_train: unknown model %s (dcgan or ring8)\n", model);
+        return 2;
+    }
+    gc_spec_defaults(&s, ring ? GC_DATA_RING8 : GC_DATA_FASHION_MNIST, GC_LOSS_NONSATURATING);
+    s.train.steps = warmup + steps;
+    s.every.log = s.every.sample = s.every.checkpoint = s.every.eval = 0;
+    if (gc_spec_check(&s, &err)) {
+        fprintf(stderr, "bench_train: %s\n", err.msg);
+        return 1;
+    }
+    struct gc_trainer_opts opts = {.threads = threads, .cache_dir = NULL, .load_data = 1};
+    struct gc_trainer *t = gc_trainer_create(&s, &opts, &err);
+    if (!t) {
+        fprintf(stderr, "bench_train: %s\n", err.msg);
+        return 1;
+    }
+    struct timing tm = {.cap = warmup + steps + 1};
+    tm.t = malloc((size_t)tm.cap * sizeof(double));
+    tm.cpu = malloc((size_t)tm.cap * sizeof(double));
+    double *dt = malloc((size_t)steps * sizeof(double));
+    if (!tm.t || !tm.cpu || !dt) {
+        fprintf(stderr, "bench_train: out of memory\n");
+        return 1;
+    }
+    struct gc_train_hooks hooks = {.ctx = &tm, .control = on_control};
+    int rc = gc_trainer_run(t, &hooks, &err);
+    double end = now(), end_cpu = clock_s(CLOCK_PROCESS_CPUTIME_ID);
+    if (rc) {
+        fprintf(stderr, "bench_train: %s\n", err.msg);
+        return 1;
+    }
+    tm.t[tm.n] = end; /* the end of the last step */
+    tm.cpu[tm.n] = end_cpu;
+    /* CPU seconds per step (all threads): on a shared machine the wall clock counts
+     * the time other processes hold the cores, the CPU clock does not */
+    for (int i = 0; i < steps; i++)
+        dt[i] = tm.cpu[warmup + i + 1] - tm.cpu[warmup + i];
+    qsort(dt, (size_t)steps, sizeof *dt, cmp_double);
+    double cpu_med = dt[steps / 2];
+    for (int i = 0; i < steps; i++)
+        dt[i] = tm.t[warmup + i + 1] - tm.t[warmup + i];
+    double total = tm.t[warmup + steps] - tm.t[warmup];
+    qsort(dt, (size_t)steps, sizeof *dt, cmp_double);
+    double med = dt[steps / 2];
+    int B = s.train.batch_size;
+    double gflop = step_gflop(t, B, 1);
+    printf("{\"impl\": \"ganctl\", \"model\": \"%s\", \"threads\": %d, \"batch\": %d, "
+           "\"steps\": %d, \"images_per_s\": %.1f, \"steps_per_s\": %.2f, "
+           "\"mean_images_per_s\": %.1f, \"step_gflop\": %.3f, \"gflops\": %.1f, "
+           "\"cpu_s_per_step\": %.4f, \"rss_mb\": %.1f}\n",
+           model, threads, B, steps, B / med, 1.0 / med, B * steps / total, gflop, gflop / med,
+           cpu_med, peak_rss_mb());
+    gc_trainer_destroy(t);
+    free(tm.t);
+    free(tm.cpu);
+    free(dt);
+    return 0;
+}
+
+static int run_sgemm(int threads, int size)
+{
+    size_t nn = (size_t)size * size;
+    float *a = malloc(nn * sizeof(float)), *b = malloc(nn * sizeof(float)),
+          *c = malloc(nn * sizeof(float));
+    if (!a || !b || !c) {
+        fprintf(stderr, "bench_train: out of memory\n");
+        return 1;
+    }
+    struct gc_rng r;
+    gc_rng_init(&r, 1, 1);
+    gc_rng_fill_uniform(&r, a, nn, -1.0f, 1.0f);
+    gc_rng_fill_uniform(&r, b, nn, -1.0f, 1.0f);
+    gc_blas_set_threads(threads);
+    enum { REPS = 9 };
+    double dt[REPS];
+    for (int i = 0; i < 2; i++)
+        gc_sgemm(0, 0, size, size, size, 1.0f, a, size, b, size, 0.0f, c, size);
+    for (int i = 0; i < REPS; i++) {
+        double t0 = now();
+        gc_sgemm(0, 0, size, size, size, 1.0f, a, size, b, size, 0.0f, c, size);
+        dt[i] = now() - t0;
+    }
+    qsort(dt, REPS, sizeof *dt, cmp_double);
+    printf("{\"impl\": \"sgemm\", \"threads\": %d, \"size\": %d, \"gflops\": %.1f}\n", threads,
+           size, 2.0 * size * nn / dt[REPS / 2] * 1e-9);
+    free(a);
+    free(b);
+    free(c);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    const char *model = "dcgan";
+    int threads = 1, steps = 60, warmup = 10, sgemm = 0, size = 2048;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "--sgemm") == 0) {
+            sgemm = 1;
+            continue;
+        }
+        if (!v) {
+            fprintf(stderr, "usage: bench_train [--model dcgan|ring8] [--threads T] [--steps N] "
+                            "[--warmup W] | --sgemm [--threads T] [--size N]\n");
+            return 2;
+        }
+        if (strcmp(a, "--model") == 0)
+            model = v;
+        else if (strcmp(a, "--threads") == 0)
+            threads = atoi(v);
+        else if (strcmp(a, "--steps") == 0)
+            steps = atoi(v);
+        else if (strcmp(a, "--warmup") == 0)
+            warmup = atoi(v);
+        else if (strcmp(a, "--size") == 0)
+            size = atoi(v);
+        else {
+            fprintf(stderr, "bench_train: unknown option %s\n", a);
+            return 2;
+        }
+        i++;
+    }
+    if (threads < 1 || steps < 1 || steps > MAX_STEPS || warmup < 0 || warmup > MAX_STEPS ||
+        size < 16 || size > 8192) {
+        fprintf(stderr, "bench_train: bad --threads, --steps, --warmup or --size\n");
+        return 2;
+    }
+    return sgemm ? run_sgemm(threads, size) : run_train(model, threads, steps, warmup);
+}
