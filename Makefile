@@ -78,7 +78,7 @@ DAEMON_LIBS := $(call pc_libs,$(DAEMON_PKGS))
 CLI_LIBS := $(call pc_libs,$(CLI_PKGS))
 
 .SECONDARY:
-.PHONY: all run test unit bench format clean install deps deps-test tests fuzz fuzz-bins
+.PHONY: all run test unit bench format clean install deps deps-test deps-bench tests fuzz fuzz-bins
 all: $(BUILD)/ganctld $(BUILD)/ganctl
 
 $(BUILD)/obj/core/%.o: core/%.c
@@ -156,6 +156,9 @@ deps:
 deps-test:
 	@sh scripts/deps.sh test
 
+deps-bench:
+	@sh scripts/deps.sh bench
+
 run: deps
 	@$(MAKE) --no-print-directory all
 	@mkdir -p var
@@ -176,7 +179,7 @@ test: deps-test
 unit: all tests
 	@sh tests/run.sh --unit-only
 
-bench: deps
+bench: deps-bench
 	@$(MAKE) --no-print-directory all $(BENCH_BIN)
 	@sh bench/run.sh
 

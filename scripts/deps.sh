@@ -3,17 +3,20 @@
 # the ones that are missing: on a ready machine this costs one dpkg query.
 #   scripts/deps.sh build   what `make` and `make run` need
 #   scripts/deps.sh test    that plus what `make test` needs
+#   scripts/deps.sh bench   that plus what `make bench` needs (PyTorch for the reference)
 set -eu
 
 BUILD="build-essential pkg-config libopenblas-dev liblapacke-dev libmicrohttpd-dev \
 libjansson-dev libsqlite3-dev sqlite3 libpng-dev zlib1g-dev libcurl4-openssl-dev \
 libsystemd-dev dataset-fashion-mnist"
 TEST="libcmocka-dev curl clang libclang-rt-dev python3 chromium valgrind wrk prometheus"
+BENCH="python3 python3-torch"
 
 case "${1:-build}" in
 build) WANT="$BUILD" ;;
 test) WANT="$BUILD $TEST" ;;
-*) echo "usage: $0 build|test" >&2; exit 2 ;;
+bench) WANT="$BUILD $BENCH" ;;
+*) echo "usage: $0 build|test|bench" >&2; exit 2 ;;
 esac
 
 MISSING=""
