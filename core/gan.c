@@ -644,7 +644,7 @@ static double g_update(struct gc_trainer *t, int k, struct gc_model *d, double *
                 t->dfeat[(size_t)i * F + j] = gj;
         }
         loss = s;
-        gc_model_backward_from(d, t->feat_layer, t->dfeat, t->dfake);
+        gc_model_backward_input(d, t->feat_layer, t->dfeat, t->dfake);
     } else {
         memset(t->dlog, 0, (size_t)n * sizeof(float));
         if (t->K > 1) {
@@ -661,7 +661,8 @@ static double g_update(struct gc_trainer *t, int k, struct gc_model *d, double *
         } else {
             loss = g_loss(t, out, n);
         }
-        gc_model_backward(d, t->dlog, t->dfake);
+        /* D's own gradients are not wanted here (its next step zeroes them) */
+        gc_model_backward_input(d, gc_model_nlayers(d) - 1, t->dlog, t->dfake);
     }
     gc_model_backward(g, t->dfake, NULL);
     double gn = gc_model_grad_norm(g);

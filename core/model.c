@@ -551,12 +551,15 @@ static void batchnorm_eval_backward(float *dinp, float *dgamma, float *dbeta, co
                     dinp[o + j] += dout[o + j] * gamma[ch] * invstd;
             }
         }
-        dgamma[ch] += (float)dg;
-        dbeta[ch] += (float)db;
+        if (dgamma)
+            dgamma[ch] += (float)dg;
+        if (dbeta)
+            dbeta[ch] += (float)db;
     }
 }
 
-void gc_model_backward_from(struct gc_model *m, int layer, const float *dout, float *dinp)
+/* The backward from `layer` down; params 0 leaves the parameter gradients alone. */
+static void backward(struct gc_model *m, int layer, const float *dout, float *dinp, int params)
 {
     assert(m->finalized && m->last_n >= 1 && layer >= 0 && layer < m->nlayers);
     const int n = m->last_n;
@@ -567,8 +570,8 @@ void gc_model_backward_from(struct gc_model *m, int layer, const float *dout, fl
         const float *x = layer_in(m, i);
         const float *y = m->acts + l->act_off;
         const float *w = m->params + l->w_off;
-        float *dw = m->grads + l->w_off;
-        float *db = l->b_n ? m->grads + l->b_off : NULL;
+        float *dw = params ? m->grads + l->w_off : NULL;
+        float *db = params && l->b_n ? m->grads + l->b_off : NULL;
         size_t cnt = (size_t)n * l->out_size;
         float *dx;
         if (l->kind == GC_LAYER_RESHAPE) {
@@ -599,7 +602,7 @@ void gc_model_backward_from(struct gc_model *m, int layer, const float *dout, fl
             if (m->last_train)
                 gc_batchnorm_backward(dx, dw, db, d, x, w, s + 2 * l->c, s + 3 * l->c, n, l->c,
                                       l->h * l->w);
-            else
+            else if (dw || dx)
                 batchnorm_eval_backward(dx, dw, db, d, x, w, s, s + l->c, n, l->c, l->h * l->w,
                                         l->eps);
             break;
@@ -625,6 +628,16 @@ void gc_model_backward_from(struct gc_model *m, int layer, const float *dout, fl
         }
         d = dx;
     }
+}
+
+void gc_model_backward_from(struct gc_model *m, int layer, const float *dout, float *dinp)
+{
+    backward(m, layer, dout, dinp, 1);
+}
+
+void gc_model_backward_input(struct gc_model *m, int layer, const float *dout, float *dinp)
+{
+    backward(m, layer, dout, dinp, 0);
 }
 
 void gc_model_backward(struct gc_model *m, const float *dout, float *dinp)

@@ -79,6 +79,10 @@ void gc_model_backward(struct gc_model *m, const float *dout, float *dinp);
 /* The same, starting at the output of layer `layer` (0-based) with dout of that
  * layer's output size: feature matching takes G's loss at D's last hidden layer. */
 void gc_model_backward_from(struct gc_model *m, int layer, const float *dout, float *dinp);
+/* The same, forming only the gradients of the layer inputs: parameter gradients stay
+ * as they are (a generator update needs only D's gradient with respect to its input,
+ * and skips D's weight-gradient GEMMs, a tenth of a DCGAN step). */
+void gc_model_backward_input(struct gc_model *m, int layer, const float *dout, float *dinp);
 
 void gc_model_zero_grad(struct gc_model *m);
 /* One optimizer step over all parameters with the current gradients. */

@@ -281,6 +281,38 @@ static void backward_without_dinp(void **s)
     gc_model_destroy(m);
 }
 
+static void backward_input_only(void **s)
+{
+    (void)s;
+    /* the same input gradient as the full backward, in train and eval mode, and the
+     * parameter gradients left exactly as they were */
+    for (int train = 0; train <= 1; train++) {
+        struct gc_model *m = convnet(4, 7);
+        float x[3 * 72], dout[3 * 3], dx0[3 * 72] = {0}, dx1[3 * 72] = {0};
+        struct gc_rng r;
+        gc_rng_init(&r, 7, 0);
+        gc_rng_fill_normal(&r, x, 3 * 72, 0, 1);
+        gc_rng_fill_normal(&r, dout, 9, 0, 1);
+        size_t np;
+        float *g = gc_model_grads(m, &np);
+        gc_model_zero_grad(m);
+        gc_model_forward(m, x, 3, train);
+        gc_model_backward(m, dout, dx0);
+        float *g1 = malloc(np * sizeof *g1);
+        memcpy(g1, g, np * sizeof *g1);
+        int nonzero = 0;
+        for (size_t i = 0; i < np; i++)
+            nonzero += g1[i] != 0.0f;
+        assert_true(nonzero > 0);
+        gc_model_forward(m, x, 3, train);
+        gc_model_backward_input(m, gc_model_nlayers(m) - 1, dout, dx1);
+        assert_memory_equal(g1, g, np * sizeof *g1);
+        assert_memory_equal(dx0, dx1, sizeof dx0);
+        free(g1);
+        gc_model_destroy(m);
+    }
+}
+
 static void init_default_and_dcgan(void **s)
 {
     (void)s;
@@ -715,7 +747,7 @@ int main(void)
         cmocka_unit_test(clone_and_copy_state),    cmocka_unit_test(grad_norm_and_clip),
         cmocka_unit_test(builder_errors),          cmocka_unit_test(other_optimizers_step),
         cmocka_unit_test(checkpoint_round_trip),   cmocka_unit_test(checkpoint_rejections),
-        cmocka_unit_test(layer_outputs_and_sizes),
+        cmocka_unit_test(layer_outputs_and_sizes), cmocka_unit_test(backward_input_only),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
