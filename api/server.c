@@ -999,6 +999,12 @@ struct ga_server *ga_server_start(const struct ga_server_opts *opts, struct gd_s
     srv->timeout_s = opts->http_timeout_s > 0 ? opts->http_timeout_s : DEFAULT_TIMEOUT_S;
     pthread_mutex_init(&srv->conns_mu, NULL);
 
+    /* libmicrohttpd's idle timeout also ends an event stream that is quiet between two
+     * heartbeats, so it stays past twice the heartbeat; requests still have timeout_s to
+     * come whole, and kept-alive connections to send the next one (the reaper) */
+    unsigned idle_s = (unsigned)srv->timeout_s;
+    if (idle_s < (unsigned)(2 * srv->heartbeat_ms / 1000 + 1))
+        idle_s = (unsigned)(2 * srv->heartbeat_ms / 1000 + 1);
     unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD;
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
@@ -1010,7 +1016,7 @@ struct ga_server *ga_server_start(const struct ga_server_opts *opts, struct gd_s
     srv->mhd = MHD_start_daemon(
         flags, 0, on_accept, srv, on_request, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
         MHD_OPTION_CONNECTION_LIMIT, maxc, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-        (unsigned)PER_IP_LIMIT, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)srv->timeout_s,
+        (unsigned)PER_IP_LIMIT, MHD_OPTION_CONNECTION_TIMEOUT, idle_s,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY, MHD_OPTION_NOTIFY_COMPLETED,
         on_completed, srv, MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
         MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_END);
