@@ -40,10 +40,11 @@ class Daemon:
     """One ganctld process. Its stderr goes to DATA/../NAME.log (appended across
     restarts) so a failing test can show it."""
 
-    def __init__(self, data, args=(), log_path=None, token=None):
+    def __init__(self, data, args=(), log_path=None, token=None, env=None):
         self.data = data
         self.args = list(args)
         self.token = token
+        self.env = dict(env or {})
         self.proc = None
         self.port = None
         self.log_path = log_path or (data.rstrip("/") + ".log")
@@ -54,7 +55,8 @@ class Daemon:
         self.port = port or free_port()
         argv = [BIN, "--listen", "127.0.0.1:%d" % self.port, "--data", self.data] + self.args
         self.log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(argv, stdout=self.log, stderr=self.log, env=clean_env())
+        self.proc = subprocess.Popen(argv, stdout=self.log, stderr=self.log,
+                                     env=clean_env(**self.env))
         return self
 
     def start(self, port=None, timeout=20):

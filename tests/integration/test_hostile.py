@@ -28,6 +28,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ganctld_proc import Daemon, open_ro, run_suite  # noqa: E402
 
 TIMEOUT_S = 2  # the daemon's --http-timeout here: slow clients are cut off after it
+HEARTBEAT_MS = 3000  # event stream heartbeats further apart than that timeout
 
 IDX = (b"\x00\x00\x08\x03" + (4).to_bytes(4, "big") + (28).to_bytes(4, "big")
        + (28).to_bytes(4, "big") + bytes(4 * 784))
@@ -99,7 +100,8 @@ class HostileTest(unittest.TestCase):
         cls.datasets, cls.outside = ds, outside
         cls.data = os.path.join(t, "data")
         cls.d = Daemon(cls.data, ["--web", web, "--datasets", ds, "--http-timeout",
-                                  str(TIMEOUT_S), "--workers", "1", "--threads", "1"])
+                                  str(TIMEOUT_S), "--workers", "1", "--threads", "1"],
+                       env={"GANCTL_HEARTBEAT_MS": str(HEARTBEAT_MS)})
         cls.d.start()
         cls.cases = 0
 
@@ -365,6 +367,25 @@ class HostileTest(unittest.TestCase):
                 self.assertTrue(st is None or 400 <= st < 500, (name, st))
                 self.assertLess(secs, TIMEOUT_S + 3.5, name)
         self.assertLess(elapsed, TIMEOUT_S + 6)
+        self.up()
+
+    def test_event_stream_outlives_the_timeout(self):
+        """A quiet event stream is no slow client: it stays open across heartbeats
+        further apart than --http-timeout."""
+        s = socket.create_connection(("127.0.0.1", self.d.port))
+        s.settimeout(HEARTBEAT_MS / 1000 + 3)
+        s.sendall(b"GET /api/v1/events HTTP/1.1\r\nHost: x\r\n\r\n")
+        got = b""
+        t0 = time.time()
+        try:
+            while got.count(b": ping") < 2:
+                d = s.recv(4096)
+                self.assertTrue(d, "the stream ended after %.1f s: %r" % (time.time() - t0, got))
+                got += d
+        finally:
+            s.close()
+        self.assertTrue(got.startswith(b"HTTP/1.1 200"), got[:100])
+        self.assertGreater(time.time() - t0, 2 * HEARTBEAT_MS / 1000 - 0.5)
         self.up()
 
 
