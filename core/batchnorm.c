@@ -4,11 +4,130 @@
  * channel normalize the batch; the running statistics move by momentum toward the
  * mean and the unbiased variance (M/(M-1) times the biased one). Eval: the running
  * statistics normalize. Sums run in double: a channel may hold 64*14*14 values and
- * single precision would lose the variance of nearly constant inputs. */
+ * single precision would lose the variance of nearly constant inputs.
+ *
+ * SPEED. A row of a channel (S values of one sample) is summed with four independent
+ * double accumulators: one chain of dependent double adds ran at the add latency and
+ * made BN a tenth of a DCGAN step. Feature layers (S = 1, e.g. G's first BN over 6272
+ * features) walk the batch row by row over a block of channels instead of channel by
+ * channel down the rows, which read one float per cache line. */
 #include "core/batchnorm.h"
 
 #include <math.h>
 #include <stddef.h>
+#include <string.h>
+
+#define CBLOCK 64 /* channels per block of a feature (S = 1) layer */
+
+typedef float v8f __attribute__((vector_size(32)));
+
+/* y = x * scale + shift over n floats, eight at a time (the build's -O2 leaves the
+ * plain loop scalar); each lane computes what the scalar form does. */
+static void scale_shift(float *y, const float *x, int n, float scale, float shift)
+{
+    const v8f one = {1, 1, 1, 1, 1, 1, 1, 1}, sc = one * scale, sh = one * shift;
+    int j = 0;
+    for (; j + 8 <= n; j += 8) {
+        v8f v;
+        memcpy(&v, x + j, sizeof v);
+        v = v * sc + sh;
+        memcpy(y + j, &v, sizeof v);
+    }
+    for (; j < n; j++)
+        y[j] = x[j] * scale + shift;
+}
+
+static double row_sum(const float *x, int s)
+{
+    double a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0;
+    int j = 0;
+    for (; j + 4 <= s; j += 4) {
+        a0 += x[j];
+        a1 += x[j + 1];
+        a2 += x[j + 2];
+        a3 += x[j + 3];
+    }
+    for (; j < s; j++)
+        a0 += x[j];
+    return (a0 + a1) + (a2 + a3);
+}
+
+static double row_sqdev(const float *x, int s, double mu)
+{
+    double a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0;
+    int j = 0;
+    for (; j + 4 <= s; j += 4) {
+        double d0 = x[j] - mu, d1 = x[j + 1] - mu, d2 = x[j + 2] - mu, d3 = x[j + 3] - mu;
+        a0 += d0 * d0;
+        a1 += d1 * d1;
+        a2 += d2 * d2;
+        a3 += d3 * d3;
+    }
+    for (; j < s; j++) {
+        double d = x[j] - mu;
+        a0 += d * d;
+    }
+    return (a0 + a1) + (a2 + a3);
+}
+
+/* sum of dy and of dy * xhat over a row */
+static void row_dstats(const float *x, const float *dy, int s, double mean, double invstd,
+                       double *sdy, double *sdyx)
+{
+    double a0 = 0.0, a1 = 0.0, b0 = 0.0, b1 = 0.0;
+    int j = 0;
+    for (; j + 2 <= s; j += 2) {
+        a0 += dy[j];
+        a1 += dy[j + 1];
+        b0 += dy[j] * ((x[j] - mean) * invstd);
+        b1 += dy[j + 1] * ((x[j + 1] - mean) * invstd);
+    }
+    for (; j < s; j++) {
+        a0 += dy[j];
+        b0 += dy[j] * ((x[j] - mean) * invstd);
+    }
+    *sdy += a0 + a1;
+    *sdyx += b0 + b1;
+}
+
+/* Train statistics of channels [c0, c0 + nc) into mean and var (biased) and sq (the
+ * sum of squared deviations). */
+static void batch_stats(const float *inp, int n, int c, int s, int c0, int nc, double *mean,
+                        double *sq)
+{
+    const size_t cs = (size_t)c * s;
+    const double m = (double)n * s;
+    for (int k = 0; k < nc; k++)
+        mean[k] = sq[k] = 0.0;
+    if (s == 1) {
+        for (int i = 0; i < n; i++) {
+            const float *x = inp + i * cs + c0;
+            for (int k = 0; k < nc; k++)
+                mean[k] += x[k];
+        }
+        for (int k = 0; k < nc; k++)
+            mean[k] /= m;
+        /* two passes: the variance from the centered values, no cancellation */
+        for (int i = 0; i < n; i++) {
+            const float *x = inp + i * cs + c0;
+            for (int k = 0; k < nc; k++) {
+                double d = x[k] - mean[k];
+                sq[k] += d * d;
+            }
+        }
+        return;
+    }
+    for (int k = 0; k < nc; k++) {
+        double sum = 0.0;
+        for (int i = 0; i < n; i++)
+            sum += row_sum(inp + i * cs + (size_t)(c0 + k) * s, s);
+        mean[k] = sum / m;
+        double q = 0.0;
+        for (int i = 0; i < n; i++)
+            q += row_sqdev(inp + i * cs + (size_t)(c0 + k) * s, s, mean[k]);
+        sq[k] = q;
+    }
+}
 
 void gc_batchnorm_forward(float *out, const float *inp, const float *gamma, const float *beta,
                           float *running_mean, float *running_var, float *save_mean,
@@ -17,51 +136,49 @@ void gc_batchnorm_forward(float *out, const float *inp, const float *gamma, cons
 {
     const size_t cs = (size_t)c * s;
     const double m = (double)n * s;
-    for (int ch = 0; ch < c; ch++) {
-        float mean, invstd;
-        if (train) {
-            double sum = 0.0;
-            for (int i = 0; i < n; i++) {
-                const float *x = inp + i * cs + (size_t)ch * s;
-                for (int j = 0; j < s; j++)
-                    sum += x[j];
-            }
-            double mu = sum / m;
-            /* two passes: the variance from the centered values, no cancellation */
-            double sq = 0.0;
-            for (int i = 0; i < n; i++) {
-                const float *x = inp + i * cs + (size_t)ch * s;
-                for (int j = 0; j < s; j++) {
-                    double d = x[j] - mu;
-                    sq += d * d;
+    double mu[CBLOCK], sq[CBLOCK];
+    float scale[CBLOCK], shift[CBLOCK];
+    for (int c0 = 0; c0 < c; c0 += CBLOCK) {
+        const int nc = c - c0 < CBLOCK ? c - c0 : CBLOCK;
+        if (train)
+            batch_stats(inp, n, c, s, c0, nc, mu, sq);
+        for (int k = 0; k < nc; k++) {
+            const int ch = c0 + k;
+            float mean, invstd;
+            if (train) {
+                double var = sq[k] / m;
+                mean = (float)mu[k];
+                invstd = (float)(1.0 / sqrt(var + eps));
+                if (save_mean)
+                    save_mean[ch] = mean;
+                if (save_invstd)
+                    save_invstd[ch] = invstd;
+                if (running_mean)
+                    running_mean[ch] = (1.0f - momentum) * running_mean[ch] + momentum * mean;
+                if (running_var) {
+                    double unbiased = m > 1.0 ? sq[k] / (m - 1.0) : var;
+                    running_var[ch] =
+                        (float)((1.0 - momentum) * running_var[ch] + momentum * unbiased);
                 }
+            } else {
+                mean = running_mean[ch];
+                invstd = (float)(1.0 / sqrt((double)running_var[ch] + eps));
             }
-            double var = sq / m;
-            mean = (float)mu;
-            invstd = (float)(1.0 / sqrt(var + eps));
-            if (save_mean)
-                save_mean[ch] = mean;
-            if (save_invstd)
-                save_invstd[ch] = invstd;
-            if (running_mean)
-                running_mean[ch] = (1.0f - momentum) * running_mean[ch] + momentum * mean;
-            if (running_var) {
-                double unbiased = m > 1.0 ? sq / (m - 1.0) : var;
-                running_var[ch] = (float)((1.0 - momentum) * running_var[ch] + momentum * unbiased);
-            }
-        } else {
-            mean = running_mean[ch];
-            invstd = (float)(1.0 / sqrt((double)running_var[ch] + eps));
+            const float g = gamma ? gamma[ch] : 1.0f;
+            const float b = beta ? beta[ch] : 0.0f;
+            scale[k] = g * invstd;
+            shift[k] = b - mean * scale[k];
         }
-        const float g = gamma ? gamma[ch] : 1.0f;
-        const float b = beta ? beta[ch] : 0.0f;
-        const float scale = g * invstd;
-        const float shift = b - mean * scale;
         for (int i = 0; i < n; i++) {
-            const float *x = inp + i * cs + (size_t)ch * s;
-            float *y = out + i * cs + (size_t)ch * s;
-            for (int j = 0; j < s; j++)
-                y[j] = x[j] * scale + shift;
+            const float *x = inp + i * cs + (size_t)c0 * s;
+            float *y = out + i * cs + (size_t)c0 * s;
+            if (s == 1) {
+                for (int k = 0; k < nc; k++)
+                    y[k] = x[k] * scale[k] + shift[k];
+                continue;
+            }
+            for (int k = 0; k < nc; k++)
+                scale_shift(y + (size_t)k * s, x + (size_t)k * s, s, scale[k], shift[k]);
         }
     }
 }
@@ -72,38 +189,54 @@ void gc_batchnorm_backward(float *dinp, float *dgamma, float *dbeta, const float
 {
     const size_t cs = (size_t)c * s;
     const double m = (double)n * s;
-    for (int ch = 0; ch < c; ch++) {
-        const double mean = save_mean[ch];
-        const double invstd = save_invstd[ch];
-        double sum_dy = 0.0, sum_dy_xhat = 0.0;
+    double sdy[CBLOCK], sdyx[CBLOCK];
+    float kk[CBLOCK], mdy[CBLOCK], mdyx[CBLOCK], fmean[CBLOCK], finv[CBLOCK];
+    for (int c0 = 0; c0 < c; c0 += CBLOCK) {
+        const int nc = c - c0 < CBLOCK ? c - c0 : CBLOCK;
+        for (int k = 0; k < nc; k++)
+            sdy[k] = sdyx[k] = 0.0;
         for (int i = 0; i < n; i++) {
-            const float *x = inp + i * cs + (size_t)ch * s;
-            const float *dy = dout + i * cs + (size_t)ch * s;
-            for (int j = 0; j < s; j++) {
-                sum_dy += dy[j];
-                sum_dy_xhat += dy[j] * ((x[j] - mean) * invstd);
+            const size_t o = i * cs + (size_t)c0 * s;
+            if (s == 1) {
+                for (int k = 0; k < nc; k++) {
+                    const double mean = save_mean[c0 + k], invstd = save_invstd[c0 + k];
+                    sdy[k] += dout[o + k];
+                    sdyx[k] += dout[o + k] * ((inp[o + k] - mean) * invstd);
+                }
+                continue;
             }
+            for (int k = 0; k < nc; k++)
+                row_dstats(inp + o + (size_t)k * s, dout + o + (size_t)k * s, s,
+                           save_mean[c0 + k], save_invstd[c0 + k], &sdy[k], &sdyx[k]);
         }
-        if (dbeta)
-            dbeta[ch] += (float)sum_dy;
-        if (dgamma)
-            dgamma[ch] += (float)sum_dy_xhat;
+        for (int k = 0; k < nc; k++) {
+            const int ch = c0 + k;
+            if (dbeta)
+                dbeta[ch] += (float)sdy[k];
+            if (dgamma)
+                dgamma[ch] += (float)sdyx[k];
+            /* dx = g*invstd/M * (M*dy - sum(dy) - xhat*sum(dy*xhat)): the batch
+             * statistics depend on every x, hence the two correction terms */
+            const double g = gamma ? gamma[ch] : 1.0;
+            kk[k] = (float)(g * save_invstd[ch]);
+            mdy[k] = (float)(sdy[k] / m);
+            mdyx[k] = (float)(sdyx[k] / m);
+            fmean[k] = save_mean[ch];
+            finv[k] = save_invstd[ch];
+        }
         if (!dinp)
             continue;
-        /* dx = g*invstd/M * (M*dy - sum(dy) - xhat*sum(dy*xhat)): the batch statistics
-         * depend on every x, hence the two correction terms */
-        const double g = gamma ? gamma[ch] : 1.0;
-        const float k = (float)(g * invstd);
-        const float mean_dy = (float)(sum_dy / m);
-        const float mean_dy_xhat = (float)(sum_dy_xhat / m);
-        const float fmean = (float)mean, finv = (float)invstd;
         for (int i = 0; i < n; i++) {
-            const float *x = inp + i * cs + (size_t)ch * s;
-            const float *dy = dout + i * cs + (size_t)ch * s;
-            float *dx = dinp + i * cs + (size_t)ch * s;
-            for (int j = 0; j < s; j++) {
-                float xhat = (x[j] - fmean) * finv;
-                dx[j] += k * (dy[j] - mean_dy - xhat * mean_dy_xhat);
+            const size_t o = i * cs + (size_t)c0 * s;
+            for (int k = 0; k < nc; k++) {
+                const float *x = inp + o + (size_t)k * s;
+                const float *dy = dout + o + (size_t)k * s;
+                float *dx = dinp + o + (size_t)k * s;
+                const float a = kk[k], b = mdy[k], e = mdyx[k], mu = fmean[k], iv = finv[k];
+                for (int j = 0; j < s; j++) {
+                    float xhat = (x[j] - mu) * iv;
+                    dx[j] += a * (dy[j] - b - xhat * e);
+                }
             }
         }
     }
