@@ -164,7 +164,7 @@ static int run_train(const char *model, int threads, int steps, int warmup)
     qsort(dt, (size_t)steps, sizeof *dt, cmp_double);
     double med = dt[steps / 2];
     int B = s.train.batch_size;
-    double gflop = step_gflop(t, B, 1);
+    double gflop = step_gflop(t, B, 0); /* see g_update in core/gan.c */
     printf("{\"impl\": \"ganctl\", \"model\": \"%s\", \"threads\": %d, \"batch\": %d, "
            "\"steps\": %d, \"images_per_s\": %.1f, \"steps_per_s\": %.2f, "
            "\"mean_images_per_s\": %.1f, \"step_gflop\": %.3f, \"gflops\": %.1f, "

@@ -32,7 +32,136 @@ run_both() {
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$BENCH/$name" "$@" || STATUS=1
 }
 
+# field JSON NAME: the number NAME of a one-line JSON object ("" when absent).
+field() {
+    printf '%s\n' "$1" | sed -n "s/.*\"$2\": *\([-0-9.e+]*\).*/\1/p"
+}
+
+# ratio A B [DIGITS]: A / B, or "-" when either is missing.
+ratio() {
+    awk -v a="$1" -v b="$2" -v d="${3:-2}" \
+        'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "-"; else printf "%.*f\n", d, a / b }'
+}
+
+# num X: X with one decimal, or "-".
+num() {
+    awk -v x="$1" 'BEGIN { if (x == "") print "-"; else printf "%.1f\n", x }'
+}
+
+# best JSON...: the line with the highest images_per_s (rounds alternate ours and the
+# reference so both meet the same background load; the best round is the least
+# disturbed one).
+best() {
+    b=""
+    for j in "$@"; do
+        if [ -z "$b" ] || awk -v x="$(field "$j" images_per_s)" -v y="$(field "$b" images_per_s)" \
+            'BEGIN { exit !(x + 0 > y + 0) }'; then
+            b=$j
+        fi
+    done
+    printf '%s\n' "$b"
+}
+
+TORCH_PY=/usr/bin/python3
+HAVE_TORCH=0
+if [ -x "$TORCH_PY" ] && "$TORCH_PY" -c "import torch" 2>/dev/null; then
+    HAVE_TORCH=1
+else
+    echo "PyTorch reference skipped: $TORCH_PY cannot import torch (apt-get install python3-torch)"
+fi
+ROUNDS=${ROUNDS:-2}
+
+# train_row MODEL THREADS ENVNAME [env prefix...]: one table row, ours against PyTorch
+# in alternating rounds under the same environment, threads and background load.
+train_row() {
+    model=$1 threads=$2 envname=$3
+    shift 3
+    case $model in
+    dcgan) ours_args="--steps 30 --warmup 5" torch_args="--steps 30 --warmup 5" ;;
+    *) ours_args="--steps 400 --warmup 50"
+       torch_args="--steps 400 --warmup 50 --batch 100 --z-dim 16 --hidden 128 --layers 4" ;;
+    esac
+    # PyTorch's best 2-thread setting: two OpenMP threads, one BLAS thread
+    blas=1
+    ceiling=$("$@" "$BENCH/bench_train" --sgemm --threads "$threads") || STATUS=1
+    o_all="" t_all=""
+    r=0
+    while [ $r -lt "$ROUNDS" ]; do
+        # shellcheck disable=SC2086
+        o=$("$@" "$BENCH/bench_train" --model "$model" --threads "$threads" $ours_args) || STATUS=1
+        o_all="$o_all
+$o"
+        if [ $HAVE_TORCH = 1 ]; then
+            # shellcheck disable=SC2086
+            t=$("$@" "$TORCH_PY" bench/ref_torch.py --model "$model" --threads "$threads" \
+                --blas-threads $blas $torch_args) || STATUS=1
+            t_all="$t_all
+$t"
+        fi
+        r=$((r + 1))
+    done
+    # shellcheck disable=SC2086
+    o=$(IFS='
+'; best $o_all)
+    t=""
+    # shellcheck disable=SC2086
+    [ $HAVE_TORCH = 1 ] && t=$(IFS='
+'; best $t_all)
+    if [ "$model" = dcgan ]; then
+        oi=$(field "$o" images_per_s) ti=$(field "$t" images_per_s)
+    else
+        oi=$(field "$o" steps_per_s) ti=$(field "$t" steps_per_s)
+    fi
+    orss=$(field "$o" rss_mb) trss=$(field "$t" rss_mb)
+    share=$(awk -v g="$(field "$o" gflops)" -v c="$(field "$ceiling" gflops)" \
+        'BEGIN { if (c + 0 > 0) printf "%.0f%% of %.0f", 100 * g / c, c; else print "-" }')
+    printf '%-6s %2s  %-6s %10s %10s %6s %8s %8s %6s  %s\n' "$model" "$threads" "$envname" \
+        "$(num "$oi")" "$(num "$ti")" "$(ratio "$oi" "$ti")" "$(num "$orss")" "$(num "$trss")" \
+        "$(ratio "$orss" "$trss")" "$share"
+}
+
+# pair_row ENVNAME [env prefix...]: two DCGAN runs of one thread each at once against
+# one run of two threads: what two runs sharing the machine get together.
+pair_row() {
+    envname=$1
+    shift
+    one=$("$@" "$BENCH/bench_train" --threads 2 --steps 30 --warmup 5) || STATUS=1
+    tmp=$(mktemp -d)
+    "$@" "$BENCH/bench_train" --threads 1 --steps 30 --warmup 5 >"$tmp/a" &
+    pa=$!
+    "$@" "$BENCH/bench_train" --threads 1 --steps 30 --warmup 5 >"$tmp/b" &
+    pb=$!
+    wait $pa || STATUS=1
+    wait $pb || STATUS=1
+    # mean rates: the two runs overlap for their whole length
+    a=$(field "$(cat "$tmp/a")" mean_images_per_s) b=$(field "$(cat "$tmp/b")" mean_images_per_s)
+    rm -rf "$tmp"
+    sum=$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.1f\n", a + b }')
+    o1=$(field "$one" mean_images_per_s)
+    printf '%-6s two runs x 1 thread: %s + %s = %s images/s; one run x 2 threads: %s;' \
+        "$envname" "$a" "$b" "$sum" "$o1"
+    printf ' together %s of one\n' "$(ratio "$sum" "$o1")"
+}
+
 section "layers: our conv, conv-transpose and linear against the bare GEMMs they run"
 run_both bench_layers
+
+section "training: ours against PyTorch (dcgan: images/s; ring8: steps/s; RSS in MB)"
+if [ ! -x "$BENCH/bench_train" ]; then
+    echo "$BENCH/bench_train: not built (make bench)" >&2
+    exit 1
+fi
+echo "environment as set: OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}," \
+    "OPENBLAS_L2_SIZE=${OPENBLAS_L2_SIZE:-unset}; unset: both removed for the command"
+printf '%-6s %2s  %-6s %10s %10s %6s %8s %8s %6s  %s\n' model thr env ours pytorch ratio \
+    "our RSS" "pt RSS" "RSS x" "our share of the SGEMM ceiling (GFLOP/s)"
+for model in dcgan ring8; do
+    for threads in 1 2; do
+        train_row $model $threads "as set" env
+        train_row $model $threads unset env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE
+    done
+done
+pair_row "as set" env
+pair_row unset env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE
 
 exit $STATUS
