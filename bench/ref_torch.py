@@ -17,7 +17,7 @@ update on a real and a fake batch, then one G update on a fresh noise batch, the
 pattern the engine runs with d_steps = 1.
 
 Prints one JSON line: images_per_s (median of per-step rates x batch), steps_per_s,
-rss_mb (peak resident set of the process), threads. Thread settings are applied
+cpu_s_per_step (median CPU seconds of the process per step, all threads), rss_mb (peak resident set of the process), threads. Thread settings are applied
 before torch is imported, so both OpenMP and OpenBLAS see them.
 """
 import argparse
@@ -126,17 +126,20 @@ def step():
 
 for _ in range(args.warmup):
     step()
-times = []
+times, cpu = [], []
 for _ in range(args.steps):
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     step()
     times.append(time.perf_counter() - t0)
+    cpu.append(time.process_time() - c0)
 times.sort()
+cpu.sort()
 med = times[len(times) // 2]
 print(json.dumps({
     "impl": "pytorch", "torch": torch.__version__, "model": args.model,
     "threads": args.threads, "blas_threads": args.blas_threads or args.threads,
     "images_per_s": B / med, "steps_per_s": 1.0 / med,
+    "cpu_s_per_step": cpu[len(cpu) // 2],
     "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
     "coretype": os.environ.get("OPENBLAS_CORETYPE", "(unset)"),
 }))

@@ -50,8 +50,7 @@ void gc_relu_backward(float *dinp, const float *dout, const float *inp, size_t n
 {
     size_t i = 0;
     for (; i + 8 <= n; i += 8)
-        store8(dinp + i,
-               load8(dinp + i) + select_pos(load8(inp + i), load8(dout + i), (v8f){0}));
+        store8(dinp + i, load8(dinp + i) + select_pos(load8(inp + i), load8(dout + i), (v8f){0}));
     for (; i < n; i++)
         dinp[i] += inp[i] > 0.0f ? dout[i] : 0.0f;
 }

@@ -34,8 +34,8 @@ void gc_adam_step(float *p, const float *g, float *m, float *v, size_t n, float 
         _mm256_storeu_ps(m + i, mi);
         _mm256_storeu_ps(v + i, vi);
         __m256 denom = _mm256_add_ps(_mm256_div_ps(_mm256_sqrt_ps(vi), s2), ep);
-        __m256 pi = _mm256_sub_ps(_mm256_loadu_ps(p + i),
-                                  _mm256_div_ps(_mm256_mul_ps(st, mi), denom));
+        __m256 pi =
+            _mm256_sub_ps(_mm256_loadu_ps(p + i), _mm256_div_ps(_mm256_mul_ps(st, mi), denom));
         _mm256_storeu_ps(p + i, pi);
     }
 #endif
