@@ -47,6 +47,7 @@ struct job {
     int64_t step;
     double images_per_s;
     char store_error[256]; /* a training write waiting for the store, "" when none */
+    int healthy_tries;     /* failed writes while the store looked healthy; worker only */
     struct job *next;
 };
 
@@ -190,8 +191,13 @@ static int hook_control(void *ctx)
 static int retry_write(struct job *job, struct gc_error *err)
 {
     struct gd_sched *s = job->s;
-    if (gd_store_health(s->store, NULL, 0) == 0)
-        return 0; /* not the disk: the run fails with this error */
+    /* the health may be good again already because another run's write worked in
+     * between; a write failing while the store looks healthy is tried twice more, then
+     * it is not the disk and the run fails with its error */
+    if (gd_store_health(s->store, NULL, 0) == 0 && job->healthy_tries++ >= 2) {
+        job->healthy_tries = 0;
+        return 0;
+    }
     pthread_mutex_lock(&s->mu);
     int first = !job->store_error[0];
     snprintf(job->store_error, sizeof(job->store_error), "%s", err->msg);
@@ -242,6 +248,7 @@ static int write_failed(int ret, const struct gc_error *err)
 static void write_ok(struct job *job)
 {
     struct gd_sched *s = job->s;
+    job->healthy_tries = 0;
     pthread_mutex_lock(&s->mu);
     int was = job->store_error[0] != '\0';
     job->store_error[0] = '\0';
