@@ -546,8 +546,7 @@ enum MHD_Result ga_route_run_generate(struct ga_req *r, int64_t id)
         return ret;
     struct gc_spec spec;
     struct gc_error err = {0};
-    int rc = ga_spec_parse(run.spec_json ? run.spec_json : "",
-                           run.spec_json ? strlen(run.spec_json) : 0, NULL, &spec, NULL, &err);
+    int rc = ga_spec_parse_stored(run.spec_json, r->srv->datasets_dir, &spec, &err);
     gd_run_fini(&run);
     if (rc != 0) {
         gc_error_set(&err, GC_EIO, "the stored spec of run %lld does not parse", (long long)id);

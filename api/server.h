@@ -50,6 +50,11 @@ int ga_spec_parse(const char *json, size_t len, const char *base_dir, struct gc_
  * frees). This is what POST /api/v1/runs stores. */
 int ga_spec_normalize(const char *json, size_t len, const char *base_dir, struct gc_spec *out,
                       char **normalized, char **errors_json, struct gc_error *err);
+/* A spec read back from the store. One from the API keeps dataset.path as the user
+ * gave it, relative to the dataset root, so it is resolved (and checked) inside
+ * datasets_dir again; one from `ganctld train` holds an absolute path, used as is. */
+int ga_spec_parse_stored(const char *json, const char *datasets_dir, struct gc_spec *out,
+                         struct gc_error *err);
 /* The normalized spec with every default filled in; malloc'ed, the caller frees. */
 char *ga_spec_to_json(const struct gc_spec *spec);
 /* The run object of design.md section 4 for one run; malloc'ed, the caller frees. */

@@ -747,3 +747,13 @@ char *ga_spec_to_json(const struct gc_spec *spec)
     json_decref(v);
     return s;
 }
+
+int ga_spec_parse_stored(const char *json, const char *datasets_dir, struct gc_spec *out,
+                         struct gc_error *err)
+{
+    size_t len = json ? strlen(json) : 0;
+    int rc = ga_spec_parse(json ? json : "", len, NULL, out, NULL, err);
+    if (rc == 0 && out->dataset.path[0] && out->dataset.path[0] != '/')
+        rc = ga_spec_parse(json, len, datasets_dir, out, NULL, err);
+    return rc;
+}

@@ -437,15 +437,10 @@ static int is_loopback(const char *listen)
  * main before any worker starts, read-only afterwards. */
 static const char *stored_spec_root;
 
-/* The scheduler reads stored specs with api/'s parser. A spec from the API keeps the
- * path as the user gave it, relative to the dataset root, so it is resolved (and
- * checked) again; one from `ganctld train` holds an absolute path and is used as is. */
+/* The scheduler reads stored specs with api/'s parser, inside the dataset root. */
 static int parse_stored_spec(const char *json, struct gc_spec *out, struct gc_error *err)
 {
-    int rc = ga_spec_parse(json, strlen(json), NULL, out, NULL, err);
-    if (rc == 0 && out->dataset.path[0] && out->dataset.path[0] != '/')
-        rc = ga_spec_parse(json, strlen(json), stored_spec_root, out, NULL, err);
-    return rc;
+    return ga_spec_parse_stored(json, stored_spec_root, out, err);
 }
 
 static char *read_file(const char *path, size_t max, size_t *len)
