@@ -350,9 +350,10 @@ class ApiTest(unittest.TestCase):
         # every default filled in
         self.assertEqual(spec["loss"], "nonsaturating")
         self.assertEqual(spec["model"]["arch"], "mlp")
-        self.assertEqual(spec["model"]["z_dim"], 100)
+        self.assertEqual(spec["model"]["z_dim"], 16)  # ring8's defaults (core/spec.c)
+        self.assertEqual(spec["model"]["batch_norm"], False)
         self.assertEqual(spec["optimizer"]["g"]["kind"], "adam")
-        self.assertEqual(spec["optimizer"]["d"]["lr"], 0.0002)
+        self.assertEqual(spec["optimizer"]["d"]["lr"], 0.001)
         self.assertIsNone(spec["tricks"]["label_smoothing"])
         self.assertEqual(spec["tricks"]["generators"], 1)
         self.assertEqual(spec["dataset"]["split"], "train")

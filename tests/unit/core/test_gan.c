@@ -424,11 +424,11 @@ static void feature_matching_trains_g(void **state)
 
 /* ---- training results --------------------------------------------------------------- */
 
-/* The default ring8 spec (core/spec.c: 4 x 128 MLPs with BN in G, z 16, batch 100,
- * Adam 1e-4, beta1 0.5), seed 1, one thread, the full 5,000 default steps (about 12 s
- * here). The run is deterministic for one machine and thread count; here it covers all
- * 8 modes with a high-quality share of 0.56, and shorter runs (3,000 steps) of these
- * settings stayed near 0.43, so 5,000 steps is the shortest run that clears 0.5. */
+/* The default ring8 spec (core/spec.c: 4 x 128 MLPs without batch norm, z 16, batch
+ * 100, Adam 1e-3, beta1 0.5), seed 1, one thread, the full 5,000 default steps (about
+ * 10 s here). The run is deterministic for one machine and thread count; here it covers
+ * all 8 modes with a high-quality share of 0.84 (the old defaults, with batch norm in G,
+ * reached 0.56; batch-statistic jitter smeared the points over more than 3 sigma). */
 static void ring8_covers_modes(void **state)
 {
     (void)state;
@@ -442,8 +442,8 @@ static void ring8_covers_modes(void **state)
     print_message("ring8: %d modes, high quality %.3f\n", r.modes.modes_covered,
                   r.modes.high_quality);
     assert_int_equal(r.nevals, 1);
-    assert_true(r.modes.modes_covered >= 6);
-    assert_true(r.modes.high_quality >= 0.5);
+    assert_true(r.modes.modes_covered >= 7);
+    assert_true(r.modes.high_quality >= 0.75);
     gc_trainer_destroy(t);
 }
 

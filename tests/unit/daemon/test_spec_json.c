@@ -84,12 +84,17 @@ static void ring8_defaults(void **state)
     assert_int_equal(s.dataset.kind, GC_DATA_RING8);
     assert_int_equal(s.model.arch, GC_ARCH_MLP);
     assert_int_equal(s.loss, GC_LOSS_NONSATURATING);
+    /* the 2D defaults of core/spec.c: 4 x 128, z 16, no batch norm, batch 100, 1e-3 */
+    assert_int_equal(s.model.layers, 4);
+    assert_int_equal(s.model.z_dim, 16);
+    assert_int_equal(s.model.batch_norm, 0);
     assert_int_equal(s.train.steps, 5000);
-    assert_int_equal(s.train.batch_size, 64);
+    assert_int_equal(s.train.batch_size, 100);
     assert_int_equal(s.train.d_steps, 1);
     assert_int_equal(s.train.seed, 1);
     assert_int_equal(s.opt_g.kind, GC_OPTIM_ADAM);
-    assert_true(s.opt_d.lr == 2e-4f);
+    assert_true(s.opt_g.lr == 1e-3f);
+    assert_true(s.opt_d.lr == 1e-3f);
     assert_int_equal(s.tricks.smoothing, GC_SMOOTH_NONE);
     assert_int_equal(s.tricks.generators, 1);
     assert_int_equal(s.every.sample, 200);
@@ -167,8 +172,8 @@ static void normalized_has_every_field(void **state)
     assert_true(json_is_null(json_object_get(json_object_get(v, "tricks"), "weight_clip")));
     json_t *g = json_object_get(json_object_get(v, "optimizer"), "g");
     assert_string_equal(json_string_value(json_object_get(g, "kind")), "adam");
-    /* floats print short: 0.0002, not 0.00019999999494757503 */
-    assert_non_null(strstr(js, "\"lr\":0.0002"));
+    /* floats print short: 0.001, not 0.0010000000474974513 */
+    assert_non_null(strstr(js, "\"lr\":0.001,"));
     json_decref(v);
 
     /* the normalized form parses back to the same spec */
