@@ -166,11 +166,14 @@ static int run_train(const char *model, int threads, int steps, int warmup)
     double med = dt[steps / 2];
     int B = s.train.batch_size;
     double gflop = step_gflop(t, B, 0); /* see g_update in core/gan.c */
+    /* the shape, so that the reference can be built the same */
     printf("{\"impl\": \"ganctl\", \"model\": \"%s\", \"threads\": %d, \"batch\": %d, "
+           "\"z_dim\": %d, \"hidden\": %d, \"layers\": %d, \"batch_norm\": %d, "
            "\"steps\": %d, \"images_per_s\": %.1f, \"steps_per_s\": %.2f, "
            "\"mean_images_per_s\": %.1f, \"step_gflop\": %.3f, \"gflops\": %.1f, "
            "\"cpu_s_per_step\": %.4f, \"rss_mb\": %.1f}\n",
-           model, threads, B, steps, B / med, 1.0 / med, B * steps / total, gflop, gflop / med,
+           model, threads, B, s.model.z_dim, s.model.hidden, s.model.layers, s.model.batch_norm,
+           steps, B / med, 1.0 / med, B * steps / total, gflop, gflop / med,
            cpu_med, peak_rss_mb());
     gc_trainer_destroy(t);
     free(tm.t);
