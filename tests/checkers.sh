@@ -10,11 +10,10 @@
 # log_path (the daemon's stderr is a log the tests delete) and any file there counts.
 #   tests/checkers.sh [tsan|asan|valgrind]...   default: all three
 cd "$(dirname "$0")/.."
+. tests/lib.sh
 LOGS=build/test-logs/checkers
 rm -rf "$LOGS"
 mkdir -p "$LOGS/reports"
-PASS=0
-FAIL=0
 REP=$(pwd)/$LOGS/reports
 
 # Unit tests too slow under valgrind's one-thread-at-a-time execution: the long
@@ -22,32 +21,6 @@ REP=$(pwd)/$LOGS/reports
 # threads: over 5 minutes) and the store's fault loop (a minute). TSan covers the
 # scheduler; test_store_faults runs normally and under ASan.
 VALGRIND_SKIP="test_gan test_classifier test_sched test_store_faults"
-
-# adds a cmocka log's counts; a non-zero exit without a failed test counts as one
-cmocka() { # label log rc
-    p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$2" | tail -1)
-    f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$2" | tail -1)
-    p=${p:-0}
-    f=${f:-0}
-    if [ "$3" != 0 ] && [ "$f" = 0 ]; then f=1; fi
-    PASS=$((PASS + p))
-    FAIL=$((FAIL + f))
-    [ "$f" = 0 ] || { echo "---- $2"; tail -40 "$2"; }
-    echo "$1: $p passed, $f failed"
-}
-
-pysuite() { # label log rc
-    line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$2" | tail -1)
-    p=$(echo "$line" | sed -n 's/^\([0-9]*\) passed.*/\1/p')
-    f=$(echo "$line" | sed -n 's/.* \([0-9]*\) failed.*/\1/p')
-    p=${p:-0}
-    f=${f:-0}
-    if [ "$3" != 0 ] && [ "$f" = 0 ]; then f=1; fi
-    PASS=$((PASS + p))
-    FAIL=$((FAIL + f))
-    [ "$f" = 0 ] || { echo "---- $2"; grep -E '^(FAIL|ERROR):' "$2"; tail -30 "$2"; }
-    echo "$1: $p passed, $f failed"
-}
 
 # one failure per report file (or a report that reached the log itself)
 reports() { # label dir log...
@@ -76,11 +49,11 @@ run_tsan() {
     for t in test_store test_sched test_spec_json; do
         log="$LOGS/tsan-$t.log"
         build-thread/tests/$t >"$log" 2>&1
-        cmocka "tsan $t" "$log" $?
+        tally cmocka "tsan $t" "$log" $?
     done
     log="$LOGS/tsan-test_api.log"
     GANCTLD=build-thread/ganctld /usr/bin/python3 tests/integration/test_api.py >"$log" 2>&1
-    pysuite "tsan test_api" "$log" $?
+    tally line "tsan test_api" "$log" $?
     reports "tsan" "$d" "$LOGS"/tsan-*.log
     unset TSAN_OPTIONS
 }
@@ -93,7 +66,7 @@ run_asan() {
         ASAN_OPTIONS="detect_leaks=1:log_path=$d/asan" \
         UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$d/ubsan" \
         /usr/bin/python3 tests/integration/test_api.py >"$log" 2>&1
-    pysuite "asan test_api" "$log" $?
+    tally line "asan test_api" "$log" $?
     reports "asan" "$d" "$log"
 }
 
@@ -106,8 +79,8 @@ run_valgrind() {
         valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
             "$t" >"$log" 2>&1
         rc=$?
-        # memcheck's exit code 99 makes cmocka() count a failure; show what it said
-        cmocka "valgrind $name" "$log" $rc
+        # memcheck's exit code 99 counts as a failure; show what it said
+        tally cmocka "valgrind $name" "$log" $rc
         if [ $rc = 99 ]; then
             echo "---- $log: memcheck reports"
             grep '^==[0-9]*== ' "$log" | head -40
