@@ -307,16 +307,108 @@ static int grow(void **arr, int *cap, int need, size_t sz)
     return 0;
 }
 
+static int out_of_memory(struct gc_error *err)
+{
+    return gc_error_set(err, GC_ENOMEM, "store: out of memory");
+}
+
+/* Fills one array element from the current row of a query; 0 or a negative GC_E*. */
+typedef int (*row_fn)(sqlite3_stmt *st, void *elem, struct gc_error *err);
+
+/* Steps st to its end, one element of sz bytes a row filled by fill, into a malloc'ed
+ * array (*out, *n); resets st so it holds no lock afterwards. On failure frees the
+ * array (calling clear on each element filled, when given) and leaves *out and *n as
+ * they were. */
+static int read_rows(struct gd_store *s, sqlite3_stmt *st, size_t sz, row_fn fill,
+                     void (*clear)(void *), void **out, int *n, struct gc_error *err,
+                     const char *what)
+{
+    char *arr = NULL;
+    int cnt = 0, cap = 0, rc, ret = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (grow((void **)&arr, &cap, cnt + 1, sz)) {
+            ret = out_of_memory(err);
+            break;
+        }
+        if ((ret = fill(st, arr + (size_t)cnt * sz, err)))
+            break;
+        cnt++;
+    }
+    if (!ret && rc != SQLITE_DONE)
+        ret = db_error(s, err, what);
+    sqlite3_reset(st);
+    if (ret) {
+        for (int i = 0; clear && i < cnt; i++)
+            clear(arr + (size_t)i * sz);
+        free(arr);
+        return ret;
+    }
+    *out = arr;
+    *n = cnt;
+    return 0;
+}
+
+/* A column that may hold NULL (a NaN metric is stored as NULL) as a double. */
+static double column_value(sqlite3_stmt *st, int col)
+{
+    return sqlite3_column_type(st, col) == SQLITE_NULL ? __builtin_nan("")
+                                                       : sqlite3_column_double(st, col);
+}
+
+/* The schema version in PRAGMA user_version; the prepare's SQLite code on failure. */
+static int user_version(sqlite3 *db, int *v)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return rc;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        *v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return SQLITE_OK;
+}
+
+/* Takes the lock for a write; write_end() records the write's outcome, unlocks and
+ * returns ret. */
+static void write_start(struct gd_store *s)
+{
+    pthread_mutex_lock(&s->mu);
+    write_begin(s);
+}
+
+static int write_end(struct gd_store *s, int ret)
+{
+    write_done(s, ret);
+    pthread_mutex_unlock(&s->mu);
+    return ret;
+}
+
+/* The outcome ret of a write to the run id, which must have changed a row. */
+static int run_changed(struct gd_store *s, int ret, int64_t id, struct gc_error *err)
+{
+    if (!ret && sqlite3_changes(s->db) == 0)
+        ret = gc_error_set(err, GC_ENOTFOUND, "run %lld not found", (long long)id);
+    return ret;
+}
+
+/* Runs the write id with its two int64 parameters ?1 = a and ?2 = b. */
+static int exec_pair(struct gd_store *s, enum stmt_id id, int64_t a, int64_t b,
+                     struct gc_error *err, const char *what)
+{
+    sqlite3_stmt *st = stmt(s, id, err);
+    if (!st)
+        return GC_EIO;
+    sqlite3_bind_int64(st, 1, a);
+    sqlite3_bind_int64(st, 2, b);
+    return exec_done(s, st, err, what);
+}
+
 static int migrate(struct gd_store *s, struct gc_error *err)
 {
     int known = gd_migrations_count > 0 ? gd_migrations[gd_migrations_count - 1].version : 0;
     int have = 0;
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+    if (user_version(s->db, &have) != SQLITE_OK)
         return db_error(s, err, "read user_version");
-    if (sqlite3_step(st) == SQLITE_ROW)
-        have = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
     if (have > known)
         return gc_error_set(err, GC_ESTATE,
                             "database version %d is newer than this ganctld (knows %d); "
@@ -401,12 +493,7 @@ int gd_store_version(struct gd_store *s)
 {
     int v = -1;
     pthread_mutex_lock(&s->mu);
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK) {
-        if (sqlite3_step(st) == SQLITE_ROW)
-            v = sqlite3_column_int(st, 0);
-        sqlite3_finalize(st);
-    }
+    user_version(s->db, &v);
     pthread_mutex_unlock(&s->mu);
     return v;
 }
@@ -416,45 +503,36 @@ int gd_store_version(struct gd_store *s)
 int gd_store_run_insert(struct gd_store *s, const char *name, const char *spec_json, int64_t steps,
                         int64_t *id, struct gc_error *err)
 {
-    int ret = 0;
-    pthread_mutex_lock(&s->mu);
-    write_begin(s);
+    int ret = GC_EIO;
+    write_start(s);
     sqlite3_stmt *st = stmt(s, S_RUN_INSERT, err);
-    if (!st) {
-        ret = GC_EIO;
-        goto out;
+    if (st) {
+        sqlite3_bind_text(st, 1, name ? name : "", -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, spec_json ? spec_json : "{}", -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, steps);
+        ret = exec_done(s, st, err, "insert run");
+        if (!ret && id)
+            *id = sqlite3_last_insert_rowid(s->db);
     }
-    sqlite3_bind_text(st, 1, name ? name : "", -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, spec_json ? spec_json : "{}", -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, steps);
-    ret = exec_done(s, st, err, "insert run");
-    if (!ret && id)
-        *id = sqlite3_last_insert_rowid(s->db);
-out:
-    write_done(s, ret);
-    pthread_mutex_unlock(&s->mu);
-    return ret;
+    return write_end(s, ret);
 }
 
 int gd_store_run_get(struct gd_store *s, int64_t id, struct gd_run *out, struct gc_error *err)
 {
-    int ret;
+    int ret = GC_EIO;
     pthread_mutex_lock(&s->mu);
     sqlite3_stmt *st = stmt(s, S_RUN_GET, err);
-    if (!st) {
-        ret = GC_EIO;
-        goto out;
+    if (st) {
+        sqlite3_bind_int64(st, 1, id);
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW)
+            ret = read_run(st, out, err);
+        else if (rc == SQLITE_DONE)
+            ret = gc_error_set(err, GC_ENOTFOUND, "run %lld not found", (long long)id);
+        else
+            ret = db_error(s, err, "get run");
+        sqlite3_reset(st);
     }
-    sqlite3_bind_int64(st, 1, id);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        ret = read_run(st, out, err);
-    else if (rc == SQLITE_DONE)
-        ret = gc_error_set(err, GC_ENOTFOUND, "run %lld not found", (long long)id);
-    else
-        ret = db_error(s, err, "get run");
-    sqlite3_reset(st);
-out:
     pthread_mutex_unlock(&s->mu);
     return ret;
 }
@@ -487,7 +565,7 @@ int gd_store_run_list(struct gd_store *s, int status, int limit, int64_t cursor,
             break;
         }
         if (grow((void **)&runs, &cap, cnt + 1, sizeof(*runs))) {
-            ret = gc_error_set(err, GC_ENOMEM, "store: out of memory");
+            ret = out_of_memory(err);
             break;
         }
         if ((ret = read_run(st, &runs[cnt], err)))
@@ -514,110 +592,70 @@ out:
 int gd_store_run_set_status(struct gd_store *s, int64_t id, enum gd_status stt, const char *error,
                             struct gc_error *err)
 {
-    int ret;
-    pthread_mutex_lock(&s->mu);
-    write_begin(s);
+    int ret = GC_EIO;
+    write_start(s);
     sqlite3_stmt *st = stmt(s, S_RUN_SET_STATUS, err);
-    if (!st) {
-        ret = GC_EIO;
-        goto out;
+    if (st) {
+        sqlite3_bind_int64(st, 1, id);
+        sqlite3_bind_text(st, 2, gd_status_name(stt), -1, SQLITE_STATIC);
+        if (error)
+            sqlite3_bind_text(st, 3, error, -1, SQLITE_STATIC);
+        ret = run_changed(s, exec_done(s, st, err, "set status"), id, err);
     }
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_text(st, 2, gd_status_name(stt), -1, SQLITE_STATIC);
-    if (error)
-        sqlite3_bind_text(st, 3, error, -1, SQLITE_STATIC);
-    ret = exec_done(s, st, err, "set status");
-    if (!ret && sqlite3_changes(s->db) == 0)
-        ret = gc_error_set(err, GC_ENOTFOUND, "run %lld not found", (long long)id);
-out:
-    write_done(s, ret);
-    pthread_mutex_unlock(&s->mu);
-    return ret;
+    return write_end(s, ret);
 }
 
 int gd_store_run_set_step(struct gd_store *s, int64_t id, int64_t step, struct gc_error *err)
 {
-    int ret;
-    pthread_mutex_lock(&s->mu);
-    write_begin(s);
-    sqlite3_stmt *st = stmt(s, S_RUN_SET_STEP, err);
-    if (!st) {
-        ret = GC_EIO;
-        goto out;
-    }
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_int64(st, 2, step);
-    ret = exec_done(s, st, err, "set step");
-    if (!ret && sqlite3_changes(s->db) == 0)
-        ret = gc_error_set(err, GC_ENOTFOUND, "run %lld not found", (long long)id);
-out:
-    write_done(s, ret);
-    pthread_mutex_unlock(&s->mu);
-    return ret;
+    write_start(s);
+    int ret = exec_pair(s, S_RUN_SET_STEP, id, step, err, "set step");
+    return write_end(s, run_changed(s, ret, id, err));
 }
 
 int gd_store_run_delete(struct gd_store *s, int64_t id, struct gc_error *err)
 {
-    int ret;
-    pthread_mutex_lock(&s->mu);
-    write_begin(s);
+    int ret = GC_EIO;
+    write_start(s);
     sqlite3_stmt *st = stmt(s, S_RUN_DELETE, err);
-    if (!st) {
-        ret = GC_EIO;
-        goto out;
+    if (st) {
+        sqlite3_bind_int64(st, 1, id);
+        ret = run_changed(s, exec_done(s, st, err, "delete run"), id, err);
     }
-    sqlite3_bind_int64(st, 1, id);
-    ret = exec_done(s, st, err, "delete run");
-    if (!ret && sqlite3_changes(s->db) == 0)
-        ret = gc_error_set(err, GC_ENOTFOUND, "run %lld not found", (long long)id);
-out:
-    write_done(s, ret);
-    pthread_mutex_unlock(&s->mu);
-    return ret;
+    return write_end(s, ret);
 }
 
-/* Reads a one-column int64 result into a malloc'ed array. */
-static int read_ids(struct gd_store *s, sqlite3_stmt *st, int64_t **ids, int *n,
-                    struct gc_error *err, const char *what)
+static int fill_id(sqlite3_stmt *st, void *elem, struct gc_error *err)
 {
-    int64_t *arr = NULL;
-    int cnt = 0, cap = 0, rc, ret = 0;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (grow((void **)&arr, &cap, cnt + 1, sizeof(*arr))) {
-            ret = gc_error_set(err, GC_ENOMEM, "store: out of memory");
-            break;
-        }
-        arr[cnt++] = sqlite3_column_int64(st, 0);
-    }
-    if (!ret && rc != SQLITE_DONE)
-        ret = db_error(s, err, what);
-    sqlite3_reset(st);
-    if (ret) {
-        free(arr);
-        return ret;
-    }
-    *ids = arr;
-    *n = cnt;
+    (void)err;
+    *(int64_t *)elem = sqlite3_column_int64(st, 0);
     return 0;
+}
+
+/* The ids (or steps) a one-column query with the text or int64 key bound to ?1 returns,
+ * in a malloc'ed array. */
+static int query_ids(struct gd_store *s, enum stmt_id id, const char *text, int64_t key,
+                     int64_t **ids, int *n, struct gc_error *err, const char *what)
+{
+    *ids = NULL;
+    *n = 0;
+    int ret = GC_EIO;
+    pthread_mutex_lock(&s->mu);
+    sqlite3_stmt *st = stmt(s, id, err);
+    if (st) {
+        if (text)
+            sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
+        else
+            sqlite3_bind_int64(st, 1, key);
+        ret = read_rows(s, st, sizeof(**ids), fill_id, NULL, (void **)ids, n, err, what);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return ret;
 }
 
 int gd_store_run_ids(struct gd_store *s, enum gd_status stt, int64_t **ids, int *n,
                      struct gc_error *err)
 {
-    *ids = NULL;
-    *n = 0;
-    int ret;
-    pthread_mutex_lock(&s->mu);
-    sqlite3_stmt *st = stmt(s, S_RUN_IDS, err);
-    if (!st) {
-        ret = GC_EIO;
-        goto out;
-    }
-    sqlite3_bind_text(st, 1, gd_status_name(stt), -1, SQLITE_STATIC);
-    ret = read_ids(s, st, ids, n, err, "list run ids");
-out:
-    pthread_mutex_unlock(&s->mu);
-    return ret;
+    return query_ids(s, S_RUN_IDS, gd_status_name(stt), 0, ids, n, err, "list run ids");
 }
 
 /* ---- metrics ---- */
@@ -626,12 +664,11 @@ int gd_store_metrics_put(struct gd_store *s, int64_t run, int kind, int64_t step
                          const char *const *names, const double *values, int n,
                          struct gc_error *err)
 {
-    int ret = 0;
-    pthread_mutex_lock(&s->mu);
-    write_begin(s);
+    int ret;
+    write_start(s);
     /* one transaction per batch: one fsync-free WAL commit instead of n */
     if ((ret = begin(s, err, "put metrics")))
-        goto out;
+        return write_end(s, ret);
     for (int i = 0; i < n; i++) {
         sqlite3_stmt *st = stmt(s, S_METRIC_PUT, err);
         if (!st) {
@@ -650,10 +687,17 @@ int gd_store_metrics_put(struct gd_store *s, int64_t run, int kind, int64_t step
         ret = commit(s, err, "put metrics");
     if (ret)
         rollback(s);
-out:
-    write_done(s, ret);
-    pthread_mutex_unlock(&s->mu);
-    return ret;
+    return write_end(s, ret);
+}
+
+static int fill_kv(sqlite3_stmt *st, void *elem, struct gc_error *err)
+{
+    (void)err;
+    struct gd_kv *kv = elem;
+    copy_text(kv->name, sizeof(kv->name), sqlite3_column_text(st, 0));
+    kv->value = column_value(st, 1);
+    kv->step = sqlite3_column_int64(st, 2);
+    return 0;
 }
 
 int gd_store_metrics_latest(struct gd_store *s, int64_t run, int kind, struct gd_kv **out, int *n,
@@ -661,39 +705,17 @@ int gd_store_metrics_latest(struct gd_store *s, int64_t run, int kind, struct gd
 {
     *out = NULL;
     *n = 0;
-    struct gd_kv *kv = NULL;
-    int cnt = 0, cap = 0, ret = 0, rc;
+    int ret = GC_EIO;
     pthread_mutex_lock(&s->mu);
     sqlite3_stmt *st = stmt(s, S_METRIC_LATEST, err);
-    if (!st) {
-        ret = GC_EIO;
-        goto out;
+    if (st) {
+        sqlite3_bind_int64(st, 1, run);
+        sqlite3_bind_int(st, 2, kind);
+        ret =
+            read_rows(s, st, sizeof(**out), fill_kv, NULL, (void **)out, n, err, "latest metrics");
     }
-    sqlite3_bind_int64(st, 1, run);
-    sqlite3_bind_int(st, 2, kind);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (grow((void **)&kv, &cap, cnt + 1, sizeof(*kv))) {
-            ret = gc_error_set(err, GC_ENOMEM, "store: out of memory");
-            break;
-        }
-        copy_text(kv[cnt].name, sizeof(kv[cnt].name), sqlite3_column_text(st, 0));
-        kv[cnt].value = sqlite3_column_type(st, 1) == SQLITE_NULL ? __builtin_nan("")
-                                                                  : sqlite3_column_double(st, 1);
-        kv[cnt].step = sqlite3_column_int64(st, 2);
-        cnt++;
-    }
-    if (!ret && rc != SQLITE_DONE)
-        ret = db_error(s, err, "latest metrics");
-    sqlite3_reset(st);
-out:
     pthread_mutex_unlock(&s->mu);
-    if (ret) {
-        free(kv);
-        return ret;
-    }
-    *out = kv;
-    *n = cnt;
-    return 0;
+    return ret;
 }
 
 int gd_store_metrics_series(struct gd_store *s, int64_t run, const char *name, int64_t from,
@@ -719,12 +741,11 @@ int gd_store_metrics_series(struct gd_store *s, int64_t run, const char *name, i
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (grow((void **)&st_arr, &cap, cnt + 1, sizeof(*st_arr)) ||
             grow((void **)&v_arr, &cap2, cnt + 1, sizeof(*v_arr))) {
-            ret = gc_error_set(err, GC_ENOMEM, "store: out of memory");
+            ret = out_of_memory(err);
             break;
         }
         st_arr[cnt] = sqlite3_column_int64(st, 0);
-        v_arr[cnt] = sqlite3_column_type(st, 1) == SQLITE_NULL ? __builtin_nan("")
-                                                               : sqlite3_column_double(st, 1);
+        v_arr[cnt] = column_value(st, 1);
         cnt++;
     }
     if (!ret && rc != SQLITE_DONE)
@@ -757,42 +778,34 @@ out:
     return 0;
 }
 
+static int fill_name(sqlite3_stmt *st, void *elem, struct gc_error *err)
+{
+    char **name = elem;
+    if (!(*name = dup_text(sqlite3_column_text(st, 0))))
+        return out_of_memory(err);
+    return 0;
+}
+
+static void clear_name(void *elem)
+{
+    free(*(char **)elem);
+}
+
 int gd_store_metrics_names(struct gd_store *s, int64_t run, char ***names, int *n,
                            struct gc_error *err)
 {
     *names = NULL;
     *n = 0;
-    char **arr = NULL;
-    int cnt = 0, cap = 0, ret = 0, rc;
+    int ret = GC_EIO;
     pthread_mutex_lock(&s->mu);
     sqlite3_stmt *st = stmt(s, S_METRIC_NAMES, err);
-    if (!st) {
-        ret = GC_EIO;
-        goto out;
+    if (st) {
+        sqlite3_bind_int64(st, 1, run);
+        ret = read_rows(s, st, sizeof(**names), fill_name, clear_name, (void **)names, n, err,
+                        "metric names");
     }
-    sqlite3_bind_int64(st, 1, run);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (grow((void **)&arr, &cap, cnt + 1, sizeof(*arr)) ||
-            !(arr[cnt] = dup_text(sqlite3_column_text(st, 0)))) {
-            ret = gc_error_set(err, GC_ENOMEM, "store: out of memory");
-            break;
-        }
-        cnt++;
-    }
-    if (!ret && rc != SQLITE_DONE)
-        ret = db_error(s, err, "metric names");
-    sqlite3_reset(st);
-out:
     pthread_mutex_unlock(&s->mu);
-    if (ret) {
-        for (int i = 0; i < cnt; i++)
-            free(arr[i]);
-        free(arr);
-        return ret;
-    }
-    *names = arr;
-    *n = cnt;
-    return 0;
+    return ret;
 }
 
 /* ---- samples and checkpoints ---- */
@@ -800,56 +813,34 @@ out:
 int gd_store_sample_put(struct gd_store *s, int64_t run, int64_t step, const uint8_t *png,
                         size_t len, struct gc_error *err)
 {
-    int ret;
-    pthread_mutex_lock(&s->mu);
-    write_begin(s);
+    int ret = GC_EIO;
+    write_start(s);
     sqlite3_stmt *st = stmt(s, S_SAMPLE_PUT, err);
-    if (!st) {
-        ret = GC_EIO;
-        goto out;
+    if (st) {
+        sqlite3_bind_int64(st, 1, run);
+        sqlite3_bind_int64(st, 2, step);
+        sqlite3_bind_blob64(st, 3, len ? png : (const void *)"", len, SQLITE_STATIC);
+        ret = exec_done(s, st, err, "put sample");
     }
-    sqlite3_bind_int64(st, 1, run);
-    sqlite3_bind_int64(st, 2, step);
-    sqlite3_bind_blob64(st, 3, len ? png : (const void *)"", len, SQLITE_STATIC);
-    ret = exec_done(s, st, err, "put sample");
-out:
-    write_done(s, ret);
-    pthread_mutex_unlock(&s->mu);
-    return ret;
+    return write_end(s, ret);
 }
 
 int gd_store_sample_steps(struct gd_store *s, int64_t run, int64_t **steps, int *n,
                           struct gc_error *err)
 {
-    *steps = NULL;
-    *n = 0;
-    int ret;
-    pthread_mutex_lock(&s->mu);
-    sqlite3_stmt *st = stmt(s, S_SAMPLE_STEPS, err);
-    if (!st) {
-        ret = GC_EIO;
-        goto out;
-    }
-    sqlite3_bind_int64(st, 1, run);
-    ret = read_ids(s, st, steps, n, err, "sample steps");
-out:
-    pthread_mutex_unlock(&s->mu);
-    return ret;
+    return query_ids(s, S_SAMPLE_STEPS, NULL, run, steps, n, err, "sample steps");
 }
-
 /* The newest (step < 0) or given row of a (step, blob) query. */
 static int get_blob(struct gd_store *s, enum stmt_id id, int64_t run, int64_t step, uint8_t **data,
                     size_t *len, int64_t *got_step, struct gc_error *err, const char *what)
 {
     *data = NULL;
     *len = 0;
-    int ret = 0;
+    int ret = GC_EIO;
     pthread_mutex_lock(&s->mu);
     sqlite3_stmt *st = stmt(s, id, err);
-    if (!st) {
-        ret = GC_EIO;
+    if (!st)
         goto out;
-    }
     sqlite3_bind_int64(st, 1, run);
     sqlite3_bind_int64(st, 2, step);
     int rc = sqlite3_step(st);
@@ -858,7 +849,7 @@ static int get_blob(struct gd_store *s, enum stmt_id id, int64_t run, int64_t st
         const void *p = sqlite3_column_blob(st, 1);
         uint8_t *buf = malloc(n ? n : 1);
         if (!buf) {
-            ret = gc_error_set(err, GC_ENOMEM, "store: out of memory");
+            ret = out_of_memory(err);
         } else {
             if (n)
                 memcpy(buf, p, n);
@@ -866,6 +857,7 @@ static int get_blob(struct gd_store *s, enum stmt_id id, int64_t run, int64_t st
             *len = n;
             if (got_step)
                 *got_step = sqlite3_column_int64(st, 0);
+            ret = 0;
         }
     } else if (rc == SQLITE_DONE) {
         if (step < 0)
@@ -895,10 +887,9 @@ int gd_store_ckpt_put(struct gd_store *s, int64_t run, int64_t step, const uint8
     /* hashed before taking the lock: it is the slow part for big models */
     gd_sha256_hex(bytes, len, hex);
     int ret;
-    pthread_mutex_lock(&s->mu);
-    write_begin(s);
+    write_start(s);
     if ((ret = begin(s, err, "put checkpoint")))
-        goto out;
+        return write_end(s, ret);
     sqlite3_stmt *st = stmt(s, S_CKPT_PUT, err);
     if (!st) {
         ret = GC_EIO;
@@ -912,33 +903,26 @@ int gd_store_ckpt_put(struct gd_store *s, int64_t run, int64_t step, const uint8
     if ((ret = exec_done(s, st, err, "put checkpoint")))
         goto undo;
     /* the run's step moves with its checkpoint: a restart resumes exactly there */
-    if (!(st = stmt(s, S_RUN_SET_STEP, err))) {
-        ret = GC_EIO;
+    if ((ret = exec_pair(s, S_RUN_SET_STEP, run, step, err, "set step")))
         goto undo;
-    }
-    sqlite3_bind_int64(st, 1, run);
-    sqlite3_bind_int64(st, 2, step);
-    if ((ret = exec_done(s, st, err, "set step")))
+    if (keep > 0 && (ret = exec_pair(s, S_CKPT_PRUNE, run, keep, err, "prune checkpoints")))
         goto undo;
-    if (keep > 0) {
-        if (!(st = stmt(s, S_CKPT_PRUNE, err))) {
-            ret = GC_EIO;
-            goto undo;
-        }
-        sqlite3_bind_int64(st, 1, run);
-        sqlite3_bind_int64(st, 2, keep);
-        if ((ret = exec_done(s, st, err, "prune checkpoints")))
-            goto undo;
-    }
-    if ((ret = commit(s, err, "put checkpoint")))
-        goto undo;
-    goto out;
+    if (!(ret = commit(s, err, "put checkpoint")))
+        return write_end(s, 0);
 undo:
     rollback(s);
-out:
-    write_done(s, ret);
-    pthread_mutex_unlock(&s->mu);
-    return ret;
+    return write_end(s, ret);
+}
+
+static int fill_ckpt(sqlite3_stmt *st, void *elem, struct gc_error *err)
+{
+    (void)err;
+    struct gd_ckpt_info *c = elem;
+    c->step = sqlite3_column_int64(st, 0);
+    c->bytes = sqlite3_column_int64(st, 1);
+    copy_text(c->sha256, sizeof(c->sha256), sqlite3_column_text(st, 2));
+    copy_text(c->created_at, sizeof(c->created_at), sqlite3_column_text(st, 3));
+    return 0;
 }
 
 int gd_store_ckpt_list(struct gd_store *s, int64_t run, struct gd_ckpt_info **out, int *n,
@@ -946,38 +930,16 @@ int gd_store_ckpt_list(struct gd_store *s, int64_t run, struct gd_ckpt_info **ou
 {
     *out = NULL;
     *n = 0;
-    struct gd_ckpt_info *arr = NULL;
-    int cnt = 0, cap = 0, ret = 0, rc;
+    int ret = GC_EIO;
     pthread_mutex_lock(&s->mu);
     sqlite3_stmt *st = stmt(s, S_CKPT_LIST, err);
-    if (!st) {
-        ret = GC_EIO;
-        goto out;
+    if (st) {
+        sqlite3_bind_int64(st, 1, run);
+        ret = read_rows(s, st, sizeof(**out), fill_ckpt, NULL, (void **)out, n, err,
+                        "list checkpoints");
     }
-    sqlite3_bind_int64(st, 1, run);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (grow((void **)&arr, &cap, cnt + 1, sizeof(*arr))) {
-            ret = gc_error_set(err, GC_ENOMEM, "store: out of memory");
-            break;
-        }
-        arr[cnt].step = sqlite3_column_int64(st, 0);
-        arr[cnt].bytes = sqlite3_column_int64(st, 1);
-        copy_text(arr[cnt].sha256, sizeof(arr[cnt].sha256), sqlite3_column_text(st, 2));
-        copy_text(arr[cnt].created_at, sizeof(arr[cnt].created_at), sqlite3_column_text(st, 3));
-        cnt++;
-    }
-    if (!ret && rc != SQLITE_DONE)
-        ret = db_error(s, err, "list checkpoints");
-    sqlite3_reset(st);
-out:
     pthread_mutex_unlock(&s->mu);
-    if (ret) {
-        free(arr);
-        return ret;
-    }
-    *out = arr;
-    *n = cnt;
-    return 0;
+    return ret;
 }
 
 int gd_store_ckpt_get(struct gd_store *s, int64_t run, int64_t step, uint8_t **bytes, size_t *len,
@@ -991,24 +953,30 @@ int gd_store_ckpt_get(struct gd_store *s, int64_t run, int64_t step, uint8_t **b
 int gd_store_event_put(struct gd_store *s, int64_t run, const char *type, int64_t step, int64_t *id,
                        struct gc_error *err)
 {
-    int ret;
-    pthread_mutex_lock(&s->mu);
-    write_begin(s);
+    int ret = GC_EIO;
+    write_start(s);
     sqlite3_stmt *st = stmt(s, S_EVENT_PUT, err);
-    if (!st) {
-        ret = GC_EIO;
-        goto out;
+    if (st) {
+        sqlite3_bind_int64(st, 1, run);
+        sqlite3_bind_text(st, 2, type, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, step);
+        ret = exec_done(s, st, err, "put event");
+        if (!ret && id)
+            *id = sqlite3_last_insert_rowid(s->db);
     }
-    sqlite3_bind_int64(st, 1, run);
-    sqlite3_bind_text(st, 2, type, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, step);
-    ret = exec_done(s, st, err, "put event");
-    if (!ret && id)
-        *id = sqlite3_last_insert_rowid(s->db);
-out:
-    write_done(s, ret);
-    pthread_mutex_unlock(&s->mu);
-    return ret;
+    return write_end(s, ret);
+}
+
+static int fill_event(sqlite3_stmt *st, void *elem, struct gc_error *err)
+{
+    (void)err;
+    struct gd_event *e = elem;
+    e->id = sqlite3_column_int64(st, 0);
+    e->run = sqlite3_column_int64(st, 1);
+    copy_text(e->type, sizeof(e->type), sqlite3_column_text(st, 2));
+    e->step = sqlite3_column_int64(st, 3);
+    copy_text(e->created_at, sizeof(e->created_at), sqlite3_column_text(st, 4));
+    return 0;
 }
 
 int gd_store_event_list(struct gd_store *s, int64_t run, int64_t after, int limit,
@@ -1018,59 +986,34 @@ int gd_store_event_list(struct gd_store *s, int64_t run, int64_t after, int limi
     *n = 0;
     if (limit <= 0)
         limit = 100;
-    struct gd_event *arr = NULL;
-    int cnt = 0, cap = 0, ret = 0, rc;
+    int ret = GC_EIO;
     pthread_mutex_lock(&s->mu);
     sqlite3_stmt *st = stmt(s, S_EVENT_LIST, err);
-    if (!st) {
-        ret = GC_EIO;
-        goto out;
+    if (st) {
+        sqlite3_bind_int64(st, 1, run);
+        sqlite3_bind_int64(st, 2, after);
+        sqlite3_bind_int64(st, 3, limit);
+        ret =
+            read_rows(s, st, sizeof(**out), fill_event, NULL, (void **)out, n, err, "list events");
     }
-    sqlite3_bind_int64(st, 1, run);
-    sqlite3_bind_int64(st, 2, after);
-    sqlite3_bind_int64(st, 3, limit);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (grow((void **)&arr, &cap, cnt + 1, sizeof(*arr))) {
-            ret = gc_error_set(err, GC_ENOMEM, "store: out of memory");
-            break;
-        }
-        struct gd_event *e = &arr[cnt++];
-        e->id = sqlite3_column_int64(st, 0);
-        e->run = sqlite3_column_int64(st, 1);
-        copy_text(e->type, sizeof(e->type), sqlite3_column_text(st, 2));
-        e->step = sqlite3_column_int64(st, 3);
-        copy_text(e->created_at, sizeof(e->created_at), sqlite3_column_text(st, 4));
-    }
-    if (!ret && rc != SQLITE_DONE)
-        ret = db_error(s, err, "list events");
-    sqlite3_reset(st);
-out:
     pthread_mutex_unlock(&s->mu);
-    if (ret) {
-        free(arr);
-        return ret;
-    }
-    *out = arr;
-    *n = cnt;
-    return 0;
+    return ret;
 }
 
 int gd_store_event_last(struct gd_store *s, int64_t *id, struct gc_error *err)
 {
-    int ret = 0;
+    int ret = GC_EIO;
     *id = 0;
     pthread_mutex_lock(&s->mu);
     sqlite3_stmt *st = stmt(s, S_EVENT_LAST, err);
-    if (!st) {
-        ret = GC_EIO;
-        goto out;
+    if (st) {
+        ret = 0;
+        if (sqlite3_step(st) == SQLITE_ROW)
+            *id = sqlite3_column_int64(st, 0);
+        else
+            ret = db_error(s, err, "last event");
+        sqlite3_reset(st);
     }
-    if (sqlite3_step(st) == SQLITE_ROW)
-        *id = sqlite3_column_int64(st, 0);
-    else
-        ret = db_error(s, err, "last event");
-    sqlite3_reset(st);
-out:
     pthread_mutex_unlock(&s->mu);
     return ret;
 }
@@ -1088,14 +1031,10 @@ static void probe(struct gd_store *s)
 {
     write_begin(s);
     int v = 0, ret;
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK) {
+    if (user_version(s->db, &v) != SQLITE_OK) {
         ret = db_error(s, NULL, "read user_version");
         goto out;
     }
-    if (sqlite3_step(st) == SQLITE_ROW)
-        v = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
     char sql[64];
     snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v);
     if ((ret = begin(s, NULL, "probe")))
@@ -1105,7 +1044,6 @@ static void probe(struct gd_store *s)
 out:
     write_done(s, ret);
 }
-
 int gd_store_health(struct gd_store *s, char *msg, size_t cap)
 {
     pthread_mutex_lock(&s->mu);
