@@ -77,57 +77,73 @@ static void acc_sqdev_row(double *acc, const float *x, const double *mu, int nc)
     }
 }
 
+/* The row helpers below run two vectors of four double lanes (eight independent
+ * sums), converting four floats at a time, and add the lanes up at the end. */
+static inline v4d load4d(const float *x)
+{
+    v4f f;
+    memcpy(&f, x, sizeof f);
+    return __builtin_convertvector(f, v4d);
+}
+
+static inline double lanes(v4d a)
+{
+    return (a[0] + a[1]) + (a[2] + a[3]);
+}
+
 static double row_sum(const float *x, int s)
 {
-    double a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0;
+    v4d a0 = {0}, a1 = {0};
     int j = 0;
-    for (; j + 4 <= s; j += 4) {
-        a0 += x[j];
-        a1 += x[j + 1];
-        a2 += x[j + 2];
-        a3 += x[j + 3];
+    for (; j + 8 <= s; j += 8) {
+        a0 += load4d(x + j);
+        a1 += load4d(x + j + 4);
     }
+    double t = lanes(a0 + a1);
     for (; j < s; j++)
-        a0 += x[j];
-    return (a0 + a1) + (a2 + a3);
+        t += x[j];
+    return t;
 }
 
 static double row_sqdev(const float *x, int s, double mu)
 {
-    double a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0;
+    const v4d m = {mu, mu, mu, mu};
+    v4d a0 = {0}, a1 = {0};
     int j = 0;
-    for (; j + 4 <= s; j += 4) {
-        double d0 = x[j] - mu, d1 = x[j + 1] - mu, d2 = x[j + 2] - mu, d3 = x[j + 3] - mu;
+    for (; j + 8 <= s; j += 8) {
+        v4d d0 = load4d(x + j) - m, d1 = load4d(x + j + 4) - m;
         a0 += d0 * d0;
         a1 += d1 * d1;
-        a2 += d2 * d2;
-        a3 += d3 * d3;
     }
+    double t = lanes(a0 + a1);
     for (; j < s; j++) {
         double d = x[j] - mu;
-        a0 += d * d;
+        t += d * d;
     }
-    return (a0 + a1) + (a2 + a3);
+    return t;
 }
 
 /* sum of dy and of dy * xhat over a row */
 static void row_dstats(const float *x, const float *dy, int s, double mean, double invstd,
                        double *sdy, double *sdyx)
 {
-    double a0 = 0.0, a1 = 0.0, b0 = 0.0, b1 = 0.0;
+    const v4d m = {mean, mean, mean, mean}, iv = {invstd, invstd, invstd, invstd};
+    v4d a0 = {0}, a1 = {0}, b0 = {0}, b1 = {0};
     int j = 0;
-    for (; j + 2 <= s; j += 2) {
-        a0 += dy[j];
-        a1 += dy[j + 1];
-        b0 += dy[j] * ((x[j] - mean) * invstd);
-        b1 += dy[j + 1] * ((x[j + 1] - mean) * invstd);
+    for (; j + 8 <= s; j += 8) {
+        v4d d0 = load4d(dy + j), d1 = load4d(dy + j + 4);
+        a0 += d0;
+        a1 += d1;
+        b0 += d0 * ((load4d(x + j) - m) * iv);
+        b1 += d1 * ((load4d(x + j + 4) - m) * iv);
     }
+    double ta = lanes(a0 + a1), tb = lanes(b0 + b1);
     for (; j < s; j++) {
-        a0 += dy[j];
-        b0 += dy[j] * ((x[j] - mean) * invstd);
+        ta += dy[j];
+        tb += dy[j] * ((x[j] - mean) * invstd);
     }
-    *sdy += a0 + a1;
-    *sdyx += b0 + b1;
+    *sdy += ta;
+    *sdyx += tb;
 }
 
 /* Train statistics of channels [c0, c0 + nc) into mean and var (biased) and sq (the
