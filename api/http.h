@@ -65,6 +65,10 @@ unsigned ga_http_status(int code);
 
 /* Queues resp with status, counts it for /metrics and releases resp. */
 enum MHD_Result ga_reply(struct ga_req *r, unsigned status, struct MHD_Response *resp);
+/* obj (stolen, may be NULL) dumped into a response of type ctype, not yet queued: for
+ * replies that add headers of their own before ga_reply(). NULL when obj is NULL or
+ * out of memory. */
+struct MHD_Response *ga_json_response(json_t *obj, const char *ctype);
 /* Dumps obj (stolen, may be NULL -> 500) as application/json. */
 enum MHD_Result ga_reply_json(struct ga_req *r, unsigned status, json_t *obj);
 /* Takes ownership of buf (malloc'ed). */

@@ -163,19 +163,11 @@ enum MHD_Result ga_route_runs_create(struct ga_req *r)
     json_t *o = ga_run_object(r->srv->store, r->srv->sched, id, &err);
     if (!o)
         return ga_reply_error(r, &err);
-    char *s = json_dumps(o, GA_DUMP_FLAGS);
-    json_decref(o);
-    if (!s)
+    struct MHD_Response *resp = ga_json_response(o, "application/json");
+    if (!resp)
         return MHD_NO;
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(strlen(s), s, MHD_RESPMEM_MUST_FREE);
-    if (!resp) {
-        free(s);
-        return MHD_NO;
-    }
     char loc[64];
     snprintf(loc, sizeof loc, "/api/v1/runs/%lld", (long long)id);
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
     MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, loc);
     return ga_reply(r, 201, resp);
 }

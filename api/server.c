@@ -91,6 +91,22 @@ enum MHD_Result ga_reply_text(struct ga_req *r, unsigned status, const char *cty
     return ga_reply_bytes(r, status, ctype, copy, n);
 }
 
+struct MHD_Response *ga_json_response(json_t *obj, const char *ctype)
+{
+    char *s = obj ? json_dumps(obj, GA_DUMP_FLAGS) : NULL;
+    json_decref(obj);
+    if (!s)
+        return NULL;
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(strlen(s), s, MHD_RESPMEM_MUST_FREE);
+    if (!resp) {
+        free(s);
+        return NULL;
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+    return resp;
+}
+
 enum MHD_Result ga_reply_json(struct ga_req *r, unsigned status, json_t *obj)
 {
     char *s = obj ? json_dumps(obj, GA_DUMP_FLAGS) : NULL;
@@ -137,20 +153,19 @@ enum MHD_Result ga_reply_problem(struct ga_req *r, unsigned status, json_t *erro
     json_t *d = json_string(detail); /* fails only on overlong or surrogate forms */
     json_object_set_new(p, "detail", d ? d : json_string("(detail not valid UTF-8)"));
     json_object_set_new(p, "errors", errors ? errors : json_array());
-    char *s = json_dumps(p, GA_DUMP_FLAGS);
-    json_decref(p);
-    if (!s)
-        return MHD_NO;
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(strlen(s), s, MHD_RESPMEM_MUST_FREE);
-    if (!resp) {
-        free(s);
-        return MHD_NO;
-    }
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/problem+json");
-    if (status == 401)
+    struct MHD_Response *resp = ga_json_response(p, "application/problem+json");
+    if (resp && status == 401)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
     return ga_reply(r, status, resp);
+}
+
+/* A problem with a fixed detail and no field errors, as application/problem+json, for
+ * the replies that add headers of their own; NULL when out of memory. */
+static struct MHD_Response *problem_response(unsigned status, const char *detail)
+{
+    json_t *p = json_pack("{s:s,s:s,s:i,s:s,s:[]}", "type", "about:blank", "title", reason(status),
+                          "status", (int)status, "detail", detail, "errors");
+    return ga_json_response(p, "application/problem+json");
 }
 
 enum MHD_Result ga_reply_error(struct ga_req *r, const struct gc_error *err)
@@ -559,23 +574,12 @@ static enum MHD_Result dispatch(struct ga_req *r)
     const char *m = r->method;
     int head = strcmp(m, "HEAD") == 0;
     if (!is_method(rt.allow, m)) {
-        struct MHD_Response *resp;
         char detail[200];
         snprintf(detail, sizeof detail, "%.16s is not allowed on %.100s; allowed: %s", m, r->url,
                  rt.allow);
-        json_t *p = json_pack("{s:s,s:s,s:i,s:s,s:[]}", "type", "about:blank", "title",
-                              "Method Not Allowed", "status", 405, "detail", detail, "errors");
-        char *s = p ? json_dumps(p, GA_DUMP_FLAGS) : NULL;
-        json_decref(p);
-        if (!s)
-            return MHD_NO;
-        resp = MHD_create_response_from_buffer(strlen(s), s, MHD_RESPMEM_MUST_FREE);
-        if (!resp) {
-            free(s);
-            return MHD_NO;
-        }
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/problem+json");
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, rt.allow);
+        struct MHD_Response *resp = problem_response(405, detail);
+        if (resp)
+            MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, rt.allow);
         return ga_reply(r, 405, resp);
     }
     int post = strcmp(m, "POST") == 0;
@@ -786,23 +790,10 @@ static int ambiguous_framing(struct MHD_Connection *conn)
 
 static enum MHD_Result reply_bad_framing(struct ga_req *r)
 {
-    json_t *p = json_pack("{s:s,s:s,s:i,s:s,s:[]}", "type", "about:blank", "title", "Bad Request",
-                          "status", 400, "detail",
-                          "the request has conflicting Content-Length or Transfer-Encoding "
-                          "headers",
-                          "errors");
-    char *s = p ? json_dumps(p, GA_DUMP_FLAGS) : NULL;
-    json_decref(p);
-    if (!s)
-        return MHD_NO;
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(strlen(s), s, MHD_RESPMEM_MUST_FREE);
-    if (!resp) {
-        free(s);
-        return MHD_NO;
-    }
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/problem+json");
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+    struct MHD_Response *resp = problem_response(
+        400, "the request has conflicting Content-Length or Transfer-Encoding headers");
+    if (resp)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     return ga_reply(r, 400, resp);
 }
 
@@ -827,21 +818,11 @@ static enum MHD_Result reply_over_limit(struct ga_req *r)
     char detail[128];
     snprintf(detail, sizeof detail, "the daemon serves %d connections at once; retry later",
              r->srv->max_connections);
-    json_t *p = json_pack("{s:s,s:s,s:i,s:s,s:[]}", "type", "about:blank", "title",
-                          "Service Unavailable", "status", 503, "detail", detail, "errors");
-    char *s = p ? json_dumps(p, GA_DUMP_FLAGS) : NULL;
-    json_decref(p);
-    if (!s)
-        return MHD_NO;
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(strlen(s), s, MHD_RESPMEM_MUST_FREE);
-    if (!resp) {
-        free(s);
-        return MHD_NO;
+    struct MHD_Response *resp = problem_response(503, detail);
+    if (resp) {
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "1");
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     }
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/problem+json");
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "1");
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     return ga_reply(r, 503, resp);
 }
 
