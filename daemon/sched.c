@@ -236,17 +236,14 @@ static void wait_for_store(struct job *job)
     }
 }
 
-/* What a hook returns when its write failed for good: GC_ESTOPPED when a stop request
- * ended the wait (so training ends as canceled, paused or queued, not failed), else
- * the store's error. */
-static int write_failed(int ret, const struct gc_error *err)
+/* What a hook returns once its write (tried again while retry_write() said so) ended
+ * with ret. A failure: GC_ESTOPPED when a stop request ended the wait (so training
+ * ends as canceled, paused or queued, not failed), else the store's error. A success:
+ * 0, and a wait for the store, if any, is over. */
+static int write_end(struct job *job, int ret, const struct gc_error *err)
 {
-    return err && err->code == GC_ESTOPPED ? GC_ESTOPPED : ret;
-}
-
-/* A training write worked: a wait for the store, if any, is over. */
-static void write_ok(struct job *job)
-{
+    if (ret)
+        return err && err->code == GC_ESTOPPED ? GC_ESTOPPED : ret;
     struct gd_sched *s = job->s;
     job->healthy_tries = 0;
     pthread_mutex_lock(&s->mu);
@@ -255,8 +252,10 @@ static void write_ok(struct job *job)
     pthread_mutex_unlock(&s->mu);
     if (was)
         logf_(s, GD_LOG_INFO, job->id, "the store takes writes again: training goes on");
+    return 0;
 }
 
+/* Stores figures of kind (0 training, 1 eval) as write_end() says. */
 static int put_figures(struct job *job, int kind, int64_t step, const struct gc_metric *m, int n,
                        struct gc_error *err)
 {
@@ -268,31 +267,38 @@ static int put_figures(struct job *job, int kind, int64_t step, const struct gc_
         names[i] = m[i].name;
         values[i] = m[i].value;
     }
-    return gd_store_metrics_put(job->s->store, job->id, kind, step, names, values, n, err);
+    int ret;
+    while (
+        (ret = gd_store_metrics_put(job->s->store, job->id, kind, step, names, values, n, err)) &&
+        retry_write(job, err))
+        ;
+    return write_end(job, ret, err);
+}
+
+/* Appends " name=value" for each figure to the log line (len of cap bytes used). */
+static void append_figures(char *line, size_t cap, int len, const struct gc_metric *m, int n)
+{
+    for (int i = 0; i < n && len < (int)cap; i++)
+        len += snprintf(line + len, cap - (size_t)len, " %s=%.4g", m[i].name, m[i].value);
 }
 
 static int hook_metrics(void *ctx, int64_t step, const struct gc_metric *m, int n,
                         struct gc_error *err)
 {
     struct job *job = ctx;
-    int ret;
-    while ((ret = put_figures(job, 0, step, m, n, err)) && retry_write(job, err))
-        ;
+    int ret = put_figures(job, 0, step, m, n, err);
     if (ret)
-        return write_failed(ret, err);
-    write_ok(job);
-    char line[400];
-    int len = snprintf(line, sizeof(line), "step %lld", (long long)step);
+        return ret;
     for (int i = 0; i < n; i++) {
         if (strcmp(m[i].name, "images_per_s") == 0) {
             pthread_mutex_lock(&job->s->mu);
             job->images_per_s = m[i].value;
             pthread_mutex_unlock(&job->s->mu);
         }
-        if (len < (int)sizeof(line))
-            len +=
-                snprintf(line + len, sizeof(line) - (size_t)len, " %s=%.4g", m[i].name, m[i].value);
     }
+    char line[400];
+    int len = snprintf(line, sizeof(line), "step %lld", (long long)step);
+    append_figures(line, sizeof(line), len, m, n);
     note_progress(job);
     publish(job->s, job->id, "metrics", step);
     /* the last step's figures are worth a line even when steps are not logged */
@@ -308,9 +314,8 @@ static int hook_sample(void *ctx, int64_t step, const uint8_t *png, size_t len,
     while ((ret = gd_store_sample_put(job->s->store, job->id, step, png, len, err)) &&
            retry_write(job, err))
         ;
-    if (ret)
-        return write_failed(ret, err);
-    write_ok(job);
+    if ((ret = write_end(job, ret, err)))
+        return ret;
     publish(job->s, job->id, "sample", step);
     return 0;
 }
@@ -319,16 +324,12 @@ static int hook_eval(void *ctx, int64_t step, const struct gc_metric *m, int n,
                      struct gc_error *err)
 {
     struct job *job = ctx;
-    int ret;
-    while ((ret = put_figures(job, 1, step, m, n, err)) && retry_write(job, err))
-        ;
+    int ret = put_figures(job, 1, step, m, n, err);
     if (ret)
-        return write_failed(ret, err);
-    write_ok(job);
+        return ret;
     char line[400];
     int len = snprintf(line, sizeof(line), "eval at step %lld:", (long long)step);
-    for (int i = 0; i < n && len < (int)sizeof(line); i++)
-        len += snprintf(line + len, sizeof(line) - (size_t)len, " %s=%.4g", m[i].name, m[i].value);
+    append_figures(line, sizeof(line), len, m, n);
     publish(job->s, job->id, "eval", step);
     logf_(job->s, GD_LOG_INFO, job->id, "%s", line);
     return 0;
@@ -343,9 +344,8 @@ static int hook_checkpoint(void *ctx, int64_t step, const uint8_t *bytes, size_t
                                     job->s->opts.keep_checkpoints, err)) &&
            retry_write(job, err))
         ;
-    if (ret)
-        return write_failed(ret, err);
-    write_ok(job);
+    if ((ret = write_end(job, ret, err)))
+        return ret;
     publish(job->s, job->id, "checkpoint", step);
     return 0;
 }
