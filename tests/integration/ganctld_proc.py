@@ -1,6 +1,7 @@
-"""ganctld_proc.py — what the reliability suites (test_crash, test_faults, test_hostile,
-test_security) share: one ganctld process on a free loopback port, plain HTTP requests
-against it, and a read-only look into its SQLite store while it is stopped.
+"""ganctld_proc.py — what the daemon's suites (test_api, test_crash, test_daemon,
+test_hostile, test_security, tests/load/run.py) share: one ganctld process on a free
+loopback port, plain HTTP requests against it, a read-only look into its SQLite store
+while it is stopped, a test case with a temporary folder, and the summary line.
 
 Only the standard library; Debian's /usr/bin/python3 has the sqlite3 module. Not a test
 itself (tests/run.sh runs tests/integration/test_*.py only)."""
@@ -8,10 +9,13 @@ itself (tests/run.sh runs tests/integration/test_*.py only)."""
 import http.client
 import json
 import os
+import shutil
+import signal
 import socket
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 import unittest
 
@@ -100,13 +104,13 @@ class Daemon:
             self.log.close()
             self.log = None
 
-    def stop(self, timeout=30):
-        """SIGTERM; returns the exit code (None when it had to be killed)."""
+    def stop(self, timeout=30, sig=signal.SIGTERM):
+        """Sends sig (SIGTERM); returns the exit code (None when it had to be killed)."""
         if not self.proc:
             return None
         code = None
         if self.proc.poll() is None:
-            self.proc.terminate()
+            self.proc.send_signal(sig)
             try:
                 code = self.proc.wait(timeout)
             except subprocess.TimeoutExpired:
@@ -119,6 +123,9 @@ class Daemon:
             self.log = None
         return code
 
+    def conn(self, timeout=30):
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+
     def request(self, method, path, body=None, headers=None, timeout=30, auth=True):
         """(status, headers with lower-case names, body bytes)."""
         h = dict(headers or {})
@@ -127,7 +134,7 @@ class Daemon:
         if body is not None and not isinstance(body, (bytes, str)):
             body = json.dumps(body)
             h.setdefault("Content-Type", "application/json")
-        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        c = self.conn(timeout)
         try:
             c.request(method, path, body=body, headers=h)
             r = c.getresponse()
@@ -153,6 +160,24 @@ class Daemon:
             time.sleep(0.05)
         raise AssertionError("run %d did not reach %s: %r\n%s" % (rid, statuses, run,
                                                                   self.tail()))
+
+
+class TmpCase(unittest.TestCase):
+    """A test with a temporary folder of its own (self.tmp) and a list of the processes
+    it started (self.procs): both are gone after the test."""
+
+    prefix = "ganctl-test-"
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix=self.prefix)
+        self.procs = []
+
+    def tearDown(self):
+        for p in self.procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        shutil.rmtree(self.tmp, ignore_errors=True)
 
 
 def open_ro(db):

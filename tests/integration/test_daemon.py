@@ -15,29 +15,12 @@ import socket
 import stat
 import subprocess
 import sys
-import tempfile
 import time
 import unittest
 import urllib.request
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BIN = os.environ.get("GANCTLD", os.path.join(ROOT, "build", "ganctld"))
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def clean_env(**extra):
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "STATE_DIRECTORY",
-                        "CREDENTIALS_DIRECTORY", "JOURNAL_STREAM")}
-    env.update(extra)
-    return env
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ganctld_proc import BIN, ROOT, TmpCase, clean_env, free_port, run_suite  # noqa: E402
 
 
 def healthz(port, timeout=10.0):
@@ -65,18 +48,12 @@ def get(port, path):
         return json.loads(r.read())
 
 
-class Tmp(unittest.TestCase):
-    def setUp(self):
-        self.tmp = tempfile.mkdtemp(prefix="ganctld-test.")
-        self.data = os.path.join(self.tmp, "data")
-        self.procs = []
+class Tmp(TmpCase):
+    prefix = "ganctld-test."
 
-    def tearDown(self):
-        for p in self.procs:
-            if p.poll() is None:
-                p.kill()
-                p.wait()
-        shutil.rmtree(self.tmp, ignore_errors=True)
+    def setUp(self):
+        super().setUp()
+        self.data = os.path.join(self.tmp, "data")
 
     def run_bin(self, *args, timeout=60, env=None):
         return subprocess.run([BIN, *args], capture_output=True, text=True, timeout=timeout,
@@ -350,20 +327,5 @@ class UnitFileTest(unittest.TestCase):
         self.assertIn("verify ok", r.stdout)
 
 
-def main():
-    if not os.access(BIN, os.X_OK):
-        print("ganctld not found at %s (build it with make)" % BIN)
-        print("0 passed, 1 failed")
-        return 1
-    suite = unittest.defaultTestLoader.loadTestsFromModule(sys.modules[__name__])
-    result = unittest.TextTestRunner(stream=sys.stdout, verbosity=2).run(suite)
-    bad = {t.id() for t, _ in result.failures + result.errors}
-    failed = len(bad)
-    passed = max(0, result.testsRun - failed - len(result.skipped))
-    sys.stdout.flush()
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_suite(__name__))

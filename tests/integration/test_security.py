@@ -24,12 +24,10 @@ import signal
 import stat
 import subprocess
 import sys
-import tempfile
 import time
-import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ganctld_proc import BIN, Daemon, clean_env, free_port, run_suite  # noqa: E402
+from ganctld_proc import BIN, Daemon, TmpCase, clean_env, free_port, run_suite  # noqa: E402
 
 
 def listening(pid):
@@ -56,17 +54,8 @@ def listening(pid):
     return out
 
 
-class SecurityTest(unittest.TestCase):
-    def setUp(self):
-        self.tmp = tempfile.mkdtemp(prefix="ganctl-security-")
-        self.procs = []
-
-    def tearDown(self):
-        for p in self.procs:
-            if p.poll() is None:
-                p.kill()
-                p.wait()
-        shutil.rmtree(self.tmp, ignore_errors=True)
+class SecurityTest(TmpCase):
+    prefix = "ganctl-security-"
 
     def test_loopback_by_default(self):
         if not shutil.which("unshare"):
