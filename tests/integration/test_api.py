@@ -12,21 +12,21 @@ a useful message and change nothing stored.
 Only the standard library. The last line printed is "N passed, M failed"."""
 
 import hashlib
-import http.client
 import json
 import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import unittest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BIN = os.environ.get("GANCTLD", os.path.join(ROOT, "build", "ganctld"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import ganctld_proc  # noqa: E402
+from ganctld_proc import run_suite  # noqa: E402
+
 HEARTBEAT_MS = 300
 
 RUN_KEYS = {"id", "name", "status", "spec", "step", "steps", "created_at", "started_at",
@@ -51,115 +51,33 @@ def long_spec(name="long"):
             "every": {"log": 50, "sample": 0, "checkpoint": 500, "eval": 0}}
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-class Daemon:
-    """One ganctld process on a free loopback port."""
+class Daemon(ganctld_proc.Daemon):
+    """One ganctld process on a free loopback port, with the flags these tests use."""
 
     def __init__(self, data, token=None, web=None, datasets=None):
-        self.data = data
-        self.token = token
+        args = ["--workers", "1", "--threads", "1"]
+        if token:
+            args += ["--token-file", os.path.join(data, "token")]
+        if web:
+            args += ["--web", web]
+        if datasets:
+            args += ["--datasets", datasets]
+        super().__init__(data, args, log_path=os.path.join(data, "ganctld.log"), token=token,
+                         env={"GANCTL_HEARTBEAT_MS": str(HEARTBEAT_MS)})
         self.web = web
         self.datasets = datasets
-        self.proc = None
-        self.port = None
-        self.log_path = os.path.join(data, "ganctld.log")
 
     def start(self):
-        self.port = free_port()
-        args = [BIN, "--listen", "127.0.0.1:%d" % self.port, "--data", self.data,
-                "--workers", "1", "--threads", "1"]
         if self.token:
             tf = os.path.join(self.data, "token")
             with open(tf, "w") as f:
                 f.write(self.token + "\n")
             os.chmod(tf, 0o600)
-            args += ["--token-file", tf]
-        if self.web:
-            args += ["--web", self.web]
-        if self.datasets:
-            args += ["--datasets", self.datasets]
-        env = dict(os.environ, GANCTL_HEARTBEAT_MS=str(HEARTBEAT_MS))
-        self.log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(args, stdout=self.log, stderr=self.log, env=env)
-        deadline = time.time() + 15
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError("ganctld exited with %s: %s" % (self.proc.returncode,
-                                                                     self.tail()))
-            try:
-                st, _, _ = self.request("GET", "/healthz", auth=False)
-                if st == 200:
-                    return self
-            except OSError:
-                pass
-            time.sleep(0.05)
-        raise RuntimeError("ganctld did not answer /healthz: " + self.tail())
-
-    def tail(self):
-        try:
-            with open(self.log_path, "rb") as f:
-                return f.read()[-3000:].decode("utf-8", "replace")
-        except OSError:
-            return ""
+        return super().start(timeout=15)
 
     def stop(self, sig=signal.SIGTERM, timeout=20):
         """Sends sig and returns the exit code (None when it had to be killed)."""
-        if not self.proc or self.proc.poll() is not None:
-            return self.proc.returncode if self.proc else None
-        self.proc.send_signal(sig)
-        try:
-            return self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-            return None
-        finally:
-            self.log.close()
-
-    def conn(self, timeout=30):
-        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
-
-    def request(self, method, path, body=None, headers=None, auth=True, raw=False):
-        """Returns (status, headers dict with lower-case names, body bytes)."""
-        h = dict(headers or {})
-        if auth and self.token and "Authorization" not in h:
-            h["Authorization"] = "Bearer " + self.token
-        if body is not None and not isinstance(body, (bytes, str)):
-            body = json.dumps(body)
-            h.setdefault("Content-Type", "application/json")
-        c = self.conn()
-        try:
-            c.request(method, path, body=body, headers=h)
-            r = c.getresponse()
-            data = r.read()
-            return r.status, {k.lower(): v for k, v in r.getheaders()}, data
-        finally:
-            c.close()
-
-    def json(self, method, path, body=None, expect=200, **kw):
-        st, h, data = self.request(method, path, body, **kw)
-        if st != expect:
-            raise AssertionError("%s %s: expected %d, got %d: %r" % (method, path, expect, st,
-                                                                      data[:500]))
-        return json.loads(data) if data else None
-
-    def wait_status(self, rid, statuses, timeout=90):
-        deadline = time.time() + timeout
-        run = None
-        while time.time() < deadline:
-            run = self.json("GET", "/api/v1/runs/%d" % rid)
-            if run["status"] in statuses:
-                return run
-            time.sleep(0.05)
-        raise AssertionError("run %d did not reach %s: %r\n%s" % (rid, statuses, run,
-                                                                  self.tail()))
+        return super().stop(timeout, sig=sig)
 
     def create(self, spec):
         st, h, data = self.request("POST", "/api/v1/runs", spec)
@@ -985,24 +903,5 @@ class TokenTest(unittest.TestCase):
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def main():
-    if not os.access(BIN, os.X_OK):
-        print("ganctld not found at %s (build it with make)" % BIN)
-        print("0 passed, 1 failed")
-        return 1
-    suite = unittest.defaultTestLoader.loadTestsFromModule(sys.modules[__name__])
-    result = unittest.TextTestRunner(stream=sys.stdout, verbosity=2).run(suite)
-    # a test with failing subtests counts once; a failed setUpClass counts as one failure
-    # (its tests did not run)
-    bad = {getattr(t, "test_case", t).id() for t, _ in result.failures + result.errors}
-    ran_bad = [b for b in bad if not b.startswith(("setUpClass", "tearDownClass"))]
-    failed = len(bad) + len(result.unexpectedSuccesses)
-    passed = max(0, result.testsRun - len(ran_bad) - len(result.unexpectedSuccesses)
-                 - len(result.skipped))
-    sys.stdout.flush()
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_suite(__name__))
