@@ -25,11 +25,9 @@ daemon's HTTP threads and wrk share the second core with everything else.
 The figures are printed as one "load: ..." line; the last line is "N passed, N failed".
 Only the standard library (and the wrk binary)."""
 
-import http.client
 import json
 import os
 import shutil
-import signal
 import socket
 import statistics
 import subprocess
@@ -40,8 +38,9 @@ import time
 import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
-BIN = os.environ.get("GANCTLD", os.path.join(ROOT, "build", "ganctld"))
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "integration"))
+from ganctld_proc import BIN, Daemon  # noqa: E402
+
 LOAD_S = int(os.environ.get("LOAD_SECONDS", "24"))
 SLICES = 3                        # load slices, with a quiet one before, between, after
 SLICE_S = max(5, LOAD_S // SLICES)
@@ -64,29 +63,13 @@ def check(name, ok, detail=""):
           flush=True)
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 class Api:
-    def __init__(self, port):
-        self.port = port
+    def __init__(self, daemon):
+        self.d = daemon
 
     def call(self, method, path, body=None):
-        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        try:
-            data = json.dumps(body).encode() if body is not None else None
-            hdrs = {"Content-Type": "application/json"} if data is not None else {}
-            c.request(method, path, data, hdrs)
-            r = c.getresponse()
-            raw = r.read()
-            return r.status, json.loads(raw) if raw else None
-        finally:
-            c.close()
+        st, _, raw = self.d.request(method, path, body)
+        return st, json.loads(raw) if raw else None
 
 
 def rss_kb(pid):
@@ -210,25 +193,15 @@ def main():
         print("0 passed, 1 failed")
         return 1
     tmp = tempfile.mkdtemp(prefix="ganctl-load-")
-    port = free_port()
-    log = open(os.path.join(tmp, "ganctld.log"), "wb")
-    proc = subprocess.Popen([BIN, "--listen", "127.0.0.1:%d" % port, "--data", tmp,
-                             "--workers", "1", "--threads", "1",
-                             "--max-connections", str(LIMIT)], stdout=log, stderr=log)
-    api = Api(port)
+    d = Daemon(tmp, ["--workers", "1", "--threads", "1", "--max-connections", str(LIMIT)],
+               log_path=os.path.join(tmp, "ganctld.log")).spawn()
+    port = d.port
+    api = Api(d)
     subs = []
     try:
-        deadline = time.time() + 15
-        while True:
-            try:
-                if api.call("GET", "/healthz")[0] == 200:
-                    break
-            except OSError:
-                pass
-            if time.time() > deadline or proc.poll() is not None:
-                raise RuntimeError("ganctld did not start")
-            time.sleep(0.05)
-        rss = RssSampler(proc.pid)
+        if not d.wait_healthy(15):
+            raise RuntimeError("ganctld did not start")
+        rss = RssSampler(d.proc.pid)
         rss.start()
         st, run = api.call("POST", "/api/v1/runs", SPEC)
         assert st == 201, (st, run)
@@ -371,17 +344,11 @@ def main():
     finally:
         for s in subs:
             s.close()
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                code = proc.wait(30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                code = proc.wait()
+        if d.alive():
+            code = d.stop(30)
             check("daemon stops cleanly after the load", code == 0, "exit %s" % code)
         else:
-            check("daemon stayed up", False, "exited %s" % proc.returncode)
-        log.close()
+            check("daemon stayed up", False, "exited %s" % d.stop())
         if not all(ok for _, ok, _ in results):
             with open(os.path.join(tmp, "ganctld.log"), "rb") as f:
                 print(f.read()[-3000:].decode("utf-8", "replace"))
