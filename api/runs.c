@@ -408,25 +408,39 @@ enum MHD_Result ga_route_run_samples(struct ga_req *r, int64_t id)
     return ga_reply_json(r, 200, json_pack("{s:o}", "samples", arr));
 }
 
+/* The store's getter of a sample or a checkpoint (they share a signature). */
+typedef int (*stored_get)(struct gd_store *s, int64_t run, int64_t step, uint8_t **data,
+                          size_t *len, int64_t *got_step, struct gc_error *err);
+
+/* What get finds of run id at step (the newest when step < 0), a `what` of it; nonzero
+ * with *ret the reply already queued when the run or the thing is missing. */
+static int need_stored(struct ga_req *r, int64_t id, int64_t step, stored_get get, const char *what,
+                       uint8_t **data, size_t *len, int64_t *got, enum MHD_Result *ret)
+{
+    if (need_run(r, id, NULL, ret) != 0)
+        return -1;
+    struct gc_error err = {0};
+    if (get(r->srv->store, id, step, data, len, got, &err) == 0)
+        return 0;
+    if (err.code == GC_ENOTFOUND) {
+        if (step < 0)
+            gc_error_set(&err, GC_ENOTFOUND, "run %lld has no %s yet", (long long)id, what);
+        else
+            gc_error_set(&err, GC_ENOTFOUND, "run %lld has no %s at step %lld", (long long)id, what,
+                         (long long)step);
+    }
+    *ret = ga_reply_error(r, &err);
+    return -1;
+}
+
 enum MHD_Result ga_route_run_sample(struct ga_req *r, int64_t id, int64_t step)
 {
     enum MHD_Result ret;
-    if (need_run(r, id, NULL, &ret) != 0)
-        return ret;
     uint8_t *png = NULL;
     size_t len = 0;
     int64_t got = 0;
-    struct gc_error err = {0};
-    if (gd_store_sample_get(r->srv->store, id, step, &png, &len, &got, &err) != 0) {
-        if (err.code == GC_ENOTFOUND) {
-            if (step < 0)
-                gc_error_set(&err, GC_ENOTFOUND, "run %lld has no sample yet", (long long)id);
-            else
-                gc_error_set(&err, GC_ENOTFOUND, "run %lld has no sample at step %lld",
-                             (long long)id, (long long)step);
-        }
-        return ga_reply_error(r, &err);
-    }
+    if (need_stored(r, id, step, gd_store_sample_get, "sample", &png, &len, &got, &ret) != 0)
+        return ret;
     return ga_reply_bytes(r, 200, "image/png", png, len);
 }
 
@@ -452,18 +466,11 @@ enum MHD_Result ga_route_run_checkpoints(struct ga_req *r, int64_t id)
 enum MHD_Result ga_route_run_checkpoint(struct ga_req *r, int64_t id, int64_t step)
 {
     enum MHD_Result ret;
-    if (need_run(r, id, NULL, &ret) != 0)
-        return ret;
     uint8_t *bytes = NULL;
     size_t len = 0;
     int64_t got = 0;
-    struct gc_error err = {0};
-    if (gd_store_ckpt_get(r->srv->store, id, step, &bytes, &len, &got, &err) != 0) {
-        if (err.code == GC_ENOTFOUND)
-            gc_error_set(&err, GC_ENOTFOUND, "run %lld has no checkpoint at step %lld",
-                         (long long)id, (long long)step);
-        return ga_reply_error(r, &err);
-    }
+    if (need_stored(r, id, step, gd_store_ckpt_get, "checkpoint", &bytes, &len, &got, &ret) != 0)
+        return ret;
     struct MHD_Response *resp = MHD_create_response_from_buffer(len, bytes, MHD_RESPMEM_MUST_FREE);
     if (!resp) {
         free(bytes);
