@@ -1,7 +1,7 @@
 #!/bin/sh
 # The dynamic checkers, one suite for tests/run.sh; ends with "N passed, N failed".
-#   ThreadSanitizer  build-thread/: the daemon's unit tests (store, scheduler, spec JSON)
-#                    and tests/integration/test_api.py against build-thread/ganctld
+#   ThreadSanitizer  build-thread/: every unit test, and the API, daemon, hostile-input,
+#                    security and CLI suites against build-thread/ganctld (and ganctl)
 #   ASan+UBSan       tests/integration/test_api.py against build-address/ganctld (the
 #                    unit tests already run under build-address/ in tests/run.sh)
 #   valgrind         build-valgrind/ (-march=haswell: valgrind has no AVX-512): the fast
@@ -46,14 +46,21 @@ run_tsan() {
     d="$REP/tsan"
     mkdir -p "$d"
     export TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1 suppressions=$(pwd)/tests/tsan.supp log_path=$d/tsan"
-    for t in test_store test_sched test_spec_json; do
-        log="$LOGS/tsan-$t.log"
-        build-thread/tests/$t >"$log" 2>&1
-        tally cmocka "tsan $t" "$log" $?
+    for t in build-thread/tests/test_*; do
+        [ -x "$t" ] || continue
+        name=$(basename "$t")
+        log="$LOGS/tsan-$name.log"
+        "$t" >"$log" 2>&1
+        tally cmocka "tsan $name" "$log" $?
     done
-    log="$LOGS/tsan-test_api.log"
-    GANCTLD=build-thread/ganctld /usr/bin/python3 tests/integration/test_api.py >"$log" 2>&1
-    tally line "tsan test_api" "$log" $?
+    # the daemon's threads, event streams and store over a real socket; the CLI suite
+    # runs the TSan ganctl against the TSan ganctld
+    for s in test_api test_daemon test_hostile test_security test_cli; do
+        log="$LOGS/tsan-$s.log"
+        GANCTLD=$(pwd)/build-thread/ganctld GANCTL_BUILD=$(pwd)/build-thread \
+            /usr/bin/python3 tests/integration/$s.py >"$log" 2>&1
+        tally line "tsan $s" "$log" $?
+    done
     reports "tsan" "$d" "$LOGS"/tsan-*.log
     unset TSAN_OPTIONS
 }
