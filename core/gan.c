@@ -186,6 +186,23 @@ static int dcgan_blocks(int side, int *s0)
     }
 }
 
+/* The end of every model build: finalize and choose the optimizer after the layers
+ * went in without error (rc), or destroy the half-built model. */
+static struct gc_model *finish_model(struct gc_model *m, int rc, enum gc_init init,
+                                     struct gc_rng *rng, const struct gc_optim_spec *opt,
+                                     struct gc_error *err)
+{
+    if (!rc)
+        rc = gc_model_finalize(m, init, rng, err);
+    if (!rc)
+        rc = gc_model_set_optim(m, opt, err);
+    if (rc) {
+        gc_model_destroy(m);
+        return NULL;
+    }
+    return m;
+}
+
 static struct gc_model *build_g(const struct gc_trainer *t, struct gc_rng *rng,
                                 struct gc_error *err)
 {
@@ -238,15 +255,7 @@ static struct gc_model *build_g(const struct gc_trainer *t, struct gc_rng *rng,
         if (!rc)
             rc = gc_model_add_tanh(m, err);
     }
-    if (!rc)
-        rc = gc_model_finalize(m, init, rng, err);
-    if (!rc)
-        rc = gc_model_set_optim(m, &t->spec.opt_g, err);
-    if (rc) {
-        gc_model_destroy(m);
-        return NULL;
-    }
-    return m;
+    return finish_model(m, rc, init, rng, &t->spec.opt_g, err);
 }
 
 static struct gc_model *build_d(const struct gc_trainer *t, struct gc_rng *rng,
@@ -291,15 +300,7 @@ static struct gc_model *build_d(const struct gc_trainer *t, struct gc_rng *rng,
         else if (!rc)
             rc = gc_model_add_linear(m, nlogits, 1, err);
     }
-    if (!rc)
-        rc = gc_model_finalize(m, init, rng, err);
-    if (!rc)
-        rc = gc_model_set_optim(m, &t->spec.opt_d, err);
-    if (rc) {
-        gc_model_destroy(m);
-        return NULL;
-    }
-    return m;
+    return finish_model(m, rc, init, rng, &t->spec.opt_d, err);
 }
 
 /* Shape of one sample from the spec alone, or from the opened dataset. */
