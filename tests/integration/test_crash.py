@@ -38,8 +38,9 @@ SEED = int(os.environ.get("GANCTL_CRASH_SEED", str(int(time.time() * 1000) % 100
 KILLS = int(os.environ.get("GANCTL_CRASH_KILLS", "24"))
 
 # Steps of the long run: several kills land while it trains even on a fast machine
-# (about 6,000 steps/s on one thread here; at most ~1.3 s of training per life).
-LONG_STEPS = 40000
+# (about 6,000 steps/s on one thread on a busy machine and faster on a quiet one; at
+# most ~1.3 s of training per life; 40,000 steps let it finish after 2 kills once).
+LONG_STEPS = 100000
 
 
 def long_spec():
