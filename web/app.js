@@ -1061,15 +1061,15 @@
             await Promise.all([loadMetrics(true), loadSamples(), loadCheckpoints()].map((p) =>
                 p.catch((e) => { if (!closed) errEl.append(errorBox(e)); })));
             if (closed) return;
-            let opened = false;
+            // Every (re)connection catches up on what happened while no stream was open:
+            // after a drop, and also the first time, since a short run can finish
+            // between the fetches above and the stream's start (the stream replays
+            // nothing on a first connection).
             stream = openStream(`${API}/runs/${id}/events`, onEvent, () => {
-                if (opened) { // back after a drop: catch up on everything
-                    later('run', refreshRun);
-                    later('metrics', () => loadMetrics(false).catch(() => {}));
-                    later('samples', () => loadSamples().catch(() => {}));
-                    later('ckpt', () => loadCheckpoints().catch(() => {}));
-                }
-                opened = true;
+                later('run', refreshRun);
+                later('metrics', () => loadMetrics(false).catch(() => {}));
+                later('samples', () => loadSamples().catch(() => {}));
+                later('ckpt', () => loadCheckpoints().catch(() => {}));
             });
         })();
 
