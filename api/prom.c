@@ -34,8 +34,8 @@ static const char *const run_help[RUN_GAUGES] = {
     "Newest generator loss of a running run (metric loss_g).",
     "Newest mean D(x) on real data of a running run (metric d_real).",
     "Newest mean D(G(z)) on generated data of a running run (metric d_fake).",
-    "Training throughput of a running run in images (or points) per second (metric "
-    "images_per_s).",
+    ("Training throughput of a running run in images (or points) per second (metric "
+     "images_per_s)."),
 };
 
 static void value(FILE *f, double v)
