@@ -18,9 +18,10 @@
 #include "daemon/sched.h"
 #include "daemon/store.h"
 
+#include "tests/unit/daemon/store_fixture.h"
+
 struct fixture {
-    char dir[64];
-    char path[128];
+    struct fx_store fs; /* the store and its scratch folder, the scheduler's data dir */
     struct gd_store *st;
     struct gd_events *ev;
     struct gd_sched *s;
@@ -55,7 +56,7 @@ static struct gd_sched *make_sched(struct fixture *f, int workers)
     struct gd_sched_opts o = {
         .workers = workers,
         .threads = 1,
-        .data_dir = f->dir,
+        .data_dir = f->fs.dir,
         .keep_checkpoints = 2,
         .parse_spec = parse_test,
     };
@@ -68,14 +69,10 @@ static struct gd_sched *make_sched(struct fixture *f, int workers)
 static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof(*f));
-    snprintf(f->dir, sizeof(f->dir), "/tmp/test_sched.XXXXXX");
-    if (!mkdtemp(f->dir))
+    if (!f || fx_store_open(&f->fs, "test_sched"))
         return -1;
-    snprintf(f->path, sizeof(f->path), "%s/ganctl.db", f->dir);
+    f->st = f->fs.st;
     struct gc_error err = {0};
-    f->st = gd_store_open(f->path, &err);
-    if (!f->st)
-        return -1;
     f->ev = gd_events_create(f->st, &err);
     if (!f->ev)
         return -1;
@@ -88,13 +85,9 @@ static int teardown(void **state)
     struct fixture *f = *state;
     gd_sched_destroy(f->s);
     gd_events_destroy(f->ev);
-    gd_store_close(f->st);
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-    if (system(cmd) != 0)
-        return -1;
+    int ret = fx_store_close(&f->fs);
     free(f);
-    return 0;
+    return ret;
 }
 
 static int64_t submit(struct fixture *f, const char *spec_json)

@@ -17,23 +17,13 @@
 #include "daemon/sha256.h"
 #include "daemon/store.h"
 
-struct fixture {
-    char dir[64];
-    char path[128];
-    struct gd_store *st;
-};
+#include "tests/unit/daemon/store_fixture.h"
 
 static int setup(void **state)
 {
-    struct fixture *f = calloc(1, sizeof(*f));
-    snprintf(f->dir, sizeof(f->dir), "/tmp/test_store.XXXXXX");
-    if (!mkdtemp(f->dir))
-        return -1;
-    snprintf(f->path, sizeof(f->path), "%s/ganctl.db", f->dir);
-    struct gc_error err = {0};
-    f->st = gd_store_open(f->path, &err);
-    if (!f->st) {
-        fprintf(stderr, "open: %s\n", err.msg);
+    struct fx_store *f = calloc(1, sizeof(*f));
+    if (!f || fx_store_open(f, "test_store")) {
+        free(f);
         return -1;
     }
     *state = f;
@@ -42,17 +32,10 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-    struct fixture *f = *state;
-    gd_store_close(f->st);
-    char p[160];
-    const char *suffix[] = {"", "-wal", "-shm"};
-    for (int i = 0; i < 3; i++) {
-        snprintf(p, sizeof(p), "%s%s", f->path, suffix[i]);
-        unlink(p);
-    }
-    rmdir(f->dir);
+    struct fx_store *f = *state;
+    int ret = fx_store_close(f);
     free(f);
-    return 0;
+    return ret;
 }
 
 static int64_t new_run(struct gd_store *st, const char *name, int64_t steps)
@@ -76,7 +59,7 @@ static int is_rfc3339_utc(const char *s)
 
 static void fresh_file_migrated_and_private(void **state)
 {
-    struct fixture *f = *state;
+    struct fx_store *f = *state;
     assert_true(gd_migrations_count >= 1);
     assert_int_equal(gd_store_version(f->st), gd_migrations[gd_migrations_count - 1].version);
     struct stat sb;
@@ -107,7 +90,7 @@ static void set_user_version(const char *path, uint32_t v)
 
 static void newer_database_refused(void **state)
 {
-    struct fixture *f = *state;
+    struct fx_store *f = *state;
     gd_store_close(f->st); /* the last close checkpoints the WAL into the main file */
     f->st = NULL;
     set_user_version(f->path, 5);
@@ -145,7 +128,7 @@ static void garbage_file_refused(void **state)
 
 static void runs_insert_get_list_paging(void **state)
 {
-    struct fixture *f = *state;
+    struct fx_store *f = *state;
     struct gc_error err = {0};
     int64_t ids[7];
     for (int i = 0; i < 7; i++) {
@@ -225,7 +208,7 @@ static void runs_insert_get_list_paging(void **state)
 
 static void status_transitions_set_times(void **state)
 {
-    struct fixture *f = *state;
+    struct fx_store *f = *state;
     struct gc_error err = {0};
     int64_t id = new_run(f->st, "t", 10);
     struct gd_run r;
@@ -267,7 +250,7 @@ static void status_transitions_set_times(void **state)
 
 static void metrics_batch_latest_series(void **state)
 {
-    struct fixture *f = *state;
+    struct fx_store *f = *state;
     struct gc_error err = {0};
     int64_t id = new_run(f->st, "m", 1000);
     const char *names[2] = {"loss_d", "loss_g"};
@@ -370,7 +353,7 @@ static void metrics_batch_latest_series(void **state)
 
 static void samples_put_get(void **state)
 {
-    struct fixture *f = *state;
+    struct fx_store *f = *state;
     struct gc_error err = {0};
     int64_t id = new_run(f->st, "s", 100);
     uint8_t *png;
@@ -402,7 +385,7 @@ static void samples_put_get(void **state)
 
 static void checkpoints_keep_newest_with_step(void **state)
 {
-    struct fixture *f = *state;
+    struct fx_store *f = *state;
     struct gc_error err = {0};
     int64_t id = new_run(f->st, "c", 1000);
     uint8_t blob[300];
@@ -453,7 +436,7 @@ static void checkpoints_keep_newest_with_step(void **state)
 
 static void checkpoint_and_step_are_atomic(void **state)
 {
-    struct fixture *f = *state;
+    struct fx_store *f = *state;
     struct gc_error err = {0};
     uint8_t blob[16] = {1};
     /* a checkpoint of a run that does not exist fails as a whole: no orphan row */
@@ -484,7 +467,7 @@ static void checkpoint_and_step_are_atomic(void **state)
 
 static void events_after_id(void **state)
 {
-    struct fixture *f = *state;
+    struct fx_store *f = *state;
     struct gc_error err = {0};
     int64_t a = new_run(f->st, "a", 10), b = new_run(f->st, "b", 10);
     int64_t last = -1;
@@ -525,7 +508,7 @@ static void events_after_id(void **state)
 
 static void stats_count(void **state)
 {
-    struct fixture *f = *state;
+    struct fx_store *f = *state;
     struct gc_error err = {0};
     int64_t a = new_run(f->st, "a", 10);
     new_run(f->st, "b", 10);
