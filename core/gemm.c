@@ -141,16 +141,21 @@ TARGET static void pack_b(int trans_b, int kc, int nc, const float *b, int ldb, 
                 _mm512_store_ps(d + 16, _mm512_maskz_loadu_ps(m1, s + 16));
             }
         } else {
-            /* rows of the stored B are columns of op(B): read each along p */
-            for (int j = 0; j < NR; j++) {
-                if (j < nr) {
-                    const float *s = b + (size_t)(j0 + jp + j) * ldb + p0;
-                    for (int p = 0; p < kc; p++)
-                        d[(size_t)p * NR + j] = s[p];
-                } else {
-                    for (int p = 0; p < kc; p++)
-                        d[(size_t)p * NR + j] = 0.0f;
-                }
+            /* rows of the stored B are columns of op(B): gather one p across the NR
+             * rows at a time (strided scalar copies cost as much as the kernel on the
+             * small shapes) */
+            __m512i idx = _mm512_mullo_epi32(
+                _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                _mm512_set1_epi32(ldb));
+            __mmask16 m0 = lanes(nr), m1 = lanes(nr - 16);
+            const float *s0 = b + (size_t)(j0 + jp) * ldb + p0;
+            const float *s1 = s0 + (size_t)16 * ldb;
+            for (int p = 0; p < kc; p++, d += NR) {
+                _mm512_store_ps(d, _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m0, idx,
+                                                              s0 + p, 4));
+                _mm512_store_ps(d + 16, m1 ? _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m1,
+                                                                       idx, s1 + p, 4)
+                                           : _mm512_setzero_ps());
             }
         }
     }
@@ -170,16 +175,15 @@ TARGET static void pack_a(int trans_a, int mc, int kc, const float *a, int lda, 
             for (int p = 0; p < kc; p++, s += lda, d += MR)
                 _mm512_mask_storeu_ps(d, ms, _mm512_maskz_loadu_ps(ml, s));
         } else {
-            for (int i = 0; i < MR; i++) {
-                if (i < mr) {
-                    const float *s = a + (size_t)(i0 + ip + i) * lda + p0;
-                    for (int p = 0; p < kc; p++)
-                        d[(size_t)p * MR + i] = s[p];
-                } else {
-                    for (int p = 0; p < kc; p++)
-                        d[(size_t)p * MR + i] = 0.0f;
-                }
-            }
+            /* one p across the MR rows per gather, as in pack_b */
+            __m512i idx = _mm512_mullo_epi32(
+                _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                _mm512_set1_epi32(lda));
+            __mmask16 ml = lanes(mr), ms = lanes(MR);
+            const float *s = a + (size_t)(i0 + ip) * lda + p0;
+            for (int p = 0; p < kc; p++, d += MR)
+                _mm512_mask_storeu_ps(
+                    d, ms, _mm512_mask_i32gather_ps(_mm512_setzero_ps(), ml, idx, s + p, 4));
         }
     }
 }
