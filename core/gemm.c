@@ -161,14 +161,15 @@ TARGET static void pack_b(int trans_b, int kc, int nc, const float *b, int ldb, 
     }
 }
 
-/* Packs op(A)[i0:i0+mc, p0:p0+kc] as MR-tall slivers: dst[sliver][p][i], zero-padded
- * to MR rows. op(A)(i,p) is a[i*lda + p], or a[p*lda + i] when trans_a. */
-TARGET static void pack_a(int trans_a, int mc, int kc, const float *a, int lda, int i0, int p0,
-                          float *dst)
+/* Packs op(A)[i0:i0+mc, p0:p0+kc] as slivers of h <= MR rows, each laid out
+ * dst[sliver][p][i] with MR floats per p (zero beyond its rows). op(A)(i,p) is
+ * a[i*lda + p], or a[p*lda + i] when trans_a. */
+TARGET static void pack_a(int trans_a, int mc, int h, int kc, const float *a, int lda, int i0,
+                          int p0, float *dst)
 {
-    for (int ip = 0; ip < mc; ip += MR) {
-        int mr = mc - ip < MR ? mc - ip : MR;
-        float *d = dst + (size_t)ip * kc;
+    for (int ip = 0; ip < mc; ip += h) {
+        int mr = mc - ip < h ? mc - ip : h;
+        float *d = dst + (size_t)(ip / h) * MR * kc;
         if (trans_a) {
             __mmask16 ml = lanes(mr), ms = lanes(MR);
             const float *s = a + (size_t)p0 * lda + i0 + ip;
@@ -211,7 +212,11 @@ TARGET static void pack_a(int trans_a, int mc, int kc, const float *a, int lda, 
         _Pragma("GCC unroll 16") for (int i = 0; i < (ROWS); i++)                            \
         {                                                                                    \
             float *r = c + (size_t)i * ldc;                                                  \
-            __m512 x0 = _mm512_mul_ps(va, acc0[i]), x1 = _mm512_mul_ps(va, acc1[i]);         \
+            __m512 x0 = acc0[i], x1 = acc1[i];                                               \
+            if (alpha != 1.0f) {                                                             \
+                x0 = _mm512_mul_ps(va, x0);                                                  \
+                x1 = _mm512_mul_ps(va, x1);                                                  \
+            }                                                                                \
             if (beta != 0.0f) {                                                              \
                 x0 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m0, r), x0);                  \
                 x1 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m1, r + 16), x1);             \
@@ -291,16 +296,20 @@ int gc_gemm_avx512(int trans_a, int trans_b, int m, int n, int k, float alpha, c
             pack_b(trans_b, kc, nc, b, ldb, pc, jc, ws->b);
             for (int ic = 0; ic < m; ic += mc_max) {
                 int mc = m - ic < mc_max ? m - ic : mc_max;
-                pack_a(trans_a, mc, kc, a, lda, ic, pc, ws->a);
+                /* near-equal slivers: 64 rows as 13+13+13+13+12, not 14x4+8, and 16
+                 * as 8+8, not 14+2, whose two rows would leave the FMA pipes waiting
+                 * on four dependency chains */
+                int ns = (mc + MR - 1) / MR, h = (mc + ns - 1) / ns;
+                pack_a(trans_a, mc, h, kc, a, lda, ic, pc, ws->a);
                 for (int jr = 0; jr < nc; jr += NR) {
                     int nr = nc - jr;
                     __mmask16 m0 = lanes(nr), m1 = lanes(nr - 16);
                     const float *bp = ws->b + (size_t)jr * kc;
-                    for (int ir = 0; ir < mc; ir += MR) {
-                        int mr = mc - ir < MR ? mc - ir : MR;
+                    for (int ir = 0; ir < mc; ir += h) {
+                        int mr = mc - ir < h ? mc - ir : h;
                         float *ct = c + (size_t)(ic + ir) * ldc + jc + jr;
-                        kernels[mr - 1](kc, ws->a + (size_t)ir * kc, bp, ct, ldc, m0, m1,
-                                        alpha, bet);
+                        kernels[mr - 1](kc, ws->a + (size_t)(ir / h) * MR * kc, bp, ct, ldc, m0,
+                                        m1, alpha, bet);
                     }
                 }
             }
