@@ -174,4 +174,7 @@ done
 pair_row "as set" env
 pair_row unset env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE
 
+section "SGEMM: our AVX-512 kernel (core/gemm.c) against cblas_sgemm on the shapes of a step"
+run_both bench_gemm
+
 exit $STATUS

@@ -1,6 +1,12 @@
-/* blas.h — the one door to OpenBLAS.
+/* blas.h — the one door to SGEMM and OpenBLAS.
  *
- * gc_sgemm is row-major C = alpha * op(A) op(B) + beta * C through cblas_sgemm.
+ * gc_sgemm is row-major C = alpha * op(A) op(B) + beta * C (op(A) (m,k), op(B) (k,n),
+ * C (m,n); A stored (m,k) or, with trans_a, (k,m), each with its row stride; only the
+ * m x n elements of C are touched; beta 0 never reads C). Where the CPU has AVX-512 it
+ * runs our own kernel (core/gemm.h) on the shapes where that measures faster, on the
+ * calling thread, whatever the OpenBLAS thread count; cblas_sgemm otherwise. Either way
+ * the same inputs and shape give the same bits on every call and thread. Safe to call
+ * from several threads at once.
  * OpenBLAS keeps one thread count for the whole process: gc_blas_set_threads sets it
  * (the daemon sets it once, from the cores shared out among workers). */
 #ifndef GC_BLAS_H

@@ -1,0 +1,38 @@
+/* gemm.h — our own blocked SGEMM with an AVX-512 micro-kernel.
+ *
+ * The machine this runs on pins OpenBLAS to its AVX2 kernels (OPENBLAS_CORETYPE), which
+ * reach about half of the AVX-512 FMA peak. gc_gemm_avx512 is an SGEMM in the BLIS
+ * manner: op(B) is packed into KC x NR panels and op(A) into MR x KC slivers (packing
+ * absorbs both transposes and any leading dimension), and a register-tiled micro-kernel
+ * runs over the packed panels. gc_sgemm (core/blas.h) decides when to use it.
+ *
+ * Semantics are exactly gc_sgemm's: row-major C (m,n) = alpha * op(A) op(B) + beta * C,
+ * op(A) (m,k), op(B) (k,n); A is (m,k) with row stride lda, or (k,m) when trans_a; B is
+ * (k,n) with row stride ldb, or (n,k) when trans_b; C has row stride ldc. Only the m x n
+ * elements of C are read or written (padding between rows is left untouched); with
+ * beta == 0, C is never read (it may hold NaN). The result depends only on the shape
+ * and the inputs: the same bits on every call and every thread.
+ *
+ * Buffers: each calling thread packs into its own buffers, held in a pthread key (made
+ * once with pthread_once), grown on first need and freed when the thread exits (the
+ * main thread's stay until the process ends: at most ~4.5 MB a thread). Calls
+ * come from several threads at once (concurrent runs, the trainer's pool), so shared
+ * buffers would need a lock; caller-provided stack tiles cannot hold a KC x NC panel
+ * of B (up to 4 MB). After a thread's first call at a given size nothing is allocated.
+ *
+ * Thread-safety: every function here may be called from any number of threads at once. */
+#ifndef GC_GEMM_H
+#define GC_GEMM_H
+
+/* 1 when the CPU (as CPUID reports it) has AVX-512F and FMA, so gc_gemm_avx512 runs;
+ * 0 otherwise (other CPUs, and under valgrind, whose CPUID hides AVX-512). */
+int gc_gemm_have_avx512(void);
+
+/* The AVX-512 SGEMM, with gc_sgemm's arguments. Returns 0 when done; -1 without
+ * touching C when it cannot run: the CPU lacks AVX-512 (see gc_gemm_have_avx512) or the
+ * packing buffers could not be allocated. The caller then falls back to cblas.
+ * Also the test hook that forces this path. */
+int gc_gemm_avx512(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a,
+                   int lda, const float *b, int ldb, float beta, float *c, int ldc);
+
+#endif

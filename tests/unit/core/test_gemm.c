@@ -1,0 +1,260 @@
+/* test_gemm.c — SGEMM against a plain double-precision triple loop, through both
+ * paths: gc_sgemm (whatever it dispatches to) and our AVX-512 kernel called directly
+ * (gc_gemm_avx512, skipped with a message when the CPU lacks AVX-512).
+ *
+ * Every check uses leading dimensions larger than needed: the padding of A and B holds
+ * NaN (so reading it would poison the result) and the padding of C a sentinel that
+ * must survive. With beta 0, C starts as NaN, which must never be read. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <math.h>
+#include <pthread.h>
+#include <string.h>
+
+#include "core/blas.h"
+#include "core/gemm.h"
+#include "layer_check.h"
+
+#define SENTINEL 12345.5f
+
+enum { PATH_SGEMM, PATH_AVX512 };
+
+static int run_gemm(int path, int ta, int tb, int m, int n, int k, float alpha, const float *a,
+                    int lda, const float *b, int ldb, float beta, float *c, int ldc)
+{
+    if (path == PATH_SGEMM) {
+        gc_sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        return 0;
+    }
+    return gc_gemm_avx512(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+/* A stored matrix of rows x cols with row stride ld: random values, NaN padding. */
+static float *stored(struct gc_rng *r, int rows, int cols, int ld)
+{
+    size_t n = (size_t)rows * ld;
+    float *p = lc_random(r, n);
+    for (int i = 0; i < rows; i++)
+        for (int j = cols; j < ld; j++)
+            p[(size_t)i * ld + j] = NAN;
+    return p;
+}
+
+/* One call checked against the reference; returns the number of bad elements. */
+static int check(int path, int ta, int tb, int m, int n, int k, float alpha, float beta, int pad,
+                 unsigned seed)
+{
+    struct gc_rng r;
+    gc_rng_init(&r, seed, 0);
+    int ar = ta ? k : m, ac = ta ? m : k, br = tb ? n : k, bc = tb ? k : n;
+    int lda = ac + pad, ldb = bc + pad + 1, ldc = n + 2 * pad;
+    float *a = stored(&r, ar, ac, lda), *b = stored(&r, br, bc, ldb);
+    size_t nc = (size_t)m * ldc;
+    float *c = lc_random(&r, nc);
+    for (int i = 0; i < m; i++)
+        for (int j = 0; j < ldc; j++)
+            if (j >= n)
+                c[(size_t)i * ldc + j] = SENTINEL;
+            else if (beta == 0.0f)
+                c[(size_t)i * ldc + j] = NAN;
+    double *want = malloc(((size_t)m * n + 1) * sizeof(double));
+    float *got = lc_alloc((size_t)m * n);
+    assert_non_null(want);
+    for (int i = 0; i < m; i++)
+        for (int j = 0; j < n; j++) {
+            double s = 0.0;
+            for (int p = 0; p < k; p++) {
+                double x = ta ? a[(size_t)p * lda + i] : a[(size_t)i * lda + p];
+                double y = tb ? b[(size_t)j * ldb + p] : b[(size_t)p * ldb + j];
+                s += x * y;
+            }
+            double c0 = beta == 0.0f ? 0.0 : (double)beta * c[(size_t)i * ldc + j];
+            want[(size_t)i * n + j] = alpha * s + c0;
+        }
+    assert_int_equal(run_gemm(path, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc), 0);
+    int bad = 0;
+    for (int i = 0; i < m; i++) {
+        memcpy(got + (size_t)i * n, c + (size_t)i * ldc, (size_t)n * sizeof(float));
+        for (int j = n; j < ldc; j++)
+            if (c[(size_t)i * ldc + j] != SENTINEL) {
+                if (!bad)
+                    fprintf(stderr, "C padding [%d][%d] overwritten\n", i, j);
+                bad++;
+            }
+    }
+    /* float sums of k products of size <= 1 */
+    bad += lc_mismatches("C", got, want, (size_t)m * n, 1e-5 + 2e-7 * k, 1e-5);
+    if (bad)
+        fprintf(stderr, "path %d ta %d tb %d m %d n %d k %d alpha %g beta %g pad %d: %d bad\n",
+                path, ta, tb, m, n, k, alpha, beta, pad, bad);
+    free(a);
+    free(b);
+    free(c);
+    free(want);
+    free(got);
+    return bad;
+}
+
+static const float alphas[] = {1.0f, -0.5f};
+static const float betas[] = {0.0f, 1.0f, 0.3f};
+
+static int skip_without_avx512(int path)
+{
+    if (path == PATH_AVX512 && !gc_gemm_have_avx512()) {
+        print_message("this CPU has no AVX-512 (or valgrind hides it): kernel path skipped\n");
+        return 1;
+    }
+    return 0;
+}
+
+/* Odd sizes across m, n, k; the 24 transpose x alpha x beta combinations taken in turn,
+ * so each one meets sizes below, at and above the register tile. */
+static void odd_sizes(void **state)
+{
+    int path = (int)(intptr_t)*state;
+    if (skip_without_avx512(path))
+        skip();
+    static const int sizes[] = {1, 3, 13, 31, 33, 100, 257};
+    int ns = (int)(sizeof(sizes) / sizeof(sizes[0])), bad = 0, combo = 0;
+    for (int im = 0; im < ns; im++)
+        for (int in = 0; in < ns; in++)
+            for (int ik = 0; ik < ns; ik++, combo++) {
+                int c = combo % 24;
+                bad += check(path, c & 1, (c >> 1) & 1, sizes[im], sizes[in], sizes[ik],
+                             alphas[(c >> 2) % 2], betas[(c >> 2) / 2 % 3], 1 + combo % 3,
+                             (unsigned)combo);
+            }
+    assert_int_equal(bad, 0);
+}
+
+/* Every combination in full on a few shapes that span edges in all three sizes. */
+static void all_combinations(void **state)
+{
+    int path = (int)(intptr_t)*state;
+    if (skip_without_avx512(path))
+        skip();
+    static const int shapes[][3] = {{13, 33, 100}, {100, 257, 31}, {33, 1, 257}, {1, 31, 3}};
+    int bad = 0;
+    for (size_t s = 0; s < sizeof(shapes) / sizeof(shapes[0]); s++)
+        for (int t = 0; t < 4; t++)
+            for (int ia = 0; ia < 2; ia++)
+                for (int ib = 0; ib < 3; ib++)
+                    bad += check(path, t & 1, t >> 1, shapes[s][0], shapes[s][1], shapes[s][2],
+                                 alphas[ia], betas[ib], 3, (unsigned)(s * 100 + t * 10 + ia));
+    assert_int_equal(bad, 0);
+}
+
+/* Sizes past one block in each loop (MC = 336 rows, KC = 256 deep, NC = 4096 wide),
+ * and the shapes a DCGAN and a ring8 step send to gc_sgemm (core/conv.c, linear.c). */
+static void blocks_and_model_shapes(void **state)
+{
+    int path = (int)(intptr_t)*state;
+    if (skip_without_avx512(path))
+        skip();
+    static const int shapes[][6] = {
+        /* ta, tb, m, n, k, beta index */
+        {0, 0, 700, 40, 600, 2},  {1, 1, 5, 4200, 3, 0},   {1, 0, 350, 70, 513, 1},
+        {0, 0, 128, 686, 1024, 0}, {0, 1, 128, 1024, 49, 1}, {1, 0, 1024, 686, 128, 0},
+        {0, 0, 64, 196, 17, 0},    {0, 1, 64, 16, 196, 1},   {1, 0, 16, 196, 64, 0},
+        {0, 0, 64, 196, 16, 1},    {0, 1, 64, 1, 6272, 1},   {0, 0, 64, 6272, 1, 1},
+        {0, 1, 100, 128, 128, 1},  {0, 0, 100, 128, 128, 1}, {1, 0, 128, 128, 100, 1},
+        {0, 1, 100, 128, 2, 1},    {0, 1, 100, 2, 128, 1},   {1, 0, 2, 128, 100, 1},
+    };
+    int bad = 0;
+    for (size_t s = 0; s < sizeof(shapes) / sizeof(shapes[0]); s++) {
+        const int *x = shapes[s];
+        bad += check(path, x[0], x[1], x[2], x[3], x[4], 1.0f, betas[x[5]], 2, (unsigned)s);
+    }
+    assert_int_equal(bad, 0);
+}
+
+/* k == 0 or alpha == 0: C = beta * C (zeros for beta 0, even over NaN); m or n == 0:
+ * nothing is touched. */
+static void degenerate(void **state)
+{
+    int path = (int)(intptr_t)*state;
+    if (skip_without_avx512(path))
+        skip();
+    float a[4] = {1, 2, 3, 4}, b[4] = {5, 6, 7, 8}, c[4];
+    for (int i = 0; i < 4; i++)
+        c[i] = NAN;
+    assert_int_equal(run_gemm(path, 0, 0, 2, 2, 0, 1.0f, a, 1, b, 2, 0.0f, c, 2), 0);
+    for (int i = 0; i < 4; i++)
+        assert_true(c[i] == 0.0f);
+    for (int i = 0; i < 4; i++)
+        c[i] = (float)i;
+    assert_int_equal(run_gemm(path, 0, 0, 2, 2, 2, 0.0f, a, 2, b, 2, 0.5f, c, 2), 0);
+    for (int i = 0; i < 4; i++)
+        assert_true(c[i] == 0.5f * i);
+    assert_int_equal(run_gemm(path, 0, 0, 0, 2, 2, 1.0f, a, 2, b, 2, 0.0f, c, 2), 0);
+    assert_int_equal(run_gemm(path, 0, 0, 2, 0, 2, 1.0f, a, 2, b, 2, 0.0f, c, 2), 0);
+    for (int i = 0; i < 4; i++)
+        assert_true(c[i] == 0.5f * i);
+}
+
+/* Same inputs, same bits: twice in this thread and once in each of two other threads
+ * running at the same time (each packs into its own buffers). */
+struct det_job {
+    int path;
+    const float *a, *b;
+    float *c;
+};
+
+enum { DM = 100, DN = 129, DK = 300 };
+
+static void det_run(const struct det_job *j)
+{
+    assert_int_equal(run_gemm(j->path, 1, 0, DM, DN, DK, 0.7f, j->a, DM, j->b, DN, 0.0f, j->c, DN),
+                     0);
+}
+
+static void *det_thread(void *p)
+{
+    det_run(p);
+    return NULL;
+}
+
+static void deterministic(void **state)
+{
+    int path = (int)(intptr_t)*state;
+    if (skip_without_avx512(path))
+        skip();
+    struct gc_rng r;
+    gc_rng_init(&r, 9, 0);
+    float *a = lc_random(&r, (size_t)DK * DM), *b = lc_random(&r, (size_t)DK * DN);
+    float *c[4];
+    for (int i = 0; i < 4; i++)
+        c[i] = lc_alloc((size_t)DM * DN);
+    struct det_job jobs[4];
+    for (int i = 0; i < 4; i++)
+        jobs[i] = (struct det_job){path, a, b, c[i]};
+    det_run(&jobs[0]);
+    det_run(&jobs[1]);
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, det_thread, &jobs[2 + i]), 0);
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(pthread_join(t[i], NULL), 0);
+    for (int i = 1; i < 4; i++)
+        assert_memory_equal(c[0], c[i], (size_t)DM * DN * sizeof(float));
+    for (int i = 0; i < 4; i++)
+        free(c[i]);
+    free(a);
+    free(b);
+}
+
+#define BOTH(fn)                                                                                   \
+    cmocka_unit_test_prestate(fn, (void *)(intptr_t)PATH_SGEMM),                                   \
+        cmocka_unit_test_prestate(fn, (void *)(intptr_t)PATH_AVX512)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        BOTH(odd_sizes),     BOTH(all_combinations), BOTH(blocks_and_model_shapes),
+        BOTH(degenerate),    BOTH(deterministic),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
