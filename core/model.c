@@ -45,13 +45,14 @@
 #define MAX_BLOCK_FLOATS ((size_t)1 << 31)
 #define SECTION_TAG 0x534d4347u /* "GCMS" */
 #define FP_FIELDS 11
-/* Work (layer_cost units, about a flop) below which a layer, a run of layers or an
- * update over the parameters stays on the calling thread: a parallel region costs a
- * few microseconds of wake-up and wait. */
-#define MIN_SPLIT_COST 200000.0
-/* layer_cost units per parameter of an update over all parameters (Adam: ~a dozen
- * operations and four streams of floats). */
-#define RANGE_COST 8.0
+/* Work (layer_cost units: about one flop of a GEMM, ~0.02 ns on one core) below which
+ * a layer, a run of layers or an update over the parameters stays on the calling
+ * thread. A region costs a few microseconds on a quiet machine, but on a shared one
+ * every region also waits for the slower thread: on 2 cores with 3 other busy
+ * processes, splitting the ring8 MLP's ~50 us Adam, zero_grad and norm passes made
+ * its step 2.5x slower, while runs of layers of ~100 us and more (4e6 units) still
+ * ran 1.5x faster on 2 threads than on 1. */
+#define MIN_SPLIT_COST 3e7
 #define TSUM_STRIDE 8 /* doubles: one cache line per thread's partial sum */
 
 /* Where a layer's backward reads its output gradient and writes its input gradient. */
@@ -100,6 +101,7 @@ struct gc_model {
     /* threads (see gc_model_set_pool) */
     struct gc_pool *pool; /* borrowed; NULL runs everything on the caller */
     int nth;              /* threads of pool, 1 without one */
+    double min_split;     /* MIN_SPLIT_COST unless a test changed it */
     float *tgrads;        /* (nth - 1) x nparams: gradients of threads 1.. of a backward */
     float *tws;           /* (nth - 1) x nws: conv workspaces of threads 1.. */
     double *tsum;         /* nth x TSUM_STRIDE: partial sums of grad_norm */
@@ -150,6 +152,7 @@ struct gc_model *gc_model_create(int max_batch, int c, int h, int w, struct gc_e
     }
     m->max_batch = max_batch;
     m->nth = 1;
+    m->min_split = MIN_SPLIT_COST;
     m->c = c;
     m->h = h;
     m->w = w;
@@ -549,6 +552,11 @@ int gc_model_set_pool(struct gc_model *m, struct gc_pool *pool, struct gc_error 
     return 0;
 }
 
+void gc_model_set_split_threshold(struct gc_model *m, double cost)
+{
+    m->min_split = cost < 0.0 ? MIN_SPLIT_COST : cost;
+}
+
 /* [*b, *e): the share of thread ith of nth in [0, total), boundaries rounded down to a
  * multiple of align (so that threads do not write the same cache line). */
 static void split(size_t total, int ith, int nth, size_t align, size_t *b, size_t *e)
@@ -578,14 +586,14 @@ static double layer_cost(const struct layer *l, int n)
         return 2.0 * n * (double)l->w_n * l->oh * l->ow;
     case GC_LAYER_CONVT2D:
         return 2.0 * n * (double)l->w_n * l->h * l->w;
-    case GC_LAYER_BATCHNORM:
-        return 4.0 * n * (double)l->in_size;
+    case GC_LAYER_BATCHNORM: /* passes in double: ~0.4 ns a float */
+        return 20.0 * n * (double)l->in_size;
     case GC_LAYER_TANH:
     case GC_LAYER_SIGMOID:
-        return 16.0 * n * (double)l->out_size;
+        return 30.0 * n * (double)l->out_size;
     case GC_LAYER_RELU:
     case GC_LAYER_LEAKY_RELU:
-        return 2.0 * n * (double)l->out_size;
+        return 6.0 * n * (double)l->out_size;
     case GC_LAYER_RESHAPE:
         break;
     }
@@ -606,7 +614,7 @@ struct job {
 /* Runs j on the pool when its work pays for a region, else on the caller. */
 static void dispatch(struct gc_model *m, gc_pool_fn fn, struct job *j, double cost)
 {
-    if (m->nth > 1 && cost >= MIN_SPLIT_COST)
+    if (m->nth > 1 && cost >= m->min_split)
         gc_pool_run(m->pool, fn, j);
     else
         fn(j, 0, 1);
@@ -921,14 +929,14 @@ static void backward(struct gc_model *m, int layer, const float *dout, float *di
         j.lo = lo;
         j.hi = i;
         dispatch(m, backward_task, &j, cost);
-        if (m->nth > 1 && cost >= MIN_SPLIT_COST && m->layers[i].kind != GC_LAYER_BATCHNORM)
+        if (m->nth > 1 && cost >= m->min_split && m->layers[i].kind != GC_LAYER_BATCHNORM)
             spread = 1;
         i = lo - 1;
     }
     if (params && spread) {
         const struct layer *l = &m->layers[layer];
         j.p_end = l->b_off + l->b_n;
-        dispatch(m, reduce_task, &j, (double)j.p_end * (m->nth - 1) * RANGE_COST);
+        dispatch(m, reduce_task, &j, (double)j.p_end * (m->nth - 1) * 10.0);
     }
 }
 
@@ -994,11 +1002,15 @@ static void range_task(void *arg, int ith, int nth)
     }
 }
 
-/* Runs op over the parameters, split across the pool when there are enough of them. */
+/* Runs op over the parameters, split across the pool when there are enough of them;
+ * returns the number of parts. */
 static int run_range(struct gc_model *m, enum range_op op, float clip)
 {
+    /* layer_cost units per parameter: Adam ~1 ns, the others a memory pass or two */
+    static const double unit[] = {[OP_ZERO] = 5.0, [OP_STEP] = 50.0, [OP_CLIP] = 20.0,
+                                  [OP_SUMSQ] = 15.0};
     struct range_job r = {.m = m, .op = op, .clip = clip};
-    if (m->nth > 1 && (double)m->nparams * RANGE_COST >= MIN_SPLIT_COST) {
+    if (m->nth > 1 && (double)m->nparams * unit[op] >= m->min_split) {
         gc_pool_run(m->pool, range_task, &r);
         return m->nth;
     }
@@ -1025,8 +1037,6 @@ float gc_model_grad_norm(const struct gc_model *m)
     if (m->nth == 1)
         return gc_l2_norm(m->grads, m->nparams);
     int parts = run_range(mm, OP_SUMSQ, 0.0f);
-    if (parts == 1)
-        return gc_l2_norm(m->grads, m->nparams);
     double s = 0.0;
     for (int t = 0; t < parts; t++)
         s += m->tsum[(size_t)t * TSUM_STRIDE];
@@ -1212,6 +1222,7 @@ struct gc_model *gc_model_clone(const struct gc_model *m, struct gc_error *err)
         gc_model_destroy(c);
         return NULL;
     }
+    c->min_split = m->min_split;
     return c;
 }
 

@@ -80,6 +80,9 @@ int gc_model_set_optim(struct gc_model *m, const struct gc_optim_spec *o, struct
  * be finalized. With more than one thread, each thread calls gc_sgemm itself:
  * OpenBLAS should then run on one thread (gc_blas_set_threads(1)). */
 int gc_model_set_pool(struct gc_model *m, struct gc_pool *pool, struct gc_error *err);
+/* Work (about a GEMM flop) below which a run of layers or a parameter update stays on
+ * the caller; negative restores the default. Tests set 0 to split everything. */
+void gc_model_set_split_threshold(struct gc_model *m, double cost);
 
 /* Forward of n samples (inp is n x in_size); train selects batch statistics for BN.
  * Returns the output (n x out_size), a view owned by the model, valid until the next

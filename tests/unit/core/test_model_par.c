@@ -1,9 +1,10 @@
 /* test_model_par.c — a model split across a pool against the same model on one
  * thread: a DCGAN-shaped generator and discriminator and an MLP, with 2 and 3 threads,
  * forward (BN train and eval), backward, backward_from a hidden layer, backward_input,
- * zero_grad, grad_norm, clip and Adam steps agree to rounding (the batch sums are
- * added in another order), the work really ran in parallel regions, and two runs with
- * the same thread count give the same bits. */
+ * zero_grad, grad_norm, clip and SGD steps agree to rounding (the batch sums are
+ * added in another order), Adam, SGD, RMSprop and clip give the same bits on equal
+ * gradients, the work really ran in parallel regions, and two runs with the same
+ * thread count give the same bits. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,7 +21,12 @@
 
 #define OK(x) assert_int_equal((x), 0)
 
+/* The scenarios step with SGD: Adam turns a gradient that is zero up to rounding into
+ * a full step of either sign, so two summation orders part after a step. Adam itself
+ * is checked on equal gradients (updates_are_the_same_bits). */
+static const struct gc_optim_spec sgd = {GC_OPTIM_SGD, 0.01f, 0.5f, 0.0f, 0.0f};
 static const struct gc_optim_spec adam = {GC_OPTIM_ADAM, 0.01f, 0.5f, 0.999f, 1e-8f};
+static const struct gc_optim_spec rmsprop = {GC_OPTIM_RMSPROP, 0.01f, 0.0f, 0.9f, 1e-8f};
 
 /* z 16 -> linear 392 -> BN -> relu -> (8,7,7) -> convT 4 (14x14) -> BN -> relu ->
  * convT 1 (28x28) -> tanh */
@@ -89,8 +95,10 @@ static struct gc_model *make(build_fn build, int b, struct gc_pool *pool)
             g = gc_model_layer_bias(m, i, &n);
             gc_rng_fill_uniform(&r, g, n, -0.5f, 0.5f);
         }
-    OK(gc_model_set_optim(m, &adam, NULL));
+    OK(gc_model_set_optim(m, &sgd, NULL));
     OK(gc_model_set_pool(m, pool, NULL));
+    /* these models are small: split every region, as a DCGAN at batch 64 would */
+    gc_model_set_split_threshold(m, 0.0);
     return m;
 }
 
@@ -316,6 +324,45 @@ static void pool_can_be_removed(void **s)
     gc_model_destroy(raw);
 }
 
+/* Updates split by parameter range compute each parameter as one thread does: the
+ * same bits, given the same gradients. */
+static void updates_are_the_same_bits(void **s)
+{
+    (void)s;
+    const struct gc_optim_spec *opts[] = {&adam, &sgd, &rmsprop};
+    struct gc_pool *pool = gc_pool_create(3, NULL);
+    assert_non_null(pool);
+    for (int k = 0; k < 3; k++) {
+        struct gc_model *a = make(gen, 16, NULL), *b = make(gen, 16, pool);
+        OK(gc_model_set_optim(a, opts[k], NULL));
+        OK(gc_model_set_optim(b, opts[k], NULL));
+        size_t np, np2;
+        float *ga = gc_model_grads(a, &np), *gb = gc_model_grads(b, &np2);
+        assert_int_equal(np, np2);
+        uint64_t r0 = gc_pool_regions(pool);
+        for (int step = 0; step < 3; step++) {
+            fill(ga, np, 40 + step);
+            memcpy(gb, ga, np * sizeof(float));
+            gc_model_step(a);
+            gc_model_step(b);
+        }
+        gc_model_clip(a, 0.02f);
+        gc_model_clip(b, 0.02f);
+        assert_true(gc_pool_regions(pool) >= r0 + 4);
+        float *pa = gc_model_params(a, &np), *pb = gc_model_params(b, &np2);
+        assert_memory_equal(pa, pb, np * sizeof(float));
+        /* the norm: partial sums in another order */
+        assert_float_equal(gc_model_grad_norm(b), gc_model_grad_norm(a),
+                           1e-6 * gc_model_grad_norm(a));
+        gc_model_zero_grad(b);
+        for (size_t i = 0; i < np; i++)
+            assert_true(gb[i] == 0.0f);
+        gc_model_destroy(a);
+        gc_model_destroy(b);
+    }
+    gc_pool_destroy(pool);
+}
+
 int main(void)
 {
     /* the pool's threads call SGEMM each: OpenBLAS on one thread, as core/gan.c sets */
@@ -326,6 +373,7 @@ int main(void)
         cmocka_unit_test(mlp_matches_one_thread),
         cmocka_unit_test(tiny_batch),
         cmocka_unit_test(pool_can_be_removed),
+        cmocka_unit_test(updates_are_the_same_bits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
