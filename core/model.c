@@ -10,7 +10,8 @@
  *   acts     a copy of the input, then the output of every layer for max_batch
  *            (a reshape's output is a view of its input, it has no storage)
  *   dacts    two ping-pong gradient buffers, each as large as the largest activation
- *   ws       one conv workspace, as large as the largest conv layer needs
+ *   ws       one conv workspace, as large as the largest conv layer needs (and one
+ *            more per extra thread of a pool, with a gradient block: see THREADS)
  *   bn       per BN layer: running mean, running var, saved mean, saved invstd (C each)
  * Forward, backward and step allocate nothing. The input is copied into acts because a
  * caller's input (often another model's output) may change before the backward.
@@ -18,6 +19,26 @@
  * Backward walks the layers down from the start layer; each layer's input gradient
  * goes into the ping-pong buffer the current gradient is not in (zeroed first, since
  * the kernels accumulate), and layer 0 accumulates straight into the caller's dinp.
+ *
+ * THREADS. With a pool of nth threads (gc_model_set_pool), each pass is a few
+ * fork-join regions, and every kernel is the one-thread kernel on a slice:
+ *   - a run of layers between batch norms is one region split by samples (thread
+ *     ith takes samples [n*ith/nth, n*(ith+1)/nth) of every layer of the run: they
+ *     depend only on its own samples of the layer before). In the backward a run is
+ *     also cut where a layer would write a ping-pong buffer as rows of another size
+ *     than a layer above read it (see same_rows);
+ *   - a batch norm is a region split by channels (its statistics need every sample);
+ *   - the parameter gradients of sample-split layers: thread 0 accumulates into
+ *     grads, thread t > 0 into its own block tgrads[t - 1] of the same layout; at
+ *     the end of the backward one region adds the blocks into grads in thread order,
+ *     split by parameter range, and clears them. BN's dgamma and dbeta are channel
+ *     disjoint and go straight into grads;
+ *   - step, zero_grad, clip and grad_norm split the parameters by range (grad_norm
+ *     adds per-thread sums in thread order).
+ * So the bits depend on the thread count only, never on timing, and one thread runs
+ * the same code as before there were threads. Work below min_split (see
+ * MIN_SPLIT_COST) runs on the caller: a region is worth a few microseconds only on
+ * a quiet machine. Each thread has its own conv workspace (ws for thread 0, tws).
  *
  * Checkpoint section (gc_model_save), all little-endian:
  *   u32 "GCMS" | u32 nlayers | per layer 11 u32: kind, c, h, w, oc, oh, ow, k, stride,
