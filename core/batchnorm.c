@@ -186,10 +186,10 @@ void gc_batchnorm_forward(float *out, const float *inp, const float *gamma, cons
                                save_invstd, n, c, s, eps, momentum, train, 0, c);
 }
 
-void gc_batchnorm_forward_range(float *out, const float *inp, const float *gamma,
-                                const float *beta, float *running_mean, float *running_var,
-                                float *save_mean, float *save_invstd, int n, int c, int s,
-                                float eps, float momentum, int train, int c_begin, int c_end)
+void gc_batchnorm_forward_range(float *out, const float *inp, const float *gamma, const float *beta,
+                                float *running_mean, float *running_var, float *save_mean,
+                                float *save_invstd, int n, int c, int s, float eps, float momentum,
+                                int train, int c_begin, int c_end)
 {
     const size_t cs = (size_t)c * s;
     const double m = (double)n * s;
@@ -253,8 +253,8 @@ void gc_batchnorm_backward(float *dinp, float *dgamma, float *dbeta, const float
                            const float *inp, const float *gamma, const float *save_mean,
                            const float *save_invstd, int n, int c, int s)
 {
-    gc_batchnorm_backward_range(dinp, dgamma, dbeta, dout, inp, gamma, save_mean, save_invstd, n,
-                                c, s, 0, c);
+    gc_batchnorm_backward_range(dinp, dgamma, dbeta, dout, inp, gamma, save_mean, save_invstd, n, c,
+                                s, 0, c);
 }
 
 void gc_batchnorm_backward_range(float *dinp, float *dgamma, float *dbeta, const float *dout,

@@ -21,10 +21,10 @@ void gc_batchnorm_backward(float *dinp, float *dgamma, float *dbeta, const float
                            const float *inp, const float *gamma, const float *save_mean,
                            const float *save_invstd, int n, int c, int s);
 
-void gc_batchnorm_forward_range(float *out, const float *inp, const float *gamma,
-                                const float *beta, float *running_mean, float *running_var,
-                                float *save_mean, float *save_invstd, int n, int c, int s,
-                                float eps, float momentum, int train, int c_begin, int c_end);
+void gc_batchnorm_forward_range(float *out, const float *inp, const float *gamma, const float *beta,
+                                float *running_mean, float *running_var, float *save_mean,
+                                float *save_invstd, int n, int c, int s, float eps, float momentum,
+                                int train, int c_begin, int c_end);
 void gc_batchnorm_backward_range(float *dinp, float *dgamma, float *dbeta, const float *dout,
                                  const float *inp, const float *gamma, const float *save_mean,
                                  const float *save_invstd, int n, int c, int s, int c_begin,

@@ -359,8 +359,7 @@ static int write_file(const char *path, const uint8_t *p, size_t len, struct gc_
 }
 
 static struct gc_classifier *get(const char *cache_dir, const struct gc_dataset_spec *data,
-                                 gc_warn_fn log, void *log_ctx, int *trained,
-                                 struct gc_error *err)
+                                 gc_warn_fn log, void *log_ctx, int *trained, struct gc_error *err)
 {
     char path[GC_PATH_MAX + 128] = "";
     int cached = cache_dir && cache_dir[0];

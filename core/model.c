@@ -1028,8 +1028,8 @@ static void range_task(void *arg, int ith, int nth)
 static int run_range(struct gc_model *m, enum range_op op, float clip)
 {
     /* layer_cost units per parameter: Adam ~1 ns, the others a memory pass or two */
-    static const double unit[] = {[OP_ZERO] = 5.0, [OP_STEP] = 50.0, [OP_CLIP] = 20.0,
-                                  [OP_SUMSQ] = 15.0};
+    static const double unit[] = {
+        [OP_ZERO] = 5.0, [OP_STEP] = 50.0, [OP_CLIP] = 20.0, [OP_SUMSQ] = 15.0};
     struct range_job r = {.m = m, .op = op, .clip = clip};
     if (m->nth > 1 && (double)m->nparams * unit[op] >= m->min_split) {
         gc_pool_run(m->pool, range_task, &r);

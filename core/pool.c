@@ -49,7 +49,7 @@ struct gc_pool {
     int nth;
     pthread_t *th;
     struct worker *wk;
-    int started;     /* threads to join */
+    int started;      /* threads to join */
     uint64_t regions; /* calls of gc_pool_run that used the threads (caller only) */
 
     gc_pool_fn fn; /* of the current generation */

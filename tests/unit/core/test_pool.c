@@ -16,8 +16,8 @@
 
 struct count {
     int nth_seen[MAXT];
-    int runs[MAXT];  /* regions run by each ith */
-    long sum[MAXT];  /* a value each thread writes for the caller to read */
+    int runs[MAXT]; /* regions run by each ith */
+    long sum[MAXT]; /* a value each thread writes for the caller to read */
     int round;
 };
 
