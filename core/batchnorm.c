@@ -182,12 +182,21 @@ void gc_batchnorm_forward(float *out, const float *inp, const float *gamma, cons
                           float *save_invstd, int n, int c, int s, float eps, float momentum,
                           int train)
 {
+    gc_batchnorm_forward_range(out, inp, gamma, beta, running_mean, running_var, save_mean,
+                               save_invstd, n, c, s, eps, momentum, train, 0, c);
+}
+
+void gc_batchnorm_forward_range(float *out, const float *inp, const float *gamma, const float *beta,
+                                float *running_mean, float *running_var, float *save_mean,
+                                float *save_invstd, int n, int c, int s, float eps, float momentum,
+                                int train, int c_begin, int c_end)
+{
     const size_t cs = (size_t)c * s;
     const double m = (double)n * s;
     double mu[CBLOCK], sq[CBLOCK];
     float scale[CBLOCK], shift[CBLOCK];
-    for (int c0 = 0; c0 < c; c0 += CBLOCK) {
-        const int nc = c - c0 < CBLOCK ? c - c0 : CBLOCK;
+    for (int c0 = c_begin; c0 < c_end; c0 += CBLOCK) {
+        const int nc = c_end - c0 < CBLOCK ? c_end - c0 : CBLOCK;
         if (train)
             batch_stats(inp, n, c, s, c0, nc, mu, sq);
         for (int k = 0; k < nc; k++) {
@@ -244,12 +253,21 @@ void gc_batchnorm_backward(float *dinp, float *dgamma, float *dbeta, const float
                            const float *inp, const float *gamma, const float *save_mean,
                            const float *save_invstd, int n, int c, int s)
 {
+    gc_batchnorm_backward_range(dinp, dgamma, dbeta, dout, inp, gamma, save_mean, save_invstd, n, c,
+                                s, 0, c);
+}
+
+void gc_batchnorm_backward_range(float *dinp, float *dgamma, float *dbeta, const float *dout,
+                                 const float *inp, const float *gamma, const float *save_mean,
+                                 const float *save_invstd, int n, int c, int s, int c_begin,
+                                 int c_end)
+{
     const size_t cs = (size_t)c * s;
     const double m = (double)n * s;
     double sdy[CBLOCK], sdyx[CBLOCK];
     float kk[CBLOCK], mdy[CBLOCK], mdyx[CBLOCK], fmean[CBLOCK], finv[CBLOCK];
-    for (int c0 = 0; c0 < c; c0 += CBLOCK) {
-        const int nc = c - c0 < CBLOCK ? c - c0 : CBLOCK;
+    for (int c0 = c_begin; c0 < c_end; c0 += CBLOCK) {
+        const int nc = c_end - c0 < CBLOCK ? c_end - c0 : CBLOCK;
         for (int k = 0; k < nc; k++)
             sdy[k] = sdyx[k] = 0.0;
         for (int i = 0; i < n; i++) {

@@ -358,18 +358,9 @@ static int write_file(const char *path, const uint8_t *p, size_t len, struct gc_
     return 0;
 }
 
-struct gc_classifier *gc_classifier_get(const char *cache_dir, const struct gc_dataset_spec *data,
-                                        int threads, gc_warn_fn log, void *log_ctx, int *trained,
-                                        struct gc_error *err)
+static struct gc_classifier *get(const char *cache_dir, const struct gc_dataset_spec *data,
+                                 gc_warn_fn log, void *log_ctx, int *trained, struct gc_error *err)
 {
-    if (trained)
-        *trained = 0;
-    if (data->kind != GC_DATA_FASHION_MNIST) {
-        gc_error_set(err, GC_EUNSUPPORTED, "classifier: only fashion-mnist has labels");
-        return NULL;
-    }
-    if (threads > 0)
-        gc_blas_set_threads(threads);
     char path[GC_PATH_MAX + 128] = "";
     int cached = cache_dir && cache_dir[0];
     if (cached) {
@@ -429,5 +420,26 @@ struct gc_classifier *gc_classifier_get(const char *cache_dir, const struct gc_d
             logf_(log, log_ctx, "classifier: could not serialize: %s", e2.msg);
         }
     }
+    return c;
+}
+
+struct gc_classifier *gc_classifier_get(const char *cache_dir, const struct gc_dataset_spec *data,
+                                        int threads, gc_warn_fn log, void *log_ctx, int *trained,
+                                        struct gc_error *err)
+{
+    if (trained)
+        *trained = 0;
+    if (data->kind != GC_DATA_FASHION_MNIST) {
+        gc_error_set(err, GC_EUNSUPPORTED, "classifier: only fashion-mnist has labels");
+        return NULL;
+    }
+    /* OpenBLAS's thread count is the process's: the trainer that asks for the
+     * classifier in the middle of a run keeps OpenBLAS on one thread while its own
+     * pool splits the layers, and must get it back that way */
+    int prev = gc_blas_threads();
+    if (threads > 0)
+        gc_blas_set_threads(threads);
+    struct gc_classifier *c = get(cache_dir, data, log, log_ctx, trained, err);
+    gc_blas_set_threads(prev);
     return c;
 }

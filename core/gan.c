@@ -34,6 +34,7 @@
 #include "core/image.h"
 #include "core/loss.h"
 #include "core/model.h"
+#include "core/pool.h"
 #include "core/serial.h"
 
 #define CKPT_MAGIC 0x50434347u /* "GCCP" little-endian */
@@ -62,6 +63,7 @@ enum {
 struct gc_trainer {
     struct gc_spec spec;
     int threads;
+    struct gc_pool *pool; /* t->threads threads, lent to every model */
     char cache_dir[GC_PATH_MAX];
 
     struct gc_dataset *data; /* NULL for image sets created with load_data = 0 */
@@ -336,6 +338,13 @@ static int sample_shape(struct gc_trainer *t, struct gc_error *err)
 
 /* ---- create / destroy --------------------------------------------------------------- */
 
+/* OpenBLAS threads: the models split each layer across the pool's threads, each
+ * calling SGEMM on its part, so OpenBLAS's own threads would only oversubscribe. */
+static int blas_threads(const struct gc_trainer *t)
+{
+    return gc_pool_threads(t->pool) > 1 ? 1 : t->threads;
+}
+
 void gc_trainer_destroy(struct gc_trainer *t)
 {
     if (!t)
@@ -344,6 +353,7 @@ void gc_trainer_destroy(struct gc_trainer *t)
         gc_model_destroy(t->g[k]);
     gc_model_destroy(t->d);
     gc_model_destroy(t->dcopy);
+    gc_pool_destroy(t->pool); /* after the models that borrow it */
     gc_loader_destroy(t->loader);
     if (t->eval_data != t->data)
         gc_dataset_destroy(t->eval_data);
@@ -386,7 +396,10 @@ struct gc_trainer *gc_trainer_create(const struct gc_spec *spec, const struct gc
     t->is2d = gc_dataset_is_2d(spec->dataset.kind);
     t->K = spec->tricks.generators > 1 ? spec->tricks.generators : 1;
     t->B = spec->train.batch_size;
-    gc_blas_set_threads(t->threads);
+    t->pool = gc_pool_create(t->threads, err);
+    if (!t->pool)
+        goto fail;
+    gc_blas_set_threads(blas_threads(t));
 
     int load = !opts || opts->load_data;
     /* Point sets cost nothing to open and give the modes the plots need; an idx
@@ -415,8 +428,13 @@ struct gc_trainer *gc_trainer_create(const struct gc_spec *spec, const struct gc
         gc_error_prefix(err, "discriminator");
         goto fail;
     }
+    for (int k = 0; k < t->K; k++)
+        if (gc_model_set_pool(t->g[k], t->pool, err))
+            goto fail;
+    if (gc_model_set_pool(t->d, t->pool, err))
+        goto fail;
     if (spec->tricks.unrolled_steps > 0) {
-        t->dcopy = gc_model_clone(t->d, err);
+        t->dcopy = gc_model_clone(t->d, err); /* shares D's pool */
         if (!t->dcopy)
             goto fail;
     }
@@ -1080,7 +1098,7 @@ int gc_trainer_run(struct gc_trainer *t, const struct gc_train_hooks *hooks, str
     if (!t->loader)
         return gc_error_set(err, GC_ESTATE, "train: this trainer was created without its data");
     t->hooks = hooks ? hooks : &none;
-    gc_blas_set_threads(t->threads);
+    gc_blas_set_threads(blas_threads(t));
     for (int i = 0; i < t->nwarn; i++)
         log_line(t, t->warn[i]);
     if (t->warn_dropped) {

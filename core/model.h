@@ -9,7 +9,11 @@
  * Builders validate shapes and return GC_EINVAL with a message ("conv2d: kernel 4 is
  * larger than the padded input 2x2"). Forward/backward assume a finalized model.
  *
- * Threads: a model is used by one thread at a time. No globals. */
+ * Threads: a model is used by one thread at a time. With a pool (gc_model_set_pool)
+ * forward, backward, step, zero_grad, clip and grad_norm split their work across the
+ * pool's threads; the results are the same bits for the same thread count, and agree
+ * with one thread to rounding (sums over the batch are added in another order). No
+ * globals. */
 #ifndef GC_MODEL_H
 #define GC_MODEL_H
 
@@ -22,6 +26,7 @@
 #include "core/spec.h"
 
 struct gc_model;
+struct gc_pool;
 
 /* gc_model_serialize's frame: magic "GCMD" (little-endian bytes 'G','C','M','D') and
  * the format version this build reads and writes. */
@@ -68,6 +73,16 @@ int gc_model_finalize(struct gc_model *m, enum gc_init init, struct gc_rng *rng,
                       struct gc_error *err);
 /* Chooses the optimizer (allocates its moments, zeroed; resets its step count). */
 int gc_model_set_optim(struct gc_model *m, const struct gc_optim_spec *o, struct gc_error *err);
+
+/* Runs the model's kernels on pool from now on (borrowed: it must outlive the model
+ * or be replaced first; NULL runs them on the caller). Allocates a gradient block and
+ * conv workspace per extra thread. A clone shares its source's pool. The model must
+ * be finalized. With more than one thread, each thread calls gc_sgemm itself:
+ * OpenBLAS should then run on one thread (gc_blas_set_threads(1)). */
+int gc_model_set_pool(struct gc_model *m, struct gc_pool *pool, struct gc_error *err);
+/* Work (about a GEMM flop) below which a run of layers or a parameter update stays on
+ * the caller; negative restores the default. Tests set 0 to split everything. */
+void gc_model_set_split_threshold(struct gc_model *m, double cost);
 
 /* Forward of n samples (inp is n x in_size); train selects batch statistics for BN.
  * Returns the output (n x out_size), a view owned by the model, valid until the next

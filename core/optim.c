@@ -83,6 +83,11 @@ void gc_clip(float *p, size_t n, float c)
 
 float gc_l2_norm(const float *g, size_t n)
 {
+    return (float)sqrt(gc_sum_sq(g, n));
+}
+
+double gc_sum_sq(const float *g, size_t n)
+{
     /* four independent sums: one chain of dependent double adds ran at their latency */
     double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
     size_t i = 0;
@@ -94,5 +99,5 @@ float gc_l2_norm(const float *g, size_t n)
     }
     for (; i < n; i++)
         s0 += (double)g[i] * g[i];
-    return (float)sqrt((s0 + s1) + (s2 + s3));
+    return (s0 + s1) + (s2 + s3);
 }

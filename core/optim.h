@@ -19,5 +19,8 @@ void gc_rmsprop_step(float *p, const float *g, float *sq, size_t n, float lr, fl
 void gc_clip(float *p, size_t n, float c);
 /* sqrt(sum g^2), accumulated in double. */
 float gc_l2_norm(const float *g, size_t n);
+/* sum g^2 in double, the square of gc_l2_norm before rounding (threads that split a
+ * norm add their parts). */
+double gc_sum_sq(const float *g, size_t n);
 
 #endif

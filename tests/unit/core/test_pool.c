@@ -1,0 +1,148 @@
+/* test_pool.c — the fork-join pool: every thread runs each region exactly once with
+ * its own ith and the pool's nth, the caller sees all the region's writes when run
+ * returns, many regions in a row (back to back and with pauses long enough for the
+ * workers to sleep), 1 to 4 threads, and destroy with idle threads. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/pool.h"
+
+#define MAXT 4
+
+struct count {
+    int nth_seen[MAXT];
+    int runs[MAXT]; /* regions run by each ith */
+    long sum[MAXT]; /* a value each thread writes for the caller to read */
+    int round;
+};
+
+static void count_fn(void *arg, int ith, int nth)
+{
+    struct count *c = arg;
+    c->nth_seen[ith] = nth;
+    c->runs[ith]++;
+    c->sum[ith] += (long)c->round * (ith + 1);
+}
+
+static void nap(long ns)
+{
+    struct timespec ts = {0, ns};
+    nanosleep(&ts, NULL);
+}
+
+static void each_thread_once_per_region(void **s)
+{
+    (void)s;
+    for (int nth = 1; nth <= MAXT; nth++) {
+        struct gc_error err = {0};
+        struct gc_pool *p = gc_pool_create(nth, &err);
+        assert_non_null(p);
+        assert_int_equal(gc_pool_threads(p), nth);
+        struct count c;
+        memset(&c, 0, sizeof c);
+        const int regions = 2000;
+        long want = 0;
+        for (int r = 1; r <= regions; r++) {
+            c.round = r;
+            want += r;
+            gc_pool_run(p, count_fn, &c);
+            /* every share of this region is done and visible */
+            for (int t = 0; t < nth; t++)
+                assert_int_equal(c.runs[t], r);
+            if (r % 500 == 0)
+                nap(2000000); /* 2 ms: long enough for the workers to go to sleep */
+        }
+        for (int t = 0; t < nth; t++) {
+            assert_int_equal(c.nth_seen[t], nth);
+            assert_int_equal(c.sum[t], want * (t + 1));
+        }
+        for (int t = nth; t < MAXT; t++)
+            assert_int_equal(c.runs[t], 0);
+        assert_int_equal(gc_pool_regions(p), nth > 1 ? (uint64_t)regions : 0);
+        gc_pool_destroy(p);
+    }
+}
+
+/* Threads split an array by ith/nth as the kernels do; the caller checks the whole. */
+struct fill {
+    int *a;
+    int n, val;
+};
+
+static void fill_fn(void *arg, int ith, int nth)
+{
+    struct fill *f = arg;
+    int b = f->n * ith / nth, e = f->n * (ith + 1) / nth;
+    for (int i = b; i < e; i++)
+        f->a[i] += f->val + i;
+}
+
+static void split_work_adds_up(void **s)
+{
+    (void)s;
+    enum { N = 1003 };
+    static int a[N];
+    for (int nth = 1; nth <= MAXT; nth++) {
+        memset(a, 0, sizeof a);
+        struct gc_pool *p = gc_pool_create(nth, NULL);
+        assert_non_null(p);
+        struct fill f = {a, N, 0};
+        for (int r = 0; r < 300; r++) {
+            f.val = r;
+            gc_pool_run(p, fill_fn, &f);
+        }
+        for (int i = 0; i < N; i++)
+            assert_int_equal(a[i], 300 * 299 / 2 + 300 * i);
+        gc_pool_destroy(p);
+    }
+}
+
+static void destroy_idle_and_unused(void **s)
+{
+    (void)s;
+    /* never used: the workers are still in their first wait */
+    for (int nth = 1; nth <= MAXT; nth++)
+        gc_pool_destroy(gc_pool_create(nth, NULL));
+    /* used, then idle long enough to sleep */
+    struct gc_pool *p = gc_pool_create(3, NULL);
+    assert_non_null(p);
+    struct count c;
+    memset(&c, 0, sizeof c);
+    gc_pool_run(p, count_fn, &c);
+    nap(5000000);
+    gc_pool_destroy(p);
+    assert_int_equal(c.runs[0] + c.runs[1] + c.runs[2], 3);
+    gc_pool_destroy(NULL);
+    /* NULL runs inline */
+    memset(&c, 0, sizeof c);
+    gc_pool_run(NULL, count_fn, &c);
+    assert_int_equal(c.runs[0], 1);
+    assert_int_equal(c.nth_seen[0], 1);
+    assert_int_equal(gc_pool_threads(NULL), 1);
+}
+
+static void bad_sizes(void **s)
+{
+    (void)s;
+    struct gc_error err = {0};
+    assert_null(gc_pool_create(0, &err));
+    assert_int_equal(err.code, GC_EINVAL);
+    assert_null(gc_pool_create(-3, &err));
+    assert_null(gc_pool_create(100000, &err));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(each_thread_once_per_region),
+        cmocka_unit_test(split_work_adds_up),
+        cmocka_unit_test(destroy_idle_and_unused),
+        cmocka_unit_test(bad_sizes),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
