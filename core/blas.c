@@ -3,21 +3,37 @@
 #include "core/blas.h"
 
 #include <cblas.h>
+#include <stddef.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "core/gemm.h"
 
-/* Shapes where our kernel loses to cblas: a C narrower than half the 32-wide register
- * tile (the D output layers, conv1's weight gradient with its 16 columns) or a k of a
- * few (ring8's 2-D input layer). Everything else it wins by 1.2-1.9x against OpenBLAS's
- * AVX2 kernels (the environment as set). Against OpenBLAS's own AVX-512 kernels
- * (OPENBLAS_CORETYPE unset) it ties on the big DCGAN shapes and loses 10-50% on the
- * small ones; the rule cannot see which kernels OpenBLAS runs, so it follows the
- * environment the service is deployed with. bench/bench_gemm measures each shape. */
+/* OpenBLAS picks its kernels when it loads: for this CPU's family, or for the core that
+ * OPENBLAS_CORETYPE names (deployments pin an older one for reproducibility, or a build
+ * may lack the newest). When it runs one of its AVX-512 kernel sets, those match ours
+ * on the big DCGAN shapes and beat them by 10-50% on the small ones (ring8's layers),
+ * so it keeps every shape; when it runs older kernels (Haswell's AVX2 at about 125
+ * GFLOP/s a core here), ours is 1.2-1.9x faster. bench/bench_gemm measures each shape
+ * of a step both ways. The name is a static string: asking per call costs nothing
+ * next to a GEMM and keeps no state here. */
+static int openblas_runs_avx512(void)
+{
+    static const char *const avx512[] = {"skylakex", "cooperlake", "sapphirerapids"};
+    const char *name = openblas_get_corename();
+    for (size_t i = 0; name && i < sizeof avx512 / sizeof avx512[0]; i++)
+        if (!strcasecmp(name, avx512[i]))
+            return 1;
+    return 0;
+}
+
+/* Shapes where our kernel loses even to AVX2 kernels: a C narrower than half the
+ * 32-wide register tile (the D output layers, conv1's weight gradient with its 16
+ * columns) or a k of a few (ring8's 2-D input layer). */
 static int ours_wins(int m, int n, int k)
 {
     (void)m;
-    return n > 16 && k >= 4;
+    return n > 16 && k >= 4 && !openblas_runs_avx512();
 }
 
 void gc_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
