@@ -10,6 +10,7 @@ static const char *const arch_names[] = {"mlp", "dcgan"};
 static const char *const loss_names[] = {"minimax", "nonsaturating", "wasserstein",
                                          "least-squares", "hinge"};
 static const char *const optim_names[] = {"adam", "sgd", "rmsprop"};
+static const char *const decay_names[] = {"linear", "step"};
 
 #define NELEM(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
@@ -39,6 +40,10 @@ const char *gc_optim_name(enum gc_optim_kind k)
 {
     return (int)k >= 0 && (int)k < NELEM(optim_names) ? optim_names[k] : "?";
 }
+const char *gc_decay_shape_name(enum gc_decay_shape k)
+{
+    return (int)k >= 0 && (int)k < NELEM(decay_names) ? decay_names[k] : "?";
+}
 int gc_dataset_from_name(const char *s)
 {
     return from_name(dataset_names, NELEM(dataset_names), s);
@@ -54,6 +59,27 @@ int gc_loss_from_name(const char *s)
 int gc_optim_from_name(const char *s)
 {
     return from_name(optim_names, NELEM(optim_names), s);
+}
+int gc_decay_shape_from_name(const char *s)
+{
+    return from_name(decay_names, NELEM(decay_names), s);
+}
+
+float gc_spec_lr_scale(const struct gc_spec *s, int64_t step)
+{
+    const struct gc_lr_decay_spec *d = &s->train.lr_decay;
+    int64_t n = s->train.steps;
+    if (!d->on || n < 1)
+        return 1.0f;
+    int64_t s0 = llround((double)d->start * (double)n);
+    if (s0 >= n)
+        s0 = n - 1; /* the last step always runs at the final rate */
+    if (step < s0)
+        return 1.0f;
+    if (d->shape == GC_DECAY_STEP || step + 1 >= n)
+        return d->factor;
+    double f = (double)(step + 1 - s0) / (double)(n - s0);
+    return (float)(1.0 + ((double)d->factor - 1.0) * f);
 }
 
 int gc_dataset_is_2d(enum gc_dataset_kind k)
@@ -88,6 +114,7 @@ void gc_spec_defaults(struct gc_spec *s, enum gc_dataset_kind data, enum gc_loss
     s->train.batch_size = 64;
     s->train.d_steps = loss == GC_LOSS_WASSERSTEIN ? 5 : 1;
     s->train.seed = 1;
+    s->train.lr_decay = (struct gc_lr_decay_spec){0, 0.5f, 0.01f, GC_DECAY_LINEAR};
 
     struct gc_optim_spec o = {GC_OPTIM_ADAM, 2e-4f, 0.5f, 0.999f, 1e-8f};
     if (loss == GC_LOSS_WASSERSTEIN)
@@ -237,6 +264,16 @@ int gc_spec_check(const struct gc_spec *s, struct gc_error *err)
         return gc_error_set(err, GC_EINVAL, "train.seed: must be between 0 and %llu",
                             (unsigned long long)GC_MAX_SEED);
 
+    const struct gc_lr_decay_spec *ld = &s->train.lr_decay;
+    if (ld->on) {
+        if (!(ld->start >= 0.0f && ld->start < 1.0f))
+            return gc_error_set(err, GC_EINVAL, "train.lr_decay.start: must be in [0, 1)");
+        if (!(ld->factor > 0.0f && ld->factor <= 1.0f))
+            return gc_error_set(err, GC_EINVAL, "train.lr_decay.factor: must be in (0, 1]");
+        if ((int)ld->shape < 0 || (int)ld->shape > GC_DECAY_STEP)
+            return gc_error_set(err, GC_EINVAL, "train.lr_decay.shape: must be linear or step");
+    }
+
     int rc;
     if ((rc = check_optim("g", &s->opt_g, err)) || (rc = check_optim("d", &s->opt_d, err)))
         return rc;
@@ -271,6 +308,9 @@ int gc_spec_check(const struct gc_spec *s, struct gc_error *err)
     }
     if (t->weight_clip < 0.0f || t->weight_clip > 10.0f || !isfinite(t->weight_clip))
         return gc_error_set(err, GC_EINVAL, "tricks.weight_clip: must be in (0, 10]");
+
+    if (!(t->ema == 0.0f || (t->ema > 0.0f && t->ema < 1.0f)))
+        return gc_error_set(err, GC_EINVAL, "tricks.ema: must be a decay in (0, 1), e.g. 0.999");
 
     RANGE("every.log", s->every.log, 0, GC_MAX_STEPS);
     RANGE("every.sample", s->every.sample, 0, GC_MAX_STEPS);
