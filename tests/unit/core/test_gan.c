@@ -425,15 +425,17 @@ static void feature_matching_trains_g(void **state)
 /* ---- training results --------------------------------------------------------------- */
 
 /* The default ring8 spec (core/spec.c: 4 x 128 MLPs without batch norm, z 16, batch
- * 100, Adam 1e-3, beta1 0.5), seed 1, one thread, the full 5,000 default steps (about
- * 10 s here). The run is deterministic for one machine and thread count; here it covers
- * all 8 modes with a high-quality share of 0.84 (the old defaults, with batch norm in G,
- * reached 0.56; batch-statistic jitter smeared the points over more than 3 sigma). */
+ * 100, Adam 1e-3, beta1 0.5, the rates decayed linearly to 1% over the second half),
+ * seed 1, one thread, cut to 5,000 of the default 20,000 steps so that it stays near
+ * 10 s; the schedule follows the shorter run. The run is deterministic for one machine
+ * and thread count; here the plain GAN covers 7 modes with a high-quality share of
+ * 0.90 (0.84 at a constant rate; 0.56 with the old batch norm in G). */
 static void ring8_covers_modes(void **state)
 {
     (void)state;
     struct gc_spec s = spec_of(GC_DATA_RING8, GC_LOSS_NONSATURATING);
-    assert_int_equal(s.train.steps, 5000);
+    assert_int_equal(s.train.lr_decay.on, 1);
+    s.train.steps = 5000;
     s.every.eval = s.train.steps;
     struct gc_trainer *t = make(&s, 1);
     struct rec r = {0};
@@ -443,7 +445,7 @@ static void ring8_covers_modes(void **state)
                   r.modes.high_quality);
     assert_int_equal(r.nevals, 1);
     assert_true(r.modes.modes_covered >= 7);
-    assert_true(r.modes.high_quality >= 0.75);
+    assert_true(r.modes.high_quality >= 0.85);
     gc_trainer_destroy(t);
 }
 

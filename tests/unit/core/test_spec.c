@@ -18,6 +18,9 @@ static void defaults_follow_dataset_and_loss(void **state)
     assert_int_equal(s.model.arch, GC_ARCH_MLP);
     assert_int_equal(s.train.d_steps, 1);
     assert_int_equal(s.opt_d.kind, GC_OPTIM_ADAM);
+    assert_int_equal(s.train.steps, 20000);
+    assert_int_equal(s.train.lr_decay.on, 1); /* 2D: decayed rates, no weight average */
+    assert_true(s.tricks.ema == 0.0f);
     assert_int_equal(gc_spec_check(&s, &err), 0);
 
     gc_spec_defaults(&s, GC_DATA_FASHION_MNIST, GC_LOSS_WASSERSTEIN);
