@@ -6,8 +6,11 @@
  *
  *   quality [--seeds N] [--sets ring8,grid25] [--variants gan,unrolled,madgan]
  *           [--steps N] [--hidden N] [--layers N] [--z N] [--batch N] [--lr X]
- *           [--bn 0|1] [--decay START:FACTOR[:step]|none] [--ema X|0]
- *           [--threads N] [--verbose]
+ *           [--bn 0|1] [--decay START:FACTOR[:linear|step]|none] [--ema X|0]
+ *           [--seed0 N] [--threads N] [--verbose]
+ *
+ * --decay and --ema set train.lr_decay and tricks.ema; --seed0 N runs seeds N+1 ..
+ * N+seeds, so that the seeds of one table can be split over several processes.
  *
  * Without options every run uses the spec defaults of its dataset (core/spec.c), so
  * the table shows what a user gets from {"dataset":{"name":"ring8"}}; the options
