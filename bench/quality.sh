@@ -21,9 +21,10 @@
 #   grid25   unrolled GAN (5)     12.0 +/- 3.0     94.5% +/- 2.2    23.6 (VEEGAN T1)
 #   grid25   MAD-GAN (K=4)        24.0 +/- 1.0     91.3% +/- 11.3   -
 #
-# Seconds per run on an idle core: about 24, 100 and 90 on the ring, 25, 100 and 85 on
-# the grid (this run shared both cores with other jobs and took two to three times as
-# long). The grid's MAD-GAN reached 95.8-97.0% on four seeds; seed 3 covered all 25
+# Seconds per run: 24 for the ring's plain GAN; the others about 100 (unrolled) and 90
+# (MAD-GAN) on the ring and 25, 100 and 85 on the grid, scaled from the earlier
+# defaults' timings by the step count (this run shared both cores with other jobs and
+# took two to three times as long). The grid's MAD-GAN reached 95.8-97.0% on four seeds; seed 3 covered all 25
 # modes but only 71.2% of its points were high quality, which is the whole of the
 # spread. The previous defaults (a constant 1e-3, 5,000 steps on the ring and 10,000 on
 # the grid) gave 6.8 / 71.0%, 8.0 / 86.6%, 4.8 / 85.7% on the ring and 15.8 / 76.5%,
