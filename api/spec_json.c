@@ -289,9 +289,37 @@ static void parse_model(struct pctx *c, json_t *m, struct gc_spec *s)
     get_bool(c, m, "patch", "model.patch", &s->model.patch);
 }
 
+/* train.lr_decay: null (constant rates) or an object whose absent fields keep their
+ * defaults; an object turns the schedule on. */
+static void parse_lr_decay(struct pctx *c, json_t *t, struct gc_spec *s)
+{
+    json_t *v = json_object_get(t, "lr_decay");
+    if (!v)
+        return;
+    if (json_is_null(v)) {
+        s->train.lr_decay.on = 0;
+        return;
+    }
+    if (!json_is_object(v)) {
+        add_error(c, "train.lr_decay", "must be null or an object {start, factor, shape}, not %s",
+                  type_name(v));
+        return;
+    }
+    static const char *const keys[] = {"start", "factor", "shape", NULL};
+    check_keys(c, v, "train.lr_decay", keys);
+    struct gc_lr_decay_spec *d = &s->train.lr_decay;
+    d->on = 1;
+    get_float(c, v, "start", "train.lr_decay.start", &d->start);
+    get_float(c, v, "factor", "train.lr_decay.factor", &d->factor);
+    int shape;
+    if (get_enum(c, v, "shape", "train.lr_decay.shape", gc_decay_shape_from_name, "linear, step",
+                 &shape) == 1)
+        d->shape = (enum gc_decay_shape)shape;
+}
+
 static void parse_train(struct pctx *c, json_t *t, struct gc_spec *s)
 {
-    static const char *const keys[] = {"steps", "batch_size", "d_steps", "seed", NULL};
+    static const char *const keys[] = {"steps", "batch_size", "d_steps", "seed", "lr_decay", NULL};
     check_keys(c, t, "train", keys);
     int64_t v;
     if (get_int64(c, t, "steps", "train.steps", &v) == 1)
@@ -300,6 +328,7 @@ static void parse_train(struct pctx *c, json_t *t, struct gc_spec *s)
     get_int(c, t, "d_steps", "train.d_steps", &s->train.d_steps);
     if (get_int64(c, t, "seed", "train.seed", &v) == 1)
         s->train.seed = v < 0 ? UINT64_MAX : (uint64_t)v; /* negative: out of range */
+    parse_lr_decay(c, t, s);
 }
 
 static void parse_optim(struct pctx *c, json_t *o, const char *who, struct gc_optim_spec *out)
@@ -325,7 +354,8 @@ static void parse_optim(struct pctx *c, json_t *o, const char *who, struct gc_op
 static void parse_tricks(struct pctx *c, json_t *t, struct gc_spec *s)
 {
     static const char *const keys[] = {"label_smoothing", "feature_matching", "unrolled_steps",
-                                       "generators",      "weight_clip",      NULL};
+                                       "generators",      "weight_clip",      "ema",
+                                       NULL};
     check_keys(c, t, "tricks", keys);
     json_t *v = json_object_get(t, "label_smoothing");
     if (v && !json_is_null(v)) {
@@ -355,6 +385,17 @@ static void parse_tricks(struct pctx *c, json_t *t, struct gc_spec *s)
         s->tricks.weight_clip = (float)json_number_value(v);
         if (!(s->tricks.weight_clip > 0.0f))
             add_error(c, "tricks.weight_clip", "must be in (0, 10] (null turns clipping off)");
+    }
+    v = json_object_get(t, "ema");
+    if (v && json_is_null(v))
+        s->tricks.ema = 0.0f;
+    else if (v && !json_is_number(v))
+        add_error(c, "tricks.ema", "must be null or a number in (0, 1), not %s", type_name(v));
+    else if (v) {
+        s->tricks.ema = (float)json_number_value(v);
+        if (!(s->tricks.ema > 0.0f))
+            add_error(c, "tricks.ema", "must be a decay in (0, 1) such as 0.999 (null turns "
+                      "the average off)");
     }
 }
 
@@ -404,6 +445,9 @@ static const struct field_slot slots[] = {
     SLOT("train.batch_size", train.batch_size),
     SLOT("train.d_steps", train.d_steps),
     SLOT("train.seed", train.seed),
+    SLOT("train.lr_decay.start", train.lr_decay.start),
+    SLOT("train.lr_decay.factor", train.lr_decay.factor),
+    SLOT("train.lr_decay.shape", train.lr_decay.shape),
     SLOT("optimizer.g.kind", opt_g.kind),
     SLOT("optimizer.g.lr", opt_g.lr),
     SLOT("optimizer.g.beta1", opt_g.beta1),
@@ -421,6 +465,7 @@ static const struct field_slot slots[] = {
     SLOT("tricks.unrolled_steps", tricks.unrolled_steps),
     SLOT("tricks.generators", tricks.generators),
     SLOT("tricks.weight_clip", tricks.weight_clip),
+    SLOT("tricks.ema", tricks.ema),
     SLOT("every.log", every.log),
     SLOT("every.sample", every.sample),
     SLOT("every.checkpoint", every.checkpoint),
@@ -724,14 +769,19 @@ json_t *ga_spec_to_value(const struct gc_spec *s, const char *user_path)
                   s->model.z_dim, "g_width", s->model.g_width, "d_width", s->model.d_width,
                   "hidden", s->model.hidden, "layers", s->model.layers, "batch_norm",
                   s->model.batch_norm, "patch", s->model.patch);
-    json_t *train = json_pack("{s:I,s:i,s:i,s:I}", "steps", (json_int_t)s->train.steps,
+    const struct gc_lr_decay_spec *ld = &s->train.lr_decay;
+    json_t *decay = ld->on ? json_pack("{s:o,s:o,s:s}", "start", real7(ld->start), "factor",
+                                       real7(ld->factor), "shape", gc_decay_shape_name(ld->shape))
+                           : json_null();
+    json_t *train = json_pack("{s:I,s:i,s:i,s:I,s:o}", "steps", (json_int_t)s->train.steps,
                               "batch_size", s->train.batch_size, "d_steps", s->train.d_steps,
-                              "seed", (json_int_t)s->train.seed);
-    json_t *tricks =
-        json_pack("{s:o,s:b,s:i,s:i,s:o}", "label_smoothing", smoothing, "feature_matching",
-                  s->tricks.feature_matching, "unrolled_steps", s->tricks.unrolled_steps,
-                  "generators", s->tricks.generators, "weight_clip",
-                  s->tricks.weight_clip > 0.0f ? real7(s->tricks.weight_clip) : json_null());
+                              "seed", (json_int_t)s->train.seed, "lr_decay", decay);
+    json_t *tricks = json_pack(
+        "{s:o,s:b,s:i,s:i,s:o,s:o}", "label_smoothing", smoothing, "feature_matching",
+        s->tricks.feature_matching, "unrolled_steps", s->tricks.unrolled_steps, "generators",
+        s->tricks.generators, "weight_clip",
+        s->tricks.weight_clip > 0.0f ? real7(s->tricks.weight_clip) : json_null(), "ema",
+        s->tricks.ema > 0.0f ? real7(s->tricks.ema) : json_null());
     json_t *every = json_pack("{s:I,s:I,s:I,s:I}", "log", (json_int_t)s->every.log, "sample",
                               (json_int_t)s->every.sample, "checkpoint",
                               (json_int_t)s->every.checkpoint, "eval", (json_int_t)s->every.eval);

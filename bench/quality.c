@@ -6,7 +6,11 @@
  *
  *   quality [--seeds N] [--sets ring8,grid25] [--variants gan,unrolled,madgan]
  *           [--steps N] [--hidden N] [--layers N] [--z N] [--batch N] [--lr X]
- *           [--bn 0|1] [--threads N] [--verbose]
+ *           [--bn 0|1] [--decay START:FACTOR[:linear|step]|none] [--ema X|0]
+ *           [--seed0 N] [--threads N] [--verbose]
+ *
+ * --decay and --ema set train.lr_decay and tricks.ema; --seed0 N runs seeds N+1 ..
+ * N+seeds, so that the seeds of one table can be split over several processes.
  *
  * Without options every run uses the spec defaults of its dataset (core/spec.c), so
  * the table shows what a user gets from {"dataset":{"name":"ring8"}}; the options
@@ -24,8 +28,10 @@ struct opts {
     int seeds;
     const char *sets, *variants;
     long steps;
-    int hidden, layers, z, batch, bn, threads, verbose;
+    int hidden, layers, z, batch, bn, threads, verbose, seed0;
     float lr;
+    const char *decay; /* NULL: the spec default */
+    float ema;         /* < 0: the spec default; 0 off */
 };
 
 struct result {
@@ -74,6 +80,21 @@ static int run_one(const struct opts *o, enum gc_dataset_kind set, const char *v
         s.opt_g.lr = o->lr;
         s.opt_d.lr = o->lr;
     }
+    if (o->decay && strcmp(o->decay, "none") == 0) {
+        s.train.lr_decay.on = 0;
+    } else if (o->decay) {
+        char shape[16] = "linear";
+        s.train.lr_decay.on = 1;
+        if (sscanf(o->decay, "%f:%f:%15s", &s.train.lr_decay.start, &s.train.lr_decay.factor,
+                   shape) < 2 ||
+            gc_decay_shape_from_name(shape) < 0) {
+            fprintf(stderr, "quality: --decay wants START:FACTOR[:linear|step]\n");
+            return -1;
+        }
+        s.train.lr_decay.shape = (enum gc_decay_shape)gc_decay_shape_from_name(shape);
+    }
+    if (o->ema >= 0)
+        s.tricks.ema = o->ema;
     s.train.seed = seed;
     s.every = (struct gc_every_spec){0, 0, 0, s.train.steps};
     struct gc_error err = {0};
@@ -136,6 +157,7 @@ int main(int argc, char **argv)
                      .sets = "ring8,grid25",
                      .variants = "gan,unrolled,madgan",
                      .bn = -1,
+                     .ema = -1,
                      .threads = 1};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -168,6 +190,12 @@ int main(int argc, char **argv)
             o.bn = atoi(v);
         else if (strcmp(a, "--lr") == 0)
             o.lr = (float)atof(v);
+        else if (strcmp(a, "--decay") == 0)
+            o.decay = v;
+        else if (strcmp(a, "--ema") == 0)
+            o.ema = (float)atof(v);
+        else if (strcmp(a, "--seed0") == 0)
+            o.seed0 = atoi(v);
         else if (strcmp(a, "--threads") == 0)
             o.threads = atoi(v);
         else {
@@ -198,13 +226,13 @@ int main(int argc, char **argv)
             int n = 0;
             for (int k = 0; k < o.seeds; k++) {
                 struct gc_mode_stats st;
-                if (run_one(&o, sets[si], variants[vi], (uint64_t)k + 1, &st)) {
+                if (run_one(&o, sets[si], variants[vi], (uint64_t)(k + 1 + o.seed0), &st)) {
                     status = 1;
                     continue;
                 }
                 if (o.verbose)
                     fprintf(stderr, "  %s %s seed %d: %d modes, hq %.3f, rkl %.3f\n",
-                            gc_dataset_name(sets[si]), variants[vi], k + 1, st.modes_covered,
+                            gc_dataset_name(sets[si]), variants[vi], k + 1 + o.seed0, st.modes_covered,
                             st.high_quality, st.reverse_kl);
                 modes[n] = st.modes_covered;
                 hq[n] = 100.0 * st.high_quality;

@@ -10,29 +10,27 @@
 # BUILD=dir selects the build folder (default build).
 #
 # One run on the shared 2-core build machine (5 seeds, spec defaults of core/spec.c:
-# 4 x 128 MLPs without batch norm, z 16, batch 100, Adam 1e-3 beta1 0.5, 5,000 steps
-# on the ring, 10,000 on the grid):
+# 4 x 128 MLPs without batch norm, z 16, batch 100, Adam 1e-3 beta1 0.5 decayed
+# linearly to 1e-5 over the second half (train.lr_decay), 20,000 steps on both sets):
 #
 #   dataset  variant              modes            high quality     published (modes / HQ)
-#   ring8    GAN (nonsaturating)  6.8 +/- 1.8      71.0% +/- 28.1   6.3 / 98.2% (PacGAN T1)
-#   ring8    unrolled GAN (5)     8.0 +/- 0.0      86.6% +/- 2.2    7.6 (VEEGAN T1)
-#   ring8    MAD-GAN (K=4)        4.8 +/- 1.3      85.7% +/- 12.3   -
-#   grid25   GAN (nonsaturating)  15.8 +/- 1.9     76.5% +/- 4.9    17.3 / 94.8% (PacGAN T1)
-#   grid25   unrolled GAN (5)     13.2 +/- 3.6     75.6% +/- 6.6    23.6 (VEEGAN T1)
-#   grid25   MAD-GAN (K=4)        24.0 +/- 1.0     77.5% +/- 6.9    -
+#   ring8    GAN (nonsaturating)  6.6 +/- 2.1      97.0% +/- 0.5    6.3 / 98.2% (PacGAN T1)
+#   ring8    unrolled GAN (5)     8.0 +/- 0.0      96.8% +/- 0.4    7.6 (VEEGAN T1)
+#   ring8    MAD-GAN (K=4)        7.8 +/- 0.4      99.1% +/- 0.7    -
+#   grid25   GAN (nonsaturating)  15.8 +/- 1.5     92.7% +/- 1.5    17.3 / 94.8% (PacGAN T1)
+#   grid25   unrolled GAN (5)     12.0 +/- 3.0     94.5% +/- 2.2    23.6 (VEEGAN T1)
+#   grid25   MAD-GAN (K=4)        24.0 +/- 1.0     91.3% +/- 11.3   -
 #
-# (s/run: 6, 26, 22 on the ring; 12, 48, 41 on the grid.) The earlier defaults, with
-# batch norm in G and Adam 1e-4 ring / 5e-4 grid for 5,000 steps, gave modes / HQ of
-# 7.8 / 47.6%, 7.6 / 56.9%, 8.0 / 76.9% on the ring and 17.6 / 35.2%, 18.8 / 38.3%,
-# 24.4 / 55.7% on the grid: batch norm's per-batch statistics moved G's points by more
-# than a mode's 3-sigma radius (see core/spec.c). Without it the points sit as tight
-# as the data (median 1-1.2 sigma once a mode is reached), but coverage dropped where
-# batch norm had been spreading G: each MAD-GAN generator on the ring settles on one
-# mode, and the unrolled GAN on the grid covers fewer modes. The ring's unrolled GAN
-# (8 modes, even histogram) and the grid's MAD-GAN (24 modes) are the best variants;
-# neither reaches the 95% high-quality target yet: at Adam 1e-3 the share oscillates
-# rather than converging (ring unrolled seed 1: 86% at 5,000 steps, 71% at 10,000),
-# which points at a learning-rate decay for the last part of a run as the next step.
+# Seconds per run: 24 for the ring's plain GAN; the others about 100 (unrolled) and 90
+# (MAD-GAN) on the ring and 25, 100 and 85 on the grid, scaled from the earlier
+# defaults' timings by the step count (this run shared both cores with other jobs and
+# took two to three times as long). The grid's MAD-GAN reached 95.8-97.0% on four seeds; seed 3 covered all 25
+# modes but only 71.2% of its points were high quality, which is the whole of the
+# spread. The previous defaults (a constant 1e-3, 5,000 steps on the ring and 10,000 on
+# the grid) gave 6.8 / 71.0%, 8.0 / 86.6%, 4.8 / 85.7% on the ring and 15.8 / 76.5%,
+# 13.2 / 75.6%, 24.0 / 77.5% on the grid: the share oscillated at the constant rate,
+# and the short ring runs left each MAD-GAN generator on one mode. See core/spec.c for
+# what each default measured.
 set -e
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}

@@ -39,6 +39,10 @@
 
 #define CKPT_MAGIC 0x50434347u /* "GCCP" little-endian */
 #define CKPT_VERSION 1u
+/* The generator weight average follows D as an optional last section (tag, K, then
+ * per generator u64 n and n floats). Without ema nothing follows D, exactly as in the
+ * checkpoints written before the average existed, so those still load. */
+#define CKPT_EMA_TAG 0x31414d45u /* "EMA1" */
 
 /* RNG streams of one seed; each purpose gets its own so that none disturbs another. */
 enum {
@@ -80,6 +84,17 @@ struct gc_trainer {
     struct gc_model *g[GC_MAX_GENERATORS];
     struct gc_model *d;
     struct gc_model *dcopy; /* the unrolled look-ahead copy, NULL when unrolled_steps = 0 */
+
+    /* learning-rate schedule: every optimizer step of this training step is scaled by
+     * lr_scale (gc_spec_lr_scale); step_prev holds a model's parameters before its
+     * step (the largest model's size), NULL without a schedule */
+    float lr_scale;
+    float *step_prev;
+    /* generator weight average (tricks.ema): ema[k] holds the averaged parameters of
+     * generator k (gc_model_params order); gsample is a model of G's shape that
+     * generation loads with G_k's BN statistics and ema[k]. NULL without ema. */
+    float *ema[GC_MAX_GENERATORS];
+    struct gc_model *gsample;
 
     struct gc_rng rng_noise, rng_label;
     uint64_t fixed_seed; /* noise set of the sample grids */
@@ -378,7 +393,38 @@ void gc_trainer_destroy(struct gc_trainer *t)
     free(t->eval_gen);
     free(t->eval_feat);
     free(t->eval_probs);
+    free(t->step_prev);
+    for (int k = 0; k < GC_MAX_GENERATORS; k++)
+        free(t->ema[k]);
+    gc_model_destroy(t->gsample);
     free(t);
+}
+
+/* The buffers of the learning-rate schedule and the generator weight average. */
+static int create_schedule_ema(struct gc_trainer *t, struct gc_error *err)
+{
+    size_t ng, nd;
+    gc_model_params(t->g[0], &ng);
+    gc_model_params(t->d, &nd);
+    t->lr_scale = 1.0f;
+    if (t->spec.train.lr_decay.on) {
+        t->step_prev = malloc((ng > nd ? ng : nd) * sizeof(float));
+        if (!t->step_prev)
+            return gc_error_set(err, GC_ENOMEM, "trainer: out of memory for lr_decay");
+    }
+    if (t->spec.tricks.ema > 0.0f) {
+        t->gsample = gc_model_clone(t->g[0], err);
+        if (!t->gsample)
+            return gc_error_prefix(err, "ema");
+        for (int k = 0; k < t->K; k++) {
+            /* the average starts at G's initial weights (step 0) */
+            t->ema[k] = malloc(ng * sizeof(float));
+            if (!t->ema[k])
+                return gc_error_set(err, GC_ENOMEM, "trainer: out of memory for ema");
+            memcpy(t->ema[k], gc_model_params(t->g[k], &ng), ng * sizeof(float));
+        }
+    }
+    return 0;
 }
 
 struct gc_trainer *gc_trainer_create(const struct gc_spec *spec, const struct gc_trainer_opts *opts,
@@ -438,6 +484,8 @@ struct gc_trainer *gc_trainer_create(const struct gc_spec *spec, const struct gc
         if (!t->dcopy)
             goto fail;
     }
+    if (create_schedule_ema(t, err))
+        goto fail;
     t->nout = (int)gc_model_out_size(t->d);
     t->feat_layer = gc_model_nlayers(t->d) - 2;
     {
@@ -558,6 +606,38 @@ static double mean_real_prob(const float *probs, int n, int k, int cls)
     return n > 0 ? s / n : 0.0;
 }
 
+/* One optimizer step of m at the scheduled rate. Every optimizer here (Adam, SGD with
+ * momentum, RMSprop) moves the parameters by lr times a term that does not depend on
+ * lr, and its moments do not see lr either; so the step at rate s x lr is the step at
+ * lr with its displacement scaled by s. model.c keeps lr inside the model, and this
+ * way the schedule needs no setter there and no change of the checkpointed lr. */
+static void opt_step(struct gc_trainer *t, struct gc_model *m)
+{
+    float s = t->lr_scale;
+    if (s == 1.0f || !t->step_prev) {
+        gc_model_step(m);
+        return;
+    }
+    size_t n;
+    float *p = gc_model_params(m, &n);
+    float *p0 = t->step_prev;
+    memcpy(p0, p, n * sizeof(float));
+    gc_model_step(m);
+    for (size_t i = 0; i < n; i++)
+        p[i] = p0[i] + s * (p[i] - p0[i]);
+}
+
+/* ema[k] = decay ema[k] + (1 - decay) G_k after G_k's step (Yazici et al. 2019). */
+static void ema_update(struct gc_trainer *t, int k)
+{
+    size_t n;
+    const float *p = gc_model_params(t->g[k], &n);
+    float *a = t->ema[k];
+    float b = t->spec.tricks.ema, c = 1.0f - b;
+    for (size_t i = 0; i < n; i++)
+        a[i] = b * a[i] + c * p[i];
+}
+
 static const float *fake_batch(struct gc_trainer *t, int k)
 {
     gc_rng_fill_normal(&t->rng_noise, t->noise, (size_t)t->B * t->spec.model.z_dim, 0.0f, 1.0f);
@@ -615,7 +695,7 @@ static void d_step(struct gc_trainer *t, struct gc_model *d, int record)
         t->wdist = -(lr + lf);
         t->gn_d = gc_model_grad_norm(d);
     }
-    gc_model_step(d);
+    opt_step(t, d);
     if (t->spec.tricks.weight_clip > 0.0f)
         gc_model_clip(d, t->spec.tricks.weight_clip);
 }
@@ -686,7 +766,9 @@ static double g_update(struct gc_trainer *t, int k, struct gc_model *d, double *
     gc_model_backward(g, t->dfake, NULL);
     double gn = gc_model_grad_norm(g);
     *gn2 += gn * gn;
-    gc_model_step(g);
+    opt_step(t, g);
+    if (t->ema[k])
+        ema_update(t, k);
     return loss;
 }
 
@@ -711,6 +793,7 @@ static void g_step(struct gc_trainer *t)
 
 static void train_step(struct gc_trainer *t)
 {
+    t->lr_scale = gc_spec_lr_scale(&t->spec, t->step);
     for (int i = 0; i < t->spec.train.d_steps; i++)
         d_step(t, t->d, i == t->spec.train.d_steps - 1);
     g_step(t);
@@ -736,13 +819,22 @@ int gc_trainer_generate(struct gc_trainer *t, int n, uint64_t seed, float *out,
     int K = t->K, B = t->B;
     for (int k = 0; k < K; k++) {
         int cnt = n > k ? (n - k + K - 1) / K : 0;
+        /* the averaged weights with the trained G's BN running statistics */
+        struct gc_model *g = t->g[k];
+        if (t->gsample && cnt > 0) {
+            size_t np;
+            g = t->gsample;
+            gc_model_copy_state(g, t->g[k], NULL); /* same shape: cannot fail */
+            float *p = gc_model_params(g, &np);
+            memcpy(p, t->ema[k], np * sizeof(float));
+        }
         for (int done = 0; done < cnt;) {
             int m = cnt - done < B ? cnt - done : B;
             for (int j = 0; j < m; j++) {
                 size_t i = (size_t)(done + j) * K + k;
                 memcpy(t->noise + (size_t)j * z, noise + i * z, (size_t)z * sizeof(float));
             }
-            const float *y = gc_model_forward(t->g[k], t->noise, m, 0);
+            const float *y = gc_model_forward(g, t->noise, m, 0);
             for (int j = 0; j < m; j++) {
                 size_t i = (size_t)(done + j) * K + k;
                 memcpy(out + i * t->dsize, y + (size_t)j * t->dsize, t->dsize * sizeof(float));
@@ -855,6 +947,16 @@ int gc_trainer_checkpoint(struct gc_trainer *t, uint8_t **out, size_t *len, stru
         rc = gc_model_save(t->g[k], &b);
     if (!rc)
         rc = gc_model_save(t->d, &b);
+    if (!rc && t->gsample) {
+        size_t n;
+        gc_model_params(t->g[0], &n);
+        gc_buf_put_u32(&b, CKPT_EMA_TAG);
+        gc_buf_put_u32(&b, (uint32_t)t->K);
+        for (int k = 0; k < t->K; k++) {
+            gc_buf_put_u64(&b, (uint64_t)n);
+            gc_buf_put_f32s(&b, t->ema[k], n);
+        }
+    }
     if (rc || b.oom) {
         gc_buf_fini(&b);
         return gc_error_set(err, GC_ENOMEM, "checkpoint: out of memory");
@@ -862,6 +964,47 @@ int gc_trainer_checkpoint(struct gc_trainer *t, uint8_t **out, size_t *len, stru
     rc = gc_frame_seal(CKPT_MAGIC, CKPT_VERSION, b.data, b.len, out, len, err);
     gc_buf_fini(&b);
     return rc;
+}
+
+/* The weight-average section, when there is one. A checkpoint without it (written
+ * before the average existed, or by a spec without ema) leaves the average at G's
+ * weights: the state of step 0. A checkpoint with it under a spec without ema skips it,
+ * so its trained generators still serve. */
+static int restore_ema(struct gc_trainer *t, struct gc_reader *r, struct gc_error *err)
+{
+    size_t n;
+    gc_model_params(t->g[0], &n);
+    if (r->off == r->len) {
+        for (int k = 0; k < t->K && t->gsample; k++)
+            memcpy(t->ema[k], gc_model_params(t->g[k], &n), n * sizeof(float));
+        return 0;
+    }
+    uint32_t tag, K;
+    int rc;
+    if ((rc = gc_reader_u32(r, &tag, err)) || (rc = gc_reader_u32(r, &K, err)))
+        return gc_error_prefix(err, "checkpoint: ema");
+    if (tag != CKPT_EMA_TAG)
+        return gc_error_set(err, GC_ECORRUPT, "checkpoint: unknown section after the models");
+    if (K != (uint32_t)t->K)
+        return gc_error_set(err, GC_ECORRUPT, "checkpoint: ema of %u generators, this spec %d", K,
+                            t->K);
+    for (int k = 0; k < t->K; k++) {
+        uint64_t m;
+        if ((rc = gc_reader_u64(r, &m, err)))
+            return gc_error_prefix(err, "checkpoint: ema");
+        if (m != (uint64_t)n)
+            return gc_error_set(err, GC_ECORRUPT, "checkpoint: ema of generator %d has %llu "
+                                "parameters, the model %zu", k, (unsigned long long)m, n);
+        if (t->gsample)
+            rc = gc_reader_f32s(r, t->ema[k], n, err);
+        else if (n > (r->len - r->off) / sizeof(float))
+            rc = gc_error_set(err, GC_ECORRUPT, "ema section is short");
+        else
+            r->off += n * sizeof(float);
+        if (rc)
+            return gc_error_prefix(err, "checkpoint: ema");
+    }
+    return 0;
 }
 
 int gc_trainer_restore(struct gc_trainer *t, const uint8_t *bytes, size_t len, struct gc_error *err)
@@ -915,6 +1058,8 @@ int gc_trainer_restore(struct gc_trainer *t, const uint8_t *bytes, size_t len, s
         gc_error_prefix(err, "checkpoint: discriminator");
         return rc;
     }
+    if ((rc = restore_ema(t, &r, err)))
+        return rc;
     if (r.off != r.len)
         return gc_error_set(err, GC_ECORRUPT, "checkpoint: %zu trailing bytes", r.len - r.off);
     t->step = (int64_t)step;
@@ -1169,6 +1314,14 @@ const float *gc_trainer_test_real_targets(const struct gc_trainer *t, int *n)
 {
     *n = t->B * t->nout;
     return t->t_real;
+}
+
+const float *gc_trainer_test_ema(const struct gc_trainer *t, int k, size_t *n)
+{
+    if (!t->gsample || k < 0 || k >= t->K)
+        return NULL;
+    gc_model_params(t->g[k], n);
+    return t->ema[k];
 }
 
 int gc_trainer_test_g_step(struct gc_trainer *t, struct gc_error *err)

@@ -93,7 +93,8 @@ void gc_trainer_sample_shape(const struct gc_trainer *t, int *c, int *h, int *w)
 
 /* Draws n samples from the generator(s) in eval mode with noise from seed; out holds
  * n*c*h*w floats, images in [-1, 1] (NCHW), points as (x, y). Evenly from all K
- * generators with MAD-GAN. */
+ * generators with MAD-GAN. With tricks.ema the samples come from the averaged weights
+ * (with the trained G's BN running statistics); so do sample grids and evaluations. */
 int gc_trainer_generate(struct gc_trainer *t, int n, uint64_t seed, float *out,
                         struct gc_error *err);
 
@@ -115,6 +116,9 @@ struct gc_model;
 struct gc_model *gc_trainer_test_model(struct gc_trainer *t, int which);
 /* The real targets of the last discriminator step (*n = batch x D outputs). */
 const float *gc_trainer_test_real_targets(const struct gc_trainer *t, int *n);
+/* The averaged weights of generator k (tricks.ema; gc_model_params order, *n floats);
+ * NULL without ema or for k out of range. */
+const float *gc_trainer_test_ema(const struct gc_trainer *t, int k, size_t *n);
 /* One generator update alone (with its unrolled look-ahead when the spec has one). */
 int gc_trainer_test_g_step(struct gc_trainer *t, struct gc_error *err);
 

@@ -34,6 +34,8 @@ enum gc_optim_kind { GC_OPTIM_ADAM, GC_OPTIM_SGD, GC_OPTIM_RMSPROP };
 
 enum gc_smoothing { GC_SMOOTH_NONE, GC_SMOOTH_FIXED, GC_SMOOTH_RANGE };
 
+enum gc_decay_shape { GC_DECAY_LINEAR, GC_DECAY_STEP };
+
 /* Limits a user can rely on (the API enforces them with these numbers). */
 #define GC_MAX_STEPS 10000000LL
 #define GC_MAX_BATCH 4096
@@ -75,11 +77,23 @@ struct gc_model_spec {
     int patch;
 };
 
+/* train.lr_decay: from the fraction `start` of the steps to the end, both networks'
+ * learning rates go to `factor` times their value, linearly or at once (step). The
+ * fields keep their defaults while off, so a user who turns it on by naming one field
+ * gets sensible values for the others. */
+struct gc_lr_decay_spec {
+    int on;
+    float start;  /* [0, 1): fraction of train.steps run at the full rate */
+    float factor; /* (0, 1]: the rate at the end is factor x the optimizer's lr */
+    enum gc_decay_shape shape;
+};
+
 struct gc_train_spec {
     int64_t steps;
     int batch_size;
     int d_steps;
     uint64_t seed;
+    struct gc_lr_decay_spec lr_decay;
 };
 
 struct gc_tricks_spec {
@@ -89,6 +103,7 @@ struct gc_tricks_spec {
     int unrolled_steps;
     int generators;
     float weight_clip;          /* wasserstein critic clip c > 0; 0 = none */
+    float ema;                  /* decay of the generator weight average in (0, 1); 0 = none */
 };
 
 struct gc_every_spec {
@@ -112,6 +127,13 @@ void gc_spec_defaults(struct gc_spec *s, enum gc_dataset_kind data, enum gc_loss
  * "train.steps: must be between 1 and 10000000". */
 int gc_spec_check(const struct gc_spec *s, struct gc_error *err);
 
+/* The learning-rate multiplier of the step with 0-based index `step` (the one that
+ * takes the count from step to step + 1): 1 before the decay starts, factor at the
+ * last step. A pure function of the spec and the step, so a resumed run sees the same
+ * rates. With s0 = round(start x steps): 1 for step < s0; then linear:
+ * 1 + (factor - 1) (step + 1 - s0) / (steps - s0), step: factor. */
+float gc_spec_lr_scale(const struct gc_spec *s, int64_t step);
+
 /* 1 for the 2D point sets (ring8, grid25). */
 int gc_dataset_is_2d(enum gc_dataset_kind k);
 
@@ -121,9 +143,11 @@ const char *gc_dataset_name(enum gc_dataset_kind k);
 const char *gc_arch_name(enum gc_arch a);
 const char *gc_loss_name(enum gc_loss l);
 const char *gc_optim_name(enum gc_optim_kind k);
+const char *gc_decay_shape_name(enum gc_decay_shape k);
 int gc_dataset_from_name(const char *s);
 int gc_arch_from_name(const char *s);
 int gc_loss_from_name(const char *s);
 int gc_optim_from_name(const char *s);
+int gc_decay_shape_from_name(const char *s);
 
 #endif

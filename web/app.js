@@ -541,6 +541,9 @@
         if (t.unrolled_steps > 0) out.push(`unrolled ${t.unrolled_steps}`);
         if (t.generators > 1) out.push(`MAD-GAN ×${t.generators}`);
         if (typeof t.weight_clip === 'number' && t.weight_clip > 0) out.push(`clip ${t.weight_clip}`);
+        if (typeof t.ema === 'number' && t.ema > 0) out.push(`EMA ${t.ema}`);
+        const ld = spec.train && spec.train.lr_decay;
+        if (ld && typeof ld === 'object') out.push(`lr decay ×${ld.factor} from ${ld.start} (${ld.shape})`);
         if (spec.model && spec.model.patch) out.push('PatchGAN');
         return out.join(', ');
     }
@@ -1092,22 +1095,29 @@
     const LOSSES = ['nonsaturating', 'minimax', 'wasserstein', 'least-squares', 'hinge'];
     const is2d = (ds) => ds === 'ring8' || ds === 'grid25';
 
-    /* The defaults of design.md section 3 (they depend on the dataset and the loss). */
+    /* The defaults of design.md section 3 and core/spec.c (they depend on the dataset
+     * and the loss; the 2D mixtures have their own tuned set). */
+    const DECAY_FIELDS = { start: 0.5, factor: 0.01, shape: 'linear' };
+    const DECAY_2D = { start: 0.5, factor: 0.01, shape: 'linear' };
+    const EMA_2D = null;
     function specDefaults(ds, loss) {
         const w = loss === 'wasserstein';
+        const d2 = is2d(ds);
+        const lr = d2 && !w ? 0.001 : 0.0002;
         const opt = () => (w ? { kind: 'rmsprop', lr: 0.00005, beta1: 0, beta2: 0.99, eps: 1e-8 } :
-            { kind: 'adam', lr: 0.0002, beta1: 0.5, beta2: 0.999, eps: 1e-8 });
+            { kind: 'adam', lr, beta1: 0.5, beta2: 0.999, eps: 1e-8 });
         return {
             name: '',
             dataset: { name: ds, split: 'train', classes: null, path: null,
                 image_size: ds === 'png-dir' ? 32 : null, channels: ds === 'png-dir' ? 3 : null },
-            model: { arch: is2d(ds) ? 'mlp' : 'dcgan', z_dim: 100, g_width: 64, d_width: 64,
-                hidden: 128, layers: 2, batch_norm: true, patch: false },
+            model: { arch: d2 ? 'mlp' : 'dcgan', z_dim: d2 ? 16 : 100, g_width: 64, d_width: 64,
+                hidden: 128, layers: d2 ? 4 : 2, batch_norm: !d2, patch: false },
             loss,
-            train: { steps: 5000, batch_size: 64, d_steps: w ? 5 : 1, seed: 1 },
+            train: { steps: d2 ? 20000 : 5000, batch_size: d2 ? 100 : 64, d_steps: w ? 5 : 1,
+                seed: 1, lr_decay: d2 && DECAY_2D ? { ...DECAY_2D } : null },
             optimizer: { g: opt(), d: opt() },
             tricks: { label_smoothing: null, feature_matching: false, unrolled_steps: 0,
-                generators: 1, weight_clip: w ? 0.01 : null },
+                generators: 1, weight_clip: w ? 0.01 : null, ema: d2 ? EMA_2D : null },
             every: { log: 10, sample: 200, checkpoint: 1000, eval: 1000 },
         };
     }
@@ -1171,6 +1181,8 @@
             { path: 'train.batch_size', label: 'batch size', type: 'int', hint: '1 to 4096' },
             { path: 'train.d_steps', label: 'd_steps', type: 'int', hint: 'discriminator steps per generator step (5 for wasserstein)' },
             { path: 'train.seed', label: 'seed', type: 'int', hint: 'same seed, same run, bit for bit' },
+            { path: 'train.lr_decay', label: 'lr decay', type: 'decay',
+                hint: 'both learning rates fall from the fraction start of the run to factor × their value at the end, linearly or at once (step); none: constant' },
         ] },
         { legend: 'Generator optimizer', fields: optimFields('g') },
         { legend: 'Discriminator optimizer', fields: optimFields('d') },
@@ -1185,6 +1197,8 @@
                 hint: 'K > 1: MAD-GAN, K generators against one (K+1)-way D (1 to 16)' },
             { path: 'tricks.weight_clip', label: 'weight clip', type: 'optfloat',
                 hint: 'wasserstein critic clipping c (default 0.01); empty: none' },
+            { path: 'tricks.ema', label: 'weight average', type: 'optfloat',
+                hint: 'decay in (0, 1), e.g. 0.999: samples and evaluations use a moving average of G\'s weights; empty: none' },
         ] },
         { legend: 'Every (steps; 0 turns it off)', fields: [
             { path: 'every.log', label: 'log', type: 'int', hint: 'metrics' },
@@ -1262,6 +1276,34 @@
                     } else if (typeof v === 'number') {
                         input.value = 'fixed';
                         lo.value = String(v);
+                    } else {
+                        input.value = 'none';
+                    }
+                    sync();
+                };
+            } else if (f.type === 'decay') {
+                input = h('select', { id }, ['none', 'linear', 'step'].map((o) => h('option', { value: o }, o)));
+                const start = h('input', { type: 'text', inputmode: 'decimal', 'aria-label': 'lr decay start',
+                    title: 'start: fraction of the steps at the full rate, in [0, 1)',
+                    value: String(DECAY_FIELDS.start) });
+                const factor = h('input', { type: 'text', inputmode: 'decimal', 'aria-label': 'lr decay factor',
+                    title: 'factor: final rate over the optimizer\'s rate, in (0, 1]',
+                    value: String(DECAY_FIELDS.factor) });
+                const sync = () => {
+                    start.hidden = factor.hidden = input.value === 'none';
+                };
+                input.addEventListener('change', sync);
+                extra = [start, factor];
+                get = () => {
+                    if (input.value === 'none') return null;
+                    return { start: numOrText(start.value) ?? DECAY_FIELDS.start,
+                        factor: numOrText(factor.value) ?? DECAY_FIELDS.factor, shape: input.value };
+                };
+                set = (v) => {
+                    if (v && typeof v === 'object') {
+                        input.value = v.shape === 'step' ? 'step' : 'linear';
+                        start.value = String(v.start ?? DECAY_FIELDS.start);
+                        factor.value = String(v.factor ?? DECAY_FIELDS.factor);
                     } else {
                         input.value = 'none';
                     }

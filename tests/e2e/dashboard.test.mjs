@@ -271,6 +271,10 @@ test('the launch form shows a field error and launches a run', { timeout: T }, a
     await page.locator('#f-train-steps').fill('80');
     await page.locator('#f-model-hidden').fill('32');
     await page.locator('#f-every-sample').fill('40');
+    // the schedule: a shape with its start and factor; the weight average: a decay
+    await page.locator('#f-train-lr_decay').selectOption('step');
+    await page.locator('[aria-label="lr decay start"]').fill('0.75');
+    await page.locator('#f-tricks-ema').fill('0.99');
     assert.equal(await err.isVisible(), false, 'typing clears the error');
     await launch.click();
     await page.waitForFunction(() => /^#\/runs\/\d+$/.test(location.hash));
@@ -281,6 +285,14 @@ test('the launch form shows a field error and launches a run', { timeout: T }, a
     assert.equal(run.spec.train.steps, 80);
     assert.equal(run.spec.model.hidden, 32);
     assert.equal(run.spec.dataset.name, 'ring8');
+    assert.deepEqual(run.spec.train.lr_decay, { start: 0.75, factor: 0.01, shape: 'step' });
+    assert.equal(run.spec.tricks.ema, 0.99);
+    // the fields left alone carry the daemon's own 2D defaults (core/spec.c)
+    const def = (await api('POST', '/api/v1/runs', { dataset: { name: 'ring8' }, train: { steps: 1 } })).data;
+    for (const p of ['model.layers', 'model.z_dim', 'model.batch_norm', 'train.batch_size', 'optimizer.g.lr', 'optimizer.d.lr']) {
+        const get = (o) => p.split('.').reduce((a, k) => a[k], o);
+        assert.deepEqual(get(run.spec), get(def.spec), p);
+    }
     // the run page follows it to the end over the event stream
     await page.locator('.page-head [data-status="succeeded"]').waitFor();
 });

@@ -413,6 +413,28 @@ class ApiTest(unittest.TestCase):
         st, h, data = self.d.request("GET", "/api/v1/runs/%d/checkpoints/7" % rid)
         self.problem(st, h, data, 404)
 
+    def test_lr_decay_and_ema_train_and_serve(self):
+        spec = tiny_spec("decay-ema", steps=120)
+        spec["train"]["lr_decay"] = {"start": 0.25}
+        spec["tricks"] = {"ema": 0.99}
+        run = self.d.create(spec)
+        self.assertEqual(run["spec"]["train"]["lr_decay"],
+                         {"start": 0.25, "factor": 0.01, "shape": "linear"})
+        self.assertEqual(run["spec"]["tricks"]["ema"], 0.99)
+        run = self.d.wait_status(run["id"], TERMINAL)
+        self.assertEqual(run["status"], "succeeded", run.get("error"))
+        pts = self.d.json("POST", "/api/v1/runs/%d/generate" % run["id"],
+                          {"n": 20, "seed": 4, "format": "json"})["points"]
+        self.assertEqual(len(pts), 20)
+        # null turns off what the 2D defaults may turn on
+        spec = tiny_spec("no-decay", steps=10)
+        spec["train"]["lr_decay"] = None
+        spec["tricks"] = {"ema": None}
+        run = self.d.create(spec)
+        self.assertIsNone(run["spec"]["train"]["lr_decay"])
+        self.assertIsNone(run["spec"]["tricks"]["ema"])
+        self.d.wait_status(run["id"], TERMINAL)
+
     def test_generate(self):
         rid = self.done["id"]
         st, h, png = self.d.request("POST", "/api/v1/runs/%d/generate" % rid,
@@ -737,6 +759,12 @@ class ApiTest(unittest.TestCase):
             (with_("tricks", "label_smoothing", [0.9]), 400, "tricks.label_smoothing"),
             (with_("tricks", "label_smoothing", "high"), 400, "tricks.label_smoothing"),
             (with_("tricks", "dropout", 0.1), 400, "tricks.dropout"),
+            (with_("tricks", "ema", 1), 400, "tricks.ema"),
+            (with_("tricks", "ema", "0.999"), 400, "tricks.ema"),
+            (with_("train", "lr_decay", {"start": 1.5}), 400, "train.lr_decay.start"),
+            (with_("train", "lr_decay", {"factor": 0}), 400, "train.lr_decay.factor"),
+            (with_("train", "lr_decay", {"shape": "cosine"}), 400, "train.lr_decay.shape"),
+            (with_("train", "lr_decay", 0.5), 400, "train.lr_decay"),
             (with_("optimizer", "g", {"kind": "lbfgs"}), 400, "optimizer.g.kind"),
             (with_("optimizer", "d", {"lr": -1}), 400, "optimizer.d.lr"),
             (with_("every", "log", -1), 400, "every.log"),

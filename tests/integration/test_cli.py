@@ -246,6 +246,18 @@ class TestOffline(ClientMixin, unittest.TestCase):
         self.assertEqual(spec["optimizer"], {"g": {"lr": 1e-4, "kind": "rmsprop"}})
         self.assertEqual(spec["name"], "42")  # a quoted JSON string stays a string
 
+    def test_submit_dry_run_nested_lr_decay_and_ema(self):
+        out, _ = self.ok("submit", "--dataset", "ring8",
+                         "--set", "train.lr_decay.start=0.5",
+                         "--set", "train.lr_decay.shape=step",
+                         "--set", "tricks.ema=0.999", "--dry-run", addr=False)
+        spec = json.loads(out)
+        self.assertEqual(spec["train"], {"lr_decay": {"start": 0.5, "shape": "step"}})
+        self.assertEqual(spec["tricks"], {"ema": 0.999})
+        out, _ = self.ok("submit", "--dataset", "ring8", "--set", "train.lr_decay=null",
+                         "--dry-run", addr=False)
+        self.assertEqual(json.loads(out)["train"], {"lr_decay": None})
+
     def test_submit_dry_run_file_then_flags(self):
         with tempfile.TemporaryDirectory() as d:
             path = os.path.join(d, "spec.json")

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <math.h>
 #include <string.h>
 
 #include "core/spec.h"
@@ -17,6 +18,9 @@ static void defaults_follow_dataset_and_loss(void **state)
     assert_int_equal(s.model.arch, GC_ARCH_MLP);
     assert_int_equal(s.train.d_steps, 1);
     assert_int_equal(s.opt_d.kind, GC_OPTIM_ADAM);
+    assert_int_equal(s.train.steps, 20000);
+    assert_int_equal(s.train.lr_decay.on, 1); /* 2D: decayed rates, no weight average */
+    assert_true(s.tricks.ema == 0.0f);
     assert_int_equal(gc_spec_check(&s, &err), 0);
 
     gc_spec_defaults(&s, GC_DATA_FASHION_MNIST, GC_LOSS_WASSERSTEIN);
@@ -70,6 +74,57 @@ static void out_of_range_fields_named(void **state)
     EXPECT_BAD("name", s.name[0] = '\0');
     EXPECT_BAD("name", s.name[0] = '\n');
     EXPECT_BAD("every.log", s.every.log = -1);
+    EXPECT_BAD("train.lr_decay.start", (s.train.lr_decay.on = 1, s.train.lr_decay.start = 1.0f));
+    EXPECT_BAD("train.lr_decay.start", (s.train.lr_decay.on = 1, s.train.lr_decay.start = -0.1f));
+    EXPECT_BAD("train.lr_decay.factor", (s.train.lr_decay.on = 1, s.train.lr_decay.factor = 0.0f));
+    EXPECT_BAD("train.lr_decay.factor", (s.train.lr_decay.on = 1, s.train.lr_decay.factor = 1.5f));
+    EXPECT_BAD("train.lr_decay.shape",
+               (s.train.lr_decay.on = 1, s.train.lr_decay.shape = (enum gc_decay_shape)7));
+    EXPECT_BAD("tricks.ema", s.tricks.ema = 1.0f);
+    EXPECT_BAD("tricks.ema", s.tricks.ema = -0.5f);
+    EXPECT_BAD("tricks.ema", s.tricks.ema = NAN);
+}
+
+/* The schedule's multiplier at given steps (100 steps, decay from half-way to 0.01). */
+static void lr_decay_values_at_steps(void **state)
+{
+    (void)state;
+    struct gc_spec s;
+    struct gc_error err = {0};
+    gc_spec_defaults(&s, GC_DATA_FASHION_MNIST, GC_LOSS_NONSATURATING);
+    assert_int_equal(s.train.lr_decay.on, 0); /* images: constant rates */
+    s.train.steps = 100;
+    assert_float_equal(gc_spec_lr_scale(&s, 0), 1.0f, 0.0f);
+    assert_float_equal(gc_spec_lr_scale(&s, 99), 1.0f, 0.0f);
+
+    s.train.lr_decay = (struct gc_lr_decay_spec){1, 0.5f, 0.01f, GC_DECAY_LINEAR};
+    assert_int_equal(gc_spec_check(&s, &err), 0);
+    assert_float_equal(gc_spec_lr_scale(&s, 0), 1.0f, 0.0f);
+    assert_float_equal(gc_spec_lr_scale(&s, 49), 1.0f, 0.0f);
+    assert_float_equal(gc_spec_lr_scale(&s, 50), 1.0f - 0.99f / 50.0f, 1e-6f);
+    assert_float_equal(gc_spec_lr_scale(&s, 74), 1.0f - 0.99f * 25.0f / 50.0f, 1e-6f);
+    assert_float_equal(gc_spec_lr_scale(&s, 99), 0.01f, 0.0f);
+    for (int64_t i = 1; i < 100; i++) /* never rises */
+        assert_true(gc_spec_lr_scale(&s, i) <= gc_spec_lr_scale(&s, i - 1));
+
+    s.train.lr_decay.shape = GC_DECAY_STEP;
+    assert_float_equal(gc_spec_lr_scale(&s, 49), 1.0f, 0.0f);
+    assert_float_equal(gc_spec_lr_scale(&s, 50), 0.01f, 0.0f);
+    assert_float_equal(gc_spec_lr_scale(&s, 99), 0.01f, 0.0f);
+
+    /* start 0: the first step already decays; start near 1: the last step does */
+    s.train.lr_decay = (struct gc_lr_decay_spec){1, 0.0f, 0.5f, GC_DECAY_LINEAR};
+    assert_float_equal(gc_spec_lr_scale(&s, 0), 1.0f - 0.5f / 100.0f, 1e-6f);
+    s.train.lr_decay.start = 0.999f;
+    assert_float_equal(gc_spec_lr_scale(&s, 98), 1.0f, 0.0f);
+    assert_float_equal(gc_spec_lr_scale(&s, 99), 0.5f, 0.0f);
+
+    /* off again: the fields keep their values but do nothing */
+    s.train.lr_decay.on = 0;
+    assert_float_equal(gc_spec_lr_scale(&s, 99), 1.0f, 0.0f);
+    assert_string_equal(gc_decay_shape_name(GC_DECAY_STEP), "step");
+    assert_int_equal(gc_decay_shape_from_name("linear"), GC_DECAY_LINEAR);
+    assert_int_equal(gc_decay_shape_from_name("cosine"), -1);
 }
 
 static void wrong_combinations_rejected(void **state)
@@ -122,6 +177,7 @@ int main(void)
         cmocka_unit_test(out_of_range_fields_named),
         cmocka_unit_test(wrong_combinations_rejected),
         cmocka_unit_test(label_smoothing_accepted_in_range),
+        cmocka_unit_test(lr_decay_values_at_steps),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -84,11 +84,16 @@ static void ring8_defaults(void **state)
     assert_int_equal(s.dataset.kind, GC_DATA_RING8);
     assert_int_equal(s.model.arch, GC_ARCH_MLP);
     assert_int_equal(s.loss, GC_LOSS_NONSATURATING);
-    /* the 2D defaults of core/spec.c: 4 x 128, z 16, no batch norm, batch 100, 1e-3 */
+    /* the 2D defaults of core/spec.c: 4 x 128, z 16, no batch norm, batch 100, 1e-3
+     * decayed to 1% over the second half of 20,000 steps */
     assert_int_equal(s.model.layers, 4);
     assert_int_equal(s.model.z_dim, 16);
     assert_int_equal(s.model.batch_norm, 0);
-    assert_int_equal(s.train.steps, 5000);
+    assert_int_equal(s.train.steps, 20000);
+    assert_int_equal(s.train.lr_decay.on, 1);
+    assert_true(s.train.lr_decay.start == 0.5f && s.train.lr_decay.factor == 0.01f);
+    assert_int_equal(s.train.lr_decay.shape, GC_DECAY_LINEAR);
+    assert_true(s.tricks.ema == 0.0f);
     assert_int_equal(s.train.batch_size, 100);
     assert_int_equal(s.train.d_steps, 1);
     assert_int_equal(s.train.seed, 1);
@@ -146,11 +151,13 @@ static void normalized_has_every_field(void **state)
         {"train", "batch_size"},
         {"train", "d_steps"},
         {"train", "seed"},
+        {"train", "lr_decay"},
         {"tricks", "label_smoothing"},
         {"tricks", "feature_matching"},
         {"tricks", "unrolled_steps"},
         {"tricks", "generators"},
         {"tricks", "weight_clip"},
+        {"tricks", "ema"},
         {"every", "log"},
         {"every", "sample"},
         {"every", "checkpoint"},
@@ -490,6 +497,95 @@ static void dataset_paths_stay_inside_the_root(void **state)
     rmdir(outside);
 }
 
+/* train.lr_decay and tricks.ema: null, objects with absent fields defaulted, every
+ * bad value named by its path, and the normalized form parses back. */
+static void lr_decay_and_ema(void **state)
+{
+    (void)state;
+    struct gc_spec s;
+    expect_ok("{\"dataset\":{\"name\":\"fashion-mnist\"}}", &s);
+    assert_int_equal(s.train.lr_decay.on, 0);
+    assert_true(s.tricks.ema == 0.0f);
+    expect_ok("{\"dataset\":{\"name\":\"fashion-mnist\"},\"train\":{\"lr_decay\":"
+              "{\"start\":0.75,\"factor\":0.1,\"shape\":\"step\"}},\"tricks\":{\"ema\":0.999}}",
+              &s);
+    assert_int_equal(s.train.lr_decay.on, 1);
+    assert_true(s.train.lr_decay.start == 0.75f);
+    assert_true(s.train.lr_decay.factor == 0.1f);
+    assert_int_equal(s.train.lr_decay.shape, GC_DECAY_STEP);
+    assert_true(s.tricks.ema == 0.999f);
+    char *js = ga_spec_to_json(&s);
+    assert_non_null(strstr(js, "\"lr_decay\":{\"start\":0.75,\"factor\":0.1,\"shape\":\"step\"}"));
+    assert_non_null(strstr(js, "\"ema\":0.999"));
+    struct gc_spec back;
+    expect_ok(js, &back);
+    char *js2 = ga_spec_to_json(&back);
+    assert_string_equal(js, js2);
+    free(js), free(js2);
+
+    /* one field named (as `ganctl --set train.lr_decay.start=0.6` sends it): the others
+     * take their defaults; an empty object turns the default schedule on */
+    expect_ok("{\"train\":{\"lr_decay\":{\"start\":0.6}}}", &s);
+    assert_int_equal(s.train.lr_decay.on, 1);
+    assert_true(s.train.lr_decay.start == 0.6f);
+    assert_true(s.train.lr_decay.factor == 0.01f);
+    assert_int_equal(s.train.lr_decay.shape, GC_DECAY_LINEAR);
+    expect_ok("{\"train\":{\"lr_decay\":{}}}", &s);
+    assert_int_equal(s.train.lr_decay.on, 1);
+    /* null turns off what a dataset's defaults turned on */
+    expect_ok("{\"dataset\":{\"name\":\"ring8\"},\"train\":{\"lr_decay\":null},"
+              "\"tricks\":{\"ema\":null}}",
+              &s);
+    assert_int_equal(s.train.lr_decay.on, 0);
+    assert_true(s.tricks.ema == 0.0f);
+    js = ga_spec_to_json(&s);
+    assert_non_null(strstr(js, "\"lr_decay\":null"));
+    assert_non_null(strstr(js, "\"ema\":null"));
+    free(js);
+
+    expect_error("{\"train\":{\"lr_decay\":0.5}}", "train.lr_decay");
+    expect_error("{\"train\":{\"lr_decay\":\"linear\"}}", "train.lr_decay");
+    expect_error("{\"train\":{\"lr_decay\":{\"start\":1}}}", "train.lr_decay.start");
+    expect_error("{\"train\":{\"lr_decay\":{\"start\":-0.5}}}", "train.lr_decay.start");
+    expect_error("{\"train\":{\"lr_decay\":{\"start\":\"half\"}}}", "train.lr_decay.start");
+    expect_error("{\"train\":{\"lr_decay\":{\"factor\":0}}}", "train.lr_decay.factor");
+    expect_error("{\"train\":{\"lr_decay\":{\"factor\":2}}}", "train.lr_decay.factor");
+    expect_error("{\"train\":{\"lr_decay\":{\"shape\":\"cosine\"}}}", "train.lr_decay.shape");
+    expect_error("{\"train\":{\"lr_decay\":{\"shape\":1}}}", "train.lr_decay.shape");
+    expect_error("{\"train\":{\"lr_decay\":{\"end\":0.9}}}", "train.lr_decay.end");
+    expect_error("{\"tricks\":{\"ema\":1}}", "tricks.ema");
+    expect_error("{\"tricks\":{\"ema\":0}}", "tricks.ema");
+    expect_error("{\"tricks\":{\"ema\":-0.9}}", "tricks.ema");
+    expect_error("{\"tricks\":{\"ema\":true}}", "tricks.ema");
+
+    /* both range errors at once */
+    json_t *errors = NULL;
+    assert_int_equal(parse("{\"train\":{\"lr_decay\":{\"start\":3,\"factor\":-1}},"
+                           "\"tricks\":{\"ema\":5}}",
+                           NULL, &s, &errors),
+                     GC_EINVAL);
+    assert_true(has_field(errors, "train.lr_decay.start"));
+    assert_true(has_field(errors, "train.lr_decay.factor"));
+    assert_true(has_field(errors, "tricks.ema"));
+    json_decref(errors);
+}
+
+/* A spec stored before the fields existed (no lr_decay, no ema) still loads. */
+static void stored_spec_without_new_fields_loads(void **state)
+{
+    (void)state;
+    struct gc_spec s;
+    struct gc_error err = {0};
+    const char *old = "{\"name\":\"x\",\"dataset\":{\"name\":\"fashion-mnist\",\"split\":\"train\","
+                      "\"classes\":null,\"path\":null,\"image_size\":null,\"channels\":null},"
+                      "\"train\":{\"steps\":10,\"batch_size\":8,\"d_steps\":1,\"seed\":3},"
+                      "\"tricks\":{\"label_smoothing\":null,\"feature_matching\":false,"
+                      "\"unrolled_steps\":0,\"generators\":1,\"weight_clip\":null}}";
+    assert_int_equal(ga_spec_parse_stored(old, "/nonexistent", &s, &err), 0);
+    assert_int_equal(s.train.lr_decay.on, 0);
+    assert_true(s.tricks.ema == 0.0f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -505,6 +601,8 @@ int main(void)
         cmocka_unit_test(smoothing_and_classes_forms),
         cmocka_unit_test(bad_json),
         cmocka_unit_test(dataset_paths_stay_inside_the_root),
+        cmocka_unit_test(lr_decay_and_ema),
+        cmocka_unit_test(stored_spec_without_new_fields_loads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
