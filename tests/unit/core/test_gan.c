@@ -425,27 +425,31 @@ static void feature_matching_trains_g(void **state)
 /* ---- training results --------------------------------------------------------------- */
 
 /* The default ring8 spec (core/spec.c: 4 x 128 MLPs without batch norm, z 16, batch
- * 100, Adam 1e-3, beta1 0.5, the rates decayed linearly to 1% over the second half),
- * seed 1, one thread, cut to 5,000 of the default 20,000 steps so that it stays near
- * 10 s; the schedule follows the shorter run. The run is deterministic for one machine
- * and thread count; here the plain GAN covers 7 modes with a high-quality share of
- * 0.90 (0.84 at a constant rate; 0.56 with the old batch norm in G). */
+ * 100, Adam 1e-3, beta1 0.5, the rates decayed linearly to 1% over the second half)
+ * with the unrolled GAN (5 look-ahead steps), one thread, cut to 2,000 of the default
+ * 20,000 steps (the schedule follows the shorter run) so that it stays near 6 s.
+ * The plain GAN is no fit for a test: whether it collapses onto 4 or 7 modes changes
+ * with the rounding of one GEMM kernel against another (bench/quality.sh shows its
+ * spread over seeds). The unrolled GAN covers all 8 modes on every seed tried (1-4:
+ * high quality 0.77-0.81 at 2,000 steps, 0.84-0.86 at 3,000, 0.97 at the full 20,000),
+ * so 8 modes and a share well above a collapsed or scattered G's are asserted. */
 static void ring8_covers_modes(void **state)
 {
     (void)state;
     struct gc_spec s = spec_of(GC_DATA_RING8, GC_LOSS_NONSATURATING);
     assert_int_equal(s.train.lr_decay.on, 1);
-    s.train.steps = 5000;
+    s.tricks.unrolled_steps = 5;
+    s.train.steps = 2000;
     s.every.eval = s.train.steps;
     struct gc_trainer *t = make(&s, 1);
     struct rec r = {0};
     struct gc_train_hooks h = hooks_of(&r);
     train(t, &h);
-    print_message("ring8: %d modes, high quality %.3f\n", r.modes.modes_covered,
+    print_message("ring8 unrolled: %d modes, high quality %.3f\n", r.modes.modes_covered,
                   r.modes.high_quality);
     assert_int_equal(r.nevals, 1);
-    assert_true(r.modes.modes_covered >= 7);
-    assert_true(r.modes.high_quality >= 0.85);
+    assert_int_equal(r.modes.modes_covered, 8);
+    assert_true(r.modes.high_quality >= 0.65);
     gc_trainer_destroy(t);
 }
 
