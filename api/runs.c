@@ -154,6 +154,17 @@ enum MHD_Result ga_route_runs_create(struct ga_req *r)
             return ga_reply_error(r, &err);
         return ga_reply_problem(r, 400, errors, "invalid run spec: %s", err.msg);
     }
+    /* While the store's writes fail (a full disk), a new run is refused outright:
+     * whether its row would fit in pages SQLite still has free is chance, and a run
+     * that got in could not store a metric or checkpoint until space returns. */
+    char why[320];
+    if (gd_store_health(r->srv->store, why, sizeof why) != 0) {
+        free(normalized);
+        return ga_reply_problem(r, 503, NULL,
+                                "new runs are refused while the store cannot write (%s); "
+                                "/healthz says when it can again",
+                                why);
+    }
     int64_t id = 0;
     if (gd_sched_submit(r->srv->sched, &spec, normalized, &id, &err) != 0) {
         free(normalized);
