@@ -85,11 +85,9 @@ struct gc_trainer {
     struct gc_model *d;
     struct gc_model *dcopy; /* the unrolled look-ahead copy, NULL when unrolled_steps = 0 */
 
-    /* learning-rate schedule: every optimizer step of this training step is scaled by
-     * lr_scale (gc_spec_lr_scale); step_prev holds a model's parameters before its
-     * step (the largest model's size), NULL without a schedule */
+    /* learning-rate schedule: every optimizer step of this training step runs at
+     * lr_scale times the spec's rates (gc_spec_lr_scale of the step) */
     float lr_scale;
-    float *step_prev;
     /* generator weight average (tricks.ema): ema[k] holds the averaged parameters of
      * generator k (gc_model_params order); gsample is a model of G's shape that
      * generation loads with G_k's BN statistics and ema[k]. NULL without ema. */
@@ -393,25 +391,18 @@ void gc_trainer_destroy(struct gc_trainer *t)
     free(t->eval_gen);
     free(t->eval_feat);
     free(t->eval_probs);
-    free(t->step_prev);
     for (int k = 0; k < GC_MAX_GENERATORS; k++)
         free(t->ema[k]);
     gc_model_destroy(t->gsample);
     free(t);
 }
 
-/* The buffers of the learning-rate schedule and the generator weight average. */
+/* The learning-rate schedule's start and the generator weight average's buffers. */
 static int create_schedule_ema(struct gc_trainer *t, struct gc_error *err)
 {
-    size_t ng, nd;
+    size_t ng;
     gc_model_params(t->g[0], &ng);
-    gc_model_params(t->d, &nd);
     t->lr_scale = 1.0f;
-    if (t->spec.train.lr_decay.on) {
-        t->step_prev = malloc((ng > nd ? ng : nd) * sizeof(float));
-        if (!t->step_prev)
-            return gc_error_set(err, GC_ENOMEM, "trainer: out of memory for lr_decay");
-    }
     if (t->spec.tricks.ema > 0.0f) {
         t->gsample = gc_model_clone(t->g[0], err);
         if (!t->gsample)
@@ -606,25 +597,11 @@ static double mean_real_prob(const float *probs, int n, int k, int cls)
     return n > 0 ? s / n : 0.0;
 }
 
-/* One optimizer step of m at the scheduled rate. Every optimizer here (Adam, SGD with
- * momentum, RMSprop) moves the parameters by lr times a term that does not depend on
- * lr, and its moments do not see lr either; so the step at rate s x lr is the step at
- * lr with its displacement scaled by s. model.c keeps lr inside the model, and this
- * way the schedule needs no setter there and no change of the checkpointed lr. */
+/* One optimizer step of m at the scheduled rate. */
 static void opt_step(struct gc_trainer *t, struct gc_model *m)
 {
-    float s = t->lr_scale;
-    if (s == 1.0f || !t->step_prev) {
-        gc_model_step(m);
-        return;
-    }
-    size_t n;
-    float *p = gc_model_params(m, &n);
-    float *p0 = t->step_prev;
-    memcpy(p0, p, n * sizeof(float));
+    gc_model_set_lr_scale(m, t->lr_scale);
     gc_model_step(m);
-    for (size_t i = 0; i < n; i++)
-        p[i] = p0[i] + s * (p[i] - p0[i]);
 }
 
 /* ema[k] = decay ema[k] + (1 - decay) G_k after G_k's step (Yazici et al. 2019). */

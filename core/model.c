@@ -117,6 +117,7 @@ struct gc_model {
     int last_n, last_train;
     int has_optim;
     struct gc_optim_spec optim;
+    float lr_scale; /* times optim.lr for the next steps (a schedule); not checkpointed */
     int64_t step;
 
     /* threads (see gc_model_set_pool) */
@@ -174,6 +175,7 @@ struct gc_model *gc_model_create(int max_batch, int c, int h, int w, struct gc_e
     m->max_batch = max_batch;
     m->nth = 1;
     m->min_split = MIN_SPLIT_COST;
+    m->lr_scale = 1.0f;
     m->c = c;
     m->h = h;
     m->w = w;
@@ -1007,15 +1009,16 @@ static void range_task(void *arg, int ith, int nth)
     case OP_STEP: {
         const struct gc_optim_spec *o = &m->optim;
         float *mv = m->moments + b, *vv = m->moments + m->nparams + b;
+        float lr = o->lr * m->lr_scale;
         switch (o->kind) {
         case GC_OPTIM_ADAM:
-            gc_adam_step(p, g, mv, vv, len, o->lr, o->beta1, o->beta2, o->eps, m->step);
+            gc_adam_step(p, g, mv, vv, len, lr, o->beta1, o->beta2, o->eps, m->step);
             break;
         case GC_OPTIM_SGD:
-            gc_sgd_step(p, g, mv, len, o->lr, o->beta1);
+            gc_sgd_step(p, g, mv, len, lr, o->beta1);
             break;
         case GC_OPTIM_RMSPROP:
-            gc_rmsprop_step(p, g, mv, len, o->lr, o->beta2, o->eps);
+            gc_rmsprop_step(p, g, mv, len, lr, o->beta2, o->eps);
             break;
         }
         break;
@@ -1042,6 +1045,12 @@ static int run_range(struct gc_model *m, enum range_op op, float clip)
 void gc_model_zero_grad(struct gc_model *m)
 {
     run_range(m, OP_ZERO, 0.0f);
+}
+
+void gc_model_set_lr_scale(struct gc_model *m, float scale)
+{
+    assert(scale > 0.0f);
+    m->lr_scale = scale;
 }
 
 void gc_model_step(struct gc_model *m)
@@ -1244,6 +1253,7 @@ struct gc_model *gc_model_clone(const struct gc_model *m, struct gc_error *err)
         return NULL;
     }
     c->min_split = m->min_split;
+    c->lr_scale = m->lr_scale;
     return c;
 }
 

@@ -102,6 +102,10 @@ void gc_model_backward_input(struct gc_model *m, int layer, const float *dout, f
 void gc_model_zero_grad(struct gc_model *m);
 /* One optimizer step over all parameters with the current gradients. */
 void gc_model_step(struct gc_model *m);
+/* The steps that follow use the optimizer's learning rate times scale (> 0; 1 after
+ * create): a learning-rate schedule. Not part of the saved state (the caller sets it
+ * from its step count), nor of copy_state; clone copies it. */
+void gc_model_set_lr_scale(struct gc_model *m, float scale);
 /* L2 norm of all gradients. */
 float gc_model_grad_norm(const struct gc_model *m);
 /* Clips every parameter to [-c, c] (WGAN weight clipping). */
