@@ -424,6 +424,22 @@ static void feature_matching_trains_g(void **state)
 
 /* ---- training results --------------------------------------------------------------- */
 
+/* Under ASan or TSan (tests/run.sh and tests/checkers.sh run this file in both) a
+ * training-result test runs its path for a few steps and checks memory and threads,
+ * not the result: the SGEMM kernel is instrumented there (OpenBLAS is not), which makes
+ * the 2,000-step ring8 run take 100-160 s instead of 7. The normal build checks the
+ * results. */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define SANITIZED 1
+#endif
+#endif
+#ifndef SANITIZED
+#define SANITIZED 0
+#endif
+
 /* The default ring8 spec (core/spec.c: 4 x 128 MLPs without batch norm, z 16, batch
  * 100, Adam 1e-3, beta1 0.5, the rates decayed linearly to 1% over the second half)
  * with the unrolled GAN (5 look-ahead steps), one thread, cut to 2,000 of the default
@@ -439,7 +455,7 @@ static void ring8_covers_modes(void **state)
     struct gc_spec s = spec_of(GC_DATA_RING8, GC_LOSS_NONSATURATING);
     assert_int_equal(s.train.lr_decay.on, 1);
     s.tricks.unrolled_steps = 5;
-    s.train.steps = 2000;
+    s.train.steps = SANITIZED ? 100 : 2000;
     s.every.eval = s.train.steps;
     struct gc_trainer *t = make(&s, 1);
     struct rec r = {0};
@@ -448,8 +464,11 @@ static void ring8_covers_modes(void **state)
     print_message("ring8 unrolled: %d modes, high quality %.3f\n", r.modes.modes_covered,
                   r.modes.high_quality);
     assert_int_equal(r.nevals, 1);
-    assert_int_equal(r.modes.modes_covered, 8);
-    assert_true(r.modes.high_quality >= 0.65);
+    assert_true(r.modes.modes_covered >= 0 && r.modes.modes_covered <= 8);
+    if (!SANITIZED) {
+        assert_int_equal(r.modes.modes_covered, 8);
+        assert_true(r.modes.high_quality >= 0.65);
+    }
     gc_trainer_destroy(t);
 }
 
