@@ -3,6 +3,7 @@
 #include "core/blas.h"
 
 #include <cblas.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <strings.h>
 #include <unistd.h>
@@ -13,18 +14,21 @@
  * OPENBLAS_CORETYPE names (deployments pin an older one for reproducibility, or a build
  * may lack the newest). When it runs one of its AVX-512 kernel sets, those match ours
  * on the big DCGAN shapes and beat them by 10-50% on the small ones (ring8's layers),
- * so it keeps every shape; when it runs older kernels (Haswell's AVX2 at about 125
- * GFLOP/s a core here), ours is 1.2-1.9x faster. bench/bench_gemm measures each shape
- * of a step both ways. The name is a static string: asking per call costs nothing
- * next to a GEMM and keeps no state here. */
-static int openblas_runs_avx512(void)
+ * so it keeps every shape; when it runs older kernels (Haswell's AVX2 at about 120
+ * GFLOP/s a core here), ours is 1.35-1.95x faster. bench/bench_gemm measures each
+ * shape of a step both ways. The choice is fixed for the process, so it is made once
+ * (pthread_once: gc_sgemm is called from several threads) instead of per call. */
+static pthread_once_t use_ours_once = PTHREAD_ONCE_INIT;
+static int use_ours; /* written once by decide_kernels, read-only afterwards */
+
+static void decide_kernels(void)
 {
     static const char *const avx512[] = {"skylakex", "cooperlake", "sapphirerapids"};
     const char *name = openblas_get_corename();
+    int openblas_avx512 = 0;
     for (size_t i = 0; name && i < sizeof avx512 / sizeof avx512[0]; i++)
-        if (!strcasecmp(name, avx512[i]))
-            return 1;
-    return 0;
+        openblas_avx512 |= !strcasecmp(name, avx512[i]);
+    use_ours = gc_gemm_have_avx512() && !openblas_avx512;
 }
 
 /* Shapes where our kernel loses even to AVX2 kernels: a C narrower than half the
@@ -33,7 +37,10 @@ static int openblas_runs_avx512(void)
 static int ours_wins(int m, int n, int k)
 {
     (void)m;
-    return n > 16 && k >= 4 && !openblas_runs_avx512();
+    if (n <= 16 || k < 4)
+        return 0;
+    pthread_once(&use_ours_once, decide_kernels);
+    return use_ours;
 }
 
 void gc_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,

@@ -2,7 +2,8 @@
  *
  * gc_sgemm is row-major C = alpha * op(A) op(B) + beta * C (op(A) (m,k), op(B) (k,n),
  * C (m,n); A stored (m,k) or, with trans_a, (k,m), each with its row stride; only the
- * m x n elements of C are touched; beta 0 never reads C). Where the CPU has AVX-512 it
+ * m x n elements of C are touched; beta 0 never reads C). Where the CPU has AVX-512 and
+ * OpenBLAS runs older kernels than that (a pinned OPENBLAS_CORETYPE, an older build), it
  * runs our own kernel (core/gemm.h) on the shapes where that measures faster, on the
  * calling thread, whatever the OpenBLAS thread count; cblas_sgemm otherwise. Either way
  * the same inputs and shape give the same bits on every call and thread. Safe to call

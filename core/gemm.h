@@ -1,7 +1,7 @@
 /* gemm.h — our own blocked SGEMM with an AVX-512 micro-kernel.
  *
- * The machine this runs on pins OpenBLAS to its AVX2 kernels (OPENBLAS_CORETYPE), which
- * reach about half of the AVX-512 FMA peak. gc_gemm_avx512 is an SGEMM in the BLIS
+ * OpenBLAS pinned to its AVX2 kernels (OPENBLAS_CORETYPE=Haswell, as on the build
+ * machine) reaches about half of the AVX-512 FMA peak. gc_gemm_avx512 is an SGEMM in the BLIS
  * manner: op(B) is packed into KC x NR panels and op(A) into MR x KC slivers (packing
  * absorbs both transposes and any leading dimension), and a register-tiled micro-kernel
  * runs over the packed panels. gc_sgemm (core/blas.h) decides when to use it.
