@@ -14,6 +14,7 @@
 #include "core/eval.h"
 #include "core/gan.h"
 #include "core/model.h"
+#include "tests/unit/core/sanitized.h"
 
 /* ---- helpers ------------------------------------------------------------------------ */
 
@@ -423,22 +424,6 @@ static void feature_matching_trains_g(void **state)
 }
 
 /* ---- training results --------------------------------------------------------------- */
-
-/* Under ASan or TSan (tests/run.sh and tests/checkers.sh run this file in both) a
- * training-result test runs its path for a few steps and checks memory and threads,
- * not the result: the SGEMM kernel is instrumented there (OpenBLAS is not), which makes
- * the 2,000-step ring8 run take 100-160 s instead of 7. The normal build checks the
- * results. */
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define SANITIZED 1
-#endif
-#endif
-#ifndef SANITIZED
-#define SANITIZED 0
-#endif
 
 /* The default ring8 spec (core/spec.c: 4 x 128 MLPs without batch norm, z 16, Adam
  * 1e-3, beta1 0.5, the rates decayed linearly to 1% over the second half) with the
