@@ -774,7 +774,7 @@ static const char doc[] =
     "        \"minimum\": 1,\n"
     "        \"maximum\": 4096,\n"
     "        \"default\": 64,\n"
-    "        \"description\": \"ring8 and grid25: 250\"\n"
+    "        \"description\": \"ring8: 100, grid25: 250\"\n"
     "       },\n"
     "       \"d_steps\": {\n"
     "        \"type\": \"integer\",\n"

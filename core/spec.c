@@ -128,15 +128,17 @@ void gc_spec_defaults(struct gc_spec *s, enum gc_dataset_kind data, enum gc_loss
          * - layers 4: a deeper G cuts the noise into separate clusters faster; with 2
          *   hidden layers most samples stay on the arcs between modes.
          * - z_dim 16: the 2D map needs no 100-d noise; a smaller input trains faster.
-         * - batch_size 250: what took MAD-GAN past 24 modes on the grid. At PacGAN's
-         *   100, grid MAD-GAN (5 seeds) covered 23.2 +/- 1.1 modes at 94.4% high
-         *   quality, 22-25 by seed; at 250, 25.0 +/- 0.0 at 96.4% (every seed 25).
-         *   Neither a wider network (hidden 256, seed 1: 21 modes against 23), a
-         *   later decay (start 0.75, seeds 1-3: 23, 17, 23) nor twice the steps (seeds
-         *   1 and 4: 22 and 24) did it, and 500 was no better (seed 1: 23). A batch of
-         *   100 holds about 4 points of each grid mode, 250 about 10: D's estimate of
-         *   every mode, and so the push it gives G towards an empty one, is steadier.
-         *   The other entries were measured at batch 100, before this one.
+         * - batch_size about 10 points of each mode: 100 on the ring (PacGAN's batch,
+         *   12.5 a mode), 250 on the grid (10 a mode). At 100 grid MAD-GAN (5 seeds)
+         *   covered 23.2 +/- 1.1 modes at 94.4% high quality, 22-25 by seed; at 250,
+         *   25.0 +/- 0.0 at 96.4% (every seed 25). Neither a wider network (hidden
+         *   256, seed 1: 21 modes against 23), a later decay (start 0.75, seeds 1-3:
+         *   23, 17, 23) nor twice the steps (seeds 1 and 4: 22 and 24) did it, and 500
+         *   was no better (seed 1: 23). With 4 points of a mode in a batch, D's view
+         *   of every mode, and so its push towards an empty one, is noisier. The ring
+         *   keeps 100: at 250 the unrolled GAN lost modes (seed 1: 5 of 8 against 8)
+         *   and the plain GAN gained none (7.0 +/- 0.7 against 7.2). The other entries
+         *   were measured at batch 100.
          * - batch_norm off: batch norm in G is what kept the high-quality share low.
          *   Its batch statistics (100 samples) jitter by a few percent from batch to
          *   batch, and G's output moves with them by more than a mode's width (3 sigma
@@ -171,7 +173,7 @@ void gc_spec_defaults(struct gc_spec *s, enum gc_dataset_kind data, enum gc_loss
         s->model.layers = 4;
         s->model.z_dim = 16;
         s->model.batch_norm = 0;
-        s->train.batch_size = 250;
+        s->train.batch_size = data == GC_DATA_GRID25 ? 250 : 100;
         s->train.steps = 20000;
         s->train.lr_decay.on = 1;
         if (loss != GC_LOSS_WASSERSTEIN) {

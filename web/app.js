@@ -1113,7 +1113,7 @@
             model: { arch: d2 ? 'mlp' : 'dcgan', z_dim: d2 ? 16 : 100, g_width: 64, d_width: 64,
                 hidden: 128, layers: d2 ? 4 : 2, batch_norm: !d2, patch: false },
             loss,
-            train: { steps: d2 ? 20000 : 5000, batch_size: d2 ? 250 : 64, d_steps: w ? 5 : 1,
+            train: { steps: d2 ? 20000 : 5000, batch_size: ds === 'grid25' ? 250 : d2 ? 100 : 64, d_steps: w ? 5 : 1,
                 seed: 1, lr_decay: d2 && DECAY_2D ? { ...DECAY_2D } : null },
             optimizer: { g: opt(), d: opt() },
             tricks: { label_smoothing: null, feature_matching: false, unrolled_steps: 0,

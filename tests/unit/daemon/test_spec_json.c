@@ -84,7 +84,7 @@ static void ring8_defaults(void **state)
     assert_int_equal(s.dataset.kind, GC_DATA_RING8);
     assert_int_equal(s.model.arch, GC_ARCH_MLP);
     assert_int_equal(s.loss, GC_LOSS_NONSATURATING);
-    /* the 2D defaults of core/spec.c: 4 x 128, z 16, no batch norm, batch 250, 1e-3
+    /* the 2D defaults of core/spec.c: 4 x 128, z 16, no batch norm, batch 100 (250 on grid25), 1e-3
      * decayed to 1% over the second half of 20,000 steps */
     assert_int_equal(s.model.layers, 4);
     assert_int_equal(s.model.z_dim, 16);
@@ -94,7 +94,7 @@ static void ring8_defaults(void **state)
     assert_true(s.train.lr_decay.start == 0.5f && s.train.lr_decay.factor == 0.01f);
     assert_int_equal(s.train.lr_decay.shape, GC_DECAY_LINEAR);
     assert_true(s.tricks.ema == 0.0f);
-    assert_int_equal(s.train.batch_size, 250);
+    assert_int_equal(s.train.batch_size, 100);
     assert_int_equal(s.train.d_steps, 1);
     assert_int_equal(s.train.seed, 1);
     assert_int_equal(s.opt_g.kind, GC_OPTIM_ADAM);
@@ -115,6 +115,7 @@ static void wasserstein_defaults(void **state)
     assert_true(s.opt_g.lr == 5e-5f);
     assert_int_equal(s.train.d_steps, 5);
     assert_true(s.tricks.weight_clip == 0.01f);
+    assert_int_equal(s.train.batch_size, 250); /* grid25's own batch (core/spec.c) */
     /* given values win over the loss's defaults */
     expect_ok("{\"dataset\":{\"name\":\"grid25\"},\"loss\":\"wasserstein\","
               "\"train\":{\"d_steps\":2},\"tricks\":{\"weight_clip\":0.05}}",
