@@ -256,7 +256,11 @@ test('the launch form shows a field error and launches a run', { timeout: T }, a
     await page.goto(`${base}/#/launch`);
     const launch = page.getByRole('button', { name: 'Launch', exact: true });
     await launch.waitFor();
+    // each 2D set has its own batch (core/spec.c), and the form follows the dataset
+    await page.locator('#f-dataset-name').selectOption('grid25');
+    assert.equal(await page.locator('#f-train-batch_size').inputValue(), '250');
     await page.locator('#f-dataset-name').selectOption('ring8');
+    assert.equal(await page.locator('#f-train-batch_size').inputValue(), '100');
     assert.equal(await page.locator('#f-model-arch').inputValue(), 'mlp');
     await page.locator('#f-name').fill('e2e-form');
     await page.locator('#f-train-steps').fill('0');
