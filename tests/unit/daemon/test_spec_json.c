@@ -84,8 +84,8 @@ static void ring8_defaults(void **state)
     assert_int_equal(s.dataset.kind, GC_DATA_RING8);
     assert_int_equal(s.model.arch, GC_ARCH_MLP);
     assert_int_equal(s.loss, GC_LOSS_NONSATURATING);
-    /* the 2D defaults of core/spec.c: 4 x 128, z 16, no batch norm, batch 100 (250 on grid25), 1e-3
-     * decayed to 1% over the second half of 20,000 steps */
+    /* the 2D defaults of core/spec.c: 4 x 128, z 16, no batch norm, batch 100 (250 on
+     * grid25), 1e-3 decayed to 1% over the second half of 20,000 steps */
     assert_int_equal(s.model.layers, 4);
     assert_int_equal(s.model.z_dim, 16);
     assert_int_equal(s.model.batch_norm, 0);
