@@ -226,7 +226,15 @@ static void corrupt_cache_is_retrained(void **state)
 struct evals {
     double fid, coverage, score;
     int n;
+    int trained; /* the run trained a classifier instead of reading the cache */
 };
+
+static void keep_log(void *ctx, const char *msg)
+{
+    struct evals *e = ctx;
+    if (strstr(msg, "classifier: training"))
+        e->trained = 1;
+}
 
 static int keep_eval(void *ctx, int64_t step, const struct gc_metric *m, int n,
                      struct gc_error *err)
@@ -263,12 +271,13 @@ static struct evals dcgan_eval(const char *dir, int64_t steps)
     struct gc_trainer *t = gc_trainer_create(&s, &o, &err);
     if (!t)
         fail_msg("create: %s", err.msg);
-    struct evals e = {NAN, NAN, NAN, 0};
-    struct gc_train_hooks h = {.ctx = &e, .eval = keep_eval};
+    struct evals e = {NAN, NAN, NAN, 0, 0};
+    struct gc_train_hooks h = {.ctx = &e, .eval = keep_eval, .log = keep_log};
     if (gc_trainer_run(t, &h, &err))
         fail_msg("run: %s", err.msg);
     gc_trainer_destroy(t);
     assert_int_equal(e.n, 1);
+    assert_int_equal(e.trained, 0);
     return e;
 }
 
