@@ -45,20 +45,40 @@ static struct gc_dataset *open_split(const char *path, int test)
     return d;
 }
 
+/* A classifier trained on the first `limit` images of train for `epochs` passes. */
+static struct gc_classifier *train_subset(const struct gc_dataset *train, size_t limit, int epochs)
+{
+    struct gc_classifier_opts o;
+    gc_classifier_default_opts(&o);
+    o.train_limit = limit;
+    o.epochs = epochs;
+    struct gc_error err = {0};
+    struct gc_classifier *c = gc_classifier_train(train, &o, &err);
+    if (!c)
+        fail_msg("%s", err.msg);
+    return c;
+}
+
+/* Writes c's serialized bytes into a fresh folder (dir, n) under the name
+ * gc_classifier_get looks for; returns the bytes (the caller frees them). */
+static uint8_t *cache_in_tmpdir(const struct gc_classifier *c, char *dir, size_t n, size_t *len)
+{
+    uint8_t *bytes;
+    struct gc_error err = {0};
+    assert_int_equal(gc_classifier_serialize(c, &bytes, len, &err), 0);
+    fx_tmpdir(dir, n);
+    fx_save(dir, CACHE_NAME, bytes, *len);
+    return bytes;
+}
+
 static void subset_beats_chance_and_caches(void **state)
 {
     (void)state;
     if (!have_fashion())
         skip();
     struct gc_dataset *train = open_split(NULL, 0), *test = open_split(NULL, 1);
-    struct gc_classifier_opts o;
-    gc_classifier_default_opts(&o);
-    o.train_limit = 2000;
-    o.epochs = 2;
+    struct gc_classifier *c = train_subset(train, 2000, 2);
     struct gc_error err = {0};
-    struct gc_classifier *c = gc_classifier_train(train, &o, &err);
-    if (!c)
-        fail_msg("%s", err.msg);
     /* accuracy on 2,000 test images spread over the split (the whole split is what
      * gc_classifier_accuracy does; it is checked on the tiny set below) */
     const size_t nt = 2000;
@@ -105,12 +125,9 @@ static void subset_beats_chance_and_caches(void **state)
     }
 
     /* serialized form round trip, and the cache file is what gc_classifier_get loads */
-    uint8_t *bytes;
     size_t len;
-    assert_int_equal(gc_classifier_serialize(c, &bytes, &len, &err), 0);
     char dir[512];
-    fx_tmpdir(dir, sizeof(dir));
-    fx_save(dir, CACHE_NAME, bytes, len);
+    uint8_t *bytes = cache_in_tmpdir(c, dir, sizeof(dir), &len);
     struct gc_dataset_spec spec;
     memset(&spec, 0, sizeof(spec));
     spec.kind = GC_DATA_FASHION_MNIST;
@@ -294,21 +311,10 @@ static void fid_falls_as_a_dcgan_trains(void **state)
     if (!have_fashion())
         skip();
     struct gc_dataset *train = open_split(NULL, 0);
-    struct gc_classifier_opts o;
-    gc_classifier_default_opts(&o);
-    o.train_limit = SANITIZED ? 256 : 2000;
-    o.epochs = SANITIZED ? 1 : 2;
-    struct gc_error err = {0};
-    struct gc_classifier *c = gc_classifier_train(train, &o, &err);
-    if (!c)
-        fail_msg("%s", err.msg);
-    uint8_t *bytes;
+    struct gc_classifier *c = train_subset(train, SANITIZED ? 256 : 2000, SANITIZED ? 1 : 2);
     size_t len;
-    assert_int_equal(gc_classifier_serialize(c, &bytes, &len, &err), 0);
     char dir[512];
-    fx_tmpdir(dir, sizeof(dir));
-    fx_save(dir, CACHE_NAME, bytes, len);
-    free(bytes);
+    free(cache_in_tmpdir(c, dir, sizeof(dir), &len));
     gc_classifier_destroy(c);
     gc_dataset_destroy(train);
 
