@@ -93,7 +93,7 @@ int ga_parse_i64(const char *s, int64_t lo, int64_t hi, int64_t *out);
  * when empty_ok. */
 json_t *ga_body_json(struct ga_req *r, int empty_ok, enum MHD_Result *replied);
 
-/* Route handlers (api/runs.c, api/sse.c, api/prom.c, api/openapi.c). */
+/* Route handlers (api/runs.c, api/sse.c, api/prom.c, api/openapi.c, api/catalog.c). */
 enum MHD_Result ga_route_runs_create(struct ga_req *r);
 enum MHD_Result ga_route_runs_list(struct ga_req *r);
 enum MHD_Result ga_route_run_get(struct ga_req *r, int64_t id);
@@ -108,6 +108,8 @@ enum MHD_Result ga_route_run_generate(struct ga_req *r, int64_t id);
 enum MHD_Result ga_route_events(struct ga_req *r, int64_t run);
 enum MHD_Result ga_route_prometheus(struct ga_req *r);
 enum MHD_Result ga_route_openapi(struct ga_req *r);
+enum MHD_Result ga_route_catalog(struct ga_req *r);
+enum MHD_Result ga_route_spec_defaults(struct ga_req *r);
 
 /* The run object as a jansson value (NULL with err set). */
 json_t *ga_run_object(struct gd_store *store, struct gd_sched *sched, int64_t id,

@@ -412,6 +412,8 @@ enum route_kind {
     R_HEALTHZ,
     R_PROM,
     R_OPENAPI,
+    R_CATALOG,
+    R_SPEC_DEFAULTS,
     R_RUNS,
     R_RUN,
     R_ACTION,
@@ -469,6 +471,14 @@ static void match(const char *url, struct route *rt)
     }
     if (strcmp(url, "/api/v1/openapi.json") == 0) {
         rt->kind = R_OPENAPI, rt->allow = "GET, HEAD";
+        return;
+    }
+    if (strcmp(url, "/api/v1/catalog") == 0) {
+        rt->kind = R_CATALOG, rt->allow = "GET, HEAD";
+        return;
+    }
+    if (strcmp(url, "/api/v1/spec/defaults") == 0) {
+        rt->kind = R_SPEC_DEFAULTS, rt->allow = "GET, HEAD";
         return;
     }
     if (strcmp(url, "/api/v1/events") == 0) {
@@ -592,6 +602,10 @@ static enum MHD_Result dispatch(struct ga_req *r)
         return ga_route_prometheus(r);
     case R_OPENAPI:
         return ga_route_openapi(r);
+    case R_CATALOG:
+        return ga_route_catalog(r);
+    case R_SPEC_DEFAULTS:
+        return ga_route_spec_defaults(r);
     case R_STATIC:
         return serve_static(r, rt.rel);
     case R_RUNS:

@@ -645,6 +645,57 @@ class ApiTest(unittest.TestCase):
         self.assertGreater(int(m.group(1)), 0)
         self.d.wait_status(run["id"], {"canceled"})
 
+    def test_catalog_names_every_metric_and_value(self):
+        cat = self.d.json("GET", "/api/v1/catalog")
+        names = {m["name"]: m for m in cat["metrics"]}
+        for n in ("loss_d", "loss_g", "d_real", "d_fake", "grad_norm_d", "grad_norm_g",
+                  "images_per_s", "wasserstein", "modes_covered", "high_quality",
+                  "reverse_kl", "fid", "class_coverage", "classifier_score", "swd"):
+            self.assertIn(n, names)
+            self.assertIn(names[n]["kind"], ("train", "eval"))
+            self.assertTrue(names[n]["label"] and names[n]["help"])
+        self.assertEqual(names["fid"]["goal"], "min")
+        self.assertEqual(names["modes_covered"]["goal"], "max")
+        self.assertEqual(names["high_quality"]["format"], "fraction")
+        self.assertEqual(names["loss_d"]["kind"], "train")
+        self.assertEqual(names["swd"]["kind"], "eval")
+        self.assertIn({"name": "ring8", "points": True}, cat["datasets"])
+        self.assertIn({"name": "fashion-mnist", "points": False}, cat["datasets"])
+        self.assertIn("wasserstein", cat["losses"])
+        self.assertEqual(cat["archs"], ["mlp", "dcgan"])
+        self.assertIn("rmsprop", cat["optimizers"])
+        self.assertEqual(cat["decay_shapes"], ["linear", "step"])
+        # the run objects use the same names: every latest and eval key is in the catalog
+        run = self.d.json("GET", "/api/v1/runs/%d" % self.done["id"])
+        for k in list(run["latest"]) + list(run["eval"]):
+            self.assertIn(k, names)
+
+    def test_spec_defaults_are_what_a_bare_spec_gets(self):
+        for ds in ("ring8", "grid25", "fashion-mnist"):
+            d = self.d.json("GET", "/api/v1/spec/defaults?dataset=" + ds)
+            st, _, body = self.d.request("POST", "/api/v1/runs",
+                                         {"dataset": {"name": ds}, "train": {"steps": 1},
+                                          "every": {"sample": 0, "eval": 0}})
+            self.assertEqual(st, 201, body)
+            run = json.loads(body)
+            self.d.request("POST", "/api/v1/runs/%d/cancel" % run["id"])
+            got = run["spec"]
+            got["train"]["steps"] = d["train"]["steps"]
+            got["every"] = d["every"]
+            self.assertEqual(got, d, ds)
+        w = self.d.json("GET", "/api/v1/spec/defaults?dataset=ring8&loss=wasserstein")
+        self.assertEqual(w["loss"], "wasserstein")
+        self.assertEqual(w["optimizer"]["d"]["kind"], "rmsprop")
+        self.assertEqual(w["train"]["d_steps"], 5)
+        png = self.d.json("GET", "/api/v1/spec/defaults?dataset=png-dir")
+        self.assertEqual(png["dataset"]["image_size"], 32)
+        self.assertIsNone(png["dataset"]["path"])
+        for q, field in (("", "dataset"), ("?dataset=cifar", "dataset"),
+                         ("?dataset=ring8&loss=magic", "loss")):
+            st, _, body = self.d.request("GET", "/api/v1/spec/defaults" + q)
+            self.assertEqual(st, 400, q)
+            self.assertEqual(json.loads(body)["errors"][0]["field"], field)
+
     def test_openapi_matches_routes(self):
         doc = self.d.json("GET", "/api/v1/openapi.json")
         self.assertTrue(doc["openapi"].startswith("3."))
@@ -690,7 +741,8 @@ class ApiTest(unittest.TestCase):
                   ("get", "/api/v1/runs/{id}/checkpoints"),
                   ("get", "/api/v1/runs/{id}/checkpoints/{step}"),
                   ("post", "/api/v1/runs/{id}/generate"), ("get", "/api/v1/runs/{id}/events"),
-                  ("get", "/api/v1/events")]
+                  ("get", "/api/v1/events"), ("get", "/api/v1/catalog"),
+                  ("get", "/api/v1/spec/defaults")]
         for method, path in routes:
             self.assertIn(path, doc["paths"])
             self.assertIn(method, doc["paths"][path], path)
