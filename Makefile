@@ -78,7 +78,8 @@ DAEMON_LIBS := $(call pc_libs,$(DAEMON_PKGS))
 CLI_LIBS := $(call pc_libs,$(CLI_PKGS))
 
 .SECONDARY:
-.PHONY: all run test unit bench format clean install deps deps-test deps-bench tests fuzz fuzz-bins
+.PHONY: all run test unit bench format clean install deps deps-test deps-bench tests fuzz fuzz-bins \
+        check-layout
 all: $(BUILD)/ganctld $(BUILD)/ganctl
 
 $(BUILD)/obj/core/%.o: core/%.c
@@ -175,6 +176,14 @@ test: deps-test
 	@$(MAKE) --no-print-directory BUILD=build-valgrind OPT="-O2 -march=haswell" tests
 	@$(MAKE) --no-print-directory BUILD=build-fuzz FUZZ=1 CC=clang fuzz-bins
 	@sh tests/run.sh
+
+# The layering (which part may include what), every header compiling on its own, and
+# the 900-line limit on source files: scripts/check-layout.sh, a suite of make test.
+check-layout:
+	@CC="$(CC)" CFLAGS="$(CFLAGS_BASE) $(OPT) $(CFLAGS)" \
+	 CORE_CFLAGS="$(call pc_cflags,$(CORE_PKGS))" \
+	 DAEMON_CFLAGS="$(call pc_cflags,$(CORE_PKGS) $(DAEMON_PKGS))" \
+	 CLI_CFLAGS="$(call pc_cflags,$(CLI_PKGS))" sh scripts/check-layout.sh
 
 unit: all tests
 	@sh tests/run.sh --unit-only

@@ -1,5 +1,5 @@
 #!/bin/sh
-# The dynamic checkers, one suite for tests/run.sh; ends with "N passed, N failed".
+# The dynamic checkers, one suite for tests/run.sh; ends with "N passed, N failed, N skipped".
 #   ThreadSanitizer  build-thread/: every unit test, and the API, daemon, hostile-input,
 #                    security and CLI suites against build-thread/ganctld (and ganctl)
 #   ASan+UBSan       tests/integration/test_api.py against build-address/ganctld (the
@@ -103,5 +103,5 @@ for what in ${*:-tsan asan valgrind}; do
     *) echo "usage: $0 [tsan|asan|valgrind]..." >&2; exit 2 ;;
     esac
 done
-echo "$PASS passed, $FAIL failed"
+summary
 [ "$FAIL" = 0 ] && [ "$PASS" -gt 0 ]

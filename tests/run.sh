@@ -1,5 +1,6 @@
 #!/bin/sh
-# Runs every test suite and ends with the one summary line "N passed, N failed".
+# Runs every test suite and ends with the one summary line "N passed, N failed, N skipped"
+# (a test or a suite that could not run here is skipped, with its reason, never passed).
 #   tests/run.sh              every suite (what `make test` runs after building)
 #   tests/run.sh --unit-only  the unit tests of build/ only
 # Each suite's output goes to build/test-logs/; a failing suite's log is printed.
@@ -28,9 +29,12 @@ run_unit() { # build dir
     done
 }
 
+# the layering, self-contained headers and file sizes (scripts/check-layout.sh)
+suite line layout make --no-print-directory -s check-layout
+
 run_unit build
 if [ "$1" = "--unit-only" ]; then
-    echo "$PASS passed, $FAIL failed"
+    summary
     [ "$FAIL" = 0 ] && [ "$PASS" -gt 0 ]
     exit
 fi
@@ -44,19 +48,31 @@ done
 # The dynamic checkers (TSan, ASan on the API suite, valgrind), the fuzz targets for
 # FUZZ_SECONDS each (default 15, one test per target) and the load test. The figures
 # the README quotes (fuzz executions, load requests/s and p99) are echoed.
-[ -x build-thread/ganctld ] && suite line checkers sh tests/checkers.sh
-ls build-fuzz/fuzz_* >/dev/null 2>&1 && suite line fuzz sh tests/fuzz/run.sh "${FUZZ_SECONDS:-15}"
-[ -f tests/load/run.sh ] && suite line load sh tests/load/run.sh
+if [ -x build-thread/ganctld ]; then
+    suite line checkers sh tests/checkers.sh
+else
+    skip_suite checkers "build-thread/ganctld is not built (make SAN=thread all tests)"
+fi
+if ls build-fuzz/fuzz_* >/dev/null 2>&1; then
+    suite line fuzz sh tests/fuzz/run.sh "${FUZZ_SECONDS:-15}"
+else
+    skip_suite fuzz "build-fuzz/ has no fuzz targets (make BUILD=build-fuzz FUZZ=1 CC=clang fuzz-bins)"
+fi
+suite line load sh tests/load/run.sh
 grep -hE '^(fuzz_[a-z]+: [0-9]+ executions|fuzz: [0-9]+ executions|load: )' \
     "$LOGS/fuzz.log" "$LOGS/load.log" 2>/dev/null
 
 # The dashboard in headless chromium; npm packages come from the lockfile when missing.
-if [ -d tests/e2e ]; then
-    if [ ! -d node_modules ]; then
-        npm ci --no-audit --no-fund >"$LOGS/npm-ci.log" 2>&1 || cat "$LOGS/npm-ci.log" >&2
-    fi
+if [ ! -d node_modules ]; then
+    npm ci --no-audit --no-fund >"$LOGS/npm-ci.log" 2>&1 || cat "$LOGS/npm-ci.log" >&2
+fi
+if [ ! -x /usr/bin/chromium ]; then
+    skip_suite e2e "no /usr/bin/chromium (scripts/deps.sh test installs it)"
+elif [ ! -d node_modules/playwright-core ]; then
+    skip_suite e2e "npm ci did not install playwright-core (see $LOGS/npm-ci.log)"
+else
     suite tap e2e node --test tests/e2e/
 fi
 
-echo "$PASS passed, $FAIL failed"
+summary
 [ "$FAIL" = 0 ] && [ "$PASS" -gt 0 ]

@@ -201,7 +201,7 @@ def integrity(db):
 
 
 def run_suite(module_name):
-    """Runs the module's tests and prints the closing 'N passed, M failed' line."""
+    """Runs the module's tests and prints the closing 'N passed, N failed, N skipped' line."""
     if not os.access(BIN, os.X_OK):
         print("ganctld not found at %s (build it with make)" % BIN)
         print("0 passed, 1 failed")
@@ -214,5 +214,5 @@ def run_suite(module_name):
     passed = max(0, result.testsRun - len(ran_bad) - len(result.unexpectedSuccesses)
                  - len(result.skipped))
     sys.stdout.flush()
-    print("%d passed, %d failed" % (passed, failed))
+    print("%d passed, %d failed, %d skipped" % (passed, failed, len(result.skipped)))
     return 1 if failed else 0

@@ -9,7 +9,7 @@ OpenAPI document against the routes, static files, auth, restart with nothing lo
 SIGTERM during training then resume, and malformed requests that must get a 4xx with
 a useful message and change nothing stored.
 
-Only the standard library. The last line printed is "N passed, M failed"."""
+Only the standard library. The last line printed is "N passed, N failed, N skipped"."""
 
 import hashlib
 import json

@@ -11,7 +11,7 @@ multi-line data, comments, a connection cut mid-stream.
 
 Run from anywhere: /usr/bin/python3 tests/integration/test_cli.py
 GANCTL_BUILD=/path/to/build picks another build folder (default: build/).
-The last line printed is "N passed, M failed"; the exit status is non-zero on failure.
+The last line printed is "N passed, N failed, N skipped"; the exit status is non-zero on failure.
 """
 
 import hashlib
@@ -931,7 +931,7 @@ def main():
     passed = result.testsRun - failed - len(result.skipped)
     sys.stdout.flush()
     sys.stderr.flush()
-    print("%d passed, %d failed" % (passed, failed))
+    print("%d passed, %d failed, %d skipped" % (passed, failed, len(result.skipped)))
     sys.stdout.flush()
     return 0 if failed == 0 else 1
 

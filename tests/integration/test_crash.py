@@ -16,7 +16,7 @@ images_per_s) must equal that of the same spec trained without interruption by
 
 The moments come from a seeded generator; the seed is printed first and
 GANCTL_CRASH_SEED=N repeats it (timing still varies a little). GANCTL_CRASH_KILLS sets
-the number of kills (default 24). The last line printed is "N passed, M failed"."""
+the number of kills (default 24). The last line printed is "N passed, N failed, N skipped"."""
 
 import hashlib
 import json

@@ -5,7 +5,7 @@ signals, the systemd notify protocol, the data directory and the unit file.
 Runs the real build/ganctld (or $GANCTLD) with temporary data directories; the notify
 socket is a datagram socket of this test, so no systemd is needed. The REST API has
 its own suite (test_api.py). Only the standard library. The last line printed is
-"N passed, M failed"."""
+"N passed, N failed, N skipped"."""
 
 import json
 import os

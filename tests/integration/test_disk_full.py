@@ -15,7 +15,7 @@ steps; the test fills the rest of the disk with a file, and then:
 - after the stop the store passes PRAGMA integrity_check and everything the API
   returned before and during the full disk is still there, unchanged.
 
-The last line printed is "N passed, M failed"."""
+The last line printed is "N passed, N failed, N skipped"."""
 
 import hashlib
 import json

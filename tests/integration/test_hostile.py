@@ -12,7 +12,7 @@ HTTP that is malformed or ambiguously framed (request smuggling); slow clients t
 send their headers or body a byte a second (cut off by --http-timeout); wrong, missing
 and odd tokens. At the end the store is opened read-only: no run, no event.
 
-The last line printed is "N passed, M failed"."""
+The last line printed is "N passed, N failed, N skipped"."""
 
 import json
 import os

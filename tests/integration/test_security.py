@@ -13,7 +13,7 @@
 - The store file and its -wal and -shm files are created 0600, the data directory and
   the folders in it 0700, also under umask 000.
 
-The last line printed is "N passed, M failed"."""
+The last line printed is "N passed, N failed, N skipped"."""
 
 import http.client
 import ipaddress
