@@ -34,8 +34,8 @@ const isMlp = (s) => s.model.arch === 'mlp';
 
 const optimFields = (who, optimizers) => [
     { path: `optimizer.${who}.kind`, label: 'kind', type: 'select', options: optimizers,
-        hint: 'adam; sgd with momentum; rmsprop (the Wasserstein default)' },
-    { path: `optimizer.${who}.lr`, label: 'learning rate', type: 'float', hint: 'in (0, 10]; 2e-4 for adam, 5e-5 for rmsprop' },
+        hint: 'adam; sgd with momentum; rmsprop' },
+    { path: `optimizer.${who}.lr`, label: 'learning rate', type: 'float', hint: 'in (0, 10]' },
     { path: `optimizer.${who}.beta1`, label: 'beta1', type: 'float', hint: 'adam β1 or sgd momentum, in [0, 1)' },
     { path: `optimizer.${who}.beta2`, label: 'beta2', type: 'float', hint: 'adam β2 or rmsprop decay, in [0, 1)' },
     { path: `optimizer.${who}.eps`, label: 'eps', type: 'float', hint: 'adam and rmsprop epsilon, in (0, 1)' },
@@ -83,7 +83,7 @@ export function formGroups() {
         { legend: 'Training', fields: [
             { path: 'train.steps', label: 'steps', type: 'int', hint: 'generator steps, 1 to 10,000,000' },
             { path: 'train.batch_size', label: 'batch size', type: 'int', hint: '1 to 4096' },
-            { path: 'train.d_steps', label: 'd_steps', type: 'int', hint: 'discriminator steps per generator step (5 for wasserstein)' },
+            { path: 'train.d_steps', label: 'd_steps', type: 'int', hint: 'discriminator steps per generator step' },
             { path: 'train.seed', label: 'seed', type: 'int', hint: 'same seed, same run, bit for bit' },
             { path: 'train.lr_decay', label: 'lr decay', type: 'decay', options: cat.decay_shapes,
                 hint: 'both learning rates fall from the fraction start of the run to factor × their value at the end, linearly or at once (step); none: constant' },
@@ -100,7 +100,7 @@ export function formGroups() {
             { path: 'tricks.generators', label: 'generators', type: 'int',
                 hint: 'K > 1: MAD-GAN, K generators against one (K+1)-way D (1 to 16)' },
             { path: 'tricks.weight_clip', label: 'weight clip', type: 'optfloat',
-                hint: 'wasserstein critic clipping c (default 0.01); empty: none' },
+                hint: 'wasserstein: the critic\'s weights are clipped to [-c, c]; empty: none' },
             { path: 'tricks.ema', label: 'weight average', type: 'optfloat',
                 hint: 'decay in (0, 1), e.g. 0.999: samples and evaluations use a moving average of G\'s weights; empty: none' },
         ] },
