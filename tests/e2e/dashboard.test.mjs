@@ -305,6 +305,155 @@ function parseHash(url) {
     return new URL(url).hash;
 }
 
+// What the launch form shows in each field that applies (the .field rows not greyed
+// out): {path: {value, extra: [values of the field's other inputs], placeholder}},
+// a checkbox's value being its checked state.
+async function formShows() {
+    return page.locator('form.launch .field[data-field]').evaluateAll((rows) => {
+        const out = {};
+        for (const row of rows) {
+            if (row.classList.contains('off')) continue;
+            const [first, ...rest] = row.querySelectorAll('.control input, .control select');
+            out[row.dataset.field] = {
+                value: first.type === 'checkbox' ? first.checked : first.value,
+                extra: rest.map((el) => el.value),
+                placeholder: first.getAttribute('placeholder'),
+            };
+        }
+        return out;
+    });
+}
+
+// Text as the spec would have it: a number where it reads as one, null where empty.
+const norm = (s) => (typeof s !== 'string' ? s : s.trim() === '' ? null :
+    Number.isFinite(Number(s)) ? Number(s) : s);
+const at = (o, p) => p.split('.').reduce((a, k) => (a == null ? undefined : a[k]), o);
+
+// Asserts that the form shows exactly the spec want in every field that applies.
+function assertShows(shown, want, what) {
+    for (const [path, f] of Object.entries(shown)) {
+        const v = at(want, path);
+        const where = `${what}: ${path}`;
+        if (path === 'name') {
+            // empty, with the name the daemon gives shown in its place
+            assert.equal(f.value, '', where);
+            assert.equal(f.placeholder, want.name, where);
+        } else if (path === 'train.lr_decay') {
+            assert.deepEqual([f.value, ...f.extra.map(norm)],
+                v ? [v.shape, v.start, v.factor] : ['none', null, null], where);
+        } else if (path === 'tricks.label_smoothing') {
+            assert.equal(f.value, v == null ? 'none' : Array.isArray(v) ? 'range' : 'fixed', where);
+        } else if (path === 'dataset.classes') {
+            assert.equal(f.value, v == null ? '' : v.join(','), where);
+        } else {
+            assert.deepEqual(norm(f.value), v, where);
+        }
+    }
+}
+
+test('the launch form shows the daemon\'s defaults for every dataset and loss', { timeout: T }, async () => {
+    const cat = (await api('GET', '/api/v1/catalog')).data;
+    await page.goto('about:blank');
+    await page.goto(`${base}/#/launch`);
+    await page.locator('form.launch[data-defaults]').waitFor();
+    // the choices are the catalog's
+    const options = (sel) => page.locator(`${sel} option`).evaluateAll((os) => os.map((o) => o.value));
+    assert.deepEqual(await options('#f-dataset-name'), cat.datasets.map((d) => d.name));
+    assert.deepEqual(await options('#f-loss'), cat.losses);
+    assert.deepEqual(await options('#f-model-arch'), cat.archs);
+    assert.deepEqual(await options('#f-optimizer-g-kind'), cat.optimizers);
+    assert.deepEqual(await options('#f-optimizer-d-kind'), cat.optimizers);
+    assert.deepEqual(await options('#f-train-lr_decay'), ['none', ...cat.decay_shapes]);
+
+    // the form has a field for every field of the spec the daemon serves
+    const first = (await api('GET', `/api/v1/spec/defaults?dataset=${cat.datasets[0].name}`)).data;
+    const fields = await page.locator('form.launch .field[data-field]')
+        .evaluateAll((rows) => rows.map((r) => r.dataset.field));
+    const leaves = (o, pre) => Object.entries(o).flatMap(([k, v]) => {
+        const p = pre ? `${pre}.${k}` : k;
+        return v && typeof v === 'object' && !Array.isArray(v) && !fields.includes(p) ? leaves(v, p) : [p];
+    });
+    for (const p of leaves(first, '')) assert.ok(fields.includes(p), `the form has no field for ${p}`);
+
+    // every dataset with the daemon's default loss, then with wasserstein
+    for (const loss of [null, 'wasserstein']) {
+        if (loss) await page.locator('#f-loss').selectOption(loss);
+        for (const { name } of cat.datasets) {
+            await page.locator('#f-dataset-name').selectOption(name);
+            const want = (await api('GET', `/api/v1/spec/defaults?dataset=${name}` +
+                (loss ? `&loss=${loss}` : ''))).data;
+            await page.locator(`form.launch[data-defaults="${name}/${want.loss}"]`).waitFor();
+            const shown = await formShows();
+            for (const p of ['dataset.name', 'loss', 'model.arch', 'model.z_dim', 'train.steps',
+                'train.batch_size', 'train.d_steps', 'optimizer.g.kind', 'optimizer.g.lr',
+                'optimizer.d.lr', 'every.eval']) {
+                assert.ok(p in shown, `${name}/${want.loss}: ${p} is not shown`);
+            }
+            assertShows(shown, want, `${name}/${want.loss}`);
+        }
+    }
+
+    // a field the user edited keeps its value through a switch; Reset brings the defaults
+    await page.locator('#f-dataset-name').selectOption('ring8');
+    await page.locator('#f-train-batch_size').fill('77');
+    await page.locator('#f-dataset-name').selectOption('grid25');
+    await page.locator('#f-loss').selectOption('hinge');
+    await page.locator('form.launch[data-defaults="grid25/hinge"]').waitFor();
+    const hinge = (await api('GET', '/api/v1/spec/defaults?dataset=grid25&loss=hinge')).data;
+    const shown = await formShows();
+    assert.equal(shown['train.batch_size'].value, '77');
+    assertShows(Object.fromEntries(Object.entries(shown).filter(([p]) => p !== 'train.batch_size')),
+        hinge, 'grid25/hinge after an edit');
+    await page.getByRole('button', { name: 'Reset to defaults' }).click();
+    await page.locator('form.launch[data-defaults="grid25/hinge"]').waitFor();
+    assertShows(await formShows(), hinge, 'grid25/hinge after a reset');
+});
+
+test('the dashboard loads as module scripts, the catalog once, with no console errors', { timeout: T }, async () => {
+    const ctx = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+    const tab = await ctx.newPage();
+    const errors = [];
+    const scripts = [];
+    let catalogs = 0;
+    tab.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
+    tab.on('console', (m) => { if (m.type() === 'error') errors.push(`console: ${m.text()}`); });
+    tab.on('requestfailed', (r) => {
+        // a view closes its event stream when the page leaves it
+        if (/\/events$/.test(r.url()) && /ABORTED/.test(r.failure().errorText)) return;
+        errors.push(`failed: ${r.url()} ${r.failure().errorText}`);
+    });
+    tab.on('response', (r) => {
+        const u = new URL(r.url());
+        if (u.pathname.endsWith('.js')) scripts.push([u.pathname, r.status(), r.headers()['content-type']]);
+        if (u.pathname === '/api/v1/catalog') catalogs++;
+    });
+    try {
+        await tab.goto(`${base}/`);
+        await tab.locator(`tr[data-run="${runA.id}"]`).waitFor();
+        // every view, by the hash as a person clicks through them
+        for (const [hash, ready] of [[`#/runs/${runA.id}`, '[data-chart="loss"]:not([data-points="0"])'],
+            ['#/launch', 'form.launch[data-defaults]'],
+            [`#/compare?runs=${runA.id},${runB.id}`, '[data-chart="compare-loss_d"]:not([data-points="0"])'],
+            ['#/', `tr[data-run="${runA.id}"]`]]) {
+            await tab.evaluate((h) => { location.hash = h; }, hash);
+            await tab.locator(ready).first().waitFor();
+        }
+        assert.equal(await tab.locator('script[type="module"]').count(), 1);
+        assert.equal(await tab.locator('script:not([type="module"]):not([src*="/vendor/"])').count(), 0,
+            'no classic script but the vendored chart library');
+        const modules = scripts.filter(([p]) => !p.includes('/vendor/'));
+        assert.ok(modules.length >= 10, `modules loaded: ${JSON.stringify(modules)}`);
+        for (const [p, status, type] of scripts) {
+            assert.equal(status, 200, p);
+            assert.match(type || '', /^text\/javascript/, p);
+        }
+        assert.equal(catalogs, 1, 'the catalog is asked for once');
+        assert.deepEqual(errors, []);
+    } finally {
+        await ctx.close();
+    }
+});
+
 test('pause, resume and cancel buttons change the status', { timeout: T }, async () => {
     const long = await createRun(Object.assign(tiny('e2e-long', 2000000), {
         every: { log: 50, sample: 0, checkpoint: 0, eval: 0 },

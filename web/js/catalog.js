@@ -1,0 +1,81 @@
+/* catalog.js — the daemon's vocabulary and defaults, asked for rather than spelled here.
+ *
+ *   GET /api/v1/catalog                  once, before the first view: every metric's
+ *       name, kind (train or eval), label, help, goal (min, max or null) and format
+ *       (number, fraction, count, rate); the names of the datasets (with points: true
+ *       for the 2D mixtures), architectures, losses, optimizers and decay shapes
+ *   GET /api/v1/spec/defaults?dataset=NAME[&loss=NAME]
+ *       the whole normalized spec such a run gets, kept per (dataset, loss) for the
+ *       page's life
+ *
+ * Labels, formats and the launch form's choices all come from here, so a metric or a
+ * spec value the daemon adds shows up without a change to the page. */
+import { API, api } from './api.js';
+
+let cat = null;
+const metricsByName = new Map();
+
+export async function loadCatalog() {
+    const c = await api(`${API}/catalog`);
+    cat = {
+        metrics: Array.isArray(c && c.metrics) ? c.metrics : [],
+        datasets: Array.isArray(c && c.datasets) ? c.datasets : [],
+        archs: (c && c.archs) || [],
+        losses: (c && c.losses) || [],
+        optimizers: (c && c.optimizers) || [],
+        decay_shapes: (c && c.decay_shapes) || [],
+    };
+    metricsByName.clear();
+    for (const m of cat.metrics) metricsByName.set(m.name, m);
+    return cat;
+}
+
+/* The catalog as loaded: {metrics, datasets, archs, losses, optimizers, decay_shapes}. */
+export function catalog() {
+    return cat;
+}
+
+/* A metric's entry, or null for a name the catalog does not know. */
+export function metric(name) {
+    return metricsByName.get(name) || null;
+}
+
+export function label(name) {
+    const m = metric(name);
+    return (m && m.label) || name;
+}
+
+/* The metric names of one kind ('train' or 'eval'; all when kind is absent), in the
+ * catalog's order. */
+export function metricNames(kind) {
+    return cat.metrics.filter((m) => !kind || m.kind === kind).map((m) => m.name);
+}
+
+export function datasetNames() {
+    return cat.datasets.map((d) => d.name);
+}
+
+/* A 2D mixture of points (which only the mlp architecture can model). */
+export function isPoints(dataset) {
+    const d = cat.datasets.find((x) => x.name === dataset);
+    return !!(d && d.points);
+}
+
+const defaultsCache = new Map();
+
+/* The spec {"dataset":{"name":dataset},"loss":loss} gets, every field filled in; loss
+ * null asks for the daemon's default loss. A promise, kept so that asking twice costs
+ * one request; a failed request is forgotten so that the next ask tries again. The
+ * object is shared: read it, do not change it. */
+export function specDefaults(dataset, loss) {
+    const key = `${dataset}\n${loss || ''}`;
+    let p = defaultsCache.get(key);
+    if (!p) {
+        const q = new URLSearchParams({ dataset });
+        if (loss) q.set('loss', loss);
+        p = api(`${API}/spec/defaults?${q}`);
+        p.catch(() => defaultsCache.delete(key));
+        defaultsCache.set(key, p);
+    }
+    return p;
+}

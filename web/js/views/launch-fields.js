@@ -1,0 +1,229 @@
+/* views/launch-fields.js — the launch form's fields: which spec fields it shows (in the
+ * groups of docs/spec.md), their hints, when each applies, and the control each kind of
+ * field gets. The choices of the dataset, architecture, loss, optimizer and decay
+ * fields come from the catalog; the values the fields start with come from
+ * GET /api/v1/spec/defaults (views/launch.js). */
+import { catalog } from '../catalog.js';
+import { h } from '../dom.js';
+
+/* o's value at a dotted path such as 'train.steps'; undefined where it has none. */
+export const getPath = (o, path) => path.split('.').reduce((a, k) => (a == null ? undefined : a[k]), o);
+
+export function setPath(o, path, v) {
+    const ks = path.split('.');
+    let cur = o;
+    for (const k of ks.slice(0, -1)) {
+        if (cur[k] == null || typeof cur[k] !== 'object') cur[k] = {};
+        cur = cur[k];
+    }
+    cur[ks[ks.length - 1]] = v;
+}
+
+/* A number typed in a text box: the number when it is one, else the text as typed, so
+ * that the API names the field in its error rather than the page guessing. */
+function numOrText(s, int) {
+    const t = s.trim();
+    if (t === '') return undefined;
+    const n = Number(t);
+    if (!Number.isFinite(n) || (int && !Number.isInteger(n))) return t;
+    return n;
+}
+
+const isDcgan = (s) => s.model.arch === 'dcgan';
+const isMlp = (s) => s.model.arch === 'mlp';
+
+const optimFields = (who, optimizers) => [
+    { path: `optimizer.${who}.kind`, label: 'kind', type: 'select', options: optimizers,
+        hint: 'adam; sgd with momentum; rmsprop' },
+    { path: `optimizer.${who}.lr`, label: 'learning rate', type: 'float', hint: 'in (0, 10]' },
+    { path: `optimizer.${who}.beta1`, label: 'beta1', type: 'float', hint: 'adam β1 or sgd momentum, in [0, 1)' },
+    { path: `optimizer.${who}.beta2`, label: 'beta2', type: 'float', hint: 'adam β2 or rmsprop decay, in [0, 1)' },
+    { path: `optimizer.${who}.eps`, label: 'eps', type: 'float', hint: 'adam and rmsprop epsilon, in (0, 1)' },
+];
+
+/* The groups of fields: [{legend, fields: [{path, label, type, options?, when?, hint}]}].
+ * type: text, int, float, optfloat (a number or none), select, bool, classes (a list of
+ * labels), smoothing (none, a value or a range), decay (none or a schedule). when(s)
+ * says whether the field applies to a spec with s.dataset.name and s.model.arch. */
+export function formGroups() {
+    const cat = catalog();
+    return [
+        { legend: 'Run', fields: [
+            { path: 'name', label: 'name', type: 'text', hint: 'shown in the run list; empty: <dataset>-<loss>' },
+            { path: 'loss', label: 'loss', type: 'select', options: cat.losses,
+                hint: 'nonsaturating, minimax, wasserstein (critic with weight clipping), least-squares, hinge' },
+        ] },
+        { legend: 'Dataset', fields: [
+            { path: 'dataset.name', label: 'dataset', type: 'select', options: cat.datasets.map((d) => d.name),
+                hint: 'fashion-mnist images, an IDX3 file, a folder of PNGs, or the 2D mixtures ring8 / grid25' },
+            { path: 'dataset.split', label: 'split', type: 'select', options: ['train', 'test'],
+                when: (s) => s.dataset.name === 'fashion-mnist', hint: 'fashion-mnist only' },
+            { path: 'dataset.classes', label: 'classes', type: 'classes',
+                when: (s) => s.dataset.name === 'fashion-mnist', hint: 'keep only these labels, e.g. 0,7,9; empty: all ten' },
+            { path: 'dataset.path', label: 'path', type: 'text',
+                when: (s) => s.dataset.name === 'idx' || s.dataset.name === 'png-dir',
+                hint: 'idx: an IDX3 image file (gz or not); png-dir: a folder of PNGs; inside the daemon\'s dataset folder' },
+            { path: 'dataset.image_size', label: 'image size', type: 'int',
+                when: (s) => s.dataset.name === 'png-dir', hint: 'png-dir: side after scaling and center crop, 8 to 256' },
+            { path: 'dataset.channels', label: 'channels', type: 'select', options: [1, 3],
+                when: (s) => s.dataset.name === 'png-dir', hint: 'png-dir: 1 gray or 3 RGB' },
+        ] },
+        { legend: 'Model', fields: [
+            { path: 'model.arch', label: 'architecture', type: 'select', options: cat.archs,
+                hint: 'mlp for 2D sets (required there); dcgan for images' },
+            { path: 'model.z_dim', label: 'z_dim', type: 'int', hint: 'latent size, 1 to 4096' },
+            { path: 'model.g_width', label: 'g_width', type: 'int', when: isDcgan, hint: 'dcgan: generator base width, 1 to 1024' },
+            { path: 'model.d_width', label: 'd_width', type: 'int', when: isDcgan, hint: 'dcgan: discriminator base width, 1 to 1024' },
+            { path: 'model.hidden', label: 'hidden', type: 'int', when: isMlp, hint: 'mlp: units per hidden layer' },
+            { path: 'model.layers', label: 'layers', type: 'int', when: isMlp, hint: 'mlp: hidden layers, 1 to 16' },
+            { path: 'model.batch_norm', label: 'batch norm', type: 'bool', hint: 'batch normalization in the generator' },
+            { path: 'model.patch', label: 'PatchGAN', type: 'bool', when: isDcgan,
+                hint: 'dcgan: D gives a map of logits, loss averaged over patches' },
+        ] },
+        { legend: 'Training', fields: [
+            { path: 'train.steps', label: 'steps', type: 'int', hint: 'generator steps, 1 to 10,000,000' },
+            { path: 'train.batch_size', label: 'batch size', type: 'int', hint: '1 to 4096' },
+            { path: 'train.d_steps', label: 'd_steps', type: 'int', hint: 'discriminator steps per generator step' },
+            { path: 'train.seed', label: 'seed', type: 'int', hint: 'same seed, same run, bit for bit' },
+            { path: 'train.lr_decay', label: 'lr decay', type: 'decay', options: cat.decay_shapes,
+                hint: 'both learning rates fall from the fraction start of the run to factor × their value at the end, linearly or at once (step); none: constant' },
+        ] },
+        { legend: 'Generator optimizer', fields: optimFields('g', cat.optimizers) },
+        { legend: 'Discriminator optimizer', fields: optimFields('d', cat.optimizers) },
+        { legend: 'Tricks', fields: [
+            { path: 'tricks.label_smoothing', label: 'label smoothing', type: 'smoothing',
+                hint: 'real label fixed, or drawn from [lo, hi] each step (minimax, nonsaturating, least-squares)' },
+            { path: 'tricks.feature_matching', label: 'feature matching', type: 'bool',
+                hint: 'G matches mean features of real and fake batches at D\'s last hidden layer' },
+            { path: 'tricks.unrolled_steps', label: 'unrolled steps', type: 'int',
+                hint: 'k > 0: G looks k discriminator steps ahead (0 to 20)' },
+            { path: 'tricks.generators', label: 'generators', type: 'int',
+                hint: 'K > 1: MAD-GAN, K generators against one (K+1)-way D (1 to 16)' },
+            { path: 'tricks.weight_clip', label: 'weight clip', type: 'optfloat',
+                hint: 'wasserstein: the critic\'s weights are clipped to [-c, c]; empty: none' },
+            { path: 'tricks.ema', label: 'weight average', type: 'optfloat',
+                hint: 'decay in (0, 1), e.g. 0.999: samples and evaluations use a moving average of G\'s weights; empty: none' },
+        ] },
+        { legend: 'Every (steps; 0 turns it off)', fields: [
+            { path: 'every.log', label: 'log', type: 'int', hint: 'metrics' },
+            { path: 'every.sample', label: 'sample', type: 'int', hint: 'a sample grid' },
+            { path: 'every.checkpoint', label: 'checkpoint', type: 'int', hint: 'a checkpoint to resume from' },
+            { path: 'every.eval', label: 'eval', type: 'int', hint: 'the evaluation (modes, FID, SWD, ...)' },
+        ] },
+    ];
+}
+
+/* The real label drawn from [lo, hi]: a range suggested when one is first chosen. */
+function smoothingControl(id) {
+    const input = h('select', { id }, ['none', 'fixed', 'range'].map((o) => h('option', { value: o }, o)));
+    const lo = h('input', { type: 'text', inputmode: 'decimal', 'aria-label': 'smoothing value', value: '0.9' });
+    const hi = h('input', { type: 'text', inputmode: 'decimal', 'aria-label': 'smoothing high', value: '1.0' });
+    const sync = () => {
+        lo.hidden = input.value === 'none';
+        hi.hidden = input.value !== 'range';
+    };
+    input.addEventListener('change', () => {
+        if (input.value === 'range' && lo.value === '0.9') lo.value = '0.8';
+        sync();
+    });
+    const get = () => {
+        if (input.value === 'none') return null;
+        if (input.value === 'fixed') return numOrText(lo.value) ?? null;
+        return [numOrText(lo.value) ?? null, numOrText(hi.value) ?? null];
+    };
+    const set = (v) => {
+        if (Array.isArray(v)) {
+            input.value = 'range';
+            lo.value = String(v[0]);
+            hi.value = String(v[1]);
+        } else if (typeof v === 'number') {
+            input.value = 'fixed';
+            lo.value = String(v);
+        } else {
+            input.value = 'none';
+        }
+        sync();
+    };
+    return { input, extra: [lo, hi], get, set };
+}
+
+/* A schedule's shape, start and factor. A start or factor left empty is left out, and
+ * the daemon gives it its default. */
+function decayControl(id, shapes) {
+    const input = h('select', { id }, ['none', ...shapes].map((o) => h('option', { value: o }, o)));
+    const start = h('input', { type: 'text', inputmode: 'decimal', 'aria-label': 'lr decay start',
+        placeholder: 'start', title: 'start: fraction of the steps at the full rate, in [0, 1)' });
+    const factor = h('input', { type: 'text', inputmode: 'decimal', 'aria-label': 'lr decay factor',
+        placeholder: 'factor', title: 'factor: final rate over the optimizer\'s rate, in (0, 1]' });
+    const sync = () => {
+        start.hidden = factor.hidden = input.value === 'none';
+    };
+    input.addEventListener('change', sync);
+    const get = () => {
+        if (input.value === 'none') return null;
+        const o = {};
+        const s = numOrText(start.value), f = numOrText(factor.value);
+        if (s !== undefined) o.start = s;
+        if (f !== undefined) o.factor = f;
+        o.shape = input.value;
+        return o;
+    };
+    const set = (v) => {
+        const on = v && typeof v === 'object';
+        input.value = on && shapes.includes(v.shape) ? v.shape : on ? shapes[0] : 'none';
+        start.value = on && v.start != null ? String(v.start) : '';
+        factor.value = on && v.factor != null ? String(v.factor) : '';
+        sync();
+    };
+    return { input, extra: [start, factor], get, set };
+}
+
+function selectControl(id, options) {
+    const input = h('select', { id }, options.map((o) => h('option', { value: String(o) }, String(o))));
+    return {
+        input,
+        get: () => (typeof options[0] === 'number' ? Number(input.value) : input.value),
+        set: (v) => { input.value = v == null ? String(options[0]) : String(v); },
+    };
+}
+
+function textControl(id, f) {
+    const numeric = f.type === 'int' || f.type === 'float' || f.type === 'optfloat';
+    const input = h('input', { id, type: 'text', autocomplete: 'off',
+        inputmode: f.type === 'int' ? 'numeric' : numeric ? 'decimal' : null,
+        placeholder: f.type === 'optfloat' ? 'none' : null });
+    const get = () => {
+        if (f.type === 'classes') {
+            const t = input.value.trim();
+            if (!t) return null;
+            return t.split(/[\s,]+/).filter(Boolean).map((p) => numOrText(p, true));
+        }
+        if (numeric) return numOrText(input.value, f.type === 'int') ?? null;
+        return input.value.trim() === '' ? null : input.value;
+    };
+    const set = (v) => {
+        input.value = v == null ? '' : Array.isArray(v) ? v.join(',') : String(v);
+    };
+    return { input, get, set };
+}
+
+/* One field's row: {f, wrap, input, errEl, get(), set(v)}. get() gives the field's
+ * value as the spec has it (null for none), set(v) shows one. The row is
+ * .field[data-field=PATH]; its control is #f-PATH with dots as dashes. */
+export function makeControl(f) {
+    const id = 'f-' + f.path.replace(/\./g, '-');
+    let ctl;
+    if (f.type === 'select') ctl = selectControl(id, f.options);
+    else if (f.type === 'bool') {
+        const input = h('input', { id, type: 'checkbox' });
+        ctl = { input, get: () => input.checked, set: (v) => { input.checked = !!v; } };
+    } else if (f.type === 'smoothing') ctl = smoothingControl(id);
+    else if (f.type === 'decay') ctl = decayControl(id, f.options);
+    else ctl = textControl(id, f);
+    const errEl = h('div', { class: 'field-error', hidden: true, 'data-error-for': f.path });
+    const wrap = h('div', { class: 'field', dataset: { field: f.path } },
+        h('label', { for: id }, f.label),
+        h('div', { class: 'control' }, ctl.input, ctl.extra || null),
+        h('div', { class: 'hint' }, f.hint || ''), errEl);
+    return { f, wrap, input: ctl.input, errEl, get: ctl.get, set: ctl.set };
+}
