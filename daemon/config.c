@@ -1,8 +1,8 @@
 /* config.c — ganctld's flags, its config file and its token file, read into a
  * struct gd_config; the usage text; the defaults of what was left out.
  *
- * A bad flag or line is said on stderr as "ganctld: ..." and the process exits 2
- * before anything starts. */
+ * A bad flag or config line is said on stderr as "ganctld: ...", a bad token file in
+ * the log; either way ganctld exits 2 before anything starts. */
 #include "daemon/config.h"
 
 #include <errno.h>

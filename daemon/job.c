@@ -8,12 +8,12 @@
  * write works.
  *
  * DESIGN (locks as job.h names them): the trainer belongs to the worker alone. The
- * hooks run on the worker's thread and take mu only for a moment: control() once per
- * step to read the stop request and publish the live step, the others to set the live
- * figures or the store error. mu is never held across training, the store or a log
- * call. The final status is written under ctl_mu together with taking the job off the
- * active list (finish), so the user's verbs never see a run finished in the store but
- * still training, or the other way round. */
+ * hooks run on the worker's thread and take mu only for a moment: hook_control() once
+ * per step to read the stop request and publish the live step, the others to set the
+ * live figures or the store error. mu is never held across training, the store or a
+ * log call. The final status is written under ctl_mu together with taking the job off
+ * the active list (finish), so the user's verbs never see a run finished in the store
+ * but still training, or the other way round. */
 #include "daemon/job.h"
 
 #include <stdarg.h>
