@@ -4,7 +4,8 @@
  * Runs (with the normalized spec as JSON text), metrics, samples (PNG blobs),
  * checkpoints (blobs), events: the rows below and the functions that write and read
  * them. Callers see only this header. The SQLite store implements it (store_sqlite*.c,
- * one file in WAL mode); store.c holds what needs no database.
+ * one file in WAL mode); store.c holds what needs no database, and is where a choice
+ * between backends would go.
  *
  * Threads: every function may be called from any thread; the store serializes them
  * itself. No caller lock is held while these run.
