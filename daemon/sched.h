@@ -1,10 +1,12 @@
-/* sched.h — the run queue and the pool of worker threads.
+/* sched.h — the run queue and the pool of worker threads (docs/architecture.md: the
+ * life of a run).
  *
  * A FIFO of queued runs and --workers threads. A worker takes the oldest queued run,
  * builds its trainer (restoring the newest checkpoint when there is one), trains it
  * through core/gan.h and writes what the hooks report to the store, publishing an
  * event for each. Compute threads are shared out so that the runs training at once
- * never use more threads than the machine has cores.
+ * never use more threads than the machine has cores. sched.c keeps the queue and the
+ * workers, job.c the training of one run.
  *
  * States: queued -> running -> succeeded | failed | canceled; running -> paused
  * (checkpoint written, slot freed) -> queued on resume; queued/paused -> canceled.

@@ -81,3 +81,15 @@ void gd_sha256(const uint8_t *data, size_t len, uint8_t out[32])
         out[4 * i + 3] = (uint8_t)h[i];
     }
 }
+
+void gd_sha256_hex(const uint8_t *data, size_t len, char out[65])
+{
+    static const char hex[] = "0123456789abcdef";
+    uint8_t d[32];
+    gd_sha256(data, len, d);
+    for (int i = 0; i < 32; i++) {
+        out[2 * i] = hex[d[i] >> 4];
+        out[2 * i + 1] = hex[d[i] & 15];
+    }
+    out[64] = '\0';
+}

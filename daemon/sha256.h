@@ -10,5 +10,7 @@
 
 /* The 32-byte digest of data[0..len). */
 void gd_sha256(const uint8_t *data, size_t len, uint8_t out[32]);
+/* The same digest as 64 lowercase hex digits and a NUL (the form checkpoints keep). */
+void gd_sha256_hex(const uint8_t *data, size_t len, char out[65]);
 
 #endif

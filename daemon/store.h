@@ -1,12 +1,16 @@
-/* store.h — the one place that keeps state: SQLite in WAL mode (design.md section 5).
+/* store.h — the store's contract: the one place that keeps a run and everything it
+ * produces (docs/architecture.md).
  *
  * Runs (with the normalized spec as JSON text), metrics, samples (PNG blobs),
- * checkpoints (blobs), events. store.c is the only file that includes sqlite3.h.
+ * checkpoints (blobs), events: the rows below and the functions that write and read
+ * them. Callers see only this header. The SQLite store implements it (store_sqlite*.c,
+ * one file in WAL mode); store.c holds what needs no database, and is where a choice
+ * between backends would go.
  *
- * Threads: one connection behind one mutex inside the store; every function may be
- * called from any thread. No caller lock is held while these run.
- * Errors: GC_EIO for SQLite failures (message from SQLite), GC_ENOTFOUND for a missing
- * row, GC_ESTATE for a database newer than this binary. */
+ * Threads: every function may be called from any thread; the store serializes them
+ * itself. No caller lock is held while these run.
+ * Errors: GC_EIO for a failure of the database (with its message), GC_ENOTFOUND for a
+ * missing row, GC_ESTATE for a database newer than this binary. */
 #ifndef GD_STORE_H
 #define GD_STORE_H
 
@@ -35,11 +39,11 @@ struct gd_run {
     int64_t id;
     char name[129];
     enum gd_status status;
-    char *spec_json;   /* the normalized spec */
-    int64_t step;      /* steps done (of the newest checkpoint, or live while running) */
-    int64_t steps;     /* spec's train.steps */
+    char *spec_json; /* the normalized spec */
+    int64_t step;    /* steps done (of the newest checkpoint, or live while running) */
+    int64_t steps;   /* spec's train.steps */
     char created_at[32], started_at[32], finished_at[32];
-    char *error;       /* NULL when none */
+    char *error; /* NULL when none */
 };
 void gd_run_fini(struct gd_run *r);
 
@@ -57,8 +61,8 @@ void gd_store_close(struct gd_store *s);
 int gd_store_version(struct gd_store *s); /* PRAGMA user_version */
 
 /* Runs. */
-int gd_store_run_insert(struct gd_store *s, const char *name, const char *spec_json,
-                        int64_t steps, int64_t *id, struct gc_error *err);
+int gd_store_run_insert(struct gd_store *s, const char *name, const char *spec_json, int64_t steps,
+                        int64_t *id, struct gc_error *err);
 int gd_store_run_get(struct gd_store *s, int64_t id, struct gd_run *out, struct gc_error *err);
 /* Newest first. status < 0: any. cursor: return runs with id < cursor (0 = from the
  * newest). Fills *out (malloc'ed array, caller frees each with gd_run_fini and the
@@ -67,8 +71,8 @@ int gd_store_run_list(struct gd_store *s, int status, int limit, int64_t cursor,
                       struct gd_run **out, int *n, int64_t *next, struct gc_error *err);
 /* Sets the status and, with it, started_at (RUNNING, first time), finished_at
  * (SUCCEEDED/FAILED/CANCELED) and error (NULL clears it). */
-int gd_store_run_set_status(struct gd_store *s, int64_t id, enum gd_status st,
-                            const char *error, struct gc_error *err);
+int gd_store_run_set_status(struct gd_store *s, int64_t id, enum gd_status st, const char *error,
+                            struct gc_error *err);
 int gd_store_run_set_step(struct gd_store *s, int64_t id, int64_t step, struct gc_error *err);
 /* Deletes the run and everything of it. */
 int gd_store_run_delete(struct gd_store *s, int64_t id, struct gc_error *err);
@@ -82,8 +86,8 @@ int gd_store_metrics_put(struct gd_store *s, int64_t run, int kind, int64_t step
                          const char *const *names, const double *values, int n,
                          struct gc_error *err);
 /* The newest value of every name of this kind; *out malloc'ed. */
-int gd_store_metrics_latest(struct gd_store *s, int64_t run, int kind, struct gd_kv **out,
-                            int *n, struct gc_error *err);
+int gd_store_metrics_latest(struct gd_store *s, int64_t run, int kind, struct gd_kv **out, int *n,
+                            struct gc_error *err);
 /* Points of one name between from and to (inclusive; to < 0: no bound), ascending by step,
  * at most max_points (evenly downsampled; the last point always kept). *steps and *values
  * malloc'ed. */
@@ -127,8 +131,8 @@ struct gd_event {
     int64_t step;
     char created_at[32];
 };
-int gd_store_event_put(struct gd_store *s, int64_t run, const char *type, int64_t step,
-                       int64_t *id, struct gc_error *err);
+int gd_store_event_put(struct gd_store *s, int64_t run, const char *type, int64_t step, int64_t *id,
+                       struct gc_error *err);
 /* Events with id > after (run <= 0: all runs), ascending, at most limit. */
 int gd_store_event_list(struct gd_store *s, int64_t run, int64_t after, int limit,
                         struct gd_event **out, int *n, struct gc_error *err);
@@ -140,7 +144,7 @@ struct gd_store_stats {
     int64_t runs_by_status[GD_NSTATUS];
     int64_t steps_total; /* sum of run steps */
     int64_t images_total;
-    int64_t bytes;       /* database file size */
+    int64_t bytes; /* database file size */
 };
 int gd_store_stats(struct gd_store *s, struct gd_store_stats *out, struct gc_error *err);
 
@@ -151,8 +155,5 @@ int gd_store_stats(struct gd_store *s, struct gd_store_stats *out, struct gc_err
  * checkpoint: database or disk is full". While failing and no write was tried for 2 s,
  * a call makes a small write itself to see whether space has returned. */
 int gd_store_health(struct gd_store *s, char *msg, size_t cap);
-
-/* SHA-256 of a buffer as 64 lowercase hex digits (used for checkpoint digests). */
-void gd_sha256_hex(const uint8_t *data, size_t len, char out[65]);
 
 #endif

@@ -1,4 +1,4 @@
--- 0001_init: runs, metrics, samples, checkpoints and events (design.md section 5).
+-- 0001_init: runs, metrics, samples, checkpoints and events (docs/architecture.md: the store).
 -- Times are RFC 3339 UTC strings; ids are integers that are never reused.
 
 CREATE TABLE runs (

@@ -10,7 +10,7 @@
  * the real VFS, the file passes PRAGMA integrity_check, the baseline is all there, every
  * call that returned 0 is there, and no call is there in part (transactions).
  *
- * The shim is the test's own: tests may include sqlite3.h, the daemon (but store.c) not. */
+ * The shim is the test's own: tests may include sqlite3.h, the daemon (but its store files) not. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,0 +1,41 @@
+/* config.h — ganctld's command line and config file, read into one struct.
+ *
+ * `ganctld [FLAGS]` serves; `ganctld train SPEC.json [FLAGS]` trains one run in the
+ * foreground. The config file (--config) holds 'key = value' lines with the long flag
+ * names; flags win over it. Paths left out get their defaults ($STATE_DIRECTORY, the
+ * web folder next to the binary, ...), and the API token is read from --token-file or
+ * $CREDENTIALS_DIRECTORY/api-token when serving. */
+#ifndef GD_CONFIG_H
+#define GD_CONFIG_H
+
+#include <limits.h>
+
+#define GD_VERSION "0.1.0"
+
+enum gd_command { GD_CMD_SERVE, GD_CMD_TRAIN };
+
+struct gd_config {
+    enum gd_command command;
+    const char *spec_path; /* train: the spec file (borrowed from argv) */
+    char listen[256];
+    char data[PATH_MAX];
+    char datasets[PATH_MAX];
+    char web[PATH_MAX];
+    char token_file[PATH_MAX];
+    char config[PATH_MAX];
+    int workers, threads, keep_checkpoints;
+    int max_connections; /* 0: the server's default */
+    int http_timeout;    /* seconds; 0: the server's default */
+    int verbose;
+    char *token; /* serve: the API token, NULL when none; wiped by gd_config_fini */
+};
+
+/* Reads the command line (and the config file and token file it names) into c.
+ * Returns -1 when the command is to run; otherwise the exit status for the process:
+ * 0 after --help or --version (printed on stdout), 2 after a bad command line, config
+ * file or token file (said on stderr). */
+int gd_config_parse(struct gd_config *c, int argc, char **argv);
+/* Wipes and frees the token. */
+void gd_config_fini(struct gd_config *c);
+
+#endif

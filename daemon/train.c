@@ -1,0 +1,180 @@
+/* train.c — `ganctld train SPEC.json` in the foreground.
+ *
+ * Parse the spec through api/'s strict parser, store the run like a POST would, train
+ * it on this thread with the same worker code, print progress to stderr and the run
+ * object as one JSON line on stdout; exit 0 iff it succeeded. SIGINT/SIGTERM stop it
+ * after the current step with a checkpoint, and the run stays queued for the daemon. */
+#include "daemon/train.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/server.h"
+#include "core/error.h"
+#include "daemon/log.h"
+#include "daemon/serve.h"
+
+#define SPEC_MAX (1 << 20)
+
+static char *read_file(const char *path, size_t max, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "ganctld: %s: %s\n", path, strerror(errno));
+        return NULL;
+    }
+    char *buf = malloc(max + 1);
+    size_t n = buf ? fread(buf, 1, max + 1, f) : 0;
+    int bad = ferror(f);
+    fclose(f);
+    if (!buf || bad || n > max) {
+        fprintf(stderr, "ganctld: %s: %s\n", path,
+                !buf  ? "out of memory"
+                : bad ? "read error"
+                      : "larger than 1 MiB");
+        free(buf);
+        return NULL;
+    }
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+}
+
+/* Turns SIGINT/SIGTERM into a scheduler shutdown: the run checkpoints and stays
+ * queued, so the daemon can continue it. A 0 byte in the pipe ends the thread when
+ * training ended on its own. */
+static void *train_signals(void *arg)
+{
+    struct gd_sched *sched = arg;
+    for (;;) {
+        int sig = gd_serve_wait_signal(1000);
+        if (sig < 0)
+            return NULL;
+        if (sig > 0) {
+            gd_log(GD_LOG_WARN, "%s: stopping after this step with a checkpoint",
+                   sig == SIGINT ? "SIGINT" : "SIGTERM");
+            gd_sched_shutdown(sched);
+            return NULL;
+        }
+    }
+}
+
+/* Prints api/'s error array ([{"field":"...","message":"..."}, ...]) one per line. It
+ * is a fixed shape made by our own parser, so a scan for the two keys is enough here
+ * (the daemon has no JSON library of its own). */
+static void print_spec_errors(const char *json)
+{
+    const char *p = json;
+    for (;;) {
+        const char *f = strstr(p, "\"field\":\"");
+        if (!f)
+            break;
+        const char *m = strstr(f, "\"message\":\"");
+        if (!m)
+            break;
+        char field[256], message[512];
+        const char *src[2] = {f + 9, m + 11};
+        char *dst[2] = {field, message};
+        size_t cap[2] = {sizeof(field), sizeof(message)};
+        for (int k = 0; k < 2; k++) {
+            size_t n = 0;
+            const char *q = src[k];
+            while (*q && *q != '"' && n + 1 < cap[k]) {
+                if (*q == '\\' && q[1])
+                    q++;
+                dst[k][n++] = *q++;
+            }
+            dst[k][n] = '\0';
+        }
+        if (field[0])
+            fprintf(stderr, "  %s: %s\n", field, message);
+        else
+            fprintf(stderr, "  %s\n", message);
+        p = m + 11;
+    }
+}
+
+int gd_train_main(const struct gd_config *c)
+{
+    const char *spec_path = c->spec_path;
+    gd_log_set_verbose(1); /* progress is the point of the foreground command */
+
+    size_t len = 0;
+    char *json = read_file(spec_path, SPEC_MAX, &len);
+    if (!json)
+        return 2;
+    struct gc_spec *spec = calloc(1, sizeof(*spec));
+    char *errors = NULL;
+    struct gc_error err = {0};
+    if (!spec || ga_spec_parse(json, len, NULL, spec, &errors, &err)) {
+        if (errors && strstr(errors, "\"field\"")) {
+            fprintf(stderr, "ganctld: %s: invalid spec:\n", spec_path);
+            print_spec_errors(errors);
+        } else {
+            fprintf(stderr, "ganctld: %s: invalid spec: %s\n", spec_path, err.msg);
+        }
+        free(errors);
+        free(json);
+        free(spec);
+        return 2;
+    }
+    free(errors);
+    free(json);
+    /* the stored spec must name the same file when the daemon later continues the run
+     * from another working directory */
+    if (spec->dataset.path[0] && spec->dataset.path[0] != '/') {
+        char *abs = realpath(spec->dataset.path, NULL);
+        if (!abs) {
+            fprintf(stderr, "ganctld: %s: dataset.path %s: %s\n", spec_path, spec->dataset.path,
+                    strerror(errno));
+            free(spec);
+            return 2;
+        }
+        snprintf(spec->dataset.path, sizeof(spec->dataset.path), "%s", abs);
+        free(abs);
+    }
+
+    struct gd_parts p = {0};
+    int rc = 1;
+    char *spec_json = NULL;
+    if (gd_serve_signals() || gd_serve_open(c, 1, &p))
+        goto out;
+    spec_json = ga_spec_to_json(spec);
+    int64_t id = 0;
+    if (!spec_json || gd_sched_submit(p.sched, spec, spec_json, &id, &err)) {
+        gd_log(GD_LOG_ERR, "cannot store the run: %s", spec_json ? err.msg : "out of memory");
+        goto out;
+    }
+    gd_log_run(GD_LOG_INFO, id, "training %s (%lld steps) in %s", spec->name[0] ? spec->name : "",
+               (long long)spec->train.steps, c->data);
+
+    pthread_t th;
+    int have_thread = pthread_create(&th, NULL, train_signals, p.sched) == 0;
+    int trc = gd_sched_run_now(p.sched, id, &err);
+    if (have_thread) {
+        if (gd_serve_signals_end())
+            pthread_cancel(th);
+        pthread_join(th, NULL);
+    }
+    if (trc)
+        gd_log_run(GD_LOG_ERR, id, "%s", err.msg);
+
+    char *out = ga_run_json(p.store, p.sched, id, &err);
+    if (out) {
+        printf("%s\n", out);
+        fflush(stdout);
+        free(out);
+    } else {
+        gd_log(GD_LOG_ERR, "cannot read the run back: %s", err.msg);
+    }
+    rc = trc == 0 && out ? 0 : 1;
+out:
+    free(spec_json);
+    free(spec);
+    gd_serve_close(&p);
+    return rc;
+}
