@@ -16,14 +16,6 @@ int ctl_error_set(struct ctl_error *err, int code, const char *fmt, ...)
     return code;
 }
 
-void ctl_error_clear(struct ctl_error *err)
-{
-    if (err) {
-        err->code = CTL_OK;
-        err->msg[0] = '\0';
-    }
-}
-
 int ctl_exit_status(int code)
 {
     switch (code) {

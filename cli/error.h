@@ -40,7 +40,6 @@ struct ctl_error {
 /* Sets err (when not NULL) to code and the formatted message; returns code. */
 int ctl_error_set(struct ctl_error *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-void ctl_error_clear(struct ctl_error *err);
 /* The exit status for a return code (0 for CTL_OK). */
 int ctl_exit_status(int code);
 

@@ -11,7 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
+
+#include "cli/buf.h"
 
 struct ctl_client {
     CURL *curl;
@@ -23,8 +24,7 @@ struct ctl_client {
 /* What the curl callbacks of one transfer share. */
 struct transfer {
     struct ctl_client *c;
-    struct ctl_response *resp;
-    size_t cap;
+    struct ctl_buf body;
     const struct ctl_stream_ops *ops; /* NULL: collect the body */
     int stopped;                      /* a callback asked to stop */
     int oom;
@@ -102,27 +102,6 @@ const char *ctl_client_addr(const struct ctl_client *c)
     return c->addr;
 }
 
-static int body_append(struct transfer *t, const char *data, size_t n)
-{
-    struct ctl_response *r = t->resp;
-    if (r->len + n + 1 > t->cap) {
-        size_t cap = t->cap ? t->cap : 4096;
-        while (cap < r->len + n + 1)
-            cap *= 2;
-        char *b = realloc(r->body, cap);
-        if (!b) {
-            t->oom = 1;
-            return -1;
-        }
-        r->body = b;
-        t->cap = cap;
-    }
-    memcpy(r->body + r->len, data, n);
-    r->len += n;
-    r->body[r->len] = '\0';
-    return 0;
-}
-
 static size_t on_write(char *data, size_t size, size_t nmemb, void *user)
 {
     struct transfer *t = user;
@@ -136,37 +115,10 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *user)
         }
         return n;
     }
-    return body_append(t, data, n) == 0 ? n : 0;
-}
-
-/* Copies the value of header `name` when line is that header. */
-static void header_value(const char *line, size_t n, const char *name, char *out, size_t cap)
-{
-    size_t nl = strlen(name);
-    if (n <= nl || strncasecmp(line, name, nl) != 0 || line[nl] != ':')
-        return;
-    const char *v = line + nl + 1;
-    const char *end = line + n;
-    while (v < end && (*v == ' ' || *v == '\t'))
-        v++;
-    while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '))
-        end--;
-    size_t len = (size_t)(end - v) < cap - 1 ? (size_t)(end - v) : cap - 1;
-    memcpy(out, v, len);
-    out[len] = '\0';
-}
-
-static size_t on_header(char *line, size_t size, size_t nmemb, void *user)
-{
-    struct transfer *t = user;
-    size_t n = size * nmemb;
-    if (n >= 5 && strncmp(line, "HTTP/", 5) == 0) {
-        /* A new response starts (after a 100 Continue, say): forget the last one's. */
-        t->resp->content_type[0] = '\0';
-        t->resp->location[0] = '\0';
+    if (ctl_buf_put(&t->body, data, n)) {
+        t->oom = 1;
+        return 0;
     }
-    header_value(line, n, "Content-Type", t->resp->content_type, sizeof t->resp->content_type);
-    header_value(line, n, "Location", t->resp->location, sizeof t->resp->location);
     return n;
 }
 
@@ -205,14 +157,24 @@ static int connect_error(struct ctl_client *c, CURLcode rc, struct ctl_error *er
     return ctl_error_set(err, CTL_ECONNECT, "cannot reach ganctld at %s: %s", c->addr, reason);
 }
 
+/* curl_slist_append() returns NULL on OOM and leaves the list as it was. */
+static int add_header(struct curl_slist **list, const char *line)
+{
+    struct curl_slist *l = curl_slist_append(*list, line);
+    if (!l)
+        return -1;
+    *list = l;
+    return 0;
+}
+
 static int perform(struct ctl_client *c, const char *method, const char *path, const char *body,
                    const char *accept, const char *last_event_id, int idle_timeout_s,
                    const struct ctl_stream_ops *ops, struct ctl_response *resp,
                    struct ctl_error *err)
 {
     CURL *h = c->curl;
-    struct transfer t = {.c = c, .resp = resp, .ops = ops};
-    struct curl_slist *headers = NULL, *tmp;
+    struct transfer t = {.c = c, .ops = ops};
+    struct curl_slist *headers = NULL;
     char line[256];
     int rc = 0;
 
@@ -224,28 +186,16 @@ static int perform(struct ctl_client *c, const char *method, const char *path, c
     snprintf(url, ulen, "%s%s", c->addr, path);
 
     snprintf(line, sizeof line, "Accept: %s", accept);
-    if (!(tmp = curl_slist_append(headers, line)))
+    if (add_header(&headers, line) || (c->auth && add_header(&headers, c->auth)))
         goto oom;
-    headers = tmp;
-    if (c->auth) {
-        if (!(tmp = curl_slist_append(headers, c->auth)))
-            goto oom;
-        headers = tmp;
-    }
-    if (body) {
-        if (!(tmp = curl_slist_append(headers, "Content-Type: application/json")))
-            goto oom;
-        headers = tmp;
-        /* No 100-continue round trip: the bodies are small. */
-        if (!(tmp = curl_slist_append(headers, "Expect:")))
-            goto oom;
-        headers = tmp;
-    }
+    /* No 100-continue round trip: the bodies are small. */
+    if (body &&
+        (add_header(&headers, "Content-Type: application/json") || add_header(&headers, "Expect:")))
+        goto oom;
     if (last_event_id && *last_event_id) {
         snprintf(line, sizeof line, "Last-Event-ID: %s", last_event_id);
-        if (!(tmp = curl_slist_append(headers, line)))
+        if (add_header(&headers, line))
             goto oom;
-        headers = tmp;
     }
 
     curl_easy_reset(h);
@@ -261,8 +211,6 @@ static int perform(struct ctl_client *c, const char *method, const char *path, c
     curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, (long)(idle_timeout_s > 0 ? idle_timeout_s : 120));
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_write);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &t);
-    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(h, CURLOPT_HEADERDATA, &t);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     if (ops) {
         curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
@@ -289,12 +237,11 @@ static int perform(struct ctl_client *c, const char *method, const char *path, c
     } else if (cc != CURLE_OK) {
         rc = connect_error(c, cc, err);
     }
-    if (!resp->body && rc == 0) {
-        /* Callers may always read body as a string. */
-        resp->body = calloc(1, 1);
-        if (!resp->body)
-            rc = ctl_error_set(err, CTL_ENOMEM, "out of memory");
-    }
+    /* Callers may always read body as a string, an empty answer too. */
+    if (rc == 0 && ctl_buf_put(&t.body, "", 0))
+        rc = ctl_error_set(err, CTL_ENOMEM, "out of memory");
+    resp->body = t.body.s;
+    resp->len = t.body.len;
     if (rc != 0 && rc != CTL_ESTOPPED)
         ctl_response_fini(resp);
     curl_slist_free_all(headers);

@@ -23,8 +23,6 @@ struct ctl_response {
     long status;
     char *body;
     size_t len;
-    char content_type[128];
-    char location[256];
 };
 
 void ctl_response_fini(struct ctl_response *r);

@@ -7,63 +7,24 @@
  * is accepted as well as `ganctl ls`. */
 #include <curl/curl.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/context.h"
 #include "cli/error.h"
 #include "cli/http.h"
 #include "cli/problem.h"
 
-static void print_help(FILE *out)
-{
-    fputs("Usage: ganctl [--addr URL] [--token-file FILE] [--json] COMMAND [ARGS]\n"
-          "\n"
-          "The command-line client of ganctld, the GAN training daemon.\n"
-          "\n"
-          "Commands:\n",
-          out);
-    for (const struct ctl_command *c = ctl_commands; c->name; c++)
-        fprintf(out, "  %-12s%s\n", c->name, c->summary);
-    fputs("\n"
-          "Global options:\n"
-          "  --addr URL          the daemon (default $GANCTL_ADDR, else " CTL_DEFAULT_ADDR ")\n"
-          "  --token-file FILE   read the API token from FILE (default $GANCTL_TOKEN)\n"
-          "  --json              print the API's objects as JSON on stdout\n"
-          "  -h, --help          show help (also 'ganctl COMMAND --help')\n"
-          "  --version           print the version\n"
-          "\n"
-          "Exit status: 0 ok, 1 error, 2 usage error, 3 not found, 4 authentication\n"
-          "required, 5 the watched run failed or was canceled.\n",
-          out);
-}
-
-/* Whether stderr can take a progress bar. */
-static int fancy_terminal(void)
-{
-    const char *no_color = getenv("NO_COLOR");
-    const char *term = getenv("TERM");
-    if (no_color && *no_color)
-        return 0;
-    if (term && strcmp(term, "dumb") == 0)
-        return 0;
-    return isatty(STDERR_FILENO);
-}
-
 static int run(int argc, char **argv)
 {
-    struct ctl_ctx ctx = {0};
+    struct ctl_ctx ctx;
     struct ctl_error err = {0};
     struct ctl_args a;
     const char *v;
     int k, help = 0;
 
-    ctx.addr = getenv("GANCTL_ADDR");
-    if (!ctx.addr || !*ctx.addr)
-        ctx.addr = CTL_DEFAULT_ADDR;
-    ctx.fancy = fancy_terminal();
+    ctl_ctx_init(&ctx);
 
     ctl_args_init(&a, argc - 1, argv + 1, ctl_global_opts, NULL);
     a.stop_at_positional = 1;
@@ -87,7 +48,7 @@ static int run(int argc, char **argv)
         words++;
     }
     if (rest == 0) {
-        print_help(help ? stdout : stderr);
+        ctl_commands_help(help ? stdout : stderr);
         return help ? CTL_EXIT_OK : CTL_EXIT_USAGE;
     }
     if (strcmp(words[0], "help") == 0) {
@@ -99,7 +60,7 @@ static int run(int argc, char **argv)
         if (c)
             fputs(c->help, stdout);
         else
-            print_help(stdout);
+            ctl_commands_help(stdout);
         return CTL_EXIT_OK;
     }
     if (strcmp(words[0], "version") == 0) {

@@ -1,6 +1,6 @@
 /* problem.h — the one funnel for what the client tells the user went wrong.
  *
- * Error answers of the API are application/problem+json (design.md section 4):
+ * Error answers of the API are application/problem+json (docs/api.md):
  * {"type","title","status","detail","errors":[{"field","message"}]}. They are printed
  * to stderr as "ganctl: DETAIL" and one "  FIELD: MESSAGE" line per field error, and
  * the HTTP status becomes the CTL_E* code that decides the exit status. */

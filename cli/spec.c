@@ -32,7 +32,8 @@ int ctl_spec_load(const char *path, json_t **out, struct ctl_error *err)
     return 0;
 }
 
-json_t *ctl_spec_value(const char *text)
+/* The JSON value a command-line word stands for; NULL on OOM. */
+static json_t *spec_value(const char *text)
 {
     /* JSON_DECODE_ANY lets a bare 3, true or "x" through; anything that does not parse
      * (fashion-mnist, adam, 0x10) is meant as a string. */
@@ -92,7 +93,7 @@ int ctl_spec_assign(json_t *spec, const char *assignment, struct ctl_error *err)
     char *path = strndup(assignment, (size_t)(eq - assignment));
     if (!path)
         return ctl_error_set(err, CTL_ENOMEM, "out of memory");
-    int rc = ctl_spec_set(spec, path, ctl_spec_value(eq + 1), err);
+    int rc = ctl_spec_set(spec, path, spec_value(eq + 1), err);
     free(path);
     return rc;
 }

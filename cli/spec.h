@@ -1,4 +1,4 @@
-/* spec.h — builds the run spec (design.md section 3) that `ganctl submit` sends.
+/* spec.h — builds the run spec (docs/spec.md) that `ganctl submit` sends.
  *
  * The spec starts from a SPEC.json file (or {}), then the flags and every
  * `--set path.to.field=value` are applied in order. The client checks only the shape
@@ -15,17 +15,14 @@
  * line and column). */
 int ctl_spec_load(const char *path, json_t **out, struct ctl_error *err);
 
-/* The JSON value a command-line word stands for: a number, true, false, null, an
- * array or object, or a quoted string when it parses as JSON; else the word as a
- * string. New reference; NULL on OOM. */
-json_t *ctl_spec_value(const char *text);
-
 /* Sets the dotted path ("train.steps") in spec to value, creating the objects on the
  * way. Steals value (also on failure). CTL_EUSAGE for an empty path segment or when a
  * part of the path is already something other than an object. */
 int ctl_spec_set(json_t *spec, const char *path, json_t *value, struct ctl_error *err);
 
-/* Applies "path.to.field=value" with ctl_spec_value(). CTL_EUSAGE without '='. */
+/* Applies "path.to.field=value". The value is read as JSON when it parses as JSON (a
+ * number, true, false, null, an array or object, a quoted string), else taken as a
+ * string. CTL_EUSAGE without '='. */
 int ctl_spec_assign(json_t *spec, const char *assignment, struct ctl_error *err);
 
 /* --label-smoothing: "LO,HI" is [LO, HI], one number is that number, "none" is null.

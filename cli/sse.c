@@ -8,52 +8,24 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_LINE (1 << 20)
+#include "cli/buf.h"
 
-struct buf {
-    char *s;
-    size_t len, cap;
-};
+#define MAX_LINE (1 << 20)
 
 struct ctl_sse {
     ctl_sse_fn fn;
     void *user;
-    struct buf line;
-    struct buf data;
-    struct buf type;
-    struct buf pending; /* the id: of the event being read */
-    struct buf id;      /* the last event id, committed at the end of an event; kept
-                         * across resets, so a half-read event's id is never resumed from */
+    struct ctl_buf line;
+    struct ctl_buf data;
+    struct ctl_buf type;
+    struct ctl_buf pending; /* the id: of the event being read */
+    struct ctl_buf id;      /* the last event id, committed at the end of an event; kept
+                             * across resets, so a half-read event's id is never resumed from */
     int has_data;
     int after_cr; /* the previous chunk ended in CR: a leading LF belongs to it */
     long retry_ms;
     long lines;
 };
-
-static int buf_put(struct buf *b, const char *s, size_t n)
-{
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 64;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *p = realloc(b->s, cap);
-        if (!p)
-            return CTL_ENOMEM;
-        b->s = p;
-        b->cap = cap;
-    }
-    memcpy(b->s + b->len, s, n);
-    b->len += n;
-    b->s[b->len] = '\0';
-    return 0;
-}
-
-static void buf_clear(struct buf *b)
-{
-    b->len = 0;
-    if (b->s)
-        b->s[0] = '\0';
-}
 
 struct ctl_sse *ctl_sse_create(ctl_sse_fn fn, void *user)
 {
@@ -63,8 +35,8 @@ struct ctl_sse *ctl_sse_create(ctl_sse_fn fn, void *user)
     p->fn = fn;
     p->user = user;
     p->retry_ms = -1;
-    if (buf_put(&p->id, "", 0) || buf_put(&p->pending, "", 0) || buf_put(&p->data, "", 0) ||
-        buf_put(&p->type, "", 0)) {
+    if (ctl_buf_put(&p->id, "", 0) || ctl_buf_put(&p->pending, "", 0) ||
+        ctl_buf_put(&p->data, "", 0) || ctl_buf_put(&p->type, "", 0)) {
         ctl_sse_destroy(p);
         return NULL;
     }
@@ -75,21 +47,21 @@ void ctl_sse_destroy(struct ctl_sse *p)
 {
     if (!p)
         return;
-    free(p->line.s);
-    free(p->data.s);
-    free(p->type.s);
-    free(p->id.s);
-    free(p->pending.s);
+    ctl_buf_fini(&p->line);
+    ctl_buf_fini(&p->data);
+    ctl_buf_fini(&p->type);
+    ctl_buf_fini(&p->id);
+    ctl_buf_fini(&p->pending);
     free(p);
 }
 
 void ctl_sse_reset(struct ctl_sse *p)
 {
-    buf_clear(&p->line);
-    buf_clear(&p->data);
-    buf_clear(&p->type);
-    buf_clear(&p->pending);
-    buf_put(&p->pending, p->id.s, p->id.len); /* fits: pending had room for it before */
+    ctl_buf_clear(&p->line);
+    ctl_buf_clear(&p->data);
+    ctl_buf_clear(&p->type);
+    ctl_buf_clear(&p->pending);
+    ctl_buf_put(&p->pending, p->id.s, p->id.len); /* fits: pending had room for it before */
     p->has_data = 0;
     p->after_cr = 0;
 }
@@ -113,8 +85,8 @@ static int dispatch(struct ctl_sse *p)
 {
     int rc = 0;
     /* The format commits the id at the end of every event, data or not. */
-    buf_clear(&p->id);
-    if (buf_put(&p->id, p->pending.s, p->pending.len))
+    ctl_buf_clear(&p->id);
+    if (ctl_buf_put(&p->id, p->pending.s, p->pending.len))
         return CTL_ENOMEM;
     if (p->has_data) {
         struct ctl_sse_event ev = {
@@ -124,8 +96,8 @@ static int dispatch(struct ctl_sse *p)
         };
         rc = p->fn(p->user, &ev);
     }
-    buf_clear(&p->data);
-    buf_clear(&p->type);
+    ctl_buf_clear(&p->data);
+    ctl_buf_clear(&p->type);
     p->has_data = 0;
     return rc;
 }
@@ -146,20 +118,20 @@ static int field(struct ctl_sse *p, const char *line, size_t len)
         vlen--;
     }
     if (nlen == 4 && memcmp(line, "data", 4) == 0) {
-        if (p->has_data && buf_put(&p->data, "\n", 1))
+        if (p->has_data && ctl_buf_put(&p->data, "\n", 1))
             return CTL_ENOMEM;
         p->has_data = 1;
-        return buf_put(&p->data, value, vlen);
+        return ctl_buf_put(&p->data, value, vlen);
     }
     if (nlen == 5 && memcmp(line, "event", 5) == 0) {
-        buf_clear(&p->type);
-        return buf_put(&p->type, value, vlen);
+        ctl_buf_clear(&p->type);
+        return ctl_buf_put(&p->type, value, vlen);
     }
     if (nlen == 2 && memcmp(line, "id", 2) == 0) {
         if (memchr(value, '\0', vlen))
             return 0; /* the format says to ignore such an id */
-        buf_clear(&p->pending);
-        return buf_put(&p->pending, value, vlen);
+        ctl_buf_clear(&p->pending);
+        return ctl_buf_put(&p->pending, value, vlen);
     }
     if (nlen == 5 && memcmp(line, "retry", 5) == 0) {
         long ms = 0;
@@ -188,7 +160,7 @@ int ctl_sse_feed(struct ctl_sse *p, const char *data, size_t len)
             j++;
         if (p->line.len + (j - i) > MAX_LINE)
             return CTL_EFAIL;
-        if (buf_put(&p->line, data + i, j - i))
+        if (ctl_buf_put(&p->line, data + i, j - i))
             return CTL_ENOMEM;
         if (j == len)
             break; /* the line goes on in the next chunk */
@@ -199,7 +171,7 @@ int ctl_sse_feed(struct ctl_sse *p, const char *data, size_t len)
                 p->after_cr = 1;
         }
         int rc = field(p, p->line.s ? p->line.s : "", p->line.len);
-        buf_clear(&p->line);
+        ctl_buf_clear(&p->line);
         if (rc)
             return rc;
         i = j + 1;

@@ -4,9 +4,9 @@
  * SSE parser, whose events update the run's state and the output) and about once a
  * second with a tick (redraws the bar, notices signals, and polls the run over a
  * second connection when the stream has been quiet, so a run that ended while no
- * event could reach us is still noticed). The payload of each event is read
- * leniently: whatever of status, step, steps and metric values it carries is taken,
- * and a status event without a status makes us read the run object instead. */
+ * event could reach us is still noticed). Each event's payload is read for whatever of
+ * step, status and losses it carries, and a status event without a status makes us
+ * read the run object instead. The progress line is laid out by progress.c. */
 #include "cli/watch.h"
 
 #include <jansson.h>
@@ -15,11 +15,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "cli/buf.h"
 #include "cli/problem.h"
+#include "cli/progress.h"
 #include "cli/sse.h"
 
 #define IDLE_TIMEOUT_S 45 /* three missed 15 s heartbeats: the connection is dead */
@@ -43,17 +44,13 @@ struct watch {
     char name[128];
     char status[16];
     char error[256];
-    int64_t step, steps;
-    double loss_d, loss_g;
-    int have_loss_d, have_loss_g;
-    double rate; /* steps per second, smoothed */
+    struct ctl_progress fig; /* what the bar shows; fig.status points to status */
     double anchor_t;
     int64_t anchor_step;
     int anchored;
     double last_event_t, last_poll_t, last_draw_t;
     int bar_visible;
-    int reconnecting; /* between a drop and the next connection */
-    int outage;       /* "connection lost" was said and no event has come since */
+    int outage; /* "connection lost" was said and no event has come since */
     char conn_err[256];
     int done;  /* the run reached a terminal status */
     int fatal; /* a CTL_E* code that ends the watch */
@@ -83,23 +80,6 @@ static int is_status(const char *s)
     return 0;
 }
 
-static int term_width(void)
-{
-    struct winsize ws;
-    if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 20)
-        return ws.ws_col;
-    return 80;
-}
-
-static void fmt_duration(double s, char *out, size_t cap)
-{
-    long t = s < 0 ? 0 : (long)(s + 0.5);
-    if (t >= 3600)
-        snprintf(out, cap, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
-    else
-        snprintf(out, cap, "%ld:%02ld", t / 60, t % 60);
-}
-
 static void clear_bar(struct watch *w)
 {
     if (w->bar_visible) {
@@ -108,71 +88,10 @@ static void clear_bar(struct watch *w)
     }
 }
 
-/* Appends to a fixed buffer, truncating. */
-static void add(char *buf, size_t cap, size_t *n, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static void add(char *buf, size_t cap, size_t *n, const char *fmt, ...)
-{
-    va_list ap;
-    if (*n >= cap - 1)
-        return;
-    va_start(ap, fmt);
-    int k = vsnprintf(buf + *n, cap - *n, fmt, ap);
-    va_end(ap);
-    if (k > 0)
-        *n = *n + (size_t)k < cap - 1 ? *n + (size_t)k : cap - 1;
-}
-
-/* run 3 [#######.....] 500/1500 33%  360/s  ETA 0:03  loss_d 1.352  loss_g 0.7262
- * The bar takes what room the figures leave on the terminal line. */
 static void draw_bar(struct watch *w)
 {
-    char head[64], tail[256], part[32];
-    size_t nh = 0, nt = 0;
-    int width = term_width();
-
-    add(head, sizeof head, &nh, "run %lld", (long long)w->o->run);
-    if (w->reconnecting)
-        add(head, sizeof head, &nh, " reconnecting");
-    else if (strcmp(w->status, "running") != 0)
-        add(head, sizeof head, &nh, " %s", w->status);
-    double frac = 0;
-    if (w->steps > 0) {
-        frac = (double)w->step / (double)w->steps;
-        frac = frac > 1 ? 1 : frac;
-        add(tail, sizeof tail, &nt, " %lld/%lld %d%%", (long long)w->step, (long long)w->steps,
-            (int)(frac * 100));
-    } else {
-        add(tail, sizeof tail, &nt, " step %lld", (long long)w->step);
-    }
-    if (w->rate > 0 && strcmp(w->status, "running") == 0 && !w->reconnecting) {
-        add(tail, sizeof tail, &nt, "  %.0f steps/s", w->rate);
-        if (w->steps > w->step) {
-            fmt_duration((double)(w->steps - w->step) / w->rate, part, sizeof part);
-            add(tail, sizeof tail, &nt, "  ETA %s", part);
-        }
-    }
-    if (w->have_loss_d)
-        add(tail, sizeof tail, &nt, "  loss_d %.4g", w->loss_d);
-    if (w->have_loss_g)
-        add(tail, sizeof tail, &nt, "  loss_g %.4g", w->loss_g);
-
     char line[512];
-    size_t n = 0;
-    /* Sized for the longest usual figures, not the current ones, so it does not jump. */
-    int cells = width - 1 - (int)nh - 3 - 62;
-    cells = cells > 30 ? 30 : cells < 8 ? 8 : cells;
-    add(line, sizeof line, &n, "%s", head);
-    if (w->steps > 0 && cells >= 8) {
-        int full = (int)(frac * cells);
-        add(line, sizeof line, &n, " [");
-        for (int i = 0; i < cells; i++)
-            add(line, sizeof line, &n, "%c", i < full ? '#' : '.');
-        add(line, sizeof line, &n, "]");
-    }
-    add(line, sizeof line, &n, "%s", tail);
-    if ((int)n > width - 1)
-        line[width - 1] = '\0';
+    ctl_progress_line(&w->fig, ctl_term_width(STDERR_FILENO), line, sizeof line);
     fprintf(stderr, "\r%s\033[K", line);
     fflush(stderr);
     w->bar_visible = 1;
@@ -209,14 +128,14 @@ static void set_status(struct watch *w, const char *status)
 static void set_step(struct watch *w, int64_t step)
 {
     double t = now_s();
-    w->step = step;
+    w->fig.step = step;
     if (!w->anchored || step < w->anchor_step) {
         w->anchored = 1;
         w->anchor_t = t;
         w->anchor_step = step;
     } else if (t - w->anchor_t >= 1.0) {
         double inst = (double)(step - w->anchor_step) / (t - w->anchor_t);
-        w->rate = w->rate > 0 ? 0.7 * w->rate + 0.3 * inst : inst;
+        w->fig.rate = w->fig.rate > 0 ? 0.7 * w->fig.rate + 0.3 * inst : inst;
         w->anchor_t = t;
         w->anchor_step = step;
     }
@@ -226,12 +145,12 @@ static void take_losses(struct watch *w, json_t *m)
 {
     json_t *v;
     if ((v = json_object_get(m, "loss_d")) && json_is_number(v)) {
-        w->loss_d = json_number_value(v);
-        w->have_loss_d = 1;
+        w->fig.loss_d = json_number_value(v);
+        w->fig.have_loss_d = 1;
     }
     if ((v = json_object_get(m, "loss_g")) && json_is_number(v)) {
-        w->loss_g = json_number_value(v);
-        w->have_loss_g = 1;
+        w->fig.loss_g = json_number_value(v);
+        w->fig.have_loss_g = 1;
     }
 }
 
@@ -245,11 +164,11 @@ static void apply_run(struct watch *w, json_t *run)
     if ((s = json_string_value(json_object_get(run, "error"))))
         snprintf(w->error, sizeof w->error, "%s", s);
     if ((v = json_object_get(run, "steps")) && json_is_integer(v))
-        w->steps = json_integer_value(v);
+        w->fig.steps = json_integer_value(v);
     else if ((v = json_object_get(json_object_get(json_object_get(run, "spec"), "train"),
                                   "steps")) &&
              json_is_integer(v))
-        w->steps = json_integer_value(v);
+        w->fig.steps = json_integer_value(v);
     if ((v = json_object_get(run, "step")) && json_is_integer(v))
         set_step(w, json_integer_value(v));
     take_losses(w, json_object_get(run, "latest"));
@@ -293,33 +212,44 @@ static int poll_run(struct watch *w)
     return 0;
 }
 
-static void print_numbers(struct watch *w, const char *what, json_t *obj)
+/* "eval at step 40: modes_covered 8 high_quality 0.91" */
+static void say_figures(struct watch *w, const char *what, json_t *obj)
 {
-    char line[512];
+    char line[512] = "";
     size_t n = 0;
     const char *key;
     json_t *v;
     json_object_foreach(obj, key, v)
     {
-        if (json_is_number(v) && n < sizeof line) {
-            int k = snprintf(line + n, sizeof line - n, " %s %.4g", key, json_number_value(v));
-            if (k > 0)
-                n += (size_t)k;
-        }
+        if (json_is_number(v))
+            ctl_appendf(line, sizeof line, &n, " %s %.4g", key, json_number_value(v));
     }
-    line[n < sizeof line ? n : sizeof line - 1] = '\0';
-    say(w, "%s at step %lld:%s", what, (long long)w->step, line);
+    say(w, "%s at step %lld:%s", what, (long long)w->fig.step, line);
 }
 
+/* "step 500/1500 loss_d 1.352 loss_g 0.7262", without a bar to show it. */
+static void say_step(struct watch *w)
+{
+    char line[160] = "";
+    size_t n = 0;
+    ctl_appendf(line, sizeof line, &n, "step %lld", (long long)w->fig.step);
+    if (w->fig.steps > 0)
+        ctl_appendf(line, sizeof line, &n, "/%lld", (long long)w->fig.steps);
+    if (w->fig.have_loss_d)
+        ctl_appendf(line, sizeof line, &n, " loss_d %.4g", w->fig.loss_d);
+    if (w->fig.have_loss_g)
+        ctl_appendf(line, sizeof line, &n, " loss_g %.4g", w->fig.loss_g);
+    say(w, "%s", line);
+}
+
+/* {"id":N,"event":TYPE,"data":PAYLOAD} on one line; data that is not JSON goes as a
+ * string. */
 static void print_event_json(const struct ctl_sse_event *ev, json_t *data)
 {
     json_t *o = json_object();
-    long long id = atoll(ev->id);
-    json_object_set_new(o, "id", *ev->id ? json_integer(id) : json_null());
+    json_object_set_new(o, "id", *ev->id ? json_integer(atoll(ev->id)) : json_null());
     json_object_set_new(o, "event", json_string(ev->type));
-    json_object_set(o, "data", data ? data : json_null());
-    if (!data)
-        json_object_set_new(o, "data", json_string(ev->data));
+    json_object_set_new(o, "data", data ? json_incref(data) : json_string(ev->data));
     char *s = json_dumps(o, JSON_COMPACT);
     if (s) {
         fputs(s, stdout);
@@ -330,6 +260,8 @@ static void print_event_json(const struct ctl_sse_event *ev, json_t *data)
     json_decref(o);
 }
 
+/* The payloads (docs/api.md): a status event carries the run object, metrics and eval
+ * events {run, step, metrics|eval}, the others {run, step, ...}. */
 static int on_event(void *user, const struct ctl_sse_event *ev)
 {
     struct watch *w = user;
@@ -338,8 +270,6 @@ static int on_event(void *user, const struct ctl_sse_event *ev)
 
     /* The per-run stream carries only this run, but be safe with a shared one. */
     json_t *run = json_object_get(d, "run");
-    if (!run)
-        run = json_object_get(d, "run_id");
     if (json_is_integer(run) && json_integer_value(run) != w->o->run) {
         json_decref(d);
         return 0;
@@ -348,54 +278,28 @@ static int on_event(void *user, const struct ctl_sse_event *ev)
         print_event_json(ev, d);
 
     json_t *v;
-    if ((v = json_object_get(d, "steps")) && json_is_integer(v))
-        w->steps = json_integer_value(v);
     if ((v = json_object_get(d, "step")) && json_is_integer(v))
         set_step(w, json_integer_value(v));
-    json_t *m = json_object_get(d, "metrics");
-    if (!json_is_object(m))
-        m = json_object_get(d, "latest");
-    if (!json_is_object(m))
-        m = json_object_get(d, "values");
-    if (!json_is_object(m))
-        m = d;
-    take_losses(w, m);
-    const char *name = json_string_value(json_object_get(d, "name"));
-    if (name && (v = json_object_get(d, "value")) && json_is_number(v)) {
-        json_t *one = json_pack("{sO}", name, v);
-        take_losses(w, one);
-        json_decref(one);
-    }
-    const char *status = json_string_value(json_object_get(d, "status"));
+    take_losses(w, json_object_get(d, "metrics"));
     if (json_object_get(d, "spec"))
-        apply_run(w, d); /* the payload is a whole run object */
+        apply_run(w, d);
 
     const char *type = ev->type;
     if (strcmp(type, "status") == 0) {
+        /* Without a status the event still says something changed: read the run. */
+        const char *status = json_string_value(json_object_get(d, "status"));
         if (status && is_status(status))
             set_status(w, status);
         else
             poll_run(w);
     } else if (strcmp(type, "metrics") == 0) {
-        if (!w->o->json && !w->o->fancy) {
-            char extra[128] = "";
-            size_t k = 0;
-            if (w->have_loss_d)
-                k += (size_t)snprintf(extra + k, sizeof extra - k, " loss_d %.4g", w->loss_d);
-            if (w->have_loss_g && k < sizeof extra)
-                snprintf(extra + k, sizeof extra - k, " loss_g %.4g", w->loss_g);
-            if (w->steps > 0)
-                say(w, "step %lld/%lld%s", (long long)w->step, (long long)w->steps, extra);
-            else
-                say(w, "step %lld%s", (long long)w->step, extra);
-        }
+        if (!w->o->json && !w->o->fancy)
+            say_step(w);
     } else if (!w->o->json) {
-        if (strcmp(type, "eval") == 0) {
-            json_t *e = json_object_get(d, "eval");
-            print_numbers(w, "eval", json_is_object(e) ? e : m);
-        } else if (!w->o->fancy) {
-            say(w, "%s at step %lld", type, (long long)w->step);
-        }
+        if (strcmp(type, "eval") == 0)
+            say_figures(w, "eval", json_object_get(d, "eval"));
+        else if (!w->o->fancy)
+            say(w, "%s at step %lld", type, (long long)w->fig.step);
     }
     if (w->o->fancy && !w->o->json && !w->done)
         draw_bar(w);
@@ -408,7 +312,7 @@ static int on_data(void *user, const char *data, size_t len)
     struct watch *w = user;
     if (w->outage) {
         w->outage = 0;
-        w->reconnecting = 0;
+        w->fig.reconnecting = 0;
         if (!w->o->json)
             say(w, "reconnected");
     }
@@ -453,11 +357,11 @@ static int finish(struct watch *w)
     const char *what = w->name[0] ? w->name : "";
     if (strcmp(w->status, "succeeded") == 0) {
         fprintf(stderr, "run %lld%s%s%s succeeded at step %lld\n", (long long)w->o->run,
-                *what ? " (" : "", what, *what ? ")" : "", (long long)w->step);
+                *what ? " (" : "", what, *what ? ")" : "", (long long)w->fig.step);
         return 0;
     }
     fprintf(stderr, "run %lld%s%s%s %s at step %lld%s%s\n", (long long)w->o->run, *what ? " (" : "",
-            what, *what ? ")" : "", w->status, (long long)w->step, w->error[0] ? ": " : "",
+            what, *what ? ")" : "", w->status, (long long)w->fig.step, w->error[0] ? ": " : "",
             w->error);
     return CTL_ERUNFAILED;
 }
@@ -497,7 +401,8 @@ static int watch_loop(struct watch *w, struct ctl_error *err)
         if (w->o->fancy)
             draw_bar(w);
         else
-            say(w, "%s at step %lld/%lld", w->status, (long long)w->step, (long long)w->steps);
+            say(w, "%s at step %lld/%lld", w->status, (long long)w->fig.step,
+                (long long)w->fig.steps);
     }
     w->last_poll_t = w->last_event_t = now_s();
 
@@ -554,7 +459,7 @@ static int watch_loop(struct watch *w, struct ctl_error *err)
         } else {
             unreachable_since = 0;
         }
-        w->reconnecting = 1;
+        w->fig.reconnecting = 1;
         if (!w->outage) {
             w->outage = 1;
             if (!w->o->json)
@@ -569,13 +474,15 @@ static int watch_loop(struct watch *w, struct ctl_error *err)
         if (interrupted)
             return CTL_EINTR;
         backoff = backoff * 2 < BACKOFF_MAX_S ? backoff * 2 : BACKOFF_MAX_S;
-        w->reconnecting = 0;
+        w->fig.reconnecting = 0;
     }
 }
 
 int ctl_watch(struct ctl_client *c, const struct ctl_watch_opts *opts, struct ctl_error *err)
 {
     struct watch w = {.o = opts, .c = c};
+    w.fig.run = opts->run;
+    w.fig.status = w.status;
     struct sigaction sa, old_int, old_term;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
