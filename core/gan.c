@@ -11,8 +11,8 @@
  * DETERMINISM. The training state is: the models (parameters, optimizer moments and
  * step, BN running statistics), the noise and label RNG states, the loader position
  * and the step. A checkpoint holds exactly that, so a restored trainer continues bit
- * for bit (with the same OpenBLAS thread count, since GEMM summation order depends on
- * it). Evaluation and sample grids draw from RNGs derived from (seed, step) and run
+ * for bit (with the same thread count, since the models' sums over the batch are
+ * split by threads). Evaluation and sample grids draw from RNGs derived from (seed, step) and run
  * G in eval mode, which touches no state that training reads, so turning them on or
  * off leaves the checkpoints unchanged.
  *
@@ -27,7 +27,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "core/blas.h"
 #include "core/classifier.h"
 #include "core/data.h"
 #include "core/eval.h"
@@ -351,13 +350,6 @@ static int sample_shape(struct gc_trainer *t, struct gc_error *err)
 
 /* ---- create / destroy --------------------------------------------------------------- */
 
-/* OpenBLAS threads: the models split each layer across the pool's threads, each
- * calling SGEMM on its part, so OpenBLAS's own threads would only oversubscribe. */
-static int blas_threads(const struct gc_trainer *t)
-{
-    return gc_pool_threads(t->pool) > 1 ? 1 : t->threads;
-}
-
 void gc_trainer_destroy(struct gc_trainer *t)
 {
     if (!t)
@@ -436,7 +428,6 @@ struct gc_trainer *gc_trainer_create(const struct gc_spec *spec, const struct gc
     t->pool = gc_pool_create(t->threads, err);
     if (!t->pool)
         goto fail;
-    gc_blas_set_threads(blas_threads(t));
 
     int load = !opts || opts->load_data;
     /* Point sets cost nothing to open and give the modes the plots need; an idx
@@ -970,8 +961,10 @@ static int restore_ema(struct gc_trainer *t, struct gc_reader *r, struct gc_erro
         if ((rc = gc_reader_u64(r, &m, err)))
             return gc_error_prefix(err, "checkpoint: ema");
         if (m != (uint64_t)n)
-            return gc_error_set(err, GC_ECORRUPT, "checkpoint: ema of generator %d has %llu "
-                                "parameters, the model %zu", k, (unsigned long long)m, n);
+            return gc_error_set(err, GC_ECORRUPT,
+                                "checkpoint: ema of generator %d has %llu "
+                                "parameters, the model %zu",
+                                k, (unsigned long long)m, n);
         if (t->gsample)
             rc = gc_reader_f32s(r, t->ema[k], n, err);
         else if (n > (r->len - r->off) / sizeof(float))
@@ -1141,6 +1134,8 @@ static int eval_prepare(struct gc_trainer *t, struct gc_error *err)
                                    t->threads, warn_cb, t, &trained, err);
         if (!t->clf)
             return gc_error_prefix(err, "eval");
+        if ((rc = gc_classifier_set_pool(t->clf, t->pool, err)))
+            return rc;
         t->eval_feat = malloc(n * GC_CLASSIFIER_FEATURES * sizeof(float));
         t->eval_probs = malloc(n * GC_CLASSIFIER_CLASSES * sizeof(float));
         if (!t->eval_feat || !t->eval_probs)
@@ -1220,7 +1215,6 @@ int gc_trainer_run(struct gc_trainer *t, const struct gc_train_hooks *hooks, str
     if (!t->loader)
         return gc_error_set(err, GC_ESTATE, "train: this trainer was created without its data");
     t->hooks = hooks ? hooks : &none;
-    gc_blas_set_threads(blas_threads(t));
     for (int i = 0; i < t->nwarn; i++)
         log_line(t, t->warn[i]);
     if (t->warn_dropped) {

@@ -7,7 +7,9 @@
  *
  * Threads: a trainer is used by one thread at a time (the worker that owns the run).
  * The hooks are called on that thread. The only thing another thread may do is make
- * hooks->control() return a stop request, which the engine polls once per step. */
+ * hooks->control() return a stop request, which the engine polls once per step. The
+ * trainer runs its work on a pool of its own (opts->threads) and expects OpenBLAS on
+ * one thread: call gc_blas_init() (core/blas.h) once at process start. */
 #ifndef GC_GAN_H
 #define GC_GAN_H
 

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "api/server.h"
+#include "core/blas.h"
 #include "core/error.h"
 #include "daemon/events.h"
 #include "daemon/sched.h"
@@ -856,6 +857,7 @@ static int stderr_is_journal(void)
 
 int main(int argc, char **argv)
 {
+    gc_blas_init();
     log_journal = stderr_is_journal();
     if (argc >= 2 && !strcmp(argv[1], "train"))
         return cmd_train(argc, argv);

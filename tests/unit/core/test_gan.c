@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/blas.h"
 #include "core/data.h"
 #include "core/eval.h"
 #include "core/gan.h"
@@ -826,6 +827,7 @@ static void generate_without_data(void **state)
 
 int main(void)
 {
+    gc_blas_init();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(dcgan_28_is_the_reference_net),
         cmocka_unit_test(dcgan_32_and_64_add_blocks),
