@@ -375,3 +375,15 @@ int gc_trainer_test_g_step(struct gc_trainer *t, struct gc_error *err)
     gc_gan_g_step(t);
     return 0;
 }
+
+const float *gc_trainer_test_eval_real(struct gc_trainer *t, size_t *n, struct gc_error *err)
+{
+    if (t->is2d) {
+        gc_error_set(err, GC_EINVAL, "eval: 2D sets have no real images");
+        return NULL;
+    }
+    if (gc_gan_eval_real(t, err))
+        return NULL;
+    *n = t->eval_n;
+    return t->eval_real;
+}

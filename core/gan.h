@@ -101,5 +101,8 @@ const float *gc_trainer_test_real_targets(const struct gc_trainer *t, int *n);
 const float *gc_trainer_test_ema(const struct gc_trainer *t, int k, size_t *n);
 /* One generator update alone (with its unrolled look-ahead when the spec has one). */
 int gc_trainer_test_g_step(struct gc_trainer *t, struct gc_error *err);
+/* The real images of the evaluation (*n x sample floats), made now if no evaluation
+ * made them yet; NULL with err set for 2D sets or when the evaluation data fails. */
+const float *gc_trainer_test_eval_real(struct gc_trainer *t, size_t *n, struct gc_error *err);
 
 #endif

@@ -53,7 +53,7 @@ int gc_gan_eval_real(struct gc_trainer *t, struct gc_error *err)
         free(real);
         return gc_error_set(err, GC_ENOMEM, "eval: out of memory for %zu images", n);
     }
-    int rc = gc_dataset_get(t->eval_data, 0, n, real, NULL, err);
+    int rc = gc_dataset_get_spread(t->eval_data, n, real, NULL, err);
     if (rc) {
         free(real);
         return gc_error_prefix(err, "eval");

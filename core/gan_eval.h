@@ -4,9 +4,10 @@
  * reverse_kl of GC_EVAL_POINTS generated points against the mixture's modes. Image
  * sets: swd between real and as many generated images, and for labelled 1x28x28 sets
  * (core/classifier.h) fid, class_coverage and classifier_score through the evaluation
- * classifier. The real side is made once, at the first evaluation: the first
- * GC_EVAL_IMAGES images of the evaluation split (the test split for fashion-mnist,
- * see gc_dataset_eval_spec). Generated samples come from RNGs derived from (seed, step), so
+ * classifier. The real side is made once, at the first evaluation: up to
+ * GC_EVAL_IMAGES images spread evenly over the whole evaluation split (the test split
+ * for fashion-mnist, see gc_dataset_eval_spec), so a set stored in class order is
+ * represented whole. Generated samples come from RNGs derived from (seed, step), so
  * an evaluation changes no training state. */
 #ifndef GC_GAN_EVAL_H
 #define GC_GAN_EVAL_H
@@ -26,7 +27,7 @@ struct gc_metric;
 int gc_gan_evaluate(struct gc_trainer *t, struct gc_metric *m, int *n, struct gc_error *err);
 
 /* Makes the real side's images if they are not made yet (t->eval_real, t->eval_n):
- * the evaluation split opened, its first images read. Image sets only. */
+ * the evaluation split opened, its images spread over it. Image sets only. */
 int gc_gan_eval_real(struct gc_trainer *t, struct gc_error *err);
 
 #endif
