@@ -43,6 +43,23 @@ static void describe(const uint32_t f[FP_FIELDS], char *s, size_t len)
     snprintf(s, len, "%s %ux%ux%u -> %ux%ux%u", name, f[1], f[2], f[3], f[4], f[5], f[6]);
 }
 
+/* 0 when layer i of m has the fingerprint f (of another model's layer, `whose`: ""
+ * or "saved "); else GC_EINVAL naming both. */
+static int same_layer(const struct gc_model *m, int i, const uint32_t f[FP_FIELDS],
+                      const char *whose, struct gc_error *err)
+{
+    uint32_t mine[FP_FIELDS];
+    fingerprint(&m->layers[i], mine);
+    if (memcmp(f, mine, sizeof mine) == 0)
+        return 0;
+    char so[96], sm[96];
+    describe(f, so, sizeof so);
+    describe(mine, sm, sizeof sm);
+    return gc_error_set(err, GC_EINVAL,
+                        "model: other architecture at layer %d (%s%s, this model has %s)", i, whose,
+                        so, sm);
+}
+
 /* 0 when the layers of a and b match; else GC_EINVAL naming the first difference. */
 static int same_arch(const struct gc_model *a, const struct gc_model *b, struct gc_error *err)
 {
@@ -52,18 +69,11 @@ static int same_arch(const struct gc_model *a, const struct gc_model *b, struct 
                             "this model has %d on %dx%dx%d)",
                             b->nlayers, b->c, b->h, b->w, a->nlayers, a->c, a->h, a->w);
     for (int i = 0; i < a->nlayers; i++) {
-        uint32_t fa[FP_FIELDS], fb[FP_FIELDS];
-        fingerprint(&a->layers[i], fa);
+        uint32_t fb[FP_FIELDS];
         fingerprint(&b->layers[i], fb);
-        if (memcmp(fa, fb, sizeof fa) != 0) {
-            char sa[96], sb[96];
-            describe(fa, sa, sizeof sa);
-            describe(fb, sb, sizeof sb);
-            return gc_error_set(err, GC_EINVAL,
-                                "model: other architecture at layer %d (%s, this "
-                                "model has %s)",
-                                i, sb, sa);
-        }
+        int rc = same_layer(a, i, fb, "", err);
+        if (rc < 0)
+            return rc;
     }
     return 0;
 }
@@ -165,20 +175,12 @@ int gc_model_load(struct gc_model *m, struct gc_reader *r, struct gc_error *err)
                             "model has %d)",
                             nl, m->nlayers);
     for (int i = 0; i < m->nlayers; i++) {
-        uint32_t fs[FP_FIELDS], fm[FP_FIELDS];
+        uint32_t fs[FP_FIELDS];
         for (int j = 0; j < FP_FIELDS; j++)
             if ((rc = gc_reader_u32(r, &fs[j], err)) < 0)
                 return gc_error_prefix(err, "model");
-        fingerprint(&m->layers[i], fm);
-        if (memcmp(fs, fm, sizeof fs) != 0) {
-            char ss[96], sm[96];
-            describe(fs, ss, sizeof ss);
-            describe(fm, sm, sizeof sm);
-            return gc_error_set(err, GC_EINVAL,
-                                "model: other architecture at layer %d (saved %s, "
-                                "this model has %s)",
-                                i, ss, sm);
-        }
+        if ((rc = same_layer(m, i, fs, "saved ", err)) < 0)
+            return rc;
     }
     uint32_t has_optim, kind, lr, b1, b2, eps;
     uint64_t step, np, nrun;
