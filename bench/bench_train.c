@@ -100,7 +100,7 @@ static double forward_flops(struct gc_model *m, int n, double *first)
     return total;
 }
 
-/* The engine's step with d_steps = 1 (see core/gan.c): D on a real batch (forward,
+/* The engine's step with d_steps = 1 (see core/gan_step.c): D on a real batch (forward,
  * weight and input gradients but layer 0's input gradient), D on a fake batch (G
  * forward, then the same), G update on fresh noise (G forward, D forward, D input
  * gradients down to the image, then G's weight and input gradients but layer 0's).
@@ -167,7 +167,7 @@ static int run_train(const char *model, int threads, int steps, int warmup)
     qsort(dt, (size_t)steps, sizeof *dt, cmp_double);
     double med = dt[steps / 2];
     int B = s.train.batch_size;
-    double gflop = step_gflop(t, B, 0); /* see g_update in core/gan.c */
+    double gflop = step_gflop(t, B, 0); /* see g_update in core/gan_step.c */
     /* the shape, so that the reference can be built the same */
     printf("{\"impl\": \"ganctl\", \"model\": \"%s\", \"threads\": %d, \"batch\": %d, "
            "\"z_dim\": %d, \"hidden\": %d, \"layers\": %d, \"batch_norm\": %d, "

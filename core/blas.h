@@ -5,9 +5,8 @@
  * m x n elements of C are touched; beta 0 never reads C). Where the CPU has AVX-512 and
  * OpenBLAS runs older kernels than that (a pinned OPENBLAS_CORETYPE, an older build), it
  * runs our own kernel (core/gemm.h) on the shapes where that measures faster, on the
- * calling thread, whatever the OpenBLAS thread count; cblas_sgemm otherwise. Either way
- * the same inputs and shape give the same bits on every call and thread. Safe to call
- * from several threads at once.
+ * calling thread; cblas_sgemm otherwise. Either way the same inputs and shape give the
+ * same bits on every call and thread. Safe to call from several threads at once.
  *
  * Threads: OpenBLAS keeps one thread count for the whole process, and the engine does
  * its parallel work on its own pools (core/pool.h: each thread calls gc_sgemm on its

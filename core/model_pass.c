@@ -194,9 +194,9 @@ static void forward_task(void *arg, int ith, int nth)
         split_channels(l, ith, nth, &c0, &c1);
         float *s = m->bn + l->bn_off;
         const float *w = m->params + l->w_off, *b = m->params + l->b_off;
-        gc_batchnorm_forward_range(m->acts + l->act_off, layer_in(m, j->lo), w, b, s, s + l->c,
-                                   s + 2 * l->c, s + 3 * l->c, j->n, l->c, l->h * l->w, l->eps,
-                                   l->momentum, j->train, c0, c1);
+        gc_batchnorm_forward(m->acts + l->act_off, layer_in(m, j->lo), w, b, s, s + l->c,
+                             s + 2 * l->c, s + 3 * l->c, j->n, l->c, l->h * l->w, l->eps,
+                             l->momentum, j->train, c0, c1);
         return;
     }
     size_t s0, s1;
@@ -275,8 +275,8 @@ static void backward_bn(struct gc_model *m, int i, int n, int params, int ith, i
     const float *x = layer_in(m, i), *w = m->params + l->w_off;
     const float *s = m->bn + l->bn_off;
     if (m->last_train)
-        gc_batchnorm_backward_range(dx, dw, db, pl->d, x, w, s + 2 * l->c, s + 3 * l->c, n, l->c,
-                                    sp, c0, c1);
+        gc_batchnorm_backward(dx, dw, db, pl->d, x, w, s + 2 * l->c, s + 3 * l->c, n, l->c, sp, c0,
+                              c1);
     else if (dw || dx)
         batchnorm_eval_backward(dx, dw, db, pl->d, x, w, s, s + l->c, n, l->c, sp, l->eps, c0, c1);
 }
