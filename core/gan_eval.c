@@ -17,6 +17,8 @@ static void warn_cb(void *ctx, const char *msg)
     gc_gan_log(ctx, msg);
 }
 
+/* Whether two specs open the same images: the evaluation split is then the training
+ * data itself (idx, png-dir, a run on the test split), shared instead of loaded twice. */
 static int same_data(const struct gc_dataset_spec *a, const struct gc_dataset_spec *b)
 {
     return a->kind == b->kind && a->test_split == b->test_split && a->classes == b->classes &&
