@@ -5,12 +5,13 @@
  * core/conv.c and core/linear.c: transposes, sizes and leading dimensions) and of the
  * ring8 MLP GAN (batch 100, hidden 128, z 16, 2-D data), plus a square one for scale.
  * For each shape both run in alternating rounds (so both meet the same background
- * load), each round repeats the call for about 20 ms (thread CPU time with one OpenBLAS
- * thread, wall clock with more), and the best round counts. Also
+ * load), each round repeats the call for about 20 ms of this thread's CPU time, and the
+ * best round counts. Both run on one thread, as the engine calls them: its threads
+ * are its pool's, each calling gc_sgemm with OpenBLAS on one thread (core/blas.h). Also
  * prints what gc_sgemm picks for the shape and the largest difference between the two
  * results relative to the largest |C|, a sanity check, not a test.
  *
- *   bench_gemm [--threads T] [--rounds R] */
+ *   bench_gemm [--rounds R] */
 #include <cblas.h>
 #include <math.h>
 #include <stdio.h>
@@ -54,9 +55,9 @@ static const struct shape shapes[] = {
     {"square 1024", 0, 0, 1024, 1024, 1024, 1024, 1024, 1024, 0.0f, 0},
 };
 
-/* With one OpenBLAS thread both run on this thread alone: its CPU clock leaves out the
- * time other processes on the shared cores take from it. With more, wall clock. */
-static clockid_t clock_id = CLOCK_THREAD_CPUTIME_ID;
+/* Both run on this thread alone: its CPU clock leaves out the time other processes on
+ * the shared cores take from it. */
+static const clockid_t clock_id = CLOCK_THREAD_CPUTIME_ID;
 
 static double now(void)
 {
@@ -87,8 +88,8 @@ static void call(int which, const struct shape *s, const float *a, const float *
                        s->ldc);
     else
         cblas_sgemm(CblasRowMajor, s->ta ? CblasTrans : CblasNoTrans,
-                    s->tb ? CblasTrans : CblasNoTrans, s->m, s->n, s->k, 1.0f, a, s->lda, b,
-                    s->ldb, s->beta, c, s->ldc);
+                    s->tb ? CblasTrans : CblasNoTrans, s->m, s->n, s->k, 1.0f, a, s->lda, b, s->ldb,
+                    s->beta, c, s->ldc);
 }
 
 /* GFLOP/s of `reps` calls */
@@ -104,28 +105,23 @@ static double rate(int which, const struct shape *s, const float *a, const float
 
 int main(int argc, char **argv)
 {
-    int threads = 1, rounds = 7;
+    int rounds = 7;
+    gc_blas_init();
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--threads") && i + 1 < argc)
-            threads = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--rounds") && i + 1 < argc)
+        if (!strcmp(argv[i], "--rounds") && i + 1 < argc)
             rounds = atoi(argv[++i]);
         else {
-            fprintf(stderr, "usage: bench_gemm [--threads T] [--rounds R]\n");
+            fprintf(stderr, "usage: bench_gemm [--rounds R]\n");
             return 2;
         }
     }
-    gc_blas_set_threads(threads);
-    if (threads > 1)
-        clock_id = CLOCK_MONOTONIC;
     if (!gc_gemm_have_avx512()) {
         printf("bench_gemm: this CPU has no AVX-512; our kernel does not run here\n");
         return 0;
     }
-    printf("GFLOP/s (%s), best of %d alternating rounds, OpenBLAS threads %d; ours: 1 thread\n",
-           threads > 1 ? "wall clock" : "thread CPU time", rounds, threads);
-    printf("%-20s %2s %5s %5s %5s %4s %8s %8s %6s %6s %9s\n", "shape", "tr", "m", "n", "k",
-           "beta", "ours", "cblas", "ratio", "calls", "max diff");
+    printf("GFLOP/s (thread CPU time), best of %d alternating rounds, one thread each\n", rounds);
+    printf("%-20s %2s %5s %5s %5s %4s %8s %8s %6s %6s %9s\n", "shape", "tr", "m", "n", "k", "beta",
+           "ours", "cblas", "ratio", "calls", "max diff");
     /* per model (0 dcgan, 1 ring8): GEMM seconds per step of ours, cblas, the faster */
     double t[2][3] = {{0}};
     for (size_t si = 0; si < sizeof(shapes) / sizeof(shapes[0]); si++) {
@@ -156,8 +152,8 @@ int main(int argc, char **argv)
                     best[w] = g;
             }
         char tr[3] = {s->ta ? 'T' : 'N', s->tb ? 'T' : 'N', 0};
-        printf("%-20s %2s %5d %5d %5d %4g %8.1f %8.1f %6.2f %6d %9.1e\n", s->what, tr, s->m,
-               s->n, s->k, s->beta, best[0], best[1], best[0] / best[1], s->per_step,
+        printf("%-20s %2s %5d %5d %5d %4g %8.1f %8.1f %6.2f %6d %9.1e\n", s->what, tr, s->m, s->n,
+               s->k, s->beta, best[0], best[1], best[0] / best[1], s->per_step,
                big > 0 ? diff / big : diff);
         /* time per training step spent in this shape by each */
         int mi = !strncmp(s->what, "ring8", 5);

@@ -8,7 +8,10 @@
  * several repetitions of about 20 ms; layer and GEMM repetitions alternate.
  * GEMM shapes read m x n x k * calls in row-major terms.
  *
- *   bench_layers [--threads N] [--reps N]     (default: 1 BLAS thread, 9 repetitions) */
+ * Everything runs on one thread with OpenBLAS on one thread, as each thread of the
+ * engine's pool runs a layer's share (core/blas.h).
+ *
+ *   bench_layers [--reps N]     (default: 9 repetitions) */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,10 +54,9 @@ struct linear_ctx {
     float *inp, *w, *b, *y, *dinp, *dw, *db;
 };
 
-/* With one BLAS thread everything runs on the calling thread: its CPU clock leaves
- * out the time other processes take the core, which on a shared machine otherwise
- * swamps the numbers. More threads need the wall clock. Set once in main. */
-static clockid_t bench_clock = CLOCK_MONOTONIC;
+/* Everything runs on the calling thread: its CPU clock leaves out the time other
+ * processes take the core, which on a shared machine otherwise swamps the numbers. */
+static const clockid_t bench_clock = CLOCK_THREAD_CPUTIME_ID;
 
 static double now(void)
 {
@@ -329,29 +331,25 @@ static void bench_linear(const char *name, int n, int in, int out, struct gc_rng
 
 int main(int argc, char **argv)
 {
-    int threads = 1, reps = 9;
+    int reps = 9;
+    gc_blas_init();
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--threads") && i + 1 < argc) {
-            threads = atoi(argv[++i]);
-        } else if (!strcmp(argv[i], "--reps") && i + 1 < argc) {
+        if (!strcmp(argv[i], "--reps") && i + 1 < argc) {
             reps = atoi(argv[++i]);
         } else {
-            fprintf(stderr, "usage: %s [--threads N] [--reps N]\n", argv[0]);
+            fprintf(stderr, "usage: %s [--reps N]\n", argv[0]);
             return 2;
         }
     }
-    if (threads < 1 || reps < 1 || reps > MAX_REPS) {
-        fprintf(stderr, "--threads must be >= 1, --reps in [1, %d]\n", MAX_REPS);
+    if (reps < 1 || reps > MAX_REPS) {
+        fprintf(stderr, "--reps must be in [1, %d]\n", MAX_REPS);
         return 2;
     }
-    gc_blas_set_threads(threads);
-    if (gc_blas_threads() == 1)
-        bench_clock = CLOCK_THREAD_CPUTIME_ID;
     struct gc_rng r;
     gc_rng_init(&r, 1, 0);
-    printf("layers of the reference DCGAN, batch 64, %d BLAS thread(s), median of %d, %s\n",
-           gc_blas_threads(), reps,
-           bench_clock == CLOCK_MONOTONIC ? "wall clock" : "thread CPU clock");
+    printf("layers of the reference DCGAN, batch 64, one thread, median of %d, thread CPU "
+           "clock\n",
+           reps);
     printf("%-22s %-8s %-50s %8s %7s %9s %7s\n", "layer", "pass", "GEMMs (m x n x k * calls)", "ms",
            "GF/s", "GEMM GF/s", "ratio");
     bench_conv("D conv 1->64 28x28", 0, 64, 1, 28, 28, 64, 4, 2, 1, &r, reps);

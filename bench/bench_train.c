@@ -8,9 +8,10 @@
  * one step as this engine runs it, counted from the layer shapes.
  *
  * --sgemm measures the SGEMM ceiling instead: the peak GFLOP/s (the fastest of 9
- * calls, the one least disturbed by other processes) of a square cblas_sgemm with the
- * same thread count, so the share of it a training step reaches
- * comes from the same run and environment.
+ * calls, the one least disturbed by other processes) of a square gc_sgemm whose rows
+ * are split over a pool of the same thread count, each thread on its own share with
+ * OpenBLAS on one thread, as the engine's layers run, so the share of it a training
+ * step reaches comes from the same run and environment.
  *
  *   bench_train [--model dcgan|ring8] [--threads T] [--steps N] [--warmup W]
  *   bench_train --sgemm [--threads T] [--size N] */
@@ -24,6 +25,7 @@
 #include "core/blas.h"
 #include "core/gan.h"
 #include "core/model.h"
+#include "core/pool.h"
 #include "core/rng.h"
 #include "core/spec.h"
 
@@ -98,7 +100,7 @@ static double forward_flops(struct gc_model *m, int n, double *first)
     return total;
 }
 
-/* The engine's step with d_steps = 1 (see core/gan.c): D on a real batch (forward,
+/* The engine's step with d_steps = 1 (see core/gan_step.c): D on a real batch (forward,
  * weight and input gradients but layer 0's input gradient), D on a fake batch (G
  * forward, then the same), G update on fresh noise (G forward, D forward, D input
  * gradients down to the image, then G's weight and input gradients but layer 0's).
@@ -165,7 +167,7 @@ static int run_train(const char *model, int threads, int steps, int warmup)
     qsort(dt, (size_t)steps, sizeof *dt, cmp_double);
     double med = dt[steps / 2];
     int B = s.train.batch_size;
-    double gflop = step_gflop(t, B, 0); /* see g_update in core/gan.c */
+    double gflop = step_gflop(t, B, 0); /* see g_update in core/gan_step.c */
     /* the shape, so that the reference can be built the same */
     printf("{\"impl\": \"ganctl\", \"model\": \"%s\", \"threads\": %d, \"batch\": %d, "
            "\"z_dim\": %d, \"hidden\": %d, \"layers\": %d, \"batch_norm\": %d, "
@@ -173,13 +175,30 @@ static int run_train(const char *model, int threads, int steps, int warmup)
            "\"mean_images_per_s\": %.1f, \"step_gflop\": %.3f, \"gflops\": %.1f, "
            "\"cpu_s_per_step\": %.4f, \"rss_mb\": %.1f}\n",
            model, threads, B, s.model.z_dim, s.model.hidden, s.model.layers, s.model.batch_norm,
-           steps, B / med, 1.0 / med, B * steps / total, gflop, gflop / med,
-           cpu_med, peak_rss_mb());
+           steps, B / med, 1.0 / med, B * steps / total, gflop, gflop / med, cpu_med,
+           peak_rss_mb());
     gc_trainer_destroy(t);
     free(tm.t);
     free(tm.cpu);
     free(dt);
     return 0;
+}
+
+struct sgemm_job {
+    int size;
+    const float *a, *b;
+    float *c;
+};
+
+/* C = A B on rows [size*ith/nth, size*(ith+1)/nth) of A and C. */
+static void sgemm_rows(void *arg, int ith, int nth)
+{
+    const struct sgemm_job *j = arg;
+    int r0 = (int)((int64_t)j->size * ith / nth), r1 = (int)((int64_t)j->size * (ith + 1) / nth);
+    size_t off = (size_t)r0 * j->size;
+    if (r1 > r0)
+        gc_sgemm(0, 0, r1 - r0, j->size, j->size, 1.0f, j->a + off, j->size, j->b, j->size, 0.0f,
+                 j->c + off, j->size);
 }
 
 static int run_sgemm(int threads, int size)
@@ -195,16 +214,23 @@ static int run_sgemm(int threads, int size)
     gc_rng_init(&r, 1, 1);
     gc_rng_fill_uniform(&r, a, nn, -1.0f, 1.0f);
     gc_rng_fill_uniform(&r, b, nn, -1.0f, 1.0f);
-    gc_blas_set_threads(threads);
+    struct gc_error err = {0};
+    struct gc_pool *pool = gc_pool_create(threads, &err);
+    if (!pool) {
+        fprintf(stderr, "bench_train: %s\n", err.msg);
+        return 1;
+    }
+    struct sgemm_job job = {size, a, b, c};
     enum { REPS = 9 };
     double dt[REPS];
     for (int i = 0; i < 2; i++)
-        gc_sgemm(0, 0, size, size, size, 1.0f, a, size, b, size, 0.0f, c, size);
+        gc_pool_run(pool, sgemm_rows, &job);
     for (int i = 0; i < REPS; i++) {
         double t0 = now();
-        gc_sgemm(0, 0, size, size, size, 1.0f, a, size, b, size, 0.0f, c, size);
+        gc_pool_run(pool, sgemm_rows, &job);
         dt[i] = now() - t0;
     }
+    gc_pool_destroy(pool);
     qsort(dt, REPS, sizeof *dt, cmp_double);
     printf("{\"impl\": \"sgemm\", \"threads\": %d, \"size\": %d, \"gflops\": %.1f}\n", threads,
            size, 2.0 * size * nn / dt[0] * 1e-9);
@@ -218,6 +244,7 @@ int main(int argc, char **argv)
 {
     const char *model = "dcgan";
     int threads = 1, steps = 60, warmup = 10, sgemm = 0, size = 2048;
+    gc_blas_init();
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;

@@ -30,6 +30,7 @@ static double now(void)
 
 int main(int argc, char **argv)
 {
+    gc_blas_init();
     struct gc_classifier_opts o;
     gc_classifier_default_opts(&o);
     o.log = print_line;
@@ -51,7 +52,7 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    gc_blas_set_threads(threads);
+    o.threads = threads;
     struct gc_dataset_spec s;
     memset(&s, 0, sizeof(s));
     s.kind = GC_DATA_FASHION_MNIST;

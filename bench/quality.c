@@ -21,6 +21,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/blas.h"
 #include "core/eval.h"
 #include "core/gan.h"
 
@@ -153,6 +154,7 @@ static int has(const char *list, const char *word)
 
 int main(int argc, char **argv)
 {
+    gc_blas_init();
     struct opts o = {.seeds = 5,
                      .sets = "ring8,grid25",
                      .variants = "gan,unrolled,madgan",
@@ -232,8 +234,8 @@ int main(int argc, char **argv)
                 }
                 if (o.verbose)
                     fprintf(stderr, "  %s %s seed %d: %d modes, hq %.3f, rkl %.3f\n",
-                            gc_dataset_name(sets[si]), variants[vi], k + 1 + o.seed0, st.modes_covered,
-                            st.high_quality, st.reverse_kl);
+                            gc_dataset_name(sets[si]), variants[vi], k + 1 + o.seed0,
+                            st.modes_covered, st.high_quality, st.reverse_kl);
                 modes[n] = st.modes_covered;
                 hq[n] = 100.0 * st.high_quality;
                 n++;

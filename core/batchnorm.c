@@ -180,16 +180,7 @@ static void batch_stats(const float *inp, int n, int c, int s, int c0, int nc, d
 void gc_batchnorm_forward(float *out, const float *inp, const float *gamma, const float *beta,
                           float *running_mean, float *running_var, float *save_mean,
                           float *save_invstd, int n, int c, int s, float eps, float momentum,
-                          int train)
-{
-    gc_batchnorm_forward_range(out, inp, gamma, beta, running_mean, running_var, save_mean,
-                               save_invstd, n, c, s, eps, momentum, train, 0, c);
-}
-
-void gc_batchnorm_forward_range(float *out, const float *inp, const float *gamma, const float *beta,
-                                float *running_mean, float *running_var, float *save_mean,
-                                float *save_invstd, int n, int c, int s, float eps, float momentum,
-                                int train, int c_begin, int c_end)
+                          int train, int c_begin, int c_end)
 {
     const size_t cs = (size_t)c * s;
     const double m = (double)n * s;
@@ -251,16 +242,7 @@ void gc_batchnorm_forward_range(float *out, const float *inp, const float *gamma
 
 void gc_batchnorm_backward(float *dinp, float *dgamma, float *dbeta, const float *dout,
                            const float *inp, const float *gamma, const float *save_mean,
-                           const float *save_invstd, int n, int c, int s)
-{
-    gc_batchnorm_backward_range(dinp, dgamma, dbeta, dout, inp, gamma, save_mean, save_invstd, n, c,
-                                s, 0, c);
-}
-
-void gc_batchnorm_backward_range(float *dinp, float *dgamma, float *dbeta, const float *dout,
-                                 const float *inp, const float *gamma, const float *save_mean,
-                                 const float *save_invstd, int n, int c, int s, int c_begin,
-                                 int c_end)
+                           const float *save_invstd, int n, int c, int s, int c_begin, int c_end)
 {
     const size_t cs = (size_t)c * s;
     const double m = (double)n * s;

@@ -7,27 +7,18 @@
  * momentum m: r = (1-m) r + m x). Eval mode uses the running statistics.
  * Backward (train mode) accumulates into dinp, dgamma, dbeta; each may be NULL.
  *
- * The _range forms do the same for the channels [c_begin, c_end) only, touching no
- * other channel: threads that split a layer by channels give each channel the bits
- * the whole-layer call gives it (that is what the whole-layer call runs). */
+ * Each call works on the channels [c_begin, c_end) only ([0, c) for the whole layer),
+ * touching no other channel: threads that split a layer by channels give each channel
+ * the bits a whole-layer call gives it. */
 #ifndef GC_BATCHNORM_H
 #define GC_BATCHNORM_H
 
 void gc_batchnorm_forward(float *out, const float *inp, const float *gamma, const float *beta,
                           float *running_mean, float *running_var, float *save_mean,
                           float *save_invstd, int n, int c, int s, float eps, float momentum,
-                          int train);
+                          int train, int c_begin, int c_end);
 void gc_batchnorm_backward(float *dinp, float *dgamma, float *dbeta, const float *dout,
                            const float *inp, const float *gamma, const float *save_mean,
-                           const float *save_invstd, int n, int c, int s);
-
-void gc_batchnorm_forward_range(float *out, const float *inp, const float *gamma, const float *beta,
-                                float *running_mean, float *running_var, float *save_mean,
-                                float *save_invstd, int n, int c, int s, float eps, float momentum,
-                                int train, int c_begin, int c_end);
-void gc_batchnorm_backward_range(float *dinp, float *dgamma, float *dbeta, const float *dout,
-                                 const float *inp, const float *gamma, const float *save_mean,
-                                 const float *save_invstd, int n, int c, int s, int c_begin,
-                                 int c_end);
+                           const float *save_invstd, int n, int c, int s, int c_begin, int c_end);
 
 #endif

@@ -1,4 +1,4 @@
-/* blas.c — gc_sgemm (our AVX-512 SGEMM or cblas_sgemm) and OpenBLAS thread control
+/* blas.c — gc_sgemm (our AVX-512 SGEMM or cblas_sgemm) and OpenBLAS's one thread
  * behind core/blas.h. */
 #include "core/blas.h"
 
@@ -51,18 +51,12 @@ void gc_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const 
         gc_gemm_avx512(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) == 0)
         return;
     cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
-                trans_b ? CblasTrans : CblasNoTrans, m, n, k, alpha, a, lda, b, ldb, beta, c,
-                ldc);
+                trans_b ? CblasTrans : CblasNoTrans, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
-void gc_blas_set_threads(int n)
+void gc_blas_init(void)
 {
-    openblas_set_num_threads(n < 1 ? 1 : n);
-}
-
-int gc_blas_threads(void)
-{
-    return openblas_get_num_threads();
+    openblas_set_num_threads(1);
 }
 
 int gc_cpu_count(void)

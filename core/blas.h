@@ -5,18 +5,21 @@
  * m x n elements of C are touched; beta 0 never reads C). Where the CPU has AVX-512 and
  * OpenBLAS runs older kernels than that (a pinned OPENBLAS_CORETYPE, an older build), it
  * runs our own kernel (core/gemm.h) on the shapes where that measures faster, on the
- * calling thread, whatever the OpenBLAS thread count; cblas_sgemm otherwise. Either way
- * the same inputs and shape give the same bits on every call and thread. Safe to call
- * from several threads at once.
- * OpenBLAS keeps one thread count for the whole process: gc_blas_set_threads sets it
- * (the daemon sets it once, from the cores shared out among workers). */
+ * calling thread; cblas_sgemm otherwise. Either way the same inputs and shape give the
+ * same bits on every call and thread. Safe to call from several threads at once.
+ *
+ * Threads: OpenBLAS keeps one thread count for the whole process, and the engine does
+ * its parallel work on its own pools (core/pool.h: each thread calls gc_sgemm on its
+ * part), so OpenBLAS must run on one thread, or the two would oversubscribe the cores.
+ * gc_blas_init() sets that; nothing else changes it. */
 #ifndef GC_BLAS_H
 #define GC_BLAS_H
 
 void gc_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
               const float *b, int ldb, float beta, float *c, int ldc);
-void gc_blas_set_threads(int n);
-int gc_blas_threads(void);
+/* Call once at process start, before any thread that may call gc_sgemm exists (the
+ * daemon's main(), a benchmark's, a test's): puts OpenBLAS on one thread for good. */
+void gc_blas_init(void);
 /* Number of online cores (>= 1). */
 int gc_cpu_count(void);
 

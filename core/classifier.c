@@ -16,9 +16,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/blas.h"
 #include "core/loss.h"
 #include "core/model.h"
+#include "core/pool.h"
 
 #define MAX_BATCH 128
 #define SIDE 28
@@ -50,6 +50,7 @@ void gc_classifier_default_opts(struct gc_classifier_opts *o)
     o->epochs = 3;
     o->batch = 64;
     o->seed = 1;
+    o->threads = 1;
 }
 
 int gc_classifier_supported(const struct gc_dataset *d)
@@ -92,6 +93,11 @@ void gc_classifier_destroy(struct gc_classifier *c)
     free(c);
 }
 
+int gc_classifier_set_pool(struct gc_classifier *c, struct gc_pool *pool, struct gc_error *err)
+{
+    return gc_model_set_pool(c->m, pool, err);
+}
+
 struct gc_classifier *gc_classifier_train(const struct gc_dataset *train,
                                           const struct gc_classifier_opts *o, struct gc_error *err)
 {
@@ -111,6 +117,7 @@ struct gc_classifier *gc_classifier_train(const struct gc_dataset *train,
     struct gc_optim_spec adam = {
         .kind = GC_OPTIM_ADAM, .lr = 1e-3f, .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f};
     struct gc_loader *ld = NULL;
+    struct gc_pool *pool = NULL;
     float *x = malloc(sizeof(float) * (size_t)o->batch * PIXELS);
     float *dlogits = malloc(sizeof(float) * (size_t)o->batch * GC_CLASSIFIER_CLASSES);
     int *labels = malloc(sizeof(int) * (size_t)o->batch);
@@ -119,6 +126,11 @@ struct gc_classifier *gc_classifier_train(const struct gc_dataset *train,
         goto fail;
     }
     if (gc_model_set_optim(c->m, &adam, err))
+        goto fail;
+    /* a pool of its own for the training only: a classifier outlives its training,
+     * and serves on whatever pool its user lends it (gc_classifier_set_pool) */
+    pool = gc_pool_create(o->threads > 1 ? o->threads : 1, err);
+    if (!pool || gc_model_set_pool(c->m, pool, err))
         goto fail;
     ld = gc_loader_create(train, o->seed, 1, err);
     if (!ld)
@@ -160,13 +172,17 @@ struct gc_classifier *gc_classifier_train(const struct gc_dataset *train,
     free(x);
     free(dlogits);
     free(labels);
+    /* one thread cannot fail: nothing to allocate */
+    gc_model_set_pool(c->m, NULL, NULL);
+    gc_pool_destroy(pool);
     return c;
 fail:
+    gc_classifier_destroy(c); /* before the pool its model may borrow */
+    gc_pool_destroy(pool);
     gc_loader_destroy(ld);
     free(x);
     free(dlogits);
     free(labels);
-    gc_classifier_destroy(c);
     return NULL;
 }
 
@@ -358,9 +374,16 @@ static int write_file(const char *path, const uint8_t *p, size_t len, struct gc_
     return 0;
 }
 
-static struct gc_classifier *get(const char *cache_dir, const struct gc_dataset_spec *data,
-                                 gc_warn_fn log, void *log_ctx, int *trained, struct gc_error *err)
+struct gc_classifier *gc_classifier_get(const char *cache_dir, const struct gc_dataset_spec *data,
+                                        int threads, gc_warn_fn log, void *log_ctx, int *trained,
+                                        struct gc_error *err)
 {
+    if (trained)
+        *trained = 0;
+    if (data->kind != GC_DATA_FASHION_MNIST) {
+        gc_error_set(err, GC_EUNSUPPORTED, "classifier: only fashion-mnist has labels");
+        return NULL;
+    }
     char path[GC_PATH_MAX + 128] = "";
     int cached = cache_dir && cache_dir[0];
     if (cached) {
@@ -397,6 +420,7 @@ static struct gc_classifier *get(const char *cache_dir, const struct gc_dataset_
     gc_classifier_default_opts(&o);
     o.log = log;
     o.log_ctx = log_ctx;
+    o.threads = threads;
     logf_(log, log_ctx, "classifier: training on %zu images of %s", gc_dataset_count(train),
           gc_dataset_key(train));
     struct gc_classifier *c = gc_classifier_train(train, &o, err);
@@ -420,26 +444,5 @@ static struct gc_classifier *get(const char *cache_dir, const struct gc_dataset_
             logf_(log, log_ctx, "classifier: could not serialize: %s", e2.msg);
         }
     }
-    return c;
-}
-
-struct gc_classifier *gc_classifier_get(const char *cache_dir, const struct gc_dataset_spec *data,
-                                        int threads, gc_warn_fn log, void *log_ctx, int *trained,
-                                        struct gc_error *err)
-{
-    if (trained)
-        *trained = 0;
-    if (data->kind != GC_DATA_FASHION_MNIST) {
-        gc_error_set(err, GC_EUNSUPPORTED, "classifier: only fashion-mnist has labels");
-        return NULL;
-    }
-    /* OpenBLAS's thread count is the process's: the trainer that asks for the
-     * classifier in the middle of a run keeps OpenBLAS on one thread while its own
-     * pool splits the layers, and must get it back that way */
-    int prev = gc_blas_threads();
-    if (threads > 0)
-        gc_blas_set_threads(threads);
-    struct gc_classifier *c = get(cache_dir, data, log, log_ctx, trained, err);
-    gc_blas_set_threads(prev);
     return c;
 }

@@ -14,7 +14,10 @@
  * temporary name and renamed, so a crash never leaves half a file under the real name).
  *
  * Threads: a classifier is used by one thread at a time (its model holds the
- * activations of the last forward). */
+ * activations of the last forward). Training runs on a pool of its own of
+ * opts->threads threads; features and probabilities on the pool lent by
+ * gc_classifier_set_pool, or on the caller's thread. OpenBLAS stays on one thread
+ * (gc_blas_init, core/blas.h). */
 #ifndef GC_CLASSIFIER_H
 #define GC_CLASSIFIER_H
 
@@ -30,18 +33,20 @@
 #define GC_CLASSIFIER_CLASSES 10
 
 struct gc_classifier;
+struct gc_pool;
 
 struct gc_classifier_opts {
     size_t train_limit; /* images per epoch, taken in turn from the shuffled stream; 0 = all */
     int epochs;         /* passes over those images (>= 1) */
     int batch;          /* minibatch size (>= 1) */
     uint64_t seed;      /* init and data order */
+    int threads;        /* threads of the training's own pool (0 or 1: the caller's) */
     gc_warn_fn log;     /* progress lines ("classifier: epoch 1/2, loss 0.41"); may be NULL */
     void *log_ctx;
 };
 
 /* The defaults used by gc_classifier_get: the whole train split, 3 epochs (the last at
- * lr 2.5e-4 with fresh Adam moments), batch 64, seed 1. */
+ * lr 2.5e-4 with fresh Adam moments), batch 64, seed 1, one thread. */
 void gc_classifier_default_opts(struct gc_classifier_opts *o);
 
 /* 1 when the dataset can have a classifier (labelled, 1x28x28). */
@@ -55,15 +60,20 @@ struct gc_classifier *gc_classifier_train(const struct gc_dataset *train,
 /* Loads the classifier for `data` (any split or class mask of fashion-mnist; the
  * classifier always learns the full train split found in data->path or the default
  * folder) from cache_dir, or trains it with the default options and stores it there.
- * cache_dir NULL or "": train without caching. threads > 0 sets OpenBLAS's thread
- * count for the process (gc_blas_set_threads); 0 leaves it alone. *trained (when not
- * NULL) is set to 1 when it had to train. GC_EUNSUPPORTED for datasets without
- * labels or of another shape. The caller owns the result. */
+ * cache_dir NULL or "": train without caching. threads: the training's pool, as
+ * gc_classifier_opts.threads. *trained (when not NULL) is set to 1 when it had to
+ * train. GC_EUNSUPPORTED for datasets without labels or of another shape. The caller
+ * owns the result. */
 struct gc_classifier *gc_classifier_get(const char *cache_dir, const struct gc_dataset_spec *data,
                                         int threads, gc_warn_fn log, void *log_ctx, int *trained,
                                         struct gc_error *err);
 
 void gc_classifier_destroy(struct gc_classifier *c);
+
+/* Runs features and probabilities on pool from now on (borrowed: it must outlive the
+ * classifier or be replaced first; NULL runs them on the caller). As
+ * gc_model_set_pool: GC_ENOMEM when the per-thread buffers cannot be had. */
+int gc_classifier_set_pool(struct gc_classifier *c, struct gc_pool *pool, struct gc_error *err);
 
 /* Serialized form (the model's gc_model_serialize bytes, which carry a magic, a
  * version and a CRC) and back; load fails with GC_ECORRUPT on anything else. */

@@ -1,6 +1,6 @@
 /* data.h — datasets and the batch loader.
  *
- * A gc_dataset is opened from a struct gc_dataset_spec (design.md section 3):
+ * A gc_dataset is opened from a struct gc_dataset_spec (docs/spec.md):
  *
  *   fashion-mnist  gzipped IDX files under /usr/share/datasets/fashion-mnist (or
  *                  spec->path when not empty): train (60,000) or test (10,000) split,
@@ -78,8 +78,7 @@ const uint8_t *gc_dataset_labels(const struct gc_dataset *d);
 
 /* Images [first, first + n) in stored order as floats in [-1, 1] into out
  * (n x sample_size); labels (n ints) when not NULL and the set is labelled, else
- * left alone. GC_EINVAL when the range is out of bounds or the set has points.
- * Evaluation takes "the first N real images" with first = 0. */
+ * left alone. GC_EINVAL when the range is out of bounds or the set has points. */
 int gc_dataset_get(const struct gc_dataset *d, size_t first, size_t n, float *out, int *labels,
                    struct gc_error *err);
 

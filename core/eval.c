@@ -220,21 +220,6 @@ out:
     return rc;
 }
 
-int gc_fid(const float *a, size_t na, const float *b, size_t nb, int d, double *out,
-           struct gc_error *err)
-{
-    struct gc_gauss ga, gb;
-    int rc = gc_gauss_fit(&ga, a, na, d, err);
-    if (rc)
-        return rc;
-    rc = gc_gauss_fit(&gb, b, nb, d, err);
-    if (!rc)
-        rc = gc_frechet(&ga, &gb, out, err);
-    gc_gauss_fini(&ga);
-    gc_gauss_fini(&gb);
-    return rc;
-}
-
 static int cmp_float(const void *x, const void *y)
 {
     float a = *(const float *)x, b = *(const float *)y;

@@ -1,4 +1,4 @@
-/* eval.h — the evaluation metrics of design.md section 4.
+/* eval.h — how the evaluation figures are computed (their names: core/metrics.h).
  *
  * Pure functions over caller memory: no globals, no printing, any thread. Sums and
  * moments are accumulated in double.
@@ -69,9 +69,6 @@ void gc_gauss_fini(struct gc_gauss *g);
  * GC_ENUMERIC if the eigensolver fails). */
 int gc_frechet(const struct gc_gauss *a, const struct gc_gauss *b, double *out,
                struct gc_error *err);
-/* Fits both sets and returns their Fréchet distance. */
-int gc_fid(const float *a, size_t na, const float *b, size_t nb, int d, double *out,
-           struct gc_error *err);
 
 /* Sliced Wasserstein distance of a (na x dim) and b (nb x dim) over nproj directions
  * drawn from rng (which advances). */

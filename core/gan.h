@@ -4,10 +4,14 @@
  * loads the dataset, trains, and reports through callbacks: metrics, sample grids
  * (PNG bytes), evaluations and checkpoints (bytes). It can start from checkpoint bytes
  * and then continues bit for bit as if it had never stopped (same thread count).
+ * This header is the whole API: it includes gan_ckpt.h (checkpoint, restore) and
+ * gan_sample.h (generation and its encoders).
  *
  * Threads: a trainer is used by one thread at a time (the worker that owns the run).
  * The hooks are called on that thread. The only thing another thread may do is make
- * hooks->control() return a stop request, which the engine polls once per step. */
+ * hooks->control() return a stop request, which the engine polls once per step. The
+ * trainer runs its work on a pool of its own (opts->threads) and expects OpenBLAS on
+ * one thread: call gc_blas_init() (core/blas.h) once at process start. */
 #ifndef GC_GAN_H
 #define GC_GAN_H
 
@@ -15,13 +19,15 @@
 #include <stdint.h>
 
 #include "core/error.h"
+#include "core/gan_ckpt.h"
+#include "core/gan_sample.h"
 #include "core/spec.h"
 
 struct gc_trainer;
 
-/* A named figure. Names are the metric and eval names of design.md section 4
- * (loss_d, loss_g, d_real, d_fake, grad_norm_d, grad_norm_g, images_per_s, wasserstein;
- * modes_covered, high_quality, reverse_kl, fid, class_coverage, classifier_score, swd). */
+/* A named figure: name is gc_metric_name() of one of core/metrics.h's ids, the
+ * training metrics (GC_METRIC_TRAIN) through hooks->metrics, the evaluation figures
+ * (GC_METRIC_EVAL) through hooks->eval. */
 struct gc_metric {
     const char *name;
     double value;
@@ -71,11 +77,6 @@ struct gc_trainer *gc_trainer_create(const struct gc_spec *spec, const struct gc
                                      struct gc_error *err);
 void gc_trainer_destroy(struct gc_trainer *t);
 
-/* Restores everything from checkpoint bytes written by this spec's trainer. Rejects
- * a wrong magic, version, size, checksum or a checkpoint of another model shape. */
-int gc_trainer_restore(struct gc_trainer *t, const uint8_t *bytes, size_t len,
-                       struct gc_error *err);
-
 /* Trains from the current step to spec->train.steps. Returns 0 when all steps ran
  * (the last step logs, samples, evaluates and checkpoints unless turned off),
  * GC_ESTOPPED when control() asked to stop, GC_ENUMERIC on NaN/Inf ("loss_d is NaN at
@@ -84,27 +85,6 @@ int gc_trainer_run(struct gc_trainer *t, const struct gc_train_hooks *hooks, str
 
 /* The number of steps done so far. */
 int64_t gc_trainer_step(const struct gc_trainer *t);
-
-/* Serializes the whole training state; *out is malloc'ed, the caller frees it. */
-int gc_trainer_checkpoint(struct gc_trainer *t, uint8_t **out, size_t *len, struct gc_error *err);
-
-/* Shape of one sample: (c, h, w) for images, (1, 1, 2) for 2D points. */
-void gc_trainer_sample_shape(const struct gc_trainer *t, int *c, int *h, int *w);
-
-/* Draws n samples from the generator(s) in eval mode with noise from seed; out holds
- * n*c*h*w floats, images in [-1, 1] (NCHW), points as (x, y). Evenly from all K
- * generators with MAD-GAN. With tricks.ema the samples come from the averaged weights
- * (with the trained G's BN running statistics); so do sample grids and evaluations. */
-int gc_trainer_generate(struct gc_trainer *t, int n, uint64_t seed, float *out,
-                        struct gc_error *err);
-
-/* Encoders for what gc_trainer_generate returns; *out malloc'ed, the caller frees it.
- * png: a grid of images, or a scatter plot of points over the true mixture (2D).
- * idx: uint8 images as an IDX file, n×h×w (c = 1) or n×h×w×c. */
-int gc_trainer_encode_png(const struct gc_trainer *t, const float *samples, int n, uint8_t **out,
-                          size_t *len, struct gc_error *err);
-int gc_trainer_encode_idx(const struct gc_trainer *t, const float *samples, int n, uint8_t **out,
-                          size_t *len, struct gc_error *err);
 
 /* ---- for tests only ---------------------------------------------------------------
  * Views into a trainer's insides for the unit tests; not part of the engine's contract
@@ -121,5 +101,8 @@ const float *gc_trainer_test_real_targets(const struct gc_trainer *t, int *n);
 const float *gc_trainer_test_ema(const struct gc_trainer *t, int k, size_t *n);
 /* One generator update alone (with its unrolled look-ahead when the spec has one). */
 int gc_trainer_test_g_step(struct gc_trainer *t, struct gc_error *err);
+/* The real images of the evaluation (*n x sample floats), made now if no evaluation
+ * made them yet; NULL with err set for 2D sets or when the evaluation data fails. */
+const float *gc_trainer_test_eval_real(struct gc_trainer *t, size_t *n, struct gc_error *err);
 
 #endif

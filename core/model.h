@@ -9,6 +9,10 @@
  * Builders validate shapes and return GC_EINVAL with a message ("conv2d: kernel 4 is
  * larger than the padded input 2x2"). Forward/backward assume a finalized model.
  *
+ * This header is the whole API: building and views here, and it includes
+ * model_pass.h (the pool, forward, backward), model_update.h (the optimizer's step,
+ * zero_grad, clip, grad_norm) and model_state.h (copy, save, load, serialize).
+ *
  * Threads: a model is used by one thread at a time. With a pool (gc_model_set_pool)
  * forward, backward, step, zero_grad, clip and grad_norm split their work across the
  * pool's threads; the results are the same bits for the same thread count, and agree
@@ -21,18 +25,16 @@
 #include <stdint.h>
 
 #include "core/error.h"
+#include "core/model_pass.h"
+#include "core/model_state.h"
+#include "core/model_update.h"
 #include "core/rng.h"
-#include "core/serial.h"
 #include "core/spec.h"
 
 struct gc_model;
-struct gc_pool;
 
-/* gc_model_serialize's frame: magic "GCMD" (little-endian bytes 'G','C','M','D') and
- * the format version this build reads and writes. */
-#define GC_MODEL_MAGIC 0x444d4347u
-#define GC_MODEL_VERSION 1u
-
+/* Layer kinds; their values are written into checkpoints (model_state.h): append,
+ * never renumber. */
 enum gc_layer_kind {
     GC_LAYER_LINEAR,
     GC_LAYER_CONV2D,
@@ -46,7 +48,8 @@ enum gc_layer_kind {
 };
 
 enum gc_init {
-    GC_INIT_DEFAULT, /* PyTorch's defaults: weights and biases U(-1/sqrt(fan_in), +1/sqrt(fan_in)) */
+    GC_INIT_DEFAULT, /* PyTorch's defaults: weights and biases U(-1/sqrt(fan_in), +1/sqrt(fan_in))
+                      */
     GC_INIT_DCGAN,   /* DCGAN paper: weights N(0, 0.02), BN gamma N(1, 0.02), biases 0 */
 };
 
@@ -71,45 +74,9 @@ int gc_model_add_reshape(struct gc_model *m, int c, int h, int w, struct gc_erro
 /* Allocates the blocks and initializes the parameters from rng. */
 int gc_model_finalize(struct gc_model *m, enum gc_init init, struct gc_rng *rng,
                       struct gc_error *err);
-/* Chooses the optimizer (allocates its moments, zeroed; resets its step count). */
+/* Chooses the optimizer (zeroes its moments, which finalize allocated; resets its step
+ * count). */
 int gc_model_set_optim(struct gc_model *m, const struct gc_optim_spec *o, struct gc_error *err);
-
-/* Runs the model's kernels on pool from now on (borrowed: it must outlive the model
- * or be replaced first; NULL runs them on the caller). Allocates a gradient block and
- * conv workspace per extra thread. A clone shares its source's pool. The model must
- * be finalized. With more than one thread, each thread calls gc_sgemm itself:
- * OpenBLAS should then run on one thread (gc_blas_set_threads(1)). */
-int gc_model_set_pool(struct gc_model *m, struct gc_pool *pool, struct gc_error *err);
-/* Work (about a GEMM flop) below which a run of layers or a parameter update stays on
- * the caller; negative restores the default. Tests set 0 to split everything. */
-void gc_model_set_split_threshold(struct gc_model *m, double cost);
-
-/* Forward of n samples (inp is n x in_size); train selects batch statistics for BN.
- * Returns the output (n x out_size), a view owned by the model, valid until the next
- * forward. */
-const float *gc_model_forward(struct gc_model *m, const float *inp, int n, int train);
-/* Backward of the last forward: accumulates parameter gradients and, when dinp is not
- * NULL, accumulates the gradient of the input into dinp (n x in_size). */
-void gc_model_backward(struct gc_model *m, const float *dout, float *dinp);
-/* The same, starting at the output of layer `layer` (0-based) with dout of that
- * layer's output size: feature matching takes G's loss at D's last hidden layer. */
-void gc_model_backward_from(struct gc_model *m, int layer, const float *dout, float *dinp);
-/* The same, forming only the gradients of the layer inputs: parameter gradients stay
- * as they are (a generator update needs only D's gradient with respect to its input,
- * and skips D's weight-gradient GEMMs, a tenth of a DCGAN step). */
-void gc_model_backward_input(struct gc_model *m, int layer, const float *dout, float *dinp);
-
-void gc_model_zero_grad(struct gc_model *m);
-/* One optimizer step over all parameters with the current gradients. */
-void gc_model_step(struct gc_model *m);
-/* The steps that follow use the optimizer's learning rate times scale (> 0; 1 after
- * create): a learning-rate schedule. Not part of the saved state (the caller sets it
- * from its step count), nor of copy_state; clone copies it. */
-void gc_model_set_lr_scale(struct gc_model *m, float scale);
-/* L2 norm of all gradients. */
-float gc_model_grad_norm(const struct gc_model *m);
-/* Clips every parameter to [-c, c] (WGAN weight clipping). */
-void gc_model_clip(struct gc_model *m, float c);
 
 /* Sizes and views. */
 int gc_model_nlayers(const struct gc_model *m);
@@ -127,21 +94,11 @@ float *gc_model_layer_bias(struct gc_model *m, int layer, size_t *n);
 float *gc_model_layer_dweight(struct gc_model *m, int layer, size_t *n);
 float *gc_model_layer_dbias(struct gc_model *m, int layer, size_t *n);
 int gc_model_max_batch(const struct gc_model *m);
+/* The name of a layer kind in messages: "linear", "conv2d", ...; "unknown" otherwise. */
+const char *gc_model_kind_name(enum gc_layer_kind k);
 
-/* Deep copy: architecture, parameters, optimizer state, BN running stats. */
+/* Deep copy: architecture, parameters, optimizer state, BN running stats, the pool
+ * (shared), the learning-rate scale and the split threshold. */
 struct gc_model *gc_model_clone(const struct gc_model *m, struct gc_error *err);
-/* Copies parameters, optimizer state and BN running stats between two models of the
- * same architecture without allocating (the unrolled GAN's look-ahead copy of D). */
-int gc_model_copy_state(struct gc_model *dst, const struct gc_model *src, struct gc_error *err);
-
-/* Appends / reads the model's state (a fingerprint of the architecture, parameters,
- * optimizer moments and step, BN running stats) as one section of a serial buffer.
- * Load rejects a state of another architecture. */
-int gc_model_save(const struct gc_model *m, struct gc_buf *b);
-int gc_model_load(struct gc_model *m, struct gc_reader *r, struct gc_error *err);
-/* A stand-alone buffer: magic, format version, length, the state, CRC-32. */
-int gc_model_serialize(const struct gc_model *m, uint8_t **out, size_t *len, struct gc_error *err);
-int gc_model_deserialize(struct gc_model *m, const uint8_t *bytes, size_t len,
-                         struct gc_error *err);
 
 #endif

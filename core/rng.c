@@ -47,11 +47,6 @@ uint64_t gc_rng_u64(struct gc_rng *r)
     return result;
 }
 
-uint32_t gc_rng_u32(struct gc_rng *r)
-{
-    return (uint32_t)(gc_rng_u64(r) >> 32);
-}
-
 float gc_rng_uniform(struct gc_rng *r)
 {
     return (float)(gc_rng_u64(r) >> 40) * (1.0f / 16777216.0f);

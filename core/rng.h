@@ -22,7 +22,6 @@ struct gc_rng {
 
 void gc_rng_init(struct gc_rng *r, uint64_t seed, uint64_t stream);
 uint64_t gc_rng_u64(struct gc_rng *r);
-uint32_t gc_rng_u32(struct gc_rng *r);
 /* Uniform in [0, 1) with 24 bits (float) or 53 bits (double). */
 float gc_rng_uniform(struct gc_rng *r);
 double gc_rng_uniform_d(struct gc_rng *r);

@@ -108,7 +108,7 @@ static void train_forward_and_running_stats(void **state)
     assert_true(want && mean && var);
     ref_train(c, x, g, b, want, mean, var);
     gc_batchnorm_forward(d.y, d.x, d.g, d.b, d.rm, d.rv, d.sm, d.si, c->n, c->c, c->s, EPS,
-                         MOMENTUM, 1);
+                         MOMENTUM, 1, 0, c->c);
     assert_int_equal(lc_mismatches("out", d.y, want, d.nx, 1e-5, 1e-5), 0);
 
     const int m = c->n * c->s;
@@ -155,14 +155,14 @@ static void eval_forward_uses_running_stats(void **state)
     }
     /* save buffers are not needed in eval mode */
     gc_batchnorm_forward(d.y, d.x, d.g, d.b, d.rm, d.rv, NULL, NULL, c->n, c->c, c->s, EPS,
-                         MOMENTUM, 0);
+                         MOMENTUM, 0, 0, c->c);
     assert_int_equal(lc_mismatches("out", d.y, want, d.nx, 1e-5, 1e-5), 0);
     /* eval leaves the running statistics alone */
     assert_memory_equal(rm, d.rm, c->c * sizeof(float));
     assert_memory_equal(rv, d.rv, c->c * sizeof(float));
     /* in place */
     gc_batchnorm_forward(d.x, d.x, d.g, d.b, d.rm, d.rv, NULL, NULL, c->n, c->c, c->s, EPS,
-                         MOMENTUM, 0);
+                         MOMENTUM, 0, 0, c->c);
     assert_int_equal(lc_mismatches("in place", d.x, want, d.nx, 1e-5, 1e-5), 0);
     free(rm);
     free(rv);
@@ -211,17 +211,17 @@ static void backward_matches_finite_differences(void **state)
     fd(c, b, c->c, gb, x, g, b, dr, scratch, d.nx);
 
     gc_batchnorm_forward(d.y, d.x, d.g, d.b, d.rm, d.rv, d.sm, d.si, c->n, c->c, c->s, EPS,
-                         MOMENTUM, 1);
+                         MOMENTUM, 1, 0, c->c);
     float *ax = lc_zeros(d.nx), *ag = lc_zeros(c->c), *ab = lc_zeros(c->c);
-    gc_batchnorm_backward(ax, ag, ab, dout, d.x, d.g, d.sm, d.si, c->n, c->c, c->s);
+    gc_batchnorm_backward(ax, ag, ab, dout, d.x, d.g, d.sm, d.si, c->n, c->c, c->s, 0, c->c);
     assert_int_equal(lc_mismatches("dinp", ax, gx, d.nx, LC_GRAD_ATOL, LC_GRAD_RTOL), 0);
     assert_int_equal(lc_mismatches("dgamma", ag, gg, c->c, LC_GRAD_ATOL, LC_GRAD_RTOL), 0);
     assert_int_equal(lc_mismatches("dbeta", ab, gb, c->c, LC_GRAD_ATOL, LC_GRAD_RTOL), 0);
 
     /* accumulate, one gradient at a time, the others NULL */
-    gc_batchnorm_backward(ax, NULL, NULL, dout, d.x, d.g, d.sm, d.si, c->n, c->c, c->s);
-    gc_batchnorm_backward(NULL, ag, NULL, dout, d.x, d.g, d.sm, d.si, c->n, c->c, c->s);
-    gc_batchnorm_backward(NULL, NULL, ab, dout, d.x, d.g, d.sm, d.si, c->n, c->c, c->s);
+    gc_batchnorm_backward(ax, NULL, NULL, dout, d.x, d.g, d.sm, d.si, c->n, c->c, c->s, 0, c->c);
+    gc_batchnorm_backward(NULL, ag, NULL, dout, d.x, d.g, d.sm, d.si, c->n, c->c, c->s, 0, c->c);
+    gc_batchnorm_backward(NULL, NULL, ab, dout, d.x, d.g, d.sm, d.si, c->n, c->c, c->s, 0, c->c);
     for (size_t i = 0; i < d.nx; i++)
         gx[i] *= 2;
     for (int i = 0; i < c->c; i++) {
@@ -266,7 +266,7 @@ static void variance_of_offset_data(void **state)
         var += (x[i] - mean) * (x[i] - mean);
     var /= n * s;
     float g = 1, b = 0, rm = 0, rv = 1, sm, si;
-    gc_batchnorm_forward(y, x, &g, &b, &rm, &rv, &sm, &si, n, 1, s, EPS, MOMENTUM, 1);
+    gc_batchnorm_forward(y, x, &g, &b, &rm, &rv, &sm, &si, n, 1, s, EPS, MOMENTUM, 1, 0, 1);
     double want = 1.0 / sqrt(var + EPS);
     assert_true(fabs(si - want) < 1e-3 * want);
     free(x);

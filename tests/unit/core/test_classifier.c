@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <zlib.h>
 
+#include "core/blas.h"
 #include "core/classifier.h"
 #include "core/data.h"
 #include "core/gan.h"
@@ -45,13 +46,15 @@ static struct gc_dataset *open_split(const char *path, int test)
     return d;
 }
 
-/* A classifier trained on the first `limit` images of train for `epochs` passes. */
+/* A classifier trained on `limit` images of train for `epochs` passes, on a pool of
+ * as many threads as the machine has cores. */
 static struct gc_classifier *train_subset(const struct gc_dataset *train, size_t limit, int epochs)
 {
     struct gc_classifier_opts o;
     gc_classifier_default_opts(&o);
     o.train_limit = limit;
     o.epochs = epochs;
+    o.threads = gc_cpu_count();
     struct gc_error err = {0};
     struct gc_classifier *c = gc_classifier_train(train, &o, &err);
     if (!c)
@@ -333,6 +336,7 @@ static void fid_falls_as_a_dcgan_trains(void **state)
 
 int main(void)
 {
+    gc_blas_init();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(subset_beats_chance_and_caches),
         cmocka_unit_test(corrupt_cache_is_retrained),

@@ -9,11 +9,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
+#include "core/blas.h"
 #include "core/data.h"
 #include "core/eval.h"
 #include "core/gan.h"
+#include "core/image.h"
 #include "core/model.h"
+#include "tests/unit/core/png_fixture.h"
 #include "tests/unit/core/sanitized.h"
 
 /* ---- helpers ------------------------------------------------------------------------ */
@@ -824,8 +828,115 @@ static void generate_without_data(void **state)
     gc_trainer_destroy(t);
 }
 
+/* ---- the evaluation's real images --------------------------------------------------- */
+
+/* n images of 28x28 whose every pixel is value(i), and their labels, gzipped into dir
+ * under the Fashion-MNIST names of a split ("train" or "t10k"). */
+static void save_split(const char *dir, const char *split, int n, uint8_t (*value)(int),
+                       uint8_t (*label)(int))
+{
+    uint8_t *pix = malloc((size_t)n * 784), *lab = malloc(8 + (size_t)n);
+    assert_true(pix && lab);
+    memcpy(lab,
+           (const uint8_t[]){0, 0, 8, 1, (uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8),
+                             (uint8_t)n},
+           8);
+    for (int i = 0; i < n; i++) {
+        memset(pix + (size_t)i * 784, value(i), 784);
+        lab[8 + i] = label(i);
+    }
+    uint8_t *idx;
+    size_t len;
+    struct gc_error err = {0};
+    assert_int_equal(gc_idx_encode(pix, n, 1, 28, 28, &idx, &len, &err), 0);
+    const uint8_t *what[2] = {idx, lab};
+    size_t size[2] = {len, 8 + (size_t)n};
+    for (int f = 0; f < 2; f++) {
+        char path[1024];
+        snprintf(path, sizeof path, "%s/%s-%s-idx%d-ubyte.gz", dir, split, f ? "labels" : "images",
+                 f ? 1 : 3);
+        gzFile g = gzopen(path, "wb1");
+        assert_non_null(g);
+        assert_int_equal(gzwrite(g, what[f], (unsigned)size[f]), (int)size[f]);
+        gzclose(g);
+    }
+    free(idx), free(pix), free(lab);
+}
+
+#define SORTED_TEST 10000 /* the test split: 1,000 images of each class, in class order */
+
+static uint8_t sorted_label(int i)
+{
+    return (uint8_t)(i / (SORTED_TEST / 10));
+}
+
+static uint8_t sorted_value(int i)
+{
+    return (uint8_t)(10 + 20 * sorted_label(i)); /* class k: every pixel 10 + 20k */
+}
+
+static uint8_t train_value(int i)
+{
+    (void)i;
+    return 255; /* no test image has it */
+}
+
+static uint8_t train_label(int i)
+{
+    return (uint8_t)(i % 10);
+}
+
+/* A Fashion-MNIST folder whose test split is stored in class order: the first
+ * GC_EVAL_IMAGES (5,000) images are the classes 0-4 only. The real side of the
+ * evaluation is spread over the whole test split (not the train split the run trains
+ * on): every class, each with the same share. */
+static void eval_real_images_cover_every_class(void **state)
+{
+    (void)state;
+    char dir[512];
+    fx_tmpdir(dir, sizeof dir);
+    save_split(dir, "train", 100, train_value, train_label);
+    save_split(dir, "t10k", SORTED_TEST, sorted_value, sorted_label);
+    struct gc_spec s = spec_of(GC_DATA_FASHION_MNIST, GC_LOSS_NONSATURATING);
+    snprintf(s.dataset.path, sizeof s.dataset.path, "%s", dir);
+    s.model.g_width = 8;
+    s.model.d_width = 8;
+    for (int split = 0; split < 2; split++) {
+        /* training on the train split, or on the test split itself */
+        s.dataset.test_split = split;
+        struct gc_trainer *t = make(&s, 1);
+        struct gc_error err = {0};
+        size_t n = 0;
+        const float *x = gc_trainer_test_eval_real(t, &n, &err);
+        if (!x)
+            fail_msg("eval real: %s", err.msg);
+        assert_int_equal(n, GC_EVAL_IMAGES);
+        size_t per_class[10] = {0};
+        for (size_t i = 0; i < n; i++) {
+            int v = (int)lrintf((x[i * 784] + 1.0f) * 127.5f);
+            assert_true(v >= 10 && v <= 190 && (v - 10) % 20 == 0);
+            per_class[(v - 10) / 20]++;
+        }
+        for (int k = 0; k < 10; k++)
+            assert_int_equal(per_class[k], GC_EVAL_IMAGES / 10);
+        /* the same set on a second call */
+        assert_ptr_equal(gc_trainer_test_eval_real(t, &n, &err), x);
+        gc_trainer_destroy(t);
+    }
+    /* 2D sets have no real images */
+    s = spec_of(GC_DATA_RING8, GC_LOSS_NONSATURATING);
+    struct gc_trainer *t = make(&s, 1);
+    struct gc_error err = {0};
+    size_t n = 0;
+    assert_null(gc_trainer_test_eval_real(t, &n, &err));
+    assert_int_equal(err.code, GC_EINVAL);
+    gc_trainer_destroy(t);
+    fx_rmdir(dir);
+}
+
 int main(void)
 {
+    gc_blas_init();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(dcgan_28_is_the_reference_net),
         cmocka_unit_test(dcgan_32_and_64_add_blocks),
@@ -846,6 +957,7 @@ int main(void)
         cmocka_unit_test(cancel_stops_at_once),
         cmocka_unit_test(dcgan_fashion_subset_lowers_swd),
         cmocka_unit_test(generate_without_data),
+        cmocka_unit_test(eval_real_images_cover_every_class),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -365,8 +365,8 @@ static void updates_are_the_same_bits(void **s)
 
 int main(void)
 {
-    /* the pool's threads call SGEMM each: OpenBLAS on one thread, as core/gan.c sets */
-    gc_blas_set_threads(1);
+    /* the pool's threads call SGEMM each: OpenBLAS on one thread (core/blas.h) */
+    gc_blas_init();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(generator_matches_one_thread),
         cmocka_unit_test(discriminator_matches_one_thread),

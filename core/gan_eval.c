@@ -1,0 +1,161 @@
+/* gan_eval.c — the evaluation of a trainer: the real side (the evaluation split, its
+ * spread images, the classifier and the Gaussian of the real features, made once),
+ * and the figures of one evaluation, named from core/metrics.h. */
+#include "core/gan_eval.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/gan_internal.h"
+#include "core/gan_sample.h"
+#include "core/metrics.h"
+
+#define EVAL_MAX_FLOATS (1u << 24) /* cap of real (and generated) floats kept for swd */
+
+static void warn_cb(void *ctx, const char *msg)
+{
+    gc_gan_log(ctx, msg);
+}
+
+/* Whether two specs open the same images: the evaluation split is then the training
+ * data itself (idx, png-dir, a run on the test split), shared instead of loaded twice. */
+static int same_data(const struct gc_dataset_spec *a, const struct gc_dataset_spec *b)
+{
+    return a->kind == b->kind && a->test_split == b->test_split && a->classes == b->classes &&
+           strcmp(a->path, b->path) == 0 && a->image_size == b->image_size &&
+           a->channels == b->channels;
+}
+
+int gc_gan_eval_real(struct gc_trainer *t, struct gc_error *err)
+{
+    if (t->eval_real)
+        return 0;
+    if (!t->eval_data) {
+        struct gc_dataset_spec es;
+        gc_dataset_eval_spec(&t->spec.dataset, &es);
+        if (t->data && same_data(&es, &t->spec.dataset)) {
+            t->eval_data = t->data;
+        } else {
+            t->eval_data = gc_dataset_open(&es, warn_cb, t, err);
+            if (!t->eval_data)
+                return gc_error_prefix(err, "eval");
+        }
+    }
+    size_t n = gc_dataset_count(t->eval_data);
+    if (n > GC_EVAL_IMAGES)
+        n = GC_EVAL_IMAGES;
+    /* large images: keep the memory of the swd sets bounded */
+    if (n * t->dsize > EVAL_MAX_FLOATS)
+        n = EVAL_MAX_FLOATS / t->dsize;
+    if (n < 2)
+        return gc_error_set(err, GC_EINVAL, "eval: the dataset has fewer than 2 images");
+    float *real = malloc(n * t->dsize * sizeof(float));
+    t->eval_gen = t->eval_gen ? t->eval_gen : malloc(n * t->dsize * sizeof(float));
+    if (!real || !t->eval_gen) {
+        free(real);
+        return gc_error_set(err, GC_ENOMEM, "eval: out of memory for %zu images", n);
+    }
+    int rc = gc_dataset_get_spread(t->eval_data, n, real, NULL, err);
+    if (rc) {
+        free(real);
+        return gc_error_prefix(err, "eval");
+    }
+    t->eval_real = real;
+    t->eval_n = n;
+    return 0;
+}
+
+/* The classifier and the Gaussian of the real features, for labelled sets it takes. */
+static int eval_classifier(struct gc_trainer *t, struct gc_error *err)
+{
+    if (t->have_gauss || !gc_classifier_supported(t->eval_data))
+        return 0;
+    size_t n = t->eval_n;
+    int rc;
+    if (!t->clf) {
+        int trained = 0;
+        gc_gan_log(t, "eval: loading the evaluation classifier");
+        t->clf = gc_classifier_get(t->cache_dir[0] ? t->cache_dir : NULL, &t->spec.dataset,
+                                   t->threads, warn_cb, t, &trained, err);
+        if (!t->clf)
+            return gc_error_prefix(err, "eval");
+        if ((rc = gc_classifier_set_pool(t->clf, t->pool, err)))
+            return rc;
+    }
+    if (!t->eval_feat)
+        t->eval_feat = malloc(n * GC_CLASSIFIER_FEATURES * sizeof(float));
+    if (!t->eval_probs)
+        t->eval_probs = malloc(n * GC_CLASSIFIER_CLASSES * sizeof(float));
+    if (!t->eval_feat || !t->eval_probs)
+        return gc_error_set(err, GC_ENOMEM, "eval: out of memory");
+    if ((rc = gc_classifier_features(t->clf, t->eval_real, n, t->eval_feat, err)) ||
+        (rc = gc_gauss_fit(&t->real_gauss, t->eval_feat, n, GC_CLASSIFIER_FEATURES, err)))
+        return rc;
+    t->have_gauss = 1;
+    return 0;
+}
+
+static void put(struct gc_metric *m, int *n, enum gc_metric_id id, double v)
+{
+    m[(*n)++] = (struct gc_metric){gc_metric_name(id), v};
+}
+
+static int eval_points(struct gc_trainer *t, uint64_t seed, struct gc_metric *m, int *nm,
+                       struct gc_error *err)
+{
+    const float *centers;
+    float sigma;
+    int k = gc_dataset_modes(t->data, &centers, &sigma);
+    struct gc_mode_stats st;
+    int rc;
+    if ((rc = gc_trainer_generate(t, GC_EVAL_POINTS, seed, t->samples, err)) ||
+        (rc = gc_eval_modes(t->samples, GC_EVAL_POINTS, centers, k, sigma, &st, err)))
+        return rc;
+    put(m, nm, GC_M_MODES_COVERED, st.modes_covered);
+    put(m, nm, GC_M_HIGH_QUALITY, st.high_quality);
+    put(m, nm, GC_M_REVERSE_KL, st.reverse_kl);
+    return 0;
+}
+
+static int eval_images(struct gc_trainer *t, uint64_t seed, struct gc_metric *m, int *nm,
+                       struct gc_error *err)
+{
+    int rc;
+    if ((rc = gc_gan_eval_real(t, err)) || (rc = eval_classifier(t, err)))
+        return rc;
+    size_t n = t->eval_n;
+    if ((rc = gc_trainer_generate(t, (int)n, seed, t->eval_gen, err)))
+        return rc;
+    /* the same directions at every step, so the swd curve compares like with like */
+    struct gc_rng pr;
+    gc_rng_init(&pr, t->spec.train.seed, GC_GAN_STREAM_SWD);
+    double swd;
+    if ((rc =
+             gc_swd(t->eval_real, n, t->eval_gen, n, t->dsize, GC_SWD_PROJECTIONS, &pr, &swd, err)))
+        return rc;
+    put(m, nm, GC_M_SWD, swd);
+    if (!t->have_gauss)
+        return 0;
+    struct gc_gauss gg;
+    double fid, score;
+    int cov;
+    if ((rc = gc_classifier_features(t->clf, t->eval_gen, n, t->eval_feat, err)) ||
+        (rc = gc_gauss_fit(&gg, t->eval_feat, n, GC_CLASSIFIER_FEATURES, err)))
+        return rc;
+    rc = gc_frechet(&t->real_gauss, &gg, &fid, err);
+    gc_gauss_fini(&gg);
+    if (rc || (rc = gc_classifier_probs(t->clf, t->eval_gen, n, t->eval_probs, err)) ||
+        (rc = gc_class_stats(t->eval_probs, n, GC_CLASSIFIER_CLASSES, &cov, &score, err)))
+        return rc;
+    put(m, nm, GC_M_FID, fid);
+    put(m, nm, GC_M_CLASS_COVERAGE, cov);
+    put(m, nm, GC_M_CLASSIFIER_SCORE, score);
+    return 0;
+}
+
+int gc_gan_evaluate(struct gc_trainer *t, struct gc_metric *m, int *n, struct gc_error *err)
+{
+    uint64_t seed = gc_gan_mix64(t->spec.train.seed ^ gc_gan_mix64((uint64_t)t->step));
+    *n = 0;
+    return t->is2d ? eval_points(t, seed, m, n, err) : eval_images(t, seed, m, n, err);
+}

@@ -1,0 +1,125 @@
+/* gan_internal.h — the trainer's insides, shared by the rooms of the GAN engine.
+ *
+ * Internal to the gan_*.c files (gan.c, gan_arch.c, gan_step.c, gan_ckpt.c,
+ * gan_sample.c, gan_eval.c): only they include it. Everyone else sees struct
+ * gc_trainer as the opaque handle of core/gan.h.
+ *
+ * One trainer owns everything a run needs: the models (K generators, one
+ * discriminator, and a preallocated look-ahead copy of D for the unrolled GAN), the
+ * dataset and its loader, two RNG streams (noise, label smoothing) and every batch
+ * buffer. All buffers are allocated at create, so a training step allocates nothing.
+ * The trainer is used by one thread at a time (core/gan.h), so no field has a lock. */
+#ifndef GC_GAN_INTERNAL_H
+#define GC_GAN_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/classifier.h"
+#include "core/data.h"
+#include "core/eval.h"
+#include "core/gan.h"
+#include "core/model.h"
+#include "core/pool.h"
+#include "core/rng.h"
+#include "core/spec.h"
+
+/* RNG streams of one seed; each purpose gets its own so that none disturbs another. */
+enum {
+    GC_GAN_STREAM_INIT_D = 1,
+    GC_GAN_STREAM_LOADER = 2,
+    GC_GAN_STREAM_NOISE = 3,
+    GC_GAN_STREAM_LABEL = 4,
+    GC_GAN_STREAM_GENERATE = 5,
+    GC_GAN_STREAM_SWD = 6,
+    GC_GAN_STREAM_INIT_G = 16, /* + generator index */
+};
+
+#define GC_GAN_SAMPLE_IMAGES 64 /* fixed noise set of the sample grid: 8 x 8 */
+#define GC_GAN_MAX_WARN_LINES 16
+
+struct gc_trainer {
+    struct gc_spec spec;
+    int threads;
+    struct gc_pool *pool; /* t->threads threads, lent to every model and the classifier */
+    char cache_dir[GC_PATH_MAX];
+
+    struct gc_dataset *data; /* NULL for image sets created with load_data = 0 */
+    struct gc_loader *loader;
+    int c, h, w;  /* per-sample shape */
+    size_t dsize; /* floats per sample */
+    int is2d;
+    int K;            /* generators */
+    int B;            /* batch size */
+    int nout;         /* D outputs per sample: 1, a patch map, or K + 1 */
+    int feat_layer;   /* D's last hidden layer (feature matching) */
+    size_t feat_size; /* its floats per sample */
+
+    struct gc_model *g[GC_MAX_GENERATORS];
+    struct gc_model *d;
+    struct gc_model *dcopy; /* the unrolled look-ahead copy, NULL when unrolled_steps = 0 */
+
+    /* learning-rate schedule: every optimizer step of this training step runs at
+     * lr_scale times the spec's rates (gc_spec_lr_scale of the step) */
+    float lr_scale;
+    /* generator weight average (tricks.ema): ema[k] holds the averaged parameters of
+     * generator k (gc_model_params order); gsample is a model of G's shape that
+     * generation loads with G_k's BN statistics and ema[k]. NULL without ema. */
+    float *ema[GC_MAX_GENERATORS];
+    struct gc_model *gsample;
+
+    struct gc_rng rng_noise, rng_label;
+    uint64_t fixed_seed; /* noise set of the sample grids */
+    int64_t step;
+
+    /* batch buffers, allocated once */
+    float *real;   /* B x dsize */
+    float *noise;  /* B x z */
+    float *dfake;  /* B x dsize: gradient of G's output */
+    float *dlog;   /* B x nout: gradient of D's output */
+    float *probs;  /* B x nout (MAD-GAN softmax) */
+    float *t_real; /* B x nout targets */
+    float *t_zero, *t_one;
+    int *labels;                  /* B */
+    float *feat_real, *feat_fake; /* feat_size: batch means */
+    float *dfeat;                 /* B x feat_size */
+    float *samples;               /* the fixed sample set, n x dsize */
+    int nsamples;
+
+    /* the figures of the last step */
+    double loss_d, loss_g, d_real, d_fake, gn_d, gn_g, wdist;
+    uint64_t images; /* real samples consumed since the last log */
+    double busy;     /* seconds spent in training steps since the last log */
+
+    /* evaluation state, made at the first evaluation (gan_eval.c) */
+    struct gc_dataset *eval_data; /* the evaluation split; data itself when it is the same */
+    float *eval_real, *eval_gen;
+    size_t eval_n;
+    struct gc_classifier *clf;
+    struct gc_gauss real_gauss;
+    int have_gauss;
+    float *eval_feat, *eval_probs;
+
+    const struct gc_train_hooks *hooks; /* during gc_trainer_run */
+    char warn[GC_GAN_MAX_WARN_LINES][256];
+    int nwarn, warn_dropped;
+};
+
+/* splitmix64's finalizer: seeds derived from (seed, step) for evaluations and from
+ * the seed for the sample grid's noise. */
+static inline uint64_t gc_gan_mix64(uint64_t x)
+{
+    x += 0x9e3779b97f4a7c15ull;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+    return x ^ (x >> 31);
+}
+
+/* A line for the run's log, when the running hooks take one. */
+static inline void gc_gan_log(struct gc_trainer *t, const char *msg)
+{
+    if (t->hooks && t->hooks->log)
+        t->hooks->log(t->hooks->ctx, msg);
+}
+
+#endif

@@ -1,0 +1,469 @@
+/* model_pass.c — a model's forward and backward passes, and how they are cut into
+ * fork-join regions over the model's pool.
+ *
+ * Backward walks the layers down from the start layer; each layer's input gradient
+ * goes into the ping-pong buffer the current gradient is not in (zeroed first, since
+ * the kernels accumulate), and layer 0 accumulates straight into the caller's dinp.
+ *
+ * THREADS. With a pool of nth threads (gc_model_set_pool), each pass is a few
+ * fork-join regions, and every kernel is the one-thread kernel on a slice:
+ *   - a run of layers between batch norms is one region split by samples (thread
+ *     ith takes samples [n*ith/nth, n*(ith+1)/nth) of every layer of the run: they
+ *     depend only on its own samples of the layer before). In the backward a run is
+ *     also cut where a layer would write a ping-pong buffer as rows of another size
+ *     than a layer above read it (see same_rows);
+ *   - a batch norm is a region split by channels (its statistics need every sample);
+ *   - the parameter gradients of sample-split layers: thread 0 accumulates into
+ *     grads, thread t > 0 into its own block tgrads[t - 1] of the same layout; at
+ *     the end of the backward one region adds the blocks into grads in thread order,
+ *     split by parameter range, and clears them. BN's dgamma and dbeta are channel
+ *     disjoint and go straight into grads;
+ *   - step, zero_grad, clip and grad_norm split the parameters by range (grad_norm
+ *     adds per-thread sums in thread order; model_update.c).
+ * So the bits depend on the thread count only, never on timing, and one thread runs
+ * the same code as before there were threads. Work below min_split (see
+ * GC_MODEL_GC_MODEL_MIN_SPLIT_COST) runs on the caller: a region is worth a few microseconds
+ * only on a quiet machine. Each thread has its own conv workspace (ws for thread 0,
+ * tws). */
+#include "core/model_pass.h"
+
+#include <assert.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/act.h"
+#include "core/batchnorm.h"
+#include "core/linear.h"
+#include "core/model_internal.h"
+
+static const float *layer_in(const struct gc_model *m, int i)
+{
+    return i == 0 ? m->acts : m->acts + m->layers[i - 1].act_off;
+}
+
+/* ---- threads ------------------------------------------------------------------------ */
+
+int gc_model_set_pool(struct gc_model *m, struct gc_pool *pool, struct gc_error *err)
+{
+    if (!m->finalized)
+        return gc_error_set(err, GC_ESTATE, "model: pool for a model not finalized");
+    int nth = gc_pool_threads(pool);
+    float *tg = NULL, *tw = NULL;
+    double *ts = NULL;
+    if (nth > 1) {
+        size_t extra = (size_t)nth - 1;
+        tg = calloc(extra * m->nparams + 1, sizeof(float));
+        tw = calloc(extra * m->nws + 1, sizeof(float));
+        ts = calloc((size_t)nth * GC_MODEL_TSUM_STRIDE, sizeof(double));
+        if (!tg || !tw || !ts) {
+            free(tg);
+            free(tw);
+            free(ts);
+            return gc_error_set(err, GC_ENOMEM, "model: out of memory for %d threads", nth);
+        }
+    }
+    free(m->tgrads);
+    free(m->tws);
+    free(m->tsum);
+    m->tgrads = tg;
+    m->tws = tw;
+    m->tsum = ts;
+    m->pool = nth > 1 ? pool : NULL;
+    m->nth = nth;
+    return 0;
+}
+
+void gc_model_set_split_threshold(struct gc_model *m, double cost)
+{
+    m->min_split = cost < 0.0 ? GC_MODEL_MIN_SPLIT_COST : cost;
+}
+
+/* BN channels of thread ith: whole 16-float runs of a feature row (S = 1). */
+static void split_channels(const struct gc_layer *l, int ith, int nth, int *c0, int *c1)
+{
+    size_t b, e;
+    gc_model_split((size_t)l->c, ith, nth, l->h * l->w == 1 ? 16 : 1, &b, &e);
+    *c0 = (int)b;
+    *c1 = (int)e;
+}
+
+/* Work of a layer on n samples, in floating point operations or floats touched:
+ * enough to tell a layer worth a parallel region from one that is not. */
+static double layer_cost(const struct gc_layer *l, int n)
+{
+    switch (l->kind) {
+    case GC_LAYER_LINEAR:
+        return 2.0 * n * (double)l->w_n;
+    case GC_LAYER_CONV2D:
+        return 2.0 * n * (double)l->w_n * l->oh * l->ow;
+    case GC_LAYER_CONVT2D:
+        return 2.0 * n * (double)l->w_n * l->h * l->w;
+    case GC_LAYER_BATCHNORM: /* passes in double: ~0.4 ns a float */
+        return 20.0 * n * (double)l->in_size;
+    case GC_LAYER_TANH:
+    case GC_LAYER_SIGMOID:
+        return 30.0 * n * (double)l->out_size;
+    case GC_LAYER_RELU:
+    case GC_LAYER_LEAKY_RELU:
+        return 6.0 * n * (double)l->out_size;
+    case GC_LAYER_RESHAPE:
+        break;
+    }
+    return 0.0;
+}
+
+/* Layers [lo, hi] of one parallel region (or of one inline call). */
+struct job {
+    struct gc_model *m;
+    int lo, hi;
+    int n;
+    int train;  /* forward */
+    int params; /* backward: form the parameter gradients */
+    float *dinp;
+    size_t p_end; /* reduce_task: the parameters [0, p_end) */
+};
+
+/* Runs j on the pool when its work pays for a region, else on the caller. */
+static void dispatch(struct gc_model *m, gc_pool_fn fn, struct job *j, double cost)
+{
+    if (m->nth > 1 && cost >= m->min_split)
+        gc_pool_run(m->pool, fn, j);
+    else
+        fn(j, 0, 1);
+}
+
+static float *thread_ws(const struct gc_model *m, int ith)
+{
+    return ith == 0 ? m->ws : m->tws + (size_t)(ith - 1) * m->nws;
+}
+
+static float *thread_grads(const struct gc_model *m, int ith)
+{
+    return ith == 0 ? m->grads : m->tgrads + (size_t)(ith - 1) * m->nparams;
+}
+
+/* ---- forward ------------------------------------------------------------------------ */
+
+/* Layer i on samples [s0, s0 + n): the same kernels over fewer rows. */
+static void forward_samples(struct gc_model *m, int i, int s0, int n, float *ws)
+{
+    const struct gc_layer *l = &m->layers[i];
+    const float *x = layer_in(m, i) + (size_t)s0 * l->in_size;
+    float *y = m->acts + l->act_off + (size_t)s0 * l->out_size;
+    const float *w = m->params + l->w_off;
+    const float *b = l->b_n ? m->params + l->b_off : NULL;
+    size_t cnt = (size_t)n * l->out_size;
+    switch (l->kind) {
+    case GC_LAYER_LINEAR:
+        gc_linear_forward(y, x, w, b, n, (int)l->in_size, l->oc);
+        break;
+    case GC_LAYER_CONV2D:
+        gc_conv2d_forward(&l->cv, n, y, x, w, b, ws);
+        break;
+    case GC_LAYER_CONVT2D:
+        gc_convt2d_forward(&l->cv, n, y, x, w, b, ws);
+        break;
+    case GC_LAYER_RELU:
+        gc_relu_forward(y, x, cnt);
+        break;
+    case GC_LAYER_LEAKY_RELU:
+        gc_leaky_relu_forward(y, x, cnt, l->slope);
+        break;
+    case GC_LAYER_TANH:
+        gc_tanh_forward(y, x, cnt);
+        break;
+    case GC_LAYER_SIGMOID:
+        gc_sigmoid_forward(y, x, cnt);
+        break;
+    case GC_LAYER_BATCHNORM: /* by channels, see forward_task */
+    case GC_LAYER_RESHAPE:   /* a view of its input */
+        break;
+    }
+}
+
+/* A BN layer by channels, or a run of other layers by samples: a sample's rows of
+ * every layer of the run depend only on its rows of the layer before. */
+static void forward_task(void *arg, int ith, int nth)
+{
+    struct job *j = arg;
+    struct gc_model *m = j->m;
+    const struct gc_layer *l = &m->layers[j->lo];
+    if (l->kind == GC_LAYER_BATCHNORM) {
+        int c0, c1;
+        split_channels(l, ith, nth, &c0, &c1);
+        float *s = m->bn + l->bn_off;
+        const float *w = m->params + l->w_off, *b = m->params + l->b_off;
+        gc_batchnorm_forward(m->acts + l->act_off, layer_in(m, j->lo), w, b, s, s + l->c,
+                             s + 2 * l->c, s + 3 * l->c, j->n, l->c, l->h * l->w, l->eps,
+                             l->momentum, j->train, c0, c1);
+        return;
+    }
+    size_t s0, s1;
+    gc_model_split((size_t)j->n, ith, nth, 1, &s0, &s1);
+    if (s1 == s0)
+        return;
+    float *ws = thread_ws(m, ith);
+    for (int i = j->lo; i <= j->hi; i++)
+        forward_samples(m, i, (int)s0, (int)(s1 - s0), ws);
+}
+
+const float *gc_model_forward(struct gc_model *m, const float *inp, int n, int train)
+{
+    assert(m->finalized && n >= 1 && n <= m->max_batch);
+    memcpy(m->acts, inp, (size_t)n * gc_model_in_size(m) * sizeof(float));
+    struct job j = {.m = m, .n = n, .train = train};
+    for (int i = 0; i < m->nlayers;) {
+        double cost = layer_cost(&m->layers[i], n);
+        int hi = i;
+        if (m->layers[i].kind != GC_LAYER_BATCHNORM)
+            while (hi + 1 < m->nlayers && m->layers[hi + 1].kind != GC_LAYER_BATCHNORM)
+                cost += layer_cost(&m->layers[++hi], n);
+        j.lo = i;
+        j.hi = hi;
+        dispatch(m, forward_task, &j, cost);
+        i = hi + 1;
+    }
+    m->last_n = n;
+    m->last_train = train != 0;
+    return m->acts + m->layers[m->nlayers - 1].act_off;
+}
+
+/* ---- backward ----------------------------------------------------------------------- */
+
+/* BN backward after an eval forward, channels [c0, c1): a fixed affine map per
+ * channel. */
+static void batchnorm_eval_backward(float *dinp, float *dgamma, float *dbeta, const float *dout,
+                                    const float *inp, const float *gamma, const float *rmean,
+                                    const float *rvar, int n, int c, int s, float eps, int c0,
+                                    int c1)
+{
+    for (int ch = c0; ch < c1; ch++) {
+        float invstd = (float)(1.0 / sqrt((double)rvar[ch] + eps));
+        double dg = 0.0, db = 0.0;
+        for (int i = 0; i < n; i++) {
+            size_t o = ((size_t)i * c + ch) * s;
+            for (int j = 0; j < s; j++) {
+                dg += (double)dout[o + j] * (inp[o + j] - rmean[ch]) * invstd;
+                db += dout[o + j];
+                if (dinp)
+                    dinp[o + j] += dout[o + j] * gamma[ch] * invstd;
+            }
+        }
+        if (dgamma)
+            dgamma[ch] += (float)dg;
+        if (dbeta)
+            dbeta[ch] += (float)db;
+    }
+}
+
+/* BN layer i by channels: dgamma and dbeta of a channel belong to one thread, so
+ * they go straight into the model's gradients. */
+static void backward_bn(struct gc_model *m, int i, int n, int params, int ith, int nth)
+{
+    const struct gc_layer *l = &m->layers[i];
+    const struct gc_bplan *pl = &m->plan[i];
+    int c0, c1;
+    split_channels(l, ith, nth, &c0, &c1);
+    const int sp = l->h * l->w;
+    float *dx = pl->dx;
+    if (dx && pl->zero)
+        for (int k = 0; k < n; k++)
+            memset(dx + ((size_t)k * l->c + c0) * sp, 0, (size_t)(c1 - c0) * sp * sizeof *dx);
+    float *dw = params ? m->grads + l->w_off : NULL;
+    float *db = params ? m->grads + l->b_off : NULL;
+    const float *x = layer_in(m, i), *w = m->params + l->w_off;
+    const float *s = m->bn + l->bn_off;
+    if (m->last_train)
+        gc_batchnorm_backward(dx, dw, db, pl->d, x, w, s + 2 * l->c, s + 3 * l->c, n, l->c, sp, c0,
+                              c1);
+    else if (dw || dx)
+        batchnorm_eval_backward(dx, dw, db, pl->d, x, w, s, s + l->c, n, l->c, sp, l->eps, c0, c1);
+}
+
+/* Layer i on samples [s0, s0 + n); parameter gradients go to grads (the model's for
+ * thread 0, a private block of the same layout for the others), or nowhere when NULL. */
+static void backward_samples(struct gc_model *m, int i, int s0, int n, float *grads, float *dinp,
+                             float *ws)
+{
+    const struct gc_layer *l = &m->layers[i];
+    const struct gc_bplan *pl = &m->plan[i];
+    const float *d = pl->d + (size_t)s0 * l->out_size;
+    size_t cnt = (size_t)n * l->out_size;
+    if (l->kind == GC_LAYER_RESHAPE) {
+        /* the same values in another shape: the gradient passes through */
+        if (i == 0 && dinp)
+            for (size_t k = 0; k < cnt; k++)
+                dinp[(size_t)s0 * l->in_size + k] += d[k];
+        return;
+    }
+    const float *x = layer_in(m, i) + (size_t)s0 * l->in_size;
+    const float *y = m->acts + l->act_off + (size_t)s0 * l->out_size;
+    const float *w = m->params + l->w_off;
+    float *dw = grads ? grads + l->w_off : NULL;
+    float *db = grads && l->b_n ? grads + l->b_off : NULL;
+    float *dx = pl->dx ? pl->dx + (size_t)s0 * l->in_size : NULL;
+    if (dx && pl->zero)
+        memset(dx, 0, (size_t)n * l->in_size * sizeof *dx);
+    switch (l->kind) {
+    case GC_LAYER_LINEAR:
+        gc_linear_backward(dx, dw, db, d, x, w, n, (int)l->in_size, l->oc);
+        break;
+    case GC_LAYER_CONV2D:
+        gc_conv2d_backward(&l->cv, n, dx, dw, db, d, x, w, ws);
+        break;
+    case GC_LAYER_CONVT2D:
+        gc_convt2d_backward(&l->cv, n, dx, dw, db, d, x, w, ws);
+        break;
+    case GC_LAYER_RELU:
+        if (dx)
+            gc_relu_backward(dx, d, x, cnt);
+        break;
+    case GC_LAYER_LEAKY_RELU:
+        if (dx)
+            gc_leaky_relu_backward(dx, d, x, cnt, l->slope);
+        break;
+    case GC_LAYER_TANH:
+        if (dx)
+            gc_tanh_backward(dx, d, y, cnt);
+        break;
+    case GC_LAYER_SIGMOID:
+        if (dx)
+            gc_sigmoid_backward(dx, d, y, cnt);
+        break;
+    case GC_LAYER_BATCHNORM:
+    case GC_LAYER_RESHAPE:
+        break;
+    }
+}
+
+/* Layers hi down to lo: a BN layer by channels, or a run of other layers by samples. */
+static void backward_task(void *arg, int ith, int nth)
+{
+    struct job *j = arg;
+    struct gc_model *m = j->m;
+    if (m->layers[j->hi].kind == GC_LAYER_BATCHNORM) {
+        backward_bn(m, j->hi, j->n, j->params, ith, nth);
+        return;
+    }
+    size_t s0, s1;
+    gc_model_split((size_t)j->n, ith, nth, 1, &s0, &s1);
+    if (s1 == s0)
+        return;
+    float *grads = j->params ? thread_grads(m, ith) : NULL;
+    float *ws = thread_ws(m, ith);
+    for (int i = j->hi; i >= j->lo; i--)
+        backward_samples(m, i, (int)s0, (int)(s1 - s0), grads, j->dinp, ws);
+}
+
+/* grads[0, p_end) += the private blocks of threads 1.., in thread order (the same sum
+ * for a given thread count), which are cleared for the next backward. */
+static void reduce_task(void *arg, int ith, int nth)
+{
+    struct job *j = arg;
+    struct gc_model *m = j->m;
+    size_t b, e;
+    gc_model_split(j->p_end, ith, nth, 16, &b, &e);
+    for (int t = 1; t < m->nth; t++) {
+        float *tg = thread_grads(m, t);
+        for (size_t k = b; k < e; k++)
+            m->grads[k] += tg[k];
+        memset(tg + b, 0, (e - b) * sizeof *tg);
+    }
+}
+
+/* Whether layer i can join a sample-split run of layers above it whose use of the two
+ * ping-pong buffers is in stride[] (floats per sample; 0: unused so far), and if so
+ * records its own use. Thread t owns samples [s0, s1) of every layer of a run, that
+ * is floats [s0 * stride, s1 * stride) of a buffer: when one layer reads a buffer
+ * as rows of one size and a later layer writes it as rows of another, thread t's
+ * writes could land on rows another thread has yet to read. Such a layer starts a
+ * new region instead. */
+static int same_rows(const struct gc_model *m, int i, size_t stride[2])
+{
+    const struct gc_layer *l = &m->layers[i];
+    const struct gc_bplan *pl = &m->plan[i];
+    const float *bufs[2] = {m->dacts, m->dacts + m->dsize};
+    size_t want[2] = {stride[0], stride[1]};
+    for (int b = 0; b < 2; b++) {
+        size_t use = 0;
+        if (pl->d == bufs[b])
+            use = l->out_size;
+        if (pl->dx == bufs[b]) {
+            if (use && use != l->in_size)
+                return 0;
+            use = l->in_size;
+        }
+        if (use && want[b] && want[b] != use)
+            return 0;
+        if (use)
+            want[b] = use;
+    }
+    stride[0] = want[0];
+    stride[1] = want[1];
+    return 1;
+}
+
+/* The backward from `layer` down; params 0 leaves the parameter gradients alone.
+ *
+ * The caller first lays out which buffer each layer reads and writes (each layer's
+ * input gradient goes into the ping-pong buffer the current gradient is not in, and
+ * layer 0 accumulates into dinp), then runs the layers in regions as the forward. */
+static void backward(struct gc_model *m, int layer, const float *dout, float *dinp, int params)
+{
+    assert(m->finalized && m->last_n >= 1 && layer >= 0 && layer < m->nlayers);
+    const int n = m->last_n;
+    const float *d = dout;
+    float *buf0 = m->dacts, *buf1 = m->dacts + m->dsize;
+    for (int i = layer; i >= 0; i--) {
+        struct gc_bplan *pl = &m->plan[i];
+        pl->d = d;
+        if (m->layers[i].kind == GC_LAYER_RESHAPE) {
+            pl->dx = NULL;
+            pl->zero = 0;
+            continue; /* d passes through */
+        }
+        pl->zero = i > 0;
+        pl->dx = i == 0 ? dinp : d == buf0 ? buf1 : buf0;
+        d = pl->dx;
+    }
+    struct job j = {.m = m, .n = n, .params = params, .dinp = dinp};
+    int spread = 0; /* a region formed parameter gradients in the private blocks */
+    for (int i = layer; i >= 0;) {
+        double cost = 2.0 * layer_cost(&m->layers[i], n);
+        int lo = i;
+        if (m->layers[i].kind != GC_LAYER_BATCHNORM) {
+            size_t stride[2] = {0, 0};
+            same_rows(m, lo, stride);
+            while (lo - 1 >= 0 && m->layers[lo - 1].kind != GC_LAYER_BATCHNORM &&
+                   same_rows(m, lo - 1, stride))
+                cost += 2.0 * layer_cost(&m->layers[--lo], n);
+        }
+        j.lo = lo;
+        j.hi = i;
+        dispatch(m, backward_task, &j, cost);
+        if (m->nth > 1 && cost >= m->min_split && m->layers[i].kind != GC_LAYER_BATCHNORM)
+            spread = 1;
+        i = lo - 1;
+    }
+    if (params && spread) {
+        const struct gc_layer *l = &m->layers[layer];
+        j.p_end = l->b_off + l->b_n;
+        dispatch(m, reduce_task, &j, (double)j.p_end * (m->nth - 1) * 10.0);
+    }
+}
+
+void gc_model_backward_from(struct gc_model *m, int layer, const float *dout, float *dinp)
+{
+    backward(m, layer, dout, dinp, 1);
+}
+
+void gc_model_backward_input(struct gc_model *m, int layer, const float *dout, float *dinp)
+{
+    backward(m, layer, dout, dinp, 0);
+}
+
+void gc_model_backward(struct gc_model *m, const float *dout, float *dinp)
+{
+    gc_model_backward_from(m, m->nlayers - 1, dout, dinp);
+}

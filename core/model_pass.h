@@ -1,0 +1,40 @@
+/* model_pass.h — a model's forward and backward passes, and the pool they run on.
+ * Part of the model's API: core/model.h includes it.
+ *
+ * Nothing here allocates but gc_model_set_pool. Shapes as in core/model.h: n samples
+ * of the model's per-sample input and output sizes, n <= max_batch. */
+#ifndef GC_MODEL_PASS_H
+#define GC_MODEL_PASS_H
+
+#include "core/error.h"
+
+struct gc_model;
+struct gc_pool;
+
+/* Runs the model's kernels on pool from now on (borrowed: it must outlive the model
+ * or be replaced first; NULL runs them on the caller). Allocates a gradient block and
+ * conv workspace per extra thread. A clone shares its source's pool. The model must
+ * be finalized. Each of the pool's threads calls gc_sgemm itself, with OpenBLAS on one
+ * thread (gc_blas_init, core/blas.h). */
+int gc_model_set_pool(struct gc_model *m, struct gc_pool *pool, struct gc_error *err);
+/* Work (about a GEMM flop) below which a run of layers or a parameter update stays on
+ * the caller; negative restores the default. Tests set 0 to split everything. */
+void gc_model_set_split_threshold(struct gc_model *m, double cost);
+
+/* Forward of n samples (inp is n x in_size); train selects batch statistics for BN.
+ * Returns the output (n x out_size), a view owned by the model, valid until the next
+ * forward. */
+const float *gc_model_forward(struct gc_model *m, const float *inp, int n, int train);
+/* Backward of the last forward: accumulates parameter gradients and, when dinp is not
+ * NULL, accumulates the gradient of the input into dinp (n x in_size). */
+void gc_model_backward(struct gc_model *m, const float *dout, float *dinp);
+/* The same, starting at the output of layer `layer` (0-based) with dout of that
+ * layer's output size. */
+void gc_model_backward_from(struct gc_model *m, int layer, const float *dout, float *dinp);
+/* The same, forming only the gradients of the layer inputs: parameter gradients stay
+ * as they are (a generator update needs only D's gradient with respect to its input,
+ * and skips D's weight-gradient GEMMs, a tenth of a DCGAN step; feature matching
+ * starts it at D's last hidden layer). */
+void gc_model_backward_input(struct gc_model *m, int layer, const float *dout, float *dinp);
+
+#endif
