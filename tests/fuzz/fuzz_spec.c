@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "api/server.h"
+#include "api/spec_json.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -45,18 +45,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *json = (const char *)data;
     struct gc_spec spec;
     struct gc_error err = {0};
-    char *errors = NULL, *norm = NULL;
+    struct gc_field_errors fe;
+    char *norm = NULL;
 
     /* without a dataset root: no path check */
-    int rc = ga_spec_normalize(json, size, NULL, &spec, &norm, &errors, &err);
+    int rc = ga_spec_normalize(json, size, NULL, &spec, &norm, &fe, &err);
     if (rc == 0) {
-        if (!norm || errors)
+        if (!norm || fe.n)
             abort();
-        if (gc_spec_check(&spec, &err) != 0)
+        if (gc_spec_check(&spec, NULL) != 0)
             abort(); /* the parser let through a spec the engine refuses */
         struct gc_spec again;
-        char *norm2 = NULL, *errors2 = NULL;
-        if (ga_spec_normalize(norm, strlen(norm), NULL, &again, &norm2, &errors2, &err) != 0)
+        char *norm2 = NULL;
+        if (ga_spec_normalize(norm, strlen(norm), NULL, &again, &norm2, NULL, &err) != 0)
             abort();
         if (strcmp(norm, norm2) != 0)
             abort();
@@ -66,16 +67,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         free(a);
         free(b);
         free(norm2);
-        free(errors2);
     } else if (rc > 0) {
         abort(); /* errors are negative codes */
     }
     free(norm);
-    free(errors);
 
     /* with one: relative paths must stay inside it */
-    errors = NULL;
-    ga_spec_parse(json, size, dataset_root(), &spec, &errors, &err);
-    free(errors);
+    ga_spec_parse(json, size, dataset_root(), &spec, &fe, &err);
     return 0;
 }

@@ -9,6 +9,15 @@
 
 #include "core/spec.h"
 
+/* gc_spec_check with the first problem on one line in err, "field: message". */
+static int check(const struct gc_spec *s, struct gc_error *err)
+{
+    struct gc_field_errors fe;
+    int rc = gc_spec_check(s, &fe);
+    assert_int_equal(gc_field_errors_summary(&fe, err), rc);
+    return rc;
+}
+
 static void defaults_follow_dataset_and_loss(void **state)
 {
     (void)state;
@@ -21,7 +30,7 @@ static void defaults_follow_dataset_and_loss(void **state)
     assert_int_equal(s.train.steps, 20000);
     assert_int_equal(s.train.lr_decay.on, 1); /* 2D: decayed rates, no weight average */
     assert_true(s.tricks.ema == 0.0f);
-    assert_int_equal(gc_spec_check(&s, &err), 0);
+    assert_int_equal(check(&s, &err), 0);
 
     gc_spec_defaults(&s, GC_DATA_FASHION_MNIST, GC_LOSS_WASSERSTEIN);
     assert_int_equal(s.model.arch, GC_ARCH_DCGAN);
@@ -29,7 +38,7 @@ static void defaults_follow_dataset_and_loss(void **state)
     assert_int_equal(s.opt_d.kind, GC_OPTIM_RMSPROP);
     assert_true(s.opt_d.lr == 5e-5f);
     assert_true(s.tricks.weight_clip == 0.01f);
-    assert_int_equal(gc_spec_check(&s, &err), 0);
+    assert_int_equal(check(&s, &err), 0);
 }
 
 static void names_round_trip(void **state)
@@ -57,7 +66,7 @@ static void out_of_range_fields_named(void **state)
         gc_spec_defaults(&s, GC_DATA_RING8, GC_LOSS_NONSATURATING);                                \
         stmt;                                                                                      \
         memset(&err, 0, sizeof err);                                                               \
-        assert_int_equal(gc_spec_check(&s, &err), GC_EINVAL);                                      \
+        assert_int_equal(check(&s, &err), GC_EINVAL);                                              \
         assert_true(strncmp(err.msg, prefix, strlen(prefix)) == 0);                                \
     } while (0)
     EXPECT_BAD("train.steps", s.train.steps = 0);
@@ -98,7 +107,7 @@ static void lr_decay_values_at_steps(void **state)
     assert_float_equal(gc_spec_lr_scale(&s, 99), 1.0f, 0.0f);
 
     s.train.lr_decay = (struct gc_lr_decay_spec){1, 0.5f, 0.01f, GC_DECAY_LINEAR};
-    assert_int_equal(gc_spec_check(&s, &err), 0);
+    assert_int_equal(check(&s, &err), 0);
     assert_float_equal(gc_spec_lr_scale(&s, 0), 1.0f, 0.0f);
     assert_float_equal(gc_spec_lr_scale(&s, 49), 1.0f, 0.0f);
     assert_float_equal(gc_spec_lr_scale(&s, 50), 1.0f - 0.99f / 50.0f, 1e-6f);
@@ -136,21 +145,20 @@ static void wrong_combinations_rejected(void **state)
     EXPECT_BAD("dataset.path", strcpy(s.dataset.path, "x"));
     EXPECT_BAD("model.arch", s.model.arch = GC_ARCH_DCGAN);
     EXPECT_BAD("model.patch", s.model.patch = 1);
-    EXPECT_BAD("tricks.label_smoothing",
-               (s.tricks.smoothing = GC_SMOOTH_RANGE, s.tricks.smooth_lo = 0.9f,
-                s.tricks.smooth_hi = 0.8f));
+    EXPECT_BAD("tricks.label_smoothing", (s.tricks.smoothing = GC_SMOOTH_RANGE,
+                                          s.tricks.smooth_lo = 0.9f, s.tricks.smooth_hi = 0.8f));
     EXPECT_BAD("tricks.generators", (s.tricks.generators = 4, s.loss = GC_LOSS_HINGE));
 
     gc_spec_defaults(&s, GC_DATA_IDX, GC_LOSS_NONSATURATING);
-    assert_int_equal(gc_spec_check(&s, &err), GC_EINVAL);
+    assert_int_equal(check(&s, &err), GC_EINVAL);
     assert_non_null(strstr(err.msg, "dataset.path"));
     strcpy(s.dataset.path, "/tmp/x.idx");
-    assert_int_equal(gc_spec_check(&s, &err), 0);
+    assert_int_equal(check(&s, &err), 0);
 
     gc_spec_defaults(&s, GC_DATA_PNG_DIR, GC_LOSS_HINGE);
     strcpy(s.dataset.path, "/tmp/pngs");
     s.dataset.channels = 2;
-    assert_int_equal(gc_spec_check(&s, &err), GC_EINVAL);
+    assert_int_equal(check(&s, &err), GC_EINVAL);
     assert_non_null(strstr(err.msg, "dataset.channels"));
 }
 
@@ -163,10 +171,10 @@ static void label_smoothing_accepted_in_range(void **state)
     s.tricks.smoothing = GC_SMOOTH_RANGE;
     s.tricks.smooth_lo = 0.8f;
     s.tricks.smooth_hi = 1.0f;
-    assert_int_equal(gc_spec_check(&s, &err), 0);
+    assert_int_equal(check(&s, &err), 0);
     s.tricks.smoothing = GC_SMOOTH_FIXED;
     s.tricks.smooth_lo = s.tricks.smooth_hi = 0.9f;
-    assert_int_equal(gc_spec_check(&s, &err), 0);
+    assert_int_equal(check(&s, &err), 0);
 }
 
 int main(void)

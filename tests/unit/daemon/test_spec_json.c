@@ -13,22 +13,21 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "api/server.h"
+#include "api/spec_json.h"
 
 /* Parses text; returns the rc and, on error, the errors array (caller decrefs). */
 static int parse(const char *text, const char *base, struct gc_spec *out, json_t **errors)
 {
-    char *ej = NULL;
+    struct gc_field_errors fe;
     struct gc_error err = {0};
-    int rc = ga_spec_parse(text, strlen(text), base, out, &ej, &err);
+    int rc = ga_spec_parse(text, strlen(text), base, out, &fe, &err);
     if (rc != 0) {
         assert_int_equal(rc, GC_EINVAL);
-        assert_non_null(ej);
+        assert_true(fe.n > 0);
         assert_true(strlen(err.msg) > 0);
     }
     if (errors)
-        *errors = ej ? json_loads(ej, 0, NULL) : NULL;
-    free(ej);
+        *errors = rc ? ga_field_errors_to_value(&fe) : NULL;
     return rc;
 }
 
@@ -206,9 +205,10 @@ static void normalize_keeps_user_path(void **state)
     fclose(f);
     const char *text = "{\"dataset\":{\"name\":\"idx\",\"path\":\"imgs.idx\"}}";
     struct gc_spec s;
-    char *norm = NULL, *ej = NULL;
+    char *norm = NULL;
+    struct gc_field_errors fe;
     struct gc_error err = {0};
-    assert_int_equal(ga_spec_normalize(text, strlen(text), dir, &s, &norm, &ej, &err), 0);
+    assert_int_equal(ga_spec_normalize(text, strlen(text), dir, &s, &norm, &fe, &err), 0);
     assert_non_null(norm);
     assert_non_null(strstr(norm, "\"path\":\"imgs.idx\""));
     char real[PATH_MAX];
