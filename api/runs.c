@@ -144,15 +144,15 @@ enum MHD_Result ga_route_runs_create(struct ga_req *r)
     json_decref(probe);
 
     struct gc_spec spec;
-    char *normalized = NULL, *errors_json = NULL;
+    char *normalized = NULL;
+    struct gc_field_errors fe;
     struct gc_error err = {0};
     const char *base = r->srv->datasets_dir[0] ? r->srv->datasets_dir : NULL;
-    if (ga_spec_normalize(r->body, r->len, base, &spec, &normalized, &errors_json, &err) != 0) {
-        json_t *errors = errors_json ? json_loads(errors_json, 0, NULL) : NULL;
-        free(errors_json);
+    if (ga_spec_normalize(r->body, r->len, base, &spec, &normalized, &fe, &err) != 0) {
         if (err.code != GC_EINVAL)
             return ga_reply_error(r, &err);
-        return ga_reply_problem(r, 400, errors, "invalid run spec: %s", err.msg);
+        return ga_reply_problem(r, 400, ga_field_errors_to_value(&fe), "invalid run spec: %s",
+                                err.msg);
     }
     /* While the store's writes fail (a full disk), a new run is refused outright:
      * whether its row would fit in pages SQLite still has free is chance, and a run

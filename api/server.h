@@ -39,24 +39,6 @@ void ga_server_stop(struct ga_server *srv);
 /* The port actually bound (useful with port 0). */
 int ga_server_port(const struct ga_server *srv);
 
-/* The spec as JSON <-> struct (strict: unknown fields, wrong types and out-of-range
- * values are errors naming the field path). On error *errors_json (malloc'ed, caller
- * frees; may be NULL) is the JSON array of {"field","message"} objects. base_dir is
- * the dataset root that relative paths resolve inside (NULL: no check of the path). */
-int ga_spec_parse(const char *json, size_t len, const char *base_dir, struct gc_spec *out,
-                  char **errors_json, struct gc_error *err);
-/* ga_spec_parse that also returns the normalized spec as JSON (every default filled in,
- * dataset.path as the user gave it, not resolved) in *normalized (malloc'ed, caller
- * frees). This is what POST /api/v1/runs stores. */
-int ga_spec_normalize(const char *json, size_t len, const char *base_dir, struct gc_spec *out,
-                      char **normalized, char **errors_json, struct gc_error *err);
-/* A spec read back from the store. One from the API keeps dataset.path as the user
- * gave it, relative to the dataset root, so it is resolved (and checked) inside
- * datasets_dir again; one from `ganctld train` holds an absolute path, used as is. */
-int ga_spec_parse_stored(const char *json, const char *datasets_dir, struct gc_spec *out,
-                         struct gc_error *err);
-/* The normalized spec with every default filled in; malloc'ed, the caller frees. */
-char *ga_spec_to_json(const struct gc_spec *spec);
 /* The run object of design.md section 4 for one run; malloc'ed, the caller frees. */
 char *ga_run_json(struct gd_store *store, struct gd_sched *sched, int64_t id, struct gc_error *err);
 

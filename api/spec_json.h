@@ -1,18 +1,43 @@
-/* spec_json.h — the run spec as JSON <-> struct gc_spec.
+/* spec_json.h — the run spec as JSON <-> struct gc_spec, and its field errors as JSON.
  *
- * The public entry points (ga_spec_parse, ga_spec_normalize, ga_spec_to_json) are
- * declared in api/server.h; this header adds the jansson-level helper the routes use. */
+ * Strict: unknown fields, wrong types and out-of-range values are errors naming the
+ * field's path, all of them at once, in a struct gc_field_errors (core/spec.h). The
+ * fields, their types and their place in the struct come from core/spec_fields.h.
+ * Thread-safe: no state outside the arguments. */
 #ifndef GA_SPEC_JSON_H
 #define GA_SPEC_JSON_H
 
-#include <jansson.h>
+#include <stddef.h>
 
-#include "api/server.h"
+#include "core/error.h"
+#include "core/spec.h"
 
-#define GA_SPEC_DUMP_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(15))
+struct json_t; /* jansson's json_t */
 
+/* Parses a spec. On a bad spec returns GC_EINVAL with every problem in *fe (may be
+ * NULL; emptied first) and the first one on a line in err ("train.steps: must be
+ * between 1 and 10000000 (and 2 more)"); other codes (GC_ENOMEM) leave *fe empty.
+ * base_dir is the dataset root that relative paths resolve inside (NULL: no check of
+ * the path). */
+int ga_spec_parse(const char *json, size_t len, const char *base_dir, struct gc_spec *out,
+                  struct gc_field_errors *fe, struct gc_error *err);
+/* ga_spec_parse that also returns the normalized spec as JSON (every default filled in,
+ * dataset.path as the user gave it, not resolved) in *normalized (malloc'ed, caller
+ * frees). This is what POST /api/v1/runs stores. */
+int ga_spec_normalize(const char *json, size_t len, const char *base_dir, struct gc_spec *out,
+                      char **normalized, struct gc_field_errors *fe, struct gc_error *err);
+/* A spec read back from the store. One from the API keeps dataset.path as the user
+ * gave it, relative to the dataset root, so it is resolved (and checked) inside
+ * datasets_dir again; one from `ganctld train` holds an absolute path, used as is. */
+int ga_spec_parse_stored(const char *json, const char *datasets_dir, struct gc_spec *out,
+                         struct gc_error *err);
+/* The normalized spec with every default filled in; malloc'ed, the caller frees. */
+char *ga_spec_to_json(const struct gc_spec *spec);
 /* The normalized spec as a jansson object; user_path (may be NULL) replaces
- * spec->dataset.path in dataset.path. The caller owns the result. */
-json_t *ga_spec_to_value(const struct gc_spec *spec, const char *user_path);
+ * spec->dataset.path in dataset.path. The caller owns the result (NULL: no memory). */
+struct json_t *ga_spec_to_value(const struct gc_spec *spec, const char *user_path);
+/* The list as the "errors" array of a problem: [{"field": ..., "message": ...}]. The
+ * caller owns the result (NULL: no memory). */
+struct json_t *ga_field_errors_to_value(const struct gc_field_errors *fe);
 
 #endif

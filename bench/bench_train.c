@@ -128,7 +128,9 @@ static int run_train(const char *model, int threads, int steps, int warmup)
     gc_spec_defaults(&s, ring ? GC_DATA_RING8 : GC_DATA_FASHION_MNIST, GC_LOSS_NONSATURATING);
     s.train.steps = warmup + steps;
     s.every.log = s.every.sample = s.every.checkpoint = s.every.eval = 0;
-    if (gc_spec_check(&s, &err)) {
+    struct gc_field_errors fe;
+    if (gc_spec_check(&s, &fe)) {
+        gc_field_errors_summary(&fe, &err);
         fprintf(stderr, "bench_train: %s\n", err.msg);
         return 1;
     }

@@ -99,7 +99,9 @@ static int run_one(const struct opts *o, enum gc_dataset_kind set, const char *v
     s.train.seed = seed;
     s.every = (struct gc_every_spec){0, 0, 0, s.train.steps};
     struct gc_error err = {0};
-    if (gc_spec_check(&s, &err)) {
+    struct gc_field_errors fe;
+    if (gc_spec_check(&s, &fe)) {
+        gc_field_errors_summary(&fe, &err);
         fprintf(stderr, "quality: %s\n", err.msg);
         return -1;
     }

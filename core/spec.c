@@ -1,16 +1,21 @@
-/* spec.c — defaults, limits and names of the run spec (see spec.h). */
+/* spec.c — defaults, limits, names and the check of the run spec (see spec.h), and
+ * the list of field errors the check fills. */
 #include "core/spec.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-static const char *const dataset_names[] = {"fashion-mnist", "idx", "png-dir", "ring8", "grid25"};
-static const char *const arch_names[] = {"mlp", "dcgan"};
-static const char *const loss_names[] = {"minimax", "nonsaturating", "wasserstein",
-                                         "least-squares", "hinge"};
-static const char *const optim_names[] = {"adam", "sgd", "rmsprop"};
-static const char *const decay_names[] = {"linear", "step"};
+#include "core/spec_fields.h"
+
+const char *const gc_dataset_names[GC_DATA_GRID25 + 1] = {"fashion-mnist", "idx", "png-dir",
+                                                          "ring8", "grid25"};
+const char *const gc_arch_names[GC_ARCH_DCGAN + 1] = {"mlp", "dcgan"};
+const char *const gc_loss_names[GC_LOSS_HINGE + 1] = {"minimax", "nonsaturating", "wasserstein",
+                                                      "least-squares", "hinge"};
+const char *const gc_optim_names[GC_OPTIM_RMSPROP + 1] = {"adam", "sgd", "rmsprop"};
+const char *const gc_decay_shape_names[GC_DECAY_STEP + 1] = {"linear", "step"};
 
 #define NELEM(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
@@ -24,45 +29,116 @@ static int from_name(const char *const *names, int n, const char *s)
     return -1;
 }
 
+static const char *to_name(const char *const *names, int n, int v)
+{
+    return v >= 0 && v < n ? names[v] : "?";
+}
+
 const char *gc_dataset_name(enum gc_dataset_kind k)
 {
-    return (int)k >= 0 && (int)k < NELEM(dataset_names) ? dataset_names[k] : "?";
+    return to_name(gc_dataset_names, NELEM(gc_dataset_names), (int)k);
 }
 const char *gc_arch_name(enum gc_arch a)
 {
-    return (int)a >= 0 && (int)a < NELEM(arch_names) ? arch_names[a] : "?";
+    return to_name(gc_arch_names, NELEM(gc_arch_names), (int)a);
 }
 const char *gc_loss_name(enum gc_loss l)
 {
-    return (int)l >= 0 && (int)l < NELEM(loss_names) ? loss_names[l] : "?";
+    return to_name(gc_loss_names, NELEM(gc_loss_names), (int)l);
 }
 const char *gc_optim_name(enum gc_optim_kind k)
 {
-    return (int)k >= 0 && (int)k < NELEM(optim_names) ? optim_names[k] : "?";
+    return to_name(gc_optim_names, NELEM(gc_optim_names), (int)k);
 }
 const char *gc_decay_shape_name(enum gc_decay_shape k)
 {
-    return (int)k >= 0 && (int)k < NELEM(decay_names) ? decay_names[k] : "?";
+    return to_name(gc_decay_shape_names, NELEM(gc_decay_shape_names), (int)k);
 }
 int gc_dataset_from_name(const char *s)
 {
-    return from_name(dataset_names, NELEM(dataset_names), s);
+    return from_name(gc_dataset_names, NELEM(gc_dataset_names), s);
 }
 int gc_arch_from_name(const char *s)
 {
-    return from_name(arch_names, NELEM(arch_names), s);
+    return from_name(gc_arch_names, NELEM(gc_arch_names), s);
 }
 int gc_loss_from_name(const char *s)
 {
-    return from_name(loss_names, NELEM(loss_names), s);
+    return from_name(gc_loss_names, NELEM(gc_loss_names), s);
 }
 int gc_optim_from_name(const char *s)
 {
-    return from_name(optim_names, NELEM(optim_names), s);
+    return from_name(gc_optim_names, NELEM(gc_optim_names), s);
 }
 int gc_decay_shape_from_name(const char *s)
 {
-    return from_name(decay_names, NELEM(decay_names), s);
+    return from_name(gc_decay_shape_names, NELEM(gc_decay_shape_names), s);
+}
+
+/* ---- field errors ---------------------------------------------------------------- */
+
+/* After a cut at the end of the buffer, drops the bytes of a character the cut split. */
+static void trim_split_char(char *s)
+{
+    size_t n = strlen(s), i = n;
+    while (i > 0 && ((unsigned char)s[i - 1] & 0xc0) == 0x80)
+        i--; /* continuation bytes */
+    if (i == 0 || (unsigned char)s[i - 1] < 0xc0)
+        return; /* ends in ASCII or whole continuation run without its lead byte */
+    unsigned char lead = (unsigned char)s[i - 1];
+    size_t need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2;
+    if (n - (i - 1) < need)
+        s[i - 1] = '\0';
+}
+
+void gc_field_errors_init(struct gc_field_errors *fe)
+{
+    fe->n = 0;
+    fe->dropped = 0;
+}
+
+static int vadd(struct gc_field_errors *fe, const char *field, const char *fmt, va_list ap)
+{
+    if (fe->n >= GC_MAX_FIELD_ERRORS) {
+        fe->dropped++;
+        return GC_EINVAL;
+    }
+    struct gc_field_error *e = &fe->e[fe->n++];
+    if (snprintf(e->field, sizeof e->field, "%s", field) >= (int)sizeof e->field)
+        trim_split_char(e->field);
+    if (vsnprintf(e->message, sizeof e->message, fmt, ap) >= (int)sizeof e->message)
+        trim_split_char(e->message);
+    return GC_EINVAL;
+}
+
+int gc_field_errors_add(struct gc_field_errors *fe, const char *field, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vadd(fe, field, fmt, ap);
+    va_end(ap);
+    return GC_EINVAL;
+}
+
+int gc_field_errors_find(const struct gc_field_errors *fe, const char *field)
+{
+    for (int i = 0; i < fe->n; i++)
+        if (strcmp(fe->e[i].field, field) == 0)
+            return i;
+    return -1;
+}
+
+int gc_field_errors_summary(const struct gc_field_errors *fe, struct gc_error *err)
+{
+    if (fe->n == 0)
+        return 0;
+    const struct gc_field_error *e = &fe->e[0];
+    const char *sep = e->field[0] ? ": " : "";
+    int more = fe->n - 1 + fe->dropped;
+    if (more > 0)
+        return gc_error_set(err, GC_EINVAL, "%s%s%s (and %d more)", e->field, sep, e->message,
+                            more);
+    return gc_error_set(err, GC_EINVAL, "%s%s%s", e->field, sep, e->message);
 }
 
 float gc_spec_lr_scale(const struct gc_spec *s, int64_t step)
@@ -194,149 +270,224 @@ void gc_spec_defaults(struct gc_spec *s, enum gc_dataset_kind data, enum gc_loss
     snprintf(s->name, sizeof s->name, "%s-%s", gc_dataset_name(data), gc_loss_name(loss));
 }
 
-#define RANGE(field, v, lo, hi)                                                                    \
-    do {                                                                                           \
-        if ((v) < (lo) || (v) > (hi))                                                              \
-            return gc_error_set(err, GC_EINVAL, "%s: must be between %lld and %lld", field,        \
-                                (long long)(lo), (long long)(hi));                                 \
-    } while (0)
+/* ---- the check ------------------------------------------------------------------- */
 
-static int check_optim(const char *who, const struct gc_optim_spec *o, struct gc_error *err)
+/* One run of gc_spec_check: the list it fills, and whether anything failed (a
+ * problem the list has no room for still fails the spec). */
+struct check {
+    struct gc_field_errors *fe; /* NULL: only the verdict */
+    int bad;
+};
+
+/* Records a problem of field unless the field has one already: the first one found
+ * says why, the limits before the rules that tie the field to others. */
+static void fail(struct check *c, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void fail(struct check *c, const char *field, const char *fmt, ...)
 {
-    char f[32];
-    if (!(o->lr > 0.0f && o->lr <= 10.0f) || !isfinite(o->lr)) {
-        snprintf(f, sizeof f, "optimizer.%s.lr", who);
-        return gc_error_set(err, GC_EINVAL, "%s: must be a number in (0, 10]", f);
-    }
-    if (!(o->beta1 >= 0.0f && o->beta1 < 1.0f)) {
-        snprintf(f, sizeof f, "optimizer.%s.beta1", who);
-        return gc_error_set(err, GC_EINVAL, "%s: must be in [0, 1)", f);
-    }
-    if (!(o->beta2 >= 0.0f && o->beta2 < 1.0f)) {
-        snprintf(f, sizeof f, "optimizer.%s.beta2", who);
-        return gc_error_set(err, GC_EINVAL, "%s: must be in [0, 1)", f);
-    }
-    if (!(o->eps > 0.0f && o->eps < 1.0f)) {
-        snprintf(f, sizeof f, "optimizer.%s.eps", who);
-        return gc_error_set(err, GC_EINVAL, "%s: must be in (0, 1)", f);
+    c->bad = 1;
+    if (!c->fe || gc_field_errors_find(c->fe, field) >= 0)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vadd(c->fe, field, fmt, ap);
+    va_end(ap);
+}
+
+static const void *at(const struct gc_spec *s, const struct gc_spec_field *f)
+{
+    return (const char *)s + f->offset;
+}
+
+/* 1 when a section holding f is turned off (train.lr_decay null): its fields then keep
+ * values that mean nothing. */
+static int section_off(const struct gc_spec *s, const struct gc_spec_field *f)
+{
+    char path[GC_FIELD_PATH_MAX];
+    snprintf(path, sizeof path, "%s", f->path);
+    char *dot;
+    while ((dot = strrchr(path, '.'))) {
+        *dot = '\0';
+        const struct gc_spec_field *p = gc_spec_field_find(path);
+        if (p && p->type == GC_FIELD_OBJECT && p->null == GC_NULL_OFF && !*(const int *)at(s, p))
+            return 1;
     }
     return 0;
 }
 
-int gc_spec_check(const struct gc_spec *s, struct gc_error *err)
+static void fail_enum(struct check *c, const struct gc_spec_field *f)
 {
-    size_t nl = strlen(s->name);
-    if (nl < 1 || nl > GC_MAX_NAME)
-        return gc_error_set(err, GC_EINVAL, "name: must be 1 to %d characters", GC_MAX_NAME);
-    for (size_t i = 0; i < nl; i++) {
-        unsigned char c = (unsigned char)s->name[i];
-        if (c < 0x20 || c == 0x7f)
-            return gc_error_set(err, GC_EINVAL, "name: must be printable characters");
+    if (f->range_msg) {
+        fail(c, f->path, "%s", f->range_msg);
+        return;
     }
+    char list[256];
+    gc_spec_field_names(f, list, sizeof list);
+    fail(c, f->path, "must be one of: %s", list);
+}
 
+/* The limits a row of core/spec_fields.c gives its field. */
+static void check_limits(struct check *c, const struct gc_spec *s, const struct gc_spec_field *f)
+{
+    const void *v = at(s, f);
+    int ranged = f->min != 0 || f->max != 0;
+    int64_t i;
+    switch (f->type) {
+    case GC_FIELD_INT:
+        i = *(const int *)v;
+        break;
+    case GC_FIELD_INT64:
+        i = *(const int64_t *)v;
+        break;
+    case GC_FIELD_U64: {
+        uint64_t u = *(const uint64_t *)v;
+        if (ranged && (u < (uint64_t)f->min || u > (uint64_t)f->max))
+            fail(c, f->path, "must be between %lld and %lld", (long long)f->min, (long long)f->max);
+        return;
+    }
+    case GC_FIELD_FLOAT: {
+        float x = *(const float *)v;
+        if ((f->null == GC_NULL_OFF && x == 0.0f) || f->fmin == f->fmax)
+            return; /* off, or no limits */
+        int lo = f->flags & GC_FIELD_MIN_OPEN ? x > f->fmin : x >= f->fmin;
+        int hi = f->flags & GC_FIELD_MAX_OPEN ? x < f->fmax : x <= f->fmax;
+        if (lo && hi) /* false for NaN */
+            return;
+        if (f->range_msg)
+            fail(c, f->path, "%s", f->range_msg);
+        else
+            fail(c, f->path, "must be in %c%g, %g%c", f->flags & GC_FIELD_MIN_OPEN ? '(' : '[',
+                 f->fmin, f->fmax, f->flags & GC_FIELD_MAX_OPEN ? ')' : ']');
+        return;
+    }
+    case GC_FIELD_ENUM: {
+        int k = *(const int *)v;
+        if (k < 0 || k >= f->n_names)
+            fail_enum(c, f);
+        return;
+    }
+    case GC_FIELD_STRING: {
+        const char *str = v;
+        size_t n = strnlen(str, f->size);
+        if (ranged && (n < (size_t)f->min || n > (size_t)f->max)) {
+            fail(c, f->path, "must be %lld to %lld characters", (long long)f->min,
+                 (long long)f->max);
+            return;
+        }
+        for (size_t k = 0; k < n; k++) {
+            unsigned char ch = (unsigned char)str[k];
+            if (ch < 0x20 || ch == 0x7f) {
+                fail(c, f->path, "must be printable characters");
+                return;
+            }
+        }
+        return;
+    }
+    default:
+        return; /* sections, booleans and the special shapes: see check_rules */
+    }
+    if (ranged && (i < f->min || i > f->max)) {
+        if (f->range_msg)
+            fail(c, f->path, "%s", f->range_msg);
+        else
+            fail(c, f->path, "must be between %lld and %lld", (long long)f->min, (long long)f->max);
+    }
+}
+
+/* What the table cannot say: fields that depend on the dataset, the loss or each
+ * other. Each problem is reported at the field a user would change. */
+static void check_rules(struct check *c, const struct gc_spec *s)
+{
     const struct gc_dataset_spec *d = &s->dataset;
     int is2d = gc_dataset_is_2d(d->kind);
-    if ((int)d->kind < 0 || (int)d->kind > GC_DATA_GRID25)
-        return gc_error_set(err, GC_EINVAL, "dataset.name: unknown dataset");
     if (d->classes && d->kind != GC_DATA_FASHION_MNIST)
-        return gc_error_set(err, GC_EINVAL, "dataset.classes: only fashion-mnist has classes");
+        fail(c, "dataset.classes", "only fashion-mnist has classes");
     if (d->classes & ~0x3ffu)
-        return gc_error_set(err, GC_EINVAL, "dataset.classes: classes are 0 to 9");
+        fail(c, "dataset.classes", "classes are 0 to 9");
     if (d->test_split && d->kind != GC_DATA_FASHION_MNIST)
-        return gc_error_set(err, GC_EINVAL, "dataset.split: only fashion-mnist has splits");
+        fail(c, "dataset.split", "only fashion-mnist has splits");
     if ((d->kind == GC_DATA_IDX || d->kind == GC_DATA_PNG_DIR) && !d->path[0])
-        return gc_error_set(err, GC_EINVAL, "dataset.path: required for %s",
-                            gc_dataset_name(d->kind));
+        fail(c, "dataset.path", "required for %s", gc_dataset_name(d->kind));
     if (is2d && d->path[0])
-        return gc_error_set(err, GC_EINVAL, "dataset.path: %s is generated and takes no path",
-                            gc_dataset_name(d->kind));
+        fail(c, "dataset.path", "%s is generated and takes no path", gc_dataset_name(d->kind));
     if (d->kind == GC_DATA_PNG_DIR) {
-        RANGE("dataset.image_size", d->image_size, GC_MIN_IMAGE, GC_MAX_IMAGE);
+        if (d->image_size < GC_MIN_IMAGE || d->image_size > GC_MAX_IMAGE)
+            fail(c, "dataset.image_size", "must be between %d and %d", GC_MIN_IMAGE, GC_MAX_IMAGE);
         if (d->channels != 1 && d->channels != 3)
-            return gc_error_set(err, GC_EINVAL, "dataset.channels: must be 1 or 3");
+            fail(c, "dataset.channels", "must be 1 or 3");
     } else {
         if (d->image_size)
-            return gc_error_set(err, GC_EINVAL, "dataset.image_size: only png-dir is resized");
+            fail(c, "dataset.image_size", "only png-dir is resized");
         if (d->channels)
-            return gc_error_set(err, GC_EINVAL, "dataset.channels: only png-dir is converted");
+            fail(c, "dataset.channels", "only png-dir is converted");
     }
 
     const struct gc_model_spec *m = &s->model;
-    if ((int)m->arch < 0 || (int)m->arch > GC_ARCH_DCGAN)
-        return gc_error_set(err, GC_EINVAL, "model.arch: unknown architecture");
     if (is2d && m->arch != GC_ARCH_MLP)
-        return gc_error_set(err, GC_EINVAL, "model.arch: 2D point sets train with mlp");
+        fail(c, "model.arch", "2D point sets train with mlp");
     if (!is2d && m->arch == GC_ARCH_MLP && d->kind == GC_DATA_PNG_DIR && d->image_size > 64)
-        return gc_error_set(err, GC_EINVAL, "model.arch: mlp takes images up to 64x64");
-    RANGE("model.z_dim", m->z_dim, 1, GC_MAX_Z);
-    RANGE("model.g_width", m->g_width, 1, GC_MAX_WIDTH);
-    RANGE("model.d_width", m->d_width, 1, GC_MAX_WIDTH);
-    RANGE("model.hidden", m->hidden, 1, GC_MAX_WIDTH * 4);
-    RANGE("model.layers", m->layers, 1, GC_MAX_LAYERS);
+        fail(c, "model.arch", "mlp takes images up to 64x64");
     if (m->patch && m->arch != GC_ARCH_DCGAN)
-        return gc_error_set(err, GC_EINVAL, "model.patch: a PatchGAN discriminator needs arch dcgan");
-
-    if ((int)s->loss < 0 || (int)s->loss > GC_LOSS_HINGE)
-        return gc_error_set(err, GC_EINVAL, "loss: unknown loss");
-
-    RANGE("train.steps", s->train.steps, 1, GC_MAX_STEPS);
-    RANGE("train.batch_size", s->train.batch_size, 1, GC_MAX_BATCH);
-    RANGE("train.d_steps", s->train.d_steps, 1, GC_MAX_D_STEPS);
-    if (s->train.seed > GC_MAX_SEED)
-        return gc_error_set(err, GC_EINVAL, "train.seed: must be between 0 and %llu",
-                            (unsigned long long)GC_MAX_SEED);
-
-    const struct gc_lr_decay_spec *ld = &s->train.lr_decay;
-    if (ld->on) {
-        if (!(ld->start >= 0.0f && ld->start < 1.0f))
-            return gc_error_set(err, GC_EINVAL, "train.lr_decay.start: must be in [0, 1)");
-        if (!(ld->factor > 0.0f && ld->factor <= 1.0f))
-            return gc_error_set(err, GC_EINVAL, "train.lr_decay.factor: must be in (0, 1]");
-        if ((int)ld->shape < 0 || (int)ld->shape > GC_DECAY_STEP)
-            return gc_error_set(err, GC_EINVAL, "train.lr_decay.shape: must be linear or step");
-    }
-
-    int rc;
-    if ((rc = check_optim("g", &s->opt_g, err)) || (rc = check_optim("d", &s->opt_d, err)))
-        return rc;
+        fail(c, "model.patch", "a PatchGAN discriminator needs arch dcgan");
 
     const struct gc_tricks_spec *t = &s->tricks;
     if (t->smoothing != GC_SMOOTH_NONE) {
         if (!(t->smooth_lo > 0.0f && t->smooth_lo <= t->smooth_hi && t->smooth_hi <= 1.0f))
-            return gc_error_set(err, GC_EINVAL,
-                                "tricks.label_smoothing: real labels must satisfy 0 < lo <= hi <= 1");
+            fail(c, "tricks.label_smoothing", "real labels must satisfy 0 < lo <= hi <= 1");
         if (s->loss != GC_LOSS_MINIMAX && s->loss != GC_LOSS_NONSATURATING &&
             s->loss != GC_LOSS_LEAST_SQUARES)
-            return gc_error_set(err, GC_EINVAL,
-                                "tricks.label_smoothing: applies to minimax, nonsaturating and "
-                                "least-squares losses, not %s",
-                                gc_loss_name(s->loss));
+            fail(c, "tricks.label_smoothing",
+                 "applies to minimax, nonsaturating and least-squares losses, not %s",
+                 gc_loss_name(s->loss));
     }
-    RANGE("tricks.unrolled_steps", t->unrolled_steps, 0, GC_MAX_UNROLL);
-    RANGE("tricks.generators", t->generators, 1, GC_MAX_GENERATORS);
     if (t->generators > 1) {
         if (s->loss != GC_LOSS_MINIMAX && s->loss != GC_LOSS_NONSATURATING)
-            return gc_error_set(err, GC_EINVAL,
-                                "tricks.generators: MAD-GAN trains a (K+1)-way softmax "
-                                "discriminator; use loss nonsaturating or minimax, not %s",
-                                gc_loss_name(s->loss));
+            fail(c, "tricks.generators",
+                 "MAD-GAN trains a (K+1)-way softmax discriminator; use loss nonsaturating or "
+                 "minimax, not %s",
+                 gc_loss_name(s->loss));
         if (m->patch)
-            return gc_error_set(err, GC_EINVAL,
-                                "tricks.generators: MAD-GAN and a PatchGAN discriminator cannot "
-                                "be combined");
+            fail(c, "tricks.generators", "MAD-GAN and a PatchGAN discriminator cannot be combined");
         if (t->unrolled_steps)
-            return gc_error_set(err, GC_EINVAL,
-                                "tricks.generators: MAD-GAN and unrolled_steps cannot be combined");
+            fail(c, "tricks.generators", "MAD-GAN and unrolled_steps cannot be combined");
     }
-    if (t->weight_clip < 0.0f || t->weight_clip > 10.0f || !isfinite(t->weight_clip))
-        return gc_error_set(err, GC_EINVAL, "tricks.weight_clip: must be in (0, 10]");
+}
 
-    if (!(t->ema == 0.0f || (t->ema > 0.0f && t->ema < 1.0f)))
-        return gc_error_set(err, GC_EINVAL, "tricks.ema: must be a decay in (0, 1), e.g. 0.999");
+/* Puts the list in the order of the spec's fields (the table's), keeping the order of
+ * problems of one field; fields the table does not know go last. */
+static void sort_by_field(struct gc_field_errors *fe)
+{
+    int n;
+    const struct gc_spec_field *table = gc_spec_fields(&n);
+    int key[GC_MAX_FIELD_ERRORS];
+    for (int i = 0; i < fe->n; i++) {
+        const struct gc_spec_field *f = gc_spec_field_find(fe->e[i].field);
+        key[i] = f ? (int)(f - table) : n;
+    }
+    for (int i = 1; i < fe->n; i++) {
+        struct gc_field_error e = fe->e[i];
+        int k = key[i], j = i;
+        for (; j > 0 && key[j - 1] > k; j--) {
+            fe->e[j] = fe->e[j - 1];
+            key[j] = key[j - 1];
+        }
+        fe->e[j] = e;
+        key[j] = k;
+    }
+}
 
-    RANGE("every.log", s->every.log, 0, GC_MAX_STEPS);
-    RANGE("every.sample", s->every.sample, 0, GC_MAX_STEPS);
-    RANGE("every.checkpoint", s->every.checkpoint, 0, GC_MAX_STEPS);
-    RANGE("every.eval", s->every.eval, 0, GC_MAX_STEPS);
-    return 0;
+int gc_spec_check(const struct gc_spec *s, struct gc_field_errors *fe)
+{
+    struct check c = {fe, 0};
+    if (fe)
+        gc_field_errors_init(fe);
+    int n;
+    const struct gc_spec_field *f = gc_spec_fields(&n);
+    for (int i = 0; i < n; i++)
+        if (!section_off(s, &f[i]))
+            check_limits(&c, s, &f[i]);
+    check_rules(&c, s);
+    if (fe)
+        sort_by_field(fe);
+    return c.bad ? GC_EINVAL : 0;
 }

@@ -1,9 +1,11 @@
-/* spec.h — the run spec as a C struct (design.md section 3), its defaults and limits.
+/* spec.h — the run spec as a C struct (docs/spec.md), its defaults, its limits and the
+ * check that reports every problem of a spec as a list of field errors.
  *
  * api/ turns JSON into this struct and back; core/ trains from it. Defaults depend on
  * other fields (the architecture on the dataset, the optimizer and d_steps on the
  * loss), so a parser first reads dataset.name and loss, calls gc_spec_defaults() with
  * them, then overwrites the fields the user gave, then calls gc_spec_check().
+ * core/spec_fields.h lists every field with its path, type, place and limits.
  * Plain data: copy it by assignment. */
 #ifndef GC_SPEC_H
 #define GC_SPEC_H
@@ -54,25 +56,26 @@ enum gc_decay_shape { GC_DECAY_LINEAR, GC_DECAY_STEP };
 struct gc_optim_spec {
     enum gc_optim_kind kind;
     float lr;
-    float beta1;    /* adam beta1; sgd momentum; rmsprop: unused */
-    float beta2;    /* adam beta2; rmsprop decay (alpha) */
-    float eps;      /* adam / rmsprop epsilon */
+    float beta1; /* adam beta1; sgd momentum; rmsprop: unused */
+    float beta2; /* adam beta2; rmsprop decay (alpha) */
+    float eps;   /* adam / rmsprop epsilon */
 };
 
 struct gc_dataset_spec {
     enum gc_dataset_kind kind;
-    int test_split;        /* fashion-mnist: 0 train, 1 test */
-    uint32_t classes;      /* bit mask of kept classes 0..9; 0 = all */
-    char path[GC_PATH_MAX];/* idx / png-dir: file or folder, already resolved; fashion-mnist: folder ("" = default) */
-    int image_size;        /* png-dir: side after scale + center crop; others: 0 = native */
-    int channels;          /* png-dir: 1 or 3; others: 0 = native */
+    int test_split;         /* fashion-mnist: 0 train, 1 test */
+    uint32_t classes;       /* bit mask of kept classes 0..9; 0 = all */
+    char path[GC_PATH_MAX]; /* idx / png-dir: file or folder, already resolved; fashion-mnist:
+                               folder ("" = default) */
+    int image_size;         /* png-dir: side after scale + center crop; others: 0 = native */
+    int channels;           /* png-dir: 1 or 3; others: 0 = native */
 };
 
 struct gc_model_spec {
     enum gc_arch arch;
     int z_dim;
-    int g_width, d_width;  /* dcgan base widths */
-    int hidden, layers;    /* mlp */
+    int g_width, d_width; /* dcgan base widths */
+    int hidden, layers;   /* mlp */
     int batch_norm;
     int patch;
 };
@@ -102,8 +105,8 @@ struct gc_tricks_spec {
     int feature_matching;
     int unrolled_steps;
     int generators;
-    float weight_clip;          /* wasserstein critic clip c > 0; 0 = none */
-    float ema;                  /* decay of the generator weight average in (0, 1); 0 = none */
+    float weight_clip; /* wasserstein critic clip c > 0; 0 = none */
+    float ema;         /* decay of the generator weight average in (0, 1); 0 = none */
 };
 
 struct gc_every_spec {
@@ -121,11 +124,51 @@ struct gc_spec {
     struct gc_every_spec every;
 };
 
+/* ---- field errors ----------------------------------------------------------------
+ *
+ * What is wrong with a spec, as data: one entry per problem, naming the field by its
+ * path ("train.steps", "dataset.classes[2]"; "" for the spec as a whole). The list
+ * has a fixed size and never allocates; problems beyond GC_MAX_FIELD_ERRORS are only
+ * counted in dropped. Texts too long for their buffer are cut at a character
+ * boundary, so a field or message is always whole UTF-8 when its input was. */
+#define GC_MAX_FIELD_ERRORS 32
+#define GC_FIELD_PATH_MAX 256
+#define GC_FIELD_MESSAGE_MAX 320
+
+struct gc_field_error {
+    char field[GC_FIELD_PATH_MAX];
+    char message[GC_FIELD_MESSAGE_MAX];
+};
+
+struct gc_field_errors {
+    int n;       /* entries in e */
+    int dropped; /* problems found after e was full */
+    struct gc_field_error e[GC_MAX_FIELD_ERRORS];
+};
+
+/* Empties the list. */
+void gc_field_errors_init(struct gc_field_errors *fe);
+/* Appends (field, message); a full list counts the problem in dropped. Returns
+ * GC_EINVAL, so a caller can `return gc_field_errors_add(...)`. */
+int gc_field_errors_add(struct gc_field_errors *fe, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* The index of the first entry naming exactly this field, or -1. */
+int gc_field_errors_find(const struct gc_field_errors *fe, const char *field);
+/* Sets err to GC_EINVAL with the first problem on one line, "train.steps: must be
+ * between 1 and 10000000 (and 2 more)", and returns GC_EINVAL; returns 0 and leaves
+ * err alone when the list is empty. */
+int gc_field_errors_summary(const struct gc_field_errors *fe, struct gc_error *err);
+
+/* ---- defaults and checks --------------------------------------------------------- */
+
 /* Fills every field with its default for this dataset and loss. */
 void gc_spec_defaults(struct gc_spec *s, enum gc_dataset_kind data, enum gc_loss loss);
-/* Checks ranges and combinations; on error names the field path in err->msg as
- * "train.steps: must be between 1 and 10000000". */
-int gc_spec_check(const struct gc_spec *s, struct gc_error *err);
+/* Checks every field against its limits (core/spec_fields.h) and the rules that tie
+ * fields together (a PatchGAN needs dcgan, MAD-GAN a softmax loss, ...). Fills fe
+ * (emptied first; may be NULL) with every problem at once, at most one per field, in
+ * the order of the fields in the spec: "train.steps" / "must be between 1 and
+ * 10000000". Returns 0 when the spec is fine, GC_EINVAL otherwise. */
+int gc_spec_check(const struct gc_spec *s, struct gc_field_errors *fe);
 
 /* The learning-rate multiplier of the step with 0-based index `step` (the one that
  * takes the count from step to step + 1): 1 before the decay starts, factor at the
@@ -137,8 +180,15 @@ float gc_spec_lr_scale(const struct gc_spec *s, int64_t step);
 /* 1 for the 2D point sets (ring8, grid25). */
 int gc_dataset_is_2d(enum gc_dataset_kind k);
 
-/* Names as in the JSON spec ("fashion-mnist", "least-squares", "rmsprop", ...) and back;
- * *_from_name returns -1 for an unknown name. */
+/* Names as in the JSON spec ("fashion-mnist", "least-squares", "rmsprop", ...), indexed
+ * by the enum's values, and lookups both ways; *_from_name returns -1 for an unknown
+ * name, *_name "?" for a value out of range. */
+extern const char *const gc_dataset_names[GC_DATA_GRID25 + 1];
+extern const char *const gc_arch_names[GC_ARCH_DCGAN + 1];
+extern const char *const gc_loss_names[GC_LOSS_HINGE + 1];
+extern const char *const gc_optim_names[GC_OPTIM_RMSPROP + 1];
+extern const char *const gc_decay_shape_names[GC_DECAY_STEP + 1];
+
 const char *gc_dataset_name(enum gc_dataset_kind k);
 const char *gc_arch_name(enum gc_arch a);
 const char *gc_loss_name(enum gc_loss l);

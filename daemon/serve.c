@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "api/server.h"
+#include "api/spec_json.h"
 #include "core/error.h"
 #include "daemon/log.h"
 

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "api/server.h"
+#include "api/spec_json.h"
 #include "core/error.h"
 #include "daemon/log.h"
 #include "daemon/serve.h"
@@ -63,41 +64,6 @@ static void *train_signals(void *arg)
     }
 }
 
-/* Prints api/'s error array ([{"field":"...","message":"..."}, ...]) one per line. It
- * is a fixed shape made by our own parser, so a scan for the two keys is enough here
- * (the daemon has no JSON library of its own). */
-static void print_spec_errors(const char *json)
-{
-    const char *p = json;
-    for (;;) {
-        const char *f = strstr(p, "\"field\":\"");
-        if (!f)
-            break;
-        const char *m = strstr(f, "\"message\":\"");
-        if (!m)
-            break;
-        char field[256], message[512];
-        const char *src[2] = {f + 9, m + 11};
-        char *dst[2] = {field, message};
-        size_t cap[2] = {sizeof(field), sizeof(message)};
-        for (int k = 0; k < 2; k++) {
-            size_t n = 0;
-            const char *q = src[k];
-            while (*q && *q != '"' && n + 1 < cap[k]) {
-                if (*q == '\\' && q[1])
-                    q++;
-                dst[k][n++] = *q++;
-            }
-            dst[k][n] = '\0';
-        }
-        if (field[0])
-            fprintf(stderr, "  %s: %s\n", field, message);
-        else
-            fprintf(stderr, "  %s\n", message);
-        p = m + 11;
-    }
-}
-
 int gd_train_main(const struct gd_config *c)
 {
     const char *spec_path = c->spec_path;
@@ -108,21 +74,24 @@ int gd_train_main(const struct gd_config *c)
     if (!json)
         return 2;
     struct gc_spec *spec = calloc(1, sizeof(*spec));
-    char *errors = NULL;
+    struct gc_field_errors fe = {0};
     struct gc_error err = {0};
-    if (!spec || ga_spec_parse(json, len, NULL, spec, &errors, &err)) {
-        if (errors && strstr(errors, "\"field\"")) {
+    if (!spec || ga_spec_parse(json, len, NULL, spec, &fe, &err)) {
+        if (fe.n) {
             fprintf(stderr, "ganctld: %s: invalid spec:\n", spec_path);
-            print_spec_errors(errors);
+            for (int i = 0; i < fe.n; i++)
+                fprintf(stderr, "  %s%s%s\n", fe.e[i].field, fe.e[i].field[0] ? ": " : "",
+                        fe.e[i].message);
+            if (fe.dropped)
+                fprintf(stderr, "  (and %d more)\n", fe.dropped);
         } else {
-            fprintf(stderr, "ganctld: %s: invalid spec: %s\n", spec_path, err.msg);
+            fprintf(stderr, "ganctld: %s: invalid spec: %s\n", spec_path,
+                    spec ? err.msg : "out of memory");
         }
-        free(errors);
         free(json);
         free(spec);
         return 2;
     }
-    free(errors);
     free(json);
     /* the stored spec must name the same file when the daemon later continues the run
      * from another working directory */

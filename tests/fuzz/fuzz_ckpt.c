@@ -56,7 +56,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     spec.train.batch_size = 4;
     spec.train.steps = 2;
     spec.every.log = spec.every.sample = spec.every.checkpoint = spec.every.eval = 0;
-    if (gc_spec_check(&spec, &err) != 0) {
+    struct gc_field_errors fe;
+    if (gc_spec_check(&spec, &fe) != 0) {
+        gc_field_errors_summary(&fe, &err);
         fprintf(stderr, "fuzz_ckpt: %s\n", err.msg);
         abort();
     }

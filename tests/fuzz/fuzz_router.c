@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "api/server.h"
+#include "api/spec_json.h"
 #include "core/gan.h"
 #include "daemon/events.h"
 #include "daemon/sched.h"

@@ -1,13 +1,25 @@
-/* test_spec.c — run spec defaults, limits and combinations (core/spec.c). */
+/* test_spec.c — run spec defaults, limits and combinations (core/spec.c), the list of
+ * field errors, and the table of fields (core/spec_fields.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/spec.h"
+#include "core/spec_fields.h"
+
+/* gc_spec_check with the first problem on one line in err, "field: message". */
+static int check(const struct gc_spec *s, struct gc_error *err)
+{
+    struct gc_field_errors fe;
+    int rc = gc_spec_check(s, &fe);
+    assert_int_equal(gc_field_errors_summary(&fe, err), rc);
+    return rc;
+}
 
 static void defaults_follow_dataset_and_loss(void **state)
 {
@@ -21,7 +33,7 @@ static void defaults_follow_dataset_and_loss(void **state)
     assert_int_equal(s.train.steps, 20000);
     assert_int_equal(s.train.lr_decay.on, 1); /* 2D: decayed rates, no weight average */
     assert_true(s.tricks.ema == 0.0f);
-    assert_int_equal(gc_spec_check(&s, &err), 0);
+    assert_int_equal(check(&s, &err), 0);
 
     gc_spec_defaults(&s, GC_DATA_FASHION_MNIST, GC_LOSS_WASSERSTEIN);
     assert_int_equal(s.model.arch, GC_ARCH_DCGAN);
@@ -29,7 +41,7 @@ static void defaults_follow_dataset_and_loss(void **state)
     assert_int_equal(s.opt_d.kind, GC_OPTIM_RMSPROP);
     assert_true(s.opt_d.lr == 5e-5f);
     assert_true(s.tricks.weight_clip == 0.01f);
-    assert_int_equal(gc_spec_check(&s, &err), 0);
+    assert_int_equal(check(&s, &err), 0);
 }
 
 static void names_round_trip(void **state)
@@ -57,7 +69,7 @@ static void out_of_range_fields_named(void **state)
         gc_spec_defaults(&s, GC_DATA_RING8, GC_LOSS_NONSATURATING);                                \
         stmt;                                                                                      \
         memset(&err, 0, sizeof err);                                                               \
-        assert_int_equal(gc_spec_check(&s, &err), GC_EINVAL);                                      \
+        assert_int_equal(check(&s, &err), GC_EINVAL);                                              \
         assert_true(strncmp(err.msg, prefix, strlen(prefix)) == 0);                                \
     } while (0)
     EXPECT_BAD("train.steps", s.train.steps = 0);
@@ -98,7 +110,7 @@ static void lr_decay_values_at_steps(void **state)
     assert_float_equal(gc_spec_lr_scale(&s, 99), 1.0f, 0.0f);
 
     s.train.lr_decay = (struct gc_lr_decay_spec){1, 0.5f, 0.01f, GC_DECAY_LINEAR};
-    assert_int_equal(gc_spec_check(&s, &err), 0);
+    assert_int_equal(check(&s, &err), 0);
     assert_float_equal(gc_spec_lr_scale(&s, 0), 1.0f, 0.0f);
     assert_float_equal(gc_spec_lr_scale(&s, 49), 1.0f, 0.0f);
     assert_float_equal(gc_spec_lr_scale(&s, 50), 1.0f - 0.99f / 50.0f, 1e-6f);
@@ -136,21 +148,20 @@ static void wrong_combinations_rejected(void **state)
     EXPECT_BAD("dataset.path", strcpy(s.dataset.path, "x"));
     EXPECT_BAD("model.arch", s.model.arch = GC_ARCH_DCGAN);
     EXPECT_BAD("model.patch", s.model.patch = 1);
-    EXPECT_BAD("tricks.label_smoothing",
-               (s.tricks.smoothing = GC_SMOOTH_RANGE, s.tricks.smooth_lo = 0.9f,
-                s.tricks.smooth_hi = 0.8f));
+    EXPECT_BAD("tricks.label_smoothing", (s.tricks.smoothing = GC_SMOOTH_RANGE,
+                                          s.tricks.smooth_lo = 0.9f, s.tricks.smooth_hi = 0.8f));
     EXPECT_BAD("tricks.generators", (s.tricks.generators = 4, s.loss = GC_LOSS_HINGE));
 
     gc_spec_defaults(&s, GC_DATA_IDX, GC_LOSS_NONSATURATING);
-    assert_int_equal(gc_spec_check(&s, &err), GC_EINVAL);
+    assert_int_equal(check(&s, &err), GC_EINVAL);
     assert_non_null(strstr(err.msg, "dataset.path"));
     strcpy(s.dataset.path, "/tmp/x.idx");
-    assert_int_equal(gc_spec_check(&s, &err), 0);
+    assert_int_equal(check(&s, &err), 0);
 
     gc_spec_defaults(&s, GC_DATA_PNG_DIR, GC_LOSS_HINGE);
     strcpy(s.dataset.path, "/tmp/pngs");
     s.dataset.channels = 2;
-    assert_int_equal(gc_spec_check(&s, &err), GC_EINVAL);
+    assert_int_equal(check(&s, &err), GC_EINVAL);
     assert_non_null(strstr(err.msg, "dataset.channels"));
 }
 
@@ -163,10 +174,225 @@ static void label_smoothing_accepted_in_range(void **state)
     s.tricks.smoothing = GC_SMOOTH_RANGE;
     s.tricks.smooth_lo = 0.8f;
     s.tricks.smooth_hi = 1.0f;
-    assert_int_equal(gc_spec_check(&s, &err), 0);
+    assert_int_equal(check(&s, &err), 0);
     s.tricks.smoothing = GC_SMOOTH_FIXED;
     s.tricks.smooth_lo = s.tricks.smooth_hi = 0.9f;
-    assert_int_equal(gc_spec_check(&s, &err), 0);
+    assert_int_equal(check(&s, &err), 0);
+}
+
+/* Five problems in five sections, limits and rules mixed: all five in one call, in
+ * the order of the fields, with the messages users have always seen. */
+static void every_problem_at_once(void **state)
+{
+    (void)state;
+    struct gc_spec s;
+    struct gc_field_errors fe;
+    gc_spec_defaults(&s, GC_DATA_RING8, GC_LOSS_NONSATURATING);
+    s.every.eval = -1;
+    s.tricks.ema = 5.0f;
+    s.opt_d.beta1 = 1.0f;
+    s.train.steps = 0;
+    s.dataset.classes = 1u << 3; /* ring8 has no classes */
+    assert_int_equal(gc_spec_check(&s, &fe), GC_EINVAL);
+    assert_int_equal(fe.n, 5);
+    assert_int_equal(fe.dropped, 0);
+    static const char *const want[][2] = {
+        {"dataset.classes", "only fashion-mnist has classes"},
+        {"train.steps", "must be between 1 and 10000000"},
+        {"optimizer.d.beta1", "must be in [0, 1)"},
+        {"tricks.ema", "must be a decay in (0, 1), e.g. 0.999"},
+        {"every.eval", "must be between 0 and 10000000"},
+    };
+    for (int i = 0; i < 5; i++) {
+        assert_string_equal(fe.e[i].field, want[i][0]);
+        assert_string_equal(fe.e[i].message, want[i][1]);
+    }
+
+    /* one error a field: the limit, not the rules that would follow from it */
+    gc_spec_defaults(&s, GC_DATA_RING8, GC_LOSS_HINGE);
+    s.tricks.generators = 99;
+    assert_int_equal(gc_spec_check(&s, &fe), GC_EINVAL);
+    assert_int_equal(fe.n, 1);
+    assert_string_equal(fe.e[0].message, "must be between 1 and 16");
+
+    /* no list: the verdict alone */
+    assert_int_equal(gc_spec_check(&s, NULL), GC_EINVAL);
+    gc_spec_defaults(&s, GC_DATA_RING8, GC_LOSS_HINGE);
+    assert_int_equal(gc_spec_check(&s, &fe), 0);
+    assert_int_equal(fe.n, 0);
+    assert_int_equal(gc_spec_check(&s, NULL), 0);
+}
+
+/* The list holds GC_MAX_FIELD_ERRORS and counts the rest; long texts are cut whole,
+ * never in the middle of a character. */
+static void field_errors_are_bounded(void **state)
+{
+    (void)state;
+    struct gc_field_errors fe;
+    gc_field_errors_init(&fe);
+    for (int i = 0; i < 100; i++)
+        assert_int_equal(gc_field_errors_add(&fe, "f", "problem %d", i), GC_EINVAL);
+    assert_int_equal(fe.n, GC_MAX_FIELD_ERRORS);
+    assert_int_equal(fe.dropped, 100 - GC_MAX_FIELD_ERRORS);
+    assert_string_equal(fe.e[GC_MAX_FIELD_ERRORS - 1].message, "problem 31");
+    struct gc_error err = {0};
+    assert_int_equal(gc_field_errors_summary(&fe, &err), GC_EINVAL);
+    assert_string_equal(err.msg, "f: problem 0 (and 99 more)");
+
+    char two[1000] = "", three[1000] = "";
+    for (int i = 0; i < 300; i++)
+        strcat(two, "\xc3\xa9"); /* é: 2 bytes */
+    for (int i = 0; i < 300; i++)
+        strcat(three, "\xe2\x82\xac"); /* €: 3 bytes */
+    gc_field_errors_init(&fe);
+    gc_field_errors_add(&fe, two, "%s", three);
+    gc_field_errors_add(&fe, "", "whole spec");
+    assert_int_equal(fe.n, 2);
+    size_t nf = strlen(fe.e[0].field), nm = strlen(fe.e[0].message);
+    assert_true(nf < GC_FIELD_PATH_MAX && nf >= GC_FIELD_PATH_MAX - 2 && nf % 2 == 0);
+    assert_true(nm < GC_FIELD_MESSAGE_MAX && nm >= GC_FIELD_MESSAGE_MAX - 3 && nm % 3 == 0);
+    assert_int_equal(gc_field_errors_find(&fe, ""), 1);
+    assert_int_equal(gc_field_errors_find(&fe, "x"), -1);
+
+    gc_field_errors_init(&fe);
+    gc_field_errors_add(&fe, "", "not valid JSON");
+    assert_int_equal(gc_field_errors_summary(&fe, &err), GC_EINVAL);
+    assert_string_equal(err.msg, "not valid JSON"); /* no field, no ": " */
+    gc_field_errors_init(&fe);
+    assert_int_equal(gc_field_errors_summary(&fe, &err), 0);
+}
+
+static size_t size_of_type(const struct gc_spec_field *f)
+{
+    switch (f->type) {
+    case GC_FIELD_INT:
+    case GC_FIELD_BOOL:
+    case GC_FIELD_ENUM:
+    case GC_FIELD_SMOOTHING:
+        return sizeof(int);
+    case GC_FIELD_INT64:
+        return sizeof(int64_t);
+    case GC_FIELD_U64:
+        return sizeof(uint64_t);
+    case GC_FIELD_FLOAT:
+        return sizeof(float);
+    case GC_FIELD_CLASSES:
+        return sizeof(uint32_t);
+    case GC_FIELD_PATH:
+        return GC_PATH_MAX;
+    case GC_FIELD_STRING:
+        return f->size > 1 ? f->size : 0;
+    case GC_FIELD_OBJECT:
+        return f->null == GC_NULL_OFF ? sizeof(int) : 0;
+    }
+    return (size_t)-1;
+}
+
+/* Every row fits the struct: its parent section comes before it, its size is its
+ * type's, no two rows share bytes, and what it says about names and limits holds. */
+static void table_matches_struct(void **state)
+{
+    (void)state;
+    int n;
+    const struct gc_spec_field *t = gc_spec_fields(&n);
+    assert_true(n > 40);
+    for (int i = 0; i < n; i++) {
+        const struct gc_spec_field *f = &t[i];
+        assert_true(f->doc && f->doc[0]);
+        assert_ptr_equal(gc_spec_field_find(f->path), f); /* paths are unique */
+        assert_true(strlen(f->path) < 64);
+        char parent[64];
+        snprintf(parent, sizeof parent, "%s", f->path);
+        char *dot = strrchr(parent, '.');
+        if (dot) {
+            *dot = '\0';
+            const struct gc_spec_field *p = gc_spec_field_find(parent);
+            assert_non_null(p);
+            assert_int_equal(p->type, GC_FIELD_OBJECT);
+            assert_true(p < f);
+        }
+        assert_true(gc_spec_field_in(f, dot ? parent : ""));
+        assert_string_equal(gc_spec_field_key(f), dot ? dot + 1 : f->path);
+        if (size_of_type(f) != f->size) {
+            print_error("%s: size %zu, its type takes %zu\n", f->path, f->size, size_of_type(f));
+            fail();
+        }
+        assert_true(f->offset + f->size <= sizeof(struct gc_spec));
+        if (f->type == GC_FIELD_ENUM) {
+            assert_true(f->n_names > 0);
+            for (int k = 0; k < f->n_names; k++)
+                assert_true(f->names[k] && f->names[k][0]);
+        }
+        assert_true(f->min <= f->max);
+        assert_true(f->fmin <= f->fmax);
+        if (f->null == GC_NULL_OFF && f->type != GC_FIELD_OBJECT)
+            assert_non_null(f->off_msg);
+        for (int j = 0; j < i; j++) /* no overlap */
+            if (t[j].size && f->size)
+                assert_true(t[j].offset + t[j].size <= f->offset ||
+                            f->offset + f->size <= t[j].offset);
+    }
+    assert_null(gc_spec_field_find("train.nope"));
+    assert_null(gc_spec_field_find(""));
+    assert_null(gc_spec_field_find("train.lr_decay.start.x"));
+    assert_false(gc_spec_field_in(gc_spec_field_find("train.lr_decay.start"), "train"));
+    assert_true(gc_spec_field_in(gc_spec_field_find("train.lr_decay"), "train"));
+    assert_true(gc_spec_field_in(gc_spec_field_find("loss"), ""));
+}
+
+/* The check takes every limit from the table: just inside passes, just outside fails
+ * at that field. */
+static void limits_come_from_the_table(void **state)
+{
+    (void)state;
+    int n;
+    const struct gc_spec_field *t = gc_spec_fields(&n);
+    struct gc_spec s;
+    struct gc_field_errors fe;
+    int tried = 0;
+    for (int i = 0; i < n; i++) {
+        const struct gc_spec_field *f = &t[i];
+        char *v = (char *)&s + f->offset;
+        for (int k = 0; k < 4; k++) {
+            int ok = k < 2;
+            /* ring8: train.lr_decay is on, so its fields are checked too */
+            gc_spec_defaults(&s, GC_DATA_RING8, GC_LOSS_NONSATURATING);
+            int ranged = f->min != 0 || f->max != 0;
+            if ((f->type == GC_FIELD_INT || f->type == GC_FIELD_INT64) && ranged) {
+                int64_t x = k == 0 ? f->min : k == 1 ? f->max : k == 2 ? f->min - 1 : f->max + 1;
+                if (f->type == GC_FIELD_INT)
+                    *(int *)v = (int)x;
+                else
+                    *(int64_t *)v = x;
+            } else if (f->type == GC_FIELD_U64 && ranged && k != 2) {
+                *(uint64_t *)v = k == 0   ? (uint64_t)f->min
+                                 : k == 1 ? (uint64_t)f->max
+                                          : (uint64_t)f->max + 1;
+            } else if (f->type == GC_FIELD_FLOAT && f->fmin < f->fmax) {
+                int open = k == 0 || k == 2 ? (f->flags & GC_FIELD_MIN_OPEN) != 0
+                                            : (f->flags & GC_FIELD_MAX_OPEN) != 0;
+                double edge = k == 0 || k == 2 ? f->fmin : f->fmax;
+                double out = k == 0 || k == 2 ? -1.0 : 1.0;
+                float x = ok ? (open ? nextafterf((float)edge, (float)(edge - out)) : (float)edge)
+                             : (open ? (float)edge : nextafterf((float)edge, (float)(edge + out)));
+                if (f->null == GC_NULL_OFF && x == 0.0f)
+                    continue; /* 0 is "off", not a value */
+                *(float *)v = x;
+            } else if (f->type == GC_FIELD_ENUM && !ok) {
+                *(int *)v = k == 2 ? -1 : f->n_names;
+            } else {
+                continue;
+            }
+            tried++;
+            int rc = gc_spec_check(&s, &fe);
+            if (ok ? rc != 0 : (rc != GC_EINVAL || gc_field_errors_find(&fe, f->path) < 0)) {
+                print_error("%s, case %d: rc %d, first error %s: %s\n", f->path, k, rc,
+                            fe.n ? fe.e[0].field : "-", fe.n ? fe.e[0].message : "-");
+                fail();
+            }
+        }
+    }
+    assert_true(tried > 60);
 }
 
 int main(void)
@@ -178,6 +404,10 @@ int main(void)
         cmocka_unit_test(wrong_combinations_rejected),
         cmocka_unit_test(label_smoothing_accepted_in_range),
         cmocka_unit_test(lr_decay_values_at_steps),
+        cmocka_unit_test(every_problem_at_once),
+        cmocka_unit_test(field_errors_are_bounded),
+        cmocka_unit_test(table_matches_struct),
+        cmocka_unit_test(limits_come_from_the_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

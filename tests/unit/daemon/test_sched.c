@@ -27,6 +27,14 @@ struct fixture {
     struct gd_sched *s;
 };
 
+/* gc_spec_check with its first problem in err, as the daemon's parser reports it. */
+static int check(const struct gc_spec *s, struct gc_error *err)
+{
+    struct gc_field_errors fe;
+    gc_spec_check(s, &fe);
+    return gc_field_errors_summary(&fe, err);
+}
+
 static int parse_test(const char *json, struct gc_spec *out, struct gc_error *err)
 {
     long long steps;
@@ -40,13 +48,13 @@ static int parse_test(const char *json, struct gc_spec *out, struct gc_error *er
         out->every.eval = 0;
         out->every.checkpoint = 50;
         snprintf(out->name, sizeof(out->name), "ring8");
-        return gc_spec_check(out, err);
+        return check(out, err);
     }
     if (sscanf(json, "idx %255s", path) == 1) {
         gc_spec_defaults(out, GC_DATA_IDX, GC_LOSS_NONSATURATING);
         snprintf(out->dataset.path, sizeof(out->dataset.path), "%s", path);
         out->train.steps = 10;
-        return gc_spec_check(out, err);
+        return check(out, err);
     }
     return gc_error_set(err, GC_EINVAL, "not a test spec: %.40s", json);
 }

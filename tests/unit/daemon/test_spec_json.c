@@ -13,22 +13,22 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "api/server.h"
+#include "api/spec_json.h"
+#include "core/spec_fields.h"
 
 /* Parses text; returns the rc and, on error, the errors array (caller decrefs). */
 static int parse(const char *text, const char *base, struct gc_spec *out, json_t **errors)
 {
-    char *ej = NULL;
+    struct gc_field_errors fe;
     struct gc_error err = {0};
-    int rc = ga_spec_parse(text, strlen(text), base, out, &ej, &err);
+    int rc = ga_spec_parse(text, strlen(text), base, out, &fe, &err);
     if (rc != 0) {
         assert_int_equal(rc, GC_EINVAL);
-        assert_non_null(ej);
+        assert_true(fe.n > 0);
         assert_true(strlen(err.msg) > 0);
     }
     if (errors)
-        *errors = ej ? json_loads(ej, 0, NULL) : NULL;
-    free(ej);
+        *errors = rc ? ga_field_errors_to_value(&fe) : NULL;
     return rc;
 }
 
@@ -206,9 +206,10 @@ static void normalize_keeps_user_path(void **state)
     fclose(f);
     const char *text = "{\"dataset\":{\"name\":\"idx\",\"path\":\"imgs.idx\"}}";
     struct gc_spec s;
-    char *norm = NULL, *ej = NULL;
+    char *norm = NULL;
+    struct gc_field_errors fe;
     struct gc_error err = {0};
-    assert_int_equal(ga_spec_normalize(text, strlen(text), dir, &s, &norm, &ej, &err), 0);
+    assert_int_equal(ga_spec_normalize(text, strlen(text), dir, &s, &norm, &fe, &err), 0);
     assert_non_null(norm);
     assert_non_null(strstr(norm, "\"path\":\"imgs.idx\""));
     char real[PATH_MAX];
@@ -587,6 +588,156 @@ static void stored_spec_without_new_fields_loads(void **state)
     assert_true(s.tricks.ema == 0.0f);
 }
 
+/* Walks the normalized JSON: every value has a row of a matching type, and *seen
+ * marks the rows met. */
+static void walk_normalized(json_t *obj, const char *prefix, char *seen)
+{
+    int n;
+    const struct gc_spec_field *t = gc_spec_fields(&n);
+    const char *key;
+    json_t *v;
+    json_object_foreach(obj, key, v)
+    {
+        char path[128];
+        snprintf(path, sizeof path, "%s%s%s", prefix, prefix[0] ? "." : "", key);
+        const struct gc_spec_field *f = gc_spec_field_find(path);
+        if (!f) {
+            print_error("%s is in the normalized spec but not in the table\n", path);
+            fail();
+        }
+        seen[f - t] = 1;
+        int ok;
+        if (json_is_null(v)) {
+            ok = f->null != GC_NULL_NEVER;
+        } else {
+            switch (f->type) {
+            case GC_FIELD_OBJECT:
+                ok = json_is_object(v);
+                if (ok)
+                    walk_normalized(v, path, seen);
+                break;
+            case GC_FIELD_INT:
+            case GC_FIELD_INT64:
+            case GC_FIELD_U64:
+                ok = json_is_integer(v);
+                break;
+            case GC_FIELD_FLOAT:
+                ok = json_is_number(v);
+                break;
+            case GC_FIELD_BOOL:
+                ok = json_is_boolean(v);
+                break;
+            case GC_FIELD_ENUM:
+                ok = json_is_string(v);
+                break;
+            case GC_FIELD_STRING:
+            case GC_FIELD_PATH:
+                ok = json_is_string(v);
+                break;
+            case GC_FIELD_CLASSES:
+                ok = json_is_array(v);
+                break;
+            case GC_FIELD_SMOOTHING:
+                ok = json_is_number(v) || json_is_array(v);
+                break;
+            default:
+                ok = 0;
+            }
+        }
+        if (!ok) {
+            print_error("%s: its JSON value does not fit its row's type\n", path);
+            fail();
+        }
+    }
+}
+
+/* The table and the struct agree: every value of the normalized JSON has a row, and
+ * every row appears in the normalized JSON of a spec that turns every section on. */
+static void table_and_normalized_json_agree(void **state)
+{
+    (void)state;
+    static const char *const specs[] = {
+        "{\"dataset\":{\"name\":\"ring8\"},\"tricks\":{\"label_smoothing\":[0.8,1.0],"
+        "\"ema\":0.999}}",
+        "{\"dataset\":{\"name\":\"fashion-mnist\",\"classes\":[1,2]},\"loss\":\"wasserstein\","
+        "\"train\":{\"lr_decay\":{}}}",
+        "{\"dataset\":{\"name\":\"png-dir\",\"path\":\"p\"}}",
+    };
+    int n;
+    gc_spec_fields(&n);
+    char *seen = calloc((size_t)n, 1);
+    assert_non_null(seen);
+    for (size_t i = 0; i < sizeof specs / sizeof specs[0]; i++) {
+        struct gc_spec s;
+        expect_ok(specs[i], &s);
+        json_t *v = ga_spec_to_value(&s, NULL);
+        assert_non_null(v);
+        walk_normalized(v, "", seen);
+        json_decref(v);
+    }
+    const struct gc_spec_field *t = gc_spec_fields(&n);
+    for (int i = 0; i < n; i++)
+        if (!seen[i]) {
+            print_error("%s is in the table but not in the normalized spec\n", t[i].path);
+            fail();
+        }
+    free(seen);
+}
+
+/* Five problems in five places (a rule, a type, a range, an unknown key, a range),
+ * all in one answer. */
+static void five_problems_in_one_answer(void **state)
+{
+    (void)state;
+    struct gc_spec s;
+    json_t *errors = NULL;
+    const char *text = "{\"dataset\":{\"name\":\"ring8\",\"split\":\"test\"},"
+                       "\"model\":{\"z_dim\":\"x\"},\"train\":{\"steps\":0},"
+                       "\"optimizer\":{\"g\":{\"momentum\":0.9}},\"every\":{\"log\":-1}}";
+    assert_int_equal(parse(text, NULL, &s, &errors), GC_EINVAL);
+    assert_int_equal(json_array_size(errors), 5);
+    assert_true(has_field(errors, "dataset.split"));
+    assert_true(has_field(errors, "model.z_dim"));
+    assert_true(has_field(errors, "train.steps"));
+    assert_true(has_field(errors, "optimizer.g.momentum"));
+    assert_true(has_field(errors, "every.log"));
+    json_decref(errors);
+
+    /* the struct itself, and its one-line summary */
+    struct gc_field_errors fe;
+    struct gc_error err = {0};
+    assert_int_equal(ga_spec_parse(text, strlen(text), NULL, &s, &fe, &err), GC_EINVAL);
+    assert_int_equal(fe.n, 5);
+    assert_string_equal(fe.e[0].field, "model.z_dim"); /* types first, as they are read */
+    assert_string_equal(fe.e[0].message, "must be an integer, not a string");
+    assert_string_equal(err.msg, "model.z_dim: must be an integer, not a string (and 4 more)");
+    /* a good spec empties the list */
+    assert_int_equal(ga_spec_parse("{}", 2, NULL, &s, &fe, &err), 0);
+    assert_int_equal(fe.n, 0);
+}
+
+/* More problems than the list holds: the first GC_MAX_FIELD_ERRORS are kept, the rest
+ * counted, and the summary counts them all. */
+static void too_many_problems_are_counted(void **state)
+{
+    (void)state;
+    char text[1024] = "{\"dataset\":{\"name\":\"fashion-mnist\",\"classes\":[";
+    for (int i = 0; i < 40; i++)
+        strcat(text, i ? ",10" : "10");
+    strcat(text, "]}}");
+    struct gc_spec s;
+    struct gc_field_errors fe;
+    struct gc_error err = {0};
+    assert_int_equal(ga_spec_parse(text, strlen(text), NULL, &s, &fe, &err), GC_EINVAL);
+    assert_int_equal(fe.n, GC_MAX_FIELD_ERRORS);
+    assert_int_equal(fe.dropped, 40 - GC_MAX_FIELD_ERRORS);
+    assert_string_equal(fe.e[GC_MAX_FIELD_ERRORS - 1].field, "dataset.classes[31]");
+    assert_non_null(strstr(err.msg, "(and 39 more)"));
+    json_t *a = ga_field_errors_to_value(&fe);
+    assert_int_equal(json_array_size(a), GC_MAX_FIELD_ERRORS);
+    json_decref(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -604,6 +755,9 @@ int main(void)
         cmocka_unit_test(dataset_paths_stay_inside_the_root),
         cmocka_unit_test(lr_decay_and_ema),
         cmocka_unit_test(stored_spec_without_new_fields_loads),
+        cmocka_unit_test(table_and_normalized_json_agree),
+        cmocka_unit_test(five_problems_in_one_answer),
+        cmocka_unit_test(too_many_problems_are_counted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,256 @@
+/* spec_fields.c — the table of the run spec's fields (see spec_fields.h).
+ *
+ * Defaults are not here: several depend on the dataset and the loss, so
+ * gc_spec_defaults computes them. Limits are the GC_MAX_* numbers of spec.h. */
+#include "core/spec_fields.h"
+
+#include <string.h>
+
+/* A row writes and reads an enum through an int. */
+_Static_assert(sizeof(enum gc_dataset_kind) == sizeof(int) && sizeof(enum gc_loss) == sizeof(int) &&
+                   sizeof(enum gc_arch) == sizeof(int) &&
+                   sizeof(enum gc_optim_kind) == sizeof(int) &&
+                   sizeof(enum gc_decay_shape) == sizeof(int) &&
+                   sizeof(enum gc_smoothing) == sizeof(int),
+               "enums of the spec are int-sized");
+
+#define NELEM(a) ((int)(sizeof(a) / sizeof((a)[0])))
+#define AT(member)                                                                                 \
+    .offset = offsetof(struct gc_spec, member), .size = sizeof(((struct gc_spec *)0)->member)
+
+#define SECTION(p, d)                                                                              \
+    {                                                                                              \
+        .path = p, .type = GC_FIELD_OBJECT, .doc = d                                               \
+    }
+#define INT(p, m, lo, hi, d)                                                                       \
+    {                                                                                              \
+        .path = p, .type = GC_FIELD_INT, AT(m), .min = lo, .max = hi, .doc = d                     \
+    }
+#define INT64(p, m, lo, hi, d)                                                                     \
+    {                                                                                              \
+        .path = p, .type = GC_FIELD_INT64, AT(m), .min = lo, .max = hi, .doc = d                   \
+    }
+#define FLOAT(p, m, lo, hi, fl, d)                                                                 \
+    {                                                                                              \
+        .path = p, .type = GC_FIELD_FLOAT, AT(m), .fmin = lo, .fmax = hi, .flags = fl, .doc = d    \
+    }
+#define BOOL(p, m, d)                                                                              \
+    {                                                                                              \
+        .path = p, .type = GC_FIELD_BOOL, AT(m), .doc = d                                          \
+    }
+#define ENUM(p, m, names_, d)                                                                      \
+    {                                                                                              \
+        .path = p, .type = GC_FIELD_ENUM, AT(m), .names = names_, .n_names = NELEM(names_),        \
+        .doc = d                                                                                   \
+    }
+
+static const char *const split_names[] = {"train", "test"};
+
+#define OPTIMIZER(who, m, d)                                                                       \
+    SECTION("optimizer." who, d),                                                                  \
+        ENUM("optimizer." who ".kind", m.kind, gc_optim_names, "adam, sgd or rmsprop"),            \
+        {.path = "optimizer." who ".lr",                                                           \
+         .type = GC_FIELD_FLOAT,                                                                   \
+         AT(m.lr),                                                                                 \
+         .fmin = 0,                                                                                \
+         .fmax = 10,                                                                               \
+         .flags = GC_FIELD_MIN_OPEN,                                                               \
+         .range_msg = "must be a number in (0, 10]",                                               \
+         .doc = "the learning rate"},                                                              \
+        FLOAT("optimizer." who ".beta1", m.beta1, 0, 1, GC_FIELD_MAX_OPEN,                         \
+              "adam: the decay of the gradient average; sgd: the momentum; rmsprop: unused"),      \
+        FLOAT("optimizer." who ".beta2", m.beta2, 0, 1, GC_FIELD_MAX_OPEN,                         \
+              "adam and rmsprop: the decay of the squared-gradient average"),                      \
+        FLOAT("optimizer." who ".eps", m.eps, 0, 1, GC_FIELD_MIN_OPEN | GC_FIELD_MAX_OPEN,         \
+              "adam and rmsprop: added to the denominator")
+
+static const struct gc_spec_field fields[] = {
+    {.path = "name",
+     .type = GC_FIELD_STRING,
+     AT(name),
+     .min = 1,
+     .max = GC_MAX_NAME,
+     .doc = "what lists show for the run (default: DATASET-LOSS)"},
+
+    SECTION("dataset", "what to learn from"),
+    {.path = "dataset.name",
+     .type = GC_FIELD_ENUM,
+     AT(dataset.kind),
+     .flags = GC_FIELD_PICKS_DEFAULTS,
+     .names = gc_dataset_names,
+     .n_names = NELEM(gc_dataset_names),
+     .range_msg = "unknown dataset",
+     .doc = "fashion-mnist, idx (an IDX3 image file), png-dir (a folder of PNGs), ring8 or "
+            "grid25 (the PacGAN 2D mixtures); the defaults follow it"},
+    ENUM("dataset.split", dataset.test_split, split_names,
+         "fashion-mnist: the train or the test images"),
+    {.path = "dataset.classes",
+     .type = GC_FIELD_CLASSES,
+     .null = GC_NULL_DEFAULT,
+     AT(dataset.classes),
+     .accepts = "null or an array of integers 0 to 9",
+     .doc = "fashion-mnist: keep only these classes (0 to 9); null keeps all ten"},
+    {.path = "dataset.path",
+     .type = GC_FIELD_PATH,
+     .null = GC_NULL_DEFAULT,
+     AT(dataset.path),
+     .doc = "idx: the file; png-dir: the folder; relative to the daemon's dataset root"},
+    {.path = "dataset.image_size",
+     .type = GC_FIELD_INT,
+     .null = GC_NULL_DEFAULT,
+     AT(dataset.image_size),
+     .accepts = "an integer",
+     .doc = "png-dir: the side images are scaled and center-cropped to (8 to 256)"},
+    {.path = "dataset.channels",
+     .type = GC_FIELD_INT,
+     .null = GC_NULL_DEFAULT,
+     AT(dataset.channels),
+     .accepts = "an integer",
+     .doc = "png-dir: 1 (gray) or 3 (color)"},
+
+    SECTION("model", "the two networks"),
+    {.path = "model.arch",
+     .type = GC_FIELD_ENUM,
+     AT(model.arch),
+     .names = gc_arch_names,
+     .n_names = NELEM(gc_arch_names),
+     .range_msg = "unknown architecture",
+     .doc = "mlp (the default for 2D sets) or dcgan (the default for images)"},
+    INT("model.z_dim", model.z_dim, 1, GC_MAX_Z, "the length of the noise vector G starts from"),
+    INT("model.g_width", model.g_width, 1, GC_MAX_WIDTH,
+        "dcgan: channels of G's last hidden block (doubling towards the noise)"),
+    INT("model.d_width", model.d_width, 1, GC_MAX_WIDTH,
+        "dcgan: channels of D's first convolution (doubling at each block)"),
+    INT("model.hidden", model.hidden, 1, GC_MAX_WIDTH * 4,
+        "mlp: units in each hidden layer of G and D"),
+    INT("model.layers", model.layers, 1, GC_MAX_LAYERS, "mlp: hidden layers of G and D"),
+    BOOL("model.batch_norm", model.batch_norm,
+         "batch normalization in G's hidden layers and D's inner convolutions"),
+    BOOL("model.patch", model.patch,
+         "dcgan: D gives a map of logits (PatchGAN), its loss averaged over patches"),
+
+    {.path = "loss",
+     .type = GC_FIELD_ENUM,
+     AT(loss),
+     .flags = GC_FIELD_PICKS_DEFAULTS,
+     .names = gc_loss_names,
+     .n_names = NELEM(gc_loss_names),
+     .range_msg = "unknown loss",
+     .doc = "minimax, nonsaturating, wasserstein, least-squares or hinge; the optimizer, "
+            "d_steps and weight_clip defaults follow it"},
+
+    SECTION("train", "how long and in what batches"),
+    INT64("train.steps", train.steps, 1, GC_MAX_STEPS, "training steps (one G update each)"),
+    INT("train.batch_size", train.batch_size, 1, GC_MAX_BATCH, "samples in a batch"),
+    INT("train.d_steps", train.d_steps, 1, GC_MAX_D_STEPS, "D updates for each G update"),
+    {.path = "train.seed",
+     .type = GC_FIELD_U64,
+     AT(train.seed),
+     .min = 0,
+     .max = (int64_t)GC_MAX_SEED,
+     .doc = "the seed of every random draw: a spec trains the same run again"},
+    {.path = "train.lr_decay",
+     .type = GC_FIELD_OBJECT,
+     .null = GC_NULL_OFF,
+     AT(train.lr_decay.on),
+     .doc = "null (constant rates) or a schedule that lowers both learning rates towards "
+            "the end; fields left out keep their defaults"},
+    FLOAT("train.lr_decay.start", train.lr_decay.start, 0, 1, GC_FIELD_MAX_OPEN,
+          "the fraction of the steps run at the full rate"),
+    FLOAT("train.lr_decay.factor", train.lr_decay.factor, 0, 1, GC_FIELD_MIN_OPEN,
+          "the rate at the last step, as a fraction of the optimizer's lr"),
+    {.path = "train.lr_decay.shape",
+     .type = GC_FIELD_ENUM,
+     AT(train.lr_decay.shape),
+     .names = gc_decay_shape_names,
+     .n_names = NELEM(gc_decay_shape_names),
+     .range_msg = "must be linear or step",
+     .doc = "linear (the rate falls steadily) or step (it drops at once)"},
+
+    SECTION("optimizer", "one optimizer for G, one for D"),
+    OPTIMIZER("g", opt_g, "G's optimizer"),
+    OPTIMIZER("d", opt_d, "D's optimizer"),
+
+    SECTION("tricks", "what stabilizes training; all off by default"),
+    {.path = "tricks.label_smoothing",
+     .type = GC_FIELD_SMOOTHING,
+     .null = GC_NULL_DEFAULT,
+     AT(tricks.smoothing),
+     .doc = "null, a fixed label for real samples such as 0.9, or [lo, hi]: labels drawn "
+            "uniformly for each sample"},
+    BOOL("tricks.feature_matching", tricks.feature_matching,
+         "G matches the mean features of real batches at D's last hidden layer"),
+    INT("tricks.unrolled_steps", tricks.unrolled_steps, 0, GC_MAX_UNROLL,
+        "k > 0: G's loss looks k D steps ahead on a copy of D (unrolled GAN)"),
+    INT("tricks.generators", tricks.generators, 1, GC_MAX_GENERATORS,
+        "K > 1: K generators against one (K+1)-way D (MAD-GAN)"),
+    {.path = "tricks.weight_clip",
+     .type = GC_FIELD_FLOAT,
+     .null = GC_NULL_OFF,
+     AT(tricks.weight_clip),
+     .fmin = 0,
+     .fmax = 10,
+     .flags = GC_FIELD_MIN_OPEN,
+     .off_msg = "must be in (0, 10] (null turns clipping off)",
+     .doc = "D's weights are clipped to [-c, c] after each step (wasserstein's default: "
+            "0.01); null: no clipping"},
+    {.path = "tricks.ema",
+     .type = GC_FIELD_FLOAT,
+     .null = GC_NULL_OFF,
+     AT(tricks.ema),
+     .fmin = 0,
+     .fmax = 1,
+     .flags = GC_FIELD_MIN_OPEN | GC_FIELD_MAX_OPEN,
+     .range_msg = "must be a decay in (0, 1), e.g. 0.999",
+     .off_msg = "must be a decay in (0, 1) such as 0.999 (null turns the average off)",
+     .accepts = "null or a number in (0, 1)",
+     .doc = "the decay of a moving average of G's weights, which samples, evaluations and "
+            "/generate use; null: none"},
+
+    SECTION("every", "how often, in steps (0 turns one off; the last step does all four)"),
+    INT64("every.log", every.log, 0, GC_MAX_STEPS, "log the metrics"),
+    INT64("every.sample", every.sample, 0, GC_MAX_STEPS, "store a grid of samples"),
+    INT64("every.checkpoint", every.checkpoint, 0, GC_MAX_STEPS, "store a checkpoint"),
+    INT64("every.eval", every.eval, 0, GC_MAX_STEPS, "run the evaluation"),
+};
+
+const struct gc_spec_field *gc_spec_fields(int *n)
+{
+    *n = NELEM(fields);
+    return fields;
+}
+
+const struct gc_spec_field *gc_spec_field_find(const char *path)
+{
+    for (int i = 0; i < NELEM(fields); i++)
+        if (strcmp(fields[i].path, path) == 0)
+            return &fields[i];
+    return NULL;
+}
+
+const char *gc_spec_field_key(const struct gc_spec_field *f)
+{
+    const char *dot = strrchr(f->path, '.');
+    return dot ? dot + 1 : f->path;
+}
+
+void gc_spec_field_names(const struct gc_spec_field *f, char *out, size_t cap)
+{
+    out[0] = '\0';
+    for (int i = 0; i < f->n_names; i++) {
+        strncat(out, i ? ", " : "", cap - strlen(out) - 1);
+        strncat(out, f->names[i], cap - strlen(out) - 1);
+    }
+}
+
+int gc_spec_field_in(const struct gc_spec_field *f, const char *parent)
+{
+    size_t n = strlen(parent);
+    const char *rest = f->path;
+    if (n) {
+        if (strncmp(f->path, parent, n) != 0 || f->path[n] != '.')
+            return 0;
+        rest = f->path + n + 1;
+    }
+    return strchr(rest, '.') == NULL;
+}
