@@ -114,7 +114,5 @@ enum MHD_Result ga_route_spec_defaults(struct ga_req *r);
 /* The run object as a jansson value (NULL with err set). */
 json_t *ga_run_object(struct gd_store *store, struct gd_sched *sched, int64_t id,
                       struct gc_error *err);
-/* 1 when name is an evaluation figure (kind 1 in the store), 0 for a training metric. */
-int ga_is_eval_name(const char *name);
 
 #endif

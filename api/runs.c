@@ -21,17 +21,6 @@
 #define MAX_NAMES 32
 #define GENERATE_MAX 1024
 
-static const char *const eval_names[] = {"modes_covered",  "high_quality",     "reverse_kl", "fid",
-                                         "class_coverage", "classifier_score", "swd"};
-
-int ga_is_eval_name(const char *name)
-{
-    for (size_t i = 0; i < sizeof eval_names / sizeof eval_names[0]; i++)
-        if (strcmp(eval_names[i], name) == 0)
-            return 1;
-    return 0;
-}
-
 static json_t *number_or_null(double v)
 {
     return isfinite(v) ? json_real(v) : json_null();

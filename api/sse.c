@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "api/http.h"
+#include "core/metrics.h"
 
 #define EVENT_BATCH 64
 #define WAIT_SLICE_MS 250
@@ -64,7 +65,9 @@ static json_t *figures_at(struct gd_store *store, int64_t run, int64_t step, int
     if (gd_store_metrics_names(store, run, &names, &n, NULL) != 0)
         return o;
     for (int i = 0; i < n; i++) {
-        if (ga_is_eval_name(names[i]) == eval) {
+        const struct gc_metric_info *m = gc_metric_find(names[i]);
+        int is_eval = m && m->kind == GC_METRIC_EVAL; /* a name not in the table trains */
+        if (is_eval == eval) {
             int64_t *steps = NULL;
             double *values = NULL;
             int k = 0;
