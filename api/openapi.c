@@ -7,7 +7,7 @@
  * constant built at compile time. */
 #include "api/openapi.h"
 
-#include "api/http.h"
+#include "api/reply.h"
 
 #define PROBLEM "{\"$ref\": \"#/components/responses/Problem\"}"
 
@@ -829,7 +829,8 @@ static const char doc[] =
     "        \"description\": \"learning-rate schedule of both networks: null keeps the"
     " optimizers' rates; an object lowers them from the fraction start of the steps to"
     " factor times their value at the last step, linearly or at once (step). Absent fi"
-    "elds take their defaults. Default null; ring8 and grid25: {start 0.5, factor 0.01, shape linear}\",\n"
+    "elds take their defaults. Default null; ring8 and grid25: {start 0.5, factor 0.01, shape "
+    "linear}\",\n"
     "        \"properties\": {\n"
     "         \"start\": {\n"
     "          \"type\": \"number\",\n"
@@ -1005,11 +1006,6 @@ static const char doc[] =
     "  }\n"
     " }\n"
     "}\n";
-
-const char *ga_openapi_json(void)
-{
-    return doc;
-}
 
 enum MHD_Result ga_route_openapi(struct ga_req *r)
 {

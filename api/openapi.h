@@ -1,12 +1,12 @@
-/* openapi.h — GET /api/v1/openapi.json, the OpenAPI 3 description of the API.
+/* openapi.h — GET /api/v1/openapi.json, the OpenAPI 3.1 description of the API.
  *
- * The handler, ga_route_openapi(), is declared in api/http.h (api/ only). */
+ * Internal to api/. */
 #ifndef GA_OPENAPI_H
 #define GA_OPENAPI_H
 
-#include "api/server.h"
+#include "api/http.h"
 
-/* The document as JSON text (static storage). */
-const char *ga_openapi_json(void);
+/* GET /api/v1/openapi.json: the document, as application/json. */
+enum MHD_Result ga_route_openapi(struct ga_req *r);
 
 #endif

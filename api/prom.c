@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/http.h"
+#include "api/reply.h"
 #include "core/metrics.h"
 
 #define MAX_RUNNING 500

@@ -57,7 +57,5 @@ int ga_spec_parse_stored(const char *json, const char *datasets_dir, struct gc_s
                          struct gc_error *err);
 /* The normalized spec with every default filled in; malloc'ed, the caller frees. */
 char *ga_spec_to_json(const struct gc_spec *spec);
-/* The run object of design.md section 4 for one run; malloc'ed, the caller frees. */
-char *ga_run_json(struct gd_store *store, struct gd_sched *sched, int64_t id, struct gc_error *err);
 
 #endif

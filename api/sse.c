@@ -17,7 +17,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "api/http.h"
+#include "api/reply.h"
+#include "api/request.h"
+#include "api/run_object.h"
 #include "core/metrics.h"
 
 #define EVENT_BATCH 64
@@ -185,8 +187,9 @@ static void stream_free(void *cls)
     free(s);
 }
 
-enum MHD_Result ga_route_events(struct ga_req *r, int64_t run)
+enum MHD_Result ga_route_events(struct ga_req *r)
 {
+    int64_t run = r->id;
     if (run > 0) {
         struct gd_run tmp;
         memset(&tmp, 0, sizeof tmp);
@@ -210,8 +213,7 @@ enum MHD_Result ga_route_events(struct ga_req *r, int64_t run)
     if (last && *last) {
         if (ga_parse_i64(last, 0, INT64_MAX, &cursor) != 0)
             return ga_reply_problem(r, 400,
-                                    json_pack("[{s:s,s:s}]", "field", field, "message",
-                                              "must be a non-negative event id"),
+                                    ga_field_error(field, "must be a non-negative event id"),
                                     "%s: '%.40s' is not an event id", field, last);
     } else {
         cursor = gd_events_wait(r->srv->ev, INT64_MAX, 0); /* now: no replay */

@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "api/run_object.h"
 #include "api/server.h"
 #include "core/error.h"
 #include "daemon/events.h"
