@@ -36,6 +36,12 @@ if [ "$1" = "--unit-only" ]; then
 fi
 run_unit build-address
 
+# npm packages (the OpenAPI linter, validator and client generator of test_openapi, the
+# browser driver of e2e) come from the lockfile when missing.
+if [ ! -d node_modules ]; then
+    npm ci --no-audit --no-fund >"$LOGS/npm-ci.log" 2>&1 || cat "$LOGS/npm-ci.log" >&2
+fi
+
 # The real daemon over loopback (python stdlib suites; each prints its own line).
 for t in tests/integration/test_*.py; do
     [ -f "$t" ] && suite line "$(basename "$t" .py)" /usr/bin/python3 "$t"
@@ -50,11 +56,8 @@ ls build-fuzz/fuzz_* >/dev/null 2>&1 && suite line fuzz sh tests/fuzz/run.sh "${
 grep -hE '^(fuzz_[a-z]+: [0-9]+ executions|fuzz: [0-9]+ executions|load: )' \
     "$LOGS/fuzz.log" "$LOGS/load.log" 2>/dev/null
 
-# The dashboard in headless chromium; npm packages come from the lockfile when missing.
+# The dashboard in headless chromium.
 if [ -d tests/e2e ]; then
-    if [ ! -d node_modules ]; then
-        npm ci --no-audit --no-fund >"$LOGS/npm-ci.log" 2>&1 || cat "$LOGS/npm-ci.log" >&2
-    fi
     suite tap e2e node --test tests/e2e/
 fi
 
