@@ -113,7 +113,17 @@ $(BUILD)/obj/gen/migrations.o: $(BUILD)/gen/migrations.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -c $< -o $@
 
-$(BUILD)/libgcdaemon.a: $(DAEMON_OBJ) $(API_OBJ) $(BUILD)/obj/gen/migrations.o
+# The OpenAPI document is a file of its own (the linter and client generators read it);
+# the daemon serves it from a string built from it.
+$(BUILD)/gen/openapi.c: api/openapi.json scripts/embed-openapi.sh
+	@mkdir -p $(dir $@)
+	sh scripts/embed-openapi.sh $@ api/openapi.json
+$(BUILD)/obj/gen/openapi.o: $(BUILD)/gen/openapi.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(call pc_cflags,$(DAEMON_PKGS)) -c $< -o $@
+
+$(BUILD)/libgcdaemon.a: $(DAEMON_OBJ) $(API_OBJ) $(BUILD)/obj/gen/migrations.o \
+                        $(BUILD)/obj/gen/openapi.o
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 

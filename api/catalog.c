@@ -15,15 +15,10 @@
 
 #include <string.h>
 
-#include "api/http.h"
+#include "api/reply.h"
+#include "api/request.h"
 #include "api/spec_json.h"
 #include "core/metrics.h"
-
-static const char *query(struct ga_req *r, const char *key)
-{
-    const char *v = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, key);
-    return v && *v ? v : NULL;
-}
 
 /* The names of an enum, in order, from its name function: names(i) for i = 0, 1, ...
  * until it answers "?". */
@@ -101,13 +96,13 @@ static json_t *one_of_error(const char *field, const char *(*name)(int))
             strncat(msg, ", ", sizeof msg - strlen(msg) - 1);
         strncat(msg, s, sizeof msg - strlen(msg) - 1);
     }
-    return json_pack("[{s:s,s:s}]", "field", field, "message", msg);
+    return ga_field_error(field, msg);
 }
 
 enum MHD_Result ga_route_spec_defaults(struct ga_req *r)
 {
-    const char *ds = query(r, "dataset");
-    const char *loss = query(r, "loss");
+    const char *ds = ga_query(r, "dataset");
+    const char *loss = ga_query(r, "loss");
     int kind = ds ? gc_dataset_from_name(ds) : -1;
     if (!ds)
         return ga_reply_problem(r, 400, one_of_error("dataset", dataset_name),

@@ -1,15 +1,12 @@
 /* prom.c — GET /metrics: the daemon's figures in the Prometheus text format 0.0.4.
  *
  * Families: ganctl_runs{status} (gauge), ganctl_steps_total and ganctl_images_total
- * (counters since the daemon started), per running run the newest loss_d, loss_g,
- * d_real, d_fake and images_per_s as gauges with run="ID", ganctl_http_requests_total{code}
- * (counter), ganctl_store_bytes (gauge). Every family has its HELP and TYPE lines, even
- * with no samples.
- *
- * The per-run gauges spell their names out (ganctl_run_discriminator_loss, not
- * ganctl_run_loss_d): promtool's lint reads a "_d" or "_s" name part as an abbreviated
- * unit (days, seconds) and fails `promtool check metrics`, which the contract requires
- * to pass. The HELP line names the API metric each one mirrors. */
+ * (counters since the daemon started), per running run the newest value of each
+ * training metric that core/metrics.h gives a Prometheus family (loss_d as
+ * ganctl_run_discriminator_loss, ...) as a gauge with run="ID",
+ * ganctl_http_requests_total{code} (counter), ganctl_store_bytes (gauge). Every family
+ * has its HELP and TYPE lines, even with no samples; a per-run family's HELP is the
+ * metric's help from the same table. */
 #include "api/prom.h"
 
 #include <math.h>
@@ -17,26 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/http.h"
+#include "api/reply.h"
+#include "core/metrics.h"
 
-#define RUN_GAUGES 5
 #define MAX_RUNNING 500
-
-static const char *const run_gauges[RUN_GAUGES] = {"loss_d", "loss_g", "d_real", "d_fake",
-                                                   "images_per_s"};
-static const char *const run_family[RUN_GAUGES] = {
-    "ganctl_run_discriminator_loss",      "ganctl_run_generator_loss",
-    "ganctl_run_discriminator_real_mean", "ganctl_run_discriminator_fake_mean",
-    "ganctl_run_images_per_second",
-};
-static const char *const run_help[RUN_GAUGES] = {
-    "Newest discriminator loss of a running run (metric loss_d).",
-    "Newest generator loss of a running run (metric loss_g).",
-    "Newest mean D(x) on real data of a running run (metric d_real).",
-    "Newest mean D(G(z)) on generated data of a running run (metric d_fake).",
-    ("Training throughput of a running run in images (or points) per second (metric "
-     "images_per_s)."),
-};
 
 static void value(FILE *f, double v)
 {
@@ -51,6 +32,32 @@ static void value(FILE *f, double v)
 static void family(FILE *f, const char *name, const char *type, const char *help)
 {
     fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* A per-run family's HELP line: the table's help, escaped as the format wants (a
+ * backslash and a line break are the two characters it escapes in HELP). */
+static void run_family(FILE *f, const struct gc_metric_info *m)
+{
+    fprintf(f, "# HELP %s ", m->prom);
+    for (const char *p = m->help; *p; p++) {
+        if (*p == '\\')
+            fputs("\\\\", f);
+        else if (*p == '\n')
+            fputs("\\n", f);
+        else
+            fputc(*p, f);
+    }
+    fprintf(f, " Newest value of a running run (metric %s).\n# TYPE %s gauge\n", m->name, m->prom);
+}
+
+/* The metrics exported per running run, in table order; returns how many. */
+static int exported(enum gc_metric_id ids[GC_M_COUNT])
+{
+    int n = 0;
+    for (int i = 0; i < GC_M_COUNT; i++)
+        if (gc_metric_info((enum gc_metric_id)i)->prom)
+            ids[n++] = (enum gc_metric_id)i;
+    return n;
 }
 
 enum MHD_Result ga_route_prometheus(struct ga_req *r)
@@ -72,8 +79,10 @@ enum MHD_Result ga_route_prometheus(struct ga_req *r)
     int64_t next = 0;
     if (gd_store_run_list(srv->store, GD_RUNNING, MAX_RUNNING, 0, &runs, &nrun, &next, &err) != 0)
         return ga_reply_error(r, &err);
-    double(*g)[RUN_GAUGES] = nrun ? calloc((size_t)nrun, sizeof *g) : NULL;
-    int(*have)[RUN_GAUGES] = nrun ? calloc((size_t)nrun, sizeof *have) : NULL;
+    enum gc_metric_id ids[GC_M_COUNT];
+    int nfam = exported(ids);
+    double(*g)[GC_M_COUNT] = nrun ? calloc((size_t)nrun, sizeof *g) : NULL;
+    int(*have)[GC_M_COUNT] = nrun ? calloc((size_t)nrun, sizeof *have) : NULL;
     if (nrun && (!g || !have)) {
         for (int i = 0; i < nrun; i++)
             gd_run_fini(&runs[i]);
@@ -81,18 +90,23 @@ enum MHD_Result ga_route_prometheus(struct ga_req *r)
         return ga_reply_problem(r, 500, NULL, "out of memory");
     }
     for (int i = 0; i < nrun; i++) {
-        struct gd_kv *kv = NULL;
-        int n = 0;
-        if (gd_store_metrics_latest(srv->store, runs[i].id, 0, &kv, &n, NULL) == 0)
-            for (int k = 0; k < n; k++)
-                for (int j = 0; j < RUN_GAUGES; j++)
-                    if (strcmp(kv[k].name, run_gauges[j]) == 0)
-                        g[i][j] = kv[k].value, have[i][j] = 1;
-        free(kv);
+        for (int kind = GC_METRIC_TRAIN; kind <= GC_METRIC_EVAL; kind++) {
+            struct gd_kv *kv = NULL;
+            int n = 0;
+            if (gd_store_metrics_latest(srv->store, runs[i].id, kind, &kv, &n, NULL) == 0)
+                for (int k = 0; k < n; k++)
+                    for (int j = 0; j < nfam; j++)
+                        if (strcmp(kv[k].name, gc_metric_name(ids[j])) == 0)
+                            g[i][j] = kv[k].value, have[i][j] = 1;
+            free(kv);
+        }
+        /* the throughput of this moment, not that of the last logged step */
         struct gd_live live;
-        if (srv->sched && gd_sched_live(srv->sched, runs[i].id, &live) == 0 &&
-            live.images_per_s > 0)
-            g[i][4] = live.images_per_s, have[i][4] = 1;
+        int live_ok = srv->sched && gd_sched_live(srv->sched, runs[i].id, &live) == 0 &&
+                      live.images_per_s > 0;
+        for (int j = 0; j < nfam && live_ok; j++)
+            if (ids[j] == GC_M_IMAGES_PER_S)
+                g[i][j] = live.images_per_s, have[i][j] = 1;
     }
 
     char *text = NULL;
@@ -113,13 +127,13 @@ enum MHD_Result ga_route_prometheus(struct ga_req *r)
     family(f, "ganctl_images_total", "counter",
            "Images (or points) trained on since the daemon started.");
     fprintf(f, "ganctl_images_total %lld\n", (long long)ss.images_trained);
-    for (int j = 0; j < RUN_GAUGES; j++) {
-        const char *name = run_family[j];
-        family(f, name, "gauge", run_help[j]);
+    for (int j = 0; j < nfam; j++) {
+        const struct gc_metric_info *m = gc_metric_info(ids[j]);
+        run_family(f, m);
         for (int i = 0; i < nrun; i++) {
             if (!have[i][j])
                 continue;
-            fprintf(f, "%s{run=\"%lld\"} ", name, (long long)runs[i].id);
+            fprintf(f, "%s{run=\"%lld\"} ", m->prom, (long long)runs[i].id);
             value(f, g[i][j]);
             fputc('\n', f);
         }

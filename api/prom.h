@@ -1,9 +1,12 @@
 /* prom.h — GET /metrics in the Prometheus text exposition format.
  *
- * The handler, ga_route_prometheus(), is declared in api/http.h (api/ only). */
+ * Internal to api/. */
 #ifndef GA_PROM_H
 #define GA_PROM_H
 
-#include "api/server.h"
+#include "api/http.h"
+
+/* GET /metrics: the daemon's counters and gauges, text format 0.0.4. */
+enum MHD_Result ga_route_prometheus(struct ga_req *r);
 
 #endif

@@ -1,16 +1,17 @@
-/* runs.c — the /api/v1/runs endpoints and the run object (design.md section 4).
+/* runs.c — the /api/v1/runs endpoints (docs/api.md): create, list, get, delete, the
+ * actions, metric series, samples, checkpoints and generate.
  *
  * Handlers read from the store and act through the scheduler; neither is called with
- * a lock of ours held. The run object is rebuilt from the store on every request, with
- * the live step of a training run from the scheduler. */
+ * a lock of ours held. The run object comes from api/run_object.c. */
 #include "api/runs.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/http.h"
+#include "api/reply.h"
+#include "api/request.h"
+#include "api/run_object.h"
 #include "api/spec_json.h"
 #include "core/gan.h"
 
@@ -21,113 +22,19 @@
 #define MAX_NAMES 32
 #define GENERATE_MAX 1024
 
-static const char *const eval_names[] = {"modes_covered",  "high_quality",     "reverse_kl", "fid",
-                                         "class_coverage", "classifier_score", "swd"};
-
-int ga_is_eval_name(const char *name)
-{
-    for (size_t i = 0; i < sizeof eval_names / sizeof eval_names[0]; i++)
-        if (strcmp(eval_names[i], name) == 0)
-            return 1;
-    return 0;
-}
-
-static json_t *number_or_null(double v)
-{
-    return isfinite(v) ? json_real(v) : json_null();
-}
-
-static json_t *time_or_null(const char *t)
-{
-    return t[0] ? json_string(t) : json_null();
-}
-
-static json_t *kv_object(struct gd_store *store, int64_t id, int kind)
-{
-    json_t *o = json_object();
-    struct gd_kv *kv = NULL;
-    int n = 0;
-    if (gd_store_metrics_latest(store, id, kind, &kv, &n, NULL) == 0)
-        for (int i = 0; i < n; i++)
-            json_object_set_new(o, kv[i].name, number_or_null(kv[i].value));
-    free(kv);
-    return o;
-}
-
-json_t *ga_run_object(struct gd_store *store, struct gd_sched *sched, int64_t id,
-                      struct gc_error *err)
-{
-    struct gd_run run;
-    memset(&run, 0, sizeof run);
-    if (gd_store_run_get(store, id, &run, err) != 0) {
-        if (err && err->code == GC_ENOTFOUND)
-            gc_error_set(err, GC_ENOTFOUND, "no run %lld", (long long)id);
-        return NULL;
-    }
-    json_t *spec = run.spec_json ? json_loads(run.spec_json, 0, NULL) : NULL;
-    int64_t step = run.step;
-    struct gd_live live;
-    if (sched && run.status == GD_RUNNING && gd_sched_live(sched, id, &live) == 0 &&
-        live.step > step)
-        step = live.step;
-    json_t *o = json_object();
-    json_object_set_new(o, "id", json_integer(run.id));
-    json_object_set_new(o, "name", json_string(run.name));
-    json_object_set_new(o, "status", json_string(gd_status_name(run.status)));
-    json_object_set_new(o, "spec", spec ? spec : json_null());
-    json_object_set_new(o, "step", json_integer(step));
-    json_object_set_new(o, "steps", json_integer(run.steps));
-    json_object_set_new(o, "created_at", time_or_null(run.created_at));
-    json_object_set_new(o, "started_at", time_or_null(run.started_at));
-    json_object_set_new(o, "finished_at", time_or_null(run.finished_at));
-    /* a running run whose writes wait for the store (a full disk) shows why */
-    char waiting[256];
-    json_t *error = run.error ? json_string(run.error) : NULL;
-    if (!error && sched && run.status == GD_RUNNING &&
-        gd_sched_live_error(sched, id, waiting, sizeof waiting) == 0)
-        error = json_string(waiting);
-    json_object_set_new(o, "error", error ? error : json_null());
-    json_object_set_new(o, "latest", kv_object(store, id, 0));
-    json_object_set_new(o, "eval", kv_object(store, id, 1));
-    gd_run_fini(&run);
-    return o;
-}
-
-char *ga_run_json(struct gd_store *store, struct gd_sched *sched, int64_t id, struct gc_error *err)
-{
-    json_t *o = ga_run_object(store, sched, id, err);
-    if (!o)
-        return NULL;
-    char *s = json_dumps(o, GA_DUMP_FLAGS);
-    json_decref(o);
-    if (!s)
-        gc_error_set(err, GC_ENOMEM, "out of memory");
-    return s;
-}
-
-static const char *query(struct ga_req *r, const char *key)
-{
-    const char *v = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, key);
-    return v && *v ? v : NULL;
-}
-
-static json_t *one_error(const char *field, const char *message)
-{
-    return json_pack("[{s:s,s:s}]", "field", field, "message", message);
-}
-
 /* A query parameter that must be a whole number in [lo, hi]; replies 400 itself. */
 static int query_i64(struct ga_req *r, const char *key, int64_t lo, int64_t hi, int64_t *out,
                      enum MHD_Result *ret)
 {
-    const char *v = query(r, key);
+    const char *v = ga_query(r, key);
     if (!v)
         return 0;
     if (ga_parse_i64(v, lo, hi, out) != 0) {
         char msg[96];
         snprintf(msg, sizeof msg, "must be a whole number between %lld and %lld", (long long)lo,
                  (long long)hi);
-        *ret = ga_reply_problem(r, 400, one_error(key, msg), "%s: %s, not '%.40s'", key, msg, v);
+        *ret =
+            ga_reply_problem(r, 400, ga_field_error(key, msg), "%s: %s, not '%.40s'", key, msg, v);
         return -1;
     }
     return 1;
@@ -187,14 +94,15 @@ enum MHD_Result ga_route_runs_list(struct ga_req *r)
 {
     enum MHD_Result ret = MHD_NO;
     int status = -1;
-    const char *st = query(r, "status");
+    const char *st = ga_query(r, "status");
     if (st) {
         status = gd_status_from_name(st);
         if (status < 0)
             return ga_reply_problem(
                 r, 400,
-                one_error("status",
-                          "must be one of queued, running, paused, succeeded, failed, canceled"),
+                ga_field_error(
+                    "status",
+                    "must be one of queued, running, paused, succeeded, failed, canceled"),
                 "status: unknown run status '%.40s'", st);
     }
     int64_t limit = LIST_DEFAULT, cursor = 0;
@@ -222,8 +130,9 @@ enum MHD_Result ga_route_runs_list(struct ga_req *r)
                                    next > 0 ? json_string(nc) : json_null()));
 }
 
-enum MHD_Result ga_route_run_get(struct ga_req *r, int64_t id)
+enum MHD_Result ga_route_run_get(struct ga_req *r)
 {
+    int64_t id = r->id;
     struct gc_error err = {0};
     json_t *o = ga_run_object(r->srv->store, r->srv->sched, id, &err);
     if (!o)
@@ -231,8 +140,9 @@ enum MHD_Result ga_route_run_get(struct ga_req *r, int64_t id)
     return ga_reply_json(r, 200, o);
 }
 
-enum MHD_Result ga_route_run_delete(struct ga_req *r, int64_t id)
+enum MHD_Result ga_route_run_delete(struct ga_req *r)
 {
+    int64_t id = r->id;
     struct gc_error err = {0};
     if (gd_sched_delete(r->srv->sched, id, &err) != 0) {
         if (err.code == GC_ENOTFOUND)
@@ -243,8 +153,9 @@ enum MHD_Result ga_route_run_delete(struct ga_req *r, int64_t id)
     return ga_reply(r, 204, resp);
 }
 
-enum MHD_Result ga_route_run_action(struct ga_req *r, int64_t id, const char *action)
+static enum MHD_Result run_action(struct ga_req *r, const char *action)
 {
+    int64_t id = r->id;
     struct gc_error err = {0};
     int rc;
     /* The stored status rules out what the state machine forbids (nothing leaves a
@@ -279,7 +190,22 @@ enum MHD_Result ga_route_run_action(struct ga_req *r, int64_t id, const char *ac
             gc_error_set(&err, GC_ESTATE, "run %lld cannot %s in its state", (long long)id, action);
         return ga_reply_error(r, &err);
     }
-    return ga_route_run_get(r, id);
+    return ga_route_run_get(r);
+}
+
+enum MHD_Result ga_route_run_cancel(struct ga_req *r)
+{
+    return run_action(r, "cancel");
+}
+
+enum MHD_Result ga_route_run_pause(struct ga_req *r)
+{
+    return run_action(r, "pause");
+}
+
+enum MHD_Result ga_route_run_resume(struct ga_req *r)
+{
+    return run_action(r, "resume");
 }
 
 /* Replies 404 when the run does not exist; 0 when it does. */
@@ -333,8 +259,9 @@ static int metric_name_ok(const char *s)
     return 1;
 }
 
-enum MHD_Result ga_route_run_metrics(struct ga_req *r, int64_t id)
+enum MHD_Result ga_route_run_metrics(struct ga_req *r)
 {
+    int64_t id = r->id;
     enum MHD_Result ret = MHD_NO;
     int64_t from = 0, to = -1, maxp = POINTS_DEFAULT;
     if (query_i64(r, "from_step", 0, GC_MAX_STEPS, &from, &ret) < 0 ||
@@ -342,19 +269,19 @@ enum MHD_Result ga_route_run_metrics(struct ga_req *r, int64_t id)
         query_i64(r, "max_points", 1, POINTS_MAX, &maxp, &ret) < 0)
         return ret;
     if (to >= 0 && from > to)
-        return ga_reply_problem(r, 400, one_error("from_step", "must not be after to_step"),
+        return ga_reply_problem(r, 400, ga_field_error("from_step", "must not be after to_step"),
                                 "from_step %lld is after to_step %lld", (long long)from,
                                 (long long)to);
     struct name_list l = {.n = 0};
     MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, collect_names, &l);
     if (l.overflow)
-        return ga_reply_problem(r, 400, one_error("name", "too many names"),
+        return ga_reply_problem(r, 400, ga_field_error("name", "too many names"),
                                 "name: at most %d names per request", MAX_NAMES);
     for (int i = 0; i < l.n; i++)
         if (!metric_name_ok(l.names[i]))
-            return ga_reply_problem(r, 400,
-                                    one_error("name", "must be 1 to 31 characters a-z, 0-9, _"),
-                                    "name: '%.40s' is not a metric name", l.names[i]);
+            return ga_reply_problem(
+                r, 400, ga_field_error("name", "must be 1 to 31 characters a-z, 0-9, _"),
+                "name: '%.40s' is not a metric name", l.names[i]);
     if (need_run(r, id, NULL, &ret) != 0)
         return ret;
 
@@ -379,7 +306,7 @@ enum MHD_Result ga_route_run_metrics(struct ga_req *r, int64_t id)
             json_t *pts = json_array();
             for (int k = 0; k < n; k++)
                 json_array_append_new(
-                    pts, json_pack("[I,o]", (json_int_t)steps[k], number_or_null(values[k])));
+                    pts, json_pack("[I,o]", (json_int_t)steps[k], ga_json_number(values[k])));
             json_object_set_new(metrics, l.names[i], pts);
         }
         free(steps);
@@ -397,8 +324,9 @@ enum MHD_Result ga_route_run_metrics(struct ga_req *r, int64_t id)
 
 /* ---- samples and checkpoints --------------------------------------------------- */
 
-enum MHD_Result ga_route_run_samples(struct ga_req *r, int64_t id)
+enum MHD_Result ga_route_run_samples(struct ga_req *r)
 {
+    int64_t id = r->id;
     enum MHD_Result ret;
     if (need_run(r, id, NULL, &ret) != 0)
         return ret;
@@ -444,8 +372,9 @@ static int need_stored(struct ga_req *r, int64_t id, int64_t step, stored_get ge
     return -1;
 }
 
-enum MHD_Result ga_route_run_sample(struct ga_req *r, int64_t id, int64_t step)
+enum MHD_Result ga_route_run_sample(struct ga_req *r)
 {
+    int64_t id = r->id, step = r->step;
     enum MHD_Result ret;
     uint8_t *png = NULL;
     size_t len = 0;
@@ -455,8 +384,9 @@ enum MHD_Result ga_route_run_sample(struct ga_req *r, int64_t id, int64_t step)
     return ga_reply_bytes(r, 200, "image/png", png, len);
 }
 
-enum MHD_Result ga_route_run_checkpoints(struct ga_req *r, int64_t id)
+enum MHD_Result ga_route_run_checkpoints(struct ga_req *r)
 {
+    int64_t id = r->id;
     enum MHD_Result ret;
     if (need_run(r, id, NULL, &ret) != 0)
         return ret;
@@ -474,8 +404,9 @@ enum MHD_Result ga_route_run_checkpoints(struct ga_req *r, int64_t id)
     return ga_reply_json(r, 200, json_pack("{s:o}", "checkpoints", arr));
 }
 
-enum MHD_Result ga_route_run_checkpoint(struct ga_req *r, int64_t id, int64_t step)
+enum MHD_Result ga_route_run_checkpoint(struct ga_req *r)
 {
+    int64_t id = r->id, step = r->step;
     enum MHD_Result ret;
     uint8_t *bytes = NULL;
     size_t len = 0;
@@ -497,8 +428,9 @@ enum MHD_Result ga_route_run_checkpoint(struct ga_req *r, int64_t id, int64_t st
 
 /* ---- generate ------------------------------------------------------------------ */
 
-enum MHD_Result ga_route_run_generate(struct ga_req *r, int64_t id)
+enum MHD_Result ga_route_run_generate(struct ga_req *r)
 {
+    int64_t id = r->id;
     enum MHD_Result ret;
     json_t *body = ga_body_json(r, 1, &ret);
     if (!body)
@@ -564,12 +496,12 @@ enum MHD_Result ga_route_run_generate(struct ga_req *r, int64_t id)
     }
     int is2d = gc_dataset_is_2d(spec.dataset.kind);
     if (!strcmp(format, "json") && !is2d)
-        return ga_reply_problem(r, 400, one_error("format", "json is for 2D point sets"),
+        return ga_reply_problem(r, 400, ga_field_error("format", "json is for 2D point sets"),
                                 "format: json returns points and needs a 2D set (ring8, grid25), "
                                 "not %s",
                                 gc_dataset_name(spec.dataset.kind));
     if (!strcmp(format, "idx") && is2d)
-        return ga_reply_problem(r, 400, one_error("format", "idx is for image sets"),
+        return ga_reply_problem(r, 400, ga_field_error("format", "idx is for image sets"),
                                 "format: idx returns images and needs an image set, not %s",
                                 gc_dataset_name(spec.dataset.kind));
 
@@ -618,8 +550,8 @@ enum MHD_Result ga_route_run_generate(struct ga_req *r, int64_t id)
     if (!strcmp(format, "json")) {
         json_t *pts = json_array();
         for (json_int_t i = 0; i < n; i++)
-            json_array_append_new(pts, json_pack("[o,o]", number_or_null(out[2 * i]),
-                                                 number_or_null(out[2 * i + 1])));
+            json_array_append_new(pts, json_pack("[o,o]", ga_json_number(out[2 * i]),
+                                                 ga_json_number(out[2 * i + 1])));
         free(out);
         return ga_reply_json(r, 200, json_pack("{s:o}", "points", pts));
     }

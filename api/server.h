@@ -39,7 +39,4 @@ void ga_server_stop(struct ga_server *srv);
 /* The port actually bound (useful with port 0). */
 int ga_server_port(const struct ga_server *srv);
 
-/* The run object of design.md section 4 for one run; malloc'ed, the caller frees. */
-char *ga_run_json(struct gd_store *store, struct gd_sched *sched, int64_t id, struct gc_error *err);
-
 #endif

@@ -17,7 +17,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "api/http.h"
+#include "api/reply.h"
+#include "api/request.h"
+#include "api/run_object.h"
+#include "core/metrics.h"
 
 #define EVENT_BATCH 64
 #define WAIT_SLICE_MS 250
@@ -64,7 +67,9 @@ static json_t *figures_at(struct gd_store *store, int64_t run, int64_t step, int
     if (gd_store_metrics_names(store, run, &names, &n, NULL) != 0)
         return o;
     for (int i = 0; i < n; i++) {
-        if (ga_is_eval_name(names[i]) == eval) {
+        const struct gc_metric_info *m = gc_metric_find(names[i]);
+        int is_eval = m && m->kind == GC_METRIC_EVAL; /* a name not in the table trains */
+        if (is_eval == eval) {
             int64_t *steps = NULL;
             double *values = NULL;
             int k = 0;
@@ -182,8 +187,9 @@ static void stream_free(void *cls)
     free(s);
 }
 
-enum MHD_Result ga_route_events(struct ga_req *r, int64_t run)
+enum MHD_Result ga_route_events(struct ga_req *r)
 {
+    int64_t run = r->id;
     if (run > 0) {
         struct gd_run tmp;
         memset(&tmp, 0, sizeof tmp);
@@ -207,8 +213,7 @@ enum MHD_Result ga_route_events(struct ga_req *r, int64_t run)
     if (last && *last) {
         if (ga_parse_i64(last, 0, INT64_MAX, &cursor) != 0)
             return ga_reply_problem(r, 400,
-                                    json_pack("[{s:s,s:s}]", "field", field, "message",
-                                              "must be a non-negative event id"),
+                                    ga_field_error(field, "must be a non-negative event id"),
                                     "%s: '%.40s' is not an event id", field, last);
     } else {
         cursor = gd_events_wait(r->srv->ev, INT64_MAX, 0); /* now: no replay */

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/run_object.h"
 #include "api/server.h"
 #include "api/spec_json.h"
 #include "core/error.h"

@@ -40,6 +40,12 @@ if [ "$1" = "--unit-only" ]; then
 fi
 run_unit build-address
 
+# npm packages (the OpenAPI linter, validator and client generator of test_openapi, the
+# browser driver of e2e) come from the lockfile when missing.
+if [ ! -d node_modules ]; then
+    npm ci --no-audit --no-fund >"$LOGS/npm-ci.log" 2>&1 || cat "$LOGS/npm-ci.log" >&2
+fi
+
 # The real daemon over loopback (python stdlib suites; each prints its own line).
 for t in tests/integration/test_*.py; do
     [ -f "$t" ] && suite line "$(basename "$t" .py)" /usr/bin/python3 "$t"
@@ -62,10 +68,7 @@ suite line load sh tests/load/run.sh
 grep -hE '^(fuzz_[a-z]+: [0-9]+ executions|fuzz: [0-9]+ executions|load: )' \
     "$LOGS/fuzz.log" "$LOGS/load.log" 2>/dev/null
 
-# The dashboard in headless chromium; npm packages come from the lockfile when missing.
-if [ ! -d node_modules ]; then
-    npm ci --no-audit --no-fund >"$LOGS/npm-ci.log" 2>&1 || cat "$LOGS/npm-ci.log" >&2
-fi
+# The dashboard in headless chromium.
 if [ ! -x /usr/bin/chromium ]; then
     skip_suite e2e "no /usr/bin/chromium (scripts/deps.sh test installs it)"
 elif [ ! -d node_modules/playwright-core ]; then

@@ -24,6 +24,20 @@ BIN = os.environ.get("GANCTLD", os.path.join(ROOT, "build", "ganctld"))
 TERMINAL = {"succeeded", "failed", "canceled"}
 
 
+def routes():
+    """The router's route table as (method, pattern) pairs, lower-case methods, HEAD left
+    out (it goes with GET): what build*/tests/test_router --routes prints, from the
+    build of BIN."""
+    exe = os.path.join(os.path.dirname(BIN), "tests", "test_router")
+    out = subprocess.run([exe, "--routes"], capture_output=True, text=True, timeout=30,
+                         check=True).stdout
+    pairs = []
+    for line in out.splitlines():
+        methods, pattern = line.split(" ", 1)
+        pairs += [(m.lower(), pattern) for m in methods.split(",") if m != "HEAD"]
+    return pairs
+
+
 def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))

@@ -1,0 +1,77 @@
+/* run_object.c — the run object, rebuilt from the store (see run_object.h). */
+#include "api/run_object.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/reply.h"
+#include "core/metrics.h"
+
+static json_t *time_or_null(const char *t)
+{
+    return t[0] ? json_string(t) : json_null();
+}
+
+/* The newest value of each figure of one kind. */
+static json_t *kv_object(struct gd_store *store, int64_t id, enum gc_metric_kind kind)
+{
+    json_t *o = json_object();
+    struct gd_kv *kv = NULL;
+    int n = 0;
+    if (gd_store_metrics_latest(store, id, kind, &kv, &n, NULL) == 0)
+        for (int i = 0; i < n; i++)
+            json_object_set_new(o, kv[i].name, ga_json_number(kv[i].value));
+    free(kv);
+    return o;
+}
+
+json_t *ga_run_object(struct gd_store *store, struct gd_sched *sched, int64_t id,
+                      struct gc_error *err)
+{
+    struct gd_run run;
+    memset(&run, 0, sizeof run);
+    if (gd_store_run_get(store, id, &run, err) != 0) {
+        if (err && err->code == GC_ENOTFOUND)
+            gc_error_set(err, GC_ENOTFOUND, "no run %lld", (long long)id);
+        return NULL;
+    }
+    json_t *spec = run.spec_json ? json_loads(run.spec_json, 0, NULL) : NULL;
+    int64_t step = run.step;
+    struct gd_live live;
+    if (sched && run.status == GD_RUNNING && gd_sched_live(sched, id, &live) == 0 &&
+        live.step > step)
+        step = live.step;
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_integer(run.id));
+    json_object_set_new(o, "name", json_string(run.name));
+    json_object_set_new(o, "status", json_string(gd_status_name(run.status)));
+    json_object_set_new(o, "spec", spec ? spec : json_null());
+    json_object_set_new(o, "step", json_integer(step));
+    json_object_set_new(o, "steps", json_integer(run.steps));
+    json_object_set_new(o, "created_at", time_or_null(run.created_at));
+    json_object_set_new(o, "started_at", time_or_null(run.started_at));
+    json_object_set_new(o, "finished_at", time_or_null(run.finished_at));
+    /* a running run whose writes wait for the store (a full disk) shows why */
+    char waiting[256];
+    json_t *error = run.error ? json_string(run.error) : NULL;
+    if (!error && sched && run.status == GD_RUNNING &&
+        gd_sched_live_error(sched, id, waiting, sizeof waiting) == 0)
+        error = json_string(waiting);
+    json_object_set_new(o, "error", error ? error : json_null());
+    json_object_set_new(o, "latest", kv_object(store, id, GC_METRIC_TRAIN));
+    json_object_set_new(o, "eval", kv_object(store, id, GC_METRIC_EVAL));
+    gd_run_fini(&run);
+    return o;
+}
+
+char *ga_run_json(struct gd_store *store, struct gd_sched *sched, int64_t id, struct gc_error *err)
+{
+    json_t *o = ga_run_object(store, sched, id, err);
+    if (!o)
+        return NULL;
+    char *s = json_dumps(o, GA_DUMP_FLAGS);
+    json_decref(o);
+    if (!s)
+        gc_error_set(err, GC_ENOMEM, "out of memory");
+    return s;
+}
