@@ -13,55 +13,34 @@
  * one place that spells them out. */
 #include "api/catalog.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "api/reply.h"
 #include "api/request.h"
 #include "api/spec_json.h"
+#include "core/data.h"
 #include "core/metrics.h"
+#include "core/spec_fields.h"
 
-/* The names of an enum, in order, from its name function: names(i) for i = 0, 1, ...
- * until it answers "?". */
-static json_t *names_of(const char *(*name)(int))
+/* The JSON names of an ENUM field of the spec, from its row in core/spec_fields.c. */
+static json_t *names_of(const char *path)
 {
+    const struct gc_spec_field *f = gc_spec_field_find(path);
     json_t *a = json_array();
-    for (int i = 0; a && i < 64; i++) {
-        const char *s = name(i);
-        if (strcmp(s, "?") == 0)
-            break;
-        json_array_append_new(a, json_string(s));
-    }
+    for (int i = 0; a && f && i < f->n_names; i++)
+        json_array_append_new(a, json_string(f->names[i]));
     return a;
-}
-
-static const char *dataset_name(int i)
-{
-    return gc_dataset_name((enum gc_dataset_kind)i);
-}
-static const char *arch_name(int i)
-{
-    return gc_arch_name((enum gc_arch)i);
-}
-static const char *loss_name(int i)
-{
-    return gc_loss_name((enum gc_loss)i);
-}
-static const char *optim_name(int i)
-{
-    return gc_optim_name((enum gc_optim_kind)i);
-}
-static const char *decay_name(int i)
-{
-    return gc_decay_shape_name((enum gc_decay_shape)i);
 }
 
 static json_t *metric_object(const struct gc_metric_info *m)
 {
     const char *goal = gc_metric_goal_name(m->goal);
-    return json_pack("{s:s,s:s,s:s,s:s,s:o,s:s}", "name", m->name, "kind",
+    return json_pack("{s:s,s:s,s:s,s:s,s:o,s:s,s:o}", "name", m->name, "kind",
                      gc_metric_kind_name(m->kind), "label", m->label, "help", m->help, "goal",
                      goal ? json_string(goal) : json_null(), "format",
-                     gc_metric_format_name(m->format));
+                     gc_metric_format_name(m->format), "out_of",
+                     m->out_of ? json_string(m->out_of) : json_null());
 }
 
 enum MHD_Result ga_route_catalog(struct ga_req *r)
@@ -70,33 +49,29 @@ enum MHD_Result ga_route_catalog(struct ga_req *r)
     for (int i = 0; metrics && i < GC_M_COUNT; i++)
         json_array_append_new(metrics, metric_object(gc_metric_info((enum gc_metric_id)i)));
     json_t *datasets = json_array();
-    for (int i = 0; datasets; i++) {
-        const char *s = dataset_name(i);
-        if (strcmp(s, "?") == 0)
-            break;
-        json_array_append_new(datasets, json_pack("{s:s,s:b}", "name", s, "points",
-                                                  gc_dataset_is_2d((enum gc_dataset_kind)i)));
+    const struct gc_spec_field *ds = gc_spec_field_find("dataset.name");
+    for (int i = 0; datasets && ds && i < ds->n_names; i++) {
+        enum gc_dataset_kind k = (enum gc_dataset_kind)i;
+        int modes = gc_dataset_kind_modes(k);
+        json_array_append_new(datasets, json_pack("{s:s,s:b,s:o}", "name", ds->names[i], "points",
+                                                  gc_dataset_is_2d(k), "modes",
+                                                  modes ? json_integer(modes) : json_null()));
     }
     return ga_reply_json(r, 200,
                          json_pack("{s:o,s:o,s:o,s:o,s:o,s:o}", "metrics", metrics, "datasets",
-                                   datasets, "archs", names_of(arch_name), "losses",
-                                   names_of(loss_name), "optimizers", names_of(optim_name),
-                                   "decay_shapes", names_of(decay_name)));
+                                   datasets, "archs", names_of("model.arch"), "losses",
+                                   names_of("loss"), "optimizers", names_of("optimizer.g.kind"),
+                                   "decay_shapes", names_of("train.lr_decay.shape")));
 }
 
-/* "must be one of a, b, c" from an enum's names. */
-static json_t *one_of_error(const char *field, const char *(*name)(int))
+/* [{"field": param, "message": "must be one of: a, b, c"}] for a query parameter that
+ * takes the values of the spec's ENUM field at path. */
+static json_t *one_of_error(const char *param, const char *path)
 {
-    char msg[256] = "must be one of ";
-    for (int i = 0; i < 64; i++) {
-        const char *s = name(i);
-        if (strcmp(s, "?") == 0)
-            break;
-        if (i)
-            strncat(msg, ", ", sizeof msg - strlen(msg) - 1);
-        strncat(msg, s, sizeof msg - strlen(msg) - 1);
-    }
-    return ga_field_error(field, msg);
+    char names[200], msg[256];
+    gc_spec_field_names(gc_spec_field_find(path), names, sizeof names);
+    snprintf(msg, sizeof msg, "must be one of: %s", names);
+    return ga_field_error(param, msg);
 }
 
 enum MHD_Result ga_route_spec_defaults(struct ga_req *r)
@@ -105,15 +80,15 @@ enum MHD_Result ga_route_spec_defaults(struct ga_req *r)
     const char *loss = ga_query(r, "loss");
     int kind = ds ? gc_dataset_from_name(ds) : -1;
     if (!ds)
-        return ga_reply_problem(r, 400, one_of_error("dataset", dataset_name),
+        return ga_reply_problem(r, 400, one_of_error("dataset", "dataset.name"),
                                 "dataset: the query needs ?dataset=NAME");
     if (kind < 0)
-        return ga_reply_problem(r, 400, one_of_error("dataset", dataset_name),
+        return ga_reply_problem(r, 400, one_of_error("dataset", "dataset.name"),
                                 "dataset: unknown dataset '%.40s'", ds);
     int l = loss ? gc_loss_from_name(loss) : GC_LOSS_NONSATURATING;
     if (l < 0)
-        return ga_reply_problem(r, 400, one_of_error("loss", loss_name),
-                                "loss: unknown loss '%.40s'", loss);
+        return ga_reply_problem(r, 400, one_of_error("loss", "loss"), "loss: unknown loss '%.40s'",
+                                loss);
     struct gc_spec spec;
     gc_spec_defaults(&spec, (enum gc_dataset_kind)kind, (enum gc_loss)l);
     return ga_reply_json(r, 200, ga_spec_to_value(&spec, NULL));

@@ -270,16 +270,16 @@ static int idx_from_bytes(struct gc_dataset *d, const char *name, const uint8_t 
     int nd;
     int rc = gc_idx_decode(raw, len, &nd, dims, &img, err);
     if (!rc && nd != 3)
-        rc = gc_error_set(err, GC_ECORRUPT, "idx: has %d dimensions, want 3 (magic 0x00000803)",
-                          nd);
+        rc =
+            gc_error_set(err, GC_ECORRUPT, "idx: has %d dimensions, want 3 (magic 0x00000803)", nd);
     if (rc) {
         free(inflated);
         return gc_error_prefix(err, "%s", name);
     }
     if (dims[1] > GC_MAX_IMAGE || dims[2] > GC_MAX_IMAGE) {
         free(inflated);
-        return gc_error_set(err, GC_EINVAL, "%s: images of %ux%u are larger than %d", name,
-                            dims[1], dims[2], GC_MAX_IMAGE);
+        return gc_error_set(err, GC_EINVAL, "%s: images of %ux%u are larger than %d", name, dims[1],
+                            dims[2], GC_MAX_IMAGE);
     }
     size_t bytes = (size_t)dims[0] * dims[1] * dims[2];
     d->images = malloc(bytes);
@@ -420,8 +420,8 @@ static void setup_points(struct gc_dataset *d)
 {
     d->c = 2;
     d->h = d->w = 1;
+    d->nmodes = gc_dataset_kind_modes(d->kind);
     if (d->kind == GC_DATA_RING8) {
-        d->nmodes = 8;
         d->sigma = 0.01f;
         for (int k = 0; k < 8; k++) {
             double a = 2.0 * M_PI * k / 8.0;
@@ -429,7 +429,6 @@ static void setup_points(struct gc_dataset *d)
             d->centers[2 * k + 1] = (float)sin(a);
         }
     } else {
-        d->nmodes = 25;
         d->sigma = 0.05f;
         for (int k = 0; k < 25; k++) {
             d->centers[2 * k] = (float)(-4 + 2 * (k / 5));
@@ -605,6 +604,11 @@ void gc_dataset_draw_points(const struct gc_dataset *d, struct gc_rng *rng, size
         out[2 * i] = d->centers[2 * k] + d->sigma * gc_rng_normal(rng);
         out[2 * i + 1] = d->centers[2 * k + 1] + d->sigma * gc_rng_normal(rng);
     }
+}
+
+int gc_dataset_kind_modes(enum gc_dataset_kind k)
+{
+    return k == GC_DATA_RING8 ? 8 : k == GC_DATA_GRID25 ? 25 : 0;
 }
 
 int gc_dataset_modes(const struct gc_dataset *d, const float **centers, float *sigma)

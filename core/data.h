@@ -100,6 +100,8 @@ void gc_dataset_draw_points(const struct gc_dataset *d, struct gc_rng *rng, size
 /* Point sets: the mode centres (k x 2 floats, borrowed) and sigma; returns k
  * (8 or 25), 0 for image sets (then *centers = NULL, *sigma = 0). */
 int gc_dataset_modes(const struct gc_dataset *d, const float **centers, float *sigma);
+/* The number of modes of a point set by its kind alone (8, 25), 0 for image sets. */
+int gc_dataset_kind_modes(enum gc_dataset_kind k);
 
 /* A short key that names the data and its shape, for caches:
  * "fashion-mnist-1x28x28", "idx-1x28x28", "png-dir-3x64x64", "ring8". */

@@ -50,6 +50,9 @@ struct gc_metric_info {
     const char *help;  /* one sentence */
     enum gc_metric_goal goal;
     enum gc_metric_format format;
+    /* A count out of a property of the dataset, which the catalog gives per dataset
+     * ("modes": 8 on ring8), so that it reads "7/8"; NULL otherwise. */
+    const char *out_of;
     /* Prometheus gauge family of the newest value of a running run, NULL when not
      * exported. Spelled out: promtool reads "_d" or "_s" name parts as units. */
     const char *prom;

@@ -185,6 +185,10 @@ test('the run list shows runs created over the API, live', { timeout: T }, async
     assert.equal(await page.locator('tbody tr').count(), 0);
     await page.locator('[data-filter="succeeded"]').click();
     await page.locator(`tr[data-run="${runA.id}"]`).waitFor();
+    // the modes covered read out of the ring's 8 (the catalog's modes of the dataset)
+    const covered = (await api('GET', `/api/v1/runs/${runA.id}`)).data.eval.modes_covered;
+    assert.match(await page.locator(`tr[data-run="${runA.id}"] td.evalfig`).innerText(),
+        new RegExp(`modes covered ${covered}/8`));
 });
 
 test('a run page shows curves with points, the sample grid, checkpoints and CSV', { timeout: T }, async () => {

@@ -258,7 +258,7 @@ class DaemonTest(unittest.TestCase):
             self.call(c, "post", run + "/generate", "/api/v1/runs/%d/generate" % rid, body,
                       expect=st)
         self.call(c, "post", run + "/pause", "/api/v1/runs/%d/pause" % rid, expect=409)
-        self.call(c, "get", "/static/{file}", "/static/app.js", expect=200)
+        self.call(c, "get", "/static/{file}", "/static/js/main.js", expect=200)
         self.call(c, "get", "/static/{file}", "/static/nope.js", expect=404)
         self.call(c, "get", "/", expect=200)
         self.call(c, "get", "/metrics", expect=200)

@@ -2,8 +2,8 @@
  *
  *   GET /api/v1/catalog                  once, before the first view: every metric's
  *       name, kind (train or eval), label, help, goal (min, max or null) and format
- *       (number, fraction, count, rate); the names of the datasets (with points: true
- *       for the 2D mixtures), architectures, losses, optimizers and decay shapes
+ *       (number, fraction, count, rate) and what a count is out of; the names of the
+ *       datasets (with points: true and their modes for the 2D mixtures), architectures, losses, optimizers and decay shapes
  *   GET /api/v1/spec/defaults?dataset=NAME[&loss=NAME]
  *       the whole normalized spec such a run gets, kept per (dataset, loss) for the
  *       page's life
@@ -55,9 +55,14 @@ export function datasetNames() {
     return cat.datasets.map((d) => d.name);
 }
 
+/* A dataset's entry ({name, points, modes}), or null. */
+export function datasetInfo(dataset) {
+    return cat.datasets.find((x) => x.name === dataset) || null;
+}
+
 /* A 2D mixture of points (which only the mlp architecture can model). */
 export function isPoints(dataset) {
-    const d = cat.datasets.find((x) => x.name === dataset);
+    const d = datasetInfo(dataset);
     return !!(d && d.points);
 }
 

@@ -1,6 +1,6 @@
 /* format.js — numbers, sizes and times as the page prints them. A metric is printed in
  * the format the catalog gives it. */
-import { metric } from './catalog.js';
+import { datasetInfo, metric } from './catalog.js';
 
 export function fmtNum(v) {
     if (v == null || typeof v !== 'number' || !isFinite(v)) return '—';
@@ -12,17 +12,21 @@ export function fmtNum(v) {
     return v.toExponential(2);
 }
 
-/* A figure the way people read it: a fraction as a percentage, a count whole, a rate
- * without decimals once it is large; anything else (and a name the catalog does not
- * know) as a plain number. */
-export function fmtMetric(name, v) {
+/* A figure the way people read it: a fraction as a percentage, a count whole (and, for
+ * a count out of a property of the dataset such as its modes, "7/8" when the run's
+ * dataset name is given), a rate without decimals once it is large; anything else (and
+ * a name the catalog does not know) as a plain number. */
+export function fmtMetric(name, v, dataset) {
     if (typeof v !== 'number' || !isFinite(v)) return '—';
     const m = metric(name);
     switch (m && m.format) {
     case 'fraction':
         return `${(v * 100).toFixed(1)}%`;
-    case 'count':
-        return Math.round(v).toLocaleString('en-US');
+    case 'count': {
+        const whole = Math.round(v).toLocaleString('en-US');
+        const d = m.out_of && dataset ? datasetInfo(dataset) : null;
+        return d && typeof d[m.out_of] === 'number' ? `${whole}/${d[m.out_of]}` : whole;
+    }
     case 'rate':
         return Math.abs(v) >= 100 ? Math.round(v).toLocaleString('en-US') : fmtNum(v);
     default:

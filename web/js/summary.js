@@ -46,5 +46,6 @@ export function datasetText(spec) {
 export function evalText(run) {
     const e = run.eval || {};
     const shown = metricNames('eval').filter((n) => typeof e[n] === 'number').slice(0, 2);
-    return shown.map((n) => `${label(n)} ${fmtMetric(n, e[n])}`).join(' · ') || '—';
+    const ds = run.spec && run.spec.dataset && run.spec.dataset.name;
+    return shown.map((n) => `${label(n)} ${fmtMetric(n, e[n], ds)}`).join(' · ') || '—';
 }

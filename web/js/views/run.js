@@ -225,7 +225,8 @@ export function runView(id) {
         if (!keys.length) append(evalEl, [h('dt', {}, 'none yet'), h('dd', {}, '')]);
         for (const k of keys) {
             append(evalEl, [h('dt', { title: helpOf(k), dataset: { metric: k } }, label(k)),
-                h('dd', {}, fmtMetric(k, e[k]))]);
+                h('dd', {}, fmtMetric(k, e[k], run.spec && run.spec.dataset &&
+                    run.spec.dataset.name))]);
         }
         specEl.textContent = JSON.stringify(run.spec || {}, null, 2);
         document.title = `${run.name || 'run ' + id} · ganctl`;
