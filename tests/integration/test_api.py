@@ -2,7 +2,7 @@
 """test_api.py — the REST API of ganctld over a real loopback socket.
 
 Starts the real build/ganctld (or $GANCTLD) on a free port with a temporary data
-directory and drives every endpoint of design.md section 4: status codes, the run
+directory and drives every endpoint of docs/api.md: status codes, the run
 object, pagination, metrics, samples, checkpoints, generate, event streams with
 Last-Event-ID replay, /metrics (promtool when installed, else a strict parser), the
 OpenAPI document against the routes, static files, auth, restart with nothing lost,
