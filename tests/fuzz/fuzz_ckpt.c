@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/blas.h"
 #include "core/gan.h"
 #include "core/model.h"
 #include "core/rng.h"
@@ -46,6 +47,7 @@ static void write_file(const char *dir, const char *name, const uint8_t *b, size
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc, (void)argv;
+    gc_blas_init(); /* as ganctld does at its start */
     struct gc_error err = {0};
     struct gc_spec spec;
     gc_spec_defaults(&spec, GC_DATA_RING8, GC_LOSS_NONSATURATING);

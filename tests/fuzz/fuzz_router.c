@@ -33,6 +33,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/blas.h"
 #include "api/router.h"
 #include "api/server.h"
 #include "api/spec_json.h"
@@ -355,6 +356,7 @@ static void seed_store(void)
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc, (void)argv;
+    gc_blas_init(); /* as ganctld does at its start */
     struct gc_error err = {0};
     snprintf(dir, sizeof dir, "/tmp/fuzz-router-XXXXXX");
     if (!mkdtemp(dir))

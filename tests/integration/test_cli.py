@@ -37,6 +37,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 BUILD = os.environ.get("GANCTL_BUILD", os.path.join(ROOT, "build"))
 GANCTL = os.path.join(BUILD, "ganctl")
 GANCTLD = os.path.join(BUILD, "ganctld")
+# The longest a watch of a test run may take (a bound, not a wait).
+WATCH_TIMEOUT = 300
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -661,8 +663,10 @@ class TestDaemon(ClientMixin, unittest.TestCase):
         # two watchers at once: plain lines and JSON lines
         jw = subprocess.Popen([GANCTL, "--addr", self.addr, "--json", "watch", str(run)],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=clean_env())
-        rc, out, err = self.ganctl("watch", str(run), timeout=90)
-        jout, jerr = jw.communicate(timeout=30)
+        # generous bounds: a passing run ends in seconds, but the TSan build on a busy
+        # machine trains at a few dozen steps a second
+        rc, out, err = self.ganctl("watch", str(run), timeout=WATCH_TIMEOUT)
+        jout, jerr = jw.communicate(timeout=60)
         self.assertEqual(rc, 0, err)
         self.assertEqual(jw.returncode, 0, jerr)
         self.assertEqual(out, "")
@@ -905,7 +909,7 @@ class TestRestart(ClientMixin, unittest.TestCase):
         self.assertIsNone(w.poll(), "".join(lines))
         self.daemon.start()
 
-        rc = w.wait(timeout=90)
+        rc = w.wait(timeout=WATCH_TIMEOUT)
         reader.join(timeout=5)
         err = "".join(lines)
         self.assertEqual(rc, 0, err + self.daemon.log_tail())

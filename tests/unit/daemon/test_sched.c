@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/blas.h"
 #include "daemon/events.h"
 #include "daemon/sched.h"
 #include "daemon/store.h"
@@ -456,6 +457,7 @@ static void events_wake_and_shutdown(void **state)
 
 int main(void)
 {
+    gc_blas_init(); /* as ganctld does at its start */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(cancel_and_delete_queued, setup, teardown),
         cmocka_unit_test_setup_teardown(pause_resume_queued, setup, teardown),
