@@ -12,15 +12,20 @@ static json_t *time_or_null(const char *t)
     return t[0] ? json_string(t) : json_null();
 }
 
-/* The newest value of each figure of one kind. */
-static json_t *kv_object(struct gd_store *store, int64_t id, enum gc_metric_kind kind)
+/* The newest value of each figure of one kind; *newest (when not NULL) becomes the
+ * step of the newest of them when later. */
+static json_t *kv_object(struct gd_store *store, int64_t id, enum gc_metric_kind kind,
+                         int64_t *newest)
 {
     json_t *o = json_object();
     struct gd_kv *kv = NULL;
     int n = 0;
     if (gd_store_metrics_latest(store, id, kind, &kv, &n, NULL) == 0)
-        for (int i = 0; i < n; i++)
+        for (int i = 0; i < n; i++) {
             json_object_set_new(o, kv[i].name, ga_json_number(kv[i].value));
+            if (newest && kv[i].step > *newest)
+                *newest = kv[i].step;
+        }
     free(kv);
     return o;
 }
@@ -36,11 +41,17 @@ json_t *ga_run_object(struct gd_store *store, struct gd_sched *sched, int64_t id
         return NULL;
     }
     json_t *spec = run.spec_json ? json_loads(run.spec_json, 0, NULL) : NULL;
-    int64_t step = run.step;
+    int64_t step = run.step, logged = 0;
+    json_t *latest = kv_object(store, id, GC_METRIC_TRAIN, &logged);
+    /* live while running: this daemon's own count when it trains the run, else the
+     * newest step its worker (another daemon) logged */
     struct gd_live live;
-    if (sched && run.status == GD_RUNNING && gd_sched_live(sched, id, &live) == 0 &&
-        live.step > step)
-        step = live.step;
+    if (run.status == GD_RUNNING) {
+        if (sched && gd_sched_live(sched, id, &live) == 0)
+            logged = live.step;
+        if (logged > step)
+            step = logged;
+    }
     json_t *o = json_object();
     json_object_set_new(o, "id", json_integer(run.id));
     json_object_set_new(o, "name", json_string(run.name));
@@ -58,8 +69,9 @@ json_t *ga_run_object(struct gd_store *store, struct gd_sched *sched, int64_t id
         gd_sched_live_error(sched, id, waiting, sizeof waiting) == 0)
         error = json_string(waiting);
     json_object_set_new(o, "error", error ? error : json_null());
-    json_object_set_new(o, "latest", kv_object(store, id, GC_METRIC_TRAIN));
-    json_object_set_new(o, "eval", kv_object(store, id, GC_METRIC_EVAL));
+    json_object_set_new(o, "worker", run.worker[0] ? json_string(run.worker) : json_null());
+    json_object_set_new(o, "latest", latest);
+    json_object_set_new(o, "eval", kv_object(store, id, GC_METRIC_EVAL, NULL));
     gd_run_fini(&run);
     return o;
 }

@@ -3,8 +3,10 @@
  * docs/api.md and the Run schema of api/openapi.json.
  *
  * {id, name, status, spec, step, steps, created_at, started_at, finished_at, error,
- * latest: {metric: value}, eval: {figure: value}}, rebuilt from the store on every call,
- * with the live step of a training run from the scheduler (sched may be NULL).
+ * worker, latest: {metric: value}, eval: {figure: value}}, rebuilt from the store on
+ * every call (a handful of indexed reads, whatever the run's history), with the live
+ * step of a training run from the scheduler when this daemon trains it (sched may be
+ * NULL), else the newest step its worker logged.
  * Thread-safe: it reads the store and the scheduler, both thread-safe. */
 #ifndef GA_RUN_OBJECT_H
 #define GA_RUN_OBJECT_H

@@ -16,35 +16,47 @@
 
 #define DEFAULT_LISTEN "127.0.0.1:8080"
 #define DEFAULT_KEEP 5
+#define DEFAULT_HEARTBEAT 10
+#define DEFAULT_LEASE 30
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: ganctld [--listen ADDR:PORT] [--data DIR] [--workers N] [--threads N]\n"
-            "               [--config FILE] [--token-file FILE] [--datasets DIR] [--web DIR]\n"
-            "               [--keep-checkpoints N] [--max-connections N] [--http-timeout S]\n"
-            "               [--verbose]\n"
-            "       ganctld train SPEC.json [--data DIR] [--threads N]\n"
-            "       ganctld --help | --version\n"
-            "\n"
-            "  --listen ADDR:PORT      where the REST API listens (default %s)\n"
-            "  --data DIR              the data directory: database, caches (default ./var,\n"
-            "                          $STATE_DIRECTORY under systemd)\n"
-            "  --workers N             runs trained at once (default 1)\n"
-            "  --threads N             compute threads shared by those runs (default: cores)\n"
-            "  --config FILE           'key = value' lines with the long flag names; flags win\n"
-            "  --token-file FILE       require 'Authorization: Bearer TOKEN' on /api/ (default\n"
-            "                          $CREDENTIALS_DIRECTORY/api-token when present)\n"
-            "  --datasets DIR          dataset paths given over the API stay inside it\n"
-            "                          (default DATA/datasets)\n"
-            "  --web DIR               the dashboard's files\n"
-            "  --keep-checkpoints N    newest checkpoints kept per run (default %d, 0: all)\n"
-            "  --max-connections N     open HTTP connections at most, event streams included;\n"
-            "                          more are refused (default 256)\n"
-            "  --http-timeout S        close a connection idle for S seconds, or whose request\n"
-            "                          has not come whole S seconds after it began (default 60)\n"
-            "  --verbose               also log every training step's metrics\n",
-            DEFAULT_LISTEN, DEFAULT_KEEP);
+    fprintf(
+        f,
+        "usage: ganctld [--listen ADDR:PORT] [--data DIR] [--workers N] [--threads N]\n"
+        "               [--config FILE] [--token-file FILE] [--datasets DIR] [--web DIR]\n"
+        "               [--keep-checkpoints N] [--max-connections N] [--http-timeout S]\n"
+        "               [--store URI] [--name NAME] [--heartbeat S] [--lease S]\n"
+        "               [--verbose]\n"
+        "       ganctld train SPEC.json [--data DIR] [--threads N] [--store URI] [--name NAME]\n"
+        "       ganctld --help | --version\n"
+        "\n"
+        "  --listen ADDR:PORT      where the REST API listens (default %s)\n"
+        "  --data DIR              the data directory: database, caches (default ./var,\n"
+        "                          $STATE_DIRECTORY under systemd)\n"
+        "  --store URI             a PostgreSQL database shared by many daemons\n"
+        "                          (postgresql://USER@HOST:5432/DB?sslmode=...; the password\n"
+        "                          from ~/.pgpass, PGPASSFILE or a service file); default:\n"
+        "                          the SQLite file DATA/ganctl.db\n"
+        "  --name NAME             this daemon among the store's workers (default HOST:PORT)\n"
+        "  --heartbeat S           seconds between heartbeats, which renew leases (default %d)\n"
+        "  --lease S               a run whose worker missed its heartbeats this long is\n"
+        "                          claimed by another daemon (default %d)\n"
+        "  --workers N             runs trained at once (default 1)\n"
+        "  --threads N             compute threads shared by those runs (default: cores)\n"
+        "  --config FILE           'key = value' lines with the long flag names; flags win\n"
+        "  --token-file FILE       require 'Authorization: Bearer TOKEN' on /api/ (default\n"
+        "                          $CREDENTIALS_DIRECTORY/api-token when present)\n"
+        "  --datasets DIR          dataset paths given over the API stay inside it\n"
+        "                          (default DATA/datasets)\n"
+        "  --web DIR               the dashboard's files\n"
+        "  --keep-checkpoints N    newest checkpoints kept per run (default %d, 0: all)\n"
+        "  --max-connections N     open HTTP connections at most, event streams included;\n"
+        "                          more are refused (default 256)\n"
+        "  --http-timeout S        close a connection idle for S seconds, or whose request\n"
+        "                          has not come whole S seconds after it began (default 60)\n"
+        "  --verbose               also log every training step's metrics\n",
+        DEFAULT_LISTEN, DEFAULT_HEARTBEAT, DEFAULT_LEASE, DEFAULT_KEEP);
 }
 
 static int parse_int(const char *name, const char *v, int lo, int hi, int *out)
@@ -71,9 +83,33 @@ static int set_str(const char *name, char *dst, size_t cap, const char *v)
     return 0;
 }
 
+/* A worker's name: 1 to 127 printable characters, no blanks. */
+static int set_name(struct gd_config *c, const char *v)
+{
+    size_t n = strlen(v);
+    int ok = n >= 1 && n < sizeof(c->name);
+    for (size_t i = 0; ok && i < n; i++)
+        ok = v[i] > ' ' && v[i] < 127;
+    if (!ok) {
+        fprintf(stderr, "ganctld: --name: expected 1 to %zu printable characters without blanks\n",
+                sizeof(c->name) - 1);
+        return -1;
+    }
+    memcpy(c->name, v, n + 1);
+    return 0;
+}
+
 /* One option by its long name, from the command line or the config file. */
 static int set_option(struct gd_config *c, const char *name, const char *v)
 {
+    if (!strcmp(name, "store"))
+        return set_str(name, c->store, sizeof(c->store), v);
+    if (!strcmp(name, "name"))
+        return set_name(c, v);
+    if (!strcmp(name, "heartbeat"))
+        return parse_int(name, v, 1, 3600, &c->heartbeat);
+    if (!strcmp(name, "lease"))
+        return parse_int(name, v, 2, 86400, &c->lease);
     if (!strcmp(name, "listen"))
         return set_str(name, c->listen, sizeof(c->listen), v);
     if (!strcmp(name, "data"))
@@ -172,6 +208,7 @@ static int parse_flags(struct gd_config *c, int argc, char **argv, int first, in
             "listen",     "data",    "datasets",        "web",
             "token-file", "workers", "threads",         "keep-checkpoints",
             "verbose",    "config",  "max-connections", "http-timeout",
+            "store",      "name",    "heartbeat",       "lease",
             NULL};
         int is_known = 0;
         for (int k = 0; known[k]; k++)
@@ -286,18 +323,32 @@ static char *read_token(const char *path)
     return strdup(t);
 }
 
+/* A lease shorter than two heartbeats would run out between two renewals. */
+static int check_lease(const struct gd_config *c)
+{
+    if (c->lease < 2 * c->heartbeat) {
+        fprintf(stderr, "ganctld: --lease %d must be at least twice --heartbeat %d\n", c->lease,
+                c->heartbeat);
+        return -1;
+    }
+    return 0;
+}
+
 /* `ganctld train SPEC.json [--data DIR] [--threads N] [--keep-checkpoints N]
- * [--verbose]`: no config file, no token. */
+ * [--store URI] [--name NAME] [--heartbeat S] [--lease S] [--verbose]`: no config
+ * file, no token. */
 static int parse_train(struct gd_config *c, int argc, char **argv)
 {
-    static const char *const allowed[] = {"data", "threads", "keep-checkpoints", "verbose", NULL};
+    static const char *const allowed[] = {"data",      "threads", "keep-checkpoints",
+                                          "verbose",   "store",   "name",
+                                          "heartbeat", "lease",   NULL};
     c->command = GD_CMD_TRAIN;
     if (argc < 3 || argv[2][0] == '-') {
         usage(stderr);
         return 2;
     }
     c->spec_path = argv[2];
-    if (parse_flags(c, argc, argv, 3, 1, allowed))
+    if (parse_flags(c, argc, argv, 3, 1, allowed) || check_lease(c))
         return 2;
     default_paths(c);
     return -1;
@@ -321,7 +372,7 @@ static int parse_serve(struct gd_config *c, int argc, char **argv)
         return 2;
     if (c->config[0] && read_config(c, c->config))
         return 2;
-    if (parse_flags(c, argc, argv, 1, 1, NULL))
+    if (parse_flags(c, argc, argv, 1, 1, NULL) || check_lease(c))
         return 2;
     default_paths(c);
 
@@ -345,6 +396,8 @@ int gd_config_parse(struct gd_config *c, int argc, char **argv)
     memset(c, 0, sizeof(*c));
     c->workers = 1;
     c->keep_checkpoints = DEFAULT_KEEP;
+    c->heartbeat = DEFAULT_HEARTBEAT;
+    c->lease = DEFAULT_LEASE;
     if (argc >= 2 && !strcmp(argv[1], "train"))
         return parse_train(c, argc, argv);
     return parse_serve(c, argc, argv);

@@ -1,21 +1,24 @@
 /* job.h — one run trained by one worker, and what the jobs of one scheduler share.
  *
- * Internal to the scheduler: only sched.c and job.c include it. sched.c decides which
- * run a worker takes next and carries out the user's verbs (sched.h); job.c is what
- * the worker then does with that run, from reading it out of the store to writing its
- * final status.
+ * Internal to the scheduler: only sched.c, keeper.c, job.c and job_store.c include it.
+ * sched.c claims runs for its workers and carries out the user's verbs (sched.h);
+ * keeper.c keeps this daemon's place among the store's workers (heartbeat, leases, news
+ * from other daemons); job.c is what a worker does with the run it claimed, from
+ * reading it out of the store to writing its final status; job_store.c how the job's
+ * reports reach the store when the store fails.
  *
  * DESIGN: the scheduler's mutex mu guards the active list, each job's fields marked
- * below, the stopping flag and the counters (and, in sched.c, the queue, so a run
- * moves from the queue onto the active list in one step). ctl_mu serializes the
- * user's state changes with a job's final status; it is taken before mu, never the
- * other way round. Neither is held across training; mu is never held across the
- * store or a log call either. */
+ * below, the stopping flags, the pokes and the counters, and goes with the condition
+ * variable wake that idle workers sleep on (until a poke says a run may have become
+ * claimable, or shutdown) and the keeper waits on between its rounds. Neither mu nor
+ * anything else of ours is held across training, the store or a log call. */
 #ifndef GD_JOB_H
 #define GD_JOB_H
 
 #include <pthread.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "daemon/events.h"
 #include "daemon/sched.h"
@@ -23,8 +26,10 @@
 
 struct gc_trainer;
 
-/* What the user asked of a training run; the worker acts on it within one step. */
-enum gd_job_request { GD_REQ_NONE = 0, GD_REQ_PAUSE, GD_REQ_CANCEL };
+/* What a job was asked: the store's requests (GD_REQ_NONE, GD_REQ_PAUSE, GD_REQ_CANCEL)
+ * and, beyond them, giving the run up: another worker took it over, so it stops
+ * without writing anything more. */
+#define GD_REQ_GIVE_UP 3
 
 /* What every job of one scheduler shares with it. */
 struct gd_jobs {
@@ -32,16 +37,22 @@ struct gd_jobs {
     struct gd_store *store;
     struct gd_events *ev; /* NULL: no events */
     struct gd_sched_opts opts;
-    char *cache_dir;     /* the classifier cache; NULL: none */
-    int threads_per_run; /* compute threads of one run */
+    struct gd_worker_self me; /* this daemon among the store's workers */
+    char *cache_dir;          /* the classifier cache; NULL: none */
+    int threads_per_run;      /* compute threads of one run */
 
-    pthread_mutex_t ctl_mu; /* serializes cancel/pause/resume/delete and final statuses */
     pthread_mutex_t mu;
+    pthread_cond_t wake; /* with mu: a poke, a job ended, or stopping */
     /* guarded by mu */
     struct gd_job *active; /* the runs training now, newest first */
     int stopping;          /* shutdown began: jobs checkpoint and end as queued */
+    int keeper_stop;       /* the keeper ends (after the workers) */
+    uint64_t pokes;        /* raised whenever a run may have become claimable */
     int64_t steps_trained, images_trained;
 };
+
+/* A report of a training run waiting for the store (it could not be reached). */
+struct gd_pending;
 
 /* One run on the active list. */
 struct gd_job {
@@ -49,12 +60,19 @@ struct gd_job {
     struct gd_jobs *s;
     /* the worker's alone */
     struct gc_trainer *t;
-    int batch;         /* images per step, for the counters */
-    int64_t steps;     /* the spec's train.steps */
-    int64_t counted;   /* steps already added to the counters */
-    int healthy_tries; /* failed writes while the store looked healthy */
+    int batch;                  /* images per step, for the counters */
+    int64_t steps;              /* the spec's train.steps */
+    int64_t counted;            /* steps already added to the counters */
+    int healthy_tries;          /* failed writes while the store looked healthy */
+    struct timespec polled;     /* when the store was last asked for a request */
+    struct timespec tried;      /* when kept reports were last tried */
+    struct gd_pending *pending; /* reports kept while the store is unreachable, oldest first */
+    struct gd_pending *pending_tail;
+    size_t pending_bytes;
+    int npending;
     /* guarded by s->mu */
-    enum gd_job_request request;
+    int request;  /* GD_REQ_* */
+    int poll_now; /* the keeper heard of a request: ask the store at the next step */
     int finished; /* final status being written: no longer live */
     int64_t step;
     double images_per_s;
@@ -68,6 +86,8 @@ void gd_jobs_log(struct gd_jobs *s, int level, int64_t run, const char *fmt, ...
 /* Publishes an event; a failure is logged, not returned (the row it is about is
  * already stored). */
 void gd_jobs_publish(struct gd_jobs *s, int64_t run, const char *type, int64_t step);
+/* Wakes the idle workers (a run may have become claimable) and the keeper. Takes mu. */
+void gd_jobs_poke(struct gd_jobs *s);
 
 /* The active job of run id, or NULL. Called with mu held. */
 struct gd_job *gd_jobs_find(struct gd_jobs *s, int64_t id);
@@ -75,10 +95,44 @@ struct gd_job *gd_jobs_find(struct gd_jobs *s, int64_t id);
  * mu held. */
 struct gd_job *gd_jobs_add(struct gd_jobs *s, int64_t id);
 
-/* Trains the job's run on the calling thread until it ends, stops or fails, writes
- * its final status, takes the job off the active list and frees it; returns the
- * status written. Never takes the daemon down: every failure ends as a failed run
- * with its message. Called with no lock held. */
+/* Trains the job's run, which this store has claimed, on the calling thread until it
+ * ends, stops or fails, writes its final status, takes the job off the active list and
+ * frees it; returns the status written (GD_RUNNING when the run was given up to
+ * another worker and nothing was written). Never takes the daemon down: every failure
+ * ends as a failed run with its message. Called with no lock held. */
 enum gd_status gd_job_run(struct gd_job *job);
+
+/* ---- the job's writes (job_store.c) ---- */
+
+/* A report of the trainer: metrics or eval figures, a sample or a checkpoint, and the
+ * event that goes out once it is stored. */
+enum gd_report_kind { GD_REPORT_METRICS, GD_REPORT_EVAL, GD_REPORT_SAMPLE, GD_REPORT_CKPT };
+struct gd_report {
+    enum gd_report_kind kind;
+    int64_t step;
+    const char *const *names; /* figures */
+    const double *values;
+    int n;
+    const uint8_t *blob; /* sample PNG or checkpoint */
+    size_t len;
+};
+
+/* Stores a report and publishes its event. While the store's disk is full or failing,
+ * tries again every second (training waits, the error shows on the run); while the
+ * store cannot be reached, keeps the report in memory (up to a bound, then waits) and
+ * writes it, in order, once the store is back. 0, GC_ESTOPPED when a stop request
+ * ended a wait, GC_ESTALE when another worker took the run over, or the store's
+ * error. */
+int gd_job_store(struct gd_job *job, const struct gd_report *r, struct gc_error *err);
+/* Before the final status: waits until the store takes writes and every kept report
+ * is written. Returns at once, dropping what is kept (it was never acknowledged), when
+ * the daemon stops or the run was taken over. 0 when all was written. */
+int gd_job_drain(struct gd_job *job);
+/* Frees what is kept. */
+void gd_job_pending_free(struct gd_job *job);
+/* Once a step: asks the store, at most every 500 ms (at once after a poke of the
+ * keeper), whether the user asked this run to pause or cancel through any daemon, or
+ * whether another worker took it over; sets job->request accordingly. */
+void gd_job_poll_request(struct gd_job *job);
 
 #endif

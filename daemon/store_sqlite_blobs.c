@@ -1,22 +1,22 @@
 /* store_sqlite_blobs.c — the samples and checkpoints tables: a run's PNG sample grids
- * and its checkpoints (with their SHA-256 and the run's step, pruned to the newest
- * few), by step or the newest. Part of the SQLite store (see store_sqlite.h). */
+ * and its checkpoints (with their SHA-256, computed by store.c, and the run's step,
+ * pruned to the newest few), by step or the newest. Part of the SQLite store (see
+ * store_sqlite.h). */
 #include <stdlib.h>
 
-#include "daemon/sha256.h"
 #include "daemon/store_sqlite.h"
 
 /* The newest (step < 0) or given row of a (step, blob) query whose ?1 is the run and
  * ?2 the step; what names the blob in messages. */
-static int get_blob(struct gd_store *s, enum gd_sqlite_stmt id, const char *sql, int64_t run,
+static int get_blob(struct gd_sqlite *s, enum gd_sqlite_stmt id, const char *sql, int64_t run,
                     int64_t step, uint8_t **data, size_t *len, int64_t *got_step,
                     struct gc_error *err, const char *what)
 {
-    *data = NULL;
-    *len = 0;
+    struct gd_sqlite_conn *c = gd_sqlite_read_start(s, err);
+    if (!c)
+        return GC_EIO;
     int ret = GC_EIO;
-    pthread_mutex_lock(&s->mu);
-    sqlite3_stmt *st = gd_sqlite_stmt(s, id, sql, err);
+    sqlite3_stmt *st = gd_sqlite_stmt(c, id, sql, err);
     if (!st)
         goto out;
     sqlite3_bind_int64(st, 1, run);
@@ -44,22 +44,33 @@ static int get_blob(struct gd_store *s, enum gd_sqlite_stmt id, const char *sql,
             ret = gc_error_set(err, GC_ENOTFOUND, "run %lld has no %s at step %lld", (long long)run,
                                what, (long long)step);
     } else {
-        ret = gd_sqlite_error(s, err, what);
+        ret = gd_sqlite_error(c, err, what);
     }
     sqlite3_reset(st);
 out:
-    pthread_mutex_unlock(&s->mu);
+    gd_sqlite_read_end(c);
     return ret;
 }
 
+/* Rows of step = ?2 (or, for ?2 < 0, every step), newest first: a range the primary
+ * key can serve whichever is asked. */
+#define STEP_OR_NEWEST                                                                             \
+    " AND step >= CASE WHEN ?2 < 0 THEN 0 ELSE ?2 END"                                             \
+    " AND step <= CASE WHEN ?2 < 0 THEN 9223372036854775807 ELSE ?2 END"                           \
+    " ORDER BY step DESC LIMIT 1"
+
 /* ---- samples ---- */
 
-int gd_store_sample_put(struct gd_store *s, int64_t run, int64_t step, const uint8_t *png,
-                        size_t len, struct gc_error *err)
+int gd_sqlite_sample_put(struct gd_store *st_, int64_t run, int64_t step, const uint8_t *png,
+                         size_t len, struct gc_error *err)
 {
-    int ret = GC_EIO;
-    gd_sqlite_write_start(s);
-    sqlite3_stmt *st = gd_sqlite_stmt(s, GD_SQ_SAMPLE_PUT,
+    struct gd_sqlite *s = gd_sqlite_of(st_);
+    struct gd_sqlite_conn *c = gd_sqlite_write_start(s);
+    int ret = gd_sqlite_fence(s, run, err);
+    if (ret)
+        return gd_sqlite_write_end(s, ret);
+    ret = GC_EIO;
+    sqlite3_stmt *st = gd_sqlite_stmt(c, GD_SQ_SAMPLE_PUT,
                                       "INSERT OR IGNORE INTO samples (run, step, png, created_at)"
                                       " VALUES (?1, ?2, ?3, " GD_SQL_NOW ")",
                                       err);
@@ -67,45 +78,46 @@ int gd_store_sample_put(struct gd_store *s, int64_t run, int64_t step, const uin
         sqlite3_bind_int64(st, 1, run);
         sqlite3_bind_int64(st, 2, step);
         sqlite3_bind_blob64(st, 3, len ? png : (const void *)"", len, SQLITE_STATIC);
-        ret = gd_sqlite_exec_done(s, st, err, "put sample");
+        ret = gd_sqlite_exec_done(c, st, err, "put sample");
     }
     return gd_sqlite_write_end(s, ret);
 }
 
-int gd_store_sample_steps(struct gd_store *s, int64_t run, int64_t **steps, int *n,
-                          struct gc_error *err)
+int gd_sqlite_sample_steps(struct gd_store *st_, int64_t run, int64_t **steps, int *n,
+                           struct gc_error *err)
 {
-    pthread_mutex_lock(&s->mu);
-    int ret = gd_sqlite_query_ids(s, GD_SQ_SAMPLE_STEPS,
+    struct gd_sqlite_conn *c = gd_sqlite_read_start(gd_sqlite_of(st_), err);
+    if (!c)
+        return GC_EIO;
+    int ret = gd_sqlite_query_ids(c, GD_SQ_SAMPLE_STEPS,
                                   "SELECT step FROM samples WHERE run = ?1 ORDER BY step", NULL,
                                   run, steps, n, err, "sample steps");
-    pthread_mutex_unlock(&s->mu);
+    gd_sqlite_read_end(c);
     return ret;
 }
 
-int gd_store_sample_get(struct gd_store *s, int64_t run, int64_t step, uint8_t **png, size_t *len,
-                        int64_t *got_step, struct gc_error *err)
+int gd_sqlite_sample_get(struct gd_store *s, int64_t run, int64_t step, uint8_t **png, size_t *len,
+                         int64_t *got_step, struct gc_error *err)
 {
-    return get_blob(s, GD_SQ_SAMPLE_GET,
-                    "SELECT step, png FROM samples WHERE run = ?1 AND (?2 < 0 OR step = ?2)"
-                    " ORDER BY step DESC LIMIT 1",
-                    run, step, png, len, got_step, err, "sample");
+    return get_blob(gd_sqlite_of(s), GD_SQ_SAMPLE_GET,
+                    "SELECT step, png FROM samples WHERE run = ?1" STEP_OR_NEWEST, run, step, png,
+                    len, got_step, err, "sample");
 }
 
 /* ---- checkpoints ---- */
 
-int gd_store_ckpt_put(struct gd_store *s, int64_t run, int64_t step, const uint8_t *bytes,
-                      size_t len, int keep, struct gc_error *err)
+int gd_sqlite_ckpt_put(struct gd_store *st_, int64_t run, int64_t step, const uint8_t *bytes,
+                       size_t len, int keep, const char *hex, struct gc_error *err)
 {
-    char hex[65];
-    /* hashed before taking the lock: it is the slow part for big models */
-    gd_sha256_hex(bytes, len, hex);
+    struct gd_sqlite *s = gd_sqlite_of(st_);
     int ret;
-    gd_sqlite_write_start(s);
+    struct gd_sqlite_conn *c = gd_sqlite_write_start(s);
     if ((ret = gd_sqlite_begin(s, err, "put checkpoint")))
         return gd_sqlite_write_end(s, ret);
+    if ((ret = gd_sqlite_fence(s, run, err)))
+        goto undo;
     sqlite3_stmt *st =
-        gd_sqlite_stmt(s, GD_SQ_CKPT_PUT,
+        gd_sqlite_stmt(c, GD_SQ_CKPT_PUT,
                        "INSERT OR REPLACE INTO checkpoints (run, step, bytes, sha256, data,"
                        " created_at) VALUES (?1, ?2, ?3, ?4, ?5, " GD_SQL_NOW ")",
                        err);
@@ -118,13 +130,13 @@ int gd_store_ckpt_put(struct gd_store *s, int64_t run, int64_t step, const uint8
     sqlite3_bind_int64(st, 3, (int64_t)len);
     sqlite3_bind_text(st, 4, hex, 64, SQLITE_STATIC);
     sqlite3_bind_blob64(st, 5, len ? bytes : (const void *)"", len, SQLITE_STATIC);
-    if ((ret = gd_sqlite_exec_done(s, st, err, "put checkpoint")))
+    if ((ret = gd_sqlite_exec_done(c, st, err, "put checkpoint")))
         goto undo;
     /* the run's step moves with its checkpoint: a restart resumes exactly there */
     if ((ret = gd_sqlite_set_step(s, run, step, err)))
         goto undo;
     if (keep > 0 &&
-        (ret = gd_sqlite_exec_pair(s, GD_SQ_CKPT_PRUNE,
+        (ret = gd_sqlite_exec_pair(c, GD_SQ_CKPT_PRUNE,
                                    "DELETE FROM checkpoints WHERE run = ?1 AND step NOT IN"
                                    " (SELECT step FROM checkpoints WHERE run = ?1"
                                    " ORDER BY step DESC LIMIT ?2)",
@@ -148,31 +160,30 @@ static int fill_ckpt(sqlite3_stmt *st, void *elem, struct gc_error *err)
     return 0;
 }
 
-int gd_store_ckpt_list(struct gd_store *s, int64_t run, struct gd_ckpt_info **out, int *n,
-                       struct gc_error *err)
+int gd_sqlite_ckpt_list(struct gd_store *st_, int64_t run, struct gd_ckpt_info **out, int *n,
+                        struct gc_error *err)
 {
-    *out = NULL;
-    *n = 0;
+    struct gd_sqlite_conn *c = gd_sqlite_read_start(gd_sqlite_of(st_), err);
+    if (!c)
+        return GC_EIO;
     int ret = GC_EIO;
-    pthread_mutex_lock(&s->mu);
-    sqlite3_stmt *st = gd_sqlite_stmt(s, GD_SQ_CKPT_LIST,
+    sqlite3_stmt *st = gd_sqlite_stmt(c, GD_SQ_CKPT_LIST,
                                       "SELECT step, bytes, sha256, created_at FROM checkpoints"
                                       " WHERE run = ?1 ORDER BY step",
                                       err);
     if (st) {
         sqlite3_bind_int64(st, 1, run);
-        ret = gd_sqlite_read_rows(s, st, sizeof(**out), fill_ckpt, NULL, (void **)out, n, err,
+        ret = gd_sqlite_read_rows(c, st, sizeof(**out), fill_ckpt, NULL, (void **)out, n, err,
                                   "list checkpoints");
     }
-    pthread_mutex_unlock(&s->mu);
+    gd_sqlite_read_end(c);
     return ret;
 }
 
-int gd_store_ckpt_get(struct gd_store *s, int64_t run, int64_t step, uint8_t **bytes, size_t *len,
-                      int64_t *got_step, struct gc_error *err)
+int gd_sqlite_ckpt_get(struct gd_store *s, int64_t run, int64_t step, uint8_t **bytes, size_t *len,
+                       int64_t *got_step, struct gc_error *err)
 {
-    return get_blob(s, GD_SQ_CKPT_GET,
-                    "SELECT step, data FROM checkpoints WHERE run = ?1 AND (?2 < 0 OR step = ?2)"
-                    " ORDER BY step DESC LIMIT 1",
-                    run, step, bytes, len, got_step, err, "checkpoint");
+    return get_blob(gd_sqlite_of(s), GD_SQ_CKPT_GET,
+                    "SELECT step, data FROM checkpoints WHERE run = ?1" STEP_OR_NEWEST, run, step,
+                    bytes, len, got_step, err, "checkpoint");
 }

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "api/run_object.h"
 #include "api/server.h"
@@ -111,16 +112,32 @@ int gd_train_main(const struct gd_config *c)
     struct gd_parts p = {0};
     int rc = 1;
     char *spec_json = NULL;
-    if (gd_serve_signals() || gd_serve_open(c, 1, &p))
+    /* a worker of the store like a daemon, for as long as its run trains: HOST:train-PID
+     * unless --name */
+    char name[GD_NAME_MAX];
+    if (c->name[0]) {
+        snprintf(name, sizeof name, "%s", c->name);
+    } else {
+        gd_serve_host_name(name, sizeof name);
+        size_t n = strlen(name);
+        snprintf(name + n, sizeof name - n, ":train-%ld", (long)getpid());
+    }
+    if (gd_serve_signals() || gd_serve_open(c, name, 1, &p))
         goto out;
+    if (gd_sched_start_keeper(p.sched, &err)) {
+        gd_log(GD_LOG_ERR, "%s", err.msg);
+        goto out;
+    }
     spec_json = ga_spec_to_json(spec);
     int64_t id = 0;
-    if (!spec_json || gd_sched_submit(p.sched, spec, spec_json, &id, &err)) {
+    /* stored claimed: no daemon on the same store takes it first */
+    if (!spec_json || gd_sched_submit_claimed(p.sched, spec, spec_json, &id, &err)) {
         gd_log(GD_LOG_ERR, "cannot store the run: %s", spec_json ? err.msg : "out of memory");
         goto out;
     }
-    gd_log_run(GD_LOG_INFO, id, "training %s (%lld steps) in %s", spec->name[0] ? spec->name : "",
-               (long long)spec->train.steps, c->data);
+    gd_log_run(GD_LOG_INFO, id, "training %s (%lld steps) in %s as worker %s",
+               spec->name[0] ? spec->name : "", (long long)spec->train.steps,
+               gd_store_where(p.store), name);
 
     pthread_t th;
     int have_thread = pthread_create(&th, NULL, train_signals, p.sched) == 0;
@@ -143,6 +160,7 @@ int gd_train_main(const struct gd_config *c)
     }
     rc = trc == 0 && out ? 0 : 1;
 out:
+    gd_sched_shutdown(p.sched);
     free(spec_json);
     free(spec);
     gd_serve_close(&p);

@@ -30,7 +30,7 @@ from ganctld_proc import run_suite  # noqa: E402
 HEARTBEAT_MS = 300
 
 RUN_KEYS = {"id", "name", "status", "spec", "step", "steps", "created_at", "started_at",
-            "finished_at", "error", "latest", "eval"}
+            "finished_at", "error", "worker", "latest", "eval"}
 TERMINAL = {"succeeded", "failed", "canceled"}
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
 

@@ -60,8 +60,9 @@ static int is_rfc3339_utc(const char *s)
 static void fresh_file_migrated_and_private(void **state)
 {
     struct fx_store *f = *state;
-    assert_true(gd_migrations_count >= 1);
-    assert_int_equal(gd_store_version(f->st), gd_migrations[gd_migrations_count - 1].version);
+    assert_true(gd_migrations_sqlite_count >= 1);
+    assert_int_equal(gd_store_version(f->st),
+                     gd_migrations_sqlite[gd_migrations_sqlite_count - 1].version);
     struct stat sb;
     assert_int_equal(stat(f->path, &sb), 0);
     assert_int_equal(sb.st_mode & 0777, 0600);
@@ -100,7 +101,8 @@ static void newer_database_refused(void **state)
     assert_int_equal(err.code, GC_ESTATE);
     assert_non_null(strstr(err.msg, "database version 5 is newer"));
     assert_non_null(strstr(err.msg, "upgrade ganctld"));
-    set_user_version(f->path, 1);
+    set_user_version(f->path,
+                     (uint32_t)gd_migrations_sqlite[gd_migrations_sqlite_count - 1].version);
     f->st = gd_store_open(f->path, &err);
     assert_non_null(f->st);
 }
