@@ -21,7 +21,8 @@
  * gives it a lease its owner renews (gd_store_worker_beat); a run whose lease expired
  * is claimable again, by any daemon. A store remembers the runs it claimed, and its
  * writes to them (metrics, samples, checkpoints, steps, statuses) are fenced: once
- * another store took a run over they fail with GC_ESTALE and change nothing. SQLite has
+ * another store took a run over they fail with GC_ESTALE and change nothing, every
+ * one of them, until the run is given up (gd_store_run_forget). SQLite has
  * one worker, its daemon: no leases, and gd_store_run_recover() queues every run left
  * running by a previous life of the daemon.
  *

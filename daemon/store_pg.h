@@ -156,7 +156,7 @@ static inline int gd_pg_no_memory(struct gc_error *err)
 /* ---- shared between the files ---- */
 
 /* Inside the caller's transaction on c: locks run id's row (FOR NO KEY UPDATE) and
- * returns GC_ESTALE (the claim forgotten) when this store claimed the run and another
+ * returns GC_ESTALE when this store claimed the run and another
  * worker has taken it over since, GC_ENOTFOUND when the run is gone; *req (when not
  * NULL) is the request waiting for it. */
 int gd_pg_lock_run(struct gd_pg *s, struct gd_pg_conn *c, int64_t id, enum gd_request *req,

@@ -31,7 +31,7 @@ int gd_pg_run_claim(struct gd_store *st, const struct gd_worker_self *me, int64_
         " finished_at = NULL, started_at = coalesce(r.started_at, now()),"
         " requested = CASE WHEN r.status = 'running' THEN r.requested END"
         " FROM (SELECT id, status AS was, worker AS old FROM runs"
-        " WHERE (status = 'queued' OR (status = 'running' AND lease_until < now()))"
+        " WHERE (status = 'queued' OR (status = 'running' AND coalesce(lease_until < now(), true)))"
         " AND ($3::bigint <= 0 OR id = $3) ORDER BY id LIMIT 1 FOR NO KEY UPDATE SKIP LOCKED) p"
         " WHERE r.id = p.id RETURNING r.id, r.claim, p.old",
         3, vals, NULL, NULL, 0, err, "claim");
@@ -180,7 +180,6 @@ int gd_pg_run_requested(struct gd_store *st, int64_t id, enum gd_request *req, s
         *req = gd_request_from_name(PQgetisnull(r, 0, 0) ? NULL : PQgetvalue(r, 0, 0));
         int64_t mine = gd_claims_get(&s->base, id);
         if (mine && gd_pg_get_i64(r, 0, 1) != mine) {
-            gd_claims_drop(&s->base, id);
             ret = gc_error_set(err, GC_ESTALE, "run %lld was taken over by another worker",
                                (long long)id);
         }

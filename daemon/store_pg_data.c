@@ -87,7 +87,6 @@ static int fenced(struct gd_pg *s, PGresult *r, int64_t run, struct gc_error *er
     int64_t now = PQntuples(r) ? gd_pg_get_i64(r, 0, 0) : 0;
     if (!mine || now == mine)
         return 0;
-    gd_claims_drop(&s->base, run);
     return gc_error_set(err, GC_ESTALE, "run %lld was taken over by another worker",
                         (long long)run);
 }

@@ -160,7 +160,6 @@ int gd_pg_lock_run(struct gd_pg *s, struct gd_pg_conn *c, int64_t id, enum gd_re
         if (req)
             *req = gd_request_from_name(PQgetisnull(r, 0, 1) ? NULL : PQgetvalue(r, 0, 1));
         if (mine && now != mine) {
-            gd_claims_drop(&s->base, id);
             ret = gc_error_set(err, GC_ESTALE, "run %lld was taken over by another worker",
                                (long long)id);
         }

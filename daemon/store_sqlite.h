@@ -196,7 +196,7 @@ static inline char *gd_sqlite_dup_text(const unsigned char *src)
 
 /* Sets the run's step, inside the caller's write (a checkpoint moves it with itself). */
 int gd_sqlite_set_step(struct gd_sqlite *s, int64_t run, int64_t step, struct gc_error *err);
-/* Inside the caller's write: GC_ESTALE (and the claim forgotten) when this store
+/* Inside the caller's write: GC_ESTALE when this store
  * claimed the run and another worker has taken it over since; 0 otherwise. */
 int gd_sqlite_fence(struct gd_sqlite *s, int64_t run, struct gc_error *err);
 

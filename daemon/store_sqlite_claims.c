@@ -215,7 +215,6 @@ int gd_sqlite_run_requested(struct gd_store *st_, int64_t id, enum gd_request *r
     gd_sqlite_read_end(c);
     int64_t mine = gd_claims_get(&s->base, id);
     if (!ret && mine && claim != mine) {
-        gd_claims_drop(&s->base, id);
         ret = gc_error_set(err, GC_ESTALE, "run %lld was taken over by another worker",
                            (long long)id);
     }

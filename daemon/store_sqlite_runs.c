@@ -173,7 +173,6 @@ int gd_sqlite_fence(struct gd_sqlite *s, int64_t run, struct gc_error *err)
         ret = gd_sqlite_error(&s->w, err, "check claim");
     sqlite3_reset(st);
     if (!ret && now != mine) {
-        gd_claims_drop(&s->base, run);
         ret = gc_error_set(err, GC_ESTALE, "run %lld was taken over by another worker",
                            (long long)run);
     }

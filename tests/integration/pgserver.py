@@ -10,7 +10,10 @@ or a .pgpass file is never logged. Every daemon of a test gets a database of its
 (database()); psql() runs SQL as the superuser.
 
 Used by ganctld_proc (GANCTL_STORE=postgres runs a whole suite on PostgreSQL) and by
-test_multi.py; `pgserver.py check` says whether a server can be started here. Only the
+test_multi.py. As a script: `pgserver.py check` says whether a server can be started
+here; `pgserver.py run CMD...` runs CMD with a server up and GANCTL_TEST_STORE=postgres,
+GANCTL_TEST_PG_DIR and GANCTL_TEST_PG_PORT set (the daemon's unit tests then run
+against it, tests/unit/daemon/store_fixture.h), and exits with CMD's status. Only the
 standard library."""
 
 import atexit
@@ -191,10 +194,27 @@ for _sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(_sig, _on_signal)
 
 
+def _run(argv):
+    why = available()
+    if why:
+        # counted as one skipped test by tests/lib.sh's cmocka tally
+        print("[  SKIPPED ] 1 test(s): %s" % why)
+        return 0
+    srv = shared()
+    env = dict(os.environ, GANCTL_TEST_STORE="postgres", GANCTL_TEST_PG_DIR=srv.dir,
+               GANCTL_TEST_PG_PORT=str(srv.port))
+    try:
+        return subprocess.run(argv, env=env).returncode
+    finally:
+        srv.destroy()
+
+
 if __name__ == "__main__":
     if len(sys.argv) == 2 and sys.argv[1] == "check":
         why = available()
         print(why or "ok")
         sys.exit(1 if why else 0)
-    print("usage: pgserver.py check", file=sys.stderr)
+    if len(sys.argv) > 2 and sys.argv[1] == "run":
+        sys.exit(_run(sys.argv[2:]))
+    print("usage: pgserver.py check | run CMD...", file=sys.stderr)
     sys.exit(2)

@@ -1,5 +1,8 @@
-/* test_store.c — the SQLite store: migrations, runs, metrics, samples, checkpoints,
- * events, the file's mode, and the SHA-256 behind checkpoint digests. */
+/* test_store.c — the store: migrations, runs, metrics (the newest values, the figures
+ * of a step, downsampled series), samples, checkpoints, events and their pruning, and
+ * the SHA-256 behind checkpoint digests; for SQLite also the file's mode, garbage files
+ * and an old file migrated. The same tests run against PostgreSQL with
+ * GANCTL_TEST_STORE=postgres (store_fixture.h). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include "daemon/migrations.h"
@@ -57,21 +61,29 @@ static int is_rfc3339_utc(const char *s)
            y >= 2020 && mo >= 1 && mo <= 12;
 }
 
+static int latest_version(void)
+{
+    return fx_pg() ? gd_migrations_pg[gd_migrations_pg_count - 1].version
+                   : gd_migrations_sqlite[gd_migrations_sqlite_count - 1].version;
+}
+
 static void fresh_file_migrated_and_private(void **state)
 {
     struct fx_store *f = *state;
-    assert_true(gd_migrations_sqlite_count >= 1);
-    assert_int_equal(gd_store_version(f->st),
-                     gd_migrations_sqlite[gd_migrations_sqlite_count - 1].version);
-    struct stat sb;
-    assert_int_equal(stat(f->path, &sb), 0);
-    assert_int_equal(sb.st_mode & 0777, 0600);
+    assert_true(gd_migrations_sqlite_count >= 1 && gd_migrations_pg_count >= 1);
+    assert_int_equal(gd_store_version(f->st), latest_version());
+    assert_string_equal(gd_store_kind(f->st), f->pg ? "postgresql" : "sqlite");
+    if (!f->pg) {
+        struct stat sb;
+        assert_int_equal(stat(f->path, &sb), 0);
+        assert_int_equal(sb.st_mode & 0777, 0600);
+    }
 
-    /* reopening an up-to-date file changes nothing and keeps the data */
+    /* reopening an up-to-date store changes nothing and keeps the data */
     int64_t id = new_run(f->st, "keep", 10);
     gd_store_close(f->st);
     struct gc_error err = {0};
-    f->st = gd_store_open(f->path, &err);
+    f->st = gd_store_open(f->where, &err);
     assert_non_null(f->st);
     struct gd_run r;
     assert_int_equal(gd_store_run_get(f->st, id, &r, &err), 0);
@@ -89,27 +101,42 @@ static void set_user_version(const char *path, uint32_t v)
     close(fd);
 }
 
+/* The schema version of the test's store, set behind its back. */
+static void set_version(struct fx_store *f, int v)
+{
+    if (f->pg) {
+        char sql[64];
+        snprintf(sql, sizeof sql, "UPDATE schema_version SET version = %d", v);
+        assert_int_equal(fx_pg_exec(f->db, sql), 0);
+    } else {
+        set_user_version(f->path, (uint32_t)v);
+    }
+}
+
 static void newer_database_refused(void **state)
 {
     struct fx_store *f = *state;
     gd_store_close(f->st); /* the last close checkpoints the WAL into the main file */
     f->st = NULL;
-    set_user_version(f->path, 5);
+    set_version(f, 50);
     struct gc_error err = {0};
-    struct gd_store *st = gd_store_open(f->path, &err);
+    struct gd_store *st = gd_store_open(f->where, &err);
     assert_null(st);
     assert_int_equal(err.code, GC_ESTATE);
-    assert_non_null(strstr(err.msg, "database version 5 is newer"));
+    assert_non_null(strstr(err.msg, "database version 50 is newer"));
     assert_non_null(strstr(err.msg, "upgrade ganctld"));
-    set_user_version(f->path,
-                     (uint32_t)gd_migrations_sqlite[gd_migrations_sqlite_count - 1].version);
-    f->st = gd_store_open(f->path, &err);
+    set_version(f, latest_version());
+    f->st = gd_store_open(f->where, &err);
     assert_non_null(f->st);
 }
 
 static void garbage_file_refused(void **state)
 {
     (void)state;
+    if (fx_pg())
+        skip(); /* a file of the SQLite store */
+    if (fx_pg())
+        skip(); /* a file of the SQLite store */
     char path[] = "/tmp/test_store_garbage.XXXXXX";
     int fd = mkstemp(path);
     assert_true(fd >= 0);
@@ -442,7 +469,8 @@ static void checkpoint_and_step_are_atomic(void **state)
     struct gc_error err = {0};
     uint8_t blob[16] = {1};
     /* a checkpoint of a run that does not exist fails as a whole: no orphan row */
-    assert_int_equal(gd_store_ckpt_put(f->st, 5555, 10, blob, sizeof(blob), 3, &err), GC_EIO);
+    int rc = gd_store_ckpt_put(f->st, 5555, 10, blob, sizeof(blob), 3, &err);
+    assert_true(rc == GC_EIO || rc == GC_ENOTFOUND);
     struct gd_ckpt_info *ck;
     int n;
     assert_int_equal(gd_store_ckpt_list(f->st, 5555, &ck, &n, &err), 0);
@@ -506,6 +534,238 @@ static void events_after_id(void **state)
     int64_t nid;
     assert_int_equal(gd_store_event_put(f->st, a, "status", 0, &nid, &err), 0);
     assert_true(nid > ids[5]);
+}
+
+/* SQL run on the test's store behind its back (the test's own connection): to fill in
+ * bulk, or to make an old file. */
+static void raw_sql(struct fx_store *f, const char *sql)
+{
+    if (f->pg) {
+        assert_int_equal(fx_pg_exec(f->db, sql), 0);
+        return;
+    }
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    char *msg = NULL;
+    int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
+    if (rc != SQLITE_OK)
+        fprintf(stderr, "%s: %s\n", sql, msg ? msg : "?");
+    sqlite3_free(msg);
+    sqlite3_close(db);
+    assert_int_equal(rc, SQLITE_OK);
+}
+
+static void latest_values_and_figures_of_a_step(void **state)
+{
+    struct fx_store *f = *state;
+    struct gc_error err = {0};
+    int64_t id = new_run(f->st, "l", 100);
+    const char *tn[2] = {"loss_d", "loss_g"}, *en[1] = {"modes_covered"};
+    double a[2] = {1, 2}, b[2] = {3, __builtin_nan("")}, e = 7;
+    assert_int_equal(gd_store_metrics_put(f->st, id, 0, 10, tn, a, 2, &err), 0);
+    assert_int_equal(gd_store_metrics_put(f->st, id, 0, 20, tn, b, 2, &err), 0);
+    assert_int_equal(gd_store_metrics_put(f->st, id, 1, 20, en, &e, 1, &err), 0);
+    /* an older step written again (a run continued after a crash) moves nothing */
+    double c[2] = {9, 9};
+    assert_int_equal(gd_store_metrics_put(f->st, id, 0, 15, tn, c, 2, &err), 0);
+    struct gd_kv *kv;
+    int n;
+    assert_int_equal(gd_store_metrics_latest(f->st, id, 0, &kv, &n, &err), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(kv[0].name, "loss_d");
+    assert_true(kv[0].value == 3 && kv[0].step == 20);
+    assert_true(isnan(kv[1].value)); /* a NaN is kept as such (served as null) */
+    free(kv);
+    /* the figures of one step, of one kind */
+    assert_int_equal(gd_store_metrics_at(f->st, id, 0, 10, &kv, &n, &err), 0);
+    assert_int_equal(n, 2);
+    assert_true(kv[0].value == 1 && kv[1].value == 2 && kv[0].step == 10);
+    free(kv);
+    assert_int_equal(gd_store_metrics_at(f->st, id, 1, 20, &kv, &n, &err), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(kv[0].name, "modes_covered");
+    assert_true(kv[0].value == 7);
+    free(kv);
+    assert_int_equal(gd_store_metrics_at(f->st, id, 1, 10, &kv, &n, &err), 0);
+    assert_int_equal(n, 0);
+    free(kv);
+    assert_int_equal(gd_store_metrics_at(f->st, 424242, 0, 10, &kv, &n, &err), 0);
+    assert_int_equal(n, 0);
+    free(kv);
+}
+
+/* Whether steps[i] is the first point of the series at or after target. */
+static void assert_first_at_or_after(const int64_t *all, int nall, int64_t target, int64_t got)
+{
+    int64_t want = -1;
+    for (int i = 0; i < nall && want < 0; i++)
+        if (all[i] >= target)
+            want = all[i];
+    assert_int_equal(got, want);
+}
+
+static void series_of_many_points_downsampled_by_seeks(void **state)
+{
+    struct fx_store *f = *state;
+    struct gc_error err = {0};
+    int64_t id = new_run(f->st, "big", 1000000);
+    /* 60,000 points at steps 1..50,000 and 60,001..70,000 (a gap: a run that logged
+     * nothing for a while), filled in bulk */
+    char sql[600];
+    if (f->pg)
+        snprintf(sql, sizeof sql,
+                 "INSERT INTO metrics (run, name, step, kind, value) SELECT %lld, 'loss_d', s,"
+                 " 0, s * 0.5 FROM generate_series(1, 70000) s WHERE s <= 50000 OR s > 60000",
+                 (long long)id);
+    else
+        snprintf(sql, sizeof sql,
+                 "WITH RECURSIVE g(s) AS (SELECT 1 UNION ALL SELECT s + 1 FROM g WHERE s < 70000)"
+                 " INSERT INTO metrics (run, name, step, kind, value) SELECT %lld, 'loss_d', s,"
+                 " 0, s * 0.5 FROM g WHERE s <= 50000 OR s > 60000",
+                 (long long)id);
+    raw_sql(f, sql);
+    int64_t *all, *steps;
+    double *vals;
+    int nall, n;
+    assert_int_equal(
+        gd_store_metrics_series(f->st, id, "loss_d", 0, -1, 0, &all, &vals, &nall, &err), 0);
+    assert_int_equal(nall, 60000);
+    free(vals);
+    for (int m = 1; m <= 1000; m = m == 1 ? 2 : m * 5) {
+        assert_int_equal(
+            gd_store_metrics_series(f->st, id, "loss_d", 0, -1, m, &steps, &vals, &n, &err), 0);
+        assert_true(n >= 1 && n <= m);
+        assert_int_equal(steps[n - 1], 70000); /* the last point always */
+        if (m > 1)
+            assert_int_equal(steps[0], 1);
+        for (int i = 0; i < n; i++) {
+            assert_true(vals[i] == steps[i] * 0.5);
+            if (i)
+                assert_true(steps[i] > steps[i - 1]);
+        }
+        /* each point is the first at or after its evenly spaced step; the gap makes some
+         * of them one point, kept once */
+        if (m > 1) {
+            int k = 0;
+            for (int i = 0; i < m; i++) {
+                int64_t t = 1 + (int64_t)((69999LL * i) / (m - 1));
+                int64_t want = -1;
+                for (int j = 0; j < nall && want < 0; j++)
+                    if (all[j] >= t)
+                        want = all[j];
+                if (k > 0 && steps[k - 1] == want)
+                    continue;
+                assert_true(k < n);
+                assert_int_equal(steps[k], want);
+                k++;
+            }
+            assert_int_equal(k, n);
+            assert_true(m < 10 || n >= m * 8 / 10); /* the gap is a seventh of the steps */
+        }
+        free(steps);
+        free(vals);
+    }
+    /* a window, downsampled inside it */
+    assert_int_equal(
+        gd_store_metrics_series(f->st, id, "loss_d", 45000, 65000, 50, &steps, &vals, &n, &err), 0);
+    assert_int_equal(steps[0], 45000);
+    assert_int_equal(steps[n - 1], 65000);
+    for (int i = 0; i < n; i++) {
+        assert_true(steps[i] >= 45000 && steps[i] <= 65000);
+        assert_first_at_or_after(all, nall, steps[i], steps[i]);
+    }
+    free(steps);
+    free(vals);
+    free(all);
+}
+
+static void events_pruned_per_run(void **state)
+{
+    struct fx_store *f = *state;
+    struct gc_error err = {0};
+    int64_t a = new_run(f->st, "a", 10), b = new_run(f->st, "b", 10);
+    int64_t first = 0, id = 0;
+    assert_int_equal(gd_store_event_put(f->st, a, "status", 0, &first, &err), 0);
+    for (int i = 1; i <= GD_EVENTS_KEPT + 300; i++) {
+        assert_int_equal(gd_store_event_put(f->st, a, "metrics", i, &id, &err), 0);
+        if (i % 100 == 0)
+            assert_int_equal(gd_store_event_put(f->st, b, "metrics", i, NULL, &err), 0);
+        if (i % 250 == 0)
+            assert_int_equal(gd_store_event_put(f->st, a, "checkpoint", i, NULL, &err), 0);
+    }
+    struct gd_event *ev;
+    int n;
+    assert_int_equal(gd_store_event_list(f->st, a, 0, 100000, &ev, &n, &err), 0);
+    int metrics = 0, others = 0;
+    for (int i = 0; i < n; i++) {
+        if (!strcmp(ev[i].type, "metrics"))
+            metrics++;
+        else
+            others++;
+        if (i)
+            assert_true(ev[i].id > ev[i - 1].id);
+    }
+    /* at most GD_EVENTS_KEPT metrics events and one prune's worth more; the newest
+     * ones; every other event kept */
+    assert_true(metrics >= GD_EVENTS_KEPT && metrics < GD_EVENTS_KEPT + 64);
+    assert_int_equal(ev[n - 1].id, id);
+    assert_int_equal(ev[0].id, first);
+    assert_int_equal(others, 1 + (GD_EVENTS_KEPT + 300) / 250);
+    free(ev);
+    assert_int_equal(gd_store_event_list(f->st, b, 0, 100000, &ev, &n, &err), 0);
+    assert_int_equal(n, (GD_EVENTS_KEPT + 300) / 100);
+    free(ev);
+}
+
+static void first_schema_file_migrates(void **state)
+{
+    struct fx_store *f = *state;
+    if (f->pg)
+        skip(); /* a file of the SQLite store's first schema */
+    gd_store_close(f->st);
+    f->st = NULL;
+    unlink(f->path);
+    /* a file as the first ganctld left it: schema 1, a run with metrics and events */
+    raw_sql(f, gd_migrations_sqlite[0].sql);
+    raw_sql(f, "INSERT INTO runs (name, spec, steps, created_at, status, step) VALUES"
+               " ('old', '{}', 100, '2026-01-01T00:00:00Z', 'running', 20);"
+               "INSERT INTO metrics (run, kind, name, step, value) VALUES"
+               " (1, 0, 'loss_d', 10, 1.5), (1, 0, 'loss_d', 20, 2.5), (1, 0, 'loss_g', 20, 3),"
+               " (1, 1, 'modes_covered', 20, 8);"
+               "INSERT INTO events (run, type, step, created_at) VALUES"
+               " (1, 'status', 0, '2026-01-01T00:00:00Z');"
+               "PRAGMA user_version = 1;");
+    struct gc_error err = {0};
+    f->st = gd_store_open(f->where, &err);
+    assert_non_null(f->st);
+    assert_int_equal(gd_store_version(f->st), latest_version());
+    struct gd_kv *kv;
+    int n;
+    assert_int_equal(gd_store_metrics_latest(f->st, 1, 0, &kv, &n, &err), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(kv[0].name, "loss_d");
+    assert_true(kv[0].value == 2.5 && kv[0].step == 20);
+    free(kv);
+    assert_int_equal(gd_store_metrics_latest(f->st, 1, 1, &kv, &n, &err), 0);
+    assert_int_equal(n, 1);
+    free(kv);
+    int64_t *steps;
+    double *vals;
+    assert_int_equal(gd_store_metrics_series(f->st, 1, "loss_d", 0, -1, 0, &steps, &vals, &n, &err),
+                     0);
+    assert_int_equal(n, 2);
+    free(steps);
+    free(vals);
+    struct gd_run r;
+    assert_int_equal(gd_store_run_get(f->st, 1, &r, &err), 0);
+    assert_string_equal(r.worker, "");
+    gd_run_fini(&r);
+    /* and training goes on writing to it */
+    const char *nm = "loss_d";
+    double v = 4;
+    assert_int_equal(gd_store_metrics_put(f->st, 1, 0, 30, &nm, &v, 1, &err), 0);
+    assert_int_equal(gd_store_event_put(f->st, 1, "metrics", 30, NULL, &err), 0);
 }
 
 static void stats_count(void **state)
@@ -572,6 +832,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(checkpoints_keep_newest_with_step, setup, teardown),
         cmocka_unit_test_setup_teardown(checkpoint_and_step_are_atomic, setup, teardown),
         cmocka_unit_test_setup_teardown(events_after_id, setup, teardown),
+        cmocka_unit_test_setup_teardown(latest_values_and_figures_of_a_step, setup, teardown),
+        cmocka_unit_test_setup_teardown(series_of_many_points_downsampled_by_seeks, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(events_pruned_per_run, setup, teardown),
+        cmocka_unit_test_setup_teardown(first_schema_file_migrates, setup, teardown),
         cmocka_unit_test_setup_teardown(stats_count, setup, teardown),
         cmocka_unit_test(sha256_vectors),
     };
