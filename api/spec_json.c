@@ -457,8 +457,9 @@ static void resolve_dataset(struct gc_field_errors *fe, struct gc_spec *s, const
     else
         snprintf(joined, sizeof joined, "%s/%s", root, p);
     if (!realpath(joined, real)) {
-        gc_field_errors_add(fe, "dataset.path", "'%.*s' does not exist under the dataset root (%s)",
-                            clip(p, 200), p, strerror(errno));
+        gc_field_errors_add(fe, "dataset.path",
+                            "'%.*s' does not exist under the dataset root %s (%s)", clip(p, 200), p,
+                            root, strerror(errno));
         return;
     }
     size_t rl = strlen(root);

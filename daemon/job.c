@@ -315,7 +315,9 @@ enum gd_status gd_job_run(struct gd_job *job)
         goto fail;
     }
     if (s->opts.parse_spec(run.spec_json, spec, &err)) {
-        gc_error_prefix(&err, "stored spec");
+        /* the dataset path is checked on this host, which may not be the one that took
+         * the spec */
+        gc_error_prefix(&err, "worker %s: stored spec", s->me.name);
         goto fail;
     }
     job->batch = spec->train.batch_size;

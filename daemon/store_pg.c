@@ -100,6 +100,14 @@ static void conn_message(PGconn *c, char *out, size_t cap)
 
 /* ---- connections ---- */
 
+/* The server's notices (and the FATAL it sends as it shuts a connection) would go to
+ * stderr: every failure they could tell of reaches the log through the error of the
+ * call it failed instead. */
+static void quiet(void *arg, const char *message)
+{
+    (void)arg, (void)message;
+}
+
 /* A new connection to the server; NULL with the reason in why. */
 static PGconn *connect_to(struct gd_pg *s, int bulk, char *why, size_t cap)
 {
@@ -113,6 +121,7 @@ static PGconn *connect_to(struct gd_pg *s, int bulk, char *why, size_t cap)
         PQfinish(c);
         return NULL;
     }
+    PQsetNoticeProcessor(c, quiet, NULL);
     /* the bulk connections commit metric points and events without waiting for the
      * disk; times are sent and read in UTC */
     PGresult *r = PQexec(c, bulk ? "SET synchronous_commit = off; SET TIME ZONE 'UTC'"
@@ -182,11 +191,14 @@ void gd_pg_release(struct gd_pg_conn *c)
 
 /* ---- statements ---- */
 
-/* A failed result on c: GC_EUNAVAIL (c closed, the store down) when the server went
- * away, else GC_EIO with its message. */
+/* A failed result on c: GC_EUNAVAIL (c closed) when the server went away, else GC_EIO
+ * with its message. The store is marked down only by a connection that cannot be
+ * made (ensure): a connection broken by a restart of the server is made again by the
+ * next operation on it. */
 static int failure(struct gd_pg *s, struct gd_pg_conn *c, PGresult *r, struct gc_error *err,
                    const char *what)
 {
+    (void)s;
     const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
     char msg[256];
     snprintf(msg, sizeof msg, "%s", r ? PQresultErrorMessage(r) : PQerrorMessage(c->c));
@@ -194,14 +206,13 @@ static int failure(struct gd_pg *s, struct gd_pg_conn *c, PGresult *r, struct gc
         if (*p == '\n')
             *p = *(p + 1) ? ' ' : '\0';
     /* class 08: connection exceptions; 57P01-57P03: the server shuts down or starts */
-    int gone =
-        PQstatus(c->c) != CONNECTION_OK || (state && !strncmp(state, "08", 2)) ||
-        (state && (!strcmp(state, "57P01") || !strcmp(state, "57P02") || !strcmp(state, "57P03")));
+    int gone = PQstatus(c->c) != CONNECTION_OK || (state && !strncmp(state, "08", 2)) ||
+               (state && (!strcmp(state, "57P01") || !strcmp(state, "57P02") ||
+                          !strcmp(state, "57P03")));
     if (gone) {
         PQfinish(c->c);
         c->c = NULL;
         c->prepared = 0;
-        mark_down(s, msg[0] ? msg : "the connection broke");
         return gc_error_set(err, GC_EUNAVAIL, "store: %s: unreachable: %s", what,
                             msg[0] ? msg : "the connection broke");
     }

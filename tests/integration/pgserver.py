@@ -13,8 +13,10 @@ Used by ganctld_proc (GANCTL_STORE=postgres runs a whole suite on PostgreSQL) an
 test_multi.py. As a script: `pgserver.py check` says whether a server can be started
 here; `pgserver.py run CMD...` runs CMD with a server up and GANCTL_TEST_STORE=postgres,
 GANCTL_TEST_PG_DIR and GANCTL_TEST_PG_PORT set (the daemon's unit tests then run
-against it, tests/unit/daemon/store_fixture.h), and exits with CMD's status. Only the
-standard library."""
+against it, tests/unit/daemon/store_fixture.h), and exits with CMD's status;
+`pgserver.py serve` keeps one server for tests/run.sh, which exports GANCTL_TEST_PG_DIR
+and GANCTL_TEST_PG_PORT so that every suite uses it (shared()) instead of starting its
+own. Only the standard library."""
 
 import atexit
 import glob
@@ -71,6 +73,12 @@ class PgServer:
         self.port = None
         self.dbs = 0
         self.running = False
+        self.owned = True  # started here: stopped and removed here
+
+    def attach(self, folder, port):
+        """Uses a server another process started (tests/run.sh's, `pgserver.py serve`)."""
+        self.dir, self.port, self.running, self.owned = folder, int(port), True, False
+        return self
 
     # ---- running as the server's user --------------------------------------------------
 
@@ -131,7 +139,7 @@ class PgServer:
         self.running = False
 
     def destroy(self):
-        if self.dir is None:
+        if self.dir is None or not self.owned:
             return
         try:
             self.stop("immediate")
@@ -177,10 +185,12 @@ _server = None
 
 
 def shared():
-    """The one server of this process, started on first use."""
+    """The one server of this process: tests/run.sh's when it exported one
+    (GANCTL_TEST_PG_DIR, GANCTL_TEST_PG_PORT), else one started on first use."""
     global _server
     if _server is None:
-        _server = PgServer().start()
+        d, p = os.environ.get("GANCTL_TEST_PG_DIR"), os.environ.get("GANCTL_TEST_PG_PORT")
+        _server = PgServer().attach(d, p) if d and p else PgServer().start()
     return _server
 
 
@@ -194,13 +204,34 @@ for _sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(_sig, _on_signal)
 
 
+def _serve():
+    """Starts a server, prints "DIR PORT", and keeps it until stdin closes or the parent
+    process is gone; then stops and removes it."""
+    why = available()
+    if why:
+        print("unavailable: " + why, flush=True)
+        return 1
+    srv = PgServer().start()
+    print("%s %d" % (srv.dir, srv.port), flush=True)
+    parent = os.getppid()
+    import select
+    try:
+        while os.getppid() == parent:
+            r, _, _ = select.select([sys.stdin], [], [], 1.0)
+            if r and not sys.stdin.read(1):
+                break
+    finally:
+        srv.destroy()
+    return 0
+
+
 def _run(argv):
     why = available()
     if why:
         # counted as one skipped test by tests/lib.sh's cmocka tally
         print("[  SKIPPED ] 1 test(s): %s" % why)
         return 0
-    srv = shared()
+    srv = shared()  # tests/run.sh's server when it has one
     env = dict(os.environ, GANCTL_TEST_STORE="postgres", GANCTL_TEST_PG_DIR=srv.dir,
                GANCTL_TEST_PG_PORT=str(srv.port))
     try:
@@ -216,5 +247,7 @@ if __name__ == "__main__":
         sys.exit(1 if why else 0)
     if len(sys.argv) > 2 and sys.argv[1] == "run":
         sys.exit(_run(sys.argv[2:]))
-    print("usage: pgserver.py check | run CMD...", file=sys.stderr)
+    if len(sys.argv) == 2 and sys.argv[1] == "serve":
+        sys.exit(_serve())
+    print("usage: pgserver.py check | run CMD... | serve", file=sys.stderr)
     sys.exit(2)
