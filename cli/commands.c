@@ -11,6 +11,7 @@
 #include "cli/cmd_metrics.h"
 #include "cli/cmd_runs.h"
 #include "cli/cmd_submit.h"
+#include "cli/cmd_workers.h"
 
 /* The global options, listed by every help text. */
 #define GLOBAL_OPTS                                                                                \
@@ -124,6 +125,13 @@ const struct ctl_command ctl_commands[] = {
      "Options:\n"
      "  --step N          the checkpoint of step N\n"
      "  -o, --output FILE where to write it\n" GLOBAL_HELP},
+    {"workers", ctl_cmd_workers, "list the daemons that train the store's runs",
+     "Usage: ganctl workers\n"
+     "\n"
+     "Lists the daemons sharing the daemon's store (one with SQLite, every daemon on the\n"
+     "database with PostgreSQL): name (* the daemon asked), alive or silent (no\n"
+     "heartbeat within its lease), the runs it trains, its workers and threads, and the\n"
+     "age of its newest heartbeat.\n" GLOBAL_HELP},
     {NULL, NULL, NULL, NULL},
 };
 
