@@ -4,6 +4,7 @@
  *   #/runs/ID            one run                                 views/run.js
  *   #/launch[?from=ID]   the launch form and JSON editor         views/launch.js
  *   #/compare?runs=A,B   curves of several runs overlaid         views/compare.js
+ *   #/workers            the daemons training the store's runs   views/workers.js
  *
  * It talks only to the REST API of docs/api.md (api.js, events.js), and loads the
  * daemon's catalog (catalog.js) before the first view: the views take their metric
@@ -16,6 +17,7 @@ import { compareView } from './views/compare.js';
 import { launchView } from './views/launch.js';
 import { runView } from './views/run.js';
 import { runsView } from './views/runs.js';
+import { workersView } from './views/workers.js';
 
 function parseHash() {
     const raw = location.hash.replace(/^#/, '') || '/';
@@ -48,6 +50,9 @@ function route() {
     } else if (path === '/compare') {
         cleanup = compareView(params);
         nav = 'compare';
+    } else if (path === '/workers') {
+        cleanup = workersView();
+        nav = 'workers';
     } else {
         cleanup = runsView(params);
         nav = 'runs';
