@@ -1,7 +1,9 @@
 #!/bin/sh
 # The dynamic checkers, one suite for tests/run.sh; ends with "N passed, N failed, N skipped".
-#   ThreadSanitizer  build-thread/: every unit test, and the API, daemon, hostile-input,
-#                    security and CLI suites against build-thread/ganctld (and ganctl)
+#   ThreadSanitizer  build-thread/: every unit test (test_store_claims also against
+#                    PostgreSQL: claims racing over the connection pool), and the API,
+#                    daemon, hostile-input, security and CLI suites against
+#                    build-thread/ganctld (and ganctl)
 #   ASan+UBSan       tests/integration/test_api.py against build-address/ganctld (the
 #                    unit tests already run under build-address/ in tests/run.sh)
 #   valgrind         build-valgrind/ (-march=haswell: valgrind has no AVX-512): the fast
@@ -53,6 +55,11 @@ run_tsan() {
         "$t" >"$log" 2>&1
         tally cmocka "tsan $name" "$log" $?
     done
+    if [ -n "$GANCTL_TEST_PG_DIR" ] && [ -x build-thread/tests/test_store_claims ]; then
+        log="$LOGS/tsan-test_store_claims-pg.log"
+        GANCTL_TEST_STORE=postgres build-thread/tests/test_store_claims >"$log" 2>&1
+        tally cmocka "tsan test_store_claims-pg" "$log" $?
+    fi
     # the daemon's threads, event streams and store over a real socket; the CLI suite
     # runs the TSan ganctl against the TSan ganctld
     for s in test_api test_daemon test_hostile test_security test_cli; do

@@ -226,6 +226,18 @@ def open_ro(db):
     return sqlite3.connect("file:%s?mode=ro" % db, uri=True, timeout=5)
 
 
+def store_count(data, table):
+    """Rows of table in the store of the (stopped) daemon on data: its SQLite file, or its
+    database with GANCTL_STORE=postgres."""
+    if PG:
+        return int(pg_query(data, "SELECT count(*) FROM %s" % table)[0][0])
+    c = open_ro(os.path.join(data, "ganctl.db"))
+    try:
+        return c.execute("SELECT count(*) FROM %s" % table).fetchone()[0]
+    finally:
+        c.close()
+
+
 def integrity(db):
     """PRAGMA integrity_check on a stopped daemon's store: "ok" when sound."""
     c = open_ro(db)

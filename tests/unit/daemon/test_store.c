@@ -107,7 +107,7 @@ static void set_version(struct fx_store *f, int v)
     if (f->pg) {
         char sql[64];
         snprintf(sql, sizeof sql, "UPDATE schema_version SET version = %d", v);
-        assert_int_equal(fx_pg_exec(f->db, sql), 0);
+        assert_int_equal(fx_pg_exec(f->db, f->schema, sql), 0);
     } else {
         set_user_version(f->path, (uint32_t)v);
     }
@@ -541,7 +541,7 @@ static void events_after_id(void **state)
 static void raw_sql(struct fx_store *f, const char *sql)
 {
     if (f->pg) {
-        assert_int_equal(fx_pg_exec(f->db, sql), 0);
+        assert_int_equal(fx_pg_exec(f->db, f->schema, sql), 0);
         return;
     }
     sqlite3 *db = NULL;
