@@ -145,7 +145,8 @@ int gd_sqlite_write_end(struct gd_sqlite *s, int ret)
 /* Opens the file on connection c: WAL, the pragmas every connection needs. */
 static int conn_open(struct gd_sqlite_conn *c, const char *path, int reader, struct gc_error *err)
 {
-    if (sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, NULL) !=
+    /* each connection is used by one thread at a time (its mu): SQLite need not lock it */
+    if (sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
         SQLITE_OK) {
         gc_error_set(err, GC_EIO, "store: cannot open %s: %s", path,
                      c->db ? sqlite3_errmsg(c->db) : "out of memory");

@@ -232,8 +232,14 @@ int gd_sqlite_metrics_series(struct gd_store *st_, int64_t run, const char *name
     if (!c)
         return GC_EIO;
     struct series p = {0};
+    /* one read transaction for all the seeks: one lock of the file, not one a seek */
+    int ret = sqlite3_exec(c->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK
+                  ? 0
+                  : gd_sqlite_error(c, err, "metric series");
     /* no upper bound as a value the primary key's range can use */
-    int ret = read_series(c, run, name, from, to < 0 ? INT64_MAX : to, max_points, &p, err);
+    if (!ret)
+        ret = read_series(c, run, name, from, to < 0 ? INT64_MAX : to, max_points, &p, err);
+    sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL);
     gd_sqlite_read_end(c);
     if (ret) {
         free(p.steps);
