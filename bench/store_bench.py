@@ -304,6 +304,9 @@ def main():
                 p = {k: (pct(v, 50) * 1000, pct(v, 99) * 1000) for k, v in times.items()}
                 rows.append((backend, label, p["small"], p["large"],
                              p["large"][1] / p["small"][1]))
+                print("%s %s: small %.2f / %.2f ms, large %.2f / %.2f ms" % (
+                    backend, label, p["small"][0], p["small"][1], p["large"][0],
+                    p["large"][1]), flush=True)
             for s in stores.values():
                 s.stop()
     finally:

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "daemon/log.h"
+#include "daemon/store.h"
 
 #define DEFAULT_LISTEN "127.0.0.1:8080"
 #define DEFAULT_KEEP 5
@@ -102,8 +103,16 @@ static int set_name(struct gd_config *c, const char *v)
 /* One option by its long name, from the command line or the config file. */
 static int set_option(struct gd_config *c, const char *name, const char *v)
 {
-    if (!strcmp(name, "store"))
+    if (!strcmp(name, "store")) {
+        /* a conninfo string or a path would open a SQLite file named after it */
+        if (v[0] && !gd_store_is_pg_uri(v)) {
+            fprintf(stderr,
+                    "ganctld: --store: expected a postgresql:// or postgres:// URI (without "
+                    "--store the store is the SQLite file DATA/ganctl.db)\n");
+            return -1;
+        }
         return set_str(name, c->store, sizeof(c->store), v);
+    }
     if (!strcmp(name, "name"))
         return set_name(c, v);
     if (!strcmp(name, "heartbeat"))

@@ -206,9 +206,9 @@ static int failure(struct gd_pg *s, struct gd_pg_conn *c, PGresult *r, struct gc
         if (*p == '\n')
             *p = *(p + 1) ? ' ' : '\0';
     /* class 08: connection exceptions; 57P01-57P03: the server shuts down or starts */
-    int gone = PQstatus(c->c) != CONNECTION_OK || (state && !strncmp(state, "08", 2)) ||
-               (state && (!strcmp(state, "57P01") || !strcmp(state, "57P02") ||
-                          !strcmp(state, "57P03")));
+    int gone =
+        PQstatus(c->c) != CONNECTION_OK || (state && !strncmp(state, "08", 2)) ||
+        (state && (!strcmp(state, "57P01") || !strcmp(state, "57P02") || !strcmp(state, "57P03")));
     if (gone) {
         PQfinish(c->c);
         c->c = NULL;

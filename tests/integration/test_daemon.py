@@ -95,6 +95,11 @@ class FlagsTest(Tmp):
             (["--config", os.path.join("/nonexistent", "ganctld.conf")], "--config"),
             (["train"], "usage"),
             (["train", "spec.json", "--listen", "127.0.0.1:1"], "not an option"),
+            (["--store", "host=db dbname=ganctl"], "expected a postgresql:// or postgres://"),
+            (["--store", "/var/lib/ganctl/x.db"], "URI"),
+            (["--heartbeat", "20", "--lease", "30"], "at least twice --heartbeat"),
+            (["--lease", "1"], "--lease"),
+            (["--name", "two words"], "--name"),
         ]
         for args, words in cases:
             with self.subTest(args=args):
@@ -104,7 +109,8 @@ class FlagsTest(Tmp):
 
     def test_bad_config_lines(self):
         for text, words in (("workers = 0\n", "--workers"), ("nope = 1\n", "unknown option"),
-                            ("just words\n", "key = value"), ("config = x\n", "config")):
+                            ("just words\n", "key = value"), ("config = x\n", "config"),
+                            ("store = ganctl.db\n", "--store")):
             with self.subTest(text=text):
                 path = self.write("bad.conf", text)
                 r = self.run_bin("--config", path)

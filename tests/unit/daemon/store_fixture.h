@@ -44,8 +44,7 @@ static inline void fx_pg_uri(const char *db, const char *schema, char *out, size
 {
     const char *dir = getenv("GANCTL_TEST_PG_DIR"), *port = getenv("GANCTL_TEST_PG_PORT");
     snprintf(out, cap, "postgresql://ganctl@/%s?host=%s&port=%s%s%s", db, dir ? dir : "/tmp",
-             port ? port : "5432", schema ? "&options=-csearch_path%3D" : "",
-             schema ? schema : "");
+             port ? port : "5432", schema ? "&options=-csearch_path%3D" : "", schema ? schema : "");
 }
 
 /* Runs sql on database db (in schema, when not NULL) of the test server; 0 on success,
