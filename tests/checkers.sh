@@ -59,9 +59,8 @@ run_tsan() {
         timed "tsan $name" "$LOGS/tsan-$name.log" cmocka "$t"
     done
     if [ -n "$GANCTL_TEST_PG_DIR" ] && [ -x build-thread/tests/test_store_claims ]; then
-        log="$LOGS/tsan-test_store_claims-pg.log"
-        GANCTL_TEST_STORE=postgres build-thread/tests/test_store_claims >"$log" 2>&1
-        tally cmocka "tsan test_store_claims-pg" "$log" $?
+        timed "tsan test_store_claims-pg" "$LOGS/tsan-test_store_claims-pg.log" cmocka \
+            env GANCTL_TEST_STORE=postgres build-thread/tests/test_store_claims
     fi
     # the daemon's threads, event streams and store over a real socket; the CLI suite
     # runs the TSan ganctl against the TSan ganctld
