@@ -5,28 +5,54 @@
 #include <string.h>
 
 #include "api/reply.h"
-#include "core/metrics.h"
 
 static json_t *time_or_null(const char *t)
 {
     return t[0] ? json_string(t) : json_null();
 }
 
-/* The newest value of each figure of one kind; *newest (when not NULL) becomes the
- * step of the newest of them when later. */
-static json_t *kv_object(struct gd_store *store, int64_t id, enum gc_metric_kind kind,
-                         int64_t *newest)
+json_t *ga_run_object_of(struct gd_sched *sched, const struct gd_run *run, const struct gd_kv *kv,
+                         int nkv)
 {
+    json_t *latest = json_object(), *eval = json_object();
+    int64_t step = run->step, logged = 0;
+    for (int i = 0; i < nkv; i++) {
+        if (kv[i].run != run->id)
+            continue;
+        json_object_set_new(kv[i].kind ? eval : latest, kv[i].name, ga_json_number(kv[i].value));
+        if (!kv[i].kind && kv[i].step > logged)
+            logged = kv[i].step;
+    }
+    /* live while running: this daemon's own count when it trains the run, else the
+     * newest step its worker (another daemon) logged */
+    struct gd_live live;
+    if (run->status == GD_RUNNING) {
+        if (sched && gd_sched_live(sched, run->id, &live) == 0)
+            logged = live.step;
+        if (logged > step)
+            step = logged;
+    }
+    json_t *spec = run->spec_json ? json_loads(run->spec_json, 0, NULL) : NULL;
     json_t *o = json_object();
-    struct gd_kv *kv = NULL;
-    int n = 0;
-    if (gd_store_metrics_latest(store, id, kind, &kv, &n, NULL) == 0)
-        for (int i = 0; i < n; i++) {
-            json_object_set_new(o, kv[i].name, ga_json_number(kv[i].value));
-            if (newest && kv[i].step > *newest)
-                *newest = kv[i].step;
-        }
-    free(kv);
+    json_object_set_new(o, "id", json_integer(run->id));
+    json_object_set_new(o, "name", json_string(run->name));
+    json_object_set_new(o, "status", json_string(gd_status_name(run->status)));
+    json_object_set_new(o, "spec", spec ? spec : json_null());
+    json_object_set_new(o, "step", json_integer(step));
+    json_object_set_new(o, "steps", json_integer(run->steps));
+    json_object_set_new(o, "created_at", time_or_null(run->created_at));
+    json_object_set_new(o, "started_at", time_or_null(run->started_at));
+    json_object_set_new(o, "finished_at", time_or_null(run->finished_at));
+    /* a running run whose writes wait for the store (a full disk) shows why */
+    char waiting[256];
+    json_t *error = run->error ? json_string(run->error) : NULL;
+    if (!error && sched && run->status == GD_RUNNING &&
+        gd_sched_live_error(sched, run->id, waiting, sizeof waiting) == 0)
+        error = json_string(waiting);
+    json_object_set_new(o, "error", error ? error : json_null());
+    json_object_set_new(o, "worker", run->worker[0] ? json_string(run->worker) : json_null());
+    json_object_set_new(o, "latest", latest);
+    json_object_set_new(o, "eval", eval);
     return o;
 }
 
@@ -40,38 +66,12 @@ json_t *ga_run_object(struct gd_store *store, struct gd_sched *sched, int64_t id
             gc_error_set(err, GC_ENOTFOUND, "no run %lld", (long long)id);
         return NULL;
     }
-    json_t *spec = run.spec_json ? json_loads(run.spec_json, 0, NULL) : NULL;
-    int64_t step = run.step, logged = 0;
-    json_t *latest = kv_object(store, id, GC_METRIC_TRAIN, &logged);
-    /* live while running: this daemon's own count when it trains the run, else the
-     * newest step its worker (another daemon) logged */
-    struct gd_live live;
-    if (run.status == GD_RUNNING) {
-        if (sched && gd_sched_live(sched, id, &live) == 0)
-            logged = live.step;
-        if (logged > step)
-            step = logged;
-    }
-    json_t *o = json_object();
-    json_object_set_new(o, "id", json_integer(run.id));
-    json_object_set_new(o, "name", json_string(run.name));
-    json_object_set_new(o, "status", json_string(gd_status_name(run.status)));
-    json_object_set_new(o, "spec", spec ? spec : json_null());
-    json_object_set_new(o, "step", json_integer(step));
-    json_object_set_new(o, "steps", json_integer(run.steps));
-    json_object_set_new(o, "created_at", time_or_null(run.created_at));
-    json_object_set_new(o, "started_at", time_or_null(run.started_at));
-    json_object_set_new(o, "finished_at", time_or_null(run.finished_at));
-    /* a running run whose writes wait for the store (a full disk) shows why */
-    char waiting[256];
-    json_t *error = run.error ? json_string(run.error) : NULL;
-    if (!error && sched && run.status == GD_RUNNING &&
-        gd_sched_live_error(sched, id, waiting, sizeof waiting) == 0)
-        error = json_string(waiting);
-    json_object_set_new(o, "error", error ? error : json_null());
-    json_object_set_new(o, "worker", run.worker[0] ? json_string(run.worker) : json_null());
-    json_object_set_new(o, "latest", latest);
-    json_object_set_new(o, "eval", kv_object(store, id, GC_METRIC_EVAL, NULL));
+    struct gd_kv *kv = NULL;
+    int n = 0;
+    /* the run's newest values (both kinds) in one read; a failure leaves them empty */
+    gd_store_metrics_latest_runs(store, &id, 1, &kv, &n, NULL);
+    json_t *o = ga_run_object_of(sched, &run, kv, n);
+    free(kv);
     gd_run_fini(&run);
     return o;
 }

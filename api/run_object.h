@@ -22,6 +22,10 @@
  * "no run N" for a run that does not exist). err may be NULL. */
 json_t *ga_run_object(struct gd_store *store, struct gd_sched *sched, int64_t id,
                       struct gc_error *err);
+/* The run object of a run already read (a page of the list), with kv the newest values
+ * read for it (gd_store_metrics_latest_runs; entries of other runs are skipped). */
+json_t *ga_run_object_of(struct gd_sched *sched, const struct gd_run *run, const struct gd_kv *kv,
+                         int nkv);
 /* The same as compact JSON text; malloc'ed, the caller frees. */
 char *ga_run_json(struct gd_store *store, struct gd_sched *sched, int64_t id, struct gc_error *err);
 

@@ -147,7 +147,7 @@ INSERT INTO runs (id, name, status, spec, step, steps, created_at, started_at, f
     FROM generate_series(1, {runs}) i;
 ALTER TABLE runs ALTER COLUMN id RESTART WITH {next};
 INSERT INTO metrics (run, name, step, kind, value)
-    SELECT r, n.name, s * {log}, n.kind, ((s * 7919 + r * 31) % 1000) * 0.001
+    SELECT r, n.name, s::bigint * {log}, n.kind, ((s::bigint * 7919 + r * 31) % 1000) * 0.001
     FROM generate_series(1, {runs}) r
     CROSS JOIN (VALUES {names}) AS n (name, kind, every)
     CROSS JOIN LATERAL generate_series(n.every,
@@ -161,6 +161,7 @@ INSERT INTO events (run, type, step)
     FROM generate_series(1, {runs}) r CROSS JOIN generate_series(1, {events}) i;
 COMMIT;
 VACUUM ANALYZE;
+CHECKPOINT;
 """.format(spec=lit, runs=runs, big=big, other=other, log=LOG_EVERY, next=runs + 1,
            names=names, events=events)
         r = subprocess.run([os.path.join(self.pg.bin, "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1",

@@ -384,6 +384,16 @@ int gd_store_metrics_latest(struct gd_store *s, int64_t run, int kind, struct gd
     return s->ops->metrics_latest(s, run, kind, out, n, err);
 }
 
+int gd_store_metrics_latest_runs(struct gd_store *s, const int64_t *runs, int nruns,
+                                 struct gd_kv **out, int *n, struct gc_error *err)
+{
+    *out = NULL;
+    *n = 0;
+    if (nruns <= 0)
+        return 0;
+    return s->ops->metrics_latest_runs(s, runs, nruns, out, n, err);
+}
+
 int gd_store_metrics_at(struct gd_store *s, int64_t run, int kind, int64_t step, struct gd_kv **out,
                         int *n, struct gc_error *err)
 {

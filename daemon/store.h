@@ -81,6 +81,8 @@ struct gd_kv {
     char name[32];
     double value;
     int64_t step;
+    int64_t run; /* set by gd_store_metrics_latest_runs() */
+    int kind;    /* set by gd_store_metrics_latest_runs(): 0 training metric, 1 eval figure */
 };
 
 /* Opens the store `where` names, creating and migrating it as needed: a URI that
@@ -220,6 +222,10 @@ int gd_store_metrics_put(struct gd_store *s, int64_t run, int kind, int64_t step
 /* The newest value of every name of this kind, by name; *out malloc'ed. */
 int gd_store_metrics_latest(struct gd_store *s, int64_t run, int kind, struct gd_kv **out, int *n,
                             struct gc_error *err);
+/* The newest value of every name of both kinds of each of the nruns runs, by run and
+ * name, in one read (a page of the run list); *out malloc'ed. */
+int gd_store_metrics_latest_runs(struct gd_store *s, const int64_t *runs, int nruns,
+                                 struct gd_kv **out, int *n, struct gc_error *err);
 /* The figures of this kind logged at exactly this step, by name; *out malloc'ed. */
 int gd_store_metrics_at(struct gd_store *s, int64_t run, int kind, int64_t step, struct gd_kv **out,
                         int *n, struct gc_error *err);

@@ -48,6 +48,8 @@ struct gd_store_ops {
                        const char *const *names, const double *values, int n, struct gc_error *err);
     int (*metrics_latest)(struct gd_store *s, int64_t run, int kind, struct gd_kv **out, int *n,
                           struct gc_error *err);
+    int (*metrics_latest_runs)(struct gd_store *s, const int64_t *runs, int nruns,
+                               struct gd_kv **out, int *n, struct gc_error *err);
     int (*metrics_at)(struct gd_store *s, int64_t run, int kind, int64_t step, struct gd_kv **out,
                       int *n, struct gc_error *err);
     int (*metrics_series)(struct gd_store *s, int64_t run, const char *name, int64_t from,

@@ -235,6 +235,7 @@ static int read_only(enum gd_pg_stmt id)
     case GD_PG_STATS_STATUS:
     case GD_PG_STATS_STEPS:
     case GD_PG_METRIC_LATEST:
+    case GD_PG_METRIC_LATEST_RUNS:
     case GD_PG_METRIC_AT:
     case GD_PG_METRIC_SERIES:
     case GD_PG_METRIC_LAST:
@@ -554,6 +555,7 @@ const struct gd_store_ops gd_pg_ops = {
     .worker_list = gd_pg_worker_list,
     .metrics_put = gd_pg_metrics_put,
     .metrics_latest = gd_pg_metrics_latest,
+    .metrics_latest_runs = gd_pg_metrics_latest_runs,
     .metrics_at = gd_pg_metrics_at,
     .metrics_series = gd_pg_metrics_series,
     .metrics_names = gd_pg_metrics_names,

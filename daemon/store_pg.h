@@ -67,6 +67,7 @@ enum gd_pg_stmt {
     GD_PG_STATS_STEPS,
     GD_PG_METRIC_PUT,
     GD_PG_METRIC_LATEST,
+    GD_PG_METRIC_LATEST_RUNS,
     GD_PG_METRIC_AT,
     GD_PG_METRIC_SERIES,
     GD_PG_METRIC_LAST,
@@ -198,6 +199,8 @@ int gd_pg_metrics_put(struct gd_store *s, int64_t run, int kind, int64_t step,
                       const char *const *names, const double *values, int n, struct gc_error *err);
 int gd_pg_metrics_latest(struct gd_store *s, int64_t run, int kind, struct gd_kv **out, int *n,
                          struct gc_error *err);
+int gd_pg_metrics_latest_runs(struct gd_store *s, const int64_t *runs, int nruns,
+                              struct gd_kv **out, int *n, struct gc_error *err);
 int gd_pg_metrics_at(struct gd_store *s, int64_t run, int kind, int64_t step, struct gd_kv **out,
                      int *n, struct gc_error *err);
 int gd_pg_metrics_series(struct gd_store *s, int64_t run, const char *name, int64_t from,

@@ -180,6 +180,52 @@ int gd_pg_metrics_latest(struct gd_store *st, int64_t run, int kind, struct gd_k
                     2, vals, out, n, err);
 }
 
+int gd_pg_metrics_latest_runs(struct gd_store *st, const int64_t *runs, int nruns,
+                              struct gd_kv **out, int *n, struct gc_error *err)
+{
+    struct gd_pg *s = gd_pg_of(st);
+    char *ids = malloc((size_t)nruns * 21 + 3), *p = ids;
+    if (!ids)
+        return gd_pg_no_memory(err);
+    *p++ = '{';
+    for (int i = 0; i < nruns; i++)
+        p += sprintf(p, "%s%lld", i ? "," : "", (long long)runs[i]);
+    *p++ = '}';
+    *p = '\0';
+    struct gd_pg_conn *c = gd_pg_acquire(s, 0, err);
+    if (!c) {
+        free(ids);
+        return GC_EUNAVAIL;
+    }
+    const char *vals[1] = {ids};
+    /* a page of runs in one statement, not one a run */
+    PGresult *r = gd_pg_exec(s, c, GD_PG_METRIC_LATEST_RUNS,
+                             "SELECT name, value, step, run, kind FROM metrics_latest"
+                             " WHERE run = ANY ($1::bigint[]) ORDER BY run, name",
+                             1, vals, NULL, NULL, 0, err, "latest metrics");
+    gd_pg_release(c);
+    free(ids);
+    if (!r)
+        return err ? err->code : GC_EIO;
+    int rows = PQntuples(r);
+    struct gd_kv *kv = calloc((size_t)(rows ? rows : 1), sizeof(*kv));
+    if (!kv) {
+        PQclear(r);
+        return gd_pg_no_memory(err);
+    }
+    for (int i = 0; i < rows; i++) {
+        gd_pg_copy_text(kv[i].name, sizeof kv[i].name, r, i, 0);
+        kv[i].value = gd_pg_get_double(r, i, 1);
+        kv[i].step = gd_pg_get_i64(r, i, 2);
+        kv[i].run = gd_pg_get_i64(r, i, 3);
+        kv[i].kind = (int)gd_pg_get_i64(r, i, 4);
+    }
+    PQclear(r);
+    *out = kv;
+    *n = rows;
+    return 0;
+}
+
 int gd_pg_metrics_at(struct gd_store *st, int64_t run, int kind, int64_t step, struct gd_kv **out,
                      int *n, struct gc_error *err)
 {

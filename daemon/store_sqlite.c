@@ -441,6 +441,7 @@ const struct gd_store_ops gd_sqlite_ops = {
     .worker_list = gd_sqlite_worker_list,
     .metrics_put = gd_sqlite_metrics_put,
     .metrics_latest = gd_sqlite_metrics_latest,
+    .metrics_latest_runs = gd_sqlite_metrics_latest_runs,
     .metrics_at = gd_sqlite_metrics_at,
     .metrics_series = gd_sqlite_metrics_series,
     .metrics_names = gd_sqlite_metrics_names,

@@ -77,6 +77,7 @@ enum gd_sqlite_stmt {
     GD_SQ_METRIC_PUT,
     GD_SQ_METRIC_LATEST_PUT,
     GD_SQ_METRIC_LATEST,
+    GD_SQ_METRIC_LATEST_RUN,
     GD_SQ_METRIC_AT,
     GD_SQ_METRIC_SERIES,
     GD_SQ_METRIC_LAST,
@@ -238,6 +239,8 @@ int gd_sqlite_metrics_put(struct gd_store *s, int64_t run, int kind, int64_t ste
                           struct gc_error *err);
 int gd_sqlite_metrics_latest(struct gd_store *s, int64_t run, int kind, struct gd_kv **out, int *n,
                              struct gc_error *err);
+int gd_sqlite_metrics_latest_runs(struct gd_store *s, const int64_t *runs, int nruns,
+                                  struct gd_kv **out, int *n, struct gc_error *err);
 int gd_sqlite_metrics_at(struct gd_store *s, int64_t run, int kind, int64_t step,
                          struct gd_kv **out, int *n, struct gc_error *err);
 int gd_sqlite_metrics_series(struct gd_store *s, int64_t run, const char *name, int64_t from,

@@ -77,6 +77,7 @@ static int fill_kv(sqlite3_stmt *st, void *elem, struct gc_error *err)
 {
     (void)err;
     struct gd_kv *kv = elem;
+    memset(kv, 0, sizeof(*kv));
     gd_sqlite_copy_text(kv->name, sizeof(kv->name), sqlite3_column_text(st, 0));
     kv->value = column_value(st, 1);
     kv->step = sqlite3_column_int64(st, 2);
@@ -112,6 +113,52 @@ int gd_sqlite_metrics_latest(struct gd_store *s, int64_t run, int kind, struct g
                     "SELECT name, value, step FROM metrics_latest WHERE run = ?1 AND kind = ?2"
                     " ORDER BY name",
                     run, kind, 0, out, n, err);
+}
+
+int gd_sqlite_metrics_latest_runs(struct gd_store *st_, const int64_t *runs, int nruns,
+                                  struct gd_kv **out, int *n, struct gc_error *err)
+{
+    struct gd_sqlite_conn *c = gd_sqlite_read_start(gd_sqlite_of(st_), err);
+    if (!c)
+        return GC_EIO;
+    struct gd_kv *kv = NULL;
+    int cnt = 0, cap = 0, ret = 0, rc = SQLITE_DONE;
+    /* one read transaction for the page: one lock of the file */
+    if (sqlite3_exec(c->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+        ret = gd_sqlite_error(c, err, "latest metrics");
+    for (int r = 0; r < nruns && !ret; r++) {
+        sqlite3_stmt *st = gd_sqlite_stmt(c, GD_SQ_METRIC_LATEST_RUN,
+                                          "SELECT name, value, step, kind FROM metrics_latest"
+                                          " WHERE run = ?1 ORDER BY name",
+                                          err);
+        if (!st) {
+            ret = GC_EIO;
+            break;
+        }
+        sqlite3_bind_int64(st, 1, runs[r]);
+        while (!ret && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+            if (gd_sqlite_grow((void **)&kv, &cap, cnt + 1, sizeof(*kv))) {
+                ret = gd_sqlite_no_memory(err);
+                break;
+            }
+            fill_kv(st, &kv[cnt], err);
+            kv[cnt].run = runs[r];
+            kv[cnt].kind = sqlite3_column_int(st, 3);
+            cnt++;
+        }
+        if (!ret && rc != SQLITE_DONE)
+            ret = gd_sqlite_error(c, err, "latest metrics");
+        sqlite3_reset(st);
+    }
+    sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL);
+    gd_sqlite_read_end(c);
+    if (ret) {
+        free(kv);
+        return ret;
+    }
+    *out = kv;
+    *n = cnt;
+    return 0;
 }
 
 int gd_sqlite_metrics_at(struct gd_store *s, int64_t run, int kind, int64_t step,

@@ -593,6 +593,27 @@ static void latest_values_and_figures_of_a_step(void **state)
     assert_int_equal(gd_store_metrics_at(f->st, 424242, 0, 10, &kv, &n, &err), 0);
     assert_int_equal(n, 0);
     free(kv);
+    /* the newest values of several runs (a page of the list) in one read, both kinds */
+    int64_t other = new_run(f->st, "o", 100), none = new_run(f->st, "none", 100);
+    assert_int_equal(gd_store_metrics_put(f->st, other, 0, 5, tn, a, 2, &err), 0);
+    int64_t ids[3] = {other, none, id};
+    assert_int_equal(gd_store_metrics_latest_runs(f->st, ids, 3, &kv, &n, &err), 0);
+    assert_int_equal(n, 5);
+    int seen_other = 0, seen_id = 0, seen_eval = 0;
+    for (int i = 0; i < n; i++) {
+        assert_true(kv[i].run == other || kv[i].run == id);
+        seen_other += kv[i].run == other;
+        seen_id += kv[i].run == id;
+        if (kv[i].kind == 1) {
+            assert_string_equal(kv[i].name, "modes_covered");
+            assert_int_equal(kv[i].run, id);
+            seen_eval++;
+        }
+    }
+    assert_int_equal(seen_other, 2);
+    assert_int_equal(seen_id, 3);
+    assert_int_equal(seen_eval, 1);
+    free(kv);
 }
 
 /* Whether steps[i] is the first point of the series at or after target. */
