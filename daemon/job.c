@@ -53,6 +53,19 @@ void gd_jobs_poke(struct gd_jobs *s)
     pthread_mutex_unlock(&s->mu);
 }
 
+struct timespec gd_jobs_deadline(int ms)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    t.tv_sec += ms / 1000;
+    t.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (t.tv_nsec >= 1000000000L) {
+        t.tv_sec++;
+        t.tv_nsec -= 1000000000L;
+    }
+    return t;
+}
+
 /* ---- the active list (called with mu held) ---- */
 
 struct gd_job *gd_jobs_find(struct gd_jobs *s, int64_t id)

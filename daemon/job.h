@@ -88,6 +88,8 @@ void gd_jobs_log(struct gd_jobs *s, int level, int64_t run, const char *fmt, ...
 void gd_jobs_publish(struct gd_jobs *s, int64_t run, const char *type, int64_t step);
 /* Wakes the idle workers (a run may have become claimable) and the keeper. Takes mu. */
 void gd_jobs_poke(struct gd_jobs *s);
+/* The CLOCK_MONOTONIC time ms from now, for a timed wait on wake. */
+struct timespec gd_jobs_deadline(int ms);
 
 /* The active job of run id, or NULL. Called with mu held. */
 struct gd_job *gd_jobs_find(struct gd_jobs *s, int64_t id);

@@ -28,14 +28,7 @@ static int64_t now_ms(void)
 /* Waits on wake until ms pass or the keeper is told to stop; 1 when it is. */
 static int wait_round(struct gd_jobs *s, int ms)
 {
-    struct timespec until;
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_sec += ms / 1000;
-    until.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
+    struct timespec until = gd_jobs_deadline(ms);
     pthread_mutex_lock(&s->mu);
     while (!s->keeper_stop)
         if (pthread_cond_timedwait(&s->wake, &s->mu, &until) == ETIMEDOUT)

@@ -49,14 +49,7 @@ struct gd_sched {
  * begins, or ms pass; 1 when stopping. */
 static int idle(struct gd_jobs *s, const uint64_t *seen, int ms)
 {
-    struct timespec until;
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_sec += ms / 1000;
-    until.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
+    struct timespec until = gd_jobs_deadline(ms);
     pthread_mutex_lock(&s->mu);
     while (!s->stopping && (!seen || s->pokes == *seen))
         if (pthread_cond_timedwait(&s->wake, &s->mu, &until) == ETIMEDOUT)

@@ -70,6 +70,32 @@ int64_t gd_pg_get_i64_binary(const PGresult *r, int row, int col)
     return (int64_t)v;
 }
 
+int gd_pg_rows(PGresult *r, size_t sz, gd_pg_row_fn fill, void **out, int *n, struct gc_error *err)
+{
+    int rows = PQntuples(r);
+    char *a = calloc((size_t)(rows ? rows : 1), sz);
+    if (!a) {
+        PQclear(r);
+        return gd_pg_no_memory(err);
+    }
+    for (int i = 0; i < rows; i++)
+        fill(r, i, a + (size_t)i * sz);
+    PQclear(r);
+    *out = a;
+    *n = rows;
+    return 0;
+}
+
+static void fill_id(const PGresult *r, int row, void *elem)
+{
+    *(int64_t *)elem = gd_pg_get_i64(r, row, 0);
+}
+
+int gd_pg_ids(PGresult *r, int64_t **out, int *n, struct gc_error *err)
+{
+    return gd_pg_rows(r, sizeof(**out), fill_id, (void **)out, n, err);
+}
+
 /* ---- health ---- */
 
 /* The store is down: why, for /healthz and every operation until it is back. */
@@ -299,6 +325,18 @@ static PGresult *exec_once(struct gd_pg *s, struct gd_pg_conn *c, enum gd_pg_stm
         PQclear(r);
         return NULL;
     }
+    return r;
+}
+
+PGresult *gd_pg_query(struct gd_pg *s, int bulk, enum gd_pg_stmt id, const char *sql, int n,
+                      const char *const *vals, const int *lens, const int *fmts, int binary,
+                      struct gc_error *err, const char *what)
+{
+    struct gd_pg_conn *c = gd_pg_acquire(s, bulk, err);
+    if (!c)
+        return NULL;
+    PGresult *r = gd_pg_exec(s, c, id, sql, n, vals, lens, fmts, binary, err, what);
+    gd_pg_release(c);
     return r;
 }
 

@@ -130,6 +130,18 @@ void gd_pg_release(struct gd_pg_conn *c);
 PGresult *gd_pg_exec(struct gd_pg *s, struct gd_pg_conn *c, enum gd_pg_stmt id, const char *sql,
                      int n, const char *const *vals, const int *lens, const int *fmts, int binary,
                      struct gc_error *err, const char *what);
+/* gd_pg_exec() on a connection of the pool taken for the one statement (bulk: one for
+ * metric points and events) and given back: NULL with err set as gd_pg_exec, or
+ * GC_EUNAVAIL when no connection can be made. */
+PGresult *gd_pg_query(struct gd_pg *s, int bulk, enum gd_pg_stmt id, const char *sql, int n,
+                      const char *const *vals, const int *lens, const int *fmts, int binary,
+                      struct gc_error *err, const char *what);
+/* What a failed gd_pg_query() or gd_pg_exec() returns: err's code (GC_EIO when err is
+ * NULL). */
+static inline int gd_pg_fail(const struct gc_error *err)
+{
+    return err && err->code ? err->code : GC_EIO;
+}
 /* A command without parameters (BEGIN, COMMIT, ROLLBACK): 0 or as gd_pg_exec. */
 int gd_pg_command(struct gd_pg *s, struct gd_pg_conn *c, const char *sql, struct gc_error *err,
                   const char *what);
@@ -153,6 +165,14 @@ static inline int gd_pg_no_memory(struct gc_error *err)
 {
     return gc_error_set(err, GC_ENOMEM, "store: out of memory");
 }
+
+/* Fills one array element from row `row` of r. */
+typedef void (*gd_pg_row_fn)(const PGresult *r, int row, void *elem);
+/* The rows of r, an element of sz bytes each (zeroed, then filled by fill), into a
+ * malloc'ed array (*out, *n); clears r. 0 or GC_ENOMEM. */
+int gd_pg_rows(PGresult *r, size_t sz, gd_pg_row_fn fill, void **out, int *n, struct gc_error *err);
+/* The first column of r's rows as int64 (run ids, steps); clears r. */
+int gd_pg_ids(PGresult *r, int64_t **out, int *n, struct gc_error *err);
 
 /* ---- shared between the files ---- */
 

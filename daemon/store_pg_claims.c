@@ -37,7 +37,7 @@ int gd_pg_run_claim(struct gd_store *st, const struct gd_worker_self *me, int64_
         3, vals, NULL, NULL, 0, err, "claim");
     gd_pg_release(c);
     if (!r)
-        return err ? err->code : GC_EIO;
+        return gd_pg_fail(err);
     int ret = 0;
     if (PQntuples(r) == 1) {
         *id = gd_pg_get_i64(r, 0, 0);
@@ -74,19 +74,8 @@ int gd_pg_run_recover(struct gd_store *st, const struct gd_worker_self *me, int6
         1, vals, NULL, NULL, 0, err, "recover");
     gd_pg_release(c);
     if (!r)
-        return err ? err->code : GC_EIO;
-    int rows = PQntuples(r);
-    int64_t *a = malloc((size_t)(rows ? rows : 1) * sizeof(*a));
-    if (!a) {
-        PQclear(r);
-        return gd_pg_no_memory(err);
-    }
-    for (int i = 0; i < rows; i++)
-        a[i] = gd_pg_get_i64(r, i, 0);
-    PQclear(r);
-    *ids = a;
-    *n = rows;
-    return 0;
+        return gd_pg_fail(err);
+    return gd_pg_ids(r, ids, n, err);
 }
 
 /* The user's verb inside a transaction on c (see store.h). */
@@ -100,7 +89,7 @@ static int act(struct gd_pg *s, struct gd_pg_conn *c, int64_t id, enum gd_action
                              " FOR UPDATE",
                              1, vals, NULL, NULL, 0, err, "change run");
     if (!r)
-        return err ? err->code : GC_EIO;
+        return gd_pg_fail(err);
     if (PQntuples(r) != 1) {
         PQclear(r);
         return gc_error_set(err, GC_ENOTFOUND, "run %lld not found", (long long)id);
@@ -133,7 +122,7 @@ static int act(struct gd_pg *s, struct gd_pg_conn *c, int64_t id, enum gd_action
                        2, vals, NULL, NULL, 0, err, "change run");
     }
     if (!r)
-        return err ? err->code : GC_EIO;
+        return gd_pg_fail(err);
     PQclear(r);
     /* news for the other daemons: a run to claim, or a request for its owner */
     if (out->requested)
@@ -162,17 +151,13 @@ int gd_pg_run_act(struct gd_store *st, int64_t id, enum gd_action a, struct gd_a
 int gd_pg_run_requested(struct gd_store *st, int64_t id, enum gd_request *req, struct gc_error *err)
 {
     struct gd_pg *s = gd_pg_of(st);
-    struct gd_pg_conn *c = gd_pg_acquire(s, 0, err);
-    if (!c)
-        return GC_EUNAVAIL;
     char b[24];
     const char *vals[1] = {gd_pg_i64(b, id)};
     PGresult *r =
-        gd_pg_exec(s, c, GD_PG_RUN_REQUESTED, "SELECT requested, claim FROM runs WHERE id = $1", 1,
-                   vals, NULL, NULL, 0, err, "read request");
-    gd_pg_release(c);
+        gd_pg_query(s, 0, GD_PG_RUN_REQUESTED, "SELECT requested, claim FROM runs WHERE id = $1", 1,
+                    vals, NULL, NULL, 0, err, "read request");
     if (!r)
-        return err ? err->code : GC_EIO;
+        return gd_pg_fail(err);
     int ret = 0;
     if (PQntuples(r) != 1) {
         ret = gc_error_set(err, GC_ENOTFOUND, "run %lld not found", (long long)id);
@@ -228,7 +213,7 @@ int gd_pg_worker_beat(struct gd_store *st, const struct gd_worker_self *me, stru
         5, vals, NULL, NULL, 0, err, "heartbeat");
     gd_pg_release(c);
     if (!r)
-        return err ? err->code : GC_EIO;
+        return gd_pg_fail(err);
     PQclear(r);
     return 0;
 }
@@ -236,15 +221,11 @@ int gd_pg_worker_beat(struct gd_store *st, const struct gd_worker_self *me, stru
 int gd_pg_worker_leave(struct gd_store *st, const struct gd_worker_self *me, struct gc_error *err)
 {
     struct gd_pg *s = gd_pg_of(st);
-    struct gd_pg_conn *c = gd_pg_acquire(s, 0, err);
-    if (!c)
-        return GC_EUNAVAIL;
     const char *vals[1] = {me->name};
-    PGresult *r = gd_pg_exec(s, c, GD_PG_WORKER_LEAVE, "DELETE FROM workers WHERE name = $1", 1,
-                             vals, NULL, NULL, 0, err, "leave");
-    gd_pg_release(c);
+    PGresult *r = gd_pg_query(s, 0, GD_PG_WORKER_LEAVE, "DELETE FROM workers WHERE name = $1", 1,
+                              vals, NULL, NULL, 0, err, "leave");
     if (!r)
-        return err ? err->code : GC_EIO;
+        return gd_pg_fail(err);
     PQclear(r);
     return 0;
 }
@@ -267,6 +248,19 @@ static void parse_ids(const char *text, struct gd_worker_info *w)
     }
 }
 
+static void fill_worker(const PGresult *r, int i, void *elem)
+{
+    struct gd_worker_info *w = elem;
+    gd_pg_copy_text(w->name, sizeof w->name, r, i, 0);
+    gd_pg_copy_text(w->heartbeat_at, sizeof w->heartbeat_at, r, i, 1);
+    gd_pg_copy_text(w->started_at, sizeof w->started_at, r, i, 2);
+    w->workers = (int)gd_pg_get_i64(r, i, 3);
+    w->threads = (int)gd_pg_get_i64(r, i, 4);
+    w->lease_s = (int)gd_pg_get_i64(r, i, 5);
+    w->alive = PQgetvalue(r, i, 6)[0] == 't';
+    parse_ids(PQgetvalue(r, i, 7), w);
+}
+
 int gd_pg_worker_list(struct gd_store *st, struct gd_worker_info **out, int *n,
                       struct gc_error *err)
 {
@@ -285,25 +279,6 @@ int gd_pg_worker_list(struct gd_store *st, struct gd_worker_info **out, int *n,
         0, NULL, NULL, NULL, 0, err, "list workers");
     gd_pg_release(c);
     if (!r)
-        return err ? err->code : GC_EIO;
-    int rows = PQntuples(r);
-    struct gd_worker_info *w = calloc((size_t)(rows ? rows : 1), sizeof(*w));
-    if (!w) {
-        PQclear(r);
-        return gd_pg_no_memory(err);
-    }
-    for (int i = 0; i < rows; i++) {
-        gd_pg_copy_text(w[i].name, sizeof w[i].name, r, i, 0);
-        gd_pg_copy_text(w[i].heartbeat_at, sizeof w[i].heartbeat_at, r, i, 1);
-        gd_pg_copy_text(w[i].started_at, sizeof w[i].started_at, r, i, 2);
-        w[i].workers = (int)gd_pg_get_i64(r, i, 3);
-        w[i].threads = (int)gd_pg_get_i64(r, i, 4);
-        w[i].lease_s = (int)gd_pg_get_i64(r, i, 5);
-        w[i].alive = PQgetvalue(r, i, 6)[0] == 't';
-        parse_ids(PQgetvalue(r, i, 7), &w[i]);
-    }
-    PQclear(r);
-    *out = w;
-    *n = rows;
-    return 0;
+        return gd_pg_fail(err);
+    return gd_pg_rows(r, sizeof(**out), fill_worker, (void **)out, n, err);
 }

@@ -141,32 +141,27 @@ out:
     return ret;
 }
 
+/* A row of name, value, step (and run, kind when the query has them). */
+static void fill_kv(const PGresult *r, int i, void *elem)
+{
+    struct gd_kv *kv = elem;
+    gd_pg_copy_text(kv->name, sizeof kv->name, r, i, 0);
+    kv->value = gd_pg_get_double(r, i, 1);
+    kv->step = gd_pg_get_i64(r, i, 2);
+    if (PQnfields(r) >= 5) {
+        kv->run = gd_pg_get_i64(r, i, 3);
+        kv->kind = (int)gd_pg_get_i64(r, i, 4);
+    }
+}
+
 /* name/value/step rows of a metrics query with n text parameters. */
 static int read_kvs(struct gd_pg *s, enum gd_pg_stmt id, const char *sql, int n,
                     const char *const *vals, struct gd_kv **out, int *cnt, struct gc_error *err)
 {
-    struct gd_pg_conn *c = gd_pg_acquire(s, 0, err);
-    if (!c)
-        return GC_EUNAVAIL;
-    PGresult *r = gd_pg_exec(s, c, id, sql, n, vals, NULL, NULL, 0, err, "read metrics");
-    gd_pg_release(c);
+    PGresult *r = gd_pg_query(s, 0, id, sql, n, vals, NULL, NULL, 0, err, "read metrics");
     if (!r)
-        return err ? err->code : GC_EIO;
-    int rows = PQntuples(r);
-    struct gd_kv *kv = calloc((size_t)(rows ? rows : 1), sizeof(*kv));
-    if (!kv) {
-        PQclear(r);
-        return gd_pg_no_memory(err);
-    }
-    for (int i = 0; i < rows; i++) {
-        gd_pg_copy_text(kv[i].name, sizeof kv[i].name, r, i, 0);
-        kv[i].value = gd_pg_get_double(r, i, 1);
-        kv[i].step = gd_pg_get_i64(r, i, 2);
-    }
-    PQclear(r);
-    *out = kv;
-    *cnt = rows;
-    return 0;
+        return gd_pg_fail(err);
+    return gd_pg_rows(r, sizeof(**out), fill_kv, (void **)out, cnt, err);
 }
 
 int gd_pg_metrics_latest(struct gd_store *st, int64_t run, int kind, struct gd_kv **out, int *n,
@@ -192,38 +187,14 @@ int gd_pg_metrics_latest_runs(struct gd_store *st, const int64_t *runs, int nrun
         p += sprintf(p, "%s%lld", i ? "," : "", (long long)runs[i]);
     *p++ = '}';
     *p = '\0';
-    struct gd_pg_conn *c = gd_pg_acquire(s, 0, err);
-    if (!c) {
-        free(ids);
-        return GC_EUNAVAIL;
-    }
     const char *vals[1] = {ids};
     /* a page of runs in one statement, not one a run */
-    PGresult *r = gd_pg_exec(s, c, GD_PG_METRIC_LATEST_RUNS,
-                             "SELECT name, value, step, run, kind FROM metrics_latest"
-                             " WHERE run = ANY ($1::bigint[]) ORDER BY run, name",
-                             1, vals, NULL, NULL, 0, err, "latest metrics");
-    gd_pg_release(c);
+    int ret = read_kvs(s, GD_PG_METRIC_LATEST_RUNS,
+                       "SELECT name, value, step, run, kind FROM metrics_latest"
+                       " WHERE run = ANY ($1::bigint[]) ORDER BY run, name",
+                       1, vals, out, n, err);
     free(ids);
-    if (!r)
-        return err ? err->code : GC_EIO;
-    int rows = PQntuples(r);
-    struct gd_kv *kv = calloc((size_t)(rows ? rows : 1), sizeof(*kv));
-    if (!kv) {
-        PQclear(r);
-        return gd_pg_no_memory(err);
-    }
-    for (int i = 0; i < rows; i++) {
-        gd_pg_copy_text(kv[i].name, sizeof kv[i].name, r, i, 0);
-        kv[i].value = gd_pg_get_double(r, i, 1);
-        kv[i].step = gd_pg_get_i64(r, i, 2);
-        kv[i].run = gd_pg_get_i64(r, i, 3);
-        kv[i].kind = (int)gd_pg_get_i64(r, i, 4);
-    }
-    PQclear(r);
-    *out = kv;
-    *n = rows;
-    return 0;
+    return ret;
 }
 
 int gd_pg_metrics_at(struct gd_store *st, int64_t run, int kind, int64_t step, struct gd_kv **out,
@@ -298,7 +269,7 @@ int gd_pg_metrics_series(struct gd_store *st, int64_t run, const char *name, int
     }
     gd_pg_release(c);
     if (!r)
-        return err ? err->code : GC_EIO;
+        return gd_pg_fail(err);
     int ret = take_points(r, steps, values, n, err);
     PQclear(r);
     return ret;
@@ -308,17 +279,13 @@ int gd_pg_metrics_names(struct gd_store *st, int64_t run, char ***names, int *n,
                         struct gc_error *err)
 {
     struct gd_pg *s = gd_pg_of(st);
-    struct gd_pg_conn *c = gd_pg_acquire(s, 0, err);
-    if (!c)
-        return GC_EUNAVAIL;
     char b[24];
     const char *vals[1] = {gd_pg_i64(b, run)};
-    PGresult *r = gd_pg_exec(s, c, GD_PG_METRIC_NAMES,
-                             "SELECT name FROM metrics_latest WHERE run = $1 ORDER BY name", 1,
-                             vals, NULL, NULL, 0, err, "metric names");
-    gd_pg_release(c);
+    PGresult *r = gd_pg_query(s, 0, GD_PG_METRIC_NAMES,
+                              "SELECT name FROM metrics_latest WHERE run = $1 ORDER BY name", 1,
+                              vals, NULL, NULL, 0, err, "metric names");
     if (!r)
-        return err ? err->code : GC_EIO;
+        return gd_pg_fail(err);
     int rows = PQntuples(r), ret = 0;
     char **a = calloc((size_t)(rows ? rows : 1), sizeof(*a));
     for (int i = 0; a && i < rows && !ret; i++)
@@ -342,22 +309,18 @@ int gd_pg_sample_put(struct gd_store *st, int64_t run, int64_t step, const uint8
                      struct gc_error *err)
 {
     struct gd_pg *s = gd_pg_of(st);
-    struct gd_pg_conn *c = gd_pg_acquire(s, 0, err);
-    if (!c)
-        return GC_EUNAVAIL;
     char b1[24], b2[24], b3[24];
     const char *vals[4] = {gd_pg_i64(b1, run), gd_pg_i64(b2, step), len ? (const char *)png : "",
                            claim_param(s, run, b3)};
     int lens[4] = {0, 0, (int)len, 0}, fmts[4] = {0, 0, 1, 0};
-    PGresult *r = gd_pg_exec(s, c, GD_PG_SAMPLE_PUT,
-                             "WITH f AS (SELECT claim FROM runs WHERE id = $1),"
-                             " ins AS (INSERT INTO samples (run, step, png) SELECT $1, $2, $3"
-                             " WHERE $4::bigint IS NULL OR $4 = (SELECT claim FROM f)"
-                             " ON CONFLICT DO NOTHING) SELECT (SELECT claim FROM f)",
-                             4, vals, lens, fmts, 0, err, "put sample");
-    gd_pg_release(c);
+    PGresult *r = gd_pg_query(s, 0, GD_PG_SAMPLE_PUT,
+                              "WITH f AS (SELECT claim FROM runs WHERE id = $1),"
+                              " ins AS (INSERT INTO samples (run, step, png) SELECT $1, $2, $3"
+                              " WHERE $4::bigint IS NULL OR $4 = (SELECT claim FROM f)"
+                              " ON CONFLICT DO NOTHING) SELECT (SELECT claim FROM f)",
+                              4, vals, lens, fmts, 0, err, "put sample");
     if (!r)
-        return err ? err->code : GC_EIO;
+        return gd_pg_fail(err);
     int ret = fenced(s, r, run, err);
     PQclear(r);
     return ret;
@@ -367,29 +330,14 @@ int gd_pg_sample_steps(struct gd_store *st, int64_t run, int64_t **steps, int *n
                        struct gc_error *err)
 {
     struct gd_pg *s = gd_pg_of(st);
-    struct gd_pg_conn *c = gd_pg_acquire(s, 0, err);
-    if (!c)
-        return GC_EUNAVAIL;
     char b[24];
     const char *vals[1] = {gd_pg_i64(b, run)};
-    PGresult *r = gd_pg_exec(s, c, GD_PG_SAMPLE_STEPS,
-                             "SELECT step FROM samples WHERE run = $1 ORDER BY step", 1, vals, NULL,
-                             NULL, 0, err, "sample steps");
-    gd_pg_release(c);
+    PGresult *r = gd_pg_query(s, 0, GD_PG_SAMPLE_STEPS,
+                              "SELECT step FROM samples WHERE run = $1 ORDER BY step", 1, vals,
+                              NULL, NULL, 0, err, "sample steps");
     if (!r)
-        return err ? err->code : GC_EIO;
-    int rows = PQntuples(r);
-    int64_t *a = malloc((size_t)(rows ? rows : 1) * sizeof(*a));
-    if (!a) {
-        PQclear(r);
-        return gd_pg_no_memory(err);
-    }
-    for (int i = 0; i < rows; i++)
-        a[i] = gd_pg_get_i64(r, i, 0);
-    PQclear(r);
-    *steps = a;
-    *n = rows;
-    return 0;
+        return gd_pg_fail(err);
+    return gd_pg_ids(r, steps, n, err);
 }
 
 /* The newest (step < 0) or given (step, blob) row of a query whose $1 is the run and
@@ -398,15 +346,11 @@ static int get_blob(struct gd_pg *s, enum gd_pg_stmt id, const char *sql, int64_
                     uint8_t **data, size_t *len, int64_t *got_step, struct gc_error *err,
                     const char *what)
 {
-    struct gd_pg_conn *c = gd_pg_acquire(s, 0, err);
-    if (!c)
-        return GC_EUNAVAIL;
     char b1[24], b2[24];
     const char *vals[2] = {gd_pg_i64(b1, run), gd_pg_i64(b2, step)};
-    PGresult *r = gd_pg_exec(s, c, id, sql, 2, vals, NULL, NULL, 1, err, what);
-    gd_pg_release(c);
+    PGresult *r = gd_pg_query(s, 0, id, sql, 2, vals, NULL, NULL, 1, err, what);
     if (!r)
-        return err ? err->code : GC_EIO;
+        return gd_pg_fail(err);
     int ret = 0;
     if (PQntuples(r) != 1) {
         ret = step < 0 ? gc_error_set(err, GC_ENOTFOUND, "run %lld has no %s", (long long)run, what)
@@ -498,38 +442,28 @@ undo:
     return ret;
 }
 
+static void fill_ckpt(const PGresult *r, int i, void *elem)
+{
+    struct gd_ckpt_info *a = elem;
+    a->step = gd_pg_get_i64(r, i, 0);
+    a->bytes = gd_pg_get_i64(r, i, 1);
+    gd_pg_copy_text(a->sha256, sizeof a->sha256, r, i, 2);
+    gd_pg_copy_text(a->created_at, sizeof a->created_at, r, i, 3);
+}
+
 int gd_pg_ckpt_list(struct gd_store *st, int64_t run, struct gd_ckpt_info **out, int *n,
                     struct gc_error *err)
 {
     struct gd_pg *s = gd_pg_of(st);
-    struct gd_pg_conn *c = gd_pg_acquire(s, 0, err);
-    if (!c)
-        return GC_EUNAVAIL;
     char b[24];
     const char *vals[1] = {gd_pg_i64(b, run)};
-    PGresult *r = gd_pg_exec(s, c, GD_PG_CKPT_LIST,
-                             "SELECT step, bytes, sha256, " GD_PG_TIME(
-                                 "created_at") " FROM checkpoints WHERE run = $1 ORDER BY step",
-                             1, vals, NULL, NULL, 0, err, "list checkpoints");
-    gd_pg_release(c);
+    PGresult *r = gd_pg_query(s, 0, GD_PG_CKPT_LIST,
+                              "SELECT step, bytes, sha256, " GD_PG_TIME(
+                                  "created_at") " FROM checkpoints WHERE run = $1 ORDER BY step",
+                              1, vals, NULL, NULL, 0, err, "list checkpoints");
     if (!r)
-        return err ? err->code : GC_EIO;
-    int rows = PQntuples(r);
-    struct gd_ckpt_info *a = calloc((size_t)(rows ? rows : 1), sizeof(*a));
-    if (!a) {
-        PQclear(r);
-        return gd_pg_no_memory(err);
-    }
-    for (int i = 0; i < rows; i++) {
-        a[i].step = gd_pg_get_i64(r, i, 0);
-        a[i].bytes = gd_pg_get_i64(r, i, 1);
-        gd_pg_copy_text(a[i].sha256, sizeof a[i].sha256, r, i, 2);
-        gd_pg_copy_text(a[i].created_at, sizeof a[i].created_at, r, i, 3);
-    }
-    PQclear(r);
-    *out = a;
-    *n = rows;
-    return 0;
+        return gd_pg_fail(err);
+    return gd_pg_rows(r, sizeof(**out), fill_ckpt, (void **)out, n, err);
 }
 
 int gd_pg_ckpt_get(struct gd_store *st, int64_t run, int64_t step, uint8_t **bytes, size_t *len,
@@ -561,7 +495,7 @@ int gd_pg_event_put(struct gd_store *st, int64_t run, const char *type, int64_t 
                              3, vals, NULL, NULL, 0, err, "put event");
     if (!r) {
         gd_pg_release(c);
-        return err ? err->code : GC_EIO;
+        return gd_pg_fail(err);
     }
     int64_t nid = gd_pg_get_i64(r, 0, 0);
     PQclear(r);
@@ -580,6 +514,16 @@ int gd_pg_event_put(struct gd_store *st, int64_t run, const char *type, int64_t 
     }
     gd_pg_release(c);
     return 0;
+}
+
+static void fill_event(const PGresult *r, int i, void *elem)
+{
+    struct gd_event *e = elem;
+    e->id = gd_pg_get_i64(r, i, 0);
+    e->run = gd_pg_get_i64(r, i, 1);
+    gd_pg_copy_text(e->type, sizeof e->type, r, i, 2);
+    e->step = gd_pg_get_i64(r, i, 3);
+    gd_pg_copy_text(e->created_at, sizeof e->created_at, r, i, 4);
 }
 
 int gd_pg_event_list(struct gd_store *st, int64_t run, int64_t after, int limit,
@@ -609,39 +553,19 @@ int gd_pg_event_list(struct gd_store *st, int64_t run, int64_t after, int limit,
                   3, vals, NULL, NULL, 0, err, "list events");
     gd_pg_release(c);
     if (!r)
-        return err ? err->code : GC_EIO;
-    int rows = PQntuples(r);
-    struct gd_event *e = calloc((size_t)(rows ? rows : 1), sizeof(*e));
-    if (!e) {
-        PQclear(r);
-        return gd_pg_no_memory(err);
-    }
-    for (int i = 0; i < rows; i++) {
-        e[i].id = gd_pg_get_i64(r, i, 0);
-        e[i].run = gd_pg_get_i64(r, i, 1);
-        gd_pg_copy_text(e[i].type, sizeof e[i].type, r, i, 2);
-        e[i].step = gd_pg_get_i64(r, i, 3);
-        gd_pg_copy_text(e[i].created_at, sizeof e[i].created_at, r, i, 4);
-    }
-    PQclear(r);
-    *out = e;
-    *n = rows;
-    return 0;
+        return gd_pg_fail(err);
+    return gd_pg_rows(r, sizeof(**out), fill_event, (void **)out, n, err);
 }
 
 int gd_pg_event_last(struct gd_store *st, int64_t *id, struct gc_error *err)
 {
     struct gd_pg *s = gd_pg_of(st);
-    struct gd_pg_conn *c = gd_pg_acquire(s, 0, err);
-    if (!c)
-        return GC_EUNAVAIL;
     /* the newest visible id: ids are visible in order (the advisory lock), so every
      * event below it is visible too */
-    PGresult *r = gd_pg_exec(s, c, GD_PG_EVENT_LAST, "SELECT coalesce(max(id), 0) FROM events", 0,
-                             NULL, NULL, NULL, 0, err, "last event");
-    gd_pg_release(c);
+    PGresult *r = gd_pg_query(s, 0, GD_PG_EVENT_LAST, "SELECT coalesce(max(id), 0) FROM events", 0,
+                              NULL, NULL, NULL, 0, err, "last event");
     if (!r)
-        return err ? err->code : GC_EIO;
+        return gd_pg_fail(err);
     *id = gd_pg_get_i64(r, 0, 0);
     PQclear(r);
     return 0;

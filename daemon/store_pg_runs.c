@@ -105,21 +105,18 @@ int gd_pg_run_list(struct gd_store *st, int status, int limit, int64_t cursor, s
     *next = 0;
     if (limit <= 0)
         limit = 50;
-    struct gd_pg_conn *c = gd_pg_acquire(s, 0, err);
-    if (!c)
-        return GC_EUNAVAIL;
     char b1[24], b2[24];
     const char *vals[3] = {
         status >= 0 && status < GD_NSTATUS ? gd_status_name((enum gd_status)status) : NULL,
         gd_pg_i64(b1, cursor), gd_pg_i64(b2, (int64_t)limit + 1)};
     /* one more than asked tells whether a next page exists */
-    PGresult *r = gd_pg_exec(s, c, GD_PG_RUN_LIST,
-                             "SELECT " RUN_COLS " FROM runs WHERE ($1::text IS NULL OR status = $1)"
-                             " AND ($2::bigint <= 0 OR id < $2) ORDER BY id DESC LIMIT $3",
-                             3, vals, NULL, NULL, 0, err, "list runs");
-    gd_pg_release(c);
+    PGresult *r =
+        gd_pg_query(s, 0, GD_PG_RUN_LIST,
+                    "SELECT " RUN_COLS " FROM runs WHERE ($1::text IS NULL OR status = $1)"
+                    " AND ($2::bigint <= 0 OR id < $2) ORDER BY id DESC LIMIT $3",
+                    3, vals, NULL, NULL, 0, err, "list runs");
     if (!r)
-        return err ? err->code : GC_EIO;
+        return gd_pg_fail(err);
     int rows = PQntuples(r), cnt = rows > limit ? limit : rows, ret = 0;
     struct gd_run *runs = cnt ? calloc((size_t)cnt, sizeof(*runs)) : NULL;
     if (cnt && !runs)
@@ -151,7 +148,7 @@ int gd_pg_lock_run(struct gd_pg *s, struct gd_pg_conn *c, int64_t id, enum gd_re
                              "SELECT claim, requested FROM runs WHERE id = $1 FOR NO KEY UPDATE", 1,
                              vals, NULL, NULL, 0, err, "lock run");
     if (!r)
-        return err ? err->code : GC_EIO;
+        return gd_pg_fail(err);
     int ret = 0;
     if (PQntuples(r) != 1) {
         ret = gc_error_set(err, GC_ENOTFOUND, "run %lld not found", (long long)id);
@@ -176,7 +173,7 @@ int gd_pg_set_step(struct gd_pg *s, struct gd_pg_conn *c, int64_t run, int64_t s
     PGresult *r = gd_pg_exec(s, c, GD_PG_RUN_SET_STEP, "UPDATE runs SET step = $2 WHERE id = $1", 2,
                              vals, NULL, NULL, 0, err, "set step");
     if (!r)
-        return err ? err->code : GC_EIO;
+        return gd_pg_fail(err);
     int changed = atoi(PQcmdTuples(r));
     PQclear(r);
     return changed ? 0 : gc_error_set(err, GC_ENOTFOUND, "run %lld not found", (long long)run);
@@ -255,16 +252,12 @@ int gd_pg_run_set_step(struct gd_store *st, int64_t id, int64_t step, struct gc_
 int gd_pg_run_delete(struct gd_store *st, int64_t id, struct gc_error *err)
 {
     struct gd_pg *s = gd_pg_of(st);
-    struct gd_pg_conn *c = gd_pg_acquire(s, 0, err);
-    if (!c)
-        return GC_EUNAVAIL;
     char b[24];
     const char *vals[1] = {gd_pg_i64(b, id)};
-    PGresult *r = gd_pg_exec(s, c, GD_PG_RUN_DELETE, "DELETE FROM runs WHERE id = $1", 1, vals,
-                             NULL, NULL, 0, err, "delete run");
-    gd_pg_release(c);
+    PGresult *r = gd_pg_query(s, 0, GD_PG_RUN_DELETE, "DELETE FROM runs WHERE id = $1", 1, vals,
+                              NULL, NULL, 0, err, "delete run");
     if (!r)
-        return err ? err->code : GC_EIO;
+        return gd_pg_fail(err);
     int changed = atoi(PQcmdTuples(r));
     PQclear(r);
     return changed ? 0 : gc_error_set(err, GC_ENOTFOUND, "run %lld not found", (long long)id);
@@ -276,42 +269,23 @@ int gd_pg_run_ids(struct gd_store *st, enum gd_status stt, int64_t **ids, int *n
     struct gd_pg *s = gd_pg_of(st);
     *ids = NULL;
     *n = 0;
-    struct gd_pg_conn *c = gd_pg_acquire(s, 0, err);
-    if (!c)
-        return GC_EUNAVAIL;
     const char *vals[1] = {gd_status_name(stt)};
     PGresult *r =
-        gd_pg_exec(s, c, GD_PG_RUN_IDS, "SELECT id FROM runs WHERE status = $1 ORDER BY id", 1,
-                   vals, NULL, NULL, 0, err, "list run ids");
-    gd_pg_release(c);
+        gd_pg_query(s, 0, GD_PG_RUN_IDS, "SELECT id FROM runs WHERE status = $1 ORDER BY id", 1,
+                    vals, NULL, NULL, 0, err, "list run ids");
     if (!r)
-        return err ? err->code : GC_EIO;
-    int rows = PQntuples(r);
-    int64_t *a = malloc((size_t)(rows ? rows : 1) * sizeof(*a));
-    if (!a) {
-        PQclear(r);
-        return gd_pg_no_memory(err);
-    }
-    for (int i = 0; i < rows; i++)
-        a[i] = gd_pg_get_i64(r, i, 0);
-    PQclear(r);
-    *ids = a;
-    *n = rows;
-    return 0;
+        return gd_pg_fail(err);
+    return gd_pg_ids(r, ids, n, err);
 }
 
 int gd_pg_run_count(struct gd_store *st, enum gd_status stt, int64_t *n, struct gc_error *err)
 {
     struct gd_pg *s = gd_pg_of(st);
-    struct gd_pg_conn *c = gd_pg_acquire(s, 0, err);
-    if (!c)
-        return GC_EUNAVAIL;
     const char *vals[1] = {gd_status_name(stt)};
-    PGresult *r = gd_pg_exec(s, c, GD_PG_RUN_COUNT, "SELECT count(*) FROM runs WHERE status = $1",
-                             1, vals, NULL, NULL, 0, err, "count runs");
-    gd_pg_release(c);
+    PGresult *r = gd_pg_query(s, 0, GD_PG_RUN_COUNT, "SELECT count(*) FROM runs WHERE status = $1",
+                              1, vals, NULL, NULL, 0, err, "count runs");
     if (!r)
-        return err ? err->code : GC_EIO;
+        return gd_pg_fail(err);
     *n = gd_pg_get_i64(r, 0, 0);
     PQclear(r);
     return 0;

@@ -139,4 +139,24 @@ static inline int fx_store_close(struct fx_store *s)
     return nftw(s->dir, fx_remove_one, 16, FTW_DEPTH | FTW_PHYS) == 0 ? 0 : -1;
 }
 
+/* cmocka setup and teardown of a test with a store of its own in *state. */
+static inline int fx_setup_named(void **state, const char *name)
+{
+    struct fx_store *f = calloc(1, sizeof(*f));
+    if (!f || fx_store_open(f, name)) {
+        free(f);
+        return -1;
+    }
+    *state = f;
+    return 0;
+}
+
+static inline int fx_teardown(void **state)
+{
+    struct fx_store *f = *state;
+    int ret = fx_store_close(f);
+    free(f);
+    return ret;
+}
+
 #endif

@@ -25,21 +25,12 @@
 
 static int setup(void **state)
 {
-    struct fx_store *f = calloc(1, sizeof(*f));
-    if (!f || fx_store_open(f, "test_store")) {
-        free(f);
-        return -1;
-    }
-    *state = f;
-    return 0;
+    return fx_setup_named(state, "test_store");
 }
 
 static int teardown(void **state)
 {
-    struct fx_store *f = *state;
-    int ret = fx_store_close(f);
-    free(f);
-    return ret;
+    return fx_teardown(state);
 }
 
 static int64_t new_run(struct gd_store *st, const char *name, int64_t steps)

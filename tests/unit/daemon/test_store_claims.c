@@ -23,21 +23,12 @@
 
 static int setup(void **state)
 {
-    struct fx_store *f = calloc(1, sizeof(*f));
-    if (!f || fx_store_open(f, "test_claims")) {
-        free(f);
-        return -1;
-    }
-    *state = f;
-    return 0;
+    return fx_setup_named(state, "test_claims");
 }
 
 static int teardown(void **state)
 {
-    struct fx_store *f = *state;
-    int ret = fx_store_close(f);
-    free(f);
-    return ret;
+    return fx_teardown(state);
 }
 
 static struct gd_worker_self worker(const char *name, int lease_s)
