@@ -21,8 +21,9 @@ REP=$(pwd)/$LOGS/reports
 # Unit tests too slow under valgrind's one-thread-at-a-time execution: the long
 # training tests, the scheduler's (worker threads training next to OpenBLAS's spinning
 # threads: over 5 minutes) and the store's fault loop (a minute). TSan covers the
-# scheduler; test_store_faults runs normally and under ASan.
-VALGRIND_SKIP="test_gan test_classifier test_sched test_store_faults"
+# scheduler; test_store_faults runs normally and under ASan; test_store_claims' racing
+# claims are threads and locks, TSan's.
+VALGRIND_SKIP="test_gan test_classifier test_sched test_store_faults test_store_claims"
 # Unit tests that TSan has nothing to check in: the store's fault loop is one thread
 # driving SQLite through a failing VFS (a minute under TSan); test_store and
 # test_sched cover the store's and the scheduler's threads.
