@@ -213,17 +213,23 @@ static void hook_log(void *ctx, const char *msg)
 /* ---- one run from start to end ---- */
 
 /* Writes a job's final status (and step, when it moved) and takes it off the active
- * list; the job is marked finished first, so it no longer shows live meanwhile. Not
- * written when the run was given up. Returns the status the store wrote. */
+ * list: first what it keeps for the store is written (the run stays live meanwhile,
+ * showing why it waits), then the job is marked finished, so it no longer shows live
+ * while its status is written. Not written when the run was given up. Returns the
+ * status the store wrote. */
 static enum gd_status finish(struct gd_jobs *s, struct gd_job *job, enum gd_status st,
                              const char *error, int64_t step, int set_step)
 {
     pthread_mutex_lock(&s->mu);
-    job->finished = 1;
     int give_up = job->request == GD_REQ_GIVE_UP;
     pthread_mutex_unlock(&s->mu);
+    /* while the store cannot take the status, the run stays live and shows why */
+    int drained = !give_up && gd_job_drain(job) == 0;
+    pthread_mutex_lock(&s->mu);
+    job->finished = 1;
+    pthread_mutex_unlock(&s->mu);
     struct gc_error err = {0};
-    if (give_up || gd_job_drain(job)) {
+    if (!drained) {
         gd_store_run_forget(s->store, job->id);
         st = GD_RUNNING;
     } else {

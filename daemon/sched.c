@@ -281,6 +281,25 @@ static int act(struct gd_sched *s, int64_t id, enum gd_action a, struct gc_error
     struct gd_jobs *j = &s->jobs;
     struct gd_act_result r;
     int ret = gd_store_run_act(j->store, id, a, &r, err);
+    if (ret && ret != GC_ENOTFOUND && ret != GC_ESTATE &&
+        (a == GD_ACT_CANCEL || a == GD_ACT_PAUSE)) {
+        /* the store cannot take the request now (a full disk): a run this daemon trains
+         * is told directly, and writes its final status once the store takes writes */
+        pthread_mutex_lock(&j->mu);
+        struct gd_job *job = gd_jobs_find(j, id);
+        int told = job && !job->finished && job->request != GD_REQ_GIVE_UP;
+        if (told && job->request != GD_REQ_CANCEL)
+            job->request = a == GD_ACT_CANCEL ? GD_REQ_CANCEL : GD_REQ_PAUSE;
+        pthread_mutex_unlock(&j->mu);
+        if (told) {
+            gd_jobs_log(j, GD_LOG_WARN, id,
+                        "%s asked while the store cannot take it (%s): told"
+                        " the run directly",
+                        a == GD_ACT_CANCEL ? "cancel" : "pause", err ? err->msg : "");
+            gc_error_clear(err);
+            return 0;
+        }
+    }
     if (ret)
         return ret;
     if (r.requested) {

@@ -189,7 +189,10 @@ class StoreFileTest(Tmp):
         self.assertEqual(stat.S_IMODE(os.stat(db).st_mode), 0o600)
         self.assertTrue(os.path.isdir(os.path.join(state, "datasets")))
         self.assertTrue(os.path.isdir(os.path.join(state, "cache")))
-        self.assertIn("schema version 1", err)
+        # the newest migration of the SQLite store
+        latest = max(int(f.split("_")[0]) for f in
+                     os.listdir(os.path.join(ROOT, "migrations", "sqlite")) if f.endswith(".sql"))
+        self.assertIn("schema version %d" % latest, err)
 
         # a database from a newer ganctld (user_version lives at offset 60)
         with open(db, "r+b") as f:
@@ -197,7 +200,8 @@ class StoreFileTest(Tmp):
             f.write((7).to_bytes(4, "big"))
         r = self.run_bin("--listen", "127.0.0.1:%d" % free_port(), "--data", state)
         self.assertEqual(r.returncode, 1)
-        self.assertIn("database version 7 is newer than this ganctld (knows 1); upgrade ganctld",
+        self.assertIn("database version 7 is newer than this ganctld (knows %d); upgrade ganctld"
+                      % latest,
                       r.stderr)
 
 
