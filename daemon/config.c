@@ -313,7 +313,7 @@ static int parse_serve(struct gd_config *c, int argc, char **argv)
             return 0;
         }
         if (!strcmp(argv[i], "--version")) {
-            printf("ganctld %s\n", GD_VERSION);
+            printf("ganctld %s (%s)\n", GD_VERSION, gd_build_commit);
             return 0;
         }
     }

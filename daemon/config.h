@@ -10,7 +10,7 @@
 
 #include <limits.h>
 
-#define GD_VERSION "0.1.0"
+#include "daemon/version.h"
 
 enum gd_command { GD_CMD_SERVE, GD_CMD_TRAIN };
 

@@ -22,7 +22,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/blas.h"
 #include "core/gan.h"
+#include "daemon/version.h"
 
 void gd_jobs_log(struct gd_jobs *s, int level, int64_t run, const char *fmt, ...)
 {
@@ -287,6 +289,32 @@ static void hook_log(void *ctx, const char *msg)
 
 /* ---- one run from start to end ---- */
 
+/* The compiler that built this file, as its predefined macros name it. */
+#if defined(__clang__)
+#define COMPILER "clang " __clang_version__
+#elif defined(__GNUC__)
+#define COMPILER "gcc " __VERSION__
+#else
+#define COMPILER "unknown"
+#endif
+
+/* Records how the run is trained now: this daemon, its build, the BLAS, the threads. */
+static void record_provenance(struct gd_jobs *s, const struct gd_run *run)
+{
+    struct gd_provenance p;
+    memset(&p, 0, sizeof(p));
+    snprintf(p.version, sizeof(p.version), "%s", GD_VERSION);
+    snprintf(p.commit, sizeof(p.commit), "%s", gd_build_commit);
+    snprintf(p.compiler, sizeof(p.compiler), "%s", COMPILER);
+    gc_blas_describe(p.blas, sizeof(p.blas));
+    p.threads = s->threads_per_run;
+    if (!s->opts.spec_hash || s->opts.spec_hash(run->spec_json, p.spec_hash) != 0)
+        p.spec_hash[0] = '\0';
+    struct gc_error err = {0};
+    if (gd_store_run_set_provenance(s->store, run->id, &p, &err))
+        gd_jobs_log(s, GD_LOG_WARN, run->id, "provenance not stored: %s", err.msg);
+}
+
 static void set_status(struct gd_jobs *s, int64_t id, enum gd_status st, const char *error,
                        int64_t step)
 {
@@ -346,6 +374,7 @@ enum gd_status gd_job_run(struct gd_job *job)
     job->batch = spec->train.batch_size;
     job->steps = spec->train.steps;
 
+    record_provenance(s, &run);
     set_status(s, job->id, GD_RUNNING, NULL, step);
     gd_jobs_log(s, GD_LOG_INFO, job->id, "started at step %lld of %lld with %d threads",
                 (long long)step, (long long)spec->train.steps, s->threads_per_run);

@@ -30,6 +30,9 @@ struct gd_sched;
 
 /* Turns a stored spec back into a struct (the daemon passes api/'s parser). */
 typedef int (*gd_spec_parse_fn)(const char *json, struct gc_spec *out, struct gc_error *err);
+/* The SHA-256 (64 hex digits and a NUL into out) of a stored spec with its name left
+ * out, for the run's provenance (the daemon passes api/'s). */
+typedef int (*gd_spec_hash_fn)(const char *json, char out[65]);
 
 /* Log levels of gd_log_fn, as syslog numbers them. */
 enum { GD_LOG_ERR = 3, GD_LOG_WARN = 4, GD_LOG_INFO = 6, GD_LOG_DEBUG = 7 };
@@ -38,12 +41,13 @@ enum { GD_LOG_ERR = 3, GD_LOG_WARN = 4, GD_LOG_INFO = 6, GD_LOG_DEBUG = 7 };
 typedef void (*gd_log_fn)(void *ctx, int level, int64_t run, const char *msg);
 
 struct gd_sched_opts {
-    int workers;             /* >= 1 */
-    int threads;             /* compute threads for all runs together (default: cores) */
-    const char *data_dir;    /* the classifier cache lives under it */
-    int keep_checkpoints;    /* newest N kept per run (the last one always) */
+    int workers;          /* >= 1 */
+    int threads;          /* compute threads for all runs together (default: cores) */
+    const char *data_dir; /* the classifier cache lives under it */
+    int keep_checkpoints; /* newest N kept per run (the last one always) */
     gd_spec_parse_fn parse_spec;
-    gd_log_fn log;           /* NULL: silent */
+    gd_spec_hash_fn spec_hash; /* NULL: provenance without spec_hash */
+    gd_log_fn log;             /* NULL: silent */
     void *log_ctx;
 };
 

@@ -93,6 +93,7 @@ int gd_serve_open(const struct gd_config *c, int workers, struct gd_parts *p)
         .data_dir = c->data,
         .keep_checkpoints = c->keep_checkpoints,
         .parse_spec = parse_stored_spec,
+        .spec_hash = ga_spec_hash,
         .log = gd_log_sched,
         .log_ctx = NULL,
     };
