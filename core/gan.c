@@ -261,6 +261,14 @@ static int emit_sample(struct gc_trainer *t, struct gc_error *err)
     if (!rc)
         rc = t->hooks->sample(t->hooks->ctx, t->step, png, len, err);
     free(png);
+    if (!rc && t->is2d && t->hooks->plane) {
+        uint8_t *plane = NULL;
+        size_t plen = 0;
+        rc = gc_trainer_plane(t, t->samples, t->nsamples, &plane, &plen, err);
+        if (!rc)
+            rc = t->hooks->plane(t->hooks->ctx, t->step, plane, plen, err);
+        free(plane);
+    }
     return rc;
 }
 

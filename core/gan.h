@@ -4,8 +4,9 @@
  * loads the dataset, trains, and reports through callbacks: metrics, sample grids
  * (PNG bytes), evaluations and checkpoints (bytes). It can start from checkpoint bytes
  * and then continues bit for bit as if it had never stopped (same thread count).
- * This header is the whole API: it includes gan_ckpt.h (checkpoint, restore) and
- * gan_sample.h (generation and its encoders).
+ * This header is the whole API: it includes gan_ckpt.h (checkpoint, restore),
+ * gan_sample.h (generation, its encoders, ONNX export) and gan_plane.h (the plane of a
+ * 2D run).
  *
  * Threads: a trainer is used by one thread at a time (the worker that owns the run).
  * The hooks are called on that thread. The only thing another thread may do is make
@@ -20,6 +21,7 @@
 
 #include "core/error.h"
 #include "core/gan_ckpt.h"
+#include "core/gan_plane.h"
 #include "core/gan_sample.h"
 #include "core/spec.h"
 
@@ -46,6 +48,9 @@ struct gc_train_hooks {
     void *ctx;
     int (*metrics)(void *ctx, int64_t step, const struct gc_metric *m, int n, struct gc_error *err);
     int (*sample)(void *ctx, int64_t step, const uint8_t *png, size_t len, struct gc_error *err);
+    /* 2D sets, after each sample: G's density and D's output over the plane
+     * (core/gan_plane.h) */
+    int (*plane)(void *ctx, int64_t step, const uint8_t *bytes, size_t len, struct gc_error *err);
     int (*eval)(void *ctx, int64_t step, const struct gc_metric *m, int n, struct gc_error *err);
     int (*checkpoint)(void *ctx, int64_t step, const uint8_t *bytes, size_t len,
                       struct gc_error *err);

@@ -251,6 +251,17 @@ static int hook_sample(void *ctx, int64_t step, const uint8_t *png, size_t len,
     return 0;
 }
 
+static int hook_plane(void *ctx, int64_t step, const uint8_t *bytes, size_t len,
+                      struct gc_error *err)
+{
+    struct gd_job *job = ctx;
+    int ret;
+    while ((ret = gd_store_plane_put(job->s->store, job->id, step, bytes, len, err)) &&
+           retry_write(job, err))
+        ;
+    return write_end(job, ret, err);
+}
+
 static int hook_eval(void *ctx, int64_t step, const struct gc_metric *m, int n,
                      struct gc_error *err)
 {
@@ -414,6 +425,7 @@ enum gd_status gd_job_run(struct gd_job *job)
         .ctx = job,
         .metrics = hook_metrics,
         .sample = hook_sample,
+        .plane = hook_plane,
         .eval = hook_eval,
         .checkpoint = hook_checkpoint,
         .control = hook_control,

@@ -130,6 +130,16 @@ int gd_store_sample_steps(struct gd_store *s, int64_t run, int64_t **steps, int 
 int gd_store_sample_get(struct gd_store *s, int64_t run, int64_t step, uint8_t **png, size_t *len,
                         int64_t *got_step, struct gc_error *err);
 
+/* The plane of a 2D run's sample (core/gan_plane.h bytes), kept with the sample of that
+ * step: put after the sample; GC_ENOTFOUND when the step has no sample. */
+int gd_store_plane_put(struct gd_store *s, int64_t run, int64_t step, const uint8_t *bytes,
+                       size_t len, struct gc_error *err);
+int gd_store_plane_steps(struct gd_store *s, int64_t run, int64_t **steps, int *n,
+                         struct gc_error *err);
+/* step < 0: the newest. *bytes malloc'ed. */
+int gd_store_plane_get(struct gd_store *s, int64_t run, int64_t step, uint8_t **bytes, size_t *len,
+                       int64_t *got_step, struct gc_error *err);
+
 /* Checkpoints: the blob and the run's step in one transaction; then keeps the newest
  * `keep` checkpoints of the run (keep <= 0: all). */
 struct gd_ckpt_info {

@@ -70,6 +70,9 @@ enum gd_sqlite_stmt {
     GD_SQ_SWEEP_RUNS,
     GD_SQ_WATCH_PUT,
     GD_SQ_WATCH_LIST,
+    GD_SQ_PLANE_PUT,
+    GD_SQ_PLANE_STEPS,
+    GD_SQ_PLANE_GET,
     GD_SQ_COUNT,
 };
 

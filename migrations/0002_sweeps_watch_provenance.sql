@@ -1,5 +1,5 @@
 -- 0002_sweeps_watch_provenance: sweeps and the runs they made, the watchdog's records,
--- and how each run was made (docs/architecture.md: the store).
+-- how each run was made, and the plane of 2D samples (docs/architecture.md: the store).
 
 -- A sweep: its definition as sent (the JSON body, for GET /api/v1/sweeps/{id}), and
 -- what the scheduler needs without parsing it: the objective and early stopping.
@@ -42,3 +42,7 @@ CREATE TABLE watch_records (
     created_at TEXT NOT NULL
 );
 CREATE INDEX watch_records_run ON watch_records (run, id);
+
+-- 2D runs: G's density and D's output over the plane at the sample's step
+-- (core/gan_plane.h bytes); NULL for image sets.
+ALTER TABLE samples ADD COLUMN plane BLOB;
