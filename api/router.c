@@ -15,6 +15,7 @@
 #include "api/runs.h"
 #include "api/sse.h"
 #include "api/static.h"
+#include "api/sweeps.h"
 
 #define READ (GA_GET | GA_HEAD)
 
@@ -48,6 +49,9 @@ const struct ga_route ga_routes[] = {
     {READ, "/api/v1/runs/{id}/planes", ga_route_run_planes, 0},
     {READ, "/api/v1/runs/{id}/planes/{step}", ga_route_run_plane, 0},
     {GA_GET, "/api/v1/runs/{id}/events", ga_route_events, 0},
+    {READ, "/api/v1/sweeps", ga_route_sweeps_list, 1},
+    {GA_POST, "/api/v1/sweeps", ga_route_sweeps_create, 1},
+    {READ, "/api/v1/sweeps/{id}", ga_route_sweep_get, 0},
 };
 const int ga_route_count = (int)(sizeof ga_routes / sizeof ga_routes[0]);
 

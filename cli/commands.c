@@ -12,6 +12,7 @@
 #include "cli/cmd_metrics.h"
 #include "cli/cmd_runs.h"
 #include "cli/cmd_submit.h"
+#include "cli/cmd_sweeps.h"
 
 /* The global options, listed by every help text. */
 #define GLOBAL_OPTS                                                                                \
@@ -125,6 +126,26 @@ const struct ctl_command ctl_commands[] = {
      "Options:\n"
      "  --step N          the checkpoint of step N\n"
      "  -o, --output FILE where to write it\n" GLOBAL_HELP},
+    {"sweep", ctl_cmd_sweep, "queue a sweep: every configuration of some axes, with seeds",
+     "Usage: ganctl sweep FILE\n"
+     "\n"
+     "Submits the sweep in FILE (- for stdin), a JSON object:\n"
+     "  {\"name\": \"lr\", \"spec\": {...a run spec...},\n"
+     "   \"axes\": {\"optimizer.g.lr\": [1e-4, 2e-4], \"tricks.unrolled_steps\": [0, 5]},\n"
+     "   \"seeds\": 3, \"objective\": {\"metric\": \"modes_covered\", \"goal\": \"max\"},\n"
+     "   \"early_stopping\": \"successive_halving\"}\n"
+     "A grid trains every combination of the axes' values; with \"random\": N, N\n"
+     "configurations are drawn, an axis being a list or a range {\"min\", \"max\",\n"
+     "\"scale\": \"log\"|\"linear\"} (log by default for learning rates). Every run is\n"
+     "created and checked at once: one bad value refuses the sweep, naming it\n"
+     "(axes.optimizer.g.lr[1]). Prints the sweep's id.\n" GLOBAL_HELP},
+    {"sweeps", ctl_cmd_sweeps, "list sweeps, or show one ranked by its objective",
+     "Usage: ganctl sweeps [ID]\n"
+     "\n"
+     "Without ID: every sweep with its status and best configuration so far. With ID:\n"
+     "its configurations ranked by the objective's mean over their seeds, with the\n"
+     "standard deviation, the best run's value, the runs and whether successive\n"
+     "halving stopped them.\n" GLOBAL_HELP},
     {"export", ctl_cmd_export, "download a run's generator as an ONNX model",
      "Usage: ganctl export ID [-o FILE] [--generator K]\n"
      "\n"

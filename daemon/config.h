@@ -23,6 +23,7 @@ struct gd_config {
     char web[PATH_MAX];
     char token_file[PATH_MAX];
     char config[PATH_MAX];
+    char alert_webhook[1200]; /* "" when none */
     int workers, threads, keep_checkpoints;
     int max_connections; /* 0: the server's default */
     int http_timeout;    /* seconds; 0: the server's default */

@@ -220,7 +220,7 @@ struct gd_watch_record {
     char action[16];
     int64_t to_step; /* -1: none */
     double lr_scale; /* 0: none */
-    char message[256];
+    char message[384];
     char created_at[32];
 };
 int gd_store_watch_put(struct gd_store *s, const struct gd_watch_record *r, int64_t *id,

@@ -1,6 +1,6 @@
 /* store_sqlite_blobs.c — the samples and checkpoints tables: a run's PNG sample grids
- * (with the plane of a 2D run) and its checkpoints (with their SHA-256 and the run's step, pruned to the newest
- * few), by step or the newest. Part of the SQLite store (see store_sqlite.h). */
+ * (with the plane of a 2D run) and its checkpoints (with their SHA-256 and the run's step, pruned
+ * to the newest few), by step or the newest. Part of the SQLite store (see store_sqlite.h). */
 #include <stdlib.h>
 
 #include "daemon/sha256.h"
