@@ -227,9 +227,9 @@ static const struct gc_spec_field fields[] = {
     INT64("watch.window", watch.window, 1, GC_MAX_STEPS,
           "steps a condition must hold (D winning, G's gradient vanishing); the first ones "
           "set the gradient norms' level"),
-    FLOAT("watch.loss_max", watch.loss_max, 0, 1e30, GC_FIELD_MIN_OPEN,
+    FLOAT("watch.loss_max", watch.loss_max, 0, 1e6, GC_FIELD_MIN_OPEN,
           "divergence: |loss_d| or |loss_g| above it (NaN or Inf always)"),
-    FLOAT("watch.grad_factor", watch.grad_factor, 1, 1e30, GC_FIELD_MIN_OPEN,
+    FLOAT("watch.grad_factor", watch.grad_factor, 1, 1e6, GC_FIELD_MIN_OPEN,
           "divergence: a gradient norm above this many times its level over the first window"),
     FLOAT("watch.d_margin", watch.d_margin, 0, 0.5, GC_FIELD_MIN_OPEN | GC_FIELD_MAX_OPEN,
           "D winning: D(x) above 1 - m and D(G(z)) below m for a window (minimax, "
