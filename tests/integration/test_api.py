@@ -30,7 +30,7 @@ from ganctld_proc import run_suite  # noqa: E402
 HEARTBEAT_MS = 300
 
 RUN_KEYS = {"id", "name", "status", "spec", "step", "steps", "created_at", "started_at",
-            "finished_at", "error", "latest", "eval"}
+            "finished_at", "error", "latest", "eval", "sweep", "provenance", "watch"}
 TERMINAL = {"succeeded", "failed", "canceled"}
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
 
@@ -309,9 +309,12 @@ class ApiTest(unittest.TestCase):
         dims = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(3)]
         self.assertEqual(dims, [3, 28, 28])
         self.assertEqual(len(data), 16 + 3 * 28 * 28)
-        st, h, data = self.d.request("POST", "/api/v1/runs/%d/generate" % run["id"],
-                                     {"format": "json"})
-        self.problem(st, h, data, 400, "format")
+        # json: the images as numbers in [-1, 1], each (C, H, W) flattened
+        got = self.d.json("POST", "/api/v1/runs/%d/generate" % run["id"],
+                          {"n": 2, "format": "json"})
+        self.assertEqual(got["shape"], [1, 28, 28])
+        self.assertEqual([len(x) for x in got["images"]], [784, 784])
+        self.assertTrue(all(-1 <= v <= 1 for x in got["images"] for v in x))
 
     def test_finished_run(self):
         run = self.done
