@@ -276,7 +276,8 @@ class ApiTest(unittest.TestCase):
         self.assertEqual(spec["tricks"]["generators"], 1)
         self.assertEqual(spec["dataset"]["split"], "train")
         self.assertEqual(set(spec), {"name", "dataset", "model", "loss", "train", "optimizer",
-                                     "tricks", "every"})
+                                     "tricks", "every", "watch"})
+        self.assertEqual(spec["watch"]["action"], "alert")
         got = self.d.json("GET", h["location"])
         self.assertEqual(got["id"], run["id"])
         self.assertEqual(got["spec"], spec)
@@ -708,8 +709,16 @@ class ApiTest(unittest.TestCase):
         rid = self.done["id"]
         ck = self.d.json("GET", "/api/v1/runs/%d/checkpoints" % rid)["checkpoints"][-1]["step"]
         fill = {"{id}": str(rid), "{step}": str(ck), "{file}": "app.css"}
+        # a sweep of one tiny run for /api/v1/sweeps/{id}
+        sweep = self.d.json("POST", "/api/v1/sweeps",
+                            {"spec": tiny_spec("openapi-sweep", steps=10),
+                             "axes": {"train.batch_size": [8]},
+                             "objective": {"metric": "modes_covered"}}, expect=201)
+        self.d.wait_status(sweep["configurations"][0]["runs"][0], TERMINAL)
         for path, item in doc["paths"].items():
             url = path
+            if path.startswith("/api/v1/sweeps/"):
+                url = path.replace("{id}", str(sweep["id"]))
             for k, v in fill.items():
                 url = url.replace(k, v)
             if "/samples/{step}" in path:
