@@ -160,7 +160,7 @@ int gc_watch_on_eval(struct gc_watch *w, const struct gc_spec *s, int64_t step,
         double v = values[j];
         w->last[i] = v;
         /* the evaluation rule starts after the warmup: early figures swing widely */
-        if ((double)step < (double)ws->warmup * (double)s->train.steps)
+        if (step < llround((double)ws->warmup * (double)s->train.steps))
             continue;
         if (!w->have[i]) {
             w->have[i] = 1;
