@@ -670,6 +670,7 @@ class ApiTest(unittest.TestCase):
         self.assertEqual(cat["archs"], ["mlp", "dcgan"])
         self.assertIn("rmsprop", cat["optimizers"])
         self.assertEqual(cat["decay_shapes"], ["linear", "step"])
+        self.assertEqual(cat["watch_actions"], ["off", "alert", "rollback"])
         # the run objects use the same names: every latest and eval key is in the catalog
         run = self.d.json("GET", "/api/v1/runs/%d" % self.done["id"])
         for k in list(run["latest"]) + list(run["eval"]):
