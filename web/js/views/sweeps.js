@@ -55,7 +55,12 @@ function axisScale(values) {
         const f = log ? Math.log : (x) => x;
         if (hi === lo) { lo -= 1; hi += 1; }
         const a = f(lo), b = f(hi);
-        return { pos: (v) => (f(v) - a) / (b - a), ticks: [[0, fmtNum(lo)], [1, fmtNum(hi)]], log };
+        const pos = (v) => (f(v) - a) / (b - a);
+        // every value when there are few (a grid's), else the ends
+        const distinct = Array.from(new Set(nums)).sort((x, y) => x - y);
+        const ticks = distinct.length <= 8 ? distinct.map((v) => [pos(v), fmtNum(v)])
+            : [[0, fmtNum(lo)], [1, fmtNum(hi)]];
+        return { pos, ticks, log };
     }
     const cats = Array.from(new Set(values.map(String)));
     const pos = (v) => (cats.length < 2 ? 0.5 : cats.indexOf(String(v)) / (cats.length - 1));
@@ -63,7 +68,8 @@ function axisScale(values) {
 }
 
 /* The parallel-coordinates plot: one vertical axis per swept field and one for the
- * objective, one line per configuration, the better the warmer; the best is thick. */
+ * objective, one line per configuration, from red (the worst) to green (the best);
+ * the best is thick. */
 function parallelPlot(sweep) {
     const axes = Object.keys(sweep.axes || {});
     const metric = sweep.objective.metric;
@@ -92,7 +98,8 @@ function parallelPlot(sweep) {
         });
         const r = rank.get(c.index);
         const has = c.objective && typeof c.objective.mean === 'number';
-        const hue = has ? Math.round(220 - (220 * (n - 1 - r)) / Math.max(1, n - 1)) : 0;
+        // the best green, the worst red
+        const hue = has ? Math.round(10 + (120 * (n - 1 - r)) / Math.max(1, n - 1)) : 0;
         root.append(svg('polyline', { points: pts.join(' '), fill: 'none',
             stroke: has ? `hsl(${hue} 70% 50%)` : 'var(--muted)',
             'stroke-width': c.index === best ? 3.5 : 1.5, 'stroke-dasharray': has ? '' : '4 3',
