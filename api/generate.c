@@ -308,25 +308,7 @@ enum MHD_Result ga_route_run_export(struct ga_req *r)
 
 enum MHD_Result ga_route_run_planes(struct ga_req *r)
 {
-    int64_t id = r->id;
-    enum MHD_Result ret;
-    if (ga_need_run(r, id, NULL, &ret) != 0)
-        return ret;
-    int64_t *steps = NULL;
-    int n = 0;
-    struct gc_error err = {0};
-    if (gd_store_plane_steps(r->srv->store, id, &steps, &n, &err) != 0)
-        return ga_reply_error(r, &err);
-    json_t *arr = json_array();
-    for (int i = 0; i < n; i++) {
-        char url[96];
-        snprintf(url, sizeof url, "/api/v1/runs/%lld/planes/%lld", (long long)id,
-                 (long long)steps[i]);
-        json_array_append_new(arr,
-                              json_pack("{s:I,s:s}", "step", (json_int_t)steps[i], "url", url));
-    }
-    free(steps);
-    return ga_reply_json(r, 200, json_pack("{s:o}", "planes", arr));
+    return ga_reply_run_steps(r, gd_store_plane_steps, "planes", "/api/v1/runs/%lld/planes/%lld");
 }
 
 /* size x size floats of a plane's array as rows of numbers. */

@@ -322,7 +322,8 @@ enum MHD_Result ga_route_run_metrics(struct ga_req *r)
 
 /* ---- samples and checkpoints --------------------------------------------------- */
 
-enum MHD_Result ga_route_run_samples(struct ga_req *r)
+enum MHD_Result ga_reply_run_steps(struct ga_req *r, ga_steps_fn get, const char *key,
+                                   const char *url_fmt)
 {
     int64_t id = r->id;
     enum MHD_Result ret;
@@ -331,18 +332,23 @@ enum MHD_Result ga_route_run_samples(struct ga_req *r)
     int64_t *steps = NULL;
     int n = 0;
     struct gc_error err = {0};
-    if (gd_store_sample_steps(r->srv->store, id, &steps, &n, &err) != 0)
+    if (get(r->srv->store, id, &steps, &n, &err) != 0)
         return ga_reply_error(r, &err);
     json_t *arr = json_array();
     for (int i = 0; i < n; i++) {
         char url[96];
-        snprintf(url, sizeof url, "/api/v1/runs/%lld/samples/%lld.png", (long long)id,
-                 (long long)steps[i]);
+        snprintf(url, sizeof url, url_fmt, (long long)id, (long long)steps[i]);
         json_array_append_new(arr,
                               json_pack("{s:I,s:s}", "step", (json_int_t)steps[i], "url", url));
     }
     free(steps);
-    return ga_reply_json(r, 200, json_pack("{s:o}", "samples", arr));
+    return ga_reply_json(r, 200, json_pack("{s:o}", key, arr));
+}
+
+enum MHD_Result ga_route_run_samples(struct ga_req *r)
+{
+    return ga_reply_run_steps(r, gd_store_sample_steps, "samples",
+                              "/api/v1/runs/%lld/samples/%lld.png");
 }
 
 /* The store's getter of a sample or a checkpoint (they share a signature). */

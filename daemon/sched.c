@@ -337,8 +337,9 @@ static int stored_status(struct gd_sched *s, int64_t id, enum gd_status *st, int
 }
 
 /* Cancel and pause share their shape: active -> request, queued -> at once, else by
- * the stored status. */
-static int stop_run(struct gd_sched *s, int64_t id, enum gd_job_request request,
+ * the stored status. A reason (a sweep's early stopping) goes with a cancel as the
+ * run's error; with one, a run that has ended already is no error. */
+static int stop_run(struct gd_sched *s, int64_t id, enum gd_job_request request, const char *reason,
                     struct gc_error *err)
 {
     enum gd_status st;
@@ -347,20 +348,21 @@ static int stop_run(struct gd_sched *s, int64_t id, enum gd_job_request request,
     int ret = stored_status(s, id, &st, &step, err);
     if (ret)
         goto out;
-    int where = locate(s, id, 1, request);
+    int where = locate_why(s, id, 1, request, reason);
     if (where == 1)
-        goto out; /* the worker writes the status within one step */
+        goto out; /* the worker writes the status (with the reason) within one step */
     enum gd_status to = request == GD_REQ_CANCEL ? GD_CANCELED : GD_PAUSED;
     if (where == 2 || st == GD_QUEUED || (request == GD_REQ_CANCEL && st == GD_PAUSED)) {
-        if ((ret = gd_store_run_set_status(s->jobs.store, id, to, NULL, err)))
+        if ((ret = gd_store_run_set_status(s->jobs.store, id, to, reason, err)))
             goto out;
         gd_jobs_publish(&s->jobs, id, "status", step);
-        gd_jobs_log(&s->jobs, GD_LOG_INFO, id, "%s while %s", gd_status_name(to),
-                    gd_status_name(st));
+        gd_jobs_log(&s->jobs, GD_LOG_INFO, id, "%s while %s%s%s", gd_status_name(to),
+                    gd_status_name(st), reason ? ": " : "", reason ? reason : "");
         goto out;
     }
-    ret = gc_error_set(err, GC_ESTATE, "run %lld is %s: it cannot be %s", (long long)id,
-                       gd_status_name(st), request == GD_REQ_CANCEL ? "canceled" : "paused");
+    if (!reason)
+        ret = gc_error_set(err, GC_ESTATE, "run %lld is %s: it cannot be %s", (long long)id,
+                           gd_status_name(st), request == GD_REQ_CANCEL ? "canceled" : "paused");
 out:
     pthread_mutex_unlock(&s->jobs.ctl_mu);
     return ret;
@@ -368,34 +370,17 @@ out:
 
 int gd_sched_stop(struct gd_sched *s, int64_t id, const char *reason, struct gc_error *err)
 {
-    enum gd_status st;
-    int64_t step;
-    pthread_mutex_lock(&s->jobs.ctl_mu);
-    int ret = stored_status(s, id, &st, &step, err);
-    if (ret)
-        goto out;
-    int where = locate_why(s, id, 1, GD_REQ_CANCEL, reason);
-    if (where == 1)
-        goto out; /* the worker writes the status, with the reason, within one step */
-    if (where == 2 || st == GD_QUEUED || st == GD_PAUSED) {
-        if ((ret = gd_store_run_set_status(s->jobs.store, id, GD_CANCELED, reason, err)))
-            goto out;
-        gd_jobs_publish(&s->jobs, id, "status", step);
-        gd_jobs_log(&s->jobs, GD_LOG_INFO, id, "canceled while %s: %s", gd_status_name(st), reason);
-    }
-out:
-    pthread_mutex_unlock(&s->jobs.ctl_mu);
-    return ret;
+    return stop_run(s, id, GD_REQ_CANCEL, reason, err);
 }
 
 int gd_sched_cancel(struct gd_sched *s, int64_t id, struct gc_error *err)
 {
-    return stop_run(s, id, GD_REQ_CANCEL, err);
+    return stop_run(s, id, GD_REQ_CANCEL, NULL, err);
 }
 
 int gd_sched_pause(struct gd_sched *s, int64_t id, struct gc_error *err)
 {
-    return stop_run(s, id, GD_REQ_PAUSE, err);
+    return stop_run(s, id, GD_REQ_PAUSE, NULL, err);
 }
 
 int gd_sched_resume(struct gd_sched *s, int64_t id, struct gc_error *err)
