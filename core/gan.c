@@ -297,6 +297,8 @@ static int watch_fired(struct gc_trainer *t, const struct gc_watch_alert *a, int
         e.action = "rollback";
         e.to_step = t->step;
         e.lr_scale = t->watch.lr_mult;
+        e.ckpt = t->rb;
+        e.ckpt_len = t->rb_len;
         snprintf(e.message, sizeof e.message,
                  "%s; rolled back to step %lld (rollback %d of %d), learning rates x%g, fresh "
                  "noise seed",

@@ -51,6 +51,10 @@ struct gc_watch_event {
     int64_t to_step;    /* rollback: the step training goes on from; else -1 */
     double lr_scale;    /* rollback: the learning rates' factor from now on; else 0 */
     char message[320];  /* what was seen, and what was done */
+    /* rollback: the checkpoint of to_step training went back to (borrowed for the
+     * call), so that a store which pruned it has it to resume from; else NULL */
+    const uint8_t *ckpt;
+    size_t ckpt_len;
 };
 
 /* Every hook may be NULL. A hook that returns non-zero fails the run: the engine

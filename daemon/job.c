@@ -315,8 +315,8 @@ static void alert_body(const struct gd_job *job, const struct gc_watch_event *e,
 }
 
 /* The watchdog fired: after a rollback the store forgets what came after to_step (the
- * run trains those steps again); the record is stored, an alert event published, the
- * webhook told. */
+ * run trains those steps again) and keeps the checkpoint of to_step; the record is
+ * stored, an alert event published, the webhook told. */
 static int hook_alert(void *ctx, const struct gc_watch_event *e, struct gc_error *err)
 {
     struct gd_job *job = ctx;
@@ -324,6 +324,15 @@ static int hook_alert(void *ctx, const struct gc_watch_event *e, struct gc_error
     int ret;
     if (e->to_step >= 0) {
         while ((ret = gd_store_run_rewind(s->store, job->id, e->to_step, err)) &&
+               retry_write(job, err))
+            ;
+        if ((ret = write_end(job, ret, err)))
+            return ret;
+        /* the checkpoint gone back to may have been pruned: keep it, the run resumes
+         * from it after a restart */
+        while (e->ckpt &&
+               (ret = gd_store_ckpt_put(s->store, job->id, e->to_step, e->ckpt, e->ckpt_len,
+                                        s->opts.keep_checkpoints, err)) &&
                retry_write(job, err))
             ;
         if ((ret = write_end(job, ret, err)))

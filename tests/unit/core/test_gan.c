@@ -539,7 +539,7 @@ static void checkpoint_resumes_bit_for_bit(void **state)
     train(t, &hd);
     assert_true(d.ckpt_len != a.ckpt_len || memcmp(a.ckpt, d.ckpt, a.ckpt_len) != 0);
     gc_trainer_destroy(t);
-    free(a.ckpt), free(b.ckpt), free(c.ckpt), free(d.ckpt);
+    free(a.ckpt), free(a0.ckpt), free(b.ckpt), free(c.ckpt), free(d.ckpt);
 }
 
 static void restore_rejects_bad_checkpoints(void **state)
