@@ -3,7 +3,7 @@
  * seeds), a parallel-coordinates plot of the axes against the objective, and the
  * samples of the best configuration's runs; kept current by GET /api/v1/events. */
 import { API, api, showImage } from '../api.js';
-import { label } from '../catalog.js';
+import { label, metric as metricInfo } from '../catalog.js';
 import { append, clear, errorBox, h, view } from '../dom.js';
 import { debouncer, eventRun, openStream } from '../events.js';
 import { age, fmtMetric, fmtNum } from '../format.js';
@@ -28,10 +28,13 @@ function valuesText(values) {
     return Object.entries(values || {}).map(([k, v]) => `${short(k)}=${valueText(v)}`).join(', ');
 }
 
-/* "7.2 ± 0.8" of an objective, "—" without one. */
+/* "7.2 ± 0.8" of an objective, "—" without one. A mean of counts is no count: it
+ * keeps its fraction (3.5 modes), where a fraction still reads as a percentage. */
 function objectiveText(metric, o) {
     if (!o || typeof o.mean !== 'number') return '—';
-    return `${fmtMetric(metric, o.mean)} ± ${fmtNum(o.std)}`;
+    const m = metricInfo(metric);
+    const fmt = (v) => (m && m.format === 'fraction' ? fmtMetric(metric, v) : fmtNum(v));
+    return `${fmt(o.mean)} ± ${fmt(o.std)}`;
 }
 
 /* Sorts configurations best first by their mean; those without one last. */
