@@ -11,8 +11,29 @@ static json_t *time_or_null(const char *t)
     return t[0] ? json_string(t) : json_null();
 }
 
+static json_t *provenance(const struct gd_run *run)
+{
+    if (!run->has_provenance)
+        return json_null();
+    const struct gd_provenance *p = &run->prov;
+    return json_pack("{s:s,s:s,s:s,s:s,s:i,s:s?}", "version", p->version, "commit", p->commit,
+                     "compiler", p->compiler, "blas", p->blas, "threads", p->threads, "spec_hash",
+                     p->spec_hash[0] ? p->spec_hash : NULL);
+}
+
+json_t *ga_watch_record(const struct gd_watch_record *r)
+{
+    json_t *o = json_pack("{s:I,s:s,s:s,s:s,s:s}", "step", (json_int_t)r->step, "kind", r->kind,
+                          "action", r->action, "message", r->message, "created_at", r->created_at);
+    if (o && r->to_step >= 0)
+        json_object_set_new(o, "to_step", json_integer(r->to_step));
+    if (o && r->lr_scale > 0)
+        json_object_set_new(o, "lr_scale", json_real(r->lr_scale));
+    return o;
+}
+
 json_t *ga_run_object_of(struct gd_sched *sched, const struct gd_run *run, const struct gd_kv *kv,
-                         int nkv)
+                         int nkv, const struct gd_watch_record *watch, int nwatch)
 {
     json_t *latest = json_object(), *eval = json_object();
     int64_t step = run->step, logged = 0;
@@ -53,6 +74,14 @@ json_t *ga_run_object_of(struct gd_sched *sched, const struct gd_run *run, const
     json_object_set_new(o, "worker", run->worker[0] ? json_string(run->worker) : json_null());
     json_object_set_new(o, "latest", latest);
     json_object_set_new(o, "eval", eval);
+    json_object_set_new(o, "sweep", run->sweep > 0 ? json_integer(run->sweep) : json_null());
+    json_object_set_new(o, "provenance", provenance(run));
+    /* what the watchdog detected on the run and did about it, oldest first */
+    json_t *w = json_array();
+    for (int i = 0; i < nwatch; i++)
+        if (watch[i].run == run->id)
+            json_array_append_new(w, ga_watch_record(&watch[i]));
+    json_object_set_new(o, "watch", w);
     return o;
 }
 
@@ -67,11 +96,15 @@ json_t *ga_run_object(struct gd_store *store, struct gd_sched *sched, int64_t id
         return NULL;
     }
     struct gd_kv *kv = NULL;
-    int n = 0;
-    /* the run's newest values (both kinds) in one read; a failure leaves them empty */
+    struct gd_watch_record *w = NULL;
+    int n = 0, nw = 0;
+    /* the run's newest values (both kinds) in one read, its watchdog's records in
+     * another; a failure leaves them empty */
     gd_store_metrics_latest_runs(store, &id, 1, &kv, &n, NULL);
-    json_t *o = ga_run_object_of(sched, &run, kv, n);
+    gd_store_watch_list(store, id, &w, &nw, NULL);
+    json_t *o = ga_run_object_of(sched, &run, kv, n, w, nw);
     free(kv);
+    free(w);
     gd_run_fini(&run);
     return o;
 }

@@ -10,7 +10,7 @@
 
 #include <limits.h>
 
-#define GD_VERSION "0.1.0"
+#include "daemon/version.h"
 
 enum gd_command { GD_CMD_SERVE, GD_CMD_TRAIN };
 
@@ -23,10 +23,11 @@ struct gd_config {
     char web[PATH_MAX];
     char token_file[PATH_MAX];
     char config[PATH_MAX];
-    char store[1024]; /* --store: a PostgreSQL URI, "" for the SQLite file in data */
-    char name[128];   /* --name: this daemon among the store's workers, "" for HOST:PORT */
-    int heartbeat;    /* --heartbeat seconds (default 10) */
-    int lease;        /* --lease seconds (default 30) */
+    char store[1024];         /* --store: a PostgreSQL URI, "" for the SQLite file in data */
+    char name[128];           /* --name: this daemon among the store's workers, "" for HOST:PORT */
+    int heartbeat;            /* --heartbeat seconds (default 10) */
+    int lease;                /* --lease seconds (default 30) */
+    char alert_webhook[1200]; /* "" when none */
     int workers, threads, keep_checkpoints;
     int max_connections; /* 0: the server's default */
     int http_timeout;    /* seconds; 0: the server's default */

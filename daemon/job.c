@@ -24,7 +24,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/blas.h"
 #include "core/gan.h"
+#include "daemon/sweep.h"
+#include "daemon/version.h"
+#include "daemon/webhook.h"
 
 void gd_jobs_log(struct gd_jobs *s, int level, int64_t run, const char *fmt, ...)
 {
@@ -183,6 +187,13 @@ static int hook_sample(void *ctx, int64_t step, const uint8_t *png, size_t len,
     return gd_job_store(ctx, &r, err);
 }
 
+static int hook_plane(void *ctx, int64_t step, const uint8_t *bytes, size_t len,
+                      struct gc_error *err)
+{
+    struct gd_report r = {.kind = GD_REPORT_PLANE, .step = step, .blob = bytes, .len = len};
+    return gd_job_store(ctx, &r, err);
+}
+
 static int hook_eval(void *ctx, int64_t step, const struct gc_metric *m, int n,
                      struct gc_error *err)
 {
@@ -194,6 +205,8 @@ static int hook_eval(void *ctx, int64_t step, const struct gc_metric *m, int n,
     int len = snprintf(line, sizeof(line), "eval at step %lld:", (long long)step);
     append_figures(line, sizeof(line), len, m, n);
     gd_jobs_log(job->s, GD_LOG_INFO, job->id, "%s", line);
+    if (job->sweep > 0 && step < job->steps)
+        gd_sweep_after_eval(job->s, job->sweep, job->id, job->config, step);
     return 0;
 }
 
@@ -204,6 +217,63 @@ static int hook_checkpoint(void *ctx, int64_t step, const uint8_t *bytes, size_t
     return gd_job_store(ctx, &r, err);
 }
 
+/* The alert webhook's JSON body for one event of the watchdog. */
+static void alert_body(const struct gd_job *job, const struct gc_watch_event *e, char *out,
+                       size_t cap)
+{
+    char name[300] = "", msg[700] = "", to[32] = "null", lr[32] = "null";
+    gd_json_escape(name, sizeof(name), job->name);
+    gd_json_escape(msg, sizeof(msg), e->message);
+    if (e->to_step >= 0)
+        snprintf(to, sizeof(to), "%lld", (long long)e->to_step);
+    if (e->lr_scale > 0)
+        snprintf(lr, sizeof(lr), "%.9g", e->lr_scale);
+    snprintf(out, cap,
+             "{\"run\":%lld,\"name\":\"%s\",\"step\":%lld,\"kind\":\"%s\",\"action\":\"%s\","
+             "\"to_step\":%s,\"lr_scale\":%s,\"message\":\"%s\",\"url\":\"/api/v1/runs/%lld\"}",
+             (long long)job->id, name, (long long)e->step, e->kind, e->action, to, lr, msg,
+             (long long)job->id);
+}
+
+/* The watchdog fired: after a rollback the store forgets what came after to_step (the
+ * run trains those steps again) and keeps the checkpoint of to_step; the record is
+ * stored, an alert event published, the webhook told. */
+static int hook_alert(void *ctx, const struct gc_watch_event *e, struct gc_error *err)
+{
+    struct gd_job *job = ctx;
+    struct gd_jobs *s = job->s;
+    int ret;
+    if (e->to_step >= 0) {
+        /* in order with the reports before it: what is kept for the store of the steps
+         * after to_step is written first, then forgotten with the rest */
+        struct gd_report r = {
+            .kind = GD_REPORT_REWIND, .step = e->to_step, .blob = e->ckpt, .len = e->ckpt_len};
+        if ((ret = gd_job_store(job, &r, err)))
+            return ret;
+        pthread_mutex_lock(&s->mu);
+        job->counted = e->to_step;
+        job->step = e->to_step;
+        pthread_mutex_unlock(&s->mu);
+    }
+    struct gd_watch_record w = {
+        .run = job->id, .step = e->step, .to_step = e->to_step, .lr_scale = e->lr_scale};
+    snprintf(w.kind, sizeof(w.kind), "%s", e->kind);
+    snprintf(w.action, sizeof(w.action), "%s", e->action);
+    snprintf(w.message, sizeof(w.message), "%s", e->message);
+    struct gd_report r = {
+        .kind = GD_REPORT_WATCH, .step = e->step, .blob = (const uint8_t *)&w, .len = sizeof w};
+    if ((ret = gd_job_store(job, &r, err)))
+        return ret;
+    gd_jobs_log(s, GD_LOG_WARN, job->id, "watch: %s at step %lld: %s", e->kind, (long long)e->step,
+                e->message);
+    if (s->opts.webhook) {
+        char body[1400];
+        alert_body(job, e, body, sizeof(body));
+        gd_webhook_post(s->opts.webhook, job->id, body);
+    }
+    return 0;
+}
+
 static void hook_log(void *ctx, const char *msg)
 {
     struct gd_job *job = ctx;
@@ -211,6 +281,32 @@ static void hook_log(void *ctx, const char *msg)
 }
 
 /* ---- one run from start to end ---- */
+
+/* The compiler that built this file, as its predefined macros name it. */
+#if defined(__clang__)
+#define COMPILER "clang " __clang_version__
+#elif defined(__GNUC__)
+#define COMPILER "gcc " __VERSION__
+#else
+#define COMPILER "unknown"
+#endif
+
+/* Records how the run is trained now: this daemon, its build, the BLAS, the threads. */
+static void record_provenance(struct gd_jobs *s, const struct gd_run *run)
+{
+    struct gd_provenance p;
+    memset(&p, 0, sizeof(p));
+    snprintf(p.version, sizeof(p.version), "%s", GD_VERSION);
+    snprintf(p.commit, sizeof(p.commit), "%s", gd_build_commit);
+    snprintf(p.compiler, sizeof(p.compiler), "%s", COMPILER);
+    gc_blas_describe(p.blas, sizeof(p.blas));
+    p.threads = s->threads_per_run;
+    if (!s->opts.spec_hash || s->opts.spec_hash(run->spec_json, p.spec_hash) != 0)
+        p.spec_hash[0] = '\0';
+    struct gc_error err = {0};
+    if (gd_store_run_set_provenance(s->store, run->id, &p, &err))
+        gd_jobs_log(s, GD_LOG_WARN, run->id, "provenance not stored: %s", err.msg);
+}
 
 /* Writes a job's final status (and step, when it moved) and takes it off the active
  * list: first what it keeps for the store is written (the run stays live meanwhile,
@@ -340,10 +436,14 @@ enum gd_status gd_job_run(struct gd_job *job)
         goto fail;
     }
     job->batch = spec->train.batch_size;
+    snprintf(job->name, sizeof(job->name), "%s", run.name);
+    job->sweep = run.sweep;
+    job->config = run.config;
     job->steps = spec->train.steps;
     gd_jobs_log(s, GD_LOG_INFO, job->id, "started at step %lld of %lld with %d threads on %s",
                 (long long)step, (long long)spec->train.steps, s->threads_per_run, s->me.name);
 
+    record_provenance(s, &run);
     if (build(job, spec, &err) || restore(job, &err))
         goto fail;
     job->counted = gc_trainer_step(job->t);
@@ -355,8 +455,10 @@ enum gd_status gd_job_run(struct gd_job *job)
         .ctx = job,
         .metrics = hook_metrics,
         .sample = hook_sample,
+        .plane = hook_plane,
         .eval = hook_eval,
         .checkpoint = hook_checkpoint,
+        .alert = hook_alert,
         .control = hook_control,
         .log = hook_log,
     };
@@ -395,7 +497,12 @@ enum gd_status gd_job_run(struct gd_job *job)
     int set_step = final == GD_SUCCEEDED || final == GD_CANCELED;
     if (!set_step)
         step = run.step > step ? run.step : step;
-    final = finish(s, job, final, NULL, step, set_step);
+    char reason[sizeof(job->stop_reason)];
+    pthread_mutex_lock(&s->mu);
+    snprintf(reason, sizeof(reason), "%s", job->stop_reason);
+    pthread_mutex_unlock(&s->mu);
+    final =
+        finish(s, job, final, final == GD_CANCELED && reason[0] ? reason : NULL, step, set_step);
     if (final == GD_RUNNING)
         gd_jobs_log(s, GD_LOG_WARN, job->id,
                     "stopped at step %lld; its status is left to the next"

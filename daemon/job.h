@@ -35,7 +35,8 @@ struct gc_trainer;
 struct gd_jobs {
     /* set when the scheduler is created, read-only afterwards */
     struct gd_store *store;
-    struct gd_events *ev; /* NULL: no events */
+    struct gd_events *ev;   /* NULL: no events */
+    struct gd_sched *sched; /* the scheduler itself, for a sweep's early stopping */
     struct gd_sched_opts opts;
     struct gd_worker_self me; /* this daemon among the store's workers */
     char *cache_dir;          /* the classifier cache; NULL: none */
@@ -70,10 +71,14 @@ struct gd_job {
     struct gd_pending *pending_tail;
     size_t pending_bytes;
     int npending;
+    char name[129]; /* the run's name, for the alert webhook */
+    int64_t sweep;  /* the sweep it belongs to (0: none) and its configuration */
+    int config;
     /* guarded by s->mu */
-    int request;  /* GD_REQ_* */
-    int poll_now; /* the keeper heard of a request: ask the store at the next step */
-    int finished; /* final status being written: no longer live */
+    int request;           /* GD_REQ_* */
+    char stop_reason[320]; /* why a cancel came, shown as the run's error ("" for a user's) */
+    int poll_now;          /* the keeper heard of a request: ask the store at the next step */
+    int finished;          /* final status being written: no longer live */
     int64_t step;
     double images_per_s;
     char store_error[256]; /* a training write waiting for the store, "" when none */
@@ -106,9 +111,19 @@ enum gd_status gd_job_run(struct gd_job *job);
 
 /* ---- the job's writes (job_store.c) ---- */
 
-/* A report of the trainer: metrics or eval figures, a sample or a checkpoint, and the
- * event that goes out once it is stored. */
-enum gd_report_kind { GD_REPORT_METRICS, GD_REPORT_EVAL, GD_REPORT_SAMPLE, GD_REPORT_CKPT };
+/* A report of the trainer, and the event that goes out once it is stored: metrics or
+ * eval figures, a sample, a checkpoint, the plane of a 2D run's sample (no event), a
+ * watchdog's rollback to the checkpoint of step (blob: that checkpoint, kept again; no
+ * event) and its record (blob: a struct gd_watch_record; event "alert"). */
+enum gd_report_kind {
+    GD_REPORT_METRICS,
+    GD_REPORT_EVAL,
+    GD_REPORT_SAMPLE,
+    GD_REPORT_CKPT,
+    GD_REPORT_PLANE,
+    GD_REPORT_REWIND,
+    GD_REPORT_WATCH,
+};
 struct gd_report {
     enum gd_report_kind kind;
     int64_t step;

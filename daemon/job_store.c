@@ -52,9 +52,11 @@ static int64_t ms_since(const struct timespec *t)
     return (int64_t)(now.tv_sec - t->tv_sec) * 1000 + (now.tv_nsec - t->tv_nsec) / 1000000;
 }
 
+/* The event of a report kind, NULL for none. */
 static const char *event_of(enum gd_report_kind k)
 {
-    static const char *const names[] = {"metrics", "eval", "sample", "checkpoint"};
+    static const char *const names[] = {"metrics", "eval", "sample", "checkpoint",
+                                        NULL,      NULL,   "alert"};
     return names[k];
 }
 
@@ -73,6 +75,23 @@ static int write_report(struct gd_job *job, const struct gd_report *r, struct gc
     case GD_REPORT_CKPT:
         return gd_store_ckpt_put(st, job->id, r->step, r->blob, r->len,
                                  job->s->opts.keep_checkpoints, err);
+    case GD_REPORT_PLANE:
+        return gd_store_plane_put(st, job->id, r->step, r->blob, r->len, err);
+    case GD_REPORT_REWIND: {
+        /* the store forgets what came after step; the checkpoint gone back to may have
+         * been pruned: it is kept again, so a restart resumes from it (both may be
+         * written twice when the second fails: neither changes then) */
+        int rc = gd_store_run_rewind(st, job->id, r->step, err);
+        if (!rc && r->blob)
+            rc = gd_store_ckpt_put(st, job->id, r->step, r->blob, r->len,
+                                   job->s->opts.keep_checkpoints, err);
+        return rc;
+    }
+    case GD_REPORT_WATCH: {
+        struct gd_watch_record w;
+        memcpy(&w, r->blob, sizeof w);
+        return gd_store_watch_put(st, &w, NULL, err);
+    }
     }
     return gc_error_set(err, GC_EINVAL, "unknown report");
 }
@@ -81,7 +100,7 @@ static int write_report(struct gd_job *job, const struct gd_report *r, struct gc
 static int publish(struct gd_job *job, const struct gd_report *r, struct gc_error *err)
 {
     struct gd_jobs *s = job->s;
-    if (!s->ev)
+    if (!s->ev || !event_of(r->kind))
         return 0;
     int rc = gd_events_publish(s->ev, job->id, event_of(r->kind), r->step, err);
     if (rc == GC_EUNAVAIL)

@@ -120,6 +120,7 @@ struct gd_sched *gd_sched_create(struct gd_store *store, struct gd_events *ev,
     struct gd_jobs *j = &s->jobs;
     j->store = store;
     j->ev = ev;
+    j->sched = s;
     j->opts = *opts;
     if (j->opts.workers < 1)
         j->opts.workers = 1;
@@ -275,41 +276,67 @@ int gd_sched_submit_claimed(struct gd_sched *s, const struct gc_spec *spec, cons
     return submit(s, spec, spec_json, 1, id, err);
 }
 
-/* One of the user's verbs, through the store, whichever daemon trains the run. */
-static int act(struct gd_sched *s, int64_t id, enum gd_action a, struct gc_error *err)
+int gd_sched_submit_sweep(struct gd_sched *s, const struct gd_sweep *w,
+                          const struct gd_sweep_run *runs, int n, int64_t *id, int64_t *ids,
+                          struct gc_error *err)
+{
+    struct gd_jobs *j = &s->jobs;
+    int ret = gd_store_sweep_insert(j->store, w, runs, n, id, ids, err);
+    if (ret)
+        return ret;
+    gd_jobs_poke(j);
+    for (int i = 0; i < n; i++)
+        gd_jobs_publish(j, ids[i], "status", 0);
+    gd_jobs_log(j, GD_LOG_INFO, 0, "sweep %lld: %d runs queued", (long long)*id, n);
+    return 0;
+}
+
+/* Tells the job of run id, when this daemon trains it, that the user (or a sweep, with
+ * its reason) asked it to pause or cancel; 1 when told. A cancel asked already stays. */
+static int tell_job(struct gd_jobs *j, int64_t id, enum gd_action a, const char *reason)
+{
+    pthread_mutex_lock(&j->mu);
+    struct gd_job *job = gd_jobs_find(j, id);
+    int told = job && !job->finished && job->request != GD_REQ_GIVE_UP;
+    if (told && job->request != GD_REQ_CANCEL) {
+        job->request = a == GD_ACT_CANCEL ? GD_REQ_CANCEL : GD_REQ_PAUSE;
+        if (reason)
+            snprintf(job->stop_reason, sizeof(job->stop_reason), "%s", reason);
+    }
+    pthread_mutex_unlock(&j->mu);
+    return told;
+}
+
+/* One of the user's verbs, through the store, whichever daemon trains the run. A
+ * reason (a sweep's early stopping) goes with a cancel as the run's error; with one, a
+ * run that has ended already is no error. */
+static int act(struct gd_sched *s, int64_t id, enum gd_action a, const char *reason,
+               struct gc_error *err)
 {
     struct gd_jobs *j = &s->jobs;
     struct gd_act_result r;
-    int ret = gd_store_run_act(j->store, id, a, &r, err);
+    int ret = reason ? gd_store_run_stop(j->store, id, reason, &r, err)
+                     : gd_store_run_act(j->store, id, a, &r, err);
     if (ret && ret != GC_ENOTFOUND && ret != GC_ESTATE &&
-        (a == GD_ACT_CANCEL || a == GD_ACT_PAUSE)) {
+        (a == GD_ACT_CANCEL || a == GD_ACT_PAUSE) && tell_job(j, id, a, reason)) {
         /* the store cannot take the request now (a full disk): a run this daemon trains
          * is told directly, and writes its final status once the store takes writes */
-        pthread_mutex_lock(&j->mu);
-        struct gd_job *job = gd_jobs_find(j, id);
-        int told = job && !job->finished && job->request != GD_REQ_GIVE_UP;
-        if (told && job->request != GD_REQ_CANCEL)
-            job->request = a == GD_ACT_CANCEL ? GD_REQ_CANCEL : GD_REQ_PAUSE;
-        pthread_mutex_unlock(&j->mu);
-        if (told) {
-            gd_jobs_log(j, GD_LOG_WARN, id,
-                        "%s asked while the store cannot take it (%s): told"
-                        " the run directly",
-                        a == GD_ACT_CANCEL ? "cancel" : "pause", err ? err->msg : "");
-            gc_error_clear(err);
-            return 0;
-        }
+        gd_jobs_log(j, GD_LOG_WARN, id,
+                    "%s asked while the store cannot take it (%s): told the run directly",
+                    a == GD_ACT_CANCEL ? "cancel" : "pause", err ? err->msg : "");
+        gc_error_clear(err);
+        return 0;
+    }
+    if (ret == GC_ESTATE && reason) {
+        gc_error_clear(err);
+        return 0;
     }
     if (ret)
         return ret;
     if (r.requested) {
         /* the owner reads the request from the store; when it is this daemon, it is
          * told at once */
-        pthread_mutex_lock(&j->mu);
-        struct gd_job *job = gd_jobs_find(j, id);
-        if (job && job->request != GD_REQ_CANCEL && job->request != GD_REQ_GIVE_UP)
-            job->request = a == GD_ACT_CANCEL ? GD_REQ_CANCEL : GD_REQ_PAUSE;
-        pthread_mutex_unlock(&j->mu);
+        tell_job(j, id, a, reason);
         gd_jobs_log(j, GD_LOG_INFO, id, "%s asked of its worker %s",
                     a == GD_ACT_CANCEL ? "cancel" : "pause", r.worker[0] ? r.worker : "-");
         return 0;
@@ -323,30 +350,35 @@ static int act(struct gd_sched *s, int64_t id, enum gd_action a, struct gc_error
         gd_jobs_poke(j);
         gd_jobs_log(j, GD_LOG_INFO, id, "resumed: queued");
     } else {
-        gd_jobs_log(j, GD_LOG_INFO, id, "%s while %s", gd_status_name(r.after),
-                    gd_status_name(r.before));
+        gd_jobs_log(j, GD_LOG_INFO, id, "%s while %s%s%s", gd_status_name(r.after),
+                    gd_status_name(r.before), reason ? ": " : "", reason ? reason : "");
     }
     return 0;
 }
 
+int gd_sched_stop(struct gd_sched *s, int64_t id, const char *reason, struct gc_error *err)
+{
+    return act(s, id, GD_ACT_CANCEL, reason, err);
+}
+
 int gd_sched_cancel(struct gd_sched *s, int64_t id, struct gc_error *err)
 {
-    return act(s, id, GD_ACT_CANCEL, err);
+    return act(s, id, GD_ACT_CANCEL, NULL, err);
 }
 
 int gd_sched_pause(struct gd_sched *s, int64_t id, struct gc_error *err)
 {
-    return act(s, id, GD_ACT_PAUSE, err);
+    return act(s, id, GD_ACT_PAUSE, NULL, err);
 }
 
 int gd_sched_resume(struct gd_sched *s, int64_t id, struct gc_error *err)
 {
-    return act(s, id, GD_ACT_RESUME, err);
+    return act(s, id, GD_ACT_RESUME, NULL, err);
 }
 
 int gd_sched_delete(struct gd_sched *s, int64_t id, struct gc_error *err)
 {
-    return act(s, id, GD_ACT_DELETE, err);
+    return act(s, id, GD_ACT_DELETE, NULL, err);
 }
 
 int gd_sched_live(struct gd_sched *s, int64_t id, struct gd_live *out)

@@ -297,6 +297,17 @@ int gd_store_run_set_step(struct gd_store *s, int64_t id, int64_t step, struct g
     return s->ops->run_set_step(s, id, step, err);
 }
 
+int gd_store_run_set_provenance(struct gd_store *s, int64_t id, const struct gd_provenance *p,
+                                struct gc_error *err)
+{
+    return s->ops->run_set_provenance(s, id, p, err);
+}
+
+int gd_store_run_rewind(struct gd_store *s, int64_t id, int64_t step, struct gc_error *err)
+{
+    return s->ops->run_rewind(s, id, step, err);
+}
+
 int gd_store_run_delete(struct gd_store *s, int64_t id, struct gc_error *err)
 {
     return s->ops->run_delete(s, id, err);
@@ -336,7 +347,15 @@ int gd_store_run_act(struct gd_store *s, int64_t id, enum gd_action act, struct 
 {
     struct gd_act_result dummy;
     memset(out ? out : &dummy, 0, sizeof dummy);
-    return s->ops->run_act(s, id, act, out ? out : &dummy, err);
+    return s->ops->run_act(s, id, act, NULL, out ? out : &dummy, err);
+}
+
+int gd_store_run_stop(struct gd_store *s, int64_t id, const char *reason, struct gd_act_result *out,
+                      struct gc_error *err)
+{
+    struct gd_act_result dummy;
+    memset(out ? out : &dummy, 0, sizeof dummy);
+    return s->ops->run_act(s, id, GD_ACT_CANCEL, reason, out ? out : &dummy, err);
 }
 
 int gd_store_run_requested(struct gd_store *s, int64_t id, enum gd_request *req,
@@ -442,6 +461,28 @@ int gd_store_sample_get(struct gd_store *s, int64_t run, int64_t step, uint8_t *
     return s->ops->sample_get(s, run, step, png, len, got_step, err);
 }
 
+int gd_store_plane_put(struct gd_store *s, int64_t run, int64_t step, const uint8_t *bytes,
+                       size_t len, struct gc_error *err)
+{
+    return s->ops->plane_put(s, run, step, bytes, len, err);
+}
+
+int gd_store_plane_steps(struct gd_store *s, int64_t run, int64_t **steps, int *n,
+                         struct gc_error *err)
+{
+    *steps = NULL;
+    *n = 0;
+    return s->ops->plane_steps(s, run, steps, n, err);
+}
+
+int gd_store_plane_get(struct gd_store *s, int64_t run, int64_t step, uint8_t **bytes, size_t *len,
+                       int64_t *got_step, struct gc_error *err)
+{
+    *bytes = NULL;
+    *len = 0;
+    return s->ops->plane_get(s, run, step, bytes, len, got_step, err);
+}
+
 int gd_store_ckpt_put(struct gd_store *s, int64_t run, int64_t step, const uint8_t *bytes,
                       size_t len, int keep, struct gc_error *err)
 {
@@ -492,6 +533,64 @@ int gd_store_news_wait(struct gd_store *s, int timeout_ms, struct gd_store_news 
 {
     memset(out, 0, sizeof *out);
     return s->ops->news_wait(s, timeout_ms, out, err);
+}
+
+void gd_sweep_fini(struct gd_sweep *w)
+{
+    if (!w)
+        return;
+    free(w->body);
+    w->body = NULL;
+}
+
+int gd_store_sweep_insert(struct gd_store *s, const struct gd_sweep *w,
+                          const struct gd_sweep_run *runs, int n, int64_t *id, int64_t *run_ids,
+                          struct gc_error *err)
+{
+    return s->ops->sweep_insert(s, w, runs, n, id, run_ids, err);
+}
+
+int gd_store_sweep_get(struct gd_store *s, int64_t id, struct gd_sweep *out, struct gc_error *err)
+{
+    memset(out, 0, sizeof *out);
+    return s->ops->sweep_get(s, id, out, err);
+}
+
+int gd_store_sweep_list(struct gd_store *s, struct gd_sweep **out, int *n, struct gc_error *err)
+{
+    *out = NULL;
+    *n = 0;
+    return s->ops->sweep_list(s, out, n, err);
+}
+
+int gd_store_sweep_runs(struct gd_store *s, int64_t sweep, struct gd_sweep_member **out, int *n,
+                        struct gc_error *err)
+{
+    *out = NULL;
+    *n = 0;
+    return s->ops->sweep_runs(s, sweep, out, n, err);
+}
+
+int gd_store_watch_put(struct gd_store *s, const struct gd_watch_record *r, int64_t *id,
+                       struct gc_error *err)
+{
+    return s->ops->watch_put(s, r, id, err);
+}
+
+int gd_store_watch_list(struct gd_store *s, int64_t run, struct gd_watch_record **out, int *n,
+                        struct gc_error *err)
+{
+    return gd_store_watch_list_runs(s, &run, 1, out, n, err);
+}
+
+int gd_store_watch_list_runs(struct gd_store *s, const int64_t *runs, int nruns,
+                             struct gd_watch_record **out, int *n, struct gc_error *err)
+{
+    *out = NULL;
+    *n = 0;
+    if (nruns <= 0)
+        return 0;
+    return s->ops->watch_list(s, runs, nruns, out, n, err);
 }
 
 int gd_store_stats(struct gd_store *s, struct gd_store_stats *out, struct gc_error *err)

@@ -25,6 +25,9 @@ struct gd_store_ops {
     int (*run_set_status)(struct gd_store *s, int64_t id, enum gd_status st, const char *error,
                           struct gc_error *err);
     int (*run_set_step)(struct gd_store *s, int64_t id, int64_t step, struct gc_error *err);
+    int (*run_set_provenance)(struct gd_store *s, int64_t id, const struct gd_provenance *p,
+                              struct gc_error *err);
+    int (*run_rewind)(struct gd_store *s, int64_t id, int64_t step, struct gc_error *err);
     int (*run_delete)(struct gd_store *s, int64_t id, struct gc_error *err);
     int (*run_ids)(struct gd_store *s, enum gd_status st, int64_t **ids, int *n,
                    struct gc_error *err);
@@ -34,8 +37,8 @@ struct gd_store_ops {
                      char *taken_from, size_t cap, struct gc_error *err);
     int (*run_recover)(struct gd_store *s, const struct gd_worker_self *me, int64_t **ids, int *n,
                        struct gc_error *err);
-    int (*run_act)(struct gd_store *s, int64_t id, enum gd_action act, struct gd_act_result *out,
-                   struct gc_error *err);
+    int (*run_act)(struct gd_store *s, int64_t id, enum gd_action act, const char *reason,
+                   struct gd_act_result *out, struct gc_error *err);
     int (*run_requested)(struct gd_store *s, int64_t id, enum gd_request *req,
                          struct gc_error *err);
 
@@ -64,6 +67,12 @@ struct gd_store_ops {
                         struct gc_error *err);
     int (*sample_get)(struct gd_store *s, int64_t run, int64_t step, uint8_t **png, size_t *len,
                       int64_t *got_step, struct gc_error *err);
+    int (*plane_put)(struct gd_store *s, int64_t run, int64_t step, const uint8_t *bytes,
+                     size_t len, struct gc_error *err);
+    int (*plane_steps)(struct gd_store *s, int64_t run, int64_t **steps, int *n,
+                       struct gc_error *err);
+    int (*plane_get)(struct gd_store *s, int64_t run, int64_t step, uint8_t **bytes, size_t *len,
+                     int64_t *got_step, struct gc_error *err);
 
     int (*ckpt_put)(struct gd_store *s, int64_t run, int64_t step, const uint8_t *bytes, size_t len,
                     int keep, const char *sha256, struct gc_error *err);
@@ -79,6 +88,18 @@ struct gd_store_ops {
     int (*event_last)(struct gd_store *s, int64_t *id, struct gc_error *err);
     int (*news_wait)(struct gd_store *s, int timeout_ms, struct gd_store_news *out,
                      struct gc_error *err);
+
+    int (*sweep_insert)(struct gd_store *s, const struct gd_sweep *w,
+                        const struct gd_sweep_run *runs, int n, int64_t *id, int64_t *run_ids,
+                        struct gc_error *err);
+    int (*sweep_get)(struct gd_store *s, int64_t id, struct gd_sweep *out, struct gc_error *err);
+    int (*sweep_list)(struct gd_store *s, struct gd_sweep **out, int *n, struct gc_error *err);
+    int (*sweep_runs)(struct gd_store *s, int64_t sweep, struct gd_sweep_member **out, int *n,
+                      struct gc_error *err);
+    int (*watch_put)(struct gd_store *s, const struct gd_watch_record *r, int64_t *id,
+                     struct gc_error *err);
+    int (*watch_list)(struct gd_store *s, const int64_t *runs, int nruns,
+                      struct gd_watch_record **out, int *n, struct gc_error *err);
 
     int (*stats)(struct gd_store *s, struct gd_store_stats *out, struct gc_error *err);
     int (*health)(struct gd_store *s, char *msg, size_t cap);

@@ -86,6 +86,19 @@ int gd_pg_rows(PGresult *r, size_t sz, gd_pg_row_fn fill, void **out, int *n, st
     return 0;
 }
 
+char *gd_pg_id_array(const int64_t *ids, int n)
+{
+    char *out = malloc((size_t)n * 22 + 3), *p = out;
+    if (!out)
+        return NULL;
+    *p++ = '{';
+    for (int i = 0; i < n; i++)
+        p += sprintf(p, "%s%lld", i ? "," : "", (long long)ids[i]);
+    *p++ = '}';
+    *p = '\0';
+    return out;
+}
+
 static void fill_id(const PGresult *r, int row, void *elem)
 {
     *(int64_t *)elem = gd_pg_get_i64(r, row, 0);
@@ -581,6 +594,8 @@ const struct gd_store_ops gd_pg_ops = {
     .run_list = gd_pg_run_list,
     .run_set_status = gd_pg_run_set_status,
     .run_set_step = gd_pg_run_set_step,
+    .run_set_provenance = gd_pg_run_set_provenance,
+    .run_rewind = gd_pg_run_rewind,
     .run_delete = gd_pg_run_delete,
     .run_ids = gd_pg_run_ids,
     .run_count = gd_pg_run_count,
@@ -600,6 +615,9 @@ const struct gd_store_ops gd_pg_ops = {
     .sample_put = gd_pg_sample_put,
     .sample_steps = gd_pg_sample_steps,
     .sample_get = gd_pg_sample_get,
+    .plane_put = gd_pg_plane_put,
+    .plane_steps = gd_pg_plane_steps,
+    .plane_get = gd_pg_plane_get,
     .ckpt_put = gd_pg_ckpt_put,
     .ckpt_list = gd_pg_ckpt_list,
     .ckpt_get = gd_pg_ckpt_get,
@@ -607,6 +625,12 @@ const struct gd_store_ops gd_pg_ops = {
     .event_list = gd_pg_event_list,
     .event_last = gd_pg_event_last,
     .news_wait = pg_news_wait,
+    .sweep_insert = gd_pg_sweep_insert,
+    .sweep_get = gd_pg_sweep_get,
+    .sweep_list = gd_pg_sweep_list,
+    .sweep_runs = gd_pg_sweep_runs,
+    .watch_put = gd_pg_watch_put,
+    .watch_list = gd_pg_watch_list,
     .stats = gd_pg_stats,
     .health = pg_health,
 };

@@ -2,13 +2,15 @@
  * prepared statements, and the helpers every query goes through.
  *
  * The PostgreSQL store implements store.h (through store_backend.h) for any number of
- * daemons on any number of hosts sharing one database, in four files, all named
+ * daemons on any number of hosts sharing one database, in five files, all named
  * store_pg*.c and with store_sqlite*.c the only files of the daemon that include a
  * database header (libpq-fe.h, and this one):
  *   store_pg.c         connections, reconnection, migrations, errors, health, news
  *   store_pg_runs.c    runs, and the totals over them for /metrics
  *   store_pg_claims.c  claims and leases, the user's verbs, the owner's requests, workers
- *   store_pg_data.c    metrics and their newest values, samples, checkpoints, events
+ *   store_pg_data.c    metrics and their newest values, samples (with planes),
+ *                      checkpoints, events
+ *   store_pg_sweeps.c  sweeps, the watchdog's records, provenance and rewinds
  *
  * DESIGN: a pool of connections, each behind its own mutex (mu) with the statements it
  * has prepared; an operation takes one (the first free, else waits for one), and a
@@ -85,8 +87,23 @@ enum gd_pg_stmt {
     GD_PG_EVENT_LIST,
     GD_PG_EVENT_LIST_RUN,
     GD_PG_EVENT_LAST,
+    GD_PG_PLANE_PUT,
+    GD_PG_PLANE_STEPS,
+    GD_PG_PLANE_GET,
+    GD_PG_RUN_PROVENANCE,
+    GD_PG_RUN_REWIND,
+    GD_PG_SWEEP_INSERT,
+    GD_PG_SWEEP_RUN_INSERT,
+    GD_PG_SWEEP_GET,
+    GD_PG_SWEEP_LIST,
+    GD_PG_SWEEP_RUNS,
+    GD_PG_WATCH_PUT,
+    GD_PG_WATCH_LIST,
     GD_PG_COUNT,
 };
+
+/* a connection notes the slots it has prepared in one bit each */
+_Static_assert(GD_PG_COUNT <= 64, "more statements than bits in gd_pg_conn.prepared");
 
 struct gd_pg_conn {
     pthread_mutex_t mu; /* guards everything below */
@@ -171,6 +188,8 @@ typedef void (*gd_pg_row_fn)(const PGresult *r, int row, void *elem);
 /* The rows of r, an element of sz bytes each (zeroed, then filled by fill), into a
  * malloc'ed array (*out, *n); clears r. 0 or GC_ENOMEM. */
 int gd_pg_rows(PGresult *r, size_t sz, gd_pg_row_fn fill, void **out, int *n, struct gc_error *err);
+/* The ids as an int8[] literal ("{1,2}"), malloc'ed; NULL when out of memory. */
+char *gd_pg_id_array(const int64_t *ids, int n);
 /* The first column of r's rows as int64 (run ids, steps); clears r. */
 int gd_pg_ids(PGresult *r, int64_t **out, int *n, struct gc_error *err);
 
@@ -182,6 +201,12 @@ int gd_pg_ids(PGresult *r, int64_t **out, int *n, struct gc_error *err);
  * NULL) is the request waiting for it. */
 int gd_pg_lock_run(struct gd_pg *s, struct gd_pg_conn *c, int64_t id, enum gd_request *req,
                    struct gc_error *err);
+/* The claim this store holds on run as a text parameter (NULL when none), in buf (at
+ * least 24 bytes): a statement writes only when it equals the run's claim. */
+const char *gd_pg_claim_param(struct gd_pg *s, int64_t run, char *buf);
+/* The outcome of such a fenced statement, whose result's first column is the run's
+ * claim: GC_ESTALE when this store claimed the run and the claim is no longer its. */
+int gd_pg_fenced(struct gd_pg *s, PGresult *r, int64_t run, struct gc_error *err);
 /* Inside the caller's transaction on c: sets the run's step. */
 int gd_pg_set_step(struct gd_pg *s, struct gd_pg_conn *c, int64_t run, int64_t step,
                    struct gc_error *err);
@@ -207,8 +232,8 @@ int gd_pg_run_claim(struct gd_store *s, const struct gd_worker_self *me, int64_t
                     char *taken_from, size_t cap, struct gc_error *err);
 int gd_pg_run_recover(struct gd_store *s, const struct gd_worker_self *me, int64_t **ids, int *n,
                       struct gc_error *err);
-int gd_pg_run_act(struct gd_store *s, int64_t id, enum gd_action act, struct gd_act_result *out,
-                  struct gc_error *err);
+int gd_pg_run_act(struct gd_store *s, int64_t id, enum gd_action act, const char *reason,
+                  struct gd_act_result *out, struct gc_error *err);
 int gd_pg_run_requested(struct gd_store *s, int64_t id, enum gd_request *req, struct gc_error *err);
 int gd_pg_worker_beat(struct gd_store *s, const struct gd_worker_self *me, struct gc_error *err);
 int gd_pg_worker_leave(struct gd_store *s, const struct gd_worker_self *me, struct gc_error *err);
@@ -245,5 +270,26 @@ int gd_pg_event_put(struct gd_store *s, int64_t run, const char *type, int64_t s
 int gd_pg_event_list(struct gd_store *s, int64_t run, int64_t after, int limit,
                      struct gd_event **out, int *n, struct gc_error *err);
 int gd_pg_event_last(struct gd_store *s, int64_t *id, struct gc_error *err);
+int gd_pg_plane_put(struct gd_store *s, int64_t run, int64_t step, const uint8_t *bytes, size_t len,
+                    struct gc_error *err);
+int gd_pg_plane_steps(struct gd_store *s, int64_t run, int64_t **steps, int *n,
+                      struct gc_error *err);
+int gd_pg_plane_get(struct gd_store *s, int64_t run, int64_t step, uint8_t **bytes, size_t *len,
+                    int64_t *got_step, struct gc_error *err);
+
+int gd_pg_run_set_provenance(struct gd_store *s, int64_t id, const struct gd_provenance *p,
+                             struct gc_error *err);
+int gd_pg_run_rewind(struct gd_store *s, int64_t id, int64_t step, struct gc_error *err);
+int gd_pg_sweep_insert(struct gd_store *s, const struct gd_sweep *w,
+                       const struct gd_sweep_run *runs, int n, int64_t *id, int64_t *run_ids,
+                       struct gc_error *err);
+int gd_pg_sweep_get(struct gd_store *s, int64_t id, struct gd_sweep *out, struct gc_error *err);
+int gd_pg_sweep_list(struct gd_store *s, struct gd_sweep **out, int *n, struct gc_error *err);
+int gd_pg_sweep_runs(struct gd_store *s, int64_t sweep, struct gd_sweep_member **out, int *n,
+                     struct gc_error *err);
+int gd_pg_watch_put(struct gd_store *s, const struct gd_watch_record *r, int64_t *id,
+                    struct gc_error *err);
+int gd_pg_watch_list(struct gd_store *s, const int64_t *runs, int nruns,
+                     struct gd_watch_record **out, int *n, struct gc_error *err);
 
 #endif

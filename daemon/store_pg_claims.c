@@ -80,10 +80,10 @@ int gd_pg_run_recover(struct gd_store *st, const struct gd_worker_self *me, int6
 
 /* The user's verb inside a transaction on c (see store.h). */
 static int act(struct gd_pg *s, struct gd_pg_conn *c, int64_t id, enum gd_action a,
-               struct gd_act_result *out, struct gc_error *err)
+               const char *reason, struct gd_act_result *out, struct gc_error *err)
 {
     char b[24];
-    const char *vals[2] = {gd_pg_i64(b, id), NULL};
+    const char *vals[3] = {gd_pg_i64(b, id), NULL, reason};
     PGresult *r = gd_pg_exec(s, c, GD_PG_RUN_ACT_GET,
                              "SELECT status, requested, worker, step FROM runs WHERE id = $1"
                              " FOR UPDATE",
@@ -112,14 +112,15 @@ static int act(struct gd_pg *s, struct gd_pg_conn *c, int64_t id, enum gd_action
         vals[1] = gd_status_name(p.status);
         r = gd_pg_exec(s, c, GD_PG_RUN_ACT_STATUS,
                        "UPDATE runs SET status = $2, worker = NULL, lease_until = NULL,"
-                       " requested = NULL,"
+                       " requested = NULL, error = coalesce($3, error),"
                        " finished_at = CASE WHEN $2 = 'canceled' THEN now() END WHERE id = $1",
-                       2, vals, NULL, NULL, 0, err, "change run");
+                       3, vals, NULL, NULL, 0, err, "change run");
     } else {
         out->requested = 1;
         vals[1] = gd_request_name(p.request);
-        r = gd_pg_exec(s, c, GD_PG_RUN_ACT_REQUEST, "UPDATE runs SET requested = $2 WHERE id = $1",
-                       2, vals, NULL, NULL, 0, err, "change run");
+        r = gd_pg_exec(s, c, GD_PG_RUN_ACT_REQUEST,
+                       "UPDATE runs SET requested = $2, error = coalesce($3, error) WHERE id = $1",
+                       3, vals, NULL, NULL, 0, err, "change run");
     }
     if (!r)
         return gd_pg_fail(err);
@@ -132,8 +133,8 @@ static int act(struct gd_pg *s, struct gd_pg_conn *c, int64_t id, enum gd_action
     return 0;
 }
 
-int gd_pg_run_act(struct gd_store *st, int64_t id, enum gd_action a, struct gd_act_result *out,
-                  struct gc_error *err)
+int gd_pg_run_act(struct gd_store *st, int64_t id, enum gd_action a, const char *reason,
+                  struct gd_act_result *out, struct gc_error *err)
 {
     struct gd_pg *s = gd_pg_of(st);
     struct gd_pg_conn *c = gd_pg_acquire(s, 0, err);
@@ -141,7 +142,7 @@ int gd_pg_run_act(struct gd_store *st, int64_t id, enum gd_action a, struct gd_a
         return GC_EUNAVAIL;
     int ret;
     if ((ret = gd_pg_command(s, c, "BEGIN", err, "change run")) ||
-        (ret = act(s, c, id, a, out, err)) ||
+        (ret = act(s, c, id, a, reason, out, err)) ||
         (ret = gd_pg_command(s, c, "COMMIT", err, "change run")))
         gd_pg_rollback(s, c);
     gd_pg_release(c);

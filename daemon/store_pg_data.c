@@ -1,7 +1,7 @@
 /* store_pg_data.c — what runs produce, in PostgreSQL: metric points with the newest
  * value of each name (one statement per batch), the figures of one step, downsampled
- * series, samples, checkpoints with the run's step, and events. Part of the PostgreSQL
- * store (see store_pg.h).
+ * series, samples with the planes of 2D runs, checkpoints with the run's step, and
+ * events. Part of the PostgreSQL store (see store_pg.h).
  *
  * Every read goes through a primary key or an index, so what it costs does not grow
  * with a run's history: a series of more than max_points points is one statement of
@@ -73,24 +73,6 @@ static char *float_array(const double *v, int n)
     return out;
 }
 
-/* The claim this store holds on run as a parameter (NULL when none), in buf. */
-static const char *claim_param(struct gd_pg *s, int64_t run, char *buf)
-{
-    int64_t c = gd_claims_get(&s->base, run);
-    return c ? gd_pg_i64(buf, c) : NULL;
-}
-
-/* The outcome of a fenced statement whose result's first column is the run's claim. */
-static int fenced(struct gd_pg *s, PGresult *r, int64_t run, struct gc_error *err)
-{
-    int64_t mine = gd_claims_get(&s->base, run);
-    int64_t now = PQntuples(r) ? gd_pg_get_i64(r, 0, 0) : 0;
-    if (!mine || now == mine)
-        return 0;
-    return gc_error_set(err, GC_ESTALE, "run %lld was taken over by another worker",
-                        (long long)run);
-}
-
 /* ---- metrics ---- */
 
 int gd_pg_metrics_put(struct gd_store *st, int64_t run, int kind, int64_t step,
@@ -110,8 +92,9 @@ int gd_pg_metrics_put(struct gd_store *st, int64_t run, int kind, int64_t step,
         goto out;
     }
     char b1[24], b2[24], b3[24], b4[24];
-    const char *vals[6] = {gd_pg_i64(b1, run),     gd_pg_i64(b2, kind), gd_pg_i64(b3, step), na, va,
-                           claim_param(s, run, b4)};
+    const char *vals[6] = {
+        gd_pg_i64(b1, run),           gd_pg_i64(b2, kind), gd_pg_i64(b3, step), na, va,
+        gd_pg_claim_param(s, run, b4)};
     /* a point stored already keeps its first value; the newest value moves only
      * forward */
     PGresult *r = gd_pg_exec(
@@ -133,7 +116,7 @@ int gd_pg_metrics_put(struct gd_store *st, int64_t run, int kind, int64_t step,
         ret = err ? err->code : GC_EIO;
         goto out;
     }
-    ret = fenced(s, r, run, err);
+    ret = gd_pg_fenced(s, r, run, err);
     PQclear(r);
 out:
     free(na);
@@ -179,14 +162,9 @@ int gd_pg_metrics_latest_runs(struct gd_store *st, const int64_t *runs, int nrun
                               struct gd_kv **out, int *n, struct gc_error *err)
 {
     struct gd_pg *s = gd_pg_of(st);
-    char *ids = malloc((size_t)nruns * 21 + 3), *p = ids;
+    char *ids = gd_pg_id_array(runs, nruns);
     if (!ids)
         return gd_pg_no_memory(err);
-    *p++ = '{';
-    for (int i = 0; i < nruns; i++)
-        p += sprintf(p, "%s%lld", i ? "," : "", (long long)runs[i]);
-    *p++ = '}';
-    *p = '\0';
     const char *vals[1] = {ids};
     /* a page of runs in one statement, not one a run */
     int ret = read_kvs(s, GD_PG_METRIC_LATEST_RUNS,
@@ -303,7 +281,7 @@ int gd_pg_metrics_names(struct gd_store *st, int64_t run, char ***names, int *n,
     return 0;
 }
 
-/* ---- samples and checkpoints ---- */
+/* ---- samples ---- */
 
 int gd_pg_sample_put(struct gd_store *st, int64_t run, int64_t step, const uint8_t *png, size_t len,
                      struct gc_error *err)
@@ -311,7 +289,7 @@ int gd_pg_sample_put(struct gd_store *st, int64_t run, int64_t step, const uint8
     struct gd_pg *s = gd_pg_of(st);
     char b1[24], b2[24], b3[24];
     const char *vals[4] = {gd_pg_i64(b1, run), gd_pg_i64(b2, step), len ? (const char *)png : "",
-                           claim_param(s, run, b3)};
+                           gd_pg_claim_param(s, run, b3)};
     int lens[4] = {0, 0, (int)len, 0}, fmts[4] = {0, 0, 1, 0};
     PGresult *r = gd_pg_query(s, 0, GD_PG_SAMPLE_PUT,
                               "WITH f AS (SELECT claim FROM runs WHERE id = $1),"
@@ -321,7 +299,7 @@ int gd_pg_sample_put(struct gd_store *st, int64_t run, int64_t step, const uint8
                               4, vals, lens, fmts, 0, err, "put sample");
     if (!r)
         return gd_pg_fail(err);
-    int ret = fenced(s, r, run, err);
+    int ret = gd_pg_fenced(s, r, run, err);
     PQclear(r);
     return ret;
 }
@@ -387,6 +365,58 @@ int gd_pg_sample_get(struct gd_store *st, int64_t run, int64_t step, uint8_t **p
                     "SELECT step, png FROM samples WHERE run = $1" STEP_OR_NEWEST, run, step, png,
                     len, got_step, err, "sample");
 }
+
+/* ---- planes (2D samples), kept with the sample of their step ---- */
+
+int gd_pg_plane_put(struct gd_store *st, int64_t run, int64_t step, const uint8_t *bytes,
+                    size_t len, struct gc_error *err)
+{
+    struct gd_pg *s = gd_pg_of(st);
+    char b1[24], b2[24], b3[24];
+    const char *vals[4] = {gd_pg_i64(b1, run), gd_pg_i64(b2, step), len ? (const char *)bytes : "",
+                           gd_pg_claim_param(s, run, b3)};
+    int lens[4] = {0, 0, (int)len, 0}, fmts[4] = {0, 0, 1, 0};
+    PGresult *r = gd_pg_query(s, 0, GD_PG_PLANE_PUT,
+                              "WITH f AS (SELECT claim FROM runs WHERE id = $1),"
+                              " up AS (UPDATE samples SET plane = $3 WHERE run = $1 AND step = $2"
+                              " AND ($4::bigint IS NULL OR $4 = (SELECT claim FROM f)) RETURNING 1)"
+                              " SELECT (SELECT claim FROM f), (SELECT count(*) FROM up)",
+                              4, vals, lens, fmts, 0, err, "put plane");
+    if (!r)
+        return gd_pg_fail(err);
+    int ret = gd_pg_fenced(s, r, run, err);
+    if (!ret && gd_pg_get_i64(r, 0, 1) == 0)
+        ret = gc_error_set(err, GC_ENOTFOUND, "run %lld has no sample at step %lld", (long long)run,
+                           (long long)step);
+    PQclear(r);
+    return ret;
+}
+
+int gd_pg_plane_steps(struct gd_store *st, int64_t run, int64_t **steps, int *n,
+                      struct gc_error *err)
+{
+    struct gd_pg *s = gd_pg_of(st);
+    char b[24];
+    const char *vals[1] = {gd_pg_i64(b, run)};
+    PGresult *r =
+        gd_pg_query(s, 0, GD_PG_PLANE_STEPS,
+                    "SELECT step FROM samples WHERE run = $1 AND plane IS NOT NULL ORDER BY step",
+                    1, vals, NULL, NULL, 0, err, "plane steps");
+    if (!r)
+        return gd_pg_fail(err);
+    return gd_pg_ids(r, steps, n, err);
+}
+
+int gd_pg_plane_get(struct gd_store *st, int64_t run, int64_t step, uint8_t **bytes, size_t *len,
+                    int64_t *got_step, struct gc_error *err)
+{
+    return get_blob(
+        gd_pg_of(st), GD_PG_PLANE_GET,
+        "SELECT step, plane FROM samples WHERE run = $1 AND plane IS NOT NULL" STEP_OR_NEWEST, run,
+        step, bytes, len, got_step, err, "plane");
+}
+
+/* ---- checkpoints ---- */
 
 int gd_pg_ckpt_put(struct gd_store *st, int64_t run, int64_t step, const uint8_t *bytes, size_t len,
                    int keep, const char *sha256, struct gc_error *err)

@@ -8,7 +8,11 @@
 
 #define RUN_COLS                                                                                   \
     "id, name, status, spec, step, steps, " GD_PG_TIME("created_at") ", " GD_PG_TIME(              \
-        "started_at") ", " GD_PG_TIME("finished_at") ", error, worker"
+        "started_at") ", " GD_PG_TIME("finished_at") ", error, worker, sweep, config,"             \
+                                                     " provenance_version, provenance_commit, "    \
+                                                     "provenance_compiler,"                        \
+                                                     " provenance_blas, provenance_threads, "      \
+                                                     "spec_hash"
 
 static int read_run(const PGresult *r, int row, struct gd_run *out, struct gc_error *err)
 {
@@ -25,6 +29,18 @@ static int read_run(const PGresult *r, int row, struct gd_run *out, struct gc_er
     gd_pg_copy_text(out->finished_at, sizeof(out->finished_at), r, row, 8);
     out->error = gd_pg_dup_text(r, row, 9);
     gd_pg_copy_text(out->worker, sizeof(out->worker), r, row, 10);
+    out->sweep = PQgetisnull(r, row, 11) ? 0 : gd_pg_get_i64(r, row, 11);
+    out->config = (int)gd_pg_get_i64(r, row, 12);
+    out->has_provenance = !PQgetisnull(r, row, 18);
+    if (out->has_provenance) {
+        struct gd_provenance *p = &out->prov;
+        gd_pg_copy_text(p->version, sizeof(p->version), r, row, 13);
+        gd_pg_copy_text(p->commit, sizeof(p->commit), r, row, 14);
+        gd_pg_copy_text(p->compiler, sizeof(p->compiler), r, row, 15);
+        gd_pg_copy_text(p->blas, sizeof(p->blas), r, row, 16);
+        p->threads = (int)gd_pg_get_i64(r, row, 17);
+        gd_pg_copy_text(p->spec_hash, sizeof(p->spec_hash), r, row, 18);
+    }
     if (!out->spec_json || (!PQgetisnull(r, row, 9) && !out->error)) {
         gd_run_fini(out);
         return gd_pg_no_memory(err);
@@ -165,6 +181,22 @@ int gd_pg_lock_run(struct gd_pg *s, struct gd_pg_conn *c, int64_t id, enum gd_re
     return ret;
 }
 
+const char *gd_pg_claim_param(struct gd_pg *s, int64_t run, char *buf)
+{
+    int64_t c = gd_claims_get(&s->base, run);
+    return c ? gd_pg_i64(buf, c) : NULL;
+}
+
+int gd_pg_fenced(struct gd_pg *s, PGresult *r, int64_t run, struct gc_error *err)
+{
+    int64_t mine = gd_claims_get(&s->base, run);
+    int64_t now = PQntuples(r) ? gd_pg_get_i64(r, 0, 0) : 0;
+    if (!mine || now == mine)
+        return 0;
+    return gc_error_set(err, GC_ESTALE, "run %lld was taken over by another worker",
+                        (long long)run);
+}
+
 int gd_pg_set_step(struct gd_pg *s, struct gd_pg_conn *c, int64_t run, int64_t step,
                    struct gc_error *err)
 {
@@ -191,18 +223,20 @@ static int set_status(struct gd_pg *s, struct gd_pg_conn *c, int64_t id, enum gd
         goto undo;
     if (stt != GD_RUNNING)
         stt = gd_store_final_status(stt, req);
+    /* a cancel the user's request brought keeps the reason it came with (a sweep's) */
+    int keep_error = !error && stt == GD_CANCELED && req == GD_REQ_CANCEL;
     char b[24];
-    const char *vals[3] = {gd_pg_i64(b, id), gd_status_name(stt), error};
+    const char *vals[4] = {gd_pg_i64(b, id), gd_status_name(stt), error, keep_error ? "t" : "f"};
     PGresult *r = gd_pg_exec(
         s, c, GD_PG_RUN_RELEASE,
-        "UPDATE runs SET status = $2, error = $3,"
+        "UPDATE runs SET status = $2, error = CASE WHEN $4::boolean THEN error ELSE $3 END,"
         " started_at = CASE WHEN $2 = 'running' THEN coalesce(started_at, now())"
         " ELSE started_at END,"
         " finished_at = CASE WHEN $2 IN ('succeeded', 'failed', 'canceled') THEN now() END,"
         " worker = CASE WHEN $2 = 'running' THEN worker END,"
         " lease_until = CASE WHEN $2 = 'running' THEN lease_until END,"
         " requested = CASE WHEN $2 = 'running' THEN requested END WHERE id = $1",
-        3, vals, NULL, NULL, 0, err, "set status");
+        4, vals, NULL, NULL, 0, err, "set status");
     if (!r) {
         ret = err ? err->code : GC_EIO;
         goto undo;

@@ -1,7 +1,7 @@
 /* store_sqlite.h — what the files of the SQLite store share: its connections, their
  * caches of prepared statements, and the helpers every query goes through.
  *
- * The SQLite store implements store.h (through store_backend.h) in six files, all
+ * The SQLite store implements store.h (through store_backend.h) in seven files, all
  * named store_sqlite*.c and with store_pg*.c the only files of the daemon that include
  * a database header (and this one):
  *   store_sqlite.c          the connections: open, migrations, statements, errors,
@@ -9,8 +9,9 @@
  *   store_sqlite_runs.c     runs, and the totals over them for /metrics
  *   store_sqlite_claims.c   claims, the user's verbs, the owner's requests, workers
  *   store_sqlite_metrics.c  training metrics and eval figures, and their newest values
- *   store_sqlite_blobs.c    samples and checkpoints
+ *   store_sqlite_blobs.c    samples (with planes) and checkpoints
  *   store_sqlite_events.c   events
+ *   store_sqlite_sweeps.c   sweeps, the watchdog's records, provenance and rewinds
  *
  * DESIGN: one writer connection and up to GD_SQLITE_READERS reader connections on the
  * same file in WAL mode, each behind its own mutex (mu) and with its own statement
@@ -95,6 +96,22 @@ enum gd_sqlite_stmt {
     GD_SQ_EVENT_LIST,
     GD_SQ_EVENT_LIST_RUN,
     GD_SQ_EVENT_LAST,
+    GD_SQ_RUN_PROVENANCE,
+    GD_SQ_REWIND_METRICS,
+    GD_SQ_REWIND_LATEST,
+    GD_SQ_REWIND_LATEST_DROP,
+    GD_SQ_REWIND_SAMPLES,
+    GD_SQ_REWIND_CKPTS,
+    GD_SQ_SWEEP_INSERT,
+    GD_SQ_SWEEP_RUN_INSERT,
+    GD_SQ_SWEEP_GET,
+    GD_SQ_SWEEP_LIST,
+    GD_SQ_SWEEP_RUNS,
+    GD_SQ_WATCH_PUT,
+    GD_SQ_WATCH_LIST,
+    GD_SQ_PLANE_PUT,
+    GD_SQ_PLANE_STEPS,
+    GD_SQ_PLANE_GET,
     GD_SQ_COUNT,
 };
 
@@ -223,8 +240,8 @@ int gd_sqlite_run_claim(struct gd_store *s, const struct gd_worker_self *me, int
                         int64_t *id, char *taken_from, size_t cap, struct gc_error *err);
 int gd_sqlite_run_recover(struct gd_store *s, const struct gd_worker_self *me, int64_t **ids,
                           int *n, struct gc_error *err);
-int gd_sqlite_run_act(struct gd_store *s, int64_t id, enum gd_action act, struct gd_act_result *out,
-                      struct gc_error *err);
+int gd_sqlite_run_act(struct gd_store *s, int64_t id, enum gd_action act, const char *reason,
+                      struct gd_act_result *out, struct gc_error *err);
 int gd_sqlite_run_requested(struct gd_store *s, int64_t id, enum gd_request *req,
                             struct gc_error *err);
 int gd_sqlite_worker_beat(struct gd_store *s, const struct gd_worker_self *me,
@@ -269,5 +286,27 @@ int gd_sqlite_event_list(struct gd_store *s, int64_t run, int64_t after, int lim
 int gd_sqlite_event_last(struct gd_store *s, int64_t *id, struct gc_error *err);
 int gd_sqlite_news_wait(struct gd_store *s, int timeout_ms, struct gd_store_news *out,
                         struct gc_error *err);
+
+int gd_sqlite_plane_put(struct gd_store *s, int64_t run, int64_t step, const uint8_t *bytes,
+                        size_t len, struct gc_error *err);
+int gd_sqlite_plane_steps(struct gd_store *s, int64_t run, int64_t **steps, int *n,
+                          struct gc_error *err);
+int gd_sqlite_plane_get(struct gd_store *s, int64_t run, int64_t step, uint8_t **bytes, size_t *len,
+                        int64_t *got_step, struct gc_error *err);
+
+int gd_sqlite_run_set_provenance(struct gd_store *s, int64_t id, const struct gd_provenance *p,
+                                 struct gc_error *err);
+int gd_sqlite_run_rewind(struct gd_store *s, int64_t id, int64_t step, struct gc_error *err);
+int gd_sqlite_sweep_insert(struct gd_store *s, const struct gd_sweep *w,
+                           const struct gd_sweep_run *runs, int n, int64_t *id, int64_t *run_ids,
+                           struct gc_error *err);
+int gd_sqlite_sweep_get(struct gd_store *s, int64_t id, struct gd_sweep *out, struct gc_error *err);
+int gd_sqlite_sweep_list(struct gd_store *s, struct gd_sweep **out, int *n, struct gc_error *err);
+int gd_sqlite_sweep_runs(struct gd_store *s, int64_t sweep, struct gd_sweep_member **out, int *n,
+                         struct gc_error *err);
+int gd_sqlite_watch_put(struct gd_store *s, const struct gd_watch_record *r, int64_t *id,
+                        struct gc_error *err);
+int gd_sqlite_watch_list(struct gd_store *s, const int64_t *runs, int nruns,
+                         struct gd_watch_record **out, int *n, struct gc_error *err);
 
 #endif

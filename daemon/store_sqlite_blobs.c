@@ -1,7 +1,7 @@
 /* store_sqlite_blobs.c — the samples and checkpoints tables: a run's PNG sample grids
- * and its checkpoints (with their SHA-256, computed by store.c, and the run's step,
- * pruned to the newest few), by step or the newest. Part of the SQLite store (see
- * store_sqlite.h). */
+ * (with the plane of a 2D run) and its checkpoints (with their SHA-256, computed by
+ * store.c, and the run's step, pruned to the newest few), by step or the newest. Part
+ * of the SQLite store (see store_sqlite.h). */
 #include <stdlib.h>
 
 #include "daemon/store_sqlite.h"
@@ -102,6 +102,54 @@ int gd_sqlite_sample_get(struct gd_store *s, int64_t run, int64_t step, uint8_t 
     return get_blob(gd_sqlite_of(s), GD_SQ_SAMPLE_GET,
                     "SELECT step, png FROM samples WHERE run = ?1" STEP_OR_NEWEST, run, step, png,
                     len, got_step, err, "sample");
+}
+
+/* ---- planes (2D samples) ---- */
+
+int gd_sqlite_plane_put(struct gd_store *st_, int64_t run, int64_t step, const uint8_t *bytes,
+                        size_t len, struct gc_error *err)
+{
+    struct gd_sqlite *s = gd_sqlite_of(st_);
+    struct gd_sqlite_conn *c = gd_sqlite_write_start(s);
+    int ret = gd_sqlite_fence(s, run, err);
+    if (ret)
+        return gd_sqlite_write_end(s, ret);
+    ret = GC_EIO;
+    sqlite3_stmt *st = gd_sqlite_stmt(
+        c, GD_SQ_PLANE_PUT, "UPDATE samples SET plane = ?3 WHERE run = ?1 AND step = ?2", err);
+    if (st) {
+        sqlite3_bind_int64(st, 1, run);
+        sqlite3_bind_int64(st, 2, step);
+        sqlite3_bind_blob64(st, 3, len ? bytes : (const void *)"", len, SQLITE_STATIC);
+        ret = gd_sqlite_exec_done(c, st, err, "put plane");
+        if (!ret && sqlite3_changes(c->db) == 0)
+            ret = gc_error_set(err, GC_ENOTFOUND, "run %lld has no sample at step %lld",
+                               (long long)run, (long long)step);
+    }
+    return gd_sqlite_write_end(s, ret);
+}
+
+int gd_sqlite_plane_steps(struct gd_store *st_, int64_t run, int64_t **steps, int *n,
+                          struct gc_error *err)
+{
+    struct gd_sqlite_conn *c = gd_sqlite_read_start(gd_sqlite_of(st_), err);
+    if (!c)
+        return GC_EIO;
+    int ret = gd_sqlite_query_ids(
+        c, GD_SQ_PLANE_STEPS,
+        "SELECT step FROM samples WHERE run = ?1 AND plane IS NOT NULL ORDER BY step", NULL, run,
+        steps, n, err, "plane steps");
+    gd_sqlite_read_end(c);
+    return ret;
+}
+
+int gd_sqlite_plane_get(struct gd_store *s, int64_t run, int64_t step, uint8_t **bytes, size_t *len,
+                        int64_t *got_step, struct gc_error *err)
+{
+    return get_blob(
+        gd_sqlite_of(s), GD_SQ_PLANE_GET,
+        "SELECT step, plane FROM samples WHERE run = ?1 AND plane IS NOT NULL" STEP_OR_NEWEST, run,
+        step, bytes, len, got_step, err, "plane");
 }
 
 /* ---- checkpoints ---- */

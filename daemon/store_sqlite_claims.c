@@ -116,7 +116,7 @@ undo:
 
 /* ---- the user's verbs ---- */
 
-int gd_sqlite_run_act(struct gd_store *st_, int64_t id, enum gd_action act,
+int gd_sqlite_run_act(struct gd_store *st_, int64_t id, enum gd_action act, const char *reason,
                       struct gd_act_result *out, struct gc_error *err)
 {
     struct gd_sqlite *s = gd_sqlite_of(st_);
@@ -161,13 +161,15 @@ int gd_sqlite_run_act(struct gd_store *st_, int64_t id, enum gd_action act,
         st = gd_sqlite_stmt(c, GD_SQ_RUN_ACT_STATUS,
                             "UPDATE runs SET status = ?2, worker = NULL, requested = NULL,"
                             " finished_at = CASE WHEN ?2 = 'canceled' THEN " GD_SQL_NOW
-                            " ELSE '' END"
+                            " ELSE '' END, error = coalesce(?3, error)"
                             " WHERE id = ?1",
                             err);
     } else {
         out->requested = 1;
         st = gd_sqlite_stmt(c, GD_SQ_RUN_ACT_REQUEST,
-                            "UPDATE runs SET requested = ?2 WHERE id = ?1", err);
+                            "UPDATE runs SET requested = ?2, error = coalesce(?3, error)"
+                            " WHERE id = ?1",
+                            err);
     }
     if (!st) {
         ret = GC_EIO;
@@ -178,6 +180,8 @@ int gd_sqlite_run_act(struct gd_store *st_, int64_t id, enum gd_action act,
         sqlite3_bind_text(st, 2, gd_status_name(p.status), -1, SQLITE_STATIC);
     else if (p.set_request)
         sqlite3_bind_text(st, 2, gd_request_name(p.request), -1, SQLITE_STATIC);
+    if (!p.del && reason)
+        sqlite3_bind_text(st, 3, reason, -1, SQLITE_STATIC);
     if ((ret = gd_sqlite_exec_done(c, st, err, "change run")) ||
         (ret = gd_sqlite_commit(s, err, "change run")))
         goto undo;

@@ -8,7 +8,9 @@
 #include "daemon/store_sqlite.h"
 
 #define RUN_COLS                                                                                   \
-    "id, name, status, spec, step, steps, created_at, started_at, finished_at, error, worker"
+    "id, name, status, spec, step, steps, created_at, started_at, finished_at, error, sweep,"      \
+    " config, provenance_version, provenance_commit, provenance_compiler, provenance_blas,"        \
+    " provenance_threads, spec_hash, worker"
 
 #define SQL_SET_STEP "UPDATE runs SET step = ?2 WHERE id = ?1"
 
@@ -24,12 +26,24 @@ static int read_run(sqlite3_stmt *st, struct gd_run *r, struct gc_error *err)
     gd_sqlite_copy_text(r->created_at, sizeof(r->created_at), sqlite3_column_text(st, 6));
     gd_sqlite_copy_text(r->started_at, sizeof(r->started_at), sqlite3_column_text(st, 7));
     gd_sqlite_copy_text(r->finished_at, sizeof(r->finished_at), sqlite3_column_text(st, 8));
-    gd_sqlite_copy_text(r->worker, sizeof(r->worker), sqlite3_column_text(st, 10));
+    gd_sqlite_copy_text(r->worker, sizeof(r->worker), sqlite3_column_text(st, 18));
     r->spec_json = gd_sqlite_dup_text(sqlite3_column_text(st, 3));
     if (!r->spec_json)
         r->spec_json = strdup("{}");
     if (sqlite3_column_type(st, 9) != SQLITE_NULL)
         r->error = gd_sqlite_dup_text(sqlite3_column_text(st, 9));
+    r->sweep = sqlite3_column_type(st, 10) == SQLITE_NULL ? 0 : sqlite3_column_int64(st, 10);
+    r->config = sqlite3_column_int(st, 11);
+    r->has_provenance = sqlite3_column_type(st, 17) != SQLITE_NULL;
+    if (r->has_provenance) {
+        struct gd_provenance *p = &r->prov;
+        gd_sqlite_copy_text(p->version, sizeof(p->version), sqlite3_column_text(st, 12));
+        gd_sqlite_copy_text(p->commit, sizeof(p->commit), sqlite3_column_text(st, 13));
+        gd_sqlite_copy_text(p->compiler, sizeof(p->compiler), sqlite3_column_text(st, 14));
+        gd_sqlite_copy_text(p->blas, sizeof(p->blas), sqlite3_column_text(st, 15));
+        p->threads = sqlite3_column_int(st, 16);
+        gd_sqlite_copy_text(p->spec_hash, sizeof(p->spec_hash), sqlite3_column_text(st, 17));
+    }
     if (!r->spec_json || (sqlite3_column_type(st, 9) != SQLITE_NULL && !r->error)) {
         gd_run_fini(r);
         return gd_sqlite_no_memory(err);
@@ -198,9 +212,11 @@ static int release(struct gd_sqlite *s, int64_t id, enum gd_status stt, const ch
     sqlite3_reset(st);
     if (stt != GD_RUNNING)
         stt = gd_store_final_status(stt, req);
+    /* a cancel the user's request brought keeps the reason it came with (a sweep's) */
+    int keep_error = !error && stt == GD_CANCELED && req == GD_REQ_CANCEL;
     st = gd_sqlite_stmt(
         &s->w, GD_SQ_RUN_RELEASE,
-        "UPDATE runs SET status = ?2, error = ?3,"
+        "UPDATE runs SET status = ?2, error = CASE WHEN ?4 THEN error ELSE ?3 END,"
         " started_at = CASE WHEN ?2 = 'running' AND started_at = '' THEN " GD_SQL_NOW
         " ELSE started_at END,"
         " finished_at = CASE WHEN ?2 IN ('succeeded', 'failed', 'canceled') THEN " GD_SQL_NOW
@@ -214,6 +230,7 @@ static int release(struct gd_sqlite *s, int64_t id, enum gd_status stt, const ch
     sqlite3_bind_text(st, 2, gd_status_name(stt), -1, SQLITE_STATIC);
     if (error)
         sqlite3_bind_text(st, 3, error, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 4, keep_error);
     return run_changed(s, gd_sqlite_exec_done(&s->w, st, err, "set status"), id, err);
 }
 

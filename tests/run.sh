@@ -88,10 +88,10 @@ fi
 for t in tests/integration/test_*.py; do
     [ -f "$t" ] && suite line "$(basename "$t" .py)" /usr/bin/python3 "$t"
 done
-# The API, hostile-input and crash suites again against the PostgreSQL store (the crash
-# suite shorter: 6 kills, 3 runs); test_multi above runs on it alone.
+# The API, hostile-input, sweep and crash suites again against the PostgreSQL store (the
+# crash suite shorter: 6 kills, 3 runs); test_multi above runs on it alone.
 if [ -n "$GANCTL_TEST_PG_DIR" ]; then
-    for t in test_api test_hostile; do
+    for t in test_api test_hostile test_sweeps; do
         suite line "$t-pg" env GANCTL_STORE=postgres /usr/bin/python3 tests/integration/$t.py
     done
     suite line test_crash-pg env GANCTL_STORE=postgres GANCTL_CRASH_KILLS=6 \

@@ -81,7 +81,8 @@ class FlagsTest(Tmp):
             self.assertIn(flag, r.stdout)
         r = self.run_bin("--version")
         self.assertEqual(r.returncode, 0)
-        self.assertRegex(r.stdout, r"^ganctld \d+\.\d+\.\d+\n$")
+        # the release and the commit it was built from ("unknown" outside git)
+        self.assertRegex(r.stdout, r"^ganctld \d+\.\d+\.\d+ \([0-9a-z-]+\)\n$")
 
     def test_bad_flags_exit_2_with_a_message(self):
         cases = [

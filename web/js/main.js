@@ -3,7 +3,9 @@
  *   #/                   runs table (filter by status, live)     views/runs.js
  *   #/runs/ID            one run                                 views/run.js
  *   #/launch[?from=ID]   the launch form and JSON editor         views/launch.js
- *   #/compare?runs=A,B   curves of several runs overlaid         views/compare.js
+ *   #/compare?runs=A,B   curves of several runs overlaid, their
+ *                        samples side by side                    views/compare.js
+ *   #/sweeps[/ID]        sweeps; one ranked by its objective     views/sweeps.js
  *   #/workers            the daemons training the store's runs   views/workers.js
  *
  * It talks only to the REST API of docs/api.md (api.js, events.js), and loads the
@@ -17,6 +19,7 @@ import { compareView } from './views/compare.js';
 import { launchView } from './views/launch.js';
 import { runView } from './views/run.js';
 import { runsView } from './views/runs.js';
+import { sweepsView } from './views/sweeps.js';
 import { workersView } from './views/workers.js';
 
 function parseHash() {
@@ -50,6 +53,9 @@ function route() {
     } else if (path === '/compare') {
         cleanup = compareView(params);
         nav = 'compare';
+    } else if ((m = path.match(/^\/sweeps(?:\/(\d+))?$/))) {
+        cleanup = sweepsView(m[1] ? Number(m[1]) : 0);
+        nav = 'sweeps';
     } else if (path === '/workers') {
         cleanup = workersView();
         nav = 'workers';

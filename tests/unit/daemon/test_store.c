@@ -126,8 +126,6 @@ static void garbage_file_refused(void **state)
     (void)state;
     if (fx_pg())
         skip(); /* a file of the SQLite store */
-    if (fx_pg())
-        skip(); /* a file of the SQLite store */
     char path[] = "/tmp/test_store_garbage.XXXXXX";
     int fd = mkstemp(path);
     assert_true(fd >= 0);
@@ -780,6 +778,212 @@ static void first_schema_file_migrates(void **state)
     assert_int_equal(gd_store_event_put(f->st, 1, "metrics", 30, NULL, &err), 0);
 }
 
+/* The rows of sweeps, the watchdog and 2D runs, on both backends: a sweep and its runs
+ * made together, provenance on the run object, records by run, planes with samples, and
+ * a rewind that takes the newest values back with the points. */
+static void sweeps_watch_planes_rewind(void **state)
+{
+    struct fx_store *f = *state;
+    struct gc_error err = {0};
+    struct gd_sweep w = {.goal_max = 0, .early_stopping = 1, .configurations = 2};
+    snprintf(w.name, sizeof w.name, "lr");
+    snprintf(w.metric, sizeof w.metric, "loss_g");
+    w.body = "{\"name\":\"lr\"}";
+    const char *spec = "{\"train\":{\"batch_size\":4}}";
+    struct gd_sweep_run rs[2] = {{"lr-0", spec, 50, 0}, {"lr-1", spec, 50, 1}};
+    int64_t sid = 0, ids[2] = {0, 0};
+    assert_int_equal(gd_store_sweep_insert(f->st, &w, rs, 2, &sid, ids, &err), 0);
+    assert_true(sid > 0 && ids[0] > 0 && ids[1] > ids[0]);
+    struct gd_sweep got;
+    assert_int_equal(gd_store_sweep_get(f->st, sid, &got, &err), 0);
+    assert_string_equal(got.name, "lr");
+    assert_string_equal(got.metric, "loss_g");
+    assert_string_equal(got.body, "{\"name\":\"lr\"}");
+    assert_int_equal(got.goal_max, 0);
+    assert_int_equal(got.early_stopping, 1);
+    assert_int_equal(got.configurations, 2);
+    gd_sweep_fini(&got);
+    assert_int_equal(gd_store_sweep_get(f->st, sid + 100, &got, &err), GC_ENOTFOUND);
+    struct gd_sweep *list;
+    int n;
+    assert_int_equal(gd_store_sweep_list(f->st, &list, &n, &err), 0);
+    assert_int_equal(n, 1);
+    gd_sweep_fini(&list[0]);
+    free(list);
+    struct gd_sweep_member *mem;
+    assert_int_equal(gd_store_sweep_runs(f->st, sid, &mem, &n, &err), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(mem[1].run, ids[1]);
+    assert_int_equal(mem[1].config, 1);
+    assert_int_equal(mem[1].status, GD_QUEUED);
+    free(mem);
+
+    struct gd_run r;
+    assert_int_equal(gd_store_run_get(f->st, ids[0], &r, &err), 0);
+    assert_int_equal(r.sweep, sid);
+    assert_int_equal(r.config, 0);
+    assert_int_equal(r.has_provenance, 0);
+    gd_run_fini(&r);
+    struct gd_provenance p = {.threads = 3};
+    snprintf(p.version, sizeof p.version, "1.2.3");
+    snprintf(p.commit, sizeof p.commit, "abc123");
+    snprintf(p.compiler, sizeof p.compiler, "gcc 12");
+    snprintf(p.blas, sizeof p.blas, "Haswell");
+    memset(p.spec_hash, 'e', 64);
+    assert_int_equal(gd_store_run_set_provenance(f->st, ids[0], &p, &err), 0);
+    assert_int_equal(gd_store_run_get(f->st, ids[0], &r, &err), 0);
+    assert_int_equal(r.has_provenance, 1);
+    assert_string_equal(r.prov.commit, "abc123");
+    assert_string_equal(r.prov.blas, "Haswell");
+    assert_int_equal(r.prov.threads, 3);
+    assert_string_equal(r.prov.spec_hash, p.spec_hash);
+    gd_run_fini(&r);
+
+    struct gd_watch_record wr = {.run = ids[0], .step = 30, .to_step = 20, .lr_scale = 0.5};
+    snprintf(wr.kind, sizeof wr.kind, "divergence");
+    snprintf(wr.action, sizeof wr.action, "rollback");
+    snprintf(wr.message, sizeof wr.message, "loss_d went to NaN");
+    int64_t wid = 0;
+    assert_int_equal(gd_store_watch_put(f->st, &wr, &wid, &err), 0);
+    wr.run = ids[1];
+    wr.to_step = -1;
+    wr.lr_scale = 0;
+    snprintf(wr.action, sizeof wr.action, "alert");
+    assert_int_equal(gd_store_watch_put(f->st, &wr, NULL, &err), 0);
+    struct gd_watch_record *recs;
+    assert_int_equal(gd_store_watch_list(f->st, ids[0], &recs, &n, &err), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(recs[0].id, wid);
+    assert_int_equal(recs[0].to_step, 20);
+    assert_true(recs[0].lr_scale == 0.5);
+    assert_string_equal(recs[0].message, "loss_d went to NaN");
+    free(recs);
+    assert_int_equal(gd_store_watch_list_runs(f->st, ids, 2, &recs, &n, &err), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(recs[1].run, ids[1]);
+    assert_int_equal(recs[1].to_step, -1);
+    assert_string_equal(recs[1].action, "alert");
+    free(recs);
+
+    /* planes live with the samples of their steps */
+    uint8_t png[4] = {0x89, 'P', 'N', 'G'}, plane[6] = {1, 2, 3, 4, 5, 6};
+    assert_int_equal(gd_store_plane_put(f->st, ids[0], 10, plane, 6, &err), GC_ENOTFOUND);
+    for (int step = 10; step <= 30; step += 10) {
+        assert_int_equal(gd_store_sample_put(f->st, ids[0], step, png, 4, &err), 0);
+        plane[0] = (uint8_t)step;
+        assert_int_equal(gd_store_plane_put(f->st, ids[0], step, plane, 6, &err), 0);
+        const char *names[2] = {"loss_d", "loss_g"};
+        double vals[2] = {step, -step};
+        assert_int_equal(
+            gd_store_metrics_put(f->st, ids[0], 0, step, names, vals, step < 30 ? 2 : 1, &err), 0);
+    }
+    int64_t *steps;
+    assert_int_equal(gd_store_plane_steps(f->st, ids[0], &steps, &n, &err), 0);
+    assert_int_equal(n, 3);
+    free(steps);
+    uint8_t *bytes;
+    size_t len;
+    int64_t at;
+    assert_int_equal(gd_store_plane_get(f->st, ids[0], -1, &bytes, &len, &at, &err), 0);
+    assert_int_equal(at, 30);
+    assert_int_equal(len, 6);
+    assert_int_equal(bytes[0], 30);
+    free(bytes);
+
+    /* the watchdog's rollback to step 15: later points, samples and planes go, and the
+     * newest values are those at or before it */
+    assert_int_equal(gd_store_run_rewind(f->st, ids[0], 15, &err), 0);
+    assert_int_equal(gd_store_run_get(f->st, ids[0], &r, &err), 0);
+    assert_int_equal(r.step, 15);
+    gd_run_fini(&r);
+    struct gd_kv *kv;
+    assert_int_equal(gd_store_metrics_latest(f->st, ids[0], 0, &kv, &n, &err), 0);
+    assert_int_equal(n, 2);
+    for (int i = 0; i < n; i++)
+        assert_int_equal(kv[i].step, 10);
+    free(kv);
+    assert_int_equal(gd_store_plane_get(f->st, ids[0], -1, &bytes, &len, &at, &err), 0);
+    assert_int_equal(at, 10);
+    free(bytes);
+    assert_int_equal(gd_store_sample_steps(f->st, ids[0], &steps, &n, &err), 0);
+    assert_int_equal(n, 1);
+    free(steps);
+    /* a rewind before every point leaves no newest value */
+    assert_int_equal(gd_store_run_rewind(f->st, ids[0], 5, &err), 0);
+    assert_int_equal(gd_store_metrics_latest(f->st, ids[0], 0, &kv, &n, &err), 0);
+    assert_int_equal(n, 0);
+    free(kv);
+}
+
+/* A store of the schema before the newest (SQLite: user_version 2, the sweeps schema;
+ * PostgreSQL: version 1) with a sweep's rows opens and migrates, keeping them. */
+static void previous_schema_migrates(void **state)
+{
+    struct fx_store *f = *state;
+    gd_store_close(f->st);
+    f->st = NULL;
+    if (f->pg) {
+        char sql[256];
+        snprintf(sql, sizeof sql, "DROP SCHEMA \"%s\" CASCADE; CREATE SCHEMA \"%s\"", f->schema,
+                 f->schema);
+        assert_int_equal(fx_pg_exec(f->db, NULL, sql), 0);
+        raw_sql(f, "CREATE TABLE schema_version (version integer NOT NULL);"
+                   " INSERT INTO schema_version VALUES (1)");
+        raw_sql(f, gd_migrations_pg[0].sql);
+        raw_sql(f, "INSERT INTO runs (name, spec, steps, status, step) VALUES"
+                   " ('old', '{}', 100, 'succeeded', 100);"
+                   "INSERT INTO metrics (run, kind, name, step, value) VALUES"
+                   " (1, 0, 'loss_d', 100, 1.5);"
+                   "INSERT INTO metrics_latest (run, kind, name, step, value) VALUES"
+                   " (1, 0, 'loss_d', 100, 1.5);");
+    } else {
+        unlink(f->path);
+        raw_sql(f, gd_migrations_sqlite[0].sql);
+        raw_sql(f, gd_migrations_sqlite[1].sql);
+        raw_sql(
+            f, "INSERT INTO sweeps (name, body, metric, goal, configurations, created_at)"
+               " VALUES ('lr', '{}', 'loss_g', 'min', 1, '2026-01-01T00:00:00Z');"
+               "INSERT INTO runs (name, spec, steps, created_at, status, step, sweep, config,"
+               " provenance_commit, provenance_threads, spec_hash) VALUES"
+               " ('old', '{}', 100, '2026-01-01T00:00:00Z', 'succeeded', 100, 1, 0, 'abc', 2, 'h');"
+               "INSERT INTO metrics (run, kind, name, step, value) VALUES"
+               " (1, 0, 'loss_d', 50, 2.5), (1, 0, 'loss_d', 100, 1.5);"
+               "INSERT INTO watch_records (run, step, kind, action, message, created_at)"
+               " VALUES (1, 40, 'collapse', 'alert', 'm', '2026-01-01T00:00:00Z');"
+               "PRAGMA user_version = 2;");
+    }
+    struct gc_error err = {0};
+    f->st = gd_store_open(f->where, &err);
+    assert_non_null(f->st);
+    assert_int_equal(gd_store_version(f->st), latest_version());
+    struct gd_kv *kv;
+    int n;
+    assert_int_equal(gd_store_metrics_latest(f->st, 1, 0, &kv, &n, &err), 0);
+    assert_int_equal(n, 1);
+    assert_true(kv[0].value == 1.5 && kv[0].step == 100);
+    free(kv);
+    struct gd_run r;
+    assert_int_equal(gd_store_run_get(f->st, 1, &r, &err), 0);
+    assert_string_equal(r.worker, "");
+    if (!f->pg) {
+        assert_int_equal(r.sweep, 1);
+        assert_string_equal(r.prov.commit, "abc");
+        struct gd_watch_record *recs;
+        assert_int_equal(gd_store_watch_list(f->st, 1, &recs, &n, &err), 0);
+        assert_int_equal(n, 1);
+        free(recs);
+    }
+    gd_run_fini(&r);
+    /* and the new schema's rows can be written */
+    struct gd_sweep w = {.configurations = 1};
+    snprintf(w.name, sizeof w.name, "after");
+    snprintf(w.metric, sizeof w.metric, "loss_g");
+    w.body = "{}";
+    struct gd_sweep_run rs = {"after-0", "{}", 10, 0};
+    int64_t sid, rid;
+    assert_int_equal(gd_store_sweep_insert(f->st, &w, &rs, 1, &sid, &rid, &err), 0);
+}
+
 static void stats_count(void **state)
 {
     struct fx_store *f = *state;
@@ -849,6 +1053,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(events_pruned_per_run, setup, teardown),
         cmocka_unit_test_setup_teardown(first_schema_file_migrates, setup, teardown),
+        cmocka_unit_test_setup_teardown(previous_schema_migrates, setup, teardown),
+        cmocka_unit_test_setup_teardown(sweeps_watch_planes_rewind, setup, teardown),
         cmocka_unit_test_setup_teardown(stats_count, setup, teardown),
         cmocka_unit_test(sha256_vectors),
     };

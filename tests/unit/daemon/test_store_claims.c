@@ -3,6 +3,7 @@
  * out lets another store take the run over, and the first one's writes are then
  * refused (fenced) while the heartbeat keeps a lease alive; the user's verbs are atomic
  * changes whose requests reach the owner, and a cancel asked as the run stops wins; a
+ * cancel for a reason (a sweep's) keeps it as the run's error; a
  * restarted daemon queues its previous life's runs again; workers beat, list and
  * leave. Runs against SQLite and, with GANCTL_TEST_STORE=postgres, PostgreSQL
  * (store_fixture.h); leases exist with PostgreSQL only. */
@@ -285,6 +286,63 @@ static void verbs_reach_the_owner_and_a_cancel_wins(void **state)
     gd_store_close(b);
 }
 
+/* A sweep's early stopping cancels runs for a reason, through any daemon: a queued run
+ * gets it as its error at once, a running one keeps it with the cancel request until
+ * its owner stops, and a paused run is canceled with it. */
+static void a_stop_keeps_its_reason(void **state)
+{
+    struct fx_store *f = *state;
+    struct gc_error err = {0};
+    struct gd_store *b = fx_store_another(f);
+    struct gd_worker_self me = worker("owner", 30);
+    const char *why = "sweep 1: stopped by successive halving at step 50";
+    struct gd_act_result res;
+
+    int64_t q = new_run(f->st, "q"), got;
+    assert_int_equal(gd_store_run_stop(b, q, why, &res, &err), 0);
+    assert_int_equal(res.after, GD_CANCELED);
+    struct gd_run r = get(f->st, q);
+    assert_int_equal(r.status, GD_CANCELED);
+    assert_string_equal(r.error, why);
+    gd_run_fini(&r);
+    /* an ended run cannot be stopped again */
+    assert_int_equal(gd_store_run_stop(b, q, why, &res, &err), GC_ESTATE);
+
+    int64_t id = new_run(f->st, "running");
+    assert_int_equal(gd_store_run_claim(f->st, &me, id, &got, NULL, 0, &err), 0);
+    assert_int_equal(gd_store_run_stop(b, id, why, &res, &err), 0);
+    assert_true(res.requested);
+    enum gd_request req;
+    assert_int_equal(gd_store_run_requested(f->st, id, &req, &err), 0);
+    assert_int_equal(req, GD_REQ_CANCEL);
+    /* the owner stops without a message of its own (it heard a cancel): the reason
+     * stays */
+    assert_int_equal(gd_store_run_set_status(f->st, id, GD_CANCELED, NULL, &err), 0);
+    r = get(b, id);
+    assert_int_equal(r.status, GD_CANCELED);
+    assert_string_equal(r.error, why);
+    gd_run_fini(&r);
+
+    /* a user's plain cancel of a running run leaves no error */
+    int64_t u = new_run(f->st, "user");
+    assert_int_equal(gd_store_run_claim(f->st, &me, u, &got, NULL, 0, &err), 0);
+    assert_int_equal(gd_store_run_act(b, u, GD_ACT_CANCEL, &res, &err), 0);
+    assert_int_equal(gd_store_run_set_status(f->st, u, GD_CANCELED, NULL, &err), 0);
+    r = get(b, u);
+    assert_int_equal(r.status, GD_CANCELED);
+    assert_null(r.error);
+    gd_run_fini(&r);
+
+    int64_t p = new_run(f->st, "paused");
+    assert_int_equal(gd_store_run_act(b, p, GD_ACT_PAUSE, &res, &err), 0);
+    assert_int_equal(gd_store_run_stop(b, p, why, &res, &err), 0);
+    r = get(f->st, p);
+    assert_int_equal(r.status, GD_CANCELED);
+    assert_string_equal(r.error, why);
+    gd_run_fini(&r);
+    gd_store_close(b);
+}
+
 static void restart_queues_its_previous_runs(void **state)
 {
     struct fx_store *f = *state;
@@ -370,6 +428,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(lease_runs_out_and_another_takes_over, setup, teardown),
         cmocka_unit_test_setup_teardown(inserted_claimed_is_not_claimable, setup, teardown),
         cmocka_unit_test_setup_teardown(verbs_reach_the_owner_and_a_cancel_wins, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_stop_keeps_its_reason, setup, teardown),
         cmocka_unit_test_setup_teardown(restart_queues_its_previous_runs, setup, teardown),
         cmocka_unit_test_setup_teardown(workers_beat_list_and_leave, setup, teardown),
     };
