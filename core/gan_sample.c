@@ -12,9 +12,26 @@
 #define SAMPLE_COLS 8    /* the sample grid's GC_GAN_SAMPLE_IMAGES as 8 x 8 */
 #define SCATTER_SIZE 512 /* pixels of the 2D scatter plot */
 
+struct gc_model *gc_gan_sampling_g(struct gc_trainer *t, int k)
+{
+    if (!t->gsample)
+        return t->g[k];
+    /* the averaged weights with the trained G's BN running statistics */
+    size_t np;
+    gc_model_copy_state(t->gsample, t->g[k], NULL); /* same shape: cannot fail */
+    float *p = gc_model_params(t->gsample, &np);
+    memcpy(p, t->ema[k], np * sizeof(float));
+    return t->gsample;
+}
+
 int gc_trainer_generate(struct gc_trainer *t, int n, uint64_t seed, float *out,
                         struct gc_error *err)
 {
+    if (t->task)
+        return gc_error_set(err, GC_EINVAL,
+                            "generate: a %s run translates images (POST .../translate); it "
+                            "draws nothing from noise",
+                            gc_task_name(t->spec.task.kind));
     if (n < 0)
         return gc_error_set(err, GC_EINVAL, "generate: n must be >= 0");
     if (n == 0)
@@ -30,15 +47,7 @@ int gc_trainer_generate(struct gc_trainer *t, int n, uint64_t seed, float *out,
     int K = t->K, B = t->B;
     for (int k = 0; k < K; k++) {
         int cnt = n > k ? (n - k + K - 1) / K : 0;
-        /* the averaged weights with the trained G's BN running statistics */
-        struct gc_model *g = t->g[k];
-        if (t->gsample && cnt > 0) {
-            size_t np;
-            g = t->gsample;
-            gc_model_copy_state(g, t->g[k], NULL); /* same shape: cannot fail */
-            float *p = gc_model_params(g, &np);
-            memcpy(p, t->ema[k], np * sizeof(float));
-        }
+        struct gc_model *g = cnt > 0 ? gc_gan_sampling_g(t, k) : t->g[k];
         for (int done = 0; done < cnt;) {
             int m = cnt - done < B ? cnt - done : B;
             for (int j = 0; j < m; j++) {

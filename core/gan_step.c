@@ -277,3 +277,40 @@ void gc_gan_train_step(struct gc_trainer *t)
         d_step(t, t->d, i == t->spec.train.d_steps - 1);
     gc_gan_g_step(t);
 }
+
+/* ---- for the image-to-image step (gan_task.c) --------------------------------------- */
+
+void gc_gan_fill_real_targets(struct gc_trainer *t)
+{
+    fill_real_targets(t);
+}
+
+float gc_gan_loss_d_real(struct gc_trainer *t, const float *out, int n)
+{
+    return d_loss_real(t, out, n);
+}
+
+float gc_gan_loss_d_fake(struct gc_trainer *t, const float *out, int n)
+{
+    return d_loss_fake(t, out, n);
+}
+
+float gc_gan_loss_g(struct gc_trainer *t, const float *out, int n)
+{
+    return g_loss(t, out, n);
+}
+
+double gc_gan_d_stat(struct gc_trainer *t, const float *out, int n)
+{
+    return d_stat(t, out, n);
+}
+
+void gc_gan_opt_step(struct gc_trainer *t, struct gc_model *m)
+{
+    opt_step(t, m);
+}
+
+void gc_gan_ema_update(struct gc_trainer *t, int k)
+{
+    ema_update(t, k);
+}

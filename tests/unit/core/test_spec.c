@@ -355,8 +355,15 @@ static void limits_come_from_the_table(void **state)
         char *v = (char *)&s + f->offset;
         for (int k = 0; k < 4; k++) {
             int ok = k < 2;
-            /* ring8: train.lr_decay is on, so its fields are checked too */
-            gc_spec_defaults(&s, GC_DATA_RING8, GC_LOSS_NONSATURATING);
+            /* ring8: train.lr_decay is on, so its fields are checked too; the task's
+             * fields on an image set with a task */
+            if (strncmp(f->path, "task", 4) == 0) {
+                struct gc_task_spec task = {.on = 1, .factor = 4};
+                gc_spec_defaults(&s, GC_DATA_FASHION_MNIST, GC_LOSS_NONSATURATING);
+                gc_spec_task_defaults(&s, &task);
+            } else {
+                gc_spec_defaults(&s, GC_DATA_RING8, GC_LOSS_NONSATURATING);
+            }
             int ranged = f->min != 0 || f->max != 0;
             if ((f->type == GC_FIELD_INT || f->type == GC_FIELD_INT64) && ranged) {
                 int64_t x = k == 0 ? f->min : k == 1 ? f->max : k == 2 ? f->min - 1 : f->max + 1;
