@@ -514,8 +514,7 @@ static void resolve_dataset(struct gc_field_errors *fe, struct gc_spec *s, const
 
 /* ---- entry points ---------------------------------------------------------------- */
 
-static json_t *dump_section(const struct gc_spec *s, const char *section,
-                            const struct given *g);
+static json_t *dump_section(const struct gc_spec *s, const char *section, const struct given *g);
 
 static void parse_root(struct parse *p, json_t *root, const char *base_dir)
 {

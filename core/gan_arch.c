@@ -61,9 +61,9 @@ struct gc_model *gc_gan_build_g(const struct gc_trainer *t, struct gc_rng *rng,
 {
     const struct gc_model_spec *ms = &t->spec.model;
     if (ms->arch == GC_ARCH_UNET)
-        return with_optim(gc_unet_create(t->B, t->cin, t->c, t->h, ms->g_width, ms->batch_norm,
-                                         rng, err),
-                          &t->spec.opt_g, err);
+        return with_optim(
+            gc_unet_create(t->B, t->cin, t->c, t->h, ms->g_width, ms->batch_norm, rng, err),
+            &t->spec.opt_g, err);
     int bn = ms->batch_norm;
     struct gc_model *m = gc_model_create(t->B, ms->z_dim, 1, 1, err);
     if (!m)
@@ -120,9 +120,9 @@ struct gc_model *gc_gan_build_d(const struct gc_trainer *t, struct gc_rng *rng,
 {
     const struct gc_model_spec *ms = &t->spec.model;
     if (ms->arch == GC_ARCH_UNET)
-        return with_optim(gc_patchgan_create(t->B, t->cin, t->c, t->h, ms->d_width,
-                                             ms->batch_norm, rng, err),
-                          &t->spec.opt_d, err);
+        return with_optim(
+            gc_patchgan_create(t->B, t->cin, t->c, t->h, ms->d_width, ms->batch_norm, rng, err),
+            &t->spec.opt_d, err);
     int bn = ms->batch_norm;
     int nlogits = t->K > 1 ? t->K + 1 : 1;
     struct gc_model *m = gc_model_create(t->B, t->c, t->h, t->w, err);

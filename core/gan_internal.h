@@ -103,22 +103,22 @@ struct gc_trainer {
     /* image-to-image (spec.task on; gan_task.c): G translates an input of cin channels
      * into the image, D judges (input, image) pairs along the channels */
     int task;
-    int cin;          /* G's input channels */
-    size_t isize;     /* G's input floats per sample */
-    size_t item;      /* floats per dataset item: dsize, or isize + dsize for pairs */
-    float *items;     /* B x item: the last batch drawn */
-    float *tin;       /* B x isize: G's inputs of the last D step */
-    float *tgt;       /* B x dsize: their targets */
-    float *tout;      /* B x dsize: G's outputs, composited (inpainting) */
-    float *pair;      /* B x (isize + dsize): D's input */
-    float *dpair;     /* B x (isize + dsize): its gradient */
-    float *scratch;   /* dsize */
-    int draws;        /* batches drawn in this step (seeds the random holes) */
-    double loss_l1;   /* of the last G update */
+    int cin;                 /* G's input channels */
+    size_t isize;            /* G's input floats per sample */
+    size_t item;             /* floats per dataset item: dsize, or isize + dsize for pairs */
+    float *items;            /* B x item: the last batch drawn */
+    float *tin;              /* B x isize: G's inputs of the last D step */
+    float *tgt;              /* B x dsize: their targets */
+    float *tout;             /* B x dsize: G's outputs, composited (inpainting) */
+    float *pair;             /* B x (isize + dsize): D's input */
+    float *dpair;            /* B x (isize + dsize): its gradient */
+    float *scratch;          /* dsize */
+    int draws;               /* batches drawn in this step (seeds the random holes) */
+    double loss_l1;          /* of the last G update */
     struct gc_dataset *held; /* the held-out split; NULL until the first use */
     float *held_in, *held_tgt, *held_out; /* the evaluation's inputs, targets, outputs */
     size_t held_n;
-    double base[3]; /* psnr, ssim, l1 of the baseline on the held-out inputs */
+    double base[3];  /* psnr, ssim, l1 of the baseline on the held-out inputs */
     float *mean_img; /* dsize: the mean training image (edges, paired baselines) */
 
     const struct gc_train_hooks *hooks; /* during gc_trainer_run */

@@ -66,11 +66,12 @@ int gc_gan_task_shape(struct gc_trainer *t, struct gc_error *err)
                             "not %dx%d",
                             t->w, t->h);
     if (ts->kind == GC_TASK_SUPER_RESOLUTION && t->h % ts->factor)
-        return gc_error_set(err, GC_EINVAL, "task.factor: the image side %d is not a multiple of %d",
-                            t->h, ts->factor);
+        return gc_error_set(err, GC_EINVAL,
+                            "task.factor: the image side %d is not a multiple of %d", t->h,
+                            ts->factor);
     if (ts->kind == GC_TASK_COLORIZE && t->c != 3)
-        return gc_error_set(err, GC_EINVAL, "task.kind: colorize needs colour images, not %d channel",
-                            t->c);
+        return gc_error_set(err, GC_EINVAL,
+                            "task.kind: colorize needs colour images, not %d channel", t->c);
     return 0;
 }
 
@@ -107,8 +108,8 @@ void gc_gan_task_free(struct gc_trainer *t)
 
 /* n dataset items (targets, or pairs) into inputs and targets; made inputs draw their
  * holes from seed. */
-static void split_items(struct gc_trainer *t, const float *items, int n, uint64_t seed,
-                        float *in, float *tgt)
+static void split_items(struct gc_trainer *t, const float *items, int n, uint64_t seed, float *in,
+                        float *tgt)
 {
     if (t->spec.task.kind == GC_TASK_PAIRED) {
         for (int i = 0; i < n; i++) {
@@ -280,8 +281,8 @@ static int prepare_held(struct gc_trainer *t, struct gc_error *err)
     if (!rc)
         rc = gc_dataset_get_spread(t->held, n, items, NULL, err);
     if (!rc) {
-        split_items(t, items, (int)n, gc_gan_mix64(t->spec.train.seed ^ HOLE_SEED_EVAL),
-                    t->held_in, t->held_tgt);
+        split_items(t, items, (int)n, gc_gan_mix64(t->spec.train.seed ^ HOLE_SEED_EVAL), t->held_in,
+                    t->held_tgt);
         /* the mean training image, for the baselines that ignore the input */
         const struct gc_dataset *src = t->data ? t->data : t->held;
         size_t cnt = gc_dataset_count(src), off = t->item - t->dsize;
@@ -354,8 +355,7 @@ static void show_input(struct gc_trainer *t, int i, float *out)
     }
 }
 
-int gc_gan_task_sample_png(struct gc_trainer *t, uint8_t **png, size_t *len,
-                           struct gc_error *err)
+int gc_gan_task_sample_png(struct gc_trainer *t, uint8_t **png, size_t *len, struct gc_error *err)
 {
     int rc = prepare_held(t, err);
     if (rc)
@@ -428,8 +428,8 @@ static int user_input(struct gc_trainer *t, const struct gc_picture *p, float *i
                 int hole = p->pix[((size_t)a * w + b) * p->c + p->c - 1] < 128;
                 m[(size_t)a * w + b] = hole ? 1.0f : -1.0f;
                 for (int ch = 0; ch < c; ch++)
-                    in[ch * hw + (size_t)a * w + b] = hole ? 0.0f : pic_at(p, a, b,
-                                                                           c == 1 ? -1 : ch);
+                    in[ch * hw + (size_t)a * w + b] =
+                        hole ? 0.0f : pic_at(p, a, b, c == 1 ? -1 : ch);
             }
         return 0;
     }
@@ -467,12 +467,10 @@ int gc_trainer_translate_png(struct gc_trainer *t, const uint8_t *png, size_t le
     float *in = NULL, *y = NULL;
     uint8_t *pix = NULL;
     if (p.w != ew || p.h != eh) {
-        rc = gc_error_set(err, GC_EINVAL,
-                          "the image is %dx%d; this run takes %dx%d (its images are %dx%d%s)", p.w,
-                          p.h, ew, eh, t->w, t->h,
-                          t->spec.task.kind == GC_TASK_SUPER_RESOLUTION
-                              ? ", shrunk by the task's factor"
-                              : "");
+        rc = gc_error_set(
+            err, GC_EINVAL, "the image is %dx%d; this run takes %dx%d (its images are %dx%d%s)",
+            p.w, p.h, ew, eh, t->w, t->h,
+            t->spec.task.kind == GC_TASK_SUPER_RESOLUTION ? ", shrunk by the task's factor" : "");
         goto out;
     }
     in = malloc(t->isize * sizeof(float));

@@ -36,7 +36,6 @@ void gc_gan_task_step(struct gc_trainer *t);
 int gc_gan_task_evaluate(struct gc_trainer *t, struct gc_metric *m, int *n, struct gc_error *err);
 
 /* The sample grid: 8 rows of (input | output | target) of fixed held-out images. */
-int gc_gan_task_sample_png(struct gc_trainer *t, uint8_t **png, size_t *len,
-                           struct gc_error *err);
+int gc_gan_task_sample_png(struct gc_trainer *t, uint8_t **png, size_t *len, struct gc_error *err);
 
 #endif

@@ -449,15 +449,15 @@ static void check_task_rules(struct check *c, const struct gc_spec *s)
              "image-to-image tasks judge (input, output) pairs with a PatchGAN: must be true");
     if (t->kind == GC_TASK_SUPER_RESOLUTION && t->factor != 2 && t->factor != 4)
         fail(c, "task.factor", "must be 2 or 4");
-    int side = d->kind == GC_DATA_FASHION_MNIST ? 28 : d->kind == GC_DATA_PNG_DIR ? d->image_size
-                                                                                 : 0;
+    int side = d->kind == GC_DATA_FASHION_MNIST ? 28
+               : d->kind == GC_DATA_PNG_DIR     ? d->image_size
+                                                : 0;
     if (side && (side % 2 || side < 8))
         fail(c, "dataset.image_size", "a unet needs an even side of at least 8, not %d", side);
     else if (side && t->kind == GC_TASK_SUPER_RESOLUTION && t->factor > 0 && side % t->factor)
         fail(c, "task.factor", "the image side %d is not a multiple of %d", side, t->factor);
     if (t->kind == GC_TASK_COLORIZE && !(d->kind == GC_DATA_PNG_DIR && d->channels == 3))
-        fail(c, "task.kind",
-             "colorize needs a colour set: png-dir with channels 3 (%s is gray)",
+        fail(c, "task.kind", "colorize needs a colour set: png-dir with channels 3 (%s is gray)",
              gc_dataset_name(d->kind));
     if (t->kind == GC_TASK_PAIRED) {
         if (d->kind != GC_DATA_PNG_DIR)

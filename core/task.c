@@ -274,8 +274,8 @@ static double ssim_plane(const float *x, const float *y, int h, int w, int win)
                     xx += wt * u * u, yy += wt * v * v, xy += wt * u * v;
                 }
             double vx = xx - mx * mx, vy = yy - my * my, cv = xy - mx * my;
-            total += ((2 * mx * my + c1) * (2 * cv + c2)) /
-                     ((mx * mx + my * my + c1) * (vx + vy + c2));
+            total +=
+                ((2 * mx * my + c1) * (2 * cv + c2)) / ((mx * mx + my * my + c1) * (vx + vy + c2));
             cnt++;
         }
     return cnt ? total / cnt : 0.0;

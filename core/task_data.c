@@ -82,14 +82,13 @@ struct gc_dataset *gc_task_open_paired(const struct gc_spec *spec, gc_warn_fn wa
     struct dirent **names = NULL;
     int n = scandir(tdir, &names, is_png_name, by_bytes);
     if (n < 0) {
-        gc_error_set(err, errno == ENOENT ? GC_ENOTFOUND : GC_EIO, "%s: %s", tdir,
-                     strerror(errno));
+        gc_error_set(err, errno == ENOENT ? GC_ENOTFOUND : GC_EIO, "%s: %s", tdir, strerror(errno));
         return NULL;
     }
     size_t half = (size_t)ch * size * size, count = 0;
     uint8_t *images = n ? malloc((size_t)n * 2 * half) : NULL;
-    int rc = n && !images ? gc_error_set(err, GC_ENOMEM, "%s: out of memory for %d pairs", tdir, n)
-                          : 0;
+    int rc =
+        n && !images ? gc_error_set(err, GC_ENOMEM, "%s: out of memory for %d pairs", tdir, n) : 0;
     for (int i = 0; i < n && !rc; i++) {
         struct gc_error e2 = {0};
         uint8_t *item = images + count * 2 * half;
@@ -126,8 +125,8 @@ static int held_out(size_t i, size_t count)
     return count < 10 ? i == count - 1 : i % 10 == 9;
 }
 
-int gc_task_split(const struct gc_dataset *all, struct gc_dataset **train,
-                  struct gc_dataset **held, struct gc_error *err)
+int gc_task_split(const struct gc_dataset *all, struct gc_dataset **train, struct gc_dataset **held,
+                  struct gc_error *err)
 {
     *train = *held = NULL;
     size_t count = gc_dataset_count(all), per = gc_dataset_sample_size(all), nh = 0;

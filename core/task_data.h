@@ -20,7 +20,7 @@ struct gc_dataset *gc_task_open_paired(const struct gc_spec *spec, gc_warn_fn wa
 /* Splits all into the images training keeps (*train) and every tenth one (image i with
  * i mod 10 = 9) held out for the evaluation (*held). Sets of fewer than 10 images hold
  * out their last. The caller owns both; all is left as it was. */
-int gc_task_split(const struct gc_dataset *all, struct gc_dataset **train,
-                  struct gc_dataset **held, struct gc_error *err);
+int gc_task_split(const struct gc_dataset *all, struct gc_dataset **train, struct gc_dataset **held,
+                  struct gc_error *err);
 
 #endif
