@@ -17,9 +17,9 @@
 #include "core/error.h"
 
 struct gc_conv {
-    int n, c, h, w; /* input */
+    int n, c, h, w;      /* input */
     int oc, k, stride, pad;
-    int oh, ow; /* output */
+    int oh, ow;          /* output */
     int transposed;
 };
 
@@ -39,7 +39,8 @@ void gc_conv2d_backward(const struct gc_conv *L, int n, float *dinp, float *dwei
                         const float *dout, const float *inp, const float *weight, float *ws);
 void gc_convt2d_forward(const struct gc_conv *L, int n, float *out, const float *inp,
                         const float *weight, const float *bias, float *ws);
-void gc_convt2d_backward(const struct gc_conv *L, int n, float *dinp, float *dweight, float *dbias,
-                         const float *dout, const float *inp, const float *weight, float *ws);
+void gc_convt2d_backward(const struct gc_conv *L, int n, float *dinp, float *dweight,
+                         float *dbias, const float *dout, const float *inp, const float *weight,
+                         float *ws);
 
 #endif

@@ -151,11 +151,11 @@ TARGET static void pack_b(int trans_b, int kc, int nc, const float *b, int ldb, 
             const float *s0 = b + (size_t)(j0 + jp) * ldb + p0;
             const float *s1 = s0 + (size_t)16 * ldb;
             for (int p = 0; p < kc; p++, d += NR) {
-                _mm512_store_ps(d,
-                                _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m0, idx, s0 + p, 4));
-                _mm512_store_ps(
-                    d + 16, m1 ? _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m1, idx, s1 + p, 4)
-                               : _mm512_setzero_ps());
+                _mm512_store_ps(d, _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m0, idx,
+                                                              s0 + p, 4));
+                _mm512_store_ps(d + 16, m1 ? _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m1,
+                                                                       idx, s1 + p, 4)
+                                           : _mm512_setzero_ps());
             }
         }
     }
@@ -192,45 +192,46 @@ TARGET static void pack_a(int trans_a, int mc, int h, int kc, const float *a, in
 /* One tile: C[0:rows, 0:nr] = alpha * (sliver ap · panel bp) + beta * C, ROWS a
  * constant after inlining so the accumulators live in registers. The sliver is
  * zero-padded, so the rows beyond ROWS are never needed and never computed. */
-#define KERNEL_BODY(ROWS)                                                                          \
-    do {                                                                                           \
-        __m512 acc0[ROWS], acc1[ROWS];                                                             \
-        _Pragma("GCC unroll 16") for (int i = 0; i < (ROWS); i++) acc0[i] = acc1[i] =              \
-            _mm512_setzero_ps();                                                                   \
-        for (int p = 0; p < kc; p++) {                                                             \
-            __m512 b0 = _mm512_load_ps(bp), b1 = _mm512_load_ps(bp + 16);                          \
-            _Pragma("GCC unroll 16") for (int i = 0; i < (ROWS); i++)                              \
-            {                                                                                      \
-                __m512 av = _mm512_set1_ps(ap[i]);                                                 \
-                acc0[i] = _mm512_fmadd_ps(av, b0, acc0[i]);                                        \
-                acc1[i] = _mm512_fmadd_ps(av, b1, acc1[i]);                                        \
-            }                                                                                      \
-            ap += MR;                                                                              \
-            bp += NR;                                                                              \
-        }                                                                                          \
-        __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);                              \
-        _Pragma("GCC unroll 16") for (int i = 0; i < (ROWS); i++)                                  \
-        {                                                                                          \
-            float *r = c + (size_t)i * ldc;                                                        \
-            __m512 x0 = acc0[i], x1 = acc1[i];                                                     \
-            if (alpha != 1.0f) {                                                                   \
-                x0 = _mm512_mul_ps(va, x0);                                                        \
-                x1 = _mm512_mul_ps(va, x1);                                                        \
-            }                                                                                      \
-            if (beta != 0.0f) {                                                                    \
-                x0 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m0, r), x0);                        \
-                x1 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m1, r + 16), x1);                   \
-            }                                                                                      \
-            _mm512_mask_storeu_ps(r, m0, x0);                                                      \
-            _mm512_mask_storeu_ps(r + 16, m1, x1);                                                 \
-        }                                                                                          \
+#define KERNEL_BODY(ROWS)                                                                    \
+    do {                                                                                     \
+        __m512 acc0[ROWS], acc1[ROWS];                                                       \
+        _Pragma("GCC unroll 16") for (int i = 0; i < (ROWS); i++) acc0[i] = acc1[i] =        \
+            _mm512_setzero_ps();                                                             \
+        for (int p = 0; p < kc; p++) {                                                       \
+            __m512 b0 = _mm512_load_ps(bp), b1 = _mm512_load_ps(bp + 16);                    \
+            _Pragma("GCC unroll 16") for (int i = 0; i < (ROWS); i++)                        \
+            {                                                                                \
+                __m512 av = _mm512_set1_ps(ap[i]);                                           \
+                acc0[i] = _mm512_fmadd_ps(av, b0, acc0[i]);                                  \
+                acc1[i] = _mm512_fmadd_ps(av, b1, acc1[i]);                                  \
+            }                                                                                \
+            ap += MR;                                                                        \
+            bp += NR;                                                                        \
+        }                                                                                    \
+        __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);                        \
+        _Pragma("GCC unroll 16") for (int i = 0; i < (ROWS); i++)                            \
+        {                                                                                    \
+            float *r = c + (size_t)i * ldc;                                                  \
+            __m512 x0 = acc0[i], x1 = acc1[i];                                               \
+            if (alpha != 1.0f) {                                                             \
+                x0 = _mm512_mul_ps(va, x0);                                                  \
+                x1 = _mm512_mul_ps(va, x1);                                                  \
+            }                                                                                \
+            if (beta != 0.0f) {                                                              \
+                x0 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m0, r), x0);                  \
+                x1 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m1, r + 16), x1);             \
+            }                                                                                \
+            _mm512_mask_storeu_ps(r, m0, x0);                                                \
+            _mm512_mask_storeu_ps(r + 16, m1, x1);                                           \
+        }                                                                                    \
     } while (0)
 
-#define KERNEL(ROWS)                                                                               \
-    TARGET static void kernel_##ROWS(int kc, const float *ap, const float *bp, float *c, int ldc,  \
-                                     __mmask16 m0, __mmask16 m1, float alpha, float beta)          \
-    {                                                                                              \
-        KERNEL_BODY(ROWS);                                                                         \
+#define KERNEL(ROWS)                                                                         \
+    TARGET static void kernel_##ROWS(int kc, const float *ap, const float *bp, float *c,     \
+                                     int ldc, __mmask16 m0, __mmask16 m1, float alpha,       \
+                                     float beta)                                             \
+    {                                                                                        \
+        KERNEL_BODY(ROWS);                                                                   \
     }
 
 KERNEL(1)
@@ -307,8 +308,8 @@ int gc_gemm_avx512(int trans_a, int trans_b, int m, int n, int k, float alpha, c
                     for (int ir = 0; ir < mc; ir += h) {
                         int mr = mc - ir < h ? mc - ir : h;
                         float *ct = c + (size_t)(ic + ir) * ldc + jc + jr;
-                        kernels[mr - 1](kc, ws->a + (size_t)(ir / h) * MR * kc, bp, ct, ldc, m0, m1,
-                                        alpha, bet);
+                        kernels[mr - 1](kc, ws->a + (size_t)(ir / h) * MR * kc, bp, ct, ldc, m0,
+                                        m1, alpha, bet);
                     }
                 }
             }

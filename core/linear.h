@@ -7,8 +7,8 @@
 #ifndef GC_LINEAR_H
 #define GC_LINEAR_H
 
-void gc_linear_forward(float *out, const float *inp, const float *weight, const float *bias, int n,
-                       int in, int out_features);
+void gc_linear_forward(float *out, const float *inp, const float *weight, const float *bias,
+                       int n, int in, int out_features);
 void gc_linear_backward(float *dinp, float *dweight, float *dbias, const float *dout,
                         const float *inp, const float *weight, int n, int in, int out_features);
 
