@@ -14,6 +14,7 @@
 #include "api/runs.h"
 #include "api/sse.h"
 #include "api/static.h"
+#include "api/translate.h"
 
 #define READ (GA_GET | GA_HEAD)
 
@@ -43,6 +44,7 @@ const struct ga_route ga_routes[] = {
     {READ, "/api/v1/runs/{id}/checkpoints", ga_route_run_checkpoints, 0},
     {READ, "/api/v1/runs/{id}/checkpoints/{step}", ga_route_run_checkpoint, 0},
     {GA_POST, "/api/v1/runs/{id}/generate", ga_route_run_generate, 0},
+    {GA_POST, "/api/v1/runs/{id}/translate", ga_route_run_translate, 0},
     {GA_GET, "/api/v1/runs/{id}/events", ga_route_events, 0},
 };
 const int ga_route_count = (int)(sizeof ga_routes / sizeof ga_routes[0]);

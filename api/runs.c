@@ -12,6 +12,7 @@
 #include "api/reply.h"
 #include "api/request.h"
 #include "api/run_object.h"
+#include "api/run_trainer.h"
 #include "api/spec_json.h"
 #include "core/gan.h"
 
@@ -483,17 +484,15 @@ enum MHD_Result ga_route_run_generate(struct ga_req *r)
     }
     json_decref(errors);
 
-    struct gd_run run;
-    if (need_run(r, id, &run, &ret) != 0)
-        return ret;
     struct gc_spec spec;
     struct gc_error err = {0};
-    int rc = ga_spec_parse_stored(run.spec_json, r->srv->datasets_dir, &spec, &err);
-    gd_run_fini(&run);
-    if (rc != 0) {
-        gc_error_set(&err, GC_EIO, "the stored spec of run %lld does not parse", (long long)id);
-        return ga_reply_error(r, &err);
-    }
+    if (ga_run_spec(r, id, &spec, &ret) != 0)
+        return ret;
+    if (spec.task.on)
+        return ga_reply_problem(r, 409, NULL,
+                                "run %lld is a %s run: it translates images "
+                                "(POST /api/v1/runs/%lld/translate) and draws nothing from noise",
+                                (long long)id, gc_task_name(spec.task.kind), (long long)id);
     int is2d = gc_dataset_is_2d(spec.dataset.kind);
     if (!strcmp(format, "json") && !is2d)
         return ga_reply_problem(r, 400, ga_field_error("format", "json is for 2D point sets"),
@@ -505,34 +504,17 @@ enum MHD_Result ga_route_run_generate(struct ga_req *r)
                                 "format: idx returns images and needs an image set, not %s",
                                 gc_dataset_name(spec.dataset.kind));
 
-    uint8_t *ckpt = NULL;
-    size_t clen = 0;
-    int64_t got = 0;
-    if (gd_store_ckpt_get(r->srv->store, id, -1, &ckpt, &clen, &got, &err) != 0) {
-        if (err.code == GC_ENOTFOUND)
-            gc_error_set(&err, GC_ESTATE, "run %lld has no checkpoint yet to generate from",
-                         (long long)id);
-        return ga_reply_error(r, &err);
-    }
-    struct gc_trainer_opts topts = {.threads = 1, .cache_dir = NULL, .load_data = 0};
-    struct gc_trainer *t = gc_trainer_create(&spec, &topts, &err);
-    if (!t) {
-        free(ckpt);
-        return ga_reply_error(r, &err);
-    }
-    rc = gc_trainer_restore(t, ckpt, clen, &err);
-    free(ckpt);
-    int c = 0, h = 0, w = 0;
-    float *out = NULL;
+    struct gc_trainer *t = ga_run_trainer(r, id, &spec, "generate from", &ret);
+    if (!t)
+        return ret;
+    int rc = 0, c = 0, h = 0, w = 0;
     uint8_t *enc = NULL;
     size_t elen = 0;
-    if (rc == 0) {
-        gc_trainer_sample_shape(t, &c, &h, &w);
-        size_t per = (size_t)c * (size_t)h * (size_t)w;
-        out = per ? malloc(sizeof(float) * per * (size_t)n) : NULL;
-        if (!out)
-            rc = gc_error_set(&err, GC_ENOMEM, "cannot hold %lld samples", (long long)n);
-    }
+    gc_trainer_sample_shape(t, &c, &h, &w);
+    size_t per = (size_t)c * (size_t)h * (size_t)w;
+    float *out = per ? malloc(sizeof(float) * per * (size_t)n) : NULL;
+    if (!out)
+        rc = gc_error_set(&err, GC_ENOMEM, "cannot hold %lld samples", (long long)n);
     if (rc == 0)
         rc = gc_trainer_generate(t, (int)n, (uint64_t)seed, out, &err);
     if (rc == 0 && !strcmp(format, "png"))
@@ -542,9 +524,6 @@ enum MHD_Result ga_route_run_generate(struct ga_req *r)
     gc_trainer_destroy(t);
     if (rc != 0) {
         free(out);
-        if (err.code == GC_ECORRUPT)
-            gc_error_set(&err, GC_EIO, "the checkpoint of run %lld does not restore: %s",
-                         (long long)id, err.msg);
         return ga_reply_error(r, &err);
     }
     if (!strcmp(format, "json")) {
