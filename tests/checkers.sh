@@ -55,7 +55,7 @@ run_tsan() {
     done
     # the daemon's threads, event streams and store over a real socket; the CLI suite
     # runs the TSan ganctl against the TSan ganctld
-    for s in test_api test_daemon test_hostile test_security test_cli; do
+    for s in test_api test_daemon test_hostile test_security test_cli test_translate; do
         log="$LOGS/tsan-$s.log"
         GANCTLD=$(pwd)/build-thread/ganctld GANCTL_BUILD=$(pwd)/build-thread \
             /usr/bin/python3 tests/integration/$s.py >"$log" 2>&1
