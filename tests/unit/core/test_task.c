@@ -3,7 +3,8 @@
  * the held-out split; training results (super-resolution x4 on Fashion-MNIST beats
  * bicubic on the test split in PSNR, inpainting beats the mean fill); a task run with
  * random holes resumes bit for bit; the sample grid's triplets; translating a user's
- * picture and the errors of a bad one. */
+ * picture and the errors of a bad one; the colour set (Noto emoji from npm) as a
+ * png-dir, and a colorize run on it. Run from the repository's top (tests/run.sh). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -501,6 +502,81 @@ static void translate_sizes_and_errors(void **s)
     gc_trainer_destroy(t);
 }
 
+/* ---- the colour set --------------------------------------------------------------- */
+
+#define EMOJI_DIR "node_modules/emoji-datasource-google/img/google/64" /* npm ci */
+#define EMOJI_TAKE 96
+
+/* The first EMOJI_TAKE Noto emoji (by name) copied into a scratch folder. */
+static void emoji_subset(char *dir, size_t n)
+{
+    struct dirent **names;
+    int k = scandir(EMOJI_DIR, &names, NULL, alphasort);
+    if (k < 0)
+        fail_msg("%s is missing: run npm ci (package.json installs the emoji sets)", EMOJI_DIR);
+    assert_true(k > 3000);
+    fx_tmpdir(dir, n);
+    int taken = 0;
+    for (int i = 0; i < k; i++) {
+        if (taken < EMOJI_TAKE && strstr(names[i]->d_name, ".png")) {
+            char src[512];
+            snprintf(src, sizeof src, "%s/%s", EMOJI_DIR, names[i]->d_name);
+            FILE *f = fopen(src, "rb");
+            assert_non_null(f);
+            uint8_t buf[1 << 16];
+            size_t len = fread(buf, 1, sizeof buf, f);
+            fclose(f);
+            fx_save(dir, names[i]->d_name, buf, len);
+            taken++;
+        }
+        free(names[i]);
+    }
+    free(names);
+}
+
+/* The colour set is a png-dir at 32x32 whose images are colour, and a colorize run
+ * trains on it: the grid shows its three channels. */
+static void emoji_colour_set_trains(void **s)
+{
+    (void)s;
+    char dir[256];
+    emoji_subset(dir, sizeof dir);
+    struct gc_spec spec;
+    gc_spec_defaults(&spec, GC_DATA_PNG_DIR, GC_LOSS_NONSATURATING);
+    snprintf(spec.dataset.path, sizeof spec.dataset.path, "%s", dir);
+    spec.dataset.image_size = 32;
+    struct gc_error err = {0};
+    struct gc_dataset *d = gc_dataset_open(&spec.dataset, NULL, NULL, &err);
+    assert_non_null(d);
+    assert_int_equal(gc_dataset_count(d), EMOJI_TAKE);
+    /* colour: a good share of the pixels differ between red and blue */
+    const uint8_t *px = gc_dataset_images(d);
+    size_t hw = 32 * 32, colourful = 0;
+    for (size_t i = 0; i < EMOJI_TAKE; i++)
+        for (size_t k = 0; k < hw; k++)
+            colourful += abs((int)px[i * 3 * hw + k] - (int)px[i * 3 * hw + 2 * hw + k]) > 40;
+    assert_true(colourful > EMOJI_TAKE * hw / 10);
+    gc_dataset_destroy(d);
+
+    struct gc_task_spec t = {.on = 1, .kind = GC_TASK_COLORIZE, .factor = 4};
+    gc_spec_task_defaults(&spec, &t);
+    spec.model.g_width = spec.model.d_width = 8;
+    spec.train.batch_size = 8;
+    spec.train.steps = SANITIZED ? 2 : 20;
+    spec.every = (struct gc_every_spec){0, spec.train.steps, 0, spec.train.steps};
+    struct figures f = {0};
+    gc_trainer_destroy(run(&spec, &f));
+    assert_int_equal(f.evals, 1);
+    assert_true(f.v[4] > 0.3 && f.v[4] < 1.0); /* gray keeps the structure: a high SSIM */
+    struct gc_picture p = {0};
+    OK(gc_png_decode(f.png, f.png_len, &p, &err));
+    assert_true(p.c == 3 && p.w == 3 * 34 + 2);
+    gc_picture_fini(&p);
+    free(f.png);
+    free(f.ckpt);
+    fx_rmdir(dir);
+}
+
 int main(void)
 {
     gc_blas_init();
@@ -511,6 +587,7 @@ int main(void)
         cmocka_unit_test(figures_on_known_images),
         cmocka_unit_test(pairs_and_held_out_split),
         cmocka_unit_test(translate_sizes_and_errors),
+        cmocka_unit_test(emoji_colour_set_trains),
         cmocka_unit_test(random_holes_resume_bit_for_bit),
         cmocka_unit_test(super_resolution_beats_bicubic),
         cmocka_unit_test(inpainting_beats_mean_fill),
