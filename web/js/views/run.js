@@ -1,5 +1,6 @@
 /* views/run.js — #/runs/ID: one run. Its training curves and an evaluation chart per
- * figure it has, the sample grids with a step slider, a generate panel, the newest
+ * figure it has, the sample grids with a step slider, a generate panel (a translate
+ * panel for image-to-image runs, views/translate.js), the newest
  * evaluation, checkpoints to download, the spec, and pause / resume / cancel / clone /
  * delete / CSV export; all kept current by GET /api/v1/runs/ID/events. */
 import { API, api, apiBlob, showImage, token } from '../api.js';
@@ -10,6 +11,7 @@ import { debouncer, openStream } from '../events.js';
 import { duration, fmtBytes, fmtMetric } from '../format.js';
 import { SeriesStore, csvOf } from '../series.js';
 import { datasetText, progressBar, statusBadge, tricksText } from '../summary.js';
+import { translatePanel } from './translate.js';
 
 /* Which training metrics share a chart; their labels and formats come from the catalog. */
 const TRAIN_CHARTS = [
@@ -254,10 +256,12 @@ export function runView(id) {
             h('div', { class: 'side' },
                 h('section', { class: 'panel sample' }, h('h2', {}, 'Samples'), sampleEmpty,
                     sampleImg, sliderRow),
-                h('section', { class: 'panel generate' }, h('h2', {}, 'Generate'),
-                    h('div', { class: 'row' }, h('label', {}, 'n', genN), h('label', {}, 'seed', genSeed),
-                        genBtn),
-                    genMsg, genImg),
+                // a task run translates pictures; the others draw from noise
+                run.spec && run.spec.task ? translatePanel(id, run.spec) :
+                    h('section', { class: 'panel generate' }, h('h2', {}, 'Generate'),
+                        h('div', { class: 'row' }, h('label', {}, 'n', genN),
+                            h('label', {}, 'seed', genSeed), genBtn),
+                        genMsg, genImg),
                 h('section', { class: 'panel' }, h('h2', {}, 'Evaluation'), evalEl),
                 h('section', { class: 'panel' }, h('h2', {}, 'Run'), infoEl),
                 h('section', { class: 'panel' }, h('h2', {}, 'Checkpoints'),
