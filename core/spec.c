@@ -290,10 +290,12 @@ void gc_spec_task_defaults(struct gc_spec *s, const struct gc_task_spec *task)
     if (!task->on)
         return;
     /* pix2pix (Isola et al. 2017): a U-Net G, a PatchGAN D on (input, output), Adam 2e-4
-     * with beta1 0.5 (the image defaults already), lambda 100. Its batch of 1 suits a
-     * GPU at 256x256; on a CPU at 28-64 pixels a batch of 16 keeps the steps short.
-     * Width 32 instead of 64: measured on Fashion-MNIST x4 super-resolution, it gained
-     * the same PSNR over bicubic in a third of the time (bench/task_table.sh). */
+     * with beta1 0.5 (the image defaults already), lambda 100 (tricks.l1_weight). Its
+     * batch of 1 and widths of 64 suit a GPU at 256x256; on a CPU at 28 to 64 pixels a
+     * batch of 16 and widths of 32 keep a step near 50 ms on two cores (Fashion-MNIST
+     * x4 super-resolution), so the 2,000 steps of a default run take minutes; the
+     * README's table (bench/task_table.py) is what they reach. Evaluations every 500
+     * steps: a task's evaluation translates 500 held-out images. */
     s->model.arch = GC_ARCH_UNET;
     s->model.patch = 1;
     s->model.g_width = 32;
