@@ -173,16 +173,7 @@ static void d_update(struct gc_trainer *t, struct gc_model *d, int record)
     memset(t->dlog, 0, dl);
     double lf = gc_gan_loss_d_fake(t, out, n), sf = gc_gan_d_stat(t, out, n);
     gc_model_backward(d, t->dlog, NULL);
-    if (record) {
-        t->loss_d = lr + lf;
-        t->d_real = sr;
-        t->d_fake = sf;
-        t->wdist = -(lr + lf);
-        t->gn_d = gc_model_grad_norm(d);
-    }
-    gc_gan_opt_step(t, d);
-    if (t->spec.tricks.weight_clip > 0.0f)
-        gc_model_clip(d, t->spec.tricks.weight_clip);
+    gc_gan_d_finish(t, d, record, lr, lf, sr, sf);
 }
 
 /* G's update against d on the last drawn batch (G's activations are of it). */
