@@ -245,6 +245,24 @@ static void translate(struct gc_trainer *t, const float *in, int n, float *out)
     }
 }
 
+/* The mean target of a set's items into t->mean_img. */
+static void mean_image(struct gc_trainer *t, const struct gc_dataset *src)
+{
+    size_t cnt = gc_dataset_count(src), off = t->item - t->dsize;
+    const uint8_t *px = gc_dataset_images(src);
+    double *sum = calloc(t->dsize, sizeof *sum);
+    if (!sum) { /* a mid-gray baseline rather than none */
+        memset(t->mean_img, 0, t->dsize * sizeof(float));
+        return;
+    }
+    for (size_t i = 0; i < cnt; i++)
+        for (size_t k = 0; k < t->dsize; k++)
+            sum[k] += px[i * t->item + off + k];
+    for (size_t k = 0; k < t->dsize; k++)
+        t->mean_img[k] = (float)(sum[k] / (127.5 * (double)cnt) - 1.0);
+    free(sum);
+}
+
 /* The held-out images of the evaluation and the grid, their inputs and the baseline's
  * figures, made once. */
 static int prepare_held(struct gc_trainer *t, struct gc_error *err)
@@ -275,14 +293,9 @@ static int prepare_held(struct gc_trainer *t, struct gc_error *err)
         split_items(t, items, (int)n, gc_gan_mix64(t->spec.train.seed ^ HOLE_SEED_EVAL), t->held_in,
                     t->held_tgt);
         /* the mean training image, for the baselines that ignore the input */
-        const struct gc_dataset *src = t->data ? t->data : t->held;
-        size_t cnt = gc_dataset_count(src), off = t->item - t->dsize;
-        const uint8_t *px = gc_dataset_images(src);
-        for (size_t i = 0; i < cnt; i++)
-            for (size_t k = 0; k < t->dsize; k++)
-                t->mean_img[k] += px[i * t->item + off + k];
-        for (size_t k = 0; k < t->dsize; k++)
-            t->mean_img[k] = t->mean_img[k] / (127.5f * (float)cnt) - 1.0f;
+        enum gc_task_kind k = t->spec.task.kind;
+        if (k == GC_TASK_EDGES || k == GC_TASK_PAIRED)
+            mean_image(t, t->data ? t->data : t->held);
         gc_task_baseline(&t->spec.task, t->held_in, t->mean_img, (int)n, t->c, t->h, t->w, base);
         t->base[0] = gc_task_psnr(base, t->held_tgt, (int)n, t->dsize);
         t->base[1] = gc_task_ssim(base, t->held_tgt, (int)n, t->c, t->h, t->w);

@@ -30,7 +30,7 @@
 static void bicubic_and_blocks(void **s)
 {
     (void)s;
-    float x[2 * 8 * 8], small[2 * 2 * 2], up[2 * 8 * 8];
+    float x[2 * 8 * 8], small[4 * 4], up[2 * 8 * 8];
     /* a constant stays itself both ways */
     for (int i = 0; i < 128; i++)
         x[i] = i < 64 ? 0.25f : -0.5f;
@@ -52,9 +52,9 @@ static void bicubic_and_blocks(void **s)
     for (int j = 6; j < 10; j++) /* away from the repeated edges: (j + 0.5) / 4 - 0.5 */
         assert_float_equal(big[3 * 16 + j], 0.1f * ((j + 0.5f) / 4 - 0.5f), 1e-5);
     /* clamped to [-1, 1]: cubic overshoot at a step */
-    float step[4] = {-1, -1, 1, 1}, out[16];
+    float step[4] = {-1, -1, 1, 1}, out[4 * 16];
     gc_task_bicubic(step, 1, 1, 4, 4, out);
-    for (int i = 0; i < 16; i++)
+    for (int i = 0; i < 64; i++)
         assert_true(out[i] >= -1.0f && out[i] <= 1.0f);
 }
 
@@ -377,20 +377,35 @@ static void inpainting_beats_mean_fill(void **s)
 }
 
 /* Random holes come from (seed, step, draw): a run paused and restored draws the same
- * ones and ends in the same bytes; the sample grid is 8 rows of 3. */
+ * ones and ends in the same bytes; the sample grid is rows of 3 from the held-out
+ * tenth of an idx set. */
 static void random_holes_resume_bit_for_bit(void **s)
 {
     (void)s;
-    struct gc_spec spec = task_spec(GC_TASK_INPAINTING, 8);
+    /* a small idx set of 40 synthetic 16x16 images: four trainers open it */
+    char dir[256], path[300];
+    fx_tmpdir(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/set.idx", dir);
+    uint8_t idx[16 + 40 * 256] = {0, 0, 8, 3, 0, 0, 0, 40, 0, 0, 0, 16, 0, 0, 0, 16};
+    for (int i = 0; i < 40 * 256; i++)
+        idx[16 + i] = (uint8_t)((i * 131 + (i / 256) * 71) % 251);
+    FILE *fp = fopen(path, "wb");
+    assert_non_null(fp);
+    assert_int_equal(fwrite(idx, 1, sizeof idx, fp), sizeof idx);
+    fclose(fp);
+    const int64_t steps = 8;
+    struct gc_spec spec = task_spec(GC_TASK_INPAINTING, steps);
+    spec.dataset.kind = GC_DATA_IDX;
+    snprintf(spec.dataset.path, sizeof spec.dataset.path, "%s", path);
     spec.task.mask = GC_MASK_RANDOM;
     spec.train.d_steps = 2;
     spec.model.g_width = spec.model.d_width = 4;
-    spec.every = (struct gc_every_spec){0, 8, 8, 0};
+    spec.every = (struct gc_every_spec){0, steps, steps, 0};
     struct figures a = {0}, b = {0};
     gc_trainer_destroy(run(&spec, &a));
-    b.pause_at = 4;
+    b.pause_at = steps / 2;
     struct gc_trainer *t = run(&spec, &b);
-    assert_int_equal(gc_trainer_step(t), 3);
+    assert_int_equal(gc_trainer_step(t), steps / 2 - 1);
     gc_trainer_destroy(t);
     struct gc_error err = {0};
     struct gc_trainer_opts o = {.threads = 1, .load_data = 1};
@@ -402,11 +417,12 @@ static void random_holes_resume_bit_for_bit(void **s)
     OK(gc_trainer_run(t, &h, &err));
     assert_int_equal(a.ckpt_len, b.ckpt_len);
     assert_memory_equal(a.ckpt, b.ckpt, a.ckpt_len);
-    /* the grid: 3 columns of 28 and 8 rows, 2-pixel gaps */
+    /* the grid: 3 columns of 16 and a row for each of the 4 held-out images (the
+     * tenth of 40), 2-pixel gaps */
     struct gc_picture p = {0};
     OK(gc_png_decode(a.png, a.png_len, &p, &err));
-    assert_int_equal(p.w, 3 * 30 + 2);
-    assert_int_equal(p.h, 8 * 30 + 2);
+    assert_int_equal(p.w, 3 * 18 + 2);
+    assert_int_equal(p.h, 4 * 18 + 2);
     gc_picture_fini(&p);
     /* another seed: other holes, other bytes */
     spec.train.seed = 2;
@@ -420,6 +436,7 @@ static void random_holes_resume_bit_for_bit(void **s)
     gc_trainer_destroy(u);
     gc_trainer_destroy(t);
     free(a.ckpt), free(b.ckpt), free(c.ckpt), free(a.png), free(b.png), free(c.png);
+    fx_rmdir(dir);
 }
 
 static uint8_t *png_of(int w, int h, int type, int v, int alpha_hole, size_t *len)

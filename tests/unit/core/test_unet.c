@@ -181,6 +181,14 @@ static void unet_shapes(void **s)
     gc_model_out_shape(m, &c, &h, &w);
     assert_true(c == 1 && h == 8 && w == 8);
     gc_model_destroy(m);
+    /* the largest png-dir side: seven halvings to 2x2, and a forward that runs */
+    m = unet(1, 3, 3, 256, 2, 1, 1);
+    float *x = calloc(3 * 256 * 256, sizeof *x);
+    assert_non_null(x);
+    const float *y = gc_model_forward(m, x, 1, 1);
+    assert_true(isfinite(y[0]) && isfinite(y[3 * 256 * 256 - 1]));
+    free(x);
+    gc_model_destroy(m);
     m = gc_patchgan_create(1, 3, 3, 128, 2, 1, &rng, &err);
     assert_non_null(m);
     gc_model_out_shape(m, &c, &h, &w);
