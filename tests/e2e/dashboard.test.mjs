@@ -634,6 +634,9 @@ test('an image-to-image run page translates a picture the user gives it', { time
     assert.equal(await page.locator('section.generate').count(), 0);
     assert.match(await panel.innerText(), /7×7/);
     await page.locator('[data-metric="psnr_baseline"]').waitFor();
+    // PSNR and its baseline in one chart: a point of each at the one evaluation
+    await page.waitForFunction(() => +document.querySelector('[data-chart="eval-psnr"]')?.dataset.points === 2);
+    assert.equal(await page.locator('[data-chart="eval-psnr_baseline"]').count(), 0);
     const done = () => page.waitForFunction(() => {
         const i = document.querySelector('img[data-role="translated"]');
         return i && !i.hidden && i.complete && i.naturalWidth > 0;

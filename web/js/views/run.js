@@ -117,11 +117,18 @@ export function runView(id) {
         }
     };
 
+    // A figure and its baseline (psnr, psnr_baseline) share one chart, so that the curve
+    // shows whether G beats the task's naive answer.
+    const baselineOf = (name) => (evalNames.includes(`${name}_baseline`) ? `${name}_baseline` : null);
+    const isBaseline = (name) => name.endsWith('_baseline') && evalNames.includes(name.slice(0, -9));
     const evalChart = (name) => {
         if (evalCharts.has(name)) return evalCharts.get(name);
         const color = PALETTE[(evalNames.indexOf(name) + 2) % PALETTE.length];
-        const c = new Chart(chartsEl, `eval-${name}`, `Eval: ${label(name)}`,
-            [{ label: label(name), color, fmt: (v) => fmtMetric(name, v) }],
+        const series = [{ label: label(name), color, fmt: (v) => fmtMetric(name, v) }];
+        const b = baselineOf(name);
+        if (b) series.push({ label: label(b), color: PALETTE[(evalNames.indexOf(b) + 2) % PALETTE.length],
+            fmt: (v) => fmtMetric(b, v) });
+        const c = new Chart(chartsEl, `eval-${name}`, `Eval: ${label(name)}`, series,
             { sync: `run${id}`, help: helpOf(name) });
         evalCharts.set(name, c);
         return c;
@@ -129,7 +136,11 @@ export function runView(id) {
 
     const drawCharts = () => {
         for (const c of charts) c.chart.setData(c.names.map((n) => train.get(n)));
-        for (const n of evalNames) if (evals.has(n)) evalChart(n).setData([evals.get(n)]);
+        for (const n of evalNames) {
+            if (!evals.has(n) || isBaseline(n)) continue;
+            const b = baselineOf(n);
+            evalChart(n).setData(b ? [evals.get(n), evals.has(b) ? evals.get(b) : []] : [evals.get(n)]);
+        }
     };
 
     const loadMetrics = async (full) => {
