@@ -453,6 +453,15 @@ static int user_input(struct gc_trainer *t, const struct gc_picture *p, float *i
     return gc_error_set(err, GC_EINVAL, "translate: unknown task");
 }
 
+static int wrong_size(const struct gc_trainer *t, long long w, long long h, int ew, int eh,
+                      struct gc_error *err)
+{
+    return gc_error_set(
+        err, GC_EINVAL, "the image is %lldx%lld; this run takes %dx%d (its images are %dx%d%s)", w,
+        h, ew, eh, t->w, t->h,
+        t->spec.task.kind == GC_TASK_SUPER_RESOLUTION ? ", shrunk by the task's factor" : "");
+}
+
 int gc_trainer_translate_png(struct gc_trainer *t, const uint8_t *png, size_t len, uint8_t **out,
                              size_t *olen, struct gc_error *err)
 {
@@ -462,19 +471,25 @@ int gc_trainer_translate_png(struct gc_trainer *t, const uint8_t *png, size_t le
         return gc_error_set(err, GC_ESTATE,
                             "translate: this run has no task; it generates from noise "
                             "(POST .../generate)");
+    int ew, eh;
+    gc_trainer_translate_size(t, &ew, &eh);
+    /* the size from the header first: a small body can claim a huge picture, which is
+     * refused before anything is inflated */
+    static const uint8_t sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+    if (len >= 24 && memcmp(png, sig, 8) == 0 && memcmp(png + 12, "IHDR", 4) == 0) {
+        uint32_t hw = (uint32_t)png[16] << 24 | (uint32_t)png[17] << 16 | png[18] << 8 | png[19];
+        uint32_t hh = (uint32_t)png[20] << 24 | (uint32_t)png[21] << 16 | png[22] << 8 | png[23];
+        if (hw != (uint32_t)ew || hh != (uint32_t)eh)
+            return wrong_size(t, (long long)hw, (long long)hh, ew, eh, err);
+    }
     struct gc_picture p = {0};
     int rc = gc_png_decode(png, len, &p, err);
     if (rc)
         return rc == GC_ECORRUPT ? gc_error_prefix(err, "not a PNG image") : rc;
-    int ew, eh;
-    gc_trainer_translate_size(t, &ew, &eh);
     float *in = NULL, *y = NULL;
     uint8_t *pix = NULL;
-    if (p.w != ew || p.h != eh) {
-        rc = gc_error_set(
-            err, GC_EINVAL, "the image is %dx%d; this run takes %dx%d (its images are %dx%d%s)",
-            p.w, p.h, ew, eh, t->w, t->h,
-            t->spec.task.kind == GC_TASK_SUPER_RESOLUTION ? ", shrunk by the task's factor" : "");
+    if (p.w != ew || p.h != eh) { /* the header said otherwise than the picture */
+        rc = wrong_size(t, p.w, p.h, ew, eh, err);
         goto out;
     }
     in = malloc(t->isize * sizeof(float));
