@@ -647,10 +647,16 @@ test('an image-to-image run page translates a picture the user gives it', { time
     await done();
     assert.equal(await page.locator('img[data-role="translated"]').evaluate((i) => i.naturalWidth), 28);
     assert.match(await page.locator('[data-role="translate-message"]').innerText(), /small\.png in \d+ ms/);
-    // a large one is scaled to what the run takes first, and the panel says so
+    // a large one dropped on the panel is scaled to what the run takes first, and the
+    // panel says so
     await page.evaluate(() => { document.querySelector('img[data-role="translated"]').hidden = true; });
-    await panel.locator('input[type="file"]').setInputFiles({ name: 'large.png', mimeType: 'image/png',
-        buffer: grayPng(28, 28, (x, y) => (x * 9 + y) & 255) });
+    const bytes = [...grayPng(28, 28, (x, y) => (x * 9 + y) & 255)];
+    const dt = await page.evaluateHandle((b) => {
+        const t = new DataTransfer();
+        t.items.add(new File([new Uint8Array(b)], 'large.png', { type: 'image/png' }));
+        return t;
+    }, bytes);
+    await page.dispatchEvent('[data-role="drop"]', 'drop', { dataTransfer: dt });
     await done();
     assert.match(await page.locator('[data-role="translate-message"]').innerText(), /scaled from 28×28 to 7×7/);
     // a file that is no picture: the panel says so, nothing is sent
