@@ -128,6 +128,8 @@ static void finish_output(struct gc_trainer *t, const float *in, const float *y,
 {
     if (t->spec.task.kind == GC_TASK_INPAINTING)
         gc_task_compose(in, y, n, t->c, t->h, t->w, out);
+    else if (t->spec.task.kind == GC_TASK_COLORIZE)
+        gc_task_keep_luma(in, y, n, t->h, t->w, out);
     else
         memcpy(out, y, (size_t)n * t->dsize * sizeof(float));
 }
@@ -206,6 +208,8 @@ static void g_update(struct gc_trainer *t, struct gc_model *d)
             df[k] = hole && !(m[k % hw] > 0.0f) ? 0.0f : gk;
         }
     }
+    if (t->spec.task.kind == GC_TASK_COLORIZE) /* through the luma shift */
+        gc_task_keep_luma_backward(t->dfake, B, t->h, t->w);
     gc_model_backward(g, t->dfake, NULL);
     t->gn_g = gc_model_grad_norm(g);
     gc_gan_opt_step(t, g);

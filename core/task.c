@@ -7,6 +7,8 @@
 
 #include "core/rng.h"
 
+static const float luma_w[3] = {0.299f, 0.587f, 0.114f}; /* ITU-R BT.601 */
+
 int gc_task_in_channels(const struct gc_task_spec *t, int c)
 {
     switch (t->kind) {
@@ -106,7 +108,7 @@ void gc_task_luma(const float *x, int c, int h, int w, float *out)
         return;
     }
     for (size_t k = 0; k < hw; k++)
-        out[k] = 0.299f * x[k] + 0.587f * x[hw + k] + 0.114f * x[2 * hw + k];
+        out[k] = luma_w[0] * x[k] + luma_w[1] * x[hw + k] + luma_w[2] * x[2 * hw + k];
 }
 
 void gc_task_edges(const float *x, int c, int h, int w, float *out, float *l)
@@ -176,6 +178,34 @@ void gc_task_compose(const float *in, const float *g, int n, int c, int h, int w
         for (int ch = 0; ch < c; ch++)
             for (size_t k = 0; k < hw; k++)
                 o[ch * hw + k] = m[k] > 0.0f ? gi[ch * hw + k] : x[ch * hw + k];
+    }
+}
+
+void gc_task_keep_luma(const float *in, const float *y, int n, int h, int w, float *out)
+{
+    size_t hw = (size_t)h * w;
+    for (int i = 0; i < n; i++) {
+        const float *x = in + (size_t)i * hw, *g = y + (size_t)i * 3 * hw;
+        float *o = out + (size_t)i * 3 * hw;
+        for (size_t k = 0; k < hw; k++) {
+            float shift =
+                x[k] - (luma_w[0] * g[k] + luma_w[1] * g[hw + k] + luma_w[2] * g[2 * hw + k]);
+            for (int c = 0; c < 3; c++)
+                o[c * hw + k] = g[c * hw + k] + shift;
+        }
+    }
+}
+
+void gc_task_keep_luma_backward(float *d, int n, int h, int w)
+{
+    size_t hw = (size_t)h * w;
+    for (int i = 0; i < n; i++) {
+        float *di = d + (size_t)i * 3 * hw;
+        for (size_t k = 0; k < hw; k++) {
+            float s = di[k] + di[hw + k] + di[2 * hw + k];
+            for (int c = 0; c < 3; c++)
+                di[c * hw + k] -= luma_w[c] * s;
+        }
     }
 }
 

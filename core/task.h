@@ -49,6 +49,15 @@ void gc_task_edges(const float *x, int c, int h, int w, float *out, float *scrat
  * g's pixels, elsewhere the input's (n images of c channels; in has c + 1). */
 void gc_task_compose(const float *in, const float *g, int n, int c, int h, int w, float *out);
 
+/* Colorize: G's colours y (n x 3 x h x w) shifted per pixel by the same amount in every
+ * channel so that their luma is the gray input's (n x h x w): out_c = y_c + x -
+ * luma(y). The structure comes from the input, G chooses only the colour (as colour
+ * models that predict a Lab image's ab and keep its L do). */
+void gc_task_keep_luma(const float *in, const float *y, int n, int h, int w, float *out);
+/* The gradient of gc_task_keep_luma's output, d (n x 3 x h x w), turned in place into
+ * the gradient of y: d_k - w_k (d_0 + d_1 + d_2), w the luma weights. */
+void gc_task_keep_luma_backward(float *d, int n, int h, int w);
+
 /* The naive baseline of each of n inputs into out (n x c x h x w): the bicubic input
  * itself (super-resolution), the hole filled with the mean colour of the rest
  * (inpainting), the gray replicated (colorize), mean (c x h x w, the mean training

@@ -128,6 +128,30 @@ static void edges_luma_and_baselines(void **s)
     gc_task_make_inputs(&c, x, 1, 3, 8, 8, 0, in, scr);
     gc_task_baseline(&c, in, NULL, 1, 3, 8, 8, base);
     assert_float_equal(base[130], l[2], 1e-6);
+    /* colorize keeps the input's luma exactly, and its backward is the Jacobian's
+     * transpose (checked on a linear objective, for which differences are exact) */
+    float g[192], o[192], o2[192], dd[192], gray[64];
+    for (int i = 0; i < 192; i++)
+        g[i] = (float)((i * 37) % 19) / 10.0f - 0.9f, dd[i] = (float)((i * 11) % 7) - 3.0f;
+    for (int i = 0; i < 64; i++)
+        gray[i] = (float)(i % 9) / 5.0f - 0.8f;
+    gc_task_keep_luma(gray, g, 1, 8, 8, o);
+    gc_task_luma(o, 3, 8, 8, l);
+    for (int i = 0; i < 64; i++)
+        assert_float_equal(l[i], gray[i], 1e-5);
+    float back[192];
+    memcpy(back, dd, sizeof dd);
+    gc_task_keep_luma_backward(back, 1, 8, 8);
+    for (int k = 0; k < 192; k += 23) {
+        float keep = g[k];
+        g[k] = keep + 0.5f;
+        gc_task_keep_luma(gray, g, 1, 8, 8, o2);
+        g[k] = keep;
+        double num = 0.0;
+        for (int i = 0; i < 192; i++)
+            num += (double)dd[i] * (o2[i] - o[i]) / 0.5;
+        assert_float_equal(back[k], num, 1e-3);
+    }
     /* edges and paired: the mean image whatever the input */
     struct gc_task_spec ed = {.on = 1, .kind = GC_TASK_EDGES};
     float mean[192];
