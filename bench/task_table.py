@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """task_table.py - the image-to-image table of the README: each task trained with its
-spec defaults (pix2pix: a U-Net G, a PatchGAN D, lambda 100; width 32, batch 16, 2,000
-steps) for 5 seeds, its held-out psnr / ssim / l1 against the task's naive baseline
-(mean +/- std over the seeds), with the steps and the seconds a run took.
+spec defaults (pix2pix: a U-Net G, a PatchGAN D, lambda 100; width 32, batch 16) for 5
+seeds and --steps steps (0: the default 2,000; the README's table is --steps 500), its
+held-out psnr / ssim / l1 against the task's naive baseline (mean +/- std over the
+seeds), with the steps and the wall seconds a run took.
 
 Runs `ganctld train` (build/ganctld, or $GANCTLD) with one compute thread per run and
 --jobs runs side by side. The colour sets are the emoji of the npm packages

@@ -294,7 +294,7 @@ void gc_spec_task_defaults(struct gc_spec *s, const struct gc_task_spec *task)
      * batch of 1 and widths of 64 suit a GPU at 256x256; on a CPU at 28 to 64 pixels a
      * batch of 16 and widths of 32 keep a step near 50 ms on two cores (Fashion-MNIST
      * x4 super-resolution), so the 2,000 steps of a default run take minutes; the
-     * README's table (bench/task_table.py) is what they reach. Evaluations every 500
+     * README's table (bench/task_table.py) is what 500 of them reach. Evaluations every 500
      * steps: a task's evaluation translates 500 held-out images. */
     s->model.arch = GC_ARCH_UNET;
     s->model.patch = 1;
