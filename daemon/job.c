@@ -355,14 +355,19 @@ static enum gd_status finish(struct gd_jobs *s, struct gd_job *job, enum gd_stat
 }
 
 /* Builds the trainer; a failure says which worker could not, and names the dataset's
- * path when that is what it could not open (the path must exist on every host that
- * trains runs: this worker may not be the daemon that took the spec). */
+ * path (or a paired task's inputs) when that is what it could not open (the paths must
+ * exist on every host that trains runs: this worker may not be the daemon that took the
+ * spec). */
 static int build(struct gd_job *job, const struct gc_spec *spec, struct gc_error *err)
 {
     struct gd_jobs *s = job->s;
     if (spec->dataset.path[0] && access(spec->dataset.path, R_OK) != 0)
         return gc_error_set(err, GC_ENOTFOUND, "worker %s cannot open dataset.path %s: %s",
                             s->me.name, spec->dataset.path, strerror(errno));
+    if (spec->task.on && spec->task.kind == GC_TASK_PAIRED && spec->task.source_path[0] &&
+        access(spec->task.source_path, R_OK | X_OK) != 0)
+        return gc_error_set(err, GC_ENOTFOUND, "worker %s cannot open task.source_path %s: %s",
+                            s->me.name, spec->task.source_path, strerror(errno));
     struct gc_trainer_opts topts = {
         .threads = s->threads_per_run,
         .cache_dir = s->cache_dir,
