@@ -28,11 +28,22 @@
  * 0 otherwise (other CPUs, and under valgrind, whose CPUID hides AVX-512). */
 int gc_gemm_have_avx512(void);
 
+/* 1 when the CPU also has AVX512-BF16 (and AVX512-BW), so gc_gemm_bf16 runs. */
+int gc_gemm_have_bf16(void);
+
 /* The AVX-512 SGEMM, with gc_sgemm's arguments. Returns 0 when done; -1 without
  * touching C when it cannot run: the CPU lacks AVX-512 (see gc_gemm_have_avx512) or the
  * packing buffers could not be allocated. The caller then falls back to cblas.
  * Also the test hook that forces this path. */
 int gc_gemm_avx512(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a,
                    int lda, const float *b, int ldb, float beta, float *c, int ldc);
+
+/* The same GEMM on bfloat16 inputs: op(A) and op(B) rounded to bfloat16 (to nearest
+ * even) as they are packed, products and sums in float32 (vdpbf16ps), alpha, beta and C
+ * in float32. Returns -1 without touching C when the CPU lacks AVX512-BF16 (see
+ * gc_gemm_have_bf16) or buffers could not be allocated. The same bits for the same
+ * inputs and shape, as gc_gemm_avx512. */
+int gc_gemm_bf16(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a,
+                 int lda, const float *b, int ldb, float beta, float *c, int ldc);
 
 #endif

@@ -1,6 +1,9 @@
-/* test_gemm.c — SGEMM against a plain double-precision triple loop, through both
- * paths: gc_sgemm (whatever it dispatches to) and our AVX-512 kernel called directly
- * (gc_gemm_avx512, skipped with a message when the CPU lacks AVX-512).
+/* test_gemm.c — SGEMM against a plain double-precision triple loop, through three
+ * paths: gc_sgemm (whatever it dispatches to), our AVX-512 kernel called directly
+ * (gc_gemm_avx512, skipped with a message when the CPU lacks AVX-512) and our bfloat16
+ * kernel (gc_gemm_bf16, skipped without AVX512-BF16), whose reference is the same loop
+ * over the inputs rounded to bfloat16 (to nearest even): the products of two bfloat16
+ * are exact in float32, so it meets the float32 tolerance against that reference.
  *
  * Every check uses leading dimensions larger than needed: the padding of A and B holds
  * NaN (so reading it would poison the result) and the padding of C a sentinel that
@@ -20,7 +23,7 @@
 
 #define SENTINEL 12345.5f
 
-enum { PATH_SGEMM, PATH_AVX512 };
+enum { PATH_SGEMM, PATH_AVX512, PATH_BF16 };
 
 static int run_gemm(int path, int ta, int tb, int m, int n, int k, float alpha, const float *a,
                     int lda, const float *b, int ldb, float beta, float *c, int ldc)
@@ -29,7 +32,26 @@ static int run_gemm(int path, int ta, int tb, int m, int n, int k, float alpha, 
         gc_sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         return 0;
     }
+    if (path == PATH_BF16)
+        return gc_gemm_bf16(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     return gc_gemm_avx512(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+/* x rounded to the nearest bfloat16, ties to even (x is finite here). */
+static double to_bf16(float x)
+{
+    uint32_t u;
+    memcpy(&u, &x, sizeof u);
+    u += 0x7fffu + ((u >> 16) & 1u);
+    u &= 0xffff0000u;
+    memcpy(&x, &u, sizeof x);
+    return x;
+}
+
+/* An input as the path sees it. */
+static double in(int path, float x)
+{
+    return path == PATH_BF16 ? to_bf16(x) : x;
 }
 
 /* A stored matrix of rows x cols with row stride ld: random values, NaN padding. */
@@ -67,8 +89,8 @@ static int check(int path, int ta, int tb, int m, int n, int k, float alpha, flo
         for (int j = 0; j < n; j++) {
             double s = 0.0;
             for (int p = 0; p < k; p++) {
-                double x = ta ? a[(size_t)p * lda + i] : a[(size_t)i * lda + p];
-                double y = tb ? b[(size_t)j * ldb + p] : b[(size_t)p * ldb + j];
+                double x = in(path, ta ? a[(size_t)p * lda + i] : a[(size_t)i * lda + p]);
+                double y = in(path, tb ? b[(size_t)j * ldb + p] : b[(size_t)p * ldb + j]);
                 s += x * y;
             }
             double c0 = beta == 0.0f ? 0.0 : (double)beta * c[(size_t)i * ldc + j];
@@ -105,6 +127,10 @@ static int skip_without_avx512(int path)
 {
     if (path == PATH_AVX512 && !gc_gemm_have_avx512()) {
         print_message("this CPU has no AVX-512 (or valgrind hides it): kernel path skipped\n");
+        return 1;
+    }
+    if (path == PATH_BF16 && !gc_gemm_have_bf16()) {
+        print_message("this CPU has no AVX512-BF16 (or valgrind hides it): bf16 path skipped\n");
         return 1;
     }
     return 0;
@@ -156,7 +182,7 @@ static void blocks_and_model_shapes(void **state)
         skip();
     static const int shapes[][6] = {
         /* ta, tb, m, n, k, beta index */
-        {0, 0, 700, 40, 600, 2},  {1, 1, 5, 4200, 3, 0},   {1, 0, 350, 70, 513, 1},
+        {0, 0, 700, 40, 600, 2},   {1, 1, 5, 4200, 3, 0},    {1, 0, 350, 70, 513, 1},
         {0, 0, 128, 686, 1024, 0}, {0, 1, 128, 1024, 49, 1}, {1, 0, 1024, 686, 128, 0},
         {0, 0, 64, 196, 17, 0},    {0, 1, 64, 16, 196, 1},   {1, 0, 16, 196, 64, 0},
         {0, 0, 64, 196, 16, 1},    {0, 1, 64, 1, 6272, 1},   {0, 0, 64, 6272, 1, 1},
@@ -246,15 +272,45 @@ static void deterministic(void **state)
     free(b);
 }
 
+/* The bfloat16 path really rounds: against the float32 inputs its error is that of
+ * 8-bit significands, far above the float32 tolerance, on a GEMM whose exact result
+ * it meets once the inputs are rounded (checked above). */
+static void bf16_rounds(void **state)
+{
+    (void)state;
+    if (skip_without_avx512(PATH_BF16))
+        skip();
+    enum { M = 20, N = 40, K = 64 };
+    struct gc_rng r;
+    gc_rng_init(&r, 5, 0);
+    float *a = lc_random(&r, (size_t)M * K), *b = lc_random(&r, (size_t)K * N);
+    float *c = lc_alloc((size_t)M * N);
+    assert_int_equal(gc_gemm_bf16(0, 0, M, N, K, 1.0f, a, K, b, N, 0.0f, c, N), 0);
+    double worst = 0.0;
+    for (int i = 0; i < M; i++)
+        for (int j = 0; j < N; j++) {
+            double s = 0.0;
+            for (int p = 0; p < K; p++)
+                s += (double)a[i * K + p] * b[p * N + j];
+            double e = fabs(s - c[i * N + j]);
+            worst = e > worst ? e : worst;
+        }
+    assert_true(worst > 1e-3);
+    free(a);
+    free(b);
+    free(c);
+}
+
 #define BOTH(fn)                                                                                   \
     cmocka_unit_test_prestate(fn, (void *)(intptr_t)PATH_SGEMM),                                   \
-        cmocka_unit_test_prestate(fn, (void *)(intptr_t)PATH_AVX512)
+        cmocka_unit_test_prestate(fn, (void *)(intptr_t)PATH_AVX512),                              \
+        cmocka_unit_test_prestate(fn, (void *)(intptr_t)PATH_BF16)
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        BOTH(odd_sizes),     BOTH(all_combinations), BOTH(blocks_and_model_shapes),
-        BOTH(degenerate),    BOTH(deterministic),
+        BOTH(odd_sizes),  BOTH(all_combinations), BOTH(blocks_and_model_shapes),
+        BOTH(degenerate), BOTH(deterministic),    cmocka_unit_test(bf16_rounds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
