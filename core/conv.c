@@ -12,7 +12,8 @@
  *
  * Layers with large images run one GEMM per sample straight on the NCHW tensors;
  * layers with small grids put a group of samples side by side in col so that each
- * GEMM is wide enough to run at full speed (see group_size). im2col writes every
+ * GEMM is wide enough to run at full speed (see group_size), and the weight gradient
+ * of a group is one GEMM whose depth is the group's pixels. im2col writes every
  * element of col (zeros for padding) and GEMMs run with beta = 0 into it, so col is
  * never cleared. */
 #include "core/conv.h"
@@ -637,22 +638,23 @@ void gc_conv2d_backward(const struct gc_conv *L, int n, float *dinp, float *dwei
         bias_backward(dbias, dout, n, L->oc, pix);
     for (int i0 = 0; i0 < n; i0 += nb) {
         const int m = n - i0 < nb ? n - i0 : nb;
+        const float *d = dout + i0 * out_sz;
+        int ldd = pix;
+        if (nb > 1) {
+            gather(tb, w.ncols, d, out_sz, m, L->oc, pix);
+            d = tb;
+            ldd = (int)w.ncols;
+        }
         if (dweight) {
             for (int j = 0; j < m; j++)
                 im2col(&g, inp + (i0 + j) * in_sz, col + (size_t)j * pix, w.ncols, pb);
-            /* per sample: a group does not speed up this GEMM (its k is the pixels) */
-            for (int j = 0; j < m; j++)
-                gc_sgemm(0, 1, L->oc, ckk, pix, 1.0f, dout + (i0 + j) * out_sz, pix,
-                         col + (size_t)j * pix, (int)w.ncols, 1.0f, dweight, ckk);
+            /* the group's pixels are the depth of this GEMM: one call over all of them
+             * (per sample, the 4x4 grids of a 64x64 D gave a depth of 16 and ran at a
+             * third of the speed) */
+            gc_sgemm(0, 1, L->oc, ckk, m * pix, 1.0f, d, ldd, col, (int)w.ncols, 1.0f, dweight,
+                     ckk);
         }
         if (dinp) {
-            const float *d = dout + i0 * out_sz;
-            int ldd = pix;
-            if (nb > 1) {
-                gather(tb, w.ncols, d, out_sz, m, L->oc, pix);
-                d = tb;
-                ldd = (int)w.ncols;
-            }
             gc_sgemm(1, 0, ckk, m * pix, L->oc, 1.0f, weight, ckk, d, ldd, 0.0f, col, (int)w.ncols);
             for (int j = 0; j < m; j++)
                 col2im(&g, col + (size_t)j * pix, w.ncols, dinp + (i0 + j) * in_sz, pb);
@@ -721,8 +723,13 @@ void gc_convt2d_backward(const struct gc_conv *L, int n, float *dinp, float *dwe
                 scatter_add(dinp + i0 * in_sz, in_sz, tb, w.ncols, m, L->c, hw);
             }
         }
-        /* per sample, as conv2d's dweight */
-        for (int j = 0; dweight && j < m; j++)
+        if (dweight && nb > 1) {
+            /* the group's pixels as the depth, as in conv2d's dweight */
+            gather(tb, w.ncols, inp + i0 * in_sz, in_sz, m, L->c, hw);
+            gc_sgemm(0, 1, L->c, okk, m * hw, 1.0f, tb, (int)w.ncols, col, (int)w.ncols, 1.0f,
+                     dweight, okk);
+        }
+        for (int j = 0; dweight && nb == 1 && j < m; j++)
             gc_sgemm(0, 1, L->c, okk, hw, 1.0f, inp + (i0 + j) * in_sz, hw, col + (size_t)j * hw,
                      (int)w.ncols, 1.0f, dweight, okk);
     }
