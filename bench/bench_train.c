@@ -7,7 +7,8 @@
  * of that side on RGB images (at 64 the DCGAN paper's net): a png-dir made for the run
  * in a temporary folder from the first --images Fashion-MNIST images, tinted, which
  * the dataset scales up as it loads them (bench/ref_torch.py makes the same set).
- * --batch changes the batch size. Prints one JSON line: images/s (the
+ * --batch changes the batch size; --precision bf16 sets train.precision (the line says
+ * which precision ran). Prints one JSON line: images/s (the
  * median step rate x batch), steps/s, peak RSS (getrusage), and the analytic GFLOP of
  * one step as this engine runs it, counted from the layer shapes.
  *
@@ -18,7 +19,7 @@
  * step reaches comes from the same run and environment.
  *
  *   bench_train [--model dcgan|ring8] [--size 28|32|64|128] [--batch B] [--threads T]
- *               [--steps N] [--warmup W] [--images N]
+ *               [--steps N] [--warmup W] [--images N] [--precision float32|bf16]
  *   bench_train --sgemm [--threads T] [--size N] */
 #include <stdint.h>
 #include <stdio.h>
@@ -176,8 +177,8 @@ static void remove_png_dir(const char *dir, int n)
     rmdir(dir);
 }
 
-static int run_train(const char *model, int size, int batch, int images, int threads, int steps,
-                     int warmup)
+static int run_train(const char *model, int size, int batch, int images, int bf16, int threads,
+                     int steps, int warmup)
 {
     struct gc_spec s;
     struct gc_error err = {0};
@@ -202,6 +203,7 @@ static int run_train(const char *model, int size, int batch, int images, int thr
     }
     if (batch > 0)
         s.train.batch_size = batch;
+    s.train.precision = bf16 ? GC_PRECISION_BF16 : GC_PRECISION_FLOAT32;
     s.train.steps = warmup + steps;
     s.every.log = s.every.sample = s.every.checkpoint = s.every.eval = 0;
     struct gc_field_errors fe;
@@ -249,15 +251,15 @@ static int run_train(const char *model, int size, int batch, int images, int thr
     int B = s.train.batch_size;
     double gflop = step_gflop(t, B, 0); /* see g_update in core/gan_step.c */
     /* the shape, so that the reference can be built the same */
-    printf("{\"impl\": \"ganctl\", \"model\": \"%s\", \"size\": %d, \"threads\": %d, "
-           "\"batch\": %d, "
+    printf("{\"impl\": \"ganctl\", \"model\": \"%s\", \"size\": %d, \"precision\": \"%s\", "
+           "\"threads\": %d, \"batch\": %d, "
            "\"z_dim\": %d, \"hidden\": %d, \"layers\": %d, \"batch_norm\": %d, "
            "\"steps\": %d, \"images_per_s\": %.1f, \"steps_per_s\": %.2f, "
            "\"mean_images_per_s\": %.1f, \"step_gflop\": %.3f, \"gflops\": %.1f, "
            "\"cpu_s_per_step\": %.4f, \"rss_mb\": %.1f}\n",
-           model, ring ? 0 : size, threads, B, s.model.z_dim, s.model.hidden, s.model.layers,
-           s.model.batch_norm, steps, B / med, 1.0 / med, B * steps / total, gflop, gflop / med,
-           cpu_med, peak_rss_mb());
+           model, ring ? 0 : size, gc_precision_name(gc_trainer_precision(t)), threads, B,
+           s.model.z_dim, s.model.hidden, s.model.layers, s.model.batch_norm, steps, B / med,
+           1.0 / med, B * steps / total, gflop, gflop / med, cpu_med, peak_rss_mb());
     gc_trainer_destroy(t);
     free(tm.t);
     free(tm.cpu);
@@ -325,6 +327,7 @@ int main(int argc, char **argv)
 {
     const char *model = "dcgan";
     int threads = 1, steps = 60, warmup = 10, sgemm = 0, size = 0, batch = 0, images = 1024;
+    int bf16 = 0;
     gc_blas_init();
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -335,7 +338,8 @@ int main(int argc, char **argv)
         }
         if (!v) {
             fprintf(stderr, "usage: bench_train [--model dcgan|ring8] [--size 28|32|64|128] "
-                            "[--batch B] [--threads T] [--steps N] [--warmup W] [--images N] | "
+                            "[--batch B] [--threads T] [--steps N] [--warmup W] [--images N] "
+                            "[--precision float32|bf16] | "
                             "--sgemm [--threads T] [--size N]\n");
             return 2;
         }
@@ -353,6 +357,8 @@ int main(int argc, char **argv)
             batch = atoi(v);
         else if (strcmp(a, "--images") == 0)
             images = atoi(v);
+        else if (strcmp(a, "--precision") == 0 && gc_precision_from_name(v) >= 0)
+            bf16 = gc_precision_from_name(v) == GC_PRECISION_BF16;
         else {
             fprintf(stderr, "bench_train: unknown option %s\n", a);
             return 2;
@@ -372,5 +378,5 @@ int main(int argc, char **argv)
         return 2;
     }
     return sgemm ? run_sgemm(threads, size)
-                 : run_train(model, size, batch, images, threads, steps, warmup);
+                 : run_train(model, size, batch, images, bf16, threads, steps, warmup);
 }

@@ -614,11 +614,11 @@ void gc_conv2d_forward(const struct gc_conv *L, int n, float *out, const float *
         for (int j = 0; j < m; j++)
             im2col(&g, inp + (i0 + j) * in_sz, col + (size_t)j * pix, w.ncols, pb);
         if (nb == 1) {
-            gc_sgemm(0, 0, L->oc, pix, kb, 1.0f, a, kb, col, (int)w.ncols, 0.0f, out + i0 * out_sz,
-                     pix);
+            gc_gemm(L->bf16, 0, 0, L->oc, pix, kb, 1.0f, a, kb, col, (int)w.ncols, 0.0f,
+                    out + i0 * out_sz, pix);
         } else {
-            gc_sgemm(0, 0, L->oc, m * pix, kb, 1.0f, a, kb, col, (int)w.ncols, 0.0f, tb,
-                     (int)w.ncols);
+            gc_gemm(L->bf16, 0, 0, L->oc, m * pix, kb, 1.0f, a, kb, col, (int)w.ncols, 0.0f, tb,
+                    (int)w.ncols);
             scatter(out + i0 * out_sz, out_sz, tb, w.ncols, m, L->oc, pix);
         }
     }
@@ -651,11 +651,12 @@ void gc_conv2d_backward(const struct gc_conv *L, int n, float *dinp, float *dwei
             /* the group's pixels are the depth of this GEMM: one call over all of them
              * (per sample, the 4x4 grids of a 64x64 D gave a depth of 16 and ran at a
              * third of the speed) */
-            gc_sgemm(0, 1, L->oc, ckk, m * pix, 1.0f, d, ldd, col, (int)w.ncols, 1.0f, dweight,
-                     ckk);
+            gc_gemm(L->bf16, 0, 1, L->oc, ckk, m * pix, 1.0f, d, ldd, col, (int)w.ncols, 1.0f,
+                    dweight, ckk);
         }
         if (dinp) {
-            gc_sgemm(1, 0, ckk, m * pix, L->oc, 1.0f, weight, ckk, d, ldd, 0.0f, col, (int)w.ncols);
+            gc_gemm(L->bf16, 1, 0, ckk, m * pix, L->oc, 1.0f, weight, ckk, d, ldd, 0.0f, col,
+                    (int)w.ncols);
             for (int j = 0; j < m; j++)
                 col2im(&g, col + (size_t)j * pix, w.ncols, dinp + (i0 + j) * in_sz, pb);
         }
@@ -682,7 +683,8 @@ void gc_convt2d_forward(const struct gc_conv *L, int n, float *out, const float 
             x = tb;
             ldx = (int)w.ncols;
         }
-        gc_sgemm(1, 0, okk, m * hw, L->c, 1.0f, weight, okk, x, ldx, 0.0f, col, (int)w.ncols);
+        gc_gemm(L->bf16, 1, 0, okk, m * hw, L->c, 1.0f, weight, okk, x, ldx, 0.0f, col,
+                (int)w.ncols);
         for (int j = 0; j < m; j++) {
             float *o = out + (i0 + j) * out_sz;
             if (bias)
@@ -715,22 +717,22 @@ void gc_convt2d_backward(const struct gc_conv *L, int n, float *dinp, float *dwe
             im2col(&g, dout + (i0 + j) * out_sz, col + (size_t)j * hw, w.ncols, pb);
         if (dinp) {
             if (nb == 1) {
-                gc_sgemm(0, 0, L->c, hw, okk, 1.0f, weight, okk, col, (int)w.ncols, 1.0f,
-                         dinp + i0 * in_sz, hw);
+                gc_gemm(L->bf16, 0, 0, L->c, hw, okk, 1.0f, weight, okk, col, (int)w.ncols, 1.0f,
+                        dinp + i0 * in_sz, hw);
             } else {
-                gc_sgemm(0, 0, L->c, m * hw, okk, 1.0f, weight, okk, col, (int)w.ncols, 0.0f, tb,
-                         (int)w.ncols);
+                gc_gemm(L->bf16, 0, 0, L->c, m * hw, okk, 1.0f, weight, okk, col, (int)w.ncols,
+                        0.0f, tb, (int)w.ncols);
                 scatter_add(dinp + i0 * in_sz, in_sz, tb, w.ncols, m, L->c, hw);
             }
         }
         if (dweight && nb > 1) {
             /* the group's pixels as the depth, as in conv2d's dweight */
             gather(tb, w.ncols, inp + i0 * in_sz, in_sz, m, L->c, hw);
-            gc_sgemm(0, 1, L->c, okk, m * hw, 1.0f, tb, (int)w.ncols, col, (int)w.ncols, 1.0f,
-                     dweight, okk);
+            gc_gemm(L->bf16, 0, 1, L->c, okk, m * hw, 1.0f, tb, (int)w.ncols, col, (int)w.ncols,
+                    1.0f, dweight, okk);
         }
         for (int j = 0; dweight && nb == 1 && j < m; j++)
-            gc_sgemm(0, 1, L->c, okk, hw, 1.0f, inp + (i0 + j) * in_sz, hw, col + (size_t)j * hw,
-                     (int)w.ncols, 1.0f, dweight, okk);
+            gc_gemm(L->bf16, 0, 1, L->c, okk, hw, 1.0f, inp + (i0 + j) * in_sz, hw,
+                    col + (size_t)j * hw, (int)w.ncols, 1.0f, dweight, okk);
     }
 }

@@ -86,6 +86,11 @@ int gc_trainer_run(struct gc_trainer *t, const struct gc_train_hooks *hooks, str
 /* The number of steps done so far. */
 int64_t gc_trainer_step(const struct gc_trainer *t);
 
+/* The precision the run's matrix products take their inputs in: the spec's
+ * train.precision, except float32 when bf16 was asked on a CPU without AVX512-BF16
+ * (the run's log says so when it starts). */
+enum gc_precision gc_trainer_precision(const struct gc_trainer *t);
+
 /* ---- for tests only ---------------------------------------------------------------
  * Views into a trainer's insides for the unit tests; not part of the engine's contract
  * and not for the daemon. The models are borrowed (struct gc_model of core/model.h). */

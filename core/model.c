@@ -550,5 +550,6 @@ struct gc_model *gc_model_clone(const struct gc_model *m, struct gc_error *err)
     }
     c->min_split = m->min_split;
     c->lr_scale = m->lr_scale;
+    c->bf16 = m->bf16; /* the layers' cv.bf16 came with them */
     return c;
 }

@@ -38,6 +38,10 @@ enum gc_smoothing { GC_SMOOTH_NONE, GC_SMOOTH_FIXED, GC_SMOOTH_RANGE };
 
 enum gc_decay_shape { GC_DECAY_LINEAR, GC_DECAY_STEP };
 
+/* train.precision: the inputs of the GEMMs of G and D (their products and sums, the
+ * weights and the optimizer state are float32 either way). */
+enum gc_precision { GC_PRECISION_FLOAT32, GC_PRECISION_BF16 };
+
 /* Limits a user can rely on (the API enforces them with these numbers). */
 #define GC_MAX_STEPS 10000000LL
 #define GC_MAX_BATCH 4096
@@ -97,6 +101,7 @@ struct gc_train_spec {
     int d_steps;
     uint64_t seed;
     struct gc_lr_decay_spec lr_decay;
+    enum gc_precision precision;
 };
 
 struct gc_tricks_spec {
@@ -188,16 +193,19 @@ extern const char *const gc_arch_names[GC_ARCH_DCGAN + 1];
 extern const char *const gc_loss_names[GC_LOSS_HINGE + 1];
 extern const char *const gc_optim_names[GC_OPTIM_RMSPROP + 1];
 extern const char *const gc_decay_shape_names[GC_DECAY_STEP + 1];
+extern const char *const gc_precision_names[GC_PRECISION_BF16 + 1];
 
 const char *gc_dataset_name(enum gc_dataset_kind k);
 const char *gc_arch_name(enum gc_arch a);
 const char *gc_loss_name(enum gc_loss l);
 const char *gc_optim_name(enum gc_optim_kind k);
 const char *gc_decay_shape_name(enum gc_decay_shape k);
+const char *gc_precision_name(enum gc_precision p);
 int gc_dataset_from_name(const char *s);
 int gc_arch_from_name(const char *s);
 int gc_loss_from_name(const char *s);
 int gc_optim_from_name(const char *s);
 int gc_decay_shape_from_name(const char *s);
+int gc_precision_from_name(const char *s);
 
 #endif

@@ -51,7 +51,7 @@ static void forward_matches_reference(void **state)
     assert_non_null(want);
     for (int with_bias = 0; with_bias < 2; with_bias++) {
         memset(out, 0x7f, no * sizeof(float)); /* the forward must not read out */
-        gc_linear_forward(out, inp, w, with_bias ? b : NULL, c->n, c->in, c->out);
+        gc_linear_forward(out, inp, w, with_bias ? b : NULL, c->n, c->in, c->out, 0);
         ref_linear(c, di, dw, with_bias ? db : NULL, want);
         assert_int_equal(lc_mismatches("out", out, want, no, 1e-5, 1e-5), 0);
     }
@@ -107,16 +107,16 @@ static void backward_matches_finite_differences(void **state)
     fd(c, db, c->out, gb, di, dw, db, dr, scratch);
 
     float *ai = lc_zeros(ni), *aw = lc_zeros(nw), *ab = lc_zeros(c->out);
-    gc_linear_backward(ai, aw, ab, dout, inp, w, c->n, c->in, c->out);
+    gc_linear_backward(ai, aw, ab, dout, inp, w, c->n, c->in, c->out, 0);
     assert_int_equal(lc_mismatches("dinp", ai, gi, ni, LC_GRAD_ATOL, LC_GRAD_RTOL), 0);
     assert_int_equal(lc_mismatches("dweight", aw, gw, nw, LC_GRAD_ATOL, LC_GRAD_RTOL), 0);
     assert_int_equal(lc_mismatches("dbias", ab, gb, c->out, LC_GRAD_ATOL, LC_GRAD_RTOL), 0);
 
     /* accumulate: a second call doubles; NULL gradients are skipped */
-    gc_linear_backward(ai, NULL, NULL, dout, inp, w, c->n, c->in, c->out);
-    gc_linear_backward(NULL, aw, NULL, dout, inp, w, c->n, c->in, c->out);
-    gc_linear_backward(NULL, NULL, ab, dout, inp, w, c->n, c->in, c->out);
-    gc_linear_backward(NULL, NULL, NULL, dout, inp, w, c->n, c->in, c->out);
+    gc_linear_backward(ai, NULL, NULL, dout, inp, w, c->n, c->in, c->out, 0);
+    gc_linear_backward(NULL, aw, NULL, dout, inp, w, c->n, c->in, c->out, 0);
+    gc_linear_backward(NULL, NULL, ab, dout, inp, w, c->n, c->in, c->out, 0);
+    gc_linear_backward(NULL, NULL, NULL, dout, inp, w, c->n, c->in, c->out, 0);
     for (size_t i = 0; i < ni; i++)
         gi[i] *= 2;
     for (size_t i = 0; i < nw; i++)
