@@ -24,6 +24,12 @@ pattern the engine runs with d_steps = 1.
 --precision bf16 runs the step under torch.autocast("cpu", dtype=torch.bfloat16), PyTorch's
 CPU mixed precision (float32 master weights and optimizer state).
 
+The DCGAN starts from the DCGAN paper's initialization, as ganctl's does (conv and linear
+weights N(0, 0.02), biases 0, batch-norm scales N(1, 0.02)), from --seed. --dump FILE
+writes 5,000 samples of the trained G (eval mode: BN's running statistics) as an IDX
+file of bytes, round((x + 1) * 127.5), for bench/precision.c --fid-of: the FID of
+PyTorch's runs on ganctl's yardstick (bench/quality_bf16.sh runs both).
+
 Prints one JSON line: images_per_s (median of per-step rates x batch), steps_per_s,
 cpu_s_per_step (median CPU seconds of the process per step, all threads), rss_mb (peak resident set of the process), threads. Thread settings are applied
 before torch is imported, so both OpenMP and OpenBLAS see them.
@@ -51,6 +57,8 @@ p.add_argument("--batch-norm", type=int, default=1)
 p.add_argument("--size", type=int, choices=[28, 32, 64, 128], default=28)
 p.add_argument("--images", type=int, default=1024)
 p.add_argument("--precision", choices=["float32", "bf16"], default="float32")
+p.add_argument("--seed", type=int, default=1)
+p.add_argument("--dump", default=None)
 p.add_argument("--data", default="/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz")
 args = p.parse_args()
 
@@ -65,7 +73,7 @@ except ImportError:
     sys.exit(0)
 
 torch.set_num_threads(args.threads)
-torch.manual_seed(1)
+torch.manual_seed(args.seed)
 B = args.batch
 
 
@@ -137,6 +145,15 @@ def ring8():
 
 
 g, d, real_batch = dcgan() if args.model == "dcgan" else ring8()
+if args.model == "dcgan":
+    for m in list(g.modules()) + list(d.modules()):
+        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+            nn.init.normal_(m.weight, 0.0, 0.02)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+        elif isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
+            nn.init.normal_(m.weight, 1.0, 0.02)
+            nn.init.zeros_(m.bias)
 opt_g = torch.optim.Adam(g.parameters(), lr=2e-4, betas=(0.5, 0.999))
 opt_d = torch.optim.Adam(d.parameters(), lr=2e-4, betas=(0.5, 0.999))
 bce = nn.BCEWithLogitsLoss()
@@ -172,6 +189,17 @@ for _ in range(args.steps):
     step()
     times.append(time.perf_counter() - t0)
     cpu.append(time.process_time() - c0)
+if args.dump:
+    g.eval()
+    torch.manual_seed(args.seed + 1000)
+    with torch.no_grad():
+        x = torch.cat([g(torch.randn(500, args.z_dim)) for _ in range(10)])
+    x = ((x.float() + 1) * 127.5).round().clamp(0, 255).to(torch.uint8)
+    n, c, h, w = x.shape
+    with open(args.dump, "wb") as f:
+        f.write((0x0803).to_bytes(4, "big") + n.to_bytes(4, "big") + h.to_bytes(4, "big") +
+                w.to_bytes(4, "big"))
+        f.write(x.reshape(n, h * w).numpy().tobytes())
 times.sort()
 cpu.sort()
 med = times[len(times) // 2]
