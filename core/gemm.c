@@ -5,13 +5,16 @@
  * of k, op(B) is packed into NR-wide panels (KC x NR, one L1-sized panel each); for
  * each MC-tall row block, op(A) is packed into MR-tall slivers (the block stays in L2);
  * then the micro-kernel computes one MR x NR tile of C from one sliver and one panel
- * with MR x NR/16 zmm accumulators. Packing pads edges with zeros, so the kernel always
- * runs full tiles and only its stores are masked (rows by count, columns by mask).
- * Operands stored across the packed order (A untransposed, B transposed: the weight
- * of a convolution, the im2col matrix of a weight gradient) are packed through 16 x 16
- * transposes in registers. The bfloat16 kind packs pairs of k into 32-bit words,
- * rounding as it packs, and its kernel adds them with vdpbf16ps: twice the
- * multiply-adds of an FMA per instruction, and half the bytes per panel.
+ * with MR x NR/16 zmm accumulators. Packing (gemm_pack.c) pads edges with zeros, so the
+ * kernel always runs full tiles and only its stores are masked (rows by count, columns
+ * by mask). The bfloat16 kind packs pairs of k into 32-bit words, rounding as it
+ * packs, and its kernel adds them with vdpbf16ps: twice the multiply-adds of an FMA per
+ * instruction, and half the bytes per panel.
+ *
+ * B and C may be given through offsets (gc_gemm_mapped): B is then packed from them,
+ * and a tile of C is computed into a small buffer and added (or stored) run by run.
+ * Without the kernels (no AVX-512), a mapped GEMM spells the operands out into this
+ * thread's buffers and runs gc_sgemm.
  *
  * The AVX-512 code carries its own target attribute, so this file builds under any
  * -march (the valgrind build uses haswell); gc_gemm_avx512 checks the CPU at run time.
@@ -25,31 +28,24 @@
 #include <stdlib.h>
 #include <string.h>
 
-#if defined(__x86_64__) || defined(__i386__)
-#define GEMM_X86 1
+#include "core/blas.h"
+#include "core/gemm_pack.h"
+
+#if GEMM_X86
 #include <immintrin.h>
-#else
-#define GEMM_X86 0
 #endif
 
-/* Register tile: MR rows x NR columns of C, NR/16 zmm per row. 14 x 32 keeps 28
- * accumulators, two B vectors and one broadcast in the 32 zmm registers: 28 FMAs for
- * 16 loads per k, enough independent chains to cover the FMA latency on two pipes. */
-#define MR 14
-#define NR 32
 /* KC x NR floats of a B panel (32 KB) stay in the 48 KB L1 while the kernel walks the
  * A slivers; MC x KC floats of A (336 KB) stay in L2; KC x NC of B in L3. */
 #define KC 256
 #define MC (MR * 24)
 #define NC 4096
 
-#define TARGET __attribute__((target("avx512f,avx512vl,fma")))
-#define TARGET_BF16 __attribute__((target("avx512f,avx512vl,avx512bw,avx512bf16,fma")))
-
-/* Per-thread packing buffers (see gemm.h for why a pthread key). */
+/* Per-thread packing buffers (see gemm.h for why a pthread key); x is where a mapped
+ * GEMM without the kernels spells its operands out. */
 struct pack_ws {
-    float *a, *b;
-    size_t acap, bcap; /* floats */
+    float *a, *b, *x;
+    size_t acap, bcap, xcap; /* floats */
 };
 
 static pthread_once_t ws_once = PTHREAD_ONCE_INIT;
@@ -61,6 +57,7 @@ static void ws_free(void *p)
     struct pack_ws *ws = p;
     free(ws->a);
     free(ws->b);
+    free(ws->x);
     free(ws);
 }
 
@@ -142,115 +139,6 @@ static inline __mmask16 lanes(int n)
     return n >= 16 ? (__mmask16)0xffff : n <= 0 ? (__mmask16)0 : (__mmask16)((1u << n) - 1);
 }
 
-/* r[0..rows) = the first kt floats of rows rows of s (ld apart), zero past them; r[rows..16)
- * = 0. */
-TARGET static inline void load_rows(__m512 r[16], const float *s, size_t ld, int rows, int kt)
-{
-    __mmask16 mk = lanes(kt);
-    for (int i = 0; i < 16; i++)
-        r[i] = i < rows ? _mm512_maskz_loadu_ps(mk, s + (size_t)i * ld) : _mm512_setzero_ps();
-}
-
-/* Transposes the 16 x 16 block r in registers: afterwards r[j] holds what was column j.
- * Four rounds of shuffles (pairs of floats, pairs of doubles, then 128-bit lanes twice),
- * 64 in all: a quarter of a shuffle a float, where the gathers that packed the
- * transposed operands before took about one load a float. */
-TARGET static inline void transpose16(__m512 r[16])
-{
-    __m512 t[16];
-    for (int i = 0; i < 16; i += 2) {
-        t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
-        t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
-    }
-    for (int i = 0; i < 16; i += 4) {
-        __m512d a = _mm512_castps_pd(t[i]), b = _mm512_castps_pd(t[i + 1]);
-        __m512d c = _mm512_castps_pd(t[i + 2]), d = _mm512_castps_pd(t[i + 3]);
-        r[i] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, c));
-        r[i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, c));
-        r[i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b, d));
-        r[i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b, d));
-    }
-    /* r[4i + j], 128-bit lane l: rows 4i..4i+3 of column 4l + j */
-    for (int j = 0; j < 4; j++) {
-        t[j] = _mm512_shuffle_f32x4(r[j], r[4 + j], 0x88);
-        t[4 + j] = _mm512_shuffle_f32x4(r[j], r[4 + j], 0xdd);
-        t[8 + j] = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], 0x88);
-        t[12 + j] = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], 0xdd);
-    }
-    for (int j = 0; j < 4; j++) {
-        r[j] = _mm512_shuffle_f32x4(t[j], t[8 + j], 0x88);
-        r[8 + j] = _mm512_shuffle_f32x4(t[j], t[8 + j], 0xdd);
-        r[4 + j] = _mm512_shuffle_f32x4(t[4 + j], t[12 + j], 0x88);
-        r[12 + j] = _mm512_shuffle_f32x4(t[4 + j], t[12 + j], 0xdd);
-    }
-}
-
-/* ---- float32 ------------------------------------------------------------------------ */
-
-/* Packs op(B)[p0:p0+kc, j0:j0+nc] as NR-wide panels: dst[panel][p][j], zero-padded to
- * NR columns. op(B)(p,j) is b[p*ldb + j], or b[j*ldb + p] when trans_b. */
-TARGET static void pack_b(int trans_b, int kc, int nc, const float *b, int ldb, int p0, int j0,
-                          void *dstv)
-{
-    float *dst = dstv;
-    for (int jp = 0; jp < nc; jp += NR) {
-        int nr = nc - jp < NR ? nc - jp : NR;
-        float *d = dst + (size_t)jp * kc;
-        if (!trans_b) {
-            __mmask16 m0 = lanes(nr), m1 = lanes(nr - 16);
-            const float *s = b + (size_t)p0 * ldb + j0 + jp;
-            for (int p = 0; p < kc; p++, s += ldb, d += NR) {
-                _mm512_store_ps(d, _mm512_maskz_loadu_ps(m0, s));
-                _mm512_store_ps(d + 16, _mm512_maskz_loadu_ps(m1, s + 16));
-            }
-            continue;
-        }
-        /* rows of the stored B are columns of op(B): 16 x 16 blocks transposed */
-        const float *s = b + (size_t)(j0 + jp) * ldb + p0;
-        for (int pb = 0; pb < kc; pb += 16) {
-            int kt = kc - pb < 16 ? kc - pb : 16;
-            for (int half = 0; half < 2; half++) {
-                __m512 r[16];
-                load_rows(r, s + (size_t)half * 16 * ldb + pb, (size_t)ldb, nr - 16 * half, kt);
-                transpose16(r);
-                for (int t = 0; t < kt; t++)
-                    _mm512_store_ps(d + (size_t)(pb + t) * NR + 16 * half, r[t]);
-            }
-        }
-    }
-}
-
-/* Packs op(A)[i0:i0+mc, p0:p0+kc] as slivers of h <= MR rows, each laid out
- * dst[sliver][p][i] with MR floats per p (zero beyond its rows). op(A)(i,p) is
- * a[i*lda + p], or a[p*lda + i] when trans_a. */
-TARGET static void pack_a(int trans_a, int mc, int h, int kc, const float *a, int lda, int i0,
-                          int p0, void *dstv)
-{
-    float *dst = dstv;
-    const __mmask16 ms = lanes(MR);
-    for (int ip = 0; ip < mc; ip += h) {
-        int mr = mc - ip < h ? mc - ip : h;
-        float *d = dst + (size_t)(ip / h) * MR * kc;
-        if (trans_a) {
-            __mmask16 ml = lanes(mr);
-            const float *s = a + (size_t)p0 * lda + i0 + ip;
-            for (int p = 0; p < kc; p++, s += lda, d += MR)
-                _mm512_mask_storeu_ps(d, ms, _mm512_maskz_loadu_ps(ml, s));
-            continue;
-        }
-        /* the sliver's rows in 16 x 16 blocks, transposed */
-        const float *s = a + (size_t)(i0 + ip) * lda + p0;
-        for (int pb = 0; pb < kc; pb += 16) {
-            int kt = kc - pb < 16 ? kc - pb : 16;
-            __m512 r[16];
-            load_rows(r, s + pb, (size_t)lda, mr, kt);
-            transpose16(r);
-            for (int t = 0; t < kt; t++)
-                _mm512_mask_storeu_ps(d + (size_t)(pb + t) * MR, ms, r[t]);
-        }
-    }
-}
-
 /* One tile: C[0:rows, 0:nr] = alpha * (sliver ap · panel bp) + beta * C, ROWS a
  * constant after inlining so the accumulators live in registers. The sliver is
  * zero-padded, so the rows beyond ROWS are never needed and never computed. STEP is
@@ -328,88 +216,9 @@ static const kernel_fn kernels[MR] = {kernel_1,  kernel_2,  kernel_3,  kernel_4,
 /* ---- bfloat16 inputs, float32 sums -------------------------------------------------
  *
  * vdpbf16ps adds to each float lane the products of one pair of bfloat16 from each
- * operand: so both packed operands hold k in pairs, a 32-bit word per (row or column,
- * k pair), the even k in the low half. Slivers are dst[sliver][q][i] (MR words per k
- * pair q), panels dst[panel][q][j] (NR words); an odd last k pairs with a zero. Packing
- * rounds to nearest even (vcvtne2ps2bf16); the products of two bfloat16 are exact in
- * float32, so only the sums round, as in the float32 kernel. */
-
-/* The words of 16 pairs (x[i], y[i]). */
-TARGET_BF16 static inline __m512i bf16_pairs(__m512 x, __m512 y)
-{
-    const __m512i idx = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24,
-                                         8, 23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
-    return _mm512_permutexvar_epi16(idx, (__m512i)_mm512_cvtne2ps_pbh(y, x));
-}
-
-/* pack_b for bfloat16: the same panels with each k pair in one word (see above). */
-TARGET_BF16 static void pack_b_bf16(int trans_b, int kc, int nc, const float *b, int ldb, int p0,
-                                    int j0, void *dstv)
-{
-    int32_t *dst = dstv;
-    const int kq = (kc + 1) / 2;
-    for (int jp = 0; jp < nc; jp += NR) {
-        int nr = nc - jp < NR ? nc - jp : NR;
-        int32_t *d = dst + (size_t)jp * kq;
-        if (!trans_b) {
-            __mmask16 m[2] = {lanes(nr), lanes(nr - 16)};
-            const float *s = b + (size_t)p0 * ldb + j0 + jp;
-            for (int p = 0; p < kc; p += 2, s += 2 * (size_t)ldb, d += NR)
-                for (int half = 0; half < 2; half++) {
-                    __m512 x = _mm512_maskz_loadu_ps(m[half], s + 16 * half);
-                    __m512 y = p + 1 < kc ? _mm512_maskz_loadu_ps(m[half], s + ldb + 16 * half)
-                                          : _mm512_setzero_ps();
-                    _mm512_store_si512(d + 16 * half, bf16_pairs(x, y));
-                }
-            continue;
-        }
-        const float *s = b + (size_t)(j0 + jp) * ldb + p0;
-        for (int pb = 0; pb < kc; pb += 16) {
-            int kt = kc - pb < 16 ? kc - pb : 16;
-            for (int half = 0; half < 2; half++) {
-                __m512 r[16];
-                load_rows(r, s + (size_t)half * 16 * ldb + pb, (size_t)ldb, nr - 16 * half, kt);
-                transpose16(r);
-                for (int t = 0; t < kt; t += 2)
-                    _mm512_store_si512(d + (size_t)(pb + t) / 2 * NR + 16 * half,
-                                       bf16_pairs(r[t], r[t + 1]));
-            }
-        }
-    }
-}
-
-/* pack_a for bfloat16 (see above). */
-TARGET_BF16 static void pack_a_bf16(int trans_a, int mc, int h, int kc, const float *a, int lda,
-                                    int i0, int p0, void *dstv)
-{
-    int32_t *dst = dstv;
-    const int kq = (kc + 1) / 2;
-    const __mmask16 ms = lanes(MR);
-    for (int ip = 0; ip < mc; ip += h) {
-        int mr = mc - ip < h ? mc - ip : h;
-        int32_t *d = dst + (size_t)(ip / h) * MR * kq;
-        if (trans_a) {
-            __mmask16 ml = lanes(mr);
-            const float *s = a + (size_t)p0 * lda + i0 + ip;
-            for (int p = 0; p < kc; p += 2, s += 2 * (size_t)lda, d += MR) {
-                __m512 x = _mm512_maskz_loadu_ps(ml, s);
-                __m512 y = p + 1 < kc ? _mm512_maskz_loadu_ps(ml, s + lda) : _mm512_setzero_ps();
-                _mm512_mask_storeu_epi32(d, ms, bf16_pairs(x, y));
-            }
-            continue;
-        }
-        const float *s = a + (size_t)(i0 + ip) * lda + p0;
-        for (int pb = 0; pb < kc; pb += 16) {
-            int kt = kc - pb < 16 ? kc - pb : 16;
-            __m512 r[16];
-            load_rows(r, s + pb, (size_t)lda, mr, kt);
-            transpose16(r);
-            for (int t = 0; t < kt; t += 2)
-                _mm512_mask_storeu_epi32(d + (size_t)(pb + t) / 2 * MR, ms,
-                                         bf16_pairs(r[t], r[t + 1]));
-        }
-    }
-}
+ * operand, so both packed operands hold k in pairs, a 32-bit word per (row or column,
+ * k pair) (gemm_pack.h). The products of two bfloat16 are exact in float32, so only the
+ * sums round, as in the float32 kernel. */
 
 #define BF16_BCAST(p) _mm512_set1_epi32(*(p))
 #define BF16_STEP(acc, a, b) (acc) = _mm512_dpbf16_ps((acc), (__m512bh)(a), (__m512bh)(b))
@@ -445,7 +254,7 @@ static const kernel_fn kernels_bf16[MR] = {
 /* ---- the blocked loops, for either kind ------------------------------------------- */
 
 typedef void (*pack_a_fn)(int, int, int, int, const float *, int, int, int, void *);
-typedef void (*pack_b_fn)(int, int, int, const float *, int, int, int, void *);
+typedef void (*pack_b_fn)(const struct gemm_src *, int, int, int, int, int, void *);
 
 struct gemm_kind {
     int kc;    /* depth of a k slice */
@@ -455,34 +264,43 @@ struct gemm_kind {
     const kernel_fn *kernels;
 };
 
-static const struct gemm_kind kind_f32 = {KC, 0, pack_a, pack_b, kernels};
+static const struct gemm_kind kind_f32 = {KC, 0, gemm_pack_a, gemm_pack_b, kernels};
 /* a bfloat16 panel of 2 KC deep takes the L1 bytes of a float32 one of KC */
-static const struct gemm_kind kind_bf16 = {2 * KC, 1, pack_a_bf16, pack_b_bf16, kernels_bf16};
+static const struct gemm_kind kind_bf16 = {2 * KC, 1, gemm_pack_a_bf16, gemm_pack_b_bf16,
+                                           kernels_bf16};
 
-/* C[0:m, 0:n] = beta * C, without reading C when beta is 0 (the k == 0 or alpha == 0
- * case, as cblas does it). */
-static void scale_c(int m, int n, float beta, float *c, int ldc)
+/* The mc x nr tile t (rows NR floats apart) into C through cmap at rows i0.., columns
+ * j0..: C = t + beta * C, run by run (C's elements may share addresses when beta is not
+ * 0: each row is added in turn). */
+TARGET static void scatter_tile(const float *t, int mr, int nr, const struct gc_gemm_map *cmap,
+                                float *c, int i0, int j0, float beta)
 {
-    for (int i = 0; i < m; i++) {
-        float *r = c + (size_t)i * ldc;
-        if (beta == 0.0f)
-            memset(r, 0, (size_t)n * sizeof(float));
-        else if (beta != 1.0f)
-            for (int j = 0; j < n; j++)
-                r[j] *= beta;
+    struct gemm_runs r[2];
+    gemm_find_runs(cmap->col + j0, nr < 16 ? nr : 16, &r[0]);
+    gemm_find_runs(cmap->col + j0 + 16, nr - 16 < 0 ? 0 : nr - 16, &r[1]);
+    const __m512 vb = _mm512_set1_ps(beta);
+    for (int i = 0; i < mr; i++) {
+        float *q = c + cmap->row[i0 + i];
+        for (int half = 0; half < 2; half++) {
+            const __m512 v = _mm512_loadu_ps(t + (size_t)i * NR + 16 * half);
+            for (int k = 0; k < r[half].n; k++) {
+                float *o = q + r[half].off[k];
+                __mmask16 m = r[half].m[k];
+                __m512 x = v;
+                if (beta != 0.0f)
+                    x = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m, o), v);
+                _mm512_mask_storeu_ps(o, m, x);
+            }
+        }
     }
 }
 
 static int gemm_run(const struct gemm_kind *kd, int trans_a, int trans_b, int m, int n, int k,
-                    float alpha, const float *a, int lda, const float *b, int ldb, float beta,
-                    float *c, int ldc)
+                    float alpha, const float *a, int lda, const struct gemm_src *b, float beta,
+                    float *c, int ldc, const struct gc_gemm_map *cmap)
 {
-    if (m <= 0 || n <= 0)
-        return 0;
-    if (k <= 0 || alpha == 0.0f) {
-        scale_c(m, n, beta, c, ldc);
-        return 0;
-    }
+    /* a tile of a mapped C, before it goes out */
+    float tile[MR * NR] __attribute__((aligned(64)));
     /* slices of an even depth but the last, so that pairs never straddle two */
     int kc_max = block_size(k, kd->kc, kd->pairs ? 2 : 1);
     int mc_max = block_size(m, MC, MR);
@@ -498,7 +316,7 @@ static int gemm_run(const struct gemm_kind *kd, int trans_a, int trans_b, int m,
             int kw = kd->pairs ? (kc + 1) / 2 : kc; /* packed words per row or column */
             /* later k slices add to what the first one wrote */
             float bet = pc == 0 ? beta : 1.0f;
-            kd->pack_b(trans_b, kc, nc, b, ldb, pc, jc, ws->b);
+            kd->pack_b(b, trans_b, kc, nc, pc, jc, ws->b);
             for (int ic = 0; ic < m; ic += mc_max) {
                 int mc = m - ic < mc_max ? m - ic : mc_max;
                 /* near-equal slivers: 64 rows as 13+13+13+13+12, not 14x4+8, and 16
@@ -512,9 +330,14 @@ static int gemm_run(const struct gemm_kind *kd, int trans_a, int trans_b, int m,
                     const int32_t *bp = (const int32_t *)ws->b + (size_t)jr * kw;
                     for (int ir = 0; ir < mc; ir += h) {
                         int mr = mc - ir < h ? mc - ir : h;
-                        float *ct = c + (size_t)(ic + ir) * ldc + jc + jr;
-                        kd->kernels[mr - 1](kw, (const int32_t *)ws->a + (size_t)(ir / h) * MR * kw,
-                                            bp, ct, ldc, m0, m1, alpha, bet);
+                        const int32_t *ap = (const int32_t *)ws->a + (size_t)(ir / h) * MR * kw;
+                        if (!cmap) {
+                            float *ct = c + (size_t)(ic + ir) * ldc + jc + jr;
+                            kd->kernels[mr - 1](kw, ap, bp, ct, ldc, m0, m1, alpha, bet);
+                            continue;
+                        }
+                        kd->kernels[mr - 1](kw, ap, bp, tile, NR, 0xffff, 0xffff, alpha, 0.0f);
+                        scatter_tile(tile, mr, nr < NR ? nr : NR, cmap, c, ic + ir, jc + jr, bet);
                     }
                 }
             }
@@ -523,12 +346,103 @@ static int gemm_run(const struct gemm_kind *kd, int trans_a, int trans_b, int m,
     return 0;
 }
 
+#endif
+
+/* C[0:m, 0:n] = beta * C, without reading C when beta is 0 (the k == 0 or alpha == 0
+ * case, as cblas does it); through cmap when not NULL. */
+static void scale_c(int m, int n, float beta, float *c, int ldc, const struct gc_gemm_map *cmap)
+{
+    if (!cmap && beta == 0.0f) {
+        for (int i = 0; i < m; i++)
+            memset(c + (size_t)i * ldc, 0, (size_t)n * sizeof(float));
+        return;
+    }
+    for (int i = 0; i < m; i++)
+        for (int j = 0; j < n; j++) {
+            float *e = cmap ? c + cmap->row[i] + cmap->col[j] : c + (size_t)i * ldc + j;
+            if (beta == 0.0f)
+                *e = 0.0f;
+            else if (beta != 1.0f)
+                *e *= beta;
+        }
+}
+
+/* A mapped GEMM without the kernels: op(B) and C spelled out densely in this thread's
+ * buffer, gc_sgemm, then C back through its map. */
+static int mapped_by_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha,
+                           const float *a, int lda, const float *b, int ldb,
+                           const struct gc_gemm_map *bmap, float beta, float *c, int ldc,
+                           const struct gc_gemm_map *cmap)
+{
+    int br = trans_b ? n : k, bc = trans_b ? k : n;
+    size_t nb = bmap ? (size_t)br * bc : 0, nc = cmap ? (size_t)m * n : 0;
+    struct pack_ws *ws = ws_get(0, 0);
+    if (!ws || ws_grow(&ws->x, &ws->xcap, nb + nc + 1))
+        return -1;
+    float *bx = ws->x, *cx = ws->x + nb;
+    if (bmap) {
+        for (int r = 0; r < br; r++)
+            for (int q = 0; q < bc; q++)
+                bx[(size_t)r * bc + q] = b[bmap->row[r] + bmap->col[q]];
+        b = bx;
+        ldb = bc;
+    }
+    if (!cmap) {
+        gc_sgemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        return 0;
+    }
+    gc_sgemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, 0.0f, cx, n);
+    for (int i = 0; i < m; i++)
+        for (int j = 0; j < n; j++) {
+            float *e = c + cmap->row[i] + cmap->col[j];
+            *e = beta == 0.0f ? cx[(size_t)i * n + j] : cx[(size_t)i * n + j] + beta * *e;
+        }
+    return 0;
+}
+
+int gc_gemm_mapped(int bf16, int trans_a, int trans_b, int m, int n, int k, float alpha,
+                   const float *a, int lda, const float *b, int ldb, const struct gc_gemm_map *bmap,
+                   float beta, float *c, int ldc, const struct gc_gemm_map *cmap)
+{
+    if (m <= 0 || n <= 0)
+        return 0;
+    if (k <= 0 || alpha == 0.0f) {
+        scale_c(m, n, beta, c, ldc, cmap);
+        return 0;
+    }
+#if GEMM_X86
+    const struct gemm_src bs = {b, ldb, bmap ? bmap->row : NULL, bmap ? bmap->col : NULL};
+    if (bf16 && gc_gemm_have_bf16() &&
+        gemm_run(&kind_bf16, trans_a, trans_b, m, n, k, alpha, a, lda, &bs, beta, c, ldc, cmap) ==
+            0)
+        return 0;
+    if (gc_gemm_have_avx512() &&
+        gemm_run(&kind_f32, trans_a, trans_b, m, n, k, alpha, a, lda, &bs, beta, c, ldc, cmap) == 0)
+        return 0;
+#else
+    (void)bf16;
+#endif
+    return mapped_by_sgemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, bmap, beta, c, ldc,
+                           cmap);
+}
+
 int gc_gemm_avx512(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a,
                    int lda, const float *b, int ldb, float beta, float *c, int ldc)
 {
     if (!gc_gemm_have_avx512())
         return -1;
-    return gemm_run(&kind_f32, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+#if GEMM_X86
+    if (m <= 0 || n <= 0)
+        return 0;
+    if (k <= 0 || alpha == 0.0f) {
+        scale_c(m, n, beta, c, ldc, NULL);
+        return 0;
+    }
+    const struct gemm_src bs = {b, ldb, NULL, NULL};
+    return gemm_run(&kind_f32, trans_a, trans_b, m, n, k, alpha, a, lda, &bs, beta, c, ldc, NULL);
+#else
+    return -1;
+#endif
 }
 
 int gc_gemm_bf16(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a,
@@ -536,25 +450,16 @@ int gc_gemm_bf16(int trans_a, int trans_b, int m, int n, int k, float alpha, con
 {
     if (!gc_gemm_have_bf16())
         return -1;
-    return gemm_run(&kind_bf16, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-}
-
-#else /* not x86 */
-
-int gc_gemm_avx512(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a,
-                   int lda, const float *b, int ldb, float beta, float *c, int ldc)
-{
-    (void)trans_a, (void)trans_b, (void)m, (void)n, (void)k, (void)alpha, (void)a;
-    (void)lda, (void)b, (void)ldb, (void)beta, (void)c, (void)ldc;
+#if GEMM_X86
+    if (m <= 0 || n <= 0)
+        return 0;
+    if (k <= 0 || alpha == 0.0f) {
+        scale_c(m, n, beta, c, ldc, NULL);
+        return 0;
+    }
+    const struct gemm_src bs = {b, ldb, NULL, NULL};
+    return gemm_run(&kind_bf16, trans_a, trans_b, m, n, k, alpha, a, lda, &bs, beta, c, ldc, NULL);
+#else
     return -1;
-}
-
-int gc_gemm_bf16(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a,
-                 int lda, const float *b, int ldb, float beta, float *c, int ldc)
-{
-    (void)trans_a, (void)trans_b, (void)m, (void)n, (void)k, (void)alpha, (void)a;
-    (void)lda, (void)b, (void)ldb, (void)beta, (void)c, (void)ldc;
-    return -1;
-}
-
 #endif
+}

@@ -4,6 +4,10 @@
  * kernel (gc_gemm_bf16, skipped without AVX512-BF16), whose reference is the same loop
  * over the inputs rounded to bfloat16 (to nearest even): the products of two bfloat16
  * are exact in float32, so it meets the float32 tolerance against that reference.
+ * gc_gemm_mapped, whose B and C are read and written through offsets (runs of
+ * consecutive offsets broken as a convolution's pixel rows break them), is checked
+ * against the same loop through the same offsets on both kernels; under valgrind,
+ * which hides AVX-512, it takes its gc_sgemm path.
  *
  * Every check uses leading dimensions larger than needed: the padding of A and B holds
  * NaN (so reading it would poison the result) and the padding of C a sentinel that
@@ -301,6 +305,110 @@ static void bf16_rounds(void **state)
     free(c);
 }
 
+/* Offsets of a pixel grid: runs of g consecutive offsets, G apart, from base. */
+static int32_t *grid_offsets(int n, int g, int G, int base)
+{
+    int32_t *o = malloc((size_t)(n ? n : 1) * sizeof *o);
+    assert_non_null(o);
+    for (int i = 0; i < n; i++)
+        o[i] = base + (i / g) * G + i % g;
+    return o;
+}
+
+/* One gc_gemm_mapped call against the double loop through the same maps. bmap: B is
+ * read through offsets (stored rows far apart, in a scrambled order); cmap: C is
+ * written through offsets, with rows one offset apart (overlapping, as col2im's) when
+ * beta is 1, apart when beta is 0. Every float of C's buffer is checked: those the
+ * maps do not reach must be untouched. Returns the number of bad elements. */
+static int check_mapped(int bf16, int ta, int tb, int m, int n, int k, int bmapped, int cmapped,
+                        float beta, unsigned seed)
+{
+    const int path = bf16 ? PATH_BF16 : PATH_AVX512;
+    struct gc_rng r;
+    gc_rng_init(&r, seed, 1);
+    int ar = ta ? k : m, ac = ta ? m : k, br = tb ? n : k, bc = tb ? k : n;
+    int lda = ac + 1;
+    float *a = stored(&r, ar, ac, lda);
+    int gb = 1 + (int)(seed % 9), Gb = gb + 2 + (int)(seed % 3);
+    int32_t *bcol = grid_offsets(bc, gb, Gb, 0);
+    int span = bcol[bc - 1] + 1;
+    int32_t *brow = malloc((size_t)br * sizeof *brow);
+    assert_non_null(brow);
+    for (int i = 0; i < br; i++) /* rows out of order: 7i mod br */
+        brow[i] = (int32_t)((size_t)i * 7 % (size_t)br * (size_t)(span + 3));
+    int ldb = bc + 2;
+    size_t bsz = bmapped ? (size_t)br * (span + 3) + 16 : (size_t)br * ldb;
+    float *b = lc_random(&r, bsz);
+    struct gc_gemm_map bm = {brow, bcol};
+    int gc = 1 + (int)(seed % 7), Gc = gc + 1 + (int)(seed % 4);
+    int32_t *ccol = grid_offsets(n, gc, Gc, 0);
+    int cspan = ccol[n - 1] + 1;
+    int32_t *crow = grid_offsets(m, 1, beta != 0.0f ? 1 : cspan, 0);
+    int ldc = n + 1;
+    size_t csz = cmapped ? (size_t)crow[m - 1] + cspan + 16 : (size_t)m * ldc;
+    float *c = lc_random(&r, csz);
+    double *want = malloc(csz * sizeof(double));
+    assert_non_null(want);
+    for (size_t i = 0; i < csz; i++)
+        want[i] = c[i];
+    struct gc_gemm_map cm = {crow, ccol};
+    if (cmapped && beta != 0.0f && beta != 1.0f)
+        fail_msg("overlapping C is only checked with beta 0 or 1");
+    if (!cmapped || beta == 0.0f)
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+                want[cmapped ? (size_t)crow[i] + ccol[j] : (size_t)i * ldc + j] *= beta;
+    for (int i = 0; i < m; i++)
+        for (int j = 0; j < n; j++) {
+            double sum = 0.0;
+            for (int p = 0; p < k; p++) {
+                double x = in(path, ta ? a[(size_t)p * lda + i] : a[(size_t)i * lda + p]);
+                int sr = tb ? j : p, sc = tb ? p : j;
+                sum += x * in(path, bmapped ? b[brow[sr] + bcol[sc]] : b[(size_t)sr * ldb + sc]);
+            }
+            want[cmapped ? (size_t)crow[i] + ccol[j] : (size_t)i * ldc + j] += sum;
+        }
+    assert_int_equal(gc_gemm_mapped(bf16, ta, tb, m, n, k, 1.0f, a, lda, b, ldb,
+                                    bmapped ? &bm : NULL, beta, c, ldc, cmapped ? &cm : NULL),
+                     0);
+    /* an overlapping C adds up to m terms of size ~k in one float */
+    int bad = lc_mismatches("C", c, want, csz, 1e-5 + 2e-7 * k * (cmapped ? m : 1), 1e-5);
+    if (bad)
+        fprintf(stderr, "bf16 %d ta %d tb %d m %d n %d k %d bmap %d cmap %d beta %g: %d bad\n",
+                bf16, ta, tb, m, n, k, bmapped, cmapped, beta, bad);
+    free(a);
+    free(b);
+    free(c);
+    free(want);
+    free(brow);
+    free(bcol);
+    free(crow);
+    free(ccol);
+    return bad;
+}
+
+/* Mapped B and C on both kernels: sizes below, at and above the tiles and the 16-lane
+ * halves, runs of 1 to 9 offsets, every transpose. */
+static void mapped(void **state)
+{
+    (void)state;
+    if (!gc_gemm_have_avx512())
+        print_message("no AVX-512 here: the mapped GEMM runs through gc_sgemm\n");
+    static const int sizes[][3] = {{1, 1, 1},    {5, 17, 3},     {14, 32, 16}, {13, 33, 31},
+                                   {30, 70, 40}, {40, 100, 257}, {3, 200, 9}};
+    int bad = 0, combo = 0;
+    for (int bf16 = 0; bf16 < 2; bf16++)
+        for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++)
+            for (int t = 0; t < 4; t++)
+                for (int maps = 1; maps < 4; maps++, combo++) {
+                    float beta = (maps & 2) ? (float)(combo % 2) : 0.5f;
+                    bad += check_mapped(bf16 && gc_gemm_have_bf16(), t & 1, t >> 1, sizes[s][0],
+                                        sizes[s][1], sizes[s][2], maps & 1, maps >> 1, beta,
+                                        (unsigned)combo);
+                }
+    assert_int_equal(bad, 0);
+}
+
 #define BOTH(fn)                                                                                   \
     cmocka_unit_test_prestate(fn, (void *)(intptr_t)PATH_SGEMM),                                   \
         cmocka_unit_test_prestate(fn, (void *)(intptr_t)PATH_AVX512),                              \
@@ -309,8 +417,9 @@ static void bf16_rounds(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        BOTH(odd_sizes),  BOTH(all_combinations), BOTH(blocks_and_model_shapes),
-        BOTH(degenerate), BOTH(deterministic),    cmocka_unit_test(bf16_rounds),
+        BOTH(odd_sizes),          BOTH(all_combinations), BOTH(blocks_and_model_shapes),
+        BOTH(degenerate),         BOTH(deterministic),    cmocka_unit_test(bf16_rounds),
+        cmocka_unit_test(mapped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
