@@ -41,21 +41,10 @@ static int run_gemm(int path, int ta, int tb, int m, int n, int k, float alpha, 
     return gc_gemm_avx512(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
-/* x rounded to the nearest bfloat16, ties to even (x is finite here). */
-static double to_bf16(float x)
-{
-    uint32_t u;
-    memcpy(&u, &x, sizeof u);
-    u += 0x7fffu + ((u >> 16) & 1u);
-    u &= 0xffff0000u;
-    memcpy(&x, &u, sizeof x);
-    return x;
-}
-
 /* An input as the path sees it. */
 static double in(int path, float x)
 {
-    return path == PATH_BF16 ? to_bf16(x) : x;
+    return path == PATH_BF16 ? lc_bf16(x) : x;
 }
 
 /* A stored matrix of rows x cols with row stride ld: random values, NaN padding. */
