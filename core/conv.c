@@ -531,8 +531,9 @@ void gc_conv2d_forward(const struct gc_conv *L, int n, float *out, const float *
     for (int i0 = 0; i0 < n; i0 += nb) {
         const int m = n - i0 < nb ? n - i0 : nb;
         build_group(&g, &w, ws, inp + i0 * in_sz, in_sz, m);
+        /* one sample's output is a plain (oc, pix) matrix */
         gc_gemm_mapped(L->bf16, 0, 0, L->oc, m * pix, kb, 1.0f, a, kb, ws + w.pb, 0, &bmap, 0.0f,
-                       out + i0 * out_sz, 0, &cmap);
+                       out + i0 * out_sz, pix, m > 1 ? &cmap : NULL);
     }
 }
 
@@ -597,8 +598,8 @@ void gc_convt2d_forward(const struct gc_conv *L, int n, float *out, const float 
         const int m = n - i0 < nb ? n - i0 : nb;
         /* col = weightᵀ · the group's input, added into zeroed planes */
         memset(pb, 0, (size_t)m * w.ps * sizeof(float));
-        gc_gemm_mapped(L->bf16, 1, 0, okk, m * hw, L->c, 1.0f, weight, okk, inp + i0 * in_sz, 0,
-                       &xmap, 1.0f, pb, 0, &pmap);
+        gc_gemm_mapped(L->bf16, 1, 0, okk, m * hw, L->c, 1.0f, weight, okk, inp + i0 * in_sz, hw,
+                       m > 1 ? &xmap : NULL, 1.0f, pb, 0, &pmap);
         for (int j = 0; j < m; j++) {
             float *o = out + (i0 + j) * out_sz;
             if (bias)
@@ -636,7 +637,7 @@ void gc_convt2d_backward(const struct gc_conv *L, int n, float *dinp, float *dwe
         build_group(&g, &w, ws, dout + i0 * out_sz, out_sz, m);
         if (dinp)
             gc_gemm_mapped(L->bf16, 0, 0, L->c, m * hw, okk, 1.0f, weight, okk, pb, 0, &pmap, 1.0f,
-                           dinp + i0 * in_sz, 0, &xmap);
+                           dinp + i0 * in_sz, hw, m > 1 ? &xmap : NULL);
         if (dweight) {
             /* the group's pixels as the depth, as in conv2d's dweight */
             const float *x = inp + i0 * in_sz;

@@ -269,15 +269,12 @@ static const struct gemm_kind kind_f32 = {KC, 0, gemm_pack_a, gemm_pack_b, kerne
 static const struct gemm_kind kind_bf16 = {2 * KC, 1, gemm_pack_a_bf16, gemm_pack_b_bf16,
                                            kernels_bf16};
 
-/* The mc x nr tile t (rows NR floats apart) into C through cmap at rows i0.., columns
- * j0..: C = t + beta * C, run by run (C's elements may share addresses when beta is not
- * 0: each row is added in turn). */
-TARGET static void scatter_tile(const float *t, int mr, int nr, const struct gc_gemm_map *cmap,
-                                float *c, int i0, int j0, float beta)
+/* The mr-row tile t (rows NR floats apart) into C through cmap at rows i0.., over the
+ * panel's column runs r: C = t + beta * C, run by run (C's elements may share
+ * addresses when beta is not 0: each row is added in turn). */
+TARGET static void scatter_tile(const float *t, int mr, const struct gemm_runs r[2],
+                                const struct gc_gemm_map *cmap, float *c, int i0, float beta)
 {
-    struct gemm_runs r[2];
-    gemm_find_runs(cmap->col + j0, nr < 16 ? nr : 16, &r[0]);
-    gemm_find_runs(cmap->col + j0 + 16, nr - 16 < 0 ? 0 : nr - 16, &r[1]);
     const __m512 vb = _mm512_set1_ps(beta);
     for (int i = 0; i < mr; i++) {
         float *q = c + cmap->row[i0 + i];
@@ -328,6 +325,11 @@ static int gemm_run(const struct gemm_kind *kd, int trans_a, int trans_b, int m,
                     int nr = nc - jr;
                     __mmask16 m0 = lanes(nr), m1 = lanes(nr - 16);
                     const int32_t *bp = (const int32_t *)ws->b + (size_t)jr * kw;
+                    struct gemm_runs runs[2];
+                    if (cmap) {
+                        gemm_find_runs(cmap->col + jc + jr, nr < 16 ? nr : 16, &runs[0]);
+                        gemm_find_runs(cmap->col + jc + jr + 16, nr < 32 ? nr - 16 : 16, &runs[1]);
+                    }
                     for (int ir = 0; ir < mc; ir += h) {
                         int mr = mc - ir < h ? mc - ir : h;
                         const int32_t *ap = (const int32_t *)ws->a + (size_t)(ir / h) * MR * kw;
@@ -337,7 +339,7 @@ static int gemm_run(const struct gemm_kind *kd, int trans_a, int trans_b, int m,
                             continue;
                         }
                         kd->kernels[mr - 1](kw, ap, bp, tile, NR, 0xffff, 0xffff, alpha, 0.0f);
-                        scatter_tile(tile, mr, nr < NR ? nr : NR, cmap, c, ic + ir, jc + jr, bet);
+                        scatter_tile(tile, mr, runs, cmap, c, ic + ir, bet);
                     }
                 }
             }
