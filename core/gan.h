@@ -68,8 +68,8 @@ struct gc_trainer_opts {
  * The caller owns the trainer.
  *
  * Models: mlp (G: layers x hidden, BN + ReLU; D: layers x hidden, leaky ReLU 0.2) and
- * dcgan for square images of side 28 (start 7x7, two up/down blocks), 32 (4x4, three)
- * or 64 (4x4, four); other dcgan sizes are refused (GC_EINVAL). A DCGAN's
+ * dcgan for square images of side 28 (start 7x7, two up/down blocks), 32 (4x4, three),
+ * 64 (4x4, four) or 128 (4x4, five); other dcgan sizes are refused (GC_EINVAL). A DCGAN's
  * discriminator ends in a linear layer, or with patch in a 3x3 convolution to one
  * channel: one logit per position of its last feature map. With MAD-GAN the
  * discriminator has K + 1 outputs; label smoothing does not apply to its softmax. */
