@@ -295,6 +295,24 @@ int gc_model_add_reshape(struct gc_model *m, int c, int h, int w, struct gc_erro
     return push_layer(m, l, err);
 }
 
+/* Whether activation layer i writes its output over its input: when that input is the
+ * output of a linear, convolution or batch-norm layer, which no backward reads (each
+ * layer's backward reads its own input), and the activation's backward can work from
+ * its output (relu and leaky relu with a positive slope keep the sign of their input;
+ * tanh and sigmoid use their output anyway). A third of a DCGAN's activations. */
+static int in_place(const struct gc_model *m, int i)
+{
+    const struct gc_layer *l = &m->layers[i];
+    if (i == 0)
+        return 0;
+    enum gc_layer_kind before = m->layers[i - 1].kind;
+    if (before != GC_LAYER_LINEAR && before != GC_LAYER_CONV2D && before != GC_LAYER_CONVT2D &&
+        before != GC_LAYER_BATCHNORM)
+        return 0;
+    return l->kind == GC_LAYER_RELU || l->kind == GC_LAYER_TANH || l->kind == GC_LAYER_SIGMOID ||
+           (l->kind == GC_LAYER_LEAKY_RELU && l->slope > 0.0f);
+}
+
 /* Lays out the blocks of a model whose layers are all added, and allocates them zeroed.
  * Shared by finalize and clone. */
 static int alloc_blocks(struct gc_model *m, struct gc_error *err)
@@ -316,7 +334,7 @@ static int alloc_blocks(struct gc_model *m, struct gc_error *err)
             size_t s = gc_conv_workspace(&l->cv);
             nws = s > nws ? s : nws;
         }
-        if (l->kind == GC_LAYER_RESHAPE) {
+        if (l->kind == GC_LAYER_RESHAPE || in_place(m, i)) {
             l->act_off = prev_off;
         } else {
             l->act_off = na;
