@@ -207,6 +207,39 @@ done
 pair_row "as set" env
 pair_row unset env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE
 
+# peak_rss CMD...: the peak resident set of CMD in MB (getrusage of the child).
+peak_rss() {
+    "$TORCH_PY" -c 'import resource, subprocess, sys
+subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+print("%.1f" % (resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024))' "$@"
+}
+
+# The whole daemon on the reference DCGAN, as a user runs it: `ganctld train` with its
+# store, logging, sample grids and checkpoints (100 steps; the checkpoint is the
+# peak), against the PyTorch reference's peak; and once with the evaluation at the
+# end (the classifier cached first), which PyTorch's reference does not do.
+section "memory: peak RSS of ganctld train on the reference DCGAN against PyTorch's (MB)"
+tmp=$(mktemp -d)
+printf '%s\n' '{"dataset":{"name":"fashion-mnist"},"train":{"steps":100},' \
+    '"every":{"log":10,"sample":50,"checkpoint":50,"eval":0}}' >"$tmp/spec.json"
+printf '%s\n' '{"dataset":{"name":"fashion-mnist"},"train":{"steps":100},' \
+    '"every":{"log":10,"sample":50,"checkpoint":50,"eval":100}}' >"$tmp/eval.json"
+printf '%-34s %2s %10s %10s %6s\n' run thr ours pytorch "RSS x"
+for threads in 1 2; do
+    o=$(peak_rss "$BUILD/ganctld" train "$tmp/spec.json" --data "$tmp/var$threads" \
+        --threads $threads) || STATUS=1
+    t=""
+    [ $HAVE_TORCH = 1 ] && t=$(field "$("$TORCH_PY" bench/ref_torch.py --model dcgan \
+        --threads $threads --blas-threads 1 --steps 100 --warmup 3)" rss_mb)
+    printf '%-34s %2s %10s %10s %6s\n' "train, samples, checkpoints" $threads "$o" "$(num "$t")" \
+        "$(ratio "$o" "$t")"
+done
+# the classifier trains once into the data folder's cache, then the measured run
+"$BUILD/ganctld" train "$tmp/eval.json" --data "$tmp/vare" --threads 2 >/dev/null 2>&1 || STATUS=1
+o=$(peak_rss "$BUILD/ganctld" train "$tmp/eval.json" --data "$tmp/vare" --threads 1) || STATUS=1
+printf '%-34s %2s %10s %10s %6s\n' "the same with the evaluation" 1 "$o" "-" "-"
+rm -rf "$tmp"
+
 # How the cost grows with the batch and the image: images/s and GFLOP/s (the analytic
 # flops of our step, the same network and step for both), ours and PyTorch's, one
 # round each, with the environment as set, SCALE_THREADS threads (default 2).
