@@ -428,10 +428,12 @@ int gc_gemm_mapped(int bf16, int trans_a, int trans_b, int m, int n, int k, floa
                            cmap);
 }
 
-int gc_gemm_avx512(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a,
-                   int lda, const float *b, int ldb, float beta, float *c, int ldc)
+/* A plain GEMM of one kind; -1 (C untouched) without the CPU's support or buffers. */
+static int plain_gemm(int bf16, int trans_a, int trans_b, int m, int n, int k, float alpha,
+                      const float *a, int lda, const float *b, int ldb, float beta, float *c,
+                      int ldc)
 {
-    if (!gc_gemm_have_avx512())
+    if (!(bf16 ? gc_gemm_have_bf16() : gc_gemm_have_avx512()))
         return -1;
 #if GEMM_X86
     if (m <= 0 || n <= 0)
@@ -441,27 +443,21 @@ int gc_gemm_avx512(int trans_a, int trans_b, int m, int n, int k, float alpha, c
         return 0;
     }
     const struct gemm_src bs = {b, ldb, NULL, NULL};
-    return gemm_run(&kind_f32, trans_a, trans_b, m, n, k, alpha, a, lda, &bs, beta, c, ldc, NULL);
+    return gemm_run(bf16 ? &kind_bf16 : &kind_f32, trans_a, trans_b, m, n, k, alpha, a, lda, &bs,
+                    beta, c, ldc, NULL);
 #else
     return -1;
 #endif
 }
 
+int gc_gemm_avx512(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a,
+                   int lda, const float *b, int ldb, float beta, float *c, int ldc)
+{
+    return plain_gemm(0, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
 int gc_gemm_bf16(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a,
                  int lda, const float *b, int ldb, float beta, float *c, int ldc)
 {
-    if (!gc_gemm_have_bf16())
-        return -1;
-#if GEMM_X86
-    if (m <= 0 || n <= 0)
-        return 0;
-    if (k <= 0 || alpha == 0.0f) {
-        scale_c(m, n, beta, c, ldc, NULL);
-        return 0;
-    }
-    const struct gemm_src bs = {b, ldb, NULL, NULL};
-    return gemm_run(&kind_bf16, trans_a, trans_b, m, n, k, alpha, a, lda, &bs, beta, c, ldc, NULL);
-#else
-    return -1;
-#endif
+    return plain_gemm(1, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
