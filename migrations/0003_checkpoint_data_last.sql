@@ -1,4 +1,4 @@
--- 0002_checkpoint_data_last: a checkpoint's bytes become the last column. The store
+-- 0003_checkpoint_data_last: a checkpoint's bytes become the last column. The store
 -- inserts a checkpoint as zeroblob(n) and writes the bytes through a blob handle a
 -- chunk at a time; SQLite keeps a zeroblob out of the record it builds only when it is
 -- the record's last field, and otherwise holds all n zero bytes in memory at once
