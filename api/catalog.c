@@ -58,12 +58,13 @@ enum MHD_Result ga_route_catalog(struct ga_req *r)
                                                   modes ? json_integer(modes) : json_null()));
     }
     return ga_reply_json(r, 200,
-                         json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "metrics", metrics,
+                         json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "metrics", metrics,
                                    "datasets", datasets, "archs", names_of("model.arch"), "losses",
                                    names_of("loss"), "optimizers", names_of("optimizer.g.kind"),
-                                   "decay_shapes", names_of("train.lr_decay.shape"), "tasks",
-                                   names_of("task.kind"), "masks", names_of("task.mask"),
-                                   "watch_actions", names_of("watch.action")));
+                                   "decay_shapes", names_of("train.lr_decay.shape"), "precisions",
+                                   names_of("train.precision"), "tasks", names_of("task.kind"),
+                                   "masks", names_of("task.mask"), "watch_actions",
+                                   names_of("watch.action")));
 }
 
 /* [{"field": param, "message": "must be one of: a, b, c"}] for a query parameter that

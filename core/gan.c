@@ -157,6 +157,15 @@ struct gc_trainer *gc_trainer_create(const struct gc_spec *spec, const struct gc
         gc_error_prefix(err, "discriminator");
         goto fail;
     }
+    if (spec->train.precision == GC_PRECISION_BF16) {
+        int on = gc_model_set_precision(t->d, 1);
+        for (int k = 0; k < t->K; k++)
+            gc_model_set_precision(t->g[k], on);
+        t->precision = on ? GC_PRECISION_BF16 : GC_PRECISION_FLOAT32;
+        keep_warning(t, on ? "precision: bf16 (the matrix products of G and D on bfloat16 "
+                             "inputs with AVX512-BF16, float32 sums and weights)"
+                           : "precision: float32, not bf16: this CPU has no AVX512-BF16");
+    }
     for (int k = 0; k < t->K; k++)
         if (gc_model_set_pool(t->g[k], t->pool, err))
             goto fail;
@@ -215,6 +224,11 @@ struct gc_trainer *gc_trainer_create(const struct gc_spec *spec, const struct gc
 fail:
     gc_trainer_destroy(t);
     return NULL;
+}
+
+enum gc_precision gc_trainer_precision(const struct gc_trainer *t)
+{
+    return t->precision;
 }
 
 int64_t gc_trainer_step(const struct gc_trainer *t)

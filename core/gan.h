@@ -92,8 +92,8 @@ struct gc_trainer_opts {
  * The caller owns the trainer.
  *
  * Models: mlp (G: layers x hidden, BN + ReLU; D: layers x hidden, leaky ReLU 0.2) and
- * dcgan for square images of side 28 (start 7x7, two up/down blocks), 32 (4x4, three)
- * or 64 (4x4, four); other dcgan sizes are refused (GC_EINVAL). A DCGAN's
+ * dcgan for square images of side 28 (start 7x7, two up/down blocks), 32 (4x4, three),
+ * 64 (4x4, four) or 128 (4x4, five); other dcgan sizes are refused (GC_EINVAL). A DCGAN's
  * discriminator ends in a linear layer, or with patch in a 3x3 convolution to one
  * channel: one logit per position of its last feature map. With MAD-GAN the
  * discriminator has K + 1 outputs; label smoothing does not apply to its softmax. */
@@ -127,6 +127,10 @@ int gc_trainer_translate_png(struct gc_trainer *t, const uint8_t *png, size_t le
                              size_t *olen, struct gc_error *err);
 /* The width and height of the picture a translate takes. */
 void gc_trainer_translate_size(const struct gc_trainer *t, int *w, int *h);
+/* The precision the run's matrix products take their inputs in: the spec's
+ * train.precision, except float32 when bf16 was asked on a CPU without AVX512-BF16
+ * (the run's log says so when it starts). */
+enum gc_precision gc_trainer_precision(const struct gc_trainer *t);
 
 /* ---- for tests only ---------------------------------------------------------------
  * Views into a trainer's insides for the unit tests; not part of the engine's contract

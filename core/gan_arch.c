@@ -23,6 +23,9 @@ static int dcgan_blocks(int side, int *s0)
     case 64:
         *s0 = 4;
         return 4;
+    case 128:
+        *s0 = 4;
+        return 5;
     default:
         return 0;
     }
@@ -184,8 +187,8 @@ int gc_gan_sample_shape(struct gc_trainer *t, struct gc_error *err)
         int s0;
         if (t->h != t->w || !dcgan_blocks(t->h, &s0))
             return gc_error_set(err, GC_EINVAL,
-                                "model.arch: dcgan takes 28x28, 32x32 or 64x64 images, not "
-                                "%dx%d (use dataset.image_size 32 or 64, or arch mlp)",
+                                "model.arch: dcgan takes 28x28, 32x32, 64x64 or 128x128 images, "
+                                "not %dx%d (use dataset.image_size 32, 64 or 128, or arch mlp)",
                                 t->w, t->h);
         if (t->c != 1 && t->c != 3)
             return gc_error_set(err, GC_EINVAL, "model.arch: dcgan takes 1 or 3 channels, not %d",

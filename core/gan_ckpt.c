@@ -34,8 +34,10 @@
 
 int gc_trainer_checkpoint(struct gc_trainer *t, uint8_t **out, size_t *len, struct gc_error *err)
 {
+    /* framed in place: the state is held once, not once more for the frame */
     struct gc_buf b;
     gc_buf_init(&b);
+    gc_frame_start(&b);
     uint8_t rs[GC_RNG_BYTES];
     gc_buf_put_u64(&b, gc_gan_shape_fingerprint(t));
     gc_buf_put_u64(&b, (uint64_t)t->step);
@@ -71,9 +73,7 @@ int gc_trainer_checkpoint(struct gc_trainer *t, uint8_t **out, size_t *len, stru
         gc_buf_fini(&b);
         return gc_error_set(err, GC_ENOMEM, "checkpoint: out of memory");
     }
-    rc = gc_frame_seal(CKPT_MAGIC, CKPT_VERSION, b.data, b.len, out, len, err);
-    gc_buf_fini(&b);
-    return rc;
+    return gc_frame_finish(&b, CKPT_MAGIC, CKPT_VERSION, out, len, err);
 }
 
 /* The weight-average section after its tag: the average of each generator. A spec

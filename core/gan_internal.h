@@ -42,7 +42,8 @@ enum {
 struct gc_trainer {
     struct gc_spec spec;
     int threads;
-    struct gc_pool *pool; /* t->threads threads, lent to every model and the classifier */
+    enum gc_precision precision; /* what runs (see gc_trainer_precision); calloc: float32 */
+    struct gc_pool *pool;        /* t->threads threads, lent to every model and the classifier */
     char cache_dir[GC_PATH_MAX];
 
     struct gc_dataset *data; /* NULL for image sets created with load_data = 0 */

@@ -320,6 +320,27 @@ int gc_model_add_concat(struct gc_model *m, int src, struct gc_error *err)
     return push_layer(m, l, err);
 }
 
+/* Whether activation layer i writes its output over its input: when that input is the
+ * output of a linear, convolution or batch-norm layer that no concat takes, which no backward reads (each
+ * layer's backward reads its own input), and the activation's backward can work from
+ * its output (relu and leaky relu with a positive slope keep the sign of their input;
+ * tanh and sigmoid use their output anyway). A third of a DCGAN's activations. */
+static int in_place(const struct gc_model *m, int i)
+{
+    const struct gc_layer *l = &m->layers[i];
+    if (i == 0)
+        return 0;
+    enum gc_layer_kind before = m->layers[i - 1].kind;
+    if (before != GC_LAYER_LINEAR && before != GC_LAYER_CONV2D && before != GC_LAYER_CONVT2D &&
+        before != GC_LAYER_BATCHNORM)
+        return 0;
+    for (int j = i + 1; j < m->nlayers; j++) /* a concat above reads that input as it was */
+        if (m->layers[j].kind == GC_LAYER_CONCAT && m->layers[j].src == i - 1)
+            return 0;
+    return l->kind == GC_LAYER_RELU || l->kind == GC_LAYER_TANH || l->kind == GC_LAYER_SIGMOID ||
+           (l->kind == GC_LAYER_LEAKY_RELU && l->slope > 0.0f);
+}
+
 /* Lays out the blocks of a model whose layers are all added, and allocates them zeroed.
  * Shared by finalize and clone. */
 static int alloc_blocks(struct gc_model *m, struct gc_error *err)
@@ -346,7 +367,7 @@ static int alloc_blocks(struct gc_model *m, struct gc_error *err)
             l->skip_off = nskip;
             nskip += (size_t)m->max_batch * m->layers[l->src].out_size;
         }
-        if (l->kind == GC_LAYER_RESHAPE) {
+        if (l->kind == GC_LAYER_RESHAPE || in_place(m, i)) {
             l->act_off = prev_off;
         } else {
             l->act_off = na;
@@ -586,5 +607,6 @@ struct gc_model *gc_model_clone(const struct gc_model *m, struct gc_error *err)
     }
     c->min_split = m->min_split;
     c->lr_scale = m->lr_scale;
+    c->bf16 = m->bf16; /* the layers' cv.bf16 came with them */
     return c;
 }

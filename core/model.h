@@ -92,7 +92,9 @@ enum gc_layer_kind gc_model_layer_kind(const struct gc_model *m, int layer);
 size_t gc_model_in_size(const struct gc_model *m);  /* floats per sample */
 size_t gc_model_out_size(const struct gc_model *m); /* floats per sample */
 void gc_model_out_shape(const struct gc_model *m, int *c, int *h, int *w);
-/* Output of layer `layer` for the last forward (n x size), and its per-sample shape. */
+/* Output of layer `layer` for the last forward (n x size), and its per-sample shape. A
+ * linear, convolution or batch-norm layer followed by an activation shares its output
+ * with it (the activation runs in place): its view shows the activation's output. */
 const float *gc_model_layer_output(const struct gc_model *m, int layer, int *c, int *h, int *w);
 float *gc_model_params(struct gc_model *m, size_t *n);
 float *gc_model_grads(struct gc_model *m, size_t *n);

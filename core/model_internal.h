@@ -75,6 +75,9 @@ struct gc_model {
     float lr_scale; /* times optim.lr for the next steps (a schedule); not checkpointed */
     int64_t step;
 
+    int bf16; /* GEMMs on bfloat16 inputs (gc_model_set_precision); conv layers also carry
+                 it in cv.bf16 */
+
     /* threads (see gc_model_set_pool) */
     struct gc_pool *pool;  /* borrowed; NULL runs everything on the caller */
     int nth;               /* threads of pool, 1 without one */

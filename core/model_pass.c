@@ -34,6 +34,7 @@
 
 #include "core/act.h"
 #include "core/batchnorm.h"
+#include "core/blas.h"
 #include "core/linear.h"
 #include "core/model_internal.h"
 
@@ -72,6 +73,14 @@ int gc_model_set_pool(struct gc_model *m, struct gc_pool *pool, struct gc_error 
     m->pool = nth > 1 ? pool : NULL;
     m->nth = nth;
     return 0;
+}
+
+int gc_model_set_precision(struct gc_model *m, int bf16)
+{
+    m->bf16 = bf16 && gc_gemm_bf16_available();
+    for (int i = 0; i < m->nlayers; i++)
+        m->layers[i].cv.bf16 = m->bf16;
+    return m->bf16;
 }
 
 void gc_model_set_split_threshold(struct gc_model *m, double cost)
@@ -158,7 +167,7 @@ static void forward_samples(struct gc_model *m, int i, int s0, int n, float *ws)
     size_t cnt = (size_t)n * l->out_size;
     switch (l->kind) {
     case GC_LAYER_LINEAR:
-        gc_linear_forward(y, x, w, b, n, (int)l->in_size, l->oc);
+        gc_linear_forward(y, x, w, b, n, (int)l->in_size, l->oc, m->bf16);
         break;
     case GC_LAYER_CONV2D:
         gc_conv2d_forward(&l->cv, n, y, x, w, b, ws);
@@ -347,7 +356,7 @@ static void backward_samples(struct gc_model *m, int i, int s0, int n, float *gr
         memset(dx, 0, (size_t)n * l->in_size * sizeof *dx);
     switch (l->kind) {
     case GC_LAYER_LINEAR:
-        gc_linear_backward(dx, dw, db, d, x, w, n, (int)l->in_size, l->oc);
+        gc_linear_backward(dx, dw, db, d, x, w, n, (int)l->in_size, l->oc, m->bf16);
         break;
     case GC_LAYER_CONV2D:
         gc_conv2d_backward(&l->cv, n, dx, dw, db, d, x, w, ws);

@@ -21,6 +21,13 @@ int gc_model_set_pool(struct gc_model *m, struct gc_pool *pool, struct gc_error 
  * the caller; negative restores the default. Tests set 0 to split everything. */
 void gc_model_set_split_threshold(struct gc_model *m, double cost);
 
+/* With bf16 non-zero, every GEMM of the passes (linear and convolution layers, forward
+ * and backward) rounds its inputs to bfloat16 and sums in float32 (core/blas.h
+ * gc_gemm); parameters, gradients, activations and optimizer state stay float32.
+ * Returns what will run: 1 only when asked and the CPU has AVX512-BF16, else 0
+ * (float32). A clone keeps its source's precision. */
+int gc_model_set_precision(struct gc_model *m, int bf16);
+
 /* Forward of n samples (inp is n x in_size); train selects batch statistics for BN.
  * Returns the output (n x out_size), a view owned by the model, valid until the next
  * forward. */

@@ -19,6 +19,7 @@ const char *const gc_loss_names[GC_LOSS_HINGE + 1] = {"minimax", "nonsaturating"
                                                       "least-squares", "hinge"};
 const char *const gc_optim_names[GC_OPTIM_RMSPROP + 1] = {"adam", "sgd", "rmsprop"};
 const char *const gc_decay_shape_names[GC_DECAY_STEP + 1] = {"linear", "step"};
+const char *const gc_precision_names[GC_PRECISION_BF16 + 1] = {"float32", "bf16"};
 const char *const gc_watch_action_names[GC_WATCH_ROLLBACK + 1] = {"off", "alert", "rollback"};
 
 #define NELEM(a) ((int)(sizeof(a) / sizeof((a)[0])))
@@ -66,6 +67,10 @@ int gc_task_from_name(const char *s)
 {
     return from_name(gc_task_names, NELEM(gc_task_names), s);
 }
+const char *gc_precision_name(enum gc_precision p)
+{
+    return to_name(gc_precision_names, NELEM(gc_precision_names), (int)p);
+}
 int gc_dataset_from_name(const char *s)
 {
     return from_name(gc_dataset_names, NELEM(gc_dataset_names), s);
@@ -85,6 +90,10 @@ int gc_optim_from_name(const char *s)
 int gc_decay_shape_from_name(const char *s)
 {
     return from_name(gc_decay_shape_names, NELEM(gc_decay_shape_names), s);
+}
+int gc_precision_from_name(const char *s)
+{
+    return from_name(gc_precision_names, NELEM(gc_precision_names), s);
 }
 
 /* ---- field errors ---------------------------------------------------------------- */
@@ -203,6 +212,7 @@ void gc_spec_defaults(struct gc_spec *s, enum gc_dataset_kind data, enum gc_loss
     s->train.d_steps = loss == GC_LOSS_WASSERSTEIN ? 5 : 1;
     s->train.seed = 1;
     s->train.lr_decay = (struct gc_lr_decay_spec){0, 0.5f, 0.01f, GC_DECAY_LINEAR};
+    s->train.precision = GC_PRECISION_FLOAT32;
 
     struct gc_optim_spec o = {GC_OPTIM_ADAM, 2e-4f, 0.5f, 0.999f, 1e-8f};
     if (loss == GC_LOSS_WASSERSTEIN)

@@ -50,6 +50,9 @@ enum gc_task_kind {
 
 enum gc_mask_kind { GC_MASK_CENTER, GC_MASK_RANDOM };
 
+/* train.precision: the inputs of the GEMMs of G and D (their products and sums, the
+ * weights and the optimizer state are float32 either way). */
+enum gc_precision { GC_PRECISION_FLOAT32, GC_PRECISION_BF16 };
 enum gc_watch_action { GC_WATCH_OFF, GC_WATCH_ALERT, GC_WATCH_ROLLBACK };
 
 /* Limits a user can rely on (the API enforces them with these numbers). */
@@ -122,6 +125,7 @@ struct gc_train_spec {
     int d_steps;
     uint64_t seed;
     struct gc_lr_decay_spec lr_decay;
+    enum gc_precision precision;
 };
 
 struct gc_tricks_spec {
@@ -240,6 +244,7 @@ extern const char *const gc_mask_names[GC_MASK_RANDOM + 1];
 extern const char *const gc_loss_names[GC_LOSS_HINGE + 1];
 extern const char *const gc_optim_names[GC_OPTIM_RMSPROP + 1];
 extern const char *const gc_decay_shape_names[GC_DECAY_STEP + 1];
+extern const char *const gc_precision_names[GC_PRECISION_BF16 + 1];
 extern const char *const gc_watch_action_names[GC_WATCH_ROLLBACK + 1];
 
 const char *gc_dataset_name(enum gc_dataset_kind k);
@@ -249,10 +254,12 @@ const char *gc_optim_name(enum gc_optim_kind k);
 const char *gc_decay_shape_name(enum gc_decay_shape k);
 const char *gc_task_name(enum gc_task_kind k);
 int gc_task_from_name(const char *s);
+const char *gc_precision_name(enum gc_precision p);
 int gc_dataset_from_name(const char *s);
 int gc_arch_from_name(const char *s);
 int gc_loss_from_name(const char *s);
 int gc_optim_from_name(const char *s);
 int gc_decay_shape_from_name(const char *s);
+int gc_precision_from_name(const char *s);
 
 #endif

@@ -11,6 +11,7 @@ _Static_assert(sizeof(enum gc_dataset_kind) == sizeof(int) && sizeof(enum gc_los
                    sizeof(enum gc_arch) == sizeof(int) &&
                    sizeof(enum gc_optim_kind) == sizeof(int) &&
                    sizeof(enum gc_decay_shape) == sizeof(int) &&
+                   sizeof(enum gc_precision) == sizeof(int) &&
                    sizeof(enum gc_smoothing) == sizeof(int) &&
                    sizeof(enum gc_task_kind) == sizeof(int) &&
                    sizeof(enum gc_mask_kind) == sizeof(int) &&
@@ -201,6 +202,15 @@ static const struct gc_spec_field fields[] = {
      .n_names = NELEM(gc_decay_shape_names),
      .range_msg = "must be linear or step",
      .doc = "linear (the rate falls steadily) or step (it drops at once)"},
+    {.path = "train.precision",
+     .type = GC_FIELD_ENUM,
+     AT(train.precision),
+     .names = gc_precision_names,
+     .n_names = NELEM(gc_precision_names),
+     .range_msg = "must be float32 or bf16",
+     .doc = "float32, or bf16: the matrix products of G and D take bfloat16 inputs and sum "
+            "in float32 (AVX512-BF16; float32 runs where the CPU lacks it, and the run's "
+            "log says which ran); weights and optimizer state stay float32"},
 
     SECTION("optimizer", "one optimizer for G, one for D"),
     OPTIMIZER("g", opt_g, "G's optimizer"),

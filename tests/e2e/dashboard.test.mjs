@@ -371,6 +371,7 @@ test('the launch form shows the daemon\'s defaults for every dataset and loss', 
     assert.deepEqual(await options('#f-optimizer-g-kind'), cat.optimizers);
     assert.deepEqual(await options('#f-optimizer-d-kind'), cat.optimizers);
     assert.deepEqual(await options('#f-train-lr_decay'), ['none', ...cat.decay_shapes]);
+    assert.deepEqual(await options('#f-train-precision'), cat.precisions);
 
     // the form has a field for every field of the spec the daemon serves
     const first = (await api('GET', `/api/v1/spec/defaults?dataset=${cat.datasets[0].name}`)).data;

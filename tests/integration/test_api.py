@@ -671,6 +671,7 @@ class ApiTest(unittest.TestCase):
         self.assertEqual(cat["archs"], ["mlp", "dcgan", "unet"])
         self.assertIn("rmsprop", cat["optimizers"])
         self.assertEqual(cat["decay_shapes"], ["linear", "step"])
+        self.assertEqual(cat["precisions"], ["float32", "bf16"])
         self.assertEqual(cat["watch_actions"], ["off", "alert", "rollback"])
         # the run objects use the same names: every latest and eval key is in the catalog
         run = self.d.json("GET", "/api/v1/runs/%d" % self.done["id"])
@@ -820,6 +821,7 @@ class ApiTest(unittest.TestCase):
             (with_("train", "lr_decay", {"factor": 0}), 400, "train.lr_decay.factor"),
             (with_("train", "lr_decay", {"shape": "cosine"}), 400, "train.lr_decay.shape"),
             (with_("train", "lr_decay", 0.5), 400, "train.lr_decay"),
+            (with_("train", "precision", "fp16"), 400, "train.precision"),
             (with_("optimizer", "g", {"kind": "lbfgs"}), 400, "optimizer.g.kind"),
             (with_("optimizer", "d", {"lr": -1}), 400, "optimizer.d.lr"),
             (with_("every", "log", -1), 400, "every.log"),

@@ -4,7 +4,7 @@
  *       name, kind (train or eval), label, help, goal (min, max or null) and format
  *       (number, fraction, count, rate) and what a count is out of; the names of the
  *       datasets (with points: true and their modes for the 2D mixtures), architectures,
- *       losses, optimizers, decay shapes, watchdog actions, image-to-image tasks and
+ *       losses, optimizers, decay shapes, precisions, watchdog actions, image-to-image tasks and
  *       their masks
  *   GET /api/v1/spec/defaults?dataset=NAME[&loss=NAME][&task=KIND]
  *       the whole normalized spec such a run gets, kept per (dataset, loss, task) for
@@ -26,6 +26,7 @@ export async function loadCatalog() {
         losses: (c && c.losses) || [],
         optimizers: (c && c.optimizers) || [],
         decay_shapes: (c && c.decay_shapes) || [],
+        precisions: (c && c.precisions) || [],
         watch_actions: (c && c.watch_actions) || [],
         tasks: (c && c.tasks) || [],
         masks: (c && c.masks) || [],
@@ -36,7 +37,7 @@ export async function loadCatalog() {
 }
 
 /* The catalog as loaded: {metrics, datasets, archs, losses, optimizers, decay_shapes,
- * watch_actions, tasks, masks}. */
+ * precisions, watch_actions, tasks, masks}. */
 export function catalog() {
     return cat;
 }

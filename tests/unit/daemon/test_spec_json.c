@@ -153,6 +153,7 @@ static void normalized_has_every_field(void **state)
         {"train", "d_steps"},
         {"train", "seed"},
         {"train", "lr_decay"},
+        {"train", "precision"},
         {"tricks", "label_smoothing"},
         {"tricks", "feature_matching"},
         {"tricks", "unrolled_steps"},

@@ -7,6 +7,7 @@
 #include <cmocka.h>
 #include <fcntl.h>
 #include <math.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -558,6 +559,53 @@ static void sha256_vectors(void **state)
     assert_string_not_equal(h56, h64);
 }
 
+/* A database of schema 1 with a checkpoint: migration 2 moves the bytes to the last
+ * column, and the store serves them unchanged and writes new ones after them. */
+static void checkpoints_survive_migration_2(void **state)
+{
+    (void)state;
+    assert_true(gd_migrations_count >= 2 && gd_migrations[1].version == 2);
+    char dir[] = "/tmp/test_store_v1.XXXXXX", path[64];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/ganctl.db", dir);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, gd_migrations[0].sql, NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(db,
+                     "PRAGMA user_version = 1;"
+                     "INSERT INTO runs (name, spec, steps, created_at)"
+                     " VALUES ('old', '{}', 10, '2026-01-01T00:00:00Z');"
+                     "INSERT INTO checkpoints (run, step, bytes, sha256, data, created_at)"
+                     " VALUES (1, 5, 3, 'abc', x'010203', '2026-01-01T00:00:00Z');",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(db);
+    struct gc_error err = {0};
+    struct gd_store *st = gd_store_open(path, &err);
+    assert_non_null(st);
+    assert_int_equal(gd_store_version(st), gd_migrations[gd_migrations_count - 1].version);
+    uint8_t *got = NULL;
+    size_t len = 0;
+    int64_t step = 0;
+    assert_int_equal(gd_store_ckpt_get(st, 1, -1, &got, &len, &step, &err), 0);
+    assert_int_equal(step, 5);
+    assert_int_equal(len, 3);
+    assert_memory_equal(got, "\x01\x02\x03", 3);
+    free(got);
+    static const uint8_t more[] = {9, 8, 7, 6};
+    assert_int_equal(gd_store_ckpt_put(st, 1, 7, more, sizeof more, 0, &err), 0);
+    assert_int_equal(gd_store_ckpt_get(st, 1, 7, &got, &len, &step, &err), 0);
+    assert_int_equal(len, sizeof more);
+    assert_memory_equal(got, more, sizeof more);
+    free(got);
+    gd_store_close(st);
+    struct fx_store f;
+    snprintf(f.dir, sizeof f.dir, "%s", dir);
+    f.st = NULL;
+    assert_int_equal(fx_store_close(&f), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -570,6 +618,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(samples_put_get, setup, teardown),
         cmocka_unit_test_setup_teardown(checkpoints_keep_newest_with_step, setup, teardown),
         cmocka_unit_test_setup_teardown(checkpoint_and_step_are_atomic, setup, teardown),
+        cmocka_unit_test(checkpoints_survive_migration_2),
         cmocka_unit_test_setup_teardown(events_after_id, setup, teardown),
         cmocka_unit_test_setup_teardown(stats_count, setup, teardown),
         cmocka_unit_test(sha256_vectors),

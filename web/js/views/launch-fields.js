@@ -93,6 +93,8 @@ export function formGroups() {
             { path: 'train.seed', label: 'seed', type: 'int', hint: 'same seed, same run, bit for bit' },
             { path: 'train.lr_decay', label: 'lr decay', type: 'decay', options: cat.decay_shapes,
                 hint: 'both learning rates fall from the fraction start of the run to factor × their value at the end, linearly or at once (step); none: constant' },
+            { path: 'train.precision', label: 'precision', type: 'select', options: cat.precisions,
+                hint: 'bf16: matrix products on bfloat16 inputs with float32 sums (CPUs with AVX512-BF16; float32 elsewhere), weights stay float32' },
         ] },
         { legend: 'Generator optimizer', fields: optimFields('g', cat.optimizers) },
         { legend: 'Discriminator optimizer', fields: optimFields('d', cat.optimizers) },
