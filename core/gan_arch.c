@@ -49,7 +49,7 @@ struct gc_model *gc_gan_build_g(const struct gc_trainer *t, struct gc_rng *rng,
 {
     const struct gc_model_spec *ms = &t->spec.model;
     int bn = ms->batch_norm;
-    struct gc_model *m = gc_model_create(t->B, ms->z_dim, 1, 1, err);
+    struct gc_model *m = gc_model_create(t->b, ms->z_dim, 1, 1, err);
     if (!m)
         return NULL;
     int rc = 0;
@@ -105,7 +105,7 @@ struct gc_model *gc_gan_build_d(const struct gc_trainer *t, struct gc_rng *rng,
     const struct gc_model_spec *ms = &t->spec.model;
     int bn = ms->batch_norm;
     int nlogits = t->K > 1 ? t->K + 1 : 1;
-    struct gc_model *m = gc_model_create(t->B, t->c, t->h, t->w, err);
+    struct gc_model *m = gc_model_create(t->b, t->c, t->h, t->w, err);
     if (!m)
         return NULL;
     int rc = 0;

@@ -27,7 +27,7 @@ int gc_trainer_generate(struct gc_trainer *t, int n, uint64_t seed, float *out,
     gc_rng_init(&r, seed, GC_GAN_STREAM_GENERATE);
     gc_rng_fill_normal(&r, noise, (size_t)n * z, 0.0f, 1.0f);
     /* sample i comes from generator i mod K; its noise is the i-th draw whatever K is */
-    int K = t->K, B = t->B;
+    int K = t->K, B = t->b; /* the models hold this rank's part of a batch */
     for (int k = 0; k < K; k++) {
         int cnt = n > k ? (n - k + K - 1) / K : 0;
         /* the averaged weights with the trained G's BN running statistics */

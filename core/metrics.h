@@ -21,6 +21,7 @@ enum gc_metric_id {
     GC_M_GRAD_NORM_G,
     GC_M_IMAGES_PER_S,
     GC_M_WASSERSTEIN,
+    GC_M_COMM_SHARE,
     /* evaluation figures */
     GC_M_MODES_COVERED,
     GC_M_HIGH_QUALITY,

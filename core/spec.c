@@ -191,6 +191,7 @@ void gc_spec_defaults(struct gc_spec *s, enum gc_dataset_kind data, enum gc_loss
     s->train.d_steps = loss == GC_LOSS_WASSERSTEIN ? 5 : 1;
     s->train.seed = 1;
     s->train.lr_decay = (struct gc_lr_decay_spec){0, 0.5f, 0.01f, GC_DECAY_LINEAR};
+    s->train.ranks = 1;
 
     struct gc_optim_spec o = {GC_OPTIM_ADAM, 2e-4f, 0.5f, 0.999f, 1e-8f};
     if (loss == GC_LOSS_WASSERSTEIN)
@@ -429,6 +430,12 @@ static void check_rules(struct check *c, const struct gc_spec *s)
         fail(c, "model.arch", "mlp takes images up to 64x64");
     if (m->patch && m->arch != GC_ARCH_DCGAN)
         fail(c, "model.patch", "a PatchGAN discriminator needs arch dcgan");
+
+    if (s->train.ranks > 1 && s->train.batch_size > 0 && s->train.batch_size % s->train.ranks)
+        fail(c, "train.ranks",
+             "must divide train.batch_size (%d) so that every rank takes an equal part of "
+             "the batch",
+             s->train.batch_size);
 
     const struct gc_tricks_spec *t = &s->tricks;
     if (t->smoothing != GC_SMOOTH_NONE) {

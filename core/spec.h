@@ -51,6 +51,7 @@ enum gc_decay_shape { GC_DECAY_LINEAR, GC_DECAY_STEP };
 #define GC_MAX_LAYERS 16
 #define GC_MAX_NAME 128
 #define GC_MAX_SEED 9007199254740992ULL /* 2^53 */
+#define GC_MAX_RANKS 1024
 #define GC_PATH_MAX 4096
 
 struct gc_optim_spec {
@@ -97,6 +98,7 @@ struct gc_train_spec {
     int d_steps;
     uint64_t seed;
     struct gc_lr_decay_spec lr_decay;
+    int ranks; /* processes that train the run together (MPI), each a part of the batch */
 };
 
 struct gc_tricks_spec {

@@ -166,6 +166,10 @@ static const struct gc_spec_field fields[] = {
      .n_names = NELEM(gc_decay_shape_names),
      .range_msg = "must be linear or step",
      .doc = "linear (the rate falls steadily) or step (it drops at once)"},
+    INT("train.ranks", train.ranks, 1, GC_MAX_RANKS,
+        "processes that train the run together over MPI, each on its part of every batch "
+        "(the same run as one process, to rounding); more than 1 needs a daemon started "
+        "with --mpirun"),
 
     SECTION("optimizer", "one optimizer for G, one for D"),
     OPTIMIZER("g", opt_g, "G's optimizer"),

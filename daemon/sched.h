@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/comm.h"
 #include "core/error.h"
 #include "core/spec.h"
 #include "daemon/events.h"
@@ -38,13 +39,21 @@ enum { GD_LOG_ERR = 3, GD_LOG_WARN = 4, GD_LOG_INFO = 6, GD_LOG_DEBUG = 7 };
 typedef void (*gd_log_fn)(void *ctx, int level, int64_t run, const char *msg);
 
 struct gd_sched_opts {
-    int workers;             /* >= 1 */
-    int threads;             /* compute threads for all runs together (default: cores) */
-    const char *data_dir;    /* the classifier cache lives under it */
-    int keep_checkpoints;    /* newest N kept per run (the last one always) */
+    int workers;          /* >= 1 */
+    int threads;          /* compute threads for all runs together (default: cores) */
+    const char *data_dir; /* the classifier cache lives under it */
+    int keep_checkpoints; /* newest N kept per run (the last one always) */
     gd_spec_parse_fn parse_spec;
-    gd_log_fn log;           /* NULL: silent */
+    gd_log_fn log; /* NULL: silent */
     void *log_ctx;
+    /* runs of several ranks (train.ranks > 1) */
+    const char *mpirun;       /* the daemon: the command that starts their ranks in a child
+                               * process (launch.c); NULL or "": such runs are refused */
+    const char *datasets_dir; /* passed on to the ranks with mpirun */
+    int rank_timeout;         /* seconds, passed on to the ranks with mpirun */
+    int verbose;              /* the ranks log every step too */
+    struct gc_comm *comm;     /* rank 0 of `ganctld train` under mpirun: the ranks its one
+                               * job trains with (core/comm.h); NULL otherwise */
 };
 
 /* Borrows store and events. Does not start threads. */
@@ -58,7 +67,12 @@ int gd_sched_start(struct gd_sched *s, struct gc_error *err);
 void gd_sched_shutdown(struct gd_sched *s);
 void gd_sched_destroy(struct gd_sched *s);
 
-/* Stores a new run (spec_json is the normalized spec) and queues it. */
+/* Whether this scheduler can train spec: 0, or GC_EINVAL with the field's problem
+ * added to fe (a spec of several ranks on a daemon without --mpirun). */
+int gd_sched_admit(struct gd_sched *s, const struct gc_spec *spec, struct gc_field_errors *fe);
+
+/* Stores a new run (spec_json is the normalized spec) and queues it; GC_EINVAL when
+ * gd_sched_admit refuses it. */
 int gd_sched_submit(struct gd_sched *s, const struct gc_spec *spec, const char *spec_json,
                     int64_t *id, struct gc_error *err);
 /* GC_ENOTFOUND for an unknown run, GC_ESTATE when the state forbids it. */
@@ -81,7 +95,8 @@ int gd_sched_live(struct gd_sched *s, int64_t id, struct gd_live *out);
 int gd_sched_live_error(struct gd_sched *s, int64_t id, char *msg, size_t cap);
 
 /* Runs one stored run to its end on the calling thread, exactly as a worker would
- * (used by `ganctld train`). Returns 0 when it succeeded. */
+ * (used by `ganctld train`). Returns 0 when it succeeded; otherwise the engine's code
+ * (GC_ESTOPPED for a stopped run, GC_ENUMERIC, GC_ECOMM, ...) with the run's error. */
 int gd_sched_run_now(struct gd_sched *s, int64_t id, struct gc_error *err);
 
 /* Counters for /metrics and the systemd STATUS line. */

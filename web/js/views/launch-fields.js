@@ -87,6 +87,8 @@ export function formGroups() {
             { path: 'train.seed', label: 'seed', type: 'int', hint: 'same seed, same run, bit for bit' },
             { path: 'train.lr_decay', label: 'lr decay', type: 'decay', options: cat.decay_shapes,
                 hint: 'both learning rates fall from the fraction start of the run to factor × their value at the end, linearly or at once (step); none: constant' },
+            { path: 'train.ranks', label: 'ranks', type: 'int',
+                hint: 'processes training the run together over MPI, each on a part of the batch (must divide it); more than 1 needs a daemon started with --mpirun' },
         ] },
         { legend: 'Generator optimizer', fields: optimFields('g', cat.optimizers) },
         { legend: 'Discriminator optimizer', fields: optimFields('d', cat.optimizers) },
