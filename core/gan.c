@@ -285,9 +285,7 @@ static int emit_checkpoint(struct gc_trainer *t, struct gc_error *err)
 static int emit_metrics(struct gc_trainer *t, struct gc_error *err)
 {
     double ips = t->busy > 0.0 ? (double)t->images / t->busy : 0.0;
-    double comm = t->comm ? t->comm->seconds : 0.0;
-    double share = t->busy > 0.0 ? (comm - t->comm_mark) / t->busy : 0.0;
-    t->comm_mark = comm;
+    double share = t->busy > 0.0 ? t->comm_busy / t->busy : 0.0;
     struct gc_metric m[9] = {
         {gc_metric_name(GC_M_LOSS_D), t->loss_d},    {gc_metric_name(GC_M_LOSS_G), t->loss_g},
         {gc_metric_name(GC_M_D_REAL), t->d_real},    {gc_metric_name(GC_M_D_FAKE), t->d_fake},
@@ -300,7 +298,7 @@ static int emit_metrics(struct gc_trainer *t, struct gc_error *err)
     if (t->nranks > 1)
         m[n++] = (struct gc_metric){gc_metric_name(GC_M_COMM_SHARE), share};
     t->images = 0;
-    t->busy = 0.0;
+    t->busy = t->comm_busy = 0.0;
     if (!t->hooks || !t->hooks->metrics)
         return 0;
     return t->hooks->metrics(t->hooks->ctx, t->step, m, n, err);
@@ -404,7 +402,7 @@ int gc_trainer_run(struct gc_trainer *t, const struct gc_train_hooks *hooks, str
     }
     t->nwarn = t->warn_dropped = 0;
     t->images = 0;
-    t->busy = 0.0;
+    t->busy = t->comm_busy = 0.0;
 
     const struct gc_every_spec *ev = &t->spec.every;
     int64_t last = t->spec.train.steps;
@@ -413,7 +411,6 @@ int gc_trainer_run(struct gc_trainer *t, const struct gc_train_hooks *hooks, str
     int ctl = GC_CONTINUE;
     if (t->nranks > 1 && (rc = sync_start(t, &ctl, err)))
         goto out;
-    t->comm_mark = t->comm ? t->comm->seconds : 0.0;
     while (t->step < last) {
         if (t->nranks == 1)
             ctl = poll_control(t);
@@ -427,7 +424,7 @@ int gc_trainer_run(struct gc_trainer *t, const struct gc_train_hooks *hooks, str
             rc = gc_error_set(err, GC_ESTOPPED, "paused at step %lld", (long long)t->step);
             goto out;
         }
-        double t0 = now_s();
+        double t0 = now_s(), c0 = t->comm ? t->comm->seconds : 0.0;
         gc_gan_train_step(t);
         t->step++;
         if (t->nranks > 1) {
@@ -439,6 +436,8 @@ int gc_trainer_run(struct gc_trainer *t, const struct gc_train_hooks *hooks, str
             ctl = (int)answer;
         }
         t->busy += now_s() - t0;
+        if (t->comm)
+            t->comm_busy += t->comm->seconds - c0;
         if (!isfinite(t->loss_d) || !isfinite(t->loss_g)) {
             int d = !isfinite(t->loss_d);
             double v = d ? t->loss_d : t->loss_g;

@@ -105,7 +105,7 @@ struct gc_trainer {
     double loss_g_part, loss_g_whole;
     uint64_t images;  /* real samples consumed since the last log, every rank's */
     double busy;      /* seconds spent in training steps since the last log */
-    double comm_mark; /* the communicator's seconds at the last log */
+    double comm_busy; /* seconds of busy spent in collective calls */
 
     /* evaluation state, made at the first evaluation (gan_eval.c) */
     struct gc_dataset *eval_data; /* the evaluation split; data itself when it is the same */

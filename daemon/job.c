@@ -309,7 +309,9 @@ void gd_job_finish(struct gd_jobs *s, struct gd_job *job, enum gd_status st, con
     pthread_mutex_lock(&s->mu);
     job->finished = 1;
     pthread_mutex_unlock(&s->mu);
-    if (write)
+    if (write && s->opts.final)
+        s->opts.final(s->opts.final_ctx, job->id, st, step, error);
+    else if (write)
         gd_jobs_set_status(s, job->id, st, error, step);
     pthread_mutex_lock(&s->mu);
     active_remove(s, job);

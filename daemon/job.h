@@ -99,8 +99,8 @@ enum gd_status gd_job_run(struct gd_job *job, int *train_rc);
  * is logged. */
 void gd_jobs_set_status(struct gd_jobs *s, int64_t id, enum gd_status st, const char *error,
                         int64_t step);
-/* Writes a job's final status (when write) and takes it off the active list as one
- * step for the user's verbs (under ctl_mu). */
+/* Writes a job's final status (when write; to opts.final when set) and takes it off
+ * the active list as one step for the user's verbs (under ctl_mu). */
 void gd_job_finish(struct gd_jobs *s, struct gd_job *job, enum gd_status st, const char *error,
                    int64_t step, int write);
 /* Adds steps done by the job (up to step, images of batch each) to the counters and

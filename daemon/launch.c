@@ -23,11 +23,16 @@
  * after such a request gets SIGTERM instead. A child still there rank_timeout + 30 s
  * after a command gets SIGTERM, and SIGKILL 10 s after that.
  *
- * THE END. A status rank 0 wrote stands (succeeded, failed, canceled, paused, or
- * queued after a stop). A run left running (a rank died and mpirun ended the job, or
- * the ranks never started) or queued with the ranks' error goes back to the queue,
- * unless its launches ended so GD_MAX_FRUITLESS times in a row with no newer
- * checkpoint: then it fails with the child's last lines of output.
+ * THE END. Rank 0 does not write the run's final status: it reports it on a line of
+ * its own (GD_FINAL_TAG, sched.h), and the daemon writes it as it takes the job off
+ * its active list, in one step for the user's verbs as for any run (a resume right
+ * after a pause finds the run paused and no longer training). The reported status
+ * stands (succeeded, failed, canceled, paused, queued after a stop), except that a
+ * run queued with the ranks' error (a rank died, hung or drifted), or a child that
+ * ended with no report (mpirun ended the job, the ranks never started), sends the run
+ * back to the queue, unless its launches ended so GD_MAX_FRUITLESS times in a row
+ * with no newer checkpoint: then it fails with the child's last lines of output. The
+ * daemon then waits for the child to exit.
  *
  * DESIGN (locks as job.h names them): all of this runs on the worker's thread, which
  * takes mu only to read the job's request and the stopping flag and to update the
@@ -63,6 +68,10 @@ struct child {
     size_t len;                 /* a partial line in buf */
     char tail[TAIL_LINES][256]; /* its last lines, for a failed run's error */
     char error[256];            /* its last ganctld error line */
+    int final;                  /* rank 0 reported the run's final status: */
+    enum gd_status final_status;
+    int64_t final_step;
+    char final_error[1024];
     int ntail;
 };
 
@@ -85,6 +94,22 @@ static void relay(struct gd_job *job, struct child *ch, char *line)
         line[--n] = '\0';
     if (!n || line[0] == '{')
         return;
+    size_t tag = strlen(GD_FINAL_TAG);
+    if (!strncmp(line, GD_FINAL_TAG " ", tag + 1)) {
+        long long run = 0, step = 0;
+        char status[16] = "";
+        int used = 0;
+        if (sscanf(line + tag + 1, "%lld %15s %lld %n", &run, status, &step, &used) >= 3 &&
+            run == job->id && gd_status_from_name(status) >= 0) {
+            ch->final = 1;
+            ch->final_status = (enum gd_status)gd_status_from_name(status);
+            ch->final_step = step;
+            snprintf(ch->final_error, sizeof ch->final_error, "%s", line + tag + 1 + used);
+            gd_jobs_log(job->s, GD_LOG_DEBUG, job->id, "ranks: rank 0 reports %s at step %lld",
+                        status, step);
+            return;
+        }
+    }
     int level = GD_LOG_WARN;
     char *msg = line;
     /* "2026-01-02T03:04:05Z info: run 5: ..." */
@@ -303,8 +328,9 @@ static void signal_group(struct child *ch, int sig)
         kill(ch->pid, sig);
 }
 
-/* Waits for the child to end, passing commands on; returns its wait status. */
-static int watch(struct gd_job *job, struct child *ch)
+/* Waits for the child to end or report the run's final status, passing commands on;
+ * returns 1 with its wait status in *ws when it ended, 0 when it reported. */
+static int watch(struct gd_job *job, struct child *ch, int *ws)
 {
     struct gd_jobs *s = job->s;
     int64_t seen = -1;
@@ -317,11 +343,15 @@ static int watch(struct gd_job *job, struct child *ch)
         struct pollfd p = {.fd = ch->out, .events = POLLIN};
         poll(&p, 1, TICK_MS);
         read_output(job, ch, 0);
-        int ws = 0;
-        pid_t w = waitpid(ch->pid, &ws, WNOHANG);
-        if (w == ch->pid || (w < 0 && errno == ECHILD))
-            return w == ch->pid ? ws : -1;
+        pid_t w = waitpid(ch->pid, ws, WNOHANG);
+        if (w == ch->pid || (w < 0 && errno == ECHILD)) {
+            if (w < 0)
+                *ws = -1;
+            return 1;
+        }
         follow(job, &seen, &status);
+        if (ch->final)
+            return 0;
 
         pthread_mutex_lock(&s->mu);
         enum command want = job->request == GD_REQ_CANCEL  ? CMD_CANCEL
@@ -347,6 +377,37 @@ static int watch(struct gd_job *job, struct child *ch)
         }
         if (sent != CMD_NONE && !term && t - t_cmd > patience) {
             gd_jobs_log(s, GD_LOG_WARN, job->id, "the ranks did not stop within %.0f s: SIGTERM",
+                        patience);
+            signal_group(ch, SIGTERM);
+            term = 1;
+            t_term = t;
+        }
+        if (term && !killed && t - t_term > KILL_AFTER_TERM_S) {
+            signal_group(ch, SIGKILL);
+            killed = 1;
+        }
+    }
+}
+
+/* After rank 0 reported: the ranks leave MPI and the child exits; one that does not
+ * within the patience of a command is ended. Returns its wait status. */
+static int wait_exit(struct gd_job *job, struct child *ch)
+{
+    struct gd_jobs *s = job->s;
+    double patience = (s->opts.rank_timeout > 0 ? s->opts.rank_timeout : 300) + 30.0;
+    double start = now_s(), t_term = 0.0;
+    int term = 0, killed = 0;
+    for (;;) {
+        struct pollfd p = {.fd = ch->out, .events = POLLIN};
+        poll(&p, 1, TICK_MS);
+        read_output(job, ch, 0);
+        int ws = 0;
+        pid_t w = waitpid(ch->pid, &ws, WNOHANG);
+        if (w == ch->pid || (w < 0 && errno == ECHILD))
+            return w == ch->pid ? ws : -1;
+        double t = now_s();
+        if (!term && t - start > patience) {
+            gd_jobs_log(s, GD_LOG_WARN, job->id, "the ranks did not exit within %.0f s: SIGTERM",
                         patience);
             signal_group(ch, SIGTERM);
             term = 1;
@@ -411,6 +472,91 @@ static void describe_exit(int ws, char *out, size_t cap)
         snprintf(out, cap, "wait status %d", ws);
 }
 
+/* "the ranks' job ended (HOW) ...; last error; last lines", the error of a launch
+ * that ended without a final status, into msg. */
+static void launch_error(const struct child *ch, const char *first, const char *how, char *msg,
+                         size_t cap)
+{
+    int len = first && first[0] ? snprintf(msg, cap, "%s", first)
+                                : snprintf(msg, cap,
+                                           "the ranks' job ended (%s) without a final "
+                                           "status",
+                                           how);
+    if (ch->error[0] && !strstr(msg, ch->error) && len < (int)cap)
+        len += snprintf(msg + len, cap - (size_t)len, "; %s", ch->error);
+    for (int i = 0; i < ch->ntail && len < (int)cap; i++)
+        len += snprintf(msg + len, cap - (size_t)len, "%s%s", i ? " | " : "; last: ", ch->tail[i]);
+}
+
+/* What the run becomes when the child reported (ch->final) or ended; writes it and
+ * takes the job off the active list. */
+static enum gd_status conclude(struct gd_job *job, const struct gd_run *before,
+                               const struct child *ch, const char *how)
+{
+    struct gd_jobs *s = job->s;
+    int64_t seen = -1;
+    enum gd_status stored = GD_RUNNING;
+    follow(job, &seen, &stored); /* the last progress */
+    struct gd_run r;
+    memset(&r, 0, sizeof r);
+    struct gc_error err = {0};
+    if (gd_store_run_get(s->store, job->id, &r, &err) == 0) {
+        stored = r.status;
+    } else {
+        gd_jobs_log(s, GD_LOG_ERR, job->id, "cannot read the run after its ranks: %s", err.msg);
+        r.step = before->step;
+    }
+    pthread_mutex_lock(&s->mu);
+    enum gd_job_request req = job->request;
+    int stopping = s->stopping;
+    pthread_mutex_unlock(&s->mu);
+
+    enum gd_status final;
+    int64_t step = r.step;
+    char msg[1024] = "";
+    int failure = 0;
+    if (ch->final) {
+        final = ch->final_status;
+        step = ch->final_step;
+        snprintf(msg, sizeof msg, "%s", ch->final_error);
+        /* queued with why: the ranks failed; queued without: stopped (by the daemon's
+         * stop, or by a signal to rank 0) */
+        failure = final == GD_QUEUED && !stopping;
+        if (failure && msg[0])
+            launch_error(ch, ch->final_error, how, msg, sizeof msg);
+    } else if (req == GD_REQ_CANCEL || req == GD_REQ_PAUSE || stopping) {
+        /* the ranks ended before they could act on it: the newest checkpoint stays */
+        final = req == GD_REQ_CANCEL ? GD_CANCELED : req == GD_REQ_PAUSE ? GD_PAUSED : GD_QUEUED;
+    } else {
+        final = GD_QUEUED;
+        failure = 1;
+        launch_error(ch, stored == GD_QUEUED && r.error ? r.error : NULL, how, msg, sizeof msg);
+    }
+    if (failure) {
+        int ends = count_fruitless(s, job->id, r.step);
+        if (ends >= GD_MAX_FRUITLESS) {
+            final = GD_FAILED;
+            char head[96];
+            size_t hn = (size_t)snprintf(
+                head, sizeof head, "%d launches in a row ended without a new checkpoint: ", ends);
+            size_t ml = strlen(msg);
+            if (hn + ml >= sizeof msg)
+                ml = sizeof msg - hn - 1;
+            memmove(msg + hn, msg, ml);
+            memcpy(msg, head, hn);
+            msg[hn + ml] = '\0';
+            forget_fruitless(s, job->id);
+        }
+    } else {
+        forget_fruitless(s, job->id);
+    }
+    gd_job_finish(s, job, final, msg[0] ? msg : NULL, step, 1);
+    gd_jobs_log(s, final == GD_FAILED ? GD_LOG_ERR : GD_LOG_INFO, job->id,
+                "ranks ended (%s): %s%s%s", how, gd_status_name(final), msg[0] ? ": " : "", msg);
+    gd_run_fini(&r);
+    return final;
+}
+
 enum gd_status gd_job_launch(struct gd_job *job, const struct gc_spec *spec,
                              const struct gd_run *run)
 {
@@ -428,76 +574,28 @@ enum gd_status gd_job_launch(struct gd_job *job, const struct gc_spec *spec,
     if (run->error && gd_store_run_set_status(s->store, job->id, GD_QUEUED, NULL, &err))
         gd_jobs_log(s, GD_LOG_WARN, job->id, "cannot clear the last launch's error: %s", err.msg);
     char how[64] = "not started";
+    int ws = -1, exited = 1;
     if (spawn(job, spec->train.ranks, &ch, &err) == 0) {
-        int ws = watch(job, &ch);
+        exited = watch(job, &ch, &ws);
+        if (exited)
+            read_output(job, &ch, 1);
+    } else {
+        snprintf(ch.error, sizeof ch.error, "%s", err.msg);
+    }
+    if (exited)
+        describe_exit(ws, how, sizeof how);
+    else
+        snprintf(how, sizeof how, "reported by rank 0");
+    enum gd_status final = conclude(job, run, &ch, how);
+    if (!exited && ch.pid > 0) {
+        ws = wait_exit(job, &ch);
         read_output(job, &ch, 1);
         describe_exit(ws, how, sizeof how);
+        gd_jobs_log(s, GD_LOG_DEBUG, job->id, "ranks exited (%s)", how);
+    }
+    if (ch.in >= 0)
         close(ch.in);
+    if (ch.out >= 0)
         close(ch.out);
-    } else {
-        snprintf(ch.tail[ch.ntail++], sizeof ch.tail[0], "%s", err.msg);
-    }
-
-    /* what the child left in the store */
-    int64_t seen = -1;
-    enum gd_status st = GD_RUNNING;
-    follow(job, &seen, &st);
-    struct gd_run r;
-    memset(&r, 0, sizeof r);
-    if (gd_store_run_get(s->store, job->id, &r, &err) == 0) {
-        st = r.status;
-    } else {
-        gd_jobs_log(s, GD_LOG_ERR, job->id, "cannot read the run after its ranks ended: %s",
-                    err.msg);
-        r.step = run->step;
-    }
-    pthread_mutex_lock(&s->mu);
-    enum gd_job_request req = job->request;
-    int stopping = s->stopping;
-    pthread_mutex_unlock(&s->mu);
-
-    enum gd_status final = st;
-    int write = 0;
-    char msg[1024] = "";
-    int queued_by_failure = st == GD_QUEUED && !stopping && req == GD_REQ_NONE;
-    if (st == GD_SUCCEEDED || st == GD_FAILED || st == GD_CANCELED || st == GD_PAUSED ||
-        (st == GD_QUEUED && !queued_by_failure)) {
-        forget_fruitless(s, job->id);
-    } else if (req == GD_REQ_CANCEL || req == GD_REQ_PAUSE || stopping) {
-        /* the ranks ended before they could act on it: the newest checkpoint stays */
-        final = req == GD_REQ_CANCEL ? GD_CANCELED : req == GD_REQ_PAUSE ? GD_PAUSED : GD_QUEUED;
-        write = 1;
-    } else {
-        int len = snprintf(msg, sizeof msg, "%s", r.error && st == GD_QUEUED ? r.error : "");
-        if (!len)
-            len =
-                snprintf(msg, sizeof msg, "the ranks' job ended (%s) without a final status", how);
-        if (ch.error[0] && !strstr(msg, ch.error))
-            len += snprintf(msg + len, sizeof msg - (size_t)len, "; %s", ch.error);
-        for (int i = 0; i < ch.ntail && len < (int)sizeof msg; i++)
-            len += snprintf(msg + len, sizeof msg - (size_t)len, "%s%s",
-                            i ? " | " : "; last: ", ch.tail[i]);
-        int ends = count_fruitless(s, job->id, r.step);
-        write = 1;
-        if (ends >= GD_MAX_FRUITLESS) {
-            final = GD_FAILED;
-            char head[96];
-            size_t hn = (size_t)snprintf(
-                head, sizeof head, "%d launches in a row ended without a new checkpoint: ", ends);
-            size_t ml = strlen(msg);
-            if (hn + ml >= sizeof msg)
-                ml = sizeof msg - hn - 1;
-            memmove(msg + hn, msg, ml);
-            memcpy(msg, head, hn);
-            msg[hn + ml] = '\0';
-            forget_fruitless(s, job->id);
-        } else {
-            final = GD_QUEUED;
-        }
-    }
-    gd_job_finish(s, job, final, msg[0] ? msg : NULL, r.step, write);
-    gd_jobs_log(s, final == GD_FAILED ? GD_LOG_ERR : GD_LOG_INFO, job->id,
-                "ranks ended (%s): %s%s%s", how, gd_status_name(final), msg[0] ? ": " : "", msg);
-    gd_run_fini(&r);
     return final;
 }

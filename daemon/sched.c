@@ -270,6 +270,12 @@ void gd_sched_destroy(struct gd_sched *s)
     free(s);
 }
 
+void gd_sched_report_final(struct gd_sched *s, gd_final_fn fn, void *ctx)
+{
+    s->jobs.opts.final = fn;
+    s->jobs.opts.final_ctx = ctx;
+}
+
 int gd_sched_admit(struct gd_sched *s, const struct gc_spec *spec, struct gc_field_errors *fe)
 {
     const struct gd_sched_opts *o = &s->jobs.opts;

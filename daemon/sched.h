@@ -37,6 +37,12 @@ enum { GD_LOG_ERR = 3, GD_LOG_WARN = 4, GD_LOG_INFO = 6, GD_LOG_DEBUG = 7 };
 /* Receives what happens to runs (started, finished, failed with why) and, at DEBUG,
  * each logged training step. Called from worker threads; run is 0 when none. */
 typedef void (*gd_log_fn)(void *ctx, int level, int64_t run, const char *msg);
+/* Takes a run's final status (with error, or NULL) instead of the store: rank 0 of a
+ * run the daemon launched reports it to the daemon, which writes it (launch.c). */
+typedef void (*gd_final_fn)(void *ctx, int64_t run, enum gd_status st, int64_t step,
+                            const char *error);
+/* How rank 0 reports it on stdout: "ganctld-final RUN STATUS STEP [ERROR]", one line. */
+#define GD_FINAL_TAG "ganctld-final"
 
 struct gd_sched_opts {
     int workers;          /* >= 1 */
@@ -54,6 +60,8 @@ struct gd_sched_opts {
     int verbose;              /* the ranks log every step too */
     struct gc_comm *comm;     /* rank 0 of `ganctld train` under mpirun: the ranks its one
                                * job trains with (core/comm.h); NULL otherwise */
+    gd_final_fn final;        /* NULL: final statuses go to the store */
+    void *final_ctx;
 };
 
 /* Borrows store and events. Does not start threads. */
@@ -70,6 +78,10 @@ void gd_sched_destroy(struct gd_sched *s);
 /* Whether this scheduler can train spec: 0, or GC_EINVAL with the field's problem
  * added to fe (a spec of several ranks on a daemon without --mpirun). */
 int gd_sched_admit(struct gd_sched *s, const struct gc_spec *spec, struct gc_field_errors *fe);
+
+/* Hands final statuses to fn instead of the store (rank 0 of a launched run). Call
+ * before the first job starts. */
+void gd_sched_report_final(struct gd_sched *s, gd_final_fn fn, void *ctx);
 
 /* Stores a new run (spec_json is the normalized spec) and queues it; GC_EINVAL when
  * gd_sched_admit refuses it. */

@@ -209,7 +209,7 @@ void gd_train_control_end(struct gd_train_control *c)
 int gd_train_report(struct gd_parts *p, int64_t id, int trc, const struct gc_error *err)
 {
     if (trc)
-        gd_log_run(GD_LOG_ERR, id, "%s", err->msg);
+        gd_log_run(trc == GC_ESTOPPED ? GD_LOG_INFO : GD_LOG_ERR, id, "%s", err->msg);
     struct gc_error e = {0};
     char *out = ga_run_json(p->store, p->sched, id, &e);
     if (out) {

@@ -160,6 +160,21 @@ static int send_start(struct gc_comm *comm, uint64_t code, const char *json, int
     return rc ? -1 : 0;
 }
 
+/* A launched run's final status goes to the daemon, which writes it when it takes the
+ * run off its list of active runs (daemon/launch.c), on the line it looks for. */
+static void report_final(void *ctx, int64_t run, enum gd_status st, int64_t step, const char *error)
+{
+    (void)ctx;
+    char msg[1024] = "";
+    snprintf(msg, sizeof msg, "%s", error ? error : "");
+    for (char *q = msg; *q; q++)
+        if (*q == '\n' || *q == '\r')
+            *q = ' ';
+    printf("%s %lld %s %lld %s\n", GD_FINAL_TAG, (long long)run, gd_status_name(st),
+           (long long)step, msg);
+    fflush(stdout);
+}
+
 /* Logs what the collective calls cost: bytes per step, the share of the time. */
 static void log_comm(int64_t id, const struct gc_comm *comm, double seconds, int64_t steps)
 {
@@ -189,6 +204,8 @@ static int rank0(const struct gd_config *c, struct gd_mpi *mpi)
     int lock = -1, code = 0;
     if (gd_serve_signals() || gd_serve_open(c, 1, comm, &p))
         code = 1;
+    else if (c->control_stdin)
+        gd_sched_report_final(p.sched, report_final, NULL);
     if (!code && c->run && (lock = lock_run(c->data, c->run, c->rank_timeout)) < 0)
         code = 1;
     if (!code)
@@ -231,7 +248,8 @@ static int rank0(const struct gd_config *c, struct gd_mpi *mpi)
         close(lock);
     if (!together(trc))
         gd_mpi_abort(mpi, rc ? rc : 1);
-    return rc;
+    /* a launch the daemon drives stopped as it asked: nothing for mpirun to report */
+    return c->control_stdin && trc == GC_ESTOPPED ? 0 : rc;
 }
 
 /* ---- the other ranks ---- */
@@ -289,7 +307,8 @@ static int other_rank(const struct gd_config *c, struct gd_mpi *mpi)
     gc_trainer_destroy(t);
     if (!together(rc))
         rank_failed(mpi, "training", err.msg);
-    return rc == 0 ? 0 : 1;
+    /* how the run ended is rank 0's to say */
+    return 0;
 }
 
 int gd_train_ranks_main(const struct gd_config *c)
