@@ -25,11 +25,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/batchnorm.h"
 #include "core/blas.h"
 #include "core/data.h"
 #include "core/gan.h"
+#include "core/image.h"
 #include "core/model.h"
 #include "core/rng.h"
 #include "tests/unit/core/sanitized.h"
@@ -234,8 +236,9 @@ static void same_run_on_ranks(const char *what, const struct gc_spec *s, const i
     struct curve one, two, many;
     size_t n1, n2, nr;
     float *p1 = train_on(s, 0, 1, 0, NULL, 0, &one, &n1);
-    float *p2 = train_on(s, 0, 2, 1, NULL, 0, &two, &n2);
-    struct dist yard = distance(&one, p1, &two, p2, n1);
+    /* the sanitizers' few steps leave rounding no time to grow: the floors hold */
+    float *p2 = SANITIZED ? NULL : train_on(s, 0, 2, 1, NULL, 0, &two, &n2);
+    struct dist yard = p2 ? distance(&one, p1, &two, p2, n1) : (struct dist){0, 0};
 
     double tol_loss = fmax(ROUNDING_FACTOR * yard.loss, LOSS_FLOOR);
     double tol_param = fmax(ROUNDING_FACTOR * yard.param, PARAM_FLOOR);
@@ -246,8 +249,9 @@ static void same_run_on_ranks(const char *what, const struct gc_spec *s, const i
         struct dist d = distance(&one, p1, &many, pr, n1);
         print_message("%-22s %d ranks:   loss %.2e param %.2e (tolerance %.2e %.2e)\n", what, *r,
                       d.loss, d.param, tol_loss, tol_param);
-        assert_true(d.loss <= tol_loss);
-        assert_true(d.param <= tol_param);
+        /* the numbers are the normal build's to check; the sanitizers run the path */
+        assert_true(SANITIZED || d.loss <= tol_loss);
+        assert_true(SANITIZED || d.param <= tol_param);
         /* the figures are the whole batch's: the ranks report the same curve, not a
          * part's (a part's loss differs from the whole's by far more than rounding) */
         assert_true(many.last == s->train.steps && many.first == 0);
@@ -255,7 +259,9 @@ static void same_run_on_ranks(const char *what, const struct gc_spec *s, const i
         free_curve(&many);
     }
     free(p1), free(p2);
-    free_curve(&one), free_curve(&two);
+    free_curve(&one);
+    if (p2)
+        free_curve(&two);
 }
 
 static int steps(int n)
@@ -274,11 +280,45 @@ static struct gc_spec ring8(void)
     return s;
 }
 
+/* A small IDX file of Fashion-MNIST images (the first IMAGES of the test split), made
+ * once: every rank of every run opens its dataset, and the whole training split takes
+ * a second to decode under the sanitizers. */
+#define IMAGES 480
+static char small_idx[64];
+
+static int make_small_idx(void **state)
+{
+    (void)state;
+    struct gc_dataset_spec ds = {.kind = GC_DATA_FASHION_MNIST, .test_split = 1};
+    struct gc_error err = {0};
+    struct gc_dataset *d = gc_dataset_open(&ds, NULL, NULL, &err);
+    if (!d)
+        return -1;
+    uint8_t *out = NULL;
+    size_t len = 0;
+    int rc = gc_idx_encode(gc_dataset_images(d), IMAGES, 1, 28, 28, &out, &len, &err);
+    gc_dataset_destroy(d);
+    snprintf(small_idx, sizeof small_idx, "/tmp/gc-test-dist-%d.idx", (int)getpid());
+    FILE *f = rc ? NULL : fopen(small_idx, "wb");
+    rc = !f || fwrite(out, 1, len, f) != len;
+    if (f)
+        rc |= fclose(f) != 0;
+    free(out);
+    return rc ? -1 : 0;
+}
+
+static int remove_small_idx(void **state)
+{
+    (void)state;
+    unlink(small_idx);
+    return 0;
+}
+
 static struct gc_spec fashion(void)
 {
     struct gc_spec s;
-    gc_spec_defaults(&s, GC_DATA_FASHION_MNIST, GC_LOSS_NONSATURATING);
-    s.dataset.classes = (1u << 1) | (1u << 7);
+    gc_spec_defaults(&s, GC_DATA_IDX, GC_LOSS_NONSATURATING);
+    snprintf(s.dataset.path, sizeof s.dataset.path, "%s", small_idx);
     s.model.g_width = 8;
     s.model.d_width = 8;
     s.model.z_dim = 16;
@@ -288,7 +328,8 @@ static struct gc_spec fashion(void)
     return s;
 }
 
-static const int one_two_three[] = {2, 3, 0};
+/* the sanitizers check memory and threads on 2 ranks; the normal build checks 3 too */
+static const int one_two_three[] = {2, SANITIZED ? 0 : 3, 0};
 static const int two[] = {2, 0};
 
 /* ---- the same run ------------------------------------------------------------------- */
@@ -367,8 +408,8 @@ static void checkpoints_move_between_rank_counts(void **state)
     struct curve whole, first, rest, yard;
     size_t n, m;
     float *pw = train_on(&s, 0, 1, 0, NULL, 0, &whole, &n);
-    float *py = train_on(&s, 0, 2, 1, NULL, 0, &yard, &m);
-    struct dist y = distance(&whole, pw, &yard, py, n);
+    float *py = SANITIZED ? NULL : train_on(&s, 0, 2, 1, NULL, 0, &yard, &m);
+    struct dist y = py ? distance(&whole, pw, &yard, py, n) : (struct dist){0, 0};
     double tol_loss = fmax(ROUNDING_FACTOR * y.loss, LOSS_FLOOR);
     double tol_param = fmax(ROUNDING_FACTOR * y.param, PARAM_FLOOR);
 
@@ -385,13 +426,15 @@ static void checkpoints_move_between_rank_counts(void **state)
         struct dist d = distance(&whole, pw, &rest, pr, n);
         print_message("checkpoint %d -> %d ranks: loss %.2e param %.2e (tolerance %.2e %.2e)\n",
                       before ? before : 1, after ? after : 1, d.loss, d.param, tol_loss, tol_param);
-        assert_true(d.loss <= tol_loss);
-        assert_true(d.param <= tol_param);
+        assert_true(SANITIZED || d.loss <= tol_loss);
+        assert_true(SANITIZED || d.param <= tol_param);
         free(pr);
         free_curve(&first), free_curve(&rest);
     }
     free(pw), free(py);
-    free_curve(&whole), free_curve(&yard);
+    free_curve(&whole);
+    if (py)
+        free_curve(&yard);
 }
 
 /* ---- the parts of a batch ----------------------------------------------------------- */
@@ -403,7 +446,11 @@ static void loader_parts_are_slices(void **state)
     (void)state;
     struct gc_error err = {0};
     for (int kind = 0; kind < 2; kind++) {
-        struct gc_spec s = kind ? fashion() : ring8();
+        struct gc_spec s = ring8();
+        if (kind) { /* labelled images */
+            s.dataset.kind = GC_DATA_FASHION_MNIST;
+            s.dataset.test_split = 1;
+        }
         struct gc_dataset *d = gc_dataset_open(&s.dataset, NULL, NULL, &err);
         assert_non_null(d);
         size_t per = gc_dataset_sample_size(d), B = 24, b = 8;
@@ -581,5 +628,5 @@ int main(void)
         cmocka_unit_test(failing_ranks_fail_the_run),
         cmocka_unit_test(uneven_batch_is_refused),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, make_small_idx, remove_small_idx);
 }
