@@ -172,6 +172,25 @@ static float *thread_grads(const struct gc_model *m, int ith)
     return ith == 0 ? m->grads : m->tgrads + (size_t)(ith - 1) * m->nparams;
 }
 
+/* A batch norm across ranks (layer l, job j of a forward or a backward): this rank's
+ * per-channel sums (phase 1), their sum across the ranks on the calling thread, then
+ * the rest from the summed ones (phase 2). The backward keeps this rank's own sums, for
+ * dgamma and dbeta, behind the summed ones (keep_own). */
+static void synced_bn(struct gc_model *m, const struct gc_layer *l, gc_pool_fn fn, struct job *j,
+                      double cost, int keep_own)
+{
+    size_t c2 = 2 * (size_t)l->c;
+    j->phase = 1;
+    dispatch(m, fn, j, cost / 2);
+    if (keep_own)
+        memcpy(m->bnsync, m->bnsync + c2, c2 * sizeof *m->bnsync);
+    gc_comm_sum_f64(m->comm, m->bnsync, c2);
+    j->phase = 2;
+    j->total = (double)j->n * l->h * l->w * gc_comm_size(m->comm);
+    dispatch(m, fn, j, cost / 2);
+    j->phase = 0;
+}
+
 /* ---- forward ------------------------------------------------------------------------ */
 
 /* Layer i on samples [s0, s0 + n): the same kernels over fewer rows. */
@@ -259,18 +278,10 @@ const float *gc_model_forward(struct gc_model *m, const float *inp, int n, int t
                 cost += layer_cost(&m->layers[++hi], n);
         j.lo = i;
         j.hi = hi;
-        if (m->comm && train && m->layers[i].kind == GC_LAYER_BATCHNORM) {
-            const struct gc_layer *l = &m->layers[i];
-            j.phase = 1;
-            dispatch(m, forward_task, &j, cost / 2);
-            gc_comm_sum_f64(m->comm, m->bnsync, 2 * (size_t)l->c);
-            j.phase = 2;
-            j.total = (double)n * l->h * l->w * gc_comm_size(m->comm);
-            dispatch(m, forward_task, &j, cost / 2);
-            j.phase = 0;
-        } else {
+        if (m->comm && train && m->layers[i].kind == GC_LAYER_BATCHNORM)
+            synced_bn(m, &m->layers[i], forward_task, &j, cost, 0);
+        else
             dispatch(m, forward_task, &j, cost);
-        }
         i = hi + 1;
     }
     m->last_n = n;
@@ -499,20 +510,10 @@ static void backward(struct gc_model *m, int layer, const float *dout, float *di
         }
         j.lo = lo;
         j.hi = i;
-        if (m->comm && m->last_train && m->layers[i].kind == GC_LAYER_BATCHNORM) {
-            const struct gc_layer *l = &m->layers[i];
-            size_t c2 = 2 * (size_t)l->c;
-            j.phase = 1;
-            dispatch(m, backward_task, &j, cost / 2);
-            memcpy(m->bnsync, m->bnsync + c2, c2 * sizeof *m->bnsync);
-            gc_comm_sum_f64(m->comm, m->bnsync, c2);
-            j.phase = 2;
-            j.total = (double)n * l->h * l->w * gc_comm_size(m->comm);
-            dispatch(m, backward_task, &j, cost / 2);
-            j.phase = 0;
-        } else {
+        if (m->comm && m->last_train && m->layers[i].kind == GC_LAYER_BATCHNORM)
+            synced_bn(m, &m->layers[i], backward_task, &j, cost, 1);
+        else
             dispatch(m, backward_task, &j, cost);
-        }
         if (m->nth > 1 && cost >= m->min_split && m->layers[i].kind != GC_LAYER_BATCHNORM)
             spread = 1;
         i = lo - 1;

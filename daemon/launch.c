@@ -328,6 +328,54 @@ static void signal_group(struct child *ch, int sig)
         kill(ch->pid, sig);
 }
 
+/* Ending a child that does not end by itself: SIGTERM once, SIGKILL a while later. */
+struct ending {
+    int term, killed;
+    double t_term;
+};
+
+/* SIGTERM now (once), saying why. */
+static void end_child(struct gd_job *job, struct child *ch, struct ending *e, double t,
+                      const char *why)
+{
+    if (e->term)
+        return;
+    gd_jobs_log(job->s, GD_LOG_WARN, job->id, "%s", why);
+    signal_group(ch, SIGTERM);
+    e->term = 1;
+    e->t_term = t;
+}
+
+/* SIGKILL when SIGTERM did not do it within KILL_AFTER_TERM_S. */
+static void end_child_tick(struct child *ch, struct ending *e, double t)
+{
+    if (e->term && !e->killed && t - e->t_term > KILL_AFTER_TERM_S) {
+        signal_group(ch, SIGKILL);
+        e->killed = 1;
+    }
+}
+
+static double patience_s(const struct gd_jobs *s)
+{
+    return (s->opts.rank_timeout > 0 ? s->opts.rank_timeout : 300) + 30.0;
+}
+
+/* One tick: the child's output, and whether it ended (1, its wait status in *ws). */
+static int tick(struct gd_job *job, struct child *ch, int *ws)
+{
+    struct pollfd p = {.fd = ch->out, .events = POLLIN};
+    poll(&p, 1, TICK_MS);
+    read_output(job, ch, 0);
+    pid_t w = waitpid(ch->pid, ws, WNOHANG);
+    if (w == ch->pid)
+        return 1;
+    if (w < 0 && errno == ECHILD) {
+        *ws = -1;
+        return 1;
+    }
+    return 0;
+}
+
 /* Waits for the child to end or report the run's final status, passing commands on;
  * returns 1 with its wait status in *ws when it ended, 0 when it reported. */
 static int watch(struct gd_job *job, struct child *ch, int *ws)
@@ -336,19 +384,12 @@ static int watch(struct gd_job *job, struct child *ch, int *ws)
     int64_t seen = -1;
     enum gd_status status = GD_QUEUED;
     enum command sent = CMD_NONE;
-    double start = now_s(), t_cmd = 0.0, t_term = 0.0;
-    int term = 0, killed = 0;
-    double patience = (s->opts.rank_timeout > 0 ? s->opts.rank_timeout : 300) + 30.0;
+    double start = now_s(), t_cmd = 0.0;
+    struct ending e = {0, 0, 0.0};
+    char why[96];
     for (;;) {
-        struct pollfd p = {.fd = ch->out, .events = POLLIN};
-        poll(&p, 1, TICK_MS);
-        read_output(job, ch, 0);
-        pid_t w = waitpid(ch->pid, ws, WNOHANG);
-        if (w == ch->pid || (w < 0 && errno == ECHILD)) {
-            if (w < 0)
-                *ws = -1;
+        if (tick(job, ch, ws))
             return 1;
-        }
         follow(job, &seen, &status);
         if (ch->final)
             return 0;
@@ -366,26 +407,17 @@ static int watch(struct gd_job *job, struct child *ch, int *ws)
                 (void)k; /* a child that went away is seen by waitpid */
                 sent = want;
                 t_cmd = t;
-            } else if (t - start > START_GRACE_S && !term) {
-                gd_jobs_log(s, GD_LOG_WARN, job->id,
-                            "the ranks did not start training: ending them");
-                signal_group(ch, SIGTERM);
+            } else if (t - start > START_GRACE_S) {
+                end_child(job, ch, &e, t, "the ranks did not start training: ending them");
                 sent = want;
-                term = 1;
-                t_term = t;
             }
         }
-        if (sent != CMD_NONE && !term && t - t_cmd > patience) {
-            gd_jobs_log(s, GD_LOG_WARN, job->id, "the ranks did not stop within %.0f s: SIGTERM",
-                        patience);
-            signal_group(ch, SIGTERM);
-            term = 1;
-            t_term = t;
+        if (sent != CMD_NONE && t - t_cmd > patience_s(s)) {
+            snprintf(why, sizeof why, "the ranks did not stop within %.0f s: SIGTERM",
+                     patience_s(s));
+            end_child(job, ch, &e, t, why);
         }
-        if (term && !killed && t - t_term > KILL_AFTER_TERM_S) {
-            signal_group(ch, SIGKILL);
-            killed = 1;
-        }
+        end_child_tick(ch, &e, t);
     }
 }
 
@@ -393,30 +425,18 @@ static int watch(struct gd_job *job, struct child *ch, int *ws)
  * within the patience of a command is ended. Returns its wait status. */
 static int wait_exit(struct gd_job *job, struct child *ch)
 {
-    struct gd_jobs *s = job->s;
-    double patience = (s->opts.rank_timeout > 0 ? s->opts.rank_timeout : 300) + 30.0;
-    double start = now_s(), t_term = 0.0;
-    int term = 0, killed = 0;
+    double start = now_s();
+    struct ending e = {0, 0, 0.0};
+    char why[96];
+    snprintf(why, sizeof why, "the ranks did not exit within %.0f s: SIGTERM", patience_s(job->s));
     for (;;) {
-        struct pollfd p = {.fd = ch->out, .events = POLLIN};
-        poll(&p, 1, TICK_MS);
-        read_output(job, ch, 0);
         int ws = 0;
-        pid_t w = waitpid(ch->pid, &ws, WNOHANG);
-        if (w == ch->pid || (w < 0 && errno == ECHILD))
-            return w == ch->pid ? ws : -1;
+        if (tick(job, ch, &ws))
+            return ws;
         double t = now_s();
-        if (!term && t - start > patience) {
-            gd_jobs_log(s, GD_LOG_WARN, job->id, "the ranks did not exit within %.0f s: SIGTERM",
-                        patience);
-            signal_group(ch, SIGTERM);
-            term = 1;
-            t_term = t;
-        }
-        if (term && !killed && t - t_term > KILL_AFTER_TERM_S) {
-            signal_group(ch, SIGKILL);
-            killed = 1;
-        }
+        if (t - start > patience_s(job->s))
+            end_child(job, ch, &e, t, why);
+        end_child_tick(ch, &e, t);
     }
 }
 
