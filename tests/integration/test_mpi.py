@@ -14,11 +14,12 @@ of 2 ranks resumed on 1 process, and one of 1 process resumed on 2 ranks, contin
 uninterrupted curve to the same tolerance.
 
 Daemon: --mpirun trains a run of 2 ranks end to end over the API, with the child's
-events on the daemon's event stream and its progress on the run object; pause and
-resume; kill -9 of a rank and a rank that hangs (SIGSTOP, past --rank-timeout): the
-run goes back to queued and continues from its newest checkpoint; SIGTERM and kill -9
-of the daemon with the ranks training, and a restart that finishes the run. A daemon
-without --mpirun refuses such a spec with 400.
+events on the daemon's event stream and its progress on the run object, through kill
+-9 of a rank (the run goes back to queued and finishes from its newest checkpoint).
+Another run goes through pause and resume, a rank that hangs (SIGSTOP, past
+--rank-timeout: queued again with why, and on), SIGTERM and kill -9 of the daemon
+with the ranks training and restarts that continue it, and cancel. A daemon without
+--mpirun refuses such a spec with 400.
 
 Hosts: two network namespaces joined by a veth pair (10.77.0.1 and 10.77.0.2, each
 "host" with a hostname of its own), an rsh agent that runs commands inside a
@@ -29,6 +30,7 @@ Needs mpirun (openmpi-bin); as root its environment variables allow that. The la
 line printed is "N passed, N failed, N skipped"."""
 
 import array
+import gzip
 import json
 import os
 import shutil
@@ -70,10 +72,24 @@ def ring8(**kw):
     return s
 
 
-def fashion(**kw):
-    """Big enough that 2 threads split its layers (the yardstick), small enough to be
-    quick: two classes, widths 16, batch 48 (parts of 24 and 16)."""
-    s = {"dataset": {"name": "fashion-mnist", "classes": [1, 7]},
+FASHION_TEST = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"
+
+
+def fashion_subset(path, n=960):
+    """The first n images of Fashion-MNIST's test split as an IDX file: every rank of
+    every run reads its dataset, and the whole training split takes a while to decode."""
+    with gzip.open(FASHION_TEST, "rb") as f:
+        head = f.read(16)
+        images = f.read(n * 28 * 28)
+    with open(path, "wb") as f:
+        f.write(head[:4] + struct.pack(">III", n, 28, 28) + images)
+    return path
+
+
+def fashion(path, **kw):
+    """A DCGAN big enough that 2 threads split its layers (the yardstick), small enough to
+    be quick: Fashion-MNIST images, widths 16, batch 48 (parts of 24 and 16)."""
+    s = {"dataset": {"name": "idx", "path": path},
          "model": {"g_width": 16, "d_width": 16, "z_dim": 16},
          "train": {"steps": 100, "batch_size": 48},
          "every": {"log": 1, "sample": 0, "checkpoint": 50, "eval": 0}}
@@ -214,7 +230,8 @@ class SameRun(TmpCase):
         self.same("madgan", ring8(tricks={"generators": 3}), [2, 3], yardstick=False)
 
     def test_dcgan_and_checkpoints_between_rank_counts(self):
-        dirs, tol = self.same("dcgan", fashion(), [2, 3])
+        spec = fashion(fashion_subset(os.path.join(self.tmp, "fashion.idx")))
+        dirs, tol = self.same("dcgan", spec, [2, 3])
         whole_c, whole_p = curve(dirs[0]), params(dirs[0])
         # the checkpoint of step 50 of 2 ranks resumed on 1 process, and that of 1
         # process resumed on 2 ranks: steps 51..100 and the end are the whole run's
@@ -296,6 +313,17 @@ def rank_pids(run):
     return out
 
 
+def ranks_gone(run, timeout=30):
+    """Whether the ranks of run are gone within timeout (they leave MPI after the run's
+    final status is written)."""
+    deadline = time.time() + timeout
+    while rank_pids(run):
+        if time.time() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
 class DaemonLaunches(TmpCase):
     """A daemon with --mpirun: runs of several ranks through the API."""
 
@@ -326,42 +354,66 @@ class DaemonLaunches(TmpCase):
             time.sleep(0.05)
         self.fail("run %d: %s: %r\n%s" % (rid, what, run, self.daemon.tail(6000)))
 
-    def test_a_run_of_two_ranks_end_to_end(self):
+    def test_a_run_of_two_ranks_end_to_end_and_a_rank_killed(self):
         d = self.start()
         stream = Stream(d)
-        spec = ring8(train={"steps": 6000, "ranks": 2},
-                     every={"log": 20, "checkpoint": 100, "sample": 3000, "eval": 6000})
+        spec = ring8(train={"steps": 2000, "ranks": 2},
+                     every={"log": 20, "checkpoint": 100, "sample": 1000, "eval": 2000})
         rid = d.json("POST", "/api/v1/runs", spec, expect=201)["id"]
         # the child's progress on the run object, its events on the daemon's stream
         run = self.wait(rid, lambda r: r["status"] == "running" and r["step"] >= 200,
                         "running with progress")
         self.assertGreater(run["latest"].get("images_per_s", 0), 0)
         self.assertIn("comm_share", run["latest"])
+        # kill -9 of a rank: the job ends, the run is queued again and goes on from its
+        # newest checkpoint to the end
+        pids = rank_pids(rid)
+        self.assertEqual(sorted(pids), [0, 1], "ranks of run %d: %r" % (rid, pids))
+        os.kill(pids[1], signal.SIGKILL)
+        done = self.wait(rid, lambda r: r["status"] in ("succeeded", "failed"), "finished",
+                         timeout=240)
+        self.assertEqual(done["status"], "succeeded", done["error"])
+        self.assertEqual(done["step"], 2000)
+        self.assertIsNone(done["error"])
         time.sleep(0.5)
+        stream.close()
+        statuses = [e["status"] for e in stream.of("status") if e["id"] == rid]
+        self.assertIn("queued", statuses[statuses.index("running") + 1:], statuses)
+        self.assertEqual(statuses[-1], "succeeded", statuses)
         self.assertTrue(stream.of("metrics"), "no metrics event from the ranks")
-        self.assertTrue(stream.of("checkpoint"), "no checkpoint event from the ranks")
+        self.assertIn("modes_covered", done["eval"])
+        ck = d.json("GET", "/api/v1/runs/%d/checkpoints" % rid)["checkpoints"]
+        self.assertEqual(ck[-1]["step"], 2000)
+        samples = d.json("GET", "/api/v1/runs/%d/samples" % rid)["samples"]
+        self.assertEqual([s["step"] for s in samples], [1000, 2000])
+        # the whole batch's images per second, and the share of the time in collectives
+        m = d.json("GET", "/api/v1/runs/%d/metrics?name=comm_share&name=images_per_s" % rid)
+        shares = [v for _, v in m["metrics"]["comm_share"]]
+        self.assertTrue(shares and all(0 < v < 1 for v in shares), shares)
+        self.assertTrue(ranks_gone(rid), "ranks of a finished run")
 
-        # pause and resume: the ranks stop with a checkpoint and start again from it
+    def test_pause_a_hung_rank_and_restarts_of_the_daemon(self):
+        d = self.start()
+        # a run that never ends by itself: every stage below finds it training
+        spec = ring8(train={"steps": 10000000, "ranks": 2},
+                     every={"log": 20, "checkpoint": 100, "sample": 0, "eval": 0})
+        rid = d.json("POST", "/api/v1/runs", spec, expect=201)["id"]
+        self.wait(rid, lambda r: r["status"] == "running" and r["step"] >= 200, "running")
+
+        # pause and resume: the ranks stop with a checkpoint, and start again from it
         d.json("POST", "/api/v1/runs/%d/pause" % rid)
         paused = self.wait(rid, lambda r: r["status"] == "paused", "paused")
+        self.assertTrue(ranks_gone(rid), "ranks of a paused run")
         d.json("POST", "/api/v1/runs/%d/resume" % rid)
         self.wait(rid, lambda r: r["status"] == "running" and r["step"] > paused["step"] + 100,
                   "running again after resume")
-
-        # kill -9 of a rank: the job ends, the run is queued again and goes on
-        pids = rank_pids(rid)
-        self.assertEqual(sorted(pids), [0, 1], "ranks of run %d: %r" % (rid, pids))
-        step = d.json("GET", "/api/v1/runs/%d" % rid)["step"]
-        os.kill(pids[1], signal.SIGKILL)
-        self.wait(rid, lambda r: r["status"] == "running" and rank_pids(rid).get(1) not in
-                  (None, pids[1]) and r["step"] > step, "running again after kill -9 of rank 1")
 
         # a rank that hangs: rank 0 gives up after --rank-timeout (4 s), the run is
         # queued again with why, and goes on
         pids = rank_pids(rid)
         os.kill(pids[1], signal.SIGSTOP)
-        queued = self.wait(rid, lambda r: r["status"] == "queued" and r["error"], "queued after "
-                           "a hang", timeout=60)
+        queued = self.wait(rid, lambda r: r["status"] == "queued" and r["error"],
+                           "queued after a hang", timeout=60)
         self.assertIn("no answer from the other ranks within 4 s", queued["error"])
         self.wait(rid, lambda r: r["status"] == "running" and rank_pids(rid).get(1) not in
                   (None, pids[1]), "running again after the hang")
@@ -378,26 +430,15 @@ class DaemonLaunches(TmpCase):
         self.wait(rid, lambda r: r["status"] == "running" and r["step"] > step + 100,
                   "running after the restart")
         self.daemon.kill()
-        deadline = time.time() + 30
-        while rank_pids(rid) and time.time() < deadline:
-            time.sleep(0.1)
-        self.assertEqual(rank_pids(rid), {}, "ranks outlived a daemon killed with -9")
+        self.assertTrue(ranks_gone(rid), "ranks outlived a daemon killed with -9")
         d = self.start()
-        stream.close()
-        done = self.wait(rid, lambda r: r["status"] in ("succeeded", "failed"), "finished",
-                         timeout=240)
-        self.assertEqual(done["status"], "succeeded", done["error"])
-        self.assertEqual(done["step"], 6000)
-        self.assertIsNone(done["error"])
-        self.assertIn("modes_covered", done["eval"])
-        ck = d.json("GET", "/api/v1/runs/%d/checkpoints" % rid)["checkpoints"]
-        self.assertEqual(ck[-1]["step"], 6000)
-        samples = d.json("GET", "/api/v1/runs/%d/samples" % rid)["samples"]
-        self.assertEqual([s["step"] for s in samples], [3000, 6000])
-        # the whole batch's images per second, and the share of the time in collectives
-        m = d.json("GET", "/api/v1/runs/%d/metrics?name=comm_share&name=images_per_s" % rid)
-        shares = [v for _, v in m["metrics"]["comm_share"]]
-        self.assertTrue(shares and all(0 < v < 1 for v in shares), shares)
+        run = self.wait(rid, lambda r: r["status"] == "running" and r["step"] > step + 100,
+                        "running after a restart from kill -9")
+        # cancel: the ranks end, the run is canceled where it was
+        d.json("POST", "/api/v1/runs/%d/cancel" % rid)
+        done = self.wait(rid, lambda r: r["status"] == "canceled", "canceled")
+        self.assertGreaterEqual(done["step"], run["step"])
+        self.assertTrue(ranks_gone(rid), "ranks of a canceled run")
 
     def test_a_daemon_without_mpirun_refuses_ranks(self):
         d = Daemon(self.data).start()
