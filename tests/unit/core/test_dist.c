@@ -437,6 +437,86 @@ static void checkpoints_move_between_rank_counts(void **state)
         free_curve(&yard);
 }
 
+/* ---- the communicator -------------------------------------------------------------- */
+
+/* NULL and one rank are one process: nothing moves, nothing fails, nothing is counted. */
+static void one_process_communicates_nothing(void **state)
+{
+    (void)state;
+    float f[3] = {1, 2, 3};
+    double d[2] = {4, 5};
+    assert_int_equal(gc_comm_sum_f32(NULL, f, 3), 0);
+    assert_int_equal(gc_comm_sum_f64(NULL, d, 2), 0);
+    assert_int_equal(gc_comm_bcast(NULL, d, sizeof d, 0), 0);
+    assert_int_equal(gc_comm_size(NULL), 1);
+    assert_int_equal(gc_comm_rank(NULL), 0);
+    struct gc_comm one;
+    gc_comm_init(&one, 0, 1, NULL, NULL);
+    assert_int_equal(gc_comm_sum_f32(&one, f, 3), 0);
+    assert_true(f[0] == 1 && f[2] == 3 && d[1] == 5);
+    assert_int_equal(one.calls, 0);
+    assert_int_equal(gc_comm_failed(&one, NULL), 0);
+}
+
+/* Sums and a broadcast between 3 ranks, counted; the first failure sticks: later calls
+ * fail at once with its message and move nothing. */
+struct comm_job {
+    struct gc_comm *c;
+    float f[4];
+    int rc[3];
+};
+
+static void *comm_rank(void *arg)
+{
+    struct comm_job *j = arg;
+    int r = j->c->rank;
+    for (int i = 0; i < 4; i++)
+        j->f[i] = (float)(r * 10 + i);
+    j->rc[0] = gc_comm_sum_f32(j->c, j->f, 4);
+    double x = r == 2 ? 7.5 : 0.0;
+    j->rc[1] = gc_comm_bcast(j->c, &x, sizeof x, 2);
+    j->f[0] += (float)x;
+    j->rc[2] = gc_comm_sum_f32(j->c, j->f, 4); /* fails: see fail_at */
+    return NULL;
+}
+
+static void collective_calls_and_a_sticky_failure(void **state)
+{
+    (void)state;
+    struct tc_shared sh;
+    struct tc_rank ranks[3];
+    tc_init(&sh, ranks, 3);
+    sh.fail_at = 3;
+    struct comm_job jobs[3];
+    pthread_t th[3];
+    for (int k = 0; k < 3; k++) {
+        jobs[k].c = &ranks[k].comm;
+        assert_int_equal(pthread_create(&th[k], NULL, comm_rank, &jobs[k]), 0);
+    }
+    for (int k = 0; k < 3; k++)
+        pthread_join(th[k], NULL);
+    for (int k = 0; k < 3; k++) {
+        /* 0 + 10 + 20 + 3 i, then rank 2's 7.5 added to the first */
+        assert_float_equal(jobs[k].f[0], 30.0f + 7.5f, 0.0f);
+        assert_float_equal(jobs[k].f[3], 39.0f, 0.0f);
+        assert_int_equal(jobs[k].rc[0], 0);
+        assert_int_equal(jobs[k].rc[1], 0);
+        assert_int_equal(jobs[k].rc[2], GC_ECOMM);
+        struct gc_comm *c = &ranks[k].comm;
+        assert_int_equal(c->calls, 3);
+        assert_int_equal(c->bytes, 4 * sizeof(float) * 2 + sizeof(double));
+        struct gc_error err = {0};
+        assert_int_equal(gc_comm_failed(c, &err), GC_ECOMM);
+        assert_non_null(strstr(err.msg, "within the timeout"));
+        /* sticky: nothing reaches the transport any more */
+        float g = 1.0f;
+        assert_int_equal(gc_comm_sum_f32(c, &g, 1), GC_ECOMM);
+        assert_float_equal(g, 1.0f, 0.0f);
+        assert_int_equal(sh.calls[k], 3);
+    }
+    tc_fini(&sh);
+}
+
 /* ---- the parts of a batch ----------------------------------------------------------- */
 
 /* Each rank's part of the loader's batch is that slice of one process's batch, and the
@@ -618,6 +698,8 @@ int main(void)
 {
     gc_blas_init();
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(one_process_communicates_nothing),
+        cmocka_unit_test(collective_calls_and_a_sticky_failure),
         cmocka_unit_test(loader_parts_are_slices),
         cmocka_unit_test(batch_norm_parts_match_the_whole),
         cmocka_unit_test(mlp_on_ranks),
