@@ -14,8 +14,11 @@
  * same order: at the start rank 0's state goes to every rank; each step ends with one
  * sum that makes the figures the whole batch's and carries rank 0's control() answer
  * to every rank (so all stop at the same step); each checkpoint is checked against
- * rank 0's. Samples and evaluations are rank 0's alone: they touch nothing training
- * reads, and the other ranks wait for it in their next collective call. */
+ * rank 0's. Samples and evaluations are rank 0's alone (they touch nothing training
+ * reads, and the other ranks wait for them in their next collective call), but rank 0
+ * sends its evaluation figures to every rank, whose watchdog then sees what rank 0's
+ * sees: the watchdog's state, its alerts and its rollbacks (to a checkpoint every rank
+ * kept, identical on all) stay the same on every rank. */
 #include "core/gan.h"
 
 #include <math.h>
@@ -91,6 +94,7 @@ void gc_trainer_destroy(struct gc_trainer *t)
     free(t->eval_probs);
     for (int k = 0; k < GC_MAX_GENERATORS; k++)
         free(t->ema[k]);
+    free(t->rb);
     free(t);
 }
 
@@ -202,6 +206,7 @@ struct gc_trainer *gc_trainer_create(const struct gc_spec *spec, const struct gc
     gc_rng_init(&t->rng_noise, seed, GC_GAN_STREAM_NOISE);
     gc_rng_init(&t->rng_label, seed, GC_GAN_STREAM_LABEL);
     t->fixed_seed = gc_gan_mix64(seed ^ 0x5eed5a3b1e5ull);
+    gc_watch_init(&t->watch);
 
     size_t B = (size_t)t->b, no = (size_t)t->nout;
     t->nsamples = t->is2d ? GC_EVAL_POINTS : GC_GAN_SAMPLE_IMAGES;
@@ -258,10 +263,37 @@ static int check_ranks(struct gc_trainer *t, int ok, uint32_t crc, struct gc_err
     return 0;
 }
 
+/* ---- the watchdog's rollback point ------------------------------------------------ */
+
+static int rolling_back(const struct gc_trainer *t)
+{
+    return t->spec.watch.action == GC_WATCH_ROLLBACK;
+}
+
+/* Keeps the checkpoint bytes (taken over) as the point to go back to when the
+ * detectors are calm and its score is no worse than the kept one's. */
+static void keep_rollback_point(struct gc_trainer *t, uint8_t *bytes, size_t len)
+{
+    int have = 0;
+    double score = gc_watch_score(&t->watch, &have);
+    int better = !t->rb || !t->rb_scored || (have && score >= t->rb_score);
+    if (!rolling_back(t) || !gc_watch_calm(&t->watch) || !better) {
+        free(bytes);
+        return;
+    }
+    free(t->rb);
+    t->rb = bytes;
+    t->rb_len = len;
+    t->rb_step = t->step;
+    t->rb_score = score;
+    t->rb_scored = have;
+}
+
 static int emit_checkpoint(struct gc_trainer *t, struct gc_error *err)
 {
     int hook = t->hooks && t->hooks->checkpoint;
-    if (!hook && t->nranks == 1)
+    /* with ranks every rank checks its state against rank 0's */
+    if (!hook && !rolling_back(t) && t->nranks == 1)
         return 0;
     uint8_t *bytes = NULL;
     size_t len = 0;
@@ -278,8 +310,68 @@ static int emit_checkpoint(struct gc_trainer *t, struct gc_error *err)
     }
     if (!rc && hook)
         rc = t->hooks->checkpoint(t->hooks->ctx, t->step, bytes, len, err);
-    free(bytes);
+    if (!rc)
+        keep_rollback_point(t, bytes, len);
+    else
+        free(bytes);
     return rc;
+}
+
+/* Goes back to the rollback point, keeping the watchdog's state (its bests and counts
+ * are about the whole run), with the learning rates halved and a fresh noise stream. */
+static int roll_back(struct gc_trainer *t, struct gc_error *err)
+{
+    struct gc_watch keep = t->watch;
+    int rc = gc_trainer_restore(t, t->rb, t->rb_len, err);
+    t->watch = keep;
+    if (rc)
+        return gc_error_prefix(err, "watch: rollback to step %lld", (long long)t->rb_step);
+    t->watch.rollbacks++;
+    t->watch.lr_mult *= 0.5f;
+    gc_watch_rearm(&t->watch);
+    /* the same noise would lead down the same path */
+    gc_rng_init(&t->rng_noise, t->spec.train.seed ^ gc_gan_mix64((uint64_t)t->watch.rollbacks),
+                GC_GAN_STREAM_NOISE);
+    return 0;
+}
+
+/* Tells the hooks what the watchdog saw, rolling back first when the spec asks for it
+ * and rollbacks are left; *rolled says whether it did. */
+static int watch_fired(struct gc_trainer *t, const struct gc_watch_alert *a, int *rolled,
+                       struct gc_error *err)
+{
+    struct gc_watch_event e = {.step = t->step,
+                               .kind = gc_watch_kind_name(a->kind),
+                               .action = "alert",
+                               .to_step = -1,
+                               .lr_scale = 0.0};
+    *rolled = 0;
+    const struct gc_watch_spec *ws = &t->spec.watch;
+    if (rolling_back(t) && t->rb && t->watch.rollbacks < ws->max_rollbacks) {
+        int rc = roll_back(t, err);
+        if (rc)
+            return rc;
+        *rolled = 1;
+        e.action = "rollback";
+        e.to_step = t->step;
+        e.lr_scale = t->watch.lr_mult;
+        e.ckpt = t->rb;
+        e.ckpt_len = t->rb_len;
+        snprintf(e.message, sizeof e.message,
+                 "%s; rolled back to step %lld (rollback %d of %d), learning rates x%g, fresh "
+                 "noise seed",
+                 a->message, (long long)t->step, t->watch.rollbacks, ws->max_rollbacks,
+                 (double)t->watch.lr_mult);
+    } else if (rolling_back(t)) {
+        snprintf(e.message, sizeof e.message, "%s; no rollback left (%d of %d done)", a->message,
+                 t->watch.rollbacks, ws->max_rollbacks);
+    } else {
+        snprintf(e.message, sizeof e.message, "%s", a->message);
+    }
+    gc_gan_log(t, e.message);
+    if (t->hooks->alert)
+        return t->hooks->alert(t->hooks->ctx, &e, err);
+    return 0;
 }
 
 static int emit_metrics(struct gc_trainer *t, struct gc_error *err)
@@ -316,17 +408,81 @@ static int emit_sample(struct gc_trainer *t, struct gc_error *err)
     if (!rc)
         rc = t->hooks->sample(t->hooks->ctx, t->step, png, len, err);
     free(png);
+    if (!rc && t->is2d && t->hooks->plane) {
+        uint8_t *plane = NULL;
+        size_t plen = 0;
+        rc = gc_trainer_plane(t, t->samples, t->nsamples, &plane, &plen, err);
+        if (!rc)
+            rc = t->hooks->plane(t->hooks->ctx, t->step, plane, plen, err);
+        free(plane);
+    }
     return rc;
 }
 
-static int emit_eval(struct gc_trainer *t, struct gc_error *err)
+/* Ranks: rank 0's evaluation figures (or its failure, rc) into every rank, so that
+ * every rank's watchdog sees the same and decides the same. */
+static int share_eval(struct gc_trainer *t, int rc, struct gc_metric *m, int *n,
+                      struct gc_error *err)
+{
+    double buf[2 + 2 * GC_GAN_EVAL_MAX] = {rc ? 1.0 : 0.0, (double)*n};
+    for (int i = 0; t->rank == 0 && !rc && i < *n; i++) {
+        int id = 0;
+        while (id < GC_M_COUNT && strcmp(gc_metric_name((enum gc_metric_id)id), m[i].name))
+            id++;
+        buf[2 + 2 * i] = id;
+        buf[3 + 2 * i] = m[i].value;
+    }
+    if (gc_comm_bcast(t->comm, buf, sizeof buf, 0))
+        return gc_comm_failed(t->comm, err);
+    if (t->rank == 0)
+        return rc;
+    if (buf[0] != 0.0)
+        return gc_error_set(err, GC_EIO, "rank 0's evaluation at step %lld failed",
+                            (long long)t->step);
+    *n = (int)buf[1];
+    for (int i = 0; i < *n; i++) {
+        m[i].name = gc_metric_name((enum gc_metric_id)(int)buf[2 + 2 * i]);
+        m[i].value = buf[3 + 2 * i];
+    }
+    return 0;
+}
+
+/* The evaluation of this step (rank 0's, with ranks); *rolled when the watchdog sent
+ * training back. */
+static int emit_eval(struct gc_trainer *t, int *rolled, struct gc_error *err)
 {
     struct gc_metric m[GC_GAN_EVAL_MAX];
     int n = 0;
-    int rc = gc_gan_evaluate(t, m, &n, err);
-    if (rc || !t->hooks || !t->hooks->eval)
+    *rolled = 0;
+    int rc = 0;
+    if (t->rank == 0) {
+        rc = gc_gan_evaluate(t, m, &n, err);
+        if (!rc && t->hooks->eval)
+            rc = t->hooks->eval(t->hooks->ctx, t->step, m, n, err);
+    }
+    if (t->nranks > 1)
+        rc = share_eval(t, rc, m, &n, err);
+    if (rc)
         return rc;
-    return t->hooks->eval(t->hooks->ctx, t->step, m, n, err);
+    const char *names[GC_GAN_EVAL_MAX];
+    double values[GC_GAN_EVAL_MAX];
+    for (int i = 0; i < n; i++)
+        names[i] = m[i].name, values[i] = m[i].value;
+    struct gc_watch_alert a;
+    if (gc_watch_on_eval(&t->watch, &t->spec, t->step, names, values, n, &a))
+        return watch_fired(t, &a, rolled, err);
+    return 0;
+}
+
+/* The watchdog's look at the step just trained; *rolled as in emit_eval. */
+static int watch_step(struct gc_trainer *t, int *rolled, struct gc_error *err)
+{
+    struct gc_watch_step f = {t->loss_d, t->loss_g, t->d_real, t->d_fake, t->gn_d, t->gn_g};
+    struct gc_watch_alert a;
+    *rolled = 0;
+    if (gc_watch_on_step(&t->watch, &t->spec, t->step, &f, &a))
+        return watch_fired(t, &a, rolled, err);
+    return 0;
 }
 
 static int due(int64_t every, int64_t step, int64_t last)
@@ -407,10 +563,18 @@ int gc_trainer_run(struct gc_trainer *t, const struct gc_train_hooks *hooks, str
     const struct gc_every_spec *ev = &t->spec.every;
     int64_t last = t->spec.train.steps;
     int64_t ckpt_step = -1; /* step of the last checkpoint handed out by this call */
-    int rc = 0;
+    int rc = 0, rolled = 0;
     int ctl = GC_CONTINUE;
     if (t->nranks > 1 && (rc = sync_start(t, &ctl, err)))
         goto out;
+    /* the first point to go back to is where this call starts */
+    if (rolling_back(t) && !t->rb) {
+        uint8_t *bytes = NULL;
+        size_t len = 0;
+        if ((rc = gc_trainer_checkpoint(t, &bytes, &len, err)))
+            goto out;
+        keep_rollback_point(t, bytes, len);
+    }
     while (t->step < last) {
         if (t->nranks == 1)
             ctl = poll_control(t);
@@ -438,6 +602,12 @@ int gc_trainer_run(struct gc_trainer *t, const struct gc_train_hooks *hooks, str
         t->busy += now_s() - t0;
         if (t->comm)
             t->comm_busy += t->comm->seconds - c0;
+        if ((rc = watch_step(t, &rolled, err)))
+            goto out;
+        if (rolled) {
+            ckpt_step = -1;
+            continue;
+        }
         if (!isfinite(t->loss_d) || !isfinite(t->loss_g)) {
             int d = !isfinite(t->loss_d);
             double v = d ? t->loss_d : t->loss_g;
@@ -450,8 +620,12 @@ int gc_trainer_run(struct gc_trainer *t, const struct gc_train_hooks *hooks, str
             goto out;
         if (t->rank == 0 && due(ev->sample, t->step, last) && (rc = emit_sample(t, err)))
             goto out;
-        if (t->rank == 0 && due(ev->eval, t->step, last) && (rc = emit_eval(t, err)))
+        if (due(ev->eval, t->step, last) && (rc = emit_eval(t, &rolled, err)))
             goto out;
+        if (rolled) {
+            ckpt_step = -1;
+            continue;
+        }
         if (due(ev->checkpoint, t->step, last)) {
             if ((rc = emit_checkpoint(t, err)))
                 goto out;

@@ -526,9 +526,11 @@ static enum gd_status conclude(struct gd_job *job, const struct gd_run *before,
         gd_jobs_log(s, GD_LOG_ERR, job->id, "cannot read the run after its ranks: %s", err.msg);
         r.step = before->step;
     }
+    char reason[sizeof job->stop_reason];
     pthread_mutex_lock(&s->mu);
     enum gd_job_request req = job->request;
     int stopping = s->stopping;
+    snprintf(reason, sizeof reason, "%s", job->stop_reason);
     pthread_mutex_unlock(&s->mu);
 
     enum gd_status final;
@@ -538,7 +540,9 @@ static enum gd_status conclude(struct gd_job *job, const struct gd_run *before,
     if (ch->final) {
         final = ch->final_status;
         step = ch->final_step;
-        snprintf(msg, sizeof msg, "%s", ch->final_error);
+        /* a cancel with a reason (a sweep's early stop) shows it, as for any run */
+        snprintf(msg, sizeof msg, "%s",
+                 final == GD_CANCELED && reason[0] ? reason : ch->final_error);
         /* queued with why: the ranks failed; queued without: stopped (by the daemon's
          * stop, or by a signal to rank 0) */
         failure = final == GD_QUEUED && !stopping;
@@ -547,6 +551,8 @@ static enum gd_status conclude(struct gd_job *job, const struct gd_run *before,
     } else if (req == GD_REQ_CANCEL || req == GD_REQ_PAUSE || stopping) {
         /* the ranks ended before they could act on it: the newest checkpoint stays */
         final = req == GD_REQ_CANCEL ? GD_CANCELED : req == GD_REQ_PAUSE ? GD_PAUSED : GD_QUEUED;
+        if (final == GD_CANCELED)
+            snprintf(msg, sizeof msg, "%s", reason);
     } else {
         final = GD_QUEUED;
         failure = 1;

@@ -53,6 +53,8 @@ struct curve {
     uint8_t *ckpt;
     size_t ckpt_len;
     int64_t ckpt_step;
+    int rollbacks; /* the watchdog's */
+    int64_t rolled_to[8];
 };
 
 static int rec_metrics(void *ctx, int64_t step, const struct gc_metric *m, int n,
@@ -73,6 +75,15 @@ static int rec_metrics(void *ctx, int64_t step, const struct gc_metric *m, int n
     if (c->first < 0)
         c->first = step - 1;
     c->last = step;
+    return 0;
+}
+
+static int rec_alert(void *ctx, const struct gc_watch_event *e, struct gc_error *err)
+{
+    (void)err;
+    struct curve *c = ctx;
+    if (!strcmp(e->action, "rollback") && c->rollbacks < 8)
+        c->rolled_to[c->rollbacks++] = e->step;
     return 0;
 }
 
@@ -135,7 +146,8 @@ static void *rank_main(void *arg)
     if (j->restore && gc_comm_rank(j->comm) == 0 &&
         (j->rc = gc_trainer_restore(t, j->restore, j->restore_len, &j->err)))
         goto out;
-    struct gc_train_hooks h = {.ctx = j->curve, .metrics = rec_metrics, .checkpoint = rec_ckpt};
+    struct gc_train_hooks h = {
+        .ctx = j->curve, .metrics = rec_metrics, .checkpoint = rec_ckpt, .alert = rec_alert};
     j->rc = gc_trainer_run(t, j->curve ? &h : NULL, &j->err);
     j->params = all_params(t, j->spec->tricks.generators, &j->nparams);
 out:
@@ -394,6 +406,36 @@ static void every_trick_on_ranks(void **state)
     s.model.patch = 1;
     s.train.steps = steps(30);
     same_run_on_ranks("hinge patch", &s, two);
+}
+
+/* The watchdog on ranks: it sees the whole batch's figures and rank 0's evaluations on
+ * every rank, so every rank rolls back at the same steps to the same checkpoint (the
+ * checks at each checkpoint hold), as one process does. */
+static void watchdog_rolls_back_on_every_rank(void **state)
+{
+    (void)state;
+    struct gc_spec s = ring8();
+    s.train.steps = steps(60);
+    s.every.eval = 10;
+    s.every.checkpoint = 10;
+    s.watch.action = GC_WATCH_ROLLBACK;
+    s.watch.loss_max = 0.5f; /* loss_d is near 1.4: divergence at once */
+    s.watch.max_rollbacks = 2;
+    struct curve one, pair;
+    size_t n1, n2;
+    float *p1 = train_on(&s, 0, 1, 0, NULL, 0, &one, &n1);
+    float *p2 = train_on(&s, 2, 1, 0, NULL, 0, &pair, &n2);
+    assert_int_equal(one.rollbacks, 2);
+    assert_int_equal(pair.rollbacks, 2);
+    assert_memory_equal(one.rolled_to, pair.rolled_to, 2 * sizeof(int64_t));
+    struct dist d = distance(&one, p1, &pair, p2, n1);
+    print_message("watchdog rollback: 2 ranks rolled back at steps %lld and %lld as 1 process "
+                  "did: loss %.2e param %.2e\n",
+                  (long long)pair.rolled_to[0], (long long)pair.rolled_to[1], d.loss, d.param);
+    assert_true(SANITIZED || d.loss <= LOSS_FLOOR);
+    assert_true(SANITIZED || d.param <= PARAM_FLOOR);
+    free(p1), free(p2);
+    free_curve(&one), free_curve(&pair);
 }
 
 /* ---- checkpoints between rank counts ------------------------------------------------ */
@@ -706,6 +748,7 @@ int main(void)
         cmocka_unit_test(dcgan_batch_norm_on_ranks),
         cmocka_unit_test(mad_gan_on_ranks),
         cmocka_unit_test(every_trick_on_ranks),
+        cmocka_unit_test(watchdog_rolls_back_on_every_rank),
         cmocka_unit_test(checkpoints_move_between_rank_counts),
         cmocka_unit_test(failing_ranks_fail_the_run),
         cmocka_unit_test(uneven_batch_is_refused),
