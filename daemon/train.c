@@ -69,6 +69,23 @@ void gd_train_print_errors(const char *what, const struct gc_field_errors *fe,
     }
 }
 
+/* A relative path of the spec (field) made absolute, so that the stored spec names the
+ * same file when the daemon later continues the run from another working directory;
+ * -1 after saying why on stderr. */
+static int absolute(const char *spec_path, const char *field, char *path, size_t cap)
+{
+    if (!path[0] || path[0] == '/')
+        return 0;
+    char *abs = realpath(path, NULL);
+    if (!abs) {
+        fprintf(stderr, "ganctld: %s: %s %s: %s\n", spec_path, field, path, strerror(errno));
+        return -1;
+    }
+    snprintf(path, cap, "%s", abs);
+    free(abs);
+    return 0;
+}
+
 int gd_train_read_spec(const char *path, struct gc_spec *spec)
 {
     size_t len = 0;
@@ -83,18 +100,9 @@ int gd_train_read_spec(const char *path, struct gc_spec *spec)
         gd_train_print_errors(path, &fe, &err);
         return 2;
     }
-    /* the stored spec must name the same file when the daemon later continues the run
-     * from another working directory */
-    if (spec->dataset.path[0] && spec->dataset.path[0] != '/') {
-        char *abs = realpath(spec->dataset.path, NULL);
-        if (!abs) {
-            fprintf(stderr, "ganctld: %s: dataset.path %s: %s\n", path, spec->dataset.path,
-                    strerror(errno));
-            return 2;
-        }
-        snprintf(spec->dataset.path, sizeof(spec->dataset.path), "%s", abs);
-        free(abs);
-    }
+    if (absolute(path, "dataset.path", spec->dataset.path, sizeof spec->dataset.path) ||
+        absolute(path, "task.source_path", spec->task.source_path, sizeof spec->task.source_path))
+        return 2;
     return 0;
 }
 
