@@ -55,6 +55,7 @@ struct curve {
     int64_t ckpt_step;
     int rollbacks; /* the watchdog's */
     int64_t rolled_to[8];
+    int collapses; /* of the rollbacks: the evaluation rule's (mode_collapse) */
 };
 
 static int rec_metrics(void *ctx, int64_t step, const struct gc_metric *m, int n,
@@ -82,8 +83,10 @@ static int rec_alert(void *ctx, const struct gc_watch_event *e, struct gc_error 
 {
     (void)err;
     struct curve *c = ctx;
-    if (!strcmp(e->action, "rollback") && c->rollbacks < 8)
+    if (!strcmp(e->action, "rollback") && c->rollbacks < 8) {
         c->rolled_to[c->rollbacks++] = e->step;
+        c->collapses += !strcmp(e->kind, "mode_collapse");
+    }
     return 0;
 }
 
@@ -438,6 +441,43 @@ static void watchdog_rolls_back_on_every_rank(void **state)
     free_curve(&one), free_curve(&pair);
 }
 
+/* The watchdog's evaluation rule on ranks: rank 0 alone evaluates, and the figures it
+ * sends make every rank's watchdog see a mode collapse at the same evaluation and roll
+ * back together (a rank without them would train on, and the checkpoint checks and
+ * the equal parameters of every rank would fail), as one process does. */
+static void evaluations_reach_every_rank(void **state)
+{
+    (void)state;
+    struct gc_spec s = ring8();
+    s.train.steps = steps(80);
+    s.every.eval = 5;
+    s.every.checkpoint = 5;
+    s.watch.action = GC_WATCH_ROLLBACK;
+    s.watch.loss_max = 1e5f; /* the step rules stay quiet: the evaluations decide */
+    s.watch.grad_factor = 1e5f;
+    s.watch.warmup = 0.0f;
+    s.watch.eval_patience = 1;
+    s.watch.eval_worsen = 0.01f;
+    s.watch.max_rollbacks = 2;
+    struct curve one, pair;
+    size_t n1, n2;
+    float *p1 = train_on(&s, 0, 1, 0, NULL, 0, &one, &n1);
+    float *p2 = train_on(&s, 2, 1, 0, NULL, 0, &pair, &n2);
+    print_message("evaluations on ranks: 1 process rolled back %d times (%d on evaluations), "
+                  "2 ranks %d (%d)\n",
+                  one.rollbacks, one.collapses, pair.rollbacks, pair.collapses);
+    assert_int_equal(pair.rollbacks, one.rollbacks);
+    assert_int_equal(pair.collapses, one.collapses);
+    assert_memory_equal(one.rolled_to, pair.rolled_to, (size_t)one.rollbacks * sizeof(int64_t));
+    if (!SANITIZED)
+        assert_true(one.collapses >= 1);
+    struct dist d = distance(&one, p1, &pair, p2, n1);
+    assert_true(SANITIZED || d.loss <= LOSS_FLOOR);
+    assert_true(SANITIZED || d.param <= PARAM_FLOOR);
+    free(p1), free(p2);
+    free_curve(&one), free_curve(&pair);
+}
+
 /* ---- checkpoints between rank counts ------------------------------------------------ */
 
 /* A checkpoint of 2 ranks resumed on one process, and one process's on 3 ranks, go on
@@ -749,6 +789,7 @@ int main(void)
         cmocka_unit_test(mad_gan_on_ranks),
         cmocka_unit_test(every_trick_on_ranks),
         cmocka_unit_test(watchdog_rolls_back_on_every_rank),
+        cmocka_unit_test(evaluations_reach_every_rank),
         cmocka_unit_test(checkpoints_move_between_rank_counts),
         cmocka_unit_test(failing_ranks_fail_the_run),
         cmocka_unit_test(uneven_batch_is_refused),
