@@ -31,6 +31,7 @@ line printed is "N passed, N failed, N skipped"."""
 
 import array
 import gzip
+import http.client
 import json
 import os
 import shutil
@@ -280,7 +281,9 @@ class Stream:
                 elif not line.startswith(":"):
                     k, _, v = line.partition(": ")
                     ev[k] = v
-        except OSError:
+        except (OSError, ValueError, AttributeError, http.client.HTTPException):
+            # close() shut the connection under the reader: http.client then fails in
+            # any of these ways, and the stream is over either way
             pass
 
     def of(self, kind):
