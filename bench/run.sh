@@ -267,4 +267,7 @@ done
 section "SGEMM: our AVX-512 kernel (core/gemm.c) against cblas_sgemm on the shapes of a step"
 run_both bench_gemm
 
+section "ranks: the reference DCGAN on 1 and 2 ranks over MPI, and a model of many hosts"
+/usr/bin/python3 bench/scale_mpi.py --build "$BUILD" || STATUS=1
+
 exit $STATUS

@@ -131,6 +131,13 @@ void gc_loader_destroy(struct gc_loader *l);
  * when not NULL and the dataset is labelled. */
 void gc_loader_next(struct gc_loader *l, size_t n, float *out, int *labels);
 
+/* The part [first, first + count) of the next n samples (count <= n - first): the
+ * loader moves on by n exactly as gc_loader_next does, but only the part is decoded
+ * into out (count x sample_size) and labels (count ints). The ranks of one run each
+ * take their part of the same batch this way. */
+void gc_loader_next_part(struct gc_loader *l, size_t n, size_t first, size_t count, float *out,
+                         int *labels);
+
 /* Completed epochs and the index into the current one (0 for point sets). */
 uint64_t gc_loader_epoch(const struct gc_loader *l);
 size_t gc_loader_index(const struct gc_loader *l);

@@ -52,17 +52,30 @@ void gc_error_clear(struct gc_error *err)
 const char *gc_strerror(int code)
 {
     switch (code) {
-    case GC_OK: return "ok";
-    case GC_EINVAL: return "invalid argument";
-    case GC_ENOMEM: return "out of memory";
-    case GC_EIO: return "I/O error";
-    case GC_ECORRUPT: return "corrupt data";
-    case GC_ENOTFOUND: return "not found";
-    case GC_ESTATE: return "not allowed in this state";
-    case GC_ENUMERIC: return "numeric failure";
-    case GC_ESTOPPED: return "stopped";
-    case GC_ETOOBIG: return "too large";
-    case GC_EUNSUPPORTED: return "unsupported";
+    case GC_OK:
+        return "ok";
+    case GC_EINVAL:
+        return "invalid argument";
+    case GC_ENOMEM:
+        return "out of memory";
+    case GC_EIO:
+        return "I/O error";
+    case GC_ECORRUPT:
+        return "corrupt data";
+    case GC_ENOTFOUND:
+        return "not found";
+    case GC_ESTATE:
+        return "not allowed in this state";
+    case GC_ENUMERIC:
+        return "numeric failure";
+    case GC_ESTOPPED:
+        return "stopped";
+    case GC_ETOOBIG:
+        return "too large";
+    case GC_EUNSUPPORTED:
+        return "unsupported";
+    case GC_ECOMM:
+        return "rank failure";
     }
     return "unknown error";
 }

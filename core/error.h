@@ -19,6 +19,7 @@ enum {
     GC_ESTOPPED = -8,  /* training stopped on request (pause, cancel, shutdown) */
     GC_ETOOBIG = -9,   /* too large (413) */
     GC_EUNSUPPORTED = -10,
+    GC_ECOMM = -11, /* a rank of a multi-rank run died, hung past the timeout or disagreed */
 };
 
 struct gc_error {
@@ -30,7 +31,8 @@ struct gc_error {
 int gc_error_set(struct gc_error *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Prefixes err->msg with "prefix: " (context while unwinding); returns err->code. */
-int gc_error_prefix(struct gc_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int gc_error_prefix(struct gc_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 void gc_error_clear(struct gc_error *err);
 /* A short name of the code ("invalid argument"). */
 const char *gc_strerror(int code);

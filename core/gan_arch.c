@@ -68,7 +68,7 @@ struct gc_model *gc_gan_build_g(const struct gc_trainer *t, struct gc_rng *rng,
             gc_unet_create(t->B, t->cin, t->c, t->h, ms->g_width, ms->batch_norm, rng, err),
             &t->spec.opt_g, err);
     int bn = ms->batch_norm;
-    struct gc_model *m = gc_model_create(t->B, ms->z_dim, 1, 1, err);
+    struct gc_model *m = gc_model_create(t->b, ms->z_dim, 1, 1, err);
     if (!m)
         return NULL;
     int rc = 0;
@@ -128,7 +128,7 @@ struct gc_model *gc_gan_build_d(const struct gc_trainer *t, struct gc_rng *rng,
             &t->spec.opt_d, err);
     int bn = ms->batch_norm;
     int nlogits = t->K > 1 ? t->K + 1 : 1;
-    struct gc_model *m = gc_model_create(t->B, t->c, t->h, t->w, err);
+    struct gc_model *m = gc_model_create(t->b, t->c, t->h, t->w, err);
     if (!m)
         return NULL;
     int rc = 0;

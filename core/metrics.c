@@ -31,6 +31,11 @@ static const struct gc_metric_info table[GC_M_COUNT] = {
                           "The critic's estimate of the Wasserstein distance, mean D(x) - "
                           "mean D(G(z)) (wasserstein loss only).",
                           GC_GOAL_NONE, GC_FMT_NUMBER, NULL, NULL},
+    [GC_M_COMM_SHARE] = {"comm_share", GC_METRIC_TRAIN, "time in collectives",
+                         "Runs on several ranks (train.ranks): the fraction of training time "
+                         "spent in calls across the ranks (summing gradients and batch-norm "
+                         "statistics, waiting for the slowest rank included).",
+                         GC_GOAL_MIN, GC_FMT_FRACTION, NULL, "ganctl_run_collective_time_ratio"},
     [GC_M_LOSS_L1] = {"loss_l1", GC_METRIC_TRAIN, "L1 to target",
                       "Task runs: the mean absolute difference between G's output and the "
                       "target on the training batch (pixels in [-1, 1]), before its weight.",

@@ -21,6 +21,7 @@ enum gc_metric_id {
     GC_M_GRAD_NORM_G,
     GC_M_IMAGES_PER_S,
     GC_M_WASSERSTEIN,
+    GC_M_COMM_SHARE,
     GC_M_LOSS_L1,
     /* evaluation figures */
     GC_M_MODES_COVERED,

@@ -105,6 +105,7 @@ void gc_model_destroy(struct gc_model *m)
     free(m->tws);
     free(m->tsum);
     free(m->plan);
+    free(m->bnsync);
     free(m);
 }
 
@@ -601,7 +602,8 @@ struct gc_model *gc_model_clone(const struct gc_model *m, struct gc_error *err)
     memcpy(c->layers, m->layers, (size_t)m->nlayers * sizeof *c->layers);
     c->nlayers = c->cap = m->nlayers;
     if (alloc_blocks(c, err) < 0 || gc_model_copy_state(c, m, err) < 0 ||
-        (m->pool && gc_model_set_pool(c, m->pool, err) < 0)) {
+        (m->pool && gc_model_set_pool(c, m->pool, err) < 0) ||
+        (m->comm && gc_model_set_comm(c, m->comm, err) < 0)) {
         gc_model_destroy(c);
         return NULL;
     }

@@ -108,7 +108,7 @@ int gc_model_max_batch(const struct gc_model *m);
 const char *gc_model_kind_name(enum gc_layer_kind k);
 
 /* Deep copy: architecture, parameters, optimizer state, BN running stats, the pool
- * (shared), the learning-rate scale and the split threshold. */
+ * and the communicator (shared), the learning-rate scale and the split threshold. */
 struct gc_model *gc_model_clone(const struct gc_model *m, struct gc_error *err);
 
 #endif

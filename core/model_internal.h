@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/comm.h"
 #include "core/conv.h"
 #include "core/model.h"
 #include "core/pool.h"
@@ -87,6 +88,10 @@ struct gc_model {
     double *tsum;          /* nth x GC_MODEL_TSUM_STRIDE: partial sums of grad_norm */
     struct gc_bplan *plan; /* nlayers: the buffers of each layer in the current backward */
     int btop;              /* the layer the current backward started at */
+
+    /* ranks (see gc_model_set_comm): batch norm's statistics are summed across them */
+    struct gc_comm *comm; /* borrowed; NULL or one rank: nothing is summed */
+    double *bnsync;       /* 4 x the widest batch norm's channels: the sums in flight */
 };
 
 /* [*b, *e): the share of thread ith of nth in [0, total), boundaries rounded down to a

@@ -24,7 +24,13 @@
  * the same code as before there were threads. Work below min_split (see
  * GC_MODEL_GC_MODEL_MIN_SPLIT_COST) runs on the caller: a region is worth a few microseconds
  * only on a quiet machine. Each thread has its own conv workspace (ws for thread 0,
- * tws). */
+ * tws).
+ *
+ * RANKS. With a communicator of several ranks (gc_model_set_comm), a batch norm of a
+ * train forward is two regions split by channels with a sum across ranks between
+ * them on the calling thread: this rank's per-channel sums, then the normalization
+ * with the whole batch's; a backward through it likewise (its sum dy and sum
+ * dy * xhat). Only the calling thread talks to the communicator. */
 #include "core/model_pass.h"
 
 #include <assert.h>
@@ -83,6 +89,26 @@ int gc_model_set_precision(struct gc_model *m, int bf16)
     return m->bf16;
 }
 
+int gc_model_set_comm(struct gc_model *m, struct gc_comm *comm, struct gc_error *err)
+{
+    if (!m->finalized)
+        return gc_error_set(err, GC_ESTATE, "model: communicator for a model not finalized");
+    double *buf = NULL;
+    if (gc_comm_size(comm) > 1) {
+        int widest = 0;
+        for (int i = 0; i < m->nlayers; i++)
+            if (m->layers[i].kind == GC_LAYER_BATCHNORM && m->layers[i].c > widest)
+                widest = m->layers[i].c;
+        buf = calloc(4 * (size_t)widest + 1, sizeof *buf);
+        if (!buf)
+            return gc_error_set(err, GC_ENOMEM, "model: out of memory for batch norm sums");
+    }
+    free(m->bnsync);
+    m->bnsync = buf;
+    m->comm = buf ? comm : NULL;
+    return 0;
+}
+
 void gc_model_set_split_threshold(struct gc_model *m, double cost)
 {
     m->min_split = cost < 0.0 ? GC_MODEL_MIN_SPLIT_COST : cost;
@@ -129,8 +155,11 @@ struct job {
     struct gc_model *m;
     int lo, hi;
     int n;
-    int train;  /* forward */
-    int params; /* backward: form the parameter gradients */
+    int train;    /* forward */
+    int params;   /* backward: form the parameter gradients */
+    int phase;    /* a synchronized batch norm: 1 this rank's sums, 2 the rest from the
+                   * summed ones (m->bnsync); 0 the whole layer alone */
+    double total; /* phase 2: the values of a channel over every rank's samples */
     float *dinp;
     size_t p_end; /* reduce_task: the parameters [0, p_end) */
 };
@@ -152,6 +181,25 @@ static float *thread_ws(const struct gc_model *m, int ith)
 static float *thread_grads(const struct gc_model *m, int ith)
 {
     return ith == 0 ? m->grads : m->tgrads + (size_t)(ith - 1) * m->nparams;
+}
+
+/* A batch norm across ranks (layer l, job j of a forward or a backward): this rank's
+ * per-channel sums (phase 1), their sum across the ranks on the calling thread, then
+ * the rest from the summed ones (phase 2). The backward keeps this rank's own sums, for
+ * dgamma and dbeta, behind the summed ones (keep_own). */
+static void synced_bn(struct gc_model *m, const struct gc_layer *l, gc_pool_fn fn, struct job *j,
+                      double cost, int keep_own)
+{
+    size_t c2 = 2 * (size_t)l->c;
+    j->phase = 1;
+    dispatch(m, fn, j, cost / 2);
+    if (keep_own)
+        memcpy(m->bnsync, m->bnsync + c2, c2 * sizeof *m->bnsync);
+    gc_comm_sum_f64(m->comm, m->bnsync, c2);
+    j->phase = 2;
+    j->total = (double)j->n * l->h * l->w * gc_comm_size(m->comm);
+    dispatch(m, fn, j, cost / 2);
+    j->phase = 0;
 }
 
 /* ---- forward ------------------------------------------------------------------------ */
@@ -215,9 +263,18 @@ static void forward_task(void *arg, int ith, int nth)
         split_channels(l, ith, nth, &c0, &c1);
         float *s = m->bn + l->bn_off;
         const float *w = m->params + l->w_off, *b = m->params + l->b_off;
-        gc_batchnorm_forward(m->acts + l->act_off, layer_in(m, j->lo), w, b, s, s + l->c,
-                             s + 2 * l->c, s + 3 * l->c, j->n, l->c, l->h * l->w, l->eps,
-                             l->momentum, j->train, c0, c1);
+        const float *x = layer_in(m, j->lo);
+        const int sp = l->h * l->w;
+        if (j->phase == 1)
+            gc_batchnorm_sums(x, j->n, l->c, sp, c0, c1, m->bnsync, m->bnsync + l->c);
+        else if (j->phase == 2)
+            gc_batchnorm_forward_sums(m->acts + l->act_off, x, w, b, s, s + l->c, s + 2 * l->c,
+                                      s + 3 * l->c, m->bnsync, m->bnsync + l->c, j->total, j->n,
+                                      l->c, sp, l->eps, l->momentum, c0, c1);
+        else
+            gc_batchnorm_forward(m->acts + l->act_off, x, w, b, s, s + l->c, s + 2 * l->c,
+                                 s + 3 * l->c, j->n, l->c, sp, l->eps, l->momentum, j->train, c0,
+                                 c1);
         return;
     }
     size_t s0, s1;
@@ -242,7 +299,10 @@ const float *gc_model_forward(struct gc_model *m, const float *inp, int n, int t
                 cost += layer_cost(&m->layers[++hi], n);
         j.lo = i;
         j.hi = hi;
-        dispatch(m, forward_task, &j, cost);
+        if (m->comm && train && m->layers[i].kind == GC_LAYER_BATCHNORM)
+            synced_bn(m, &m->layers[i], forward_task, &j, cost, 0);
+        else
+            dispatch(m, forward_task, &j, cost);
         i = hi + 1;
     }
     m->last_n = n;
@@ -304,8 +364,9 @@ static void add_skips(struct gc_model *m, int i, int s0, int n, int c0, int c1)
 
 /* BN layer i by channels: dgamma and dbeta of a channel belong to one thread, so
  * they go straight into the model's gradients. */
-static void backward_bn(struct gc_model *m, int i, int n, int params, int ith, int nth)
+static void backward_bn(struct gc_model *m, int i, const struct job *j, int ith, int nth)
 {
+    const int n = j->n, params = j->params;
     const struct gc_layer *l = &m->layers[i];
     const struct gc_bplan *pl = &m->plan[i];
     int c0, c1;
@@ -314,14 +375,22 @@ static void backward_bn(struct gc_model *m, int i, int n, int params, int ith, i
         add_skips(m, i, 0, n, c0, c1);
     const int sp = l->h * l->w;
     float *dx = pl->dx;
-    if (dx && pl->zero)
+    if (dx && pl->zero && j->phase != 1)
         for (int k = 0; k < n; k++)
             memset(dx + ((size_t)k * l->c + c0) * sp, 0, (size_t)(c1 - c0) * sp * sizeof *dx);
     float *dw = params ? m->grads + l->w_off : NULL;
     float *db = params ? m->grads + l->b_off : NULL;
     const float *x = layer_in(m, i), *w = m->params + l->w_off;
     const float *s = m->bn + l->bn_off;
-    if (m->last_train)
+    double *own = m->bnsync + 2 * (size_t)l->c; /* this rank's sums; the summed below it */
+    if (m->last_train && j->phase == 1)
+        gc_batchnorm_backward_sums(pl->d, x, s + 2 * l->c, s + 3 * l->c, n, l->c, sp, c0, c1, own,
+                                   own + l->c);
+    else if (m->last_train && j->phase == 2)
+        gc_batchnorm_backward_from_sums(dx, dw, db, pl->d, x, w, s + 2 * l->c, s + 3 * l->c, own,
+                                        own + l->c, m->bnsync, m->bnsync + l->c, j->total, n, l->c,
+                                        sp, c0, c1);
+    else if (m->last_train)
         gc_batchnorm_backward(dx, dw, db, pl->d, x, w, s + 2 * l->c, s + 3 * l->c, n, l->c, sp, c0,
                               c1);
     else if (dw || dx)
@@ -406,7 +475,7 @@ static void backward_task(void *arg, int ith, int nth)
     struct job *j = arg;
     struct gc_model *m = j->m;
     if (m->layers[j->hi].kind == GC_LAYER_BATCHNORM) {
-        backward_bn(m, j->hi, j->n, j->params, ith, nth);
+        backward_bn(m, j->hi, j, ith, nth);
         return;
     }
     size_t s0, s1;
@@ -505,7 +574,10 @@ static void backward(struct gc_model *m, int layer, const float *dout, float *di
         }
         j.lo = lo;
         j.hi = i;
-        dispatch(m, backward_task, &j, cost);
+        if (m->comm && m->last_train && m->layers[i].kind == GC_LAYER_BATCHNORM)
+            synced_bn(m, &m->layers[i], backward_task, &j, cost, 1);
+        else
+            dispatch(m, backward_task, &j, cost);
         if (m->nth > 1 && cost >= m->min_split && m->layers[i].kind != GC_LAYER_BATCHNORM)
             spread = 1;
         i = lo - 1;

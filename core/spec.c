@@ -213,6 +213,7 @@ void gc_spec_defaults(struct gc_spec *s, enum gc_dataset_kind data, enum gc_loss
     s->train.seed = 1;
     s->train.lr_decay = (struct gc_lr_decay_spec){0, 0.5f, 0.01f, GC_DECAY_LINEAR};
     s->train.precision = GC_PRECISION_FLOAT32;
+    s->train.ranks = 1;
 
     struct gc_optim_spec o = {GC_OPTIM_ADAM, 2e-4f, 0.5f, 0.999f, 1e-8f};
     if (loss == GC_LOSS_WASSERSTEIN)
@@ -540,6 +541,14 @@ static void check_rules(struct check *c, const struct gc_spec *s)
         fail(c, "model.arch", "mlp takes images up to 64x64");
     if (m->patch && m->arch == GC_ARCH_MLP)
         fail(c, "model.patch", "a PatchGAN discriminator needs arch dcgan");
+
+    if (s->train.ranks > 1 && s->train.batch_size > 0 && s->train.batch_size % s->train.ranks)
+        fail(c, "train.ranks",
+             "must divide train.batch_size (%d) so that every rank takes an equal part of "
+             "the batch",
+             s->train.batch_size);
+    if (s->train.ranks > 1 && s->task.on)
+        fail(c, "train.ranks", "image-to-image tasks train on one process: must be 1");
 
     const struct gc_tricks_spec *t = &s->tricks;
     if (t->smoothing != GC_SMOOTH_NONE) {

@@ -68,6 +68,7 @@ enum gc_watch_action { GC_WATCH_OFF, GC_WATCH_ALERT, GC_WATCH_ROLLBACK };
 #define GC_MAX_LAYERS 16
 #define GC_MAX_NAME 128
 #define GC_MAX_SEED 9007199254740992ULL /* 2^53 */
+#define GC_MAX_RANKS 1024
 #define GC_MAX_ROLLBACKS 100
 #define GC_PATH_MAX 4096
 
@@ -126,6 +127,7 @@ struct gc_train_spec {
     uint64_t seed;
     struct gc_lr_decay_spec lr_decay;
     enum gc_precision precision;
+    int ranks; /* processes that train the run together (MPI), each a part of the batch */
 };
 
 struct gc_tricks_spec {

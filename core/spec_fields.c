@@ -211,6 +211,10 @@ static const struct gc_spec_field fields[] = {
      .doc = "float32, or bf16: the matrix products of G and D take bfloat16 inputs and sum "
             "in float32 (AVX512-BF16; float32 runs where the CPU lacks it, and the run's "
             "log says which ran); weights and optimizer state stay float32"},
+    INT("train.ranks", train.ranks, 1, GC_MAX_RANKS,
+        "processes that train the run together over MPI, each on its part of every batch "
+        "(the same run as one process, to rounding); more than 1 needs a daemon started "
+        "with --mpirun"),
 
     SECTION("optimizer", "one optimizer for G, one for D"),
     OPTIMIZER("g", opt_g, "G's optimizer"),

@@ -17,6 +17,7 @@
 
 #define DEFAULT_LISTEN "127.0.0.1:8080"
 #define DEFAULT_KEEP 5
+#define DEFAULT_RANK_TIMEOUT 300
 
 static void usage(FILE *f)
 {
@@ -24,9 +25,12 @@ static void usage(FILE *f)
             "usage: ganctld [--listen ADDR:PORT] [--data DIR] [--workers N] [--threads N]\n"
             "               [--config FILE] [--token-file FILE] [--datasets DIR] [--web DIR]\n"
             "               [--keep-checkpoints N] [--max-connections N] [--http-timeout S]\n"
-            "               [--alert-webhook URL]\n"
+            "               [--alert-webhook URL] [--mpirun COMMAND] [--rank-timeout S]\n"
             "               [--verbose]\n"
-            "       ganctld train SPEC.json [--data DIR] [--threads N]\n"
+            "       ganctld train SPEC.json [--data DIR] [--threads N] [--rank-timeout S]\n"
+            "       ganctld train --run ID [--data DIR] [--threads N] [--rank-timeout S]\n"
+            "                     [--datasets DIR] [--control-stdin]\n"
+            "       mpirun -np N [MPIRUN OPTIONS] ganctld train SPEC.json | --run ID [...]\n"
             "       ganctld --help | --version\n"
             "\n"
             "  --listen ADDR:PORT      where the REST API listens (default %s)\n"
@@ -47,8 +51,17 @@ static void usage(FILE *f)
             "                          more are refused (default 256)\n"
             "  --http-timeout S        close a connection idle for S seconds, or whose request\n"
             "                          has not come whole S seconds after it began (default 60)\n"
-            "  --verbose               also log every training step's metrics\n",
-            DEFAULT_LISTEN, DEFAULT_KEEP);
+            "  --mpirun COMMAND        how to start the ranks of a run with train.ranks > 1:\n"
+            "                          the mpirun command and its options, e.g. \"mpirun\n"
+            "                          --hostfile /etc/ganctl/hosts\"; ganctld adds -np N and\n"
+            "                          itself (default: none, such runs are refused)\n"
+            "  --rank-timeout S        seconds a rank of a multi-rank run waits for the others\n"
+            "                          before the job ends and the run is queued again\n"
+            "                          (default %d)\n"
+            "  --verbose               also log every training step's metrics\n"
+            "  train --run ID          train stored run ID in the foreground\n"
+            "  train --control-stdin   read pause, cancel and stop, one a line, on stdin\n",
+            DEFAULT_LISTEN, DEFAULT_KEEP, DEFAULT_RANK_TIMEOUT);
 }
 
 static int parse_int(const char *name, const char *v, int lo, int hi, int *out)
@@ -106,6 +119,21 @@ static int set_option(struct gd_config *c, const char *name, const char *v)
         }
         return set_str(name, c->alert_webhook, sizeof(c->alert_webhook), v);
     }
+    if (!strcmp(name, "mpirun"))
+        return set_str(name, c->mpirun, sizeof(c->mpirun), v);
+    if (!strcmp(name, "rank-timeout"))
+        return parse_int(name, v, 1, 86400, &c->rank_timeout);
+    if (!strcmp(name, "run")) {
+        int id = 0;
+        if (parse_int(name, v, 1, INT32_MAX, &id))
+            return -1;
+        c->run = id;
+        return 0;
+    }
+    if (!strcmp(name, "control-stdin")) {
+        c->control_stdin = strcmp(v, "0") && strcmp(v, "false") && strcmp(v, "no");
+        return 0;
+    }
     if (!strcmp(name, "verbose")) {
         c->verbose = strcmp(v, "0") && strcmp(v, "false") && strcmp(v, "no");
         return 0;
@@ -146,8 +174,8 @@ static int read_config(struct gd_config *c, const char *path)
         }
         *eq = '\0';
         char *key = trim(s), *val = trim(eq + 1);
-        if (!strcmp(key, "config")) {
-            fprintf(stderr, "ganctld: %s:%d: 'config' cannot be set in a config file\n", path, no);
+        if (!strcmp(key, "config") || !strcmp(key, "run") || !strcmp(key, "control-stdin")) {
+            fprintf(stderr, "ganctld: %s:%d: '%s' cannot be set in a config file\n", path, no, key);
             ret = -1;
         } else if (set_option(c, key, val)) {
             fprintf(stderr, "ganctld: in %s line %d\n", path, no);
@@ -181,9 +209,11 @@ static int parse_flags(struct gd_config *c, int argc, char **argv, int first, in
         memcpy(name, a + 2, n);
         name[n] = '\0';
         static const char *const known[] = {
-            "listen",          "data",         "datasets",         "web",     "token-file",
-            "workers",         "threads",      "keep-checkpoints", "verbose", "config",
-            "max-connections", "http-timeout", "alert-webhook",    NULL};
+            "listen",        "data",    "datasets",        "web",
+            "token-file",    "workers", "threads",         "keep-checkpoints",
+            "verbose",       "config",  "max-connections", "http-timeout",
+            "alert-webhook", "mpirun",  "rank-timeout",    "run",
+            "control-stdin", NULL};
         int is_known = 0;
         for (int k = 0; known[k]; k++)
             is_known |= !strcmp(known[k], name);
@@ -191,7 +221,7 @@ static int parse_flags(struct gd_config *c, int argc, char **argv, int first, in
             fprintf(stderr, "ganctld: unknown option '--%s' (see --help)\n", name);
             return -1;
         }
-        int takes_value = strcmp(name, "verbose") != 0;
+        int takes_value = strcmp(name, "verbose") != 0 && strcmp(name, "control-stdin") != 0;
         if (eq)
             val = eq + 1;
         else if (takes_value) {
@@ -297,19 +327,27 @@ static char *read_token(const char *path)
     return strdup(t);
 }
 
-/* `ganctld train SPEC.json [--data DIR] [--threads N] [--keep-checkpoints N]
- * [--verbose]`: no config file, no token. */
+/* `ganctld train SPEC.json | --run ID [--data DIR] [--threads N] [--keep-checkpoints N]
+ * [--datasets DIR] [--rank-timeout S] [--control-stdin] [--verbose]`: no config file,
+ * no token. */
 static int parse_train(struct gd_config *c, int argc, char **argv)
 {
-    static const char *const allowed[] = {"data", "threads", "keep-checkpoints", "verbose", NULL};
+    static const char *const allowed[] = {"data",         "threads",       "keep-checkpoints",
+                                          "verbose",      "run",           "datasets",
+                                          "rank-timeout", "control-stdin", NULL};
     c->command = GD_CMD_TRAIN;
-    if (argc < 3 || argv[2][0] == '-') {
+    int first = 2;
+    if (argc >= 3 && argv[2][0] != '-') {
+        c->spec_path = argv[2];
+        first = 3;
+    }
+    if (parse_flags(c, argc, argv, first, 1, allowed))
+        return 2;
+    if (!c->spec_path == !c->run) {
+        fprintf(stderr, "ganctld train: give either a spec file or --run ID\n");
         usage(stderr);
         return 2;
     }
-    c->spec_path = argv[2];
-    if (parse_flags(c, argc, argv, 3, 1, allowed))
-        return 2;
     default_paths(c);
     return -1;
 }
@@ -328,11 +366,17 @@ static int parse_serve(struct gd_config *c, int argc, char **argv)
             return 0;
         }
     }
-    if (parse_flags(c, argc, argv, 1, 0, NULL))
+    /* every flag but those of `ganctld train` alone */
+    static const char *const allowed[] = {
+        "listen",     "data",         "datasets",        "web",
+        "token-file", "workers",      "threads",         "keep-checkpoints",
+        "verbose",    "config",       "max-connections", "http-timeout",
+        "mpirun",     "rank-timeout", "alert-webhook",   NULL};
+    if (parse_flags(c, argc, argv, 1, 0, allowed))
         return 2;
     if (c->config[0] && read_config(c, c->config))
         return 2;
-    if (parse_flags(c, argc, argv, 1, 1, NULL))
+    if (parse_flags(c, argc, argv, 1, 1, allowed))
         return 2;
     default_paths(c);
 
@@ -356,6 +400,7 @@ int gd_config_parse(struct gd_config *c, int argc, char **argv)
     memset(c, 0, sizeof(*c));
     c->workers = 1;
     c->keep_checkpoints = DEFAULT_KEEP;
+    c->rank_timeout = DEFAULT_RANK_TIMEOUT;
     if (argc >= 2 && !strcmp(argv[1], "train"))
         return parse_train(c, argc, argv);
     return parse_serve(c, argc, argv);

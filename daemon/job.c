@@ -81,10 +81,8 @@ static void active_remove(struct gd_jobs *s, struct gd_job *job)
 
 /* ---- training hooks (on the worker's thread) ---- */
 
-/* Adds the steps done since the last call to the counters and publishes the live step. */
-static void note_progress(struct gd_job *job)
+void gd_job_progress(struct gd_job *job, int64_t step)
 {
-    int64_t step = gc_trainer_step(job->t);
     struct gd_jobs *s = job->s;
     pthread_mutex_lock(&s->mu);
     if (step > job->counted) {
@@ -94,6 +92,12 @@ static void note_progress(struct gd_job *job)
     job->counted = step;
     job->step = step;
     pthread_mutex_unlock(&s->mu);
+}
+
+/* Adds the steps done since the last call to the counters and publishes the live step. */
+static void note_progress(struct gd_job *job)
+{
+    gd_job_progress(job, gc_trainer_step(job->t));
 }
 
 static int hook_control(void *ctx)
@@ -396,8 +400,8 @@ static void record_provenance(struct gd_jobs *s, const struct gd_run *run)
         gd_jobs_log(s, GD_LOG_WARN, run->id, "provenance not stored: %s", err.msg);
 }
 
-static void set_status(struct gd_jobs *s, int64_t id, enum gd_status st, const char *error,
-                       int64_t step)
+void gd_jobs_set_status(struct gd_jobs *s, int64_t id, enum gd_status st, const char *error,
+                        int64_t step)
 {
     struct gc_error err = {0};
     if (gd_store_run_set_status(s->store, id, st, error, &err))
@@ -405,25 +409,26 @@ static void set_status(struct gd_jobs *s, int64_t id, enum gd_status st, const c
     gd_jobs_publish(s, id, "status", step);
 }
 
-/* Writes a job's final status and takes it off the active list as one step for
- * cancel/pause/resume/delete (under ctl_mu), so none of them sees the run finished
- * in the store but still training, or the other way round. */
-static void finish(struct gd_jobs *s, struct gd_job *job, enum gd_status st, const char *error,
+/* Under ctl_mu, so none of cancel/pause/resume/delete sees the run finished in the
+ * store but still training, or the other way round. */
+void gd_job_finish(struct gd_jobs *s, struct gd_job *job, enum gd_status st, const char *error,
                    int64_t step, int write)
 {
     pthread_mutex_lock(&s->ctl_mu);
     pthread_mutex_lock(&s->mu);
     job->finished = 1;
     pthread_mutex_unlock(&s->mu);
-    if (write)
-        set_status(s, job->id, st, error, step);
+    if (write && s->opts.final)
+        s->opts.final(s->opts.final_ctx, job->id, st, step, error);
+    else if (write)
+        gd_jobs_set_status(s, job->id, st, error, step);
     pthread_mutex_lock(&s->mu);
     active_remove(s, job);
     pthread_mutex_unlock(&s->mu);
     pthread_mutex_unlock(&s->ctl_mu);
 }
 
-enum gd_status gd_job_run(struct gd_job *job)
+enum gd_status gd_job_run(struct gd_job *job, int *train_rc)
 {
     struct gd_jobs *s = job->s;
     struct gc_error err = {0};
@@ -431,10 +436,11 @@ enum gd_status gd_job_run(struct gd_job *job)
     struct gc_spec *spec = NULL;
     enum gd_status final = GD_FAILED;
     int64_t step = 0;
+    int rc = GC_EIO;
 
     if (gd_store_run_get(s->store, job->id, &run, &err)) {
         gd_jobs_log(s, GD_LOG_ERR, job->id, "cannot read run: %s", err.msg);
-        finish(s, job, GD_FAILED, NULL, 0, 0);
+        gd_job_finish(s, job, GD_FAILED, NULL, 0, 0);
         free(job);
         return GD_FAILED;
     }
@@ -457,9 +463,21 @@ enum gd_status gd_job_run(struct gd_job *job)
     job->sweep = run.sweep;
     job->config = run.config;
     job->steps = spec->train.steps;
+    if (spec->train.ranks > 1 && !s->opts.comm) {
+        /* the daemon, not a rank: the ranks train in a child process */
+        if (s->opts.mpirun && s->opts.mpirun[0]) {
+            final = gd_job_launch(job, spec, &run);
+            rc = final == GD_SUCCEEDED ? 0 : GC_EIO;
+            goto out;
+        }
+        gd_jobs_log(s, GD_LOG_WARN, job->id,
+                    "train.ranks is %d, but this daemon has no --mpirun: training it in this "
+                    "process (the same run, to rounding)",
+                    spec->train.ranks);
+    }
 
     record_provenance(s, &run);
-    set_status(s, job->id, GD_RUNNING, NULL, step);
+    gd_jobs_set_status(s, job->id, GD_RUNNING, NULL, step);
     gd_jobs_log(s, GD_LOG_INFO, job->id, "started at step %lld of %lld with %d threads",
                 (long long)step, (long long)spec->train.steps, s->threads_per_run);
 
@@ -467,6 +485,7 @@ enum gd_status gd_job_run(struct gd_job *job)
         .threads = s->threads_per_run,
         .cache_dir = s->cache_dir,
         .load_data = 1,
+        .comm = s->opts.comm,
     };
     job->t = gc_trainer_create(spec, &topts, &err);
     if (!job->t)
@@ -475,7 +494,7 @@ enum gd_status gd_job_run(struct gd_job *job)
     uint8_t *ck = NULL;
     size_t cklen = 0;
     int64_t ckstep = 0;
-    int rc = gd_store_ckpt_get(s->store, job->id, -1, &ck, &cklen, &ckstep, &err);
+    rc = gd_store_ckpt_get(s->store, job->id, -1, &ck, &cklen, &ckstep, &err);
     if (rc == 0) {
         rc = gc_trainer_restore(job->t, ck, cklen, &err);
         free(ck);
@@ -523,6 +542,14 @@ enum gd_status gd_job_run(struct gd_job *job)
             final = GD_QUEUED; /* the next start continues from the checkpoint */
         else
             goto fail;
+    } else if (rc == GC_ECOMM) {
+        /* a rank died, hung or drifted: not the run's fault; it goes on from its newest
+         * checkpoint at the next launch */
+        wait_for_store(job);
+        gd_job_finish(s, job, GD_QUEUED, err.msg, run.step, 1);
+        gd_jobs_log(s, GD_LOG_ERR, job->id, "the ranks failed, queued again: %s", err.msg);
+        final = GD_QUEUED;
+        goto out;
     } else {
         goto fail;
     }
@@ -537,20 +564,25 @@ enum gd_status gd_job_run(struct gd_job *job)
     pthread_mutex_lock(&s->mu);
     snprintf(reason, sizeof(reason), "%s", job->stop_reason);
     pthread_mutex_unlock(&s->mu);
-    finish(s, job, final, final == GD_CANCELED && reason[0] ? reason : NULL, step, 1);
+    gd_job_finish(s, job, final, final == GD_CANCELED && reason[0] ? reason : NULL, step, 1);
     gd_jobs_log(s, GD_LOG_INFO, job->id, "%s at step %lld", gd_status_name(final), (long long)step);
     goto out;
 
 fail:
+    /* the engine's code when it trained, else what kept it from training */
+    if (!job->t || rc == 0 || rc == GC_ESTOPPED)
+        rc = err.code ? err.code : GC_EIO;
     if (!err.msg[0])
         gc_error_set(&err, err.code ? err.code : GC_EIO, "failed");
     wait_for_store(job);
     if (job->t)
         gd_store_run_set_step(s->store, job->id, gc_trainer_step(job->t), NULL);
     final = GD_FAILED;
-    finish(s, job, GD_FAILED, err.msg, step, 1);
+    gd_job_finish(s, job, GD_FAILED, err.msg, step, 1);
     gd_jobs_log(s, GD_LOG_ERR, job->id, "failed: %s", err.msg);
 out:
+    if (train_rc)
+        *train_rc = rc;
     gc_trainer_destroy(job->t);
     job->t = NULL;
     free(spec);

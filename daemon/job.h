@@ -1,9 +1,10 @@
 /* job.h — one run trained by one worker, and what the jobs of one scheduler share.
  *
- * Internal to the scheduler: only sched.c and job.c include it. sched.c decides which
- * run a worker takes next and carries out the user's verbs (sched.h); job.c is what
- * the worker then does with that run, from reading it out of the store to writing its
- * final status.
+ * Internal to the scheduler: only sched.c, job.c and launch.c include it. sched.c
+ * decides which run a worker takes next and carries out the user's verbs (sched.h);
+ * job.c is what the worker then does with that run, from reading it out of the store
+ * to writing its final status; launch.c does it for a run of several ranks, which
+ * trains in a child process started by the --mpirun command.
  *
  * DESIGN: the scheduler's mutex mu guards the active list, each job's fields marked
  * below, the stopping flag and the counters (and, in sched.c, the queue, so a run
@@ -17,6 +18,7 @@
 #include <pthread.h>
 #include <stdint.h>
 
+#include "core/spec.h"
 #include "daemon/events.h"
 #include "daemon/sched.h"
 #include "daemon/store.h"
@@ -35,6 +37,7 @@ struct gd_jobs {
     struct gd_sched_opts opts;
     char *cache_dir;     /* the classifier cache; NULL: none */
     int threads_per_run; /* compute threads of one run */
+    char exe[4096];      /* this binary, which launch.c starts on the ranks */
 
     pthread_mutex_t ctl_mu; /* serializes cancel/pause/resume/delete and final statuses */
     pthread_mutex_t mu;
@@ -42,6 +45,14 @@ struct gd_jobs {
     struct gd_job *active; /* the runs training now, newest first */
     int stopping;          /* shutdown began: jobs checkpoint and end as queued */
     int64_t steps_trained, images_trained;
+    /* runs of several ranks whose launches ended without a final status: the newest
+     * checkpoint's step at the last such end and how many ended in a row without a
+     * newer one (launch.c) */
+    struct gd_relaunch {
+        int64_t id, step;
+        int ends;
+    } * relaunch;
+    int nrelaunch;
 };
 
 /* One run on the active list. */
@@ -83,7 +94,33 @@ struct gd_job *gd_jobs_add(struct gd_jobs *s, int64_t id);
 /* Trains the job's run on the calling thread until it ends, stops or fails, writes
  * its final status, takes the job off the active list and frees it; returns the
  * status written. Never takes the daemon down: every failure ends as a failed run
- * with its message. Called with no lock held. */
-enum gd_status gd_job_run(struct gd_job *job);
+ * with its message. A run whose ranks failed ends queued (GC_ECOMM: a rank died or
+ * hung); the worker queues it again unless the daemon is stopping. *train_rc (when
+ * not NULL) gets what the engine returned (0, GC_ESTOPPED, GC_ENUMERIC, GC_ECOMM,
+ * ...), or the error that kept it from training. Called with no lock held. */
+enum gd_status gd_job_run(struct gd_job *job, int *train_rc);
+
+/* Stores status st (with error, NULL for none) of run id and publishes it; a failure
+ * is logged. */
+void gd_jobs_set_status(struct gd_jobs *s, int64_t id, enum gd_status st, const char *error,
+                        int64_t step);
+/* Writes a job's final status (when write; to opts.final when set) and takes it off
+ * the active list as one step for the user's verbs (under ctl_mu). */
+void gd_job_finish(struct gd_jobs *s, struct gd_job *job, enum gd_status st, const char *error,
+                   int64_t step, int write);
+/* Adds steps done by the job (up to step, images of batch each) to the counters and
+ * publishes step as the job's live step. */
+void gd_job_progress(struct gd_job *job, int64_t step);
+
+/* launch.c: trains the job's run of spec->train.ranks ranks in a child process started
+ * by the --mpirun command (`ganctld train --run ID --control-stdin` on the ranks, rank
+ * 0 writing the store), passing the user's verbs and a stopping daemon on to it, and
+ * returns the run's final status. A launch that ends without a final status (a rank
+ * died, hung or could not start) leaves the run queued, to be queued again, until
+ * GD_MAX_FRUITLESS launches in a row ended so without a newer checkpoint: then it
+ * fails with what the ranks said last. Called by gd_job_run. */
+#define GD_MAX_FRUITLESS 3
+enum gd_status gd_job_launch(struct gd_job *job, const struct gc_spec *spec,
+                             const struct gd_run *run);
 
 #endif

@@ -113,10 +113,18 @@ static void *worker_main(void *arg)
             sleep(1); /* out of memory: the run stays queued, try again later */
             continue;
         }
-        queue_remove(s, job->id);
+        int64_t id = job->id;
+        queue_remove(s, id);
         pthread_mutex_unlock(&s->jobs.mu);
 
-        gd_job_run(job);
+        /* a run whose ranks failed ends queued: it goes to the back of the queue */
+        if (gd_job_run(job, NULL) == GD_QUEUED) {
+            pthread_mutex_lock(&s->jobs.mu);
+            int stopping = s->jobs.stopping;
+            pthread_mutex_unlock(&s->jobs.mu);
+            if (!stopping && enqueue(s, id))
+                gd_jobs_log(&s->jobs, GD_LOG_ERR, id, "out of memory: stays queued in the store");
+        }
     }
 }
 
@@ -144,6 +152,8 @@ struct gd_sched *gd_sched_create(struct gd_store *store, struct gd_events *ev,
     s->jobs.threads_per_run = s->jobs.opts.threads / s->jobs.opts.workers;
     if (s->jobs.threads_per_run < 1)
         s->jobs.threads_per_run = 1;
+    ssize_t len = readlink("/proc/self/exe", s->jobs.exe, sizeof(s->jobs.exe) - 1);
+    s->jobs.exe[len > 0 ? len : 0] = '\0';
     if (opts->data_dir && opts->data_dir[0]) {
         size_t n = strlen(opts->data_dir) + sizeof("/cache");
         s->jobs.cache_dir = malloc(n);
@@ -254,15 +264,39 @@ void gd_sched_destroy(struct gd_sched *s)
     free(s->workers);
     free(s->queue);
     free(s->jobs.cache_dir);
+    free(s->jobs.relaunch);
     pthread_cond_destroy(&s->wake);
     pthread_mutex_destroy(&s->jobs.mu);
     pthread_mutex_destroy(&s->jobs.ctl_mu);
     free(s);
 }
 
+void gd_sched_report_final(struct gd_sched *s, gd_final_fn fn, void *ctx)
+{
+    s->jobs.opts.final = fn;
+    s->jobs.opts.final_ctx = ctx;
+}
+
+int gd_sched_admit(struct gd_sched *s, const struct gc_spec *spec, struct gc_field_errors *fe)
+{
+    const struct gd_sched_opts *o = &s->jobs.opts;
+    if (spec->train.ranks > 1 && !(o->mpirun && o->mpirun[0]) && gc_comm_size(o->comm) < 2)
+        return gc_field_errors_add(
+            fe, "train.ranks",
+            "%d ranks need a daemon that can start them: start ganctld with --mpirun "
+            "\"mpirun --hostfile FILE\" (or mpirun = ... in its config file), or train with "
+            "ranks 1",
+            spec->train.ranks);
+    return 0;
+}
+
 int gd_sched_submit(struct gd_sched *s, const struct gc_spec *spec, const char *spec_json,
                     int64_t *id, struct gc_error *err)
 {
+    struct gc_field_errors fe;
+    gc_field_errors_init(&fe);
+    if (gd_sched_admit(s, spec, &fe))
+        return gc_field_errors_summary(&fe, err);
     int64_t rid = 0;
     int ret =
         gd_store_run_insert(s->jobs.store, spec->name, spec_json, spec->train.steps, &rid, err);
@@ -480,14 +514,17 @@ int gd_sched_run_now(struct gd_sched *s, int64_t id, struct gc_error *err)
     if (!job)
         return gc_error_set(err, GC_ENOMEM, "sched: out of memory");
 
-    enum gd_status final = gd_job_run(job);
+    int train_rc = 0;
+    enum gd_status final = gd_job_run(job, &train_rc);
     if (final == GD_SUCCEEDED)
         return 0;
     struct gd_run r;
     if (gd_store_run_get(s->jobs.store, id, &r, err))
         return err ? err->code : GC_EIO;
-    if (final == GD_FAILED)
-        ret = gc_error_set(err, GC_EIO, "%s", r.error ? r.error : "the run failed");
+    if (!train_rc)
+        train_rc = GC_EIO;
+    if (final == GD_FAILED || train_rc == GC_ECOMM)
+        ret = gc_error_set(err, train_rc, "%s", r.error ? r.error : "the run failed");
     else
         ret = gc_error_set(err, GC_ESTOPPED, "the run stopped at step %lld and is %s",
                            (long long)r.step, gd_status_name(final));

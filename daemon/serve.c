@@ -66,7 +66,7 @@ static int parse_stored_spec(const char *json, struct gc_spec *out, struct gc_er
 
 /* ---- the parts ---- */
 
-int gd_serve_open(const struct gd_config *c, int workers, struct gd_parts *p)
+int gd_serve_open(const struct gd_config *c, int workers, struct gc_comm *comm, struct gd_parts *p)
 {
     struct gc_error err = {0};
     stored_spec_root = c->datasets;
@@ -104,6 +104,11 @@ int gd_serve_open(const struct gd_config *c, int workers, struct gd_parts *p)
         .webhook = p->webhook,
         .log = gd_log_sched,
         .log_ctx = NULL,
+        .mpirun = c->mpirun,
+        .datasets_dir = c->datasets,
+        .rank_timeout = c->rank_timeout,
+        .verbose = c->verbose,
+        .comm = comm,
     };
     p->sched = gd_sched_create(p->store, p->ev, &so, &err);
     if (!p->sched) {
@@ -230,7 +235,7 @@ int gd_serve_main(const struct gd_config *c)
     struct ga_server *srv = NULL;
     struct gc_error err = {0};
     int rc = 1;
-    if (gd_serve_signals() || gd_serve_open(c, c->workers, &p))
+    if (gd_serve_signals() || gd_serve_open(c, c->workers, NULL, &p))
         goto out;
     if (make_dirs(c->datasets))
         gd_log(GD_LOG_WARN, "datasets directory %s: %s", c->datasets, strerror(errno));
@@ -255,9 +260,9 @@ int gd_serve_main(const struct gd_config *c)
     }
     gd_log(GD_LOG_INFO,
            "ganctld %s listening on %s (port %d), data %s, %d worker(s), %d thread(s), web %s, "
-           "auth %s",
+           "auth %s, runs of several ranks %s%s",
            GD_VERSION, c->listen, ga_server_port(srv), c->data, c->workers, c->threads, c->web,
-           c->token ? "on" : "off");
+           c->token ? "on" : "off", c->mpirun[0] ? "through " : "refused (no --mpirun)", c->mpirun);
     sd_notify(0, "READY=1");
     notify_status(p.sched);
     wait_for_stop(p.sched);

@@ -4,6 +4,7 @@
 #ifndef GD_SERVE_H
 #define GD_SERVE_H
 
+#include "core/comm.h"
 #include "daemon/config.h"
 #include "daemon/events.h"
 #include "daemon/sched.h"
@@ -19,9 +20,10 @@ struct gd_parts {
 };
 
 /* Makes the data directory and opens the store (migrating it), the event bus and the
- * scheduler with `workers` workers (not started). -1 with the reason logged on
- * failure; p then holds what did open, for gd_serve_close(). */
-int gd_serve_open(const struct gd_config *c, int workers, struct gd_parts *p);
+ * scheduler with `workers` workers (not started); comm is the ranks of `ganctld train`
+ * under mpirun (rank 0 trains through it; NULL otherwise). -1 with the reason logged
+ * on failure; p then holds what did open, for gd_serve_close(). */
+int gd_serve_open(const struct gd_config *c, int workers, struct gc_comm *comm, struct gd_parts *p);
 /* Closes what p holds (the scheduler's workers are joined first). */
 void gd_serve_close(struct gd_parts *p);
 

@@ -77,6 +77,10 @@ static void out_of_range_fields_named(void **state)
     EXPECT_BAD("train.batch_size", s.train.batch_size = 4097);
     EXPECT_BAD("train.d_steps", s.train.d_steps = 0);
     EXPECT_BAD("train.seed", s.train.seed = GC_MAX_SEED + 1);
+    EXPECT_BAD("train.ranks", s.train.ranks = 0);
+    EXPECT_BAD("train.ranks", s.train.ranks = GC_MAX_RANKS + 1);
+    /* ring8's batch of 100 does not split into 3 equal parts */
+    EXPECT_BAD("train.ranks: must divide train.batch_size (100)", s.train.ranks = 3);
     EXPECT_BAD("model.z_dim", s.model.z_dim = 0);
     EXPECT_BAD("model.g_width", s.model.g_width = 1025);
     EXPECT_BAD("tricks.generators", s.tricks.generators = 17);
@@ -364,6 +368,8 @@ static void limits_come_from_the_table(void **state)
             } else {
                 gc_spec_defaults(&s, GC_DATA_RING8, GC_LOSS_NONSATURATING);
             }
+            /* train.ranks must also divide the batch (a rule): the largest batch does */
+            s.train.batch_size = GC_MAX_BATCH;
             int ranged = f->min != 0 || f->max != 0;
             if ((f->type == GC_FIELD_INT || f->type == GC_FIELD_INT64) && ranged) {
                 int64_t x = k == 0 ? f->min : k == 1 ? f->max : k == 2 ? f->min - 1 : f->max + 1;
@@ -454,7 +460,7 @@ static void task_defaults_and_rules(void **state)
     struct {
         const char *field;
         struct gc_spec s;
-    } bad[8];
+    } bad[9];
     int n = 0;
 #define BAD(f, stmt)                                                                               \
     do {                                                                                           \
@@ -471,6 +477,7 @@ static void task_defaults_and_rules(void **state)
     BAD("dataset.name", x->task.kind = GC_TASK_PAIRED);
     BAD("tricks.generators", x->tricks.generators = 2);
     BAD("tricks.feature_matching", x->tricks.feature_matching = 1);
+    BAD("train.ranks", x->train.ranks = 2); /* the batch (16) would divide */
 #undef BAD
     for (int i = 0; i < n; i++) {
         assert_int_equal(gc_spec_check(&bad[i].s, &fe), GC_EINVAL);

@@ -95,6 +95,8 @@ export function formGroups() {
                 hint: 'both learning rates fall from the fraction start of the run to factor × their value at the end, linearly or at once (step); none: constant' },
             { path: 'train.precision', label: 'precision', type: 'select', options: cat.precisions,
                 hint: 'bf16: matrix products on bfloat16 inputs with float32 sums (CPUs with AVX512-BF16; float32 elsewhere), weights stay float32' },
+            { path: 'train.ranks', label: 'ranks', type: 'int',
+                hint: 'processes training the run together over MPI, each on a part of the batch (must divide it); more than 1 needs a daemon started with --mpirun' },
         ] },
         { legend: 'Generator optimizer', fields: optimFields('g', cat.optimizers) },
         { legend: 'Discriminator optimizer', fields: optimFields('d', cat.optimizers) },
