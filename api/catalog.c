@@ -3,11 +3,13 @@
  *
  *   GET /api/v1/catalog                       the names of every metric (with label,
  *       help, goal and format, from core/metrics.h) and of every enumerated spec value
- *       (datasets, architectures, losses, optimizers, decay shapes)
- *   GET /api/v1/spec/defaults?dataset=NAME[&loss=NAME]
- *       the whole normalized spec that {"dataset":{"name":NAME},"loss":NAME} gets:
- *       every default, computed by core's gc_spec_defaults, nothing checked against the
- *       disk (a png-dir or idx set still needs its path when submitted)
+ *       (datasets, architectures, losses, optimizers, decay shapes, presets, gradient
+ *       penalties, augmentations)
+ *   GET /api/v1/spec/defaults?dataset=NAME[&loss=NAME][&preset=NAME]
+ *       the whole normalized spec that {"dataset":{"name":NAME},"loss":NAME,
+ *       "preset":NAME} gets: every default, computed by core's gc_spec_defaults_for,
+ *       nothing checked against the disk (a png-dir or idx set still needs its path
+ *       when submitted)
  *
  * The dashboard's launch form and its labels come from these two, so the daemon is the
  * one place that spells them out. */
@@ -58,10 +60,13 @@ enum MHD_Result ga_route_catalog(struct ga_req *r)
                                                   modes ? json_integer(modes) : json_null()));
     }
     return ga_reply_json(r, 200,
-                         json_pack("{s:o,s:o,s:o,s:o,s:o,s:o}", "metrics", metrics, "datasets",
-                                   datasets, "archs", names_of("model.arch"), "losses",
+                         json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "metrics", metrics,
+                                   "datasets", datasets, "archs", names_of("model.arch"), "losses",
                                    names_of("loss"), "optimizers", names_of("optimizer.g.kind"),
-                                   "decay_shapes", names_of("train.lr_decay.shape")));
+                                   "decay_shapes", names_of("train.lr_decay.shape"), "presets",
+                                   names_of("preset"), "penalties",
+                                   names_of("tricks.gradient_penalty.kind"), "augmentations",
+                                   names_of("tricks.diffaugment")));
 }
 
 /* [{"field": param, "message": "must be one of: a, b, c"}] for a query parameter that
@@ -85,11 +90,16 @@ enum MHD_Result ga_route_spec_defaults(struct ga_req *r)
     if (kind < 0)
         return ga_reply_problem(r, 400, one_of_error("dataset", "dataset.name"),
                                 "dataset: unknown dataset '%.40s'", ds);
-    int l = loss ? gc_loss_from_name(loss) : GC_LOSS_NONSATURATING;
-    if (l < 0)
+    int l = loss ? gc_loss_from_name(loss) : -1;
+    if (loss && l < 0)
         return ga_reply_problem(r, 400, one_of_error("loss", "loss"), "loss: unknown loss '%.40s'",
                                 loss);
+    const char *preset = ga_query(r, "preset");
+    int p = preset ? gc_preset_from_name(preset) : GC_PRESET_NONE;
+    if (preset && p < 0)
+        return ga_reply_problem(r, 400, one_of_error("preset", "preset"),
+                                "preset: unknown preset '%.40s'", preset);
     struct gc_spec spec;
-    gc_spec_defaults(&spec, (enum gc_dataset_kind)kind, (enum gc_loss)l);
+    gc_spec_defaults_for(&spec, (enum gc_dataset_kind)kind, l, p);
     return ga_reply_json(r, 200, ga_spec_to_value(&spec, NULL));
 }

@@ -23,7 +23,7 @@ static int same_data(const struct gc_dataset_spec *a, const struct gc_dataset_sp
 {
     return a->kind == b->kind && a->test_split == b->test_split && a->classes == b->classes &&
            strcmp(a->path, b->path) == 0 && a->image_size == b->image_size &&
-           a->channels == b->channels;
+           a->channels == b->channels && a->subset == b->subset;
 }
 
 int gc_gan_eval_real(struct gc_trainer *t, struct gc_error *err)

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/augment.h"
 #include "core/classifier.h"
 #include "core/data.h"
 #include "core/eval.h"
@@ -32,6 +33,8 @@ enum {
     GC_GAN_STREAM_LABEL = 4,
     GC_GAN_STREAM_GENERATE = 5,
     GC_GAN_STREAM_SWD = 6,
+    GC_GAN_STREAM_AUGMENT = 7, /* DiffAugment's draws */
+    GC_GAN_STREAM_PENALTY = 8, /* WGAN-GP's interpolation weights */
     GC_GAN_STREAM_INIT_G = 16, /* + generator index */
 };
 
@@ -86,8 +89,20 @@ struct gc_trainer {
     float *samples;               /* the fixed sample set, n x dsize */
     int nsamples;
 
+    /* DiffAugment (tricks.diffaugment; NULL without): the batches D sees and the draw
+     * of the last augmented fake batch, which G's update backs through */
+    struct gc_rng rng_aug;
+    struct gc_augment *aug;     /* B */
+    float *aug_real, *aug_fake; /* B x dsize */
+    float *daug;                /* B x dsize: gradient of the augmented fake batch */
+    /* gradient penalty (tricks.gradient_penalty, gan_penalty.c; NULL without) */
+    struct gc_rng rng_penalty;
+    float *gp_x, *gp_g, *gp_v; /* B x dsize: interpolates, input gradient, dP/dg */
+    float *gp_dout;            /* B x nout: the critic's seed */
+
     /* the figures of the last step */
     double loss_d, loss_g, d_real, d_fake, gn_d, gn_g, wdist;
+    double gp;       /* the gradient penalty of the last penalized update of D */
     uint64_t images; /* real samples consumed since the last log */
     double busy;     /* seconds spent in training steps since the last log */
 

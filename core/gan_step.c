@@ -1,6 +1,8 @@
 /* gan_step.c — one training step: the discriminator and generator updates, their
  * losses (every spec loss, MAD-GAN's softmax, feature matching), label smoothing, the
- * unrolled look-ahead, the learning-rate scale and the generator weight average.
+ * unrolled look-ahead, the learning-rate scale, the generator weight average,
+ * DiffAugment (real and fake batches augmented before D, G's gradient taken back
+ * through the augmentation) and the gradient penalties (gan_penalty.c).
  *
  * d_real / d_fake are mean sigmoid(D) for minimax and nonsaturating, the raw mean of
  * D's output for wasserstein, least-squares and hinge, and with MAD-GAN the mean
@@ -11,6 +13,7 @@
 #include <string.h>
 
 #include "core/gan_internal.h"
+#include "core/gan_penalty.h"
 #include "core/loss.h"
 
 static double mean_raw(const float *x, int n)
@@ -123,6 +126,17 @@ static const float *fake_batch(struct gc_trainer *t, int k)
     return gc_model_forward(t->g[k], t->noise, t->B, 1);
 }
 
+/* The batch as D sees it: x itself, or with DiffAugment on, x augmented by a fresh
+ * draw into out (whose draw t->aug keeps for a backward through it). */
+static const float *for_d(struct gc_trainer *t, const float *x, float *out)
+{
+    if (!t->aug)
+        return x;
+    gc_augment_draw(&t->rng_aug, t->spec.tricks.diffaugment, t->B, t->h, t->w, t->aug);
+    gc_augment_forward(t->aug, t->B, t->c, t->h, t->w, x, out);
+    return out;
+}
+
 /* One update of discriminator d (the real one, or the look-ahead copy) on a fresh
  * real batch and fresh fakes; record keeps the figures of the real D's step. */
 static void d_step(struct gc_trainer *t, struct gc_model *d, int record)
@@ -132,9 +146,12 @@ static void d_step(struct gc_trainer *t, struct gc_model *d, int record)
     gc_model_zero_grad(d);
     gc_loader_next(t->loader, (size_t)B, t->real, NULL);
     t->images += (uint64_t)B;
+    const float *real = for_d(t, t->real, t->aug_real);
+    int penalize = gc_gan_penalty_due(t, d);
+    double gp = -1.0;
 
     double lr, lf = 0.0, sr, sf = 0.0;
-    const float *out = gc_model_forward(d, t->real, B, 1);
+    const float *out = gc_model_forward(d, real, B, 1);
     memset(t->dlog, 0, dl);
     if (t->K > 1) {
         /* MAD-GAN: class k = made by generator k, class K = real; the fake term is the
@@ -145,7 +162,7 @@ static void d_step(struct gc_trainer *t, struct gc_model *d, int record)
         sr = mean_real_prob(t->probs, B, no, t->K);
         gc_model_backward(d, t->dlog, NULL);
         for (int k = 0; k < t->K; k++) {
-            const float *fake = fake_batch(t, k);
+            const float *fake = for_d(t, fake_batch(t, k), t->aug_fake);
             out = gc_model_forward(d, fake, B, 1);
             memset(t->dlog, 0, dl);
             for (int i = 0; i < B; i++)
@@ -159,15 +176,22 @@ static void d_step(struct gc_trainer *t, struct gc_model *d, int record)
         lr = d_loss_real(t, out, n);
         sr = d_stat(t, out, n);
         gc_model_backward(d, t->dlog, NULL);
-        const float *fake = fake_batch(t, 0);
+        if (penalize && t->spec.tricks.penalty.kind == GC_PENALTY_R1)
+            gp = gc_gan_penalty_r1(t, d, B); /* on the real forward just made */
+        const float *fake = for_d(t, fake_batch(t, 0), t->aug_fake);
         out = gc_model_forward(d, fake, B, 1);
         memset(t->dlog, 0, dl);
         lf = d_loss_fake(t, out, n);
         sf = d_stat(t, out, n);
         gc_model_backward(d, t->dlog, NULL);
+        if (penalize && t->spec.tricks.penalty.kind == GC_PENALTY_WGAN_GP)
+            gp = gc_gan_penalty_wgan_gp(t, d, real, fake, B);
     }
+    if (record && gp >= 0.0)
+        t->gp = gp;
     if (record) {
-        t->loss_d = lr + lf;
+        /* the loss D descends: the penalty's term (times every) included */
+        t->loss_d = lr + lf + (gp >= 0.0 ? gp * t->spec.tricks.penalty.every : 0.0);
         t->d_real = sr;
         t->d_fake = sf;
         /* for wasserstein lr = -mean D(x) and lf = mean D(G(z)) */
@@ -203,12 +227,14 @@ static double g_update(struct gc_trainer *t, int k, struct gc_model *d, double *
     if (t->spec.tricks.feature_matching) {
         gc_loader_next(t->loader, (size_t)B, t->real, NULL);
         t->images += (uint64_t)B;
-        gc_model_forward(d, t->real, B, 1);
+        gc_model_forward(d, for_d(t, t->real, t->aug_real), B, 1);
         feature_mean(t, d, t->feat_real);
     }
-    const float *fake = fake_batch(t, k);
+    const float *fake = for_d(t, fake_batch(t, k), t->aug_fake);
     const float *out = gc_model_forward(d, fake, B, 1);
-    memset(t->dfake, 0, (size_t)B * t->dsize * sizeof(float));
+    /* D's input gradient: G's output gradient, or the augmented batch's first */
+    float *dd = t->aug ? t->daug : t->dfake;
+    memset(dd, 0, (size_t)B * t->dsize * sizeof(float));
     if (t->spec.tricks.feature_matching) {
         feature_mean(t, d, t->feat_fake);
         size_t F = t->feat_size;
@@ -222,7 +248,7 @@ static double g_update(struct gc_trainer *t, int k, struct gc_model *d, double *
                 t->dfeat[(size_t)i * F + j] = gj;
         }
         loss = s;
-        gc_model_backward_input(d, t->feat_layer, t->dfeat, t->dfake);
+        gc_model_backward_input(d, t->feat_layer, t->dfeat, dd);
     } else {
         memset(t->dlog, 0, (size_t)n * sizeof(float));
         if (t->K > 1) {
@@ -240,7 +266,11 @@ static double g_update(struct gc_trainer *t, int k, struct gc_model *d, double *
             loss = g_loss(t, out, n);
         }
         /* D's own gradients are not wanted here (its next step zeroes them) */
-        gc_model_backward_input(d, gc_model_nlayers(d) - 1, t->dlog, t->dfake);
+        gc_model_backward_input(d, gc_model_nlayers(d) - 1, t->dlog, dd);
+    }
+    if (t->aug) {
+        memset(t->dfake, 0, (size_t)B * t->dsize * sizeof(float));
+        gc_augment_backward(t->aug, B, t->c, t->h, t->w, t->daug, t->dfake);
     }
     gc_model_backward(g, t->dfake, NULL);
     double gn = gc_model_grad_norm(g);

@@ -31,6 +31,10 @@ static const struct gc_metric_info table[GC_M_COUNT] = {
                           "The critic's estimate of the Wasserstein distance, mean D(x) - "
                           "mean D(G(z)) (wasserstein loss only).",
                           GC_GOAL_NONE, GC_FMT_NUMBER, NULL, NULL},
+    [GC_M_GRAD_PENALTY] = {"grad_penalty", GC_METRIC_TRAIN, "gradient penalty",
+                           "The gradient penalty of D's last penalized update, weight included "
+                           "(tricks.gradient_penalty only).",
+                           GC_GOAL_NONE, GC_FMT_NUMBER, NULL, NULL},
     [GC_M_MODES_COVERED] = {"modes_covered", GC_METRIC_EVAL, "modes covered",
                             "2D sets: the modes that hold at least one high-quality sample "
                             "of 2,500.",
@@ -58,6 +62,29 @@ static const struct gc_metric_info table[GC_M_COUNT] = {
     [GC_M_SWD] = {"swd", GC_METRIC_EVAL, "SWD",
                   "Sliced Wasserstein distance between real and generated pixels.", GC_GOAL_MIN,
                   GC_FMT_NUMBER, NULL, NULL},
+    [GC_M_KID] = {"kid", GC_METRIC_EVAL, "KID",
+                  "Kernel inception distance on the evaluation classifier's features: the "
+                  "unbiased MMD^2 with a cubic polynomial kernel, mean over random subsets.",
+                  GC_GOAL_MIN, GC_FMT_NUMBER, NULL, NULL},
+    [GC_M_KID_STD] = {"kid_std", GC_METRIC_EVAL, "KID std",
+                      "The standard deviation of KID over its subsets.", GC_GOAL_NONE,
+                      GC_FMT_NUMBER, NULL, NULL},
+    [GC_M_PRECISION] = {"precision", GC_METRIC_EVAL, "precision",
+                        "The fraction of generated images inside the real images' k-NN "
+                        "manifold (improved precision, Kynkaanniemi et al.).",
+                        GC_GOAL_MAX, GC_FMT_FRACTION, NULL, NULL},
+    [GC_M_RECALL] = {"recall", GC_METRIC_EVAL, "recall",
+                     "The fraction of real images inside the generated images' k-NN manifold "
+                     "(improved recall).",
+                     GC_GOAL_MAX, GC_FMT_FRACTION, NULL, NULL},
+    [GC_M_DENSITY] = {"density", GC_METRIC_EVAL, "density",
+                      "The mean number of real images' k-NN balls a generated image falls "
+                      "in, divided by k (Naeem et al.; about 1 when the sets match).",
+                      GC_GOAL_MAX, GC_FMT_NUMBER, NULL, NULL},
+    [GC_M_COVERAGE] = {"coverage", GC_METRIC_EVAL, "coverage",
+                       "The fraction of real neighbourhoods that hold at least one generated "
+                       "image (Naeem et al.).",
+                       GC_GOAL_MAX, GC_FMT_FRACTION, NULL, NULL},
 };
 
 const struct gc_metric_info *gc_metric_info(enum gc_metric_id id)

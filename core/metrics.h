@@ -21,6 +21,7 @@ enum gc_metric_id {
     GC_M_GRAD_NORM_G,
     GC_M_IMAGES_PER_S,
     GC_M_WASSERSTEIN,
+    GC_M_GRAD_PENALTY,
     /* evaluation figures */
     GC_M_MODES_COVERED,
     GC_M_HIGH_QUALITY,
@@ -29,6 +30,12 @@ enum gc_metric_id {
     GC_M_CLASS_COVERAGE,
     GC_M_CLASSIFIER_SCORE,
     GC_M_SWD,
+    GC_M_KID,
+    GC_M_KID_STD,
+    GC_M_PRECISION,
+    GC_M_RECALL,
+    GC_M_DENSITY,
+    GC_M_COVERAGE,
     GC_M_COUNT
 };
 

@@ -278,6 +278,8 @@ static size_t size_of_type(const struct gc_spec_field *f)
         return sizeof(float);
     case GC_FIELD_CLASSES:
         return sizeof(uint32_t);
+    case GC_FIELD_FLAGS:
+        return sizeof(unsigned);
     case GC_FIELD_PATH:
         return GC_PATH_MAX;
     case GC_FIELD_STRING:
@@ -318,16 +320,16 @@ static void table_matches_struct(void **state)
             fail();
         }
         assert_true(f->offset + f->size <= sizeof(struct gc_spec));
-        if (f->type == GC_FIELD_ENUM) {
+        if (f->type == GC_FIELD_ENUM || f->type == GC_FIELD_FLAGS) {
             assert_true(f->n_names > 0);
             for (int k = 0; k < f->n_names; k++)
                 assert_true(f->names[k] && f->names[k][0]);
         }
         assert_true(f->min <= f->max);
         assert_true(f->fmin <= f->fmax);
-        if (f->null == GC_NULL_OFF && f->type != GC_FIELD_OBJECT)
-            assert_non_null(f->off_msg);
-        for (int j = 0; j < i; j++) /* no overlap */
+        if (f->null == GC_NULL_OFF && (f->type == GC_FIELD_INT || f->type == GC_FIELD_FLOAT))
+            assert_non_null(f->off_msg); /* a given 0 is refused with it */
+        for (int j = 0; j < i; j++)      /* no overlap */
             if (t[j].size && f->size)
                 assert_true(t[j].offset + t[j].size <= f->offset ||
                             f->offset + f->size <= t[j].offset);
@@ -355,11 +357,17 @@ static void limits_come_from_the_table(void **state)
         char *v = (char *)&s + f->offset;
         for (int k = 0; k < 4; k++) {
             int ok = k < 2;
-            /* ring8: train.lr_decay is on, so its fields are checked too */
-            gc_spec_defaults(&s, GC_DATA_RING8, GC_LOSS_NONSATURATING);
+            /* ring8: train.lr_decay is on, so its fields are checked too; so are those
+             * of the gradient penalty, turned on for them */
+            gc_spec_defaults(
+                &s, strcmp(f->path, "dataset.subset") ? GC_DATA_RING8 : GC_DATA_FASHION_MNIST,
+                GC_LOSS_NONSATURATING);
+            s.tricks.penalty.on = !strncmp(f->path, "tricks.gradient_penalty.", 24);
             int ranged = f->min != 0 || f->max != 0;
             if ((f->type == GC_FIELD_INT || f->type == GC_FIELD_INT64) && ranged) {
                 int64_t x = k == 0 ? f->min : k == 1 ? f->max : k == 2 ? f->min - 1 : f->max + 1;
+                if (f->null == GC_NULL_OFF && x == 0)
+                    continue; /* 0 is "off", not a value */
                 if (f->type == GC_FIELD_INT)
                     *(int *)v = (int)x;
                 else
@@ -379,7 +387,10 @@ static void limits_come_from_the_table(void **state)
                     continue; /* 0 is "off", not a value */
                 *(float *)v = x;
             } else if (f->type == GC_FIELD_ENUM && !ok) {
-                *(int *)v = k == 2 ? -1 : f->n_names;
+                /* -1 is null where null is allowed */
+                *(int *)v = k == 3 ? f->n_names : f->null == GC_NULL_DEFAULT ? -2 : -1;
+            } else if (f->type == GC_FIELD_FLAGS && !ok) {
+                *(unsigned *)v = 1u << f->n_names;
             } else {
                 continue;
             }

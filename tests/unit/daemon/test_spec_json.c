@@ -640,6 +640,9 @@ static void walk_normalized(json_t *obj, const char *prefix, char *seen)
             case GC_FIELD_SMOOTHING:
                 ok = json_is_number(v) || json_is_array(v);
                 break;
+            case GC_FIELD_FLAGS:
+                ok = json_is_string(v);
+                break;
             default:
                 ok = 0;
             }
@@ -661,7 +664,9 @@ static void table_and_normalized_json_agree(void **state)
         "\"ema\":0.999}}",
         "{\"dataset\":{\"name\":\"fashion-mnist\",\"classes\":[1,2]},\"loss\":\"wasserstein\","
         "\"train\":{\"lr_decay\":{}}}",
-        "{\"dataset\":{\"name\":\"png-dir\",\"path\":\"p\"}}",
+        "{\"dataset\":{\"name\":\"png-dir\",\"path\":\"p\",\"subset\":100},"
+        "\"tricks\":{\"gradient_penalty\":{\"kind\":\"r1\"},\"diffaugment\":\"cutout\"}}",
+        "{\"preset\":\"sngan\",\"model\":{\"d_batch_norm\":true}}",
     };
     int n;
     gc_spec_fields(&n);
