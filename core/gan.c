@@ -80,6 +80,8 @@ void gc_trainer_destroy(struct gc_trainer *t)
     free(t->eval_gen);
     free(t->eval_feat);
     free(t->eval_probs);
+    free(t->eval_real_feat);
+    free(t->eval_real_r2);
     for (int k = 0; k < GC_MAX_GENERATORS; k++)
         free(t->ema[k]);
     free(t->aug);

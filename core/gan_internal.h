@@ -35,6 +35,7 @@ enum {
     GC_GAN_STREAM_SWD = 6,
     GC_GAN_STREAM_AUGMENT = 7, /* DiffAugment's draws */
     GC_GAN_STREAM_PENALTY = 8, /* WGAN-GP's interpolation weights */
+    GC_GAN_STREAM_KID = 9,     /* KID's subsets, of an evaluation's seed */
     GC_GAN_STREAM_INIT_G = 16, /* + generator index */
 };
 
@@ -114,6 +115,8 @@ struct gc_trainer {
     struct gc_gauss real_gauss;
     int have_gauss;
     float *eval_feat, *eval_probs;
+    float *eval_real_feat; /* eval_n x GC_CLASSIFIER_FEATURES: the real images' features */
+    double *eval_real_r2;  /* eval_n: their k-NN radii squared (core/eval_sets.h) */
 
     const struct gc_train_hooks *hooks; /* during gc_trainer_run */
     char warn[GC_GAN_MAX_WARN_LINES][256];
