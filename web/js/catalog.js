@@ -3,10 +3,11 @@
  *   GET /api/v1/catalog                  once, before the first view: every metric's
  *       name, kind (train or eval), label, help, goal (min, max or null) and format
  *       (number, fraction, count, rate) and what a count is out of; the names of the
- *       datasets (with points: true and their modes for the 2D mixtures), architectures, losses, optimizers and decay shapes
- *   GET /api/v1/spec/defaults?dataset=NAME[&loss=NAME]
- *       the whole normalized spec such a run gets, kept per (dataset, loss) for the
- *       page's life
+ *       datasets (with points: true and their modes for the 2D mixtures), architectures,
+ *       losses, optimizers, decay shapes, presets, gradient penalties and augmentations
+ *   GET /api/v1/spec/defaults?dataset=NAME[&loss=NAME][&preset=NAME]
+ *       the whole normalized spec such a run gets, kept per (dataset, loss, preset) for
+ *       the page's life
  *
  * Labels, formats and the launch form's choices all come from here, so a metric or a
  * spec value the daemon adds shows up without a change to the page. */
@@ -24,13 +25,17 @@ export async function loadCatalog() {
         losses: (c && c.losses) || [],
         optimizers: (c && c.optimizers) || [],
         decay_shapes: (c && c.decay_shapes) || [],
+        presets: (c && c.presets) || [],
+        penalties: (c && c.penalties) || [],
+        augmentations: (c && c.augmentations) || [],
     };
     metricsByName.clear();
     for (const m of cat.metrics) metricsByName.set(m.name, m);
     return cat;
 }
 
-/* The catalog as loaded: {metrics, datasets, archs, losses, optimizers, decay_shapes}. */
+/* The catalog as loaded: {metrics, datasets, archs, losses, optimizers, decay_shapes,
+ * presets, penalties, augmentations}. */
 export function catalog() {
     return cat;
 }
@@ -68,16 +73,18 @@ export function isPoints(dataset) {
 
 const defaultsCache = new Map();
 
-/* The spec {"dataset":{"name":dataset},"loss":loss} gets, every field filled in; loss
- * null asks for the daemon's default loss. A promise, kept so that asking twice costs
- * one request; a failed request is forgotten so that the next ask tries again. The
- * object is shared: read it, do not change it. */
-export function specDefaults(dataset, loss) {
-    const key = `${dataset}\n${loss || ''}`;
+/* The spec {"dataset":{"name":dataset},"loss":loss,"preset":preset} gets, every field
+ * filled in; loss null asks for the daemon's default loss (the preset's, if any), preset
+ * null for none. A promise, kept so that asking twice costs one request; a failed
+ * request is forgotten so that the next ask tries again. The object is shared: read
+ * it, do not change it. */
+export function specDefaults(dataset, loss, preset) {
+    const key = `${dataset}\n${loss || ''}\n${preset || ''}`;
     let p = defaultsCache.get(key);
     if (!p) {
         const q = new URLSearchParams({ dataset });
         if (loss) q.set('loss', loss);
+        if (preset) q.set('preset', preset);
         p = api(`${API}/spec/defaults?${q}`);
         p.catch(() => defaultsCache.delete(key));
         defaultsCache.set(key, p);
