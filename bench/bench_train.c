@@ -14,7 +14,13 @@
  * step reaches comes from the same run and environment.
  *
  *   bench_train [--model dcgan|ring8] [--threads T] [--steps N] [--warmup W]
- *   bench_train --sgemm [--threads T] [--size N] */
+ *               [--critic wgan|wgan-gp]
+ *   bench_train --sgemm [--threads T] [--size N]
+ *
+ * --critic trains the model as a Wasserstein critic (the loss's defaults: RMSprop 5e-5,
+ * five critic steps a step): wgan with weight clipping at 0.01, wgan-gp with the
+ * gradient penalty (lambda 10) instead, everything else the same, so the ratio of the
+ * two is the cost of the penalty. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,7 +122,7 @@ static double step_gflop(struct gc_trainer *t, int B, int d_wgrad_in_g)
     return (d_real + d_fake + g_upd) * 1e-9;
 }
 
-static int run_train(const char *model, int threads, int steps, int warmup)
+static int run_train(const char *model, int threads, int steps, int warmup, const char *critic)
 {
     struct gc_spec s;
     struct gc_error err = {0};
@@ -125,7 +131,16 @@ static int run_train(const char *model, int threads, int steps, int warmup)
         fprintf(stderr, "bench_train: unknown model %s (dcgan or ring8)\n", model);
         return 2;
     }
-    gc_spec_defaults(&s, ring ? GC_DATA_RING8 : GC_DATA_FASHION_MNIST, GC_LOSS_NONSATURATING);
+    if (critic && strcmp(critic, "wgan") != 0 && strcmp(critic, "wgan-gp") != 0) {
+        fprintf(stderr, "bench_train: unknown critic %s (wgan or wgan-gp)\n", critic);
+        return 2;
+    }
+    gc_spec_defaults(&s, ring ? GC_DATA_RING8 : GC_DATA_FASHION_MNIST,
+                     critic ? GC_LOSS_WASSERSTEIN : GC_LOSS_NONSATURATING);
+    if (critic && strcmp(critic, "wgan-gp") == 0) {
+        s.tricks.weight_clip = 0.0f;
+        s.tricks.penalty = (struct gc_penalty_spec){1, GC_PENALTY_WGAN_GP, 10.0f, 1};
+    }
     s.train.steps = warmup + steps;
     s.every.log = s.every.sample = s.every.checkpoint = s.every.eval = 0;
     struct gc_field_errors fe;
@@ -169,16 +184,17 @@ static int run_train(const char *model, int threads, int steps, int warmup)
     qsort(dt, (size_t)steps, sizeof *dt, cmp_double);
     double med = dt[steps / 2];
     int B = s.train.batch_size;
-    double gflop = step_gflop(t, B, 0); /* see g_update in core/gan_step.c */
+    double gflop = critic ? 0.0 : step_gflop(t, B, 0); /* see g_update in core/gan_step.c */
     /* the shape, so that the reference can be built the same */
-    printf("{\"impl\": \"ganctl\", \"model\": \"%s\", \"threads\": %d, \"batch\": %d, "
+    printf("{\"impl\": \"ganctl\", \"model\": \"%s\", \"critic\": \"%s\", \"d_steps\": %d, "
+           "\"threads\": %d, \"batch\": %d, "
            "\"z_dim\": %d, \"hidden\": %d, \"layers\": %d, \"batch_norm\": %d, "
            "\"steps\": %d, \"images_per_s\": %.1f, \"steps_per_s\": %.2f, "
            "\"mean_images_per_s\": %.1f, \"step_gflop\": %.3f, \"gflops\": %.1f, "
            "\"cpu_s_per_step\": %.4f, \"rss_mb\": %.1f}\n",
-           model, threads, B, s.model.z_dim, s.model.hidden, s.model.layers, s.model.batch_norm,
-           steps, B / med, 1.0 / med, B * steps / total, gflop, gflop / med, cpu_med,
-           peak_rss_mb());
+           model, critic ? critic : "-", s.train.d_steps, threads, B, s.model.z_dim, s.model.hidden,
+           s.model.layers, s.model.batch_norm, steps, B / med, 1.0 / med, B * steps / total, gflop,
+           gflop / med, cpu_med, peak_rss_mb());
     gc_trainer_destroy(t);
     free(tm.t);
     free(tm.cpu);
@@ -244,7 +260,7 @@ static int run_sgemm(int threads, int size)
 
 int main(int argc, char **argv)
 {
-    const char *model = "dcgan";
+    const char *model = "dcgan", *critic = NULL;
     int threads = 1, steps = 60, warmup = 10, sgemm = 0, size = 2048;
     gc_blas_init();
     for (int i = 1; i < argc; i++) {
@@ -256,7 +272,8 @@ int main(int argc, char **argv)
         }
         if (!v) {
             fprintf(stderr, "usage: bench_train [--model dcgan|ring8] [--threads T] [--steps N] "
-                            "[--warmup W] | --sgemm [--threads T] [--size N]\n");
+                            "[--warmup W] [--critic wgan|wgan-gp] | --sgemm [--threads T] "
+                            "[--size N]\n");
             return 2;
         }
         if (strcmp(a, "--model") == 0)
@@ -269,6 +286,8 @@ int main(int argc, char **argv)
             warmup = atoi(v);
         else if (strcmp(a, "--size") == 0)
             size = atoi(v);
+        else if (strcmp(a, "--critic") == 0)
+            critic = v;
         else {
             fprintf(stderr, "bench_train: unknown option %s\n", a);
             return 2;
@@ -280,5 +299,5 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_train: bad --threads, --steps, --warmup or --size\n");
         return 2;
     }
-    return sgemm ? run_sgemm(threads, size) : run_train(model, threads, steps, warmup);
+    return sgemm ? run_sgemm(threads, size) : run_train(model, threads, steps, warmup, critic);
 }

@@ -3,6 +3,7 @@
 
   /usr/bin/python3 bench/ref_torch.py --model dcgan --threads 2 --blas-threads 1
   /usr/bin/python3 bench/ref_torch.py --model ring8 --threads 1 --hidden 128 --layers 2
+  /usr/bin/python3 bench/ref_torch.py --model dcgan --critic wgan-gp --threads 2
 
 dcgan: the engine's reference DCGAN on Fashion-MNIST 28x28 (design: issue 4),
     G: linear z->128*7*7 (no bias), BN1d, ReLU, convT 128->64 (4,2,1, no bias), BN2d,
@@ -15,6 +16,13 @@ ring8: the MLP GAN on 8 Gaussians on a ring (radius 1, sigma 0.01):
 Both: BCE on logits, non-saturating G loss, Adam(2e-4, 0.5, 0.999). One step is one D
 update on a real and a fake batch, then one G update on a fresh noise batch, the
 pattern the engine runs with d_steps = 1.
+
+--critic wgan|wgan-gp: the same networks as a Wasserstein critic and its generator, as
+the engine's wasserstein loss trains them: RMSprop 5e-5, five critic updates a step,
+each on a fresh real and fake batch, then G on -mean D(G(z)). wgan clips D's
+parameters to [-0.01, 0.01] after each update; wgan-gp adds 10 x mean (|grad| - 1)^2
+at random interpolates of the real and fake batch (autograd.grad with
+create_graph=True, the usual PyTorch WGAN-GP) and does not clip.
 
 Prints one JSON line: images_per_s (median of per-step rates x batch), steps_per_s,
 cpu_s_per_step (median CPU seconds of the process per step, all threads), rss_mb (peak resident set of the process), threads. Thread settings are applied
@@ -40,6 +48,7 @@ p.add_argument("--hidden", type=int, default=128)
 p.add_argument("--layers", type=int, default=2)
 p.add_argument("--batch-norm", type=int, default=1)
 p.add_argument("--data", default="/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz")
+p.add_argument("--critic", choices=["wgan", "wgan-gp"], default=None)
 args = p.parse_args()
 
 os.environ["OMP_NUM_THREADS"] = str(args.threads)
@@ -105,13 +114,43 @@ def ring8():
 
 
 g, d, real_batch = dcgan() if args.model == "dcgan" else ring8()
-opt_g = torch.optim.Adam(g.parameters(), lr=2e-4, betas=(0.5, 0.999))
-opt_d = torch.optim.Adam(d.parameters(), lr=2e-4, betas=(0.5, 0.999))
+if args.critic:
+    opt_g = torch.optim.RMSprop(g.parameters(), lr=5e-5, alpha=0.99, eps=1e-8)
+    opt_d = torch.optim.RMSprop(d.parameters(), lr=5e-5, alpha=0.99, eps=1e-8)
+else:
+    opt_g = torch.optim.Adam(g.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(d.parameters(), lr=2e-4, betas=(0.5, 0.999))
 bce = nn.BCEWithLogitsLoss()
 ones, zeros = torch.ones(B, 1), torch.zeros(B, 1)
 
 
+def critic_step():
+    for _ in range(5):
+        real = real_batch()
+        fake = g(torch.randn(B, args.z_dim)).detach()
+        opt_d.zero_grad(set_to_none=True)
+        loss_d = d(fake).mean() - d(real).mean()
+        if args.critic == "wgan-gp":
+            eps = torch.rand([B] + [1] * (real.dim() - 1))
+            x = (eps * real + (1 - eps) * fake).requires_grad_(True)
+            (grad,) = torch.autograd.grad(d(x).sum(), x, create_graph=True)
+            loss_d = loss_d + 10.0 * (grad.flatten(1).norm(2, dim=1) - 1).pow(2).mean()
+        loss_d.backward()
+        opt_d.step()
+        if args.critic == "wgan":
+            with torch.no_grad():
+                for p in d.parameters():
+                    p.clamp_(-0.01, 0.01)
+    opt_g.zero_grad(set_to_none=True)
+    loss_g = -d(g(torch.randn(B, args.z_dim))).mean()
+    loss_g.backward()
+    opt_g.step()
+
+
 def step():
+    if args.critic:
+        critic_step()
+        return
     real = real_batch()
     fake = g(torch.randn(B, args.z_dim))
     opt_d.zero_grad(set_to_none=True)
@@ -137,6 +176,7 @@ cpu.sort()
 med = times[len(times) // 2]
 print(json.dumps({
     "impl": "pytorch", "torch": torch.__version__, "model": args.model,
+    "critic": args.critic or "-",
     "threads": args.threads, "blas_threads": args.blas_threads or args.threads,
     "images_per_s": B / med, "steps_per_s": 1.0 / med,
     "cpu_s_per_step": cpu[len(cpu) // 2],
