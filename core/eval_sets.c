@@ -92,11 +92,11 @@ int gc_prdc(const float *real, const double *real_r2, size_t nr, const float *fa
             for (size_t i = 0; i < nr; i++) {
                 double v = nf2[f0 + j] + nr2[i] - 2.0 * g[(size_t)j * nr + i];
                 v = v > 0.0 ? v : 0.0;
-                if (v < real_r2[i]) {
+                if (v < real_r2[i] * (1.0 - GC_PRDC_TIE)) {
                     balls++;
                     covered[i] = 1;
                 }
-                if (v < fake_r2[f0 + j])
+                if (v < fake_r2[f0 + j] * (1.0 - GC_PRDC_TIE))
                     recalled[i] = 1;
             }
             precise += balls > 0;

@@ -18,7 +18,10 @@
  *   coverage   the fraction of real balls holding at least one generated feature.
  * "Within" is strictly closer than the radius, and k = GC_PRDC_K for all four, as in
  * the reference implementation of Naeem et al. Distances are Euclidean, formed from
- * GEMMs in float and combined in double.
+ * GEMMs in float and combined in double; a squared distance counts as closer when it
+ * is below the squared radius by more than GC_PRDC_TIE of it, so that an exact tie (a
+ * generated feature equal to a real one, lying on another's ball) is outside whatever
+ * the GEMM's rounding, as the strict inequality has it.
  *
  * Pure functions over caller memory (they allocate their scratch), any thread. */
 #ifndef GC_EVAL_SETS_H
@@ -32,6 +35,7 @@
 #define GC_KID_SUBSETS 100
 #define GC_KID_SUBSET_SIZE 1000
 #define GC_PRDC_K 5
+#define GC_PRDC_TIE 1e-5
 
 /* KID of a (na x d) against b (nb x d) over `subsets` subsets of m = min(size, na, nb)
  * features of each, drawn from rng (which advances). GC_EINVAL when m < 2. */

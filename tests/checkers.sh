@@ -20,7 +20,7 @@ REP=$(pwd)/$LOGS/reports
 # training tests, the scheduler's (worker threads training next to OpenBLAS's spinning
 # threads: over 5 minutes) and the store's fault loop (a minute). TSan covers the
 # scheduler; test_store_faults runs normally and under ASan.
-VALGRIND_SKIP="test_gan test_classifier test_sched test_store_faults"
+VALGRIND_SKIP="test_gan test_gan_tricks test_classifier test_sched test_store_faults"
 
 # one failure per report file (or a report that reached the log itself)
 reports() { # label dir log...
