@@ -1,5 +1,6 @@
 /* runs.c — the /api/v1/runs endpoints (docs/api.md): create, list, get, delete, the
- * actions, metric series, samples, checkpoints and generate.
+ * actions, metric series, samples and checkpoints (generate, export and the planes of
+ * 2D runs are api/generate.c's).
  *
  * Handlers read from the store and act through the scheduler; neither is called with
  * a lock of ours held. The run object comes from api/run_object.c. */
@@ -13,14 +14,12 @@
 #include "api/request.h"
 #include "api/run_object.h"
 #include "api/spec_json.h"
-#include "core/gan.h"
 
 #define LIST_DEFAULT 50
 #define LIST_MAX 500
 #define POINTS_DEFAULT 1000
 #define POINTS_MAX 100000
 #define MAX_NAMES 32
-#define GENERATE_MAX 1024
 
 /* A query parameter that must be a whole number in [lo, hi]; replies 400 itself. */
 static int query_i64(struct ga_req *r, const char *key, int64_t lo, int64_t hi, int64_t *out,
@@ -208,8 +207,7 @@ enum MHD_Result ga_route_run_resume(struct ga_req *r)
     return run_action(r, "resume");
 }
 
-/* Replies 404 when the run does not exist; 0 when it does. */
-static int need_run(struct ga_req *r, int64_t id, struct gd_run *out, enum MHD_Result *ret)
+int ga_need_run(struct ga_req *r, int64_t id, struct gd_run *out, enum MHD_Result *ret)
 {
     struct gd_run tmp;
     struct gd_run *run = out ? out : &tmp;
@@ -282,7 +280,7 @@ enum MHD_Result ga_route_run_metrics(struct ga_req *r)
             return ga_reply_problem(
                 r, 400, ga_field_error("name", "must be 1 to 31 characters a-z, 0-9, _"),
                 "name: '%.40s' is not a metric name", l.names[i]);
-    if (need_run(r, id, NULL, &ret) != 0)
+    if (ga_need_run(r, id, NULL, &ret) != 0)
         return ret;
 
     struct gc_error err = {0};
@@ -324,27 +322,33 @@ enum MHD_Result ga_route_run_metrics(struct ga_req *r)
 
 /* ---- samples and checkpoints --------------------------------------------------- */
 
-enum MHD_Result ga_route_run_samples(struct ga_req *r)
+enum MHD_Result ga_reply_run_steps(struct ga_req *r, ga_steps_fn get, const char *key,
+                                   const char *url_fmt)
 {
     int64_t id = r->id;
     enum MHD_Result ret;
-    if (need_run(r, id, NULL, &ret) != 0)
+    if (ga_need_run(r, id, NULL, &ret) != 0)
         return ret;
     int64_t *steps = NULL;
     int n = 0;
     struct gc_error err = {0};
-    if (gd_store_sample_steps(r->srv->store, id, &steps, &n, &err) != 0)
+    if (get(r->srv->store, id, &steps, &n, &err) != 0)
         return ga_reply_error(r, &err);
     json_t *arr = json_array();
     for (int i = 0; i < n; i++) {
         char url[96];
-        snprintf(url, sizeof url, "/api/v1/runs/%lld/samples/%lld.png", (long long)id,
-                 (long long)steps[i]);
+        snprintf(url, sizeof url, url_fmt, (long long)id, (long long)steps[i]);
         json_array_append_new(arr,
                               json_pack("{s:I,s:s}", "step", (json_int_t)steps[i], "url", url));
     }
     free(steps);
-    return ga_reply_json(r, 200, json_pack("{s:o}", "samples", arr));
+    return ga_reply_json(r, 200, json_pack("{s:o}", key, arr));
+}
+
+enum MHD_Result ga_route_run_samples(struct ga_req *r)
+{
+    return ga_reply_run_steps(r, gd_store_sample_steps, "samples",
+                              "/api/v1/runs/%lld/samples/%lld.png");
 }
 
 /* The store's getter of a sample or a checkpoint (they share a signature). */
@@ -356,7 +360,7 @@ typedef int (*stored_get)(struct gd_store *s, int64_t run, int64_t step, uint8_t
 static int need_stored(struct ga_req *r, int64_t id, int64_t step, stored_get get, const char *what,
                        uint8_t **data, size_t *len, int64_t *got, enum MHD_Result *ret)
 {
-    if (need_run(r, id, NULL, ret) != 0)
+    if (ga_need_run(r, id, NULL, ret) != 0)
         return -1;
     struct gc_error err = {0};
     if (get(r->srv->store, id, step, data, len, got, &err) == 0)
@@ -388,7 +392,7 @@ enum MHD_Result ga_route_run_checkpoints(struct ga_req *r)
 {
     int64_t id = r->id;
     enum MHD_Result ret;
-    if (need_run(r, id, NULL, &ret) != 0)
+    if (ga_need_run(r, id, NULL, &ret) != 0)
         return ret;
     struct gd_ckpt_info *c = NULL;
     int n = 0;
@@ -424,138 +428,4 @@ enum MHD_Result ga_route_run_checkpoint(struct ga_req *r)
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/octet-stream");
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_DISPOSITION, disp);
     return ga_reply(r, 200, resp);
-}
-
-/* ---- generate ------------------------------------------------------------------ */
-
-enum MHD_Result ga_route_run_generate(struct ga_req *r)
-{
-    int64_t id = r->id;
-    enum MHD_Result ret;
-    json_t *body = ga_body_json(r, 1, &ret);
-    if (!body)
-        return ret;
-    json_t *errors = json_array();
-    const char *key;
-    json_t *v;
-    json_object_foreach(body, key, v)
-    {
-        if (strcmp(key, "n") && strcmp(key, "seed") && strcmp(key, "format"))
-            json_array_append_new(errors,
-                                  json_pack("{s:s,s:s}", "field", key, "message",
-                                            "unknown field; expected one of: n, seed, format"));
-    }
-    json_int_t n = 64, seed = 1;
-    const char *format = "png";
-    if ((v = json_object_get(body, "n"))) {
-        if (!json_is_integer(v) || json_integer_value(v) < 1 ||
-            json_integer_value(v) > GENERATE_MAX)
-            json_array_append_new(errors, json_pack("{s:s,s:s}", "field", "n", "message",
-                                                    "must be an integer between 1 and 1024"));
-        else
-            n = json_integer_value(v);
-    }
-    if ((v = json_object_get(body, "seed"))) {
-        if (!json_is_integer(v) || json_integer_value(v) < 0 ||
-            (uint64_t)json_integer_value(v) > GC_MAX_SEED)
-            json_array_append_new(errors,
-                                  json_pack("{s:s,s:s}", "field", "seed", "message",
-                                            "must be an integer between 0 and 9007199254740992"));
-        else
-            seed = json_integer_value(v);
-    }
-    if ((v = json_object_get(body, "format"))) {
-        const char *f = json_string_value(v);
-        if (!f || (strcmp(f, "png") && strcmp(f, "idx") && strcmp(f, "json")))
-            json_array_append_new(errors, json_pack("{s:s,s:s}", "field", "format", "message",
-                                                    "must be one of png, idx, json"));
-        else
-            format = !strcmp(f, "png") ? "png" : !strcmp(f, "idx") ? "idx" : "json";
-    }
-    json_decref(body);
-    if (json_array_size(errors)) {
-        json_t *first = json_array_get(errors, 0);
-        char detail[256];
-        snprintf(detail, sizeof detail, "%s: %s",
-                 json_string_value(json_object_get(first, "field")),
-                 json_string_value(json_object_get(first, "message")));
-        return ga_reply_problem(r, 400, errors, "invalid generate request: %s", detail);
-    }
-    json_decref(errors);
-
-    struct gd_run run;
-    if (need_run(r, id, &run, &ret) != 0)
-        return ret;
-    struct gc_spec spec;
-    struct gc_error err = {0};
-    int rc = ga_spec_parse_stored(run.spec_json, r->srv->datasets_dir, &spec, &err);
-    gd_run_fini(&run);
-    if (rc != 0) {
-        gc_error_set(&err, GC_EIO, "the stored spec of run %lld does not parse", (long long)id);
-        return ga_reply_error(r, &err);
-    }
-    int is2d = gc_dataset_is_2d(spec.dataset.kind);
-    if (!strcmp(format, "json") && !is2d)
-        return ga_reply_problem(r, 400, ga_field_error("format", "json is for 2D point sets"),
-                                "format: json returns points and needs a 2D set (ring8, grid25), "
-                                "not %s",
-                                gc_dataset_name(spec.dataset.kind));
-    if (!strcmp(format, "idx") && is2d)
-        return ga_reply_problem(r, 400, ga_field_error("format", "idx is for image sets"),
-                                "format: idx returns images and needs an image set, not %s",
-                                gc_dataset_name(spec.dataset.kind));
-
-    uint8_t *ckpt = NULL;
-    size_t clen = 0;
-    int64_t got = 0;
-    if (gd_store_ckpt_get(r->srv->store, id, -1, &ckpt, &clen, &got, &err) != 0) {
-        if (err.code == GC_ENOTFOUND)
-            gc_error_set(&err, GC_ESTATE, "run %lld has no checkpoint yet to generate from",
-                         (long long)id);
-        return ga_reply_error(r, &err);
-    }
-    struct gc_trainer_opts topts = {.threads = 1, .cache_dir = NULL, .load_data = 0};
-    struct gc_trainer *t = gc_trainer_create(&spec, &topts, &err);
-    if (!t) {
-        free(ckpt);
-        return ga_reply_error(r, &err);
-    }
-    rc = gc_trainer_restore(t, ckpt, clen, &err);
-    free(ckpt);
-    int c = 0, h = 0, w = 0;
-    float *out = NULL;
-    uint8_t *enc = NULL;
-    size_t elen = 0;
-    if (rc == 0) {
-        gc_trainer_sample_shape(t, &c, &h, &w);
-        size_t per = (size_t)c * (size_t)h * (size_t)w;
-        out = per ? malloc(sizeof(float) * per * (size_t)n) : NULL;
-        if (!out)
-            rc = gc_error_set(&err, GC_ENOMEM, "cannot hold %lld samples", (long long)n);
-    }
-    if (rc == 0)
-        rc = gc_trainer_generate(t, (int)n, (uint64_t)seed, out, &err);
-    if (rc == 0 && !strcmp(format, "png"))
-        rc = gc_trainer_encode_png(t, out, (int)n, &enc, &elen, &err);
-    else if (rc == 0 && !strcmp(format, "idx"))
-        rc = gc_trainer_encode_idx(t, out, (int)n, &enc, &elen, &err);
-    gc_trainer_destroy(t);
-    if (rc != 0) {
-        free(out);
-        if (err.code == GC_ECORRUPT)
-            gc_error_set(&err, GC_EIO, "the checkpoint of run %lld does not restore: %s",
-                         (long long)id, err.msg);
-        return ga_reply_error(r, &err);
-    }
-    if (!strcmp(format, "json")) {
-        json_t *pts = json_array();
-        for (json_int_t i = 0; i < n; i++)
-            json_array_append_new(pts, json_pack("[o,o]", ga_json_number(out[2 * i]),
-                                                 ga_json_number(out[2 * i + 1])));
-        free(out);
-        return ga_reply_json(r, 200, json_pack("{s:o}", "points", pts));
-    }
-    free(out);
-    return ga_reply_bytes(r, 200, !strcmp(format, "png") ? "image/png" : "application/octet-stream",
-                          enc, elen);
 }

@@ -11,11 +11,12 @@
  * The payload, framed by gc_frame_seal (magic "GCCP", version 1), little-endian:
  *   u64 shape fingerprint | u64 step | u64 sample-grid seed | noise RNG | label RNG |
  *   u32 has loader | loader position | u32 K | K generator sections | D's section |
- *   [the weight average: u32 "EMA1" | u32 K | per generator u64 n, n floats] |
+ *   [the weight average: u32 "EMA1" | u32 K | per generator u64 n, n floats]
+ *   [the watchdog: u32 "WDG1" | its state (gc_watch_save)]
  *   [DiffAugment's RNG: u32 "AUG1" | RNG] | [the penalty's RNG: u32 "GPN1" | RNG]
  * The models' sections are gc_model_save's (spectral norm's u and v are in D's). The
- * optional sections follow D only when their trick is on, so a spec without them
- * writes exactly what it wrote before they existed. */
+ * optional sections follow D only when their part of the spec is on, so a spec without
+ * them writes exactly what it wrote before they existed. */
 #include "core/gan_ckpt.h"
 
 #include <string.h>
@@ -30,6 +31,10 @@
  * nothing follows D, exactly as in the checkpoints written before the average
  * existed, so those still load. */
 #define CKPT_EMA_TAG 0x31414d45u /* "EMA1" */
+/* The watchdog's state (core/watch.h) follows as another optional section when the
+ * spec's watch is on. */
+#define CKPT_WATCH_TAG 0x31474457u /* "WDG1" */
+/* DiffAugment's and the gradient penalty's RNG streams, when those are on. */
 #define CKPT_AUG_TAG 0x31475541u /* "AUG1" */
 #define CKPT_GPN_TAG 0x314e5047u /* "GPN1" */
 
@@ -64,6 +69,10 @@ int gc_trainer_checkpoint(struct gc_trainer *t, uint8_t **out, size_t *len, stru
             gc_buf_put_f32s(&b, t->ema[k], n);
         }
     }
+    if (!rc && t->spec.watch.action != GC_WATCH_OFF) {
+        gc_buf_put_u32(&b, CKPT_WATCH_TAG);
+        gc_watch_save(&t->watch, &b);
+    }
     if (!rc && t->aug) {
         gc_buf_put_u32(&b, CKPT_AUG_TAG);
         gc_rng_save(&t->rng_aug, rs);
@@ -83,10 +92,8 @@ int gc_trainer_checkpoint(struct gc_trainer *t, uint8_t **out, size_t *len, stru
     return rc;
 }
 
-/* The weight-average section, its tag read. A checkpoint without it (written before
- * the average existed, or by a spec without ema) leaves the average at G's weights:
- * the state of step 0 (see restore_tail). A checkpoint with it under a spec without
- * ema skips it, so its trained generators still serve. */
+/* The weight-average section after its tag: the average of each generator. A spec
+ * without ema skips it, so its trained generators still serve. */
 static int restore_ema(struct gc_trainer *t, struct gc_reader *r, struct gc_error *err)
 {
     size_t n;
@@ -119,38 +126,48 @@ static int restore_ema(struct gc_trainer *t, struct gc_reader *r, struct gc_erro
     return 0;
 }
 
-/* The optional sections after D, in any order. What a spec without the trick finds is
- * skipped; what a spec with it does not find keeps its start: the weight average
- * G's weights, an RNG its seed's stream (the checkpoint predates the trick). */
-static int restore_tail(struct gc_trainer *t, struct gc_reader *r, struct gc_error *err)
+/* The optional sections after the models, each behind its tag: the weight average
+ * (EMA1), the watchdog's state (WDG1), DiffAugment's and the penalty's RNGs (AUG1,
+ * GPN1). A checkpoint without the first (written before the average existed, or by a
+ * spec without ema) leaves the average at G's weights, the state of step 0; one
+ * without the second starts the watchdog afresh; one without an RNG keeps that stream
+ * at its seed's start. What a spec without the part finds is skipped. */
+static int restore_sections(struct gc_trainer *t, struct gc_reader *r, struct gc_error *err)
 {
-    int ema = 0, rc;
+    int have_ema = 0, have_watch = 0, have_aug = 0, have_gpn = 0, rc;
     while (r->off < r->len) {
         uint32_t tag;
         uint8_t rs[GC_RNG_BYTES];
         if ((rc = gc_reader_u32(r, &tag, err)))
             return gc_error_prefix(err, "checkpoint");
-        if (tag == CKPT_EMA_TAG) {
+        if (tag == CKPT_EMA_TAG && !have_ema) {
             if ((rc = restore_ema(t, r, err)))
                 return rc;
-            ema = 1;
-        } else if (tag == CKPT_AUG_TAG || tag == CKPT_GPN_TAG) {
+            have_ema = 1;
+        } else if (tag == CKPT_WATCH_TAG && !have_watch) {
+            if ((rc = gc_watch_load(&t->watch, r, err)))
+                return rc;
+            have_watch = 1;
+        } else if ((tag == CKPT_AUG_TAG && !have_aug) || (tag == CKPT_GPN_TAG && !have_gpn)) {
+            int aug = tag == CKPT_AUG_TAG;
             if ((rc = gc_reader_get(r, rs, sizeof rs, err)))
-                return gc_error_prefix(err, "checkpoint: %s",
-                                       tag == CKPT_AUG_TAG ? "diffaugment" : "penalty");
-            if (tag == CKPT_AUG_TAG && t->aug)
+                return gc_error_prefix(err, "checkpoint: %s", aug ? "diffaugment" : "penalty");
+            if (aug && t->aug)
                 gc_rng_load(&t->rng_aug, rs);
-            if (tag == CKPT_GPN_TAG && t->gp_x)
+            if (!aug && t->gp_x)
                 gc_rng_load(&t->rng_penalty, rs);
+            have_aug |= aug;
+            have_gpn |= !aug;
         } else {
             return gc_error_set(err, GC_ECORRUPT, "checkpoint: unknown section after the models");
         }
     }
-    for (int k = 0; !ema && k < t->K && t->gsample; k++) {
-        size_t n;
-        const float *p = gc_model_params(t->g[k], &n);
-        memcpy(t->ema[k], p, n * sizeof(float));
-    }
+    size_t n;
+    gc_model_params(t->g[0], &n);
+    for (int k = 0; k < t->K && t->gsample && !have_ema; k++)
+        memcpy(t->ema[k], gc_model_params(t->g[k], &n), n * sizeof(float));
+    if (!have_watch)
+        gc_watch_init(&t->watch);
     return 0;
 }
 
@@ -205,8 +222,10 @@ int gc_trainer_restore(struct gc_trainer *t, const uint8_t *bytes, size_t len, s
         gc_error_prefix(err, "checkpoint: discriminator");
         return rc;
     }
-    if ((rc = restore_tail(t, &r, err)))
+    if ((rc = restore_sections(t, &r, err)))
         return rc;
+    if (r.off != r.len)
+        return gc_error_set(err, GC_ECORRUPT, "checkpoint: %zu trailing bytes", r.len - r.off);
     t->step = (int64_t)step;
     t->fixed_seed = fixed;
     gc_rng_load(&t->rng_noise, rn);

@@ -24,6 +24,7 @@
 #include "core/pool.h"
 #include "core/rng.h"
 #include "core/spec.h"
+#include "core/watch.h"
 
 /* RNG streams of one seed; each purpose gets its own so that none disturbs another. */
 enum {
@@ -117,6 +118,17 @@ struct gc_trainer {
     float *eval_feat, *eval_probs;
     float *eval_real_feat; /* eval_n x GC_CLASSIFIER_FEATURES: the real images' features */
     double *eval_real_r2;  /* eval_n: their k-NN radii squared (core/eval_sets.h) */
+    double real_spread;    /* mean distance between two real images of eval_real; 0: not yet */
+
+    /* the watchdog (core/watch.h; spec->watch) and, with action rollback, the point it
+     * goes back to: a checkpoint's bytes made while its detectors were calm, the best
+     * by the watch's score (gc_watch_score) */
+    struct gc_watch watch;
+    uint8_t *rb;
+    size_t rb_len;
+    int64_t rb_step;
+    double rb_score;
+    int rb_scored;
 
     const struct gc_train_hooks *hooks; /* during gc_trainer_run */
     char warn[GC_GAN_MAX_WARN_LINES][256];

@@ -24,6 +24,19 @@ void gc_trainer_sample_shape(const struct gc_trainer *t, int *c, int *h, int *w)
 int gc_trainer_generate(struct gc_trainer *t, int n, uint64_t seed, float *out,
                         struct gc_error *err);
 
+/* The same from given noise: noise holds n x z_dim floats, sample i drawn from
+ * generator i mod K with the i-th vector. */
+int gc_trainer_generate_from(struct gc_trainer *t, int n, const float *noise, float *out,
+                             struct gc_error *err);
+
+/* Generator k (0..K-1) as an ONNX model (core/onnx.h: IR 7, opset 13; docs/api.md):
+ * input "z" float (N, z_dim), output "x" float (N, C, H, W), or (N, 2) for 2D sets, as
+ * gc_trainer_generate_from computes it for that noise: eval mode, batch norm with its
+ * running statistics, the averaged weights with tricks.ema. version is the producer's
+ * version. *out malloc'ed, the caller frees it. */
+int gc_trainer_export_onnx(struct gc_trainer *t, int k, const char *version, uint8_t **out,
+                           size_t *len, struct gc_error *err);
+
 /* Encoders for what gc_trainer_generate returns; *out malloc'ed, the caller frees it.
  * png: a grid of images (8 x 8 for the 64 of a sample grid), or a scatter plot of
  * points over the true mixture (2D).

@@ -19,6 +19,7 @@ const char *const gc_decay_shape_names[GC_DECAY_STEP + 1] = {"linear", "step"};
 const char *const gc_preset_names[GC_PRESET_LSGAN + 1] = {"dcgan", "wgan-gp", "sngan", "lsgan"};
 const char *const gc_penalty_names[GC_PENALTY_R1 + 1] = {"wgan-gp", "r1"};
 const char *const gc_augment_names[3] = {"color", "translation", "cutout"};
+const char *const gc_watch_action_names[GC_WATCH_ROLLBACK + 1] = {"off", "alert", "rollback"};
 
 #define NELEM(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
@@ -278,6 +279,23 @@ void gc_spec_defaults(struct gc_spec *s, enum gc_dataset_kind data, enum gc_loss
     /* off; what naming one of its fields gives: the WGAN-GP paper's lambda 10 at
      * every D update */
     s->tricks.penalty = (struct gc_penalty_spec){0, GC_PENALTY_WGAN_GP, 10.0f, 1};
+
+    /* The watchdog alerts by default; its thresholds only fire on what no healthy run
+     * shows (docs/spec.md: watch): a loss past 1000 or a NaN, a gradient 1000x its early
+     * level, D(x) > 0.98 with D(G(z)) < 0.02 for 100 steps in a row, a watched
+     * evaluation figure 25% worse than its best twice in a row. */
+    s->watch = (struct gc_watch_spec){
+        .action = GC_WATCH_ALERT,
+        .max_rollbacks = 3,
+        .window = 100,
+        .loss_max = 1000.0f,
+        .grad_factor = 1000.0f,
+        .d_margin = 0.02f,
+        .vanish_factor = 1e-3f,
+        .eval_patience = 2,
+        .eval_worsen = 0.25f,
+        .warmup = 0.1f,
+    };
 
     s->every.log = 10;
     s->every.sample = 200;

@@ -49,6 +49,8 @@ enum gc_preset {
 
 enum gc_penalty_kind { GC_PENALTY_WGAN_GP, GC_PENALTY_R1 };
 
+enum gc_watch_action { GC_WATCH_OFF, GC_WATCH_ALERT, GC_WATCH_ROLLBACK };
+
 /* Limits a user can rely on (the API enforces them with these numbers). */
 #define GC_MAX_STEPS 10000000LL
 #define GC_MAX_BATCH 4096
@@ -62,6 +64,7 @@ enum gc_penalty_kind { GC_PENALTY_WGAN_GP, GC_PENALTY_R1 };
 #define GC_MAX_LAYERS 16
 #define GC_MAX_NAME 128
 #define GC_MAX_SEED 9007199254740992ULL /* 2^53 */
+#define GC_MAX_ROLLBACKS 100
 #define GC_PATH_MAX 4096
 #define GC_MAX_SUBSET 10000000
 #define GC_MAX_PENALTY_EVERY 1000
@@ -139,6 +142,24 @@ struct gc_tricks_spec {
     unsigned diffaugment; /* GC_AUG_* bits of core/augment.h; 0 = none */
 };
 
+/* watch: the collapse watchdog (core/watch.h) and what it does when a detector fires:
+ * off, alert (an alert event, a record on the run, the webhook), or rollback (that,
+ * and training goes back to the best earlier checkpoint with the learning rates halved
+ * and a fresh noise seed, at most max_rollbacks times). */
+struct gc_watch_spec {
+    enum gc_watch_action action;
+    int max_rollbacks;
+    int64_t window;      /* steps a condition must hold (D winning, G's gradient vanishing),
+                          * and the steps whose gradient norms set their level */
+    float loss_max;      /* |loss_d| or |loss_g| above it: divergence */
+    float grad_factor;   /* a gradient norm above this x its level: divergence */
+    float d_margin;      /* D winning: D(x) > 1 - m and D(G(z)) < m (probability losses) */
+    float vanish_factor; /* G's gradient norm below this x its level: vanishing */
+    int eval_patience;   /* evaluations in a row a figure must be worse */
+    float eval_worsen;   /* relative distance from its best that counts as worse */
+    float warmup;        /* fraction of the steps before the evaluation rules start */
+};
+
 struct gc_every_spec {
     int64_t log, sample, checkpoint, eval; /* 0 = off */
 };
@@ -153,6 +174,7 @@ struct gc_spec {
     struct gc_optim_spec opt_g, opt_d;
     struct gc_tricks_spec tricks;
     struct gc_every_spec every;
+    struct gc_watch_spec watch;
 };
 
 /* ---- field errors ----------------------------------------------------------------
@@ -228,6 +250,7 @@ extern const char *const gc_decay_shape_names[GC_DECAY_STEP + 1];
 extern const char *const gc_preset_names[GC_PRESET_LSGAN + 1];
 extern const char *const gc_penalty_names[GC_PENALTY_R1 + 1];
 extern const char *const gc_augment_names[3]; /* bit k of tricks.diffaugment */
+extern const char *const gc_watch_action_names[GC_WATCH_ROLLBACK + 1];
 
 const char *gc_dataset_name(enum gc_dataset_kind k);
 const char *gc_arch_name(enum gc_arch a);

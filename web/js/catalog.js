@@ -4,7 +4,8 @@
  *       name, kind (train or eval), label, help, goal (min, max or null) and format
  *       (number, fraction, count, rate) and what a count is out of; the names of the
  *       datasets (with points: true and their modes for the 2D mixtures), architectures,
- *       losses, optimizers, decay shapes, presets, gradient penalties and augmentations
+ *       losses, optimizers, decay shapes, presets, gradient penalties, augmentations and
+ *       watchdog actions
  *   GET /api/v1/spec/defaults?dataset=NAME[&loss=NAME][&preset=NAME]
  *       the whole normalized spec such a run gets, kept per (dataset, loss, preset) for
  *       the page's life
@@ -28,6 +29,7 @@ export async function loadCatalog() {
         presets: (c && c.presets) || [],
         penalties: (c && c.penalties) || [],
         augmentations: (c && c.augmentations) || [],
+        watch_actions: (c && c.watch_actions) || [],
     };
     metricsByName.clear();
     for (const m of cat.metrics) metricsByName.set(m.name, m);
@@ -35,7 +37,7 @@ export async function loadCatalog() {
 }
 
 /* The catalog as loaded: {metrics, datasets, archs, losses, optimizers, decay_shapes,
- * presets, penalties, augmentations}. */
+ * presets, penalties, augmentations, watch_actions}. */
 export function catalog() {
     return cat;
 }

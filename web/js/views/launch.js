@@ -15,7 +15,7 @@ import { clear, errorBox, h, toast, view } from '../dom.js';
 import { formGroups, getPath, makeControl, setPath } from './launch-fields.js';
 
 /* The spec's top-level keys in the order of docs/spec.md, so the JSON tab reads like it. */
-const ORDER = ['name', 'preset', 'dataset', 'model', 'loss', 'train', 'optimizer', 'tricks', 'every'];
+const ORDER = ['name', 'preset', 'dataset', 'model', 'loss', 'train', 'optimizer', 'tricks', 'every', 'watch'];
 
 /* Asks for the defaults of every dataset with this loss, so a switch finds them ready. */
 const prefetch = (loss) => Promise.all(datasetNames().map((ds) => specDefaults(ds, loss)));
