@@ -24,6 +24,7 @@
 #include <time.h>
 
 #include "core/augment.h"
+#include "bench/stats.h"
 #include "core/blas.h"
 #include "core/gan.h"
 
@@ -146,34 +147,14 @@ static int run_one(const struct opts *o, const char *variant, uint64_t seed, str
     return 0;
 }
 
-static void mean_std(const double *x, int n, double *m, double *sd)
-{
-    double s = 0, q = 0;
-    for (int i = 0; i < n; i++)
-        s += x[i];
-    *m = s / n;
-    for (int i = 0; i < n; i++)
-        q += (x[i] - *m) * (x[i] - *m);
-    *sd = n > 1 ? sqrt(q / (n - 1)) : 0.0;
-}
-
 static const char *pm(char *buf, size_t len, const double *x, int n, const char *fmt)
 {
     double m, sd;
-    mean_std(x, n, &m, &sd);
+    bench_mean_std(x, n, &m, &sd);
     char f[32];
     snprintf(f, sizeof f, "%s +/- %s", fmt, fmt);
     snprintf(buf, len, f, m, sd);
     return buf;
-}
-
-static int has(const char *list, const char *word)
-{
-    size_t n = strlen(word);
-    for (const char *p = list; (p = strstr(p, word)); p += n)
-        if ((p == list || p[-1] == ',') && (p[n] == 0 || p[n] == ','))
-            return 1;
-    return 0;
 }
 
 int main(int argc, char **argv)
@@ -225,7 +206,7 @@ int main(int argc, char **argv)
     int status = 0;
     for (size_t vi = 0; vi < sizeof all / sizeof all[0]; vi++) {
         const char *v = all[vi];
-        if (!has(o.variants, v))
+        if (!bench_has(o.variants, v))
             continue;
         double fid[MAX_SEEDS], fid0[MAX_SEEDS], kid[MAX_SEEDS], pr[MAX_SEEDS], rc[MAX_SEEDS];
         double den[MAX_SEEDS], cov[MAX_SEEDS], wq[4][MAX_SEEDS], secs = 0.0;
@@ -269,13 +250,13 @@ int main(int argc, char **argv)
             w[0] = 0;
             for (int q = 0; q < 4; q++) {
                 double m, sd;
-                mean_std(wq[q], n, &m, &sd);
+                bench_mean_std(wq[q], n, &m, &sd);
                 snprintf(w + strlen(w), sizeof w - strlen(w), "%s%.3g", q ? " / " : "", m);
             }
         }
         double dm, dsd, cm, csd;
-        mean_std(den, n, &dm, &dsd);
-        mean_std(cov, n, &cm, &csd);
+        bench_mean_std(den, n, &dm, &dsd);
+        bench_mean_std(cov, n, &cm, &csd);
         snprintf(f, sizeof f, "%.2f / %.2f", dm, cm);
         printf("%-10s %-18s %-18s %-18s %-14s %-14s %-18s %-28s %.0f\n", v,
                pm(a, sizeof a, fid, n, "%.1f"), pm(b, sizeof b, fid0, n, "%.1f"),

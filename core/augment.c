@@ -51,13 +51,19 @@ void gc_augment_draw(struct gc_rng *rng, unsigned policy, int n, int h, int w, s
     }
 }
 
-/* Whether output pixel (i, j) falls in the cutout. */
-static int cut(const struct gc_augment *a, int i, int j)
+/* The input pixel that output pixel (i, j) of an h x w image shows, as an offset into
+ * a channel; -1 where it shows 0 (shifted in from outside, or cut out). */
+static long source(const struct gc_augment *a, int i, int j, int h, int w)
 {
-    if (!a->cut_h)
-        return 0;
-    int y0 = a->cy - a->cut_h / 2, x0 = a->cx - a->cut_w / 2;
-    return i >= y0 && i < y0 + a->cut_h && j >= x0 && j < x0 + a->cut_w;
+    if (a->cut_h) {
+        int y0 = a->cy - a->cut_h / 2, x0 = a->cx - a->cut_w / 2;
+        if (i >= y0 && i < y0 + a->cut_h && j >= x0 && j < x0 + a->cut_w)
+            return -1;
+    }
+    int si = i + a->ty, sj = j + a->tx;
+    if (si < 0 || si >= h || sj < 0 || sj >= w)
+        return -1;
+    return (long)si * w + sj;
 }
 
 void gc_augment_forward(const struct gc_augment *a, int n, int c, int h, int w, const float *x,
@@ -75,14 +81,13 @@ void gc_augment_forward(const struct gc_augment *a, int n, int c, int h, int w, 
         const float big_m = (float)(sum / (double)sz) + b;
         for (int i = 0; i < h; i++) {
             for (int j = 0; j < w; j++) {
-                int si = i + p->ty, sj = j + p->tx;
-                size_t o = (size_t)i * w + j;
-                if (cut(p, i, j) || si < 0 || si >= h || sj < 0 || sj >= w) {
+                long at = source(p, i, j, h, w);
+                size_t o = (size_t)i * w + j, src = (size_t)at;
+                if (at < 0) {
                     for (int ch = 0; ch < c; ch++)
                         ys[ch * hw + o] = 0.0f;
                     continue;
                 }
-                size_t src = (size_t)si * w + sj;
                 float m = 0.0f;
                 for (int ch = 0; ch < c; ch++)
                     m += xs[ch * hw + src] + b;
@@ -109,8 +114,7 @@ void gc_augment_backward(const struct gc_augment *a, int n, int c, int h, int w,
         double sum = 0.0;
         for (int i = 0; i < h; i++)
             for (int j = 0; j < w; j++) {
-                int si = i + p->ty, sj = j + p->tx;
-                if (cut(p, i, j) || si < 0 || si >= h || sj < 0 || sj >= w)
+                if (source(p, i, j, h, w) < 0)
                     continue;
                 for (int ch = 0; ch < c; ch++)
                     sum += ds[ch * hw + (size_t)i * w + j];
@@ -119,8 +123,9 @@ void gc_augment_backward(const struct gc_augment *a, int n, int c, int h, int w,
         const float shift = (float)((1.0 - con) * sum / (double)sz);
         for (int si = 0; si < h; si++) {
             for (int sj = 0; sj < w; sj++) {
+                /* the output pixel showing this one, if any (a shift is one to one) */
                 int i = si - p->ty, j = sj - p->tx;
-                int in = i >= 0 && i < h && j >= 0 && j < w && !cut(p, i, j);
+                int in = i >= 0 && i < h && j >= 0 && j < w && source(p, i, j, h, w) >= 0;
                 size_t o = (size_t)i * w + j, src = (size_t)si * w + sj;
                 float mean = 0.0f; /* of d2 over the channels */
                 for (int ch = 0; ch < c; ch++)

@@ -22,6 +22,7 @@
 #include "core/pool.h"
 #include "core/rng.h"
 #include "layer_check.h"
+#include "model_check.h"
 
 /* ---- finite differences of a scalar ----------------------------------------------- */
 
@@ -410,21 +411,6 @@ static void check_net(struct gc_model *m, int n, int train, uint64_t seed)
     net_free(&t);
 }
 
-static void shake_bn(struct gc_model *m, uint64_t seed)
-{
-    struct gc_rng r;
-    gc_rng_init(&r, seed, 9);
-    for (int i = 0; i < gc_model_nlayers(m); i++) {
-        if (gc_model_layer_kind(m, i) != GC_LAYER_BATCHNORM)
-            continue;
-        size_t n;
-        float *g = gc_model_layer_weight(m, i, &n);
-        gc_rng_fill_uniform(&r, g, n, 0.5f, 1.5f);
-        float *b = gc_model_layer_bias(m, i, &n);
-        gc_rng_fill_uniform(&r, b, n, -0.5f, 0.5f);
-    }
-}
-
 /* linear(6) -> BN -> leaky relu -> linear(4) -> tanh -> linear(1), on 5 features */
 static struct gc_model *mlp(int max_batch, uint64_t seed)
 {
@@ -440,7 +426,7 @@ static struct gc_model *mlp(int max_batch, uint64_t seed)
     struct gc_rng rng;
     gc_rng_init(&rng, seed, 0);
     assert_int_equal(gc_model_finalize(m, GC_INIT_DEFAULT, &rng, &err), 0);
-    shake_bn(m, seed);
+    mc_shake_bn(m, seed);
     return m;
 }
 
@@ -461,34 +447,7 @@ static struct gc_model *convnet(int max_batch, uint64_t seed)
     struct gc_rng rng;
     gc_rng_init(&rng, seed, 0);
     assert_int_equal(gc_model_finalize(m, GC_INIT_DEFAULT, &rng, &err), 0);
-    shake_bn(m, seed);
-    return m;
-}
-
-/* The DCGAN discriminator's shape on 1x8x8: conv(4,2,1) -> leaky -> conv(4,2,1, no
- * bias) -> BN -> leaky -> linear(1); sn: spectral norm on the convs and the linear. */
-static struct gc_model *small_d(int max_batch, int bn, int sn, uint64_t seed)
-{
-    struct gc_error err = {0};
-    struct gc_model *m = gc_model_create(max_batch, 1, 8, 8, &err);
-    assert_non_null(m);
-    assert_int_equal(gc_model_add_conv2d(m, 4, 4, 2, 1, 1, &err), 0);
-    if (sn)
-        assert_int_equal(gc_model_spectral_norm(m, &err), 0);
-    assert_int_equal(gc_model_add_leaky_relu(m, 0.2f, &err), 0);
-    assert_int_equal(gc_model_add_conv2d(m, 6, 4, 2, 1, !bn, &err), 0);
-    if (sn)
-        assert_int_equal(gc_model_spectral_norm(m, &err), 0);
-    if (bn)
-        assert_int_equal(gc_model_add_batchnorm(m, 1e-5f, 0.1f, &err), 0);
-    assert_int_equal(gc_model_add_leaky_relu(m, 0.2f, &err), 0);
-    assert_int_equal(gc_model_add_linear(m, 1, 1, &err), 0);
-    if (sn)
-        assert_int_equal(gc_model_spectral_norm(m, &err), 0);
-    struct gc_rng rng;
-    gc_rng_init(&rng, seed, 0);
-    assert_int_equal(gc_model_finalize(m, GC_INIT_DEFAULT, &rng, &err), 0);
-    shake_bn(m, seed);
+    mc_shake_bn(m, seed);
     return m;
 }
 
@@ -517,8 +476,8 @@ static void convnet_penalty_gradients(void **s)
 static void discriminator_penalty_gradients(void **s)
 {
     (void)s;
-    check_net(small_d(4, 1, 0, 4), 4, 1, 24);
-    check_net(small_d(4, 0, 0, 5), 3, 1, 25);
+    check_net(mc_small_d(4, 1, 0, 4), 4, 1, 24);
+    check_net(mc_small_d(4, 0, 0, 5), 3, 1, 25);
 }
 
 /* Spectral norm: the finite differences move W with u and v fixed, which is what the
@@ -526,7 +485,7 @@ static void discriminator_penalty_gradients(void **s)
 static void spectral_norm_penalty_gradients(void **s)
 {
     (void)s;
-    struct gc_model *m = small_d(4, 0, 1, 6);
+    struct gc_model *m = mc_small_d(4, 0, 1, 6);
     struct gc_rng r;
     gc_rng_init(&r, 4, 0);
     float x[4 * 64];
@@ -545,8 +504,8 @@ static void threads_agree(void **s)
     assert_non_null(pool);
     for (int bn = 0; bn <= 1; bn++) {
         struct net a, b;
-        net_init(&a, small_d(8, bn, 1, 7), 8, 1, 27);
-        net_init(&b, small_d(8, bn, 1, 7), 8, 1, 27);
+        net_init(&a, mc_small_d(8, bn, 1, 7), 8, 1, 27);
+        net_init(&b, mc_small_d(8, bn, 1, 7), 8, 1, 27);
         assert_int_equal(gc_model_set_pool(b.m, pool, &err), 0);
         gc_model_set_split_threshold(b.m, 0.0);
         size_t np;
@@ -575,7 +534,7 @@ static void accumulates_onto_gradients(void **s)
 {
     (void)s;
     struct net t;
-    net_init(&t, small_d(4, 1, 0, 8), 4, 1, 28);
+    net_init(&t, mc_small_d(4, 1, 0, 8), 4, 1, 28);
     size_t np;
     gc_model_params(t.m, &np);
     float *once = lc_alloc(np);

@@ -21,6 +21,7 @@
 #include "core/linear.h"
 #include "core/model.h"
 #include "layer_check.h"
+#include "model_check.h"
 
 #define FIXTURE "tests/unit/core/fixtures/torch_grad2.bin"
 #define FIXTURE_MAGIC 0x32544347u /* "GCT2" */
@@ -270,24 +271,7 @@ static void activations_against_torch(void **s)
 static struct gc_model *fixture_d(const char *p, int bn, int sn)
 {
     struct gc_error err = {0};
-    struct gc_model *m = gc_model_create(4, 1, 8, 8, &err);
-    assert_non_null(m);
-    assert_int_equal(gc_model_add_conv2d(m, 4, 4, 2, 1, 1, &err), 0);
-    if (sn)
-        assert_int_equal(gc_model_spectral_norm(m, &err), 0);
-    assert_int_equal(gc_model_add_leaky_relu(m, 0.2f, &err), 0);
-    assert_int_equal(gc_model_add_conv2d(m, 6, 4, 2, 1, !bn, &err), 0);
-    if (sn)
-        assert_int_equal(gc_model_spectral_norm(m, &err), 0);
-    if (bn)
-        assert_int_equal(gc_model_add_batchnorm(m, 1e-5f, 0.1f, &err), 0);
-    assert_int_equal(gc_model_add_leaky_relu(m, 0.2f, &err), 0);
-    assert_int_equal(gc_model_add_linear(m, 1, 1, &err), 0);
-    if (sn)
-        assert_int_equal(gc_model_spectral_norm(m, &err), 0);
-    struct gc_rng rng;
-    gc_rng_init(&rng, 1, 0);
-    assert_int_equal(gc_model_finalize(m, GC_INIT_DEFAULT, &rng, &err), 0);
+    struct gc_model *m = mc_small_d(4, bn, sn, 1);
     assert_int_equal(gc_model_grad2_enable(m, &err), 0);
     size_t np, off = 0;
     float *params = gc_model_params(m, &np);
