@@ -467,6 +467,9 @@ test('a preset fills in its recipe, yields to what the user edits, and launches'
     assert.equal(run.spec.optimizer.d.lr, 0.0004);
     assert.deepEqual(run.spec.tricks.gradient_penalty, { kind: 'r1', weight: 10, every: 4 });
     assert.equal(await waitStatus(id, 'succeeded', 30000), 'succeeded');
+    // its page charts the penalty, and says what the run is made of
+    await page.locator('[data-chart="penalty"]:not([data-points="0"])').waitFor();
+    await page.getByText(/preset sngan.*R1 10 every 4.*spectral norm/).first().waitFor();
 });
 
 test('the dashboard loads as module scripts, the catalog once, with no console errors', { timeout: T }, async () => {
