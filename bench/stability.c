@@ -8,8 +8,10 @@
  *
  * Variants (default all): wgan-clip (loss wasserstein with its WGAN defaults: RMSprop
  * 5e-5, 5 critic steps, clipping at 0.01), wgan-gp (the preset), dcgan and sngan (the
- * presets), small and small-da (the dcgan preset on --subset images, without and with
- * DiffAugment color,translation,cutout). Every run: the DCGAN architecture at widths
+ * presets), sn-dcgan (the dcgan preset with spectral norm in place of D's batch norm:
+ * SNGAN's normalization at DCGAN's loss and rates), small and small-da (the dcgan
+ * preset on --subset images, without and with DiffAugment color,translation,cutout). Every run: the
+ * DCGAN architecture at widths
  * --width (default 32), batch 64, --steps (default 2000) steps, seeds seed0+1 ..
  * seed0+seeds. --evals N evaluations spread over the run (default 4).
  *
@@ -97,7 +99,8 @@ static int make_spec(const struct opts *o, const char *variant, uint64_t seed, s
         preset = GC_PRESET_WGAN_GP;
     else if (!strcmp(variant, "sngan"))
         preset = GC_PRESET_SNGAN;
-    else if (!strcmp(variant, "dcgan") || !strcmp(variant, "small") || !strcmp(variant, "small-da"))
+    else if (!strcmp(variant, "dcgan") || !strcmp(variant, "sn-dcgan") ||
+             !strcmp(variant, "small") || !strcmp(variant, "small-da"))
         preset = GC_PRESET_DCGAN;
     else
         return -1;
@@ -109,6 +112,10 @@ static int make_spec(const struct opts *o, const char *variant, uint64_t seed, s
         s->dataset.subset = o->subset;
     if (!strcmp(variant, "small-da"))
         s->tricks.diffaugment = GC_AUG_ALL;
+    if (!strcmp(variant, "sn-dcgan")) {
+        s->model.spectral_norm = 1;
+        s->model.d_batch_norm = 0;
+    }
     s->every = (struct gc_every_spec){o->steps / 100 > 0 ? o->steps / 100 : 1, 0, 0,
                                       o->steps / o->evals > 0 ? o->steps / o->evals : 1};
     return 0;
@@ -160,7 +167,7 @@ static const char *pm(char *buf, size_t len, const double *x, int n, const char 
 int main(int argc, char **argv)
 {
     gc_blas_init();
-    struct opts o = {.variants = "wgan-clip,wgan-gp,dcgan,sngan,small,small-da",
+    struct opts o = {.variants = "wgan-clip,wgan-gp,dcgan,sngan,sn-dcgan,small,small-da",
                      .cache = "build/bench-cache",
                      .seeds = 5,
                      .width = 32,
@@ -198,8 +205,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "stability: usage: see bench/stability.c\n");
         return 2;
     }
-    static const char *const all[] = {"wgan-clip", "wgan-gp", "dcgan",
-                                      "sngan",     "small",   "small-da"};
+    static const char *const all[] = {"wgan-clip", "wgan-gp", "dcgan",   "sngan",
+                                      "sn-dcgan",  "small",   "small-da"};
     printf("%-10s %-18s %-18s %-18s %-14s %-14s %-18s %-28s %s\n", "variant", "FID (end)",
            "FID (first eval)", "KID", "precision", "recall", "density / coverage",
            "W estimate by quarter", "s/run");
