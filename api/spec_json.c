@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,8 +32,20 @@
 struct parse {
     struct gc_spec *spec;
     struct gc_field_errors *fe;
-    const char *user_path; /* dataset.path as given, borrowed from the JSON */
+    const char *user_path;   /* dataset.path as given, borrowed from the JSON */
+    const char *user_source; /* task.source_path as given */
 };
+
+/* The paths as the user gave them, which the normalized spec keeps (the struct holds
+ * them resolved). */
+struct given {
+    const char *dataset, *source;
+};
+
+static int is_source_path(const struct gc_spec_field *f)
+{
+    return f->offset == offsetof(struct gc_spec, task.source_path);
+}
 
 static const char *type_name(const json_t *v)
 {
@@ -204,7 +217,8 @@ static void parse_classes(struct parse *p, const struct gc_spec_field *f, json_t
     *(uint32_t *)at(p->spec, f) = mask;
 }
 
-/* dataset.path: kept as given here, resolved inside the dataset root at the end. */
+/* dataset.path, task.source_path: kept as given here, resolved inside the dataset root
+ * at the end. */
 static void parse_path(struct parse *p, const struct gc_spec_field *f, json_t *v)
 {
     if (!json_is_string(v)) {
@@ -220,7 +234,10 @@ static void parse_path(struct parse *p, const struct gc_spec_field *f, json_t *v
                             f->size);
     } else {
         memcpy(at(p->spec, f), s, n + 1);
-        p->user_path = s;
+        if (is_source_path(f))
+            p->user_source = s;
+        else
+            p->user_path = s;
     }
 }
 
@@ -469,9 +486,60 @@ static int escapes(const char *p)
     return 0;
 }
 
+/* Resolves path (a field's value, as given) inside the dataset root into its real path,
+ * or records what is wrong with it under field. */
+static void resolve_path(struct gc_field_errors *fe, const char *field, char *path, size_t cap,
+                         int want_dir, const char *base_dir)
+{
+    char root[PATH_MAX], joined[PATH_MAX + GC_PATH_MAX], real[PATH_MAX];
+    if (!realpath(base_dir, root)) {
+        gc_field_errors_add(fe, field, "the dataset root %s does not exist on the daemon",
+                            base_dir);
+        return;
+    }
+    const char *p = path;
+    if (p[0] != '/' && escapes(p)) {
+        gc_field_errors_add(fe, field, "'%.*s' leaves the dataset root", clip(p, 200), p);
+        return;
+    }
+    if (p[0] == '/')
+        snprintf(joined, sizeof joined, "%s", p);
+    else
+        snprintf(joined, sizeof joined, "%s/%s", root, p);
+    if (!realpath(joined, real)) {
+        gc_field_errors_add(fe, field, "'%.*s' does not exist under the dataset root (%s)",
+                            clip(p, 200), p, strerror(errno));
+        return;
+    }
+    size_t rl = strlen(root);
+    int inside = rl == 1 || (strncmp(real, root, rl) == 0 && (real[rl] == '/' || real[rl] == 0));
+    if (!inside) {
+        gc_field_errors_add(fe, field, "'%.*s' leaves the dataset root", clip(p, 200), p);
+        return;
+    }
+    struct stat st;
+    if (stat(real, &st) != 0 || (want_dir ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode))) {
+        gc_field_errors_add(fe, field, "'%.*s' is not a %s", clip(p, 200), p,
+                            want_dir ? "folder" : "regular file");
+        return;
+    }
+    if (access(real, want_dir ? R_OK | X_OK : R_OK) != 0) {
+        gc_field_errors_add(fe, field, "'%.*s' is not readable by the daemon", clip(p, 200), p);
+        return;
+    }
+    if (strlen(real) >= cap) {
+        gc_field_errors_add(fe, field, "the resolved path is too long");
+        return;
+    }
+    memcpy(path, real, strlen(real) + 1);
+}
+
 static void resolve_dataset(struct gc_field_errors *fe, struct gc_spec *s, const char *base_dir)
 {
     struct gc_dataset_spec *d = &s->dataset;
+    if (s->task.on && s->task.source_path[0])
+        resolve_path(fe, "task.source_path", s->task.source_path, sizeof s->task.source_path, 1,
+                     base_dir);
     if (!d->path[0]) {
         if (d->kind == GC_DATA_FASHION_MNIST && access(FASHION_MNIST_DIR, R_OK | X_OK) != 0)
             gc_field_errors_add(
@@ -481,52 +549,12 @@ static void resolve_dataset(struct gc_field_errors *fe, struct gc_spec *s, const
                 FASHION_MNIST_DIR);
         return;
     }
-    char root[PATH_MAX], joined[PATH_MAX + GC_PATH_MAX], real[PATH_MAX];
-    if (!realpath(base_dir, root)) {
-        gc_field_errors_add(fe, "dataset.path", "the dataset root %s does not exist on the daemon",
-                            base_dir);
-        return;
-    }
-    const char *p = d->path;
-    if (p[0] != '/' && escapes(p)) {
-        gc_field_errors_add(fe, "dataset.path", "'%.*s' leaves the dataset root", clip(p, 200), p);
-        return;
-    }
-    if (p[0] == '/')
-        snprintf(joined, sizeof joined, "%s", p);
-    else
-        snprintf(joined, sizeof joined, "%s/%s", root, p);
-    if (!realpath(joined, real)) {
-        gc_field_errors_add(fe, "dataset.path", "'%.*s' does not exist under the dataset root (%s)",
-                            clip(p, 200), p, strerror(errno));
-        return;
-    }
-    size_t rl = strlen(root);
-    int inside = rl == 1 || (strncmp(real, root, rl) == 0 && (real[rl] == '/' || real[rl] == 0));
-    if (!inside) {
-        gc_field_errors_add(fe, "dataset.path", "'%.*s' leaves the dataset root", clip(p, 200), p);
-        return;
-    }
-    struct stat st;
-    int want_dir = d->kind != GC_DATA_IDX;
-    if (stat(real, &st) != 0 || (want_dir ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode))) {
-        gc_field_errors_add(fe, "dataset.path", "'%.*s' is not a %s", clip(p, 200), p,
-                            want_dir ? "folder" : "regular file");
-        return;
-    }
-    if (access(real, want_dir ? R_OK | X_OK : R_OK) != 0) {
-        gc_field_errors_add(fe, "dataset.path", "'%.*s' is not readable by the daemon",
-                            clip(p, 200), p);
-        return;
-    }
-    if (strlen(real) >= sizeof d->path) {
-        gc_field_errors_add(fe, "dataset.path", "the resolved path is too long");
-        return;
-    }
-    memcpy(d->path, real, strlen(real) + 1);
+    resolve_path(fe, "dataset.path", d->path, sizeof d->path, d->kind != GC_DATA_IDX, base_dir);
 }
 
 /* ---- entry points ---------------------------------------------------------------- */
+
+static json_t *dump_section(const struct gc_spec *s, const char *section, const struct given *g);
 
 static void parse_root(struct parse *p, json_t *root, const char *base_dir)
 {
@@ -537,8 +565,8 @@ static void parse_root(struct parse *p, json_t *root, const char *base_dir)
     check_keys(p, root, "");
 
     struct gc_spec *out = p->spec, pick;
-    memset(&pick, 0, sizeof pick);
-    pick.dataset.kind = GC_DATA_FASHION_MNIST;
+    /* the task's own fields start from their defaults */
+    gc_spec_defaults(&pick, GC_DATA_FASHION_MNIST, GC_LOSS_NONSATURATING);
     pick.loss = (enum gc_loss) - 1; /* none named: the preset's, or nonsaturating */
     pick.preset = GC_PRESET_NONE;
     p->spec = &pick;
@@ -550,6 +578,7 @@ static void parse_root(struct parse *p, json_t *root, const char *base_dir)
             parse_value(p, &t[i], v);
     }
     gc_spec_defaults_for(out, pick.dataset.kind, (int)pick.loss, (int)pick.preset);
+    gc_spec_task_defaults(out, &pick.task);
     p->spec = out;
 
     parse_section(p, root, "");
@@ -585,7 +614,7 @@ int ga_spec_normalize(const char *json, size_t len, const char *base_dir, struct
         return gc_field_errors_summary(fe, err);
     }
     struct gc_spec spec;
-    struct parse p = {&spec, fe, NULL};
+    struct parse p = {&spec, fe, NULL, NULL};
     parse_root(&p, root, base_dir);
     int rc = 0;
     if (fe->n) {
@@ -593,7 +622,8 @@ int ga_spec_normalize(const char *json, size_t len, const char *base_dir, struct
     } else {
         *out = spec;
         if (normalized) {
-            json_t *v = ga_spec_to_value(&spec, p.user_path);
+            struct given g = {p.user_path, p.user_source};
+            json_t *v = dump_section(&spec, "", &g);
             *normalized = v ? json_dumps(v, DUMP_FLAGS) : NULL;
             json_decref(v);
             if (!*normalized)
@@ -615,7 +645,8 @@ int ga_spec_parse_stored(const char *json, const char *datasets_dir, struct gc_s
 {
     size_t len = json ? strlen(json) : 0;
     int rc = ga_spec_parse(json ? json : "", len, NULL, out, NULL, err);
-    if (rc == 0 && out->dataset.path[0] && out->dataset.path[0] != '/')
+    if (rc == 0 && ((out->dataset.path[0] && out->dataset.path[0] != '/') ||
+                    (out->task.source_path[0] && out->task.source_path[0] != '/')))
         rc = ga_spec_parse(json, len, datasets_dir, out, NULL, err);
     return rc;
 }
@@ -631,10 +662,8 @@ static json_t *real7(float f)
     return json_real(strtod(buf, NULL));
 }
 
-static json_t *dump_section(const struct gc_spec *s, const char *section, const char *user_path);
-
 static json_t *dump_value(const struct gc_spec *s, const struct gc_spec_field *f,
-                          const char *user_path)
+                          const struct given *g)
 {
     const void *v = at_const(s, f);
     int nullable = f->null != GC_NULL_NEVER;
@@ -642,7 +671,7 @@ static json_t *dump_value(const struct gc_spec *s, const struct gc_spec_field *f
     case GC_FIELD_OBJECT:
         if (f->null == GC_NULL_OFF && !*(const int *)v)
             return json_null();
-        return dump_section(s, f->path, user_path);
+        return dump_section(s, f->path, g);
     case GC_FIELD_INT: {
         int x = *(const int *)v;
         return nullable && x == 0 ? json_null() : json_integer(x);
@@ -686,7 +715,8 @@ static json_t *dump_value(const struct gc_spec *s, const struct gc_spec_field *f
         return nullable && n == 0 ? json_null() : json_stringn(v, n);
     }
     case GC_FIELD_PATH: {
-        const char *path = user_path ? user_path : v;
+        const char *given = is_source_path(f) ? g->source : g->dataset;
+        const char *path = given ? given : v;
         return path[0] ? json_string(path) : json_null();
     }
     case GC_FIELD_CLASSES: {
@@ -719,7 +749,7 @@ static json_t *dump_value(const struct gc_spec *s, const struct gc_spec_field *f
     return NULL;
 }
 
-static json_t *dump_section(const struct gc_spec *s, const char *section, const char *user_path)
+static json_t *dump_section(const struct gc_spec *s, const char *section, const struct given *g)
 {
     json_t *o = json_object();
     int n;
@@ -727,7 +757,7 @@ static json_t *dump_section(const struct gc_spec *s, const char *section, const 
     for (int i = 0; o && i < n; i++) {
         if (!gc_spec_field_in(&t[i], section))
             continue;
-        if (json_object_set_new(o, gc_spec_field_key(&t[i]), dump_value(s, &t[i], user_path))) {
+        if (json_object_set_new(o, gc_spec_field_key(&t[i]), dump_value(s, &t[i], g))) {
             json_decref(o); /* no memory, or a name that is not UTF-8 */
             return NULL;
         }
@@ -737,7 +767,8 @@ static json_t *dump_section(const struct gc_spec *s, const char *section, const 
 
 json_t *ga_spec_to_value(const struct gc_spec *s, const char *user_path)
 {
-    return dump_section(s, "", user_path);
+    struct given g = {user_path, NULL};
+    return dump_section(s, "", &g);
 }
 
 char *ga_spec_to_json(const struct gc_spec *spec)

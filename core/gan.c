@@ -21,6 +21,7 @@
 #include "core/gan_eval.h"
 #include "core/gan_internal.h"
 #include "core/gan_step.h"
+#include "core/gan_task.h"
 #include "core/metrics.h"
 
 static double now_s(void)
@@ -56,6 +57,7 @@ void gc_trainer_destroy(struct gc_trainer *t)
     gc_model_destroy(t->dcopy);
     gc_model_destroy(t->gsample);
     gc_classifier_destroy(t->clf);
+    gc_gan_task_free(t);
     gc_pool_destroy(t->pool); /* after the models that borrow it */
     gc_loader_destroy(t->loader);
     if (t->eval_data != t->data)
@@ -166,12 +168,15 @@ struct gc_trainer *gc_trainer_create(const struct gc_spec *spec, const struct gc
     int load = !opts || opts->load_data;
     /* Point sets cost nothing to open and give the modes the plots need; an idx
      * file's shape is only known from the file itself. */
-    if (load || t->is2d || spec->dataset.kind == GC_DATA_IDX) {
+    if (spec->task.on) {
+        if (gc_gan_task_open(t, load, keep_warning, t, err))
+            goto fail;
+    } else if (load || t->is2d || spec->dataset.kind == GC_DATA_IDX) {
         t->data = gc_dataset_open(&spec->dataset, keep_warning, t, err);
         if (!t->data)
             goto fail;
     }
-    if (gc_gan_sample_shape(t, err))
+    if (gc_gan_sample_shape(t, err) || (t->task && gc_gan_task_shape(t, err)))
         goto fail;
 
     uint64_t seed = spec->train.seed;
@@ -242,7 +247,7 @@ struct gc_trainer *gc_trainer_create(const struct gc_spec *spec, const struct gc
     }
     for (size_t i = 0; i < B * no; i++)
         t->t_one[i] = 1.0f;
-    if (create_tricks(t, err))
+    if (create_tricks(t, err) || (t->task && gc_gan_task_alloc(t, err)))
         goto fail;
     return t;
 fail:
@@ -359,7 +364,7 @@ static int watch_fired(struct gc_trainer *t, const struct gc_watch_alert *a, int
 static int emit_metrics(struct gc_trainer *t, struct gc_error *err)
 {
     double ips = t->busy > 0.0 ? (double)t->images / t->busy : 0.0;
-    struct gc_metric m[9] = {
+    struct gc_metric m[10] = {
         {gc_metric_name(GC_M_LOSS_D), t->loss_d},    {gc_metric_name(GC_M_LOSS_G), t->loss_g},
         {gc_metric_name(GC_M_D_REAL), t->d_real},    {gc_metric_name(GC_M_D_FAKE), t->d_fake},
         {gc_metric_name(GC_M_GRAD_NORM_D), t->gn_d}, {gc_metric_name(GC_M_GRAD_NORM_G), t->gn_g},
@@ -370,6 +375,8 @@ static int emit_metrics(struct gc_trainer *t, struct gc_error *err)
         m[n++] = (struct gc_metric){gc_metric_name(GC_M_WASSERSTEIN), t->wdist};
     if (t->spec.tricks.penalty.on)
         m[n++] = (struct gc_metric){gc_metric_name(GC_M_GRAD_PENALTY), t->gp};
+    if (t->task) /* the distance to the target, before its weight */
+        m[n++] = (struct gc_metric){gc_metric_name(GC_M_LOSS_L1), t->loss_l1};
     t->images = 0;
     t->busy = 0.0;
     if (!t->hooks || !t->hooks->metrics)
@@ -381,10 +388,12 @@ static int emit_sample(struct gc_trainer *t, struct gc_error *err)
 {
     if (!t->hooks || !t->hooks->sample)
         return 0;
-    int rc = gc_trainer_generate(t, t->nsamples, t->fixed_seed, t->samples, err);
     uint8_t *png = NULL;
     size_t len = 0;
-    if (!rc)
+    int rc = 0;
+    if (t->task)
+        rc = gc_gan_task_sample_png(t, &png, &len, err);
+    else if (!(rc = gc_trainer_generate(t, t->nsamples, t->fixed_seed, t->samples, err)))
         rc = gc_trainer_encode_png(t, t->samples, t->nsamples, &png, &len, err);
     if (!rc)
         rc = t->hooks->sample(t->hooks->ctx, t->step, png, len, err);
@@ -481,7 +490,10 @@ int gc_trainer_run(struct gc_trainer *t, const struct gc_train_hooks *hooks, str
             goto out;
         }
         double t0 = now_s();
-        gc_gan_train_step(t);
+        if (t->task)
+            gc_gan_task_step(t);
+        else
+            gc_gan_train_step(t);
         t->busy += now_s() - t0;
         t->step++;
         if ((rc = watch_step(t, &rolled, err)))

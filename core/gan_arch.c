@@ -4,6 +4,7 @@
 #include "core/gan_arch.h"
 
 #include "core/gan_internal.h"
+#include "core/unet.h"
 
 #define BN_EPS 1e-5f
 #define BN_MOMENTUM 0.1f
@@ -44,10 +45,25 @@ static struct gc_model *finish_model(struct gc_model *m, int rc, enum gc_init in
     return m;
 }
 
+/* A finalized model of core/unet.h with the spec's optimizer, or NULL. */
+static struct gc_model *with_optim(struct gc_model *m, const struct gc_optim_spec *opt,
+                                   struct gc_error *err)
+{
+    if (m && gc_model_set_optim(m, opt, err)) {
+        gc_model_destroy(m);
+        return NULL;
+    }
+    return m;
+}
+
 struct gc_model *gc_gan_build_g(const struct gc_trainer *t, struct gc_rng *rng,
                                 struct gc_error *err)
 {
     const struct gc_model_spec *ms = &t->spec.model;
+    if (ms->arch == GC_ARCH_UNET)
+        return with_optim(
+            gc_unet_create(t->B, t->cin, t->c, t->h, ms->g_width, ms->batch_norm, rng, err),
+            &t->spec.opt_g, err);
     int bn = ms->batch_norm;
     struct gc_model *m = gc_model_create(t->B, ms->z_dim, 1, 1, err);
     if (!m)
@@ -119,6 +135,9 @@ struct gc_model *gc_gan_build_d(const struct gc_trainer *t, struct gc_rng *rng,
 {
     const struct gc_model_spec *ms = &t->spec.model;
     int bn = d_batch_norm(ms);
+    if (ms->arch == GC_ARCH_UNET)
+        return with_optim(gc_patchgan_create(t->B, t->cin, t->c, t->h, ms->d_width, bn, rng, err),
+                          &t->spec.opt_d, err);
     int nlogits = t->K > 1 ? t->K + 1 : 1;
     struct gc_model *m = gc_model_create(t->B, t->c, t->h, t->w, err);
     if (!m)
@@ -218,9 +237,13 @@ uint64_t gc_gan_shape_fingerprint(const struct gc_trainer *t)
                    t->K,
                    s->opt_g.kind,
                    s->opt_d.kind};
+    /* a task's fields join only when there is one: older checkpoints keep their print */
+    const struct gc_task_spec *ts = &s->task;
+    int64_t vt[] = {ts->kind, ts->factor, ts->mask, t->cin};
+    size_t nv = sizeof v / sizeof v[0], nt = ts->on ? sizeof vt / sizeof vt[0] : 0;
     uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
-        h = fnv_add(h, v[i]);
+    for (size_t i = 0; i < nv + nt; i++)
+        h = fnv_add(h, i < nv ? v[i] : vt[i - nv]);
     /* fields that came later enter only when set, so that the checkpoints of specs
      * from before them still match */
     if (s->model.spectral_norm)

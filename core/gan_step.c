@@ -137,6 +137,25 @@ static const float *for_d(struct gc_trainer *t, const float *x, float *out)
     return out;
 }
 
+void gc_gan_d_finish(struct gc_trainer *t, struct gc_model *d, int record, double lr, double lf,
+                     double sr, double sf, double gp)
+{
+    if (record && gp >= 0.0)
+        t->gp = gp;
+    if (record) {
+        /* the loss D descends: the penalty's term (times every) included */
+        t->loss_d = lr + lf + (gp >= 0.0 ? gp * t->spec.tricks.penalty.every : 0.0);
+        t->d_real = sr;
+        t->d_fake = sf;
+        /* for wasserstein lr = -mean D(x) and lf = mean D(G(z)) */
+        t->wdist = -(lr + lf);
+        t->gn_d = gc_model_grad_norm(d);
+    }
+    opt_step(t, d);
+    if (t->spec.tricks.weight_clip > 0.0f)
+        gc_model_clip(d, t->spec.tricks.weight_clip);
+}
+
 /* One update of discriminator d (the real one, or the look-ahead copy) on a fresh
  * real batch and fresh fakes; record keeps the figures of the real D's step. */
 static void d_step(struct gc_trainer *t, struct gc_model *d, int record)
@@ -187,20 +206,7 @@ static void d_step(struct gc_trainer *t, struct gc_model *d, int record)
         if (penalize && t->spec.tricks.penalty.kind == GC_PENALTY_WGAN_GP)
             gp = gc_gan_penalty_wgan_gp(t, d, real, fake, B);
     }
-    if (record && gp >= 0.0)
-        t->gp = gp;
-    if (record) {
-        /* the loss D descends: the penalty's term (times every) included */
-        t->loss_d = lr + lf + (gp >= 0.0 ? gp * t->spec.tricks.penalty.every : 0.0);
-        t->d_real = sr;
-        t->d_fake = sf;
-        /* for wasserstein lr = -mean D(x) and lf = mean D(G(z)) */
-        t->wdist = -(lr + lf);
-        t->gn_d = gc_model_grad_norm(d);
-    }
-    opt_step(t, d);
-    if (t->spec.tricks.weight_clip > 0.0f)
-        gc_model_clip(d, t->spec.tricks.weight_clip);
+    gc_gan_d_finish(t, d, record, lr, lf, sr, sf, gp);
 }
 
 /* Batch mean of D's features at the feature layer for the last forward. */
@@ -307,4 +313,41 @@ void gc_gan_train_step(struct gc_trainer *t)
     for (int i = 0; i < t->spec.train.d_steps; i++)
         d_step(t, t->d, i == t->spec.train.d_steps - 1);
     gc_gan_g_step(t);
+}
+
+/* ---- for the image-to-image step (gan_task.c) --------------------------------------- */
+
+void gc_gan_fill_real_targets(struct gc_trainer *t)
+{
+    fill_real_targets(t);
+}
+
+float gc_gan_loss_d_real(struct gc_trainer *t, const float *out, int n)
+{
+    return d_loss_real(t, out, n);
+}
+
+float gc_gan_loss_d_fake(struct gc_trainer *t, const float *out, int n)
+{
+    return d_loss_fake(t, out, n);
+}
+
+float gc_gan_loss_g(struct gc_trainer *t, const float *out, int n)
+{
+    return g_loss(t, out, n);
+}
+
+double gc_gan_d_stat(struct gc_trainer *t, const float *out, int n)
+{
+    return d_stat(t, out, n);
+}
+
+void gc_gan_opt_step(struct gc_trainer *t, struct gc_model *m)
+{
+    opt_step(t, m);
+}
+
+void gc_gan_ema_update(struct gc_trainer *t, int k)
+{
+    ema_update(t, k);
 }

@@ -22,6 +22,7 @@ enum gc_metric_id {
     GC_M_IMAGES_PER_S,
     GC_M_WASSERSTEIN,
     GC_M_GRAD_PENALTY,
+    GC_M_LOSS_L1,
     /* evaluation figures */
     GC_M_MODES_COVERED,
     GC_M_HIGH_QUALITY,
@@ -37,6 +38,12 @@ enum gc_metric_id {
     GC_M_RECALL,
     GC_M_DENSITY,
     GC_M_COVERAGE,
+    GC_M_PSNR,
+    GC_M_SSIM,
+    GC_M_L1,
+    GC_M_PSNR_BASELINE,
+    GC_M_SSIM_BASELINE,
+    GC_M_L1_BASELINE,
     GC_M_COUNT
 };
 

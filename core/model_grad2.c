@@ -42,6 +42,12 @@ int gc_model_grad2_enable(struct gc_model *m, struct gc_error *err)
         return gc_error_set(err, GC_ESTATE, "model: second-order passes need a finalized model");
     if (m->keep)
         return 0;
+    for (int i = 0; i < m->nlayers; i++)
+        if (m->layers[i].kind == GC_LAYER_CONCAT)
+            return gc_error_set(err, GC_EINVAL,
+                                "model: second-order passes have no concat layer (layer %d); "
+                                "a discriminator has none",
+                                i);
     size_t na = 0;
     for (int i = 0; i < m->nlayers; i++) {
         size_t end = m->layers[i].act_off + (size_t)m->max_batch * m->layers[i].out_size;

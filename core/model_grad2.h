@@ -26,7 +26,8 @@
 struct gc_model;
 
 /* Allocates the blocks the passes need (two of the size of the activations); a clone
- * of such a model has them too. The model must be finalized. GC_ENOMEM. */
+ * of such a model has them too. The model must be finalized. GC_ENOMEM; GC_EINVAL for
+ * a model with a concat layer (the U-Net's skips: no second-order backward). */
 int gc_model_grad2_enable(struct gc_model *m, struct gc_error *err);
 /* 1 after gc_model_grad2_enable. */
 int gc_model_grad2_enabled(const struct gc_model *m);

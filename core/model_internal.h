@@ -51,6 +51,9 @@ struct gc_layer {
     int sn;                        /* spectral normalization of the weight (model_sn.c) */
     size_t sn_off;                 /* into snuv: u (sn_rows), v (sn_cols), sigma */
     size_t wsn_off;                /* into wsn: the normalized weight (w_n floats) */
+    int src;                       /* concat: the layer whose output follows the last one's */
+    size_t skip_off;               /* concat: its part of the gradient for src, into dskip */
+    int skip_src;                  /* 1 when a concat above takes this layer's output */
 };
 
 struct gc_model {
@@ -67,6 +70,8 @@ struct gc_model {
     size_t dsize;
     float *ws;
     size_t nws;
+    float *dskip; /* per concat layer: the gradient of its src's part (max_batch rows) */
+    size_t nskip;
     float *bn;
     size_t nbn;
 
@@ -97,6 +102,7 @@ struct gc_model {
     /* second-order passes (model_grad2.c); NULL until gc_model_grad2_enable */
     float *keep; /* acts layout: every layer's output gradient of gc_model_input_grad */
     float *adj;  /* acts layout: dP/d(layer input) through the layers' backward */
+    int btop;    /* the layer the current backward started at */
 };
 
 /* The weight a layer's kernels use: the normalized copy under spectral norm. */

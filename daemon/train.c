@@ -65,6 +65,23 @@ static void *train_signals(void *arg)
     }
 }
 
+/* A relative path of the spec (field) made absolute, so that the stored spec names the
+ * same file when the daemon later continues the run from another working directory;
+ * -1 after saying why on stderr. */
+static int absolute(const char *spec_path, const char *field, char *path, size_t cap)
+{
+    if (!path[0] || path[0] == '/')
+        return 0;
+    char *abs = realpath(path, NULL);
+    if (!abs) {
+        fprintf(stderr, "ganctld: %s: %s %s: %s\n", spec_path, field, path, strerror(errno));
+        return -1;
+    }
+    snprintf(path, cap, "%s", abs);
+    free(abs);
+    return 0;
+}
+
 int gd_train_main(const struct gd_config *c)
 {
     const char *spec_path = c->spec_path;
@@ -94,18 +111,11 @@ int gd_train_main(const struct gd_config *c)
         return 2;
     }
     free(json);
-    /* the stored spec must name the same file when the daemon later continues the run
-     * from another working directory */
-    if (spec->dataset.path[0] && spec->dataset.path[0] != '/') {
-        char *abs = realpath(spec->dataset.path, NULL);
-        if (!abs) {
-            fprintf(stderr, "ganctld: %s: dataset.path %s: %s\n", spec_path, spec->dataset.path,
-                    strerror(errno));
-            free(spec);
-            return 2;
-        }
-        snprintf(spec->dataset.path, sizeof(spec->dataset.path), "%s", abs);
-        free(abs);
+    if (absolute(spec_path, "dataset.path", spec->dataset.path, sizeof spec->dataset.path) ||
+        absolute(spec_path, "task.source_path", spec->task.source_path,
+                 sizeof spec->task.source_path)) {
+        free(spec);
+        return 2;
     }
 
     struct gd_parts p = {0};

@@ -552,6 +552,26 @@ static void accumulates_onto_gradients(void **s)
     net_free(&t);
 }
 
+/* A model with a concat layer (the U-Net's skips) has no second-order passes: enabling
+ * them is refused by name, not run wrong. */
+static void concat_is_refused(void **s)
+{
+    (void)s;
+    struct gc_error err = {0};
+    struct gc_model *m = gc_model_create(2, 1, 4, 4, &err);
+    assert_non_null(m);
+    assert_int_equal(gc_model_add_conv2d(m, 2, 3, 1, 1, 1, &err), 0);
+    assert_int_equal(gc_model_add_leaky_relu(m, 0.2f, &err), 0);
+    assert_int_equal(gc_model_add_concat(m, 0, &err), 0);
+    struct gc_rng rng;
+    gc_rng_init(&rng, 3, 0);
+    assert_int_equal(gc_model_finalize(m, GC_INIT_DEFAULT, &rng, &err), 0);
+    assert_int_equal(gc_model_grad2_enable(m, &err), GC_EINVAL);
+    assert_non_null(strstr(err.msg, "concat"));
+    assert_false(gc_model_grad2_enabled(m));
+    gc_model_destroy(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -566,6 +586,7 @@ int main(void)
         cmocka_unit_test(spectral_norm_penalty_gradients),
         cmocka_unit_test(threads_agree),
         cmocka_unit_test(accumulates_onto_gradients),
+        cmocka_unit_test(concat_is_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

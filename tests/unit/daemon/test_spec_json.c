@@ -776,6 +776,8 @@ static void table_and_normalized_json_agree(void **state)
         "{\"dataset\":{\"name\":\"png-dir\",\"path\":\"p\",\"subset\":100},"
         "\"tricks\":{\"gradient_penalty\":{\"kind\":\"r1\"},\"diffaugment\":\"cutout\"}}",
         "{\"preset\":\"sngan\",\"model\":{\"d_batch_norm\":true}}",
+        "{\"dataset\":{\"name\":\"png-dir\",\"path\":\"p\"},"
+        "\"task\":{\"kind\":\"paired\",\"source_path\":\"q\"}}",
     };
     int n;
     gc_spec_fields(&n);

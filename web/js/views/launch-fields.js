@@ -30,6 +30,8 @@ function numOrText(s, int) {
 }
 
 const isDcgan = (s) => s.model.arch === 'dcgan';
+const isUnet = (s) => s.model.arch === 'unet';
+const hasWidths = (s) => isDcgan(s) || isUnet(s);
 const isMlp = (s) => s.model.arch === 'mlp';
 const isImages = (s) => !isPoints(s.dataset.name);
 
@@ -47,8 +49,9 @@ const optimFields = (who, optimizers) => [
  * option is written 'none'), tristate (none, true, false), bool, classes (a list of
  * labels), smoothing (none, a value or a range), decay (none or a schedule), penalty
  * (none or a kind with weight and every), flags (a checkbox per option, joined by
- * commas; none checked: null). when(s) says whether the field applies to a spec with
- * s.dataset.name and s.model.arch. */
+ * commas; none checked: null), task (none or a kind with its factor, mask or source
+ * folder). when(s) says whether the field applies to a spec with s.dataset.name and
+ * s.model.arch. */
 export function formGroups() {
     const cat = catalog();
     return [
@@ -75,21 +78,24 @@ export function formGroups() {
                 when: (s) => s.dataset.name === 'png-dir', hint: 'png-dir: 1 gray or 3 RGB' },
             { path: 'dataset.subset', label: 'subset', type: 'optint', when: isImages,
                 hint: 'train on this many images, spread over the set (the same for every seed); empty: all' },
+            { path: 'task', label: 'task', type: 'task', options: cat.tasks, masks: cat.masks,
+                when: (s) => !isPoints(s.dataset.name),
+                hint: 'none: G makes images from noise; a task: G turns an input (the image shrunk, with a hole, its edges, its gray, or a second folder\'s image) into the image' },
         ] },
         { legend: 'Model', fields: [
             { path: 'model.arch', label: 'architecture', type: 'select', options: cat.archs,
-                hint: 'mlp for 2D sets (required there); dcgan for images' },
+                hint: 'mlp for 2D sets (required there); dcgan for images; unet for a task (required there)' },
             { path: 'model.z_dim', label: 'z_dim', type: 'int', hint: 'latent size, 1 to 4096' },
-            { path: 'model.g_width', label: 'g_width', type: 'int', when: isDcgan, hint: 'dcgan: generator base width, 1 to 1024' },
-            { path: 'model.d_width', label: 'd_width', type: 'int', when: isDcgan, hint: 'dcgan: discriminator base width, 1 to 1024' },
+            { path: 'model.g_width', label: 'g_width', type: 'int', when: hasWidths, hint: 'dcgan and unet: generator base width, 1 to 1024' },
+            { path: 'model.d_width', label: 'd_width', type: 'int', when: hasWidths, hint: 'dcgan and unet: discriminator base width, 1 to 1024' },
             { path: 'model.hidden', label: 'hidden', type: 'int', when: isMlp, hint: 'mlp: units per hidden layer' },
             { path: 'model.layers', label: 'layers', type: 'int', when: isMlp, hint: 'mlp: hidden layers, 1 to 16' },
             { path: 'model.batch_norm', label: 'batch norm', type: 'bool', hint: 'batch normalization in the generator' },
-            { path: 'model.patch', label: 'PatchGAN', type: 'bool', when: isDcgan,
-                hint: 'dcgan: D gives a map of logits, loss averaged over patches' },
+            { path: 'model.patch', label: 'PatchGAN', type: 'bool', when: hasWidths,
+                hint: 'dcgan: D gives a map of logits, loss averaged over patches (a task always has it)' },
             { path: 'model.spectral_norm', label: 'spectral norm', type: 'bool',
-                hint: 'spectral normalization of every weight of D (SNGAN)' },
-            { path: 'model.d_batch_norm', label: 'D batch norm', type: 'tristate', when: isDcgan,
+                hint: 'spectral normalization of every weight of D (SNGAN; not with a task)' },
+            { path: 'model.d_batch_norm', label: 'D batch norm', type: 'tristate', when: hasWidths,
                 hint: 'batch norm in D\'s inner blocks; none: as the generator\'s' },
         ] },
         { legend: 'Training', fields: [
@@ -119,6 +125,8 @@ export function formGroups() {
                 hint: 'wgan-gp: (|∇D| − 1)² at interpolates of real and fake; r1: |∇D|²/2 on real data; every k: on every k-th D update, times k' },
             { path: 'tricks.diffaugment', label: 'DiffAugment', type: 'flags', options: cat.augmentations, when: isImages,
                 hint: 'differentiable augmentations of real and fake images before D: for small datasets' },
+            { path: 'tricks.l1_weight', label: 'L1 weight', type: 'float', when: isUnet,
+                hint: 'task runs: G\'s loss adds this × the L1 distance to the target (pix2pix: 100)' },
         ] },
         { legend: 'Watchdog', fields: [
             { path: 'watch.action', label: 'action', type: 'select', options: cat.watch_actions,
@@ -205,6 +213,41 @@ function decayControl(id, shapes) {
         sync();
     };
     return { input, extra: [start, factor], get, set };
+}
+
+/* An image-to-image task: none or a kind, with the factor, mask and source folder of
+ * the kinds that take them. */
+function taskControl(id, kinds, masks) {
+    const input = h('select', { id }, ['none', ...kinds].map((o) => h('option', { value: o }, o)));
+    const factor = h('select', { 'aria-label': 'task factor', title: 'super-resolution: the factor' },
+        [2, 4].map((o) => h('option', { value: String(o) }, `×${o}`)));
+    const mask = h('select', { 'aria-label': 'task mask', title: 'inpainting: the hole' },
+        masks.map((o) => h('option', { value: o }, o)));
+    const source = h('input', { type: 'text', 'aria-label': 'task source path', placeholder: 'source folder',
+        title: 'paired: the folder of input PNGs, named as the targets in dataset.path' });
+    const sync = () => {
+        factor.hidden = input.value !== 'super-resolution';
+        mask.hidden = input.value !== 'inpainting';
+        source.hidden = input.value !== 'paired';
+    };
+    input.addEventListener('change', sync);
+    const get = () => {
+        if (input.value === 'none') return null;
+        const o = { kind: input.value };
+        if (input.value === 'super-resolution') o.factor = Number(factor.value);
+        if (input.value === 'inpainting') o.mask = mask.value;
+        if (input.value === 'paired') o.source_path = source.value.trim() || null;
+        return o;
+    };
+    const set = (v) => {
+        const on = v && typeof v === 'object';
+        input.value = on && kinds.includes(v.kind) ? v.kind : 'none';
+        factor.value = on && v.factor ? String(v.factor) : '4';
+        mask.value = on && v.mask ? v.mask : masks[0] || 'center';
+        source.value = on && v.source_path ? v.source_path : '';
+        sync();
+    };
+    return { input, extra: [factor, mask, source], get, set };
 }
 
 /* A penalty's kind (or none), weight and every. Fields left empty are left out, and
@@ -313,6 +356,7 @@ export function makeControl(f) {
     else if (f.type === 'penalty') ctl = penaltyControl(id, f.options);
     else if (f.type === 'flags') ctl = flagsControl(id, f.options);
     else if (f.type === 'tristate') ctl = tristateControl(id);
+    else if (f.type === 'task') ctl = taskControl(id, f.options, f.masks);
     else ctl = textControl(id, f);
     const errEl = h('div', { class: 'field-error', hidden: true, 'data-error-for': f.path });
     const wrap = h('div', { class: 'field', dataset: { field: f.path } },

@@ -15,7 +15,7 @@ import { clear, errorBox, h, toast, view } from '../dom.js';
 import { formGroups, getPath, makeControl, setPath } from './launch-fields.js';
 
 /* The spec's top-level keys in the order of docs/spec.md, so the JSON tab reads like it. */
-const ORDER = ['name', 'preset', 'dataset', 'model', 'loss', 'train', 'optimizer', 'tricks', 'every', 'watch'];
+const ORDER = ['name', 'preset', 'dataset', 'task', 'model', 'loss', 'train', 'optimizer', 'tricks', 'every', 'watch'];
 
 /* Asks for the defaults of every dataset with this loss, so a switch finds them ready. */
 const prefetch = (loss) => Promise.all(datasetNames().map((ds) => specDefaults(ds, loss)));
@@ -71,6 +71,8 @@ export function launchView(params) {
     const lossAsked = () => (presetCtl.get() && !lossCtl.touched ? null : lossCtl.get());
     const archCtl = controls.get('model.arch');
     const nameCtl = controls.get('name');
+    const taskCtl = controls.get('task');
+    const taskKind = () => (taskCtl.get() || {}).kind || null;
 
     const chosen = () => ({ dataset: { name: dsCtl.get() }, model: { arch: archCtl.get() } });
 
@@ -102,13 +104,14 @@ export function launchView(params) {
      * overtook this one; throws when the daemon refuses. */
     const applyDefaults = async (force) => {
         const ds = dsCtl.get(), preset = presetCtl.get(), loss = lossAsked();
+        const task = isPoints(ds) ? null : taskKind();
         const mine = ++asked;
         form.removeAttribute('data-defaults');
-        const d = await specDefaults(ds, loss, preset);
+        const d = await specDefaults(ds, loss, preset, task);
         if (mine !== asked || closed) return false;
         if (!loss) lossCtl.set(d.loss);
         for (const [path, c] of controls) {
-            if (path === 'dataset.name' || path === 'loss' || path === 'preset') continue;
+            if (path === 'dataset.name' || path === 'loss' || path === 'preset' || (path === 'task' && task)) continue;
             if (force) c.touched = false;
             // the name is the one default that is better shown than filled in
             if (path === 'name') {
@@ -118,15 +121,15 @@ export function launchView(params) {
             if (!c.touched) c.set(getPath(d, path));
         }
         nameCtl.input.placeholder = d.name || '';
-        // a set of points needs the architecture its defaults name
-        if (isPoints(ds)) archCtl.set(d.model.arch);
+        // a set of points, and a task, need the architecture their defaults name
+        if (isPoints(ds) || task) archCtl.set(d.model.arch);
         applyWhen();
         form.dataset.preset = preset || 'none';
         form.dataset.defaults = `${ds}/${d.loss}`;
         return true;
     };
 
-    /* Shows spec: its dataset's and loss's defaults, then every field it names. */
+    /* Shows spec: its dataset's, loss's and task's defaults, then every field it names. */
     const fillForm = async (spec) => {
         const ds = getPath(spec, 'dataset.name') || dsCtl.get();
         const preset = spec.preset || null;
@@ -137,6 +140,7 @@ export function launchView(params) {
         presetCtl.set(preset);
         lossCtl.set(loss);
         lossCtl.touched = !!spec.loss; // a loss the spec names stays, whatever the preset
+        taskCtl.set(spec.task || null);
         if (!(await applyDefaults(true))) return;
         for (const [path, c] of controls) {
             const v = getPath(spec, path);
@@ -156,6 +160,8 @@ export function launchView(params) {
     });
     presetCtl.input.addEventListener('change', () => applyDefaults(false).catch(showFailure));
     archCtl.input.addEventListener('change', applyWhen);
+    // a task brings its own defaults (unet, PatchGAN, ...) into the fields not edited
+    taskCtl.input.addEventListener('change', () => applyDefaults(false).catch(showFailure));
 
     const switchMode = async (m) => {
         if (m === mode) return;
