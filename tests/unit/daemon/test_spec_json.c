@@ -652,6 +652,18 @@ static void presets_fill_in_and_yield(void **state)
     /* the recipe's rule: clipping given with the wgan-gp penalty */
     expect_error("{\"preset\":\"wgan-gp\",\"tricks\":{\"weight_clip\":0.01}}",
                  "tricks.weight_clip");
+    /* a preset under a task: the task's arch and PatchGAN over the preset's; the
+     * toolkit's D-side tricks, which the task's D step lacks, are refused by name */
+    expect_ok("{\"preset\":\"lsgan\",\"task\":{\"kind\":\"super-resolution\"}}", &s);
+    assert_int_equal(s.preset, GC_PRESET_LSGAN);
+    assert_int_equal(s.loss, GC_LOSS_LEAST_SQUARES);
+    assert_int_equal(s.model.arch, GC_ARCH_UNET);
+    assert_true(s.opt_d.beta1 == 0.5f);
+    expect_error("{\"preset\":\"sngan\",\"task\":{\"kind\":\"edges\"}}", "model.spectral_norm");
+    expect_error("{\"preset\":\"wgan-gp\",\"task\":{\"kind\":\"edges\"}}",
+                 "tricks.gradient_penalty");
+    expect_error("{\"task\":{\"kind\":\"edges\"},\"tricks\":{\"diffaugment\":\"color\"}}",
+                 "tricks.diffaugment");
 }
 
 /* The toolkit's own fields: the penalty's object, the augmentation list, subsets. */
