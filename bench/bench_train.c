@@ -20,7 +20,13 @@
  *
  *   bench_train [--model dcgan|ring8] [--size 28|32|64|128] [--batch B] [--threads T]
  *               [--steps N] [--warmup W] [--images N] [--precision float32|bf16]
- *   bench_train --sgemm [--threads T] [--size N] */
+ *               [--critic wgan|wgan-gp]
+ *   bench_train --sgemm [--threads T] [--size N]
+ *
+ * --critic trains the model as a Wasserstein critic (the loss's defaults: RMSprop 5e-5,
+ * five critic steps a step): wgan with weight clipping at 0.01, wgan-gp with the
+ * gradient penalty (lambda 10) instead, everything else the same, so the ratio of the
+ * two is the cost of the penalty. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -178,13 +184,17 @@ static void remove_png_dir(const char *dir, int n)
 }
 
 static int run_train(const char *model, int size, int batch, int images, int bf16, int threads,
-                     int steps, int warmup)
+                     int steps, int warmup, const char *critic)
 {
     struct gc_spec s;
     struct gc_error err = {0};
     int ring = strcmp(model, "ring8") == 0;
     if (!ring && strcmp(model, "dcgan") != 0) {
         fprintf(stderr, "bench_train: unknown model %s (dcgan or ring8)\n", model);
+        return 2;
+    }
+    if (critic && strcmp(critic, "wgan") != 0 && strcmp(critic, "wgan-gp") != 0) {
+        fprintf(stderr, "bench_train: unknown critic %s (wgan or wgan-gp)\n", critic);
         return 2;
     }
     int png = !ring && size != 28;
@@ -195,7 +205,11 @@ static int run_train(const char *model, int size, int batch, int images, int bf1
                      ring  ? GC_DATA_RING8
                      : png ? GC_DATA_PNG_DIR
                            : GC_DATA_FASHION_MNIST,
-                     GC_LOSS_NONSATURATING);
+                     critic ? GC_LOSS_WASSERSTEIN : GC_LOSS_NONSATURATING);
+    if (critic && strcmp(critic, "wgan-gp") == 0) {
+        s.tricks.weight_clip = 0.0f;
+        s.tricks.penalty = (struct gc_penalty_spec){1, GC_PENALTY_WGAN_GP, 10.0f, 1};
+    }
     if (png) {
         snprintf(s.dataset.path, sizeof s.dataset.path, "%s", dir);
         s.dataset.image_size = size;
@@ -251,15 +265,17 @@ static int run_train(const char *model, int size, int batch, int images, int bf1
     int B = s.train.batch_size;
     double gflop = step_gflop(t, B, 0); /* see g_update in core/gan_step.c */
     /* the shape, so that the reference can be built the same */
-    printf("{\"impl\": \"ganctl\", \"model\": \"%s\", \"size\": %d, \"precision\": \"%s\", "
+    printf("{\"impl\": \"ganctl\", \"model\": \"%s\", \"critic\": \"%s\", \"d_steps\": %d, "
+           "\"size\": %d, \"precision\": \"%s\", "
            "\"threads\": %d, \"batch\": %d, "
            "\"z_dim\": %d, \"hidden\": %d, \"layers\": %d, \"batch_norm\": %d, "
            "\"steps\": %d, \"images_per_s\": %.1f, \"steps_per_s\": %.2f, "
            "\"mean_images_per_s\": %.1f, \"step_gflop\": %.3f, \"gflops\": %.1f, "
            "\"cpu_s_per_step\": %.4f, \"rss_mb\": %.1f}\n",
-           model, ring ? 0 : size, gc_precision_name(gc_trainer_precision(t)), threads, B,
-           s.model.z_dim, s.model.hidden, s.model.layers, s.model.batch_norm, steps, B / med,
-           1.0 / med, B * steps / total, gflop, gflop / med, cpu_med, peak_rss_mb());
+           model, critic ? critic : "-", s.train.d_steps, ring ? 0 : size,
+           gc_precision_name(gc_trainer_precision(t)), threads, B, s.model.z_dim, s.model.hidden,
+           s.model.layers, s.model.batch_norm, steps, B / med, 1.0 / med, B * steps / total, gflop,
+           gflop / med, cpu_med, peak_rss_mb());
     gc_trainer_destroy(t);
     free(tm.t);
     free(tm.cpu);
@@ -325,7 +341,7 @@ static int run_sgemm(int threads, int size)
 
 int main(int argc, char **argv)
 {
-    const char *model = "dcgan";
+    const char *model = "dcgan", *critic = NULL;
     int threads = 1, steps = 60, warmup = 10, sgemm = 0, size = 0, batch = 0, images = 1024;
     int bf16 = 0;
     gc_blas_init();
@@ -339,7 +355,7 @@ int main(int argc, char **argv)
         if (!v) {
             fprintf(stderr, "usage: bench_train [--model dcgan|ring8] [--size 28|32|64|128] "
                             "[--batch B] [--threads T] [--steps N] [--warmup W] [--images N] "
-                            "[--precision float32|bf16] | "
+                            "[--precision float32|bf16] [--critic wgan|wgan-gp] | "
                             "--sgemm [--threads T] [--size N]\n");
             return 2;
         }
@@ -359,6 +375,8 @@ int main(int argc, char **argv)
             images = atoi(v);
         else if (strcmp(a, "--precision") == 0 && gc_precision_from_name(v) >= 0)
             bf16 = gc_precision_from_name(v) == GC_PRECISION_BF16;
+        else if (strcmp(a, "--critic") == 0)
+            critic = v;
         else {
             fprintf(stderr, "bench_train: unknown option %s\n", a);
             return 2;
@@ -378,5 +396,5 @@ int main(int argc, char **argv)
         return 2;
     }
     return sgemm ? run_sgemm(threads, size)
-                 : run_train(model, size, batch, images, bf16, threads, steps, warmup);
+                 : run_train(model, size, batch, images, bf16, threads, steps, warmup, critic);
 }

@@ -21,6 +21,13 @@ Both: BCE on logits, non-saturating G loss, Adam(2e-4, 0.5, 0.999). One step is 
 update on a real and a fake batch, then one G update on a fresh noise batch, the
 pattern the engine runs with d_steps = 1.
 
+--critic wgan|wgan-gp: the same networks as a Wasserstein critic and its generator, as
+the engine's wasserstein loss trains them: RMSprop 5e-5, five critic updates a step,
+each on a fresh real and fake batch, then G on -mean D(G(z)). wgan clips D's
+parameters to [-0.01, 0.01] after each update; wgan-gp adds 10 x mean (|grad| - 1)^2
+at random interpolates of the real and fake batch (autograd.grad with
+create_graph=True, the usual PyTorch WGAN-GP) and does not clip.
+
 --precision bf16 runs the step under torch.autocast("cpu", dtype=torch.bfloat16), PyTorch's
 CPU mixed precision (float32 master weights and optimizer state).
 
@@ -58,6 +65,7 @@ p.add_argument("--size", type=int, choices=[28, 32, 64, 128], default=28)
 p.add_argument("--images", type=int, default=1024)
 p.add_argument("--precision", choices=["float32", "bf16"], default="float32")
 p.add_argument("--seed", type=int, default=1)
+p.add_argument("--critic", choices=["wgan", "wgan-gp"], default=None)
 p.add_argument("--dump", default=None)
 p.add_argument("--data", default="/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz")
 args = p.parse_args()
@@ -154,8 +162,12 @@ if args.model == "dcgan":
         elif isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
             nn.init.normal_(m.weight, 1.0, 0.02)
             nn.init.zeros_(m.bias)
-opt_g = torch.optim.Adam(g.parameters(), lr=2e-4, betas=(0.5, 0.999))
-opt_d = torch.optim.Adam(d.parameters(), lr=2e-4, betas=(0.5, 0.999))
+if args.critic:
+    opt_g = torch.optim.RMSprop(g.parameters(), lr=5e-5, alpha=0.99, eps=1e-8)
+    opt_d = torch.optim.RMSprop(d.parameters(), lr=5e-5, alpha=0.99, eps=1e-8)
+else:
+    opt_g = torch.optim.Adam(g.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(d.parameters(), lr=2e-4, betas=(0.5, 0.999))
 bce = nn.BCEWithLogitsLoss()
 ones, zeros = torch.ones(B, 1), torch.zeros(B, 1)
 
@@ -166,7 +178,33 @@ def autocast():
     return contextlib.nullcontext()
 
 
+def critic_step():
+    for _ in range(5):
+        real = real_batch()
+        fake = g(torch.randn(B, args.z_dim)).detach()
+        opt_d.zero_grad(set_to_none=True)
+        loss_d = d(fake).mean() - d(real).mean()
+        if args.critic == "wgan-gp":
+            eps = torch.rand([B] + [1] * (real.dim() - 1))
+            x = (eps * real + (1 - eps) * fake).requires_grad_(True)
+            (grad,) = torch.autograd.grad(d(x).sum(), x, create_graph=True)
+            loss_d = loss_d + 10.0 * (grad.flatten(1).norm(2, dim=1) - 1).pow(2).mean()
+        loss_d.backward()
+        opt_d.step()
+        if args.critic == "wgan":
+            with torch.no_grad():
+                for p in d.parameters():
+                    p.clamp_(-0.01, 0.01)
+    opt_g.zero_grad(set_to_none=True)
+    loss_g = -d(g(torch.randn(B, args.z_dim))).mean()
+    loss_g.backward()
+    opt_g.step()
+
+
 def step():
+    if args.critic:
+        critic_step()
+        return
     real = real_batch()
     opt_d.zero_grad(set_to_none=True)
     with autocast():
@@ -207,6 +245,7 @@ print(json.dumps({
     "impl": "pytorch", "torch": torch.__version__, "model": args.model,
     "size": args.size if args.model == "dcgan" else None, "batch": B,
     "precision": args.precision,
+    "critic": args.critic or "-",
     "threads": args.threads, "blas_threads": args.blas_threads or args.threads,
     "images_per_s": B / med, "steps_per_s": 1.0 / med,
     "cpu_s_per_step": cpu[len(cpu) // 2],

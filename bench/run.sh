@@ -270,4 +270,42 @@ run_both bench_gemm
 section "ranks: the reference DCGAN on 1 and 2 ranks over MPI, and a model of many hosts"
 /usr/bin/python3 bench/scale_mpi.py --build "$BUILD" || STATUS=1
 
+# penalty_row THREADS: the reference DCGAN as a Wasserstein critic, one step (five
+# critic updates and a G update) with the gradient penalty over one with weight
+# clipping, ours and PyTorch's, in alternating rounds (CPU seconds per step: the
+# work, which the load of a shared machine disturbs less than the wall clock).
+penalty_row() {
+    threads=$1
+    o_w="" o_g="" t_w="" t_g=""
+    r=0
+    while [ $r -lt "$ROUNDS" ]; do
+        o_w="$o_w $(field "$("$BENCH/bench_train" --critic wgan --threads "$threads" --steps 6 \
+            --warmup 1)" cpu_s_per_step)" || STATUS=1
+        o_g="$o_g $(field "$("$BENCH/bench_train" --critic wgan-gp --threads "$threads" \
+            --steps 6 --warmup 1)" cpu_s_per_step)" || STATUS=1
+        if [ $HAVE_TORCH = 1 ]; then
+            for c in wgan wgan-gp; do
+                x=$(field "$("$TORCH_PY" bench/ref_torch.py --model dcgan --critic $c \
+                    --threads "$threads" --blas-threads 1 --steps 6 --warmup 1)" \
+                    cpu_s_per_step) || STATUS=1
+                if [ $c = wgan ]; then t_w="$t_w $x"; else t_g="$t_g $x"; fi
+            done
+        fi
+        r=$((r + 1))
+    done
+    # the least disturbed round of each: the smallest CPU time per step
+    least() { printf '%s\n' "$@" | awk 'NF && (m == "" || $1 < m) { m = $1 } END { print m }'; }
+    ow=$(least $o_w) og=$(least $o_g) tw=$(least $t_w) tg=$(least $t_g)
+    printf '%2s  %10s %10s %8s   %10s %10s %8s\n' "$threads" "$ow" "$og" "$(ratio "$og" "$ow")" \
+        "${tw:--}" "${tg:--}" "$(ratio "$tg" "$tw")"
+}
+
+section "gradient penalty: a WGAN-GP step over a plain WGAN step (reference DCGAN critic, 5 critic steps)"
+echo "CPU seconds per step, least of $ROUNDS alternating rounds; cost: WGAN-GP / WGAN"
+printf '%-3s %10s %10s %8s   %10s %10s %8s\n' thr "ours wgan" "ours gp" "cost" "torch wgan" \
+    "torch gp" "cost"
+for threads in 1 2; do
+    penalty_row $threads
+done
+
 exit $STATUS

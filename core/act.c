@@ -1,7 +1,8 @@
 /* act.c — elementwise activations (relu, leaky relu, tanh, sigmoid).
  *
  * Forwards may run in place. Backwards accumulate into dinp; relu and leaky relu
- * read the forward's input, tanh and sigmoid its output (cheaper than recomputing). */
+ * read the forward's input, tanh and sigmoid its output (cheaper than recomputing).
+ * tanh and sigmoid also have second-order passes (act.h). */
 #include "core/act.h"
 
 #include <math.h>
@@ -163,4 +164,30 @@ void gc_sigmoid_backward(float *dinp, const float *dout, const float *out, size_
 {
     for (size_t i = 0; i < n; i++)
         dinp[i] += dout[i] * out[i] * (1.0f - out[i]);
+}
+
+/* tanh' = 1 - y^2, tanh'' = -2 y (1 - y^2) */
+void gc_tanh_backward2(float *ggout, float *ggin, const float *ggx, const float *dout,
+                       const float *out, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        float y = out[i], d1 = 1.0f - y * y;
+        if (ggout)
+            ggout[i] = ggx[i] * d1;
+        if (ggin)
+            ggin[i] += ggx[i] * dout[i] * (-2.0f * y * d1);
+    }
+}
+
+/* sigmoid' = y (1 - y), sigmoid'' = y (1 - y)(1 - 2y) */
+void gc_sigmoid_backward2(float *ggout, float *ggin, const float *ggx, const float *dout,
+                          const float *out, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        float y = out[i], d1 = y * (1.0f - y);
+        if (ggout)
+            ggout[i] = ggx[i] * d1;
+        if (ggin)
+            ggin[i] += ggx[i] * dout[i] * d1 * (1.0f - 2.0f * y);
+    }
 }

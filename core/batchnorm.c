@@ -436,3 +436,69 @@ void gc_batchnorm_backward_from_sums(float *dinp, float *dgamma, float *dbeta, c
                           sdyx + c0, total);
     }
 }
+
+void gc_batchnorm_backward2(float *ggout, float *ggin, float *dgamma, const float *ggx,
+                            const float *dout, const float *inp, const float *gamma,
+                            const float *save_mean, const float *save_invstd, int n, int c, int s,
+                            int c_begin, int c_end)
+{
+    const size_t cs = (size_t)c * s;
+    const double m = (double)n * s;
+    for (int ch = c_begin; ch < c_end; ch++) {
+        const double mu = save_mean[ch], r = save_invstd[ch];
+        const double g = gamma ? gamma[ch] : 1.0;
+        double sdy = 0, sdyx = 0, sv = 0, svx = 0, svdy = 0;
+        for (int i = 0; i < n; i++) {
+            const size_t o = i * cs + (size_t)ch * s;
+            for (int j = 0; j < s; j++) {
+                double xh = (inp[o + j] - mu) * r, dy = dout[o + j], v = ggx[o + j];
+                sdy += dy;
+                sdyx += dy * xh;
+                sv += v;
+                svx += v * xh;
+                svdy += v * dy;
+            }
+        }
+        const double A = sdy / m, B = sdyx / m;
+        const double C = svdy - A * sv - B * svx;
+        if (dgamma)
+            dgamma[ch] += (float)(r * C);
+        /* ggout = a v + b + e xh; ggin += p xh + q v + t dy + u */
+        const double a = g * r, b = -g * r * sv / m, e = -g * r * svx / m;
+        const double k2 = -g * r * r;
+        const double p = k2 * (C - 2.0 * B * svx) / m, q = k2 * B, t = k2 * svx / m;
+        const double u = -k2 * (B * sv / m + svx / m * A);
+        for (int i = 0; i < n; i++) {
+            const size_t o = i * cs + (size_t)ch * s;
+            for (int j = 0; j < s; j++) {
+                double xh = (inp[o + j] - mu) * r, v = ggx[o + j];
+                if (ggout)
+                    ggout[o + j] = (float)(a * v + b + e * xh);
+                if (ggin)
+                    ggin[o + j] += (float)(p * xh + q * v + t * dout[o + j] + u);
+            }
+        }
+    }
+}
+
+void gc_batchnorm_eval_backward2(float *ggout, float *dgamma, const float *ggx, const float *dout,
+                                 const float *gamma, const float *running_var, float eps, int n,
+                                 int c, int s, int c_begin, int c_end)
+{
+    const size_t cs = (size_t)c * s;
+    for (int ch = c_begin; ch < c_end; ch++) {
+        const double r = 1.0 / sqrt((double)running_var[ch] + eps);
+        const double g = gamma ? gamma[ch] : 1.0;
+        double dg = 0.0;
+        for (int i = 0; i < n; i++) {
+            const size_t o = i * cs + (size_t)ch * s;
+            for (int j = 0; j < s; j++) {
+                dg += (double)ggx[o + j] * dout[o + j];
+                if (ggout)
+                    ggout[o + j] = (float)(ggx[o + j] * g * r);
+            }
+        }
+        if (dgamma)
+            dgamma[ch] += (float)(dg * r);
+    }
+}

@@ -51,5 +51,18 @@ void gc_batchnorm_backward_from_sums(float *dinp, float *dgamma, float *dbeta, c
                                      const float *save_invstd, const double *own_sdy,
                                      const double *own_sdyx, const double *sdy, const double *sdyx,
                                      double total, int n, int c, int s, int c_begin, int c_end);
+/* Second-order passes (double backward) of the input gradient dinp of gc_batchnorm_backward
+ * (train mode: batch statistics) and of eval mode (dinp = dout gamma / sqrt(rvar + eps)).
+ * Given ggx = dP/d(dinp) (N,C,S) for a scalar P: ggout = dP/d(dout) is WRITTEN,
+ * dgamma += dP/dgamma and (train mode) ggin += dP/d(inp), the way dinp depends on inp
+ * through the batch statistics, are accumulated; each may be NULL. dinp does not
+ * depend on beta. Channels [c_begin, c_end) only, as above. */
+void gc_batchnorm_backward2(float *ggout, float *ggin, float *dgamma, const float *ggx,
+                            const float *dout, const float *inp, const float *gamma,
+                            const float *save_mean, const float *save_invstd, int n, int c, int s,
+                            int c_begin, int c_end);
+void gc_batchnorm_eval_backward2(float *ggout, float *dgamma, const float *ggx, const float *dout,
+                                 const float *gamma, const float *running_var, float eps, int n,
+                                 int c, int s, int c_begin, int c_end);
 
 #endif

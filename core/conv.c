@@ -650,3 +650,24 @@ void gc_convt2d_backward(const struct gc_conv *L, int n, float *dinp, float *dwe
         }
     }
 }
+
+/* dinp = K_w(dout) is linear in dout and in w: dP/d(dout) = K_wᵀ(ggx), which is the
+ * forward, and dP/dw = d<ggx, K_w(dout)>/dw = d<forward_w(ggx), dout>/dw, the forward's
+ * weight gradient at input ggx. */
+void gc_conv2d_backward2(const struct gc_conv *L, int n, float *ggout, float *dweight,
+                         const float *ggx, const float *dout, const float *weight, float *ws)
+{
+    if (ggout)
+        gc_conv2d_forward(L, n, ggout, ggx, weight, NULL, ws);
+    if (dweight)
+        gc_conv2d_backward(L, n, NULL, dweight, NULL, dout, ggx, weight, ws);
+}
+
+void gc_convt2d_backward2(const struct gc_conv *L, int n, float *ggout, float *dweight,
+                          const float *ggx, const float *dout, const float *weight, float *ws)
+{
+    if (ggout)
+        gc_convt2d_forward(L, n, ggout, ggx, weight, NULL, ws);
+    if (dweight)
+        gc_convt2d_backward(L, n, NULL, dweight, NULL, dout, ggx, weight, ws);
+}

@@ -44,4 +44,14 @@ void gc_convt2d_forward(const struct gc_conv *L, int n, float *out, const float 
 void gc_convt2d_backward(const struct gc_conv *L, int n, float *dinp, float *dweight, float *dbias,
                          const float *dout, const float *inp, const float *weight, float *ws);
 
+/* The second-order passes (double backward) of the input gradients, which are bilinear
+ * in (dout, weight) and do not depend on inp or the bias: given ggx = dP/d(dinp)
+ * (N,C,H,W) for a scalar P, ggout = dP/d(dout) (N,OC,OH,OW) is WRITTEN (the layer's
+ * forward of ggx without bias) and dweight += the weight gradient of the forward at
+ * input ggx and output gradient dout. Either output may be NULL. */
+void gc_conv2d_backward2(const struct gc_conv *L, int n, float *ggout, float *dweight,
+                         const float *ggx, const float *dout, const float *weight, float *ws);
+void gc_convt2d_backward2(const struct gc_conv *L, int n, float *ggout, float *dweight,
+                          const float *ggx, const float *dout, const float *weight, float *ws);
+
 #endif

@@ -437,6 +437,24 @@ static void setup_points(struct gc_dataset *d)
     }
 }
 
+/* Keeps n of the images (and labels), image floor(i * count / n) for i < n. */
+static int keep_subset(struct gc_dataset *d, size_t n, struct gc_error *err)
+{
+    if (n > d->count)
+        return gc_error_set(err, GC_EINVAL,
+                            "dataset.subset: %zu images asked for, the dataset has %zu", n,
+                            d->count);
+    size_t sz = (size_t)d->c * d->h * d->w;
+    for (size_t i = 0; i < n; i++) {
+        size_t j = (size_t)((unsigned long long)i * d->count / n); /* j >= i */
+        memmove(d->images + i * sz, d->images + j * sz, sz);
+        if (d->labels)
+            d->labels[i] = d->labels[j];
+    }
+    d->count = n;
+    return 0;
+}
+
 struct gc_dataset *gc_dataset_open(const struct gc_dataset_spec *spec, gc_warn_fn warn,
                                    void *warn_ctx, struct gc_error *err)
 {
@@ -466,6 +484,8 @@ struct gc_dataset *gc_dataset_open(const struct gc_dataset_spec *spec, gc_warn_f
     default:
         rc = gc_error_set(err, GC_EINVAL, "dataset: unknown kind %d", (int)spec->kind);
     }
+    if (!rc && spec->subset > 0 && !gc_dataset_is_points(d))
+        rc = keep_subset(d, (size_t)spec->subset, err);
     if (rc) {
         gc_dataset_destroy(d);
         return NULL;
@@ -612,6 +632,7 @@ int gc_dataset_get_spread(const struct gc_dataset *d, size_t n, float *out, int 
 void gc_dataset_eval_spec(const struct gc_dataset_spec *train, struct gc_dataset_spec *out)
 {
     *out = *train;
+    out->subset = 0;
     if (train->kind == GC_DATA_FASHION_MNIST)
         out->test_split = 1;
 }

@@ -94,8 +94,18 @@ void gc_trainer_destroy(struct gc_trainer *t)
     free(t->eval_gen);
     free(t->eval_feat);
     free(t->eval_probs);
+    free(t->eval_real_feat);
+    free(t->eval_real_r2);
     for (int k = 0; k < GC_MAX_GENERATORS; k++)
         free(t->ema[k]);
+    free(t->aug);
+    free(t->aug_real);
+    free(t->aug_fake);
+    free(t->daug);
+    free(t->gp_x);
+    free(t->gp_g);
+    free(t->gp_v);
+    free(t->gp_dout);
     free(t->rb);
     free(t);
 }
@@ -118,6 +128,34 @@ static int create_schedule_ema(struct gc_trainer *t, struct gc_error *err)
                 return gc_error_set(err, GC_ENOMEM, "trainer: out of memory for ema");
             memcpy(t->ema[k], gc_model_params(t->g[k], &ng), ng * sizeof(float));
         }
+    }
+    return 0;
+}
+
+/* DiffAugment's and the gradient penalty's streams and buffers, when on. */
+static int create_tricks(struct gc_trainer *t, struct gc_error *err)
+{
+    const struct gc_tricks_spec *tr = &t->spec.tricks;
+    size_t B = (size_t)t->B, sz = B * t->dsize;
+    gc_rng_init(&t->rng_aug, t->spec.train.seed, GC_GAN_STREAM_AUGMENT);
+    gc_rng_init(&t->rng_penalty, t->spec.train.seed, GC_GAN_STREAM_PENALTY);
+    if (tr->diffaugment) {
+        t->aug = calloc(B, sizeof *t->aug);
+        t->aug_real = malloc(sz * sizeof(float));
+        t->aug_fake = malloc(sz * sizeof(float));
+        t->daug = malloc(sz * sizeof(float));
+        if (!t->aug || !t->aug_real || !t->aug_fake || !t->daug)
+            return gc_error_set(err, GC_ENOMEM, "trainer: out of memory for diffaugment");
+    }
+    if (tr->penalty.on) {
+        t->gp_x = malloc(sz * sizeof(float));
+        t->gp_g = malloc(sz * sizeof(float));
+        t->gp_v = malloc(sz * sizeof(float));
+        t->gp_dout = malloc(B * (size_t)t->nout * sizeof(float));
+        if (!t->gp_x || !t->gp_g || !t->gp_v || !t->gp_dout)
+            return gc_error_set(err, GC_ENOMEM, "trainer: out of memory for the penalty");
+        if (gc_model_grad2_enable(t->d, err) || (t->dcopy && gc_model_grad2_enable(t->dcopy, err)))
+            return gc_error_prefix(err, "gradient penalty");
     }
     return 0;
 }
@@ -246,7 +284,7 @@ struct gc_trainer *gc_trainer_create(const struct gc_spec *spec, const struct gc
     }
     for (size_t i = 0; i < B * no; i++)
         t->t_one[i] = 1.0f;
-    if (t->task && gc_gan_task_alloc(t, err))
+    if (create_tricks(t, err) || (t->task && gc_gan_task_alloc(t, err)))
         goto fail;
     return t;
 fail:
@@ -399,7 +437,7 @@ static int emit_metrics(struct gc_trainer *t, struct gc_error *err)
 {
     double ips = t->busy > 0.0 ? (double)t->images / t->busy : 0.0;
     double share = t->busy > 0.0 ? t->comm_busy / t->busy : 0.0;
-    struct gc_metric m[10] = {
+    struct gc_metric m[11] = { /* 7, and each optional figure below once */
         {gc_metric_name(GC_M_LOSS_D), t->loss_d},    {gc_metric_name(GC_M_LOSS_G), t->loss_g},
         {gc_metric_name(GC_M_D_REAL), t->d_real},    {gc_metric_name(GC_M_D_FAKE), t->d_fake},
         {gc_metric_name(GC_M_GRAD_NORM_D), t->gn_d}, {gc_metric_name(GC_M_GRAD_NORM_G), t->gn_g},
@@ -408,6 +446,8 @@ static int emit_metrics(struct gc_trainer *t, struct gc_error *err)
     int n = 7;
     if (t->spec.loss == GC_LOSS_WASSERSTEIN)
         m[n++] = (struct gc_metric){gc_metric_name(GC_M_WASSERSTEIN), t->wdist};
+    if (t->spec.tricks.penalty.on)
+        m[n++] = (struct gc_metric){gc_metric_name(GC_M_GRAD_PENALTY), t->gp};
     if (t->task) /* the distance to the target, before its weight */
         m[n++] = (struct gc_metric){gc_metric_name(GC_M_LOSS_L1), t->loss_l1};
     if (t->nranks > 1)

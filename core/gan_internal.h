@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/augment.h"
 #include "core/classifier.h"
 #include "core/comm.h"
 #include "core/data.h"
@@ -40,6 +41,9 @@ enum {
     GC_GAN_STREAM_LABEL = 4,
     GC_GAN_STREAM_GENERATE = 5,
     GC_GAN_STREAM_SWD = 6,
+    GC_GAN_STREAM_AUGMENT = 7, /* DiffAugment's draws */
+    GC_GAN_STREAM_PENALTY = 8, /* WGAN-GP's interpolation weights */
+    GC_GAN_STREAM_KID = 9,     /* KID's subsets, of an evaluation's seed */
     GC_GAN_STREAM_INIT_G = 16, /* + generator index */
 };
 
@@ -100,8 +104,20 @@ struct gc_trainer {
     float *samples;               /* the fixed sample set, n x dsize */
     int nsamples;
 
+    /* DiffAugment (tricks.diffaugment; NULL without): the batches D sees and the draw
+     * of the last augmented fake batch, which G's update backs through */
+    struct gc_rng rng_aug;
+    struct gc_augment *aug;     /* B */
+    float *aug_real, *aug_fake; /* B x dsize */
+    float *daug;                /* B x dsize: gradient of the augmented fake batch */
+    /* gradient penalty (tricks.gradient_penalty, gan_penalty.c; NULL without) */
+    struct gc_rng rng_penalty;
+    float *gp_x, *gp_g, *gp_v; /* B x dsize: interpolates, input gradient, dP/dg */
+    float *gp_dout;            /* B x nout: the critic's seed */
+
     /* the figures of the last step (of the whole batch once gc_gan_share_figures ran) */
     double loss_d, loss_g, d_real, d_fake, gn_d, gn_g, wdist;
+    double gp; /* the gradient penalty of the last penalized update of D */
     /* loss_g's parts before dividing by K: means over this rank's part, and figures of
      * the whole batch already (feature matching's distance of batch means) */
     double loss_g_part, loss_g_whole;
@@ -117,7 +133,9 @@ struct gc_trainer {
     struct gc_gauss real_gauss;
     int have_gauss;
     float *eval_feat, *eval_probs;
-    double real_spread; /* mean distance between two real images of eval_real; 0: not yet */
+    float *eval_real_feat; /* eval_n x GC_CLASSIFIER_FEATURES: the real images' features */
+    double *eval_real_r2;  /* eval_n: their k-NN radii squared (core/eval_sets.h) */
+    double real_spread;    /* mean distance between two real images of eval_real; 0: not yet */
 
     /* the watchdog (core/watch.h; spec->watch) and, with action rollback, the point it
      * goes back to: a checkpoint's bytes made while its detectors were calm, the best

@@ -1,6 +1,8 @@
 /* gan_step.c — one training step: the discriminator and generator updates, their
  * losses (every spec loss, MAD-GAN's softmax, feature matching), label smoothing, the
- * unrolled look-ahead, the learning-rate scale and the generator weight average.
+ * unrolled look-ahead, the learning-rate scale, the generator weight average,
+ * DiffAugment (real and fake batches augmented before D, G's gradient taken back
+ * through the augmentation) and the gradient penalties (gan_penalty.c).
  *
  * d_real / d_fake are mean sigmoid(D) for minimax and nonsaturating, the raw mean of
  * D's output for wasserstein, least-squares and hinge, and with MAD-GAN the mean
@@ -22,6 +24,7 @@
 #include <string.h>
 
 #include "core/gan_internal.h"
+#include "core/gan_penalty.h"
 #include "core/loss.h"
 
 static double mean_raw(const float *x, int n)
@@ -148,11 +151,25 @@ static const float *fake_batch(struct gc_trainer *t, int k)
     return gc_model_forward(t->g[k], t->noise + (size_t)t->b0 * z, t->b, 1);
 }
 
-void gc_gan_d_finish(struct gc_trainer *t, struct gc_model *d, int record, double lr, double lf,
-                     double sr, double sf)
+/* The batch as D sees it: x itself, or with DiffAugment on, x augmented by a fresh
+ * draw into out (whose draw t->aug keeps for a backward through it). */
+static const float *for_d(struct gc_trainer *t, const float *x, float *out)
 {
+    if (!t->aug)
+        return x;
+    gc_augment_draw(&t->rng_aug, t->spec.tricks.diffaugment, t->b, t->h, t->w, t->aug);
+    gc_augment_forward(t->aug, t->b, t->c, t->h, t->w, x, out);
+    return out;
+}
+
+void gc_gan_d_finish(struct gc_trainer *t, struct gc_model *d, int record, double lr, double lf,
+                     double sr, double sf, double gp)
+{
+    if (record && gp >= 0.0)
+        t->gp = gp;
     if (record) {
-        t->loss_d = lr + lf;
+        /* the loss D descends: the penalty's term (times every) included */
+        t->loss_d = lr + lf + (gp >= 0.0 ? gp * t->spec.tricks.penalty.every : 0.0);
         t->d_real = sr;
         t->d_fake = sf;
         /* for wasserstein lr = -mean D(x) and lf = mean D(G(z)) */
@@ -173,9 +190,12 @@ static void d_step(struct gc_trainer *t, struct gc_model *d, int record)
     gc_model_zero_grad(d);
     gc_loader_next_part(t->loader, (size_t)t->B, (size_t)t->b0, (size_t)B, t->real, NULL);
     t->images += (uint64_t)t->B;
+    const float *real = for_d(t, t->real, t->aug_real);
+    int penalize = gc_gan_penalty_due(t, d);
+    double gp = -1.0;
 
     double lr, lf = 0.0, sr, sf = 0.0;
-    const float *out = gc_model_forward(d, t->real, B, 1);
+    const float *out = gc_model_forward(d, real, B, 1);
     memset(t->dlog, 0, dl);
     if (t->K > 1) {
         /* MAD-GAN: class k = made by generator k, class K = real; the fake term is the
@@ -186,7 +206,7 @@ static void d_step(struct gc_trainer *t, struct gc_model *d, int record)
         sr = mean_real_prob(t->probs, B, no, t->K);
         gc_model_backward(d, t->dlog, NULL);
         for (int k = 0; k < t->K; k++) {
-            const float *fake = fake_batch(t, k);
+            const float *fake = for_d(t, fake_batch(t, k), t->aug_fake);
             out = gc_model_forward(d, fake, B, 1);
             memset(t->dlog, 0, dl);
             for (int i = 0; i < B; i++)
@@ -200,15 +220,19 @@ static void d_step(struct gc_trainer *t, struct gc_model *d, int record)
         lr = d_loss_real(t, out, n);
         sr = d_stat(t, out, n);
         gc_model_backward(d, t->dlog, NULL);
-        const float *fake = fake_batch(t, 0);
+        if (penalize && t->spec.tricks.penalty.kind == GC_PENALTY_R1)
+            gp = gc_gan_penalty_r1(t, d, B); /* on the real forward just made */
+        const float *fake = for_d(t, fake_batch(t, 0), t->aug_fake);
         out = gc_model_forward(d, fake, B, 1);
         memset(t->dlog, 0, dl);
         lf = d_loss_fake(t, out, n);
         sf = d_stat(t, out, n);
         gc_model_backward(d, t->dlog, NULL);
+        if (penalize && t->spec.tricks.penalty.kind == GC_PENALTY_WGAN_GP)
+            gp = gc_gan_penalty_wgan_gp(t, d, real, fake, B);
     }
     sum_grads(t, d);
-    gc_gan_d_finish(t, d, record, lr, lf, sr, sf);
+    gc_gan_d_finish(t, d, record, lr, lf, sr, sf, gp);
 }
 
 /* Sums over the part of D's features at the feature layer for the last forward. */
@@ -238,12 +262,14 @@ static void g_update(struct gc_trainer *t, int k, struct gc_model *d, double *gn
     if (t->spec.tricks.feature_matching) {
         gc_loader_next_part(t->loader, (size_t)t->B, (size_t)t->b0, (size_t)B, t->real, NULL);
         t->images += (uint64_t)t->B;
-        gc_model_forward(d, t->real, B, 1);
+        gc_model_forward(d, for_d(t, t->real, t->aug_real), B, 1);
         feature_sum(t, d, t->feat_sum);
     }
-    const float *fake = fake_batch(t, k);
+    const float *fake = for_d(t, fake_batch(t, k), t->aug_fake);
     const float *out = gc_model_forward(d, fake, B, 1);
-    memset(t->dfake, 0, (size_t)B * t->dsize * sizeof(float));
+    /* D's input gradient: G's output gradient, or the augmented batch's first */
+    float *dd = t->aug ? t->daug : t->dfake;
+    memset(dd, 0, (size_t)B * t->dsize * sizeof(float));
     if (t->spec.tricks.feature_matching) {
         feature_sum(t, d, t->feat_sum + F);
         gc_comm_sum_f64(t->comm, t->feat_sum, 2 * F);
@@ -260,7 +286,7 @@ static void g_update(struct gc_trainer *t, int k, struct gc_model *d, double *gn
                 t->dfeat[(size_t)i * F + j] = gj;
         }
         t->loss_g_whole += s;
-        gc_model_backward_input(d, t->feat_layer, t->dfeat, t->dfake);
+        gc_model_backward_input(d, t->feat_layer, t->dfeat, dd);
     } else {
         memset(t->dlog, 0, (size_t)n * sizeof(float));
         if (t->K > 1) {
@@ -279,7 +305,11 @@ static void g_update(struct gc_trainer *t, int k, struct gc_model *d, double *gn
         }
         t->loss_g_part += loss;
         /* D's own gradients are not wanted here (its next step zeroes them) */
-        gc_model_backward_input(d, gc_model_nlayers(d) - 1, t->dlog, t->dfake);
+        gc_model_backward_input(d, gc_model_nlayers(d) - 1, t->dlog, dd);
+    }
+    if (t->aug) {
+        memset(t->dfake, 0, (size_t)B * t->dsize * sizeof(float));
+        gc_augment_backward(t->aug, B, t->c, t->h, t->w, t->daug, t->dfake);
     }
     gc_model_backward(g, t->dfake, NULL);
     sum_grads(t, g);

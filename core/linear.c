@@ -1,7 +1,8 @@
 /* linear.c — fully connected layer as two GEMMs (PyTorch's (O,I) weight layout).
  *
  * out (N,O) = inp (N,I) · weightᵀ + bias. Backward accumulates: dinp += dout · weight,
- * dweight += doutᵀ · inp, dbias += column sums of dout; NULL skips a gradient. */
+ * dweight += doutᵀ · inp, dbias += column sums of dout; NULL skips a gradient. The
+ * second-order pass is the same two GEMMs with the roles swapped (see linear.h). */
 #include "core/linear.h"
 
 #include <stddef.h>
@@ -49,4 +50,14 @@ void gc_linear_backward(float *dinp, float *dweight, float *dbias, const float *
                 dbias[j] += row[j];
         }
     }
+}
+
+void gc_linear_backward2(float *ggout, float *dweight, const float *ggx, const float *dout,
+                         const float *weight, int n, int in, int out_features)
+{
+    const int o = out_features;
+    if (ggout)
+        gc_sgemm(0, 1, n, o, in, 1.0f, ggx, in, weight, in, 0.0f, ggout, o);
+    if (dweight)
+        gc_sgemm(1, 0, o, in, n, 1.0f, dout, o, ggx, in, 1.0f, dweight, in);
 }

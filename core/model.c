@@ -18,6 +18,8 @@
  *            more per extra thread of a pool, with a gradient block: see THREADS in
  *            model_pass.c)
  *   bn       per BN layer: running mean, running var, saved mean, saved invstd (C each)
+ *   snuv, wsn, snstash  spectral norm's vectors and normalized weights (model_sn.c)
+ *   keep, adj  the second-order passes' gradients (model_grad2.c), at their request
  *   dskip    per concat layer, the gradient of the part that came from its source
  *            layer, kept until the backward reaches that layer (the ping-pong buffers
  *            are reused on the way down)
@@ -106,6 +108,12 @@ void gc_model_destroy(struct gc_model *m)
     free(m->tsum);
     free(m->plan);
     free(m->bnsync);
+    free(m->snuv);
+    free(m->wsn);
+    free(m->snstash);
+    free(m->snacc);
+    free(m->keep);
+    free(m->adj);
     free(m);
 }
 
@@ -414,6 +422,9 @@ static int alloc_blocks(struct gc_model *m, struct gc_error *err)
             for (int j = 0; j < l->c; j++)
                 m->bn[l->bn_off + (size_t)l->c + j] = 1.0f;
     }
+    int rc = gc_model_sn_alloc(m, err);
+    if (rc < 0)
+        return rc;
     m->finalized = 1;
     return 0;
 }
@@ -467,6 +478,8 @@ int gc_model_finalize(struct gc_model *m, enum gc_init init, struct gc_rng *rng,
             }
         }
     }
+    /* after every weight, so that a model without spectral norm draws what it did */
+    gc_model_sn_init(m, rng);
     return 0;
 }
 
@@ -603,7 +616,8 @@ struct gc_model *gc_model_clone(const struct gc_model *m, struct gc_error *err)
     c->nlayers = c->cap = m->nlayers;
     if (alloc_blocks(c, err) < 0 || gc_model_copy_state(c, m, err) < 0 ||
         (m->pool && gc_model_set_pool(c, m->pool, err) < 0) ||
-        (m->comm && gc_model_set_comm(c, m->comm, err) < 0)) {
+        (m->comm && gc_model_set_comm(c, m->comm, err) < 0) ||
+        (m->keep && gc_model_grad2_enable(c, err) < 0)) {
         gc_model_destroy(c);
         return NULL;
     }

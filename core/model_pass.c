@@ -44,11 +44,6 @@
 #include "core/linear.h"
 #include "core/model_internal.h"
 
-static const float *layer_in(const struct gc_model *m, int i)
-{
-    return i == 0 ? m->acts : m->acts + m->layers[i - 1].act_off;
-}
-
 /* ---- threads ------------------------------------------------------------------------ */
 
 int gc_model_set_pool(struct gc_model *m, struct gc_pool *pool, struct gc_error *err)
@@ -115,7 +110,7 @@ void gc_model_set_split_threshold(struct gc_model *m, double cost)
 }
 
 /* BN channels of thread ith: whole 16-float runs of a feature row (S = 1). */
-static void split_channels(const struct gc_layer *l, int ith, int nth, int *c0, int *c1)
+void gc_model_split_channels(const struct gc_layer *l, int ith, int nth, int *c0, int *c1)
 {
     size_t b, e;
     gc_model_split((size_t)l->c, ith, nth, l->h * l->w == 1 ? 16 : 1, &b, &e);
@@ -125,7 +120,7 @@ static void split_channels(const struct gc_layer *l, int ith, int nth, int *c0, 
 
 /* Work of a layer on n samples, in floating point operations or floats touched:
  * enough to tell a layer worth a parallel region from one that is not. */
-static double layer_cost(const struct gc_layer *l, int n)
+double gc_model_layer_cost(const struct gc_layer *l, int n)
 {
     switch (l->kind) {
     case GC_LAYER_LINEAR:
@@ -164,23 +159,18 @@ struct job {
     size_t p_end; /* reduce_task: the parameters [0, p_end) */
 };
 
-/* Runs j on the pool when its work pays for a region, else on the caller. */
-static void dispatch(struct gc_model *m, gc_pool_fn fn, struct job *j, double cost)
+int gc_model_splits(const struct gc_model *m, double cost)
 {
-    if (m->nth > 1 && cost >= m->min_split)
-        gc_pool_run(m->pool, fn, j);
+    return m->nth > 1 && cost >= m->min_split;
+}
+
+/* Runs fn on the pool when its work pays for a region, else on the caller. */
+void gc_model_dispatch(struct gc_model *m, gc_pool_fn fn, void *arg, double cost)
+{
+    if (gc_model_splits(m, cost))
+        gc_pool_run(m->pool, fn, arg);
     else
-        fn(j, 0, 1);
-}
-
-static float *thread_ws(const struct gc_model *m, int ith)
-{
-    return ith == 0 ? m->ws : m->tws + (size_t)(ith - 1) * m->nws;
-}
-
-static float *thread_grads(const struct gc_model *m, int ith)
-{
-    return ith == 0 ? m->grads : m->tgrads + (size_t)(ith - 1) * m->nparams;
+        fn(arg, 0, 1);
 }
 
 /* A batch norm across ranks (layer l, job j of a forward or a backward): this rank's
@@ -192,13 +182,13 @@ static void synced_bn(struct gc_model *m, const struct gc_layer *l, gc_pool_fn f
 {
     size_t c2 = 2 * (size_t)l->c;
     j->phase = 1;
-    dispatch(m, fn, j, cost / 2);
+    gc_model_dispatch(m, fn, j, cost / 2);
     if (keep_own)
         memcpy(m->bnsync, m->bnsync + c2, c2 * sizeof *m->bnsync);
     gc_comm_sum_f64(m->comm, m->bnsync, c2);
     j->phase = 2;
     j->total = (double)j->n * l->h * l->w * gc_comm_size(m->comm);
-    dispatch(m, fn, j, cost / 2);
+    gc_model_dispatch(m, fn, j, cost / 2);
     j->phase = 0;
 }
 
@@ -208,9 +198,9 @@ static void synced_bn(struct gc_model *m, const struct gc_layer *l, gc_pool_fn f
 static void forward_samples(struct gc_model *m, int i, int s0, int n, float *ws)
 {
     const struct gc_layer *l = &m->layers[i];
-    const float *x = layer_in(m, i) + (size_t)s0 * l->in_size;
+    const float *x = gc_model_layer_in(m, i) + (size_t)s0 * l->in_size;
     float *y = m->acts + l->act_off + (size_t)s0 * l->out_size;
-    const float *w = m->params + l->w_off;
+    const float *w = gc_model_weight(m, l);
     const float *b = l->b_n ? m->params + l->b_off : NULL;
     size_t cnt = (size_t)n * l->out_size;
     switch (l->kind) {
@@ -260,10 +250,10 @@ static void forward_task(void *arg, int ith, int nth)
     const struct gc_layer *l = &m->layers[j->lo];
     if (l->kind == GC_LAYER_BATCHNORM) {
         int c0, c1;
-        split_channels(l, ith, nth, &c0, &c1);
+        gc_model_split_channels(l, ith, nth, &c0, &c1);
         float *s = m->bn + l->bn_off;
         const float *w = m->params + l->w_off, *b = m->params + l->b_off;
-        const float *x = layer_in(m, j->lo);
+        const float *x = gc_model_layer_in(m, j->lo);
         const int sp = l->h * l->w;
         if (j->phase == 1)
             gc_batchnorm_sums(x, j->n, l->c, sp, c0, c1, m->bnsync, m->bnsync + l->c);
@@ -281,7 +271,7 @@ static void forward_task(void *arg, int ith, int nth)
     gc_model_split((size_t)j->n, ith, nth, 1, &s0, &s1);
     if (s1 == s0)
         return;
-    float *ws = thread_ws(m, ith);
+    float *ws = gc_model_thread_ws(m, ith);
     for (int i = j->lo; i <= j->hi; i++)
         forward_samples(m, i, (int)s0, (int)(s1 - s0), ws);
 }
@@ -289,20 +279,22 @@ static void forward_task(void *arg, int ith, int nth)
 const float *gc_model_forward(struct gc_model *m, const float *inp, int n, int train)
 {
     assert(m->finalized && n >= 1 && n <= m->max_batch);
+    if (m->nsn)
+        gc_model_sn_refresh(m, train);
     memcpy(m->acts, inp, (size_t)n * gc_model_in_size(m) * sizeof(float));
     struct job j = {.m = m, .n = n, .train = train};
     for (int i = 0; i < m->nlayers;) {
-        double cost = layer_cost(&m->layers[i], n);
+        double cost = gc_model_layer_cost(&m->layers[i], n);
         int hi = i;
         if (m->layers[i].kind != GC_LAYER_BATCHNORM)
             while (hi + 1 < m->nlayers && m->layers[hi + 1].kind != GC_LAYER_BATCHNORM)
-                cost += layer_cost(&m->layers[++hi], n);
+                cost += gc_model_layer_cost(&m->layers[++hi], n);
         j.lo = i;
         j.hi = hi;
         if (m->comm && train && m->layers[i].kind == GC_LAYER_BATCHNORM)
             synced_bn(m, &m->layers[i], forward_task, &j, cost, 0);
         else
-            dispatch(m, forward_task, &j, cost);
+            gc_model_dispatch(m, forward_task, &j, cost);
         i = hi + 1;
     }
     m->last_n = n;
@@ -370,17 +362,21 @@ static void backward_bn(struct gc_model *m, int i, const struct job *j, int ith,
     const struct gc_layer *l = &m->layers[i];
     const struct gc_bplan *pl = &m->plan[i];
     int c0, c1;
-    split_channels(l, ith, nth, &c0, &c1);
+    gc_model_split_channels(l, ith, nth, &c0, &c1);
     if (l->skip_src)
         add_skips(m, i, 0, n, c0, c1);
     const int sp = l->h * l->w;
     float *dx = pl->dx;
-    if (dx && pl->zero && j->phase != 1)
-        for (int k = 0; k < n; k++)
-            memset(dx + ((size_t)k * l->c + c0) * sp, 0, (size_t)(c1 - c0) * sp * sizeof *dx);
+    for (int k = 0; dx && pl->zero && j->phase != 1 && k < n; k++) {
+        size_t o = ((size_t)k * l->c + c0) * sp, cnt = (size_t)(c1 - c0) * sp;
+        if (pl->init)
+            memcpy(dx + o, pl->init + o, cnt * sizeof *dx);
+        else
+            memset(dx + o, 0, cnt * sizeof *dx);
+    }
     float *dw = params ? m->grads + l->w_off : NULL;
     float *db = params ? m->grads + l->b_off : NULL;
-    const float *x = layer_in(m, i), *w = m->params + l->w_off;
+    const float *x = gc_model_layer_in(m, i), *w = m->params + l->w_off;
     const float *s = m->bn + l->bn_off;
     double *own = m->bnsync + 2 * (size_t)l->c; /* this rank's sums; the summed below it */
     if (m->last_train && j->phase == 1)
@@ -415,13 +411,15 @@ static void backward_samples(struct gc_model *m, int i, int s0, int n, float *gr
                 dinp[(size_t)s0 * l->in_size + k] += d[k];
         return;
     }
-    const float *x = layer_in(m, i) + (size_t)s0 * l->in_size;
+    const float *x = gc_model_layer_in(m, i) + (size_t)s0 * l->in_size;
     const float *y = m->acts + l->act_off + (size_t)s0 * l->out_size;
-    const float *w = m->params + l->w_off;
+    const float *w = gc_model_weight(m, l);
     float *dw = grads ? grads + l->w_off : NULL;
     float *db = grads && l->b_n ? grads + l->b_off : NULL;
     float *dx = pl->dx ? pl->dx + (size_t)s0 * l->in_size : NULL;
-    if (dx && pl->zero)
+    if (dx && pl->zero && pl->init)
+        memcpy(dx, pl->init + (size_t)s0 * l->in_size, (size_t)n * l->in_size * sizeof *dx);
+    else if (dx && pl->zero)
         memset(dx, 0, (size_t)n * l->in_size * sizeof *dx);
     switch (l->kind) {
     case GC_LAYER_LINEAR:
@@ -482,8 +480,8 @@ static void backward_task(void *arg, int ith, int nth)
     gc_model_split((size_t)j->n, ith, nth, 1, &s0, &s1);
     if (s1 == s0)
         return;
-    float *grads = j->params ? thread_grads(m, ith) : NULL;
-    float *ws = thread_ws(m, ith);
+    float *grads = j->params ? gc_model_thread_grads(m, ith) : NULL;
+    float *ws = gc_model_thread_ws(m, ith);
     for (int i = j->hi; i >= j->lo; i--)
         backward_samples(m, i, (int)s0, (int)(s1 - s0), grads, j->dinp, ws);
 }
@@ -497,11 +495,19 @@ static void reduce_task(void *arg, int ith, int nth)
     size_t b, e;
     gc_model_split(j->p_end, ith, nth, 16, &b, &e);
     for (int t = 1; t < m->nth; t++) {
-        float *tg = thread_grads(m, t);
+        float *tg = gc_model_thread_grads(m, t);
         for (size_t k = b; k < e; k++)
             m->grads[k] += tg[k];
         memset(tg + b, 0, (e - b) * sizeof *tg);
     }
+}
+
+void gc_model_reduce_grads(struct gc_model *m, size_t p_end)
+{
+    if (m->nth < 2)
+        return;
+    struct job j = {.m = m, .p_end = p_end};
+    gc_model_dispatch(m, reduce_task, &j, (double)p_end * (m->nth - 1) * 10.0);
 }
 
 /* Whether layer i can join a sample-split run of layers above it whose use of the two
@@ -536,67 +542,82 @@ static int same_rows(const struct gc_model *m, int i, size_t stride[2])
     return 1;
 }
 
-/* The backward from `layer` down; params 0 leaves the parameter gradients alone.
+/* The backward from `layer` down (see struct gc_backward_opts).
  *
- * The caller first lays out which buffer each layer reads and writes (each layer's
- * input gradient goes into the ping-pong buffer the current gradient is not in, and
- * layer 0 accumulates into dinp), then runs the layers in regions as the forward. */
-static void backward(struct gc_model *m, int layer, const float *dout, float *dinp, int params)
+ * First it lays out which buffer each layer reads and writes (each layer's input
+ * gradient goes into the ping-pong buffer the current gradient is not in, or into its
+ * slot of keep, and layer 0 accumulates into dinp), then runs the layers in regions
+ * as the forward. */
+void gc_model_backward_run(struct gc_model *m, int layer, const struct gc_backward_opts *o)
 {
     assert(m->finalized && m->last_n >= 1 && layer >= 0 && layer < m->nlayers);
-    const int n = m->last_n;
-    const float *d = dout;
+    const int n = m->last_n, params = o->params;
+    float *dinp = o->dinp;
+    const float *d = o->dout;
     float *buf0 = m->dacts, *buf1 = m->dacts + m->dsize;
     m->btop = layer;
     for (int i = layer; i >= 0; i--) {
         struct gc_bplan *pl = &m->plan[i];
         pl->d = d;
+        pl->init = NULL;
         if (m->layers[i].kind == GC_LAYER_RESHAPE) {
             pl->dx = NULL;
             pl->zero = 0;
             continue; /* d passes through */
         }
         pl->zero = i > 0;
-        pl->dx = i == 0 ? dinp : d == buf0 ? buf1 : buf0;
+        if (i == 0)
+            pl->dx = dinp;
+        else if (o->keep)
+            pl->dx = o->keep + gc_model_in_off(m, i);
+        else
+            pl->dx = d == buf0 ? buf1 : buf0;
+        if (i > 0 && o->init && o->init_layer && o->init_layer[i])
+            pl->init = o->init + gc_model_in_off(m, i);
         d = pl->dx;
     }
     struct job j = {.m = m, .n = n, .params = params, .dinp = dinp};
     int spread = 0; /* a region formed parameter gradients in the private blocks */
     for (int i = layer; i >= 0;) {
-        double cost = 2.0 * layer_cost(&m->layers[i], n);
+        double cost = 2.0 * gc_model_layer_cost(&m->layers[i], n);
         int lo = i;
         if (m->layers[i].kind != GC_LAYER_BATCHNORM) {
             size_t stride[2] = {0, 0};
             same_rows(m, lo, stride);
             while (lo - 1 >= 0 && m->layers[lo - 1].kind != GC_LAYER_BATCHNORM &&
                    same_rows(m, lo - 1, stride))
-                cost += 2.0 * layer_cost(&m->layers[--lo], n);
+                cost += 2.0 * gc_model_layer_cost(&m->layers[--lo], n);
         }
         j.lo = lo;
         j.hi = i;
         if (m->comm && m->last_train && m->layers[i].kind == GC_LAYER_BATCHNORM)
             synced_bn(m, &m->layers[i], backward_task, &j, cost, 1);
         else
-            dispatch(m, backward_task, &j, cost);
-        if (m->nth > 1 && cost >= m->min_split && m->layers[i].kind != GC_LAYER_BATCHNORM)
+            gc_model_dispatch(m, backward_task, &j, cost);
+        if (gc_model_splits(m, cost) && m->layers[i].kind != GC_LAYER_BATCHNORM)
             spread = 1;
         i = lo - 1;
     }
     if (params && spread) {
         const struct gc_layer *l = &m->layers[layer];
-        j.p_end = l->b_off + l->b_n;
-        dispatch(m, reduce_task, &j, (double)j.p_end * (m->nth - 1) * 10.0);
+        gc_model_reduce_grads(m, l->b_off + l->b_n);
     }
 }
 
 void gc_model_backward_from(struct gc_model *m, int layer, const float *dout, float *dinp)
 {
-    backward(m, layer, dout, dinp, 1);
+    struct gc_backward_opts o = {.dout = dout, .dinp = dinp, .params = 1};
+    if (m->nsn)
+        gc_model_sn_stash(m);
+    gc_model_backward_run(m, layer, &o);
+    if (m->nsn)
+        gc_model_sn_unstash(m);
 }
 
 void gc_model_backward_input(struct gc_model *m, int layer, const float *dout, float *dinp)
 {
-    backward(m, layer, dout, dinp, 0);
+    struct gc_backward_opts o = {.dout = dout, .dinp = dinp};
+    gc_model_backward_run(m, layer, &o);
 }
 
 void gc_model_backward(struct gc_model *m, const float *dout, float *dinp)
