@@ -17,7 +17,7 @@ DESTDIR ?=
 
 # libraries by part (core never sees HTTP, JSON or SQLite)
 CORE_PKGS := openblas libpng zlib
-DAEMON_PKGS := sqlite3 libpq libmicrohttpd jansson libsystemd
+DAEMON_PKGS := sqlite3 libpq libmicrohttpd jansson libsystemd ompi-c
 CLI_PKGS := libcurl jansson
 TEST_PKGS := cmocka
 

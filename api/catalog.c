@@ -3,11 +3,13 @@
  *
  *   GET /api/v1/catalog                       the names of every metric (with label,
  *       help, goal and format, from core/metrics.h) and of every enumerated spec value
- *       (datasets, architectures, losses, optimizers, decay shapes, watchdog actions)
- *   GET /api/v1/spec/defaults?dataset=NAME[&loss=NAME]
- *       the whole normalized spec that {"dataset":{"name":NAME},"loss":NAME} gets:
- *       every default, computed by core's gc_spec_defaults, nothing checked against the
- *       disk (a png-dir or idx set still needs its path when submitted)
+ *       (datasets, architectures, losses, optimizers, decay shapes, presets, gradient
+ *       penalties, augmentations, watchdog actions)
+ *   GET /api/v1/spec/defaults?dataset=NAME[&loss=NAME][&preset=NAME]
+ *       the whole normalized spec that {"dataset":{"name":NAME},"loss":NAME,
+ *       "preset":NAME} gets: every default, computed by core's gc_spec_defaults_for,
+ *       nothing checked against the disk (a png-dir or idx set still needs its path
+ *       when submitted)
  *
  * The dashboard's launch form and its labels come from these two, so the daemon is the
  * one place that spells them out. */
@@ -57,13 +59,16 @@ enum MHD_Result ga_route_catalog(struct ga_req *r)
                                                   gc_dataset_is_2d(k), "modes",
                                                   modes ? json_integer(modes) : json_null()));
     }
-    return ga_reply_json(r, 200,
-                         json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "metrics", metrics,
-                                   "datasets", datasets, "archs", names_of("model.arch"), "losses",
-                                   names_of("loss"), "optimizers", names_of("optimizer.g.kind"),
-                                   "decay_shapes", names_of("train.lr_decay.shape"), "tasks",
-                                   names_of("task.kind"), "masks", names_of("task.mask"),
-                                   "watch_actions", names_of("watch.action")));
+    return ga_reply_json(
+        r, 200,
+        json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "metrics", metrics,
+                  "datasets", datasets, "archs", names_of("model.arch"), "losses", names_of("loss"),
+                  "optimizers", names_of("optimizer.g.kind"), "decay_shapes",
+                  names_of("train.lr_decay.shape"), "precisions", names_of("train.precision"),
+                  "presets", names_of("preset"), "penalties",
+                  names_of("tricks.gradient_penalty.kind"), "augmentations",
+                  names_of("tricks.diffaugment"), "tasks", names_of("task.kind"), "masks",
+                  names_of("task.mask"), "watch_actions", names_of("watch.action")));
 }
 
 /* [{"field": param, "message": "must be one of: a, b, c"}] for a query parameter that
@@ -87,17 +92,22 @@ enum MHD_Result ga_route_spec_defaults(struct ga_req *r)
     if (kind < 0)
         return ga_reply_problem(r, 400, one_of_error("dataset", "dataset.name"),
                                 "dataset: unknown dataset '%.40s'", ds);
-    int l = loss ? gc_loss_from_name(loss) : GC_LOSS_NONSATURATING;
-    if (l < 0)
+    int l = loss ? gc_loss_from_name(loss) : -1;
+    if (loss && l < 0)
         return ga_reply_problem(r, 400, one_of_error("loss", "loss"), "loss: unknown loss '%.40s'",
                                 loss);
+    const char *preset = ga_query(r, "preset");
+    int p = preset ? gc_preset_from_name(preset) : GC_PRESET_NONE;
+    if (preset && p < 0)
+        return ga_reply_problem(r, 400, one_of_error("preset", "preset"),
+                                "preset: unknown preset '%.40s'", preset);
     const char *task = ga_query(r, "task");
     int tk = task ? gc_task_from_name(task) : -1;
     if (task && tk < 0)
         return ga_reply_problem(r, 400, one_of_error("task", "task.kind"),
                                 "task: unknown task '%.40s'", task);
     struct gc_spec spec;
-    gc_spec_defaults(&spec, (enum gc_dataset_kind)kind, (enum gc_loss)l);
+    gc_spec_defaults_for(&spec, (enum gc_dataset_kind)kind, l, p);
     struct gc_task_spec ts = spec.task;
     ts.on = task != NULL;
     ts.kind = tk < 0 ? ts.kind : (enum gc_task_kind)tk;

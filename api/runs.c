@@ -60,6 +60,13 @@ enum MHD_Result ga_route_runs_create(struct ga_req *r)
         return ga_reply_problem(r, 400, ga_field_errors_to_value(&fe), "invalid run spec: %s",
                                 err.msg);
     }
+    /* a valid spec this daemon cannot train (ranks without --mpirun) */
+    if (gd_sched_admit(r->srv->sched, &spec, &fe) != 0) {
+        free(normalized);
+        gc_field_errors_summary(&fe, &err);
+        return ga_reply_problem(r, 400, ga_field_errors_to_value(&fe),
+                                "this daemon cannot train the spec: %s", err.msg);
+    }
     /* While the store's writes fail (a full disk), a new run is refused outright:
      * whether its row would fit in pages SQLite still has free is chance, and a run
      * that got in could not store a metric or checkpoint until space returns. */

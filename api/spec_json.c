@@ -2,7 +2,7 @@
  * form, both by walking core's table of fields (core/spec_fields.h).
  *
  * Parsing runs in three passes. The first reads the fields the defaults depend on
- * (dataset.name and loss) and calls gc_spec_defaults. The second walks every object
+ * (dataset.name, loss and preset) and calls gc_spec_defaults_for. The second walks every object
  * along the table, rejecting unknown fields and wrong types and writing the given
  * values over the defaults. The third is gc_spec_check, which reports every range and
  * combination problem at once; a field that already has a type error keeps that one,
@@ -260,6 +260,42 @@ static void parse_smoothing(struct parse *p, const struct gc_spec_field *f, json
     }
 }
 
+/* A FLAGS field: "color,cutout" into the bits of names[]; each name at most once. */
+static void parse_flags(struct parse *p, const struct gc_spec_field *f, json_t *v)
+{
+    if (!json_is_string(v)) {
+        type_error(p, f, v);
+        return;
+    }
+    const char *s = json_string_value(v);
+    char list[256];
+    gc_spec_field_names(f, list, sizeof list);
+    if (!*s) {
+        gc_field_errors_add(p->fe, f->path, "must name at least one of: %s (null for none)", list);
+        return;
+    }
+    unsigned bits = 0;
+    for (const char *q = s;; q += strcspn(q, ",") + 1) {
+        size_t len = strcspn(q, ",");
+        int k = 0;
+        while (k < f->n_names && !(strlen(f->names[k]) == len && !strncmp(q, f->names[k], len)))
+            k++;
+        if (k == f->n_names) {
+            gc_field_errors_add(p->fe, f->path, "unknown value '%.*s'; expected a list of: %s",
+                                len > 60 ? clip(q, 60) : (int)len, q, list);
+            return;
+        }
+        if (bits & (1u << k)) {
+            gc_field_errors_add(p->fe, f->path, "'%s' is named twice", f->names[k]);
+            return;
+        }
+        bits |= 1u << k;
+        if (!q[len])
+            break;
+    }
+    *(unsigned *)at(p->spec, f) = bits;
+}
+
 /* ---- the walk -------------------------------------------------------------------- */
 
 static void parse_section(struct parse *p, json_t *obj, const char *section);
@@ -363,6 +399,9 @@ static void parse_value(struct parse *p, const struct gc_spec_field *f, json_t *
         return;
     case GC_FIELD_SMOOTHING:
         parse_smoothing(p, f, v);
+        return;
+    case GC_FIELD_FLAGS:
+        parse_flags(p, f, v);
         return;
     }
 }
@@ -528,6 +567,8 @@ static void parse_root(struct parse *p, json_t *root, const char *base_dir)
     struct gc_spec *out = p->spec, pick;
     /* the task's own fields start from their defaults */
     gc_spec_defaults(&pick, GC_DATA_FASHION_MNIST, GC_LOSS_NONSATURATING);
+    pick.loss = (enum gc_loss) - 1; /* none named: the preset's, or nonsaturating */
+    pick.preset = GC_PRESET_NONE;
     p->spec = &pick;
     int n;
     const struct gc_spec_field *t = gc_spec_fields(&n);
@@ -536,7 +577,7 @@ static void parse_root(struct parse *p, json_t *root, const char *base_dir)
         if (v)
             parse_value(p, &t[i], v);
     }
-    gc_spec_defaults(out, pick.dataset.kind, pick.loss);
+    gc_spec_defaults_for(out, pick.dataset.kind, (int)pick.loss, (int)pick.preset);
     gc_spec_task_defaults(out, &pick.task);
     p->spec = out;
 
@@ -647,11 +688,27 @@ static json_t *dump_value(const struct gc_spec *s, const struct gc_spec_field *f
         float x = *(const float *)v;
         return nullable && x == 0.0f ? json_null() : real7(x);
     }
-    case GC_FIELD_BOOL:
-        return json_boolean(*(const int *)v);
+    case GC_FIELD_BOOL: {
+        int x = *(const int *)v;
+        return nullable && x < 0 ? json_null() : json_boolean(x);
+    }
     case GC_FIELD_ENUM: {
         int k = *(const int *)v;
+        if (nullable && k < 0)
+            return json_null();
         return json_string(k >= 0 && k < f->n_names ? f->names[k] : "?");
+    }
+    case GC_FIELD_FLAGS: {
+        unsigned bits = *(const unsigned *)v;
+        if (!bits)
+            return json_null();
+        char buf[256] = "";
+        for (int k = 0; k < f->n_names; k++)
+            if (bits & (1u << k)) {
+                strncat(buf, buf[0] ? "," : "", sizeof buf - strlen(buf) - 1);
+                strncat(buf, f->names[k], sizeof buf - strlen(buf) - 1);
+            }
+        return json_string(buf);
     }
     case GC_FIELD_STRING: {
         size_t n = strnlen(v, f->size);

@@ -1,5 +1,6 @@
 /* bench_gemm.c — our AVX-512 SGEMM (core/gemm.h) against cblas_sgemm on the shapes a
- * training step sends to gc_sgemm.
+ * training step sends to gc_sgemm, and our bfloat16 kernel (gc_gemm_bf16, where the CPU
+ * has AVX512-BF16) on the same shapes.
  *
  * The shapes are the ones gc_sgemm sees in one step of the reference DCGAN (from
  * core/conv.c and core/linear.c: transposes, sizes and leading dimensions) and of the
@@ -9,7 +10,9 @@
  * best round counts. Both run on one thread, as the engine calls them: its threads
  * are its pool's, each calling gc_sgemm with OpenBLAS on one thread (core/blas.h). Also
  * prints what gc_sgemm picks for the shape and the largest difference between the two
- * results relative to the largest |C|, a sanity check, not a test.
+ * results relative to the largest |C|, a sanity check, not a test. The bf16 column is
+ * GFLOP/s too (two flops a multiply-add), so bf16/ours is its speed-up on the shape.
+ * The 64x64 shapes are those of the DCGAN paper's net at batch 64.
  *
  *   bench_gemm [--rounds R] */
 #include <cblas.h>
@@ -52,6 +55,12 @@ static const struct shape shapes[] = {
     {"ring8 G out fwd", 0, 1, 100, 2, 128, 128, 128, 2, 1.0f, 2},
     {"ring8 D out fwd", 0, 1, 100, 1, 128, 128, 128, 1, 1.0f, 3},
     {"ring8 G out dW", 1, 0, 2, 128, 100, 2, 128, 128, 1.0f, 1},
+    {"dcgan64 D conv2 fwd", 0, 0, 128, 256, 1024, 1024, 264, 256, 0.0f, 0},
+    {"dcgan64 D conv3 fwd", 0, 0, 256, 640, 2048, 2048, 648, 648, 0.0f, 0},
+    {"dcgan64 D conv4 dW", 0, 1, 512, 4096, 640, 648, 648, 4096, 1.0f, 0},
+    {"dcgan64 D conv3 dX", 1, 0, 2048, 640, 256, 2048, 648, 648, 0.0f, 0},
+    {"dcgan64 G convt1 fwd", 1, 0, 4096, 640, 512, 4096, 648, 648, 0.0f, 0},
+    {"dcgan64 G convt3 fwd", 1, 0, 1024, 256, 128, 1024, 256, 264, 0.0f, 0},
     {"square 1024", 0, 0, 1024, 1024, 1024, 1024, 1024, 1024, 0.0f, 0},
 };
 
@@ -80,10 +89,13 @@ static float *filled(size_t n, unsigned seed)
     return x;
 }
 
-/* 0: ours, 1: cblas_sgemm */
+/* 0: ours, 1: cblas_sgemm, 2: ours on bfloat16 inputs */
 static void call(int which, const struct shape *s, const float *a, const float *b, float *c)
 {
-    if (which == 0)
+    if (which == 2)
+        gc_gemm_bf16(s->ta, s->tb, s->m, s->n, s->k, 1.0f, a, s->lda, b, s->ldb, s->beta, c,
+                     s->ldc);
+    else if (which == 0)
         gc_gemm_avx512(s->ta, s->tb, s->m, s->n, s->k, 1.0f, a, s->lda, b, s->ldb, s->beta, c,
                        s->ldc);
     else
@@ -120,8 +132,9 @@ int main(int argc, char **argv)
         return 0;
     }
     printf("GFLOP/s (thread CPU time), best of %d alternating rounds, one thread each\n", rounds);
-    printf("%-20s %2s %5s %5s %5s %4s %8s %8s %6s %6s %9s\n", "shape", "tr", "m", "n", "k", "beta",
-           "ours", "cblas", "ratio", "calls", "max diff");
+    int bf16 = gc_gemm_have_bf16();
+    printf("%-20s %2s %5s %5s %5s %4s %8s %8s %6s %6s %9s %8s %9s\n", "shape", "tr", "m", "n", "k",
+           "beta", "ours", "cblas", "ratio", "calls", "max diff", "bf16", "bf16/ours");
     /* per model (0 dcgan, 1 ring8): GEMM seconds per step of ours, cblas, the faster */
     double t[2][3] = {{0}};
     for (size_t si = 0; si < sizeof(shapes) / sizeof(shapes[0]); si++) {
@@ -130,6 +143,7 @@ int main(int argc, char **argv)
         size_t nb = (size_t)(s->tb ? s->n : s->k) * s->ldb;
         size_t nc = (size_t)s->m * s->ldc;
         float *a = filled(na, 1), *b = filled(nb, 2), *c0 = filled(nc, 3), *c1 = filled(nc, 4);
+        float *c2 = filled(nc, 5);
         /* the difference check: the same C in, once each */
         memcpy(c1, c0, nc * sizeof(float));
         call(0, s, a, b, c0);
@@ -144,17 +158,22 @@ int main(int argc, char **argv)
         int reps = (int)(2e9 / fl);
         if (reps < 1)
             reps = 1;
-        double best[2] = {0, 0};
+        double best[3] = {0, 0, 0};
+        float *cs[3] = {c0, c1, c2};
         for (int r = 0; r < rounds; r++)
-            for (int w = 0; w < 2; w++) {
-                double g = rate(w, s, a, b, w ? c1 : c0, reps);
+            for (int w = 0; w < 2 + bf16; w++) {
+                double g = rate(w, s, a, b, cs[w], reps);
                 if (g > best[w])
                     best[w] = g;
             }
         char tr[3] = {s->ta ? 'T' : 'N', s->tb ? 'T' : 'N', 0};
-        printf("%-20s %2s %5d %5d %5d %4g %8.1f %8.1f %6.2f %6d %9.1e\n", s->what, tr, s->m, s->n,
+        printf("%-20s %2s %5d %5d %5d %4g %8.1f %8.1f %6.2f %6d %9.1e", s->what, tr, s->m, s->n,
                s->k, s->beta, best[0], best[1], best[0] / best[1], s->per_step,
                big > 0 ? diff / big : diff);
+        if (bf16)
+            printf(" %8.1f %9.2f\n", best[2], best[2] / best[0]);
+        else
+            printf(" %8s %9s\n", "-", "-");
         /* time per training step spent in this shape by each */
         int mi = !strncmp(s->what, "ring8", 5);
         t[mi][0] += s->per_step * fl / (best[0] * 1e9);
@@ -164,6 +183,7 @@ int main(int argc, char **argv)
         free(b);
         free(c0);
         free(c1);
+        free(c2);
     }
     for (int mi = 0; mi < 2; mi++)
         printf("%s GEMM ms per step (shapes weighted by calls): ours %.3f, cblas %.3f,"

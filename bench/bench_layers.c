@@ -144,13 +144,13 @@ static void convt2d_bwd(void *p)
 static void linear_fwd(void *p)
 {
     struct linear_ctx *c = p;
-    gc_linear_forward(c->y, c->inp, c->w, c->b, c->n, c->in, c->out);
+    gc_linear_forward(c->y, c->inp, c->w, c->b, c->n, c->in, c->out, 0);
 }
 
 static void linear_bwd(void *p)
 {
     struct linear_ctx *c = p;
-    gc_linear_backward(c->dinp, c->dw, c->db, c->y, c->inp, c->w, c->n, c->in, c->out);
+    gc_linear_backward(c->dinp, c->dw, c->db, c->y, c->inp, c->w, c->n, c->in, c->out, 0);
 }
 
 /* The bare GEMMs of a pass, each shape on buffers of its own. */

@@ -3,7 +3,12 @@
  * Trains the reference DCGAN (fashion-mnist, batch 64, nonsaturating, spec defaults)
  * or the ring8 MLP GAN (the spec defaults of ring8) through gc_trainer_run for
  * warm-up + N steps with every log, sample, eval and checkpoint off, timing each step
- * from the control hook (polled once per step). Prints one JSON line: images/s (the
+ * from the control hook (polled once per step). --size 32, 64 or 128 trains the DCGAN
+ * of that side on RGB images (at 64 the DCGAN paper's net): a png-dir made for the run
+ * in a temporary folder from the first --images Fashion-MNIST images, tinted, which
+ * the dataset scales up as it loads them (bench/ref_torch.py makes the same set).
+ * --batch changes the batch size; --precision bf16 sets train.precision (the line says
+ * which precision ran). Prints one JSON line: images/s (the
  * median step rate x batch), steps/s, peak RSS (getrusage), and the analytic GFLOP of
  * one step as this engine runs it, counted from the layer shapes.
  *
@@ -13,17 +18,27 @@
  * OpenBLAS on one thread, as the engine's layers run, so the share of it a training
  * step reaches comes from the same run and environment.
  *
- *   bench_train [--model dcgan|ring8] [--threads T] [--steps N] [--warmup W]
- *   bench_train --sgemm [--threads T] [--size N] */
+ *   bench_train [--model dcgan|ring8] [--size 28|32|64|128] [--batch B] [--threads T]
+ *               [--steps N] [--warmup W] [--images N] [--precision float32|bf16]
+ *               [--critic wgan|wgan-gp]
+ *   bench_train --sgemm [--threads T] [--size N]
+ *
+ * --critic trains the model as a Wasserstein critic (the loss's defaults: RMSprop 5e-5,
+ * five critic steps a step): wgan with weight clipping at 0.01, wgan-gp with the
+ * gradient penalty (lambda 10) instead, everything else the same, so the ratio of the
+ * two is the cost of the penalty. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/blas.h"
+#include "core/data.h"
 #include "core/gan.h"
+#include "core/image.h"
 #include "core/model.h"
 #include "core/pool.h"
 #include "core/rng.h"
@@ -116,7 +131,60 @@ static double step_gflop(struct gc_trainer *t, int B, int d_wgrad_in_g)
     return (d_real + d_fake + g_upd) * 1e-9;
 }
 
-static int run_train(const char *model, int threads, int steps, int warmup)
+/* Writes the first n Fashion-MNIST images as tinted RGB PNGs (28x28) into a new
+ * temporary folder, whose path goes to dir; 0 ok. */
+static int make_png_dir(int n, char *dir, size_t cap)
+{
+    struct gc_dataset_spec ds = {.kind = GC_DATA_FASHION_MNIST};
+    struct gc_error err = {0};
+    struct gc_dataset *d = gc_dataset_open(&ds, NULL, NULL, &err);
+    if (!d) {
+        fprintf(stderr, "bench_train: %s\n", err.msg);
+        return -1;
+    }
+    snprintf(dir, cap, "%s/bench_train.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    if (!mkdtemp(dir)) {
+        perror("bench_train: mkdtemp");
+        gc_dataset_destroy(d);
+        return -1;
+    }
+    const uint8_t *img = gc_dataset_images(d);
+    static const float tint[3] = {1.0f, 0.8f, 0.6f};
+    uint8_t rgb[28 * 28 * 3];
+    int rc = 0;
+    for (int i = 0; i < n && (size_t)i < gc_dataset_count(d) && !rc; i++) {
+        for (int p = 0; p < 28 * 28; p++)
+            for (int c = 0; c < 3; c++)
+                rgb[p * 3 + c] = (uint8_t)(img[(size_t)i * 784 + p] * tint[c] + 0.5f);
+        uint8_t *png = NULL;
+        size_t len = 0;
+        char path[4200];
+        snprintf(path, sizeof path, "%s/%05d.png", dir, i);
+        FILE *f = NULL;
+        rc = gc_png_encode(rgb, 28, 28, 3, &png, &len, &err) || !(f = fopen(path, "wb")) ||
+             fwrite(png, 1, len, f) != len;
+        if (f && fclose(f))
+            rc = 1;
+        free(png);
+    }
+    gc_dataset_destroy(d);
+    if (rc)
+        fprintf(stderr, "bench_train: cannot write the PNG folder %s\n", dir);
+    return rc ? -1 : 0;
+}
+
+static void remove_png_dir(const char *dir, int n)
+{
+    char path[4200];
+    for (int i = 0; i < n; i++) {
+        snprintf(path, sizeof path, "%s/%05d.png", dir, i);
+        unlink(path);
+    }
+    rmdir(dir);
+}
+
+static int run_train(const char *model, int size, int batch, int images, int bf16, int threads,
+                     int steps, int warmup, const char *critic)
 {
     struct gc_spec s;
     struct gc_error err = {0};
@@ -125,7 +193,31 @@ static int run_train(const char *model, int threads, int steps, int warmup)
         fprintf(stderr, "bench_train: unknown model %s (dcgan or ring8)\n", model);
         return 2;
     }
-    gc_spec_defaults(&s, ring ? GC_DATA_RING8 : GC_DATA_FASHION_MNIST, GC_LOSS_NONSATURATING);
+    if (critic && strcmp(critic, "wgan") != 0 && strcmp(critic, "wgan-gp") != 0) {
+        fprintf(stderr, "bench_train: unknown critic %s (wgan or wgan-gp)\n", critic);
+        return 2;
+    }
+    int png = !ring && size != 28;
+    char dir[GC_PATH_MAX];
+    if (png && make_png_dir(images, dir, sizeof dir))
+        return 1;
+    gc_spec_defaults(&s,
+                     ring  ? GC_DATA_RING8
+                     : png ? GC_DATA_PNG_DIR
+                           : GC_DATA_FASHION_MNIST,
+                     critic ? GC_LOSS_WASSERSTEIN : GC_LOSS_NONSATURATING);
+    if (critic && strcmp(critic, "wgan-gp") == 0) {
+        s.tricks.weight_clip = 0.0f;
+        s.tricks.penalty = (struct gc_penalty_spec){1, GC_PENALTY_WGAN_GP, 10.0f, 1};
+    }
+    if (png) {
+        snprintf(s.dataset.path, sizeof s.dataset.path, "%s", dir);
+        s.dataset.image_size = size;
+        s.dataset.channels = 3;
+    }
+    if (batch > 0)
+        s.train.batch_size = batch;
+    s.train.precision = bf16 ? GC_PRECISION_BF16 : GC_PRECISION_FLOAT32;
     s.train.steps = warmup + steps;
     s.every.log = s.every.sample = s.every.checkpoint = s.every.eval = 0;
     struct gc_field_errors fe;
@@ -136,6 +228,8 @@ static int run_train(const char *model, int threads, int steps, int warmup)
     }
     struct gc_trainer_opts opts = {.threads = threads, .cache_dir = NULL, .load_data = 1};
     struct gc_trainer *t = gc_trainer_create(&s, &opts, &err);
+    if (png)
+        remove_png_dir(dir, images); /* the dataset holds the images */
     if (!t) {
         fprintf(stderr, "bench_train: %s\n", err.msg);
         return 1;
@@ -171,14 +265,17 @@ static int run_train(const char *model, int threads, int steps, int warmup)
     int B = s.train.batch_size;
     double gflop = step_gflop(t, B, 0); /* see g_update in core/gan_step.c */
     /* the shape, so that the reference can be built the same */
-    printf("{\"impl\": \"ganctl\", \"model\": \"%s\", \"threads\": %d, \"batch\": %d, "
+    printf("{\"impl\": \"ganctl\", \"model\": \"%s\", \"critic\": \"%s\", \"d_steps\": %d, "
+           "\"size\": %d, \"precision\": \"%s\", "
+           "\"threads\": %d, \"batch\": %d, "
            "\"z_dim\": %d, \"hidden\": %d, \"layers\": %d, \"batch_norm\": %d, "
            "\"steps\": %d, \"images_per_s\": %.1f, \"steps_per_s\": %.2f, "
            "\"mean_images_per_s\": %.1f, \"step_gflop\": %.3f, \"gflops\": %.1f, "
            "\"cpu_s_per_step\": %.4f, \"rss_mb\": %.1f}\n",
-           model, threads, B, s.model.z_dim, s.model.hidden, s.model.layers, s.model.batch_norm,
-           steps, B / med, 1.0 / med, B * steps / total, gflop, gflop / med, cpu_med,
-           peak_rss_mb());
+           model, critic ? critic : "-", s.train.d_steps, ring ? 0 : size,
+           gc_precision_name(gc_trainer_precision(t)), threads, B, s.model.z_dim, s.model.hidden,
+           s.model.layers, s.model.batch_norm, steps, B / med, 1.0 / med, B * steps / total, gflop,
+           gflop / med, cpu_med, peak_rss_mb());
     gc_trainer_destroy(t);
     free(tm.t);
     free(tm.cpu);
@@ -244,8 +341,9 @@ static int run_sgemm(int threads, int size)
 
 int main(int argc, char **argv)
 {
-    const char *model = "dcgan";
-    int threads = 1, steps = 60, warmup = 10, sgemm = 0, size = 2048;
+    const char *model = "dcgan", *critic = NULL;
+    int threads = 1, steps = 60, warmup = 10, sgemm = 0, size = 0, batch = 0, images = 1024;
+    int bf16 = 0;
     gc_blas_init();
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -255,8 +353,10 @@ int main(int argc, char **argv)
             continue;
         }
         if (!v) {
-            fprintf(stderr, "usage: bench_train [--model dcgan|ring8] [--threads T] [--steps N] "
-                            "[--warmup W] | --sgemm [--threads T] [--size N]\n");
+            fprintf(stderr, "usage: bench_train [--model dcgan|ring8] [--size 28|32|64|128] "
+                            "[--batch B] [--threads T] [--steps N] [--warmup W] [--images N] "
+                            "[--precision float32|bf16] [--critic wgan|wgan-gp] | "
+                            "--sgemm [--threads T] [--size N]\n");
             return 2;
         }
         if (strcmp(a, "--model") == 0)
@@ -269,16 +369,32 @@ int main(int argc, char **argv)
             warmup = atoi(v);
         else if (strcmp(a, "--size") == 0)
             size = atoi(v);
+        else if (strcmp(a, "--batch") == 0)
+            batch = atoi(v);
+        else if (strcmp(a, "--images") == 0)
+            images = atoi(v);
+        else if (strcmp(a, "--precision") == 0 && gc_precision_from_name(v) >= 0)
+            bf16 = gc_precision_from_name(v) == GC_PRECISION_BF16;
+        else if (strcmp(a, "--critic") == 0)
+            critic = v;
         else {
             fprintf(stderr, "bench_train: unknown option %s\n", a);
             return 2;
         }
         i++;
     }
+    if (sgemm && !size)
+        size = 2048;
+    if (!sgemm && !size)
+        size = 28;
+    int train_size_ok = size == 28 || size == 32 || size == 64 || size == 128;
     if (threads < 1 || steps < 1 || steps > MAX_STEPS || warmup < 0 || warmup > MAX_STEPS ||
-        size < 16 || size > 8192) {
-        fprintf(stderr, "bench_train: bad --threads, --steps, --warmup or --size\n");
+        (sgemm && (size < 16 || size > 8192)) || (!sgemm && !train_size_ok) || batch < 0 ||
+        batch > 4096 || images < 1 || images > 60000) {
+        fprintf(stderr, "bench_train: bad --threads, --steps, --warmup, --size, --batch or "
+                        "--images\n");
         return 2;
     }
-    return sgemm ? run_sgemm(threads, size) : run_train(model, threads, steps, warmup);
+    return sgemm ? run_sgemm(threads, size)
+                 : run_train(model, size, batch, images, bf16, threads, steps, warmup, critic);
 }

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench/stats.h"
 #include "core/blas.h"
 #include "core/eval.h"
 #include "core/gan.h"
@@ -124,17 +125,6 @@ static int run_one(const struct opts *o, enum gc_dataset_kind set, const char *v
     return 0;
 }
 
-static void mean_std(const double *x, int n, double *m, double *sd)
-{
-    double s = 0, q = 0;
-    for (int i = 0; i < n; i++)
-        s += x[i];
-    *m = s / n;
-    for (int i = 0; i < n; i++)
-        q += (x[i] - *m) * (x[i] - *m);
-    *sd = n > 1 ? sqrt(q / (n - 1)) : 0.0;
-}
-
 static const char *published(enum gc_dataset_kind set, const char *variant)
 {
     int ring = set == GC_DATA_RING8;
@@ -143,15 +133,6 @@ static const char *published(enum gc_dataset_kind set, const char *variant)
     if (strcmp(variant, "unrolled") == 0)
         return ring ? "7.6 (VEEGAN T1)" : "23.6 (VEEGAN T1)";
     return "-";
-}
-
-static int has(const char *list, const char *word)
-{
-    size_t n = strlen(word);
-    for (const char *p = list; (p = strstr(p, word)); p += n)
-        if ((p == list || p[-1] == ',') && (p[n] == 0 || p[n] == ','))
-            return 1;
-    return 0;
 }
 
 int main(int argc, char **argv)
@@ -219,10 +200,10 @@ int main(int argc, char **argv)
            "published (modes / HQ)", "s/run");
     int status = 0;
     for (int si = 0; si < 2; si++) {
-        if (!has(o.sets, gc_dataset_name(sets[si])))
+        if (!bench_has(o.sets, gc_dataset_name(sets[si])))
             continue;
         for (int vi = 0; vi < 3; vi++) {
-            if (!has(o.variants, variants[vi]))
+            if (!bench_has(o.variants, variants[vi]))
                 continue;
             double modes[100], hq[100];
             struct timespec t0, t1;
@@ -246,8 +227,8 @@ int main(int argc, char **argv)
             if (!n)
                 continue;
             double mm, ms, hm, hs;
-            mean_std(modes, n, &mm, &ms);
-            mean_std(hq, n, &hm, &hs);
+            bench_mean_std(modes, n, &mm, &ms);
+            bench_mean_std(hq, n, &hm, &hs);
             char a[32], b[32];
             snprintf(a, sizeof a, "%.1f +/- %.1f", mm, ms);
             snprintf(b, sizeof b, "%.1f%% +/- %.1f", hm, hs);

@@ -16,6 +16,7 @@
 
 enum {
     S_DATASET = 100,
+    S_PRESET,
     S_LOSS,
     S_ARCH,
     S_STEPS,
@@ -34,6 +35,7 @@ enum {
 
 static const struct ctl_opt submit_opts[] = {
     {"dataset", 0, 1, S_DATASET},
+    {"preset", 0, 1, S_PRESET},
     {"loss", 0, 1, S_LOSS},
     {"arch", 0, 1, S_ARCH},
     {"steps", 0, 1, S_STEPS},
@@ -67,6 +69,8 @@ static int apply_submit_opt(json_t *spec, int id, const char *v, struct ctl_erro
     switch (id) {
     case S_DATASET:
         return ctl_spec_set(spec, "dataset.name", json_string(v), err);
+    case S_PRESET:
+        return ctl_spec_set(spec, "preset", json_string(v), err);
     case S_LOSS:
         return ctl_spec_set(spec, "loss", json_string(v), err);
     case S_ARCH:

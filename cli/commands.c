@@ -33,6 +33,8 @@ const struct ctl_command ctl_commands[] = {
      "\n"
      "Options:\n"
      "  --dataset NAME          fashion-mnist, idx, png-dir, ring8 or grid25\n"
+     "  --preset P              dcgan, wgan-gp, sngan or lsgan: a published recipe's\n"
+     "                          settings as defaults (the other options still win)\n"
      "  --loss L                minimax, nonsaturating, wasserstein, least-squares, hinge\n"
      "  --arch A                mlp or dcgan\n"
      "  --steps N               training steps\n"

@@ -177,65 +177,209 @@ static void batch_stats(const float *inp, int n, int c, int s, int c0, int nc, d
     }
 }
 
+/* One block of channels [c0, c0 + nc): the statistics (train: mu and sq, the mean and
+ * the sum of squared deviations over m values; eval: the running ones), the running
+ * statistics' update, then out = x * scale + shift. */
+static void forward_block(float *out, const float *inp, const float *gamma, const float *beta,
+                          float *running_mean, float *running_var, float *save_mean,
+                          float *save_invstd, int n, int c, int s, float eps, float momentum,
+                          int train, int c0, int nc, const double *mu, const double *sq, double m)
+{
+    const size_t cs = (size_t)c * s;
+    float scale[CBLOCK], shift[CBLOCK];
+    for (int k = 0; k < nc; k++) {
+        const int ch = c0 + k;
+        float mean, invstd;
+        if (train) {
+            double var = sq[k] / m;
+            mean = (float)mu[k];
+            invstd = (float)(1.0 / sqrt(var + eps));
+            if (save_mean)
+                save_mean[ch] = mean;
+            if (save_invstd)
+                save_invstd[ch] = invstd;
+            if (running_mean)
+                running_mean[ch] = (1.0f - momentum) * running_mean[ch] + momentum * mean;
+            if (running_var) {
+                double unbiased = m > 1.0 ? sq[k] / (m - 1.0) : var;
+                running_var[ch] = (float)((1.0 - momentum) * running_var[ch] + momentum * unbiased);
+            }
+        } else {
+            mean = running_mean[ch];
+            invstd = (float)(1.0 / sqrt((double)running_var[ch] + eps));
+        }
+        const float g = gamma ? gamma[ch] : 1.0f;
+        const float b = beta ? beta[ch] : 0.0f;
+        scale[k] = g * invstd;
+        shift[k] = b - mean * scale[k];
+    }
+    for (int i = 0; i < n; i++) {
+        const float *x = inp + i * cs + (size_t)c0 * s;
+        float *y = out + i * cs + (size_t)c0 * s;
+        if (s == 1) {
+            int k = 0;
+            for (; k + 8 <= nc; k += 8) {
+                v8f xv, sc, sh;
+                memcpy(&xv, x + k, sizeof xv);
+                memcpy(&sc, scale + k, sizeof sc);
+                memcpy(&sh, shift + k, sizeof sh);
+                xv = xv * sc + sh;
+                memcpy(y + k, &xv, sizeof xv);
+            }
+            for (; k < nc; k++)
+                y[k] = x[k] * scale[k] + shift[k];
+            continue;
+        }
+        for (int k = 0; k < nc; k++)
+            scale_shift(y + (size_t)k * s, x + (size_t)k * s, s, scale[k], shift[k]);
+    }
+}
+
 void gc_batchnorm_forward(float *out, const float *inp, const float *gamma, const float *beta,
                           float *running_mean, float *running_var, float *save_mean,
                           float *save_invstd, int n, int c, int s, float eps, float momentum,
                           int train, int c_begin, int c_end)
 {
-    const size_t cs = (size_t)c * s;
     const double m = (double)n * s;
     double mu[CBLOCK], sq[CBLOCK];
-    float scale[CBLOCK], shift[CBLOCK];
     for (int c0 = c_begin; c0 < c_end; c0 += CBLOCK) {
         const int nc = c_end - c0 < CBLOCK ? c_end - c0 : CBLOCK;
         if (train)
             batch_stats(inp, n, c, s, c0, nc, mu, sq);
+        forward_block(out, inp, gamma, beta, running_mean, running_var, save_mean, save_invstd, n,
+                      c, s, eps, momentum, train, c0, nc, mu, sq, m);
+    }
+}
+
+void gc_batchnorm_sums(const float *inp, int n, int c, int s, int c_begin, int c_end, double *sum,
+                       double *sumsq)
+{
+    const double m = (double)n * s;
+    double mu[CBLOCK], sq[CBLOCK];
+    for (int c0 = c_begin; c0 < c_end; c0 += CBLOCK) {
+        const int nc = c_end - c0 < CBLOCK ? c_end - c0 : CBLOCK;
+        batch_stats(inp, n, c, s, c0, nc, mu, sq);
+        /* the sum of squares from this part's centred values: sum x^2 = sq + m mean^2,
+         * without the cancellation of squaring the raw values in one pass */
         for (int k = 0; k < nc; k++) {
-            const int ch = c0 + k;
-            float mean, invstd;
-            if (train) {
-                double var = sq[k] / m;
-                mean = (float)mu[k];
-                invstd = (float)(1.0 / sqrt(var + eps));
-                if (save_mean)
-                    save_mean[ch] = mean;
-                if (save_invstd)
-                    save_invstd[ch] = invstd;
-                if (running_mean)
-                    running_mean[ch] = (1.0f - momentum) * running_mean[ch] + momentum * mean;
-                if (running_var) {
-                    double unbiased = m > 1.0 ? sq[k] / (m - 1.0) : var;
-                    running_var[ch] =
-                        (float)((1.0 - momentum) * running_var[ch] + momentum * unbiased);
-                }
-            } else {
-                mean = running_mean[ch];
-                invstd = (float)(1.0 / sqrt((double)running_var[ch] + eps));
-            }
-            const float g = gamma ? gamma[ch] : 1.0f;
-            const float b = beta ? beta[ch] : 0.0f;
-            scale[k] = g * invstd;
-            shift[k] = b - mean * scale[k];
+            sum[c0 + k] = mu[k] * m;
+            sumsq[c0 + k] = sq[k] + sum[c0 + k] * mu[k];
         }
-        for (int i = 0; i < n; i++) {
-            const float *x = inp + i * cs + (size_t)c0 * s;
-            float *y = out + i * cs + (size_t)c0 * s;
-            if (s == 1) {
-                int k = 0;
-                for (; k + 8 <= nc; k += 8) {
-                    v8f xv, sc, sh;
-                    memcpy(&xv, x + k, sizeof xv);
-                    memcpy(&sc, scale + k, sizeof sc);
-                    memcpy(&sh, shift + k, sizeof sh);
-                    xv = xv * sc + sh;
-                    memcpy(y + k, &xv, sizeof xv);
-                }
-                for (; k < nc; k++)
-                    y[k] = x[k] * scale[k] + shift[k];
-                continue;
+    }
+}
+
+void gc_batchnorm_forward_sums(float *out, const float *inp, const float *gamma, const float *beta,
+                               float *running_mean, float *running_var, float *save_mean,
+                               float *save_invstd, const double *sum, const double *sumsq,
+                               double total, int n, int c, int s, float eps, float momentum,
+                               int c_begin, int c_end)
+{
+    double mu[CBLOCK], sq[CBLOCK];
+    for (int c0 = c_begin; c0 < c_end; c0 += CBLOCK) {
+        const int nc = c_end - c0 < CBLOCK ? c_end - c0 : CBLOCK;
+        for (int k = 0; k < nc; k++) {
+            mu[k] = sum[c0 + k] / total;
+            double q = sumsq[c0 + k] - sum[c0 + k] * mu[k];
+            sq[k] = q > 0.0 ? q : 0.0;
+        }
+        forward_block(out, inp, gamma, beta, running_mean, running_var, save_mean, save_invstd, n,
+                      c, s, eps, momentum, 1, c0, nc, mu, sq, total);
+    }
+}
+
+/* The backward's two sums of channels [c0, c0 + nc) over these n samples: sdy = sum
+ * dy, sdyx = sum dy * xhat. */
+static void backward_block_sums(const float *dout, const float *inp, const float *save_mean,
+                                const float *save_invstd, int n, int c, int s, int c0, int nc,
+                                double *sdy, double *sdyx)
+{
+    const size_t cs = (size_t)c * s;
+    for (int k = 0; k < nc; k++)
+        sdy[k] = sdyx[k] = 0.0;
+    for (int i = 0; i < n; i++) {
+        const size_t o = i * cs + (size_t)c0 * s;
+        if (s == 1) {
+            int k = 0;
+            for (; k + 4 <= nc; k += 4) {
+                v4f dyf, xf, mf, vf;
+                v4d a, b;
+                memcpy(&dyf, dout + o + k, sizeof dyf);
+                memcpy(&xf, inp + o + k, sizeof xf);
+                memcpy(&mf, save_mean + c0 + k, sizeof mf);
+                memcpy(&vf, save_invstd + c0 + k, sizeof vf);
+                memcpy(&a, sdy + k, sizeof a);
+                memcpy(&b, sdyx + k, sizeof b);
+                v4d dy = __builtin_convertvector(dyf, v4d);
+                a += dy;
+                b += dy * ((__builtin_convertvector(xf, v4d) - __builtin_convertvector(mf, v4d)) *
+                           __builtin_convertvector(vf, v4d));
+                memcpy(sdy + k, &a, sizeof a);
+                memcpy(sdyx + k, &b, sizeof b);
             }
-            for (int k = 0; k < nc; k++)
-                scale_shift(y + (size_t)k * s, x + (size_t)k * s, s, scale[k], shift[k]);
+            for (; k < nc; k++) {
+                const double mean = save_mean[c0 + k], invstd = save_invstd[c0 + k];
+                sdy[k] += dout[o + k];
+                sdyx[k] += dout[o + k] * ((inp[o + k] - mean) * invstd);
+            }
+            continue;
+        }
+        for (int k = 0; k < nc; k++)
+            row_dstats(inp + o + (size_t)k * s, dout + o + (size_t)k * s, s, save_mean[c0 + k],
+                       save_invstd[c0 + k], &sdy[k], &sdyx[k]);
+    }
+}
+
+/* dinp of channels [c0, c0 + nc) from the two sums over all m values of a channel. */
+static void backward_block_dx(float *dinp, const float *dout, const float *inp, const float *gamma,
+                              const float *save_mean, const float *save_invstd, int n, int c, int s,
+                              int c0, int nc, const double *sdy, const double *sdyx, double m)
+{
+    const size_t cs = (size_t)c * s;
+    float kk[CBLOCK], mdy[CBLOCK], mdyx[CBLOCK], fmean[CBLOCK], finv[CBLOCK];
+    for (int k = 0; k < nc; k++) {
+        const int ch = c0 + k;
+        /* dx = g*invstd/M * (M*dy - sum(dy) - xhat*sum(dy*xhat)): the batch
+         * statistics depend on every x, hence the two correction terms */
+        const double g = gamma ? gamma[ch] : 1.0;
+        kk[k] = (float)(g * save_invstd[ch]);
+        mdy[k] = (float)(sdy[k] / m);
+        mdyx[k] = (float)(sdyx[k] / m);
+        fmean[k] = save_mean[ch];
+        finv[k] = save_invstd[ch];
+    }
+    for (int i = 0; i < n && s == 1; i++) {
+        const size_t o = i * cs + c0;
+        int k = 0;
+        for (; k + 8 <= nc; k += 8) {
+            v8f x, dy, dx, a, b, e, mu, iv;
+            memcpy(&x, inp + o + k, sizeof x);
+            memcpy(&dy, dout + o + k, sizeof dy);
+            memcpy(&dx, dinp + o + k, sizeof dx);
+            memcpy(&a, kk + k, sizeof a);
+            memcpy(&b, mdy + k, sizeof b);
+            memcpy(&e, mdyx + k, sizeof e);
+            memcpy(&mu, fmean + k, sizeof mu);
+            memcpy(&iv, finv + k, sizeof iv);
+            v8f xhat = (x - mu) * iv;
+            dx += a * (dy - b - xhat * e);
+            memcpy(dinp + o + k, &dx, sizeof dx);
+        }
+        for (; k < nc; k++) {
+            float xhat = (inp[o + k] - fmean[k]) * finv[k];
+            dinp[o + k] += kk[k] * (dout[o + k] - mdy[k] - xhat * mdyx[k]);
+        }
+    }
+    for (int i = 0; i < n && s > 1; i++) {
+        const size_t o = i * cs + (size_t)c0 * s;
+        for (int k = 0; k < nc; k++) {
+            const float *x = inp + o + (size_t)k * s;
+            const float *dy = dout + o + (size_t)k * s;
+            float *dx = dinp + o + (size_t)k * s;
+            const float a = kk[k], b = mdy[k], e = mdyx[k], mu = fmean[k], iv = finv[k];
+            for (int j = 0; j < s; j++) {
+                float xhat = (x[j] - mu) * iv;
+                dx[j] += a * (dy[j] - b - xhat * e);
+            }
         }
     }
 }
@@ -244,97 +388,117 @@ void gc_batchnorm_backward(float *dinp, float *dgamma, float *dbeta, const float
                            const float *inp, const float *gamma, const float *save_mean,
                            const float *save_invstd, int n, int c, int s, int c_begin, int c_end)
 {
-    const size_t cs = (size_t)c * s;
     const double m = (double)n * s;
     double sdy[CBLOCK], sdyx[CBLOCK];
-    float kk[CBLOCK], mdy[CBLOCK], mdyx[CBLOCK], fmean[CBLOCK], finv[CBLOCK];
     for (int c0 = c_begin; c0 < c_end; c0 += CBLOCK) {
         const int nc = c_end - c0 < CBLOCK ? c_end - c0 : CBLOCK;
-        for (int k = 0; k < nc; k++)
-            sdy[k] = sdyx[k] = 0.0;
-        for (int i = 0; i < n; i++) {
-            const size_t o = i * cs + (size_t)c0 * s;
-            if (s == 1) {
-                int k = 0;
-                for (; k + 4 <= nc; k += 4) {
-                    v4f dyf, xf, mf, vf;
-                    v4d a, b;
-                    memcpy(&dyf, dout + o + k, sizeof dyf);
-                    memcpy(&xf, inp + o + k, sizeof xf);
-                    memcpy(&mf, save_mean + c0 + k, sizeof mf);
-                    memcpy(&vf, save_invstd + c0 + k, sizeof vf);
-                    memcpy(&a, sdy + k, sizeof a);
-                    memcpy(&b, sdyx + k, sizeof b);
-                    v4d dy = __builtin_convertvector(dyf, v4d);
-                    a += dy;
-                    b += dy *
-                         ((__builtin_convertvector(xf, v4d) - __builtin_convertvector(mf, v4d)) *
-                          __builtin_convertvector(vf, v4d));
-                    memcpy(sdy + k, &a, sizeof a);
-                    memcpy(sdyx + k, &b, sizeof b);
-                }
-                for (; k < nc; k++) {
-                    const double mean = save_mean[c0 + k], invstd = save_invstd[c0 + k];
-                    sdy[k] += dout[o + k];
-                    sdyx[k] += dout[o + k] * ((inp[o + k] - mean) * invstd);
-                }
-                continue;
-            }
-            for (int k = 0; k < nc; k++)
-                row_dstats(inp + o + (size_t)k * s, dout + o + (size_t)k * s, s, save_mean[c0 + k],
-                           save_invstd[c0 + k], &sdy[k], &sdyx[k]);
-        }
+        backward_block_sums(dout, inp, save_mean, save_invstd, n, c, s, c0, nc, sdy, sdyx);
         for (int k = 0; k < nc; k++) {
-            const int ch = c0 + k;
             if (dbeta)
-                dbeta[ch] += (float)sdy[k];
+                dbeta[c0 + k] += (float)sdy[k];
             if (dgamma)
-                dgamma[ch] += (float)sdyx[k];
-            /* dx = g*invstd/M * (M*dy - sum(dy) - xhat*sum(dy*xhat)): the batch
-             * statistics depend on every x, hence the two correction terms */
-            const double g = gamma ? gamma[ch] : 1.0;
-            kk[k] = (float)(g * save_invstd[ch]);
-            mdy[k] = (float)(sdy[k] / m);
-            mdyx[k] = (float)(sdyx[k] / m);
-            fmean[k] = save_mean[ch];
-            finv[k] = save_invstd[ch];
+                dgamma[c0 + k] += (float)sdyx[k];
         }
-        if (!dinp)
-            continue;
-        for (int i = 0; i < n && s == 1; i++) {
-            const size_t o = i * cs + c0;
-            int k = 0;
-            for (; k + 8 <= nc; k += 8) {
-                v8f x, dy, dx, a, b, e, mu, iv;
-                memcpy(&x, inp + o + k, sizeof x);
-                memcpy(&dy, dout + o + k, sizeof dy);
-                memcpy(&dx, dinp + o + k, sizeof dx);
-                memcpy(&a, kk + k, sizeof a);
-                memcpy(&b, mdy + k, sizeof b);
-                memcpy(&e, mdyx + k, sizeof e);
-                memcpy(&mu, fmean + k, sizeof mu);
-                memcpy(&iv, finv + k, sizeof iv);
-                v8f xhat = (x - mu) * iv;
-                dx += a * (dy - b - xhat * e);
-                memcpy(dinp + o + k, &dx, sizeof dx);
-            }
-            for (; k < nc; k++) {
-                float xhat = (inp[o + k] - fmean[k]) * finv[k];
-                dinp[o + k] += kk[k] * (dout[o + k] - mdy[k] - xhat * mdyx[k]);
+        if (dinp)
+            backward_block_dx(dinp, dout, inp, gamma, save_mean, save_invstd, n, c, s, c0, nc, sdy,
+                              sdyx, m);
+    }
+}
+
+void gc_batchnorm_backward_sums(const float *dout, const float *inp, const float *save_mean,
+                                const float *save_invstd, int n, int c, int s, int c_begin,
+                                int c_end, double *sdy, double *sdyx)
+{
+    for (int c0 = c_begin; c0 < c_end; c0 += CBLOCK) {
+        const int nc = c_end - c0 < CBLOCK ? c_end - c0 : CBLOCK;
+        backward_block_sums(dout, inp, save_mean, save_invstd, n, c, s, c0, nc, sdy + c0,
+                            sdyx + c0);
+    }
+}
+
+void gc_batchnorm_backward_from_sums(float *dinp, float *dgamma, float *dbeta, const float *dout,
+                                     const float *inp, const float *gamma, const float *save_mean,
+                                     const float *save_invstd, const double *own_sdy,
+                                     const double *own_sdyx, const double *sdy, const double *sdyx,
+                                     double total, int n, int c, int s, int c_begin, int c_end)
+{
+    for (int ch = c_begin; ch < c_end; ch++) {
+        if (dbeta)
+            dbeta[ch] += (float)own_sdy[ch];
+        if (dgamma)
+            dgamma[ch] += (float)own_sdyx[ch];
+    }
+    if (!dinp)
+        return;
+    for (int c0 = c_begin; c0 < c_end; c0 += CBLOCK) {
+        const int nc = c_end - c0 < CBLOCK ? c_end - c0 : CBLOCK;
+        backward_block_dx(dinp, dout, inp, gamma, save_mean, save_invstd, n, c, s, c0, nc, sdy + c0,
+                          sdyx + c0, total);
+    }
+}
+
+void gc_batchnorm_backward2(float *ggout, float *ggin, float *dgamma, const float *ggx,
+                            const float *dout, const float *inp, const float *gamma,
+                            const float *save_mean, const float *save_invstd, int n, int c, int s,
+                            int c_begin, int c_end)
+{
+    const size_t cs = (size_t)c * s;
+    const double m = (double)n * s;
+    for (int ch = c_begin; ch < c_end; ch++) {
+        const double mu = save_mean[ch], r = save_invstd[ch];
+        const double g = gamma ? gamma[ch] : 1.0;
+        double sdy = 0, sdyx = 0, sv = 0, svx = 0, svdy = 0;
+        for (int i = 0; i < n; i++) {
+            const size_t o = i * cs + (size_t)ch * s;
+            for (int j = 0; j < s; j++) {
+                double xh = (inp[o + j] - mu) * r, dy = dout[o + j], v = ggx[o + j];
+                sdy += dy;
+                sdyx += dy * xh;
+                sv += v;
+                svx += v * xh;
+                svdy += v * dy;
             }
         }
-        for (int i = 0; i < n && s > 1; i++) {
-            const size_t o = i * cs + (size_t)c0 * s;
-            for (int k = 0; k < nc; k++) {
-                const float *x = inp + o + (size_t)k * s;
-                const float *dy = dout + o + (size_t)k * s;
-                float *dx = dinp + o + (size_t)k * s;
-                const float a = kk[k], b = mdy[k], e = mdyx[k], mu = fmean[k], iv = finv[k];
-                for (int j = 0; j < s; j++) {
-                    float xhat = (x[j] - mu) * iv;
-                    dx[j] += a * (dy[j] - b - xhat * e);
-                }
+        const double A = sdy / m, B = sdyx / m;
+        const double C = svdy - A * sv - B * svx;
+        if (dgamma)
+            dgamma[ch] += (float)(r * C);
+        /* ggout = a v + b + e xh; ggin += p xh + q v + t dy + u */
+        const double a = g * r, b = -g * r * sv / m, e = -g * r * svx / m;
+        const double k2 = -g * r * r;
+        const double p = k2 * (C - 2.0 * B * svx) / m, q = k2 * B, t = k2 * svx / m;
+        const double u = -k2 * (B * sv / m + svx / m * A);
+        for (int i = 0; i < n; i++) {
+            const size_t o = i * cs + (size_t)ch * s;
+            for (int j = 0; j < s; j++) {
+                double xh = (inp[o + j] - mu) * r, v = ggx[o + j];
+                if (ggout)
+                    ggout[o + j] = (float)(a * v + b + e * xh);
+                if (ggin)
+                    ggin[o + j] += (float)(p * xh + q * v + t * dout[o + j] + u);
             }
         }
+    }
+}
+
+void gc_batchnorm_eval_backward2(float *ggout, float *dgamma, const float *ggx, const float *dout,
+                                 const float *gamma, const float *running_var, float eps, int n,
+                                 int c, int s, int c_begin, int c_end)
+{
+    const size_t cs = (size_t)c * s;
+    for (int ch = c_begin; ch < c_end; ch++) {
+        const double r = 1.0 / sqrt((double)running_var[ch] + eps);
+        const double g = gamma ? gamma[ch] : 1.0;
+        double dg = 0.0;
+        for (int i = 0; i < n; i++) {
+            const size_t o = i * cs + (size_t)ch * s;
+            for (int j = 0; j < s; j++) {
+                dg += (double)ggx[o + j] * dout[o + j];
+                if (ggout)
+                    ggout[o + j] = (float)(ggx[o + j] * g * r);
+            }
+        }
+        if (dgamma)
+            dgamma[ch] += (float)(dg * r);
     }
 }

@@ -1,5 +1,5 @@
-/* blas.c — gc_sgemm (our AVX-512 SGEMM or cblas_sgemm) and OpenBLAS's one thread
- * behind core/blas.h. */
+/* blas.c — gc_sgemm (our AVX-512 SGEMM or cblas_sgemm), gc_gemm (the same or our
+ * bfloat16 kernel) and OpenBLAS's one thread behind core/blas.h. */
 #include "core/blas.h"
 
 #include <cblas.h>
@@ -53,6 +53,19 @@ void gc_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const 
         return;
     cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
                 trans_b ? CblasTrans : CblasNoTrans, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+void gc_gemm(int bf16, int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a,
+             int lda, const float *b, int ldb, float beta, float *c, int ldc)
+{
+    if (bf16 && gc_gemm_bf16(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) == 0)
+        return;
+    gc_sgemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+int gc_gemm_bf16_available(void)
+{
+    return gc_gemm_have_bf16();
 }
 
 void gc_blas_describe(char *out, size_t cap)

@@ -19,6 +19,14 @@
 
 void gc_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
               const float *b, int ldb, float beta, float *c, int ldc);
+/* gc_sgemm when bf16 is 0; otherwise the same product with op(A) and op(B) rounded to
+ * bfloat16 and float32 sums (core/gemm.h gc_gemm_bf16), which needs AVX512-BF16: on
+ * other CPUs, or when its buffers cannot be had, it is gc_sgemm. Same bits for the same
+ * inputs, shape and bf16. */
+void gc_gemm(int bf16, int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a,
+             int lda, const float *b, int ldb, float beta, float *c, int ldc);
+/* 1 when gc_gemm(1, ...) runs on bfloat16 inputs on this CPU. */
+int gc_gemm_bf16_available(void);
 /* Call once at process start, before any thread that may call gc_sgemm exists (the
  * daemon's main(), a benchmark's, a test's): puts OpenBLAS on one thread for good. */
 void gc_blas_init(void);

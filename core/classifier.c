@@ -411,6 +411,7 @@ struct gc_classifier *gc_classifier_get(const char *cache_dir, const struct gc_d
     ts.classes = 0;
     ts.image_size = 0;
     ts.channels = 0;
+    ts.subset = 0; /* the whole split, whatever the run trains on */
     struct gc_dataset *train = gc_dataset_open(&ts, NULL, NULL, err);
     if (!train) {
         gc_error_prefix(err, "classifier");

@@ -1,8 +1,8 @@
 /* conv.c — 2D convolution and transposed convolution, NCHW float32, over GEMM.
  *
- * conv2d lowers each sample with im2col: col (C*K*K, OH*OW) holds the input patch of
- * every output pixel, so out_n (OC, OH*OW) = weight (OC, C*K*K) · col. Backward:
- * dweight += dout_n · colᵀ, dcol = weightᵀ · dout_n folded back into dinp by col2im.
+ * conv2d is, for each sample, out_n (OC, OH*OW) = weight (OC, C*K*K) · col with col
+ * (C*K*K, OH*OW) the input patch of every output pixel (im2col). Backward: dweight +=
+ * dout_n · colᵀ, and dcol = weightᵀ · dout_n folded back into dinp (col2im).
  *
  * convt2d is the adjoint of a conv2d whose input is convt2d's output: col (OC*K*K, H*W)
  * = weightᵀ · inp_n, scattered into out_n by col2im; its backward is conv2d's forward
@@ -10,11 +10,18 @@
  * one col2im over an "image" side (channels, ih, iw) and a "grid" side (gh, gw) with
  * gh = (ih + 2P - K)/S + 1.
  *
- * Layers with large images run one GEMM per sample straight on the NCHW tensors;
- * layers with small grids put a group of samples side by side in col so that each
- * GEMM is wide enough to run at full speed (see group_size). im2col writes every
- * element of col (zeros for padding) and GEMMs run with beta = 0 into it, so col is
- * never cleared. */
+ * col is never formed. Its element ((c, ki, kj), pixel) is one float of the "phase
+ * planes" of the zero-padded image (see build_phases), at the sum of an offset of its
+ * row and one of its column, so the GEMMs take col through those offsets (core/gemm.h
+ * gc_gemm_mapped): im2col becomes part of packing B, and col2im a GEMM that adds its
+ * tiles straight into zeroed planes, folded back into the image after. What went
+ * through memory twice (written as col, read back by the packing) is read once from
+ * planes a quarter of its size.
+ *
+ * A GEMM takes a group of samples side by side, their planes one after the other
+ * (see group_size); NCHW inputs and outputs are read and written through offsets as
+ * well, and only the operand A of a weight gradient (the group's dout, or its input)
+ * is copied side by side. */
 #include "core/conv.h"
 
 #include <stdint.h>
@@ -24,13 +31,11 @@
 #endif
 
 #include "core/blas.h"
+#include "core/gemm.h"
 
 /* Largest element count of any tensor or matrix a layer touches: GEMM takes int
  * sizes and leading dimensions. */
 #define CONV_MAX_ELEMS ((int64_t)INT32_MAX)
-
-/* Floats past the end of the col rows and of the phase planes that copy_seg may touch. */
-#define SEG_SLACK 8
 
 struct geom {
     int ch, ih, iw; /* image side */
@@ -45,13 +50,13 @@ struct geom {
  *     padded[c][oy*s + ki][ox*s + kj] = plane[c][kj % s][oy*s + ki][ox + kj / s]
  *
  * and a row of col for fixed (c, ki, kj, oy) is a contiguous run of gw floats of one
- * plane: no bounds checks and no strided access in the k*k/s*s times larger col
- * loops; only building (or folding back) the planes walks the image with stride s.
+ * plane: element ((c, ki, kj), (oy, ox)) is at row_offset(c, ki, kj) + oy*s*wt + ox,
+ * and only building (or folding back) the planes walks the image with stride s.
  * Only kj % s < min(s, k) occurs, hence nph = min(s, k) planes. */
 
 static size_t phase_floats(const struct geom *g)
 {
-    return (size_t)g->ch * g->nph * g->hp * g->wt + SEG_SLACK;
+    return (size_t)g->ch * g->nph * g->hp * g->wt;
 }
 
 /* Stride 2 (the DCGAN layers), one image row against its two phase rows: the even
@@ -163,8 +168,6 @@ static void fold_phases2(const struct geom *g, const float *restrict pb, float *
 
 static void build_phases(const struct geom *g, const float *restrict img, float *restrict pb)
 {
-    /* copy_seg may read into the slack: keep it defined */
-    memset(pb + phase_floats(g) - SEG_SLACK, 0, SEG_SLACK * sizeof(float));
     if (g->s == 2 && g->nph == 2) {
         build_phases2(g, img, pb);
         return;
@@ -247,124 +250,14 @@ static inline void copy_row(float *restrict dst, const float *restrict src, int 
         memcpy(dst + n - 8, src + n - 8, 8 * sizeof(float));
 }
 
-/* copy_row for the segments of im2col, where the 7-float rows of the 7x7 layers made
- * scalar copies the bulk of im2col: a short segment moves as one 8-float block, so it
- * may read and write up to 8 floats (the caller leaves SEG_SLACK past its buffers and
- * writes segments in increasing address order, so an overshoot is overwritten). */
-static inline void copy_seg(float *restrict dst, const float *restrict src, int n)
-{
-    if (n < 8)
-        memcpy(dst, src, 8 * sizeof(float));
-    else
-        copy_row(dst, src, n);
-}
-
-/* dst[0..n) += src[0..n); the runs of 8 and 4 statements become vector adds. */
-static inline void add_row(float *restrict dst, const float *restrict src, int n)
-{
-    int j = 0;
-    for (; j + 8 <= n; j += 8) {
-        float *d = dst + j;
-        const float *s = src + j;
-        d[0] += s[0];
-        d[1] += s[1];
-        d[2] += s[2];
-        d[3] += s[3];
-        d[4] += s[4];
-        d[5] += s[5];
-        d[6] += s[6];
-        d[7] += s[7];
-    }
-    if (j + 4 <= n) {
-        float *d = dst + j;
-        const float *s = src + j;
-        d[0] += s[0];
-        d[1] += s[1];
-        d[2] += s[2];
-        d[3] += s[3];
-        j += 4;
-    }
-    for (; j < n; j++)
-        dst[j] += src[j];
-}
-
-/* add_row for the segments of col2im (7 floats in the 7x7 layers, where the scalar
- * tail was most of col2im): the last partial block is added whole with the lanes past
- * n masked to zero, so it reads up to 8 floats of src and rewrites, unchanged, up to 8
- * floats of dst (both buffers have SEG_SLACK past their ends). */
-static inline void add_seg(float *restrict dst, const float *restrict src, int n)
-{
-#ifdef __AVX2__
-    static const int32_t lanes[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
-    int j = 0;
-    for (; j + 8 <= n; j += 8)
-        _mm256_storeu_ps(dst + j,
-                         _mm256_add_ps(_mm256_loadu_ps(dst + j), _mm256_loadu_ps(src + j)));
-    if (j < n) {
-        __m256 mask =
-            _mm256_castsi256_ps(_mm256_loadu_si256((const __m256i *)(lanes + 8 - (n - j))));
-        __m256 v = _mm256_and_ps(_mm256_loadu_ps(src + j), mask);
-        _mm256_storeu_ps(dst + j, _mm256_add_ps(_mm256_loadu_ps(dst + j), v));
-    }
-#else
-    add_row(dst, src, n);
-#endif
-}
-
-/* col (ch*k*k, gh*gw) from img (ch, ih, iw), rows ld floats apart (several samples
- * side by side); pb is scratch for the phase planes. Rows in (c, ki, kj) order, each
- * gh runs of gw floats. Every element of the sample's columns is written. */
-static void im2col(const struct geom *g, const float *img, float *restrict col, size_t ld,
-                   float *restrict pb)
-{
-    build_phases(g, img, pb);
-    const size_t step = (size_t)g->s * g->wt; /* one oy down in a plane */
-    for (int c = 0; c < g->ch; c++) {
-        for (int ki = 0; ki < g->k; ki++) {
-            for (int kj = 0; kj < g->k; kj++) {
-                float *row = col + ((size_t)(c * g->k + ki) * g->k + kj) * ld;
-                const float *src =
-                    pb + (((size_t)c * g->nph + kj % g->s) * g->hp + ki) * g->wt + kj / g->s;
-                for (int oy = 0; oy < g->gh; oy++)
-                    copy_seg(row + (size_t)oy * g->gw, src + oy * step, g->gw);
-            }
-        }
-    }
-}
-
-/* img (ch, ih, iw) += the adjoint of im2col applied to col (rows ld apart); pb is
- * scratch. */
-static void col2im(const struct geom *g, const float *restrict col, size_t ld, float *img,
-                   float *restrict pb)
-{
-    memset(pb, 0, sizeof(float) * phase_floats(g));
-    const size_t step = (size_t)g->s * g->wt;
-    for (int c = 0; c < g->ch; c++) {
-        for (int ki = 0; ki < g->k; ki++) {
-            for (int kj = 0; kj < g->k; kj++) {
-                const float *row = col + ((size_t)(c * g->k + ki) * g->k + kj) * ld;
-                float *dst =
-                    pb + (((size_t)c * g->nph + kj % g->s) * g->hp + ki) * g->wt + kj / g->s;
-                for (int oy = 0; oy < g->gh; oy++)
-                    add_seg(dst + oy * step, row + (size_t)oy * g->gw, g->gw);
-            }
-        }
-    }
-    fold_phases(g, pb, img);
-}
-
-/* Samples per GEMM. A GEMM over one sample of the 7x7 and 14x14 DCGAN layers has only
- * 49 columns, too narrow for OpenBLAS's kernels: side by side, a group of samples makes
- * GEMMs of about GROUP_COLS columns that run 1.3-1.5x faster, even with the copies
- * between NCHW slices and the wide buffers. Grids of GROUP_MIN_COLS pixels or more
- * gain less than the copies cost and go one sample at a time, straight into NCHW. */
+/* Samples per GEMM: enough for about GROUP_COLS columns, where a GEMM runs at full
+ * speed and its operand A, packed once per call, is spread over enough work (the 7x7
+ * and 4x4 grids alone made GEMMs a tenth and a fortieth as wide, and depth-16 weight
+ * gradients); one sample of a grid that wide already. */
 #define GROUP_COLS 640
-#define GROUP_MIN_COLS 128
 
 static int group_size(int n, int64_t gsz)
 {
-    if (gsz >= GROUP_MIN_COLS)
-        return 1;
     int64_t nb = (GROUP_COLS + gsz - 1) / gsz;
     return nb < n ? (int)nb : n;
 }
@@ -434,23 +327,20 @@ static int check_shape(struct gc_conv *L, const char *what, int n, int c, int h,
              (out_img *= ow) <= lim && in_img * n <= lim && out_img * n <= lim &&
              (int64_t)c * oc <= lim && (int64_t)c * oc * kk <= lim && (int64_t)c * kk <= lim &&
              (int64_t)oc * kk <= lim && oh * ow <= lim && (int64_t)h * w <= lim;
+    int64_t cols = transposed ? (int64_t)h * w : oh * ow, nb = 1;
     if (ok) {
-        /* the col matrix of one sample */
-        int64_t rows = transposed ? (int64_t)oc * kk : (int64_t)c * kk;
-        int64_t cols = transposed ? (int64_t)h * w : oh * ow;
-        /* conv2d's col carries one more row, its weight copy one more column; grouped
-         * samples widen col and the buffer beside it (see ws_layout) */
-        int64_t ncols = (int64_t)group_size(n, cols) * cols + SEG_SLACK;
-        ok = (rows + 1) * ncols <= lim && (int64_t)oc * (c * kk + 1) <= lim &&
-             (int64_t)(c > oc ? c : oc) * ncols <= lim;
+        /* the group's columns; conv2d's weight copy has one more column (see ws_layout) */
+        nb = group_size(n, cols);
+        ok = (int64_t)oc * (c * kk + 1) <= lim && (int64_t)(c > oc ? c : oc) * nb * cols <= lim;
     }
     if (ok) {
-        /* the phase planes of the padded image side (see build_phases) */
+        /* the phase planes of the padded image side (see build_phases), a group's worth
+         * and as many ones after them: every offset into them is an int32 */
         int64_t ich = transposed ? oc : c, ih = transposed ? oh : h, iw = transposed ? ow : w;
         int64_t nph = stride < k ? stride : k;
         int64_t wt = (iw + 2 * (int64_t)pad + stride - 1) / stride;
         ok = ich * nph <= lim && ich * nph * (ih + 2 * (int64_t)pad) <= lim &&
-             ich * nph * (ih + 2 * (int64_t)pad) * wt <= lim;
+             ich * nph * (ih + 2 * (int64_t)pad) * wt * 2 * nb <= lim;
     }
     if (!ok)
         return gc_error_set(err, GC_EINVAL,
@@ -532,26 +422,32 @@ int gc_conv_group(const struct gc_conv *L)
     return group_size(L->n, gsz);
 }
 
-/* The workspace: col (rows, ncols) plus one row of ones for conv2d's bias; conv2d's
- * weight with the bias as a last column; a (channels, ncols) buffer for the GEMM side
- * that is not col when samples are grouped; the phase planes. */
+/* The workspace, in floats: the phase planes of a group (then as many ones, which
+ * conv2d's bias row reads); conv2d's weight with the bias as a last column; the A of a
+ * weight gradient, a group side by side; the offsets (int32) of col's rows and columns
+ * and of an NCHW tensor's. */
 struct ws_layout {
-    size_t ncols, col, wb, tb, pb, total; /* offsets in floats */
+    size_t ps;                                        /* floats of one sample's planes */
+    size_t pb, wb, tb, prow, pcol, trow, tcol, total; /* offsets */
 };
 
 static struct ws_layout ws_layout(const struct gc_conv *L)
 {
     const struct geom g = layer_geom(L);
-    const int nb = gc_conv_group(L);
+    const size_t nb = (size_t)gc_conv_group(L);
     const size_t gsz = (size_t)g.gh * g.gw;
     const size_t rows = (size_t)g.ch * g.k * g.k;
+    const size_t ch = (size_t)(L->c > L->oc ? L->c : L->oc);
     struct ws_layout w;
-    w.ncols = (size_t)nb * gsz + SEG_SLACK; /* the last sample's segments overshoot */
-    w.col = 0;
-    w.wb = w.col + (rows + (L->transposed ? 0 : 1)) * w.ncols;
+    w.ps = phase_floats(&g);
+    w.pb = 0;
+    w.wb = w.pb + 2 * nb * w.ps;
     w.tb = w.wb + (L->transposed ? 0 : (size_t)L->oc * (rows + 1));
-    w.pb = w.tb + (nb > 1 ? (size_t)(L->transposed ? L->c : L->oc) * w.ncols : 0);
-    w.total = w.pb + phase_floats(&g);
+    w.prow = w.tb + ch * nb * gsz;
+    w.pcol = w.prow + rows + 1;
+    w.trow = w.pcol + nb * gsz;
+    w.tcol = w.trow + ch;
+    w.total = w.tcol + nb * gsz;
     return w;
 }
 
@@ -560,29 +456,46 @@ size_t gc_conv_workspace(const struct gc_conv *L)
     return ws_layout(L).total;
 }
 
-/* Between m NCHW slices (ch, gsz), sz floats apart, and the wide (ch, ld) buffer. */
-static void gather(float *restrict wide, size_t ld, const float *restrict t, size_t sz, int m,
-                   int ch, int gsz)
+/* Offsets into a group's planes: of col's rows (c, ki, kj), and of its columns, pixel
+ * q of the group's sample j at j * ps + oy*s*wt + ox (see the top of the file). */
+static void plane_offsets(const struct geom *g, size_t ps, int m, int32_t *row, int32_t *col)
 {
+    for (int c = 0; c < g->ch; c++)
+        for (int ki = 0; ki < g->k; ki++)
+            for (int kj = 0; kj < g->k; kj++)
+                *row++ =
+                    (int32_t)((((size_t)c * g->nph + kj % g->s) * g->hp + ki) * g->wt + kj / g->s);
+    for (int j = 0; j < m; j++)
+        for (int oy = 0; oy < g->gh; oy++)
+            for (int ox = 0; ox < g->gw; ox++)
+                *col++ = (int32_t)((size_t)j * ps + (size_t)oy * g->s * g->wt + ox);
+}
+
+/* Offsets of m NCHW samples (ch, gsz), sz floats apart, as a (ch, m * gsz) matrix. */
+static void nchw_offsets(int ch, int gsz, size_t sz, int m, int32_t *row, int32_t *col)
+{
+    for (int c = 0; c < ch; c++)
+        row[c] = (int32_t)((size_t)c * gsz);
+    for (int j = 0; j < m; j++)
+        for (int q = 0; q < gsz; q++)
+            *col++ = (int32_t)((size_t)j * sz + q);
+}
+
+/* m NCHW slices (ch, gsz), sz floats apart, side by side into wide (ch, m * gsz). */
+static void gather(float *restrict wide, const float *restrict t, size_t sz, int m, int ch, int gsz)
+{
+    const size_t ld = (size_t)m * gsz;
     for (int j = 0; j < m; j++)
         for (int c = 0; c < ch; c++)
             copy_row(wide + (size_t)c * ld + (size_t)j * gsz, t + j * sz + (size_t)c * gsz, gsz);
 }
 
-static void scatter(float *restrict t, size_t sz, const float *restrict wide, size_t ld, int m,
-                    int ch, int gsz)
+/* The planes of the group's samples [0, m) of img (NCHW, sz floats apart). */
+static void build_group(const struct geom *g, const struct ws_layout *w, float *ws,
+                        const float *img, size_t sz, int m)
 {
     for (int j = 0; j < m; j++)
-        for (int c = 0; c < ch; c++)
-            copy_row(t + j * sz + (size_t)c * gsz, wide + (size_t)c * ld + (size_t)j * gsz, gsz);
-}
-
-static void scatter_add(float *restrict t, size_t sz, const float *restrict wide, size_t ld, int m,
-                        int ch, int gsz)
-{
-    for (int j = 0; j < m; j++)
-        for (int c = 0; c < ch; c++)
-            add_row(t + j * sz + (size_t)c * gsz, wide + (size_t)c * ld + (size_t)j * gsz, gsz);
+        build_phases(g, img + j * sz, ws + w->pb + (size_t)j * w->ps);
 }
 
 void gc_conv2d_forward(const struct gc_conv *L, int n, float *out, const float *inp,
@@ -594,10 +507,13 @@ void gc_conv2d_forward(const struct gc_conv *L, int n, float *out, const float *
     const int ckk = L->c * L->k * L->k;
     const int pix = L->oh * L->ow;
     const size_t in_sz = (size_t)L->c * L->h * L->w, out_sz = (size_t)L->oc * pix;
-    float *col = ws + w.col, *wb = ws + w.wb, *tb = ws + w.tb, *pb = ws + w.pb;
+    float *wb = ws + w.wb;
+    int32_t *prow = (int32_t *)(ws + w.prow), *pcol = (int32_t *)(ws + w.pcol);
+    int32_t *trow = (int32_t *)(ws + w.trow), *tcol = (int32_t *)(ws + w.tcol);
     /* The bias rides in the GEMM as one more column of the weight against a row of
-     * ones under col: filling out with the bias first and running the GEMM with
-     * beta = 1 costs a write and a read of out, a tenth of the small 1->64 conv. */
+     * ones (the ones after the planes, at the same column offsets): filling out with
+     * the bias first and running the GEMM with beta = 1 costs a write and a read of
+     * out, a tenth of the small 1->64 conv. */
     const int kb = bias ? ckk + 1 : ckk;
     const float *a = weight;
     if (bias) {
@@ -605,21 +521,19 @@ void gc_conv2d_forward(const struct gc_conv *L, int n, float *out, const float *
             memcpy(wb + (size_t)o * kb, weight + (size_t)o * ckk, sizeof(float) * ckk);
             wb[(size_t)o * kb + ckk] = bias[o];
         }
-        fill_row(col + (size_t)ckk * w.ncols, 1.0f, (int)w.ncols); /* im2col leaves it */
+        fill_row(ws + w.pb + (size_t)nb * w.ps, 1.0f, (int)((size_t)nb * w.ps));
         a = wb;
     }
+    plane_offsets(&g, w.ps, nb, prow, pcol);
+    prow[ckk] = (int32_t)((size_t)nb * w.ps); /* the ones */
+    nchw_offsets(L->oc, pix, out_sz, nb, trow, tcol);
+    const struct gc_gemm_map bmap = {prow, pcol}, cmap = {trow, tcol};
     for (int i0 = 0; i0 < n; i0 += nb) {
         const int m = n - i0 < nb ? n - i0 : nb;
-        for (int j = 0; j < m; j++)
-            im2col(&g, inp + (i0 + j) * in_sz, col + (size_t)j * pix, w.ncols, pb);
-        if (nb == 1) {
-            gc_sgemm(0, 0, L->oc, pix, kb, 1.0f, a, kb, col, (int)w.ncols, 0.0f, out + i0 * out_sz,
-                     pix);
-        } else {
-            gc_sgemm(0, 0, L->oc, m * pix, kb, 1.0f, a, kb, col, (int)w.ncols, 0.0f, tb,
-                     (int)w.ncols);
-            scatter(out + i0 * out_sz, out_sz, tb, w.ncols, m, L->oc, pix);
-        }
+        build_group(&g, &w, ws, inp + i0 * in_sz, in_sz, m);
+        /* one sample's output is a plain (oc, pix) matrix */
+        gc_gemm_mapped(L->bf16, 0, 0, L->oc, m * pix, kb, 1.0f, a, kb, ws + w.pb, 0, &bmap, 0.0f,
+                       out + i0 * out_sz, pix, m > 1 ? &cmap : NULL);
     }
 }
 
@@ -632,30 +546,34 @@ void gc_conv2d_backward(const struct gc_conv *L, int n, float *dinp, float *dwei
     const int ckk = L->c * L->k * L->k;
     const int pix = L->oh * L->ow;
     const size_t in_sz = (size_t)L->c * L->h * L->w, out_sz = (size_t)L->oc * pix;
-    float *col = ws + w.col, *tb = ws + w.tb, *pb = ws + w.pb;
+    float *tb = ws + w.tb, *pb = ws + w.pb;
+    int32_t *prow = (int32_t *)(ws + w.prow), *pcol = (int32_t *)(ws + w.pcol);
     if (dbias)
         bias_backward(dbias, dout, n, L->oc, pix);
+    plane_offsets(&g, w.ps, nb, prow, pcol);
+    const struct gc_gemm_map pmap = {prow, pcol};
     for (int i0 = 0; i0 < n; i0 += nb) {
         const int m = n - i0 < nb ? n - i0 : nb;
+        /* the group's dout as one (oc, m * pix) matrix */
+        const float *d = dout + i0 * out_sz;
+        if (m > 1) {
+            gather(tb, d, out_sz, m, L->oc, pix);
+            d = tb;
+        }
         if (dweight) {
-            for (int j = 0; j < m; j++)
-                im2col(&g, inp + (i0 + j) * in_sz, col + (size_t)j * pix, w.ncols, pb);
-            /* per sample: a group does not speed up this GEMM (its k is the pixels) */
-            for (int j = 0; j < m; j++)
-                gc_sgemm(0, 1, L->oc, ckk, pix, 1.0f, dout + (i0 + j) * out_sz, pix,
-                         col + (size_t)j * pix, (int)w.ncols, 1.0f, dweight, ckk);
+            /* the group's pixels are the depth of this GEMM: per sample, the 4x4 grids of
+             * a 64x64 D gave a depth of 16 and ran at a third of the speed */
+            build_group(&g, &w, ws, inp + i0 * in_sz, in_sz, m);
+            gc_gemm_mapped(L->bf16, 0, 1, L->oc, ckk, m * pix, 1.0f, d, m * pix, pb, 0, &pmap, 1.0f,
+                           dweight, ckk, NULL);
         }
         if (dinp) {
-            const float *d = dout + i0 * out_sz;
-            int ldd = pix;
-            if (nb > 1) {
-                gather(tb, w.ncols, d, out_sz, m, L->oc, pix);
-                d = tb;
-                ldd = (int)w.ncols;
-            }
-            gc_sgemm(1, 0, ckk, m * pix, L->oc, 1.0f, weight, ckk, d, ldd, 0.0f, col, (int)w.ncols);
+            /* dcol added into zeroed planes, folded back into each sample */
+            memset(pb, 0, (size_t)m * w.ps * sizeof(float));
+            gc_gemm_mapped(L->bf16, 1, 0, ckk, m * pix, L->oc, 1.0f, weight, ckk, d, m * pix, NULL,
+                           1.0f, pb, 0, &pmap);
             for (int j = 0; j < m; j++)
-                col2im(&g, col + (size_t)j * pix, w.ncols, dinp + (i0 + j) * in_sz, pb);
+                fold_phases(&g, pb + (size_t)j * w.ps, dinp + (i0 + j) * in_sz);
         }
     }
 }
@@ -670,24 +588,25 @@ void gc_convt2d_forward(const struct gc_conv *L, int n, float *out, const float 
     const int hw = L->h * L->w;
     const int opix = L->oh * L->ow;
     const size_t in_sz = (size_t)L->c * hw, out_sz = (size_t)L->oc * opix;
-    float *col = ws + w.col, *tb = ws + w.tb, *pb = ws + w.pb;
+    float *pb = ws + w.pb;
+    int32_t *prow = (int32_t *)(ws + w.prow), *pcol = (int32_t *)(ws + w.pcol);
+    int32_t *trow = (int32_t *)(ws + w.trow), *tcol = (int32_t *)(ws + w.tcol);
+    plane_offsets(&g, w.ps, nb, prow, pcol);
+    nchw_offsets(L->c, hw, in_sz, nb, trow, tcol);
+    const struct gc_gemm_map pmap = {prow, pcol}, xmap = {trow, tcol};
     for (int i0 = 0; i0 < n; i0 += nb) {
         const int m = n - i0 < nb ? n - i0 : nb;
-        const float *x = inp + i0 * in_sz;
-        int ldx = hw;
-        if (nb > 1) {
-            gather(tb, w.ncols, x, in_sz, m, L->c, hw);
-            x = tb;
-            ldx = (int)w.ncols;
-        }
-        gc_sgemm(1, 0, okk, m * hw, L->c, 1.0f, weight, okk, x, ldx, 0.0f, col, (int)w.ncols);
+        /* col = weightᵀ · the group's input, added into zeroed planes */
+        memset(pb, 0, (size_t)m * w.ps * sizeof(float));
+        gc_gemm_mapped(L->bf16, 1, 0, okk, m * hw, L->c, 1.0f, weight, okk, inp + i0 * in_sz, hw,
+                       m > 1 ? &xmap : NULL, 1.0f, pb, 0, &pmap);
         for (int j = 0; j < m; j++) {
             float *o = out + (i0 + j) * out_sz;
             if (bias)
                 fill_bias(o, bias, L->oc, opix);
             else
                 memset(o, 0, sizeof(float) * out_sz);
-            col2im(&g, col + (size_t)j * hw, w.ncols, o, pb);
+            fold_phases(&g, pb + (size_t)j * w.ps, o);
         }
     }
 }
@@ -702,28 +621,53 @@ void gc_convt2d_backward(const struct gc_conv *L, int n, float *dinp, float *dwe
     const int hw = L->h * L->w;
     const int opix = L->oh * L->ow;
     const size_t in_sz = (size_t)L->c * hw, out_sz = (size_t)L->oc * opix;
-    float *col = ws + w.col, *tb = ws + w.tb, *pb = ws + w.pb;
+    float *tb = ws + w.tb, *pb = ws + w.pb;
+    int32_t *prow = (int32_t *)(ws + w.prow), *pcol = (int32_t *)(ws + w.pcol);
+    int32_t *trow = (int32_t *)(ws + w.trow), *tcol = (int32_t *)(ws + w.tcol);
     if (dbias)
         bias_backward(dbias, dout, n, L->oc, opix);
     if (!dinp && !dweight)
         return;
+    plane_offsets(&g, w.ps, nb, prow, pcol);
+    nchw_offsets(L->c, hw, in_sz, nb, trow, tcol);
+    const struct gc_gemm_map pmap = {prow, pcol}, xmap = {trow, tcol};
     for (int i0 = 0; i0 < n; i0 += nb) {
         const int m = n - i0 < nb ? n - i0 : nb;
-        for (int j = 0; j < m; j++)
-            im2col(&g, dout + (i0 + j) * out_sz, col + (size_t)j * hw, w.ncols, pb);
-        if (dinp) {
-            if (nb == 1) {
-                gc_sgemm(0, 0, L->c, hw, okk, 1.0f, weight, okk, col, (int)w.ncols, 1.0f,
-                         dinp + i0 * in_sz, hw);
-            } else {
-                gc_sgemm(0, 0, L->c, m * hw, okk, 1.0f, weight, okk, col, (int)w.ncols, 0.0f, tb,
-                         (int)w.ncols);
-                scatter_add(dinp + i0 * in_sz, in_sz, tb, w.ncols, m, L->c, hw);
+        /* im2col of the group's dout, read from its planes */
+        build_group(&g, &w, ws, dout + i0 * out_sz, out_sz, m);
+        if (dinp)
+            gc_gemm_mapped(L->bf16, 0, 0, L->c, m * hw, okk, 1.0f, weight, okk, pb, 0, &pmap, 1.0f,
+                           dinp + i0 * in_sz, hw, m > 1 ? &xmap : NULL);
+        if (dweight) {
+            /* the group's pixels as the depth, as in conv2d's dweight */
+            const float *x = inp + i0 * in_sz;
+            if (m > 1) {
+                gather(tb, x, in_sz, m, L->c, hw);
+                x = tb;
             }
+            gc_gemm_mapped(L->bf16, 0, 1, L->c, okk, m * hw, 1.0f, x, m * hw, pb, 0, &pmap, 1.0f,
+                           dweight, okk, NULL);
         }
-        /* per sample, as conv2d's dweight */
-        for (int j = 0; dweight && j < m; j++)
-            gc_sgemm(0, 1, L->c, okk, hw, 1.0f, inp + (i0 + j) * in_sz, hw, col + (size_t)j * hw,
-                     (int)w.ncols, 1.0f, dweight, okk);
     }
+}
+
+/* dinp = K_w(dout) is linear in dout and in w: dP/d(dout) = K_wᵀ(ggx), which is the
+ * forward, and dP/dw = d<ggx, K_w(dout)>/dw = d<forward_w(ggx), dout>/dw, the forward's
+ * weight gradient at input ggx. */
+void gc_conv2d_backward2(const struct gc_conv *L, int n, float *ggout, float *dweight,
+                         const float *ggx, const float *dout, const float *weight, float *ws)
+{
+    if (ggout)
+        gc_conv2d_forward(L, n, ggout, ggx, weight, NULL, ws);
+    if (dweight)
+        gc_conv2d_backward(L, n, NULL, dweight, NULL, dout, ggx, weight, ws);
+}
+
+void gc_convt2d_backward2(const struct gc_conv *L, int n, float *ggout, float *dweight,
+                          const float *ggx, const float *dout, const float *weight, float *ws)
+{
+    if (ggout)
+        gc_convt2d_forward(L, n, ggout, ggx, weight, NULL, ws);
+    if (dweight)
+        gc_convt2d_backward(L, n, NULL, dweight, NULL, dout, ggx, weight, ws);
 }

@@ -17,10 +17,12 @@
 #include "core/error.h"
 
 struct gc_conv {
-    int n, c, h, w;      /* input */
+    int n, c, h, w; /* input */
     int oc, k, stride, pad;
-    int oh, ow;          /* output */
+    int oh, ow; /* output */
     int transposed;
+    int bf16; /* GEMMs on bfloat16 inputs (core/blas.h gc_gemm); init sets 0, the owner may
+                 set 1 */
 };
 
 int gc_conv2d_init(struct gc_conv *L, int n, int c, int h, int w, int oc, int k, int stride,
@@ -39,8 +41,17 @@ void gc_conv2d_backward(const struct gc_conv *L, int n, float *dinp, float *dwei
                         const float *dout, const float *inp, const float *weight, float *ws);
 void gc_convt2d_forward(const struct gc_conv *L, int n, float *out, const float *inp,
                         const float *weight, const float *bias, float *ws);
-void gc_convt2d_backward(const struct gc_conv *L, int n, float *dinp, float *dweight,
-                         float *dbias, const float *dout, const float *inp, const float *weight,
-                         float *ws);
+void gc_convt2d_backward(const struct gc_conv *L, int n, float *dinp, float *dweight, float *dbias,
+                         const float *dout, const float *inp, const float *weight, float *ws);
+
+/* The second-order passes (double backward) of the input gradients, which are bilinear
+ * in (dout, weight) and do not depend on inp or the bias: given ggx = dP/d(dinp)
+ * (N,C,H,W) for a scalar P, ggout = dP/d(dout) (N,OC,OH,OW) is WRITTEN (the layer's
+ * forward of ggx without bias) and dweight += the weight gradient of the forward at
+ * input ggx and output gradient dout. Either output may be NULL. */
+void gc_conv2d_backward2(const struct gc_conv *L, int n, float *ggout, float *dweight,
+                         const float *ggx, const float *dout, const float *weight, float *ws);
+void gc_convt2d_backward2(const struct gc_conv *L, int n, float *ggout, float *dweight,
+                          const float *ggx, const float *dout, const float *weight, float *ws);
 
 #endif

@@ -437,6 +437,24 @@ static void setup_points(struct gc_dataset *d)
     }
 }
 
+/* Keeps n of the images (and labels), image floor(i * count / n) for i < n. */
+static int keep_subset(struct gc_dataset *d, size_t n, struct gc_error *err)
+{
+    if (n > d->count)
+        return gc_error_set(err, GC_EINVAL,
+                            "dataset.subset: %zu images asked for, the dataset has %zu", n,
+                            d->count);
+    size_t sz = (size_t)d->c * d->h * d->w;
+    for (size_t i = 0; i < n; i++) {
+        size_t j = (size_t)((unsigned long long)i * d->count / n); /* j >= i */
+        memmove(d->images + i * sz, d->images + j * sz, sz);
+        if (d->labels)
+            d->labels[i] = d->labels[j];
+    }
+    d->count = n;
+    return 0;
+}
+
 struct gc_dataset *gc_dataset_open(const struct gc_dataset_spec *spec, gc_warn_fn warn,
                                    void *warn_ctx, struct gc_error *err)
 {
@@ -466,6 +484,8 @@ struct gc_dataset *gc_dataset_open(const struct gc_dataset_spec *spec, gc_warn_f
     default:
         rc = gc_error_set(err, GC_EINVAL, "dataset: unknown kind %d", (int)spec->kind);
     }
+    if (!rc && spec->subset > 0 && !gc_dataset_is_points(d))
+        rc = keep_subset(d, (size_t)spec->subset, err);
     if (rc) {
         gc_dataset_destroy(d);
         return NULL;
@@ -612,17 +632,28 @@ int gc_dataset_get_spread(const struct gc_dataset *d, size_t n, float *out, int 
 void gc_dataset_eval_spec(const struct gc_dataset_spec *train, struct gc_dataset_spec *out)
 {
     *out = *train;
+    out->subset = 0;
     if (train->kind == GC_DATA_FASHION_MNIST)
         out->test_split = 1;
 }
 
+/* One point of the mixture into out[0..1] (NULL: drawn and dropped, the RNG moves on
+ * the same). */
+static void draw_point(const struct gc_dataset *d, struct gc_rng *rng, float *out)
+{
+    int k = (int)gc_rng_below(rng, (uint64_t)d->nmodes);
+    float x = d->centers[2 * k] + d->sigma * gc_rng_normal(rng);
+    float y = d->centers[2 * k + 1] + d->sigma * gc_rng_normal(rng);
+    if (out) {
+        out[0] = x;
+        out[1] = y;
+    }
+}
+
 void gc_dataset_draw_points(const struct gc_dataset *d, struct gc_rng *rng, size_t n, float *out)
 {
-    for (size_t i = 0; i < n; i++) {
-        int k = (int)gc_rng_below(rng, (uint64_t)d->nmodes);
-        out[2 * i] = d->centers[2 * k] + d->sigma * gc_rng_normal(rng);
-        out[2 * i + 1] = d->centers[2 * k + 1] + d->sigma * gc_rng_normal(rng);
-    }
+    for (size_t i = 0; i < n; i++)
+        draw_point(d, rng, out + 2 * i);
 }
 
 int gc_dataset_kind_modes(enum gc_dataset_kind k)
@@ -690,21 +721,31 @@ void gc_loader_destroy(struct gc_loader *l)
 
 void gc_loader_next(struct gc_loader *l, size_t n, float *out, int *labels)
 {
+    gc_loader_next_part(l, n, 0, n, out, labels);
+}
+
+void gc_loader_next_part(struct gc_loader *l, size_t n, size_t first, size_t count, float *out,
+                         int *labels)
+{
     const struct gc_dataset *d = l->d;
-    if (gc_dataset_is_points(d)) {
-        gc_dataset_draw_points(d, &l->rng, n, out);
-        return;
-    }
     size_t per = gc_dataset_sample_size(d);
     for (size_t i = 0; i < n; i++) {
+        int mine = i >= first && i - first < count;
+        float *o = mine ? out + (i - first) * per : NULL;
+        if (gc_dataset_is_points(d)) {
+            draw_point(d, &l->rng, o);
+            continue;
+        }
         if (l->index == d->count) {
             l->epoch++;
             new_order(l);
         }
         uint32_t j = l->order[l->index++];
-        to_float(d->images + (size_t)j * per, per, out + i * per);
+        if (!mine)
+            continue;
+        to_float(d->images + (size_t)j * per, per, o);
         if (labels && d->labels)
-            labels[i] = d->labels[j];
+            labels[i - first] = d->labels[j];
     }
 }
 

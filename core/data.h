@@ -19,8 +19,10 @@
  *                  {-4,-2,0,2,4}^2, sigma 0.05; every mode equally likely. Shape
  *                  (2,1,1): one point is the vector (x, y).
  *
- * Images stay in memory as uint8 (N,C,H,W); batches come out as float (N,C,H,W) in
- * [-1, 1] (x / 127.5 - 1). 2D points come out as (N,2) floats.
+ * spec->subset > 0 keeps that many of an image set's images (after the class mask),
+ * spread evenly over it: image floor(i * count / subset); more than the set holds is
+ * GC_EINVAL. Images stay in memory as uint8 (N,C,H,W); batches come out as float
+ * (N,C,H,W) in [-1, 1] (x / 127.5 - 1). 2D points come out as (N,2) floats.
  *
  * Errors: GC_ENOTFOUND (missing file or folder), GC_ECORRUPT (bad magic, dimensions,
  * size, gzip stream; no image in a folder), GC_EINVAL (bad spec), GC_ENOMEM, GC_EIO.
@@ -98,7 +100,8 @@ int gc_dataset_get_spread(const struct gc_dataset *d, size_t n, float *out, int 
 
 /* The spec of the real images an evaluation compares against: Fashion-MNIST's test
  * split (same classes and folder) for fashion-mnist; the same data for every other
- * kind (idx and png-dir have no held-out split; the 2D sets are drawn fresh). */
+ * kind (idx and png-dir have no held-out split; the 2D sets are drawn fresh). Always
+ * the whole set: a subset the run trains on is not the measure of what it learned. */
 void gc_dataset_eval_spec(const struct gc_dataset_spec *train, struct gc_dataset_spec *out);
 
 /* Point sets: n points (n x 2 floats) drawn from the mixture with rng: a mode chosen
@@ -130,6 +133,13 @@ void gc_loader_destroy(struct gc_loader *l);
 /* The next n samples as floats (n x sample_size, [-1, 1] for images); labels (n ints)
  * when not NULL and the dataset is labelled. */
 void gc_loader_next(struct gc_loader *l, size_t n, float *out, int *labels);
+
+/* The part [first, first + count) of the next n samples (count <= n - first): the
+ * loader moves on by n exactly as gc_loader_next does, but only the part is decoded
+ * into out (count x sample_size) and labels (count ints). The ranks of one run each
+ * take their part of the same batch this way. */
+void gc_loader_next_part(struct gc_loader *l, size_t n, size_t first, size_t count, float *out,
+                         int *labels);
 
 /* Completed epochs and the index into the current one (0 for point sets). */
 uint64_t gc_loader_epoch(const struct gc_loader *l);

@@ -78,6 +78,8 @@ const char *gc_strerror(int code)
         return "unavailable";
     case GC_ESTALE:
         return "taken over";
+    case GC_ECOMM:
+        return "rank failure";
     }
     return "unknown error";
 }

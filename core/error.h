@@ -21,6 +21,7 @@ enum {
     GC_EUNSUPPORTED = -10,
     GC_EUNAVAIL = -11, /* a service needed cannot be reached now, e.g. the store's server (503) */
     GC_ESTALE = -12,   /* acting on something another process took over (409) */
+    GC_ECOMM = -13,    /* a rank of a multi-rank run died, hung past the timeout or disagreed */
 };
 
 struct gc_error {

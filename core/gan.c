@@ -8,7 +8,17 @@
  *
  * Threads: the trainer's pool of opts->threads threads runs every model's work (and
  * the evaluation classifier's); OpenBLAS stays on one thread for the whole process
- * (gc_blas_init, core/blas.h), so nothing here touches its thread count. */
+ * (gc_blas_init, core/blas.h), so nothing here touches its thread count.
+ *
+ * Ranks (core/gan.h): the loop makes the same collective calls on every rank in the
+ * same order: at the start rank 0's state goes to every rank; each step ends with one
+ * sum that makes the figures the whole batch's and carries rank 0's control() answer
+ * to every rank (so all stop at the same step); each checkpoint is checked against
+ * rank 0's. Samples and evaluations are rank 0's alone (they touch nothing training
+ * reads, and the other ranks wait for them in their next collective call), but rank 0
+ * sends its evaluation figures to every rank, whose watchdog then sees what rank 0's
+ * sees: the watchdog's state, its alerts and its rollbacks (to a checkpoint every rank
+ * kept, identical on all) stay the same on every rank. */
 #include "core/gan.h"
 
 #include <math.h>
@@ -17,6 +27,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/comm.h"
 #include "core/gan_arch.h"
 #include "core/gan_eval.h"
 #include "core/gan_internal.h"
@@ -76,14 +87,25 @@ void gc_trainer_destroy(struct gc_trainer *t)
     free(t->labels);
     free(t->feat_real);
     free(t->feat_fake);
+    free(t->feat_sum);
     free(t->dfeat);
     free(t->samples);
     free(t->eval_real);
     free(t->eval_gen);
     free(t->eval_feat);
     free(t->eval_probs);
+    free(t->eval_real_feat);
+    free(t->eval_real_r2);
     for (int k = 0; k < GC_MAX_GENERATORS; k++)
         free(t->ema[k]);
+    free(t->aug);
+    free(t->aug_real);
+    free(t->aug_fake);
+    free(t->daug);
+    free(t->gp_x);
+    free(t->gp_g);
+    free(t->gp_v);
+    free(t->gp_dout);
     free(t->rb);
     free(t);
 }
@@ -96,7 +118,8 @@ static int create_schedule_ema(struct gc_trainer *t, struct gc_error *err)
     t->lr_scale = 1.0f;
     if (t->spec.tricks.ema > 0.0f) {
         t->gsample = gc_model_clone(t->g[0], err);
-        if (!t->gsample)
+        /* generation runs on rank 0 alone and sums nothing across ranks */
+        if (!t->gsample || gc_model_set_comm(t->gsample, NULL, err))
             return gc_error_prefix(err, "ema");
         for (int k = 0; k < t->K; k++) {
             /* the average starts at G's initial weights (step 0) */
@@ -105,6 +128,34 @@ static int create_schedule_ema(struct gc_trainer *t, struct gc_error *err)
                 return gc_error_set(err, GC_ENOMEM, "trainer: out of memory for ema");
             memcpy(t->ema[k], gc_model_params(t->g[k], &ng), ng * sizeof(float));
         }
+    }
+    return 0;
+}
+
+/* DiffAugment's and the gradient penalty's streams and buffers, when on. */
+static int create_tricks(struct gc_trainer *t, struct gc_error *err)
+{
+    const struct gc_tricks_spec *tr = &t->spec.tricks;
+    size_t B = (size_t)t->B, sz = B * t->dsize;
+    gc_rng_init(&t->rng_aug, t->spec.train.seed, GC_GAN_STREAM_AUGMENT);
+    gc_rng_init(&t->rng_penalty, t->spec.train.seed, GC_GAN_STREAM_PENALTY);
+    if (tr->diffaugment) {
+        t->aug = calloc(B, sizeof *t->aug);
+        t->aug_real = malloc(sz * sizeof(float));
+        t->aug_fake = malloc(sz * sizeof(float));
+        t->daug = malloc(sz * sizeof(float));
+        if (!t->aug || !t->aug_real || !t->aug_fake || !t->daug)
+            return gc_error_set(err, GC_ENOMEM, "trainer: out of memory for diffaugment");
+    }
+    if (tr->penalty.on) {
+        t->gp_x = malloc(sz * sizeof(float));
+        t->gp_g = malloc(sz * sizeof(float));
+        t->gp_v = malloc(sz * sizeof(float));
+        t->gp_dout = malloc(B * (size_t)t->nout * sizeof(float));
+        if (!t->gp_x || !t->gp_g || !t->gp_v || !t->gp_dout)
+            return gc_error_set(err, GC_ENOMEM, "trainer: out of memory for the penalty");
+        if (gc_model_grad2_enable(t->d, err) || (t->dcopy && gc_model_grad2_enable(t->dcopy, err)))
+            return gc_error_prefix(err, "gradient penalty");
     }
     return 0;
 }
@@ -124,6 +175,19 @@ struct gc_trainer *gc_trainer_create(const struct gc_spec *spec, const struct gc
     t->is2d = gc_dataset_is_2d(spec->dataset.kind);
     t->K = spec->tricks.generators > 1 ? spec->tricks.generators : 1;
     t->B = spec->train.batch_size;
+    t->nranks = gc_comm_size(opts ? opts->comm : NULL);
+    t->rank = gc_comm_rank(opts ? opts->comm : NULL);
+    t->comm = t->nranks > 1 ? opts->comm : NULL;
+    if (t->B % t->nranks) {
+        gc_error_set(err, GC_EINVAL,
+                     "train.batch_size %d does not split into %d equal parts: train it on a "
+                     "number of ranks that divides it",
+                     t->B, t->nranks);
+        goto fail;
+    }
+    t->b = t->B / t->nranks;
+    t->b0 = t->rank * t->b;
+    t->part = (double)t->b / t->B;
     t->pool = gc_pool_create(t->threads, err);
     if (!t->pool)
         goto fail;
@@ -157,13 +221,22 @@ struct gc_trainer *gc_trainer_create(const struct gc_spec *spec, const struct gc
         gc_error_prefix(err, "discriminator");
         goto fail;
     }
+    if (spec->train.precision == GC_PRECISION_BF16) {
+        int on = gc_model_set_precision(t->d, 1);
+        for (int k = 0; k < t->K; k++)
+            gc_model_set_precision(t->g[k], on);
+        t->precision = on ? GC_PRECISION_BF16 : GC_PRECISION_FLOAT32;
+        keep_warning(t, on ? "precision: bf16 (the matrix products of G and D on bfloat16 "
+                             "inputs with AVX512-BF16, float32 sums and weights)"
+                           : "precision: float32, not bf16: this CPU has no AVX512-BF16");
+    }
     for (int k = 0; k < t->K; k++)
-        if (gc_model_set_pool(t->g[k], t->pool, err))
+        if (gc_model_set_pool(t->g[k], t->pool, err) || gc_model_set_comm(t->g[k], t->comm, err))
             goto fail;
-    if (gc_model_set_pool(t->d, t->pool, err))
+    if (gc_model_set_pool(t->d, t->pool, err) || gc_model_set_comm(t->d, t->comm, err))
         goto fail;
     if (spec->tricks.unrolled_steps > 0) {
-        t->dcopy = gc_model_clone(t->d, err); /* shares D's pool */
+        t->dcopy = gc_model_clone(t->d, err); /* shares D's pool and communicator */
         if (!t->dcopy)
             goto fail;
     }
@@ -187,10 +260,10 @@ struct gc_trainer *gc_trainer_create(const struct gc_spec *spec, const struct gc
     t->fixed_seed = gc_gan_mix64(seed ^ 0x5eed5a3b1e5ull);
     gc_watch_init(&t->watch);
 
-    size_t B = (size_t)t->B, no = (size_t)t->nout;
+    size_t B = (size_t)t->b, no = (size_t)t->nout;
     t->nsamples = t->is2d ? GC_EVAL_POINTS : GC_GAN_SAMPLE_IMAGES;
     t->real = malloc(B * t->dsize * sizeof(float));
-    t->noise = malloc(B * (size_t)spec->model.z_dim * sizeof(float));
+    t->noise = malloc((size_t)t->B * (size_t)spec->model.z_dim * sizeof(float));
     t->dfake = malloc(B * t->dsize * sizeof(float));
     t->dlog = malloc(B * no * sizeof(float));
     t->probs = malloc(B * no * sizeof(float));
@@ -200,21 +273,28 @@ struct gc_trainer *gc_trainer_create(const struct gc_spec *spec, const struct gc
     t->labels = malloc(B * sizeof(int));
     t->feat_real = malloc(t->feat_size * sizeof(float));
     t->feat_fake = malloc(t->feat_size * sizeof(float));
+    t->feat_sum = malloc(2 * t->feat_size * sizeof(double));
     t->dfeat = malloc(B * t->feat_size * sizeof(float));
     t->samples = malloc((size_t)t->nsamples * t->dsize * sizeof(float));
     if (!t->real || !t->noise || !t->dfake || !t->dlog || !t->probs || !t->t_real || !t->t_zero ||
-        !t->t_one || !t->labels || !t->feat_real || !t->feat_fake || !t->dfeat || !t->samples) {
+        !t->t_one || !t->labels || !t->feat_real || !t->feat_fake || !t->feat_sum || !t->dfeat ||
+        !t->samples) {
         gc_error_set(err, GC_ENOMEM, "trainer: out of memory for the batch buffers");
         goto fail;
     }
     for (size_t i = 0; i < B * no; i++)
         t->t_one[i] = 1.0f;
-    if (t->task && gc_gan_task_alloc(t, err))
+    if (create_tricks(t, err) || (t->task && gc_gan_task_alloc(t, err)))
         goto fail;
     return t;
 fail:
     gc_trainer_destroy(t);
     return NULL;
+}
+
+enum gc_precision gc_trainer_precision(const struct gc_trainer *t)
+{
+    return t->precision;
 }
 
 int64_t gc_trainer_step(const struct gc_trainer *t)
@@ -223,6 +303,24 @@ int64_t gc_trainer_step(const struct gc_trainer *t)
 }
 
 /* ---- reporting ---------------------------------------------------------------------- */
+
+/* Ranks: whether every rank's training state is rank 0's, from the checksum of the
+ * checkpoint each made (ok 0: this rank could not make one). */
+static int check_ranks(struct gc_trainer *t, int ok, uint32_t crc, struct gc_error *err)
+{
+    uint64_t mine = ok ? crc : UINT64_MAX, root = mine;
+    gc_comm_bcast(t->comm, &root, sizeof root, 0);
+    double bad = mine != root || mine == UINT64_MAX;
+    gc_comm_sum_f64(t->comm, &bad, 1);
+    if (gc_comm_failed(t->comm, err))
+        return err->code;
+    if (bad > 0.0)
+        return gc_error_set(err, GC_ECOMM,
+                            "at step %lld the training state of %.0f of %d ranks differs from "
+                            "rank 0's (checkpoint checksums): the ranks no longer train one run",
+                            (long long)t->step, bad, t->nranks);
+    return 0;
+}
 
 /* ---- the watchdog's rollback point ------------------------------------------------ */
 
@@ -252,12 +350,24 @@ static void keep_rollback_point(struct gc_trainer *t, uint8_t *bytes, size_t len
 
 static int emit_checkpoint(struct gc_trainer *t, struct gc_error *err)
 {
-    if ((!t->hooks || !t->hooks->checkpoint) && !rolling_back(t))
+    int hook = t->hooks && t->hooks->checkpoint;
+    /* with ranks every rank checks its state against rank 0's */
+    if (!hook && !rolling_back(t) && t->nranks == 1)
         return 0;
     uint8_t *bytes = NULL;
     size_t len = 0;
     int rc = gc_trainer_checkpoint(t, &bytes, &len, err);
-    if (!rc && t->hooks && t->hooks->checkpoint)
+    if (t->nranks > 1) {
+        struct gc_error own = {0};
+        /* the frame ends in the CRC-32 of everything before it (core/serial.h) */
+        uint32_t crc = 0;
+        for (int i = 0; !rc && i < 4; i++)
+            crc |= (uint32_t)bytes[len - 4 + (size_t)i] << (8 * i);
+        int crc_rc = check_ranks(t, !rc, crc, rc ? &own : err);
+        if (!rc)
+            rc = crc_rc;
+    }
+    if (!rc && hook)
         rc = t->hooks->checkpoint(t->hooks->ctx, t->step, bytes, len, err);
     if (!rc)
         keep_rollback_point(t, bytes, len);
@@ -326,21 +436,24 @@ static int watch_fired(struct gc_trainer *t, const struct gc_watch_alert *a, int
 static int emit_metrics(struct gc_trainer *t, struct gc_error *err)
 {
     double ips = t->busy > 0.0 ? (double)t->images / t->busy : 0.0;
-    struct gc_metric m[9] = {
-        {gc_metric_name(GC_M_LOSS_D), t->loss_d},
-        {gc_metric_name(GC_M_LOSS_G), t->loss_g},
-        {gc_metric_name(GC_M_D_REAL), t->d_real},
-        {gc_metric_name(GC_M_D_FAKE), t->d_fake},
-        {gc_metric_name(GC_M_GRAD_NORM_D), t->gn_d},
-        {gc_metric_name(GC_M_GRAD_NORM_G), t->gn_g},
+    double share = t->busy > 0.0 ? t->comm_busy / t->busy : 0.0;
+    struct gc_metric m[11] = { /* 7, and each optional figure below once */
+        {gc_metric_name(GC_M_LOSS_D), t->loss_d},    {gc_metric_name(GC_M_LOSS_G), t->loss_g},
+        {gc_metric_name(GC_M_D_REAL), t->d_real},    {gc_metric_name(GC_M_D_FAKE), t->d_fake},
+        {gc_metric_name(GC_M_GRAD_NORM_D), t->gn_d}, {gc_metric_name(GC_M_GRAD_NORM_G), t->gn_g},
         {gc_metric_name(GC_M_IMAGES_PER_S), ips},
-        {gc_metric_name(GC_M_WASSERSTEIN), t->wdist}, /* the last: wasserstein loss only */
     };
-    int n = t->spec.loss == GC_LOSS_WASSERSTEIN ? 8 : 7;
+    int n = 7;
+    if (t->spec.loss == GC_LOSS_WASSERSTEIN)
+        m[n++] = (struct gc_metric){gc_metric_name(GC_M_WASSERSTEIN), t->wdist};
+    if (t->spec.tricks.penalty.on)
+        m[n++] = (struct gc_metric){gc_metric_name(GC_M_GRAD_PENALTY), t->gp};
     if (t->task) /* the distance to the target, before its weight */
         m[n++] = (struct gc_metric){gc_metric_name(GC_M_LOSS_L1), t->loss_l1};
+    if (t->nranks > 1)
+        m[n++] = (struct gc_metric){gc_metric_name(GC_M_COMM_SHARE), share};
     t->images = 0;
-    t->busy = 0.0;
+    t->busy = t->comm_busy = 0.0;
     if (!t->hooks || !t->hooks->metrics)
         return 0;
     return t->hooks->metrics(t->hooks->ctx, t->step, m, n, err);
@@ -371,15 +484,49 @@ static int emit_sample(struct gc_trainer *t, struct gc_error *err)
     return rc;
 }
 
-/* The evaluation of this step; *rolled when the watchdog sent training back. */
+/* Ranks: rank 0's evaluation figures (or its failure, rc) into every rank, so that
+ * every rank's watchdog sees the same and decides the same. */
+static int share_eval(struct gc_trainer *t, int rc, struct gc_metric *m, int *n,
+                      struct gc_error *err)
+{
+    double buf[2 + 2 * GC_GAN_EVAL_MAX] = {rc ? 1.0 : 0.0, (double)*n};
+    for (int i = 0; t->rank == 0 && !rc && i < *n; i++) {
+        int id = 0;
+        while (id < GC_M_COUNT && strcmp(gc_metric_name((enum gc_metric_id)id), m[i].name))
+            id++;
+        buf[2 + 2 * i] = id;
+        buf[3 + 2 * i] = m[i].value;
+    }
+    if (gc_comm_bcast(t->comm, buf, sizeof buf, 0))
+        return gc_comm_failed(t->comm, err);
+    if (t->rank == 0)
+        return rc;
+    if (buf[0] != 0.0)
+        return gc_error_set(err, GC_EIO, "rank 0's evaluation at step %lld failed",
+                            (long long)t->step);
+    *n = (int)buf[1];
+    for (int i = 0; i < *n; i++) {
+        m[i].name = gc_metric_name((enum gc_metric_id)(int)buf[2 + 2 * i]);
+        m[i].value = buf[3 + 2 * i];
+    }
+    return 0;
+}
+
+/* The evaluation of this step (rank 0's, with ranks); *rolled when the watchdog sent
+ * training back. */
 static int emit_eval(struct gc_trainer *t, int *rolled, struct gc_error *err)
 {
     struct gc_metric m[GC_GAN_EVAL_MAX];
     int n = 0;
     *rolled = 0;
-    int rc = gc_gan_evaluate(t, m, &n, err);
-    if (!rc && t->hooks->eval)
-        rc = t->hooks->eval(t->hooks->ctx, t->step, m, n, err);
+    int rc = 0;
+    if (t->rank == 0) {
+        rc = gc_gan_evaluate(t, m, &n, err);
+        if (!rc && t->hooks->eval)
+            rc = t->hooks->eval(t->hooks->ctx, t->step, m, n, err);
+    }
+    if (t->nranks > 1)
+        rc = share_eval(t, rc, m, &n, err);
     if (rc)
         return rc;
     const char *names[GC_GAN_EVAL_MAX];
@@ -410,12 +557,63 @@ static int due(int64_t every, int64_t step, int64_t last)
 
 /* ---- the loop ----------------------------------------------------------------------- */
 
+static int poll_control(struct gc_trainer *t)
+{
+    return t->hooks->control ? t->hooks->control(t->hooks->ctx) : GC_CONTINUE;
+}
+
+/* Ranks: rank 0's training state (a new run's, or the checkpoint it restored) into
+ * every rank, and its first control() answer into *ctl. Every rank fails together. */
+static int sync_start(struct gc_trainer *t, int *ctl, struct gc_error *err)
+{
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    uint64_t head[2] = {0, 0}; /* the state's length (0: rank 0 failed), control() */
+    int rc = 0;
+    if (t->rank == 0) {
+        rc = gc_trainer_checkpoint(t, &bytes, &len, err);
+        head[0] = rc ? 0 : (uint64_t)len;
+        head[1] = (uint64_t)poll_control(t);
+    }
+    if (gc_comm_bcast(t->comm, head, sizeof head, 0))
+        goto comm;
+    if (!head[0]) {
+        free(bytes);
+        return rc ? rc : gc_error_set(err, GC_ECOMM, "rank 0 could not send its training state");
+    }
+    len = (size_t)head[0];
+    if (t->rank != 0 && !(bytes = malloc(len)))
+        return gc_error_set(err, GC_ENOMEM, "out of memory for rank 0's training state");
+    if (gc_comm_bcast(t->comm, bytes, len, 0))
+        goto comm;
+    struct gc_error own = {0};
+    double bad = t->rank != 0 && gc_trainer_restore(t, bytes, len, &own) != 0;
+    free(bytes);
+    bytes = NULL;
+    if (gc_comm_sum_f64(t->comm, &bad, 1))
+        goto comm;
+    if (own.code)
+        return gc_error_set(err, GC_ECOMM, "rank %d cannot take rank 0's training state: %s",
+                            t->rank, own.msg);
+    if (bad > 0.0)
+        return gc_error_set(err, GC_ECOMM,
+                            "%.0f of %d ranks cannot take rank 0's training state (another "
+                            "spec or another version of ganctld?)",
+                            bad, t->nranks);
+    *ctl = (int)head[1];
+    return 0;
+comm:
+    free(bytes);
+    return gc_comm_failed(t->comm, err);
+}
+
 int gc_trainer_run(struct gc_trainer *t, const struct gc_train_hooks *hooks, struct gc_error *err)
 {
     static const struct gc_train_hooks none = {0};
     if (!t->loader)
         return gc_error_set(err, GC_ESTATE, "train: this trainer was created without its data");
-    t->hooks = hooks ? hooks : &none;
+    /* with ranks, rank 0 alone reports */
+    t->hooks = hooks && t->rank == 0 ? hooks : &none;
     for (int i = 0; i < t->nwarn; i++)
         gc_gan_log(t, t->warn[i]);
     if (t->warn_dropped) {
@@ -425,12 +623,15 @@ int gc_trainer_run(struct gc_trainer *t, const struct gc_train_hooks *hooks, str
     }
     t->nwarn = t->warn_dropped = 0;
     t->images = 0;
-    t->busy = 0.0;
+    t->busy = t->comm_busy = 0.0;
 
     const struct gc_every_spec *ev = &t->spec.every;
     int64_t last = t->spec.train.steps;
     int64_t ckpt_step = -1; /* step of the last checkpoint handed out by this call */
     int rc = 0, rolled = 0;
+    int ctl = GC_CONTINUE;
+    if (t->nranks > 1 && (rc = sync_start(t, &ctl, err)))
+        goto out;
     /* the first point to go back to is where this call starts */
     if (rolling_back(t) && !t->rb) {
         uint8_t *bytes = NULL;
@@ -440,7 +641,8 @@ int gc_trainer_run(struct gc_trainer *t, const struct gc_train_hooks *hooks, str
         keep_rollback_point(t, bytes, len);
     }
     while (t->step < last) {
-        int ctl = t->hooks->control ? t->hooks->control(t->hooks->ctx) : GC_CONTINUE;
+        if (t->nranks == 1)
+            ctl = poll_control(t);
         if (ctl == GC_STOP_CANCEL) {
             rc = gc_error_set(err, GC_ESTOPPED, "canceled at step %lld", (long long)t->step);
             goto out;
@@ -451,13 +653,23 @@ int gc_trainer_run(struct gc_trainer *t, const struct gc_train_hooks *hooks, str
             rc = gc_error_set(err, GC_ESTOPPED, "paused at step %lld", (long long)t->step);
             goto out;
         }
-        double t0 = now_s();
+        double t0 = now_s(), c0 = t->comm ? t->comm->seconds : 0.0;
         if (t->task)
             gc_gan_task_step(t);
         else
             gc_gan_train_step(t);
-        t->busy += now_s() - t0;
         t->step++;
+        if (t->nranks > 1) {
+            /* the figures of the whole batch, and rank 0's answer for the next step */
+            double answer = t->rank == 0 ? (double)poll_control(t) : 0.0;
+            gc_gan_share_figures(t, &answer);
+            if ((rc = gc_comm_failed(t->comm, err)))
+                goto out;
+            ctl = (int)answer;
+        }
+        t->busy += now_s() - t0;
+        if (t->comm)
+            t->comm_busy += t->comm->seconds - c0;
         if ((rc = watch_step(t, &rolled, err)))
             goto out;
         if (rolled) {
@@ -474,7 +686,7 @@ int gc_trainer_run(struct gc_trainer *t, const struct gc_train_hooks *hooks, str
         }
         if (due(ev->log, t->step, last) && (rc = emit_metrics(t, err)))
             goto out;
-        if (due(ev->sample, t->step, last) && (rc = emit_sample(t, err)))
+        if (t->rank == 0 && due(ev->sample, t->step, last) && (rc = emit_sample(t, err)))
             goto out;
         if (due(ev->eval, t->step, last) && (rc = emit_eval(t, &rolled, err)))
             goto out;
@@ -506,7 +718,7 @@ struct gc_model *gc_trainer_test_model(struct gc_trainer *t, int which)
 
 const float *gc_trainer_test_real_targets(const struct gc_trainer *t, int *n)
 {
-    *n = t->B * t->nout;
+    *n = t->b * t->nout;
     return t->t_real;
 }
 

@@ -12,7 +12,21 @@
  * The hooks are called on that thread. The only thing another thread may do is make
  * hooks->control() return a stop request, which the engine polls once per step. The
  * trainer runs its work on a pool of its own (opts->threads) and expects OpenBLAS on
- * one thread: call gc_blas_init() (core/blas.h) once at process start. */
+ * one thread: call gc_blas_init() (core/blas.h) once at process start.
+ *
+ * Ranks: with a communicator of N > 1 ranks (opts->comm, core/comm.h) the trainer is
+ * one of N processes that train the same run together, each on an equal part of every
+ * batch (the batch size must divide by N), and the run is the same as on one process,
+ * to float rounding: the same data order, noise and labels, gradients and batch-norm
+ * statistics of the whole batch, the figures of the whole batch. Every rank calls
+ * gc_trainer_run; rank 0 first sends its whole training state (a new run's, or the
+ * checkpoint it restored) to the others, so they start identical. Rank 0 alone
+ * reports: its hooks get the metrics, samples, evaluations and checkpoints, and its
+ * control() stops every rank at the same step; the other ranks run without hooks (they
+ * are ignored there). At each checkpoint every rank checks its training state against
+ * rank 0's (a checksum of the checkpoint bytes): ranks that disagree fail the run with
+ * GC_ECOMM, as does a rank that dies or times out. A checkpoint does not depend on the
+ * number of ranks: it resumes on any number that divides the batch, or on one. */
 #ifndef GC_GAN_H
 #define GC_GAN_H
 
@@ -25,6 +39,7 @@
 #include "core/gan_sample.h"
 #include "core/spec.h"
 
+struct gc_comm;
 struct gc_trainer;
 
 /* A named figure: name is gc_metric_name() of one of core/metrics.h's ids, the
@@ -85,6 +100,8 @@ struct gc_trainer_opts {
     int load_data;         /* 0: build the models only (generate from a checkpoint); the
                             * 2D sets and idx files are still opened: plots need the
                             * modes, and an idx file's shape is only in the file */
+    struct gc_comm *comm;  /* the ranks of a run trained by several processes (borrowed,
+                            * used by the trainer's thread while it trains); NULL: one */
 };
 
 /* Builds the models and (when opts->load_data) loads the dataset. The spec must have
@@ -92,8 +109,8 @@ struct gc_trainer_opts {
  * The caller owns the trainer.
  *
  * Models: mlp (G: layers x hidden, BN + ReLU; D: layers x hidden, leaky ReLU 0.2) and
- * dcgan for square images of side 28 (start 7x7, two up/down blocks), 32 (4x4, three)
- * or 64 (4x4, four); other dcgan sizes are refused (GC_EINVAL). A DCGAN's
+ * dcgan for square images of side 28 (start 7x7, two up/down blocks), 32 (4x4, three),
+ * 64 (4x4, four) or 128 (4x4, five); other dcgan sizes are refused (GC_EINVAL). A DCGAN's
  * discriminator ends in a linear layer, or with patch in a 3x3 convolution to one
  * channel: one logit per position of its last feature map. With MAD-GAN the
  * discriminator has K + 1 outputs; label smoothing does not apply to its softmax. */
@@ -104,10 +121,13 @@ void gc_trainer_destroy(struct gc_trainer *t);
 /* Trains from the current step to spec->train.steps. Returns 0 when all steps ran
  * (the last step logs, samples, evaluates and checkpoints unless turned off),
  * GC_ESTOPPED when control() asked to stop, GC_ENUMERIC on NaN/Inf ("loss_d is NaN at
- * step 1234") that no rollback of the watchdog could undo, or the error of a hook or of
- * the data. With spec->watch.action rollback, a detector firing sends training back to
- * the best checkpoint made while the detectors were calm (at first the state the run
- * started from), kept in memory, at most watch.max_rollbacks times. */
+ * step 1234") that no rollback of the watchdog could undo, GC_ECOMM when the ranks
+ * failed or disagreed, or the error of a hook or of the data. With spec->watch.action
+ * rollback, a detector firing sends training back to the best checkpoint made while
+ * the detectors were calm (at first the state the run started from), kept in memory,
+ * at most watch.max_rollbacks times. With ranks, a hook's failure on rank 0 leaves the
+ * others waiting in their next collective call: the caller ends the job
+ * (core/comm.h). */
 int gc_trainer_run(struct gc_trainer *t, const struct gc_train_hooks *hooks, struct gc_error *err);
 
 /* The number of steps done so far. */
@@ -127,6 +147,10 @@ int gc_trainer_translate_png(struct gc_trainer *t, const uint8_t *png, size_t le
                              size_t *olen, struct gc_error *err);
 /* The width and height of the picture a translate takes. */
 void gc_trainer_translate_size(const struct gc_trainer *t, int *w, int *h);
+/* The precision the run's matrix products take their inputs in: the spec's
+ * train.precision, except float32 when bf16 was asked on a CPU without AVX512-BF16
+ * (the run's log says so when it starts). */
+enum gc_precision gc_trainer_precision(const struct gc_trainer *t);
 
 /* ---- for tests only ---------------------------------------------------------------
  * Views into a trainer's insides for the unit tests; not part of the engine's contract

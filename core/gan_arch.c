@@ -23,6 +23,9 @@ static int dcgan_blocks(int side, int *s0)
     case 64:
         *s0 = 4;
         return 4;
+    case 128:
+        *s0 = 4;
+        return 5;
     default:
         return 0;
     }
@@ -65,7 +68,7 @@ struct gc_model *gc_gan_build_g(const struct gc_trainer *t, struct gc_rng *rng,
             gc_unet_create(t->B, t->cin, t->c, t->h, ms->g_width, ms->batch_norm, rng, err),
             &t->spec.opt_g, err);
     int bn = ms->batch_norm;
-    struct gc_model *m = gc_model_create(t->B, ms->z_dim, 1, 1, err);
+    struct gc_model *m = gc_model_create(t->b, ms->z_dim, 1, 1, err);
     if (!m)
         return NULL;
     int rc = 0;
@@ -115,39 +118,53 @@ struct gc_model *gc_gan_build_g(const struct gc_trainer *t, struct gc_rng *rng,
     return finish_model(m, rc, init, rng, &t->spec.opt_g, err);
 }
 
+/* Batch norm in D's inner blocks: model.d_batch_norm, or model.batch_norm when null. */
+static int d_batch_norm(const struct gc_model_spec *ms)
+{
+    return ms->d_batch_norm >= 0 ? ms->d_batch_norm : ms->batch_norm;
+}
+
+/* Appends a linear or conv2d layer of D, spectrally normalized when the spec says. */
+static int d_weight_layer(struct gc_model *m, const struct gc_model_spec *ms, int rc,
+                          struct gc_error *err)
+{
+    if (!rc && ms->spectral_norm)
+        rc = gc_model_spectral_norm(m, err);
+    return rc;
+}
+
 struct gc_model *gc_gan_build_d(const struct gc_trainer *t, struct gc_rng *rng,
                                 struct gc_error *err)
 {
     const struct gc_model_spec *ms = &t->spec.model;
+    int bn = d_batch_norm(ms);
     if (ms->arch == GC_ARCH_UNET)
-        return with_optim(
-            gc_patchgan_create(t->B, t->cin, t->c, t->h, ms->d_width, ms->batch_norm, rng, err),
-            &t->spec.opt_d, err);
-    int bn = ms->batch_norm;
+        return with_optim(gc_patchgan_create(t->B, t->cin, t->c, t->h, ms->d_width, bn, rng, err),
+                          &t->spec.opt_d, err);
     int nlogits = t->K > 1 ? t->K + 1 : 1;
-    struct gc_model *m = gc_model_create(t->B, t->c, t->h, t->w, err);
+    struct gc_model *m = gc_model_create(t->b, t->c, t->h, t->w, err);
     if (!m)
         return NULL;
     int rc = 0;
     enum gc_init init = GC_INIT_DEFAULT;
     if (ms->arch == GC_ARCH_MLP) {
         for (int i = 0; i < ms->layers && !rc; i++) {
-            rc = gc_model_add_linear(m, ms->hidden, 1, err);
+            rc = d_weight_layer(m, ms, gc_model_add_linear(m, ms->hidden, 1, err), err);
             if (!rc)
                 rc = gc_model_add_leaky_relu(m, LEAK, err);
         }
         if (!rc)
-            rc = gc_model_add_linear(m, nlogits, 1, err);
+            rc = d_weight_layer(m, ms, gc_model_add_linear(m, nlogits, 1, err), err);
     } else {
         int s0 = 0;
         int nb = dcgan_blocks(t->h, &s0);
         int ch = ms->d_width;
         init = GC_INIT_DCGAN;
-        rc = gc_model_add_conv2d(m, ch, 4, 2, 1, 1, err);
+        rc = d_weight_layer(m, ms, gc_model_add_conv2d(m, ch, 4, 2, 1, 1, err), err);
         if (!rc)
             rc = gc_model_add_leaky_relu(m, LEAK, err);
         for (int i = 0; i < nb - 1 && !rc; i++) {
-            rc = gc_model_add_conv2d(m, ch * 2, 4, 2, 1, !bn, err);
+            rc = d_weight_layer(m, ms, gc_model_add_conv2d(m, ch * 2, 4, 2, 1, !bn, err), err);
             if (!rc && bn)
                 rc = gc_model_add_batchnorm(m, BN_EPS, BN_MOMENTUM, err);
             if (!rc)
@@ -157,9 +174,9 @@ struct gc_model *gc_gan_build_d(const struct gc_trainer *t, struct gc_rng *rng,
         /* PatchGAN: one logit per position of the last feature map, each seeing its
          * receptive field; otherwise one logit per image */
         if (!rc && ms->patch)
-            rc = gc_model_add_conv2d(m, 1, 3, 1, 1, 1, err);
+            rc = d_weight_layer(m, ms, gc_model_add_conv2d(m, 1, 3, 1, 1, 1, err), err);
         else if (!rc)
-            rc = gc_model_add_linear(m, nlogits, 1, err);
+            rc = d_weight_layer(m, ms, gc_model_add_linear(m, nlogits, 1, err), err);
     }
     return finish_model(m, rc, init, rng, &t->spec.opt_d, err);
 }
@@ -184,14 +201,25 @@ int gc_gan_sample_shape(struct gc_trainer *t, struct gc_error *err)
         int s0;
         if (t->h != t->w || !dcgan_blocks(t->h, &s0))
             return gc_error_set(err, GC_EINVAL,
-                                "model.arch: dcgan takes 28x28, 32x32 or 64x64 images, not "
-                                "%dx%d (use dataset.image_size 32 or 64, or arch mlp)",
+                                "model.arch: dcgan takes 28x28, 32x32, 64x64 or 128x128 images, "
+                                "not %dx%d (use dataset.image_size 32, 64 or 128, or arch mlp)",
                                 t->w, t->h);
         if (t->c != 1 && t->c != 3)
             return gc_error_set(err, GC_EINVAL, "model.arch: dcgan takes 1 or 3 channels, not %d",
                                 t->c);
     }
     return 0;
+}
+
+/* FNV-1a over the 8 bytes of v */
+static uint64_t fnv_add(uint64_t h, int64_t v)
+{
+    uint64_t x = (uint64_t)v;
+    for (int b = 0; b < 8; b++) {
+        h ^= (x >> (8 * b)) & 0xff;
+        h *= 0x100000001b3ull;
+    }
+    return h;
 }
 
 uint64_t gc_gan_shape_fingerprint(const struct gc_trainer *t)
@@ -217,12 +245,13 @@ uint64_t gc_gan_shape_fingerprint(const struct gc_trainer *t)
     int64_t vt[] = {ts->kind, ts->factor, ts->mask, t->cin};
     size_t nv = sizeof v / sizeof v[0], nt = ts->on ? sizeof vt / sizeof vt[0] : 0;
     uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < nv + nt; i++) {
-        uint64_t x = (uint64_t)(i < nv ? v[i] : vt[i - nv]);
-        for (int b = 0; b < 8; b++) {
-            h ^= (x >> (8 * b)) & 0xff;
-            h *= 0x100000001b3ull;
-        }
-    }
+    for (size_t i = 0; i < nv + nt; i++)
+        h = fnv_add(h, i < nv ? v[i] : vt[i - nv]);
+    /* fields that came later enter only when set, so that the checkpoints of specs
+     * from before them still match */
+    if (s->model.spectral_norm)
+        h = fnv_add(h, 0x534e); /* "SN" */
+    if (d_batch_norm(&s->model) != s->model.batch_norm)
+        h = fnv_add(h, 0x44424e00 + d_batch_norm(&s->model)); /* "DBN" */
     return h;
 }

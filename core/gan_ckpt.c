@@ -13,7 +13,10 @@
  *   u32 has loader | loader position | u32 K | K generator sections | D's section |
  *   [the weight average: u32 "EMA1" | u32 K | per generator u64 n, n floats]
  *   [the watchdog: u32 "WDG1" | its state (gc_watch_save)]
- * The models' sections are gc_model_save's. */
+ *   [DiffAugment's RNG: u32 "AUG1" | RNG] | [the penalty's RNG: u32 "GPN1" | RNG]
+ * The models' sections are gc_model_save's (spectral norm's u and v are in D's). The
+ * optional sections follow D only when their part of the spec is on, so a spec without
+ * them writes exactly what it wrote before they existed. */
 #include "core/gan_ckpt.h"
 
 #include <string.h>
@@ -31,11 +34,16 @@
 /* The watchdog's state (core/watch.h) follows as another optional section when the
  * spec's watch is on. */
 #define CKPT_WATCH_TAG 0x31474457u /* "WDG1" */
+/* DiffAugment's and the gradient penalty's RNG streams, when those are on. */
+#define CKPT_AUG_TAG 0x31475541u /* "AUG1" */
+#define CKPT_GPN_TAG 0x314e5047u /* "GPN1" */
 
 int gc_trainer_checkpoint(struct gc_trainer *t, uint8_t **out, size_t *len, struct gc_error *err)
 {
+    /* framed in place: the state is held once, not once more for the frame */
     struct gc_buf b;
     gc_buf_init(&b);
+    gc_frame_start(&b);
     uint8_t rs[GC_RNG_BYTES];
     gc_buf_put_u64(&b, gc_gan_shape_fingerprint(t));
     gc_buf_put_u64(&b, (uint64_t)t->step);
@@ -67,13 +75,21 @@ int gc_trainer_checkpoint(struct gc_trainer *t, uint8_t **out, size_t *len, stru
         gc_buf_put_u32(&b, CKPT_WATCH_TAG);
         gc_watch_save(&t->watch, &b);
     }
+    if (!rc && t->aug) {
+        gc_buf_put_u32(&b, CKPT_AUG_TAG);
+        gc_rng_save(&t->rng_aug, rs);
+        gc_buf_put(&b, rs, sizeof rs);
+    }
+    if (!rc && t->gp_x) {
+        gc_buf_put_u32(&b, CKPT_GPN_TAG);
+        gc_rng_save(&t->rng_penalty, rs);
+        gc_buf_put(&b, rs, sizeof rs);
+    }
     if (rc || b.oom) {
         gc_buf_fini(&b);
         return gc_error_set(err, GC_ENOMEM, "checkpoint: out of memory");
     }
-    rc = gc_frame_seal(CKPT_MAGIC, CKPT_VERSION, b.data, b.len, out, len, err);
-    gc_buf_fini(&b);
-    return rc;
+    return gc_frame_finish(&b, CKPT_MAGIC, CKPT_VERSION, out, len, err);
 }
 
 /* The weight-average section after its tag: the average of each generator. A spec
@@ -111,14 +127,17 @@ static int restore_ema(struct gc_trainer *t, struct gc_reader *r, struct gc_erro
 }
 
 /* The optional sections after the models, each behind its tag: the weight average
- * (EMA1) and the watchdog's state (WDG1). A checkpoint without the first (written
- * before the average existed, or by a spec without ema) leaves the average at G's
- * weights, the state of step 0; one without the second starts the watchdog afresh. */
+ * (EMA1), the watchdog's state (WDG1), DiffAugment's and the penalty's RNGs (AUG1,
+ * GPN1). A checkpoint without the first (written before the average existed, or by a
+ * spec without ema) leaves the average at G's weights, the state of step 0; one
+ * without the second starts the watchdog afresh; one without an RNG keeps that stream
+ * at its seed's start. What a spec without the part finds is skipped. */
 static int restore_sections(struct gc_trainer *t, struct gc_reader *r, struct gc_error *err)
 {
-    int have_ema = 0, have_watch = 0, rc;
+    int have_ema = 0, have_watch = 0, have_aug = 0, have_gpn = 0, rc;
     while (r->off < r->len) {
         uint32_t tag;
+        uint8_t rs[GC_RNG_BYTES];
         if ((rc = gc_reader_u32(r, &tag, err)))
             return gc_error_prefix(err, "checkpoint");
         if (tag == CKPT_EMA_TAG && !have_ema) {
@@ -129,6 +148,16 @@ static int restore_sections(struct gc_trainer *t, struct gc_reader *r, struct gc
             if ((rc = gc_watch_load(&t->watch, r, err)))
                 return rc;
             have_watch = 1;
+        } else if ((tag == CKPT_AUG_TAG && !have_aug) || (tag == CKPT_GPN_TAG && !have_gpn)) {
+            int aug = tag == CKPT_AUG_TAG;
+            if ((rc = gc_reader_get(r, rs, sizeof rs, err)))
+                return gc_error_prefix(err, "checkpoint: %s", aug ? "diffaugment" : "penalty");
+            if (aug && t->aug)
+                gc_rng_load(&t->rng_aug, rs);
+            if (!aug && t->gp_x)
+                gc_rng_load(&t->rng_penalty, rs);
+            have_aug |= aug;
+            have_gpn |= !aug;
         } else {
             return gc_error_set(err, GC_ECORRUPT, "checkpoint: unknown section after the models");
         }

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/eval_sets.h"
 #include "core/gan_internal.h"
 #include "core/gan_sample.h"
 #include "core/gan_task.h"
@@ -25,7 +26,7 @@ static int same_data(const struct gc_dataset_spec *a, const struct gc_dataset_sp
 {
     return a->kind == b->kind && a->test_split == b->test_split && a->classes == b->classes &&
            strcmp(a->path, b->path) == 0 && a->image_size == b->image_size &&
-           a->channels == b->channels;
+           a->channels == b->channels && a->subset == b->subset;
 }
 
 int gc_gan_eval_real(struct gc_trainer *t, struct gc_error *err)
@@ -90,9 +91,20 @@ static int eval_classifier(struct gc_trainer *t, struct gc_error *err)
         t->eval_probs = malloc(n * GC_CLASSIFIER_CLASSES * sizeof(float));
     if (!t->eval_feat || !t->eval_probs)
         return gc_error_set(err, GC_ENOMEM, "eval: out of memory");
-    if ((rc = gc_classifier_features(t->clf, t->eval_real, n, t->eval_feat, err)) ||
-        (rc = gc_gauss_fit(&t->real_gauss, t->eval_feat, n, GC_CLASSIFIER_FEATURES, err)))
+    size_t nf = n * GC_CLASSIFIER_FEATURES;
+    if (!t->eval_real_feat)
+        t->eval_real_feat = malloc(nf * sizeof(float));
+    if (!t->eval_real_r2)
+        t->eval_real_r2 = malloc(n * sizeof(double));
+    if (!t->eval_real_feat || !t->eval_real_r2)
+        return gc_error_set(err, GC_ENOMEM, "eval: out of memory");
+    if ((rc = gc_classifier_features(t->clf, t->eval_real, n, t->eval_real_feat, err)) ||
+        (rc = gc_gauss_fit(&t->real_gauss, t->eval_real_feat, n, GC_CLASSIFIER_FEATURES, err)) ||
+        (rc = gc_knn_radii2(t->eval_real_feat, n, GC_CLASSIFIER_FEATURES, GC_PRDC_K,
+                            t->eval_real_r2, err))) {
+        gc_gauss_fini(&t->real_gauss);
         return rc;
+    }
     t->have_gauss = 1;
     return 0;
 }
@@ -177,6 +189,22 @@ static int eval_images(struct gc_trainer *t, uint64_t seed, struct gc_metric *m,
     put(m, nm, GC_M_FID, fid);
     put(m, nm, GC_M_CLASS_COVERAGE, cov);
     put(m, nm, GC_M_CLASSIFIER_SCORE, score);
+    /* the subsets of KID from the evaluation's own seed: the same step draws the same */
+    struct gc_rng kr;
+    gc_rng_init(&kr, seed, GC_GAN_STREAM_KID);
+    double kid, kid_std;
+    struct gc_prdc p;
+    if ((rc = gc_kid(t->eval_real_feat, n, t->eval_feat, n, GC_CLASSIFIER_FEATURES, GC_KID_SUBSETS,
+                     GC_KID_SUBSET_SIZE, &kr, &kid, &kid_std, err)) ||
+        (rc = gc_prdc(t->eval_real_feat, t->eval_real_r2, n, t->eval_feat, n,
+                      GC_CLASSIFIER_FEATURES, &p, err)))
+        return rc;
+    put(m, nm, GC_M_KID, kid);
+    put(m, nm, GC_M_KID_STD, kid_std);
+    put(m, nm, GC_M_PRECISION, p.precision);
+    put(m, nm, GC_M_RECALL, p.recall);
+    put(m, nm, GC_M_DENSITY, p.density);
+    put(m, nm, GC_M_COVERAGE, p.coverage);
     return 0;
 }
 

@@ -4,9 +4,10 @@
  * reverse_kl of GC_EVAL_POINTS generated points against the mixture's modes. Image
  * sets: swd between real and as many generated images, diversity (the mean distance
  * between two of 256 generated images over that between two real ones), and for
- * labelled 1x28x28 sets
- * (core/classifier.h) fid, class_coverage and classifier_score through the evaluation
- * classifier. The real side is made once, at the first evaluation: up to
+ * labelled 1x28x28 sets (core/classifier.h) fid, class_coverage, classifier_score,
+ * kid and kid_std, precision, recall, density and coverage through the evaluation
+ * classifier's features (core/eval_sets.h). The real side is made once, at the first
+ * evaluation: up to
  * GC_EVAL_IMAGES images spread evenly over the whole evaluation split (the test split
  * for fashion-mnist, see gc_dataset_eval_spec), so a set stored in class order is
  * represented whole. Generated samples come from RNGs derived from (seed, step), so
@@ -21,7 +22,7 @@ struct gc_trainer;
 struct gc_metric;
 
 /* The most figures one evaluation reports. */
-#define GC_GAN_EVAL_MAX 6
+#define GC_GAN_EVAL_MAX 11
 
 /* The figures of the trainer's current step into m (GC_GAN_EVAL_MAX entries), their
  * number into *n. The first call of an image set makes the real side (and loads or

@@ -8,14 +8,22 @@
  * discriminator, and a preallocated look-ahead copy of D for the unrolled GAN), the
  * dataset and its loader, two RNG streams (noise, label smoothing) and every batch
  * buffer. All buffers are allocated at create, so a training step allocates nothing.
- * The trainer is used by one thread at a time (core/gan.h), so no field has a lock. */
+ * The trainer is used by one thread at a time (core/gan.h), so no field has a lock.
+ *
+ * Ranks: with a communicator of N ranks (gc_trainer_opts.comm) this trainer is rank r
+ * of N that train one run together. Every rank draws the whole batch's randomness
+ * (data order, noise, labels) from the same streams and keeps its part, samples
+ * [b0, b0 + b) of B; the models hold b samples. Buffers marked "part" below hold this
+ * rank's part, "whole" ones the whole batch. One process is rank 0 of 1 (b = B). */
 #ifndef GC_GAN_INTERNAL_H
 #define GC_GAN_INTERNAL_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/augment.h"
 #include "core/classifier.h"
+#include "core/comm.h"
 #include "core/data.h"
 #include "core/eval.h"
 #include "core/gan.h"
@@ -33,6 +41,9 @@ enum {
     GC_GAN_STREAM_LABEL = 4,
     GC_GAN_STREAM_GENERATE = 5,
     GC_GAN_STREAM_SWD = 6,
+    GC_GAN_STREAM_AUGMENT = 7, /* DiffAugment's draws */
+    GC_GAN_STREAM_PENALTY = 8, /* WGAN-GP's interpolation weights */
+    GC_GAN_STREAM_KID = 9,     /* KID's subsets, of an evaluation's seed */
     GC_GAN_STREAM_INIT_G = 16, /* + generator index */
 };
 
@@ -42,7 +53,8 @@ enum {
 struct gc_trainer {
     struct gc_spec spec;
     int threads;
-    struct gc_pool *pool; /* t->threads threads, lent to every model and the classifier */
+    enum gc_precision precision; /* what runs (see gc_trainer_precision); calloc: float32 */
+    struct gc_pool *pool;        /* t->threads threads, lent to every model and the classifier */
     char cache_dir[GC_PATH_MAX];
 
     struct gc_dataset *data; /* NULL for image sets created with load_data = 0 */
@@ -50,8 +62,12 @@ struct gc_trainer {
     int c, h, w;  /* per-sample shape */
     size_t dsize; /* floats per sample */
     int is2d;
-    int K;            /* generators */
-    int B;            /* batch size */
+    int K;                /* generators */
+    int B;                /* batch size: the whole batch, over every rank */
+    struct gc_comm *comm; /* borrowed; NULL: one process */
+    int rank, nranks;
+    int b, b0;        /* this rank's part of a batch: samples [b0, b0 + b) of B */
+    double part;      /* b / B: a loss over the part, scaled by it, is its share of the mean */
     int nout;         /* D outputs per sample: 1, a patch map, or K + 1 */
     int feat_layer;   /* D's last hidden layer (feature matching) */
     size_t feat_size; /* its floats per sample */
@@ -74,23 +90,40 @@ struct gc_trainer {
     int64_t step;
 
     /* batch buffers, allocated once */
-    float *real;   /* B x dsize */
-    float *noise;  /* B x z */
-    float *dfake;  /* B x dsize: gradient of G's output */
-    float *dlog;   /* B x nout: gradient of D's output */
-    float *probs;  /* B x nout (MAD-GAN softmax) */
-    float *t_real; /* B x nout targets */
+    float *real;   /* part: b x dsize */
+    float *noise;  /* whole: B x z (this rank's part at b0 x z) */
+    float *dfake;  /* part: b x dsize, gradient of G's output */
+    float *dlog;   /* part: b x nout, gradient of D's output */
+    float *probs;  /* part: b x nout (MAD-GAN softmax) */
+    float *t_real; /* part: b x nout targets */
     float *t_zero, *t_one;
-    int *labels;                  /* B */
-    float *feat_real, *feat_fake; /* feat_size: batch means */
-    float *dfeat;                 /* B x feat_size */
+    int *labels;                  /* part: b */
+    float *feat_real, *feat_fake; /* feat_size: the whole batch's means */
+    double *feat_sum;             /* 2 x feat_size: sums over the part, real then fake */
+    float *dfeat;                 /* part: b x feat_size */
     float *samples;               /* the fixed sample set, n x dsize */
     int nsamples;
 
-    /* the figures of the last step */
+    /* DiffAugment (tricks.diffaugment; NULL without): the batches D sees and the draw
+     * of the last augmented fake batch, which G's update backs through */
+    struct gc_rng rng_aug;
+    struct gc_augment *aug;     /* B */
+    float *aug_real, *aug_fake; /* B x dsize */
+    float *daug;                /* B x dsize: gradient of the augmented fake batch */
+    /* gradient penalty (tricks.gradient_penalty, gan_penalty.c; NULL without) */
+    struct gc_rng rng_penalty;
+    float *gp_x, *gp_g, *gp_v; /* B x dsize: interpolates, input gradient, dP/dg */
+    float *gp_dout;            /* B x nout: the critic's seed */
+
+    /* the figures of the last step (of the whole batch once gc_gan_share_figures ran) */
     double loss_d, loss_g, d_real, d_fake, gn_d, gn_g, wdist;
-    uint64_t images; /* real samples consumed since the last log */
-    double busy;     /* seconds spent in training steps since the last log */
+    double gp; /* the gradient penalty of the last penalized update of D */
+    /* loss_g's parts before dividing by K: means over this rank's part, and figures of
+     * the whole batch already (feature matching's distance of batch means) */
+    double loss_g_part, loss_g_whole;
+    uint64_t images;  /* real samples consumed since the last log, every rank's */
+    double busy;      /* seconds spent in training steps since the last log */
+    double comm_busy; /* seconds of busy spent in collective calls */
 
     /* evaluation state, made at the first evaluation (gan_eval.c) */
     struct gc_dataset *eval_data; /* the evaluation split; data itself when it is the same */
@@ -100,7 +133,9 @@ struct gc_trainer {
     struct gc_gauss real_gauss;
     int have_gauss;
     float *eval_feat, *eval_probs;
-    double real_spread; /* mean distance between two real images of eval_real; 0: not yet */
+    float *eval_real_feat; /* eval_n x GC_CLASSIFIER_FEATURES: the real images' features */
+    double *eval_real_r2;  /* eval_n: their k-NN radii squared (core/eval_sets.h) */
+    double real_spread;    /* mean distance between two real images of eval_real; 0: not yet */
 
     /* the watchdog (core/watch.h; spec->watch) and, with action rollback, the point it
      * goes back to: a checkpoint's bytes made while its detectors were calm, the best

@@ -45,7 +45,7 @@ int gc_trainer_plane(struct gc_trainer *t, const float *pts, int n, uint8_t **ou
     size_t cells = (size_t)S * S;
     float *density = calloc(cells, sizeof(float));
     float *dout = malloc(cells * sizeof(float));
-    float *grid = malloc((size_t)t->B * 2 * sizeof(float));
+    float *grid = malloc((size_t)t->b * 2 * sizeof(float));
     if (!density || !dout || !grid) {
         free(density), free(dout), free(grid);
         return gc_error_set(err, GC_ENOMEM, "plane: out of memory");
@@ -57,9 +57,9 @@ int gc_trainer_plane(struct gc_trainer *t, const float *pts, int n, uint8_t **ou
         if (col >= 0 && col < S && row >= 0 && row < S)
             density[(size_t)row * S + col] += 1.0f / (float)n;
     }
-    /* D over the cells' centres, a batch of at most B at a time */
-    for (size_t c0 = 0; c0 < cells; c0 += (size_t)t->B) {
-        int m = (int)(cells - c0 < (size_t)t->B ? cells - c0 : (size_t)t->B);
+    /* D over the cells' centres, at most a batch (this rank's part) at a time */
+    for (size_t c0 = 0; c0 < cells; c0 += (size_t)t->b) {
+        int m = (int)(cells - c0 < (size_t)t->b ? cells - c0 : (size_t)t->b);
         for (int j = 0; j < m; j++) {
             size_t c = c0 + (size_t)j;
             grid[2 * j] = -range + ((float)(c % S) + 0.5f) * cell;

@@ -58,7 +58,7 @@ int gc_trainer_generate_from(struct gc_trainer *t, int n, const float *noise, fl
         return gc_error_set(err, GC_EINVAL, "generate: n must be >= 0");
     int z = t->spec.model.z_dim;
     /* sample i comes from generator i mod K; its noise is the i-th whatever K is */
-    int K = t->K, B = t->B;
+    int K = t->K, B = t->b; /* the models hold this rank's part of a batch */
     for (int k = 0; k < K; k++) {
         int cnt = n > k ? (n - k + K - 1) / K : 0;
         if (cnt == 0)

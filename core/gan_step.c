@@ -1,16 +1,30 @@
 /* gan_step.c — one training step: the discriminator and generator updates, their
  * losses (every spec loss, MAD-GAN's softmax, feature matching), label smoothing, the
- * unrolled look-ahead, the learning-rate scale and the generator weight average.
+ * unrolled look-ahead, the learning-rate scale, the generator weight average,
+ * DiffAugment (real and fake batches augmented before D, G's gradient taken back
+ * through the augmentation) and the gradient penalties (gan_penalty.c).
  *
  * d_real / d_fake are mean sigmoid(D) for minimax and nonsaturating, the raw mean of
  * D's output for wasserstein, least-squares and hinge, and with MAD-GAN the mean
- * softmax probability of the "real" class. */
+ * softmax probability of the "real" class.
+ *
+ * RANKS (gan_internal.h). Each rank draws the whole batch's data order, noise and
+ * label draws and trains on its part of b samples. Its losses are means over the
+ * part, and their gradients are scaled by part = b/B, so that summing the parameter
+ * gradients across ranks (once per network per update, one sum over the model's
+ * gradient block, before the norm and the optimizer's step) gives the gradient of the
+ * mean over the whole batch. Batch norm sums its statistics across ranks inside the
+ * model (core/model_pass.h); feature matching sums its feature sums. The figures stay
+ * this rank's part until gc_gan_share_figures turns them into the whole batch's. The
+ * parameters, the optimizer states, the clipping and the weight average then move the
+ * same on every rank. */
 #include "core/gan_step.h"
 
 #include <math.h>
 #include <string.h>
 
 #include "core/gan_internal.h"
+#include "core/gan_penalty.h"
 #include "core/loss.h"
 
 static double mean_raw(const float *x, int n)
@@ -27,7 +41,8 @@ static int is_binary_sigmoid(enum gc_loss l)
 }
 
 /* Real targets of this D step: 1, a fixed value, or one uniform draw per sample
- * (shared by the logits of a patch map). */
+ * (shared by the logits of a patch map). The draws are the whole batch's; the part's
+ * are kept. */
 static void fill_real_targets(struct gc_trainer *t)
 {
     const struct gc_tricks_spec *tr = &t->spec.tricks;
@@ -38,8 +53,10 @@ static void fill_real_targets(struct gc_trainer *t)
             v = tr->smooth_lo;
         else if (tr->smoothing == GC_SMOOTH_RANGE)
             v = tr->smooth_lo + (tr->smooth_hi - tr->smooth_lo) * gc_rng_uniform(&t->rng_label);
+        if (i < t->b0 || i >= t->b0 + t->b)
+            continue;
         for (int j = 0; j < per; j++)
-            t->t_real[i * per + j] = v;
+            t->t_real[(i - t->b0) * per + j] = v;
     }
 }
 
@@ -47,13 +64,13 @@ static float d_loss_real(struct gc_trainer *t, const float *out, int n)
 {
     switch (t->spec.loss) {
     case GC_LOSS_WASSERSTEIN:
-        return gc_wasserstein_mean(t->dlog, out, -1.0f, n, 1.0f);
+        return gc_wasserstein_mean(t->dlog, out, -1.0f, n, t->part);
     case GC_LOSS_LEAST_SQUARES:
-        return gc_mse(t->dlog, out, t->t_real, n, 1.0f);
+        return gc_mse(t->dlog, out, t->t_real, n, t->part);
     case GC_LOSS_HINGE:
-        return gc_hinge(t->dlog, out, 1.0f, n, 1.0f);
+        return gc_hinge(t->dlog, out, 1.0f, n, t->part);
     default:
-        return gc_bce_logits(t->dlog, out, t->t_real, n, 1.0f);
+        return gc_bce_logits(t->dlog, out, t->t_real, n, t->part);
     }
 }
 
@@ -61,13 +78,13 @@ static float d_loss_fake(struct gc_trainer *t, const float *out, int n)
 {
     switch (t->spec.loss) {
     case GC_LOSS_WASSERSTEIN:
-        return gc_wasserstein_mean(t->dlog, out, 1.0f, n, 1.0f);
+        return gc_wasserstein_mean(t->dlog, out, 1.0f, n, t->part);
     case GC_LOSS_LEAST_SQUARES:
-        return gc_mse(t->dlog, out, t->t_zero, n, 1.0f);
+        return gc_mse(t->dlog, out, t->t_zero, n, t->part);
     case GC_LOSS_HINGE:
-        return gc_hinge(t->dlog, out, -1.0f, n, 1.0f);
+        return gc_hinge(t->dlog, out, -1.0f, n, t->part);
     default:
-        return gc_bce_logits(t->dlog, out, t->t_zero, n, 1.0f);
+        return gc_bce_logits(t->dlog, out, t->t_zero, n, t->part);
     }
 }
 
@@ -76,13 +93,13 @@ static float g_loss(struct gc_trainer *t, const float *out, int n)
     switch (t->spec.loss) {
     case GC_LOSS_MINIMAX:
         /* log(1 - D(G(z))) = -bce(x, 0): descend on the negated cross-entropy */
-        return -gc_bce_logits(t->dlog, out, t->t_zero, n, -1.0f);
+        return -gc_bce_logits(t->dlog, out, t->t_zero, n, -t->part);
     case GC_LOSS_NONSATURATING:
-        return gc_bce_logits(t->dlog, out, t->t_one, n, 1.0f);
+        return gc_bce_logits(t->dlog, out, t->t_one, n, t->part);
     case GC_LOSS_LEAST_SQUARES:
-        return gc_mse(t->dlog, out, t->t_one, n, 1.0f);
+        return gc_mse(t->dlog, out, t->t_one, n, t->part);
     default: /* wasserstein and hinge: -mean D(G(z)) */
-        return gc_wasserstein_mean(t->dlog, out, -1.0f, n, 1.0f);
+        return gc_wasserstein_mean(t->dlog, out, -1.0f, n, t->part);
     }
 }
 
@@ -97,6 +114,15 @@ static double mean_real_prob(const float *probs, int n, int k, int cls)
     for (int i = 0; i < n; i++)
         s += probs[(size_t)i * k + cls];
     return n > 0 ? s / n : 0.0;
+}
+
+/* The gradient of the whole batch: every rank's part summed, in one call over the
+ * model's gradient block. */
+static void sum_grads(struct gc_trainer *t, struct gc_model *m)
+{
+    size_t n;
+    float *g = gc_model_grads(m, &n);
+    gc_comm_sum_f32(t->comm, g, n);
 }
 
 /* One optimizer step of m at the scheduled rate. */
@@ -117,17 +143,33 @@ static void ema_update(struct gc_trainer *t, int k)
         a[i] = b * a[i] + c * p[i];
 }
 
+/* G_k on this rank's part of fresh noise (drawn for the whole batch). */
 static const float *fake_batch(struct gc_trainer *t, int k)
 {
-    gc_rng_fill_normal(&t->rng_noise, t->noise, (size_t)t->B * t->spec.model.z_dim, 0.0f, 1.0f);
-    return gc_model_forward(t->g[k], t->noise, t->B, 1);
+    size_t z = (size_t)t->spec.model.z_dim;
+    gc_rng_fill_normal(&t->rng_noise, t->noise, (size_t)t->B * z, 0.0f, 1.0f);
+    return gc_model_forward(t->g[k], t->noise + (size_t)t->b0 * z, t->b, 1);
+}
+
+/* The batch as D sees it: x itself, or with DiffAugment on, x augmented by a fresh
+ * draw into out (whose draw t->aug keeps for a backward through it). */
+static const float *for_d(struct gc_trainer *t, const float *x, float *out)
+{
+    if (!t->aug)
+        return x;
+    gc_augment_draw(&t->rng_aug, t->spec.tricks.diffaugment, t->b, t->h, t->w, t->aug);
+    gc_augment_forward(t->aug, t->b, t->c, t->h, t->w, x, out);
+    return out;
 }
 
 void gc_gan_d_finish(struct gc_trainer *t, struct gc_model *d, int record, double lr, double lf,
-                     double sr, double sf)
+                     double sr, double sf, double gp)
 {
+    if (record && gp >= 0.0)
+        t->gp = gp;
     if (record) {
-        t->loss_d = lr + lf;
+        /* the loss D descends: the penalty's term (times every) included */
+        t->loss_d = lr + lf + (gp >= 0.0 ? gp * t->spec.tricks.penalty.every : 0.0);
         t->d_real = sr;
         t->d_fake = sf;
         /* for wasserstein lr = -mean D(x) and lf = mean D(G(z)) */
@@ -143,30 +185,33 @@ void gc_gan_d_finish(struct gc_trainer *t, struct gc_model *d, int record, doubl
  * real batch and fresh fakes; record keeps the figures of the real D's step. */
 static void d_step(struct gc_trainer *t, struct gc_model *d, int record)
 {
-    int B = t->B, no = t->nout, n = B * no;
+    int B = t->b, no = t->nout, n = B * no;
     size_t dl = (size_t)n * sizeof(float);
     gc_model_zero_grad(d);
-    gc_loader_next(t->loader, (size_t)B, t->real, NULL);
-    t->images += (uint64_t)B;
+    gc_loader_next_part(t->loader, (size_t)t->B, (size_t)t->b0, (size_t)B, t->real, NULL);
+    t->images += (uint64_t)t->B;
+    const float *real = for_d(t, t->real, t->aug_real);
+    int penalize = gc_gan_penalty_due(t, d);
+    double gp = -1.0;
 
     double lr, lf = 0.0, sr, sf = 0.0;
-    const float *out = gc_model_forward(d, t->real, B, 1);
+    const float *out = gc_model_forward(d, real, B, 1);
     memset(t->dlog, 0, dl);
     if (t->K > 1) {
         /* MAD-GAN: class k = made by generator k, class K = real; the fake term is the
          * mean over generators so that K = 1 would be the usual two-term loss */
         for (int i = 0; i < B; i++)
             t->labels[i] = t->K;
-        lr = gc_softmax_xent(t->dlog, out, t->labels, B, no, 1.0f, t->probs);
+        lr = gc_softmax_xent(t->dlog, out, t->labels, B, no, t->part, t->probs);
         sr = mean_real_prob(t->probs, B, no, t->K);
         gc_model_backward(d, t->dlog, NULL);
         for (int k = 0; k < t->K; k++) {
-            const float *fake = fake_batch(t, k);
+            const float *fake = for_d(t, fake_batch(t, k), t->aug_fake);
             out = gc_model_forward(d, fake, B, 1);
             memset(t->dlog, 0, dl);
             for (int i = 0; i < B; i++)
                 t->labels[i] = k;
-            lf += gc_softmax_xent(t->dlog, out, t->labels, B, no, 1.0f / t->K, t->probs) / t->K;
+            lf += gc_softmax_xent(t->dlog, out, t->labels, B, no, t->part / t->K, t->probs) / t->K;
             sf += mean_real_prob(t->probs, B, no, t->K) / t->K;
             gc_model_backward(d, t->dlog, NULL);
         }
@@ -175,60 +220,73 @@ static void d_step(struct gc_trainer *t, struct gc_model *d, int record)
         lr = d_loss_real(t, out, n);
         sr = d_stat(t, out, n);
         gc_model_backward(d, t->dlog, NULL);
-        const float *fake = fake_batch(t, 0);
+        if (penalize && t->spec.tricks.penalty.kind == GC_PENALTY_R1)
+            gp = gc_gan_penalty_r1(t, d, B); /* on the real forward just made */
+        const float *fake = for_d(t, fake_batch(t, 0), t->aug_fake);
         out = gc_model_forward(d, fake, B, 1);
         memset(t->dlog, 0, dl);
         lf = d_loss_fake(t, out, n);
         sf = d_stat(t, out, n);
         gc_model_backward(d, t->dlog, NULL);
+        if (penalize && t->spec.tricks.penalty.kind == GC_PENALTY_WGAN_GP)
+            gp = gc_gan_penalty_wgan_gp(t, d, real, fake, B);
     }
-    gc_gan_d_finish(t, d, record, lr, lf, sr, sf);
+    sum_grads(t, d);
+    gc_gan_d_finish(t, d, record, lr, lf, sr, sf, gp);
 }
 
-/* Batch mean of D's features at the feature layer for the last forward. */
-static void feature_mean(struct gc_trainer *t, struct gc_model *d, float *mean)
+/* Sums over the part of D's features at the feature layer for the last forward. */
+static void feature_sum(struct gc_trainer *t, struct gc_model *d, double *sum)
 {
     int c, h, w;
     const float *f = gc_model_layer_output(d, t->feat_layer, &c, &h, &w);
     size_t F = t->feat_size;
     for (size_t j = 0; j < F; j++) {
         double s = 0.0;
-        for (int i = 0; i < t->B; i++)
+        for (int i = 0; i < t->b; i++)
             s += f[(size_t)i * F + j];
-        mean[j] = (float)(s / t->B);
+        sum[j] = s;
     }
 }
 
-/* One update of generator k against discriminator d; returns its loss. */
-static double g_update(struct gc_trainer *t, int k, struct gc_model *d, double *gn2)
+/* One update of generator k against discriminator d. Its loss goes to loss_g_part
+ * (a mean over this rank's part) or, with feature matching, to loss_g_whole (the
+ * distance of the whole batch's feature means, the same on every rank). */
+static void g_update(struct gc_trainer *t, int k, struct gc_model *d, double *gn2)
 {
-    int B = t->B, no = t->nout, n = B * no;
+    int B = t->b, no = t->nout, n = B * no;
     struct gc_model *g = t->g[k];
     double loss;
     gc_model_zero_grad(g);
+    size_t F = t->feat_size;
     if (t->spec.tricks.feature_matching) {
-        gc_loader_next(t->loader, (size_t)B, t->real, NULL);
-        t->images += (uint64_t)B;
-        gc_model_forward(d, t->real, B, 1);
-        feature_mean(t, d, t->feat_real);
+        gc_loader_next_part(t->loader, (size_t)t->B, (size_t)t->b0, (size_t)B, t->real, NULL);
+        t->images += (uint64_t)t->B;
+        gc_model_forward(d, for_d(t, t->real, t->aug_real), B, 1);
+        feature_sum(t, d, t->feat_sum);
     }
-    const float *fake = fake_batch(t, k);
+    const float *fake = for_d(t, fake_batch(t, k), t->aug_fake);
     const float *out = gc_model_forward(d, fake, B, 1);
-    memset(t->dfake, 0, (size_t)B * t->dsize * sizeof(float));
+    /* D's input gradient: G's output gradient, or the augmented batch's first */
+    float *dd = t->aug ? t->daug : t->dfake;
+    memset(dd, 0, (size_t)B * t->dsize * sizeof(float));
     if (t->spec.tricks.feature_matching) {
-        feature_mean(t, d, t->feat_fake);
-        size_t F = t->feat_size;
+        feature_sum(t, d, t->feat_sum + F);
+        gc_comm_sum_f64(t->comm, t->feat_sum, 2 * F);
         double s = 0.0;
         for (size_t j = 0; j < F; j++) {
+            t->feat_real[j] = (float)(t->feat_sum[j] / t->B);
+            t->feat_fake[j] = (float)(t->feat_sum[F + j] / t->B);
             float diff = t->feat_fake[j] - t->feat_real[j];
             s += (double)diff * diff;
-            /* d/df_ij of sum_j (mean_i f_ij - m_j)^2 is 2 (mean_j - m_j) / B */
-            float gj = 2.0f * diff / (float)B;
+            /* d/df_ij of sum_j (mean_i f_ij - m_j)^2 is 2 (mean_j - m_j) / B, B the
+             * whole batch (the means are its) */
+            float gj = 2.0f * diff / (float)t->B;
             for (int i = 0; i < B; i++)
                 t->dfeat[(size_t)i * F + j] = gj;
         }
-        loss = s;
-        gc_model_backward_input(d, t->feat_layer, t->dfeat, t->dfake);
+        t->loss_g_whole += s;
+        gc_model_backward_input(d, t->feat_layer, t->dfeat, dd);
     } else {
         memset(t->dlog, 0, (size_t)n * sizeof(float));
         if (t->K > 1) {
@@ -236,25 +294,30 @@ static double g_update(struct gc_trainer *t, int k, struct gc_model *d, double *
                 /* minimize log p(class k | G_k(z)) = -xent(label k) */
                 for (int i = 0; i < B; i++)
                     t->labels[i] = k;
-                loss = -gc_softmax_xent(t->dlog, out, t->labels, B, no, -1.0f, NULL);
+                loss = -gc_softmax_xent(t->dlog, out, t->labels, B, no, -t->part, NULL);
             } else {
                 for (int i = 0; i < B; i++)
                     t->labels[i] = t->K;
-                loss = gc_softmax_xent(t->dlog, out, t->labels, B, no, 1.0f, NULL);
+                loss = gc_softmax_xent(t->dlog, out, t->labels, B, no, t->part, NULL);
             }
         } else {
             loss = g_loss(t, out, n);
         }
+        t->loss_g_part += loss;
         /* D's own gradients are not wanted here (its next step zeroes them) */
-        gc_model_backward_input(d, gc_model_nlayers(d) - 1, t->dlog, t->dfake);
+        gc_model_backward_input(d, gc_model_nlayers(d) - 1, t->dlog, dd);
+    }
+    if (t->aug) {
+        memset(t->dfake, 0, (size_t)B * t->dsize * sizeof(float));
+        gc_augment_backward(t->aug, B, t->c, t->h, t->w, t->daug, t->dfake);
     }
     gc_model_backward(g, t->dfake, NULL);
+    sum_grads(t, g);
     double gn = gc_model_grad_norm(g);
     *gn2 += gn * gn;
     opt_step(t, g);
     if (t->ema[k])
         ema_update(t, k);
-    return loss;
 }
 
 /* The generator half of a step: look ahead on the copy of D when unrolling, then
@@ -269,11 +332,29 @@ void gc_gan_g_step(struct gc_trainer *t)
             d_step(t, t->dcopy, 0);
         d = t->dcopy;
     }
-    double loss = 0.0, gn2 = 0.0;
+    double gn2 = 0.0;
+    t->loss_g_part = t->loss_g_whole = 0.0;
     for (int k = 0; k < t->K; k++)
-        loss += g_update(t, k, d, &gn2);
-    t->loss_g = loss / t->K;
+        g_update(t, k, d, &gn2);
+    /* one of the two is 0: feature matching is on for every generator or for none */
+    t->loss_g = (t->loss_g_part + t->loss_g_whole) / t->K;
     t->gn_g = sqrt(gn2);
+}
+
+void gc_gan_share_figures(struct gc_trainer *t, double *extra)
+{
+    if (t->nranks == 1)
+        return;
+    double v[5] = {t->loss_d, t->d_real, t->d_fake, t->loss_g_part, extra ? *extra : 0.0};
+    gc_comm_sum_f64(t->comm, v, 5);
+    double n = t->nranks;
+    t->loss_d = v[0] / n;
+    t->d_real = v[1] / n;
+    t->d_fake = v[2] / n;
+    t->wdist = -t->loss_d;
+    t->loss_g = (v[3] / n + t->loss_g_whole) / t->K;
+    if (extra)
+        *extra = v[4];
 }
 
 void gc_gan_train_step(struct gc_trainer *t)

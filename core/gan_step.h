@@ -17,6 +17,12 @@ void gc_gan_train_step(struct gc_trainer *t);
 /* The generator half alone: the unrolled look-ahead when the spec has one, then one
  * update of every generator. */
 void gc_gan_g_step(struct gc_trainer *t);
+/* After a step on several ranks: the figures of every rank's part become those of the
+ * whole batch (loss_d, loss_g, d_real, d_fake, wasserstein; the gradient norms are the
+ * whole batch's already), in one sum across ranks that also carries *extra (when not
+ * NULL: each rank's value in, the sum out). Nothing on one process. A failure is left
+ * in the communicator. */
+void gc_gan_share_figures(struct gc_trainer *t, double *extra);
 
 /* The pieces of a step that the image-to-image step (gan_task.c) shares: the real
  * targets of a D step (label smoothing), the spec loss's D terms and G term on n
@@ -29,10 +35,11 @@ float gc_gan_loss_g(struct gc_trainer *t, const float *out, int n);
 double gc_gan_d_stat(struct gc_trainer *t, const float *out, int n);
 void gc_gan_opt_step(struct gc_trainer *t, struct gc_model *m);
 /* The end of a D update whose gradients are formed: the step's figures when record
- * (loss_d = lr + lf, d_real = sr, d_fake = sf, the Wasserstein estimate, D's gradient
- * norm), the optimizer step and the weight clipping. */
+ * (loss_d = lr + lf plus the penalty's term, d_real = sr, d_fake = sf, the Wasserstein
+ * estimate, D's gradient norm, the penalty gp when it is >= 0: negative when this step
+ * took none), the optimizer step and the weight clipping. */
 void gc_gan_d_finish(struct gc_trainer *t, struct gc_model *d, int record, double lr, double lf,
-                     double sr, double sf);
+                     double sr, double sf, double gp);
 void gc_gan_ema_update(struct gc_trainer *t, int k);
 
 #endif

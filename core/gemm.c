@@ -1,11 +1,20 @@
-/* gemm.c — blocked SGEMM with an AVX-512 micro-kernel (see gemm.h).
+/* gemm.c — blocked GEMM with AVX-512 micro-kernels, on float32 or on bfloat16 inputs
+ * (see gemm.h).
  *
  * Loops in the BLIS order: for each NC-wide column block of C and each KC-deep slice
  * of k, op(B) is packed into NR-wide panels (KC x NR, one L1-sized panel each); for
  * each MC-tall row block, op(A) is packed into MR-tall slivers (the block stays in L2);
  * then the micro-kernel computes one MR x NR tile of C from one sliver and one panel
- * with MR x NR/16 zmm accumulators. Packing pads edges with zeros, so the kernel always
- * runs full tiles and only its stores are masked (rows by count, columns by mask).
+ * with MR x NR/16 zmm accumulators. Packing (gemm_pack.c) pads edges with zeros, so the
+ * kernel always runs full tiles and only its stores are masked (rows by count, columns
+ * by mask). The bfloat16 kind packs pairs of k into 32-bit words, rounding as it
+ * packs, and its kernel adds them with vdpbf16ps: twice the multiply-adds of an FMA per
+ * instruction, and half the bytes per panel.
+ *
+ * B and C may be given through offsets (gc_gemm_mapped): B is then packed from them,
+ * and a tile of C is computed into a small buffer and added (or stored) run by run.
+ * Without the kernels (no AVX-512), a mapped GEMM spells the operands out into this
+ * thread's buffers and runs gc_sgemm.
  *
  * The AVX-512 code carries its own target attribute, so this file builds under any
  * -march (the valgrind build uses haswell); gc_gemm_avx512 checks the CPU at run time.
@@ -19,30 +28,24 @@
 #include <stdlib.h>
 #include <string.h>
 
-#if defined(__x86_64__) || defined(__i386__)
-#define GEMM_X86 1
+#include "core/blas.h"
+#include "core/gemm_pack.h"
+
+#if GEMM_X86
 #include <immintrin.h>
-#else
-#define GEMM_X86 0
 #endif
 
-/* Register tile: MR rows x NR columns of C, NR/16 zmm per row. 14 x 32 keeps 28
- * accumulators, two B vectors and one broadcast in the 32 zmm registers: 28 FMAs for
- * 16 loads per k, enough independent chains to cover the FMA latency on two pipes. */
-#define MR 14
-#define NR 32
 /* KC x NR floats of a B panel (32 KB) stay in the 48 KB L1 while the kernel walks the
  * A slivers; MC x KC floats of A (336 KB) stay in L2; KC x NC of B in L3. */
 #define KC 256
 #define MC (MR * 24)
 #define NC 4096
 
-#define TARGET __attribute__((target("avx512f,avx512vl,fma")))
-
-/* Per-thread packing buffers (see gemm.h for why a pthread key). */
+/* Per-thread packing buffers (see gemm.h for why a pthread key); x is where a mapped
+ * GEMM without the kernels spells its operands out. */
 struct pack_ws {
-    float *a, *b;
-    size_t acap, bcap; /* floats */
+    float *a, *b, *x;
+    size_t acap, bcap, xcap; /* floats */
 };
 
 static pthread_once_t ws_once = PTHREAD_ONCE_INIT;
@@ -54,6 +57,7 @@ static void ws_free(void *p)
     struct pack_ws *ws = p;
     free(ws->a);
     free(ws->b);
+    free(ws->x);
     free(ws);
 }
 
@@ -117,6 +121,16 @@ int gc_gemm_have_avx512(void)
 #endif
 }
 
+int gc_gemm_have_bf16(void)
+{
+#if GEMM_X86
+    return gc_gemm_have_avx512() && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512bf16");
+#else
+    return 0;
+#endif
+}
+
 #if GEMM_X86
 
 /* Lanes [0, n) of a 16-lane mask (n may be <= 0 or > 16). */
@@ -125,113 +139,58 @@ static inline __mmask16 lanes(int n)
     return n >= 16 ? (__mmask16)0xffff : n <= 0 ? (__mmask16)0 : (__mmask16)((1u << n) - 1);
 }
 
-/* Packs op(B)[p0:p0+kc, j0:j0+nc] as NR-wide panels: dst[panel][p][j], zero-padded to
- * NR columns. op(B)(p,j) is b[p*ldb + j], or b[j*ldb + p] when trans_b. */
-TARGET static void pack_b(int trans_b, int kc, int nc, const float *b, int ldb, int p0, int j0,
-                          float *dst)
-{
-    for (int jp = 0; jp < nc; jp += NR) {
-        int nr = nc - jp < NR ? nc - jp : NR;
-        float *d = dst + (size_t)jp * kc;
-        if (!trans_b) {
-            __mmask16 m0 = lanes(nr), m1 = lanes(nr - 16);
-            const float *s = b + (size_t)p0 * ldb + j0 + jp;
-            for (int p = 0; p < kc; p++, s += ldb, d += NR) {
-                _mm512_store_ps(d, _mm512_maskz_loadu_ps(m0, s));
-                _mm512_store_ps(d + 16, _mm512_maskz_loadu_ps(m1, s + 16));
-            }
-        } else {
-            /* rows of the stored B are columns of op(B): gather one p across the NR
-             * rows at a time (strided scalar copies cost as much as the kernel on the
-             * small shapes) */
-            __m512i idx = _mm512_mullo_epi32(
-                _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-                _mm512_set1_epi32(ldb));
-            __mmask16 m0 = lanes(nr), m1 = lanes(nr - 16);
-            const float *s0 = b + (size_t)(j0 + jp) * ldb + p0;
-            const float *s1 = s0 + (size_t)16 * ldb;
-            for (int p = 0; p < kc; p++, d += NR) {
-                _mm512_store_ps(d, _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m0, idx,
-                                                              s0 + p, 4));
-                _mm512_store_ps(d + 16, m1 ? _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m1,
-                                                                       idx, s1 + p, 4)
-                                           : _mm512_setzero_ps());
-            }
-        }
-    }
-}
-
-/* Packs op(A)[i0:i0+mc, p0:p0+kc] as slivers of h <= MR rows, each laid out
- * dst[sliver][p][i] with MR floats per p (zero beyond its rows). op(A)(i,p) is
- * a[i*lda + p], or a[p*lda + i] when trans_a. */
-TARGET static void pack_a(int trans_a, int mc, int h, int kc, const float *a, int lda, int i0,
-                          int p0, float *dst)
-{
-    for (int ip = 0; ip < mc; ip += h) {
-        int mr = mc - ip < h ? mc - ip : h;
-        float *d = dst + (size_t)(ip / h) * MR * kc;
-        if (trans_a) {
-            __mmask16 ml = lanes(mr), ms = lanes(MR);
-            const float *s = a + (size_t)p0 * lda + i0 + ip;
-            for (int p = 0; p < kc; p++, s += lda, d += MR)
-                _mm512_mask_storeu_ps(d, ms, _mm512_maskz_loadu_ps(ml, s));
-        } else {
-            /* one p across the MR rows per gather, as in pack_b */
-            __m512i idx = _mm512_mullo_epi32(
-                _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-                _mm512_set1_epi32(lda));
-            __mmask16 ml = lanes(mr), ms = lanes(MR);
-            const float *s = a + (size_t)(i0 + ip) * lda + p0;
-            for (int p = 0; p < kc; p++, d += MR)
-                _mm512_mask_storeu_ps(
-                    d, ms, _mm512_mask_i32gather_ps(_mm512_setzero_ps(), ml, idx, s + p, 4));
-        }
-    }
-}
-
 /* One tile: C[0:rows, 0:nr] = alpha * (sliver ap · panel bp) + beta * C, ROWS a
  * constant after inlining so the accumulators live in registers. The sliver is
- * zero-padded, so the rows beyond ROWS are never needed and never computed. */
-#define KERNEL_BODY(ROWS)                                                                    \
-    do {                                                                                     \
-        __m512 acc0[ROWS], acc1[ROWS];                                                       \
-        _Pragma("GCC unroll 16") for (int i = 0; i < (ROWS); i++) acc0[i] = acc1[i] =        \
-            _mm512_setzero_ps();                                                             \
-        for (int p = 0; p < kc; p++) {                                                       \
-            __m512 b0 = _mm512_load_ps(bp), b1 = _mm512_load_ps(bp + 16);                    \
-            _Pragma("GCC unroll 16") for (int i = 0; i < (ROWS); i++)                        \
-            {                                                                                \
-                __m512 av = _mm512_set1_ps(ap[i]);                                           \
-                acc0[i] = _mm512_fmadd_ps(av, b0, acc0[i]);                                  \
-                acc1[i] = _mm512_fmadd_ps(av, b1, acc1[i]);                                  \
-            }                                                                                \
-            ap += MR;                                                                        \
-            bp += NR;                                                                        \
-        }                                                                                    \
-        __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);                        \
-        _Pragma("GCC unroll 16") for (int i = 0; i < (ROWS); i++)                            \
-        {                                                                                    \
-            float *r = c + (size_t)i * ldc;                                                  \
-            __m512 x0 = acc0[i], x1 = acc1[i];                                               \
-            if (alpha != 1.0f) {                                                             \
-                x0 = _mm512_mul_ps(va, x0);                                                  \
-                x1 = _mm512_mul_ps(va, x1);                                                  \
-            }                                                                                \
-            if (beta != 0.0f) {                                                              \
-                x0 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m0, r), x0);                  \
-                x1 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m1, r + 16), x1);             \
-            }                                                                                \
-            _mm512_mask_storeu_ps(r, m0, x0);                                                \
-            _mm512_mask_storeu_ps(r + 16, m1, x1);                                           \
-        }                                                                                    \
+ * zero-padded, so the rows beyond ROWS are never needed and never computed. STEP is
+ * the multiply-add of one k step (two for bfloat16) into acc0[i] and acc1[i] from the
+ * broadcast av and the panel's vectors b0 and b1; ap and bp advance by one k step. */
+#define KERNEL_BODY(ROWS, BCAST, STEP)                                                             \
+    do {                                                                                           \
+        __m512 acc0[ROWS], acc1[ROWS];                                                             \
+        _Pragma("GCC unroll 16") for (int i = 0; i < (ROWS); i++) acc0[i] = acc1[i] =              \
+            _mm512_setzero_ps();                                                                   \
+        for (int p = 0; p < kw; p++) {                                                             \
+            __m512i b0 = _mm512_load_si512(bp), b1 = _mm512_load_si512(bp + 16);                   \
+            _Pragma("GCC unroll 16") for (int i = 0; i < (ROWS); i++)                              \
+            {                                                                                      \
+                __m512i av = BCAST(ap + i);                                                        \
+                STEP(acc0[i], av, b0);                                                             \
+                STEP(acc1[i], av, b1);                                                             \
+            }                                                                                      \
+            ap += MR;                                                                              \
+            bp += NR;                                                                              \
+        }                                                                                          \
+        __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);                              \
+        _Pragma("GCC unroll 16") for (int i = 0; i < (ROWS); i++)                                  \
+        {                                                                                          \
+            float *r = c + (size_t)i * ldc;                                                        \
+            __m512 x0 = acc0[i], x1 = acc1[i];                                                     \
+            if (alpha != 1.0f) {                                                                   \
+                x0 = _mm512_mul_ps(va, x0);                                                        \
+                x1 = _mm512_mul_ps(va, x1);                                                        \
+            }                                                                                      \
+            if (beta != 0.0f) {                                                                    \
+                x0 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m0, r), x0);                        \
+                x1 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m1, r + 16), x1);                   \
+            }                                                                                      \
+            _mm512_mask_storeu_ps(r, m0, x0);                                                      \
+            _mm512_mask_storeu_ps(r + 16, m1, x1);                                                 \
+        }                                                                                          \
     } while (0)
 
-#define KERNEL(ROWS)                                                                         \
-    TARGET static void kernel_##ROWS(int kc, const float *ap, const float *bp, float *c,     \
-                                     int ldc, __mmask16 m0, __mmask16 m1, float alpha,       \
-                                     float beta)                                             \
-    {                                                                                        \
-        KERNEL_BODY(ROWS);                                                                   \
+/* A packed operand is read as 32-bit words: one float, or one pair of bfloat16. */
+typedef void (*kernel_fn)(int, const int32_t *, const int32_t *, float *, int, __mmask16, __mmask16,
+                          float, float);
+
+#define F32_BCAST(p) _mm512_castps_si512(_mm512_set1_ps(*(const float *)(p)))
+#define F32_STEP(acc, a, b)                                                                        \
+    (acc) = _mm512_fmadd_ps(_mm512_castsi512_ps(a), _mm512_castsi512_ps(b), (acc))
+
+#define KERNEL(ROWS)                                                                               \
+    TARGET static void kernel_##ROWS(int kw, const int32_t *ap, const int32_t *bp, float *c,       \
+                                     int ldc, __mmask16 m0, __mmask16 m1, float alpha, float beta) \
+    {                                                                                              \
+        KERNEL_BODY(ROWS, F32_BCAST, F32_STEP);                                                    \
     }
 
 KERNEL(1)
@@ -249,67 +208,138 @@ KERNEL(12)
 KERNEL(13)
 KERNEL(14)
 
-typedef void (*kernel_fn)(int, const float *, const float *, float *, int, __mmask16, __mmask16,
-                          float, float);
 /* kernels[r - 1] computes r rows: edge slivers run only the rows they have */
 static const kernel_fn kernels[MR] = {kernel_1,  kernel_2,  kernel_3,  kernel_4, kernel_5,
                                       kernel_6,  kernel_7,  kernel_8,  kernel_9, kernel_10,
                                       kernel_11, kernel_12, kernel_13, kernel_14};
 
-/* C[0:m, 0:n] = beta * C, without reading C when beta is 0 (the k == 0 or alpha == 0
- * case, as cblas does it). */
-static void scale_c(int m, int n, float beta, float *c, int ldc)
+/* ---- bfloat16 inputs, float32 sums -------------------------------------------------
+ *
+ * vdpbf16ps adds to each float lane the products of one pair of bfloat16 from each
+ * operand, so both packed operands hold k in pairs, a 32-bit word per (row or column,
+ * k pair) (gemm_pack.h). The products of two bfloat16 are exact in float32, so only the
+ * sums round, as in the float32 kernel. */
+
+#define BF16_BCAST(p) _mm512_set1_epi32(*(p))
+#define BF16_STEP(acc, a, b) (acc) = _mm512_dpbf16_ps((acc), (__m512bh)(a), (__m512bh)(b))
+
+#define KERNEL_BF16(ROWS)                                                                          \
+    TARGET_BF16 static void kernel_bf16_##ROWS(int kw, const int32_t *ap, const int32_t *bp,       \
+                                               float *c, int ldc, __mmask16 m0, __mmask16 m1,      \
+                                               float alpha, float beta)                            \
+    {                                                                                              \
+        KERNEL_BODY(ROWS, BF16_BCAST, BF16_STEP);                                                  \
+    }
+
+KERNEL_BF16(1)
+KERNEL_BF16(2)
+KERNEL_BF16(3)
+KERNEL_BF16(4)
+KERNEL_BF16(5)
+KERNEL_BF16(6)
+KERNEL_BF16(7)
+KERNEL_BF16(8)
+KERNEL_BF16(9)
+KERNEL_BF16(10)
+KERNEL_BF16(11)
+KERNEL_BF16(12)
+KERNEL_BF16(13)
+KERNEL_BF16(14)
+
+static const kernel_fn kernels_bf16[MR] = {
+    kernel_bf16_1,  kernel_bf16_2,  kernel_bf16_3,  kernel_bf16_4, kernel_bf16_5,
+    kernel_bf16_6,  kernel_bf16_7,  kernel_bf16_8,  kernel_bf16_9, kernel_bf16_10,
+    kernel_bf16_11, kernel_bf16_12, kernel_bf16_13, kernel_bf16_14};
+
+/* ---- the blocked loops, for either kind ------------------------------------------- */
+
+typedef void (*pack_a_fn)(int, int, int, int, const float *, int, int, int, void *);
+typedef void (*pack_b_fn)(const struct gemm_src *, int, int, int, int, int, void *);
+
+struct gemm_kind {
+    int kc;    /* depth of a k slice */
+    int pairs; /* 1: two k per packed word (bfloat16) */
+    pack_a_fn pack_a;
+    pack_b_fn pack_b;
+    const kernel_fn *kernels;
+};
+
+static const struct gemm_kind kind_f32 = {KC, 0, gemm_pack_a, gemm_pack_b, kernels};
+/* a bfloat16 panel of 2 KC deep takes the L1 bytes of a float32 one of KC */
+static const struct gemm_kind kind_bf16 = {2 * KC, 1, gemm_pack_a_bf16, gemm_pack_b_bf16,
+                                           kernels_bf16};
+
+/* The mr-row tile t (rows NR floats apart) into C through cmap at rows i0.., over the
+ * panel's column runs r: C = t + beta * C, run by run (C's elements may share
+ * addresses when beta is not 0: each row is added in turn). */
+TARGET static void scatter_tile(const float *t, int mr, const struct gemm_runs r[2],
+                                const struct gc_gemm_map *cmap, float *c, int i0, float beta)
 {
-    for (int i = 0; i < m; i++) {
-        float *r = c + (size_t)i * ldc;
-        if (beta == 0.0f)
-            memset(r, 0, (size_t)n * sizeof(float));
-        else if (beta != 1.0f)
-            for (int j = 0; j < n; j++)
-                r[j] *= beta;
+    const __m512 vb = _mm512_set1_ps(beta);
+    for (int i = 0; i < mr; i++) {
+        float *q = c + cmap->row[i0 + i];
+        for (int half = 0; half < 2; half++) {
+            const __m512 v = _mm512_loadu_ps(t + (size_t)i * NR + 16 * half);
+            for (int k = 0; k < r[half].n; k++) {
+                float *o = q + r[half].off[k];
+                __mmask16 m = r[half].m[k];
+                __m512 x = v;
+                if (beta != 0.0f)
+                    x = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m, o), v);
+                _mm512_mask_storeu_ps(o, m, x);
+            }
+        }
     }
 }
 
-int gc_gemm_avx512(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a,
-                   int lda, const float *b, int ldb, float beta, float *c, int ldc)
+static int gemm_run(const struct gemm_kind *kd, int trans_a, int trans_b, int m, int n, int k,
+                    float alpha, const float *a, int lda, const struct gemm_src *b, float beta,
+                    float *c, int ldc, const struct gc_gemm_map *cmap)
 {
-    if (!gc_gemm_have_avx512())
-        return -1;
-    if (m <= 0 || n <= 0)
-        return 0;
-    if (k <= 0 || alpha == 0.0f) {
-        scale_c(m, n, beta, c, ldc);
-        return 0;
-    }
-    int kc_max = block_size(k, KC, 1);
+    /* a tile of a mapped C, before it goes out */
+    float tile[MR * NR] __attribute__((aligned(64)));
+    /* slices of an even depth but the last, so that pairs never straddle two */
+    int kc_max = block_size(k, kd->kc, kd->pairs ? 2 : 1);
     int mc_max = block_size(m, MC, MR);
     int nc_max = block_size(n, NC, NR);
-    struct pack_ws *ws = ws_get((size_t)mc_max * kc_max, (size_t)nc_max * kc_max);
+    int kw_max = kd->pairs ? (kc_max + 1) / 2 : kc_max;
+    struct pack_ws *ws = ws_get((size_t)mc_max * kw_max, (size_t)nc_max * kw_max);
     if (!ws)
         return -1;
     for (int jc = 0; jc < n; jc += nc_max) {
         int nc = n - jc < nc_max ? n - jc : nc_max;
         for (int pc = 0; pc < k; pc += kc_max) {
             int kc = k - pc < kc_max ? k - pc : kc_max;
+            int kw = kd->pairs ? (kc + 1) / 2 : kc; /* packed words per row or column */
             /* later k slices add to what the first one wrote */
             float bet = pc == 0 ? beta : 1.0f;
-            pack_b(trans_b, kc, nc, b, ldb, pc, jc, ws->b);
+            kd->pack_b(b, trans_b, kc, nc, pc, jc, ws->b);
             for (int ic = 0; ic < m; ic += mc_max) {
                 int mc = m - ic < mc_max ? m - ic : mc_max;
                 /* near-equal slivers: 64 rows as 13+13+13+13+12, not 14x4+8, and 16
                  * as 8+8, not 14+2, whose two rows would leave the FMA pipes waiting
                  * on four dependency chains */
                 int ns = (mc + MR - 1) / MR, h = (mc + ns - 1) / ns;
-                pack_a(trans_a, mc, h, kc, a, lda, ic, pc, ws->a);
+                kd->pack_a(trans_a, mc, h, kc, a, lda, ic, pc, ws->a);
                 for (int jr = 0; jr < nc; jr += NR) {
                     int nr = nc - jr;
                     __mmask16 m0 = lanes(nr), m1 = lanes(nr - 16);
-                    const float *bp = ws->b + (size_t)jr * kc;
+                    const int32_t *bp = (const int32_t *)ws->b + (size_t)jr * kw;
+                    struct gemm_runs runs[2];
+                    if (cmap) {
+                        gemm_find_runs(cmap->col + jc + jr, nr < 16 ? nr : 16, &runs[0]);
+                        gemm_find_runs(cmap->col + jc + jr + 16, nr < 32 ? nr - 16 : 16, &runs[1]);
+                    }
                     for (int ir = 0; ir < mc; ir += h) {
                         int mr = mc - ir < h ? mc - ir : h;
-                        float *ct = c + (size_t)(ic + ir) * ldc + jc + jr;
-                        kernels[mr - 1](kc, ws->a + (size_t)(ir / h) * MR * kc, bp, ct, ldc, m0,
-                                        m1, alpha, bet);
+                        const int32_t *ap = (const int32_t *)ws->a + (size_t)(ir / h) * MR * kw;
+                        if (!cmap) {
+                            float *ct = c + (size_t)(ic + ir) * ldc + jc + jr;
+                            kd->kernels[mr - 1](kw, ap, bp, ct, ldc, m0, m1, alpha, bet);
+                            continue;
+                        }
+                        kd->kernels[mr - 1](kw, ap, bp, tile, NR, 0xffff, 0xffff, alpha, 0.0f);
+                        scatter_tile(tile, mr, runs, cmap, c, ic + ir, bet);
                     }
                 }
             }
@@ -318,14 +348,116 @@ int gc_gemm_avx512(int trans_a, int trans_b, int m, int n, int k, float alpha, c
     return 0;
 }
 
-#else /* not x86 */
+#endif
+
+/* C[0:m, 0:n] = beta * C, without reading C when beta is 0 (the k == 0 or alpha == 0
+ * case, as cblas does it); through cmap when not NULL. */
+static void scale_c(int m, int n, float beta, float *c, int ldc, const struct gc_gemm_map *cmap)
+{
+    if (!cmap && beta == 0.0f) {
+        for (int i = 0; i < m; i++)
+            memset(c + (size_t)i * ldc, 0, (size_t)n * sizeof(float));
+        return;
+    }
+    for (int i = 0; i < m; i++)
+        for (int j = 0; j < n; j++) {
+            float *e = cmap ? c + cmap->row[i] + cmap->col[j] : c + (size_t)i * ldc + j;
+            if (beta == 0.0f)
+                *e = 0.0f;
+            else if (beta != 1.0f)
+                *e *= beta;
+        }
+}
+
+/* A mapped GEMM without the kernels: op(B) and C spelled out densely in this thread's
+ * buffer, gc_sgemm, then C back through its map. */
+static int mapped_by_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha,
+                           const float *a, int lda, const float *b, int ldb,
+                           const struct gc_gemm_map *bmap, float beta, float *c, int ldc,
+                           const struct gc_gemm_map *cmap)
+{
+    int br = trans_b ? n : k, bc = trans_b ? k : n;
+    size_t nb = bmap ? (size_t)br * bc : 0, nc = cmap ? (size_t)m * n : 0;
+    struct pack_ws *ws = ws_get(0, 0);
+    if (!ws || ws_grow(&ws->x, &ws->xcap, nb + nc + 1))
+        return -1;
+    float *bx = ws->x, *cx = ws->x + nb;
+    if (bmap) {
+        for (int r = 0; r < br; r++)
+            for (int q = 0; q < bc; q++)
+                bx[(size_t)r * bc + q] = b[bmap->row[r] + bmap->col[q]];
+        b = bx;
+        ldb = bc;
+    }
+    if (!cmap) {
+        gc_sgemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        return 0;
+    }
+    gc_sgemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, 0.0f, cx, n);
+    for (int i = 0; i < m; i++)
+        for (int j = 0; j < n; j++) {
+            float *e = c + cmap->row[i] + cmap->col[j];
+            *e = beta == 0.0f ? cx[(size_t)i * n + j] : cx[(size_t)i * n + j] + beta * *e;
+        }
+    return 0;
+}
+
+int gc_gemm_mapped(int bf16, int trans_a, int trans_b, int m, int n, int k, float alpha,
+                   const float *a, int lda, const float *b, int ldb, const struct gc_gemm_map *bmap,
+                   float beta, float *c, int ldc, const struct gc_gemm_map *cmap)
+{
+    if (m <= 0 || n <= 0)
+        return 0;
+    if (k <= 0 || alpha == 0.0f) {
+        scale_c(m, n, beta, c, ldc, cmap);
+        return 0;
+    }
+#if GEMM_X86
+    const struct gemm_src bs = {b, ldb, bmap ? bmap->row : NULL, bmap ? bmap->col : NULL};
+    if (bf16 && gc_gemm_have_bf16() &&
+        gemm_run(&kind_bf16, trans_a, trans_b, m, n, k, alpha, a, lda, &bs, beta, c, ldc, cmap) ==
+            0)
+        return 0;
+    if (gc_gemm_have_avx512() &&
+        gemm_run(&kind_f32, trans_a, trans_b, m, n, k, alpha, a, lda, &bs, beta, c, ldc, cmap) == 0)
+        return 0;
+#else
+    (void)bf16;
+#endif
+    return mapped_by_sgemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, bmap, beta, c, ldc,
+                           cmap);
+}
+
+/* A plain GEMM of one kind; -1 (C untouched) without the CPU's support or buffers. */
+static int plain_gemm(int bf16, int trans_a, int trans_b, int m, int n, int k, float alpha,
+                      const float *a, int lda, const float *b, int ldb, float beta, float *c,
+                      int ldc)
+{
+    if (!(bf16 ? gc_gemm_have_bf16() : gc_gemm_have_avx512()))
+        return -1;
+#if GEMM_X86
+    if (m <= 0 || n <= 0)
+        return 0;
+    if (k <= 0 || alpha == 0.0f) {
+        scale_c(m, n, beta, c, ldc, NULL);
+        return 0;
+    }
+    const struct gemm_src bs = {b, ldb, NULL, NULL};
+    return gemm_run(bf16 ? &kind_bf16 : &kind_f32, trans_a, trans_b, m, n, k, alpha, a, lda, &bs,
+                    beta, c, ldc, NULL);
+#else
+    return -1;
+#endif
+}
 
 int gc_gemm_avx512(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a,
                    int lda, const float *b, int ldb, float beta, float *c, int ldc)
 {
-    (void)trans_a, (void)trans_b, (void)m, (void)n, (void)k, (void)alpha, (void)a;
-    (void)lda, (void)b, (void)ldb, (void)beta, (void)c, (void)ldc;
-    return -1;
+    return plain_gemm(0, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
-#endif
+int gc_gemm_bf16(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a,
+                 int lda, const float *b, int ldb, float beta, float *c, int ldc)
+{
+    return plain_gemm(1, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}

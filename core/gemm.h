@@ -24,9 +24,14 @@
 #ifndef GC_GEMM_H
 #define GC_GEMM_H
 
+#include <stdint.h>
+
 /* 1 when the CPU (as CPUID reports it) has AVX-512F and FMA, so gc_gemm_avx512 runs;
  * 0 otherwise (other CPUs, and under valgrind, whose CPUID hides AVX-512). */
 int gc_gemm_have_avx512(void);
+
+/* 1 when the CPU also has AVX512-BF16 (and AVX512-BW), so gc_gemm_bf16 runs. */
+int gc_gemm_have_bf16(void);
 
 /* The AVX-512 SGEMM, with gc_sgemm's arguments. Returns 0 when done; -1 without
  * touching C when it cannot run: the CPU lacks AVX-512 (see gc_gemm_have_avx512) or the
@@ -34,5 +39,36 @@ int gc_gemm_have_avx512(void);
  * Also the test hook that forces this path. */
 int gc_gemm_avx512(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a,
                    int lda, const float *b, int ldb, float beta, float *c, int ldc);
+
+/* The same GEMM on bfloat16 inputs: op(A) and op(B) rounded to bfloat16 (to nearest
+ * even) as they are packed, products and sums in float32 (vdpbf16ps), alpha, beta and C
+ * in float32. Returns -1 without touching C when the CPU lacks AVX512-BF16 (see
+ * gc_gemm_have_bf16) or buffers could not be allocated. The same bits for the same
+ * inputs and shape, as gc_gemm_avx512. */
+int gc_gemm_bf16(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a,
+                 int lda, const float *b, int ldb, float beta, float *c, int ldc);
+
+/* A matrix given through offsets: its element (r, c) is at base[row[r] + col[c]] (row
+ * has one offset per row, col one per column; offsets may be negative relative to
+ * base as long as every element is inside the caller's buffer). It is how a
+ * convolution hands its im2col matrix over without forming it: element
+ * ((channel, ki, kj), pixel) is one float of the phase planes of its image.
+ * Borrowed; plain data. */
+struct gc_gemm_map {
+    const int32_t *row;
+    const int32_t *col;
+};
+
+/* The GEMM with op(B) and/or C given through maps (NULL: the usual ldb / ldc): bmap
+ * describes the stored B (k x n, or n x k with trans_b) at b, cmap the m x n C at c.
+ * bf16 as gc_gemm_bf16 where the CPU has it (float32 otherwise). With cmap and beta
+ * != 0, elements of C may share an address: C(i, j) is added to it for each in turn
+ * (col2im); with beta == 0 they must not. Runs our kernels (a tile of a mapped C goes
+ * through a small buffer); without AVX-512 it spells the mapped operands out into
+ * this thread's buffers and runs gc_sgemm. Returns 0, or -1 (C untouched) when no
+ * buffer could be had. The same bits for the same inputs, maps and shape. */
+int gc_gemm_mapped(int bf16, int trans_a, int trans_b, int m, int n, int k, float alpha,
+                   const float *a, int lda, const float *b, int ldb, const struct gc_gemm_map *bmap,
+                   float beta, float *c, int ldc, const struct gc_gemm_map *cmap);
 
 #endif

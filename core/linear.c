@@ -1,7 +1,8 @@
 /* linear.c — fully connected layer as two GEMMs (PyTorch's (O,I) weight layout).
  *
  * out (N,O) = inp (N,I) · weightᵀ + bias. Backward accumulates: dinp += dout · weight,
- * dweight += doutᵀ · inp, dbias += column sums of dout; NULL skips a gradient. */
+ * dweight += doutᵀ · inp, dbias += column sums of dout; NULL skips a gradient. The
+ * second-order pass is the same two GEMMs with the roles swapped (see linear.h). */
 #include "core/linear.h"
 
 #include <stddef.h>
@@ -12,7 +13,7 @@
 typedef float v8f __attribute__((vector_size(32)));
 
 void gc_linear_forward(float *out, const float *inp, const float *weight, const float *bias, int n,
-                       int in, int out_features)
+                       int in, int out_features, int bf16)
 {
     const int o = out_features;
     if (bias) {
@@ -20,17 +21,18 @@ void gc_linear_forward(float *out, const float *inp, const float *weight, const 
         for (int i = 0; i < n; i++)
             memcpy(out + (size_t)i * o, bias, (size_t)o * sizeof *bias);
     }
-    gc_sgemm(0, 1, n, o, in, 1.0f, inp, in, weight, in, bias ? 1.0f : 0.0f, out, o);
+    gc_gemm(bf16, 0, 1, n, o, in, 1.0f, inp, in, weight, in, bias ? 1.0f : 0.0f, out, o);
 }
 
 void gc_linear_backward(float *dinp, float *dweight, float *dbias, const float *dout,
-                        const float *inp, const float *weight, int n, int in, int out_features)
+                        const float *inp, const float *weight, int n, int in, int out_features,
+                        int bf16)
 {
     const int o = out_features;
     if (dinp)
-        gc_sgemm(0, 0, n, in, o, 1.0f, dout, o, weight, in, 1.0f, dinp, in);
+        gc_gemm(bf16, 0, 0, n, in, o, 1.0f, dout, o, weight, in, 1.0f, dinp, in);
     if (dweight)
-        gc_sgemm(1, 0, o, in, n, 1.0f, dout, o, inp, in, 1.0f, dweight, in);
+        gc_gemm(bf16, 1, 0, o, in, n, 1.0f, dout, o, inp, in, 1.0f, dweight, in);
     if (dbias) {
         /* column sums, eight columns at a time in vector lanes (the build's -O2 leaves
          * the plain loop scalar): each column adds its rows in the same order */
@@ -48,4 +50,14 @@ void gc_linear_backward(float *dinp, float *dweight, float *dbias, const float *
                 dbias[j] += row[j];
         }
     }
+}
+
+void gc_linear_backward2(float *ggout, float *dweight, const float *ggx, const float *dout,
+                         const float *weight, int n, int in, int out_features)
+{
+    const int o = out_features;
+    if (ggout)
+        gc_sgemm(0, 1, n, o, in, 1.0f, ggx, in, weight, in, 0.0f, ggout, o);
+    if (dweight)
+        gc_sgemm(1, 0, o, in, n, 1.0f, dout, o, ggx, in, 1.0f, dweight, in);
 }

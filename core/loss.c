@@ -17,7 +17,7 @@ static double sigmoid_d(double x)
     return e / (1.0 + e);
 }
 
-float gc_bce_logits(float *dx, const float *x, const float *t, int n, float scale)
+float gc_bce_logits(float *dx, const float *x, const float *t, int n, double scale)
 {
     if (n <= 0)
         return 0.0f;
@@ -33,7 +33,7 @@ float gc_bce_logits(float *dx, const float *x, const float *t, int n, float scal
     return (float)(sum / n);
 }
 
-float gc_mse(float *dx, const float *x, const float *t, int n, float scale)
+float gc_mse(float *dx, const float *x, const float *t, int n, double scale)
 {
     if (n <= 0)
         return 0.0f;
@@ -48,7 +48,7 @@ float gc_mse(float *dx, const float *x, const float *t, int n, float scale)
     return (float)(sum / n);
 }
 
-float gc_wasserstein_mean(float *dx, const float *x, float sign, int n, float scale)
+float gc_wasserstein_mean(float *dx, const float *x, float sign, int n, double scale)
 {
     if (n <= 0)
         return 0.0f;
@@ -62,7 +62,7 @@ float gc_wasserstein_mean(float *dx, const float *x, float sign, int n, float sc
     return (float)(sign * sum / n);
 }
 
-float gc_hinge(float *dx, const float *x, float sign, int n, float scale)
+float gc_hinge(float *dx, const float *x, float sign, int n, double scale)
 {
     if (n <= 0)
         return 0.0f;
@@ -80,7 +80,7 @@ float gc_hinge(float *dx, const float *x, float sign, int n, float scale)
     return (float)(sum / n);
 }
 
-float gc_softmax_xent(float *dx, const float *x, const int *labels, int n, int k, float scale,
+float gc_softmax_xent(float *dx, const float *x, const int *labels, int n, int k, double scale,
                       float *probs)
 {
     if (n <= 0 || k <= 0)

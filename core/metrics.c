@@ -31,6 +31,15 @@ static const struct gc_metric_info table[GC_M_COUNT] = {
                           "The critic's estimate of the Wasserstein distance, mean D(x) - "
                           "mean D(G(z)) (wasserstein loss only).",
                           GC_GOAL_NONE, GC_FMT_NUMBER, NULL, NULL},
+    [GC_M_COMM_SHARE] = {"comm_share", GC_METRIC_TRAIN, "time in collectives",
+                         "Runs on several ranks (train.ranks): the fraction of training time "
+                         "spent in calls across the ranks (summing gradients and batch-norm "
+                         "statistics, waiting for the slowest rank included).",
+                         GC_GOAL_MIN, GC_FMT_FRACTION, NULL, "ganctl_run_collective_time_ratio"},
+    [GC_M_GRAD_PENALTY] = {"grad_penalty", GC_METRIC_TRAIN, "gradient penalty",
+                           "The gradient penalty of D's last penalized update, weight included "
+                           "(tricks.gradient_penalty only).",
+                           GC_GOAL_NONE, GC_FMT_NUMBER, NULL, NULL},
     [GC_M_LOSS_L1] = {"loss_l1", GC_METRIC_TRAIN, "L1 to target",
                       "Task runs: the mean absolute difference between G's output and the "
                       "target on the training batch (pixels in [-1, 1]), before its weight.",
@@ -66,6 +75,29 @@ static const struct gc_metric_info table[GC_M_COUNT] = {
                         "Images: the mean distance between two generated images over that between "
                         "two real ones (256 of each); near 0 when G makes one image.",
                         GC_GOAL_MAX, GC_FMT_NUMBER, NULL, NULL},
+    [GC_M_KID] = {"kid", GC_METRIC_EVAL, "KID",
+                  "Kernel inception distance on the evaluation classifier's features: the "
+                  "unbiased MMD^2 with a cubic polynomial kernel, mean over random subsets.",
+                  GC_GOAL_MIN, GC_FMT_NUMBER, NULL, NULL},
+    [GC_M_KID_STD] = {"kid_std", GC_METRIC_EVAL, "KID std",
+                      "The standard deviation of KID over its subsets.", GC_GOAL_NONE,
+                      GC_FMT_NUMBER, NULL, NULL},
+    [GC_M_PRECISION] = {"precision", GC_METRIC_EVAL, "precision",
+                        "The fraction of generated images inside the real images' k-NN "
+                        "manifold (improved precision, Kynkaanniemi et al.).",
+                        GC_GOAL_MAX, GC_FMT_FRACTION, NULL, NULL},
+    [GC_M_RECALL] = {"recall", GC_METRIC_EVAL, "recall",
+                     "The fraction of real images inside the generated images' k-NN manifold "
+                     "(improved recall).",
+                     GC_GOAL_MAX, GC_FMT_FRACTION, NULL, NULL},
+    [GC_M_DENSITY] = {"density", GC_METRIC_EVAL, "density",
+                      "The mean number of real images' k-NN balls a generated image falls "
+                      "in, divided by k (Naeem et al.; about 1 when the sets match).",
+                      GC_GOAL_MAX, GC_FMT_NUMBER, NULL, NULL},
+    [GC_M_COVERAGE] = {"coverage", GC_METRIC_EVAL, "coverage",
+                       "The fraction of real neighbourhoods that hold at least one generated "
+                       "image (Naeem et al.).",
+                       GC_GOAL_MAX, GC_FMT_FRACTION, NULL, NULL},
     [GC_M_PSNR] = {"psnr", GC_METRIC_EVAL, "PSNR (dB)",
                    "Task runs: peak signal-to-noise ratio of G's outputs against the targets "
                    "of the held-out split, pixels in [0, 1], the mean over images.",

@@ -18,6 +18,8 @@
  *            more per extra thread of a pool, with a gradient block: see THREADS in
  *            model_pass.c)
  *   bn       per BN layer: running mean, running var, saved mean, saved invstd (C each)
+ *   snuv, wsn, snstash  spectral norm's vectors and normalized weights (model_sn.c)
+ *   keep, adj  the second-order passes' gradients (model_grad2.c), at their request
  *   dskip    per concat layer, the gradient of the part that came from its source
  *            layer, kept until the backward reaches that layer (the ping-pong buffers
  *            are reused on the way down)
@@ -105,6 +107,13 @@ void gc_model_destroy(struct gc_model *m)
     free(m->tws);
     free(m->tsum);
     free(m->plan);
+    free(m->bnsync);
+    free(m->snuv);
+    free(m->wsn);
+    free(m->snstash);
+    free(m->snacc);
+    free(m->keep);
+    free(m->adj);
     free(m);
 }
 
@@ -320,6 +329,27 @@ int gc_model_add_concat(struct gc_model *m, int src, struct gc_error *err)
     return push_layer(m, l, err);
 }
 
+/* Whether activation layer i writes its output over its input: when that input is the
+ * output of a linear, convolution or batch-norm layer that no concat takes, which no backward reads (each
+ * layer's backward reads its own input), and the activation's backward can work from
+ * its output (relu and leaky relu with a positive slope keep the sign of their input;
+ * tanh and sigmoid use their output anyway). A third of a DCGAN's activations. */
+static int in_place(const struct gc_model *m, int i)
+{
+    const struct gc_layer *l = &m->layers[i];
+    if (i == 0)
+        return 0;
+    enum gc_layer_kind before = m->layers[i - 1].kind;
+    if (before != GC_LAYER_LINEAR && before != GC_LAYER_CONV2D && before != GC_LAYER_CONVT2D &&
+        before != GC_LAYER_BATCHNORM)
+        return 0;
+    for (int j = i + 1; j < m->nlayers; j++) /* a concat above reads that input as it was */
+        if (m->layers[j].kind == GC_LAYER_CONCAT && m->layers[j].src == i - 1)
+            return 0;
+    return l->kind == GC_LAYER_RELU || l->kind == GC_LAYER_TANH || l->kind == GC_LAYER_SIGMOID ||
+           (l->kind == GC_LAYER_LEAKY_RELU && l->slope > 0.0f);
+}
+
 /* Lays out the blocks of a model whose layers are all added, and allocates them zeroed.
  * Shared by finalize and clone. */
 static int alloc_blocks(struct gc_model *m, struct gc_error *err)
@@ -346,7 +376,7 @@ static int alloc_blocks(struct gc_model *m, struct gc_error *err)
             l->skip_off = nskip;
             nskip += (size_t)m->max_batch * m->layers[l->src].out_size;
         }
-        if (l->kind == GC_LAYER_RESHAPE) {
+        if (l->kind == GC_LAYER_RESHAPE || in_place(m, i)) {
             l->act_off = prev_off;
         } else {
             l->act_off = na;
@@ -392,6 +422,9 @@ static int alloc_blocks(struct gc_model *m, struct gc_error *err)
             for (int j = 0; j < l->c; j++)
                 m->bn[l->bn_off + (size_t)l->c + j] = 1.0f;
     }
+    int rc = gc_model_sn_alloc(m, err);
+    if (rc < 0)
+        return rc;
     m->finalized = 1;
     return 0;
 }
@@ -445,6 +478,8 @@ int gc_model_finalize(struct gc_model *m, enum gc_init init, struct gc_rng *rng,
             }
         }
     }
+    /* after every weight, so that a model without spectral norm draws what it did */
+    gc_model_sn_init(m, rng);
     return 0;
 }
 
@@ -580,11 +615,14 @@ struct gc_model *gc_model_clone(const struct gc_model *m, struct gc_error *err)
     memcpy(c->layers, m->layers, (size_t)m->nlayers * sizeof *c->layers);
     c->nlayers = c->cap = m->nlayers;
     if (alloc_blocks(c, err) < 0 || gc_model_copy_state(c, m, err) < 0 ||
-        (m->pool && gc_model_set_pool(c, m->pool, err) < 0)) {
+        (m->pool && gc_model_set_pool(c, m->pool, err) < 0) ||
+        (m->comm && gc_model_set_comm(c, m->comm, err) < 0) ||
+        (m->keep && gc_model_grad2_enable(c, err) < 0)) {
         gc_model_destroy(c);
         return NULL;
     }
     c->min_split = m->min_split;
     c->lr_scale = m->lr_scale;
+    c->bf16 = m->bf16; /* the layers' cv.bf16 came with them */
     return c;
 }

@@ -11,7 +11,9 @@
  *
  * This header is the whole API: building and views here, and it includes
  * model_pass.h (the pool, forward, backward), model_update.h (the optimizer's step,
- * zero_grad, clip, grad_norm) and model_state.h (copy, save, load, serialize).
+ * zero_grad, clip, grad_norm), model_state.h (copy, save, load, serialize),
+ * model_sn.h (spectral normalization) and model_grad2.h (second-order passes: the
+ * parameter gradient of a function of the input gradient, for gradient penalties).
  *
  * Threads: a model is used by one thread at a time. With a pool (gc_model_set_pool)
  * forward, backward, step, zero_grad, clip and grad_norm split their work across the
@@ -25,7 +27,9 @@
 #include <stdint.h>
 
 #include "core/error.h"
+#include "core/model_grad2.h"
 #include "core/model_pass.h"
+#include "core/model_sn.h"
 #include "core/model_state.h"
 #include "core/model_update.h"
 #include "core/rng.h"
@@ -92,7 +96,9 @@ enum gc_layer_kind gc_model_layer_kind(const struct gc_model *m, int layer);
 size_t gc_model_in_size(const struct gc_model *m);  /* floats per sample */
 size_t gc_model_out_size(const struct gc_model *m); /* floats per sample */
 void gc_model_out_shape(const struct gc_model *m, int *c, int *h, int *w);
-/* Output of layer `layer` for the last forward (n x size), and its per-sample shape. */
+/* Output of layer `layer` for the last forward (n x size), and its per-sample shape. A
+ * linear, convolution or batch-norm layer followed by an activation shares its output
+ * with it (the activation runs in place): its view shows the activation's output. */
 const float *gc_model_layer_output(const struct gc_model *m, int layer, int *c, int *h, int *w);
 float *gc_model_params(struct gc_model *m, size_t *n);
 float *gc_model_grads(struct gc_model *m, size_t *n);
@@ -105,8 +111,9 @@ int gc_model_max_batch(const struct gc_model *m);
 /* The name of a layer kind in messages: "linear", "conv2d", ...; "unknown" otherwise. */
 const char *gc_model_kind_name(enum gc_layer_kind k);
 
-/* Deep copy: architecture, parameters, optimizer state, BN running stats, the pool
- * (shared), the learning-rate scale and the split threshold. */
+/* Deep copy: architecture, parameters, optimizer state, BN running stats, spectral
+ * norm's vectors, the pool and the communicator (shared), the learning-rate scale, the
+ * split threshold and the second-order passes' buffers when the source has them. */
 struct gc_model *gc_model_clone(const struct gc_model *m, struct gc_error *err);
 
 #endif

@@ -24,7 +24,13 @@
  * the same code as before there were threads. Work below min_split (see
  * GC_MODEL_GC_MODEL_MIN_SPLIT_COST) runs on the caller: a region is worth a few microseconds
  * only on a quiet machine. Each thread has its own conv workspace (ws for thread 0,
- * tws). */
+ * tws).
+ *
+ * RANKS. With a communicator of several ranks (gc_model_set_comm), a batch norm of a
+ * train forward is two regions split by channels with a sum across ranks between
+ * them on the calling thread: this rank's per-channel sums, then the normalization
+ * with the whole batch's; a backward through it likewise (its sum dy and sum
+ * dy * xhat). Only the calling thread talks to the communicator. */
 #include "core/model_pass.h"
 
 #include <assert.h>
@@ -34,13 +40,9 @@
 
 #include "core/act.h"
 #include "core/batchnorm.h"
+#include "core/blas.h"
 #include "core/linear.h"
 #include "core/model_internal.h"
-
-static const float *layer_in(const struct gc_model *m, int i)
-{
-    return i == 0 ? m->acts : m->acts + m->layers[i - 1].act_off;
-}
 
 /* ---- threads ------------------------------------------------------------------------ */
 
@@ -74,13 +76,41 @@ int gc_model_set_pool(struct gc_model *m, struct gc_pool *pool, struct gc_error 
     return 0;
 }
 
+int gc_model_set_precision(struct gc_model *m, int bf16)
+{
+    m->bf16 = bf16 && gc_gemm_bf16_available();
+    for (int i = 0; i < m->nlayers; i++)
+        m->layers[i].cv.bf16 = m->bf16;
+    return m->bf16;
+}
+
+int gc_model_set_comm(struct gc_model *m, struct gc_comm *comm, struct gc_error *err)
+{
+    if (!m->finalized)
+        return gc_error_set(err, GC_ESTATE, "model: communicator for a model not finalized");
+    double *buf = NULL;
+    if (gc_comm_size(comm) > 1) {
+        int widest = 0;
+        for (int i = 0; i < m->nlayers; i++)
+            if (m->layers[i].kind == GC_LAYER_BATCHNORM && m->layers[i].c > widest)
+                widest = m->layers[i].c;
+        buf = calloc(4 * (size_t)widest + 1, sizeof *buf);
+        if (!buf)
+            return gc_error_set(err, GC_ENOMEM, "model: out of memory for batch norm sums");
+    }
+    free(m->bnsync);
+    m->bnsync = buf;
+    m->comm = buf ? comm : NULL;
+    return 0;
+}
+
 void gc_model_set_split_threshold(struct gc_model *m, double cost)
 {
     m->min_split = cost < 0.0 ? GC_MODEL_MIN_SPLIT_COST : cost;
 }
 
 /* BN channels of thread ith: whole 16-float runs of a feature row (S = 1). */
-static void split_channels(const struct gc_layer *l, int ith, int nth, int *c0, int *c1)
+void gc_model_split_channels(const struct gc_layer *l, int ith, int nth, int *c0, int *c1)
 {
     size_t b, e;
     gc_model_split((size_t)l->c, ith, nth, l->h * l->w == 1 ? 16 : 1, &b, &e);
@@ -90,7 +120,7 @@ static void split_channels(const struct gc_layer *l, int ith, int nth, int *c0, 
 
 /* Work of a layer on n samples, in floating point operations or floats touched:
  * enough to tell a layer worth a parallel region from one that is not. */
-static double layer_cost(const struct gc_layer *l, int n)
+double gc_model_layer_cost(const struct gc_layer *l, int n)
 {
     switch (l->kind) {
     case GC_LAYER_LINEAR:
@@ -120,29 +150,46 @@ struct job {
     struct gc_model *m;
     int lo, hi;
     int n;
-    int train;  /* forward */
-    int params; /* backward: form the parameter gradients */
+    int train;    /* forward */
+    int params;   /* backward: form the parameter gradients */
+    int phase;    /* a synchronized batch norm: 1 this rank's sums, 2 the rest from the
+                   * summed ones (m->bnsync); 0 the whole layer alone */
+    double total; /* phase 2: the values of a channel over every rank's samples */
     float *dinp;
     size_t p_end; /* reduce_task: the parameters [0, p_end) */
 };
 
-/* Runs j on the pool when its work pays for a region, else on the caller. */
-static void dispatch(struct gc_model *m, gc_pool_fn fn, struct job *j, double cost)
+int gc_model_splits(const struct gc_model *m, double cost)
 {
-    if (m->nth > 1 && cost >= m->min_split)
-        gc_pool_run(m->pool, fn, j);
+    return m->nth > 1 && cost >= m->min_split;
+}
+
+/* Runs fn on the pool when its work pays for a region, else on the caller. */
+void gc_model_dispatch(struct gc_model *m, gc_pool_fn fn, void *arg, double cost)
+{
+    if (gc_model_splits(m, cost))
+        gc_pool_run(m->pool, fn, arg);
     else
-        fn(j, 0, 1);
+        fn(arg, 0, 1);
 }
 
-static float *thread_ws(const struct gc_model *m, int ith)
+/* A batch norm across ranks (layer l, job j of a forward or a backward): this rank's
+ * per-channel sums (phase 1), their sum across the ranks on the calling thread, then
+ * the rest from the summed ones (phase 2). The backward keeps this rank's own sums, for
+ * dgamma and dbeta, behind the summed ones (keep_own). */
+static void synced_bn(struct gc_model *m, const struct gc_layer *l, gc_pool_fn fn, struct job *j,
+                      double cost, int keep_own)
 {
-    return ith == 0 ? m->ws : m->tws + (size_t)(ith - 1) * m->nws;
-}
-
-static float *thread_grads(const struct gc_model *m, int ith)
-{
-    return ith == 0 ? m->grads : m->tgrads + (size_t)(ith - 1) * m->nparams;
+    size_t c2 = 2 * (size_t)l->c;
+    j->phase = 1;
+    gc_model_dispatch(m, fn, j, cost / 2);
+    if (keep_own)
+        memcpy(m->bnsync, m->bnsync + c2, c2 * sizeof *m->bnsync);
+    gc_comm_sum_f64(m->comm, m->bnsync, c2);
+    j->phase = 2;
+    j->total = (double)j->n * l->h * l->w * gc_comm_size(m->comm);
+    gc_model_dispatch(m, fn, j, cost / 2);
+    j->phase = 0;
 }
 
 /* ---- forward ------------------------------------------------------------------------ */
@@ -151,14 +198,14 @@ static float *thread_grads(const struct gc_model *m, int ith)
 static void forward_samples(struct gc_model *m, int i, int s0, int n, float *ws)
 {
     const struct gc_layer *l = &m->layers[i];
-    const float *x = layer_in(m, i) + (size_t)s0 * l->in_size;
+    const float *x = gc_model_layer_in(m, i) + (size_t)s0 * l->in_size;
     float *y = m->acts + l->act_off + (size_t)s0 * l->out_size;
-    const float *w = m->params + l->w_off;
+    const float *w = gc_model_weight(m, l);
     const float *b = l->b_n ? m->params + l->b_off : NULL;
     size_t cnt = (size_t)n * l->out_size;
     switch (l->kind) {
     case GC_LAYER_LINEAR:
-        gc_linear_forward(y, x, w, b, n, (int)l->in_size, l->oc);
+        gc_linear_forward(y, x, w, b, n, (int)l->in_size, l->oc, m->bf16);
         break;
     case GC_LAYER_CONV2D:
         gc_conv2d_forward(&l->cv, n, y, x, w, b, ws);
@@ -203,19 +250,28 @@ static void forward_task(void *arg, int ith, int nth)
     const struct gc_layer *l = &m->layers[j->lo];
     if (l->kind == GC_LAYER_BATCHNORM) {
         int c0, c1;
-        split_channels(l, ith, nth, &c0, &c1);
+        gc_model_split_channels(l, ith, nth, &c0, &c1);
         float *s = m->bn + l->bn_off;
         const float *w = m->params + l->w_off, *b = m->params + l->b_off;
-        gc_batchnorm_forward(m->acts + l->act_off, layer_in(m, j->lo), w, b, s, s + l->c,
-                             s + 2 * l->c, s + 3 * l->c, j->n, l->c, l->h * l->w, l->eps,
-                             l->momentum, j->train, c0, c1);
+        const float *x = gc_model_layer_in(m, j->lo);
+        const int sp = l->h * l->w;
+        if (j->phase == 1)
+            gc_batchnorm_sums(x, j->n, l->c, sp, c0, c1, m->bnsync, m->bnsync + l->c);
+        else if (j->phase == 2)
+            gc_batchnorm_forward_sums(m->acts + l->act_off, x, w, b, s, s + l->c, s + 2 * l->c,
+                                      s + 3 * l->c, m->bnsync, m->bnsync + l->c, j->total, j->n,
+                                      l->c, sp, l->eps, l->momentum, c0, c1);
+        else
+            gc_batchnorm_forward(m->acts + l->act_off, x, w, b, s, s + l->c, s + 2 * l->c,
+                                 s + 3 * l->c, j->n, l->c, sp, l->eps, l->momentum, j->train, c0,
+                                 c1);
         return;
     }
     size_t s0, s1;
     gc_model_split((size_t)j->n, ith, nth, 1, &s0, &s1);
     if (s1 == s0)
         return;
-    float *ws = thread_ws(m, ith);
+    float *ws = gc_model_thread_ws(m, ith);
     for (int i = j->lo; i <= j->hi; i++)
         forward_samples(m, i, (int)s0, (int)(s1 - s0), ws);
 }
@@ -223,17 +279,22 @@ static void forward_task(void *arg, int ith, int nth)
 const float *gc_model_forward(struct gc_model *m, const float *inp, int n, int train)
 {
     assert(m->finalized && n >= 1 && n <= m->max_batch);
+    if (m->nsn)
+        gc_model_sn_refresh(m, train);
     memcpy(m->acts, inp, (size_t)n * gc_model_in_size(m) * sizeof(float));
     struct job j = {.m = m, .n = n, .train = train};
     for (int i = 0; i < m->nlayers;) {
-        double cost = layer_cost(&m->layers[i], n);
+        double cost = gc_model_layer_cost(&m->layers[i], n);
         int hi = i;
         if (m->layers[i].kind != GC_LAYER_BATCHNORM)
             while (hi + 1 < m->nlayers && m->layers[hi + 1].kind != GC_LAYER_BATCHNORM)
-                cost += layer_cost(&m->layers[++hi], n);
+                cost += gc_model_layer_cost(&m->layers[++hi], n);
         j.lo = i;
         j.hi = hi;
-        dispatch(m, forward_task, &j, cost);
+        if (m->comm && train && m->layers[i].kind == GC_LAYER_BATCHNORM)
+            synced_bn(m, &m->layers[i], forward_task, &j, cost, 0);
+        else
+            gc_model_dispatch(m, forward_task, &j, cost);
         i = hi + 1;
     }
     m->last_n = n;
@@ -295,24 +356,37 @@ static void add_skips(struct gc_model *m, int i, int s0, int n, int c0, int c1)
 
 /* BN layer i by channels: dgamma and dbeta of a channel belong to one thread, so
  * they go straight into the model's gradients. */
-static void backward_bn(struct gc_model *m, int i, int n, int params, int ith, int nth)
+static void backward_bn(struct gc_model *m, int i, const struct job *j, int ith, int nth)
 {
+    const int n = j->n, params = j->params;
     const struct gc_layer *l = &m->layers[i];
     const struct gc_bplan *pl = &m->plan[i];
     int c0, c1;
-    split_channels(l, ith, nth, &c0, &c1);
+    gc_model_split_channels(l, ith, nth, &c0, &c1);
     if (l->skip_src)
         add_skips(m, i, 0, n, c0, c1);
     const int sp = l->h * l->w;
     float *dx = pl->dx;
-    if (dx && pl->zero)
-        for (int k = 0; k < n; k++)
-            memset(dx + ((size_t)k * l->c + c0) * sp, 0, (size_t)(c1 - c0) * sp * sizeof *dx);
+    for (int k = 0; dx && pl->zero && j->phase != 1 && k < n; k++) {
+        size_t o = ((size_t)k * l->c + c0) * sp, cnt = (size_t)(c1 - c0) * sp;
+        if (pl->init)
+            memcpy(dx + o, pl->init + o, cnt * sizeof *dx);
+        else
+            memset(dx + o, 0, cnt * sizeof *dx);
+    }
     float *dw = params ? m->grads + l->w_off : NULL;
     float *db = params ? m->grads + l->b_off : NULL;
-    const float *x = layer_in(m, i), *w = m->params + l->w_off;
+    const float *x = gc_model_layer_in(m, i), *w = m->params + l->w_off;
     const float *s = m->bn + l->bn_off;
-    if (m->last_train)
+    double *own = m->bnsync + 2 * (size_t)l->c; /* this rank's sums; the summed below it */
+    if (m->last_train && j->phase == 1)
+        gc_batchnorm_backward_sums(pl->d, x, s + 2 * l->c, s + 3 * l->c, n, l->c, sp, c0, c1, own,
+                                   own + l->c);
+    else if (m->last_train && j->phase == 2)
+        gc_batchnorm_backward_from_sums(dx, dw, db, pl->d, x, w, s + 2 * l->c, s + 3 * l->c, own,
+                                        own + l->c, m->bnsync, m->bnsync + l->c, j->total, n, l->c,
+                                        sp, c0, c1);
+    else if (m->last_train)
         gc_batchnorm_backward(dx, dw, db, pl->d, x, w, s + 2 * l->c, s + 3 * l->c, n, l->c, sp, c0,
                               c1);
     else if (dw || dx)
@@ -337,17 +411,19 @@ static void backward_samples(struct gc_model *m, int i, int s0, int n, float *gr
                 dinp[(size_t)s0 * l->in_size + k] += d[k];
         return;
     }
-    const float *x = layer_in(m, i) + (size_t)s0 * l->in_size;
+    const float *x = gc_model_layer_in(m, i) + (size_t)s0 * l->in_size;
     const float *y = m->acts + l->act_off + (size_t)s0 * l->out_size;
-    const float *w = m->params + l->w_off;
+    const float *w = gc_model_weight(m, l);
     float *dw = grads ? grads + l->w_off : NULL;
     float *db = grads && l->b_n ? grads + l->b_off : NULL;
     float *dx = pl->dx ? pl->dx + (size_t)s0 * l->in_size : NULL;
-    if (dx && pl->zero)
+    if (dx && pl->zero && pl->init)
+        memcpy(dx, pl->init + (size_t)s0 * l->in_size, (size_t)n * l->in_size * sizeof *dx);
+    else if (dx && pl->zero)
         memset(dx, 0, (size_t)n * l->in_size * sizeof *dx);
     switch (l->kind) {
     case GC_LAYER_LINEAR:
-        gc_linear_backward(dx, dw, db, d, x, w, n, (int)l->in_size, l->oc);
+        gc_linear_backward(dx, dw, db, d, x, w, n, (int)l->in_size, l->oc, m->bf16);
         break;
     case GC_LAYER_CONV2D:
         gc_conv2d_backward(&l->cv, n, dx, dw, db, d, x, w, ws);
@@ -397,15 +473,15 @@ static void backward_task(void *arg, int ith, int nth)
     struct job *j = arg;
     struct gc_model *m = j->m;
     if (m->layers[j->hi].kind == GC_LAYER_BATCHNORM) {
-        backward_bn(m, j->hi, j->n, j->params, ith, nth);
+        backward_bn(m, j->hi, j, ith, nth);
         return;
     }
     size_t s0, s1;
     gc_model_split((size_t)j->n, ith, nth, 1, &s0, &s1);
     if (s1 == s0)
         return;
-    float *grads = j->params ? thread_grads(m, ith) : NULL;
-    float *ws = thread_ws(m, ith);
+    float *grads = j->params ? gc_model_thread_grads(m, ith) : NULL;
+    float *ws = gc_model_thread_ws(m, ith);
     for (int i = j->hi; i >= j->lo; i--)
         backward_samples(m, i, (int)s0, (int)(s1 - s0), grads, j->dinp, ws);
 }
@@ -419,11 +495,19 @@ static void reduce_task(void *arg, int ith, int nth)
     size_t b, e;
     gc_model_split(j->p_end, ith, nth, 16, &b, &e);
     for (int t = 1; t < m->nth; t++) {
-        float *tg = thread_grads(m, t);
+        float *tg = gc_model_thread_grads(m, t);
         for (size_t k = b; k < e; k++)
             m->grads[k] += tg[k];
         memset(tg + b, 0, (e - b) * sizeof *tg);
     }
+}
+
+void gc_model_reduce_grads(struct gc_model *m, size_t p_end)
+{
+    if (m->nth < 2)
+        return;
+    struct job j = {.m = m, .p_end = p_end};
+    gc_model_dispatch(m, reduce_task, &j, (double)p_end * (m->nth - 1) * 10.0);
 }
 
 /* Whether layer i can join a sample-split run of layers above it whose use of the two
@@ -458,64 +542,82 @@ static int same_rows(const struct gc_model *m, int i, size_t stride[2])
     return 1;
 }
 
-/* The backward from `layer` down; params 0 leaves the parameter gradients alone.
+/* The backward from `layer` down (see struct gc_backward_opts).
  *
- * The caller first lays out which buffer each layer reads and writes (each layer's
- * input gradient goes into the ping-pong buffer the current gradient is not in, and
- * layer 0 accumulates into dinp), then runs the layers in regions as the forward. */
-static void backward(struct gc_model *m, int layer, const float *dout, float *dinp, int params)
+ * First it lays out which buffer each layer reads and writes (each layer's input
+ * gradient goes into the ping-pong buffer the current gradient is not in, or into its
+ * slot of keep, and layer 0 accumulates into dinp), then runs the layers in regions
+ * as the forward. */
+void gc_model_backward_run(struct gc_model *m, int layer, const struct gc_backward_opts *o)
 {
     assert(m->finalized && m->last_n >= 1 && layer >= 0 && layer < m->nlayers);
-    const int n = m->last_n;
-    const float *d = dout;
+    const int n = m->last_n, params = o->params;
+    float *dinp = o->dinp;
+    const float *d = o->dout;
     float *buf0 = m->dacts, *buf1 = m->dacts + m->dsize;
     m->btop = layer;
     for (int i = layer; i >= 0; i--) {
         struct gc_bplan *pl = &m->plan[i];
         pl->d = d;
+        pl->init = NULL;
         if (m->layers[i].kind == GC_LAYER_RESHAPE) {
             pl->dx = NULL;
             pl->zero = 0;
             continue; /* d passes through */
         }
         pl->zero = i > 0;
-        pl->dx = i == 0 ? dinp : d == buf0 ? buf1 : buf0;
+        if (i == 0)
+            pl->dx = dinp;
+        else if (o->keep)
+            pl->dx = o->keep + gc_model_in_off(m, i);
+        else
+            pl->dx = d == buf0 ? buf1 : buf0;
+        if (i > 0 && o->init && o->init_layer && o->init_layer[i])
+            pl->init = o->init + gc_model_in_off(m, i);
         d = pl->dx;
     }
     struct job j = {.m = m, .n = n, .params = params, .dinp = dinp};
     int spread = 0; /* a region formed parameter gradients in the private blocks */
     for (int i = layer; i >= 0;) {
-        double cost = 2.0 * layer_cost(&m->layers[i], n);
+        double cost = 2.0 * gc_model_layer_cost(&m->layers[i], n);
         int lo = i;
         if (m->layers[i].kind != GC_LAYER_BATCHNORM) {
             size_t stride[2] = {0, 0};
             same_rows(m, lo, stride);
             while (lo - 1 >= 0 && m->layers[lo - 1].kind != GC_LAYER_BATCHNORM &&
                    same_rows(m, lo - 1, stride))
-                cost += 2.0 * layer_cost(&m->layers[--lo], n);
+                cost += 2.0 * gc_model_layer_cost(&m->layers[--lo], n);
         }
         j.lo = lo;
         j.hi = i;
-        dispatch(m, backward_task, &j, cost);
-        if (m->nth > 1 && cost >= m->min_split && m->layers[i].kind != GC_LAYER_BATCHNORM)
+        if (m->comm && m->last_train && m->layers[i].kind == GC_LAYER_BATCHNORM)
+            synced_bn(m, &m->layers[i], backward_task, &j, cost, 1);
+        else
+            gc_model_dispatch(m, backward_task, &j, cost);
+        if (gc_model_splits(m, cost) && m->layers[i].kind != GC_LAYER_BATCHNORM)
             spread = 1;
         i = lo - 1;
     }
     if (params && spread) {
         const struct gc_layer *l = &m->layers[layer];
-        j.p_end = l->b_off + l->b_n;
-        dispatch(m, reduce_task, &j, (double)j.p_end * (m->nth - 1) * 10.0);
+        gc_model_reduce_grads(m, l->b_off + l->b_n);
     }
 }
 
 void gc_model_backward_from(struct gc_model *m, int layer, const float *dout, float *dinp)
 {
-    backward(m, layer, dout, dinp, 1);
+    struct gc_backward_opts o = {.dout = dout, .dinp = dinp, .params = 1};
+    if (m->nsn)
+        gc_model_sn_stash(m);
+    gc_model_backward_run(m, layer, &o);
+    if (m->nsn)
+        gc_model_sn_unstash(m);
 }
 
 void gc_model_backward_input(struct gc_model *m, int layer, const float *dout, float *dinp)
 {
-    backward(m, layer, dout, dinp, 0);
+    struct gc_backward_opts o = {.dout = dout, .dinp = dinp};
+    gc_model_backward_run(m, layer, &o);
 }
 
 void gc_model_backward(struct gc_model *m, const float *dout, float *dinp)

@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 
+struct gc_comm;
 struct gc_model;
 struct gc_pool;
 
@@ -17,9 +18,25 @@ struct gc_pool;
  * be finalized. Each of the pool's threads calls gc_sgemm itself, with OpenBLAS on one
  * thread (gc_blas_init, core/blas.h). */
 int gc_model_set_pool(struct gc_model *m, struct gc_pool *pool, struct gc_error *err);
+/* Trains as one part of a batch split across the ranks of comm (borrowed; NULL or one
+ * rank: alone). Every rank then runs the same forwards and backwards on equal parts
+ * (n samples each), and a train forward and a backward through batch norm sum the
+ * per-channel statistics across ranks (core/batchnorm.h), so each rank normalizes
+ * with the whole batch's statistics. A failed sum is left in the communicator
+ * (gc_comm_failed); the pass goes on with what it has. Eval forwards sum nothing.
+ * Parameter gradients stay this rank's own: summing them is the caller's (one sum over
+ * gc_model_grads). Allocates the sums' buffer; a clone shares the communicator. */
+int gc_model_set_comm(struct gc_model *m, struct gc_comm *comm, struct gc_error *err);
 /* Work (about a GEMM flop) below which a run of layers or a parameter update stays on
  * the caller; negative restores the default. Tests set 0 to split everything. */
 void gc_model_set_split_threshold(struct gc_model *m, double cost);
+
+/* With bf16 non-zero, every GEMM of the passes (linear and convolution layers, forward
+ * and backward) rounds its inputs to bfloat16 and sums in float32 (core/blas.h
+ * gc_gemm); parameters, gradients, activations and optimizer state stay float32.
+ * Returns what will run: 1 only when asked and the CPU has AVX512-BF16, else 0
+ * (float32). A clone keeps its source's precision. */
+int gc_model_set_precision(struct gc_model *m, int bf16);
 
 /* Forward of n samples (inp is n x in_size); train selects batch statistics for BN.
  * Returns the output (n x out_size), a view owned by the model, valid until the next

@@ -4,10 +4,14 @@
  *
  * Checkpoint section (gc_model_save), all little-endian:
  *   u32 "GCMS" | u32 nlayers | per layer 11 u32: kind, c, h, w, oc, oh, ow, k (a
- *   concat: its source layer), stride, pad, bias | u32 has_optim | u32 optim kind | f32 lr, beta1,
- * beta2, eps | u64 step | u64 nparams | params | u32 moment vectors (0..2) | moments | u64 bn
- * floats | per BN layer running mean (C), running var (C) gc_model_serialize frames it with
- * GC_MODEL_MAGIC and GC_MODEL_VERSION (model_state.h). */
+ *   concat: its source layer), stride, pad, bias | u32 has_optim | u32 optim kind |
+ *   f32 lr, beta1, beta2, eps | u64 step | u64 nparams | params | u32 moment vectors
+ *   (0..2) | moments | u64 bn floats | per BN layer running mean (C), running var (C) |
+ *   [with spectral norm: per normalized layer u (rows), v (columns)]
+ * A layer's bias field carries 2 when its weight is spectrally normalized (bias | 2),
+ * so a model without spectral norm writes exactly what it wrote before there was one.
+ * gc_model_serialize frames it with GC_MODEL_MAGIC and GC_MODEL_VERSION
+ * (model_state.h). */
 #include "core/model_state.h"
 
 #include <assert.h>
@@ -32,13 +36,24 @@ static void fingerprint(const struct gc_layer *l, uint32_t f[FP_FIELDS])
     f[7] = (uint32_t)(l->kind == GC_LAYER_CONCAT ? l->src : l->k); /* which skip it takes */
     f[8] = (uint32_t)l->stride;
     f[9] = (uint32_t)l->pad;
-    f[10] = (uint32_t)l->bias;
+    f[10] = (uint32_t)l->bias | (l->sn ? 2u : 0u);
+}
+
+/* Floats of spectral norm's u and v that the state carries. */
+static size_t sn_state_floats(const struct gc_model *m)
+{
+    size_t n = 0;
+    for (int i = 0; i < m->nlayers; i++)
+        if (m->layers[i].sn)
+            n += (size_t)m->layers[i].oc + m->layers[i].w_n / (size_t)m->layers[i].oc;
+    return n;
 }
 
 static void describe(const uint32_t f[FP_FIELDS], char *s, size_t len)
 {
     const char *name = f[0] <= GC_LAYER_CONCAT ? gc_model_kind_name((enum gc_layer_kind)f[0]) : "?";
-    snprintf(s, len, "%s %ux%ux%u -> %ux%ux%u", name, f[1], f[2], f[3], f[4], f[5], f[6]);
+    snprintf(s, len, "%s %ux%ux%u -> %ux%ux%u%s", name, f[1], f[2], f[3], f[4], f[5], f[6],
+             f[10] & 2u ? " with spectral norm" : "");
 }
 
 /* 0 when layer i of m has the fingerprint f (of another model's layer, `whose`: ""
@@ -88,6 +103,8 @@ int gc_model_copy_state(struct gc_model *dst, const struct gc_model *src, struct
     memcpy(dst->params, src->params, src->nparams * sizeof(float));
     memcpy(dst->moments, src->moments, 2 * src->nparams * sizeof(float));
     memcpy(dst->bn, src->bn, src->nbn * sizeof(float));
+    if (src->nsnuv)
+        memcpy(dst->snuv, src->snuv, src->nsnuv * sizeof(float));
     dst->has_optim = src->has_optim;
     dst->optim = src->optim;
     dst->step = src->step;
@@ -146,6 +163,11 @@ int gc_model_save(const struct gc_model *m, struct gc_buf *b)
     for (int i = 0; i < m->nlayers; i++)
         if (m->layers[i].kind == GC_LAYER_BATCHNORM)
             gc_buf_put_f32s(b, m->bn + m->layers[i].bn_off, 2 * (size_t)m->layers[i].c);
+    for (int i = 0; i < m->nlayers; i++) {
+        const struct gc_layer *l = &m->layers[i];
+        if (l->sn) /* u and v, side by side in snuv */
+            gc_buf_put_f32s(b, m->snuv + l->sn_off, (size_t)l->oc + l->w_n / (size_t)l->oc);
+    }
     return b->oom ? GC_ENOMEM : 0;
 }
 
@@ -204,8 +226,9 @@ int gc_model_load(struct gc_model *m, struct gc_reader *r, struct gc_error *err)
     for (int i = 0; i < m->nlayers; i++)
         if (m->layers[i].kind == GC_LAYER_BATCHNORM)
             want_run += 2 * (size_t)m->layers[i].c;
-    /* the rest has a known size: params, u32, moments, u64, running stats */
-    size_t rest = 4 * (m->nparams + (size_t)want * m->nparams + want_run) + 4 + 8;
+    /* the rest has a known size: params, u32, moments, u64, running stats, u and v */
+    size_t rest =
+        4 * (m->nparams + (size_t)want * m->nparams + want_run + sn_state_floats(m)) + 4 + 8;
     if (r->len - r->off < rest)
         return gc_error_set(err, GC_ECORRUPT,
                             "model: truncated (%zu bytes of state left, %zu "
@@ -235,6 +258,11 @@ int gc_model_load(struct gc_model *m, struct gc_reader *r, struct gc_error *err)
     for (int i = 0; i < m->nlayers; i++)
         if (m->layers[i].kind == GC_LAYER_BATCHNORM)
             gc_reader_f32s(r, m->bn + m->layers[i].bn_off, 2 * (size_t)m->layers[i].c, err);
+    for (int i = 0; i < m->nlayers; i++) {
+        const struct gc_layer *l = &m->layers[i];
+        if (l->sn)
+            gc_reader_f32s(r, m->snuv + l->sn_off, (size_t)l->oc + l->w_n / (size_t)l->oc, err);
+    }
     m->has_optim = (int)has_optim;
     m->optim = o;
     m->step = (int64_t)step;

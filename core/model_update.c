@@ -108,3 +108,8 @@ void gc_model_clip(struct gc_model *m, float c)
 {
     run_range(m, OP_CLIP, c);
 }
+
+long long gc_model_step_count(const struct gc_model *m)
+{
+    return (long long)m->step;
+}

@@ -14,6 +14,8 @@ void gc_model_step(struct gc_model *m);
  * create): a learning-rate schedule. Not part of the saved state (the caller sets it
  * from its step count), nor of copy_state; clone copies it. */
 void gc_model_set_lr_scale(struct gc_model *m, float scale);
+/* Optimizer steps taken since the optimizer was chosen (part of the saved state). */
+long long gc_model_step_count(const struct gc_model *m);
 /* L2 norm of all gradients. */
 float gc_model_grad_norm(const struct gc_model *m);
 /* Clips every parameter to [-c, c] (WGAN weight clipping). */

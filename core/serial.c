@@ -185,13 +185,39 @@ int gc_frame_seal(uint32_t magic, uint32_t version, const uint8_t *payload, size
     if (buf_reserve(&b, FRAME_HEAD + len + FRAME_TAIL) < 0)
         return gc_error_set(err, GC_ENOMEM, "frame: out of memory for %zu bytes",
                             FRAME_HEAD + len + FRAME_TAIL);
-    gc_buf_put_u32(&b, magic);
-    gc_buf_put_u32(&b, version);
-    gc_buf_put_u64(&b, (uint64_t)len);
+    gc_frame_start(&b);
     gc_buf_put(&b, payload, len);
-    gc_buf_put_u32(&b, gc_crc32(b.data, b.len));
-    *out = b.data;
-    *out_len = b.len;
+    return gc_frame_finish(&b, magic, version, out, out_len, err);
+}
+
+void gc_frame_start(struct gc_buf *b)
+{
+    static const uint8_t head[FRAME_HEAD];
+    gc_buf_put(b, head, FRAME_HEAD);
+}
+
+int gc_frame_finish(struct gc_buf *b, uint32_t magic, uint32_t version, uint8_t **out,
+                    size_t *out_len, struct gc_error *err)
+{
+    *out = NULL;
+    *out_len = 0;
+    if (!b->oom)
+        buf_reserve(b, FRAME_TAIL);
+    if (b->oom || b->len < FRAME_HEAD) {
+        gc_buf_fini(b);
+        return gc_error_set(err, GC_ENOMEM, "frame: out of memory");
+    }
+    uint64_t len = b->len - FRAME_HEAD;
+    for (int i = 0; i < 4; i++) {
+        b->data[i] = (uint8_t)(magic >> (8 * i));
+        b->data[4 + i] = (uint8_t)(version >> (8 * i));
+    }
+    for (int i = 0; i < 8; i++)
+        b->data[8 + i] = (uint8_t)(len >> (8 * i));
+    gc_buf_put_u32(b, gc_crc32(b->data, b->len));
+    *out = b->data;
+    *out_len = b->len;
+    gc_buf_init(b);
     return 0;
 }
 

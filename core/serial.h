@@ -43,6 +43,14 @@ uint32_t gc_crc32(const uint8_t *p, size_t n);
 /* Writes the frame of payload into *out (malloc'ed, caller frees). */
 int gc_frame_seal(uint32_t magic, uint32_t version, const uint8_t *payload, size_t len,
                   uint8_t **out, size_t *out_len, struct gc_error *err);
+/* The same frame built in place, for payloads too big to hold twice (a checkpoint):
+ * gc_frame_start puts the header's room into an empty b, the caller puts the payload
+ * after it, and gc_frame_finish fills the header, appends the CRC and hands b's bytes
+ * over to *out (the caller frees them; b is left empty). GC_ENOMEM, with b freed, when
+ * b ran out of memory on the way. */
+void gc_frame_start(struct gc_buf *b);
+int gc_frame_finish(struct gc_buf *b, uint32_t magic, uint32_t version, uint8_t **out,
+                    size_t *out_len, struct gc_error *err);
 /* Checks magic, version, size and checksum of a frame; on success *payload points
  * into bytes (borrowed). `what` names the thing in messages ("checkpoint"). */
 int gc_frame_open(const char *what, uint32_t magic, uint32_t version, const uint8_t *bytes,

@@ -19,6 +19,10 @@ const char *const gc_loss_names[GC_LOSS_HINGE + 1] = {"minimax", "nonsaturating"
                                                       "least-squares", "hinge"};
 const char *const gc_optim_names[GC_OPTIM_RMSPROP + 1] = {"adam", "sgd", "rmsprop"};
 const char *const gc_decay_shape_names[GC_DECAY_STEP + 1] = {"linear", "step"};
+const char *const gc_precision_names[GC_PRECISION_BF16 + 1] = {"float32", "bf16"};
+const char *const gc_preset_names[GC_PRESET_LSGAN + 1] = {"dcgan", "wgan-gp", "sngan", "lsgan"};
+const char *const gc_penalty_names[GC_PENALTY_R1 + 1] = {"wgan-gp", "r1"};
+const char *const gc_augment_names[3] = {"color", "translation", "cutout"};
 const char *const gc_watch_action_names[GC_WATCH_ROLLBACK + 1] = {"off", "alert", "rollback"};
 
 #define NELEM(a) ((int)(sizeof(a) / sizeof((a)[0])))
@@ -58,6 +62,11 @@ const char *gc_decay_shape_name(enum gc_decay_shape k)
 {
     return to_name(gc_decay_shape_names, NELEM(gc_decay_shape_names), (int)k);
 }
+const char *gc_preset_name(enum gc_preset p)
+{
+    return to_name(gc_preset_names, NELEM(gc_preset_names), (int)p);
+}
+
 const char *gc_task_name(enum gc_task_kind k)
 {
     return to_name(gc_task_names, NELEM(gc_task_names), (int)k);
@@ -65,6 +74,10 @@ const char *gc_task_name(enum gc_task_kind k)
 int gc_task_from_name(const char *s)
 {
     return from_name(gc_task_names, NELEM(gc_task_names), s);
+}
+const char *gc_precision_name(enum gc_precision p)
+{
+    return to_name(gc_precision_names, NELEM(gc_precision_names), (int)p);
 }
 int gc_dataset_from_name(const char *s)
 {
@@ -85,6 +98,14 @@ int gc_optim_from_name(const char *s)
 int gc_decay_shape_from_name(const char *s)
 {
     return from_name(gc_decay_shape_names, NELEM(gc_decay_shape_names), s);
+}
+int gc_precision_from_name(const char *s)
+{
+    return from_name(gc_precision_names, NELEM(gc_precision_names), s);
+}
+int gc_preset_from_name(const char *s)
+{
+    return from_name(gc_preset_names, NELEM(gc_preset_names), s);
 }
 
 /* ---- field errors ---------------------------------------------------------------- */
@@ -179,6 +200,7 @@ void gc_spec_defaults(struct gc_spec *s, enum gc_dataset_kind data, enum gc_loss
 {
     memset(s, 0, sizeof *s);
     int is2d = gc_dataset_is_2d(data);
+    s->preset = GC_PRESET_NONE;
 
     s->dataset.kind = data;
     s->dataset.test_split = 0;
@@ -196,6 +218,8 @@ void gc_spec_defaults(struct gc_spec *s, enum gc_dataset_kind data, enum gc_loss
     s->model.layers = 2;
     s->model.batch_norm = 1;
     s->model.patch = 0;
+    s->model.spectral_norm = 0;
+    s->model.d_batch_norm = -1;
 
     s->loss = loss;
     s->train.steps = 5000;
@@ -203,6 +227,8 @@ void gc_spec_defaults(struct gc_spec *s, enum gc_dataset_kind data, enum gc_loss
     s->train.d_steps = loss == GC_LOSS_WASSERSTEIN ? 5 : 1;
     s->train.seed = 1;
     s->train.lr_decay = (struct gc_lr_decay_spec){0, 0.5f, 0.01f, GC_DECAY_LINEAR};
+    s->train.precision = GC_PRECISION_FLOAT32;
+    s->train.ranks = 1;
 
     struct gc_optim_spec o = {GC_OPTIM_ADAM, 2e-4f, 0.5f, 0.999f, 1e-8f};
     if (loss == GC_LOSS_WASSERSTEIN)
@@ -273,6 +299,10 @@ void gc_spec_defaults(struct gc_spec *s, enum gc_dataset_kind data, enum gc_loss
     s->tricks.smoothing = GC_SMOOTH_NONE;
     s->tricks.generators = 1;
     s->tricks.weight_clip = loss == GC_LOSS_WASSERSTEIN ? 0.01f : 0.0f;
+    /* off; what naming one of its fields gives: the WGAN-GP paper's lambda 10 at
+     * every D update */
+    s->tricks.penalty = (struct gc_penalty_spec){0, GC_PENALTY_WGAN_GP, 10.0f, 1};
+
     s->tricks.l1_weight = 100.0f; /* pix2pix's lambda; used by task runs only */
 
     s->task = (struct gc_task_spec){.on = 0, .kind = GC_TASK_SUPER_RESOLUTION, .factor = 4};
@@ -300,6 +330,62 @@ void gc_spec_defaults(struct gc_spec *s, enum gc_dataset_kind data, enum gc_loss
     s->every.eval = 1000;
 
     snprintf(s->name, sizeof s->name, "%s-%s", gc_dataset_name(data), gc_loss_name(loss));
+}
+
+/* The presets: what each paper trained with.
+ * - dcgan: Radford et al. 2016, Adam 2e-4 with beta1 0.5, one D step.
+ * - lsgan: Mao et al. 2017, the least-squares loss (a = 0, b = c = 1) with DCGAN's Adam.
+ * - wgan-gp: Gulrajani et al. 2017, Algorithm 1: lambda 10, five critic steps, Adam
+ *   1e-4 with betas (0, 0.9), no weight clipping and no batch norm in the critic (the
+ *   penalty is per sample, batch statistics would tie the samples together).
+ * - sngan: Miyato et al. 2018, spectral norm on every layer of D and the hinge loss,
+ *   with the two time-scale rates of Zhang et al. 2019 (SAGAN: G 1e-4, D 4e-4, Adam
+ *   betas (0, 0.9), one D step); D without batch norm, as in both papers. */
+enum gc_loss gc_preset_loss(enum gc_preset p)
+{
+    switch (p) {
+    case GC_PRESET_WGAN_GP:
+        return GC_LOSS_WASSERSTEIN;
+    case GC_PRESET_SNGAN:
+        return GC_LOSS_HINGE;
+    case GC_PRESET_LSGAN:
+        return GC_LOSS_LEAST_SQUARES;
+    default:
+        return GC_LOSS_NONSATURATING;
+    }
+}
+
+void gc_spec_defaults_for(struct gc_spec *s, enum gc_dataset_kind data, int loss, int preset)
+{
+    enum gc_preset p =
+        preset >= 0 && preset <= GC_PRESET_LSGAN ? (enum gc_preset)preset : GC_PRESET_NONE;
+    enum gc_loss l = loss >= 0 && loss <= GC_LOSS_HINGE ? (enum gc_loss)loss : gc_preset_loss(p);
+    gc_spec_defaults(s, data, l);
+    if (p == GC_PRESET_NONE)
+        return;
+    s->preset = p;
+    const struct gc_optim_spec dcgan = {GC_OPTIM_ADAM, 2e-4f, 0.5f, 0.999f, 1e-8f};
+    const struct gc_optim_spec gp = {GC_OPTIM_ADAM, 1e-4f, 0.0f, 0.9f, 1e-8f};
+    s->opt_g = s->opt_d = dcgan;
+    s->train.d_steps = 1;
+    s->tricks.weight_clip = 0.0f;
+    switch (p) {
+    case GC_PRESET_WGAN_GP:
+        s->opt_g = s->opt_d = gp;
+        s->train.d_steps = 5;
+        s->tricks.penalty = (struct gc_penalty_spec){1, GC_PENALTY_WGAN_GP, 10.0f, 1};
+        s->model.d_batch_norm = 0;
+        break;
+    case GC_PRESET_SNGAN:
+        s->opt_g = s->opt_d = gp;
+        s->opt_d.lr = 4e-4f;
+        s->model.spectral_norm = 1;
+        s->model.d_batch_norm = 0;
+        break;
+    default: /* dcgan, lsgan */
+        break;
+    }
+    snprintf(s->name, sizeof s->name, "%s-%s", gc_dataset_name(data), gc_preset_name(p));
 }
 
 void gc_spec_task_defaults(struct gc_spec *s, const struct gc_task_spec *task)
@@ -388,6 +474,8 @@ static void check_limits(struct check *c, const struct gc_spec *s, const struct 
     switch (f->type) {
     case GC_FIELD_INT:
         i = *(const int *)v;
+        if (f->null == GC_NULL_OFF && i == 0)
+            return; /* off */
         break;
     case GC_FIELD_INT64:
         i = *(const int64_t *)v;
@@ -415,7 +503,13 @@ static void check_limits(struct check *c, const struct gc_spec *s, const struct 
     }
     case GC_FIELD_ENUM: {
         int k = *(const int *)v;
-        if (k < 0 || k >= f->n_names)
+        if ((k < 0 && !(f->null == GC_NULL_DEFAULT && k == -1)) || k >= f->n_names)
+            fail_enum(c, f);
+        return;
+    }
+    case GC_FIELD_FLAGS: {
+        unsigned bits = *(const unsigned *)v;
+        if (bits >> f->n_names)
             fail_enum(c, f);
         return;
     }
@@ -493,6 +587,14 @@ static void check_task_rules(struct check *c, const struct gc_spec *s)
     if (s->tricks.feature_matching)
         fail(c, "tricks.feature_matching",
              "image-to-image runs match their target with tricks.l1_weight instead");
+    /* the toolkit's D-side tricks act on the unconditional D step and D's builder; the
+     * task's conditional PatchGAN step has none of them */
+    if (s->tricks.penalty.on)
+        fail(c, "tricks.gradient_penalty", "image-to-image runs take no gradient penalty");
+    if (s->tricks.diffaugment)
+        fail(c, "tricks.diffaugment", "image-to-image runs take no DiffAugment");
+    if (s->model.spectral_norm)
+        fail(c, "model.spectral_norm", "the image-to-image PatchGAN has no spectral norm");
 }
 
 /* What the table cannot say: fields that depend on the dataset, the loss or each
@@ -530,6 +632,28 @@ static void check_rules(struct check *c, const struct gc_spec *s)
         fail(c, "model.arch", "mlp takes images up to 64x64");
     if (m->patch && m->arch == GC_ARCH_MLP)
         fail(c, "model.patch", "a PatchGAN discriminator needs arch dcgan");
+    if (m->d_batch_norm == 1 && m->arch == GC_ARCH_MLP)
+        fail(c, "model.d_batch_norm", "the mlp discriminator has no batch norm");
+    if (m->d_batch_norm < -1 || m->d_batch_norm > 1)
+        fail(c, "model.d_batch_norm", "must be null, true or false");
+    if (d->subset && is2d)
+        fail(c, "dataset.subset", "%s is drawn fresh every step; subset keeps stored images",
+             gc_dataset_name(d->kind));
+
+    if (s->train.ranks > 1 && s->train.batch_size > 0 && s->train.batch_size % s->train.ranks)
+        fail(c, "train.ranks",
+             "must divide train.batch_size (%d) so that every rank takes an equal part of "
+             "the batch",
+             s->train.batch_size);
+    if (s->train.ranks > 1 && s->task.on)
+        fail(c, "train.ranks", "image-to-image tasks train on one process: must be 1");
+    /* the penalty's interpolates and DiffAugment's draws are made for the batch a
+     * process holds, and the second-order pass through batch norm sums no statistics
+     * across ranks: both would train another run on ranks than on one process */
+    if (s->train.ranks > 1 && s->tricks.penalty.on)
+        fail(c, "train.ranks", "a gradient penalty trains on one process: must be 1");
+    if (s->train.ranks > 1 && s->tricks.diffaugment)
+        fail(c, "train.ranks", "DiffAugment trains on one process: must be 1");
 
     const struct gc_tricks_spec *t = &s->tricks;
     if (t->smoothing != GC_SMOOTH_NONE) {
@@ -552,6 +676,19 @@ static void check_rules(struct check *c, const struct gc_spec *s)
         if (t->unrolled_steps)
             fail(c, "tricks.generators", "MAD-GAN and unrolled_steps cannot be combined");
     }
+    const struct gc_penalty_spec *gp = &t->penalty;
+    if (gp->on) {
+        if (t->generators > 1)
+            fail(c, "tricks.gradient_penalty",
+                 "needs one critic value per sample; MAD-GAN's (K+1)-way softmax has none");
+        if (gp->kind == GC_PENALTY_WGAN_GP && t->weight_clip > 0.0f)
+            fail(c, "tricks.weight_clip",
+                 "the wgan-gp penalty replaces weight clipping; set tricks.weight_clip to null "
+                 "(the wgan-gp preset does)");
+    }
+    if (t->diffaugment && is2d)
+        fail(c, "tricks.diffaugment", "augments images; %s is a set of points",
+             gc_dataset_name(d->kind));
     check_task_rules(c, s);
 }
 

@@ -38,6 +38,17 @@ enum gc_smoothing { GC_SMOOTH_NONE, GC_SMOOTH_FIXED, GC_SMOOTH_RANGE };
 
 enum gc_decay_shape { GC_DECAY_LINEAR, GC_DECAY_STEP };
 
+/* A named recipe whose published settings fill in the defaults (docs/spec.md). */
+enum gc_preset {
+    GC_PRESET_NONE = -1,
+    GC_PRESET_DCGAN,
+    GC_PRESET_WGAN_GP,
+    GC_PRESET_SNGAN,
+    GC_PRESET_LSGAN,
+};
+
+enum gc_penalty_kind { GC_PENALTY_WGAN_GP, GC_PENALTY_R1 };
+
 /* Image-to-image tasks (docs/spec.md, task): what G receives, derived on the fly from
  * each image, or read from a second folder (paired). */
 enum gc_task_kind {
@@ -50,6 +61,9 @@ enum gc_task_kind {
 
 enum gc_mask_kind { GC_MASK_CENTER, GC_MASK_RANDOM };
 
+/* train.precision: the inputs of the GEMMs of G and D (their products and sums, the
+ * weights and the optimizer state are float32 either way). */
+enum gc_precision { GC_PRECISION_FLOAT32, GC_PRECISION_BF16 };
 enum gc_watch_action { GC_WATCH_OFF, GC_WATCH_ALERT, GC_WATCH_ROLLBACK };
 
 /* Limits a user can rely on (the API enforces them with these numbers). */
@@ -65,8 +79,11 @@ enum gc_watch_action { GC_WATCH_OFF, GC_WATCH_ALERT, GC_WATCH_ROLLBACK };
 #define GC_MAX_LAYERS 16
 #define GC_MAX_NAME 128
 #define GC_MAX_SEED 9007199254740992ULL /* 2^53 */
+#define GC_MAX_RANKS 1024
 #define GC_MAX_ROLLBACKS 100
 #define GC_PATH_MAX 4096
+#define GC_MAX_SUBSET 10000000
+#define GC_MAX_PENALTY_EVERY 1000
 
 struct gc_optim_spec {
     enum gc_optim_kind kind;
@@ -84,6 +101,7 @@ struct gc_dataset_spec {
                                folder ("" = default) */
     int image_size;         /* png-dir: side after scale + center crop; others: 0 = native */
     int channels;           /* png-dir: 1 or 3; others: 0 = native */
+    int subset;             /* train on this many images, spread over the set; 0 = all */
 };
 
 /* task: null (an unconditional GAN) or what G translates from. The fields keep their
@@ -103,6 +121,8 @@ struct gc_model_spec {
     int hidden, layers;   /* mlp */
     int batch_norm;
     int patch;
+    int spectral_norm; /* D's linear and conv weights */
+    int d_batch_norm;  /* batch norm in D's inner blocks: 0, 1, or -1 = as batch_norm */
 };
 
 /* train.lr_decay: from the fraction `start` of the steps to the end, both networks'
@@ -122,6 +142,20 @@ struct gc_train_spec {
     int d_steps;
     uint64_t seed;
     struct gc_lr_decay_spec lr_decay;
+    enum gc_precision precision;
+    int ranks; /* processes that train the run together (MPI), each a part of the batch */
+};
+
+/* tricks.gradient_penalty: wgan-gp (Gulrajani et al. 2017), weight x mean over the
+ * batch of (|grad_x D(x^)| - 1)^2 at random interpolates x^ of real and fake; r1
+ * (Mescheder et al. 2018), weight / 2 x mean |grad_x D(x)|^2 on real data. Applied on
+ * the D updates whose count is a multiple of every, times every (lazy
+ * regularization). */
+struct gc_penalty_spec {
+    int on;
+    enum gc_penalty_kind kind;
+    float weight;
+    int every;
 };
 
 struct gc_tricks_spec {
@@ -132,7 +166,9 @@ struct gc_tricks_spec {
     int generators;
     float weight_clip; /* wasserstein critic clip c > 0; 0 = none */
     float ema;         /* decay of the generator weight average in (0, 1); 0 = none */
-    float l1_weight;   /* task runs: G's loss adds l1_weight x L1 to the target */
+    struct gc_penalty_spec penalty;
+    unsigned diffaugment; /* GC_AUG_* bits of core/augment.h; 0 = none */
+    float l1_weight;      /* task runs: G's loss adds l1_weight x L1 to the target */
 };
 
 /* watch: the collapse watchdog (core/watch.h) and what it does when a detector fires:
@@ -159,6 +195,7 @@ struct gc_every_spec {
 
 struct gc_spec {
     char name[GC_MAX_NAME + 1];
+    enum gc_preset preset;
     struct gc_dataset_spec dataset;
     struct gc_task_spec task;
     struct gc_model_spec model;
@@ -207,8 +244,15 @@ int gc_field_errors_summary(const struct gc_field_errors *fe, struct gc_error *e
 
 /* ---- defaults and checks --------------------------------------------------------- */
 
-/* Fills every field with its default for this dataset and loss. */
+/* Fills every field with its default for this dataset and loss (no preset). */
 void gc_spec_defaults(struct gc_spec *s, enum gc_dataset_kind data, enum gc_loss loss);
+/* The defaults of a spec that names a preset (GC_PRESET_NONE: none) and perhaps a loss
+ * (-1: none named; then the preset's loss, or nonsaturating): the dataset's and that
+ * loss's defaults, then the preset's settings over them. Its name is DATASET-PRESET. */
+void gc_spec_defaults_for(struct gc_spec *s, enum gc_dataset_kind data, int loss, int preset);
+/* The loss a preset trains with. */
+enum gc_loss gc_preset_loss(enum gc_preset p);
+
 /* Sets s->task to task and, when it is on, the defaults an image-to-image run gets in
  * place of the unconditional ones (arch unet, a PatchGAN, batch and steps); the task
  * is a third thing the defaults depend on, read after dataset.name and loss. */
@@ -240,6 +284,10 @@ extern const char *const gc_mask_names[GC_MASK_RANDOM + 1];
 extern const char *const gc_loss_names[GC_LOSS_HINGE + 1];
 extern const char *const gc_optim_names[GC_OPTIM_RMSPROP + 1];
 extern const char *const gc_decay_shape_names[GC_DECAY_STEP + 1];
+extern const char *const gc_precision_names[GC_PRECISION_BF16 + 1];
+extern const char *const gc_preset_names[GC_PRESET_LSGAN + 1];
+extern const char *const gc_penalty_names[GC_PENALTY_R1 + 1];
+extern const char *const gc_augment_names[3]; /* bit k of tricks.diffaugment */
 extern const char *const gc_watch_action_names[GC_WATCH_ROLLBACK + 1];
 
 const char *gc_dataset_name(enum gc_dataset_kind k);
@@ -247,12 +295,16 @@ const char *gc_arch_name(enum gc_arch a);
 const char *gc_loss_name(enum gc_loss l);
 const char *gc_optim_name(enum gc_optim_kind k);
 const char *gc_decay_shape_name(enum gc_decay_shape k);
+const char *gc_preset_name(enum gc_preset p);
 const char *gc_task_name(enum gc_task_kind k);
 int gc_task_from_name(const char *s);
+const char *gc_precision_name(enum gc_precision p);
 int gc_dataset_from_name(const char *s);
 int gc_arch_from_name(const char *s);
 int gc_loss_from_name(const char *s);
 int gc_optim_from_name(const char *s);
 int gc_decay_shape_from_name(const char *s);
+int gc_precision_from_name(const char *s);
+int gc_preset_from_name(const char *s);
 
 #endif

@@ -7,15 +7,14 @@
 #include <string.h>
 
 /* A row writes and reads an enum through an int. */
-_Static_assert(sizeof(enum gc_dataset_kind) == sizeof(int) && sizeof(enum gc_loss) == sizeof(int) &&
-                   sizeof(enum gc_arch) == sizeof(int) &&
-                   sizeof(enum gc_optim_kind) == sizeof(int) &&
-                   sizeof(enum gc_decay_shape) == sizeof(int) &&
-                   sizeof(enum gc_smoothing) == sizeof(int) &&
-                   sizeof(enum gc_task_kind) == sizeof(int) &&
-                   sizeof(enum gc_mask_kind) == sizeof(int) &&
-                   sizeof(enum gc_watch_action) == sizeof(int),
-               "enums of the spec are int-sized");
+_Static_assert(
+    sizeof(enum gc_dataset_kind) == sizeof(int) && sizeof(enum gc_loss) == sizeof(int) &&
+        sizeof(enum gc_arch) == sizeof(int) && sizeof(enum gc_optim_kind) == sizeof(int) &&
+        sizeof(enum gc_decay_shape) == sizeof(int) && sizeof(enum gc_precision) == sizeof(int) &&
+        sizeof(enum gc_smoothing) == sizeof(int) && sizeof(enum gc_preset) == sizeof(int) &&
+        sizeof(enum gc_penalty_kind) == sizeof(int) && sizeof(enum gc_task_kind) == sizeof(int) &&
+        sizeof(enum gc_mask_kind) == sizeof(int) && sizeof(enum gc_watch_action) == sizeof(int),
+    "enums of the spec are int-sized");
 
 #define NELEM(a) ((int)(sizeof(a) / sizeof((a)[0])))
 #define AT(member)                                                                                 \
@@ -73,7 +72,17 @@ static const struct gc_spec_field fields[] = {
      AT(name),
      .min = 1,
      .max = GC_MAX_NAME,
-     .doc = "what lists show for the run (default: DATASET-LOSS)"},
+     .doc = "what lists show for the run (default: DATASET-LOSS, or DATASET-PRESET)"},
+    {.path = "preset",
+     .type = GC_FIELD_ENUM,
+     .null = GC_NULL_DEFAULT,
+     AT(preset),
+     .flags = GC_FIELD_PICKS_DEFAULTS,
+     .names = gc_preset_names,
+     .n_names = NELEM(gc_preset_names),
+     .accepts = "null or a string",
+     .doc = "null, dcgan, wgan-gp, sngan or lsgan: a published recipe's loss, optimizers, "
+            "d_steps and tricks become the defaults; every field given still wins"},
 
     SECTION("dataset", "what to learn from"),
     {.path = "dataset.name",
@@ -110,6 +119,16 @@ static const struct gc_spec_field fields[] = {
      AT(dataset.channels),
      .accepts = "an integer",
      .doc = "png-dir: 1 (gray) or 3 (color)"},
+    {.path = "dataset.subset",
+     .type = GC_FIELD_INT,
+     .null = GC_NULL_OFF,
+     AT(dataset.subset),
+     .min = 1,
+     .max = GC_MAX_SUBSET,
+     .off_msg = "must be a number of images, 1 or more (null trains on all)",
+     .accepts = "null or an integer",
+     .doc = "null (every image) or N: train on N images spread evenly over the set, the "
+            "same N for every seed; evaluations still use the whole evaluation set"},
 
     {.path = "task",
      .type = GC_FIELD_OBJECT,
@@ -163,6 +182,17 @@ static const struct gc_spec_field fields[] = {
          "batch normalization in G's hidden layers and D's inner convolutions"),
     BOOL("model.patch", model.patch,
          "dcgan: D gives a map of logits (PatchGAN), its loss averaged over patches"),
+    BOOL("model.spectral_norm", model.spectral_norm,
+         "spectral normalization of D's linear and conv weights (one power iteration per "
+         "forward, as PyTorch)"),
+    {.path = "model.d_batch_norm",
+     .type = GC_FIELD_BOOL,
+     .null = GC_NULL_DEFAULT,
+     AT(model.d_batch_norm),
+     .accepts = "null, true or false",
+     .doc =
+         "dcgan and unet: batch norm in D's inner blocks; null: as model.batch_norm (the wgan-gp "
+         "and sngan presets turn it off)"},
 
     {.path = "loss",
      .type = GC_FIELD_ENUM,
@@ -201,6 +231,19 @@ static const struct gc_spec_field fields[] = {
      .n_names = NELEM(gc_decay_shape_names),
      .range_msg = "must be linear or step",
      .doc = "linear (the rate falls steadily) or step (it drops at once)"},
+    {.path = "train.precision",
+     .type = GC_FIELD_ENUM,
+     AT(train.precision),
+     .names = gc_precision_names,
+     .n_names = NELEM(gc_precision_names),
+     .range_msg = "must be float32 or bf16",
+     .doc = "float32, or bf16: the matrix products of G and D take bfloat16 inputs and sum "
+            "in float32 (AVX512-BF16; float32 runs where the CPU lacks it, and the run's "
+            "log says which ran); weights and optimizer state stay float32"},
+    INT("train.ranks", train.ranks, 1, GC_MAX_RANKS,
+        "processes that train the run together over MPI, each on its part of every batch "
+        "(the same run as one process, to rounding); more than 1 needs a daemon started "
+        "with --mpirun"),
 
     SECTION("optimizer", "one optimizer for G, one for D"),
     OPTIMIZER("g", opt_g, "G's optimizer"),
@@ -241,6 +284,37 @@ static const struct gc_spec_field fields[] = {
      .accepts = "null or a number in (0, 1)",
      .doc = "the decay of a moving average of G's weights, which samples, evaluations and "
             "/generate use; null: none"},
+    {.path = "tricks.gradient_penalty",
+     .type = GC_FIELD_OBJECT,
+     .null = GC_NULL_OFF,
+     AT(tricks.penalty.on),
+     .doc = "null or a penalty on the norm of D's input gradient; fields left out keep their "
+            "defaults"},
+    {.path = "tricks.gradient_penalty.kind",
+     .type = GC_FIELD_ENUM,
+     AT(tricks.penalty.kind),
+     .names = gc_penalty_names,
+     .n_names = NELEM(gc_penalty_names),
+     .doc = "wgan-gp ((|grad| - 1)^2 at random interpolates of real and fake) or r1 "
+            "(|grad|^2 / 2 on real data)"},
+    {.path = "tricks.gradient_penalty.weight",
+     .type = GC_FIELD_FLOAT,
+     AT(tricks.penalty.weight),
+     .fmin = 0,
+     .fmax = 1000,
+     .flags = GC_FIELD_MIN_OPEN,
+     .doc = "the penalty's weight (lambda of WGAN-GP, gamma of R1)"},
+    INT("tricks.gradient_penalty.every", tricks.penalty.every, 1, GC_MAX_PENALTY_EVERY,
+        "apply it on every k-th D update only, weighted by k (lazy regularization)"),
+    {.path = "tricks.diffaugment",
+     .type = GC_FIELD_FLAGS,
+     .null = GC_NULL_OFF,
+     AT(tricks.diffaugment),
+     .names = gc_augment_names,
+     .n_names = NELEM(gc_augment_names),
+     .accepts = "null or a string such as \"color,translation,cutout\"",
+     .doc = "null or any of color, translation and cutout, comma-separated: DiffAugment's "
+            "differentiable augmentations of real and fake images before D"},
     FLOAT("tricks.l1_weight", tricks.l1_weight, 0, 10000, 0,
           "task runs: G's loss adds this times the L1 distance to the target (pix2pix: 100)"),
 

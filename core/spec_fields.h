@@ -24,8 +24,9 @@ enum gc_field_type {
     GC_FIELD_INT64,  /* int64_t; JSON integer */
     GC_FIELD_U64,    /* uint64_t; JSON integer >= 0 */
     GC_FIELD_FLOAT,  /* float; JSON number */
-    GC_FIELD_BOOL,   /* int 0 or 1; JSON true or false */
-    GC_FIELD_ENUM,   /* an enum (or int) indexing names[]; JSON string */
+    GC_FIELD_BOOL,   /* int 0 or 1; JSON true or false (with GC_NULL_DEFAULT, -1 is null) */
+    GC_FIELD_ENUM,   /* an enum (or int) indexing names[]; JSON string (with
+                      * GC_NULL_DEFAULT, -1 is null) */
     GC_FIELD_STRING, /* char[size] of printable text; JSON string */
     /* The special shapes: their rows say where they live, api/spec_json.c reads and
      * writes each with its own code. */
@@ -34,6 +35,9 @@ enum gc_field_type {
     GC_FIELD_CLASSES,   /* dataset.classes, uint32_t bit mask: [3, 5] is 1 << 3 | 1 << 5 */
     GC_FIELD_SMOOTHING, /* tricks.label_smoothing: enum gc_smoothing at offset, with
                          * smooth_lo and smooth_hi; JSON 0.9 or [0.8, 1.0] */
+    GC_FIELD_FLAGS,     /* unsigned bit mask, bit k for names[k]; JSON a string of
+                         * comma-separated names, each at most once ("color,cutout"),
+                         * written in names[] order */
 };
 
 /* What JSON null means for a field. */

@@ -20,6 +20,7 @@
 #define DEFAULT_KEEP 5
 #define DEFAULT_HEARTBEAT 10
 #define DEFAULT_LEASE 30
+#define DEFAULT_RANK_TIMEOUT 300
 
 static void usage(FILE *f)
 {
@@ -29,8 +30,13 @@ static void usage(FILE *f)
         "               [--config FILE] [--token-file FILE] [--datasets DIR] [--web DIR]\n"
         "               [--keep-checkpoints N] [--max-connections N] [--http-timeout S]\n"
         "               [--store URI] [--name NAME] [--heartbeat S] [--lease S]\n"
-        "               [--alert-webhook URL] [--verbose]\n"
+        "               [--alert-webhook URL] [--mpirun COMMAND] [--rank-timeout S]\n"
+        "               [--verbose]\n"
         "       ganctld train SPEC.json [--data DIR] [--threads N] [--store URI] [--name NAME]\n"
+        "                     [--rank-timeout S]\n"
+        "       ganctld train --run ID [--data DIR] [--threads N] [--store URI] [--name NAME]\n"
+        "                     [--rank-timeout S] [--datasets DIR] [--control-stdin]\n"
+        "       mpirun -np N [MPIRUN OPTIONS] ganctld train SPEC.json | --run ID [...]\n"
         "       ganctld --help | --version\n"
         "\n"
         "  --listen ADDR:PORT      where the REST API listens (default %s)\n"
@@ -59,8 +65,19 @@ static void usage(FILE *f)
         "                          more are refused (default 256)\n"
         "  --http-timeout S        close a connection idle for S seconds, or whose request\n"
         "                          has not come whole S seconds after it began (default 60)\n"
-        "  --verbose               also log every training step's metrics\n",
-        DEFAULT_LISTEN, DEFAULT_HEARTBEAT, DEFAULT_LEASE, DEFAULT_KEEP);
+        "  --mpirun COMMAND        how to start the ranks of a run with train.ranks > 1:\n"
+        "                          the mpirun command and its options, e.g. \"mpirun\n"
+        "                          --hostfile /etc/ganctl/hosts\"; ganctld adds -np N and\n"
+        "                          itself (default: none, such runs are refused)\n"
+        "  --rank-timeout S        seconds a rank of a multi-rank run waits for the others\n"
+        "                          before the job ends and the run is queued again\n"
+        "                          (default %d)\n"
+        "  --verbose               also log every training step's metrics\n"
+        "  train --run ID          train stored run ID in the foreground\n"
+        "  train --control-stdin   read pause, cancel and stop, one a line, on stdin\n"
+        "  train --claim N         (given by the daemon that launched the ranks) its claim on\n"
+        "                          the run, which rank 0's writes go under\n",
+        DEFAULT_LISTEN, DEFAULT_HEARTBEAT, DEFAULT_LEASE, DEFAULT_KEEP, DEFAULT_RANK_TIMEOUT);
 }
 
 static int parse_int(const char *name, const char *v, int lo, int hi, int *out)
@@ -150,6 +167,32 @@ static int set_option(struct gd_config *c, const char *name, const char *v)
         }
         return set_str(name, c->alert_webhook, sizeof(c->alert_webhook), v);
     }
+    if (!strcmp(name, "mpirun"))
+        return set_str(name, c->mpirun, sizeof(c->mpirun), v);
+    if (!strcmp(name, "rank-timeout"))
+        return parse_int(name, v, 1, 86400, &c->rank_timeout);
+    if (!strcmp(name, "run")) {
+        int id = 0;
+        if (parse_int(name, v, 1, INT32_MAX, &id))
+            return -1;
+        c->run = id;
+        return 0;
+    }
+    if (!strcmp(name, "claim")) {
+        char *end;
+        errno = 0;
+        long long x = strtoll(v, &end, 10);
+        if (errno || end == v || *end || x < 1) {
+            fprintf(stderr, "ganctld: --claim: expected a positive whole number, got '%s'\n", v);
+            return -1;
+        }
+        c->claim = x;
+        return 0;
+    }
+    if (!strcmp(name, "control-stdin")) {
+        c->control_stdin = strcmp(v, "0") && strcmp(v, "false") && strcmp(v, "no");
+        return 0;
+    }
     if (!strcmp(name, "verbose")) {
         c->verbose = strcmp(v, "0") && strcmp(v, "false") && strcmp(v, "no");
         return 0;
@@ -190,8 +233,9 @@ static int read_config(struct gd_config *c, const char *path)
         }
         *eq = '\0';
         char *key = trim(s), *val = trim(eq + 1);
-        if (!strcmp(key, "config")) {
-            fprintf(stderr, "ganctld: %s:%d: 'config' cannot be set in a config file\n", path, no);
+        if (!strcmp(key, "config") || !strcmp(key, "run") || !strcmp(key, "control-stdin") ||
+            !strcmp(key, "claim")) {
+            fprintf(stderr, "ganctld: %s:%d: '%s' cannot be set in a config file\n", path, no, key);
             ret = -1;
         } else if (set_option(c, key, val)) {
             fprintf(stderr, "ganctld: in %s line %d\n", path, no);
@@ -224,12 +268,29 @@ static int parse_flags(struct gd_config *c, int argc, char **argv, int first, in
         }
         memcpy(name, a + 2, n);
         name[n] = '\0';
-        static const char *const known[] = {
-            "listen",        "data",    "datasets",        "web",
-            "token-file",    "workers", "threads",         "keep-checkpoints",
-            "verbose",       "config",  "max-connections", "http-timeout",
-            "store",         "name",    "heartbeat",       "lease",
-            "alert-webhook", NULL};
+        static const char *const known[] = {"listen",
+                                            "data",
+                                            "datasets",
+                                            "web",
+                                            "token-file",
+                                            "workers",
+                                            "threads",
+                                            "keep-checkpoints",
+                                            "verbose",
+                                            "config",
+                                            "max-connections",
+                                            "http-timeout",
+                                            "store",
+                                            "name",
+                                            "heartbeat",
+                                            "lease",
+                                            "alert-webhook",
+                                            "mpirun",
+                                            "rank-timeout",
+                                            "run",
+                                            "control-stdin",
+                                            "claim",
+                                            NULL};
         int is_known = 0;
         for (int k = 0; known[k]; k++)
             is_known |= !strcmp(known[k], name);
@@ -237,7 +298,7 @@ static int parse_flags(struct gd_config *c, int argc, char **argv, int first, in
             fprintf(stderr, "ganctld: unknown option '--%s' (see --help)\n", name);
             return -1;
         }
-        int takes_value = strcmp(name, "verbose") != 0;
+        int takes_value = strcmp(name, "verbose") != 0 && strcmp(name, "control-stdin") != 0;
         if (eq)
             val = eq + 1;
         else if (takes_value) {
@@ -354,22 +415,29 @@ static int check_lease(const struct gd_config *c)
     return 0;
 }
 
-/* `ganctld train SPEC.json [--data DIR] [--threads N] [--keep-checkpoints N]
- * [--store URI] [--name NAME] [--heartbeat S] [--lease S] [--verbose]`: no config
- * file, no token. */
+/* `ganctld train SPEC.json | --run ID [--data DIR] [--threads N] [--keep-checkpoints N]
+ * [--datasets DIR] [--store URI] [--name NAME] [--heartbeat S] [--lease S]
+ * [--rank-timeout S] [--control-stdin] [--claim N] [--verbose]`: no config file, no
+ * token. */
 static int parse_train(struct gd_config *c, int argc, char **argv)
 {
-    static const char *const allowed[] = {"data",      "threads", "keep-checkpoints",
-                                          "verbose",   "store",   "name",
-                                          "heartbeat", "lease",   NULL};
+    static const char *const allowed[] = {
+        "data",          "threads", "keep-checkpoints", "verbose", "run",   "datasets",
+        "store",         "name",    "heartbeat",        "lease",   "claim", "rank-timeout",
+        "control-stdin", NULL};
     c->command = GD_CMD_TRAIN;
-    if (argc < 3 || argv[2][0] == '-') {
+    int first = 2;
+    if (argc >= 3 && argv[2][0] != '-') {
+        c->spec_path = argv[2];
+        first = 3;
+    }
+    if (parse_flags(c, argc, argv, first, 1, allowed) || check_lease(c))
+        return 2;
+    if (!c->spec_path == !c->run) {
+        fprintf(stderr, "ganctld train: give either a spec file or --run ID\n");
         usage(stderr);
         return 2;
     }
-    c->spec_path = argv[2];
-    if (parse_flags(c, argc, argv, 3, 1, allowed) || check_lease(c))
-        return 2;
     default_paths(c);
     return -1;
 }
@@ -388,11 +456,17 @@ static int parse_serve(struct gd_config *c, int argc, char **argv)
             return 0;
         }
     }
-    if (parse_flags(c, argc, argv, 1, 0, NULL))
+    /* every flag but those of `ganctld train` alone */
+    static const char *const allowed[] = {
+        "listen",          "data",         "datasets",         "web",          "token-file",
+        "workers",         "threads",      "keep-checkpoints", "verbose",      "config",
+        "max-connections", "http-timeout", "mpirun",           "rank-timeout", "alert-webhook",
+        "store",           "name",         "heartbeat",        "lease",        NULL};
+    if (parse_flags(c, argc, argv, 1, 0, allowed))
         return 2;
     if (c->config[0] && read_config(c, c->config))
         return 2;
-    if (parse_flags(c, argc, argv, 1, 1, NULL) || check_lease(c))
+    if (parse_flags(c, argc, argv, 1, 1, allowed) || check_lease(c))
         return 2;
     default_paths(c);
 
@@ -418,6 +492,7 @@ int gd_config_parse(struct gd_config *c, int argc, char **argv)
     c->keep_checkpoints = DEFAULT_KEEP;
     c->heartbeat = DEFAULT_HEARTBEAT;
     c->lease = DEFAULT_LEASE;
+    c->rank_timeout = DEFAULT_RANK_TIMEOUT;
     if (argc >= 2 && !strcmp(argv[1], "train"))
         return parse_train(c, argc, argv);
     return parse_serve(c, argc, argv);

@@ -71,6 +71,21 @@ int gd_events_publish(struct gd_events *ev, int64_t run, const char *type, int64
     return 0;
 }
 
+int64_t gd_events_refresh(struct gd_events *ev)
+{
+    int64_t id = 0;
+    if (gd_store_event_last(ev->store, &id, NULL))
+        return -1;
+    pthread_mutex_lock(&ev->mu);
+    if (id > ev->newest) {
+        ev->newest = id;
+        pthread_cond_broadcast(&ev->cond);
+    }
+    int64_t r = ev->newest;
+    pthread_mutex_unlock(&ev->mu);
+    return r;
+}
+
 int64_t gd_events_wait(struct gd_events *ev, int64_t after, int timeout_ms)
 {
     struct timespec until;

@@ -30,6 +30,11 @@ int gd_events_publish(struct gd_events *ev, int64_t run, const char *type, int64
 /* Raises the newest event id to id (when newer) and wakes subscribers: events stored
  * by another process on the same store (the keeper hears of them). Thread-safe. */
 void gd_events_raise(struct gd_events *ev, int64_t id);
+/* Events stored by another process (rank 0 of a run that trains in a child process,
+ * writing the same store): when the store holds a newer event than the bus knows,
+ * wakes the subscribers. Returns the newest event id, or -1 when the store cannot be
+ * read. Thread-safe. */
+int64_t gd_events_refresh(struct gd_events *ev);
 
 /* Waits until an event newer than after exists, shutdown begins, or timeout_ms passes.
  * Returns the newest event id (>= after when one arrived), or -1 once shut down. */

@@ -104,10 +104,8 @@ static void active_remove(struct gd_jobs *s, struct gd_job *job)
 
 /* ---- training hooks (on the worker's thread) ---- */
 
-/* Adds the steps done since the last call to the counters and publishes the live step. */
-static void note_progress(struct gd_job *job)
+void gd_job_progress(struct gd_job *job, int64_t step)
 {
-    int64_t step = gc_trainer_step(job->t);
     struct gd_jobs *s = job->s;
     pthread_mutex_lock(&s->mu);
     if (step > job->counted) {
@@ -117,6 +115,12 @@ static void note_progress(struct gd_job *job)
     job->counted = step;
     job->step = step;
     pthread_mutex_unlock(&s->mu);
+}
+
+/* Adds the steps done since the last call to the counters and publishes the live step. */
+static void note_progress(struct gd_job *job)
+{
+    gd_job_progress(job, gc_trainer_step(job->t));
 }
 
 static int hook_control(void *ctx)
@@ -311,9 +315,10 @@ static void record_provenance(struct gd_jobs *s, const struct gd_run *run)
 /* Writes a job's final status (and step, when it moved) and takes it off the active
  * list: first what it keeps for the store is written (the run stays live meanwhile,
  * showing why it waits), then the job is marked finished, so it no longer shows live
- * while its status is written. Not written when the run was given up. Returns the
- * status the store wrote. */
-static enum gd_status finish(struct gd_jobs *s, struct gd_job *job, enum gd_status st,
+ * while its status is written. Not written when the run was given up; on rank 0 of a
+ * launched run (opts.final) handed to the daemon that launched it, which writes it.
+ * Returns the status the store wrote (or was handed). */
+enum gd_status gd_job_finish(struct gd_jobs *s, struct gd_job *job, enum gd_status st,
                              const char *error, int64_t step, int set_step)
 {
     pthread_mutex_lock(&s->mu);
@@ -328,6 +333,10 @@ static enum gd_status finish(struct gd_jobs *s, struct gd_job *job, enum gd_stat
     if (!drained) {
         gd_store_run_forget(s->store, job->id);
         st = GD_RUNNING;
+    } else if (s->opts.final) {
+        if (set_step)
+            gd_store_run_set_step(s->store, job->id, step, NULL);
+        s->opts.final(s->opts.final_ctx, job->id, st, step, error);
     } else {
         if (set_step)
             gd_store_run_set_step(s->store, job->id, step, NULL);
@@ -372,6 +381,7 @@ static int build(struct gd_job *job, const struct gc_spec *spec, struct gc_error
         .threads = s->threads_per_run,
         .cache_dir = s->cache_dir,
         .load_data = 1,
+        .comm = s->opts.comm,
     };
     job->t = gc_trainer_create(spec, &topts, err);
     if (!job->t)
@@ -402,7 +412,7 @@ static int restore(struct gd_job *job, struct gc_error *err)
     return 0;
 }
 
-enum gd_status gd_job_run(struct gd_job *job)
+enum gd_status gd_job_run(struct gd_job *job, int *train_rc)
 {
     struct gd_jobs *s = job->s;
     struct gc_error err = {0};
@@ -410,6 +420,7 @@ enum gd_status gd_job_run(struct gd_job *job)
     struct gc_spec *spec = NULL;
     enum gd_status final = GD_FAILED;
     int64_t step = 0;
+    int rc = GC_EIO;
 
     /* the claim made it running; every daemon's streams hear of it */
     gd_jobs_publish(s, job->id, "status", 0);
@@ -420,7 +431,7 @@ enum gd_status gd_job_run(struct gd_job *job)
         pthread_mutex_lock(&s->mu);
         job->request = GD_REQ_GIVE_UP;
         pthread_mutex_unlock(&s->mu);
-        final = finish(s, job, GD_FAILED, NULL, 0, 0);
+        final = gd_job_finish(s, job, GD_FAILED, NULL, 0, 0);
         free(job);
         return final;
     }
@@ -445,6 +456,19 @@ enum gd_status gd_job_run(struct gd_job *job)
     job->sweep = run.sweep;
     job->config = run.config;
     job->steps = spec->train.steps;
+    if (spec->train.ranks > 1 && !s->opts.comm) {
+        /* the daemon, not a rank: the ranks train in a child process, under this
+         * daemon's claim */
+        if (s->opts.mpirun && s->opts.mpirun[0]) {
+            final = gd_job_launch(job, spec, &run);
+            rc = final == GD_SUCCEEDED ? 0 : GC_EIO;
+            goto out;
+        }
+        gd_jobs_log(s, GD_LOG_WARN, job->id,
+                    "train.ranks is %d, but this daemon has no --mpirun: training it in this "
+                    "process (the same run, to rounding)",
+                    spec->train.ranks);
+    }
     gd_jobs_log(s, GD_LOG_INFO, job->id, "started at step %lld of %lld with %d threads on %s",
                 (long long)step, (long long)spec->train.steps, s->threads_per_run, s->me.name);
 
@@ -467,7 +491,7 @@ enum gd_status gd_job_run(struct gd_job *job)
         .control = hook_control,
         .log = hook_log,
     };
-    int rc = gc_trainer_run(job->t, &hooks, &err);
+    rc = gc_trainer_run(job->t, &hooks, &err);
     note_progress(job);
     step = gc_trainer_step(job->t);
 
@@ -477,7 +501,7 @@ enum gd_status gd_job_run(struct gd_job *job)
         job->request = req = GD_REQ_GIVE_UP;
     pthread_mutex_unlock(&s->mu);
     if (req == GD_REQ_GIVE_UP) {
-        finish(s, job, GD_RUNNING, NULL, step, 0);
+        gd_job_finish(s, job, GD_RUNNING, NULL, step, 0);
         gd_jobs_log(s, GD_LOG_WARN, job->id,
                     "taken over by another worker at step %lld: given up here", (long long)step);
         final = GD_RUNNING;
@@ -494,6 +518,12 @@ enum gd_status gd_job_run(struct gd_job *job)
             final = GD_QUEUED; /* the next start, or another daemon, continues it */
         else
             goto fail;
+    } else if (rc == GC_ECOMM) {
+        /* a rank died, hung or drifted: not the run's fault; it goes on from its newest
+         * checkpoint at the next launch */
+        final = gd_job_finish(s, job, GD_QUEUED, err.msg, step, 0);
+        gd_jobs_log(s, GD_LOG_ERR, job->id, "the ranks failed, queued again: %s", err.msg);
+        goto out;
     } else {
         goto fail;
     }
@@ -506,8 +536,8 @@ enum gd_status gd_job_run(struct gd_job *job)
     pthread_mutex_lock(&s->mu);
     snprintf(reason, sizeof(reason), "%s", job->stop_reason);
     pthread_mutex_unlock(&s->mu);
-    final =
-        finish(s, job, final, final == GD_CANCELED && reason[0] ? reason : NULL, step, set_step);
+    final = gd_job_finish(s, job, final, final == GD_CANCELED && reason[0] ? reason : NULL, step,
+                          set_step);
     if (final == GD_RUNNING)
         gd_jobs_log(s, GD_LOG_WARN, job->id,
                     "stopped at step %lld; its status is left to the next"
@@ -519,12 +549,17 @@ enum gd_status gd_job_run(struct gd_job *job)
     goto out;
 
 fail:
+    /* the engine's code when it trained, else what kept it from training */
+    if (!job->t || rc == 0 || rc == GC_ESTOPPED)
+        rc = err.code ? err.code : GC_EIO;
     if (!err.msg[0])
         gc_error_set(&err, err.code ? err.code : GC_EIO, "failed");
-    final =
-        finish(s, job, GD_FAILED, err.msg, job->t ? gc_trainer_step(job->t) : step, job->t != NULL);
+    final = gd_job_finish(s, job, GD_FAILED, err.msg, job->t ? gc_trainer_step(job->t) : step,
+                          job->t != NULL);
     gd_jobs_log(s, GD_LOG_ERR, job->id, "failed: %s", err.msg);
 out:
+    if (train_rc)
+        *train_rc = rc;
     gd_job_pending_free(job);
     gc_trainer_destroy(job->t);
     job->t = NULL;

@@ -1,11 +1,13 @@
 /* job.h — one run trained by one worker, and what the jobs of one scheduler share.
  *
- * Internal to the scheduler: only sched.c, keeper.c, job.c and job_store.c include it.
- * sched.c claims runs for its workers and carries out the user's verbs (sched.h);
- * keeper.c keeps this daemon's place among the store's workers (heartbeat, leases, news
- * from other daemons); job.c is what a worker does with the run it claimed, from
- * reading it out of the store to writing its final status; job_store.c how the job's
- * reports reach the store when the store fails.
+ * Internal to the scheduler: only sched.c, keeper.c, job.c, job_store.c and launch.c
+ * include it. sched.c claims runs for its workers and carries out the user's verbs
+ * (sched.h); keeper.c keeps this daemon's place among the store's workers (heartbeat,
+ * leases, news from other daemons); job.c is what a worker does with the run it
+ * claimed, from reading it out of the store to writing its final status; job_store.c
+ * how the job's reports reach the store when the store fails; launch.c does the job
+ * for a run of several ranks, which trains in a child process started by the --mpirun
+ * command under this daemon's claim.
  *
  * DESIGN: the scheduler's mutex mu guards the active list, each job's fields marked
  * below, the stopping flags, the pokes and the counters, and goes with the condition
@@ -20,6 +22,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "core/spec.h"
 #include "daemon/events.h"
 #include "daemon/sched.h"
 #include "daemon/store.h"
@@ -41,6 +44,7 @@ struct gd_jobs {
     struct gd_worker_self me; /* this daemon among the store's workers */
     char *cache_dir;          /* the classifier cache; NULL: none */
     int threads_per_run;      /* compute threads of one run */
+    char exe[4096];           /* this binary, which launch.c starts on the ranks */
 
     pthread_mutex_t mu;
     pthread_cond_t wake; /* with mu: a poke, a job ended, or stopping */
@@ -50,6 +54,14 @@ struct gd_jobs {
     int keeper_stop;       /* the keeper ends (after the workers) */
     uint64_t pokes;        /* raised whenever a run may have become claimable */
     int64_t steps_trained, images_trained;
+    /* runs of several ranks whose launches ended without a final status: the newest
+     * checkpoint's step at the last such end and how many ended in a row without a
+     * newer one (launch.c) */
+    struct gd_relaunch {
+        int64_t id, step;
+        int ends;
+    } * relaunch;
+    int nrelaunch;
 };
 
 /* A report of a training run waiting for the store (it could not be reached). */
@@ -106,8 +118,34 @@ struct gd_job *gd_jobs_add(struct gd_jobs *s, int64_t id);
  * ends, stops or fails, writes its final status, takes the job off the active list and
  * frees it; returns the status written (GD_RUNNING when the run was given up to
  * another worker and nothing was written). Never takes the daemon down: every failure
- * ends as a failed run with its message. Called with no lock held. */
-enum gd_status gd_job_run(struct gd_job *job);
+ * ends as a failed run with its message. A run whose ranks failed ends queued
+ * (GC_ECOMM: a rank died or hung), claimable again unless the daemon is stopping.
+ * *train_rc (when not NULL) gets what the engine returned (0, GC_ESTOPPED,
+ * GC_ENUMERIC, GC_ECOMM, ...), or the error that kept it from training. Called with no
+ * lock held. */
+enum gd_status gd_job_run(struct gd_job *job, int *train_rc);
+
+/* Writes a job's final status (and step, when set_step), or hands it to opts.final
+ * when set (rank 0 of a launched run), and takes the job off the active list; nothing
+ * is written for a run given up to another worker. Returns the status written
+ * (GD_RUNNING when none was). */
+enum gd_status gd_job_finish(struct gd_jobs *s, struct gd_job *job, enum gd_status st,
+                             const char *error, int64_t step, int set_step);
+/* Adds steps done by the job (up to step, images of batch each) to the counters and
+ * publishes step as the job's live step. */
+void gd_job_progress(struct gd_job *job, int64_t step);
+
+/* launch.c: trains the job's run of spec->train.ranks ranks in a child process started
+ * by the --mpirun command (`ganctld train --run ID --control-stdin --claim N` on the
+ * ranks, rank 0 writing the store under this daemon's claim, whose lease the keeper
+ * renews meanwhile), passing the user's verbs and a stopping daemon on to it, and
+ * returns the run's final status. A launch that ends without a final status (a rank
+ * died, hung or could not start) leaves the run queued, to be claimed again, until
+ * GD_MAX_FRUITLESS launches in a row ended so without a newer checkpoint: then it
+ * fails with what the ranks said last. Called by gd_job_run. */
+#define GD_MAX_FRUITLESS 3
+enum gd_status gd_job_launch(struct gd_job *job, const struct gc_spec *spec,
+                             const struct gd_run *run);
 
 /* ---- the job's writes (job_store.c) ---- */
 

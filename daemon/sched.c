@@ -103,7 +103,8 @@ static void *worker_main(void *arg)
                 return NULL;
             continue;
         }
-        gd_job_run(job);
+        /* a run whose ranks failed ends queued: claimable again, here or elsewhere */
+        gd_job_run(job, NULL);
     }
 }
 
@@ -141,6 +142,8 @@ struct gd_sched *gd_sched_create(struct gd_store *store, struct gd_events *ev,
     j->me.workers = j->opts.workers;
     j->me.threads = j->opts.threads;
     j->me.lease_s = j->opts.lease_s;
+    ssize_t len = readlink("/proc/self/exe", j->exe, sizeof(j->exe) - 1);
+    j->exe[len > 0 ? len : 0] = '\0';
     if (opts->data_dir && opts->data_dir[0]) {
         size_t n = strlen(opts->data_dir) + sizeof("/cache");
         j->cache_dir = malloc(n);
@@ -230,6 +233,7 @@ void gd_sched_destroy(struct gd_sched *s)
     gd_sched_shutdown(s);
     free(s->workers);
     free(s->jobs.cache_dir);
+    free(s->jobs.relaunch);
     pthread_cond_destroy(&s->jobs.wake);
     pthread_mutex_destroy(&s->jobs.mu);
     free(s);
@@ -245,9 +249,32 @@ void gd_sched_set_name(struct gd_sched *s, const char *name)
     snprintf(s->jobs.me.name, sizeof s->jobs.me.name, "%s", name);
 }
 
+void gd_sched_report_final(struct gd_sched *s, gd_final_fn fn, void *ctx)
+{
+    s->jobs.opts.final = fn;
+    s->jobs.opts.final_ctx = ctx;
+}
+
+int gd_sched_admit(struct gd_sched *s, const struct gc_spec *spec, struct gc_field_errors *fe)
+{
+    const struct gd_sched_opts *o = &s->jobs.opts;
+    if (spec->train.ranks > 1 && !(o->mpirun && o->mpirun[0]) && gc_comm_size(o->comm) < 2)
+        return gc_field_errors_add(
+            fe, "train.ranks",
+            "%d ranks need a daemon that can start them: start ganctld with --mpirun "
+            "\"mpirun --hostfile FILE\" (or mpirun = ... in its config file), or train with "
+            "ranks 1",
+            spec->train.ranks);
+    return 0;
+}
+
 static int submit(struct gd_sched *s, const struct gc_spec *spec, const char *spec_json,
                   int claimed, int64_t *id, struct gc_error *err)
 {
+    struct gc_field_errors fe;
+    gc_field_errors_init(&fe);
+    if (gd_sched_admit(s, spec, &fe))
+        return gc_field_errors_summary(&fe, err);
     int64_t rid = 0;
     struct gd_jobs *j = &s->jobs;
     int ret = claimed ? gd_store_run_insert_claimed(j->store, &j->me, spec->name, spec_json,
@@ -417,7 +444,9 @@ int gd_sched_run_now(struct gd_sched *s, int64_t id, struct gc_error *err)
     if (ret)
         return ret;
     enum gd_status st = r.status;
-    int mine = st == GD_RUNNING && !strcmp(r.worker, j->me.name);
+    /* inserted claimed by this process, or the claim of the daemon that launched it */
+    int mine =
+        st == GD_RUNNING && (gd_store_claim_of(j->store, id) != 0 || !strcmp(r.worker, j->me.name));
     gd_run_fini(&r);
     if (st == GD_SUCCEEDED || st == GD_FAILED || st == GD_CANCELED)
         return gc_error_set(err, GC_ESTATE, "run %lld is %s", (long long)id, gd_status_name(st));
@@ -440,13 +469,16 @@ int gd_sched_run_now(struct gd_sched *s, int64_t id, struct gc_error *err)
         return gc_error_set(err, GC_ENOMEM, "sched: out of memory");
     }
 
-    enum gd_status final = gd_job_run(job);
+    int train_rc = 0;
+    enum gd_status final = gd_job_run(job, &train_rc);
     if (final == GD_SUCCEEDED)
         return 0;
     if (gd_store_run_get(j->store, id, &r, err))
         return err ? err->code : GC_EIO;
-    if (final == GD_FAILED)
-        ret = gc_error_set(err, GC_EIO, "%s", r.error ? r.error : "the run failed");
+    if (!train_rc)
+        train_rc = GC_EIO;
+    if (final == GD_FAILED || train_rc == GC_ECOMM)
+        ret = gc_error_set(err, train_rc, "%s", r.error ? r.error : "the run failed");
     else
         ret = gc_error_set(err, GC_ESTOPPED, "the run stopped at step %lld and is %s",
                            (long long)r.step, gd_status_name(r.status));

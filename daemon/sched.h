@@ -25,6 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/comm.h"
 #include "core/error.h"
 #include "core/spec.h"
 #include "daemon/events.h"
@@ -44,6 +45,12 @@ enum { GD_LOG_ERR = 3, GD_LOG_WARN = 4, GD_LOG_INFO = 6, GD_LOG_DEBUG = 7 };
 /* Receives what happens to runs (started, finished, failed with why) and, at DEBUG,
  * each logged training step. Called from worker threads; run is 0 when none. */
 typedef void (*gd_log_fn)(void *ctx, int level, int64_t run, const char *msg);
+/* Takes a run's final status (with error, or NULL) instead of the store: rank 0 of a
+ * run the daemon launched reports it to the daemon, which writes it (launch.c). */
+typedef void (*gd_final_fn)(void *ctx, int64_t run, enum gd_status st, int64_t step,
+                            const char *error);
+/* How rank 0 reports it on stdout: "ganctld-final RUN STATUS STEP [ERROR]", one line. */
+#define GD_FINAL_TAG "ganctld-final"
 
 struct gd_sched_opts {
     const char *name;     /* this daemon among the store's workers (--name) */
@@ -58,6 +65,18 @@ struct gd_sched_opts {
     struct gd_webhook *webhook; /* the watchdog's alerts go there too (borrowed); NULL: none */
     gd_log_fn log;              /* NULL: silent */
     void *log_ctx;
+    /* runs of several ranks (train.ranks > 1) */
+    const char *mpirun;       /* the daemon: the command that starts their ranks in a child
+                               * process (launch.c); NULL or "": such runs are refused */
+    const char *datasets_dir; /* passed on to the ranks with mpirun */
+    const char *store_uri;    /* --store, passed on to the ranks (NULL, "": the SQLite file
+                               * in data_dir) */
+    int rank_timeout;         /* seconds, passed on to the ranks with mpirun */
+    int verbose;              /* the ranks log every step too */
+    struct gc_comm *comm;     /* rank 0 of `ganctld train` under mpirun: the ranks its one
+                               * job trains with (core/comm.h); NULL otherwise */
+    gd_final_fn final;        /* NULL: final statuses go to the store */
+    void *final_ctx;
 };
 
 /* Borrows store and events. Does not start threads. */
@@ -76,7 +95,16 @@ int gd_sched_start_keeper(struct gd_sched *s, struct gc_error *err);
 void gd_sched_shutdown(struct gd_sched *s);
 void gd_sched_destroy(struct gd_sched *s);
 
-/* Stores a new run (spec_json is the normalized spec) and queues it. */
+/* Whether this scheduler can train spec: 0, or GC_EINVAL with the field's problem
+ * added to fe (a spec of several ranks on a daemon without --mpirun). */
+int gd_sched_admit(struct gd_sched *s, const struct gc_spec *spec, struct gc_field_errors *fe);
+
+/* Hands final statuses to fn instead of the store (rank 0 of a launched run). Call
+ * before the first job starts. */
+void gd_sched_report_final(struct gd_sched *s, gd_final_fn fn, void *ctx);
+
+/* Stores a new run (spec_json is the normalized spec) and queues it; GC_EINVAL when
+ * gd_sched_admit refuses it. */
 int gd_sched_submit(struct gd_sched *s, const struct gc_spec *spec, const char *spec_json,
                     int64_t *id, struct gc_error *err);
 /* Stores a new run already claimed by this daemon (for gd_sched_run_now: no other
@@ -111,8 +139,10 @@ int gd_sched_live(struct gd_sched *s, int64_t id, struct gd_live *out);
 int gd_sched_live_error(struct gd_sched *s, int64_t id, char *msg, size_t cap);
 
 /* Runs one stored run to its end on the calling thread, exactly as a worker would
- * (used by `ganctld train`): a run this daemon claimed (gd_sched_submit_claimed), or a
- * queued one, which it claims first. Returns 0 when it succeeded. */
+ * (used by `ganctld train`): a run this daemon claimed (gd_sched_submit_claimed, or a
+ * launching daemon's claim taken over with gd_store_claim_adopt), or a queued one,
+ * which it claims first. Returns 0 when it succeeded; otherwise the engine's code
+ * (GC_ESTOPPED for a stopped run, GC_ENUMERIC, GC_ECOMM, ...) with the run's error. */
 int gd_sched_run_now(struct gd_sched *s, int64_t id, struct gc_error *err);
 
 /* This daemon among the store's workers. */

@@ -73,7 +73,8 @@ void gd_serve_host_name(char *out, size_t cap)
     out[cap - 1] = '\0';
 }
 
-int gd_serve_open(const struct gd_config *c, const char *name, int workers, struct gd_parts *p)
+int gd_serve_open(const struct gd_config *c, const char *name, int workers, struct gc_comm *comm,
+                  struct gd_parts *p)
 {
     struct gc_error err = {0};
     stored_spec_root = c->datasets;
@@ -117,6 +118,12 @@ int gd_serve_open(const struct gd_config *c, const char *name, int workers, stru
         .webhook = p->webhook,
         .log = gd_log_sched,
         .log_ctx = NULL,
+        .mpirun = c->mpirun,
+        .datasets_dir = c->datasets,
+        .store_uri = c->store,
+        .rank_timeout = c->rank_timeout,
+        .verbose = c->verbose,
+        .comm = comm,
     };
     p->sched = gd_sched_create(p->store, p->ev, &so, &err);
     if (!p->sched) {
@@ -247,7 +254,7 @@ int gd_serve_main(const struct gd_config *c)
      * is known once HTTP listens, so the name is set then */
     char name[GD_NAME_MAX];
     snprintf(name, sizeof name, "%s", c->name);
-    if (gd_serve_signals() || gd_serve_open(c, name, c->workers, &p))
+    if (gd_serve_signals() || gd_serve_open(c, name, c->workers, NULL, &p))
         goto out;
     if (make_dirs(c->datasets))
         gd_log(GD_LOG_WARN, "datasets directory %s: %s", c->datasets, strerror(errno));
@@ -278,9 +285,10 @@ int gd_serve_main(const struct gd_config *c)
     }
     gd_log(GD_LOG_INFO,
            "ganctld %s listening on %s (port %d) as worker %s, data %s, %d worker(s), %d "
-           "thread(s), web %s, auth %s",
+           "thread(s), web %s, auth %s, runs of several ranks %s%s",
            GD_VERSION, c->listen, ga_server_port(srv), gd_sched_self(p.sched)->name, c->data,
-           c->workers, c->threads, c->web, c->token ? "on" : "off");
+           c->workers, c->threads, c->web, c->token ? "on" : "off",
+           c->mpirun[0] ? "through " : "refused (no --mpirun)", c->mpirun);
     sd_notify(0, "READY=1");
     notify_status(p.sched);
     wait_for_stop(p.sched);

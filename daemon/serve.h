@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 
+#include "core/comm.h"
 #include "daemon/config.h"
 #include "daemon/events.h"
 #include "daemon/sched.h"
@@ -22,9 +23,11 @@ struct gd_parts {
 
 /* Makes the data directory and opens the store (--store, else DATA/ganctl.db; migrating
  * it), the event bus and the scheduler with `workers` workers (not started) named name
- * among the store's workers (gd_sched_set_name() may name it later). -1 with the
- * reason logged on failure; p then holds what did open, for gd_serve_close(). */
-int gd_serve_open(const struct gd_config *c, const char *name, int workers, struct gd_parts *p);
+ * among the store's workers (gd_sched_set_name() may name it later); comm is the ranks
+ * of `ganctld train` under mpirun (rank 0 trains through it; NULL otherwise). -1 with
+ * the reason logged on failure; p then holds what did open, for gd_serve_close(). */
+int gd_serve_open(const struct gd_config *c, const char *name, int workers, struct gc_comm *comm,
+                  struct gd_parts *p);
 /* The host's name (gethostname), "localhost" when it has none. */
 void gd_serve_host_name(char *out, size_t cap);
 /* Closes what p holds (the scheduler's workers are joined first). */

@@ -370,6 +370,17 @@ void gd_store_run_forget(struct gd_store *s, int64_t id)
     gd_claims_drop(s, id);
 }
 
+int64_t gd_store_claim_of(struct gd_store *s, int64_t id)
+{
+    return gd_claims_get(s, id);
+}
+
+void gd_store_claim_adopt(struct gd_store *s, int64_t id, int64_t claim)
+{
+    if (claim > 0)
+        gd_claims_set(s, id, claim);
+}
+
 int gd_store_worker_beat(struct gd_store *s, const struct gd_worker_self *me, struct gc_error *err)
 {
     return s->ops->worker_beat(s, me, err);

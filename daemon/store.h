@@ -219,6 +219,12 @@ int gd_store_run_requested(struct gd_store *s, int64_t id, enum gd_request *req,
                            struct gc_error *err);
 /* Forgets this store's claim on run id without writing (a job that gave the run up). */
 void gd_store_run_forget(struct gd_store *s, int64_t id);
+/* This store's claim on run id (0: none), and taking one over: a daemon passes its
+ * claim on a run of several ranks to the process it launches (`ganctld train --run ID
+ * --claim N`), whose store then writes under it, fenced like the daemon's own writes;
+ * the daemon keeps the claim, and renews its lease, while the ranks train. */
+int64_t gd_store_claim_of(struct gd_store *s, int64_t id);
+void gd_store_claim_adopt(struct gd_store *s, int64_t id, int64_t claim);
 
 /* ---- workers ---- */
 

@@ -9,7 +9,16 @@ dir=$2
 array() { # name folder
     echo "const struct gd_migration gd_migrations_$1[] = {"
     n=0
+    # each migration's number must be above the one before: two files of one number
+    # would leave a store at that version with only one of them applied
+    prev=0
     for f in $(ls "$dir/$2"/*.sql | sort); do
+        v=$(basename "$f" .sql | sed 's/_.*//' | sed 's/^0*//')
+        if [ "${v:-0}" -le "$prev" ]; then
+            echo "embed-migrations: $f: number ${v:-0} is not above $prev (each migration its own number, in order)" >&2
+            exit 1
+        fi
+        prev=${v:-0}
         base=$(basename "$f" .sql)
         ver=$(echo "$base" | sed 's/_.*//' | sed 's/^0*//')
         printf '    {%s, "%s",\n' "${ver:-0}" "$base"

@@ -20,12 +20,13 @@ REP=$(pwd)/$LOGS/reports
 
 # Unit tests too slow under valgrind's one-thread-at-a-time execution: the long
 # training tests, the scheduler's (worker threads training next to OpenBLAS's spinning
-# threads: over 5 minutes) and the store's fault loop (a minute). TSan covers the
-# scheduler; test_store_faults runs normally and under ASan; test_store_claims' racing
-# claims are threads and locks, TSan's; test_task trains, and test_unet's finite
-# differences run thousands of passes (test_model_par runs the skip connections under
-# valgrind).
-VALGRIND_SKIP="test_gan test_classifier test_sched test_store_faults test_store_claims test_task test_unet"
+# threads: over 5 minutes), the store's fault loop (a minute) and the ranks' (up to
+# three trainers as threads meeting at a barrier in every collective call). TSan
+# covers the scheduler and the ranks; test_store_faults runs normally and under ASan;
+# test_store_claims' racing claims are threads and locks, TSan's; test_gan_tricks and
+# test_task train, and test_unet's finite differences run thousands of passes
+# (test_model_par runs the skip connections under valgrind).
+VALGRIND_SKIP="test_gan test_gan_tricks test_classifier test_sched test_store_faults test_store_claims test_dist test_task test_unet"
 # Unit tests that TSan has nothing to check in: the store's fault loop is one thread
 # driving SQLite through a failing VFS (a minute under TSan); test_store and
 # test_sched cover the store's and the scheduler's threads. test_task and test_unet

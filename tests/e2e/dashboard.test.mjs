@@ -327,7 +327,7 @@ async function formShows() {
             const [first, ...rest] = row.querySelectorAll('.control input, .control select');
             out[row.dataset.field] = {
                 value: first.type === 'checkbox' ? first.checked : first.value,
-                extra: rest.map((el) => el.value),
+                extra: rest.map((el) => (el.type === 'checkbox' ? el.checked : el.value)),
                 placeholder: first.getAttribute('placeholder'),
             };
         }
@@ -352,6 +352,17 @@ function assertShows(shown, want, what) {
         } else if (path === 'train.lr_decay') {
             assert.deepEqual([f.value, ...f.extra.map(norm)],
                 v ? [v.shape, v.start, v.factor] : ['none', null, null], where);
+        } else if (path === 'tricks.gradient_penalty') {
+            assert.deepEqual([f.value, ...f.extra.map(norm)],
+                v ? [v.kind, v.weight, v.every] : ['none', null, null], where);
+        } else if (path === 'tricks.diffaugment') {
+            // a checkbox per augmentation, in the catalog's order
+            const on = v ? v.split(',') : [];
+            assert.deepEqual([f.value, ...f.extra], ['color', 'translation', 'cutout'].map((a) => on.includes(a)), where);
+        } else if (path === 'preset') {
+            assert.equal(f.value, v == null ? 'none' : v, where);
+        } else if (path === 'model.d_batch_norm') {
+            assert.equal(f.value, v == null ? 'none' : v ? 'on' : 'off', where);
         } else if (path === 'task') {
             assert.equal(f.value, v == null ? 'none' : v.kind, where);
         } else if (path === 'tricks.label_smoothing') {
@@ -377,6 +388,7 @@ test('the launch form shows the daemon\'s defaults for every dataset and loss', 
     assert.deepEqual(await options('#f-optimizer-g-kind'), cat.optimizers);
     assert.deepEqual(await options('#f-optimizer-d-kind'), cat.optimizers);
     assert.deepEqual(await options('#f-train-lr_decay'), ['none', ...cat.decay_shapes]);
+    assert.deepEqual(await options('#f-train-precision'), cat.precisions);
 
     // the form has a field for every field of the spec the daemon serves
     const first = (await api('GET', `/api/v1/spec/defaults?dataset=${cat.datasets[0].name}`)).data;
@@ -420,6 +432,54 @@ test('the launch form shows the daemon\'s defaults for every dataset and loss', 
     await page.getByRole('button', { name: 'Reset to defaults' }).click();
     await page.locator('form.launch[data-defaults="grid25/hinge"]').waitFor();
     assertShows(await formShows(), hinge, 'grid25/hinge after a reset');
+});
+
+test('a preset fills in its recipe, yields to what the user edits, and launches', { timeout: T }, async () => {
+    const cat = (await api('GET', '/api/v1/catalog')).data;
+    await page.goto('about:blank');
+    await page.goto(`${base}/#/launch`);
+    await page.locator('form.launch[data-defaults]').waitFor();
+    const options = (sel) => page.locator(`${sel} option`).evaluateAll((os) => os.map((o) => o.value));
+    assert.deepEqual(await options('#f-preset'), ['none', ...cat.presets]);
+    assert.deepEqual(await options('#f-tricks-gradient_penalty'), ['none', ...cat.penalties]);
+    // every preset on fashion-mnist: the form shows what the daemon's defaults say,
+    // the loss being the preset's
+    await page.locator('#f-dataset-name').selectOption('fashion-mnist');
+    for (const preset of cat.presets) {
+        await page.locator('#f-preset').selectOption(preset);
+        const want = (await api('GET', `/api/v1/spec/defaults?dataset=fashion-mnist&preset=${preset}`)).data;
+        await page.locator(`form.launch[data-preset="${preset}"][data-defaults="fashion-mnist/${want.loss}"]`).waitFor();
+        assertShows(await formShows(), want, `fashion-mnist/${preset}`);
+    }
+    // a loss chosen by hand stays when the preset changes; the preset's other settings come
+    await page.locator('#f-loss').selectOption('least-squares');
+    await page.locator('#f-preset').selectOption('wgan-gp');
+    const mixed = (await api('GET', '/api/v1/spec/defaults?dataset=fashion-mnist&preset=wgan-gp&loss=least-squares')).data;
+    await page.locator('form.launch[data-preset="wgan-gp"][data-defaults="fashion-mnist/least-squares"]').waitFor();
+    assertShows(await formShows(), mixed, 'wgan-gp with least-squares');
+    // on ring8: sngan's spectral norm and rates, a few steps, launched
+    await page.getByRole('button', { name: 'Reset to defaults' }).click();
+    await page.locator('#f-dataset-name').selectOption('ring8');
+    await page.locator('#f-preset').selectOption('sngan');
+    await page.locator('form.launch[data-preset="sngan"][data-defaults="ring8/hinge"]').waitFor();
+    assert.equal(await page.locator('#f-model-spectral_norm').isChecked(), true);
+    await page.locator('#f-train-steps').fill('30');
+    await page.locator('#f-model-hidden').fill('16');
+    await page.locator('#f-tricks-gradient_penalty').selectOption('r1');
+    await page.locator('[aria-label="penalty every"]').fill('4');
+    await page.getByRole('button', { name: 'Launch', exact: true }).click();
+    await page.waitForFunction(() => /^#\/runs\/\d+$/.test(location.hash));
+    const id = Number(parseHash(page.url()).split('/').pop());
+    const run = (await api('GET', `/api/v1/runs/${id}`)).data;
+    assert.equal(run.spec.preset, 'sngan');
+    assert.equal(run.spec.loss, 'hinge');
+    assert.equal(run.spec.model.spectral_norm, true);
+    assert.equal(run.spec.optimizer.d.lr, 0.0004);
+    assert.deepEqual(run.spec.tricks.gradient_penalty, { kind: 'r1', weight: 10, every: 4 });
+    assert.equal(await waitStatus(id, 'succeeded', 30000), 'succeeded');
+    // its page charts the penalty, and says what the run is made of
+    await page.locator('[data-chart="penalty"]:not([data-points="0"])').waitFor();
+    await page.getByText(/preset sngan.*R1 10 every 4.*spectral norm/).first().waitFor();
 });
 
 test('the dashboard loads as module scripts, the catalog once, with no console errors', { timeout: T }, async () => {

@@ -1,6 +1,7 @@
 /* fuzz_ckpt.c — libFuzzer driver for the checkpoint loaders: gc_trainer_restore on a
- * small ring8 trainer and gc_model_deserialize on a small model. Each input is fed to
- * both.
+ * small ring8 trainer (with spectral norm, the weight average and a gradient penalty, so
+ * that every optional section is there) and gc_model_deserialize on a small model with
+ * a spectrally normalized layer. Each input is fed to both.
  *
  * A failed restore must leave the trainer usable: after every input the trainer takes a
  * fresh checkpoint and restores it again, which walks the whole state.
@@ -58,6 +59,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     spec.train.batch_size = 4;
     spec.train.steps = 2;
     spec.every.log = spec.every.sample = spec.every.checkpoint = spec.every.eval = 0;
+    spec.model.spectral_norm = 1;
+    spec.tricks.ema = 0.9f;
+    spec.tricks.penalty = (struct gc_penalty_spec){1, GC_PENALTY_WGAN_GP, 1.0f, 1};
     struct gc_field_errors fe;
     if (gc_spec_check(&spec, &fe) != 0) {
         gc_field_errors_summary(&fe, &err);
@@ -70,6 +74,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     trainer = gc_trainer_create(&spec, &opts, &err);
     model = gc_model_create(4, 1, 1, 3, &err);
     if (!trainer || !model || gc_model_add_linear(model, 4, 1, &err) != 0 ||
+        gc_model_spectral_norm(model, &err) != 0 ||
         gc_model_add_batchnorm(model, 1e-5f, 0.1f, &err) != 0 ||
         gc_model_add_relu(model, &err) != 0 || gc_model_add_linear(model, 2, 0, &err) != 0 ||
         gc_model_finalize(model, GC_INIT_DEFAULT, &rng, &err) != 0 ||

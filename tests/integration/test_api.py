@@ -276,8 +276,8 @@ class ApiTest(unittest.TestCase):
         self.assertIsNone(spec["tricks"]["label_smoothing"])
         self.assertEqual(spec["tricks"]["generators"], 1)
         self.assertEqual(spec["dataset"]["split"], "train")
-        self.assertEqual(set(spec), {"name", "dataset", "task", "model", "loss", "train",
-                                     "optimizer", "tricks", "every", "watch"})
+        self.assertEqual(set(spec), {"name", "preset", "dataset", "task", "model", "loss",
+                                     "train", "optimizer", "tricks", "every", "watch"})
         self.assertIsNone(spec["task"])
         self.assertEqual(spec["watch"]["action"], "alert")
         got = self.d.json("GET", h["location"])
@@ -440,6 +440,31 @@ class ApiTest(unittest.TestCase):
         self.assertIsNone(run["spec"]["train"]["lr_decay"])
         self.assertIsNone(run["spec"]["tricks"]["ema"])
         self.d.wait_status(run["id"], TERMINAL)
+
+    def test_stability_toolkit_trains_and_reports(self):
+        # WGAN-GP's preset with spectral norm on top: the penalty is logged, the
+        # normalized spec shows what the preset filled in
+        spec = tiny_spec("toolkit", steps=12)
+        spec["preset"] = "wgan-gp"
+        spec["model"] = {"hidden": 32, "spectral_norm": True}
+        run = self.d.create(spec)
+        self.assertEqual(run["spec"]["tricks"]["gradient_penalty"],
+                         {"kind": "wgan-gp", "weight": 10.0, "every": 1})
+        self.assertIsNone(run["spec"]["tricks"]["weight_clip"])
+        self.assertEqual(run["spec"]["train"]["d_steps"], 5)
+        run = self.d.wait_status(run["id"], TERMINAL)
+        self.assertEqual(run["status"], "succeeded", run.get("error"))
+        self.assertIn("grad_penalty", run["latest"])
+        self.assertIn("wasserstein", run["latest"])
+        # a combination the recipe forbids names its field
+        spec = tiny_spec("bad", steps=1)
+        spec["preset"] = "wgan-gp"
+        spec["tricks"] = {"weight_clip": 0.01, "diffaugment": "color"}
+        st, h, body = self.d.request("POST", "/api/v1/runs", spec)
+        self.problem(st, h, body, 400)
+        fields = [e["field"] for e in json.loads(body)["errors"]]
+        self.assertIn("tricks.weight_clip", fields)
+        self.assertIn("tricks.diffaugment", fields)
 
     def test_generate(self):
         rid = self.done["id"]
@@ -655,8 +680,9 @@ class ApiTest(unittest.TestCase):
         cat = self.d.json("GET", "/api/v1/catalog")
         names = {m["name"]: m for m in cat["metrics"]}
         for n in ("loss_d", "loss_g", "d_real", "d_fake", "grad_norm_d", "grad_norm_g",
-                  "images_per_s", "wasserstein", "modes_covered", "high_quality",
-                  "reverse_kl", "fid", "class_coverage", "classifier_score", "swd"):
+                  "images_per_s", "wasserstein", "grad_penalty", "modes_covered",
+                  "high_quality", "reverse_kl", "fid", "class_coverage", "classifier_score",
+                  "swd", "kid", "kid_std", "precision", "recall", "density", "coverage"):
             self.assertIn(n, names)
             self.assertIn(names[n]["kind"], ("train", "eval"))
             self.assertTrue(names[n]["label"] and names[n]["help"])
@@ -672,6 +698,12 @@ class ApiTest(unittest.TestCase):
         self.assertEqual(cat["archs"], ["mlp", "dcgan", "unet"])
         self.assertIn("rmsprop", cat["optimizers"])
         self.assertEqual(cat["decay_shapes"], ["linear", "step"])
+        self.assertEqual(cat["precisions"], ["float32", "bf16"])
+        self.assertEqual(cat["presets"], ["dcgan", "wgan-gp", "sngan", "lsgan"])
+        self.assertEqual(cat["penalties"], ["wgan-gp", "r1"])
+        self.assertEqual(cat["augmentations"], ["color", "translation", "cutout"])
+        self.assertEqual(names["precision"]["format"], "fraction")
+        self.assertEqual(names["kid"]["goal"], "min")
         self.assertEqual(cat["watch_actions"], ["off", "alert", "rollback"])
         # the run objects use the same names: every latest and eval key is in the catalog
         run = self.d.json("GET", "/api/v1/runs/%d" % self.done["id"])
@@ -698,8 +730,26 @@ class ApiTest(unittest.TestCase):
         png = self.d.json("GET", "/api/v1/spec/defaults?dataset=png-dir")
         self.assertEqual(png["dataset"]["image_size"], 32)
         self.assertIsNone(png["dataset"]["path"])
+        # a preset: what a spec naming it gets, its loss unless one is named
+        for q, spec in (("?dataset=ring8&preset=wgan-gp", {"preset": "wgan-gp"}),
+                        ("?dataset=fashion-mnist&preset=sngan&loss=least-squares",
+                         {"preset": "sngan", "loss": "least-squares"})):
+            d = self.d.json("GET", "/api/v1/spec/defaults" + q)
+            ds = "ring8" if "ring8" in q else "fashion-mnist"
+            body = dict(spec, dataset={"name": ds}, train={"steps": 1},
+                        every={"sample": 0, "eval": 0})
+            run = self.d.create(body)
+            self.d.request("POST", "/api/v1/runs/%d/cancel" % run["id"])
+            got = run["spec"]
+            got["train"]["steps"] = d["train"]["steps"]
+            got["every"] = d["every"]
+            self.assertEqual(got, d, q)
+        self.assertEqual(d["loss"], "least-squares")
+        self.assertTrue(d["model"]["spectral_norm"])
+        self.assertEqual(d["optimizer"]["d"]["lr"], 0.0004)
         for q, field in (("", "dataset"), ("?dataset=cifar", "dataset"),
-                         ("?dataset=ring8&loss=magic", "loss")):
+                         ("?dataset=ring8&loss=magic", "loss"),
+                         ("?dataset=ring8&preset=biggan", "preset")):
             st, _, body = self.d.request("GET", "/api/v1/spec/defaults" + q)
             self.assertEqual(st, 400, q)
             self.assertEqual(json.loads(body)["errors"][0]["field"], field)
@@ -821,6 +871,7 @@ class ApiTest(unittest.TestCase):
             (with_("train", "lr_decay", {"factor": 0}), 400, "train.lr_decay.factor"),
             (with_("train", "lr_decay", {"shape": "cosine"}), 400, "train.lr_decay.shape"),
             (with_("train", "lr_decay", 0.5), 400, "train.lr_decay"),
+            (with_("train", "precision", "fp16"), 400, "train.precision"),
             (with_("optimizer", "g", {"kind": "lbfgs"}), 400, "optimizer.g.kind"),
             (with_("optimizer", "d", {"lr": -1}), 400, "optimizer.d.lr"),
             (with_("every", "log", -1), 400, "every.log"),

@@ -261,6 +261,17 @@ class TestOffline(ClientMixin, unittest.TestCase):
         self.assertEqual(spec["optimizer"], {"g": {"lr": 1e-4, "kind": "rmsprop"}})
         self.assertEqual(spec["name"], "42")  # a quoted JSON string stays a string
 
+    def test_submit_dry_run_preset_and_toolkit(self):
+        out, _ = self.ok("submit", "--preset", "wgan-gp", "--dataset", "fashion-mnist",
+                         "--set", "tricks.gradient_penalty.every=4",
+                         "--set", "tricks.diffaugment=color,cutout",
+                         "--set", "dataset.subset=1000", "--dry-run", addr=False)
+        spec = json.loads(out)
+        self.assertEqual(spec["preset"], "wgan-gp")
+        self.assertEqual(spec["dataset"], {"name": "fashion-mnist", "subset": 1000})
+        self.assertEqual(spec["tricks"], {"gradient_penalty": {"every": 4},
+                                          "diffaugment": "color,cutout"})
+
     def test_submit_dry_run_nested_lr_decay_and_ema(self):
         out, _ = self.ok("submit", "--dataset", "ring8",
                          "--set", "train.lr_decay.start=0.5",

@@ -4,10 +4,10 @@
  *       name, kind (train or eval), label, help, goal (min, max or null) and format
  *       (number, fraction, count, rate) and what a count is out of; the names of the
  *       datasets (with points: true and their modes for the 2D mixtures), architectures,
- *       losses, optimizers, decay shapes, watchdog actions, image-to-image tasks and
- *       their masks
- *   GET /api/v1/spec/defaults?dataset=NAME[&loss=NAME][&task=KIND]
- *       the whole normalized spec such a run gets, kept per (dataset, loss, task) for
+ *       losses, optimizers, decay shapes, precisions, presets, gradient penalties, augmentations,
+ *       watchdog actions, image-to-image tasks and their masks
+ *   GET /api/v1/spec/defaults?dataset=NAME[&loss=NAME][&preset=NAME][&task=KIND]
+ *       the whole normalized spec such a run gets, kept per (dataset, loss, preset, task) for
  *       the page's life
  *
  * Labels, formats and the launch form's choices all come from here, so a metric or a
@@ -26,6 +26,10 @@ export async function loadCatalog() {
         losses: (c && c.losses) || [],
         optimizers: (c && c.optimizers) || [],
         decay_shapes: (c && c.decay_shapes) || [],
+        precisions: (c && c.precisions) || [],
+        presets: (c && c.presets) || [],
+        penalties: (c && c.penalties) || [],
+        augmentations: (c && c.augmentations) || [],
         watch_actions: (c && c.watch_actions) || [],
         tasks: (c && c.tasks) || [],
         masks: (c && c.masks) || [],
@@ -36,7 +40,7 @@ export async function loadCatalog() {
 }
 
 /* The catalog as loaded: {metrics, datasets, archs, losses, optimizers, decay_shapes,
- * watch_actions, tasks, masks}. */
+ * precisions, presets, penalties, augmentations, watch_actions, tasks, masks}. */
 export function catalog() {
     return cat;
 }
@@ -74,17 +78,18 @@ export function isPoints(dataset) {
 
 const defaultsCache = new Map();
 
-/* The spec {"dataset":{"name":dataset},"loss":loss,"task":{"kind":task}} gets, every
- * field filled in; loss null asks for the daemon's default loss, task null for no task.
- * A promise, kept so that asking twice costs one request; a failed request is
- * forgotten so that the next ask tries again. The object is shared: read it, do not
- * change it. */
-export function specDefaults(dataset, loss, task) {
-    const key = `${dataset}\n${loss || ''}\n${task || ''}`;
+/* The spec {"dataset":{"name":dataset},"loss":loss,"preset":preset,"task":{"kind":task}}
+ * gets, every field filled in; loss null asks for the daemon's default loss (the
+ * preset's, if any), preset null for none, task null for no task. A promise, kept so
+ * that asking twice costs one request; a failed request is forgotten so that the next
+ * ask tries again. The object is shared: read it, do not change it. */
+export function specDefaults(dataset, loss, preset, task) {
+    const key = `${dataset}\n${loss || ''}\n${preset || ''}\n${task || ''}`;
     let p = defaultsCache.get(key);
     if (!p) {
         const q = new URLSearchParams({ dataset });
         if (loss) q.set('loss', loss);
+        if (preset) q.set('preset', preset);
         if (task) q.set('task', task);
         p = api(`${API}/spec/defaults?${q}`);
         p.catch(() => defaultsCache.delete(key));

@@ -21,6 +21,7 @@ export function progressBar(run) {
 export function tricksText(spec) {
     const t = spec.tricks || {};
     const out = [];
+    if (spec.preset) out.push(`preset ${spec.preset}`);
     const ls = t.label_smoothing;
     if (Array.isArray(ls)) out.push(`smoothing ${ls[0]}–${ls[1]}`);
     else if (typeof ls === 'number') out.push(`smoothing ${ls}`);
@@ -29,6 +30,13 @@ export function tricksText(spec) {
     if (t.generators > 1) out.push(`MAD-GAN ×${t.generators}`);
     if (typeof t.weight_clip === 'number' && t.weight_clip > 0) out.push(`clip ${t.weight_clip}`);
     if (typeof t.ema === 'number' && t.ema > 0) out.push(`EMA ${t.ema}`);
+    const gp = t.gradient_penalty;
+    if (gp && typeof gp === 'object') {
+        out.push(`${gp.kind === 'r1' ? 'R1' : 'WGAN-GP'} ${gp.weight}${gp.every > 1 ? ` every ${gp.every}` : ''}`);
+    }
+    if (typeof t.diffaugment === 'string') out.push(`DiffAugment ${t.diffaugment}`);
+    if (spec.model && spec.model.spectral_norm) out.push('spectral norm');
+    if (spec.dataset && spec.dataset.subset) out.push(`${spec.dataset.subset} images`);
     const ld = spec.train && spec.train.lr_decay;
     if (ld && typeof ld === 'object') out.push(`lr decay ×${ld.factor} from ${ld.start} (${ld.shape})`);
     if (spec.model && spec.model.patch) out.push('PatchGAN');

@@ -8,8 +8,10 @@
 #define LAYER_CHECK_H
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/rng.h"
 
@@ -51,6 +53,27 @@ static inline int lc_mismatches(const char *what, const float *got, const double
         }
     }
     return bad;
+}
+
+/* x rounded to the nearest bfloat16, ties to even (x finite), as the bf16 GEMMs round
+ * their inputs: the reference of a bf16 layer is the float32 layer on rounded inputs. */
+static inline float lc_bf16(float x)
+{
+    uint32_t u;
+    memcpy(&u, &x, sizeof u);
+    u += 0x7fffu + ((u >> 16) & 1u);
+    u &= 0xffff0000u;
+    memcpy(&x, &u, sizeof x);
+    return x;
+}
+
+/* A copy of x[0..n) rounded to bfloat16. */
+static inline float *lc_bf16_copy(const float *x, size_t n)
+{
+    float *p = lc_alloc(n);
+    for (size_t i = 0; i < n; i++)
+        p[i] = lc_bf16(x[i]);
+    return p;
 }
 
 /* Tolerance of a float gradient against a double finite difference: float sums of a

@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <string.h>
 
+#include "core/blas.h"
 #include "core/conv.h"
 #include "layer_check.h"
 
@@ -17,17 +18,17 @@ struct conv_case {
 };
 
 /* odd sizes: H != W, channels not powers of two, stride 1 and 2, padding 0 and 1,
- * kernels 1, 3 and 4, batch 1. The kernels group samples side by side when the grid
- * (conv2d's output, convt2d's input) is small: the last two cases take the one-sample
- * path (13x12 grid) and groups with a remainder (12x10 grid, 7 samples); see
- * grouping_covers_both_paths. The last three have rows of 16 pixels and more at
- * stride 2, where the phase planes are built with vector shuffles; with odd widths and
- * kernel 3 the last one reads the right padding of both phase planes. */
+ * kernels 1, 3 and 4, batch 1. The kernels put a group of samples side by side in one
+ * GEMM unless the grid (conv2d's output, convt2d's input) is wide: cases 7 and 11 take
+ * groups with a remainder (12x10 grid, 7 samples) and one sample per GEMM (26x25
+ * grid); see grouping_covers_every_path. Cases 8 to 10 have rows of 16 pixels and more
+ * at stride 2, where the phase planes are built with vector shuffles; with odd widths
+ * and kernel 3 case 10 reads the right padding of both phase planes. */
 static const struct conv_case cases[] = {
     {2, 3, 7, 5, 5, 3, 1, 1},   {1, 3, 9, 6, 6, 4, 2, 1},   {2, 5, 8, 11, 3, 3, 2, 0},
     {3, 1, 6, 5, 7, 4, 1, 0},   {1, 2, 5, 4, 3, 1, 1, 0},   {2, 3, 5, 7, 6, 4, 2, 1},
     {2, 2, 13, 12, 3, 3, 1, 1}, {7, 1, 12, 10, 2, 3, 1, 1}, {1, 2, 9, 37, 3, 4, 2, 1},
-    {2, 2, 5, 19, 2, 4, 2, 0},  {2, 1, 6, 33, 2, 3, 2, 1},
+    {2, 2, 5, 19, 2, 4, 2, 0},  {2, 1, 6, 33, 2, 3, 2, 1},  {2, 1, 26, 25, 2, 3, 1, 1},
 };
 
 /* out (n,oc,oh,ow) of the direct convolution; weight (oc,c,k,k) */
@@ -342,14 +343,16 @@ static void partial_batch(void **state)
     }
 }
 
-/* the cases above reach the one-sample path and groups that do not divide the batch */
-static void grouping_covers_both_paths(void **state)
+/* the cases above reach one sample per GEMM, groups that do not divide the batch and
+ * the whole batch in one GEMM */
+static void grouping_covers_every_path(void **state)
 {
     (void)state;
     for (int transposed = 0; transposed < 2; transposed++) {
         struct gc_conv L;
-        init_layer(&L, &cases[6], transposed);
+        init_layer(&L, &cases[11], transposed);
         assert_int_equal(gc_conv_group(&L), 1);
+        assert_true(L.n > 1);
         init_layer(&L, &cases[7], transposed);
         int nb = gc_conv_group(&L);
         assert_true(nb > 1 && nb < L.n && L.n % nb != 0);
@@ -459,6 +462,69 @@ static void bad_output_sizes(void **state)
     assert_int_equal(L.oh, 1);
 }
 
+/* With bf16 a layer rounds the inputs of its GEMMs to bfloat16 and sums in float32:
+ * forward and backward are the float32 layer's on rounded inputs, weights and dout
+ * (and on a rounded bias for conv2d, whose bias rides in its GEMM), to float32
+ * rounding, since products of bfloat16 are exact in float32. The bias gradient sums
+ * dout outside any GEMM and is the float32 one exactly. */
+static void bf16_matches_float32_on_rounded_inputs(void **state)
+{
+    const struct conv_case *cc = *state;
+    if (!gc_gemm_bf16_available()) {
+        print_message("this CPU has no AVX512-BF16: bf16 layers run in float32\n");
+        skip();
+    }
+    for (int transposed = 0; transposed < 2; transposed++) {
+        struct gc_conv L, R;
+        init_layer(&L, cc, transposed);
+        init_layer(&R, cc, transposed);
+        L.bf16 = 1;
+        struct tensors t = make_tensors(&L, 31);
+        float *ri = lc_bf16_copy(t.inp, t.nin), *rw = lc_bf16_copy(t.w, t.nw);
+        float *rr = lc_bf16_copy(t.r, t.nout);
+        float *rb = transposed ? t.b : lc_bf16_copy(t.b, t.nb);
+        float *want = lc_alloc(t.nout), *rws = lc_alloc(gc_conv_workspace(&R));
+        if (transposed) {
+            gc_convt2d_forward(&L, L.n, t.out, t.inp, t.w, t.b, t.ws);
+            gc_convt2d_forward(&R, R.n, want, ri, rw, rb, rws);
+        } else {
+            gc_conv2d_forward(&L, L.n, t.out, t.inp, t.w, t.b, t.ws);
+            gc_conv2d_forward(&R, R.n, want, ri, rw, rb, rws);
+        }
+        double *dwant = to_double(want, t.nout);
+        assert_int_equal(lc_mismatches("bf16 out", t.out, dwant, t.nout, 1e-5, 1e-5), 0);
+        float *gi = lc_zeros(t.nin), *gw = lc_zeros(t.nw), *gb = lc_zeros(t.nb);
+        float *hi = lc_zeros(t.nin), *hw = lc_zeros(t.nw), *hb = lc_zeros(t.nb);
+        our_backward(&L, &t, gi, gw, gb);
+        if (transposed)
+            gc_convt2d_backward(&R, R.n, hi, hw, NULL, rr, ri, rw, rws);
+        else
+            gc_conv2d_backward(&R, R.n, hi, hw, NULL, rr, ri, rw, rws);
+        our_backward(&R, &t, NULL, NULL, hb); /* float32, unrounded dout */
+        double *wi = to_double(hi, t.nin), *ww = to_double(hw, t.nw);
+        assert_int_equal(lc_mismatches("bf16 dinp", gi, wi, t.nin, 1e-5, 1e-5), 0);
+        assert_int_equal(lc_mismatches("bf16 dweight", gw, ww, t.nw, 1e-5, 1e-5), 0);
+        assert_memory_equal(gb, hb, t.nb * sizeof(float));
+        free(dwant);
+        free(wi);
+        free(ww);
+        free(gi);
+        free(gw);
+        free(gb);
+        free(hi);
+        free(hw);
+        free(hb);
+        free(ri);
+        free(rw);
+        free(rr);
+        if (!transposed)
+            free(rb);
+        free(want);
+        free(rws);
+        free_tensors(&t);
+    }
+}
+
 #define PER_CASE(fn)                                                                               \
     cmocka_unit_test_prestate(fn, (void *)&cases[0]),                                              \
         cmocka_unit_test_prestate(fn, (void *)&cases[1]),                                          \
@@ -470,7 +536,8 @@ static void bad_output_sizes(void **state)
         cmocka_unit_test_prestate(fn, (void *)&cases[7]),                                          \
         cmocka_unit_test_prestate(fn, (void *)&cases[8]),                                          \
         cmocka_unit_test_prestate(fn, (void *)&cases[9]),                                          \
-        cmocka_unit_test_prestate(fn, (void *)&cases[10])
+        cmocka_unit_test_prestate(fn, (void *)&cases[10]),                                         \
+        cmocka_unit_test_prestate(fn, (void *)&cases[11])
 
 int main(void)
 {
@@ -479,10 +546,11 @@ int main(void)
         PER_CASE(convt2d_forward_matches_scatter),
         PER_CASE(conv2d_backward_matches_finite_differences),
         PER_CASE(convt2d_backward_matches_finite_differences),
+        PER_CASE(bf16_matches_float32_on_rounded_inputs),
         cmocka_unit_test(forward_without_bias),
         cmocka_unit_test(null_gradients_are_skipped),
         cmocka_unit_test(partial_batch),
-        cmocka_unit_test(grouping_covers_both_paths),
+        cmocka_unit_test(grouping_covers_every_path),
         cmocka_unit_test(output_sizes),
         cmocka_unit_test(bad_shapes_are_rejected),
         cmocka_unit_test(bad_output_sizes),

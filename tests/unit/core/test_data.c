@@ -337,13 +337,30 @@ static void fashion_layout_and_classes(void **state)
         assert_memory_equal(gc_dataset_images(d) + i * 784, b + 16 + want[i] * 784, 784);
     }
     gc_dataset_destroy(d);
-    /* the evaluation compares against the test split of the same classes */
+    /* a subset of those: images floor(i * 6 / 4) of them, labels along */
+    sp.subset = 4;
+    d = gc_dataset_open(&sp, NULL, NULL, &err);
+    assert_non_null(d);
+    assert_int_equal(gc_dataset_count(d), 4);
+    const int kept[4] = {2, 7, 17, 22}; /* want[0], want[1], want[3], want[4] */
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(gc_dataset_labels(d)[i], kept[i] % 10);
+        assert_memory_equal(gc_dataset_images(d) + i * 784, b + 16 + kept[i] * 784, 784);
+    }
+    gc_dataset_destroy(d);
+    sp.subset = 7; /* more than the 6 images of these classes */
+    assert_null(gc_dataset_open(&sp, NULL, NULL, &err));
+    assert_int_equal(err.code, GC_EINVAL);
+    assert_non_null(strstr(err.msg, "dataset.subset"));
+    /* the evaluation compares against the whole test split of the same classes */
     struct gc_dataset_spec tr = sp, ev;
     tr.test_split = 0;
     gc_dataset_eval_spec(&tr, &ev);
     assert_int_equal(ev.test_split, 1);
     assert_int_equal(ev.classes, sp.classes);
+    assert_int_equal(ev.subset, 0);
     assert_string_equal(ev.path, sp.path);
+    sp.subset = 0;
     /* the train split is missing here */
     sp.test_split = 0;
     assert_null(gc_dataset_open(&sp, NULL, NULL, &err));

@@ -1,5 +1,6 @@
 /* test_linear.c — the fully connected layer against a double-precision reference:
- * forward, finite-difference gradients, accumulation and NULL skips. */
+ * forward, finite-difference gradients, accumulation and NULL skips; in bf16, the
+ * float32 layer on inputs rounded to bfloat16. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,6 +8,7 @@
 #include <cmocka.h>
 #include <string.h>
 
+#include "core/blas.h"
 #include "core/linear.h"
 #include "layer_check.h"
 
@@ -51,7 +53,7 @@ static void forward_matches_reference(void **state)
     assert_non_null(want);
     for (int with_bias = 0; with_bias < 2; with_bias++) {
         memset(out, 0x7f, no * sizeof(float)); /* the forward must not read out */
-        gc_linear_forward(out, inp, w, with_bias ? b : NULL, c->n, c->in, c->out);
+        gc_linear_forward(out, inp, w, with_bias ? b : NULL, c->n, c->in, c->out, 0);
         ref_linear(c, di, dw, with_bias ? db : NULL, want);
         assert_int_equal(lc_mismatches("out", out, want, no, 1e-5, 1e-5), 0);
     }
@@ -107,16 +109,16 @@ static void backward_matches_finite_differences(void **state)
     fd(c, db, c->out, gb, di, dw, db, dr, scratch);
 
     float *ai = lc_zeros(ni), *aw = lc_zeros(nw), *ab = lc_zeros(c->out);
-    gc_linear_backward(ai, aw, ab, dout, inp, w, c->n, c->in, c->out);
+    gc_linear_backward(ai, aw, ab, dout, inp, w, c->n, c->in, c->out, 0);
     assert_int_equal(lc_mismatches("dinp", ai, gi, ni, LC_GRAD_ATOL, LC_GRAD_RTOL), 0);
     assert_int_equal(lc_mismatches("dweight", aw, gw, nw, LC_GRAD_ATOL, LC_GRAD_RTOL), 0);
     assert_int_equal(lc_mismatches("dbias", ab, gb, c->out, LC_GRAD_ATOL, LC_GRAD_RTOL), 0);
 
     /* accumulate: a second call doubles; NULL gradients are skipped */
-    gc_linear_backward(ai, NULL, NULL, dout, inp, w, c->n, c->in, c->out);
-    gc_linear_backward(NULL, aw, NULL, dout, inp, w, c->n, c->in, c->out);
-    gc_linear_backward(NULL, NULL, ab, dout, inp, w, c->n, c->in, c->out);
-    gc_linear_backward(NULL, NULL, NULL, dout, inp, w, c->n, c->in, c->out);
+    gc_linear_backward(ai, NULL, NULL, dout, inp, w, c->n, c->in, c->out, 0);
+    gc_linear_backward(NULL, aw, NULL, dout, inp, w, c->n, c->in, c->out, 0);
+    gc_linear_backward(NULL, NULL, ab, dout, inp, w, c->n, c->in, c->out, 0);
+    gc_linear_backward(NULL, NULL, NULL, dout, inp, w, c->n, c->in, c->out, 0);
     for (size_t i = 0; i < ni; i++)
         gi[i] *= 2;
     for (size_t i = 0; i < nw; i++)
@@ -144,6 +146,44 @@ static void backward_matches_finite_differences(void **state)
     free(ab);
 }
 
+/* bf16: the GEMMs' inputs rounded to bfloat16, float32 sums, so the float32 layer on
+ * rounded inputs, weights and dout to float32 rounding; the bias adds in float32 (it
+ * seeds the output) and its gradient sums dout outside any GEMM. */
+static void bf16_matches_float32_on_rounded_inputs(void **state)
+{
+    const struct lin_case *c = *state;
+    if (!gc_gemm_bf16_available()) {
+        print_message("this CPU has no AVX512-BF16: bf16 layers run in float32\n");
+        skip();
+    }
+    struct gc_rng r;
+    gc_rng_init(&r, 6, 0);
+    size_t ni = (size_t)c->n * c->in, nw = (size_t)c->out * c->in, no = (size_t)c->n * c->out;
+    float *inp = lc_random(&r, ni), *w = lc_random(&r, nw), *b = lc_random(&r, c->out);
+    float *dout = lc_random(&r, no);
+    float *ri = lc_bf16_copy(inp, ni), *rw = lc_bf16_copy(w, nw), *rd = lc_bf16_copy(dout, no);
+    float *out = lc_alloc(no), *want = lc_alloc(no);
+    gc_linear_forward(out, inp, w, b, c->n, c->in, c->out, 1);
+    gc_linear_forward(want, ri, rw, b, c->n, c->in, c->out, 0);
+    double *dw_ = to_double(want, no);
+    assert_int_equal(lc_mismatches("bf16 out", out, dw_, no, 1e-5, 1e-5), 0);
+    float *ai = lc_zeros(ni), *aw = lc_zeros(nw), *ab = lc_zeros(c->out);
+    float *hi = lc_zeros(ni), *hw = lc_zeros(nw), *hb = lc_zeros(c->out);
+    gc_linear_backward(ai, aw, ab, dout, inp, w, c->n, c->in, c->out, 1);
+    gc_linear_backward(hi, hw, NULL, rd, ri, rw, c->n, c->in, c->out, 0);
+    gc_linear_backward(NULL, NULL, hb, dout, inp, w, c->n, c->in, c->out, 0);
+    double *wi = to_double(hi, ni), *ww = to_double(hw, nw);
+    assert_int_equal(lc_mismatches("bf16 dinp", ai, wi, ni, 1e-5, 1e-5), 0);
+    assert_int_equal(lc_mismatches("bf16 dweight", aw, ww, nw, 1e-5, 1e-5), 0);
+    assert_memory_equal(ab, hb, (size_t)c->out * sizeof(float));
+    float *all[] = {inp, w, b, dout, ri, rw, rd, out, want, ai, aw, ab, hi, hw, hb};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        free(all[i]);
+    free(dw_);
+    free(wi);
+    free(ww);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -155,6 +195,8 @@ int main(void)
         cmocka_unit_test_prestate(backward_matches_finite_differences, (void *)&cases[1]),
         cmocka_unit_test_prestate(backward_matches_finite_differences, (void *)&cases[2]),
         cmocka_unit_test_prestate(backward_matches_finite_differences, (void *)&cases[3]),
+        cmocka_unit_test_prestate(bf16_matches_float32_on_rounded_inputs, (void *)&cases[0]),
+        cmocka_unit_test_prestate(bf16_matches_float32_on_rounded_inputs, (void *)&cases[3]),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

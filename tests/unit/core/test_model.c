@@ -14,6 +14,7 @@
 
 #include "core/model.h"
 #include "core/rng.h"
+#include "model_check.h"
 #include "tests/unit/core/fd_check.h"
 
 static struct gc_model *must(struct gc_model *m)
@@ -68,27 +69,11 @@ static struct gc_model *convnet(int max_batch, uint64_t seed)
     return m;
 }
 
-/* Gives BN layers a generic gamma and beta, so their gradients are not special. */
-static void shake_bn(struct gc_model *m, uint64_t seed)
-{
-    struct gc_rng r;
-    gc_rng_init(&r, seed, 9);
-    for (int i = 0; i < gc_model_nlayers(m); i++) {
-        if (gc_model_layer_kind(m, i) != GC_LAYER_BATCHNORM)
-            continue;
-        size_t n;
-        float *g = gc_model_layer_weight(m, i, &n);
-        gc_rng_fill_uniform(&r, g, n, 0.5f, 1.5f);
-        float *b = gc_model_layer_bias(m, i, &n);
-        gc_rng_fill_uniform(&r, b, n, -0.5f, 0.5f);
-    }
-}
-
 static void mlp_gradients_train(void **s)
 {
     (void)s;
     struct gc_model *m = mlp(8, 1);
-    shake_bn(m, 1);
+    mc_shake_bn(m, 1);
     fd_check(m, 4, gc_model_nlayers(m) - 1, 1, 11);
     gc_model_destroy(m);
 }
@@ -97,7 +82,7 @@ static void mlp_gradients_eval(void **s)
 {
     (void)s;
     struct gc_model *m = mlp(8, 2);
-    shake_bn(m, 2);
+    mc_shake_bn(m, 2);
     /* move the running statistics away from (0, 1) first */
     struct gc_rng r;
     gc_rng_init(&r, 3, 0);
@@ -114,7 +99,7 @@ static void convnet_gradients_train(void **s)
 {
     (void)s;
     struct gc_model *m = convnet(4, 3);
-    shake_bn(m, 3);
+    mc_shake_bn(m, 3);
     fd_check(m, 3, gc_model_nlayers(m) - 1, 1, 13);
     /* eval mode: BN over NHW with running statistics moved away from (0, 1) */
     struct gc_rng r;
@@ -132,7 +117,7 @@ static void backward_from_hidden_layer(void **s)
 {
     (void)s;
     struct gc_model *m = convnet(4, 4);
-    shake_bn(m, 4);
+    mc_shake_bn(m, 4);
     /* at the output of the relu (layer 2): the layers above get no gradient */
     fd_check(m, 2, 2, 1, 14);
     size_t n;

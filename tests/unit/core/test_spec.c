@@ -77,6 +77,10 @@ static void out_of_range_fields_named(void **state)
     EXPECT_BAD("train.batch_size", s.train.batch_size = 4097);
     EXPECT_BAD("train.d_steps", s.train.d_steps = 0);
     EXPECT_BAD("train.seed", s.train.seed = GC_MAX_SEED + 1);
+    EXPECT_BAD("train.ranks", s.train.ranks = 0);
+    EXPECT_BAD("train.ranks", s.train.ranks = GC_MAX_RANKS + 1);
+    /* ring8's batch of 100 does not split into 3 equal parts */
+    EXPECT_BAD("train.ranks: must divide train.batch_size (100)", s.train.ranks = 3);
     EXPECT_BAD("model.z_dim", s.model.z_dim = 0);
     EXPECT_BAD("model.g_width", s.model.g_width = 1025);
     EXPECT_BAD("tricks.generators", s.tricks.generators = 17);
@@ -278,6 +282,8 @@ static size_t size_of_type(const struct gc_spec_field *f)
         return sizeof(float);
     case GC_FIELD_CLASSES:
         return sizeof(uint32_t);
+    case GC_FIELD_FLAGS:
+        return sizeof(unsigned);
     case GC_FIELD_PATH:
         return GC_PATH_MAX;
     case GC_FIELD_STRING:
@@ -318,16 +324,16 @@ static void table_matches_struct(void **state)
             fail();
         }
         assert_true(f->offset + f->size <= sizeof(struct gc_spec));
-        if (f->type == GC_FIELD_ENUM) {
+        if (f->type == GC_FIELD_ENUM || f->type == GC_FIELD_FLAGS) {
             assert_true(f->n_names > 0);
             for (int k = 0; k < f->n_names; k++)
                 assert_true(f->names[k] && f->names[k][0]);
         }
         assert_true(f->min <= f->max);
         assert_true(f->fmin <= f->fmax);
-        if (f->null == GC_NULL_OFF && f->type != GC_FIELD_OBJECT)
-            assert_non_null(f->off_msg);
-        for (int j = 0; j < i; j++) /* no overlap */
+        if (f->null == GC_NULL_OFF && (f->type == GC_FIELD_INT || f->type == GC_FIELD_FLOAT))
+            assert_non_null(f->off_msg); /* a given 0 is refused with it */
+        for (int j = 0; j < i; j++)      /* no overlap */
             if (t[j].size && f->size)
                 assert_true(t[j].offset + t[j].size <= f->offset ||
                             f->offset + f->size <= t[j].offset);
@@ -355,18 +361,26 @@ static void limits_come_from_the_table(void **state)
         char *v = (char *)&s + f->offset;
         for (int k = 0; k < 4; k++) {
             int ok = k < 2;
-            /* ring8: train.lr_decay is on, so its fields are checked too; the task's
-             * fields on an image set with a task */
+            /* ring8: train.lr_decay is on, so its fields are checked too; so are those
+             * of the gradient penalty, turned on for them; the task's fields on an image
+             * set with a task */
             if (strncmp(f->path, "task", 4) == 0) {
                 struct gc_task_spec task = {.on = 1, .factor = 4};
                 gc_spec_defaults(&s, GC_DATA_FASHION_MNIST, GC_LOSS_NONSATURATING);
                 gc_spec_task_defaults(&s, &task);
             } else {
-                gc_spec_defaults(&s, GC_DATA_RING8, GC_LOSS_NONSATURATING);
+                gc_spec_defaults(
+                    &s, strcmp(f->path, "dataset.subset") ? GC_DATA_RING8 : GC_DATA_FASHION_MNIST,
+                    GC_LOSS_NONSATURATING);
             }
+            /* train.ranks must also divide the batch (a rule): the largest batch does */
+            s.train.batch_size = GC_MAX_BATCH;
+            s.tricks.penalty.on = !strncmp(f->path, "tricks.gradient_penalty.", 24);
             int ranged = f->min != 0 || f->max != 0;
             if ((f->type == GC_FIELD_INT || f->type == GC_FIELD_INT64) && ranged) {
                 int64_t x = k == 0 ? f->min : k == 1 ? f->max : k == 2 ? f->min - 1 : f->max + 1;
+                if (f->null == GC_NULL_OFF && x == 0)
+                    continue; /* 0 is "off", not a value */
                 if (f->type == GC_FIELD_INT)
                     *(int *)v = (int)x;
                 else
@@ -386,7 +400,10 @@ static void limits_come_from_the_table(void **state)
                     continue; /* 0 is "off", not a value */
                 *(float *)v = x;
             } else if (f->type == GC_FIELD_ENUM && !ok) {
-                *(int *)v = k == 2 ? -1 : f->n_names;
+                /* -1 is null where null is allowed */
+                *(int *)v = k == 3 ? f->n_names : f->null == GC_NULL_DEFAULT ? -2 : -1;
+            } else if (f->type == GC_FIELD_FLAGS && !ok) {
+                *(unsigned *)v = 1u << f->n_names;
             } else {
                 continue;
             }
@@ -430,6 +447,30 @@ static void docs_name_every_field(void **state)
     assert_int_equal(missing, 0);
 }
 
+/* Ranks train the run of one process: what draws its randomness per process (the
+ * penalty's interpolates, DiffAugment) is refused on several, at train.ranks. */
+static void ranks_refuse_per_process_draws(void **state)
+{
+    (void)state;
+    struct gc_spec s;
+    struct gc_field_errors fe;
+    gc_spec_defaults(&s, GC_DATA_FASHION_MNIST, GC_LOSS_WASSERSTEIN);
+    s.train.ranks = 2;
+    assert_int_equal(gc_spec_check(&s, &fe), 0);
+    s.tricks.weight_clip = 0.0f;
+    s.tricks.penalty = (struct gc_penalty_spec){1, GC_PENALTY_WGAN_GP, 10.0f, 1};
+    assert_int_equal(gc_spec_check(&s, &fe), GC_EINVAL);
+    assert_true(gc_field_errors_find(&fe, "train.ranks") >= 0);
+    s.train.ranks = 1;
+    assert_int_equal(gc_spec_check(&s, &fe), 0);
+    gc_spec_defaults(&s, GC_DATA_FASHION_MNIST, GC_LOSS_NONSATURATING);
+    s.tricks.diffaugment = 1;
+    assert_int_equal(gc_spec_check(&s, &fe), 0);
+    s.train.ranks = 2;
+    assert_int_equal(gc_spec_check(&s, &fe), GC_EINVAL);
+    assert_true(gc_field_errors_find(&fe, "train.ranks") >= 0);
+}
+
 /* A task's defaults and the rules that tie it to the dataset, the architecture and the
  * tricks, each reported at the field a user would change. */
 static void task_defaults_and_rules(void **state)
@@ -454,7 +495,7 @@ static void task_defaults_and_rules(void **state)
     struct {
         const char *field;
         struct gc_spec s;
-    } bad[8];
+    } bad[12];
     int n = 0;
 #define BAD(f, stmt)                                                                               \
     do {                                                                                           \
@@ -471,6 +512,10 @@ static void task_defaults_and_rules(void **state)
     BAD("dataset.name", x->task.kind = GC_TASK_PAIRED);
     BAD("tricks.generators", x->tricks.generators = 2);
     BAD("tricks.feature_matching", x->tricks.feature_matching = 1);
+    BAD("train.ranks", x->train.ranks = 2); /* the batch (16) would divide */
+    BAD("tricks.gradient_penalty", x->tricks.penalty.on = 1);
+    BAD("tricks.diffaugment", x->tricks.diffaugment = 1);
+    BAD("model.spectral_norm", x->model.spectral_norm = 1);
 #undef BAD
     for (int i = 0; i < n; i++) {
         assert_int_equal(gc_spec_check(&bad[i].s, &fe), GC_EINVAL);
@@ -515,6 +560,7 @@ int main(void)
         cmocka_unit_test(limits_come_from_the_table),
         cmocka_unit_test(docs_name_every_field),
         cmocka_unit_test(task_defaults_and_rules),
+        cmocka_unit_test(ranks_refuse_per_process_draws),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -153,6 +153,7 @@ static void normalized_has_every_field(void **state)
         {"train", "d_steps"},
         {"train", "seed"},
         {"train", "lr_decay"},
+        {"train", "precision"},
         {"tricks", "label_smoothing"},
         {"tricks", "feature_matching"},
         {"tricks", "unrolled_steps"},
@@ -588,6 +589,127 @@ static void stored_spec_without_new_fields_loads(void **state)
     assert_true(s.tricks.ema == 0.0f);
 }
 
+/* A preset fills in its recipe, the loss included; every field given wins; the
+ * normalized form says what came out and parses back to the same spec. */
+static void presets_fill_in_and_yield(void **state)
+{
+    (void)state;
+    struct gc_spec s;
+    expect_ok("{\"preset\":\"wgan-gp\"}", &s);
+    assert_int_equal(s.preset, GC_PRESET_WGAN_GP);
+    assert_int_equal(s.loss, GC_LOSS_WASSERSTEIN);
+    assert_int_equal(s.train.d_steps, 5);
+    assert_true(s.opt_g.kind == GC_OPTIM_ADAM && s.opt_g.lr == 1e-4f && s.opt_g.beta1 == 0.0f &&
+                s.opt_g.beta2 == 0.9f && s.opt_d.lr == 1e-4f);
+    assert_true(s.tricks.penalty.on && s.tricks.penalty.kind == GC_PENALTY_WGAN_GP &&
+                s.tricks.penalty.weight == 10.0f && s.tricks.penalty.every == 1);
+    assert_true(s.tricks.weight_clip == 0.0f);
+    assert_int_equal(s.model.d_batch_norm, 0);
+    assert_int_equal(s.model.batch_norm, 1);
+    assert_string_equal(s.name, "fashion-mnist-wgan-gp");
+
+    expect_ok("{\"preset\":\"sngan\",\"dataset\":{\"name\":\"ring8\"}}", &s);
+    assert_int_equal(s.loss, GC_LOSS_HINGE);
+    assert_true(s.model.spectral_norm && s.opt_g.lr == 1e-4f && s.opt_d.lr == 4e-4f);
+    assert_int_equal(s.model.layers, 4); /* the 2D defaults stay */
+    assert_int_equal(s.train.lr_decay.on, 1);
+    expect_ok("{\"preset\":\"lsgan\"}", &s);
+    assert_int_equal(s.loss, GC_LOSS_LEAST_SQUARES);
+    expect_ok("{\"preset\":\"dcgan\"}", &s);
+    assert_true(s.loss == GC_LOSS_NONSATURATING && s.opt_d.lr == 2e-4f && s.opt_d.beta1 == 0.5f);
+
+    /* field by field: the loss, an optimizer's rate, the penalty's weight */
+    expect_ok("{\"preset\":\"wgan-gp\",\"loss\":\"hinge\",\"optimizer\":{\"d\":{\"lr\":3e-4}},"
+              "\"tricks\":{\"gradient_penalty\":{\"weight\":5}}}",
+              &s);
+    assert_int_equal(s.loss, GC_LOSS_HINGE);
+    assert_true(s.opt_d.lr == 3e-4f && s.opt_d.beta2 == 0.9f && s.opt_g.lr == 1e-4f);
+    assert_true(s.tricks.penalty.on && s.tricks.penalty.weight == 5.0f);
+    assert_int_equal(s.train.d_steps, 5);
+    /* null turns the preset's penalty off; d_batch_norm null keeps the preset's */
+    expect_ok("{\"preset\":\"wgan-gp\",\"tricks\":{\"gradient_penalty\":null,"
+              "\"weight_clip\":0.01},\"model\":{\"d_batch_norm\":null}}",
+              &s);
+    assert_true(!s.tricks.penalty.on && s.tricks.weight_clip == 0.01f);
+    assert_int_equal(s.model.d_batch_norm, 0);
+
+    char *js = ga_spec_to_json(&s);
+    assert_non_null(strstr(js, "\"preset\":\"wgan-gp\""));
+    assert_non_null(strstr(js, "\"gradient_penalty\":null"));
+    struct gc_spec back;
+    expect_ok(js, &back);
+    char *js2 = ga_spec_to_json(&back);
+    assert_string_equal(js, js2);
+    free(js), free(js2);
+
+    expect_ok("{\"preset\":null}", &s);
+    assert_int_equal(s.preset, GC_PRESET_NONE);
+    js = ga_spec_to_json(&s);
+    assert_non_null(strstr(js, "\"preset\":null"));
+    assert_non_null(strstr(js, "\"d_batch_norm\":null"));
+    free(js);
+    expect_error("{\"preset\":\"biggan\"}", "preset");
+    expect_error("{\"preset\":3}", "preset");
+    /* the recipe's rule: clipping given with the wgan-gp penalty */
+    expect_error("{\"preset\":\"wgan-gp\",\"tricks\":{\"weight_clip\":0.01}}",
+                 "tricks.weight_clip");
+    /* a preset under a task: the task's arch and PatchGAN over the preset's; the
+     * toolkit's D-side tricks, which the task's D step lacks, are refused by name */
+    expect_ok("{\"preset\":\"lsgan\",\"task\":{\"kind\":\"super-resolution\"}}", &s);
+    assert_int_equal(s.preset, GC_PRESET_LSGAN);
+    assert_int_equal(s.loss, GC_LOSS_LEAST_SQUARES);
+    assert_int_equal(s.model.arch, GC_ARCH_UNET);
+    assert_true(s.opt_d.beta1 == 0.5f);
+    expect_error("{\"preset\":\"sngan\",\"task\":{\"kind\":\"edges\"}}", "model.spectral_norm");
+    expect_error("{\"preset\":\"wgan-gp\",\"task\":{\"kind\":\"edges\"}}",
+                 "tricks.gradient_penalty");
+    expect_error("{\"task\":{\"kind\":\"edges\"},\"tricks\":{\"diffaugment\":\"color\"}}",
+                 "tricks.diffaugment");
+}
+
+/* The toolkit's own fields: the penalty's object, the augmentation list, subsets. */
+static void toolkit_fields(void **state)
+{
+    (void)state;
+    struct gc_spec s;
+    expect_ok("{\"tricks\":{\"gradient_penalty\":{\"kind\":\"r1\",\"every\":16},"
+              "\"diffaugment\":\"cutout,color\"},\"dataset\":{\"subset\":1000},"
+              "\"model\":{\"spectral_norm\":true,\"d_batch_norm\":true}}",
+              &s);
+    assert_true(s.tricks.penalty.on && s.tricks.penalty.kind == GC_PENALTY_R1 &&
+                s.tricks.penalty.weight == 10.0f && s.tricks.penalty.every == 16);
+    assert_int_equal(s.tricks.diffaugment, 1u | 4u);
+    assert_int_equal(s.dataset.subset, 1000);
+    assert_true(s.model.spectral_norm && s.model.d_batch_norm == 1);
+    char *js = ga_spec_to_json(&s);
+    assert_non_null(strstr(js, "\"diffaugment\":\"color,cutout\"")); /* canonical order */
+    assert_non_null(strstr(js, "\"subset\":1000"));
+    assert_non_null(strstr(js, "\"gradient_penalty\":{\"kind\":\"r1\",\"weight\":10.0,"
+                               "\"every\":16}"));
+    free(js);
+    expect_error("{\"tricks\":{\"diffaugment\":\"color,zoom\"}}", "tricks.diffaugment");
+    expect_error("{\"tricks\":{\"diffaugment\":\"color,color\"}}", "tricks.diffaugment");
+    expect_error("{\"tricks\":{\"diffaugment\":\"\"}}", "tricks.diffaugment");
+    expect_error("{\"tricks\":{\"diffaugment\":[\"color\"]}}", "tricks.diffaugment");
+    expect_error("{\"dataset\":{\"name\":\"ring8\"},\"tricks\":{\"diffaugment\":\"color\"}}",
+                 "tricks.diffaugment");
+    expect_error("{\"tricks\":{\"gradient_penalty\":{\"kind\":\"dragan\"}}}",
+                 "tricks.gradient_penalty.kind");
+    expect_error("{\"tricks\":{\"gradient_penalty\":{\"weight\":0}}}",
+                 "tricks.gradient_penalty.weight");
+    expect_error("{\"tricks\":{\"gradient_penalty\":{\"every\":0}}}",
+                 "tricks.gradient_penalty.every");
+    expect_error("{\"tricks\":{\"gradient_penalty\":{\"lambda\":10}}}",
+                 "tricks.gradient_penalty.lambda");
+    expect_error("{\"tricks\":{\"gradient_penalty\":{},\"generators\":3}}",
+                 "tricks.gradient_penalty");
+    expect_error("{\"dataset\":{\"subset\":0}}", "dataset.subset");
+    expect_error("{\"dataset\":{\"name\":\"grid25\",\"subset\":10}}", "dataset.subset");
+    expect_error("{\"model\":{\"d_batch_norm\":1}}", "model.d_batch_norm");
+    expect_error("{\"dataset\":{\"name\":\"ring8\"},\"model\":{\"d_batch_norm\":true}}",
+                 "model.d_batch_norm");
+}
+
 /* Walks the normalized JSON: every value has a row of a matching type, and *seen
  * marks the rows met. */
 static void walk_normalized(json_t *obj, const char *prefix, char *seen)
@@ -640,6 +762,9 @@ static void walk_normalized(json_t *obj, const char *prefix, char *seen)
             case GC_FIELD_SMOOTHING:
                 ok = json_is_number(v) || json_is_array(v);
                 break;
+            case GC_FIELD_FLAGS:
+                ok = json_is_string(v);
+                break;
             default:
                 ok = 0;
             }
@@ -661,6 +786,9 @@ static void table_and_normalized_json_agree(void **state)
         "\"ema\":0.999}}",
         "{\"dataset\":{\"name\":\"fashion-mnist\",\"classes\":[1,2]},\"loss\":\"wasserstein\","
         "\"train\":{\"lr_decay\":{}}}",
+        "{\"dataset\":{\"name\":\"png-dir\",\"path\":\"p\",\"subset\":100},"
+        "\"tricks\":{\"gradient_penalty\":{\"kind\":\"r1\"},\"diffaugment\":\"cutout\"}}",
+        "{\"preset\":\"sngan\",\"model\":{\"d_batch_norm\":true}}",
         "{\"dataset\":{\"name\":\"png-dir\",\"path\":\"p\"},"
         "\"task\":{\"kind\":\"paired\",\"source_path\":\"q\"}}",
     };
@@ -756,6 +884,8 @@ int main(void)
         cmocka_unit_test(dataset_paths_stay_inside_the_root),
         cmocka_unit_test(lr_decay_and_ema),
         cmocka_unit_test(stored_spec_without_new_fields_loads),
+        cmocka_unit_test(presets_fill_in_and_yield),
+        cmocka_unit_test(toolkit_fields),
         cmocka_unit_test(table_and_normalized_json_agree),
         cmocka_unit_test(five_problems_in_one_answer),
         cmocka_unit_test(too_many_problems_are_counted),

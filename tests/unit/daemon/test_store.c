@@ -10,6 +10,7 @@
 #include <cmocka.h>
 #include <fcntl.h>
 #include <math.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -915,8 +916,9 @@ static void sweeps_watch_planes_rewind(void **state)
     free(kv);
 }
 
-/* A store of the schema before the newest (SQLite: user_version 2, the sweeps schema;
- * PostgreSQL: version 1) with a sweep's rows opens and migrates, keeping them. */
+/* A store of the schema before the newest (SQLite: user_version 3, main's schema with
+ * sweeps and the checkpoint's bytes last; PostgreSQL: version 1) with a sweep's rows
+ * opens and migrates, keeping them. */
 static void previous_schema_migrates(void **state)
 {
     struct fx_store *f = *state;
@@ -940,6 +942,7 @@ static void previous_schema_migrates(void **state)
         unlink(f->path);
         raw_sql(f, gd_migrations_sqlite[0].sql);
         raw_sql(f, gd_migrations_sqlite[1].sql);
+        raw_sql(f, gd_migrations_sqlite[2].sql);
         raw_sql(
             f, "INSERT INTO sweeps (name, body, metric, goal, configurations, created_at)"
                " VALUES ('lr', '{}', 'loss_g', 'min', 1, '2026-01-01T00:00:00Z');"
@@ -950,7 +953,7 @@ static void previous_schema_migrates(void **state)
                " (1, 0, 'loss_d', 50, 2.5), (1, 0, 'loss_d', 100, 1.5);"
                "INSERT INTO watch_records (run, step, kind, action, message, created_at)"
                " VALUES (1, 40, 'collapse', 'alert', 'm', '2026-01-01T00:00:00Z');"
-               "PRAGMA user_version = 2;");
+               "PRAGMA user_version = 3;");
     }
     struct gc_error err = {0};
     f->st = gd_store_open(f->where, &err);
@@ -1035,6 +1038,83 @@ static void sha256_vectors(void **state)
     assert_string_not_equal(h56, h64);
 }
 
+/* A SQLite database at schema version v (1: the first release; 2: with sweeps,
+ * watchdog and provenance; 3: main's, the checkpoint's bytes last) holding a checkpoint
+ * opens and migrates to the newest schema; the store serves the bytes unchanged and
+ * writes new ones through the blob handle after them. */
+static void checkpoints_survive_migration_from(int v)
+{
+    assert_true(gd_migrations_sqlite_count >= 4);
+    for (int i = 0; i < gd_migrations_sqlite_count; i++)
+        assert_int_equal(gd_migrations_sqlite[i].version, i + 1);
+    assert_non_null(strstr(gd_migrations_sqlite[2].name, "checkpoint_data_last"));
+    char dir[] = "/tmp/test_store_vN.XXXXXX", path[64];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/ganctl.db", dir);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    for (int i = 0; i < v; i++)
+        assert_int_equal(sqlite3_exec(db, gd_migrations_sqlite[i].sql, NULL, NULL, NULL),
+                         SQLITE_OK);
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "PRAGMA user_version = %d;"
+             "INSERT INTO runs (name, spec, steps, created_at)"
+             " VALUES ('old', '{}', 10, '2026-01-01T00:00:00Z');"
+             "INSERT INTO checkpoints (run, step, bytes, sha256, data, created_at)"
+             " VALUES (1, 5, 3, 'abc', x'010203', '2026-01-01T00:00:00Z');",
+             v);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    struct gc_error err = {0};
+    struct gd_store *st = gd_store_open(path, &err);
+    assert_non_null(st);
+    assert_int_equal(gd_store_version(st),
+                     gd_migrations_sqlite[gd_migrations_sqlite_count - 1].version);
+    uint8_t *got = NULL;
+    size_t len = 0;
+    int64_t step = 0;
+    assert_int_equal(gd_store_ckpt_get(st, 1, -1, &got, &len, &step, &err), 0);
+    assert_int_equal(step, 5);
+    assert_int_equal(len, 3);
+    assert_memory_equal(got, "\x01\x02\x03", 3);
+    free(got);
+    static const uint8_t more[] = {9, 8, 7, 6};
+    assert_int_equal(gd_store_ckpt_put(st, 1, 7, more, sizeof more, 0, &err), 0);
+    assert_int_equal(gd_store_ckpt_get(st, 1, 7, &got, &len, &step, &err), 0);
+    assert_int_equal(len, sizeof more);
+    assert_memory_equal(got, more, sizeof more);
+    free(got);
+    /* the run's newest values and list work on the migrated schema */
+    struct gd_run r;
+    assert_int_equal(gd_store_run_get(st, 1, &r, &err), 0);
+    assert_int_equal(r.step, 7);
+    gd_run_fini(&r);
+    gd_store_close(st);
+    struct fx_store f;
+    memset(&f, 0, sizeof f);
+    snprintf(f.dir, sizeof f.dir, "%s", dir);
+    assert_int_equal(fx_store_close(&f), 0);
+}
+
+static void checkpoints_survive_migration_from_1(void **state)
+{
+    (void)state;
+    checkpoints_survive_migration_from(1);
+}
+
+static void checkpoints_survive_migration_from_2(void **state)
+{
+    (void)state;
+    checkpoints_survive_migration_from(2);
+}
+
+static void checkpoints_survive_migration_from_3(void **state)
+{
+    (void)state;
+    checkpoints_survive_migration_from(3);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1047,6 +1127,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(samples_put_get, setup, teardown),
         cmocka_unit_test_setup_teardown(checkpoints_keep_newest_with_step, setup, teardown),
         cmocka_unit_test_setup_teardown(checkpoint_and_step_are_atomic, setup, teardown),
+        cmocka_unit_test(checkpoints_survive_migration_from_1),
+        cmocka_unit_test(checkpoints_survive_migration_from_2),
+        cmocka_unit_test(checkpoints_survive_migration_from_3),
         cmocka_unit_test_setup_teardown(events_after_id, setup, teardown),
         cmocka_unit_test_setup_teardown(latest_values_and_figures_of_a_step, setup, teardown),
         cmocka_unit_test_setup_teardown(series_of_many_points_downsampled_by_seeks, setup,

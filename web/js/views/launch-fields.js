@@ -33,6 +33,7 @@ const isDcgan = (s) => s.model.arch === 'dcgan';
 const isUnet = (s) => s.model.arch === 'unet';
 const hasWidths = (s) => isDcgan(s) || isUnet(s);
 const isMlp = (s) => s.model.arch === 'mlp';
+const isImages = (s) => !isPoints(s.dataset.name);
 
 const optimFields = (who, optimizers) => [
     { path: `optimizer.${who}.kind`, label: 'kind', type: 'select', options: optimizers,
@@ -44,15 +45,20 @@ const optimFields = (who, optimizers) => [
 ];
 
 /* The groups of fields: [{legend, fields: [{path, label, type, options?, when?, hint}]}].
- * type: text, int, float, optfloat (a number or none), select, bool, classes (a list of
- * labels), smoothing (none, a value or a range), decay (none or a schedule), task (none
- * or a kind with its factor, mask or source folder). when(s)
- * says whether the field applies to a spec with s.dataset.name and s.model.arch. */
+ * type: text, int, optint (a number or none), float, optfloat, select (options; a null
+ * option is written 'none'), tristate (none, true, false), bool, classes (a list of
+ * labels), smoothing (none, a value or a range), decay (none or a schedule), penalty
+ * (none or a kind with weight and every), flags (a checkbox per option, joined by
+ * commas; none checked: null), task (none or a kind with its factor, mask or source
+ * folder). when(s) says whether the field applies to a spec with s.dataset.name and
+ * s.model.arch. */
 export function formGroups() {
     const cat = catalog();
     return [
         { legend: 'Run', fields: [
             { path: 'name', label: 'name', type: 'text', hint: 'shown in the run list; empty: <dataset>-<loss>' },
+            { path: 'preset', label: 'preset', type: 'select', options: [null, ...cat.presets],
+                hint: 'a published recipe whose loss, optimizers and tricks fill in the fields below; edit any of them' },
             { path: 'loss', label: 'loss', type: 'select', options: cat.losses,
                 hint: 'nonsaturating, minimax, wasserstein (critic with weight clipping), least-squares, hinge' },
         ] },
@@ -70,6 +76,8 @@ export function formGroups() {
                 when: (s) => s.dataset.name === 'png-dir', hint: 'png-dir: side after scaling and center crop, 8 to 256' },
             { path: 'dataset.channels', label: 'channels', type: 'select', options: [1, 3],
                 when: (s) => s.dataset.name === 'png-dir', hint: 'png-dir: 1 gray or 3 RGB' },
+            { path: 'dataset.subset', label: 'subset', type: 'optint', when: isImages,
+                hint: 'train on this many images, spread over the set (the same for every seed); empty: all' },
             { path: 'task', label: 'task', type: 'task', options: cat.tasks, masks: cat.masks,
                 when: (s) => !isPoints(s.dataset.name),
                 hint: 'none: G makes images from noise; a task: G turns an input (the image shrunk, with a hole, its edges, its gray, or a second folder\'s image) into the image' },
@@ -85,6 +93,10 @@ export function formGroups() {
             { path: 'model.batch_norm', label: 'batch norm', type: 'bool', hint: 'batch normalization in the generator' },
             { path: 'model.patch', label: 'PatchGAN', type: 'bool', when: hasWidths,
                 hint: 'dcgan: D gives a map of logits, loss averaged over patches (a task always has it)' },
+            { path: 'model.spectral_norm', label: 'spectral norm', type: 'bool',
+                hint: 'spectral normalization of every weight of D (SNGAN; not with a task)' },
+            { path: 'model.d_batch_norm', label: 'D batch norm', type: 'tristate', when: hasWidths,
+                hint: 'batch norm in D\'s inner blocks; none: as the generator\'s' },
         ] },
         { legend: 'Training', fields: [
             { path: 'train.steps', label: 'steps', type: 'int', hint: 'generator steps, 1 to 10,000,000' },
@@ -93,6 +105,10 @@ export function formGroups() {
             { path: 'train.seed', label: 'seed', type: 'int', hint: 'same seed, same run, bit for bit' },
             { path: 'train.lr_decay', label: 'lr decay', type: 'decay', options: cat.decay_shapes,
                 hint: 'both learning rates fall from the fraction start of the run to factor × their value at the end, linearly or at once (step); none: constant' },
+            { path: 'train.precision', label: 'precision', type: 'select', options: cat.precisions,
+                hint: 'bf16: matrix products on bfloat16 inputs with float32 sums (CPUs with AVX512-BF16; float32 elsewhere), weights stay float32' },
+            { path: 'train.ranks', label: 'ranks', type: 'int',
+                hint: 'processes training the run together over MPI, each on a part of the batch (must divide it); more than 1 needs a daemon started with --mpirun' },
         ] },
         { legend: 'Generator optimizer', fields: optimFields('g', cat.optimizers) },
         { legend: 'Discriminator optimizer', fields: optimFields('d', cat.optimizers) },
@@ -109,6 +125,10 @@ export function formGroups() {
                 hint: 'wasserstein: the critic\'s weights are clipped to [-c, c]; empty: none' },
             { path: 'tricks.ema', label: 'weight average', type: 'optfloat',
                 hint: 'decay in (0, 1), e.g. 0.999: samples and evaluations use a moving average of G\'s weights; empty: none' },
+            { path: 'tricks.gradient_penalty', label: 'gradient penalty', type: 'penalty', options: cat.penalties,
+                hint: 'wgan-gp: (|∇D| − 1)² at interpolates of real and fake; r1: |∇D|²/2 on real data; every k: on every k-th D update, times k' },
+            { path: 'tricks.diffaugment', label: 'DiffAugment', type: 'flags', options: cat.augmentations, when: isImages,
+                hint: 'differentiable augmentations of real and fake images before D: for small datasets' },
             { path: 'tricks.l1_weight', label: 'L1 weight', type: 'float', when: isUnet,
                 hint: 'task runs: G\'s loss adds this × the L1 distance to the target (pix2pix: 100)' },
         ] },
@@ -234,27 +254,89 @@ function taskControl(id, kinds, masks) {
     return { input, extra: [factor, mask, source], get, set };
 }
 
-function selectControl(id, options) {
-    const input = h('select', { id }, options.map((o) => h('option', { value: String(o) }, String(o))));
+/* A penalty's kind (or none), weight and every. Fields left empty are left out, and
+ * the daemon gives them their defaults. */
+function penaltyControl(id, kinds) {
+    const input = h('select', { id }, ['none', ...kinds].map((o) => h('option', { value: o }, o)));
+    const weight = h('input', { type: 'text', inputmode: 'decimal', 'aria-label': 'penalty weight',
+        placeholder: 'weight', title: 'weight: lambda of WGAN-GP, gamma of R1, in (0, 1000]' });
+    const every = h('input', { type: 'text', inputmode: 'numeric', 'aria-label': 'penalty every',
+        placeholder: 'every', title: 'every: on every k-th D update only, weighted by k' });
+    const sync = () => {
+        weight.hidden = every.hidden = input.value === 'none';
+    };
+    input.addEventListener('change', sync);
+    const get = () => {
+        if (input.value === 'none') return null;
+        const o = { kind: input.value };
+        const w = numOrText(weight.value), e = numOrText(every.value, true);
+        if (w !== undefined) o.weight = w;
+        if (e !== undefined) o.every = e;
+        return o;
+    };
+    const set = (v) => {
+        const on = v && typeof v === 'object';
+        input.value = on && kinds.includes(v.kind) ? v.kind : on ? kinds[0] : 'none';
+        weight.value = on && v.weight != null ? String(v.weight) : '';
+        every.value = on && v.every != null ? String(v.every) : '';
+        sync();
+    };
+    return { input, extra: [weight, every], get, set };
+}
+
+/* A checkbox per name; the value is the checked names joined by commas, or null. */
+function flagsControl(id, names) {
+    const boxes = names.map((n, i) => h('input', { type: 'checkbox', id: i ? null : id, value: n }));
+    const labelled = boxes.map((b, i) => h('label', { class: 'flag' }, b, ' ' + names[i]));
+    const get = () => {
+        const on = boxes.filter((b) => b.checked).map((b) => b.value);
+        return on.length ? on.join(',') : null;
+    };
+    const set = (v) => {
+        const on = typeof v === 'string' ? v.split(',') : [];
+        for (const b of boxes) b.checked = on.includes(b.value);
+    };
+    return { input: boxes[0], extra: labelled.slice(1), first: labelled[0], get, set };
+}
+
+/* null, true or false: a select of 'none', 'on' and 'off'. */
+function tristateControl(id) {
+    const values = { none: null, on: true, off: false };
+    const input = h('select', { id }, Object.keys(values).map((o) => h('option', { value: o }, o)));
     return {
         input,
-        get: () => (typeof options[0] === 'number' ? Number(input.value) : input.value),
-        set: (v) => { input.value = v == null ? String(options[0]) : String(v); },
+        get: () => values[input.value],
+        set: (v) => { input.value = v === true ? 'on' : v === false ? 'off' : 'none'; },
+    };
+}
+
+/* A select of options; a null option shows as 'none'. */
+function selectControl(id, options) {
+    const text = (o) => (o == null ? 'none' : String(o));
+    const input = h('select', { id }, options.map((o) => h('option', { value: text(o) }, text(o))));
+    return {
+        input,
+        get: () => {
+            const o = options.find((x) => text(x) === input.value);
+            return o === undefined ? input.value : o;
+        },
+        set: (v) => { input.value = text(v == null ? options[0] : v); },
     };
 }
 
 function textControl(id, f) {
-    const numeric = f.type === 'int' || f.type === 'float' || f.type === 'optfloat';
+    const int = f.type === 'int' || f.type === 'optint';
+    const numeric = int || f.type === 'float' || f.type === 'optfloat';
     const input = h('input', { id, type: 'text', autocomplete: 'off',
-        inputmode: f.type === 'int' ? 'numeric' : numeric ? 'decimal' : null,
-        placeholder: f.type === 'optfloat' ? 'none' : null });
+        inputmode: int ? 'numeric' : numeric ? 'decimal' : null,
+        placeholder: f.type === 'optfloat' || f.type === 'optint' ? 'none' : null });
     const get = () => {
         if (f.type === 'classes') {
             const t = input.value.trim();
             if (!t) return null;
             return t.split(/[\s,]+/).filter(Boolean).map((p) => numOrText(p, true));
         }
-        if (numeric) return numOrText(input.value, f.type === 'int') ?? null;
+        if (numeric) return numOrText(input.value, int) ?? null;
         return input.value.trim() === '' ? null : input.value;
     };
     const set = (v) => {
@@ -275,12 +357,15 @@ export function makeControl(f) {
         ctl = { input, get: () => input.checked, set: (v) => { input.checked = !!v; } };
     } else if (f.type === 'smoothing') ctl = smoothingControl(id);
     else if (f.type === 'decay') ctl = decayControl(id, f.options);
+    else if (f.type === 'penalty') ctl = penaltyControl(id, f.options);
+    else if (f.type === 'flags') ctl = flagsControl(id, f.options);
+    else if (f.type === 'tristate') ctl = tristateControl(id);
     else if (f.type === 'task') ctl = taskControl(id, f.options, f.masks);
     else ctl = textControl(id, f);
     const errEl = h('div', { class: 'field-error', hidden: true, 'data-error-for': f.path });
     const wrap = h('div', { class: 'field', dataset: { field: f.path } },
         h('label', { for: id }, f.label),
-        h('div', { class: 'control' }, ctl.input, ctl.extra || null),
+        h('div', { class: 'control' }, ctl.first || ctl.input, ctl.extra || null),
         h('div', { class: 'hint' }, f.hint || ''), errEl);
     return { f, wrap, input: ctl.input, errEl, get: ctl.get, set: ctl.set };
 }

@@ -1,19 +1,21 @@
 /* views/launch.js — #/launch[?from=ID]: the launch form and the raw JSON editor for a
  * run spec, sent to POST /api/v1/runs; the API's field errors show beside their fields.
  *
- * Every field starts at what GET /api/v1/spec/defaults serves for the chosen dataset
- * and loss. Choosing another dataset or loss brings its defaults into every field the
- * user has not edited. The defaults of every dataset for the current loss are fetched
- * before the form shows, so switching datasets fills the fields at once. ?from=ID
- * fills the form with that run's spec, named NAME-copy. The form carries
- * data-defaults="DATASET/LOSS" once it shows that pair's defaults. */
+ * Every field starts at what GET /api/v1/spec/defaults serves for the chosen dataset,
+ * loss and preset. Choosing another dataset, loss or preset brings its defaults into
+ * every field the user has not edited; with a preset chosen, a loss the user has not
+ * chosen is the preset's. The defaults of every dataset for the current loss are
+ * fetched before the form shows, so switching datasets fills the fields at once.
+ * ?from=ID fills the form with that run's spec, named NAME-copy. The form carries
+ * data-defaults="DATASET/LOSS" (and data-preset="PRESET" or "none") once it shows
+ * those defaults. */
 import { API, ApiError, api } from '../api.js';
 import { datasetNames, isPoints, specDefaults } from '../catalog.js';
 import { clear, errorBox, h, toast, view } from '../dom.js';
 import { formGroups, getPath, makeControl, setPath } from './launch-fields.js';
 
 /* The spec's top-level keys in the order of docs/spec.md, so the JSON tab reads like it. */
-const ORDER = ['name', 'dataset', 'task', 'model', 'loss', 'train', 'optimizer', 'tricks', 'every'];
+const ORDER = ['name', 'preset', 'dataset', 'task', 'model', 'loss', 'train', 'optimizer', 'tricks', 'every', 'watch'];
 
 /* Asks for the defaults of every dataset with this loss, so a switch finds them ready. */
 const prefetch = (loss) => Promise.all(datasetNames().map((ds) => specDefaults(ds, loss)));
@@ -64,6 +66,9 @@ export function launchView(params) {
     }
     const dsCtl = controls.get('dataset.name');
     const lossCtl = controls.get('loss');
+    const presetCtl = controls.get('preset');
+    /* the loss to ask the defaults for: null lets a chosen preset bring its own */
+    const lossAsked = () => (presetCtl.get() && !lossCtl.touched ? null : lossCtl.get());
     const archCtl = controls.get('model.arch');
     const nameCtl = controls.get('name');
     const taskCtl = controls.get('task');
@@ -98,14 +103,15 @@ export function launchView(params) {
      * edited (force: in every field, edited or not). False when a newer choice
      * overtook this one; throws when the daemon refuses. */
     const applyDefaults = async (force) => {
-        const ds = dsCtl.get(), loss = lossCtl.get();
+        const ds = dsCtl.get(), preset = presetCtl.get(), loss = lossAsked();
         const task = isPoints(ds) ? null : taskKind();
         const mine = ++asked;
         form.removeAttribute('data-defaults');
-        const d = await specDefaults(ds, loss, task);
+        const d = await specDefaults(ds, loss, preset, task);
         if (mine !== asked || closed) return false;
+        if (!loss) lossCtl.set(d.loss);
         for (const [path, c] of controls) {
-            if (path === 'dataset.name' || path === 'loss' || (path === 'task' && task)) continue;
+            if (path === 'dataset.name' || path === 'loss' || path === 'preset' || (path === 'task' && task)) continue;
             if (force) c.touched = false;
             // the name is the one default that is better shown than filled in
             if (path === 'name') {
@@ -118,18 +124,22 @@ export function launchView(params) {
         // a set of points, and a task, need the architecture their defaults name
         if (isPoints(ds) || task) archCtl.set(d.model.arch);
         applyWhen();
-        form.dataset.defaults = `${ds}/${loss}`;
+        form.dataset.preset = preset || 'none';
+        form.dataset.defaults = `${ds}/${d.loss}`;
         return true;
     };
 
     /* Shows spec: its dataset's, loss's and task's defaults, then every field it names. */
     const fillForm = async (spec) => {
         const ds = getPath(spec, 'dataset.name') || dsCtl.get();
-        const loss = spec.loss || (await specDefaults(ds, null)).loss;
-        // a dataset or loss the daemon does not know is refused here, by name
-        await specDefaults(ds, loss);
+        const preset = spec.preset || null;
+        const loss = spec.loss || (await specDefaults(ds, null, preset)).loss;
+        // a dataset, loss or preset the daemon does not know is refused here, by name
+        await specDefaults(ds, loss, preset);
         dsCtl.set(ds);
+        presetCtl.set(preset);
         lossCtl.set(loss);
+        lossCtl.touched = !!spec.loss; // a loss the spec names stays, whatever the preset
         taskCtl.set(spec.task || null);
         if (!(await applyDefaults(true))) return;
         for (const [path, c] of controls) {
@@ -148,6 +158,7 @@ export function launchView(params) {
         applyDefaults(false).catch(showFailure);
         prefetch(lossCtl.get()).catch(() => {});
     });
+    presetCtl.input.addEventListener('change', () => applyDefaults(false).catch(showFailure));
     archCtl.input.addEventListener('change', applyWhen);
     // a task brings its own defaults (unet, PatchGAN, ...) into the fields not edited
     taskCtl.input.addEventListener('change', () => applyDefaults(false).catch(showFailure));
@@ -238,6 +249,7 @@ export function launchView(params) {
 
     const reset = () => {
         clearErrors();
+        lossCtl.touched = false;
         applyDefaults(true).catch(showFailure);
     };
 

@@ -22,6 +22,8 @@ const TRAIN_CHARTS = [
     { key: 'dout', title: 'Discriminator outputs', names: ['d_real', 'd_fake'] },
     { key: 'grad', title: 'Gradient norms', names: ['grad_norm_d', 'grad_norm_g'] },
     { key: 'speed', title: 'Throughput (images/s)', names: ['images_per_s'] },
+    { key: 'penalty', title: 'Gradient penalty', names: ['grad_penalty'],
+        when: (spec) => !!(spec.tricks && spec.tricks.gradient_penalty) },
 ];
 
 /* "higher is better" for a figure with a goal, to go with its help. */
@@ -305,6 +307,7 @@ export function runView(id) {
         clear(root);
         const wass = (run.spec || {}).loss === 'wasserstein';
         for (const c of TRAIN_CHARTS) {
+            if (c.when && !c.when(run.spec || {})) continue;
             // only a wasserstein run has the estimate to plot with its losses
             const names = c.names.filter((n) => n !== 'wasserstein' || wass);
             const series = names.map((n, i) => ({ label: label(n), color: PALETTE[i % PALETTE.length],
