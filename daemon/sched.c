@@ -103,8 +103,10 @@ static void *worker_main(void *arg)
                 return NULL;
             continue;
         }
-        /* a run whose ranks failed ends queued: claimable again, here or elsewhere */
-        gd_job_run(job, NULL);
+        /* a run whose ranks failed ends queued: claimable again after a pause, by
+         * another daemon first when one is free (and the queued state shows) */
+        if (gd_job_run(job, NULL) == GD_QUEUED && idle(s, NULL, CLAIM_RETRY_MS))
+            return NULL;
     }
 }
 
