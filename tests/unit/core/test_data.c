@@ -418,7 +418,7 @@ static void mixtures_match_the_spec(void **state)
         float *p = malloc(sizeof(float) * 2 * n);
         struct gc_rng r;
         gc_rng_init(&r, 4, 0);
-        gc_dataset_draw_points(d, &r, n, p);
+        gc_dataset_draw_points(d, &r, n, p, NULL);
         double cnt[25] = {0}, sx[25] = {0}, sy[25] = {0}, s2[25] = {0};
         for (size_t i = 0; i < n; i++) {
             int best = 0;
