@@ -120,6 +120,7 @@ struct job {
     int n;
     int train;  /* forward */
     int params; /* backward: form the parameter gradients */
+    int stop;   /* backward: the lowest layer of the pass, whose input gradient is dinp */
     float *dinp;
     size_t p_end; /* reduce_task: the parameters [0, p_end) */
 };
@@ -283,8 +284,8 @@ static void backward_bn(struct gc_model *m, int i, int n, int params, int ith, i
 
 /* Layer i on samples [s0, s0 + n); parameter gradients go to grads (the model's for
  * thread 0, a private block of the same layout for the others), or nowhere when NULL. */
-static void backward_samples(struct gc_model *m, int i, int s0, int n, float *grads, float *dinp,
-                             float *ws)
+static void backward_samples(struct gc_model *m, int i, int stop, int s0, int n, float *grads,
+                             float *dinp, float *ws)
 {
     const struct gc_layer *l = &m->layers[i];
     const struct gc_bplan *pl = &m->plan[i];
@@ -292,7 +293,7 @@ static void backward_samples(struct gc_model *m, int i, int s0, int n, float *gr
     size_t cnt = (size_t)n * l->out_size;
     if (l->kind == GC_LAYER_RESHAPE) {
         /* the same values in another shape: the gradient passes through */
-        if (i == 0 && dinp)
+        if (i == stop && dinp)
             for (size_t k = 0; k < cnt; k++)
                 dinp[(size_t)s0 * l->in_size + k] += d[k];
         return;
@@ -353,7 +354,7 @@ static void backward_task(void *arg, int ith, int nth)
     float *grads = j->params ? thread_grads(m, ith) : NULL;
     float *ws = thread_ws(m, ith);
     for (int i = j->hi; i >= j->lo; i--)
-        backward_samples(m, i, (int)s0, (int)(s1 - s0), grads, j->dinp, ws);
+        backward_samples(m, i, j->stop, (int)s0, (int)(s1 - s0), grads, j->dinp, ws);
 }
 
 /* grads[0, p_end) += the private blocks of threads 1.., in thread order (the same sum
@@ -404,18 +405,20 @@ static int same_rows(const struct gc_model *m, int i, size_t stride[2])
     return 1;
 }
 
-/* The backward from `layer` down; params 0 leaves the parameter gradients alone.
+/* The backward from `layer` down to `stop`; params 0 leaves the parameter gradients
+ * alone.
  *
  * The caller first lays out which buffer each layer reads and writes (each layer's
  * input gradient goes into the ping-pong buffer the current gradient is not in, and
- * layer 0 accumulates into dinp), then runs the layers in regions as the forward. */
-static void backward(struct gc_model *m, int layer, const float *dout, float *dinp, int params)
+ * layer stop accumulates into dinp), then runs the layers in regions as the forward. */
+static void backward(struct gc_model *m, int layer, int stop, const float *dout, float *dinp,
+                     int params)
 {
-    assert(m->finalized && m->last_n >= 1 && layer >= 0 && layer < m->nlayers);
+    assert(m->finalized && m->last_n >= 1 && stop >= 0 && layer >= stop && layer < m->nlayers);
     const int n = m->last_n;
     const float *d = dout;
     float *buf0 = m->dacts, *buf1 = m->dacts + m->dsize;
-    for (int i = layer; i >= 0; i--) {
+    for (int i = layer; i >= stop; i--) {
         struct gc_bplan *pl = &m->plan[i];
         pl->d = d;
         if (m->layers[i].kind == GC_LAYER_RESHAPE) {
@@ -423,19 +426,19 @@ static void backward(struct gc_model *m, int layer, const float *dout, float *di
             pl->zero = 0;
             continue; /* d passes through */
         }
-        pl->zero = i > 0;
-        pl->dx = i == 0 ? dinp : d == buf0 ? buf1 : buf0;
+        pl->zero = i > stop;
+        pl->dx = i == stop ? dinp : d == buf0 ? buf1 : buf0;
         d = pl->dx;
     }
-    struct job j = {.m = m, .n = n, .params = params, .dinp = dinp};
+    struct job j = {.m = m, .n = n, .params = params, .stop = stop, .dinp = dinp};
     int spread = 0; /* a region formed parameter gradients in the private blocks */
-    for (int i = layer; i >= 0;) {
+    for (int i = layer; i >= stop;) {
         double cost = 2.0 * layer_cost(&m->layers[i], n);
         int lo = i;
         if (m->layers[i].kind != GC_LAYER_BATCHNORM) {
             size_t stride[2] = {0, 0};
             same_rows(m, lo, stride);
-            while (lo - 1 >= 0 && m->layers[lo - 1].kind != GC_LAYER_BATCHNORM &&
+            while (lo - 1 >= stop && m->layers[lo - 1].kind != GC_LAYER_BATCHNORM &&
                    same_rows(m, lo - 1, stride))
                 cost += 2.0 * layer_cost(&m->layers[--lo], n);
         }
@@ -455,12 +458,18 @@ static void backward(struct gc_model *m, int layer, const float *dout, float *di
 
 void gc_model_backward_from(struct gc_model *m, int layer, const float *dout, float *dinp)
 {
-    backward(m, layer, dout, dinp, 1);
+    backward(m, layer, 0, dout, dinp, 1);
 }
 
 void gc_model_backward_input(struct gc_model *m, int layer, const float *dout, float *dinp)
 {
-    backward(m, layer, dout, dinp, 0);
+    backward(m, layer, 0, dout, dinp, 0);
+}
+
+void gc_model_backward_range(struct gc_model *m, int hi, int lo, const float *dout, float *dmid,
+                             int params)
+{
+    backward(m, hi, lo, dout, dmid, params);
 }
 
 void gc_model_backward(struct gc_model *m, const float *dout, float *dinp)
