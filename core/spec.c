@@ -16,6 +16,7 @@ const char *const gc_loss_names[GC_LOSS_HINGE + 1] = {"minimax", "nonsaturating"
                                                       "least-squares", "hinge"};
 const char *const gc_optim_names[GC_OPTIM_RMSPROP + 1] = {"adam", "sgd", "rmsprop"};
 const char *const gc_decay_shape_names[GC_DECAY_STEP + 1] = {"linear", "step"};
+const char *const gc_conditioning_names[GC_COND_CONCAT + 1] = {"projection", "concat"};
 
 #define NELEM(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
@@ -54,6 +55,10 @@ const char *gc_decay_shape_name(enum gc_decay_shape k)
 {
     return to_name(gc_decay_shape_names, NELEM(gc_decay_shape_names), (int)k);
 }
+const char *gc_conditioning_name(enum gc_conditioning k)
+{
+    return to_name(gc_conditioning_names, NELEM(gc_conditioning_names), (int)k);
+}
 int gc_dataset_from_name(const char *s)
 {
     return from_name(gc_dataset_names, NELEM(gc_dataset_names), s);
@@ -73,6 +78,10 @@ int gc_optim_from_name(const char *s)
 int gc_decay_shape_from_name(const char *s)
 {
     return from_name(gc_decay_shape_names, NELEM(gc_decay_shape_names), s);
+}
+int gc_conditioning_from_name(const char *s)
+{
+    return from_name(gc_conditioning_names, NELEM(gc_conditioning_names), s);
 }
 
 /* ---- field errors ---------------------------------------------------------------- */
@@ -184,6 +193,8 @@ void gc_spec_defaults(struct gc_spec *s, enum gc_dataset_kind data, enum gc_loss
     s->model.layers = 2;
     s->model.batch_norm = 1;
     s->model.patch = 0;
+    s->model.conditional = 0;
+    s->model.conditioning = GC_COND_PROJECTION;
 
     s->loss = loss;
     s->train.steps = 5000;
@@ -410,6 +421,13 @@ static void check_rules(struct check *c, const struct gc_spec *s)
         fail(c, "dataset.path", "required for %s", gc_dataset_name(d->kind));
     if (is2d && d->path[0])
         fail(c, "dataset.path", "%s is generated and takes no path", gc_dataset_name(d->kind));
+    if (d->labels_path[0] && d->kind != GC_DATA_IDX)
+        fail(c, "dataset.labels_path",
+             "only idx takes a labels file (fashion-mnist has its own, png-dir takes its "
+             "classes from its subfolders)");
+    if (s->model.conditional && d->kind == GC_DATA_IDX && !d->labels_path[0])
+        fail(c, "dataset.labels_path",
+             "a conditional idx run needs its labels: an IDX1 file with one label per image");
     if (d->kind == GC_DATA_PNG_DIR) {
         if (d->image_size < GC_MIN_IMAGE || d->image_size > GC_MAX_IMAGE)
             fail(c, "dataset.image_size", "must be between %d and %d", GC_MIN_IMAGE, GC_MAX_IMAGE);

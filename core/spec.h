@@ -38,6 +38,11 @@ enum gc_smoothing { GC_SMOOTH_NONE, GC_SMOOTH_FIXED, GC_SMOOTH_RANGE };
 
 enum gc_decay_shape { GC_DECAY_LINEAR, GC_DECAY_STEP };
 
+/* How a conditional run's discriminator receives the class (G always gets it as a
+ * one-hot vector after z): a projection term <embed(y), phi(x)> added to D's logits
+ * (Miyato & Koyama 2018), or the class as one-hot maps concatenated to D's input. */
+enum gc_conditioning { GC_COND_PROJECTION, GC_COND_CONCAT };
+
 /* Limits a user can rely on (the API enforces them with these numbers). */
 #define GC_MAX_STEPS 10000000LL
 #define GC_MAX_BATCH 4096
@@ -67,8 +72,9 @@ struct gc_dataset_spec {
     uint32_t classes;       /* bit mask of kept classes 0..9; 0 = all */
     char path[GC_PATH_MAX]; /* idx / png-dir: file or folder, already resolved; fashion-mnist:
                                folder ("" = default) */
-    int image_size;         /* png-dir: side after scale + center crop; others: 0 = native */
-    int channels;           /* png-dir: 1 or 3; others: 0 = native */
+    char labels_path[GC_PATH_MAX]; /* idx: the IDX1 labels file, resolved; "" = none */
+    int image_size;                /* png-dir: side after scale + center crop; others: 0 = native */
+    int channels;                  /* png-dir: 1 or 3; others: 0 = native */
 };
 
 struct gc_model_spec {
@@ -78,6 +84,8 @@ struct gc_model_spec {
     int hidden, layers;   /* mlp */
     int batch_norm;
     int patch;
+    int conditional;                   /* G and D receive the class of each sample */
+    enum gc_conditioning conditioning; /* how D receives it */
 };
 
 /* train.lr_decay: from the fraction `start` of the steps to the end, both networks'
@@ -188,16 +196,19 @@ extern const char *const gc_arch_names[GC_ARCH_DCGAN + 1];
 extern const char *const gc_loss_names[GC_LOSS_HINGE + 1];
 extern const char *const gc_optim_names[GC_OPTIM_RMSPROP + 1];
 extern const char *const gc_decay_shape_names[GC_DECAY_STEP + 1];
+extern const char *const gc_conditioning_names[GC_COND_CONCAT + 1];
 
 const char *gc_dataset_name(enum gc_dataset_kind k);
 const char *gc_arch_name(enum gc_arch a);
 const char *gc_loss_name(enum gc_loss l);
 const char *gc_optim_name(enum gc_optim_kind k);
 const char *gc_decay_shape_name(enum gc_decay_shape k);
+const char *gc_conditioning_name(enum gc_conditioning k);
 int gc_dataset_from_name(const char *s);
 int gc_arch_from_name(const char *s);
 int gc_loss_from_name(const char *s);
 int gc_optim_from_name(const char *s);
 int gc_decay_shape_from_name(const char *s);
+int gc_conditioning_from_name(const char *s);
 
 #endif

@@ -11,7 +11,8 @@ _Static_assert(sizeof(enum gc_dataset_kind) == sizeof(int) && sizeof(enum gc_los
                    sizeof(enum gc_arch) == sizeof(int) &&
                    sizeof(enum gc_optim_kind) == sizeof(int) &&
                    sizeof(enum gc_decay_shape) == sizeof(int) &&
-                   sizeof(enum gc_smoothing) == sizeof(int),
+                   sizeof(enum gc_smoothing) == sizeof(int) &&
+                   sizeof(enum gc_conditioning) == sizeof(int),
                "enums of the spec are int-sized");
 
 #define NELEM(a) ((int)(sizeof(a) / sizeof((a)[0])))
@@ -95,6 +96,12 @@ static const struct gc_spec_field fields[] = {
      .null = GC_NULL_DEFAULT,
      AT(dataset.path),
      .doc = "idx: the file; png-dir: the folder; relative to the daemon's dataset root"},
+    {.path = "dataset.labels_path",
+     .type = GC_FIELD_PATH,
+     .null = GC_NULL_DEFAULT,
+     AT(dataset.labels_path),
+     .doc = "idx: an IDX1 file of one label per image (as MNIST ships), which makes the set "
+            "labelled; relative to the dataset root"},
     {.path = "dataset.image_size",
      .type = GC_FIELD_INT,
      .null = GC_NULL_DEFAULT,
@@ -128,6 +135,13 @@ static const struct gc_spec_field fields[] = {
          "batch normalization in G's hidden layers and D's inner convolutions"),
     BOOL("model.patch", model.patch,
          "dcgan: D gives a map of logits (PatchGAN), its loss averaged over patches"),
+    BOOL("model.conditional", model.conditional,
+         "G and D receive each sample's class (labelled data: fashion-mnist, idx with "
+         "labels_path, png-dir with one subfolder per class, ring8 and grid25 by mode)"),
+    ENUM("model.conditioning", model.conditioning, gc_conditioning_names,
+         "conditional runs: how D receives the class: projection (a class embedding dotted "
+         "with D's last features, added to its logit) or concat (one-hot maps beside the "
+         "input)"),
 
     {.path = "loss",
      .type = GC_FIELD_ENUM,
