@@ -49,7 +49,8 @@ struct gc_model *gc_gan_build_g(const struct gc_trainer *t, struct gc_rng *rng,
 {
     const struct gc_model_spec *ms = &t->spec.model;
     int bn = ms->batch_norm;
-    struct gc_model *m = gc_model_create(t->B, ms->z_dim, 1, 1, err);
+    /* a conditional G's input is z then the one-hot class (t->g_in floats) */
+    struct gc_model *m = gc_model_create(t->B, t->g_in, 1, 1, err);
     if (!m)
         return NULL;
     int rc = 0;
@@ -105,7 +106,15 @@ struct gc_model *gc_gan_build_d(const struct gc_trainer *t, struct gc_rng *rng,
     const struct gc_model_spec *ms = &t->spec.model;
     int bn = ms->batch_norm;
     int nlogits = t->K > 1 ? t->K + 1 : 1;
-    struct gc_model *m = gc_model_create(t->B, t->c, t->h, t->w, err);
+    /* conditioning concat: the class as nc more input maps (an MLP: nc more values) */
+    int extra = t->d_in - (int)t->dsize;
+    struct gc_model *m;
+    if (!extra)
+        m = gc_model_create(t->B, t->c, t->h, t->w, err);
+    else if (ms->arch == GC_ARCH_MLP)
+        m = gc_model_create(t->B, t->d_in, 1, 1, err);
+    else
+        m = gc_model_create(t->B, t->c + extra / (t->h * t->w), t->h, t->w, err);
     if (!m)
         return NULL;
     int rc = 0;
@@ -177,23 +186,14 @@ int gc_gan_sample_shape(struct gc_trainer *t, struct gc_error *err)
 uint64_t gc_gan_shape_fingerprint(const struct gc_trainer *t)
 {
     const struct gc_spec *s = &t->spec;
-    int64_t v[] = {s->dataset.kind,
-                   t->c,
-                   t->h,
-                   t->w,
-                   s->model.arch,
-                   s->model.z_dim,
-                   s->model.g_width,
-                   s->model.d_width,
-                   s->model.hidden,
-                   s->model.layers,
-                   s->model.batch_norm,
-                   s->model.patch,
-                   t->K,
-                   s->opt_g.kind,
-                   s->opt_d.kind};
+    int64_t v[] = {s->dataset.kind, t->c, t->h, t->w, s->model.arch, s->model.z_dim,
+                   s->model.g_width, s->model.d_width, s->model.hidden, s->model.layers,
+                   s->model.batch_norm, s->model.patch, t->K, s->opt_g.kind, s->opt_d.kind,
+                   /* conditional runs only, so unconditional checkpoints keep their print */
+                   t->nc, s->model.conditioning};
+    size_t nv = sizeof v / sizeof v[0] - (t->nc ? 0 : 2);
     uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+    for (size_t i = 0; i < nv; i++) {
         uint64_t x = (uint64_t)v[i];
         for (int b = 0; b < 8; b++) {
             h ^= (x >> (8 * b)) & 0xff;

@@ -2,9 +2,12 @@
  *
  * Internal to the GAN engine (core/gan_*.c). 2D sets: modes_covered, high_quality and
  * reverse_kl of GC_EVAL_POINTS generated points against the mixture's modes. Image
- * sets: swd between real and as many generated images, and for labelled 1x28x28 sets
+ * sets: swd between real and as many generated images, and for Fashion-MNIST
  * (core/classifier.h) fid, class_coverage and classifier_score through the evaluation
- * classifier. The real side is made once, at the first evaluation: up to
+ * classifier. Conditional runs ask each generated sample for the class of the real
+ * sample beside it (2D sets: the classes in turn) and add class_accuracy, through the
+ * classifier (2D sets: the nearest mode); on other labelled image sets, which have no
+ * classifier, they report swd alone. The real side is made once, at the first evaluation: up to
  * GC_EVAL_IMAGES images spread evenly over the whole evaluation split (the test split
  * for fashion-mnist, see gc_dataset_eval_spec), so a set stored in class order is
  * represented whole. Generated samples come from RNGs derived from (seed, step), so
@@ -18,7 +21,7 @@ struct gc_trainer;
 struct gc_metric;
 
 /* The most figures one evaluation reports. */
-#define GC_GAN_EVAL_MAX 4
+#define GC_GAN_EVAL_MAX 5
 
 /* The figures of the trainer's current step into m (GC_GAN_EVAL_MAX entries), their
  * number into *n. The first call of an image set makes the real side (and loads or

@@ -1,32 +1,41 @@
 /* gan_sample.c — generation from a trainer's generators (the weight average when
- * there is one), and the PNG and IDX encodings of what it draws: the sample grid of
- * images, the scatter plot of 2D points over the true mixture, an IDX file. */
+ * there is one; of asked classes when conditional), and the PNG and IDX encodings of
+ * what it draws: the sample grid of images, the scatter plot of 2D points over the
+ * true mixture, an IDX file. */
 #include "core/gan_sample.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/gan_cond.h"
 #include "core/gan_internal.h"
 #include "core/image.h"
 
-#define SAMPLE_COLS 8    /* the sample grid's GC_GAN_SAMPLE_IMAGES as 8 x 8 */
 #define SCATTER_SIZE 512 /* pixels of the 2D scatter plot */
 
-int gc_trainer_generate(struct gc_trainer *t, int n, uint64_t seed, float *out,
-                        struct gc_error *err)
+int gc_trainer_generate_classes(struct gc_trainer *t, int n, uint64_t seed, const int *classes,
+                                int cols, float *out, struct gc_error *err)
 {
     if (n < 0)
         return gc_error_set(err, GC_EINVAL, "generate: n must be >= 0");
+    if (classes && !t->nc)
+        return gc_error_set(err, GC_EINVAL, "generate: classes asked of an unconditional run");
+    for (int i = 0; classes && i < n; i++)
+        if (classes[i] < 0 || classes[i] >= t->nc)
+            return gc_error_set(err, GC_EINVAL, "generate: class %d of a run with %d", classes[i],
+                                t->nc);
     if (n == 0)
         return 0;
     int z = t->spec.model.z_dim;
-    float *noise = malloc((size_t)n * z * sizeof(float));
+    int draws = cols > 0 && cols < n ? cols : n;
+    float *noise = malloc((size_t)draws * z * sizeof(float));
     if (!noise)
         return gc_error_set(err, GC_ENOMEM, "generate: out of memory for %d samples", n);
     struct gc_rng r;
     gc_rng_init(&r, seed, GC_GAN_STREAM_GENERATE);
-    gc_rng_fill_normal(&r, noise, (size_t)n * z, 0.0f, 1.0f);
-    /* sample i comes from generator i mod K; its noise is the i-th draw whatever K is */
+    gc_rng_fill_normal(&r, noise, (size_t)draws * z, 0.0f, 1.0f);
+    /* sample i comes from generator i mod K; its noise is the i-th draw (the (i mod
+     * cols)-th with cols) whatever K is */
     int K = t->K, B = t->B;
     for (int k = 0; k < K; k++) {
         int cnt = n > k ? (n - k + K - 1) / K : 0;
@@ -43,9 +52,12 @@ int gc_trainer_generate(struct gc_trainer *t, int n, uint64_t seed, float *out,
             int m = cnt - done < B ? cnt - done : B;
             for (int j = 0; j < m; j++) {
                 size_t i = (size_t)(done + j) * K + k;
-                memcpy(t->noise + (size_t)j * z, noise + i * z, (size_t)z * sizeof(float));
+                memcpy(t->noise + (size_t)j * z, noise + (i % (size_t)draws) * z,
+                       (size_t)z * sizeof(float));
+                if (t->nc)
+                    t->y[j] = classes ? classes[i] : (int)(i % (size_t)t->nc);
             }
-            const float *y = gc_model_forward(g, t->noise, m, 0);
+            const float *y = gc_gan_g_forward(t, g, t->noise, t->y, m, 0);
             for (int j = 0; j < m; j++) {
                 size_t i = (size_t)(done + j) * K + k;
                 memcpy(out + i * t->dsize, y + (size_t)j * t->dsize, t->dsize * sizeof(float));
@@ -55,6 +67,17 @@ int gc_trainer_generate(struct gc_trainer *t, int n, uint64_t seed, float *out,
     }
     free(noise);
     return 0;
+}
+
+int gc_trainer_generate(struct gc_trainer *t, int n, uint64_t seed, float *out,
+                        struct gc_error *err)
+{
+    return gc_trainer_generate_classes(t, n, seed, NULL, 0, out, err);
+}
+
+const struct gc_class_list *gc_trainer_classes(const struct gc_trainer *t)
+{
+    return t->nc ? t->classes : NULL;
 }
 
 void gc_trainer_sample_shape(const struct gc_trainer *t, int *c, int *h, int *w)
@@ -78,7 +101,17 @@ int gc_trainer_encode_png(const struct gc_trainer *t, const float *samples, int 
         return gc_scatter_png(samples, n, centers, k, sigma, gc_scatter_range(centers, k),
                               SCATTER_SIZE, out, len, err);
     }
-    int cols = n == GC_GAN_SAMPLE_IMAGES ? SAMPLE_COLS : 0;
+    int cols = n == GC_GAN_SAMPLE_IMAGES ? GC_GAN_GRID_COLS : 0;
+    return gc_image_grid_png(samples, n, t->c, t->h, t->w, cols, out, len, err);
+}
+
+int gc_trainer_encode_grid(const struct gc_trainer *t, const float *samples, int n, int cols,
+                           uint8_t **out, size_t *len, struct gc_error *err)
+{
+    if (n < 1)
+        return gc_error_set(err, GC_EINVAL, "png: need at least one sample");
+    if (t->is2d)
+        return gc_trainer_encode_png(t, samples, n, out, len, err);
     return gc_image_grid_png(samples, n, t->c, t->h, t->w, cols, out, len, err);
 }
 

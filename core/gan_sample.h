@@ -1,5 +1,6 @@
-/* gan_sample.h — drawing from a GAN trainer's generators, and encoding what they
- * draw. Part of the engine's public API: core/gan.h includes it.
+/* gan_sample.h — drawing from a GAN trainer's generators (of given classes when the
+ * run is conditional), and encoding what they draw. Part of the engine's public API: core/gan.h
+ * includes it.
  *
  * Same threads rule as core/gan.h: the thread that owns the trainer. Generation runs
  * G in eval mode and touches no training state, so a run drawing samples between its
@@ -13,6 +14,7 @@
 #include "core/error.h"
 
 struct gc_trainer;
+struct gc_class_list;
 
 /* Shape of one sample: (c, h, w) for images, (1, 1, 2) for 2D points. */
 void gc_trainer_sample_shape(const struct gc_trainer *t, int *c, int *h, int *w);
@@ -23,6 +25,17 @@ void gc_trainer_sample_shape(const struct gc_trainer *t, int *c, int *h, int *w)
  * (with the trained G's BN running statistics); so do sample grids and evaluations. */
 int gc_trainer_generate(struct gc_trainer *t, int n, uint64_t seed, float *out,
                         struct gc_error *err);
+/* The same for a conditional run with the classes asked: classes holds n places in
+ * gc_trainer_classes' list (NULL: sample i is of class i mod the number of classes,
+ * which is also what gc_trainer_generate gives a conditional run). cols > 0 gives
+ * sample i the noise of draw i mod cols, so a grid of cols columns whose rows differ
+ * in class only holds the same noise down each column; 0: draw i. GC_EINVAL for
+ * classes asked of an unconditional run or a place out of range. */
+int gc_trainer_generate_classes(struct gc_trainer *t, int n, uint64_t seed, const int *classes,
+                                int cols, float *out, struct gc_error *err);
+/* The classes of a conditional run (core/data.h: label and name of each, in the order
+ * of their places), NULL for an unconditional one. Borrowed from the trainer. */
+const struct gc_class_list *gc_trainer_classes(const struct gc_trainer *t);
 
 /* Encoders for what gc_trainer_generate returns; *out malloc'ed, the caller frees it.
  * png: a grid of images (8 x 8 for the 64 of a sample grid), or a scatter plot of
@@ -30,6 +43,9 @@ int gc_trainer_generate(struct gc_trainer *t, int n, uint64_t seed, float *out,
  * idx: uint8 images as an IDX file, n×h×w (c = 1) or n×h×w×c. */
 int gc_trainer_encode_png(const struct gc_trainer *t, const float *samples, int n, uint8_t **out,
                           size_t *len, struct gc_error *err);
+/* A grid of cols columns (0: about square) instead; 2D points as encode_png. */
+int gc_trainer_encode_grid(const struct gc_trainer *t, const float *samples, int n, int cols,
+                           uint8_t **out, size_t *len, struct gc_error *err);
 int gc_trainer_encode_idx(const struct gc_trainer *t, const float *samples, int n, uint8_t **out,
                           size_t *len, struct gc_error *err);
 

@@ -10,6 +10,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "core/gan_cond.h"
 #include "core/gan_internal.h"
 #include "core/loss.h"
 
@@ -117,24 +118,38 @@ static void ema_update(struct gc_trainer *t, int k)
         a[i] = b * a[i] + c * p[i];
 }
 
-static const float *fake_batch(struct gc_trainer *t, int k)
+/* A batch of generator k from fresh noise, of classes y when conditional. */
+static const float *fake_batch(struct gc_trainer *t, int k, const int *y)
 {
     gc_rng_fill_normal(&t->rng_noise, t->noise, (size_t)t->B * t->spec.model.z_dim, 0.0f, 1.0f);
-    return gc_model_forward(t->g[k], t->noise, t->B, 1);
+    return gc_gan_g_forward(t, t->g[k], t->noise, y, t->B, 1);
 }
 
-/* One update of discriminator d (the real one, or the look-ahead copy) on a fresh
- * real batch and fresh fakes; record keeps the figures of the real D's step. */
-static void d_step(struct gc_trainer *t, struct gc_model *d, int record)
+/* The next real batch, and its classes into t->y when conditional. */
+static const int *real_batch(struct gc_trainer *t)
+{
+    int *y = t->nc ? t->y : NULL;
+    gc_loader_next(t->loader, (size_t)t->B, t->real, y);
+    if (y)
+        gc_gan_cond_map_labels(t, y, t->B);
+    t->images += (uint64_t)t->B;
+    return y;
+}
+
+/* One update of discriminator d (the real one, or the look-ahead copy) and its class
+ * embedding emb (projection; NULL otherwise) on a fresh real batch and fresh fakes of
+ * the same classes; record keeps the figures of the real D's step. */
+static void d_step(struct gc_trainer *t, struct gc_model *d, struct gc_model *emb, int record)
 {
     int B = t->B, no = t->nout, n = B * no;
     size_t dl = (size_t)n * sizeof(float);
     gc_model_zero_grad(d);
-    gc_loader_next(t->loader, (size_t)B, t->real, NULL);
-    t->images += (uint64_t)B;
+    if (emb)
+        gc_model_zero_grad(emb);
+    const int *y = real_batch(t);
 
     double lr, lf = 0.0, sr, sf = 0.0;
-    const float *out = gc_model_forward(d, t->real, B, 1);
+    const float *out = gc_gan_d_forward(t, d, emb, t->real, y, B, 1);
     memset(t->dlog, 0, dl);
     if (t->K > 1) {
         /* MAD-GAN: class k = made by generator k, class K = real; the fake term is the
@@ -143,28 +158,28 @@ static void d_step(struct gc_trainer *t, struct gc_model *d, int record)
             t->labels[i] = t->K;
         lr = gc_softmax_xent(t->dlog, out, t->labels, B, no, 1.0f, t->probs);
         sr = mean_real_prob(t->probs, B, no, t->K);
-        gc_model_backward(d, t->dlog, NULL);
+        gc_gan_d_backward(t, d, emb, t->dlog, NULL, 1);
         for (int k = 0; k < t->K; k++) {
-            const float *fake = fake_batch(t, k);
-            out = gc_model_forward(d, fake, B, 1);
+            const float *fake = fake_batch(t, k, y);
+            out = gc_gan_d_forward(t, d, emb, fake, y, B, 1);
             memset(t->dlog, 0, dl);
             for (int i = 0; i < B; i++)
                 t->labels[i] = k;
             lf += gc_softmax_xent(t->dlog, out, t->labels, B, no, 1.0f / t->K, t->probs) / t->K;
             sf += mean_real_prob(t->probs, B, no, t->K) / t->K;
-            gc_model_backward(d, t->dlog, NULL);
+            gc_gan_d_backward(t, d, emb, t->dlog, NULL, 1);
         }
     } else {
         fill_real_targets(t);
         lr = d_loss_real(t, out, n);
         sr = d_stat(t, out, n);
-        gc_model_backward(d, t->dlog, NULL);
-        const float *fake = fake_batch(t, 0);
-        out = gc_model_forward(d, fake, B, 1);
+        gc_gan_d_backward(t, d, emb, t->dlog, NULL, 1);
+        const float *fake = fake_batch(t, 0, y);
+        out = gc_gan_d_forward(t, d, emb, fake, y, B, 1);
         memset(t->dlog, 0, dl);
         lf = d_loss_fake(t, out, n);
         sf = d_stat(t, out, n);
-        gc_model_backward(d, t->dlog, NULL);
+        gc_gan_d_backward(t, d, emb, t->dlog, NULL, 1);
     }
     if (record) {
         t->loss_d = lr + lf;
@@ -173,56 +188,108 @@ static void d_step(struct gc_trainer *t, struct gc_model *d, int record)
         /* for wasserstein lr = -mean D(x) and lf = mean D(G(z)) */
         t->wdist = -(lr + lf);
         t->gn_d = gc_model_grad_norm(d);
+        if (emb) {
+            double ge = gc_model_grad_norm(emb);
+            t->gn_d = sqrt(t->gn_d * t->gn_d + ge * ge);
+        }
     }
     opt_step(t, d);
-    if (t->spec.tricks.weight_clip > 0.0f)
+    if (emb)
+        opt_step(t, emb);
+    if (t->spec.tricks.weight_clip > 0.0f) {
         gc_model_clip(d, t->spec.tricks.weight_clip);
+        if (emb)
+            gc_model_clip(emb, t->spec.tricks.weight_clip);
+    }
 }
 
-/* Batch mean of D's features at the feature layer for the last forward. */
-static void feature_mean(struct gc_trainer *t, struct gc_model *d, float *mean)
+/* Batch means of D's features at the feature layer for the last forward: one mean
+ * (feat_size floats) per class of y, or one for the batch when y is NULL; the count of
+ * each class into t->fm_count. */
+static void feature_means(struct gc_trainer *t, struct gc_model *d, const int *y, float *mean)
 {
     int c, h, w;
     const float *f = gc_model_layer_output(d, t->feat_layer, &c, &h, &w);
     size_t F = t->feat_size;
-    for (size_t j = 0; j < F; j++) {
-        double s = 0.0;
-        for (int i = 0; i < t->B; i++)
-            s += f[(size_t)i * F + j];
-        mean[j] = (float)(s / t->B);
+    if (!y) {
+        for (size_t j = 0; j < F; j++) {
+            double s = 0.0;
+            for (int i = 0; i < t->B; i++)
+                s += f[(size_t)i * F + j];
+            mean[j] = (float)(s / t->B);
+        }
+        return;
+    }
+    memset(t->fm_count, 0, (size_t)t->nc * sizeof(int));
+    for (int i = 0; i < t->B; i++)
+        t->fm_count[y[i]]++;
+    for (int k = 0; k < t->nc; k++) {
+        if (!t->fm_count[k])
+            continue;
+        for (size_t j = 0; j < F; j++) {
+            double s = 0.0;
+            for (int i = 0; i < t->B; i++)
+                if (y[i] == k)
+                    s += f[(size_t)i * F + j];
+            mean[(size_t)k * F + j] = (float)(s / t->fm_count[k]);
+        }
     }
 }
 
-/* One update of generator k against discriminator d; returns its loss. */
-static double g_update(struct gc_trainer *t, int k, struct gc_model *d, double *gn2)
+/* Feature matching's loss and its gradient at D's features (t->dfeat) from the means
+ * of the real and the fake batch. Conditional runs match each class's means, the fakes
+ * having the real batch's classes: sum_k (n_k / B) ||m_fake,k - m_real,k||^2, whose
+ * gradient at a sample of class k is 2 (m_fake,k - m_real,k) / B, as for one class. */
+static double feature_matching_grad(struct gc_trainer *t, const int *y)
 {
-    int B = t->B, no = t->nout, n = B * no;
-    struct gc_model *g = t->g[k];
-    double loss;
-    gc_model_zero_grad(g);
-    if (t->spec.tricks.feature_matching) {
-        gc_loader_next(t->loader, (size_t)B, t->real, NULL);
-        t->images += (uint64_t)B;
-        gc_model_forward(d, t->real, B, 1);
-        feature_mean(t, d, t->feat_real);
-    }
-    const float *fake = fake_batch(t, k);
-    const float *out = gc_model_forward(d, fake, B, 1);
-    memset(t->dfake, 0, (size_t)B * t->dsize * sizeof(float));
-    if (t->spec.tricks.feature_matching) {
-        feature_mean(t, d, t->feat_fake);
-        size_t F = t->feat_size;
+    size_t F = t->feat_size;
+    int B = t->B, groups = y ? t->nc : 1;
+    double loss = 0.0;
+    for (int k = 0; k < groups; k++) {
+        int cnt = y ? t->fm_count[k] : B;
+        if (!cnt)
+            continue;
+        const float *mr = t->feat_real + (size_t)k * F, *mf = t->feat_fake + (size_t)k * F;
         double s = 0.0;
         for (size_t j = 0; j < F; j++) {
-            float diff = t->feat_fake[j] - t->feat_real[j];
+            float diff = mf[j] - mr[j];
             s += (double)diff * diff;
             /* d/df_ij of sum_j (mean_i f_ij - m_j)^2 is 2 (mean_j - m_j) / B */
             float gj = 2.0f * diff / (float)B;
             for (int i = 0; i < B; i++)
-                t->dfeat[(size_t)i * F + j] = gj;
+                if (!y || y[i] == k)
+                    t->dfeat[(size_t)i * F + j] = gj;
         }
-        loss = s;
-        gc_model_backward_input(d, t->feat_layer, t->dfeat, t->dfake);
+        loss += y ? s * cnt / B : s;
+    }
+    return loss;
+}
+
+/* One update of generator k against discriminator d (with its class embedding emb);
+ * returns its loss. */
+static double g_update(struct gc_trainer *t, int k, struct gc_model *d, struct gc_model *emb,
+                       double *gn2)
+{
+    int B = t->B, no = t->nout, n = B * no;
+    struct gc_model *g = t->g[k];
+    double loss;
+    const int *y = NULL;
+    gc_model_zero_grad(g);
+    if (t->spec.tricks.feature_matching) {
+        y = real_batch(t);
+        gc_gan_d_forward(t, d, emb, t->real, y, B, 1);
+        feature_means(t, d, y, t->feat_real);
+    } else if (t->nc) {
+        gc_gan_draw_classes(t, B, t->y);
+        y = t->y;
+    }
+    const float *fake = fake_batch(t, k, y);
+    const float *out = gc_gan_d_forward(t, d, emb, fake, y, B, 1);
+    memset(t->dfake, 0, (size_t)B * t->dsize * sizeof(float));
+    if (t->spec.tricks.feature_matching) {
+        feature_means(t, d, y, t->feat_fake);
+        loss = feature_matching_grad(t, y);
+        gc_gan_d_backward_features(t, d, t->dfeat, t->dfake);
     } else {
         memset(t->dlog, 0, (size_t)n * sizeof(float));
         if (t->K > 1) {
@@ -240,7 +307,7 @@ static double g_update(struct gc_trainer *t, int k, struct gc_model *d, double *
             loss = g_loss(t, out, n);
         }
         /* D's own gradients are not wanted here (its next step zeroes them) */
-        gc_model_backward_input(d, gc_model_nlayers(d) - 1, t->dlog, t->dfake);
+        gc_gan_d_backward(t, d, emb, t->dlog, t->dfake, 0);
     }
     gc_model_backward(g, t->dfake, NULL);
     double gn = gc_model_grad_norm(g);
@@ -255,17 +322,20 @@ static double g_update(struct gc_trainer *t, int k, struct gc_model *d, double *
  * update every generator against it. */
 void gc_gan_g_step(struct gc_trainer *t)
 {
-    struct gc_model *d = t->d;
+    struct gc_model *d = t->d, *emb = t->emb;
     if (t->dcopy) {
         /* same architecture, preallocated: cannot fail */
         gc_model_copy_state(t->dcopy, t->d, NULL);
+        if (emb)
+            gc_model_copy_state(t->emb_copy, t->emb, NULL);
         for (int i = 0; i < t->spec.tricks.unrolled_steps; i++)
-            d_step(t, t->dcopy, 0);
+            d_step(t, t->dcopy, t->emb_copy, 0);
         d = t->dcopy;
+        emb = t->emb_copy;
     }
     double loss = 0.0, gn2 = 0.0;
     for (int k = 0; k < t->K; k++)
-        loss += g_update(t, k, d, &gn2);
+        loss += g_update(t, k, d, emb, &gn2);
     t->loss_g = loss / t->K;
     t->gn_g = sqrt(gn2);
 }
@@ -274,6 +344,6 @@ void gc_gan_train_step(struct gc_trainer *t)
 {
     t->lr_scale = gc_spec_lr_scale(&t->spec, t->step);
     for (int i = 0; i < t->spec.train.d_steps; i++)
-        d_step(t, t->d, i == t->spec.train.d_steps - 1);
+        d_step(t, t->d, t->emb, i == t->spec.train.d_steps - 1);
     gc_gan_g_step(t);
 }
