@@ -3,7 +3,8 @@
  * docs/api.md and the Run schema of api/openapi.json.
  *
  * {id, name, status, spec, step, steps, created_at, started_at, finished_at, error,
- * latest: {metric: value}, eval: {figure: value}}, rebuilt from the store on every call,
+ * latest: {metric: value}, eval: {figure: value}, classes: [{index, name}] or null},
+ * rebuilt from the store on every call,
  * with the live step of a training run from the scheduler (sched may be NULL).
  * Thread-safe: it reads the store and the scheduler, both thread-safe. */
 #ifndef GA_RUN_OBJECT_H

@@ -13,6 +13,7 @@
 #include "api/request.h"
 #include "api/run_object.h"
 #include "api/spec_json.h"
+#include "core/data.h"
 #include "core/gan.h"
 
 #define LIST_DEFAULT 50
@@ -60,6 +61,24 @@ enum MHD_Result ga_route_runs_create(struct ga_req *r)
             return ga_reply_error(r, &err);
         return ga_reply_problem(r, 400, ga_field_errors_to_value(&fe), "invalid run spec: %s",
                                 err.msg);
+    }
+    /* a conditional run needs labelled data: said now, not when the run starts */
+    if (spec.model.conditional) {
+        struct gc_class_list *cl = malloc(sizeof *cl);
+        int rc = cl ? gc_dataset_spec_classes(&spec.dataset, cl, &err)
+                    : gc_error_set(&err, GC_ENOMEM, "out of memory");
+        free(cl);
+        if (rc == GC_ENOMEM || rc == GC_EIO) {
+            free(normalized);
+            return ga_reply_error(r, &err);
+        }
+        if (rc) {
+            free(normalized);
+            const char *field =
+                spec.dataset.kind == GC_DATA_IDX ? "dataset.labels_path" : "model.conditional";
+            return ga_reply_problem(r, 400, ga_field_error(field, err.msg),
+                                    "invalid run spec: %s: %s", field, err.msg);
+        }
     }
     /* While the store's writes fail (a full disk), a new run is refused outright:
      * whether its row would fit in pages SQLite still has free is chance, and a run
@@ -428,61 +447,132 @@ enum MHD_Result ga_route_run_checkpoint(struct ga_req *r)
 
 /* ---- generate ------------------------------------------------------------------ */
 
-enum MHD_Result ga_route_run_generate(struct ga_req *r)
+static json_t *field_problem(const char *field, const char *message)
 {
-    int64_t id = r->id;
-    enum MHD_Result ret;
-    json_t *body = ga_body_json(r, 1, &ret);
-    if (!body)
-        return ret;
-    json_t *errors = json_array();
-    const char *key;
-    json_t *v;
-    json_object_foreach(body, key, v)
-    {
-        if (strcmp(key, "n") && strcmp(key, "seed") && strcmp(key, "format"))
-            json_array_append_new(errors,
-                                  json_pack("{s:s,s:s}", "field", key, "message",
-                                            "unknown field; expected one of: n, seed, format"));
-    }
-    json_int_t n = 64, seed = 1;
-    const char *format = "png";
-    if ((v = json_object_get(body, "n"))) {
-        if (!json_is_integer(v) || json_integer_value(v) < 1 ||
-            json_integer_value(v) > GENERATE_MAX)
-            json_array_append_new(errors, json_pack("{s:s,s:s}", "field", "n", "message",
-                                                    "must be an integer between 1 and 1024"));
-        else
-            n = json_integer_value(v);
-    }
-    if ((v = json_object_get(body, "seed"))) {
-        if (!json_is_integer(v) || json_integer_value(v) < 0 ||
-            (uint64_t)json_integer_value(v) > GC_MAX_SEED)
-            json_array_append_new(errors,
-                                  json_pack("{s:s,s:s}", "field", "seed", "message",
-                                            "must be an integer between 0 and 9007199254740992"));
-        else
-            seed = json_integer_value(v);
-    }
-    if ((v = json_object_get(body, "format"))) {
-        const char *f = json_string_value(v);
-        if (!f || (strcmp(f, "png") && strcmp(f, "idx") && strcmp(f, "json")))
-            json_array_append_new(errors, json_pack("{s:s,s:s}", "field", "format", "message",
-                                                    "must be one of png, idx, json"));
-        else
-            format = !strcmp(f, "png") ? "png" : !strcmp(f, "idx") ? "idx" : "json";
-    }
-    json_decref(body);
-    if (json_array_size(errors)) {
-        json_t *first = json_array_get(errors, 0);
-        char detail[256];
-        snprintf(detail, sizeof detail, "%s: %s",
-                 json_string_value(json_object_get(first, "field")),
-                 json_string_value(json_object_get(first, "message")));
-        return ga_reply_problem(r, 400, errors, "invalid generate request: %s", detail);
-    }
-    json_decref(errors);
+    return json_pack("{s:s,s:s}", "field", field, "message", message);
+}
 
+/* A class given as its index (a JSON integer: its number in the data) or its name. */
+static int class_place(const struct gc_class_list *cl, const json_t *v)
+{
+    if (json_is_integer(v)) {
+        json_int_t k = json_integer_value(v);
+        return k >= 0 && k < 256 ? gc_class_list_find_label(cl, (int)k) : -1;
+    }
+    return gc_class_list_find_name(cl, json_string_value(v));
+}
+
+/* "run 3 has no class 'Hat'; its classes are 0 (T-shirt/top), 1 (Trouser), ..." */
+static void no_such_class(const struct gc_class_list *cl, const json_t *v, char *out, size_t cap)
+{
+    char what[96];
+    if (json_is_integer(v))
+        snprintf(what, sizeof what, "%lld", (long long)json_integer_value(v));
+    else
+        snprintf(what, sizeof what, "'%.80s'", json_string_value(v));
+    int len = snprintf(out, cap, "the run has no class %s; its classes are", what);
+    for (int i = 0; i < cl->n && len > 0 && (size_t)len < cap; i++) {
+        if ((size_t)len > cap - 64) {
+            snprintf(out + len, cap - (size_t)len, ", ... (%d in all)", cl->n);
+            return;
+        }
+        char num[16];
+        snprintf(num, sizeof num, "%d", cl->c[i].label);
+        if (strcmp(num, cl->c[i].name) == 0) /* idx and the mixtures: named by number */
+            len += snprintf(out + len, cap - (size_t)len, "%s %s", i ? "," : "", num);
+        else
+            len += snprintf(out + len, cap - (size_t)len, "%s %s (%s)", i ? "," : "", num,
+                            cl->c[i].name);
+    }
+}
+
+/* The body's class or classes (borrowed from body), type-checked; problems go into
+ * errors. *m is the number of classes asked (0: none). */
+static void parse_classes(json_t *body, json_t *errors, json_t **cls, int *m)
+{
+    json_t *one = json_object_get(body, "class"), *many = json_object_get(body, "classes");
+    *cls = NULL;
+    *m = 0;
+    if (one && many) {
+        json_array_append_new(errors, field_problem("classes", "give class or classes, not both"));
+        return;
+    }
+    if (one) {
+        if (!json_is_integer(one) && !json_is_string(one)) {
+            json_array_append_new(errors,
+                                  field_problem("class", "must be a class index (an integer) or "
+                                                         "a class name (a string)"));
+            return;
+        }
+        *cls = one;
+        *m = 1;
+        return;
+    }
+    if (!many)
+        return;
+    if (!json_is_array(many) || json_array_size(many) < 1 || json_array_size(many) > GENERATE_MAX) {
+        json_array_append_new(errors,
+                              field_problem("classes", "must be an array of 1 to 1024 class "
+                                                       "indices or names"));
+        return;
+    }
+    size_t i;
+    json_t *e;
+    json_array_foreach(many, i, e)
+    {
+        if (!json_is_integer(e) && !json_is_string(e)) {
+            char f[32];
+            snprintf(f, sizeof f, "classes[%zu]", i);
+            json_array_append_new(errors,
+                                  field_problem(f, "must be a class index (an integer) or a "
+                                                   "class name (a string)"));
+            return;
+        }
+    }
+    *cls = many;
+    *m = (int)json_array_size(many);
+}
+
+/* The places (in the trainer's class list) of the asked classes, n samples of each
+ * in turn, into *places (malloc'ed, m x n); a 400 when one is not a class of the run. */
+static int resolve_classes(struct ga_req *r, const struct gc_class_list *cl, json_t *cls, int m,
+                           int n, int **places, enum MHD_Result *ret)
+{
+    *places = malloc(sizeof(int) * (size_t)m * (size_t)n);
+    if (!*places) {
+        struct gc_error err;
+        gc_error_set(&err, GC_ENOMEM, "cannot hold %d classes", m * n);
+        *ret = ga_reply_error(r, &err);
+        return -1;
+    }
+    for (int j = 0; j < m; j++) {
+        const json_t *v = json_is_array(cls) ? json_array_get(cls, (size_t)j) : cls;
+        int k = class_place(cl, v);
+        if (k < 0) {
+            char msg[512], f[32];
+            no_such_class(cl, v, msg, sizeof msg);
+            if (json_is_array(cls))
+                snprintf(f, sizeof f, "classes[%d]", j);
+            else
+                snprintf(f, sizeof f, "class");
+            free(*places);
+            *places = NULL;
+            *ret = ga_reply_problem(r, 400, ga_field_error(f, msg),
+                                    "invalid generate request: %s: %s", f, msg);
+            return -1;
+        }
+        for (int i = 0; i < n; i++)
+            (*places)[(size_t)j * n + i] = k;
+    }
+    return 0;
+}
+
+/* Draws what a validated request asks (m > 0: n samples of each of the classes in cls,
+ * in turn) from the run's newest checkpoint and replies with it. */
+static enum MHD_Result generate(struct ga_req *r, int64_t id, int n, uint64_t seed,
+                                const char *format, json_t *cls, int m)
+{
+    enum MHD_Result ret;
     struct gd_run run;
     if (need_run(r, id, &run, &ret) != 0)
         return ret;
@@ -493,6 +583,13 @@ enum MHD_Result ga_route_run_generate(struct ga_req *r)
     if (rc != 0) {
         gc_error_set(&err, GC_EIO, "the stored spec of run %lld does not parse", (long long)id);
         return ga_reply_error(r, &err);
+    }
+    if (m && !spec.model.conditional) {
+        const char *f = json_is_array(cls) ? "classes" : "class";
+        return ga_reply_problem(r, 400, ga_field_error(f, "the run is not conditional"),
+                                "%s: run %lld is not conditional (its spec has "
+                                "model.conditional false), so it takes no class",
+                                f, (long long)id);
     }
     int is2d = gc_dataset_is_2d(spec.dataset.kind);
     if (!strcmp(format, "json") && !is2d)
@@ -526,19 +623,28 @@ enum MHD_Result ga_route_run_generate(struct ga_req *r)
     float *out = NULL;
     uint8_t *enc = NULL;
     size_t elen = 0;
+    int *places = NULL, total = m ? n * m : n;
+    if (rc == 0 && m && resolve_classes(r, gc_trainer_classes(t), cls, m, n, &places, &ret)) {
+        gc_trainer_destroy(t);
+        return ret;
+    }
     if (rc == 0) {
         gc_trainer_sample_shape(t, &c, &h, &w);
         size_t per = (size_t)c * (size_t)h * (size_t)w;
-        out = per ? malloc(sizeof(float) * per * (size_t)n) : NULL;
+        out = per ? malloc(sizeof(float) * per * (size_t)total) : NULL;
         if (!out)
-            rc = gc_error_set(&err, GC_ENOMEM, "cannot hold %lld samples", (long long)n);
+            rc = gc_error_set(&err, GC_ENOMEM, "cannot hold %d samples", total);
     }
+    /* several classes: one row of n per class, the same noise down each column */
     if (rc == 0)
-        rc = gc_trainer_generate(t, (int)n, (uint64_t)seed, out, &err);
-    if (rc == 0 && !strcmp(format, "png"))
-        rc = gc_trainer_encode_png(t, out, (int)n, &enc, &elen, &err);
+        rc = gc_trainer_generate_classes(t, total, seed, places, m ? n : 0, out, &err);
+    if (rc == 0 && !strcmp(format, "png") && m > 1)
+        rc = gc_trainer_encode_grid(t, out, total, n, &enc, &elen, &err);
+    else if (rc == 0 && !strcmp(format, "png"))
+        rc = gc_trainer_encode_png(t, out, total, &enc, &elen, &err);
     else if (rc == 0 && !strcmp(format, "idx"))
-        rc = gc_trainer_encode_idx(t, out, (int)n, &enc, &elen, &err);
+        rc = gc_trainer_encode_idx(t, out, total, &enc, &elen, &err);
+    free(places);
     gc_trainer_destroy(t);
     if (rc != 0) {
         free(out);
@@ -549,7 +655,7 @@ enum MHD_Result ga_route_run_generate(struct ga_req *r)
     }
     if (!strcmp(format, "json")) {
         json_t *pts = json_array();
-        for (json_int_t i = 0; i < n; i++)
+        for (int i = 0; i < total; i++)
             json_array_append_new(pts, json_pack("[o,o]", ga_json_number(out[2 * i]),
                                                  ga_json_number(out[2 * i + 1])));
         free(out);
@@ -558,4 +664,74 @@ enum MHD_Result ga_route_run_generate(struct ga_req *r)
     free(out);
     return ga_reply_bytes(r, 200, !strcmp(format, "png") ? "image/png" : "application/octet-stream",
                           enc, elen);
+}
+
+enum MHD_Result ga_route_run_generate(struct ga_req *r)
+{
+    int64_t id = r->id;
+    enum MHD_Result ret;
+    json_t *body = ga_body_json(r, 1, &ret);
+    if (!body)
+        return ret;
+    json_t *errors = json_array();
+    const char *key;
+    json_t *v;
+    json_object_foreach(body, key, v)
+    {
+        if (strcmp(key, "n") && strcmp(key, "seed") && strcmp(key, "format") &&
+            strcmp(key, "class") && strcmp(key, "classes"))
+            json_array_append_new(
+                errors, field_problem(key, "unknown field; expected one of: n, seed, format, "
+                                           "class, classes"));
+    }
+    json_int_t n = 64, seed = 1;
+    const char *format = "png";
+    if ((v = json_object_get(body, "n"))) {
+        if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+            json_integer_value(v) > GENERATE_MAX)
+            json_array_append_new(errors,
+                                  field_problem("n", "must be an integer between 1 and 1024"));
+        else
+            n = json_integer_value(v);
+    }
+    if ((v = json_object_get(body, "seed"))) {
+        if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+            (uint64_t)json_integer_value(v) > GC_MAX_SEED)
+            json_array_append_new(errors, field_problem("seed", "must be an integer between 0 and "
+                                                                "9007199254740992"));
+        else
+            seed = json_integer_value(v);
+    }
+    if ((v = json_object_get(body, "format"))) {
+        const char *f = json_string_value(v);
+        if (!f || (strcmp(f, "png") && strcmp(f, "idx") && strcmp(f, "json")))
+            json_array_append_new(errors, field_problem("format", "must be one of png, idx, json"));
+        else
+            format = !strcmp(f, "png") ? "png" : !strcmp(f, "idx") ? "idx" : "json";
+    }
+    json_t *cls;
+    int m;
+    parse_classes(body, errors, &cls, &m);
+    if (m > 1 && n * m > GENERATE_MAX) {
+        char msg[128];
+        snprintf(msg, sizeof msg,
+                 "n of each of %d classes makes %lld samples, more than 1024 in all", m,
+                 (long long)(n * m));
+        json_array_append_new(errors, field_problem("n", msg));
+    }
+    json_incref(cls); /* outlives body */
+    json_decref(body);
+    if (json_array_size(errors)) {
+        json_t *first = json_array_get(errors, 0);
+        char detail[256];
+        snprintf(detail, sizeof detail, "%s: %s",
+                 json_string_value(json_object_get(first, "field")),
+                 json_string_value(json_object_get(first, "message")));
+        json_decref(cls);
+        return ga_reply_problem(r, 400, errors, "invalid generate request: %s", detail);
+    }
+    json_decref(errors);
+    ret = generate(r, id, (int)n, (uint64_t)seed, format, cls, m);
+    json_decref(cls);
+    return ret;
 }

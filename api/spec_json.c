@@ -30,7 +30,7 @@
 struct parse {
     struct gc_spec *spec;
     struct gc_field_errors *fe;
-    const char *user_path; /* dataset.path as given, borrowed from the JSON */
+    struct gc_spec *given; /* when not NULL: the spec before its paths were resolved */
 };
 
 static const char *type_name(const json_t *v)
@@ -219,7 +219,6 @@ static void parse_path(struct parse *p, const struct gc_spec_field *f, json_t *v
                             f->size);
     } else {
         memcpy(at(p->spec, f), s, n + 1);
-        p->user_path = s;
     }
 }
 
@@ -429,27 +428,20 @@ static int escapes(const char *p)
     return 0;
 }
 
-static void resolve_dataset(struct gc_field_errors *fe, struct gc_spec *s, const char *base_dir)
+/* One path field (path, char[GC_PATH_MAX]) resolved inside the dataset root: a folder
+ * when want_dir, else a regular file. */
+static void resolve_path(struct gc_field_errors *fe, const char *field, char *path, int want_dir,
+                         const char *base_dir)
 {
-    struct gc_dataset_spec *d = &s->dataset;
-    if (!d->path[0]) {
-        if (d->kind == GC_DATA_FASHION_MNIST && access(FASHION_MNIST_DIR, R_OK | X_OK) != 0)
-            gc_field_errors_add(
-                fe, "dataset.name",
-                "fashion-mnist is not installed (%s is missing; install the Debian package "
-                "dataset-fashion-mnist)",
-                FASHION_MNIST_DIR);
-        return;
-    }
     char root[PATH_MAX], joined[PATH_MAX + GC_PATH_MAX], real[PATH_MAX];
     if (!realpath(base_dir, root)) {
-        gc_field_errors_add(fe, "dataset.path", "the dataset root %s does not exist on the daemon",
+        gc_field_errors_add(fe, field, "the dataset root %s does not exist on the daemon",
                             base_dir);
         return;
     }
-    const char *p = d->path;
+    const char *p = path;
     if (p[0] != '/' && escapes(p)) {
-        gc_field_errors_add(fe, "dataset.path", "'%.*s' leaves the dataset root", clip(p, 200), p);
+        gc_field_errors_add(fe, field, "'%.*s' leaves the dataset root", clip(p, 200), p);
         return;
     }
     if (p[0] == '/')
@@ -457,33 +449,46 @@ static void resolve_dataset(struct gc_field_errors *fe, struct gc_spec *s, const
     else
         snprintf(joined, sizeof joined, "%s/%s", root, p);
     if (!realpath(joined, real)) {
-        gc_field_errors_add(fe, "dataset.path", "'%.*s' does not exist under the dataset root (%s)",
+        gc_field_errors_add(fe, field, "'%.*s' does not exist under the dataset root (%s)",
                             clip(p, 200), p, strerror(errno));
         return;
     }
     size_t rl = strlen(root);
     int inside = rl == 1 || (strncmp(real, root, rl) == 0 && (real[rl] == '/' || real[rl] == 0));
     if (!inside) {
-        gc_field_errors_add(fe, "dataset.path", "'%.*s' leaves the dataset root", clip(p, 200), p);
+        gc_field_errors_add(fe, field, "'%.*s' leaves the dataset root", clip(p, 200), p);
         return;
     }
     struct stat st;
-    int want_dir = d->kind != GC_DATA_IDX;
     if (stat(real, &st) != 0 || (want_dir ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode))) {
-        gc_field_errors_add(fe, "dataset.path", "'%.*s' is not a %s", clip(p, 200), p,
+        gc_field_errors_add(fe, field, "'%.*s' is not a %s", clip(p, 200), p,
                             want_dir ? "folder" : "regular file");
         return;
     }
     if (access(real, want_dir ? R_OK | X_OK : R_OK) != 0) {
-        gc_field_errors_add(fe, "dataset.path", "'%.*s' is not readable by the daemon",
-                            clip(p, 200), p);
+        gc_field_errors_add(fe, field, "'%.*s' is not readable by the daemon", clip(p, 200), p);
         return;
     }
-    if (strlen(real) >= sizeof d->path) {
-        gc_field_errors_add(fe, "dataset.path", "the resolved path is too long");
+    if (strlen(real) >= GC_PATH_MAX) {
+        gc_field_errors_add(fe, field, "the resolved path is too long");
         return;
     }
-    memcpy(d->path, real, strlen(real) + 1);
+    memcpy(path, real, strlen(real) + 1);
+}
+
+static void resolve_dataset(struct gc_field_errors *fe, struct gc_spec *s, const char *base_dir)
+{
+    struct gc_dataset_spec *d = &s->dataset;
+    if (!d->path[0] && d->kind == GC_DATA_FASHION_MNIST &&
+        access(FASHION_MNIST_DIR, R_OK | X_OK) != 0)
+        gc_field_errors_add(fe, "dataset.name",
+                            "fashion-mnist is not installed (%s is missing; install the Debian "
+                            "package dataset-fashion-mnist)",
+                            FASHION_MNIST_DIR);
+    if (d->path[0])
+        resolve_path(fe, "dataset.path", d->path, d->kind != GC_DATA_IDX, base_dir);
+    if (d->labels_path[0])
+        resolve_path(fe, "dataset.labels_path", d->labels_path, 0, base_dir);
 }
 
 /* ---- entry points ---------------------------------------------------------------- */
@@ -523,6 +528,8 @@ static void parse_root(struct parse *p, json_t *root, const char *base_dir)
                 gc_field_errors_add(p->fe, checked.e[i].field, "%s", checked.e[i].message);
         p->fe->dropped += checked.dropped;
     }
+    if (p->given)
+        *p->given = *out;
     if (p->fe->n == 0 && base_dir)
         resolve_dataset(p->fe, out, base_dir);
 }
@@ -543,8 +550,12 @@ int ga_spec_normalize(const char *json, size_t len, const char *base_dir, struct
                             je.column);
         return gc_field_errors_summary(fe, err);
     }
-    struct gc_spec spec;
-    struct parse p = {&spec, fe, NULL};
+    struct gc_spec spec, *given = normalized ? malloc(sizeof *given) : NULL;
+    if (normalized && !given) {
+        json_decref(root);
+        return gc_error_set(err, GC_ENOMEM, "out of memory");
+    }
+    struct parse p = {&spec, fe, given};
     parse_root(&p, root, base_dir);
     int rc = 0;
     if (fe->n) {
@@ -552,7 +563,7 @@ int ga_spec_normalize(const char *json, size_t len, const char *base_dir, struct
     } else {
         *out = spec;
         if (normalized) {
-            json_t *v = ga_spec_to_value(&spec, p.user_path);
+            json_t *v = ga_spec_to_value(&spec, given);
             *normalized = v ? json_dumps(v, DUMP_FLAGS) : NULL;
             json_decref(v);
             if (!*normalized)
@@ -560,6 +571,7 @@ int ga_spec_normalize(const char *json, size_t len, const char *base_dir, struct
         }
     }
     json_decref(root);
+    free(given);
     return rc;
 }
 
@@ -574,7 +586,9 @@ int ga_spec_parse_stored(const char *json, const char *datasets_dir, struct gc_s
 {
     size_t len = json ? strlen(json) : 0;
     int rc = ga_spec_parse(json ? json : "", len, NULL, out, NULL, err);
-    if (rc == 0 && out->dataset.path[0] && out->dataset.path[0] != '/')
+    const char *lp = out->dataset.labels_path;
+    if (rc == 0 &&
+        ((out->dataset.path[0] && out->dataset.path[0] != '/') || (lp[0] && lp[0] != '/')))
         rc = ga_spec_parse(json, len, datasets_dir, out, NULL, err);
     return rc;
 }
@@ -590,10 +604,11 @@ static json_t *real7(float f)
     return json_real(strtod(buf, NULL));
 }
 
-static json_t *dump_section(const struct gc_spec *s, const char *section, const char *user_path);
+static json_t *dump_section(const struct gc_spec *s, const char *section,
+                            const struct gc_spec *given);
 
 static json_t *dump_value(const struct gc_spec *s, const struct gc_spec_field *f,
-                          const char *user_path)
+                          const struct gc_spec *given)
 {
     const void *v = at_const(s, f);
     int nullable = f->null != GC_NULL_NEVER;
@@ -601,7 +616,7 @@ static json_t *dump_value(const struct gc_spec *s, const struct gc_spec_field *f
     case GC_FIELD_OBJECT:
         if (f->null == GC_NULL_OFF && !*(const int *)v)
             return json_null();
-        return dump_section(s, f->path, user_path);
+        return dump_section(s, f->path, given);
     case GC_FIELD_INT: {
         int x = *(const int *)v;
         return nullable && x == 0 ? json_null() : json_integer(x);
@@ -629,7 +644,7 @@ static json_t *dump_value(const struct gc_spec *s, const struct gc_spec_field *f
         return nullable && n == 0 ? json_null() : json_stringn(v, n);
     }
     case GC_FIELD_PATH: {
-        const char *path = user_path ? user_path : v;
+        const char *path = given ? (const char *)at_const(given, f) : (const char *)v;
         return path[0] ? json_string(path) : json_null();
     }
     case GC_FIELD_CLASSES: {
@@ -662,7 +677,8 @@ static json_t *dump_value(const struct gc_spec *s, const struct gc_spec_field *f
     return NULL;
 }
 
-static json_t *dump_section(const struct gc_spec *s, const char *section, const char *user_path)
+static json_t *dump_section(const struct gc_spec *s, const char *section,
+                            const struct gc_spec *given)
 {
     json_t *o = json_object();
     int n;
@@ -670,7 +686,7 @@ static json_t *dump_section(const struct gc_spec *s, const char *section, const 
     for (int i = 0; o && i < n; i++) {
         if (!gc_spec_field_in(&t[i], section))
             continue;
-        if (json_object_set_new(o, gc_spec_field_key(&t[i]), dump_value(s, &t[i], user_path))) {
+        if (json_object_set_new(o, gc_spec_field_key(&t[i]), dump_value(s, &t[i], given))) {
             json_decref(o); /* no memory, or a name that is not UTF-8 */
             return NULL;
         }
@@ -678,9 +694,9 @@ static json_t *dump_section(const struct gc_spec *s, const char *section, const 
     return o;
 }
 
-json_t *ga_spec_to_value(const struct gc_spec *s, const char *user_path)
+json_t *ga_spec_to_value(const struct gc_spec *s, const struct gc_spec *given)
 {
-    return dump_section(s, "", user_path);
+    return dump_section(s, "", given);
 }
 
 char *ga_spec_to_json(const struct gc_spec *spec)

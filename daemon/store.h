@@ -43,7 +43,9 @@ struct gd_run {
     int64_t step;    /* steps done (of the newest checkpoint, or live while running) */
     int64_t steps;   /* spec's train.steps */
     char created_at[32], started_at[32], finished_at[32];
-    char *error; /* NULL when none */
+    char *error;   /* NULL when none */
+    char *classes; /* a conditional run's classes once it started (core/data.h's text
+                    * form, gc_class_list_from_text reads it); NULL otherwise */
 };
 void gd_run_fini(struct gd_run *r);
 
@@ -74,6 +76,9 @@ int gd_store_run_list(struct gd_store *s, int status, int limit, int64_t cursor,
 int gd_store_run_set_status(struct gd_store *s, int64_t id, enum gd_status st, const char *error,
                             struct gc_error *err);
 int gd_store_run_set_step(struct gd_store *s, int64_t id, int64_t step, struct gc_error *err);
+/* Sets the classes a conditional run trains with (text as gd_run.classes; NULL clears). */
+int gd_store_run_set_classes(struct gd_store *s, int64_t id, const char *classes,
+                             struct gc_error *err);
 /* Deletes the run and everything of it. */
 int gd_store_run_delete(struct gd_store *s, int64_t id, struct gc_error *err);
 /* Ids of runs in a status, oldest first (the scheduler re-queues RUNNING/QUEUED at start). */

@@ -94,17 +94,20 @@ int gd_train_main(const struct gd_config *c)
         return 2;
     }
     free(json);
-    /* the stored spec must name the same file when the daemon later continues the run
+    /* the stored spec must name the same files when the daemon later continues the run
      * from another working directory */
-    if (spec->dataset.path[0] && spec->dataset.path[0] != '/') {
-        char *abs = realpath(spec->dataset.path, NULL);
+    char *paths[] = {spec->dataset.path, spec->dataset.labels_path};
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+        if (!paths[i][0] || paths[i][0] == '/')
+            continue;
+        char *abs = realpath(paths[i], NULL);
         if (!abs) {
-            fprintf(stderr, "ganctld: %s: dataset.path %s: %s\n", spec_path, spec->dataset.path,
-                    strerror(errno));
+            fprintf(stderr, "ganctld: %s: %s %s: %s\n", spec_path,
+                    i ? "dataset.labels_path" : "dataset.path", paths[i], strerror(errno));
             free(spec);
             return 2;
         }
-        snprintf(spec->dataset.path, sizeof(spec->dataset.path), "%s", abs);
+        snprintf(paths[i], GC_PATH_MAX, "%s", abs);
         free(abs);
     }
 
