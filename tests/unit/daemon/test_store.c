@@ -100,7 +100,7 @@ static void newer_database_refused(void **state)
     assert_int_equal(err.code, GC_ESTATE);
     assert_non_null(strstr(err.msg, "database version 5 is newer"));
     assert_non_null(strstr(err.msg, "upgrade ganctld"));
-    set_user_version(f->path, 1);
+    set_user_version(f->path, (uint32_t)gd_migrations[gd_migrations_count - 1].version);
     f->st = gd_store_open(f->path, &err);
     assert_non_null(f->st);
 }
