@@ -24,13 +24,15 @@ export async function loadCatalog() {
         losses: (c && c.losses) || [],
         optimizers: (c && c.optimizers) || [],
         decay_shapes: (c && c.decay_shapes) || [],
+        conditionings: (c && c.conditionings) || [],
     };
     metricsByName.clear();
     for (const m of cat.metrics) metricsByName.set(m.name, m);
     return cat;
 }
 
-/* The catalog as loaded: {metrics, datasets, archs, losses, optimizers, decay_shapes}. */
+/* The catalog as loaded: {metrics, datasets, archs, losses, optimizers, decay_shapes,
+ * conditionings}. */
 export function catalog() {
     return cat;
 }

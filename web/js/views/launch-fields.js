@@ -44,7 +44,8 @@ const optimFields = (who, optimizers) => [
 /* The groups of fields: [{legend, fields: [{path, label, type, options?, when?, hint}]}].
  * type: text, int, float, optfloat (a number or none), select, bool, classes (a list of
  * labels), smoothing (none, a value or a range), decay (none or a schedule). when(s)
- * says whether the field applies to a spec with s.dataset.name and s.model.arch. */
+ * says whether the field applies to a spec with s.dataset.name, s.model.arch and
+ * s.model.conditional. */
 export function formGroups() {
     const cat = catalog();
     return [
@@ -62,7 +63,10 @@ export function formGroups() {
                 when: (s) => s.dataset.name === 'fashion-mnist', hint: 'keep only these labels, e.g. 0,7,9; empty: all ten' },
             { path: 'dataset.path', label: 'path', type: 'text',
                 when: (s) => s.dataset.name === 'idx' || s.dataset.name === 'png-dir',
-                hint: 'idx: an IDX3 image file (gz or not); png-dir: a folder of PNGs; inside the daemon\'s dataset folder' },
+                hint: 'idx: an IDX3 image file (gz or not); png-dir: a folder of PNGs, or of one subfolder per class; inside the daemon\'s dataset folder' },
+            { path: 'dataset.labels_path', label: 'labels', type: 'text',
+                when: (s) => s.dataset.name === 'idx',
+                hint: 'idx: an IDX1 file of one label per image (as MNIST ships); needed for a conditional run' },
             { path: 'dataset.image_size', label: 'image size', type: 'int',
                 when: (s) => s.dataset.name === 'png-dir', hint: 'png-dir: side after scaling and center crop, 8 to 256' },
             { path: 'dataset.channels', label: 'channels', type: 'select', options: [1, 3],
@@ -79,6 +83,11 @@ export function formGroups() {
             { path: 'model.batch_norm', label: 'batch norm', type: 'bool', hint: 'batch normalization in the generator' },
             { path: 'model.patch', label: 'PatchGAN', type: 'bool', when: isDcgan,
                 hint: 'dcgan: D gives a map of logits, loss averaged over patches' },
+            { path: 'model.conditional', label: 'conditional', type: 'bool',
+                hint: 'G and D get each sample\'s class: generate asks for classes (labelled data: fashion-mnist, idx with labels, png-dir with a subfolder per class, ring8 / grid25 by mode)' },
+            { path: 'model.conditioning', label: 'conditioning', type: 'select', options: cat.conditionings,
+                when: (s) => s.model.conditional === true,
+                hint: 'how D gets the class: projection (an embedding dotted with its features) or concat (one-hot maps beside the image)' },
         ] },
         { legend: 'Training', fields: [
             { path: 'train.steps', label: 'steps', type: 'int', hint: 'generator steps, 1 to 10,000,000' },

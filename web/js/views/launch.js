@@ -66,8 +66,10 @@ export function launchView(params) {
     const lossCtl = controls.get('loss');
     const archCtl = controls.get('model.arch');
     const nameCtl = controls.get('name');
+    const condCtl = controls.get('model.conditional');
 
-    const chosen = () => ({ dataset: { name: dsCtl.get() }, model: { arch: archCtl.get() } });
+    const chosen = () => ({ dataset: { name: dsCtl.get() },
+        model: { arch: archCtl.get(), conditional: condCtl.get() } });
 
     /* The spec the form describes: fields that do not apply are left out. */
     const readForm = () => {
@@ -82,7 +84,8 @@ export function launchView(params) {
         return Object.fromEntries(ORDER.filter((k) => k in s).map((k) => [k, s[k]]));
     };
 
-    /* Greys out the fields that do not apply to the chosen dataset and architecture. */
+    /* Greys out the fields that do not apply to the chosen dataset, architecture and
+     * conditioning. */
     const applyWhen = () => {
         const cur = chosen();
         for (const c of controls.values()) {
@@ -145,6 +148,7 @@ export function launchView(params) {
         prefetch(lossCtl.get()).catch(() => {});
     });
     archCtl.input.addEventListener('change', applyWhen);
+    condCtl.input.addEventListener('change', applyWhen);
 
     const switchMode = async (m) => {
         if (m === mode) return;
