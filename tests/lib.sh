@@ -1,6 +1,6 @@
 # tests/lib.sh — counting test results, sourced by tests/run.sh and tests/checkers.sh.
 #
-# tally KIND LABEL LOG RC adds a suite's counts to PASS, FAIL and SKIP and prints
+# tally KIND LABEL LOG RC [SECONDS] adds a suite's counts to PASS, FAIL and SKIP and prints
 # "LABEL: N passed, N failed, N skipped". KIND says how the log counts:
 #   cmocka   "[  PASSED  ] N test(s).", "[  FAILED  ] N test(s)", "[  SKIPPED ] N test(s)"
 #   line     a line "N passed, N failed" or "N passed, N failed, N skipped" (our python
@@ -13,6 +13,19 @@
 PASS=${PASS:-0}
 FAIL=${FAIL:-0}
 SKIP=${SKIP:-0}
+
+# timed LABEL LOG KIND COMMAND... runs COMMAND into LOG and tallies it with its time,
+# so the summary shows where the minutes of `make test` go.
+timed() {
+    _label=$1
+    _log=$2
+    _kind=$3
+    shift 3
+    _t0=$(date +%s)
+    "$@" >"$_log" 2>&1
+    _rc=$?
+    tally "$_kind" "$_label" "$_log" $_rc $(($(date +%s) - _t0))
+}
 
 # skip_suite LABEL REASON counts a suite that could not run as one skipped test.
 skip_suite() {
@@ -56,5 +69,5 @@ tally() { # kind label log rc
         grep -E '^(FAIL|ERROR):' "$3"
         tail -60 "$3"
     fi
-    echo "$2: $p passed, $f failed, $k skipped"
+    echo "$2: $p passed, $f failed, $k skipped${5:+ (${5} s)}"
 }

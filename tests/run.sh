@@ -16,9 +16,7 @@ suite() {
     kind=$1
     label=$2
     shift 2
-    log="$LOGS/$label.log"
-    "$@" >"$log" 2>&1
-    tally "$kind" "$label" "$log" $?
+    timed "$label" "$LOGS/$label.log" "$kind" "$@"
 }
 
 # cmocka unit tests of a build folder: the normal build, then ASan+UBSan
