@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "bench/stats.h"
 #include "core/blas.h"
 #include "core/gan.h"
 
@@ -125,17 +126,6 @@ static int run_one(const struct opts *o, enum gc_conditioning cond, uint64_t see
     return 0;
 }
 
-static void mean_std(const double *x, int n, double *m, double *sd)
-{
-    double s = 0, q = 0;
-    for (int i = 0; i < n; i++)
-        s += x[i];
-    *m = s / n;
-    for (int i = 0; i < n; i++)
-        q += (x[i] - *m) * (x[i] - *m);
-    *sd = n > 1 ? sqrt(q / (n - 1)) : 0.0;
-}
-
 int main(int argc, char **argv)
 {
     struct opts o = {.seeds = 5,
@@ -219,10 +209,10 @@ int main(int argc, char **argv)
             n++;
         }
         double am, as, fm, fs, cm, cs, sm, ss;
-        mean_std(acc, n, &am, &as);
-        mean_std(fid, n, &fm, &fs);
-        mean_std(cov, n, &cm, &cs);
-        mean_std(secs, n, &sm, &ss);
+        bench_mean_std(acc, n, &am, &as);
+        bench_mean_std(fid, n, &fm, &fs);
+        bench_mean_std(cov, n, &cm, &cs);
+        bench_mean_std(secs, n, &sm, &ss);
         printf("%-12s %5.1f%% +/- %-8.1f %6.2f +/- %-7.2f %4.1f +/- %-5.1f %.0f +/- %.0f\n", c,
                100 * am, 100 * as, fm, fs, cm, cs, sm, ss);
         fflush(stdout);

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench/stats.h"
 #include "core/blas.h"
 #include "core/eval.h"
 #include "core/gan.h"
@@ -122,17 +123,6 @@ static int run_one(const struct opts *o, enum gc_dataset_kind set, const char *v
     }
     *out = r.st;
     return 0;
-}
-
-static void mean_std(const double *x, int n, double *m, double *sd)
-{
-    double s = 0, q = 0;
-    for (int i = 0; i < n; i++)
-        s += x[i];
-    *m = s / n;
-    for (int i = 0; i < n; i++)
-        q += (x[i] - *m) * (x[i] - *m);
-    *sd = n > 1 ? sqrt(q / (n - 1)) : 0.0;
 }
 
 static const char *published(enum gc_dataset_kind set, const char *variant)
@@ -246,8 +236,8 @@ int main(int argc, char **argv)
             if (!n)
                 continue;
             double mm, ms, hm, hs;
-            mean_std(modes, n, &mm, &ms);
-            mean_std(hq, n, &hm, &hs);
+            bench_mean_std(modes, n, &mm, &ms);
+            bench_mean_std(hq, n, &hm, &hs);
             char a[32], b[32];
             snprintf(a, sizeof a, "%.1f +/- %.1f", mm, ms);
             snprintf(b, sizeof b, "%.1f%% +/- %.1f", hm, hs);

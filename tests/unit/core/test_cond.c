@@ -248,19 +248,19 @@ static void check_d_gradients(const struct gc_spec *s)
     float *p = gc_model_params(d, &np);
     float *g = malloc(np * sizeof(float));
     memcpy(g, gc_model_grads(d, &ng), np * sizeof(float));
-    assert_int_equal(fd_check("D", t, p, np, g, x, y, w, no, 60), 0);
+    assert_int_equal(fd_check("D", t, p, np, g, x, y, w, no, 30), 0);
     if (emb) {
         size_t ne;
         float *pe = gc_model_params(emb, &ne);
         float *ge = malloc(ne * sizeof(float));
         memcpy(ge, gc_model_grads(emb, &ng), ne * sizeof(float));
         /* the embedding is (nout x pc) x classes: every class of y has a column */
-        assert_int_equal(fd_check("embedding", t, pe, ne, ge, x, y, w, no, 60), 0);
+        assert_int_equal(fd_check("embedding", t, pe, ne, ge, x, y, w, no, 30), 0);
         free(ge);
     } else {
         assert_int_equal(s->model.conditioning, GC_COND_CONCAT);
     }
-    assert_int_equal(fd_check("x", t, x, nx, dx, x, y, w, no, 60), 0);
+    assert_int_equal(fd_check("x", t, x, nx, dx, x, y, w, no, 30), 0);
     /* the class changes the logits */
     const float *out = gc_trainer_test_d_forward(t, x, y);
     float first = out[0];
