@@ -493,7 +493,10 @@ class ApiTest(unittest.TestCase):
         st, h, both = self.d.request("POST", gen, {"n": 3, "format": "idx", "classes": [6, 4]})
         self.assertEqual(st, 200)
         self.assertEqual(int.from_bytes(both[4:8], "big"), 6)
-        self.assertEqual(both[16:], c[16:] + a[16:])
+        # the rows of the two classes alone, from the same noise (to a byte: a batch of
+        # another size may round the last bits of a pixel otherwise)
+        self.assertEqual(len(both), len(c) + len(a) - 16)
+        self.assertLessEqual(max(abs(x - y) for x, y in zip(both[16:], c[16:] + a[16:])), 1)
         st, h, png = self.d.request("POST", gen, {"n": 5, "classes": [1, 3, 6]})
         self.assertEqual((st, h["content-type"]), (200, "image/png"))
         width, height = (int.from_bytes(png[16 + 4 * i:20 + 4 * i], "big") for i in range(2))
@@ -525,7 +528,9 @@ class ApiTest(unittest.TestCase):
         pts = self.d.json("POST", gen, {"n": 4, "format": "json", "classes": [2, 5]})["points"]
         self.assertEqual(len(pts), 8)
         one = self.d.json("POST", gen, {"n": 4, "format": "json", "class": 5})["points"]
-        self.assertEqual(pts[4:], one)  # the same noise down each column
+        for p, q in zip(pts[4:], one):  # the same noise down each column
+            self.assertAlmostEqual(p[0], q[0], places=5)
+            self.assertAlmostEqual(p[1], q[1], places=5)
 
     def test_conditional_run_needs_labels(self):
         base = {"model": {"conditional": True}, "train": {"steps": 2}}
