@@ -351,7 +351,8 @@ static void fid_falls_as_a_dcgan_trains(void **state)
  * the evaluation classifier (here a subset one, cached where the run looks for it) gives
  * one of the evaluation's 5,000 samples the class asked of it. After 1,000 steps it was
  * 0.881, 0.893 and 0.884 on seeds 1-3 (chance is 0.1); under the sanitizers the path
- * runs 10 steps and no result is asserted. */
+ * runs 5 steps on two classes (Trouser and Sneaker, whose labels are not their places)
+ * and no result is asserted. */
 static void conditional_dcgan_draws_the_class_asked(void **state)
 {
     (void)state;
@@ -363,7 +364,9 @@ static void conditional_dcgan_draws_the_class_asked(void **state)
     gc_spec_defaults(&s, GC_DATA_FASHION_MNIST, GC_LOSS_NONSATURATING);
     s.model.conditional = 1;
     s.model.g_width = s.model.d_width = 16;
-    s.train.steps = SANITIZED ? 10 : 1000;
+    s.train.steps = SANITIZED ? 5 : 1000;
+    if (SANITIZED) /* two classes: 2,000 test images to evaluate instead of 5,000 */
+        s.dataset.classes = 1u << 1 | 1u << 7;
     s.every = (struct gc_every_spec){0, 0, 0, s.train.steps};
     struct gc_error err = {0};
     assert_int_equal(gc_spec_check(&s, NULL), 0);

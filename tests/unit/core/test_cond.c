@@ -437,12 +437,30 @@ static void checkpoint_refuses_other_classes_and_conditioning(void **state)
 
 /* ---- generation and the sample grid ---------------------------------------------------- */
 
+/* What a short run reported: its last sample grid, its evaluations with an swd. */
+struct reported {
+    struct gc_picture pic;
+    int swd;
+};
+
 static int keep_png(void *ctx, int64_t step, const uint8_t *png, size_t len, struct gc_error *err)
 {
     (void)step, (void)err;
-    struct gc_picture *p = ctx;
-    gc_picture_fini(p);
-    assert_int_equal(gc_png_decode(png, len, p, NULL), 0);
+    struct reported *r = ctx;
+    gc_picture_fini(&r->pic);
+    assert_int_equal(gc_png_decode(png, len, &r->pic, NULL), 0);
+    return 0;
+}
+
+static int count_eval(void *ctx, int64_t step, const struct gc_metric *m, int n,
+                      struct gc_error *err)
+{
+    (void)step, (void)err;
+    struct reported *r = ctx;
+    for (int i = 0; i < n; i++) {
+        assert_string_not_equal(m[i].name, "class_accuracy"); /* no classifier for idx */
+        r->swd += strcmp(m[i].name, "swd") == 0 && isfinite(m[i].value);
+    }
     return 0;
 }
 
@@ -452,11 +470,15 @@ static void grid_has_a_row_per_class(void **state)
     struct gc_spec s = cond_spec(GC_ARCH_DCGAN, GC_COND_PROJECTION);
     s.train.steps = 2;
     s.every.sample = 2;
-    struct gc_picture pic = {0};
-    struct gc_train_hooks h = {.ctx = &pic, .sample = keep_png};
+    s.every.eval = 2; /* the evaluation asks for the real side's classes: swd alone here */
+    struct reported got = {{0}, 0};
+    struct gc_picture pic;
+    struct gc_train_hooks h = {.ctx = &got, .sample = keep_png, .eval = count_eval};
     struct gc_error err = {0};
     struct gc_trainer *t = make(&s);
     assert_int_equal(gc_trainer_run(t, &h, &err), 0);
+    assert_int_equal(got.swd, 1);
+    pic = got.pic;
     /* 8 columns, one row per class, 2-pixel gaps around cells */
     assert_int_equal(pic.w, 8 * (SIDE + 2) + 2);
     assert_int_equal(pic.h, CLASSES * (SIDE + 2) + 2);
