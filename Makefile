@@ -78,7 +78,7 @@ DAEMON_LIBS := $(call pc_libs,$(DAEMON_PKGS))
 CLI_LIBS := $(call pc_libs,$(CLI_PKGS))
 
 .SECONDARY:
-.PHONY: all run test unit bench format clean install deps deps-test deps-bench tests fuzz fuzz-bins \
+.PHONY: FORCE all run test unit bench format clean install deps deps-test deps-bench tests fuzz fuzz-bins \
         check-layout
 all: $(BUILD)/ganctld $(BUILD)/ganctl
 
@@ -122,8 +122,18 @@ $(BUILD)/obj/gen/openapi.o: $(BUILD)/gen/openapi.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $(call pc_cflags,$(DAEMON_PKGS)) -c $< -o $@
 
+# The commit the daemon is built from, for the provenance of runs: the script runs on
+# every make and rewrites the file only when the commit changed.
+$(BUILD)/gen/version.c: FORCE
+	@mkdir -p $(dir $@)
+	@sh scripts/gen-version.sh $@
+$(BUILD)/obj/gen/version.o: $(BUILD)/gen/version.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -c $< -o $@
+FORCE:
+
 $(BUILD)/libgcdaemon.a: $(DAEMON_OBJ) $(API_OBJ) $(BUILD)/obj/gen/migrations.o \
-                        $(BUILD)/obj/gen/openapi.o
+                        $(BUILD)/obj/gen/openapi.o $(BUILD)/obj/gen/version.o
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 

@@ -3,7 +3,8 @@
  *
  *   GET /api/v1/catalog                       the names of every metric (with label,
  *       help, goal and format, from core/metrics.h) and of every enumerated spec value
- *       (datasets, architectures, losses, optimizers, decay shapes, conditionings)
+ *       (datasets, architectures, losses, optimizers, decay shapes, watchdog actions,
+ *       conditionings)
  *   GET /api/v1/spec/defaults?dataset=NAME[&loss=NAME]
  *       the whole normalized spec that {"dataset":{"name":NAME},"loss":NAME} gets:
  *       every default, computed by core's gc_spec_defaults, nothing checked against the
@@ -58,11 +59,12 @@ enum MHD_Result ga_route_catalog(struct ga_req *r)
                                                   modes ? json_integer(modes) : json_null()));
     }
     return ga_reply_json(r, 200,
-                         json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "metrics", metrics, "datasets",
-                                   datasets, "archs", names_of("model.arch"), "losses",
+                         json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "metrics", metrics,
+                                   "datasets", datasets, "archs", names_of("model.arch"), "losses",
                                    names_of("loss"), "optimizers", names_of("optimizer.g.kind"),
                                    "decay_shapes", names_of("train.lr_decay.shape"),
-                                   "conditionings", names_of("model.conditioning")));
+                                   "watch_actions", names_of("watch.action"), "conditionings",
+                                   names_of("model.conditioning")));
 }
 
 /* [{"field": param, "message": "must be one of: a, b, c"}] for a query parameter that

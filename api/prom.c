@@ -4,6 +4,8 @@
  * (counters since the daemon started), per running run the newest value of each
  * training metric that core/metrics.h gives a Prometheus family (loss_d as
  * ganctl_run_discriminator_loss, ...) as a gauge with run="ID",
+ * ganctl_run_watch_alerts{run,kind} (gauge: the watchdog's alerts of a running run),
+ * ganctl_run_watch_alerts{run,kind} (gauge: the watchdog's alerts of a running run),
  * ganctl_http_requests_total{code} (counter), ganctl_store_bytes (gauge). Every family
  * has its HELP and TYPE lines, even with no samples; a per-run family's HELP is the
  * metric's help from the same table. */
@@ -16,6 +18,7 @@
 
 #include "api/reply.h"
 #include "core/metrics.h"
+#include "core/watch.h"
 
 #define MAX_RUNNING 500
 
@@ -137,6 +140,25 @@ enum MHD_Result ga_route_prometheus(struct ga_req *r)
             value(f, g[i][j]);
             fputc('\n', f);
         }
+    }
+    /* the watchdog: alerts of each kind raised so far by each running run */
+    family(f, "ganctl_run_watch_alerts", "gauge",
+           "Alerts the collapse watchdog raised for a running run, by kind (divergence, "
+           "d_winning, mode_collapse), rollbacks included.");
+    for (int i = 0; i < nrun; i++) {
+        struct gd_watch_record *rec = NULL;
+        int n = 0;
+        if (gd_store_watch_list(srv->store, runs[i].id, &rec, &n, NULL) != 0)
+            continue;
+        for (int k = 0; k < GC_WATCH_KINDS; k++) {
+            const char *kind = gc_watch_kind_name((enum gc_watch_kind)k);
+            int count = 0;
+            for (int j = 0; j < n; j++)
+                count += strcmp(rec[j].kind, kind) == 0;
+            fprintf(f, "ganctl_run_watch_alerts{run=\"%lld\",kind=\"%s\"} %d\n",
+                    (long long)runs[i].id, kind, count);
+        }
+        free(rec);
     }
     family(f, "ganctl_http_requests_total", "counter",
            "HTTP responses sent since the daemon started, by status code.");

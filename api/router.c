@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "api/catalog.h"
+#include "api/generate.h"
 #include "api/health.h"
 #include "api/openapi.h"
 #include "api/prom.h"
@@ -14,6 +15,7 @@
 #include "api/runs.h"
 #include "api/sse.h"
 #include "api/static.h"
+#include "api/sweeps.h"
 
 #define READ (GA_GET | GA_HEAD)
 
@@ -43,7 +45,13 @@ const struct ga_route ga_routes[] = {
     {READ, "/api/v1/runs/{id}/checkpoints", ga_route_run_checkpoints, 0},
     {READ, "/api/v1/runs/{id}/checkpoints/{step}", ga_route_run_checkpoint, 0},
     {GA_POST, "/api/v1/runs/{id}/generate", ga_route_run_generate, 0},
+    {READ, "/api/v1/runs/{id}/export", ga_route_run_export, 0},
+    {READ, "/api/v1/runs/{id}/planes", ga_route_run_planes, 0},
+    {READ, "/api/v1/runs/{id}/planes/{step}", ga_route_run_plane, 0},
     {GA_GET, "/api/v1/runs/{id}/events", ga_route_events, 0},
+    {READ, "/api/v1/sweeps", ga_route_sweeps_list, 1},
+    {GA_POST, "/api/v1/sweeps", ga_route_sweeps_create, 1},
+    {READ, "/api/v1/sweeps/{id}", ga_route_sweep_get, 0},
 };
 const int ga_route_count = (int)(sizeof ga_routes / sizeof ga_routes[0]);
 

@@ -43,6 +43,40 @@ static json_t *classes_value(const char *text)
     return a ? a : json_null();
 }
 
+static json_t *provenance(const struct gd_run *run)
+{
+    if (!run->has_provenance)
+        return json_null();
+    const struct gd_provenance *p = &run->prov;
+    return json_pack("{s:s,s:s,s:s,s:s,s:i,s:s?}", "version", p->version, "commit", p->commit,
+                     "compiler", p->compiler, "blas", p->blas, "threads", p->threads, "spec_hash",
+                     p->spec_hash[0] ? p->spec_hash : NULL);
+}
+
+json_t *ga_watch_record(const struct gd_watch_record *r)
+{
+    json_t *o = json_pack("{s:I,s:s,s:s,s:s,s:s}", "step", (json_int_t)r->step, "kind", r->kind,
+                          "action", r->action, "message", r->message, "created_at", r->created_at);
+    if (o && r->to_step >= 0)
+        json_object_set_new(o, "to_step", json_integer(r->to_step));
+    if (o && r->lr_scale > 0)
+        json_object_set_new(o, "lr_scale", json_real(r->lr_scale));
+    return o;
+}
+
+/* What the watchdog detected on the run and did about it, oldest first. */
+static json_t *watch_records(struct gd_store *store, int64_t id)
+{
+    json_t *a = json_array();
+    struct gd_watch_record *r = NULL;
+    int n = 0;
+    if (gd_store_watch_list(store, id, &r, &n, NULL) == 0)
+        for (int i = 0; i < n; i++)
+            json_array_append_new(a, ga_watch_record(&r[i]));
+    free(r);
+    return a;
+}
+
 json_t *ga_run_object(struct gd_store *store, struct gd_sched *sched, int64_t id,
                       struct gc_error *err)
 {
@@ -79,6 +113,9 @@ json_t *ga_run_object(struct gd_store *store, struct gd_sched *sched, int64_t id
     json_object_set_new(o, "latest", kv_object(store, id, GC_METRIC_TRAIN));
     json_object_set_new(o, "eval", kv_object(store, id, GC_METRIC_EVAL));
     json_object_set_new(o, "classes", classes_value(run.classes));
+    json_object_set_new(o, "sweep", run.sweep > 0 ? json_integer(run.sweep) : json_null());
+    json_object_set_new(o, "provenance", provenance(&run));
+    json_object_set_new(o, "watch", watch_records(store, id));
     gd_run_fini(&run);
     return o;
 }

@@ -1,5 +1,6 @@
 /* runs.c — the /api/v1/runs endpoints (docs/api.md): create, list, get, delete, the
- * actions, metric series, samples, checkpoints and generate.
+ * actions, metric series, samples and checkpoints (generate, export and the planes of
+ * 2D runs are api/generate.c's).
  *
  * Handlers read from the store and act through the scheduler; neither is called with
  * a lock of ours held. The run object comes from api/run_object.c. */
@@ -14,14 +15,12 @@
 #include "api/run_object.h"
 #include "api/spec_json.h"
 #include "core/data.h"
-#include "core/gan.h"
 
 #define LIST_DEFAULT 50
 #define LIST_MAX 500
 #define POINTS_DEFAULT 1000
 #define POINTS_MAX 100000
 #define MAX_NAMES 32
-#define GENERATE_MAX 1024
 
 /* A query parameter that must be a whole number in [lo, hi]; replies 400 itself. */
 static int query_i64(struct ga_req *r, const char *key, int64_t lo, int64_t hi, int64_t *out,
@@ -227,8 +226,7 @@ enum MHD_Result ga_route_run_resume(struct ga_req *r)
     return run_action(r, "resume");
 }
 
-/* Replies 404 when the run does not exist; 0 when it does. */
-static int need_run(struct ga_req *r, int64_t id, struct gd_run *out, enum MHD_Result *ret)
+int ga_need_run(struct ga_req *r, int64_t id, struct gd_run *out, enum MHD_Result *ret)
 {
     struct gd_run tmp;
     struct gd_run *run = out ? out : &tmp;
@@ -301,7 +299,7 @@ enum MHD_Result ga_route_run_metrics(struct ga_req *r)
             return ga_reply_problem(
                 r, 400, ga_field_error("name", "must be 1 to 31 characters a-z, 0-9, _"),
                 "name: '%.40s' is not a metric name", l.names[i]);
-    if (need_run(r, id, NULL, &ret) != 0)
+    if (ga_need_run(r, id, NULL, &ret) != 0)
         return ret;
 
     struct gc_error err = {0};
@@ -343,27 +341,33 @@ enum MHD_Result ga_route_run_metrics(struct ga_req *r)
 
 /* ---- samples and checkpoints --------------------------------------------------- */
 
-enum MHD_Result ga_route_run_samples(struct ga_req *r)
+enum MHD_Result ga_reply_run_steps(struct ga_req *r, ga_steps_fn get, const char *key,
+                                   const char *url_fmt)
 {
     int64_t id = r->id;
     enum MHD_Result ret;
-    if (need_run(r, id, NULL, &ret) != 0)
+    if (ga_need_run(r, id, NULL, &ret) != 0)
         return ret;
     int64_t *steps = NULL;
     int n = 0;
     struct gc_error err = {0};
-    if (gd_store_sample_steps(r->srv->store, id, &steps, &n, &err) != 0)
+    if (get(r->srv->store, id, &steps, &n, &err) != 0)
         return ga_reply_error(r, &err);
     json_t *arr = json_array();
     for (int i = 0; i < n; i++) {
         char url[96];
-        snprintf(url, sizeof url, "/api/v1/runs/%lld/samples/%lld.png", (long long)id,
-                 (long long)steps[i]);
+        snprintf(url, sizeof url, url_fmt, (long long)id, (long long)steps[i]);
         json_array_append_new(arr,
                               json_pack("{s:I,s:s}", "step", (json_int_t)steps[i], "url", url));
     }
     free(steps);
-    return ga_reply_json(r, 200, json_pack("{s:o}", "samples", arr));
+    return ga_reply_json(r, 200, json_pack("{s:o}", key, arr));
+}
+
+enum MHD_Result ga_route_run_samples(struct ga_req *r)
+{
+    return ga_reply_run_steps(r, gd_store_sample_steps, "samples",
+                              "/api/v1/runs/%lld/samples/%lld.png");
 }
 
 /* The store's getter of a sample or a checkpoint (they share a signature). */
@@ -375,7 +379,7 @@ typedef int (*stored_get)(struct gd_store *s, int64_t run, int64_t step, uint8_t
 static int need_stored(struct ga_req *r, int64_t id, int64_t step, stored_get get, const char *what,
                        uint8_t **data, size_t *len, int64_t *got, enum MHD_Result *ret)
 {
-    if (need_run(r, id, NULL, ret) != 0)
+    if (ga_need_run(r, id, NULL, ret) != 0)
         return -1;
     struct gc_error err = {0};
     if (get(r->srv->store, id, step, data, len, got, &err) == 0)
@@ -407,7 +411,7 @@ enum MHD_Result ga_route_run_checkpoints(struct ga_req *r)
 {
     int64_t id = r->id;
     enum MHD_Result ret;
-    if (need_run(r, id, NULL, &ret) != 0)
+    if (ga_need_run(r, id, NULL, &ret) != 0)
         return ret;
     struct gd_ckpt_info *c = NULL;
     int n = 0;
@@ -443,295 +447,4 @@ enum MHD_Result ga_route_run_checkpoint(struct ga_req *r)
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/octet-stream");
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_DISPOSITION, disp);
     return ga_reply(r, 200, resp);
-}
-
-/* ---- generate ------------------------------------------------------------------ */
-
-static json_t *field_problem(const char *field, const char *message)
-{
-    return json_pack("{s:s,s:s}", "field", field, "message", message);
-}
-
-/* A class given as its index (a JSON integer: its number in the data) or its name. */
-static int class_place(const struct gc_class_list *cl, const json_t *v)
-{
-    if (json_is_integer(v)) {
-        json_int_t k = json_integer_value(v);
-        return k >= 0 && k < 256 ? gc_class_list_find_label(cl, (int)k) : -1;
-    }
-    return gc_class_list_find_name(cl, json_string_value(v));
-}
-
-/* "run 3 has no class 'Hat'; its classes are 0 (T-shirt/top), 1 (Trouser), ..." */
-static void no_such_class(const struct gc_class_list *cl, const json_t *v, char *out, size_t cap)
-{
-    char what[96];
-    if (json_is_integer(v))
-        snprintf(what, sizeof what, "%lld", (long long)json_integer_value(v));
-    else
-        snprintf(what, sizeof what, "'%.80s'", json_string_value(v));
-    int len = snprintf(out, cap, "the run has no class %s; its classes are", what);
-    for (int i = 0; i < cl->n && len > 0 && (size_t)len < cap; i++) {
-        if ((size_t)len > cap - 64) {
-            snprintf(out + len, cap - (size_t)len, ", ... (%d in all)", cl->n);
-            return;
-        }
-        char num[16];
-        snprintf(num, sizeof num, "%d", cl->c[i].label);
-        if (strcmp(num, cl->c[i].name) == 0) /* idx and the mixtures: named by number */
-            len += snprintf(out + len, cap - (size_t)len, "%s %s", i ? "," : "", num);
-        else
-            len += snprintf(out + len, cap - (size_t)len, "%s %s (%s)", i ? "," : "", num,
-                            cl->c[i].name);
-    }
-}
-
-/* The body's class or classes (borrowed from body), type-checked; problems go into
- * errors. *m is the number of classes asked (0: none). */
-static void parse_classes(json_t *body, json_t *errors, json_t **cls, int *m)
-{
-    json_t *one = json_object_get(body, "class"), *many = json_object_get(body, "classes");
-    *cls = NULL;
-    *m = 0;
-    if (one && many) {
-        json_array_append_new(errors, field_problem("classes", "give class or classes, not both"));
-        return;
-    }
-    if (one) {
-        if (!json_is_integer(one) && !json_is_string(one)) {
-            json_array_append_new(errors,
-                                  field_problem("class", "must be a class index (an integer) or "
-                                                         "a class name (a string)"));
-            return;
-        }
-        *cls = one;
-        *m = 1;
-        return;
-    }
-    if (!many)
-        return;
-    if (!json_is_array(many) || json_array_size(many) < 1 || json_array_size(many) > GENERATE_MAX) {
-        json_array_append_new(errors,
-                              field_problem("classes", "must be an array of 1 to 1024 class "
-                                                       "indices or names"));
-        return;
-    }
-    size_t i;
-    json_t *e;
-    json_array_foreach(many, i, e)
-    {
-        if (!json_is_integer(e) && !json_is_string(e)) {
-            char f[32];
-            snprintf(f, sizeof f, "classes[%zu]", i);
-            json_array_append_new(errors,
-                                  field_problem(f, "must be a class index (an integer) or a "
-                                                   "class name (a string)"));
-            return;
-        }
-    }
-    *cls = many;
-    *m = (int)json_array_size(many);
-}
-
-/* The places (in the trainer's class list) of the asked classes, n samples of each
- * in turn, into *places (malloc'ed, m x n); a 400 when one is not a class of the run. */
-static int resolve_classes(struct ga_req *r, const struct gc_class_list *cl, json_t *cls, int m,
-                           int n, int **places, enum MHD_Result *ret)
-{
-    *places = malloc(sizeof(int) * (size_t)m * (size_t)n);
-    if (!*places) {
-        struct gc_error err;
-        gc_error_set(&err, GC_ENOMEM, "cannot hold %d classes", m * n);
-        *ret = ga_reply_error(r, &err);
-        return -1;
-    }
-    for (int j = 0; j < m; j++) {
-        const json_t *v = json_is_array(cls) ? json_array_get(cls, (size_t)j) : cls;
-        int k = class_place(cl, v);
-        if (k < 0) {
-            char msg[512], f[32];
-            no_such_class(cl, v, msg, sizeof msg);
-            if (json_is_array(cls))
-                snprintf(f, sizeof f, "classes[%d]", j);
-            else
-                snprintf(f, sizeof f, "class");
-            free(*places);
-            *places = NULL;
-            *ret = ga_reply_problem(r, 400, ga_field_error(f, msg),
-                                    "invalid generate request: %s: %s", f, msg);
-            return -1;
-        }
-        for (int i = 0; i < n; i++)
-            (*places)[(size_t)j * n + i] = k;
-    }
-    return 0;
-}
-
-/* Draws what a validated request asks (m > 0: n samples of each of the classes in cls,
- * in turn) from the run's newest checkpoint and replies with it. */
-static enum MHD_Result generate(struct ga_req *r, int64_t id, int n, uint64_t seed,
-                                const char *format, json_t *cls, int m)
-{
-    enum MHD_Result ret;
-    struct gd_run run;
-    if (need_run(r, id, &run, &ret) != 0)
-        return ret;
-    struct gc_spec spec;
-    struct gc_error err = {0};
-    int rc = ga_spec_parse_stored(run.spec_json, r->srv->datasets_dir, &spec, &err);
-    gd_run_fini(&run);
-    if (rc != 0) {
-        gc_error_set(&err, GC_EIO, "the stored spec of run %lld does not parse", (long long)id);
-        return ga_reply_error(r, &err);
-    }
-    if (m && !spec.model.conditional) {
-        const char *f = json_is_array(cls) ? "classes" : "class";
-        return ga_reply_problem(r, 400, ga_field_error(f, "the run is not conditional"),
-                                "%s: run %lld is not conditional (its spec has "
-                                "model.conditional false), so it takes no class",
-                                f, (long long)id);
-    }
-    int is2d = gc_dataset_is_2d(spec.dataset.kind);
-    if (!strcmp(format, "json") && !is2d)
-        return ga_reply_problem(r, 400, ga_field_error("format", "json is for 2D point sets"),
-                                "format: json returns points and needs a 2D set (ring8, grid25), "
-                                "not %s",
-                                gc_dataset_name(spec.dataset.kind));
-    if (!strcmp(format, "idx") && is2d)
-        return ga_reply_problem(r, 400, ga_field_error("format", "idx is for image sets"),
-                                "format: idx returns images and needs an image set, not %s",
-                                gc_dataset_name(spec.dataset.kind));
-
-    uint8_t *ckpt = NULL;
-    size_t clen = 0;
-    int64_t got = 0;
-    if (gd_store_ckpt_get(r->srv->store, id, -1, &ckpt, &clen, &got, &err) != 0) {
-        if (err.code == GC_ENOTFOUND)
-            gc_error_set(&err, GC_ESTATE, "run %lld has no checkpoint yet to generate from",
-                         (long long)id);
-        return ga_reply_error(r, &err);
-    }
-    struct gc_trainer_opts topts = {.threads = 1, .cache_dir = NULL, .load_data = 0};
-    struct gc_trainer *t = gc_trainer_create(&spec, &topts, &err);
-    if (!t) {
-        free(ckpt);
-        return ga_reply_error(r, &err);
-    }
-    rc = gc_trainer_restore(t, ckpt, clen, &err);
-    free(ckpt);
-    int c = 0, h = 0, w = 0;
-    float *out = NULL;
-    uint8_t *enc = NULL;
-    size_t elen = 0;
-    int *places = NULL, total = m ? n * m : n;
-    if (rc == 0 && m && resolve_classes(r, gc_trainer_classes(t), cls, m, n, &places, &ret)) {
-        gc_trainer_destroy(t);
-        return ret;
-    }
-    if (rc == 0) {
-        gc_trainer_sample_shape(t, &c, &h, &w);
-        size_t per = (size_t)c * (size_t)h * (size_t)w;
-        out = per ? malloc(sizeof(float) * per * (size_t)total) : NULL;
-        if (!out)
-            rc = gc_error_set(&err, GC_ENOMEM, "cannot hold %d samples", total);
-    }
-    /* several classes: one row of n per class, the same noise down each column */
-    if (rc == 0)
-        rc = gc_trainer_generate_classes(t, total, seed, places, m ? n : 0, out, &err);
-    if (rc == 0 && !strcmp(format, "png") && m > 1)
-        rc = gc_trainer_encode_grid(t, out, total, n, &enc, &elen, &err);
-    else if (rc == 0 && !strcmp(format, "png"))
-        rc = gc_trainer_encode_png(t, out, total, &enc, &elen, &err);
-    else if (rc == 0 && !strcmp(format, "idx"))
-        rc = gc_trainer_encode_idx(t, out, total, &enc, &elen, &err);
-    free(places);
-    gc_trainer_destroy(t);
-    if (rc != 0) {
-        free(out);
-        if (err.code == GC_ECORRUPT)
-            gc_error_set(&err, GC_EIO, "the checkpoint of run %lld does not restore: %s",
-                         (long long)id, err.msg);
-        return ga_reply_error(r, &err);
-    }
-    if (!strcmp(format, "json")) {
-        json_t *pts = json_array();
-        for (int i = 0; i < total; i++)
-            json_array_append_new(pts, json_pack("[o,o]", ga_json_number(out[2 * i]),
-                                                 ga_json_number(out[2 * i + 1])));
-        free(out);
-        return ga_reply_json(r, 200, json_pack("{s:o}", "points", pts));
-    }
-    free(out);
-    return ga_reply_bytes(r, 200, !strcmp(format, "png") ? "image/png" : "application/octet-stream",
-                          enc, elen);
-}
-
-enum MHD_Result ga_route_run_generate(struct ga_req *r)
-{
-    int64_t id = r->id;
-    enum MHD_Result ret;
-    json_t *body = ga_body_json(r, 1, &ret);
-    if (!body)
-        return ret;
-    json_t *errors = json_array();
-    const char *key;
-    json_t *v;
-    json_object_foreach(body, key, v)
-    {
-        if (strcmp(key, "n") && strcmp(key, "seed") && strcmp(key, "format") &&
-            strcmp(key, "class") && strcmp(key, "classes"))
-            json_array_append_new(
-                errors, field_problem(key, "unknown field; expected one of: n, seed, format, "
-                                           "class, classes"));
-    }
-    json_int_t n = 64, seed = 1;
-    const char *format = "png";
-    if ((v = json_object_get(body, "n"))) {
-        if (!json_is_integer(v) || json_integer_value(v) < 1 ||
-            json_integer_value(v) > GENERATE_MAX)
-            json_array_append_new(errors,
-                                  field_problem("n", "must be an integer between 1 and 1024"));
-        else
-            n = json_integer_value(v);
-    }
-    if ((v = json_object_get(body, "seed"))) {
-        if (!json_is_integer(v) || json_integer_value(v) < 0 ||
-            (uint64_t)json_integer_value(v) > GC_MAX_SEED)
-            json_array_append_new(errors, field_problem("seed", "must be an integer between 0 and "
-                                                                "9007199254740992"));
-        else
-            seed = json_integer_value(v);
-    }
-    if ((v = json_object_get(body, "format"))) {
-        const char *f = json_string_value(v);
-        if (!f || (strcmp(f, "png") && strcmp(f, "idx") && strcmp(f, "json")))
-            json_array_append_new(errors, field_problem("format", "must be one of png, idx, json"));
-        else
-            format = !strcmp(f, "png") ? "png" : !strcmp(f, "idx") ? "idx" : "json";
-    }
-    json_t *cls;
-    int m;
-    parse_classes(body, errors, &cls, &m);
-    if (m > 1 && n * m > GENERATE_MAX) {
-        char msg[128];
-        snprintf(msg, sizeof msg,
-                 "n of each of %d classes makes %lld samples, more than 1024 in all", m,
-                 (long long)(n * m));
-        json_array_append_new(errors, field_problem("n", msg));
-    }
-    json_incref(cls); /* outlives body */
-    json_decref(body);
-    if (json_array_size(errors)) {
-        json_t *first = json_array_get(errors, 0);
-        char detail[256];
-        snprintf(detail, sizeof detail, "%s: %s",
-                 json_string_value(json_object_get(first, "field")),
-                 json_string_value(json_object_get(first, "message")));
-        json_decref(cls);
-        return ga_reply_problem(r, 400, errors, "invalid generate request: %s", detail);
-    }
-    json_decref(errors);
-    ret = generate(r, id, (int)n, (uint64_t)seed, format, cls, m);
-    json_decref(cls);
-    return ret;
 }

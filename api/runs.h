@@ -31,7 +31,14 @@ enum MHD_Result ga_route_run_sample(struct ga_req *r);
 enum MHD_Result ga_route_run_checkpoints(struct ga_req *r);
 /* GET /api/v1/runs/{id}/checkpoints/{step}: one checkpoint's bytes. */
 enum MHD_Result ga_route_run_checkpoint(struct ga_req *r);
-/* POST /api/v1/runs/{id}/generate: samples from the newest checkpoint (png, idx, json). */
-enum MHD_Result ga_route_run_generate(struct ga_req *r);
+/* The steps a run has of something (sample grids, planes) as {KEY: [{step, url}]}, the
+ * url from url_fmt with the run id and the step (two %lld); 404 for no such run. */
+typedef int (*ga_steps_fn)(struct gd_store *s, int64_t run, int64_t **steps, int *n,
+                           struct gc_error *err);
+enum MHD_Result ga_reply_run_steps(struct ga_req *r, ga_steps_fn get, const char *key,
+                                   const char *url_fmt);
+/* The run id into *out (NULL: only whether it exists): 0, or -1 with a 404 (no such
+ * run) or an error already replied in *ret. *out is the caller's to gd_run_fini. */
+int ga_need_run(struct ga_req *r, int64_t id, struct gd_run *out, enum MHD_Result *ret);
 
 #endif

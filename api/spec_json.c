@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "core/spec_fields.h"
+#include "daemon/sha256.h"
 
 #define FASHION_MNIST_DIR "/usr/share/datasets/fashion-mnist"
 #define DUMP_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(15))
@@ -732,4 +733,22 @@ json_t *ga_field_errors_to_value(const struct gc_field_errors *fe)
         }
     }
     return a;
+}
+
+int ga_spec_hash(const char *json, char out[65])
+{
+    json_t *v = json ? json_loads(json, JSON_REJECT_DUPLICATES, NULL) : NULL;
+    if (!json_is_object(v)) {
+        json_decref(v);
+        return GC_EINVAL;
+    }
+    /* the name changes nothing that is trained */
+    json_object_del(v, "name");
+    char *text = json_dumps(v, DUMP_FLAGS | JSON_SORT_KEYS);
+    json_decref(v);
+    if (!text)
+        return GC_ENOMEM;
+    gd_sha256_hex((const unsigned char *)text, strlen(text), out);
+    free(text);
+    return 0;
 }

@@ -39,6 +39,10 @@ char *ga_spec_to_json(const struct gc_spec *spec);
  * the user gave them, before they were resolved). The caller owns the result (NULL: no
  * memory). */
 struct json_t *ga_spec_to_value(const struct gc_spec *spec, const struct gc_spec *given);
+/* The SHA-256 of a stored (normalized) spec as 64 hex digits and a NUL: its JSON with
+ * the name left out (it changes nothing that is trained), keys sorted, compact. 0, or
+ * GC_EINVAL for text that is not a JSON object. */
+int ga_spec_hash(const char *json, char out[65]);
 /* The list as the "errors" array of a problem: [{"field": ..., "message": ...}]. The
  * caller owns the result (NULL: no memory). */
 struct json_t *ga_field_errors_to_value(const struct gc_field_errors *fe);

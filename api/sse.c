@@ -6,6 +6,7 @@
  * event bus (gd_events_wait) in short slices, reads the newer events from the store
  * with no lock held, rebuilds each payload from the store and writes
  *   id: N\nevent: TYPE\ndata: JSON\n\n
+ * (TYPE status, metrics, eval, sample, checkpoint or alert)
  * A comment line ": ping" goes out when nothing was sent for the heartbeat interval
  * (15 s; GANCTL_HEARTBEAT_MS overrides it for tests). The stream ends when the server
  * stops or the bus shuts down, so shutdown never waits on an open stream. After the
@@ -102,6 +103,19 @@ static json_t *payload(struct ga_server *srv, const struct gd_event *e)
                  (long long)e->step);
         return json_pack("{s:I,s:I,s:s}", "run", (json_int_t)e->run, "step", (json_int_t)e->step,
                          "url", url);
+    }
+    if (strcmp(e->type, "alert") == 0) {
+        /* the watchdog's records of this step (usually one) */
+        json_t *list = json_array();
+        struct gd_watch_record *r = NULL;
+        int n = 0;
+        if (gd_store_watch_list(srv->store, e->run, &r, &n, NULL) == 0)
+            for (int i = 0; i < n; i++)
+                if (r[i].step == e->step)
+                    json_array_append_new(list, ga_watch_record(&r[i]));
+        free(r);
+        return json_pack("{s:I,s:I,s:o}", "run", (json_int_t)e->run, "step", (json_int_t)e->step,
+                         "alerts", list);
     }
     if (strcmp(e->type, "checkpoint") == 0) {
         json_t *o = json_pack("{s:I,s:I,s:n,s:n}", "run", (json_int_t)e->run, "step",

@@ -7,10 +7,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli/cmd_export.h"
 #include "cli/cmd_files.h"
 #include "cli/cmd_metrics.h"
 #include "cli/cmd_runs.h"
 #include "cli/cmd_submit.h"
+#include "cli/cmd_sweeps.h"
 
 /* The global options, listed by every help text. */
 #define GLOBAL_OPTS                                                                                \
@@ -131,6 +133,49 @@ const struct ctl_command ctl_commands[] = {
      "Options:\n"
      "  --step N          the checkpoint of step N\n"
      "  -o, --output FILE where to write it\n" GLOBAL_HELP},
+    {"sweep", ctl_cmd_sweep, "queue a sweep: every configuration of some axes, with seeds",
+     "Usage: ganctl sweep FILE\n"
+     "\n"
+     "Submits the sweep in FILE (- for stdin), a JSON object:\n"
+     "  {\"name\": \"lr\", \"spec\": {...a run spec...},\n"
+     "   \"axes\": {\"optimizer.g.lr\": [1e-4, 2e-4], \"tricks.unrolled_steps\": [0, 5]},\n"
+     "   \"seeds\": 3, \"objective\": {\"metric\": \"modes_covered\", \"goal\": \"max\"},\n"
+     "   \"early_stopping\": \"successive_halving\"}\n"
+     "A grid trains every combination of the axes' values; with \"random\": N, N\n"
+     "configurations are drawn, an axis being a list or a range {\"min\", \"max\",\n"
+     "\"scale\": \"log\"|\"linear\"} (log by default for learning rates). Every run is\n"
+     "created and checked at once: one bad value refuses the sweep, naming it\n"
+     "(axes.optimizer.g.lr[1]). Prints the sweep's id.\n" GLOBAL_HELP},
+    {"sweeps", ctl_cmd_sweeps, "list sweeps, or show one ranked by its objective",
+     "Usage: ganctl sweeps [ID]\n"
+     "\n"
+     "Without ID: every sweep with its status and best configuration so far. With ID:\n"
+     "its configurations ranked by the objective's mean over their seeds, with the\n"
+     "standard deviation, the best run's value, the runs and whether successive\n"
+     "halving stopped them.\n" GLOBAL_HELP},
+    {"export", ctl_cmd_export, "download a run's generator as an ONNX model",
+     "Usage: ganctl export ID [-o FILE] [--generator K]\n"
+     "\n"
+     "Downloads the generator of the run's newest checkpoint as an ONNX model (opset 13):\n"
+     "input \"z\" (N, z_dim) noise from N(0, 1), output \"x\" (N, C, H, W) images in\n"
+     "[-1, 1], or (N, 2) points for 2D sets; the same samples as 'ganctl generate' for the\n"
+     "same noise (with tricks.ema, the averaged weights).\n"
+     "\n"
+     "Options:\n"
+     "  -o, --output FILE   where to write it (default run-ID.onnx; - for stdout)\n"
+     "  -g, --generator K   which generator of a MAD-GAN run (default 0)\n" GLOBAL_HELP},
+    {"reproduce", ctl_cmd_reproduce, "train a run's spec again and compare the results",
+     "Usage: ganctl reproduce ID [--retry-for SECONDS]\n"
+     "\n"
+     "Submits the spec of run ID (which must have succeeded) again on this daemon,\n"
+     "follows the new run to its end, and says whether its final checkpoint is byte for\n"
+     "byte the same as the original's; if not, which recorded inputs differ (version,\n"
+     "commit, compiler, blas, threads, spec_hash: the runs' provenance).\n"
+     "Exits 0 when identical, 6 when not, 5 when the new run fails.\n"
+     "\n"
+     "Options:\n"
+     "  --retry-for SECONDS   give up when the daemon stays unreachable this long\n"
+     "                        (default 300; 0: never)\n" GLOBAL_HELP},
     {NULL, NULL, NULL, NULL},
 };
 
@@ -171,6 +216,6 @@ void ctl_commands_help(FILE *out)
           "  --version           print the version\n"
           "\n"
           "Exit status: 0 ok, 1 error, 2 usage error, 3 not found, 4 authentication\n"
-          "required, 5 the watched run failed or was canceled.\n",
+          "required, 5 the watched run failed or was canceled, 6 a reproduction differs.\n",
           out);
 }

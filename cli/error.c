@@ -30,6 +30,8 @@ int ctl_exit_status(int code)
         return CTL_EXIT_AUTH;
     case CTL_ERUNFAILED:
         return CTL_EXIT_RUNFAILED;
+    case CTL_ENOTSAME:
+        return CTL_EXIT_NOTSAME;
     case CTL_EINTR:
         return CTL_EXIT_INTERRUPTED;
     default:

@@ -19,6 +19,7 @@ enum {
     CTL_EIO = -8,        /* a local file could not be read or written (exit 1) */
     CTL_ESTOPPED = -9,   /* a stream was stopped on purpose (not an error to the user) */
     CTL_EINTR = -10,     /* interrupted by a signal (exit 130) */
+    CTL_ENOTSAME = -11,  /* a reproduction's final checkpoint differs (exit 6) */
 };
 
 /* Exit statuses of ganctl, documented in ganctl.1. */
@@ -29,6 +30,7 @@ enum {
     CTL_EXIT_NOTFOUND = 3,
     CTL_EXIT_AUTH = 4,
     CTL_EXIT_RUNFAILED = 5,
+    CTL_EXIT_NOTSAME = 6,
     CTL_EXIT_INTERRUPTED = 130,
 };
 

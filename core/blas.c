@@ -5,6 +5,7 @@
 #include <cblas.h>
 #include <pthread.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <strings.h>
 #include <unistd.h>
 
@@ -52,6 +53,20 @@ void gc_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const 
         return;
     cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
                 trans_b ? CblasTrans : CblasNoTrans, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+void gc_blas_describe(char *out, size_t cap)
+{
+    pthread_once(&use_ours_once, decide_kernels);
+    const char *core = openblas_get_corename();
+    /* openblas_get_config() reads "OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY Haswell MAX_THREADS=64"
+     */
+    const char *config = openblas_get_config();
+    char version[32] = "";
+    if (config && sscanf(config, "OpenBLAS %31s", version) != 1)
+        version[0] = '\0';
+    snprintf(out, cap, "OpenBLAS%s%s %s%s", version[0] ? " " : "", version, core ? core : "?",
+             use_ours ? " + ganctl AVX-512 SGEMM" : "");
 }
 
 void gc_blas_init(void)

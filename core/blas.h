@@ -15,11 +15,17 @@
 #ifndef GC_BLAS_H
 #define GC_BLAS_H
 
+#include <stddef.h>
+
 void gc_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
               const float *b, int ldb, float beta, float *c, int ldc);
 /* Call once at process start, before any thread that may call gc_sgemm exists (the
  * daemon's main(), a benchmark's, a test's): puts OpenBLAS on one thread for good. */
 void gc_blas_init(void);
+/* The BLAS that gc_sgemm runs, for a run's provenance: "OpenBLAS 0.3.21 Haswell" (its
+ * version and the kernel core it picked), with " + ganctl AVX-512 SGEMM" when our
+ * kernel takes the shapes it wins. */
+void gc_blas_describe(char *out, size_t cap);
 /* Number of online cores (>= 1). */
 int gc_cpu_count(void);
 

@@ -84,6 +84,7 @@ void gc_trainer_destroy(struct gc_trainer *t)
     free(t->eval_probs);
     for (int k = 0; k < GC_MAX_GENERATORS; k++)
         free(t->ema[k]);
+    free(t->rb);
     free(t);
 }
 
@@ -183,6 +184,7 @@ struct gc_trainer *gc_trainer_create(const struct gc_spec *spec, const struct gc
     gc_rng_init(&t->rng_noise, seed, GC_GAN_STREAM_NOISE);
     gc_rng_init(&t->rng_label, seed, GC_GAN_STREAM_LABEL);
     t->fixed_seed = gc_gan_mix64(seed ^ 0x5eed5a3b1e5ull);
+    gc_watch_init(&t->watch);
 
     size_t B = (size_t)t->B, no = (size_t)t->nout;
     t->nsamples = t->is2d ? GC_EVAL_POINTS : GC_GAN_SAMPLE_IMAGES;
@@ -234,17 +236,103 @@ int64_t gc_trainer_step(const struct gc_trainer *t)
 
 /* ---- reporting ---------------------------------------------------------------------- */
 
+/* ---- the watchdog's rollback point ------------------------------------------------ */
+
+static int rolling_back(const struct gc_trainer *t)
+{
+    return t->spec.watch.action == GC_WATCH_ROLLBACK;
+}
+
+/* Keeps the checkpoint bytes (taken over) as the point to go back to when the
+ * detectors are calm and its score is no worse than the kept one's. */
+static void keep_rollback_point(struct gc_trainer *t, uint8_t *bytes, size_t len)
+{
+    int have = 0;
+    double score = gc_watch_score(&t->watch, &have);
+    int better = !t->rb || !t->rb_scored || (have && score >= t->rb_score);
+    if (!rolling_back(t) || !gc_watch_calm(&t->watch) || !better) {
+        free(bytes);
+        return;
+    }
+    free(t->rb);
+    t->rb = bytes;
+    t->rb_len = len;
+    t->rb_step = t->step;
+    t->rb_score = score;
+    t->rb_scored = have;
+}
+
 static int emit_checkpoint(struct gc_trainer *t, struct gc_error *err)
 {
-    if (!t->hooks || !t->hooks->checkpoint)
+    if ((!t->hooks || !t->hooks->checkpoint) && !rolling_back(t))
         return 0;
     uint8_t *bytes = NULL;
     size_t len = 0;
     int rc = gc_trainer_checkpoint(t, &bytes, &len, err);
-    if (!rc)
+    if (!rc && t->hooks && t->hooks->checkpoint)
         rc = t->hooks->checkpoint(t->hooks->ctx, t->step, bytes, len, err);
-    free(bytes);
+    if (!rc)
+        keep_rollback_point(t, bytes, len);
+    else
+        free(bytes);
     return rc;
+}
+
+/* Goes back to the rollback point, keeping the watchdog's state (its bests and counts
+ * are about the whole run), with the learning rates halved and a fresh noise stream. */
+static int roll_back(struct gc_trainer *t, struct gc_error *err)
+{
+    struct gc_watch keep = t->watch;
+    int rc = gc_trainer_restore(t, t->rb, t->rb_len, err);
+    t->watch = keep;
+    if (rc)
+        return gc_error_prefix(err, "watch: rollback to step %lld", (long long)t->rb_step);
+    t->watch.rollbacks++;
+    t->watch.lr_mult *= 0.5f;
+    gc_watch_rearm(&t->watch);
+    /* the same noise would lead down the same path */
+    gc_rng_init(&t->rng_noise, t->spec.train.seed ^ gc_gan_mix64((uint64_t)t->watch.rollbacks),
+                GC_GAN_STREAM_NOISE);
+    return 0;
+}
+
+/* Tells the hooks what the watchdog saw, rolling back first when the spec asks for it
+ * and rollbacks are left; *rolled says whether it did. */
+static int watch_fired(struct gc_trainer *t, const struct gc_watch_alert *a, int *rolled,
+                       struct gc_error *err)
+{
+    struct gc_watch_event e = {.step = t->step,
+                               .kind = gc_watch_kind_name(a->kind),
+                               .action = "alert",
+                               .to_step = -1,
+                               .lr_scale = 0.0};
+    *rolled = 0;
+    const struct gc_watch_spec *ws = &t->spec.watch;
+    if (rolling_back(t) && t->rb && t->watch.rollbacks < ws->max_rollbacks) {
+        int rc = roll_back(t, err);
+        if (rc)
+            return rc;
+        *rolled = 1;
+        e.action = "rollback";
+        e.to_step = t->step;
+        e.lr_scale = t->watch.lr_mult;
+        e.ckpt = t->rb;
+        e.ckpt_len = t->rb_len;
+        snprintf(e.message, sizeof e.message,
+                 "%s; rolled back to step %lld (rollback %d of %d), learning rates x%g, fresh "
+                 "noise seed",
+                 a->message, (long long)t->step, t->watch.rollbacks, ws->max_rollbacks,
+                 (double)t->watch.lr_mult);
+    } else if (rolling_back(t)) {
+        snprintf(e.message, sizeof e.message, "%s; no rollback left (%d of %d done)", a->message,
+                 t->watch.rollbacks, ws->max_rollbacks);
+    } else {
+        snprintf(e.message, sizeof e.message, "%s", a->message);
+    }
+    gc_gan_log(t, e.message);
+    if (t->hooks->alert)
+        return t->hooks->alert(t->hooks->ctx, &e, err);
+    return 0;
 }
 
 static int emit_metrics(struct gc_trainer *t, struct gc_error *err)
@@ -285,17 +373,47 @@ static int emit_sample(struct gc_trainer *t, struct gc_error *err)
     if (!rc)
         rc = t->hooks->sample(t->hooks->ctx, t->step, png, len, err);
     free(png);
+    if (!rc && t->is2d && t->hooks->plane) {
+        uint8_t *plane = NULL;
+        size_t plen = 0;
+        rc = gc_trainer_plane(t, t->samples, t->nsamples, &plane, &plen, err);
+        if (!rc)
+            rc = t->hooks->plane(t->hooks->ctx, t->step, plane, plen, err);
+        free(plane);
+    }
     return rc;
 }
 
-static int emit_eval(struct gc_trainer *t, struct gc_error *err)
+/* The evaluation of this step; *rolled when the watchdog sent training back. */
+static int emit_eval(struct gc_trainer *t, int *rolled, struct gc_error *err)
 {
     struct gc_metric m[GC_GAN_EVAL_MAX];
     int n = 0;
+    *rolled = 0;
     int rc = gc_gan_evaluate(t, m, &n, err);
-    if (rc || !t->hooks || !t->hooks->eval)
+    if (!rc && t->hooks->eval)
+        rc = t->hooks->eval(t->hooks->ctx, t->step, m, n, err);
+    if (rc)
         return rc;
-    return t->hooks->eval(t->hooks->ctx, t->step, m, n, err);
+    const char *names[GC_GAN_EVAL_MAX];
+    double values[GC_GAN_EVAL_MAX];
+    for (int i = 0; i < n; i++)
+        names[i] = m[i].name, values[i] = m[i].value;
+    struct gc_watch_alert a;
+    if (gc_watch_on_eval(&t->watch, &t->spec, t->step, names, values, n, &a))
+        return watch_fired(t, &a, rolled, err);
+    return 0;
+}
+
+/* The watchdog's look at the step just trained; *rolled as in emit_eval. */
+static int watch_step(struct gc_trainer *t, int *rolled, struct gc_error *err)
+{
+    struct gc_watch_step f = {t->loss_d, t->loss_g, t->d_real, t->d_fake, t->gn_d, t->gn_g};
+    struct gc_watch_alert a;
+    *rolled = 0;
+    if (gc_watch_on_step(&t->watch, &t->spec, t->step, &f, &a))
+        return watch_fired(t, &a, rolled, err);
+    return 0;
 }
 
 static int due(int64_t every, int64_t step, int64_t last)
@@ -325,7 +443,15 @@ int gc_trainer_run(struct gc_trainer *t, const struct gc_train_hooks *hooks, str
     const struct gc_every_spec *ev = &t->spec.every;
     int64_t last = t->spec.train.steps;
     int64_t ckpt_step = -1; /* step of the last checkpoint handed out by this call */
-    int rc = 0;
+    int rc = 0, rolled = 0;
+    /* the first point to go back to is where this call starts */
+    if (rolling_back(t) && !t->rb) {
+        uint8_t *bytes = NULL;
+        size_t len = 0;
+        if ((rc = gc_trainer_checkpoint(t, &bytes, &len, err)))
+            goto out;
+        keep_rollback_point(t, bytes, len);
+    }
     while (t->step < last) {
         int ctl = t->hooks->control ? t->hooks->control(t->hooks->ctx) : GC_CONTINUE;
         if (ctl == GC_STOP_CANCEL) {
@@ -342,6 +468,12 @@ int gc_trainer_run(struct gc_trainer *t, const struct gc_train_hooks *hooks, str
         gc_gan_train_step(t);
         t->busy += now_s() - t0;
         t->step++;
+        if ((rc = watch_step(t, &rolled, err)))
+            goto out;
+        if (rolled) {
+            ckpt_step = -1;
+            continue;
+        }
         if (!isfinite(t->loss_d) || !isfinite(t->loss_g)) {
             int d = !isfinite(t->loss_d);
             double v = d ? t->loss_d : t->loss_g;
@@ -354,8 +486,12 @@ int gc_trainer_run(struct gc_trainer *t, const struct gc_train_hooks *hooks, str
             goto out;
         if (due(ev->sample, t->step, last) && (rc = emit_sample(t, err)))
             goto out;
-        if (due(ev->eval, t->step, last) && (rc = emit_eval(t, err)))
+        if (due(ev->eval, t->step, last) && (rc = emit_eval(t, &rolled, err)))
             goto out;
+        if (rolled) {
+            ckpt_step = -1;
+            continue;
+        }
         if (due(ev->checkpoint, t->step, last)) {
             if ((rc = emit_checkpoint(t, err)))
                 goto out;

@@ -4,8 +4,9 @@
  * loads the dataset, trains, and reports through callbacks: metrics, sample grids
  * (PNG bytes), evaluations and checkpoints (bytes). It can start from checkpoint bytes
  * and then continues bit for bit as if it had never stopped (same thread count).
- * This header is the whole API: it includes gan_ckpt.h (checkpoint, restore) and
- * gan_sample.h (generation and its encoders).
+ * This header is the whole API: it includes gan_ckpt.h (checkpoint, restore),
+ * gan_sample.h (generation, its encoders, ONNX export) and gan_plane.h (the plane of a
+ * 2D run).
  *
  * Threads: a trainer is used by one thread at a time (the worker that owns the run).
  * The hooks are called on that thread. The only thing another thread may do is make
@@ -20,6 +21,7 @@
 
 #include "core/error.h"
 #include "core/gan_ckpt.h"
+#include "core/gan_plane.h"
 #include "core/gan_sample.h"
 #include "core/spec.h"
 
@@ -39,6 +41,22 @@ enum gc_control {
     GC_STOP_CANCEL = 2, /* return GC_ESTOPPED at once, no checkpoint */
 };
 
+/* What the watchdog (core/watch.h, spec->watch) detected, and what the engine did:
+ * action "alert" (told only) or "rollback" (training went back to the checkpoint of
+ * to_step, the learning rates now at lr_scale times the spec's, a fresh noise seed). */
+struct gc_watch_event {
+    int64_t step;       /* the step it was detected at */
+    const char *kind;   /* "divergence", "d_winning", "mode_collapse" */
+    const char *action; /* "alert" or "rollback" */
+    int64_t to_step;    /* rollback: the step training goes on from; else -1 */
+    double lr_scale;    /* rollback: the learning rates' factor from now on; else 0 */
+    char message[320];  /* what was seen, and what was done */
+    /* rollback: the checkpoint of to_step training went back to (borrowed for the
+     * call), so that a store which pruned it has it to resume from; else NULL */
+    const uint8_t *ckpt;
+    size_t ckpt_len;
+};
+
 /* Every hook may be NULL. A hook that returns non-zero fails the run: the engine
  * returns that code (err->msg from the hook's err). Buffers passed to hooks are
  * borrowed for the duration of the call. */
@@ -46,9 +64,15 @@ struct gc_train_hooks {
     void *ctx;
     int (*metrics)(void *ctx, int64_t step, const struct gc_metric *m, int n, struct gc_error *err);
     int (*sample)(void *ctx, int64_t step, const uint8_t *png, size_t len, struct gc_error *err);
+    /* 2D sets, after each sample: G's density and D's output over the plane
+     * (core/gan_plane.h) */
+    int (*plane)(void *ctx, int64_t step, const uint8_t *bytes, size_t len, struct gc_error *err);
     int (*eval)(void *ctx, int64_t step, const struct gc_metric *m, int n, struct gc_error *err);
     int (*checkpoint)(void *ctx, int64_t step, const uint8_t *bytes, size_t len,
                       struct gc_error *err);
+    /* the watchdog fired; after a rollback, what the hooks reported after to_step is
+     * history that training will make again */
+    int (*alert)(void *ctx, const struct gc_watch_event *e, struct gc_error *err);
     /* polled once per step; returns enum gc_control */
     int (*control)(void *ctx);
     /* a warning or progress line for the run's log (e.g. a skipped unreadable PNG) */
@@ -80,7 +104,10 @@ void gc_trainer_destroy(struct gc_trainer *t);
 /* Trains from the current step to spec->train.steps. Returns 0 when all steps ran
  * (the last step logs, samples, evaluates and checkpoints unless turned off),
  * GC_ESTOPPED when control() asked to stop, GC_ENUMERIC on NaN/Inf ("loss_d is NaN at
- * step 1234"), or the error of a hook or of the data. */
+ * step 1234") that no rollback of the watchdog could undo, or the error of a hook or of
+ * the data. With spec->watch.action rollback, a detector firing sends training back to
+ * the best checkpoint made while the detectors were calm (at first the state the run
+ * started from), kept in memory, at most watch.max_rollbacks times. */
 int gc_trainer_run(struct gc_trainer *t, const struct gc_train_hooks *hooks, struct gc_error *err);
 
 /* The number of steps done so far. */

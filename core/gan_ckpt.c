@@ -15,6 +15,7 @@
  *   [conditional runs: u32 "CND1" | u32 classes | per class u32 label, u32 name
  *    length, the name | class RNG | u32 has embedding | the embedding's section] |
  *   [the weight average: u32 "EMA1" | u32 K | per generator u64 n, n floats]
+ *   [the watchdog: u32 "WDG1" | its state (gc_watch_save)]
  * The models' sections are gc_model_save's. */
 #include "core/gan_ckpt.h"
 
@@ -31,6 +32,9 @@
  * nothing follows D, exactly as in the checkpoints written before the average
  * existed, so those still load. */
 #define CKPT_EMA_TAG 0x31414d45u /* "EMA1" */
+/* The watchdog's state (core/watch.h) follows as another optional section when the
+ * spec's watch is on. */
+#define CKPT_WATCH_TAG 0x31474457u /* "WDG1" */
 
 int gc_trainer_checkpoint(struct gc_trainer *t, uint8_t **out, size_t *len, struct gc_error *err)
 {
@@ -65,6 +69,10 @@ int gc_trainer_checkpoint(struct gc_trainer *t, uint8_t **out, size_t *len, stru
             gc_buf_put_f32s(&b, t->ema[k], n);
         }
     }
+    if (!rc && t->spec.watch.action != GC_WATCH_OFF) {
+        gc_buf_put_u32(&b, CKPT_WATCH_TAG);
+        gc_watch_save(&t->watch, &b);
+    }
     if (rc || b.oom) {
         gc_buf_fini(&b);
         return gc_error_set(err, GC_ENOMEM, "checkpoint: out of memory");
@@ -74,25 +82,16 @@ int gc_trainer_checkpoint(struct gc_trainer *t, uint8_t **out, size_t *len, stru
     return rc;
 }
 
-/* The weight-average section, when there is one. A checkpoint without it (written
- * before the average existed, or by a spec without ema) leaves the average at G's
- * weights: the state of step 0. A checkpoint with it under a spec without ema skips it,
- * so its trained generators still serve. */
+/* The weight-average section after its tag: the average of each generator. A spec
+ * without ema skips it, so its trained generators still serve. */
 static int restore_ema(struct gc_trainer *t, struct gc_reader *r, struct gc_error *err)
 {
     size_t n;
     gc_model_params(t->g[0], &n);
-    if (r->off == r->len) {
-        for (int k = 0; k < t->K && t->gsample; k++)
-            memcpy(t->ema[k], gc_model_params(t->g[k], &n), n * sizeof(float));
-        return 0;
-    }
-    uint32_t tag, K;
+    uint32_t K;
     int rc;
-    if ((rc = gc_reader_u32(r, &tag, err)) || (rc = gc_reader_u32(r, &K, err)))
+    if ((rc = gc_reader_u32(r, &K, err)))
         return gc_error_prefix(err, "checkpoint: ema");
-    if (tag != CKPT_EMA_TAG)
-        return gc_error_set(err, GC_ECORRUPT, "checkpoint: unknown section after the models");
     if (K != (uint32_t)t->K)
         return gc_error_set(err, GC_ECORRUPT, "checkpoint: ema of %u generators, this spec %d", K,
                             t->K);
@@ -114,6 +113,38 @@ static int restore_ema(struct gc_trainer *t, struct gc_reader *r, struct gc_erro
         if (rc)
             return gc_error_prefix(err, "checkpoint: ema");
     }
+    return 0;
+}
+
+/* The optional sections after the models, each behind its tag: the weight average
+ * (EMA1) and the watchdog's state (WDG1). A checkpoint without the first (written
+ * before the average existed, or by a spec without ema) leaves the average at G's
+ * weights, the state of step 0; one without the second starts the watchdog afresh. */
+static int restore_sections(struct gc_trainer *t, struct gc_reader *r, struct gc_error *err)
+{
+    int have_ema = 0, have_watch = 0, rc;
+    while (r->off < r->len) {
+        uint32_t tag;
+        if ((rc = gc_reader_u32(r, &tag, err)))
+            return gc_error_prefix(err, "checkpoint");
+        if (tag == CKPT_EMA_TAG && !have_ema) {
+            if ((rc = restore_ema(t, r, err)))
+                return rc;
+            have_ema = 1;
+        } else if (tag == CKPT_WATCH_TAG && !have_watch) {
+            if ((rc = gc_watch_load(&t->watch, r, err)))
+                return rc;
+            have_watch = 1;
+        } else {
+            return gc_error_set(err, GC_ECORRUPT, "checkpoint: unknown section after the models");
+        }
+    }
+    size_t n;
+    gc_model_params(t->g[0], &n);
+    for (int k = 0; k < t->K && t->gsample && !have_ema; k++)
+        memcpy(t->ema[k], gc_model_params(t->g[k], &n), n * sizeof(float));
+    if (!have_watch)
+        gc_watch_init(&t->watch);
     return 0;
 }
 
@@ -168,7 +199,7 @@ int gc_trainer_restore(struct gc_trainer *t, const uint8_t *bytes, size_t len, s
         gc_error_prefix(err, "checkpoint: discriminator");
         return rc;
     }
-    if ((rc = gc_gan_cond_load(t, &r, err)) || (rc = restore_ema(t, &r, err)))
+    if ((rc = gc_gan_cond_load(t, &r, err)) || (rc = restore_sections(t, &r, err)))
         return rc;
     if (r.off != r.len)
         return gc_error_set(err, GC_ECORRUPT, "checkpoint: %zu trailing bytes", r.len - r.off);

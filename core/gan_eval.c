@@ -3,6 +3,7 @@
  * and the figures of one evaluation, named from core/metrics.h. */
 #include "core/gan_eval.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -144,6 +145,27 @@ static int eval_points(struct gc_trainer *t, uint64_t seed, struct gc_metric *m,
     return 0;
 }
 
+#define SPREAD_SAMPLES 256
+
+/* The mean L2 distance between two of the first min(n, SPREAD_SAMPLES) samples x. */
+static double spread(const float *x, size_t n, size_t dsize)
+{
+    if (n > SPREAD_SAMPLES)
+        n = SPREAD_SAMPLES;
+    double sum = 0.0;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = i + 1; j < n; j++) {
+            const float *a = x + i * dsize, *b = x + j * dsize;
+            double d2 = 0.0;
+            for (size_t k = 0; k < dsize; k++) {
+                double d = (double)a[k] - (double)b[k];
+                d2 += d * d;
+            }
+            sum += sqrt(d2);
+        }
+    return n > 1 ? sum / ((double)n * (double)(n - 1) / 2.0) : 0.0;
+}
+
 static int eval_images(struct gc_trainer *t, uint64_t seed, struct gc_metric *m, int *nm,
                        struct gc_error *err)
 {
@@ -161,6 +183,10 @@ static int eval_images(struct gc_trainer *t, uint64_t seed, struct gc_metric *m,
              gc_swd(t->eval_real, n, t->eval_gen, n, t->dsize, GC_SWD_PROJECTIONS, &pr, &swd, err)))
         return rc;
     put(m, nm, GC_M_SWD, swd);
+    if (t->real_spread == 0.0)
+        t->real_spread = spread(t->eval_real, n, t->dsize);
+    if (t->real_spread > 0.0)
+        put(m, nm, GC_M_DIVERSITY, spread(t->eval_gen, n, t->dsize) / t->real_spread);
     if (!t->have_gauss)
         return 0;
     struct gc_gauss gg;

@@ -2,7 +2,9 @@
  *
  * Internal to the GAN engine (core/gan_*.c). 2D sets: modes_covered, high_quality and
  * reverse_kl of GC_EVAL_POINTS generated points against the mixture's modes. Image
- * sets: swd between real and as many generated images, and for Fashion-MNIST
+ * sets: swd between real and as many generated images, diversity (the mean distance
+ * between two of 256 generated images over that between two real ones), and for
+ * Fashion-MNIST
  * (core/classifier.h) fid, class_coverage and classifier_score through the evaluation
  * classifier. Conditional runs ask each generated sample for the class of the real
  * sample beside it (2D sets: the classes in turn) and add class_accuracy, through the
@@ -21,7 +23,7 @@ struct gc_trainer;
 struct gc_metric;
 
 /* The most figures one evaluation reports. */
-#define GC_GAN_EVAL_MAX 5
+#define GC_GAN_EVAL_MAX 6
 
 /* The figures of the trainer's current step into m (GC_GAN_EVAL_MAX entries), their
  * number into *n. The first call of an image set makes the real side (and loads or

@@ -23,6 +23,7 @@
 #include "core/pool.h"
 #include "core/rng.h"
 #include "core/spec.h"
+#include "core/watch.h"
 
 /* RNG streams of one seed; each purpose gets its own so that none disturbs another. */
 enum {
@@ -132,6 +133,17 @@ struct gc_trainer {
     struct gc_gauss real_gauss;
     int have_gauss;
     float *eval_feat, *eval_probs;
+    double real_spread; /* mean distance between two real images of eval_real; 0: not yet */
+
+    /* the watchdog (core/watch.h; spec->watch) and, with action rollback, the point it
+     * goes back to: a checkpoint's bytes made while its detectors were calm, the best
+     * by the watch's score (gc_watch_score) */
+    struct gc_watch watch;
+    uint8_t *rb;
+    size_t rb_len;
+    int64_t rb_step;
+    double rb_score;
+    int rb_scored;
 
     const struct gc_train_hooks *hooks; /* during gc_trainer_run */
     char warn[GC_GAN_MAX_WARN_LINES][256];

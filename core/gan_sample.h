@@ -37,6 +37,25 @@ int gc_trainer_generate_classes(struct gc_trainer *t, int n, uint64_t seed, cons
  * of their places), NULL for an unconditional one. Borrowed from the trainer. */
 const struct gc_class_list *gc_trainer_classes(const struct gc_trainer *t);
 
+/* The same from given noise: noise holds n x z_dim floats, sample i drawn from
+ * generator i mod K with the i-th vector (a conditional run: of class i mod its number
+ * of classes). */
+int gc_trainer_generate_from(struct gc_trainer *t, int n, const float *noise, float *out,
+                             struct gc_error *err);
+/* The same with classes as gc_trainer_generate_classes takes them: sample i gets noise
+ * vector i mod draws (noise holds draws x z_dim floats) and class classes[i]. */
+int gc_trainer_generate_from_classes(struct gc_trainer *t, int n, const float *noise, int draws,
+                                     const int *classes, float *out, struct gc_error *err);
+
+/* Generator k (0..K-1) as an ONNX model (core/onnx.h: IR 7, opset 13; docs/api.md):
+ * input "z" float (N, z_dim) (a conditional run: (N, z_dim + classes), the noise then
+ * the class one-hot), output "x" float (N, C, H, W), or (N, 2) for 2D sets, as
+ * gc_trainer_generate_from computes it for that noise: eval mode, batch norm with its
+ * running statistics, the averaged weights with tricks.ema. version is the producer's
+ * version. *out malloc'ed, the caller frees it. */
+int gc_trainer_export_onnx(struct gc_trainer *t, int k, const char *version, uint8_t **out,
+                           size_t *len, struct gc_error *err);
+
 /* Encoders for what gc_trainer_generate returns; *out malloc'ed, the caller frees it.
  * png: a grid of images (8 x 8 for the 64 of a sample grid), or a scatter plot of
  * points over the true mixture (2D).

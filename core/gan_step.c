@@ -342,7 +342,8 @@ void gc_gan_g_step(struct gc_trainer *t)
 
 void gc_gan_train_step(struct gc_trainer *t)
 {
-    t->lr_scale = gc_spec_lr_scale(&t->spec, t->step);
+    /* the schedule, times the watchdog's halvings after rollbacks */
+    t->lr_scale = gc_spec_lr_scale(&t->spec, t->step) * t->watch.lr_mult;
     for (int i = 0; i < t->spec.train.d_steps; i++)
         d_step(t, t->d, t->emb, i == t->spec.train.d_steps - 1);
     gc_gan_g_step(t);

@@ -63,6 +63,10 @@ static const struct gc_metric_info table[GC_M_COUNT] = {
     [GC_M_SWD] = {"swd", GC_METRIC_EVAL, "SWD",
                   "Sliced Wasserstein distance between real and generated pixels.", GC_GOAL_MIN,
                   GC_FMT_NUMBER, NULL, NULL},
+    [GC_M_DIVERSITY] = {"diversity", GC_METRIC_EVAL, "diversity",
+                        "Images: the mean distance between two generated images over that between "
+                        "two real ones (256 of each); near 0 when G makes one image.",
+                        GC_GOAL_MAX, GC_FMT_NUMBER, NULL, NULL},
 };
 
 const struct gc_metric_info *gc_metric_info(enum gc_metric_id id)

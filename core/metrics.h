@@ -30,6 +30,7 @@ enum gc_metric_id {
     GC_M_CLASSIFIER_SCORE,
     GC_M_CLASS_ACCURACY,
     GC_M_SWD,
+    GC_M_DIVERSITY,
     GC_M_COUNT
 };
 

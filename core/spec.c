@@ -17,6 +17,7 @@ const char *const gc_loss_names[GC_LOSS_HINGE + 1] = {"minimax", "nonsaturating"
 const char *const gc_optim_names[GC_OPTIM_RMSPROP + 1] = {"adam", "sgd", "rmsprop"};
 const char *const gc_decay_shape_names[GC_DECAY_STEP + 1] = {"linear", "step"};
 const char *const gc_conditioning_names[GC_COND_CONCAT + 1] = {"projection", "concat"};
+const char *const gc_watch_action_names[GC_WATCH_ROLLBACK + 1] = {"off", "alert", "rollback"};
 
 #define NELEM(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
@@ -272,6 +273,23 @@ void gc_spec_defaults(struct gc_spec *s, enum gc_dataset_kind data, enum gc_loss
     s->tricks.smoothing = GC_SMOOTH_NONE;
     s->tricks.generators = 1;
     s->tricks.weight_clip = loss == GC_LOSS_WASSERSTEIN ? 0.01f : 0.0f;
+
+    /* The watchdog alerts by default; its thresholds only fire on what no healthy run
+     * shows (docs/spec.md: watch): a loss past 1000 or a NaN, a gradient 1000x its early
+     * level, D(x) > 0.98 with D(G(z)) < 0.02 for 100 steps in a row, a watched
+     * evaluation figure 25% worse than its best twice in a row. */
+    s->watch = (struct gc_watch_spec){
+        .action = GC_WATCH_ALERT,
+        .max_rollbacks = 3,
+        .window = 100,
+        .loss_max = 1000.0f,
+        .grad_factor = 1000.0f,
+        .d_margin = 0.02f,
+        .vanish_factor = 1e-3f,
+        .eval_patience = 2,
+        .eval_worsen = 0.25f,
+        .warmup = 0.1f,
+    };
 
     s->every.log = 10;
     s->every.sample = 200;

@@ -42,6 +42,7 @@ enum gc_decay_shape { GC_DECAY_LINEAR, GC_DECAY_STEP };
  * one-hot vector after z): a projection term <embed(y), phi(x)> added to D's logits
  * (Miyato & Koyama 2018), or the class as one-hot maps concatenated to D's input. */
 enum gc_conditioning { GC_COND_PROJECTION, GC_COND_CONCAT };
+enum gc_watch_action { GC_WATCH_OFF, GC_WATCH_ALERT, GC_WATCH_ROLLBACK };
 
 /* Limits a user can rely on (the API enforces them with these numbers). */
 #define GC_MAX_STEPS 10000000LL
@@ -56,6 +57,7 @@ enum gc_conditioning { GC_COND_PROJECTION, GC_COND_CONCAT };
 #define GC_MAX_LAYERS 16
 #define GC_MAX_NAME 128
 #define GC_MAX_SEED 9007199254740992ULL /* 2^53 */
+#define GC_MAX_ROLLBACKS 100
 #define GC_PATH_MAX 4096
 
 struct gc_optim_spec {
@@ -117,6 +119,24 @@ struct gc_tricks_spec {
     float ema;         /* decay of the generator weight average in (0, 1); 0 = none */
 };
 
+/* watch: the collapse watchdog (core/watch.h) and what it does when a detector fires:
+ * off, alert (an alert event, a record on the run, the webhook), or rollback (that,
+ * and training goes back to the best earlier checkpoint with the learning rates halved
+ * and a fresh noise seed, at most max_rollbacks times). */
+struct gc_watch_spec {
+    enum gc_watch_action action;
+    int max_rollbacks;
+    int64_t window;      /* steps a condition must hold (D winning, G's gradient vanishing),
+                          * and the steps whose gradient norms set their level */
+    float loss_max;      /* |loss_d| or |loss_g| above it: divergence */
+    float grad_factor;   /* a gradient norm above this x its level: divergence */
+    float d_margin;      /* D winning: D(x) > 1 - m and D(G(z)) < m (probability losses) */
+    float vanish_factor; /* G's gradient norm below this x its level: vanishing */
+    int eval_patience;   /* evaluations in a row a figure must be worse */
+    float eval_worsen;   /* relative distance from its best that counts as worse */
+    float warmup;        /* fraction of the steps before the evaluation rules start */
+};
+
 struct gc_every_spec {
     int64_t log, sample, checkpoint, eval; /* 0 = off */
 };
@@ -130,6 +150,7 @@ struct gc_spec {
     struct gc_optim_spec opt_g, opt_d;
     struct gc_tricks_spec tricks;
     struct gc_every_spec every;
+    struct gc_watch_spec watch;
 };
 
 /* ---- field errors ----------------------------------------------------------------
@@ -197,6 +218,7 @@ extern const char *const gc_loss_names[GC_LOSS_HINGE + 1];
 extern const char *const gc_optim_names[GC_OPTIM_RMSPROP + 1];
 extern const char *const gc_decay_shape_names[GC_DECAY_STEP + 1];
 extern const char *const gc_conditioning_names[GC_COND_CONCAT + 1];
+extern const char *const gc_watch_action_names[GC_WATCH_ROLLBACK + 1];
 
 const char *gc_dataset_name(enum gc_dataset_kind k);
 const char *gc_arch_name(enum gc_arch a);

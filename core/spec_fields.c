@@ -12,7 +12,8 @@ _Static_assert(sizeof(enum gc_dataset_kind) == sizeof(int) && sizeof(enum gc_los
                    sizeof(enum gc_optim_kind) == sizeof(int) &&
                    sizeof(enum gc_decay_shape) == sizeof(int) &&
                    sizeof(enum gc_smoothing) == sizeof(int) &&
-                   sizeof(enum gc_conditioning) == sizeof(int),
+                   sizeof(enum gc_conditioning) == sizeof(int) &&
+                   sizeof(enum gc_watch_action) == sizeof(int),
                "enums of the spec are int-sized");
 
 #define NELEM(a) ((int)(sizeof(a) / sizeof((a)[0])))
@@ -226,6 +227,35 @@ static const struct gc_spec_field fields[] = {
     INT64("every.sample", every.sample, 0, GC_MAX_STEPS, "store a grid of samples"),
     INT64("every.checkpoint", every.checkpoint, 0, GC_MAX_STEPS, "store a checkpoint"),
     INT64("every.eval", every.eval, 0, GC_MAX_STEPS, "run the evaluation"),
+
+    SECTION("watch", "the collapse watchdog: what it watches for and what it does"),
+    {.path = "watch.action",
+     .type = GC_FIELD_ENUM,
+     AT(watch.action),
+     .names = gc_watch_action_names,
+     .n_names = NELEM(gc_watch_action_names),
+     .doc = "off, alert (an event, a record on the run, the webhook) or rollback (and back "
+            "to the best earlier checkpoint, learning rates halved, fresh noise)"},
+    INT("watch.max_rollbacks", watch.max_rollbacks, 0, GC_MAX_ROLLBACKS,
+        "rollback: at most this many; later detections alert only"),
+    INT64("watch.window", watch.window, 1, GC_MAX_STEPS,
+          "steps a condition must hold (D winning, G's gradient vanishing); the first ones "
+          "set the gradient norms' level"),
+    FLOAT("watch.loss_max", watch.loss_max, 0, 1e6, GC_FIELD_MIN_OPEN,
+          "divergence: |loss_d| or |loss_g| above it (NaN or Inf always)"),
+    FLOAT("watch.grad_factor", watch.grad_factor, 1, 1e6, GC_FIELD_MIN_OPEN,
+          "divergence: a gradient norm above this many times its level over the first window"),
+    FLOAT("watch.d_margin", watch.d_margin, 0, 0.5, GC_FIELD_MIN_OPEN | GC_FIELD_MAX_OPEN,
+          "D winning: D(x) above 1 - m and D(G(z)) below m for a window (minimax, "
+          "nonsaturating)"),
+    FLOAT("watch.vanish_factor", watch.vanish_factor, 0, 1, GC_FIELD_MIN_OPEN | GC_FIELD_MAX_OPEN,
+          "D winning: G's gradient norm below this many times its level for a window"),
+    INT("watch.eval_patience", watch.eval_patience, 1, 100,
+        "mode collapse: evaluations in a row that a watched figure must be worse"),
+    FLOAT("watch.eval_worsen", watch.eval_worsen, 0, 1, GC_FIELD_MIN_OPEN | GC_FIELD_MAX_OPEN,
+          "mode collapse: how far from its best counts as worse (0.25: a quarter)"),
+    FLOAT("watch.warmup", watch.warmup, 0, 1, GC_FIELD_MAX_OPEN,
+          "the fraction of the steps before the evaluation rules start"),
 };
 
 const struct gc_spec_field *gc_spec_fields(int *n)

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "daemon/log.h"
+#include "daemon/webhook.h"
 
 #define DEFAULT_LISTEN "127.0.0.1:8080"
 #define DEFAULT_KEEP 5
@@ -23,6 +24,7 @@ static void usage(FILE *f)
             "usage: ganctld [--listen ADDR:PORT] [--data DIR] [--workers N] [--threads N]\n"
             "               [--config FILE] [--token-file FILE] [--datasets DIR] [--web DIR]\n"
             "               [--keep-checkpoints N] [--max-connections N] [--http-timeout S]\n"
+            "               [--alert-webhook URL]\n"
             "               [--verbose]\n"
             "       ganctld train SPEC.json [--data DIR] [--threads N]\n"
             "       ganctld --help | --version\n"
@@ -39,6 +41,8 @@ static void usage(FILE *f)
             "                          (default DATA/datasets)\n"
             "  --web DIR               the dashboard's files\n"
             "  --keep-checkpoints N    newest checkpoints kept per run (default %d, 0: all)\n"
+            "  --alert-webhook URL     POST each alert of the watchdog there as JSON\n"
+            "                          (http://HOST[:PORT]/PATH; retried, never blocks)\n"
             "  --max-connections N     open HTTP connections at most, event streams included;\n"
             "                          more are refused (default 256)\n"
             "  --http-timeout S        close a connection idle for S seconds, or whose request\n"
@@ -94,6 +98,14 @@ static int set_option(struct gd_config *c, const char *name, const char *v)
         return parse_int(name, v, 1, 65536, &c->max_connections);
     if (!strcmp(name, "http-timeout"))
         return parse_int(name, v, 1, 3600, &c->http_timeout);
+    if (!strcmp(name, "alert-webhook")) {
+        struct gc_error err = {0};
+        if (gd_webhook_check_url(v, &err)) {
+            fprintf(stderr, "ganctld: %s\n", err.msg);
+            return -1;
+        }
+        return set_str(name, c->alert_webhook, sizeof(c->alert_webhook), v);
+    }
     if (!strcmp(name, "verbose")) {
         c->verbose = strcmp(v, "0") && strcmp(v, "false") && strcmp(v, "no");
         return 0;
@@ -169,10 +181,9 @@ static int parse_flags(struct gd_config *c, int argc, char **argv, int first, in
         memcpy(name, a + 2, n);
         name[n] = '\0';
         static const char *const known[] = {
-            "listen",     "data",    "datasets",        "web",
-            "token-file", "workers", "threads",         "keep-checkpoints",
-            "verbose",    "config",  "max-connections", "http-timeout",
-            NULL};
+            "listen",          "data",         "datasets",         "web",     "token-file",
+            "workers",         "threads",      "keep-checkpoints", "verbose", "config",
+            "max-connections", "http-timeout", "alert-webhook",    NULL};
         int is_known = 0;
         for (int k = 0; known[k]; k++)
             is_known |= !strcmp(known[k], name);
@@ -313,7 +324,7 @@ static int parse_serve(struct gd_config *c, int argc, char **argv)
             return 0;
         }
         if (!strcmp(argv[i], "--version")) {
-            printf("ganctld %s\n", GD_VERSION);
+            printf("ganctld %s (%s)\n", GD_VERSION, gd_build_commit);
             return 0;
         }
     }

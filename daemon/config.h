@@ -10,7 +10,7 @@
 
 #include <limits.h>
 
-#define GD_VERSION "0.1.0"
+#include "daemon/version.h"
 
 enum gd_command { GD_CMD_SERVE, GD_CMD_TRAIN };
 
@@ -23,6 +23,7 @@ struct gd_config {
     char web[PATH_MAX];
     char token_file[PATH_MAX];
     char config[PATH_MAX];
+    char alert_webhook[1200]; /* "" when none */
     int workers, threads, keep_checkpoints;
     int max_connections; /* 0: the server's default */
     int http_timeout;    /* seconds; 0: the server's default */

@@ -23,7 +23,11 @@
 #include <unistd.h>
 
 #include "core/data.h"
+#include "core/blas.h"
 #include "core/gan.h"
+#include "daemon/sweep.h"
+#include "daemon/version.h"
+#include "daemon/webhook.h"
 
 void gd_jobs_log(struct gd_jobs *s, int level, int64_t run, const char *fmt, ...)
 {
@@ -250,6 +254,17 @@ static int hook_sample(void *ctx, int64_t step, const uint8_t *png, size_t len,
     return 0;
 }
 
+static int hook_plane(void *ctx, int64_t step, const uint8_t *bytes, size_t len,
+                      struct gc_error *err)
+{
+    struct gd_job *job = ctx;
+    int ret;
+    while ((ret = gd_store_plane_put(job->s->store, job->id, step, bytes, len, err)) &&
+           retry_write(job, err))
+        ;
+    return write_end(job, ret, err);
+}
+
 static int hook_eval(void *ctx, int64_t step, const struct gc_metric *m, int n,
                      struct gc_error *err)
 {
@@ -262,6 +277,8 @@ static int hook_eval(void *ctx, int64_t step, const struct gc_metric *m, int n,
     append_figures(line, sizeof(line), len, m, n);
     gd_jobs_publish(job->s, job->id, "eval", step);
     gd_jobs_log(job->s, GD_LOG_INFO, job->id, "%s", line);
+    if (job->sweep > 0 && step < job->steps)
+        gd_sweep_after_eval(job->s, job->sweep, job->id, job->config, step);
     return 0;
 }
 
@@ -277,6 +294,72 @@ static int hook_checkpoint(void *ctx, int64_t step, const uint8_t *bytes, size_t
     if ((ret = write_end(job, ret, err)))
         return ret;
     gd_jobs_publish(job->s, job->id, "checkpoint", step);
+    return 0;
+}
+
+/* The alert webhook's JSON body for one event of the watchdog. */
+static void alert_body(const struct gd_job *job, const struct gc_watch_event *e, char *out,
+                       size_t cap)
+{
+    char name[300] = "", msg[700] = "", to[32] = "null", lr[32] = "null";
+    gd_json_escape(name, sizeof(name), job->name);
+    gd_json_escape(msg, sizeof(msg), e->message);
+    if (e->to_step >= 0)
+        snprintf(to, sizeof(to), "%lld", (long long)e->to_step);
+    if (e->lr_scale > 0)
+        snprintf(lr, sizeof(lr), "%.9g", e->lr_scale);
+    snprintf(out, cap,
+             "{\"run\":%lld,\"name\":\"%s\",\"step\":%lld,\"kind\":\"%s\",\"action\":\"%s\","
+             "\"to_step\":%s,\"lr_scale\":%s,\"message\":\"%s\",\"url\":\"/api/v1/runs/%lld\"}",
+             (long long)job->id, name, (long long)e->step, e->kind, e->action, to, lr, msg,
+             (long long)job->id);
+}
+
+/* The watchdog fired: after a rollback the store forgets what came after to_step (the
+ * run trains those steps again) and keeps the checkpoint of to_step; the record is
+ * stored, an alert event published, the webhook told. */
+static int hook_alert(void *ctx, const struct gc_watch_event *e, struct gc_error *err)
+{
+    struct gd_job *job = ctx;
+    struct gd_jobs *s = job->s;
+    int ret;
+    if (e->to_step >= 0) {
+        while ((ret = gd_store_run_rewind(s->store, job->id, e->to_step, err)) &&
+               retry_write(job, err))
+            ;
+        if ((ret = write_end(job, ret, err)))
+            return ret;
+        /* the checkpoint gone back to may have been pruned: keep it, the run resumes
+         * from it after a restart */
+        while (e->ckpt &&
+               (ret = gd_store_ckpt_put(s->store, job->id, e->to_step, e->ckpt, e->ckpt_len,
+                                        s->opts.keep_checkpoints, err)) &&
+               retry_write(job, err))
+            ;
+        if ((ret = write_end(job, ret, err)))
+            return ret;
+        pthread_mutex_lock(&s->mu);
+        job->counted = e->to_step;
+        job->step = e->to_step;
+        pthread_mutex_unlock(&s->mu);
+    }
+    struct gd_watch_record r = {
+        .run = job->id, .step = e->step, .to_step = e->to_step, .lr_scale = e->lr_scale};
+    snprintf(r.kind, sizeof(r.kind), "%s", e->kind);
+    snprintf(r.action, sizeof(r.action), "%s", e->action);
+    snprintf(r.message, sizeof(r.message), "%s", e->message);
+    while ((ret = gd_store_watch_put(s->store, &r, NULL, err)) && retry_write(job, err))
+        ;
+    if ((ret = write_end(job, ret, err)))
+        return ret;
+    gd_jobs_publish(s, job->id, "alert", e->step);
+    gd_jobs_log(s, GD_LOG_WARN, job->id, "watch: %s at step %lld: %s", e->kind, (long long)e->step,
+                e->message);
+    if (s->opts.webhook) {
+        char body[1400];
+        alert_body(job, e, body, sizeof(body));
+        gd_webhook_post(s->opts.webhook, job->id, body);
+    }
     return 0;
 }
 
@@ -303,6 +386,32 @@ static void store_classes(struct gd_jobs *s, struct gd_job *job)
     if (!text || gd_store_run_set_classes(s->store, job->id, text, &err))
         gd_jobs_log(s, GD_LOG_WARN, job->id, "its classes are not stored: %s", err.msg);
     free(text);
+}
+
+/* The compiler that built this file, as its predefined macros name it. */
+#if defined(__clang__)
+#define COMPILER "clang " __clang_version__
+#elif defined(__GNUC__)
+#define COMPILER "gcc " __VERSION__
+#else
+#define COMPILER "unknown"
+#endif
+
+/* Records how the run is trained now: this daemon, its build, the BLAS, the threads. */
+static void record_provenance(struct gd_jobs *s, const struct gd_run *run)
+{
+    struct gd_provenance p;
+    memset(&p, 0, sizeof(p));
+    snprintf(p.version, sizeof(p.version), "%s", GD_VERSION);
+    snprintf(p.commit, sizeof(p.commit), "%s", gd_build_commit);
+    snprintf(p.compiler, sizeof(p.compiler), "%s", COMPILER);
+    gc_blas_describe(p.blas, sizeof(p.blas));
+    p.threads = s->threads_per_run;
+    if (!s->opts.spec_hash || s->opts.spec_hash(run->spec_json, p.spec_hash) != 0)
+        p.spec_hash[0] = '\0';
+    struct gc_error err = {0};
+    if (gd_store_run_set_provenance(s->store, run->id, &p, &err))
+        gd_jobs_log(s, GD_LOG_WARN, run->id, "provenance not stored: %s", err.msg);
 }
 
 static void set_status(struct gd_jobs *s, int64_t id, enum gd_status st, const char *error,
@@ -362,8 +471,12 @@ enum gd_status gd_job_run(struct gd_job *job)
         goto fail;
     }
     job->batch = spec->train.batch_size;
+    snprintf(job->name, sizeof(job->name), "%s", run.name);
+    job->sweep = run.sweep;
+    job->config = run.config;
     job->steps = spec->train.steps;
 
+    record_provenance(s, &run);
     set_status(s, job->id, GD_RUNNING, NULL, step);
     gd_jobs_log(s, GD_LOG_INFO, job->id, "started at step %lld of %lld with %d threads",
                 (long long)step, (long long)spec->train.steps, s->threads_per_run);
@@ -404,8 +517,10 @@ enum gd_status gd_job_run(struct gd_job *job)
         .ctx = job,
         .metrics = hook_metrics,
         .sample = hook_sample,
+        .plane = hook_plane,
         .eval = hook_eval,
         .checkpoint = hook_checkpoint,
+        .alert = hook_alert,
         .control = hook_control,
         .log = hook_log,
     };
@@ -437,7 +552,11 @@ enum gd_status gd_job_run(struct gd_job *job)
         gd_store_run_set_step(s->store, job->id, step, NULL);
     else
         step = run.step > step ? run.step : step;
-    finish(s, job, final, NULL, step, 1);
+    char reason[sizeof(job->stop_reason)];
+    pthread_mutex_lock(&s->mu);
+    snprintf(reason, sizeof(reason), "%s", job->stop_reason);
+    pthread_mutex_unlock(&s->mu);
+    finish(s, job, final, final == GD_CANCELED && reason[0] ? reason : NULL, step, 1);
     gd_jobs_log(s, GD_LOG_INFO, job->id, "%s at step %lld", gd_status_name(final), (long long)step);
     goto out;
 

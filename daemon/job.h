@@ -30,7 +30,8 @@ enum gd_job_request { GD_REQ_NONE = 0, GD_REQ_PAUSE, GD_REQ_CANCEL };
 struct gd_jobs {
     /* set when the scheduler is created, read-only afterwards */
     struct gd_store *store;
-    struct gd_events *ev; /* NULL: no events */
+    struct gd_events *ev;   /* NULL: no events */
+    struct gd_sched *sched; /* the scheduler itself, for a sweep's early stopping */
     struct gd_sched_opts opts;
     char *cache_dir;     /* the classifier cache; NULL: none */
     int threads_per_run; /* compute threads of one run */
@@ -53,9 +54,13 @@ struct gd_job {
     int64_t steps;     /* the spec's train.steps */
     int64_t counted;   /* steps already added to the counters */
     int healthy_tries; /* failed writes while the store looked healthy */
+    char name[129];    /* the run's name, for the alert webhook */
+    int64_t sweep;     /* the sweep it belongs to (0: none) and its configuration */
+    int config;
     /* guarded by s->mu */
     enum gd_job_request request;
-    int finished; /* final status being written: no longer live */
+    char stop_reason[320]; /* why a cancel came, shown as the run's error ("" for a user's) */
+    int finished;          /* final status being written: no longer live */
     int64_t step;
     double images_per_s;
     char store_error[256]; /* a training write waiting for the store, "" when none */

@@ -132,6 +132,7 @@ struct gd_sched *gd_sched_create(struct gd_store *store, struct gd_events *ev,
     }
     s->jobs.store = store;
     s->jobs.ev = ev;
+    s->jobs.sched = s;
     s->jobs.opts = *opts;
     if (s->jobs.opts.workers < 1)
         s->jobs.opts.workers = 1;
@@ -278,22 +279,48 @@ int gd_sched_submit(struct gd_sched *s, const struct gc_spec *spec, const char *
     return 0;
 }
 
+int gd_sched_submit_sweep(struct gd_sched *s, const struct gd_sweep *w,
+                          const struct gd_sweep_run *runs, int n, int64_t *id, int64_t *ids,
+                          struct gc_error *err)
+{
+    int ret = gd_store_sweep_insert(s->jobs.store, w, runs, n, id, ids, err);
+    if (ret)
+        return ret;
+    for (int i = 0; i < n; i++) {
+        if (enqueue(s, ids[i])) /* stored as queued: the next start picks them up */
+            return gc_error_set(err, GC_ENOMEM, "sched: out of memory");
+        gd_jobs_publish(&s->jobs, ids[i], "status", 0);
+    }
+    gd_jobs_log(&s->jobs, GD_LOG_INFO, 0, "sweep %lld: %d runs queued", (long long)*id, n);
+    return 0;
+}
+
 /* Where a run is now: 1 active, 2 queued (and taken out of the queue when take), 0
- * neither. Called with ctl_mu held. */
-static int locate(struct gd_sched *s, int64_t id, int take, enum gd_job_request request)
+ * neither. An active run gets the request (and reason, when not NULL). Called with
+ * ctl_mu held. */
+static int locate_why(struct gd_sched *s, int64_t id, int take, enum gd_job_request request,
+                      const char *reason)
 {
     int where = 0;
     pthread_mutex_lock(&s->jobs.mu);
     struct gd_job *j = gd_jobs_find(&s->jobs, id);
     if (j) {
-        if (request && j->request != GD_REQ_CANCEL)
+        if (request && j->request != GD_REQ_CANCEL) {
             j->request = request;
+            if (reason)
+                snprintf(j->stop_reason, sizeof(j->stop_reason), "%s", reason);
+        }
         where = 1;
     } else if (take ? queue_remove(s, id) : queue_find(s, id) >= 0) {
         where = 2;
     }
     pthread_mutex_unlock(&s->jobs.mu);
     return where;
+}
+
+static int locate(struct gd_sched *s, int64_t id, int take, enum gd_job_request request)
+{
+    return locate_why(s, id, take, request, NULL);
 }
 
 static int stored_status(struct gd_sched *s, int64_t id, enum gd_status *st, int64_t *step,
@@ -310,8 +337,9 @@ static int stored_status(struct gd_sched *s, int64_t id, enum gd_status *st, int
 }
 
 /* Cancel and pause share their shape: active -> request, queued -> at once, else by
- * the stored status. */
-static int stop_run(struct gd_sched *s, int64_t id, enum gd_job_request request,
+ * the stored status. A reason (a sweep's early stopping) goes with a cancel as the
+ * run's error; with one, a run that has ended already is no error. */
+static int stop_run(struct gd_sched *s, int64_t id, enum gd_job_request request, const char *reason,
                     struct gc_error *err)
 {
     enum gd_status st;
@@ -320,33 +348,39 @@ static int stop_run(struct gd_sched *s, int64_t id, enum gd_job_request request,
     int ret = stored_status(s, id, &st, &step, err);
     if (ret)
         goto out;
-    int where = locate(s, id, 1, request);
+    int where = locate_why(s, id, 1, request, reason);
     if (where == 1)
-        goto out; /* the worker writes the status within one step */
+        goto out; /* the worker writes the status (with the reason) within one step */
     enum gd_status to = request == GD_REQ_CANCEL ? GD_CANCELED : GD_PAUSED;
     if (where == 2 || st == GD_QUEUED || (request == GD_REQ_CANCEL && st == GD_PAUSED)) {
-        if ((ret = gd_store_run_set_status(s->jobs.store, id, to, NULL, err)))
+        if ((ret = gd_store_run_set_status(s->jobs.store, id, to, reason, err)))
             goto out;
         gd_jobs_publish(&s->jobs, id, "status", step);
-        gd_jobs_log(&s->jobs, GD_LOG_INFO, id, "%s while %s", gd_status_name(to),
-                    gd_status_name(st));
+        gd_jobs_log(&s->jobs, GD_LOG_INFO, id, "%s while %s%s%s", gd_status_name(to),
+                    gd_status_name(st), reason ? ": " : "", reason ? reason : "");
         goto out;
     }
-    ret = gc_error_set(err, GC_ESTATE, "run %lld is %s: it cannot be %s", (long long)id,
-                       gd_status_name(st), request == GD_REQ_CANCEL ? "canceled" : "paused");
+    if (!reason)
+        ret = gc_error_set(err, GC_ESTATE, "run %lld is %s: it cannot be %s", (long long)id,
+                           gd_status_name(st), request == GD_REQ_CANCEL ? "canceled" : "paused");
 out:
     pthread_mutex_unlock(&s->jobs.ctl_mu);
     return ret;
 }
 
+int gd_sched_stop(struct gd_sched *s, int64_t id, const char *reason, struct gc_error *err)
+{
+    return stop_run(s, id, GD_REQ_CANCEL, reason, err);
+}
+
 int gd_sched_cancel(struct gd_sched *s, int64_t id, struct gc_error *err)
 {
-    return stop_run(s, id, GD_REQ_CANCEL, err);
+    return stop_run(s, id, GD_REQ_CANCEL, NULL, err);
 }
 
 int gd_sched_pause(struct gd_sched *s, int64_t id, struct gc_error *err)
 {
-    return stop_run(s, id, GD_REQ_PAUSE, err);
+    return stop_run(s, id, GD_REQ_PAUSE, NULL, err);
 }
 
 int gd_sched_resume(struct gd_sched *s, int64_t id, struct gc_error *err)

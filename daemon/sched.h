@@ -27,9 +27,13 @@
 #include "daemon/store.h"
 
 struct gd_sched;
+struct gd_webhook;
 
 /* Turns a stored spec back into a struct (the daemon passes api/'s parser). */
 typedef int (*gd_spec_parse_fn)(const char *json, struct gc_spec *out, struct gc_error *err);
+/* The SHA-256 (64 hex digits and a NUL into out) of a stored spec with its name left
+ * out, for the run's provenance (the daemon passes api/'s). */
+typedef int (*gd_spec_hash_fn)(const char *json, char out[65]);
 
 /* Log levels of gd_log_fn, as syslog numbers them. */
 enum { GD_LOG_ERR = 3, GD_LOG_WARN = 4, GD_LOG_INFO = 6, GD_LOG_DEBUG = 7 };
@@ -38,12 +42,14 @@ enum { GD_LOG_ERR = 3, GD_LOG_WARN = 4, GD_LOG_INFO = 6, GD_LOG_DEBUG = 7 };
 typedef void (*gd_log_fn)(void *ctx, int level, int64_t run, const char *msg);
 
 struct gd_sched_opts {
-    int workers;             /* >= 1 */
-    int threads;             /* compute threads for all runs together (default: cores) */
-    const char *data_dir;    /* the classifier cache lives under it */
-    int keep_checkpoints;    /* newest N kept per run (the last one always) */
+    int workers;          /* >= 1 */
+    int threads;          /* compute threads for all runs together (default: cores) */
+    const char *data_dir; /* the classifier cache lives under it */
+    int keep_checkpoints; /* newest N kept per run (the last one always) */
     gd_spec_parse_fn parse_spec;
-    gd_log_fn log;           /* NULL: silent */
+    gd_spec_hash_fn spec_hash;  /* NULL: provenance without spec_hash */
+    struct gd_webhook *webhook; /* the watchdog's alerts go there too (borrowed); NULL: none */
+    gd_log_fn log;              /* NULL: silent */
     void *log_ctx;
 };
 
@@ -61,6 +67,14 @@ void gd_sched_destroy(struct gd_sched *s);
 /* Stores a new run (spec_json is the normalized spec) and queues it. */
 int gd_sched_submit(struct gd_sched *s, const struct gc_spec *spec, const char *spec_json,
                     int64_t *id, struct gc_error *err);
+/* Stores a sweep and its n runs at once (store.h) and queues them in order; ids gets
+ * the runs' ids. */
+int gd_sched_submit_sweep(struct gd_sched *s, const struct gd_sweep *w,
+                          const struct gd_sweep_run *runs, int n, int64_t *id, int64_t *ids,
+                          struct gc_error *err);
+/* Cancels a queued, running or paused run for a reason that its run object then shows
+ * as its error (a sweep's early stopping); 0 also when it had ended already. */
+int gd_sched_stop(struct gd_sched *s, int64_t id, const char *reason, struct gc_error *err);
 /* GC_ENOTFOUND for an unknown run, GC_ESTATE when the state forbids it. */
 int gd_sched_cancel(struct gd_sched *s, int64_t id, struct gc_error *err);
 int gd_sched_pause(struct gd_sched *s, int64_t id, struct gc_error *err);

@@ -87,12 +87,21 @@ int gd_serve_open(const struct gd_config *c, int workers, struct gd_parts *p)
         gd_log(GD_LOG_ERR, "%s", err.msg);
         return -1;
     }
+    if (c->alert_webhook[0]) {
+        p->webhook = gd_webhook_create(c->alert_webhook, gd_log_sched, NULL, &err);
+        if (!p->webhook) {
+            gd_log(GD_LOG_ERR, "%s", err.msg);
+            return -1;
+        }
+    }
     struct gd_sched_opts so = {
         .workers = workers,
         .threads = c->threads,
         .data_dir = c->data,
         .keep_checkpoints = c->keep_checkpoints,
         .parse_spec = parse_stored_spec,
+        .spec_hash = ga_spec_hash,
+        .webhook = p->webhook,
         .log = gd_log_sched,
         .log_ctx = NULL,
     };
@@ -107,6 +116,7 @@ int gd_serve_open(const struct gd_config *c, int workers, struct gd_parts *p)
 void gd_serve_close(struct gd_parts *p)
 {
     gd_sched_destroy(p->sched);
+    gd_webhook_destroy(p->webhook); /* after the workers that post to it */
     gd_events_destroy(p->ev);
     gd_store_close(p->store);
     memset(p, 0, sizeof(*p));

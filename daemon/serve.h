@@ -8,12 +8,14 @@
 #include "daemon/events.h"
 #include "daemon/sched.h"
 #include "daemon/store.h"
+#include "daemon/webhook.h"
 
 /* The parts of a running ganctld: opened in this order, closed in the reverse. */
 struct gd_parts {
     struct gd_store *store;
     struct gd_events *ev;
     struct gd_sched *sched;
+    struct gd_webhook *webhook; /* --alert-webhook; NULL when none */
 };
 
 /* Makes the data directory and opens the store (migrating it), the event bus and the

@@ -33,6 +33,18 @@ enum gd_status {
 const char *gd_status_name(enum gd_status s);
 int gd_status_from_name(const char *s); /* -1 when unknown */
 
+/* How a run was trained, written by the worker that starts it: the daemon's version
+ * and the commit it was built from, the compiler, the BLAS core in use, the compute
+ * threads of the run and the SHA-256 of its normalized spec (the name left out). */
+struct gd_provenance {
+    char version[32];
+    char commit[48];
+    char compiler[128];
+    char blas[64];
+    int threads;
+    char spec_hash[65];
+};
+
 /* A run row. Strings are owned by the struct: free with gd_run_fini(). Times are
  * RFC 3339 UTC strings, "" when not set. */
 struct gd_run {
@@ -46,6 +58,10 @@ struct gd_run {
     char *error;   /* NULL when none */
     char *classes; /* a conditional run's classes once it started (core/data.h's text
                     * form, gc_class_list_from_text reads it); NULL otherwise */
+    int64_t sweep; /* the sweep it belongs to, 0 when none */
+    int config;    /* its configuration's index in the sweep, -1 when none */
+    int has_provenance;
+    struct gd_provenance prov;
 };
 void gd_run_fini(struct gd_run *r);
 
@@ -79,6 +95,13 @@ int gd_store_run_set_step(struct gd_store *s, int64_t id, int64_t step, struct g
 /* Sets the classes a conditional run trains with (text as gd_run.classes; NULL clears). */
 int gd_store_run_set_classes(struct gd_store *s, int64_t id, const char *classes,
                              struct gc_error *err);
+/* Records how the run is trained (when a worker starts it). */
+int gd_store_run_set_provenance(struct gd_store *s, int64_t id, const struct gd_provenance *p,
+                                struct gc_error *err);
+/* Forgets what the run stored after step: its metrics, samples and checkpoints of later
+ * steps go, and the run's step becomes step (a watchdog's rollback), in one
+ * transaction. */
+int gd_store_run_rewind(struct gd_store *s, int64_t id, int64_t step, struct gc_error *err);
 /* Deletes the run and everything of it. */
 int gd_store_run_delete(struct gd_store *s, int64_t id, struct gc_error *err);
 /* Ids of runs in a status, oldest first (the scheduler re-queues RUNNING/QUEUED at start). */
@@ -112,6 +135,16 @@ int gd_store_sample_steps(struct gd_store *s, int64_t run, int64_t **steps, int 
 int gd_store_sample_get(struct gd_store *s, int64_t run, int64_t step, uint8_t **png, size_t *len,
                         int64_t *got_step, struct gc_error *err);
 
+/* The plane of a 2D run's sample (core/gan_plane.h bytes), kept with the sample of that
+ * step: put after the sample; GC_ENOTFOUND when the step has no sample. */
+int gd_store_plane_put(struct gd_store *s, int64_t run, int64_t step, const uint8_t *bytes,
+                       size_t len, struct gc_error *err);
+int gd_store_plane_steps(struct gd_store *s, int64_t run, int64_t **steps, int *n,
+                         struct gc_error *err);
+/* step < 0: the newest. *bytes malloc'ed. */
+int gd_store_plane_get(struct gd_store *s, int64_t run, int64_t step, uint8_t **bytes, size_t *len,
+                       int64_t *got_step, struct gc_error *err);
+
 /* Checkpoints: the blob and the run's step in one transaction; then keeps the newest
  * `keep` checkpoints of the run (keep <= 0: all). */
 struct gd_ckpt_info {
@@ -132,7 +165,7 @@ int gd_store_ckpt_get(struct gd_store *s, int64_t run, int64_t step, uint8_t **b
 struct gd_event {
     int64_t id;
     int64_t run;
-    char type[16]; /* status, metrics, sample, eval, checkpoint */
+    char type[16]; /* status, metrics, sample, eval, checkpoint, alert */
     int64_t step;
     char created_at[32];
 };
@@ -143,6 +176,63 @@ int gd_store_event_list(struct gd_store *s, int64_t run, int64_t after, int limi
                         struct gd_event **out, int *n, struct gc_error *err);
 /* The id of the newest event ever stored (0 when none), so a new bus starts from it. */
 int gd_store_event_last(struct gd_store *s, int64_t *id, struct gc_error *err);
+
+/* Sweeps: a definition (the JSON body as sent) and the runs it made, created together
+ * in one transaction. The objective (metric, goal) and early stopping are columns so
+ * that the scheduler can rank configurations without the body. */
+struct gd_sweep {
+    int64_t id;
+    char name[129];
+    char *body; /* the sweep as sent, normalized; owned, free with gd_sweep_fini() */
+    char metric[32];
+    int goal_max; /* 1: higher is better */
+    int early_stopping;
+    int configurations;
+    char created_at[32];
+};
+void gd_sweep_fini(struct gd_sweep *w);
+/* One run of a new sweep. */
+struct gd_sweep_run {
+    const char *name;
+    const char *spec_json; /* normalized */
+    int64_t steps;
+    int config;
+};
+/* Inserts the sweep and its n runs (queued) in one transaction; run_ids (n) gets their
+ * ids, in order. */
+int gd_store_sweep_insert(struct gd_store *s, const struct gd_sweep *w,
+                          const struct gd_sweep_run *runs, int n, int64_t *id, int64_t *run_ids,
+                          struct gc_error *err);
+int gd_store_sweep_get(struct gd_store *s, int64_t id, struct gd_sweep *out, struct gc_error *err);
+/* Every sweep, newest first; *out malloc'ed (gd_sweep_fini each, then free). */
+int gd_store_sweep_list(struct gd_store *s, struct gd_sweep **out, int *n, struct gc_error *err);
+/* A sweep's runs, by id. */
+struct gd_sweep_member {
+    int64_t run;
+    int config;
+    enum gd_status status;
+    int64_t step;
+};
+int gd_store_sweep_runs(struct gd_store *s, int64_t sweep, struct gd_sweep_member **out, int *n,
+                        struct gc_error *err);
+
+/* The watchdog's records: what was detected at which step and what was done (action
+ * "alert", or "rollback" to the checkpoint of to_step with the learning rates scaled
+ * by lr_scale). */
+struct gd_watch_record {
+    int64_t id, run, step;
+    char kind[24];
+    char action[16];
+    int64_t to_step; /* -1: none */
+    double lr_scale; /* 0: none */
+    char message[384];
+    char created_at[32];
+};
+int gd_store_watch_put(struct gd_store *s, const struct gd_watch_record *r, int64_t *id,
+                       struct gc_error *err);
+/* A run's records, oldest first; *out malloc'ed. */
+int gd_store_watch_list(struct gd_store *s, int64_t run, struct gd_watch_record **out, int *n,
+                        struct gc_error *err);
 
 /* For /metrics. */
 struct gd_store_stats {

@@ -9,6 +9,7 @@
  *   store_sqlite_metrics.c  training metrics and eval figures
  *   store_sqlite_blobs.c    samples and checkpoints
  *   store_sqlite_events.c   events
+ *   store_sqlite_sweeps.c   sweeps, the watchdog's records, provenance and rewinds
  * A second backend goes beside them in files of its own behind the same store.h.
  *
  * DESIGN: one connection behind one mutex (mu). Every public function takes mu for its
@@ -59,6 +60,20 @@ enum gd_sqlite_stmt {
     GD_SQ_EVENT_PUT,
     GD_SQ_EVENT_LIST,
     GD_SQ_EVENT_LAST,
+    GD_SQ_RUN_PROVENANCE,
+    GD_SQ_REWIND_METRICS,
+    GD_SQ_REWIND_SAMPLES,
+    GD_SQ_REWIND_CKPTS,
+    GD_SQ_SWEEP_INSERT,
+    GD_SQ_SWEEP_RUN_INSERT,
+    GD_SQ_SWEEP_GET,
+    GD_SQ_SWEEP_LIST,
+    GD_SQ_SWEEP_RUNS,
+    GD_SQ_WATCH_PUT,
+    GD_SQ_WATCH_LIST,
+    GD_SQ_PLANE_PUT,
+    GD_SQ_PLANE_STEPS,
+    GD_SQ_PLANE_GET,
     GD_SQ_COUNT,
 };
 

@@ -1,6 +1,6 @@
 /* store_sqlite_blobs.c — the samples and checkpoints tables: a run's PNG sample grids
- * and its checkpoints (with their SHA-256 and the run's step, pruned to the newest
- * few), by step or the newest. Part of the SQLite store (see store_sqlite.h). */
+ * (with the plane of a 2D run) and its checkpoints (with their SHA-256 and the run's step, pruned
+ * to the newest few), by step or the newest. Part of the SQLite store (see store_sqlite.h). */
 #include <stdlib.h>
 
 #include "daemon/sha256.h"
@@ -90,6 +90,48 @@ int gd_store_sample_get(struct gd_store *s, int64_t run, int64_t step, uint8_t *
                     "SELECT step, png FROM samples WHERE run = ?1 AND (?2 < 0 OR step = ?2)"
                     " ORDER BY step DESC LIMIT 1",
                     run, step, png, len, got_step, err, "sample");
+}
+
+/* ---- planes (2D samples) ---- */
+
+int gd_store_plane_put(struct gd_store *s, int64_t run, int64_t step, const uint8_t *bytes,
+                       size_t len, struct gc_error *err)
+{
+    int ret = GC_EIO;
+    gd_sqlite_write_start(s);
+    sqlite3_stmt *st = gd_sqlite_stmt(
+        s, GD_SQ_PLANE_PUT, "UPDATE samples SET plane = ?3 WHERE run = ?1 AND step = ?2", err);
+    if (st) {
+        sqlite3_bind_int64(st, 1, run);
+        sqlite3_bind_int64(st, 2, step);
+        sqlite3_bind_blob64(st, 3, len ? bytes : (const void *)"", len, SQLITE_STATIC);
+        ret = gd_sqlite_exec_done(s, st, err, "put plane");
+        if (!ret && sqlite3_changes(s->db) == 0)
+            ret = gc_error_set(err, GC_ENOTFOUND, "run %lld has no sample at step %lld",
+                               (long long)run, (long long)step);
+    }
+    return gd_sqlite_write_end(s, ret);
+}
+
+int gd_store_plane_steps(struct gd_store *s, int64_t run, int64_t **steps, int *n,
+                         struct gc_error *err)
+{
+    pthread_mutex_lock(&s->mu);
+    int ret = gd_sqlite_query_ids(
+        s, GD_SQ_PLANE_STEPS,
+        "SELECT step FROM samples WHERE run = ?1 AND plane IS NOT NULL ORDER BY step", NULL, run,
+        steps, n, err, "plane steps");
+    pthread_mutex_unlock(&s->mu);
+    return ret;
+}
+
+int gd_store_plane_get(struct gd_store *s, int64_t run, int64_t step, uint8_t **bytes, size_t *len,
+                       int64_t *got_step, struct gc_error *err)
+{
+    return get_blob(s, GD_SQ_PLANE_GET,
+                    "SELECT step, plane FROM samples WHERE run = ?1 AND plane IS NOT NULL AND"
+                    " (?2 < 0 OR step = ?2) ORDER BY step DESC LIMIT 1",
+                    run, step, bytes, len, got_step, err, "plane");
 }
 
 /* ---- checkpoints ---- */

@@ -7,7 +7,9 @@
 #include "daemon/store_sqlite.h"
 
 #define RUN_COLS                                                                                   \
-    "id, name, status, spec, step, steps, created_at, started_at, finished_at, error, classes"
+    "id, name, status, spec, step, steps, created_at, started_at, finished_at, error, sweep,"      \
+    " config, provenance_version, provenance_commit, provenance_compiler, provenance_blas,"        \
+    " provenance_threads, spec_hash, classes"
 
 #define SQL_SET_STEP "UPDATE runs SET step = ?2 WHERE id = ?1"
 
@@ -28,10 +30,22 @@ static int read_run(sqlite3_stmt *st, struct gd_run *r, struct gc_error *err)
         r->spec_json = strdup("{}");
     if (sqlite3_column_type(st, 9) != SQLITE_NULL)
         r->error = gd_sqlite_dup_text(sqlite3_column_text(st, 9));
-    if (sqlite3_column_type(st, 10) != SQLITE_NULL)
-        r->classes = gd_sqlite_dup_text(sqlite3_column_text(st, 10));
+    r->sweep = sqlite3_column_type(st, 10) == SQLITE_NULL ? 0 : sqlite3_column_int64(st, 10);
+    r->config = sqlite3_column_int(st, 11);
+    r->has_provenance = sqlite3_column_type(st, 17) != SQLITE_NULL;
+    if (r->has_provenance) {
+        struct gd_provenance *p = &r->prov;
+        gd_sqlite_copy_text(p->version, sizeof(p->version), sqlite3_column_text(st, 12));
+        gd_sqlite_copy_text(p->commit, sizeof(p->commit), sqlite3_column_text(st, 13));
+        gd_sqlite_copy_text(p->compiler, sizeof(p->compiler), sqlite3_column_text(st, 14));
+        gd_sqlite_copy_text(p->blas, sizeof(p->blas), sqlite3_column_text(st, 15));
+        p->threads = sqlite3_column_int(st, 16);
+        gd_sqlite_copy_text(p->spec_hash, sizeof(p->spec_hash), sqlite3_column_text(st, 17));
+    }
+    if (sqlite3_column_type(st, 18) != SQLITE_NULL)
+        r->classes = gd_sqlite_dup_text(sqlite3_column_text(st, 18));
     if (!r->spec_json || (sqlite3_column_type(st, 9) != SQLITE_NULL && !r->error) ||
-        (sqlite3_column_type(st, 10) != SQLITE_NULL && !r->classes)) {
+        (sqlite3_column_type(st, 18) != SQLITE_NULL && !r->classes)) {
         gd_run_fini(r);
         return gd_sqlite_no_memory(err);
     }

@@ -9,7 +9,7 @@ set -eu
 BUILD="build-essential pkg-config libopenblas-dev liblapacke-dev libmicrohttpd-dev \
 libjansson-dev libsqlite3-dev sqlite3 libpng-dev zlib1g-dev libcurl4-openssl-dev \
 libsystemd-dev dataset-fashion-mnist"
-TEST="libcmocka-dev curl clang libclang-rt-dev python3 chromium valgrind wrk prometheus"
+TEST="libcmocka-dev curl clang libclang-rt-dev python3 python3-onnx chromium valgrind wrk prometheus"
 BENCH="python3 python3-torch"
 
 case "${1:-build}" in

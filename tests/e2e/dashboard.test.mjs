@@ -568,6 +568,92 @@ test('the comparison view overlays two runs', { timeout: T }, async () => {
     assert.match(page.url(), new RegExp(`runs=${runA.id},${runB.id}`));
 });
 
+test('the compare view shows the runs\' samples side by side at one step, with their figures', { timeout: T }, async () => {
+    await page.goto(`${base}/#/compare?runs=${runA.id},${runB.id}`);
+    const panel = page.locator('.compare-samples:not([hidden])');
+    await panel.waitFor();
+    const figs = panel.locator('figure[data-run]');
+    assert.equal(await figs.count(), 2);
+    // the newest step first: each run's grid of that step, loaded
+    const steps = (await api('GET', `/api/v1/runs/${runB.id}/samples`)).data.samples.map((x) => x.step);
+    await page.waitForFunction((n) => document.querySelector('.compare-samples').dataset.step === String(n),
+        Math.max(...steps));
+    await page.waitForFunction(() => [...document.querySelectorAll('.compare-samples img')]
+        .every((i) => i.complete && i.naturalWidth > 0));
+    // one slider moves both: at the first step each shows its grid of that step
+    await panel.locator('input[type="range"]').fill('0');
+    await page.waitForFunction(() => document.querySelector('.compare-samples').dataset.step === '40');
+    for (const id of [runA.id, runB.id]) {
+        const fig = panel.locator(`figure[data-run="${id}"]`);
+        assert.equal(await fig.getAttribute('data-shown'), '40');
+        await page.waitForFunction((i) => document.querySelector(
+            `.compare-samples figure[data-run="${i}"] img`).src.endsWith('/samples/40.png'), id);
+    }
+    // the figures of both runs in one table, at the evaluation at or before the step
+    await panel.locator('input[type="range"]').fill(String(steps.length - 1));
+    const rows = panel.locator('table.compare-eval tbody tr');
+    await page.waitForFunction(() => document.querySelectorAll('table.compare-eval tbody tr').length === 2);
+    for (const r of [runA, runB]) {
+        const run = (await api('GET', `/api/v1/runs/${r.id}`)).data;
+        const cell = rows.locator(`[data-metric="modes_covered"]`).nth(r.id === runA.id ? 0 : 1);
+        assert.match(await cell.innerText(), new RegExp(`^${run.eval.modes_covered}(/8)?$`));
+    }
+});
+
+test('a 2D run page draws its plane under the modes and lists what the watchdog did', { timeout: T }, async () => {
+    const run = await createRun(Object.assign(tiny('e2e-diverges'), {
+        optimizer: { g: { lr: 10 }, d: { lr: 10 } },
+    }));
+    await waitFor('its alert', async () => (await api('GET', `/api/v1/runs/${run.id}`)).data.watch.length > 0);
+    await page.goto(`${base}/#/runs/${run.id}`);
+    const rec = page.locator('table.watch tr[data-kind="divergence"]');
+    await rec.first().waitFor();
+    assert.match(await rec.first().innerText(), /past watch\.loss_max/);
+    // the plane of the sample shown: two pictures of 64 x 64 cells
+    await page.waitForFunction(() => {
+        const p = document.querySelector('.plane');
+        return p && !p.hidden && p.dataset.step;
+    });
+    for (const role of ['density', 'decision']) {
+        assert.equal(await page.locator(`canvas[data-role="${role}"]`).evaluate((c) => c.width), 256);
+    }
+    const shown = await page.locator('.sample .slider').innerText();
+    assert.match(shown, new RegExp(`step ${await page.locator('.plane').getAttribute('data-step')}\\b`));
+    // how it was made
+    assert.match(await page.locator('dd[data-info="threads"]').innerText(), /^\d+$/);
+    assert.match(await page.locator('dd[data-info="BLAS"]').innerText(), /OpenBLAS/);
+});
+
+test('the sweeps view ranks the configurations, plots them and shows the best one\'s samples', { timeout: T }, async () => {
+    const r = await api('POST', '/api/v1/sweeps', {
+        name: 'e2e-sweep', spec: tiny('swept', 80), axes: { 'optimizer.g.lr': [1e-3, 3e-3, 1e-6] },
+        objective: { metric: 'high_quality', goal: 'max' },
+    });
+    assert.equal(r.status, 201, JSON.stringify(r.data));
+    const id = r.data.id;
+    await waitFor('the sweep to finish', async () => (await api('GET', `/api/v1/sweeps/${id}`)).data.status === 'finished');
+    await page.goto(`${base}/#/sweeps`);
+    await page.locator(`tr[data-sweep="${id}"] a`).click();
+    await page.waitForFunction((s) => location.hash === `#/sweeps/${s}`, id);
+    const rows = page.locator('table.sweep-table tbody tr');
+    await page.waitForFunction(() => document.querySelectorAll('table.sweep-table tbody tr').length === 3);
+    const w = (await api('GET', `/api/v1/sweeps/${id}`)).data;
+    const means = w.configurations.map((c) => (c.objective ? c.objective.mean : -1));
+    const order = await rows.evaluateAll((trs) => trs.map((t) => +t.dataset.config));
+    assert.deepEqual(order, [0, 1, 2].sort((a, b) => means[b] - means[a] || a - b));
+    assert.equal(await rows.first().getAttribute('data-best'), '1');
+    // one line per configuration over one axis and the objective
+    assert.equal(await page.locator('svg.parallel polyline').count(), 3);
+    assert.equal(await page.locator('svg.parallel text.axis-name').count(), 2);
+    // the best configuration's samples
+    await page.waitForFunction(() => {
+        const i = document.querySelector('.best-samples img');
+        return i && i.complete && i.naturalWidth > 0;
+    });
+    assert.equal(await page.locator('.best-samples figure').getAttribute('data-run'),
+        String(w.best.runs[0]));
+});
+
 test('pages fit a phone-width window', { timeout: T }, async () => {
     const ctx = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true });
     const tab = await ctx.newPage();

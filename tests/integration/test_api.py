@@ -30,7 +30,8 @@ from ganctld_proc import run_suite  # noqa: E402
 HEARTBEAT_MS = 300
 
 RUN_KEYS = {"id", "name", "status", "spec", "step", "steps", "created_at", "started_at",
-            "finished_at", "error", "latest", "eval", "classes"}
+            "finished_at", "error", "latest", "eval", "sweep", "provenance", "watch",
+            "classes"}
 TERMINAL = {"succeeded", "failed", "canceled"}
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
 
@@ -282,7 +283,8 @@ class ApiTest(unittest.TestCase):
         self.assertEqual(spec["tricks"]["generators"], 1)
         self.assertEqual(spec["dataset"]["split"], "train")
         self.assertEqual(set(spec), {"name", "dataset", "model", "loss", "train", "optimizer",
-                                     "tricks", "every"})
+                                     "tricks", "every", "watch"})
+        self.assertEqual(spec["watch"]["action"], "alert")
         got = self.d.json("GET", h["location"])
         self.assertEqual(got["id"], run["id"])
         self.assertEqual(got["spec"], spec)
@@ -315,9 +317,12 @@ class ApiTest(unittest.TestCase):
         dims = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(3)]
         self.assertEqual(dims, [3, 28, 28])
         self.assertEqual(len(data), 16 + 3 * 28 * 28)
-        st, h, data = self.d.request("POST", "/api/v1/runs/%d/generate" % run["id"],
-                                     {"format": "json"})
-        self.problem(st, h, data, 400, "format")
+        # json: the images as numbers in [-1, 1], each (C, H, W) flattened
+        got = self.d.json("POST", "/api/v1/runs/%d/generate" % run["id"],
+                          {"n": 2, "format": "json"})
+        self.assertEqual(got["shape"], [1, 28, 28])
+        self.assertEqual([len(x) for x in got["images"]], [784, 784])
+        self.assertTrue(all(-1 <= v <= 1 for x in got["images"] for v in x))
 
     def test_finished_run(self):
         run = self.done
@@ -752,6 +757,7 @@ class ApiTest(unittest.TestCase):
         self.assertEqual(cat["archs"], ["mlp", "dcgan"])
         self.assertIn("rmsprop", cat["optimizers"])
         self.assertEqual(cat["decay_shapes"], ["linear", "step"])
+        self.assertEqual(cat["watch_actions"], ["off", "alert", "rollback"])
         # the run objects use the same names: every latest and eval key is in the catalog
         run = self.d.json("GET", "/api/v1/runs/%d" % self.done["id"])
         for k in list(run["latest"]) + list(run["eval"]):
@@ -791,8 +797,16 @@ class ApiTest(unittest.TestCase):
         rid = self.done["id"]
         ck = self.d.json("GET", "/api/v1/runs/%d/checkpoints" % rid)["checkpoints"][-1]["step"]
         fill = {"{id}": str(rid), "{step}": str(ck), "{file}": "app.css"}
+        # a sweep of one tiny run for /api/v1/sweeps/{id}
+        sweep = self.d.json("POST", "/api/v1/sweeps",
+                            {"spec": tiny_spec("openapi-sweep", steps=10),
+                             "axes": {"train.batch_size": [8]},
+                             "objective": {"metric": "modes_covered"}}, expect=201)
+        self.d.wait_status(sweep["configurations"][0]["runs"][0], TERMINAL)
         for path, item in doc["paths"].items():
             url = path
+            if path.startswith("/api/v1/sweeps/"):
+                url = path.replace("{id}", str(sweep["id"]))
             for k, v in fill.items():
                 url = url.replace(k, v)
             if "/samples/{step}" in path:

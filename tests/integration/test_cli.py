@@ -169,7 +169,8 @@ class TestOffline(ClientMixin, unittest.TestCase):
         rc, out, _ = self.ganctl("--help", addr=False)
         self.assertEqual(rc, 0)
         commands = ["submit", "ls", "show", "watch", "cancel", "pause", "resume", "rm",
-                    "metrics", "samples", "generate", "checkpoint"]
+                    "metrics", "samples", "generate", "checkpoint", "sweep", "sweeps", "export",
+                    "reproduce"]
         for c in commands:
             self.assertIn("  " + c, out)
             for form in ([c, "--help"], [c, "-h"], ["help", c], [c, "1", "--help"]):
@@ -198,6 +199,11 @@ class TestOffline(ClientMixin, unittest.TestCase):
             ["submit", "--set", "noequals", "--dataset", "ring8"],
             ["submit", "--set", ".x=1", "--dataset", "ring8"],
             ["submit", "a.json", "b.json"],
+            ["sweep"],
+            ["sweeps", "x"],
+            ["export"],
+            ["export", "1", "--generator", "99"],
+            ["reproduce"],
             ["metrics", "1", "--max-points", "0"],
             ["generate", "1", "-n", "zero", "-o", "x.png"],
             ["generate", "1", "--format", "gif", "-o", "x.gif"],

@@ -257,7 +257,48 @@ class DaemonTest(unittest.TestCase):
                          ({"format": "idx"}, 400), ({"n": 0, "colour": 1}, 400)):
             self.call(c, "post", run + "/generate", "/api/v1/runs/%d/generate" % rid, body,
                       expect=st)
+        self.call(c, "post", run + "/generate", "/api/v1/runs/%d/generate" % rid,
+                  {"z": [[0.5] * 16, [-0.5] * 16], "format": "json"}, expect=200)
         self.call(c, "post", run + "/pause", "/api/v1/runs/%d/pause" % rid, expect=409)
+        # export, planes
+        self.call(c, "get", run + "/export", "/api/v1/runs/%d/export?format=onnx" % rid,
+                  expect=200)
+        self.call(c, "get", run + "/export", "/api/v1/runs/%d/export?format=tf" % rid,
+                  expect=400)
+        _, _, data = self.call(c, "get", run + "/planes", "/api/v1/runs/%d/planes" % rid,
+                               expect=200)
+        step = json.loads(data)["planes"][-1]["step"]
+        self.call(c, "get", run + "/planes/{step}", "/api/v1/runs/%d/planes/%d" % (rid, step),
+                  expect=200)
+        self.call(c, "get", run + "/planes/{step}", "/api/v1/runs/%d/planes/7" % rid,
+                  expect=404)
+        # sweeps: refused, created, listed, read, missing
+        sweep = {"name": "schema", "spec": tiny_spec("swept", steps=10),
+                 "axes": {"train.batch_size": [8, 16]}, "seeds": 1,
+                 "objective": {"metric": "modes_covered", "goal": "max"}}
+        self.call(c, "post", "/api/v1/sweeps",
+                  body=dict(sweep, axes={"train.batch_size": [0]}), expect=400)
+        _, _, data = self.call(c, "post", "/api/v1/sweeps", body=sweep, expect=201)
+        made = json.loads(data)
+        for conf in made["configurations"]:
+            for r in conf["runs"]:
+                self.d.wait_status(r, TERMINAL)
+        self.call(c, "get", "/api/v1/sweeps", expect=200)
+        self.call(c, "get", "/api/v1/sweeps/{id}", "/api/v1/sweeps/%d" % made["id"], expect=200)
+        self.call(c, "get", "/api/v1/sweeps/{id}", "/api/v1/sweeps/999999", expect=404)
+        # a run the watchdog alerts on: its record and its alert event
+        _, _, data = self.call(c, "post", "/api/v1/runs",
+                               body=dict(tiny_spec("diverges", steps=20),
+                                         optimizer={"g": {"lr": 10}, "d": {"lr": 10}}),
+                               expect=201)
+        did = json.loads(data)["id"]
+        self.d.wait_status(did, TERMINAL)
+        self.call(c, "get", run, "/api/v1/runs/%d" % did, expect=200)
+        alerts = [e for e in sse_events(self.d, "/api/v1/runs/%d/events?last_event_id=0" % did)
+                  if e["event"] == "alert"]
+        self.assertTrue(alerts)
+        for e in alerts:
+            c.schema("alert event %d" % e["id"], "RunEvent", e)
         self.call(c, "get", "/static/{file}", "/static/js/main.js", expect=200)
         self.call(c, "get", "/static/{file}", "/static/nope.js", expect=404)
         self.call(c, "get", "/", expect=200)

@@ -3,7 +3,7 @@
  *   GET /api/v1/catalog                  once, before the first view: every metric's
  *       name, kind (train or eval), label, help, goal (min, max or null) and format
  *       (number, fraction, count, rate) and what a count is out of; the names of the
- *       datasets (with points: true and their modes for the 2D mixtures), architectures, losses, optimizers and decay shapes
+ *       datasets (with points: true and their modes for the 2D mixtures), architectures, losses, optimizers, decay shapes and watchdog actions
  *   GET /api/v1/spec/defaults?dataset=NAME[&loss=NAME]
  *       the whole normalized spec such a run gets, kept per (dataset, loss) for the
  *       page's life
@@ -24,6 +24,7 @@ export async function loadCatalog() {
         losses: (c && c.losses) || [],
         optimizers: (c && c.optimizers) || [],
         decay_shapes: (c && c.decay_shapes) || [],
+        watch_actions: (c && c.watch_actions) || [],
         conditionings: (c && c.conditionings) || [],
     };
     metricsByName.clear();
@@ -32,7 +33,7 @@ export async function loadCatalog() {
 }
 
 /* The catalog as loaded: {metrics, datasets, archs, losses, optimizers, decay_shapes,
- * conditionings}. */
+ * watch_actions, conditionings}. */
 export function catalog() {
     return cat;
 }

@@ -3,7 +3,9 @@
  *   #/                   runs table (filter by status, live)     views/runs.js
  *   #/runs/ID            one run                                 views/run.js
  *   #/launch[?from=ID]   the launch form and JSON editor         views/launch.js
- *   #/compare?runs=A,B   curves of several runs overlaid         views/compare.js
+ *   #/compare?runs=A,B   curves of several runs overlaid, their
+ *                        samples side by side                    views/compare.js
+ *   #/sweeps[/ID]        sweeps; one ranked by its objective     views/sweeps.js
  *
  * It talks only to the REST API of docs/api.md (api.js, events.js), and loads the
  * daemon's catalog (catalog.js) before the first view: the views take their metric
@@ -16,6 +18,7 @@ import { compareView } from './views/compare.js';
 import { launchView } from './views/launch.js';
 import { runView } from './views/run.js';
 import { runsView } from './views/runs.js';
+import { sweepsView } from './views/sweeps.js';
 
 function parseHash() {
     const raw = location.hash.replace(/^#/, '') || '/';
@@ -48,6 +51,9 @@ function route() {
     } else if (path === '/compare') {
         cleanup = compareView(params);
         nav = 'compare';
+    } else if ((m = path.match(/^\/sweeps(?:\/(\d+))?$/))) {
+        cleanup = sweepsView(m[1] ? Number(m[1]) : 0);
+        nav = 'sweeps';
     } else {
         cleanup = runsView(params);
         nav = 'runs';

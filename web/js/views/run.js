@@ -1,14 +1,18 @@
 /* views/run.js — #/runs/ID: one run. Its training curves and an evaluation chart per
- * figure it has, the sample grids with a step slider, a generate panel (with a class
- * picker for a conditional run), the newest evaluation, checkpoints to download, the
- * spec, and pause / resume / cancel / clone / delete / CSV export; all kept current by
+ * figure it has, the sample grids with a step slider (for a 2D run with the plane of
+ * each sample step: G's density and D's output under the true modes), a generate
+ * panel (with a class picker for a conditional run), the newest evaluation, what the
+ * watchdog detected and did, how the run was made (provenance), checkpoints to
+ * download, the spec, and pause / resume / cancel / clone / delete / CSV export / ONNX
+ * export; all kept current by
  * GET /api/v1/runs/ID/events. */
 import { API, api, apiBlob, showImage, token } from '../api.js';
-import { label, metric, metricNames } from '../catalog.js';
+import { isPoints, label, metric, metricNames } from '../catalog.js';
 import { Chart, PALETTE } from '../charts.js';
 import { append, clear, errorBox, h, saveBlob, toast, view } from '../dom.js';
 import { debouncer, openStream } from '../events.js';
 import { duration, fmtBytes, fmtMetric } from '../format.js';
+import { planePanel } from '../plane.js';
 import { SeriesStore, csvOf } from '../series.js';
 import { datasetText, progressBar, statusBadge, tricksText } from '../summary.js';
 
@@ -55,6 +59,9 @@ export function runView(id) {
     const sampleEmpty = h('div', { class: 'muted' }, 'No sample grid yet.');
     const sliderRow = h('div', { class: 'slider', hidden: true }, slider, sampleLabel);
     const evalEl = h('dl', { class: 'kv' });
+    const watchEl = h('div', { class: 'watch-records' });
+    const plane = planePanel();
+    const planes = new Map(); // step -> the plane, fetched once
     const ckptBody = h('tbody');
     const specEl = h('pre', { 'data-role': 'spec' });
     const infoEl = h('dl', { class: 'kv' });
@@ -77,6 +84,12 @@ export function runView(id) {
             await showImage(sampleImg, url);
         } catch (e) {
             toast(`sample: ${e.message}`);
+        }
+        if (run && isPoints(run.spec && run.spec.dataset && run.spec.dataset.name)) {
+            try {
+                if (!planes.has(s.step)) planes.set(s.step, await api(`${API}/runs/${id}/planes/${s.step}`));
+                if (+slider.value === i || samples[+slider.value] === s) plane.update(planes.get(s.step));
+            } catch (e) { /* a sample without its plane (written before planes existed) */ }
         }
     };
     slider.addEventListener('input', () => {
@@ -137,6 +150,32 @@ export function runView(id) {
     const loadMetrics = async (full) => {
         await Promise.all([train.load(full), evals.load(full)]);
         if (!closed) drawCharts();
+    };
+
+    const downloadLink = (url, file, text, role) => h('a', { href: url, download: file,
+        class: 'button', dataset: { action: role }, onclick: (e) => {
+            if (!token()) return; // a plain link works without a token
+            e.preventDefault();
+            apiBlob(url).then((b) => saveBlob(b, file), (err) => toast(err.message));
+        } }, text);
+
+    const renderWatch = () => {
+        clear(watchEl);
+        const list = run.watch || [];
+        const spec = run.spec || {};
+        const action = (spec.watch && spec.watch.action) || 'off';
+        if (!list.length) {
+            watchEl.append(h('div', { class: 'muted' }, action === 'off' ? 'The watchdog is off.' :
+                `Nothing detected (action: ${action}).`));
+            return;
+        }
+        watchEl.append(h('table', { class: 'plain watch' }, h('thead', {}, h('tr', {},
+            h('th', {}, 'step'), h('th', {}, 'detected'), h('th', {}, 'done'), h('th', {}, 'what'))),
+        h('tbody', {}, list.map((w) => h('tr', { dataset: { kind: w.kind, action: w.action } },
+            h('td', { class: 'num' }, String(w.step)),
+            h('td', {}, w.kind.replace('_', ' ')),
+            h('td', {}, w.action === 'rollback' ? `rolled back to ${w.to_step}, lr ×${w.lr_scale}` : 'alert'),
+            h('td', { class: 'watch-msg' }, w.message))))));
     };
 
     const act = async (verb) => {
@@ -240,6 +279,7 @@ export function runView(id) {
             btn('resume', 'Resume', st === 'paused'),
             btn('cancel', 'Cancel', st === 'queued' || st === 'running' || st === 'paused', 'danger'),
             h('button', { onclick: exportCsv, dataset: { action: 'csv' } }, 'Export CSV'),
+            downloadLink(`${API}/runs/${id}/export?format=onnx`, `run-${id}.onnx`, 'Export ONNX', 'onnx'),
             h('a', { class: 'button', href: `#/launch?from=${id}` }, 'Clone'),
             btn('delete', 'Delete', st !== 'queued' && st !== 'running', 'danger'),
         ]);
@@ -251,7 +291,16 @@ export function runView(id) {
             ['tricks', tricksText(spec) || 'none'], ['created', run.created_at || '—'],
             ['started', run.started_at || '—'], ['finished', run.finished_at || '—'],
             ['running for', run.started_at ? duration(run.started_at, run.finished_at) : '—']];
-        for (const [k, v] of info) append(infoEl, [h('dt', {}, k), h('dd', {}, v)]);
+        if (run.sweep) info.push(['sweep', h('a', { href: `#/sweeps/${run.sweep}` }, `#${run.sweep}`)]);
+        // how it was made: what `ganctl reproduce` compares
+        const pv = run.provenance;
+        if (pv) {
+            info.push(['version', `${pv.version} (${pv.commit})`], ['compiler', pv.compiler],
+                ['BLAS', pv.blas], ['threads', String(pv.threads)],
+                ['spec hash', h('code', { title: pv.spec_hash || '' }, (pv.spec_hash || '—').slice(0, 16))]);
+        }
+        for (const [k, v] of info) append(infoEl, [h('dt', {}, k), h('dd', { dataset: { info: k } }, v)]);
+        renderWatch();
         clear(evalEl);
         const e = run.eval || {};
         // the catalog's order, then any figure it does not know
@@ -290,6 +339,8 @@ export function runView(id) {
             h('div', { class: 'side' },
                 h('section', { class: 'panel sample' }, h('h2', {}, 'Samples'), sampleEmpty,
                     sampleImg, sliderRow),
+                plane.el,
+                h('section', { class: 'panel' }, h('h2', {}, 'Watchdog'), watchEl),
                 h('section', { class: 'panel generate' }, h('h2', {}, 'Generate'),
                     h('div', { class: 'row' }, h('label', {}, 'n', genN), h('label', {}, 'seed', genSeed),
                         genBtn),
@@ -317,6 +368,13 @@ export function runView(id) {
         if (t === 'sample') later('samples', () => loadSamples().catch(() => {}));
         if (t === 'checkpoint') later('ckpt', () => loadCheckpoints().catch(() => {}));
         if (t === 'status') later('run', refreshRun);
+        if (t === 'alert') {
+            // a rollback rewinds what the run stored: read it all again
+            planes.clear();
+            later('run', refreshRun);
+            later('rewind', () => Promise.all([loadMetrics(true), loadSamples(), loadCheckpoints()])
+                .catch(() => {}));
+        }
         // progress and the latest figures come with the run object
         if (t === 'metrics') later('run', refreshRun);
     };
