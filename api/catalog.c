@@ -59,10 +59,11 @@ enum MHD_Result ga_route_catalog(struct ga_req *r)
                                                   modes ? json_integer(modes) : json_null()));
     }
     return ga_reply_json(r, 200,
-                         json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "metrics", metrics,
+                         json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "metrics", metrics,
                                    "datasets", datasets, "archs", names_of("model.arch"), "losses",
                                    names_of("loss"), "optimizers", names_of("optimizer.g.kind"),
-                                   "decay_shapes", names_of("train.lr_decay.shape"),
+                                   "decay_shapes", names_of("train.lr_decay.shape"), "tasks",
+                                   names_of("task.kind"), "masks", names_of("task.mask"),
                                    "watch_actions", names_of("watch.action"), "conditionings",
                                    names_of("model.conditioning")));
 }
@@ -92,7 +93,16 @@ enum MHD_Result ga_route_spec_defaults(struct ga_req *r)
     if (l < 0)
         return ga_reply_problem(r, 400, one_of_error("loss", "loss"), "loss: unknown loss '%.40s'",
                                 loss);
+    const char *task = ga_query(r, "task");
+    int tk = task ? gc_task_from_name(task) : -1;
+    if (task && tk < 0)
+        return ga_reply_problem(r, 400, one_of_error("task", "task.kind"),
+                                "task: unknown task '%.40s'", task);
     struct gc_spec spec;
     gc_spec_defaults(&spec, (enum gc_dataset_kind)kind, (enum gc_loss)l);
+    struct gc_task_spec ts = spec.task;
+    ts.on = task != NULL;
+    ts.kind = tk < 0 ? ts.kind : (enum gc_task_kind)tk;
+    gc_spec_task_defaults(&spec, &ts);
     return ga_reply_json(r, 200, ga_spec_to_value(&spec, NULL));
 }

@@ -15,6 +15,7 @@
 
 #include "api/reply.h"
 #include "api/request.h"
+#include "api/run_trainer.h"
 #include "api/runs.h"
 #include "api/spec_json.h"
 #include "core/data.h"
@@ -23,43 +24,15 @@
 
 #define GENERATE_MAX 1024
 
-/* The run's trainer restored from its newest checkpoint; NULL with the reply queued in
- * *ret (404 no run, 409 no checkpoint yet, 500 a spec or checkpoint that does not load). */
+/* The run's spec and its trainer restored from its newest checkpoint (api/run_trainer.h);
+ * NULL with the reply queued in *ret (404 no run, 409 no checkpoint yet, 500 a spec or
+ * checkpoint that does not load). */
 static struct gc_trainer *restored(struct ga_req *r, int64_t id, struct gc_spec *spec,
                                    enum MHD_Result *ret)
 {
-    struct gd_run run;
-    if (ga_need_run(r, id, &run, ret) != 0)
+    if (ga_run_spec(r, id, spec, ret) != 0)
         return NULL;
-    struct gc_error err = {0};
-    int rc = ga_spec_parse_stored(run.spec_json, r->srv->datasets_dir, spec, &err);
-    gd_run_fini(&run);
-    if (rc != 0) {
-        gc_error_set(&err, GC_EIO, "the stored spec of run %lld does not parse", (long long)id);
-        *ret = ga_reply_error(r, &err);
-        return NULL;
-    }
-    uint8_t *ckpt = NULL;
-    size_t clen = 0;
-    int64_t got = 0;
-    if (gd_store_ckpt_get(r->srv->store, id, -1, &ckpt, &clen, &got, &err) != 0) {
-        if (err.code == GC_ENOTFOUND)
-            gc_error_set(&err, GC_ESTATE, "run %lld has no checkpoint yet", (long long)id);
-        *ret = ga_reply_error(r, &err);
-        return NULL;
-    }
-    struct gc_trainer_opts topts = {.threads = 1, .cache_dir = NULL, .load_data = 0};
-    struct gc_trainer *t = gc_trainer_create(spec, &topts, &err);
-    if (t && gc_trainer_restore(t, ckpt, clen, &err) != 0) {
-        gc_trainer_destroy(t);
-        t = NULL;
-        gc_error_set(&err, GC_EIO, "the checkpoint of run %lld does not restore: %s", (long long)id,
-                     err.msg);
-    }
-    free(ckpt);
-    if (!t)
-        *ret = ga_reply_error(r, &err);
-    return t;
+    return ga_run_trainer(r, id, spec, "serve", ret);
 }
 
 /* ---- generate ------------------------------------------------------------------ */
@@ -309,7 +282,17 @@ enum MHD_Result ga_route_run_generate(struct ga_req *r)
         return bad_request(r, errors, "generate");
     }
     struct gc_spec spec;
-    struct gc_trainer *t = restored(r, id, &spec, &ret);
+    struct gc_trainer *t = NULL;
+    if (ga_run_spec(r, id, &spec, &ret) == 0) {
+        if (spec.task.on) /* nothing to draw from noise: its generator translates */
+            ret = ga_reply_problem(r, 409, NULL,
+                                   "run %lld is a %s run: it translates images "
+                                   "(POST /api/v1/runs/%lld/translate) and draws nothing from "
+                                   "noise",
+                                   (long long)id, gc_task_name(spec.task.kind), (long long)id);
+        else
+            t = ga_run_trainer(r, id, &spec, "generate from", &ret);
+    }
     if (!t) {
         json_decref(body);
         json_decref(errors);

@@ -16,6 +16,7 @@
 #include "api/sse.h"
 #include "api/static.h"
 #include "api/sweeps.h"
+#include "api/translate.h"
 
 #define READ (GA_GET | GA_HEAD)
 
@@ -48,6 +49,7 @@ const struct ga_route ga_routes[] = {
     {READ, "/api/v1/runs/{id}/export", ga_route_run_export, 0},
     {READ, "/api/v1/runs/{id}/planes", ga_route_run_planes, 0},
     {READ, "/api/v1/runs/{id}/planes/{step}", ga_route_run_plane, 0},
+    {GA_POST, "/api/v1/runs/{id}/translate", ga_route_run_translate, 0},
     {GA_GET, "/api/v1/runs/{id}/events", ga_route_events, 0},
     {READ, "/api/v1/sweeps", ga_route_sweeps_list, 1},
     {GA_POST, "/api/v1/sweeps", ga_route_sweeps_create, 1},

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -204,7 +205,8 @@ static void parse_classes(struct parse *p, const struct gc_spec_field *f, json_t
     *(uint32_t *)at(p->spec, f) = mask;
 }
 
-/* dataset.path: kept as given here, resolved inside the dataset root at the end. */
+/* dataset.path, task.source_path: kept as given here, resolved inside the dataset root
+ * at the end. */
 static void parse_path(struct parse *p, const struct gc_spec_field *f, json_t *v)
 {
     if (!json_is_string(v)) {
@@ -486,6 +488,8 @@ static void resolve_dataset(struct gc_field_errors *fe, struct gc_spec *s, const
                             "fashion-mnist is not installed (%s is missing; install the Debian "
                             "package dataset-fashion-mnist)",
                             FASHION_MNIST_DIR);
+    if (s->task.on && s->task.source_path[0])
+        resolve_path(fe, "task.source_path", s->task.source_path, 1, base_dir);
     if (d->path[0])
         resolve_path(fe, "dataset.path", d->path, d->kind != GC_DATA_IDX, base_dir);
     if (d->labels_path[0])
@@ -503,9 +507,8 @@ static void parse_root(struct parse *p, json_t *root, const char *base_dir)
     check_keys(p, root, "");
 
     struct gc_spec *out = p->spec, pick;
-    memset(&pick, 0, sizeof pick);
-    pick.dataset.kind = GC_DATA_FASHION_MNIST;
-    pick.loss = GC_LOSS_NONSATURATING;
+    /* the task's own fields start from their defaults */
+    gc_spec_defaults(&pick, GC_DATA_FASHION_MNIST, GC_LOSS_NONSATURATING);
     p->spec = &pick;
     int n;
     const struct gc_spec_field *t = gc_spec_fields(&n);
@@ -515,6 +518,7 @@ static void parse_root(struct parse *p, json_t *root, const char *base_dir)
             parse_value(p, &t[i], v);
     }
     gc_spec_defaults(out, pick.dataset.kind, pick.loss);
+    gc_spec_task_defaults(out, &pick.task);
     p->spec = out;
 
     parse_section(p, root, "");
@@ -587,9 +591,9 @@ int ga_spec_parse_stored(const char *json, const char *datasets_dir, struct gc_s
 {
     size_t len = json ? strlen(json) : 0;
     int rc = ga_spec_parse(json ? json : "", len, NULL, out, NULL, err);
-    const char *lp = out->dataset.labels_path;
-    if (rc == 0 &&
-        ((out->dataset.path[0] && out->dataset.path[0] != '/') || (lp[0] && lp[0] != '/')))
+    const char *lp = out->dataset.labels_path, *sp = out->task.source_path;
+    if (rc == 0 && ((out->dataset.path[0] && out->dataset.path[0] != '/') ||
+                    (lp[0] && lp[0] != '/') || (sp[0] && sp[0] != '/')))
         rc = ga_spec_parse(json, len, datasets_dir, out, NULL, err);
     return rc;
 }

@@ -1,9 +1,11 @@
-/* cmd_files.c — samples, generate and checkpoint (see cmd_files.h).
+/* cmd_files.c — samples, generate, translate and checkpoint (see cmd_files.h).
  *
- * The three share one parser for their words (the run ID, --step, -o, and for
- * generate -n, --seed, --format and --class) and ctl_download() for the bytes. */
+ * The four share one parser for their words (the run ID, --step, -o, for generate -n,
+ * --seed, --format and --class, for translate the input file) and ctl_download() or
+ * write_answer() for the bytes. */
 #include "cli/cmd_files.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -29,9 +31,14 @@ static const struct ctl_opt generate_opts[] = {
 };
 
 #define MAX_CLASSES 1024 /* the API's bound on classes asked at once */
+static const struct ctl_opt translate_opts[] = {
+    {"output", 'o', 1, F_OUT},
+    {NULL, 0, 0, 0},
+};
 
 struct file_args {
     int64_t id;
+    const char *in; /* translate: the picture */
     long long step;
     int have_step;
     const char *out;
@@ -81,6 +88,10 @@ static int parse_file_args(struct ctl_ctx *ctx, const char *cmd, const struct ct
             return k;
         switch (k) {
         case CTL_ARG_POSITIONAL:
+            if (have == 1 && opts == translate_opts && !fa->in) {
+                fa->in = v;
+                break;
+            }
             if (have++)
                 return ctl_usage(err, cmd, "unexpected argument '%s'", v);
             if (ctl_parse_run_id(cmd, v, &fa->id, err))
@@ -219,6 +230,83 @@ int ctl_cmd_generate(struct ctl_ctx *ctx, int argc, char **argv, struct ctl_erro
         rc = ctl_download(ctx, "POST", path, body, fa.out, err);
     }
     free(body);
+    return rc;
+}
+
+/* ---- translate ----------------------------------------------------------------------- */
+
+/* The whole file (or standard input for "-") into *data; at most max bytes. */
+static int read_input(const char *path, size_t max, char **data, size_t *len, struct ctl_error *err)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    if (!f)
+        return ctl_error_set(err, CTL_EIO, "%s: %s", path, strerror(errno));
+    size_t cap = 1 << 16, n = 0;
+    char *b = malloc(cap);
+    int rc = b ? 0 : ctl_error_set(err, CTL_ENOMEM, "out of memory");
+    while (!rc) {
+        if (n == cap) {
+            char *nb = cap <= max ? realloc(b, cap * 2) : NULL;
+            if (!nb) {
+                rc = cap > max ? ctl_error_set(err, CTL_EFAIL,
+                                               "%s: larger than the %zu bytes the daemon takes",
+                                               path, max)
+                               : ctl_error_set(err, CTL_ENOMEM, "out of memory");
+                break;
+            }
+            b = nb;
+            cap *= 2;
+        }
+        size_t got = fread(b + n, 1, cap - n, f);
+        n += got;
+        if (got == 0) {
+            if (ferror(f))
+                rc = ctl_error_set(err, CTL_EIO, "%s: %s", path, strerror(errno));
+            break;
+        }
+    }
+    if (f != stdin)
+        fclose(f);
+    if (rc) {
+        free(b);
+        return rc;
+    }
+    *data = b;
+    *len = n;
+    return 0;
+}
+
+int ctl_cmd_translate(struct ctl_ctx *ctx, int argc, char **argv, struct ctl_error *err)
+{
+    struct file_args fa = {0};
+    char path[96];
+    int rc = parse_file_args(ctx, "translate", translate_opts, argc, argv, &fa, err);
+    if (rc)
+        return rc;
+    if (!fa.in)
+        return ctl_usage(err, "translate", "missing the input PNG (a file, or - for stdin)");
+    if (!fa.out)
+        return ctl_usage(err, "translate", "-o FILE is needed (-o - for stdout)");
+    char *data = NULL;
+    size_t len = 0;
+    if ((rc = read_input(fa.in, CTL_MAX_UPLOAD, &data, &len, err)))
+        return rc;
+    struct ctl_client *c;
+    struct ctl_response r;
+    snprintf(path, sizeof path, "/api/v1/runs/%" PRId64 "/translate", fa.id);
+    rc = ctl_ctx_client(ctx, &c, err);
+    if (!rc)
+        rc = ctl_client_request_bytes(c, "POST", path, "image/png", data, len, &r, err);
+    free(data);
+    if (rc)
+        return rc;
+    if (r.status < 200 || r.status >= 300) {
+        rc = ctl_problem_report(&r);
+        ctl_response_fini(&r);
+        return rc;
+    }
+    rc = ctl_write_answer(&r, fa.out, err);
+    ctl_response_fini(&r);
     return rc;
 }
 

@@ -123,6 +123,18 @@ const struct ctl_command ctl_commands[] = {
      "  -f, --format F    png, idx or json\n"
      "  -c, --class C     a class by index or name; repeat it or list several: 3,7\n"
      "  -o, --output FILE where to write them (- for stdout)\n" GLOBAL_HELP},
+    {"translate", ctl_cmd_translate, "turn an image into another with a task run",
+     "Usage: ganctl translate ID IN.png -o OUT.png\n"
+     "\n"
+     "Sends IN.png (- for stdin) through the generator of an image-to-image run (one\n"
+     "with a task) at its newest checkpoint and writes what it makes to OUT.png (- for\n"
+     "stdout). IN is what a user has: for super-resolution the small image (7x7 for\n"
+     "28x28 at factor 4); for inpainting the image with its hole as the alpha channel\n"
+     "(transparent pixels are the hole); for edges an edge map, black lines on white;\n"
+     "for colorize a gray image; for paired an input image; each at the run's size.\n"
+     "\n"
+     "Options:\n"
+     "  -o, --output FILE where to write the output PNG (- for stdout)\n" GLOBAL_HELP},
     {"checkpoint", ctl_cmd_checkpoint, "list or download a run's checkpoints",
      "Usage: ganctl checkpoint ID [--step N] -o FILE\n"
      "       ganctl checkpoint ID\n"

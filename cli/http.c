@@ -167,9 +167,10 @@ static int add_header(struct curl_slist **list, const char *line)
     return 0;
 }
 
+/* body: NULL for none, else blen bytes of ctype. */
 static int perform(struct ctl_client *c, const char *method, const char *path, const char *body,
-                   const char *accept, const char *last_event_id, int idle_timeout_s,
-                   const struct ctl_stream_ops *ops, struct ctl_response *resp,
+                   size_t blen, const char *ctype, const char *accept, const char *last_event_id,
+                   int idle_timeout_s, const struct ctl_stream_ops *ops, struct ctl_response *resp,
                    struct ctl_error *err)
 {
     CURL *h = c->curl;
@@ -189,8 +190,8 @@ static int perform(struct ctl_client *c, const char *method, const char *path, c
     if (add_header(&headers, line) || (c->auth && add_header(&headers, c->auth)))
         goto oom;
     /* No 100-continue round trip: the bodies are small. */
-    if (body &&
-        (add_header(&headers, "Content-Type: application/json") || add_header(&headers, "Expect:")))
+    snprintf(line, sizeof line, "Content-Type: %s", ctype ? ctype : "application/json");
+    if (body && (add_header(&headers, line) || add_header(&headers, "Expect:")))
         goto oom;
     if (last_event_id && *last_event_id) {
         snprintf(line, sizeof line, "Last-Event-ID: %s", last_event_id);
@@ -219,7 +220,7 @@ static int perform(struct ctl_client *c, const char *method, const char *path, c
     }
     if (body) {
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)blen);
     }
     if (strcmp(method, "GET") == 0)
         curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
@@ -256,15 +257,23 @@ oom:
 int ctl_client_request(struct ctl_client *c, const char *method, const char *path, const char *body,
                        struct ctl_response *resp, struct ctl_error *err)
 {
-    return perform(c, method, path, body, "application/json", NULL, 0, NULL, resp, err);
+    return perform(c, method, path, body, body ? strlen(body) : 0, NULL, "application/json", NULL,
+                   0, NULL, resp, err);
+}
+
+int ctl_client_request_bytes(struct ctl_client *c, const char *method, const char *path,
+                             const char *ctype, const void *body, size_t len,
+                             struct ctl_response *resp, struct ctl_error *err)
+{
+    return perform(c, method, path, len ? body : "", len, ctype, "*/*", NULL, 0, NULL, resp, err);
 }
 
 int ctl_client_stream(struct ctl_client *c, const char *path, const char *last_event_id,
                       int idle_timeout_s, const struct ctl_stream_ops *ops,
                       struct ctl_response *resp, struct ctl_error *err)
 {
-    return perform(c, "GET", path, NULL, "text/event-stream", last_event_id, idle_timeout_s, ops,
-                   resp, err);
+    return perform(c, "GET", path, NULL, 0, NULL, "text/event-stream", last_event_id,
+                   idle_timeout_s, ops, resp, err);
 }
 
 char *ctl_url_escape(const char *s)

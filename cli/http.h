@@ -41,6 +41,10 @@ const char *ctl_client_addr(const struct ctl_client *c);
  * reached or the connection broke, CTL_ENOMEM. */
 int ctl_client_request(struct ctl_client *c, const char *method, const char *path, const char *body,
                        struct ctl_response *resp, struct ctl_error *err);
+/* The same with a body of len bytes sent as ctype (an image), answered with anything. */
+int ctl_client_request_bytes(struct ctl_client *c, const char *method, const char *path,
+                             const char *ctype, const void *body, size_t len,
+                             struct ctl_response *resp, struct ctl_error *err);
 
 /* Callbacks of a stream. on_data gets the body bytes as they come (only for a 200
  * answer); on_tick is called about once a second, also while nothing arrives. A

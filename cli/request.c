@@ -76,6 +76,14 @@ static int write_file(const char *path, const char *data, size_t len, struct ctl
     return 0;
 }
 
+int ctl_write_answer(const struct ctl_response *r, const char *file, struct ctl_error *err)
+{
+    int rc = write_file(file, r->body, r->len, err);
+    if (rc == 0 && strcmp(file, "-") != 0)
+        fprintf(stderr, "wrote %s (%zu bytes)\n", file, r->len);
+    return rc;
+}
+
 int ctl_download(struct ctl_ctx *ctx, const char *method, const char *path, const char *body,
                  const char *file, struct ctl_error *err)
 {
@@ -83,9 +91,7 @@ int ctl_download(struct ctl_ctx *ctx, const char *method, const char *path, cons
     int rc = ctl_call(ctx, method, path, body, &r, err);
     if (rc)
         return rc;
-    rc = write_file(file, r.body, r.len, err);
-    if (rc == 0 && strcmp(file, "-") != 0)
-        fprintf(stderr, "wrote %s (%zu bytes)\n", file, r.len);
+    rc = ctl_write_answer(&r, file, err);
     ctl_response_fini(&r);
     return rc;
 }

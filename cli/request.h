@@ -24,6 +24,12 @@ int ctl_call(struct ctl_ctx *ctx, const char *method, const char *path, const ch
 int ctl_call_json(struct ctl_ctx *ctx, const char *method, const char *path, const char *body,
                   json_t **out, struct ctl_error *err);
 
+/* The most bytes a request body may have (the daemon answers 413 beyond). */
+#define CTL_MAX_UPLOAD (1024 * 1024)
+
+/* Writes an answer's body to file ("-": standard output) and says on stderr what was
+ * written. */
+int ctl_write_answer(const struct ctl_response *r, const char *file, struct ctl_error *err);
 /* Writes the answer's body to file ("-": standard output), then says on stderr what
  * was written. CTL_EIO when the file cannot be written. */
 int ctl_download(struct ctl_ctx *ctx, const char *method, const char *path, const char *body,

@@ -416,6 +416,25 @@ struct gc_dataset *gc_dataset_open_idx_bytes(const uint8_t *bytes, size_t len, c
     return d;
 }
 
+struct gc_dataset *gc_dataset_from_images(enum gc_dataset_kind kind, int c, int h, int w,
+                                          size_t count, uint8_t *images, struct gc_error *err)
+{
+    struct gc_dataset *d = calloc(1, sizeof(*d));
+    if (!d) {
+        free(images);
+        gc_error_set(err, GC_ENOMEM, "out of memory");
+        return NULL;
+    }
+    d->kind = kind;
+    d->c = c;
+    d->h = h;
+    d->w = w;
+    d->count = count;
+    d->images = images;
+    snprintf(d->key, sizeof(d->key), "%s-%dx%dx%d", gc_dataset_name(kind), c, h, w);
+    return d;
+}
+
 void gc_dataset_destroy(struct gc_dataset *d)
 {
     if (!d)

@@ -95,6 +95,13 @@ void gc_dataset_destroy(struct gc_dataset *d);
 struct gc_dataset *gc_dataset_open_idx_bytes(const uint8_t *bytes, size_t len, const char *name,
                                              struct gc_error *err);
 
+/* A dataset of images already in memory: count images of (c, h, w) bytes (planar), kept
+ * in this order, no labels, kind as given (the key names it). images is taken: freed
+ * with the dataset, or at once on failure. For sets made from others (a held-out
+ * split, pairs of images). */
+struct gc_dataset *gc_dataset_from_images(enum gc_dataset_kind kind, int c, int h, int w,
+                                          size_t count, uint8_t *images, struct gc_error *err);
+
 enum gc_dataset_kind gc_dataset_kind(const struct gc_dataset *d);
 /* 1 for ring8 / grid25 (points drawn on the fly, no stored images). */
 int gc_dataset_is_points(const struct gc_dataset *d);

@@ -22,6 +22,7 @@
 #include "core/gan_eval.h"
 #include "core/gan_internal.h"
 #include "core/gan_step.h"
+#include "core/gan_task.h"
 #include "core/metrics.h"
 
 static double now_s(void)
@@ -58,6 +59,7 @@ void gc_trainer_destroy(struct gc_trainer *t)
     gc_model_destroy(t->gsample);
     gc_gan_cond_destroy(t);
     gc_classifier_destroy(t->clf);
+    gc_gan_task_free(t);
     gc_pool_destroy(t->pool); /* after the models that borrow it */
     gc_loader_destroy(t->loader);
     if (t->eval_data != t->data)
@@ -130,12 +132,17 @@ struct gc_trainer *gc_trainer_create(const struct gc_spec *spec, const struct gc
     int load = !opts || opts->load_data;
     /* Point sets cost nothing to open and give the modes the plots need; an idx
      * file's shape is only known from the file itself. */
-    if (load || t->is2d || spec->dataset.kind == GC_DATA_IDX) {
+    if (spec->task.on) {
+        if (gc_gan_task_open(t, load, keep_warning, t, err))
+            goto fail;
+    } else if (load || t->is2d || spec->dataset.kind == GC_DATA_IDX) {
         t->data = gc_dataset_open(&spec->dataset, keep_warning, t, err);
         if (!t->data)
             goto fail;
     }
-    if (gc_gan_sample_shape(t, err) || gc_gan_cond_classes(t, err))
+    /* the task's shape first: it sets the image size the class inputs are sized by */
+    if (gc_gan_sample_shape(t, err) || (t->task && gc_gan_task_shape(t, err)) ||
+        gc_gan_cond_classes(t, err))
         goto fail;
 
     uint64_t seed = spec->train.seed;
@@ -223,6 +230,8 @@ struct gc_trainer *gc_trainer_create(const struct gc_spec *spec, const struct gc
         for (int i = 0; i < t->nsamples; i++)
             t->grid_y[i] = (int)((int64_t)(i / GC_GAN_GRID_COLS) * t->nc / rows);
     }
+    if (t->task && gc_gan_task_alloc(t, err))
+        goto fail;
     return t;
 fail:
     gc_trainer_destroy(t);
@@ -338,7 +347,7 @@ static int watch_fired(struct gc_trainer *t, const struct gc_watch_alert *a, int
 static int emit_metrics(struct gc_trainer *t, struct gc_error *err)
 {
     double ips = t->busy > 0.0 ? (double)t->images / t->busy : 0.0;
-    struct gc_metric m[8] = {
+    struct gc_metric m[9] = {
         {gc_metric_name(GC_M_LOSS_D), t->loss_d},
         {gc_metric_name(GC_M_LOSS_G), t->loss_g},
         {gc_metric_name(GC_M_D_REAL), t->d_real},
@@ -349,6 +358,8 @@ static int emit_metrics(struct gc_trainer *t, struct gc_error *err)
         {gc_metric_name(GC_M_WASSERSTEIN), t->wdist}, /* the last: wasserstein loss only */
     };
     int n = t->spec.loss == GC_LOSS_WASSERSTEIN ? 8 : 7;
+    if (t->task) /* the distance to the target, before its weight */
+        m[n++] = (struct gc_metric){gc_metric_name(GC_M_LOSS_L1), t->loss_l1};
     t->images = 0;
     t->busy = 0.0;
     if (!t->hooks || !t->hooks->metrics)
@@ -360,13 +371,16 @@ static int emit_sample(struct gc_trainer *t, struct gc_error *err)
 {
     if (!t->hooks || !t->hooks->sample)
         return 0;
-    /* a conditional image run: one row per class, one noise per column */
-    int cols = t->grid_y ? GC_GAN_GRID_COLS : 0;
-    int rc = gc_trainer_generate_classes(t, t->nsamples, t->fixed_seed, t->grid_y, cols, t->samples,
-                                         err);
     uint8_t *png = NULL;
     size_t len = 0;
-    if (!rc && cols)
+    int rc = 0;
+    /* a conditional image run: one row per class, one noise per column */
+    int cols = t->grid_y ? GC_GAN_GRID_COLS : 0;
+    if (t->task)
+        rc = gc_gan_task_sample_png(t, &png, &len, err);
+    else if (!(rc = gc_trainer_generate_classes(t, t->nsamples, t->fixed_seed, t->grid_y, cols,
+                                                t->samples, err)) &&
+             cols)
         rc = gc_trainer_encode_grid(t, t->samples, t->nsamples, cols, &png, &len, err);
     else if (!rc)
         rc = gc_trainer_encode_png(t, t->samples, t->nsamples, &png, &len, err);
@@ -465,7 +479,10 @@ int gc_trainer_run(struct gc_trainer *t, const struct gc_train_hooks *hooks, str
             goto out;
         }
         double t0 = now_s();
-        gc_gan_train_step(t);
+        if (t->task)
+            gc_gan_task_step(t);
+        else
+            gc_gan_train_step(t);
         t->busy += now_s() - t0;
         t->step++;
         if ((rc = watch_step(t, &rolled, err)))

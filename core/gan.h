@@ -113,6 +113,21 @@ int gc_trainer_run(struct gc_trainer *t, const struct gc_train_hooks *hooks, str
 /* The number of steps done so far. */
 int64_t gc_trainer_step(const struct gc_trainer *t);
 
+/* ---- image-to-image runs (spec.task) ----------------------------------------------
+ * Translates what a user has into the run's output, with G (its weight average with
+ * tricks.ema) in eval mode: png is a PNG of the size gc_trainer_translate_size gives
+ * (the images' side, or that side / factor for super-resolution); gray and colour
+ * pictures are converted to the run's channels; edges and colorize take the luma;
+ * inpainting takes the hole as the alpha channel (alpha < 128). *out is the output
+ * PNG (malloc'ed, the caller frees it). GC_ESTATE for a run without a task;
+ * GC_EINVAL (with what was wrong) for a picture that is not a PNG, is of another
+ * size, or lacks the alpha inpainting needs; GC_ETOOBIG for one over 16384 pixels a
+ * side. Same threads rule as the rest: the thread that owns the trainer. */
+int gc_trainer_translate_png(struct gc_trainer *t, const uint8_t *png, size_t len, uint8_t **out,
+                             size_t *olen, struct gc_error *err);
+/* The width and height of the picture a translate takes. */
+void gc_trainer_translate_size(const struct gc_trainer *t, int *w, int *h);
+
 /* ---- for tests only ---------------------------------------------------------------
  * Views into a trainer's insides for the unit tests; not part of the engine's contract
  * and not for the daemon. The models are borrowed (struct gc_model of core/model.h). */

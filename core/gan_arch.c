@@ -4,6 +4,7 @@
 #include "core/gan_arch.h"
 
 #include "core/gan_internal.h"
+#include "core/unet.h"
 
 #define BN_EPS 1e-5f
 #define BN_MOMENTUM 0.1f
@@ -44,10 +45,25 @@ static struct gc_model *finish_model(struct gc_model *m, int rc, enum gc_init in
     return m;
 }
 
+/* A finalized model of core/unet.h with the spec's optimizer, or NULL. */
+static struct gc_model *with_optim(struct gc_model *m, const struct gc_optim_spec *opt,
+                                   struct gc_error *err)
+{
+    if (m && gc_model_set_optim(m, opt, err)) {
+        gc_model_destroy(m);
+        return NULL;
+    }
+    return m;
+}
+
 struct gc_model *gc_gan_build_g(const struct gc_trainer *t, struct gc_rng *rng,
                                 struct gc_error *err)
 {
     const struct gc_model_spec *ms = &t->spec.model;
+    if (ms->arch == GC_ARCH_UNET)
+        return with_optim(
+            gc_unet_create(t->B, t->cin, t->c, t->h, ms->g_width, ms->batch_norm, rng, err),
+            &t->spec.opt_g, err);
     int bn = ms->batch_norm;
     /* a conditional G's input is z then the one-hot class (t->g_in floats) */
     struct gc_model *m = gc_model_create(t->B, t->g_in, 1, 1, err);
@@ -104,6 +120,10 @@ struct gc_model *gc_gan_build_d(const struct gc_trainer *t, struct gc_rng *rng,
                                 struct gc_error *err)
 {
     const struct gc_model_spec *ms = &t->spec.model;
+    if (ms->arch == GC_ARCH_UNET)
+        return with_optim(
+            gc_patchgan_create(t->B, t->cin, t->c, t->h, ms->d_width, ms->batch_norm, rng, err),
+            &t->spec.opt_d, err);
     int bn = ms->batch_norm;
     int nlogits = t->K > 1 ? t->K + 1 : 1;
     /* conditioning concat: the class as nc more input maps (an MLP: nc more values) */
@@ -186,12 +206,35 @@ int gc_gan_sample_shape(struct gc_trainer *t, struct gc_error *err)
 uint64_t gc_gan_shape_fingerprint(const struct gc_trainer *t)
 {
     const struct gc_spec *s = &t->spec;
-    int64_t v[] = {s->dataset.kind, t->c, t->h, t->w, s->model.arch, s->model.z_dim,
-                   s->model.g_width, s->model.d_width, s->model.hidden, s->model.layers,
-                   s->model.batch_norm, s->model.patch, t->K, s->opt_g.kind, s->opt_d.kind,
-                   /* conditional runs only, so unconditional checkpoints keep their print */
-                   t->nc, s->model.conditioning};
-    size_t nv = sizeof v / sizeof v[0] - (t->nc ? 0 : 2);
+    const struct gc_task_spec *ts = &s->task;
+    int64_t v[21] = {s->dataset.kind,
+                     t->c,
+                     t->h,
+                     t->w,
+                     s->model.arch,
+                     s->model.z_dim,
+                     s->model.g_width,
+                     s->model.d_width,
+                     s->model.hidden,
+                     s->model.layers,
+                     s->model.batch_norm,
+                     s->model.patch,
+                     t->K,
+                     s->opt_g.kind,
+                     s->opt_d.kind};
+    size_t nv = 15;
+    /* a class count or a task's fields join only when there are some, so older
+     * checkpoints keep their print */
+    if (t->nc) {
+        v[nv++] = t->nc;
+        v[nv++] = s->model.conditioning;
+    }
+    if (ts->on) {
+        v[nv++] = ts->kind;
+        v[nv++] = ts->factor;
+        v[nv++] = ts->mask;
+        v[nv++] = t->cin;
+    }
     uint64_t h = 0xcbf29ce484222325ull;
     for (size_t i = 0; i < nv; i++) {
         uint64_t x = (uint64_t)v[i];

@@ -10,6 +10,7 @@
 #include "core/gan_cond.h"
 #include "core/gan_internal.h"
 #include "core/gan_sample.h"
+#include "core/gan_task.h"
 #include "core/metrics.h"
 
 #define EVAL_MAX_FLOATS (1u << 24) /* cap of real (and generated) floats kept for swd */
@@ -218,5 +219,7 @@ int gc_gan_evaluate(struct gc_trainer *t, struct gc_metric *m, int *n, struct gc
 {
     uint64_t seed = gc_gan_mix64(t->spec.train.seed ^ gc_gan_mix64((uint64_t)t->step));
     *n = 0;
+    if (t->task)
+        return gc_gan_task_evaluate(t, m, n, err);
     return t->is2d ? eval_points(t, seed, m, n, err) : eval_images(t, seed, m, n, err);
 }

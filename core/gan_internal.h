@@ -145,6 +145,27 @@ struct gc_trainer {
     double rb_score;
     int rb_scored;
 
+    /* image-to-image (spec.task on; gan_task.c): G translates an input of cin channels
+     * into the image, D judges (input, image) pairs along the channels */
+    int task;
+    int cin;                 /* G's input channels */
+    size_t isize;            /* G's input floats per sample */
+    size_t item;             /* floats per dataset item: dsize, or isize + dsize for pairs */
+    float *items;            /* B x item: the last batch drawn */
+    float *tin;              /* B x isize: G's inputs of the last D step */
+    float *tgt;              /* B x dsize: their targets */
+    float *tout;             /* B x dsize: G's outputs, composited (inpainting) */
+    float *pair;             /* B x (isize + dsize): D's input */
+    float *dpair;            /* B x (isize + dsize): its gradient */
+    float *scratch;          /* dsize */
+    int draws;               /* batches drawn in this step (seeds the random holes) */
+    double loss_l1;          /* of the last G update */
+    struct gc_dataset *held; /* the held-out split; NULL until the first use */
+    float *held_in, *held_tgt, *held_out; /* the evaluation's inputs, targets, outputs */
+    size_t held_n;
+    double base[3];  /* psnr, ssim, l1 of the baseline on the held-out inputs */
+    float *mean_img; /* dsize: the mean training image (edges, paired baselines) */
+
     const struct gc_train_hooks *hooks; /* during gc_trainer_run */
     char warn[GC_GAN_MAX_WARN_LINES][256];
     int nwarn, warn_dropped;
@@ -159,6 +180,10 @@ static inline uint64_t gc_gan_mix64(uint64_t x)
     x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
     return x ^ (x >> 31);
 }
+
+/* Generator k as samples come from it: itself, or with tricks.ema the sampling copy
+ * loaded with its averaged weights (and its BN running statistics). */
+struct gc_model *gc_gan_sampling_g(struct gc_trainer *t, int k);
 
 /* A line for the run's log, when the running hooks take one. */
 static inline void gc_gan_log(struct gc_trainer *t, const char *msg)

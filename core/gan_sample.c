@@ -15,12 +15,11 @@
 
 #define SCATTER_SIZE 512 /* pixels of the 2D scatter plot */
 
-/* The model that draws for generator k: G_k itself, or with tricks.ema a model of its
- * shape holding the averaged weights and G_k's BN running statistics. */
-static struct gc_model *sampler(struct gc_trainer *t, int k)
+struct gc_model *gc_gan_sampling_g(struct gc_trainer *t, int k)
 {
     if (!t->gsample)
         return t->g[k];
+    /* the averaged weights with the trained G's BN running statistics */
     size_t np;
     gc_model_copy_state(t->gsample, t->g[k], NULL); /* same shape: cannot fail */
     float *p = gc_model_params(t->gsample, &np);
@@ -40,7 +39,7 @@ static void draw(struct gc_trainer *t, int n, const float *noise, int draws, con
         int cnt = n > k ? (n - k + K - 1) / K : 0;
         if (cnt == 0)
             continue;
-        struct gc_model *g = sampler(t, k);
+        struct gc_model *g = gc_gan_sampling_g(t, k);
         for (int done = 0; done < cnt;) {
             int m = cnt - done < B ? cnt - done : B;
             for (int j = 0; j < m; j++) {
@@ -86,6 +85,11 @@ int gc_trainer_generate_classes(struct gc_trainer *t, int n, uint64_t seed, cons
 static int check_classes(const struct gc_trainer *t, int n, const int *classes,
                          struct gc_error *err)
 {
+    if (t->task)
+        return gc_error_set(err, GC_EINVAL,
+                            "generate: a %s run translates images (POST .../translate); it "
+                            "draws nothing from noise",
+                            gc_task_name(t->spec.task.kind));
     if (n < 0)
         return gc_error_set(err, GC_EINVAL, "generate: n must be >= 0");
     if (classes && !t->nc)
@@ -133,7 +137,12 @@ int gc_trainer_export_onnx(struct gc_trainer *t, int k, const char *version, uin
     if (k < 0 || k >= t->K)
         return gc_error_set(err, GC_EINVAL, "export: generator %d of %d (0 to %d)", k, t->K,
                             t->K - 1);
-    struct gc_model *g = sampler(t, k);
+    if (t->task) /* its G takes an image, not the noise z the export is made for */
+        return gc_error_set(err, GC_EUNSUPPORTED,
+                            "export: a %s run's generator translates images; the ONNX export "
+                            "covers generators of noise",
+                            gc_task_name(t->spec.task.kind));
+    struct gc_model *g = gc_gan_sampling_g(t, k);
     struct gc_onnx *graph = gc_onnx_create("ganctl_generator");
     if (!graph)
         return gc_error_set(err, GC_ENOMEM, "export: out of memory");

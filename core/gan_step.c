@@ -136,6 +136,31 @@ static const int *real_batch(struct gc_trainer *t)
     return y;
 }
 
+void gc_gan_d_finish(struct gc_trainer *t, struct gc_model *d, struct gc_model *emb, int record,
+                     double lr, double lf, double sr, double sf)
+{
+    if (record) {
+        t->loss_d = lr + lf;
+        t->d_real = sr;
+        t->d_fake = sf;
+        /* for wasserstein lr = -mean D(x) and lf = mean D(G(z)) */
+        t->wdist = -(lr + lf);
+        t->gn_d = gc_model_grad_norm(d);
+        if (emb) {
+            double ge = gc_model_grad_norm(emb);
+            t->gn_d = sqrt(t->gn_d * t->gn_d + ge * ge);
+        }
+    }
+    opt_step(t, d);
+    if (emb)
+        opt_step(t, emb);
+    if (t->spec.tricks.weight_clip > 0.0f) {
+        gc_model_clip(d, t->spec.tricks.weight_clip);
+        if (emb)
+            gc_model_clip(emb, t->spec.tricks.weight_clip);
+    }
+}
+
 /* One update of discriminator d (the real one, or the look-ahead copy) and its class
  * embedding emb (projection; NULL otherwise) on a fresh real batch and fresh fakes of
  * the same classes; record keeps the figures of the real D's step. */
@@ -181,26 +206,7 @@ static void d_step(struct gc_trainer *t, struct gc_model *d, struct gc_model *em
         sf = d_stat(t, out, n);
         gc_gan_d_backward(t, d, emb, t->dlog, NULL, 1);
     }
-    if (record) {
-        t->loss_d = lr + lf;
-        t->d_real = sr;
-        t->d_fake = sf;
-        /* for wasserstein lr = -mean D(x) and lf = mean D(G(z)) */
-        t->wdist = -(lr + lf);
-        t->gn_d = gc_model_grad_norm(d);
-        if (emb) {
-            double ge = gc_model_grad_norm(emb);
-            t->gn_d = sqrt(t->gn_d * t->gn_d + ge * ge);
-        }
-    }
-    opt_step(t, d);
-    if (emb)
-        opt_step(t, emb);
-    if (t->spec.tricks.weight_clip > 0.0f) {
-        gc_model_clip(d, t->spec.tricks.weight_clip);
-        if (emb)
-            gc_model_clip(emb, t->spec.tricks.weight_clip);
-    }
+    gc_gan_d_finish(t, d, emb, record, lr, lf, sr, sf);
 }
 
 /* Batch means of D's features at the feature layer for the last forward: one mean
@@ -347,4 +353,41 @@ void gc_gan_train_step(struct gc_trainer *t)
     for (int i = 0; i < t->spec.train.d_steps; i++)
         d_step(t, t->d, t->emb, i == t->spec.train.d_steps - 1);
     gc_gan_g_step(t);
+}
+
+/* ---- for the image-to-image step (gan_task.c) --------------------------------------- */
+
+void gc_gan_fill_real_targets(struct gc_trainer *t)
+{
+    fill_real_targets(t);
+}
+
+float gc_gan_loss_d_real(struct gc_trainer *t, const float *out, int n)
+{
+    return d_loss_real(t, out, n);
+}
+
+float gc_gan_loss_d_fake(struct gc_trainer *t, const float *out, int n)
+{
+    return d_loss_fake(t, out, n);
+}
+
+float gc_gan_loss_g(struct gc_trainer *t, const float *out, int n)
+{
+    return g_loss(t, out, n);
+}
+
+double gc_gan_d_stat(struct gc_trainer *t, const float *out, int n)
+{
+    return d_stat(t, out, n);
+}
+
+void gc_gan_opt_step(struct gc_trainer *t, struct gc_model *m)
+{
+    opt_step(t, m);
+}
+
+void gc_gan_ema_update(struct gc_trainer *t, int k)
+{
+    ema_update(t, k);
 }

@@ -10,11 +10,30 @@
 #define GC_GAN_STEP_H
 
 struct gc_trainer;
+struct gc_model;
 
 /* One whole step at t->step (which the caller then advances). Needs the loader. */
 void gc_gan_train_step(struct gc_trainer *t);
 /* The generator half alone: the unrolled look-ahead when the spec has one, then one
  * update of every generator. */
 void gc_gan_g_step(struct gc_trainer *t);
+
+/* The pieces of a step that the image-to-image step (gan_task.c) shares: the real
+ * targets of a D step (label smoothing), the spec loss's D terms and G term on n
+ * outputs of D (their gradient into t->dlog), the d_real / d_fake figure, an optimizer
+ * step at the scheduled rate, and the weight average's update of generator k. */
+void gc_gan_fill_real_targets(struct gc_trainer *t);
+float gc_gan_loss_d_real(struct gc_trainer *t, const float *out, int n);
+float gc_gan_loss_d_fake(struct gc_trainer *t, const float *out, int n);
+float gc_gan_loss_g(struct gc_trainer *t, const float *out, int n);
+double gc_gan_d_stat(struct gc_trainer *t, const float *out, int n);
+void gc_gan_opt_step(struct gc_trainer *t, struct gc_model *m);
+/* The end of a D update whose gradients are formed, of D and its class embedding emb
+ * (projection conditioning; NULL otherwise): the step's figures when record (loss_d =
+ * lr + lf, d_real = sr, d_fake = sf, the Wasserstein estimate, the gradient norm of D
+ * and emb together), the optimizer steps and the weight clipping. */
+void gc_gan_d_finish(struct gc_trainer *t, struct gc_model *d, struct gc_model *emb, int record,
+                     double lr, double lf, double sr, double sf);
+void gc_gan_ema_update(struct gc_trainer *t, int k);
 
 #endif

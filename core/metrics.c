@@ -31,6 +31,10 @@ static const struct gc_metric_info table[GC_M_COUNT] = {
                           "The critic's estimate of the Wasserstein distance, mean D(x) - "
                           "mean D(G(z)) (wasserstein loss only).",
                           GC_GOAL_NONE, GC_FMT_NUMBER, NULL, NULL},
+    [GC_M_LOSS_L1] = {"loss_l1", GC_METRIC_TRAIN, "L1 to target",
+                      "Task runs: the mean absolute difference between G's output and the "
+                      "target on the training batch (pixels in [-1, 1]), before its weight.",
+                      GC_GOAL_MIN, GC_FMT_NUMBER, NULL, NULL},
     [GC_M_MODES_COVERED] = {"modes_covered", GC_METRIC_EVAL, "modes covered",
                             "2D sets: the modes that hold at least one high-quality sample "
                             "of 2,500.",
@@ -67,6 +71,29 @@ static const struct gc_metric_info table[GC_M_COUNT] = {
                         "Images: the mean distance between two generated images over that between "
                         "two real ones (256 of each); near 0 when G makes one image.",
                         GC_GOAL_MAX, GC_FMT_NUMBER, NULL, NULL},
+    [GC_M_PSNR] = {"psnr", GC_METRIC_EVAL, "PSNR (dB)",
+                   "Task runs: peak signal-to-noise ratio of G's outputs against the targets "
+                   "of the held-out split, pixels in [0, 1], the mean over images.",
+                   GC_GOAL_MAX, GC_FMT_NUMBER, NULL, NULL},
+    [GC_M_SSIM] = {"ssim", GC_METRIC_EVAL, "SSIM",
+                   "Task runs: structural similarity of G's outputs and the held-out targets "
+                   "(11x11 Gaussian window), the mean over images and channels.",
+                   GC_GOAL_MAX, GC_FMT_NUMBER, NULL, NULL},
+    [GC_M_L1] = {"l1", GC_METRIC_EVAL, "L1",
+                 "Task runs: mean absolute difference of G's outputs and the held-out "
+                 "targets, pixels in [0, 1].",
+                 GC_GOAL_MIN, GC_FMT_NUMBER, NULL, NULL},
+    [GC_M_PSNR_BASELINE] = {"psnr_baseline", GC_METRIC_EVAL, "PSNR baseline (dB)",
+                            "Task runs: the PSNR of the task's naive baseline on the same "
+                            "images (bicubic, mean fill, gray, or the mean image).",
+                            GC_GOAL_NONE, GC_FMT_NUMBER, NULL, NULL},
+    [GC_M_SSIM_BASELINE] = {"ssim_baseline", GC_METRIC_EVAL, "SSIM baseline",
+                            "Task runs: the SSIM of the task's naive baseline on the same "
+                            "images.",
+                            GC_GOAL_NONE, GC_FMT_NUMBER, NULL, NULL},
+    [GC_M_L1_BASELINE] = {"l1_baseline", GC_METRIC_EVAL, "L1 baseline",
+                          "Task runs: the L1 of the task's naive baseline on the same images.",
+                          GC_GOAL_NONE, GC_FMT_NUMBER, NULL, NULL},
 };
 
 const struct gc_metric_info *gc_metric_info(enum gc_metric_id id)

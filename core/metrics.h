@@ -21,6 +21,7 @@ enum gc_metric_id {
     GC_M_GRAD_NORM_G,
     GC_M_IMAGES_PER_S,
     GC_M_WASSERSTEIN,
+    GC_M_LOSS_L1,
     /* evaluation figures */
     GC_M_MODES_COVERED,
     GC_M_HIGH_QUALITY,
@@ -31,6 +32,12 @@ enum gc_metric_id {
     GC_M_CLASS_ACCURACY,
     GC_M_SWD,
     GC_M_DIVERSITY,
+    GC_M_PSNR,
+    GC_M_SSIM,
+    GC_M_L1,
+    GC_M_PSNR_BASELINE,
+    GC_M_SSIM_BASELINE,
+    GC_M_L1_BASELINE,
     GC_M_COUNT
 };
 

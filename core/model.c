@@ -18,6 +18,9 @@
  *            more per extra thread of a pool, with a gradient block: see THREADS in
  *            model_pass.c)
  *   bn       per BN layer: running mean, running var, saved mean, saved invstd (C each)
+ *   dskip    per concat layer, the gradient of the part that came from its source
+ *            layer, kept until the backward reaches that layer (the ping-pong buffers
+ *            are reused on the way down)
  * Forward, backward and step allocate nothing. The input is copied into acts because a
  * caller's input (often another model's output) may change before the backward. */
 #include "core/model.h"
@@ -52,6 +55,8 @@ const char *gc_model_kind_name(enum gc_layer_kind k)
         return "sigmoid";
     case GC_LAYER_RESHAPE:
         return "reshape";
+    case GC_LAYER_CONCAT:
+        return "concat";
     }
     return "unknown";
 }
@@ -95,6 +100,7 @@ void gc_model_destroy(struct gc_model *m)
     free(m->dacts);
     free(m->ws);
     free(m->bn);
+    free(m->dskip);
     free(m->tgrads);
     free(m->tws);
     free(m->tsum);
@@ -295,11 +301,30 @@ int gc_model_add_reshape(struct gc_model *m, int c, int h, int w, struct gc_erro
     return push_layer(m, l, err);
 }
 
+int gc_model_add_concat(struct gc_model *m, int src, struct gc_error *err)
+{
+    struct gc_layer *l;
+    int rc0 = new_layer(m, GC_LAYER_CONCAT, &l, err);
+    if (rc0 < 0)
+        return rc0;
+    if (src < 0 || src >= m->nlayers)
+        return gc_error_set(err, GC_EINVAL, "concat: source layer %d is not below layer %d", src,
+                            m->nlayers);
+    const struct gc_layer *s = &m->layers[src];
+    if (s->oh != l->h || s->ow != l->w)
+        return gc_error_set(err, GC_EINVAL,
+                            "concat: layer %d is %dx%d, the input to join it is %dx%d", src, s->ow,
+                            s->oh, l->w, l->h);
+    l->src = src;
+    l->oc = l->c + s->oc;
+    return push_layer(m, l, err);
+}
+
 /* Lays out the blocks of a model whose layers are all added, and allocates them zeroed.
  * Shared by finalize and clone. */
 static int alloc_blocks(struct gc_model *m, struct gc_error *err)
 {
-    size_t np = 0, nbn = 0, nws = 0, dmax = 0;
+    size_t np = 0, nbn = 0, nws = 0, dmax = 0, nskip = 0;
     size_t na = (size_t)m->max_batch * m->c * m->h * m->w; /* the input copy */
     size_t prev_off = 0;
     for (int i = 0; i < m->nlayers; i++) {
@@ -316,6 +341,11 @@ static int alloc_blocks(struct gc_model *m, struct gc_error *err)
             size_t s = gc_conv_workspace(&l->cv);
             nws = s > nws ? s : nws;
         }
+        l->skip_src = 0;
+        if (l->kind == GC_LAYER_CONCAT) {
+            l->skip_off = nskip;
+            nskip += (size_t)m->max_batch * m->layers[l->src].out_size;
+        }
         if (l->kind == GC_LAYER_RESHAPE) {
             l->act_off = prev_off;
         } else {
@@ -325,7 +355,8 @@ static int alloc_blocks(struct gc_model *m, struct gc_error *err)
         prev_off = l->act_off;
         size_t d = (size_t)m->max_batch * (l->in_size > l->out_size ? l->in_size : l->out_size);
         dmax = d > dmax ? d : dmax;
-        if (np > GC_MODEL_MAX_BLOCK_FLOATS || na > GC_MODEL_MAX_BLOCK_FLOATS)
+        if (np > GC_MODEL_MAX_BLOCK_FLOATS || na > GC_MODEL_MAX_BLOCK_FLOATS ||
+            nskip > GC_MODEL_MAX_BLOCK_FLOATS)
             return gc_error_set(err, GC_ETOOBIG,
                                 "model: too large (%zu parameters, %zu "
                                 "activations at layer %d)",
@@ -335,6 +366,10 @@ static int alloc_blocks(struct gc_model *m, struct gc_error *err)
     m->nbn = nbn;
     m->nws = nws;
     m->dsize = dmax;
+    m->nskip = nskip;
+    for (int i = 0; i < m->nlayers; i++)
+        if (m->layers[i].kind == GC_LAYER_CONCAT)
+            m->layers[m->layers[i].src].skip_src = 1;
     /* calloc(0) may return NULL: ask for at least one float */
     m->params = calloc(np ? np : 1, sizeof(float));
     m->grads = calloc(np ? np : 1, sizeof(float));
@@ -343,9 +378,10 @@ static int alloc_blocks(struct gc_model *m, struct gc_error *err)
     m->dacts = calloc(2 * dmax, sizeof(float));
     m->ws = calloc(nws ? nws : 1, sizeof(float));
     m->bn = calloc(nbn ? nbn : 1, sizeof(float));
+    m->dskip = calloc(nskip ? nskip : 1, sizeof(float));
     m->plan = calloc((size_t)m->nlayers, sizeof *m->plan);
     if (!m->params || !m->grads || !m->moments || !m->acts || !m->dacts || !m->ws || !m->bn ||
-        !m->plan)
+        !m->dskip || !m->plan)
         return gc_error_set(err, GC_ENOMEM,
                             "model: out of memory for %zu parameters and %zu "
                             "activations",

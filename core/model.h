@@ -45,6 +45,7 @@ enum gc_layer_kind {
     GC_LAYER_TANH,
     GC_LAYER_SIGMOID,
     GC_LAYER_RESHAPE,
+    GC_LAYER_CONCAT,
 };
 
 enum gc_init {
@@ -70,6 +71,13 @@ int gc_model_add_leaky_relu(struct gc_model *m, float slope, struct gc_error *er
 int gc_model_add_tanh(struct gc_model *m, struct gc_error *err);
 int gc_model_add_sigmoid(struct gc_model *m, struct gc_error *err);
 int gc_model_add_reshape(struct gc_model *m, int c, int h, int w, struct gc_error *err);
+/* A skip connection: the output is the last layer's output (C1,H,W) followed along the
+ * channels by the output of the earlier layer `src` (C2,H,W), so (C1 + C2,H,W). Its
+ * backward splits the gradient: the first C1 channels go down to the last layer as
+ * usual, the rest are added to the gradient of layer src's output when the backward
+ * reaches it (the U-Net's encoder-decoder skips). src is a layer index below the new
+ * layer's; GC_EINVAL when it is not, or when the sides differ. */
+int gc_model_add_concat(struct gc_model *m, int src, struct gc_error *err);
 
 /* Allocates the blocks and initializes the parameters from rng. */
 int gc_model_finalize(struct gc_model *m, enum gc_init init, struct gc_rng *rng,

@@ -45,6 +45,9 @@ struct gc_layer {
     size_t w_off, w_n, b_off, b_n; /* into params / grads */
     size_t bn_off;                 /* into bn */
     size_t act_off;                /* output, into acts */
+    int src;                       /* concat: the layer whose output follows the last one's */
+    size_t skip_off;               /* concat: its part of the gradient for src, into dskip */
+    int skip_src;                  /* 1 when a concat above takes this layer's output */
 };
 
 struct gc_model {
@@ -61,6 +64,8 @@ struct gc_model {
     size_t dsize;
     float *ws;
     size_t nws;
+    float *dskip; /* per concat layer: the gradient of its src's part (max_batch rows) */
+    size_t nskip;
     float *bn;
     size_t nbn;
 
@@ -78,6 +83,7 @@ struct gc_model {
     float *tws;            /* (nth - 1) x nws: conv workspaces of threads 1.. */
     double *tsum;          /* nth x GC_MODEL_TSUM_STRIDE: partial sums of grad_norm */
     struct gc_bplan *plan; /* nlayers: the buffers of each layer in the current backward */
+    int btop;              /* the layer the current backward started at */
 };
 
 /* [*b, *e): the share of thread ith of nth in [0, total), boundaries rounded down to a

@@ -107,6 +107,8 @@ static double layer_cost(const struct gc_layer *l, int n)
     case GC_LAYER_RELU:
     case GC_LAYER_LEAKY_RELU:
         return 6.0 * n * (double)l->out_size;
+    case GC_LAYER_CONCAT: /* copies */
+        return 4.0 * n * (double)l->out_size;
     case GC_LAYER_RESHAPE:
         break;
     }
@@ -177,6 +179,16 @@ static void forward_samples(struct gc_model *m, int i, int s0, int n, float *ws)
     case GC_LAYER_SIGMOID:
         gc_sigmoid_forward(y, x, cnt);
         break;
+    case GC_LAYER_CONCAT: {
+        const struct gc_layer *sl = &m->layers[l->src];
+        const float *xs = m->acts + sl->act_off + (size_t)s0 * sl->out_size;
+        for (int k = 0; k < n; k++) {
+            float *yk = y + (size_t)k * l->out_size;
+            memcpy(yk, x + (size_t)k * l->in_size, l->in_size * sizeof *y);
+            memcpy(yk + l->in_size, xs + (size_t)k * sl->out_size, sl->out_size * sizeof *y);
+        }
+        break;
+    }
     case GC_LAYER_BATCHNORM: /* by channels, see forward_task */
     case GC_LAYER_RESHAPE:   /* a view of its input */
         break;
@@ -258,6 +270,30 @@ static void batchnorm_eval_backward(float *dinp, float *dgamma, float *dbeta, co
     }
 }
 
+/* Layer i is the source of a skip: adds the gradients the concat layers of this
+ * backward kept for it (dskip) into its output gradient, samples [s0, s0 + n) and
+ * channels [c0, c1). That gradient is a ping-pong buffer the layer above filled: a
+ * concat above i sits between i and the start of the backward, so the start's dout is
+ * never it. */
+static void add_skips(struct gc_model *m, int i, int s0, int n, int c0, int c1)
+{
+    const struct gc_layer *l = &m->layers[i];
+    float *d = (float *)m->plan[i].d;
+    const size_t sp = (size_t)l->oh * l->ow, off = (size_t)c0 * sp, len = (size_t)(c1 - c0) * sp;
+    for (int c = i + 1; c <= m->btop; c++) {
+        const struct gc_layer *cl = &m->layers[c];
+        if (cl->kind != GC_LAYER_CONCAT || cl->src != i)
+            continue;
+        const float *g = m->dskip + cl->skip_off;
+        for (int k = s0; k < s0 + n; k++) {
+            float *dk = d + (size_t)k * l->out_size + off;
+            const float *gk = g + (size_t)k * l->out_size + off;
+            for (size_t j = 0; j < len; j++)
+                dk[j] += gk[j];
+        }
+    }
+}
+
 /* BN layer i by channels: dgamma and dbeta of a channel belong to one thread, so
  * they go straight into the model's gradients. */
 static void backward_bn(struct gc_model *m, int i, int n, int params, int ith, int nth)
@@ -266,6 +302,8 @@ static void backward_bn(struct gc_model *m, int i, int n, int params, int ith, i
     const struct gc_bplan *pl = &m->plan[i];
     int c0, c1;
     split_channels(l, ith, nth, &c0, &c1);
+    if (l->skip_src)
+        add_skips(m, i, 0, n, c0, c1);
     const int sp = l->h * l->w;
     float *dx = pl->dx;
     if (dx && pl->zero)
@@ -289,6 +327,8 @@ static void backward_samples(struct gc_model *m, int i, int stop, int s0, int n,
 {
     const struct gc_layer *l = &m->layers[i];
     const struct gc_bplan *pl = &m->plan[i];
+    if (l->skip_src)
+        add_skips(m, i, s0, n, 0, l->oc);
     const float *d = pl->d + (size_t)s0 * l->out_size;
     size_t cnt = (size_t)n * l->out_size;
     if (l->kind == GC_LAYER_RESHAPE) {
@@ -332,6 +372,20 @@ static void backward_samples(struct gc_model *m, int i, int stop, int s0, int n,
         if (dx)
             gc_sigmoid_backward(dx, d, y, cnt);
         break;
+    case GC_LAYER_CONCAT: {
+        /* the first channels came from the layer below, the rest from src, whose
+         * share waits in dskip until the backward reaches src */
+        size_t ns = l->out_size - l->in_size;
+        float *g = m->dskip + l->skip_off + (size_t)s0 * ns;
+        for (int k = 0; k < n; k++) {
+            const float *dk = d + (size_t)k * l->out_size;
+            if (dx)
+                for (size_t j = 0; j < l->in_size; j++)
+                    dx[(size_t)k * l->in_size + j] += dk[j];
+            memcpy(g + (size_t)k * ns, dk + l->in_size, ns * sizeof *g);
+        }
+        break;
+    }
     case GC_LAYER_BATCHNORM:
     case GC_LAYER_RESHAPE:
         break;
@@ -418,6 +472,7 @@ static void backward(struct gc_model *m, int layer, int stop, const float *dout,
     const int n = m->last_n;
     const float *d = dout;
     float *buf0 = m->dacts, *buf1 = m->dacts + m->dsize;
+    m->btop = layer;
     for (int i = layer; i >= stop; i--) {
         struct gc_bplan *pl = &m->plan[i];
         pl->d = d;

@@ -3,12 +3,11 @@
  * framed as a stand-alone buffer.
  *
  * Checkpoint section (gc_model_save), all little-endian:
- *   u32 "GCMS" | u32 nlayers | per layer 11 u32: kind, c, h, w, oc, oh, ow, k, stride,
- *   pad, bias | u32 has_optim | u32 optim kind | f32 lr, beta1, beta2, eps | u64 step |
- *   u64 nparams | params | u32 moment vectors (0..2) | moments | u64 bn floats |
- *   per BN layer running mean (C), running var (C)
- * gc_model_serialize frames it with GC_MODEL_MAGIC and GC_MODEL_VERSION
- * (model_state.h). */
+ *   u32 "GCMS" | u32 nlayers | per layer 11 u32: kind, c, h, w, oc, oh, ow, k (a
+ *   concat: its source layer), stride, pad, bias | u32 has_optim | u32 optim kind | f32 lr, beta1,
+ * beta2, eps | u64 step | u64 nparams | params | u32 moment vectors (0..2) | moments | u64 bn
+ * floats | per BN layer running mean (C), running var (C) gc_model_serialize frames it with
+ * GC_MODEL_MAGIC and GC_MODEL_VERSION (model_state.h). */
 #include "core/model_state.h"
 
 #include <assert.h>
@@ -30,7 +29,7 @@ static void fingerprint(const struct gc_layer *l, uint32_t f[FP_FIELDS])
     f[4] = (uint32_t)l->oc;
     f[5] = (uint32_t)l->oh;
     f[6] = (uint32_t)l->ow;
-    f[7] = (uint32_t)l->k;
+    f[7] = (uint32_t)(l->kind == GC_LAYER_CONCAT ? l->src : l->k); /* which skip it takes */
     f[8] = (uint32_t)l->stride;
     f[9] = (uint32_t)l->pad;
     f[10] = (uint32_t)l->bias;
@@ -38,8 +37,7 @@ static void fingerprint(const struct gc_layer *l, uint32_t f[FP_FIELDS])
 
 static void describe(const uint32_t f[FP_FIELDS], char *s, size_t len)
 {
-    const char *name =
-        f[0] <= GC_LAYER_RESHAPE ? gc_model_kind_name((enum gc_layer_kind)f[0]) : "?";
+    const char *name = f[0] <= GC_LAYER_CONCAT ? gc_model_kind_name((enum gc_layer_kind)f[0]) : "?";
     snprintf(s, len, "%s %ux%ux%u -> %ux%ux%u", name, f[1], f[2], f[3], f[4], f[5], f[6]);
 }
 

@@ -11,7 +11,10 @@
 
 const char *const gc_dataset_names[GC_DATA_GRID25 + 1] = {"fashion-mnist", "idx", "png-dir",
                                                           "ring8", "grid25"};
-const char *const gc_arch_names[GC_ARCH_DCGAN + 1] = {"mlp", "dcgan"};
+const char *const gc_arch_names[GC_ARCH_UNET + 1] = {"mlp", "dcgan", "unet"};
+const char *const gc_task_names[GC_TASK_PAIRED + 1] = {"super-resolution", "inpainting", "edges",
+                                                       "colorize", "paired"};
+const char *const gc_mask_names[GC_MASK_RANDOM + 1] = {"center", "random"};
 const char *const gc_loss_names[GC_LOSS_HINGE + 1] = {"minimax", "nonsaturating", "wasserstein",
                                                       "least-squares", "hinge"};
 const char *const gc_optim_names[GC_OPTIM_RMSPROP + 1] = {"adam", "sgd", "rmsprop"};
@@ -59,6 +62,14 @@ const char *gc_decay_shape_name(enum gc_decay_shape k)
 const char *gc_conditioning_name(enum gc_conditioning k)
 {
     return to_name(gc_conditioning_names, NELEM(gc_conditioning_names), (int)k);
+}
+const char *gc_task_name(enum gc_task_kind k)
+{
+    return to_name(gc_task_names, NELEM(gc_task_names), (int)k);
+}
+int gc_task_from_name(const char *s)
+{
+    return from_name(gc_task_names, NELEM(gc_task_names), s);
 }
 int gc_dataset_from_name(const char *s)
 {
@@ -273,6 +284,9 @@ void gc_spec_defaults(struct gc_spec *s, enum gc_dataset_kind data, enum gc_loss
     s->tricks.smoothing = GC_SMOOTH_NONE;
     s->tricks.generators = 1;
     s->tricks.weight_clip = loss == GC_LOSS_WASSERSTEIN ? 0.01f : 0.0f;
+    s->tricks.l1_weight = 100.0f; /* pix2pix's lambda; used by task runs only */
+
+    s->task = (struct gc_task_spec){.on = 0, .kind = GC_TASK_SUPER_RESOLUTION, .factor = 4};
 
     /* The watchdog alerts by default; its thresholds only fire on what no healthy run
      * shows (docs/spec.md: watch): a loss past 1000 or a NaN, a gradient 1000x its early
@@ -297,6 +311,27 @@ void gc_spec_defaults(struct gc_spec *s, enum gc_dataset_kind data, enum gc_loss
     s->every.eval = 1000;
 
     snprintf(s->name, sizeof s->name, "%s-%s", gc_dataset_name(data), gc_loss_name(loss));
+}
+
+void gc_spec_task_defaults(struct gc_spec *s, const struct gc_task_spec *task)
+{
+    s->task = *task;
+    if (!task->on)
+        return;
+    /* pix2pix (Isola et al. 2017): a U-Net G, a PatchGAN D on (input, output), Adam 2e-4
+     * with beta1 0.5 (the image defaults already), lambda 100 (tricks.l1_weight). Its
+     * batch of 1 and widths of 64 suit a GPU at 256x256; on a CPU at 28 to 64 pixels a
+     * batch of 16 and widths of 32 keep a step near 50 ms on two cores (Fashion-MNIST
+     * x4 super-resolution), so the 2,000 steps of a default run take minutes; the
+     * README's table (bench/task_table.py) is what 500 of them reach. Evaluations every 500
+     * steps: a task's evaluation translates 500 held-out images. */
+    s->model.arch = GC_ARCH_UNET;
+    s->model.patch = 1;
+    s->model.g_width = 32;
+    s->model.d_width = 32;
+    s->train.batch_size = 16;
+    s->train.steps = 2000;
+    s->every.eval = 500;
 }
 
 /* ---- the check ------------------------------------------------------------------- */
@@ -423,6 +458,58 @@ static void check_limits(struct check *c, const struct gc_spec *s, const struct 
     }
 }
 
+/* The rules of image-to-image runs (task) and of the unet architecture they train. */
+static void check_task_rules(struct check *c, const struct gc_spec *s)
+{
+    const struct gc_task_spec *t = &s->task;
+    const struct gc_dataset_spec *d = &s->dataset;
+    if (!t->on) {
+        if (s->model.arch == GC_ARCH_UNET)
+            fail(c, "model.arch", "unet translates images: give a task (docs/spec.md, task)");
+        return;
+    }
+    if (gc_dataset_is_2d(d->kind)) {
+        fail(c, "task", "%s is a set of 2D points, not images", gc_dataset_name(d->kind));
+        return;
+    }
+    if (s->model.arch != GC_ARCH_UNET)
+        fail(c, "model.arch", "image-to-image tasks train a unet generator, not %s",
+             gc_arch_name(s->model.arch));
+    if (!s->model.patch)
+        fail(c, "model.patch",
+             "image-to-image tasks judge (input, output) pairs with a PatchGAN: must be true");
+    if (t->kind == GC_TASK_SUPER_RESOLUTION && t->factor != 2 && t->factor != 4)
+        fail(c, "task.factor", "must be 2 or 4");
+    int side = d->kind == GC_DATA_FASHION_MNIST ? 28
+               : d->kind == GC_DATA_PNG_DIR     ? d->image_size
+                                                : 0;
+    if (side && (side % 2 || side < 8))
+        fail(c, "dataset.image_size", "a unet needs an even side of at least 8, not %d", side);
+    else if (side && t->kind == GC_TASK_SUPER_RESOLUTION && t->factor > 0 && side % t->factor)
+        fail(c, "task.factor", "the image side %d is not a multiple of %d", side, t->factor);
+    if (t->kind == GC_TASK_COLORIZE && !(d->kind == GC_DATA_PNG_DIR && d->channels == 3))
+        fail(c, "task.kind", "colorize needs a colour set: png-dir with channels 3 (%s is gray)",
+             gc_dataset_name(d->kind));
+    if (t->kind == GC_TASK_PAIRED) {
+        if (d->kind != GC_DATA_PNG_DIR)
+            fail(c, "dataset.name", "paired reads two png-dir folders, not %s",
+                 gc_dataset_name(d->kind));
+        if (!t->source_path[0])
+            fail(c, "task.source_path", "required for paired: the folder of input images");
+    } else if (t->source_path[0]) {
+        fail(c, "task.source_path", "only paired reads a folder of inputs");
+    }
+    if (s->tricks.generators > 1)
+        fail(c, "tricks.generators", "MAD-GAN has no image-to-image form; use 1 with a task");
+    if (s->tricks.feature_matching)
+        fail(c, "tricks.feature_matching",
+             "image-to-image runs match their target with tricks.l1_weight instead");
+    if (s->model.conditional)
+        fail(c, "model.conditional",
+             "a task's generator is given its input image, not noise and a class: must be "
+             "false with a task");
+}
+
 /* What the table cannot say: fields that depend on the dataset, the loss or each
  * other. Each problem is reported at the field a user would change. */
 static void check_rules(struct check *c, const struct gc_spec *s)
@@ -463,7 +550,7 @@ static void check_rules(struct check *c, const struct gc_spec *s)
         fail(c, "model.arch", "2D point sets train with mlp");
     if (!is2d && m->arch == GC_ARCH_MLP && d->kind == GC_DATA_PNG_DIR && d->image_size > 64)
         fail(c, "model.arch", "mlp takes images up to 64x64");
-    if (m->patch && m->arch != GC_ARCH_DCGAN)
+    if (m->patch && m->arch == GC_ARCH_MLP)
         fail(c, "model.patch", "a PatchGAN discriminator needs arch dcgan");
 
     const struct gc_tricks_spec *t = &s->tricks;
@@ -487,6 +574,7 @@ static void check_rules(struct check *c, const struct gc_spec *s)
         if (t->unrolled_steps)
             fail(c, "tricks.generators", "MAD-GAN and unrolled_steps cannot be combined");
     }
+    check_task_rules(c, s);
 }
 
 /* Puts the list in the order of the spec's fields (the table's), keeping the order of

@@ -22,7 +22,7 @@ enum gc_dataset_kind {
     GC_DATA_GRID25,
 };
 
-enum gc_arch { GC_ARCH_MLP, GC_ARCH_DCGAN };
+enum gc_arch { GC_ARCH_MLP, GC_ARCH_DCGAN, GC_ARCH_UNET };
 
 enum gc_loss {
     GC_LOSS_MINIMAX,
@@ -42,6 +42,18 @@ enum gc_decay_shape { GC_DECAY_LINEAR, GC_DECAY_STEP };
  * one-hot vector after z): a projection term <embed(y), phi(x)> added to D's logits
  * (Miyato & Koyama 2018), or the class as one-hot maps concatenated to D's input. */
 enum gc_conditioning { GC_COND_PROJECTION, GC_COND_CONCAT };
+
+/* Image-to-image tasks (docs/spec.md, task): what G receives, derived on the fly from
+ * each image, or read from a second folder (paired). */
+enum gc_task_kind {
+    GC_TASK_SUPER_RESOLUTION,
+    GC_TASK_INPAINTING,
+    GC_TASK_EDGES,
+    GC_TASK_COLORIZE,
+    GC_TASK_PAIRED,
+};
+
+enum gc_mask_kind { GC_MASK_CENTER, GC_MASK_RANDOM };
 enum gc_watch_action { GC_WATCH_OFF, GC_WATCH_ALERT, GC_WATCH_ROLLBACK };
 
 /* Limits a user can rely on (the API enforces them with these numbers). */
@@ -77,6 +89,16 @@ struct gc_dataset_spec {
     char labels_path[GC_PATH_MAX]; /* idx: the IDX1 labels file, resolved; "" = none */
     int image_size;                /* png-dir: side after scale + center crop; others: 0 = native */
     int channels;                  /* png-dir: 1 or 3; others: 0 = native */
+};
+
+/* task: null (an unconditional GAN) or what G translates from. The fields keep their
+ * defaults while off, as lr_decay's do. */
+struct gc_task_spec {
+    int on;
+    enum gc_task_kind kind;
+    int factor;                    /* super-resolution: 2 or 4 */
+    enum gc_mask_kind mask;        /* inpainting */
+    char source_path[GC_PATH_MAX]; /* paired: the folder of inputs, already resolved */
 };
 
 struct gc_model_spec {
@@ -117,6 +139,7 @@ struct gc_tricks_spec {
     int generators;
     float weight_clip; /* wasserstein critic clip c > 0; 0 = none */
     float ema;         /* decay of the generator weight average in (0, 1); 0 = none */
+    float l1_weight;   /* task runs: G's loss adds l1_weight x L1 to the target */
 };
 
 /* watch: the collapse watchdog (core/watch.h) and what it does when a detector fires:
@@ -144,6 +167,7 @@ struct gc_every_spec {
 struct gc_spec {
     char name[GC_MAX_NAME + 1];
     struct gc_dataset_spec dataset;
+    struct gc_task_spec task;
     struct gc_model_spec model;
     enum gc_loss loss;
     struct gc_train_spec train;
@@ -192,6 +216,10 @@ int gc_field_errors_summary(const struct gc_field_errors *fe, struct gc_error *e
 
 /* Fills every field with its default for this dataset and loss. */
 void gc_spec_defaults(struct gc_spec *s, enum gc_dataset_kind data, enum gc_loss loss);
+/* Sets s->task to task and, when it is on, the defaults an image-to-image run gets in
+ * place of the unconditional ones (arch unet, a PatchGAN, batch and steps); the task
+ * is a third thing the defaults depend on, read after dataset.name and loss. */
+void gc_spec_task_defaults(struct gc_spec *s, const struct gc_task_spec *task);
 /* Checks every field against its limits (core/spec_fields.h) and the rules that tie
  * fields together (a PatchGAN needs dcgan, MAD-GAN a softmax loss, ...). Fills fe
  * (emptied first; may be NULL) with every problem at once, at most one per field, in
@@ -213,7 +241,9 @@ int gc_dataset_is_2d(enum gc_dataset_kind k);
  * by the enum's values, and lookups both ways; *_from_name returns -1 for an unknown
  * name, *_name "?" for a value out of range. */
 extern const char *const gc_dataset_names[GC_DATA_GRID25 + 1];
-extern const char *const gc_arch_names[GC_ARCH_DCGAN + 1];
+extern const char *const gc_arch_names[GC_ARCH_UNET + 1];
+extern const char *const gc_task_names[GC_TASK_PAIRED + 1];
+extern const char *const gc_mask_names[GC_MASK_RANDOM + 1];
 extern const char *const gc_loss_names[GC_LOSS_HINGE + 1];
 extern const char *const gc_optim_names[GC_OPTIM_RMSPROP + 1];
 extern const char *const gc_decay_shape_names[GC_DECAY_STEP + 1];
@@ -226,6 +256,8 @@ const char *gc_loss_name(enum gc_loss l);
 const char *gc_optim_name(enum gc_optim_kind k);
 const char *gc_decay_shape_name(enum gc_decay_shape k);
 const char *gc_conditioning_name(enum gc_conditioning k);
+const char *gc_task_name(enum gc_task_kind k);
+int gc_task_from_name(const char *s);
 int gc_dataset_from_name(const char *s);
 int gc_arch_from_name(const char *s);
 int gc_loss_from_name(const char *s);

@@ -7,14 +7,13 @@
 #include <string.h>
 
 /* A row writes and reads an enum through an int. */
-_Static_assert(sizeof(enum gc_dataset_kind) == sizeof(int) && sizeof(enum gc_loss) == sizeof(int) &&
-                   sizeof(enum gc_arch) == sizeof(int) &&
-                   sizeof(enum gc_optim_kind) == sizeof(int) &&
-                   sizeof(enum gc_decay_shape) == sizeof(int) &&
-                   sizeof(enum gc_smoothing) == sizeof(int) &&
-                   sizeof(enum gc_conditioning) == sizeof(int) &&
-                   sizeof(enum gc_watch_action) == sizeof(int),
-               "enums of the spec are int-sized");
+_Static_assert(
+    sizeof(enum gc_dataset_kind) == sizeof(int) && sizeof(enum gc_loss) == sizeof(int) &&
+        sizeof(enum gc_arch) == sizeof(int) && sizeof(enum gc_optim_kind) == sizeof(int) &&
+        sizeof(enum gc_decay_shape) == sizeof(int) && sizeof(enum gc_smoothing) == sizeof(int) &&
+        sizeof(enum gc_conditioning) == sizeof(int) && sizeof(enum gc_task_kind) == sizeof(int) &&
+        sizeof(enum gc_mask_kind) == sizeof(int) && sizeof(enum gc_watch_action) == sizeof(int),
+    "enums of the spec are int-sized");
 
 #define NELEM(a) ((int)(sizeof(a) / sizeof((a)[0])))
 #define AT(member)                                                                                 \
@@ -116,6 +115,37 @@ static const struct gc_spec_field fields[] = {
      .accepts = "an integer",
      .doc = "png-dir: 1 (gray) or 3 (color)"},
 
+    {.path = "task",
+     .type = GC_FIELD_OBJECT,
+     .null = GC_NULL_OFF,
+     AT(task.on),
+     .flags = GC_FIELD_PICKS_DEFAULTS,
+     .doc = "null (an unconditional GAN) or an image-to-image task: G translates an input "
+            "derived from each image (or read from source_path) into the image; the "
+            "defaults follow it"},
+    {.path = "task.kind",
+     .type = GC_FIELD_ENUM,
+     AT(task.kind),
+     .names = gc_task_names,
+     .n_names = NELEM(gc_task_names),
+     .doc = "super-resolution, inpainting, edges (edges -> image), colorize (gray -> colour) "
+            "or paired (the pix2pix setting)"},
+    {.path = "task.factor",
+     .type = GC_FIELD_INT,
+     AT(task.factor),
+     .min = 2,
+     .max = 4,
+     .range_msg = "must be 2 or 4",
+     .doc = "super-resolution: the input is the image averaged over factor x factor blocks"},
+    ENUM("task.mask", task.mask, gc_mask_names,
+         "inpainting: the hole is the centre square of half the side, or a random rectangle"),
+    {.path = "task.source_path",
+     .type = GC_FIELD_PATH,
+     .null = GC_NULL_DEFAULT,
+     AT(task.source_path),
+     .doc = "paired: the folder of input PNGs, named as their targets in dataset.path; "
+            "relative to the daemon's dataset root"},
+
     SECTION("model", "the two networks"),
     {.path = "model.arch",
      .type = GC_FIELD_ENUM,
@@ -123,7 +153,8 @@ static const struct gc_spec_field fields[] = {
      .names = gc_arch_names,
      .n_names = NELEM(gc_arch_names),
      .range_msg = "unknown architecture",
-     .doc = "mlp (the default for 2D sets) or dcgan (the default for images)"},
+     .doc = "mlp (the default for 2D sets), dcgan (the default for images) or unet (an "
+            "encoder-decoder G with skips, the default of task runs)"},
     INT("model.z_dim", model.z_dim, 1, GC_MAX_Z, "the length of the noise vector G starts from"),
     INT("model.g_width", model.g_width, 1, GC_MAX_WIDTH,
         "dcgan: channels of G's last hidden block (doubling towards the noise)"),
@@ -221,6 +252,8 @@ static const struct gc_spec_field fields[] = {
      .accepts = "null or a number in (0, 1)",
      .doc = "the decay of a moving average of G's weights, which samples, evaluations and "
             "/generate use; null: none"},
+    FLOAT("tricks.l1_weight", tricks.l1_weight, 0, 10000, 0,
+          "task runs: G's loss adds this times the L1 distance to the target (pix2pix: 100)"),
 
     SECTION("every", "how often, in steps (0 turns one off; the last step does all four)"),
     INT64("every.log", every.log, 0, GC_MAX_STEPS, "log the metrics"),

@@ -65,6 +65,23 @@ static void *train_signals(void *arg)
     }
 }
 
+/* A relative path of the spec (field) made absolute, so that the stored spec names the
+ * same file when the daemon later continues the run from another working directory;
+ * -1 after saying why on stderr. */
+static int absolute(const char *spec_path, const char *field, char *path, size_t cap)
+{
+    if (!path[0] || path[0] == '/')
+        return 0;
+    char *abs = realpath(path, NULL);
+    if (!abs) {
+        fprintf(stderr, "ganctld: %s: %s %s: %s\n", spec_path, field, path, strerror(errno));
+        return -1;
+    }
+    snprintf(path, cap, "%s", abs);
+    free(abs);
+    return 0;
+}
+
 int gd_train_main(const struct gd_config *c)
 {
     const char *spec_path = c->spec_path;
@@ -96,19 +113,13 @@ int gd_train_main(const struct gd_config *c)
     free(json);
     /* the stored spec must name the same files when the daemon later continues the run
      * from another working directory */
-    char *paths[] = {spec->dataset.path, spec->dataset.labels_path};
-    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
-        if (!paths[i][0] || paths[i][0] == '/')
-            continue;
-        char *abs = realpath(paths[i], NULL);
-        if (!abs) {
-            fprintf(stderr, "ganctld: %s: %s %s: %s\n", spec_path,
-                    i ? "dataset.labels_path" : "dataset.path", paths[i], strerror(errno));
-            free(spec);
-            return 2;
-        }
-        snprintf(paths[i], GC_PATH_MAX, "%s", abs);
-        free(abs);
+    if (absolute(spec_path, "dataset.path", spec->dataset.path, sizeof spec->dataset.path) ||
+        absolute(spec_path, "dataset.labels_path", spec->dataset.labels_path,
+                 sizeof spec->dataset.labels_path) ||
+        absolute(spec_path, "task.source_path", spec->task.source_path,
+                 sizeof spec->task.source_path)) {
+        free(spec);
+        return 2;
     }
 
     struct gd_parts p = {0};

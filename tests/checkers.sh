@@ -19,12 +19,15 @@ REP=$(pwd)/$LOGS/reports
 # Unit tests too slow under valgrind's one-thread-at-a-time execution: the long
 # training tests, the scheduler's (worker threads training next to OpenBLAS's spinning
 # threads: over 5 minutes) and the store's fault loop (a minute). TSan covers the
-# scheduler; test_store_faults runs normally and under ASan.
-VALGRIND_SKIP="test_gan test_classifier test_sched test_store_faults"
+# scheduler; test_store_faults runs normally and under ASan; test_task trains, and
+# test_unet's finite differences run thousands of passes (test_model_par runs the
+# skip connections under valgrind).
+VALGRIND_SKIP="test_gan test_classifier test_sched test_store_faults test_task test_unet"
 # Unit tests that TSan has nothing to check in: the store's fault loop is one thread
 # driving SQLite through a failing VFS (a minute under TSan); test_store and
-# test_sched cover the store's and the scheduler's threads.
-TSAN_SKIP="test_store_faults"
+# test_sched cover the store's and the scheduler's threads. test_task and test_unet
+# train and differentiate on one thread (test_model_par splits the skips over threads).
+TSAN_SKIP="test_store_faults test_task test_unet"
 
 # one failure per report file (or a report that reached the log itself)
 reports() { # label dir log...
@@ -58,7 +61,7 @@ run_tsan() {
     done
     # the daemon's threads, event streams and store over a real socket; the CLI suite
     # runs the TSan ganctl against the TSan ganctld
-    for s in test_api test_daemon test_hostile test_security test_cli; do
+    for s in test_api test_daemon test_hostile test_security test_cli test_translate; do
         timed "tsan $s" "$LOGS/tsan-$s.log" line env GANCTLD="$(pwd)/build-thread/ganctld" \
             GANCTL_BUILD="$(pwd)/build-thread" /usr/bin/python3 tests/integration/$s.py
     done

@@ -27,6 +27,13 @@ run_unit() { # build dir
     done
 }
 
+# npm packages (the OpenAPI linter, validator and client generator of test_openapi, the
+# browser driver of e2e, the emoji sets the image-to-image tests train on) come from
+# the lockfile when missing: before the unit tests, which read the emoji too.
+if [ ! -d node_modules ] || [ ! -d node_modules/emoji-datasource-twitter ]; then
+    npm ci --no-audit --no-fund >"$LOGS/npm-ci.log" 2>&1 || cat "$LOGS/npm-ci.log" >&2
+fi
+
 # the layering, self-contained headers and file sizes (scripts/check-layout.sh)
 suite line layout make --no-print-directory -s check-layout
 
@@ -38,11 +45,6 @@ if [ "$1" = "--unit-only" ]; then
 fi
 run_unit build-address
 
-# npm packages (the OpenAPI linter, validator and client generator of test_openapi, the
-# browser driver of e2e) come from the lockfile when missing.
-if [ ! -d node_modules ]; then
-    npm ci --no-audit --no-fund >"$LOGS/npm-ci.log" 2>&1 || cat "$LOGS/npm-ci.log" >&2
-fi
 
 # The real daemon over loopback (python stdlib suites; each prints its own line).
 for t in tests/integration/test_*.py; do

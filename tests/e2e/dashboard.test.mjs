@@ -11,6 +11,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import zlib from 'node:zlib';
 import { chromium } from 'playwright-core';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -404,6 +405,8 @@ function assertShows(shown, want, what) {
         } else if (path === 'train.lr_decay') {
             assert.deepEqual([f.value, ...f.extra.map(norm)],
                 v ? [v.shape, v.start, v.factor] : ['none', null, null], where);
+        } else if (path === 'task') {
+            assert.equal(f.value, v == null ? 'none' : v.kind, where);
         } else if (path === 'tricks.label_smoothing') {
             assert.equal(f.value, v == null ? 'none' : Array.isArray(v) ? 'range' : 'fixed', where);
         } else if (path === 'dataset.classes') {
@@ -730,6 +733,104 @@ test('with a token the page asks for it once and keeps it for the tab', { timeou
     } finally {
         await ctx.close();
     }
+});
+
+// A gray PNG of w×h whose pixel (x, y) is v(x, y), for the translate panel.
+function grayPng(w, hgt, v) {
+    const crcTable = Array.from({ length: 256 }, (_, n) => {
+        let c = n;
+        for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+        return c >>> 0;
+    });
+    const crc = (buf) => {
+        let c = 0xffffffff;
+        for (const b of buf) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8);
+        return (c ^ 0xffffffff) >>> 0;
+    };
+    const chunk = (tag, data) => {
+        const len = Buffer.alloc(4);
+        len.writeUInt32BE(data.length);
+        const body = Buffer.concat([Buffer.from(tag), data]);
+        const sum = Buffer.alloc(4);
+        sum.writeUInt32BE(crc(body));
+        return Buffer.concat([len, body, sum]);
+    };
+    const ihdr = Buffer.alloc(13);
+    ihdr.writeUInt32BE(w, 0);
+    ihdr.writeUInt32BE(hgt, 4);
+    ihdr[8] = 8; // depth; color type 0 (gray) and the rest 0
+    const raw = Buffer.alloc((w + 1) * hgt);
+    for (let y = 0; y < hgt; y++) for (let x = 0; x < w; x++) raw[y * (w + 1) + 1 + x] = v(x, y);
+    return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+        chunk('IHDR', ihdr), chunk('IDAT', zlib.deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
+}
+
+test('an image-to-image run page translates a picture the user gives it', { timeout: 2 * T }, async () => {
+    const run = await createRun({ name: 'e2e-sr', dataset: { name: 'fashion-mnist' },
+        task: { kind: 'super-resolution', factor: 4 }, model: { g_width: 4, d_width: 4 },
+        train: { steps: 4, batch_size: 4 }, every: { log: 2, sample: 4, checkpoint: 4, eval: 4 } });
+    await waitStatus(run.id, 'succeeded', 90000);
+    await page.goto(`${base}/#/runs/${run.id}`);
+    await page.locator('h1', { hasText: 'e2e-sr' }).waitFor();
+    // a task run has the translate panel instead of generate, and its evaluation
+    // shows the figures against the baseline
+    const panel = page.locator('section.translate');
+    await panel.waitFor();
+    assert.equal(await page.locator('section.generate').count(), 0);
+    assert.match(await panel.innerText(), /7×7/);
+    await page.locator('[data-metric="psnr_baseline"]').waitFor();
+    // PSNR and its baseline in one chart: a point of each at the one evaluation
+    await page.waitForFunction(() => +document.querySelector('[data-chart="eval-psnr"]')?.dataset.points === 2);
+    assert.equal(await page.locator('[data-chart="eval-psnr_baseline"]').count(), 0);
+    const done = () => page.waitForFunction(() => {
+        const i = document.querySelector('img[data-role="translated"]');
+        return i && !i.hidden && i.complete && i.naturalWidth > 0;
+    });
+    // the small picture: a 28×28 answer
+    await panel.locator('input[type="file"]').setInputFiles({ name: 'small.png', mimeType: 'image/png',
+        buffer: grayPng(7, 7, (x, y) => (x * 36) & 255) });
+    await done();
+    assert.equal(await page.locator('img[data-role="translated"]').evaluate((i) => i.naturalWidth), 28);
+    assert.match(await page.locator('[data-role="translate-message"]').innerText(), /small\.png in \d+ ms/);
+    // a large one dropped on the panel is scaled to what the run takes first, and the
+    // panel says so
+    await page.evaluate(() => { document.querySelector('img[data-role="translated"]').hidden = true; });
+    const bytes = [...grayPng(28, 28, (x, y) => (x * 9 + y) & 255)];
+    const dt = await page.evaluateHandle((b) => {
+        const t = new DataTransfer();
+        t.items.add(new File([new Uint8Array(b)], 'large.png', { type: 'image/png' }));
+        return t;
+    }, bytes);
+    await page.dispatchEvent('[data-role="drop"]', 'drop', { dataTransfer: dt });
+    await done();
+    assert.match(await page.locator('[data-role="translate-message"]').innerText(), /scaled from 28×28 to 7×7/);
+    // a file that is no picture: the panel says so, nothing is sent
+    await panel.locator('input[type="file"]').setInputFiles({ name: 'notes.txt', mimeType: 'text/plain',
+        buffer: Buffer.from('not a picture') });
+    await page.waitForFunction(() => /not a picture/.test(
+        document.querySelector('[data-role="translate-message"]').textContent));
+    // the sample grid shows the triplets
+    await page.waitForFunction(() => {
+        const i = document.querySelector('img[data-role="sample"]');
+        return i && i.complete && i.naturalWidth === 3 * 30 + 2;
+    });
+});
+
+test('the launch form takes a task and shows its defaults', { timeout: T }, async () => {
+    await page.goto('about:blank');
+    await page.goto(`${base}/#/launch`);
+    await page.locator('form.launch[data-defaults]').waitFor();
+    await page.locator('#f-dataset-name').selectOption('fashion-mnist');
+    await page.locator('#f-task').selectOption('inpainting');
+    const want = (await api('GET', '/api/v1/spec/defaults?dataset=fashion-mnist&task=inpainting')).data;
+    await page.waitForFunction(() => document.querySelector('#f-model-arch').value === 'unet');
+    assert.equal(await page.locator('#f-train-batch_size').inputValue(), String(want.train.batch_size));
+    assert.equal(await page.locator('#f-tricks-l1_weight').inputValue(), '100');
+    await page.locator('select[aria-label="task mask"]').selectOption('random');
+    await page.getByRole('tab', { name: 'JSON' }).click();
+    const spec = JSON.parse(await page.locator('textarea[data-role="json"]').inputValue());
+    assert.deepEqual(spec.task, { kind: 'inpainting', mask: 'random' });
+    assert.equal(spec.model.arch, 'unet');
 });
 
 test('the dashboard logged no console errors', () => {

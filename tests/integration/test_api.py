@@ -282,8 +282,9 @@ class ApiTest(unittest.TestCase):
         self.assertIsNone(spec["tricks"]["label_smoothing"])
         self.assertEqual(spec["tricks"]["generators"], 1)
         self.assertEqual(spec["dataset"]["split"], "train")
-        self.assertEqual(set(spec), {"name", "dataset", "model", "loss", "train", "optimizer",
-                                     "tricks", "every", "watch"})
+        self.assertEqual(set(spec), {"name", "dataset", "task", "model", "loss", "train",
+                                     "optimizer", "tricks", "every", "watch"})
+        self.assertIsNone(spec["task"])
         self.assertEqual(spec["watch"]["action"], "alert")
         got = self.d.json("GET", h["location"])
         self.assertEqual(got["id"], run["id"])
@@ -754,7 +755,7 @@ class ApiTest(unittest.TestCase):
         self.assertIn({"name": "grid25", "points": True, "modes": 25}, cat["datasets"])
         self.assertIn({"name": "fashion-mnist", "points": False, "modes": None}, cat["datasets"])
         self.assertIn("wasserstein", cat["losses"])
-        self.assertEqual(cat["archs"], ["mlp", "dcgan"])
+        self.assertEqual(cat["archs"], ["mlp", "dcgan", "unet"])
         self.assertIn("rmsprop", cat["optimizers"])
         self.assertEqual(cat["decay_shapes"], ["linear", "step"])
         self.assertEqual(cat["watch_actions"], ["off", "alert", "rollback"])

@@ -169,8 +169,8 @@ class TestOffline(ClientMixin, unittest.TestCase):
         rc, out, _ = self.ganctl("--help", addr=False)
         self.assertEqual(rc, 0)
         commands = ["submit", "ls", "show", "watch", "cancel", "pause", "resume", "rm",
-                    "metrics", "samples", "generate", "checkpoint", "sweep", "sweeps", "export",
-                    "reproduce"]
+                    "metrics", "samples", "generate", "translate", "checkpoint", "sweep",
+                    "sweeps", "export", "reproduce"]
         for c in commands:
             self.assertIn("  " + c, out)
             for form in ([c, "--help"], [c, "-h"], ["help", c], [c, "1", "--help"]):
@@ -211,6 +211,9 @@ class TestOffline(ClientMixin, unittest.TestCase):
             ["generate", "1", "--class", "", "-o", "x.png"],
             ["generate", "1", "--class", "3,,4", "-o", "x.png"],
             ["samples", "1", "--step", "x", "-o", "a.png"],
+            ["translate", "1", "-o", "out.png"],
+            ["translate", "1", "in.png"],
+            ["translate", "1", "in.png", "more.png", "-o", "out.png"],
             ["--addr"],
             ["--json=1", "ls"],
         ]
@@ -638,6 +641,41 @@ class TestDaemon(ClientMixin, unittest.TestCase):
         rc, out, err = self.ganctl("ls", "--status", "bogus")
         self.assertEqual(rc, 1)
         self.assertIn("status", err)
+
+    def test_translate(self):
+        """An image-to-image run turns a small picture into a large one; a picture of
+        the wrong size is refused with the daemon's reason and exit status 1."""
+        run = int(self.ok("submit", "--dataset", "fashion-mnist", "--steps", "2",
+                          "--set", "task.kind=super-resolution", "--set", "model.g_width=4",
+                          "--set", "model.d_width=4", "--set", "train.batch_size=4")[0])
+        self.wait_status(run, ("succeeded",), timeout=120)
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        from test_translate import png, png_size
+        small = os.path.join(self.tmp, "small.png")
+        with open(small, "wb") as f:
+            f.write(png(7, 7, 1, lambda x, y: (x * 30,)))
+        out_path = os.path.join(self.tmp, "big.png")
+        _, err = self.ok("translate", str(run), small, "-o", out_path)
+        self.assertIn("wrote %s" % out_path, err)
+        with open(out_path, "rb") as f:
+            self.assertEqual(png_size(f.read()), (28, 28, 1))
+        # standard input in, standard output out
+        with open(small, "rb") as f:
+            p = subprocess.run([GANCTL, "--addr", self.addr, "translate", str(run), "-", "-o",
+                                "-"], input=f.read(), capture_output=True, timeout=60,
+                               env=clean_env())
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(png_size(p.stdout), (28, 28, 1))
+        big = os.path.join(self.tmp, "wrong.png")
+        with open(big, "wb") as f:
+            f.write(png(28, 28, 1, lambda x, y: (0,)))
+        rc, out, err = self.ganctl("translate", str(run), big, "-o", out_path)
+        self.assertEqual(rc, 1)
+        self.assertIn("this run takes 7x7", err)
+        rc, _, err = self.ganctl("translate", str(run), os.path.join(self.tmp, "none.png"),
+                                 "-o", out_path)
+        self.assertEqual(rc, 1)
+        self.assertIn("none.png", err)
 
     def test_invalid_spec_field_errors_exit_1(self):
         before = len(self.json_of("ls")["runs"])

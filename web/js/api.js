@@ -61,14 +61,18 @@ export class ApiError extends Error {
 }
 
 /* fetch() against the API with the token; on 401 asks for a token and tries again.
- * opts: method, headers, body (an object is sent as JSON), signal. */
+ * opts: method, headers, body (an object is sent as JSON, a Blob as its own type),
+ * signal. */
 export async function apiFetch(path, opts) {
     opts = opts || {};
     for (;;) {
         const sent = token();
         const init = { method: opts.method || 'GET', headers: authHeaders(opts.headers),
             cache: 'no-store', signal: opts.signal };
-        if (opts.body !== undefined) {
+        if (opts.body instanceof Blob) { // an image: sent as it is, with its type
+            init.body = opts.body;
+            init.headers['Content-Type'] = opts.body.type || 'application/octet-stream';
+        } else if (opts.body !== undefined) {
             init.body = typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
             init.headers['Content-Type'] = 'application/json';
         }

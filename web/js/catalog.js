@@ -3,10 +3,12 @@
  *   GET /api/v1/catalog                  once, before the first view: every metric's
  *       name, kind (train or eval), label, help, goal (min, max or null) and format
  *       (number, fraction, count, rate) and what a count is out of; the names of the
- *       datasets (with points: true and their modes for the 2D mixtures), architectures, losses, optimizers, decay shapes and watchdog actions
- *   GET /api/v1/spec/defaults?dataset=NAME[&loss=NAME]
- *       the whole normalized spec such a run gets, kept per (dataset, loss) for the
- *       page's life
+ *       datasets (with points: true and their modes for the 2D mixtures), architectures,
+ *       losses, optimizers, decay shapes, watchdog actions, image-to-image tasks and
+ *       their masks
+ *   GET /api/v1/spec/defaults?dataset=NAME[&loss=NAME][&task=KIND]
+ *       the whole normalized spec such a run gets, kept per (dataset, loss, task) for
+ *       the page's life
  *
  * Labels, formats and the launch form's choices all come from here, so a metric or a
  * spec value the daemon adds shows up without a change to the page. */
@@ -26,6 +28,8 @@ export async function loadCatalog() {
         decay_shapes: (c && c.decay_shapes) || [],
         watch_actions: (c && c.watch_actions) || [],
         conditionings: (c && c.conditionings) || [],
+        tasks: (c && c.tasks) || [],
+        masks: (c && c.masks) || [],
     };
     metricsByName.clear();
     for (const m of cat.metrics) metricsByName.set(m.name, m);
@@ -33,7 +37,7 @@ export async function loadCatalog() {
 }
 
 /* The catalog as loaded: {metrics, datasets, archs, losses, optimizers, decay_shapes,
- * watch_actions, conditionings}. */
+ * watch_actions, tasks, masks, conditionings}. */
 export function catalog() {
     return cat;
 }
@@ -71,16 +75,18 @@ export function isPoints(dataset) {
 
 const defaultsCache = new Map();
 
-/* The spec {"dataset":{"name":dataset},"loss":loss} gets, every field filled in; loss
- * null asks for the daemon's default loss. A promise, kept so that asking twice costs
- * one request; a failed request is forgotten so that the next ask tries again. The
- * object is shared: read it, do not change it. */
-export function specDefaults(dataset, loss) {
-    const key = `${dataset}\n${loss || ''}`;
+/* The spec {"dataset":{"name":dataset},"loss":loss,"task":{"kind":task}} gets, every
+ * field filled in; loss null asks for the daemon's default loss, task null for no task.
+ * A promise, kept so that asking twice costs one request; a failed request is
+ * forgotten so that the next ask tries again. The object is shared: read it, do not
+ * change it. */
+export function specDefaults(dataset, loss, task) {
+    const key = `${dataset}\n${loss || ''}\n${task || ''}`;
     let p = defaultsCache.get(key);
     if (!p) {
         const q = new URLSearchParams({ dataset });
         if (loss) q.set('loss', loss);
+        if (task) q.set('task', task);
         p = api(`${API}/spec/defaults?${q}`);
         p.catch(() => defaultsCache.delete(key));
         defaultsCache.set(key, p);

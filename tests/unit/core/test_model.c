@@ -14,6 +14,7 @@
 
 #include "core/model.h"
 #include "core/rng.h"
+#include "tests/unit/core/fd_check.h"
 
 static struct gc_model *must(struct gc_model *m)
 {
@@ -81,117 +82,6 @@ static void shake_bn(struct gc_model *m, uint64_t seed)
         float *b = gc_model_layer_bias(m, i, &n);
         gc_rng_fill_uniform(&r, b, n, -0.5f, 0.5f);
     }
-}
-
-static size_t layer_size(const struct gc_model *m, int layer)
-{
-    int c, h, w;
-    gc_model_layer_output(m, layer, &c, &h, &w);
-    return (size_t)c * h * w;
-}
-
-/* sum(r * output of layer), in double */
-static double objective(struct gc_model *m, const float *x, int n, const float *r, int layer,
-                        int train)
-{
-    gc_model_forward(m, x, n, train);
-    const float *y = gc_model_layer_output(m, layer, NULL, NULL, NULL);
-    size_t cnt = (size_t)n * layer_size(m, layer);
-    double s = 0;
-    for (size_t i = 0; i < cnt; i++)
-        s += (double)r[i] * y[i];
-    return s;
-}
-
-struct fd_stats {
-    int checked, kinks, bad;
-    double worst;
-};
-
-static int near(double analytic, double numeric, double rel)
-{
-    return fabs(analytic - numeric) <= 2e-3 + rel * fabs(numeric);
-}
-
-/* Checks d(objective)/d(*v) against central differences. When the step crossed a kink
- * of a relu, a step 8 times smaller, or one side of the kink (one linear piece), must
- * agree; kinks are rare and fd_check bounds how many there may be. */
-static void fd_one(struct fd_stats *st, struct gc_model *m, const float *x, int n, const float *r,
-                   int layer, int train, float *v, double analytic, double l0)
-{
-    const float keep = *v;
-    st->checked++;
-    for (double h = 4e-3; h > 1e-4; h /= 8) {
-        *v = (float)(keep + h);
-        double hp = (double)*v - keep; /* the step float really took */
-        double lp = objective(m, x, n, r, layer, train);
-        *v = (float)(keep - h);
-        double hm = keep - (double)*v;
-        double lm = objective(m, x, n, r, layer, train);
-        *v = keep;
-        double central = (lp - lm) / (hp + hm);
-        if (near(analytic, central, 2e-2)) {
-            st->kinks += h < 4e-3;
-            return;
-        }
-        if (near(analytic, (lp - l0) / hp, 5e-2) || near(analytic, (l0 - lm) / hm, 5e-2)) {
-            st->kinks++;
-            return;
-        }
-        if (getenv("FD_VERBOSE"))
-            print_message("fd #%d (h %g): analytic %g numeric %g (%g, %g)\n", st->checked - 1, h,
-                          analytic, central, (lp - l0) / hp, (l0 - lm) / hm);
-    }
-    st->bad++;
-    st->worst = fmax(st->worst, fabs(analytic));
-}
-
-/* Checks the input gradient and every parameter gradient of sum(r * layer output). */
-static void fd_check(struct gc_model *m, int n, int layer, int train, uint64_t seed)
-{
-    struct gc_rng rng;
-    gc_rng_init(&rng, seed, 1);
-    size_t in = gc_model_in_size(m), out = layer_size(m, layer);
-    float *x = malloc(n * in * sizeof *x);
-    float *r = malloc(n * out * sizeof *r);
-    float *dx = malloc(n * in * sizeof *dx);
-    gc_rng_fill_normal(&rng, x, n * in, 0, 1);
-    gc_rng_fill_normal(&rng, r, n * out, 0, 1);
-    for (size_t i = 0; i < n * in; i++)
-        dx[i] = 0.5f; /* the backward accumulates onto what is there */
-    size_t np;
-    float *p = gc_model_params(m, &np);
-    float *g = gc_model_grads(m, &np);
-    float *ga = malloc(np * sizeof *ga);
-
-    gc_model_zero_grad(m);
-    gc_model_forward(m, x, n, train);
-    if (layer == gc_model_nlayers(m) - 1)
-        gc_model_backward(m, r, dx);
-    else
-        gc_model_backward_from(m, layer, r, dx);
-    memcpy(ga, g, np * sizeof *ga);
-
-    struct fd_stats st = {0};
-    const double l0 = objective(m, x, n, r, layer, train);
-    for (size_t i = 0; i < n * in; i++)
-        fd_one(&st, m, x, n, r, layer, train, &x[i], dx[i] - 0.5, l0);
-    int nonzero = 0;
-    for (size_t j = 0; j < np; j++) {
-        fd_one(&st, m, x, n, r, layer, train, &p[j], ga[j], l0);
-        nonzero += ga[j] != 0.0f;
-    }
-    if (st.bad > 0)
-        fail_msg("%d of %d gradients off (largest %g)", st.bad, st.checked, st.worst);
-    if (getenv("FD_VERBOSE"))
-        print_message("fd: %d checked, %d near a kink\n", st.checked, st.kinks);
-    if (st.kinks > 2 + st.checked / 50)
-        fail_msg("%d of %d gradients agree only on one side", st.kinks, st.checked);
-    assert_true(nonzero > 0);
-    free(x);
-    free(r);
-    free(dx);
-    free(ga);
 }
 
 static void mlp_gradients_train(void **s)

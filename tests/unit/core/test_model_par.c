@@ -1,5 +1,6 @@
 /* test_model_par.c — a model split across a pool against the same model on one
- * thread: a DCGAN-shaped generator and discriminator and an MLP, with 2 and 3 threads,
+ * thread: a DCGAN-shaped generator and discriminator, an MLP and a net with skips
+ * (concat layers), with 2 and 3 threads,
  * forward (BN train and eval), backward, backward_from a hidden layer, backward_input,
  * zero_grad, grad_norm, clip and SGD steps agree to rounding (the batch sums are
  * added in another order), Adam, SGD, RMSprop and clip give the same bits on equal
@@ -75,6 +76,29 @@ static struct gc_model *mlp(int b)
     OK(gc_model_add_relu(m, &err));
     OK(gc_model_add_linear(m, 2, 1, &err));
     OK(gc_model_add_sigmoid(m, &err));
+    return m;
+}
+
+/* 2x16x16 -> conv 4 (8x8) [0] -> leaky [1] -> conv 8 (4x4) [2] -> BN [3] -> relu [4]
+ * -> convT 4 (8x8) [5] -> BN [6] -> concat [1] [7] -> concat [0] [8] (12x8x8) -> relu
+ * -> convT 2 (16x16) -> tanh: skips from an activation and from a conv, around a BN */
+static struct gc_model *skips(int b)
+{
+    struct gc_error err = {0};
+    struct gc_model *m = gc_model_create(b, 2, 16, 16, &err);
+    assert_non_null(m);
+    OK(gc_model_add_conv2d(m, 4, 4, 2, 1, 1, &err));
+    OK(gc_model_add_leaky_relu(m, 0.2f, &err));
+    OK(gc_model_add_conv2d(m, 8, 4, 2, 1, 0, &err));
+    OK(gc_model_add_batchnorm(m, 1e-5f, 0.1f, &err));
+    OK(gc_model_add_relu(m, &err));
+    OK(gc_model_add_convt2d(m, 4, 4, 2, 1, 0, &err));
+    OK(gc_model_add_batchnorm(m, 1e-5f, 0.1f, &err));
+    OK(gc_model_add_concat(m, 1, &err));
+    OK(gc_model_add_concat(m, 0, &err));
+    OK(gc_model_add_relu(m, &err));
+    OK(gc_model_add_convt2d(m, 2, 4, 2, 1, 1, &err));
+    OK(gc_model_add_tanh(m, &err));
     return m;
 }
 
@@ -276,6 +300,13 @@ static void discriminator_matches_one_thread(void **s)
     compare(disc, 16, 16);
 }
 
+static void skips_match_one_thread(void **s)
+{
+    (void)s;
+    compare(skips, 16, 16);
+    compare(skips, 16, 7);
+}
+
 static void mlp_matches_one_thread(void **s)
 {
     (void)s;
@@ -371,6 +402,7 @@ int main(void)
         cmocka_unit_test(generator_matches_one_thread),
         cmocka_unit_test(discriminator_matches_one_thread),
         cmocka_unit_test(mlp_matches_one_thread),
+        cmocka_unit_test(skips_match_one_thread),
         cmocka_unit_test(tiny_batch),
         cmocka_unit_test(pool_can_be_removed),
         cmocka_unit_test(updates_are_the_same_bits),

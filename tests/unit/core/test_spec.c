@@ -382,8 +382,15 @@ static void limits_come_from_the_table(void **state)
         char *v = (char *)&s + f->offset;
         for (int k = 0; k < 4; k++) {
             int ok = k < 2;
-            /* ring8: train.lr_decay is on, so its fields are checked too */
-            gc_spec_defaults(&s, GC_DATA_RING8, GC_LOSS_NONSATURATING);
+            /* ring8: train.lr_decay is on, so its fields are checked too; the task's
+             * fields on an image set with a task */
+            if (strncmp(f->path, "task", 4) == 0) {
+                struct gc_task_spec task = {.on = 1, .factor = 4};
+                gc_spec_defaults(&s, GC_DATA_FASHION_MNIST, GC_LOSS_NONSATURATING);
+                gc_spec_task_defaults(&s, &task);
+            } else {
+                gc_spec_defaults(&s, GC_DATA_RING8, GC_LOSS_NONSATURATING);
+            }
             int ranged = f->min != 0 || f->max != 0;
             if ((f->type == GC_FIELD_INT || f->type == GC_FIELD_INT64) && ranged) {
                 int64_t x = k == 0 ? f->min : k == 1 ? f->max : k == 2 ? f->min - 1 : f->max + 1;
@@ -450,6 +457,76 @@ static void docs_name_every_field(void **state)
     assert_int_equal(missing, 0);
 }
 
+/* A task's defaults and the rules that tie it to the dataset, the architecture and the
+ * tricks, each reported at the field a user would change. */
+static void task_defaults_and_rules(void **state)
+{
+    (void)state;
+    struct gc_spec s;
+    struct gc_field_errors fe;
+    struct gc_task_spec sr = {.on = 1, .kind = GC_TASK_SUPER_RESOLUTION, .factor = 4};
+    gc_spec_defaults(&s, GC_DATA_FASHION_MNIST, GC_LOSS_NONSATURATING);
+    gc_spec_task_defaults(&s, &sr);
+    assert_int_equal(s.model.arch, GC_ARCH_UNET);
+    assert_true(s.model.patch && s.tricks.l1_weight == 100.0f);
+    assert_int_equal(gc_spec_check(&s, &fe), 0);
+    /* off: the unconditional defaults stay */
+    struct gc_spec plain;
+    struct gc_task_spec off = sr;
+    off.on = 0;
+    gc_spec_defaults(&plain, GC_DATA_FASHION_MNIST, GC_LOSS_NONSATURATING);
+    gc_spec_task_defaults(&plain, &off);
+    assert_int_equal(plain.model.arch, GC_ARCH_DCGAN);
+
+    struct {
+        const char *field;
+        struct gc_spec s;
+    } bad[8];
+    int n = 0;
+#define BAD(f, stmt)                                                                               \
+    do {                                                                                           \
+        bad[n].field = f;                                                                          \
+        bad[n].s = s;                                                                              \
+        struct gc_spec *x = &bad[n++].s;                                                           \
+        stmt;                                                                                      \
+    } while (0)
+    BAD("task.factor", x->task.factor = 3);
+    BAD("task.kind", x->task.kind = GC_TASK_COLORIZE); /* fashion-mnist is gray */
+    BAD("model.arch", x->model.arch = GC_ARCH_DCGAN);
+    BAD("model.patch", x->model.patch = 0);
+    BAD("task.source_path", snprintf(x->task.source_path, 8, "inputs"));
+    BAD("dataset.name", x->task.kind = GC_TASK_PAIRED);
+    BAD("tricks.generators", x->tricks.generators = 2);
+    BAD("tricks.feature_matching", x->tricks.feature_matching = 1);
+#undef BAD
+    for (int i = 0; i < n; i++) {
+        assert_int_equal(gc_spec_check(&bad[i].s, &fe), GC_EINVAL);
+        if (gc_field_errors_find(&fe, bad[i].field) < 0)
+            fail_msg("%s: not reported (first: %s: %s)", bad[i].field, fe.e[0].field,
+                     fe.e[0].message);
+    }
+    /* unet without a task; a task on a 2D set; an odd png-dir side */
+    plain.model.arch = GC_ARCH_UNET;
+    assert_int_equal(gc_spec_check(&plain, &fe), GC_EINVAL);
+    assert_true(gc_field_errors_find(&fe, "model.arch") >= 0);
+    gc_spec_defaults(&plain, GC_DATA_RING8, GC_LOSS_NONSATURATING);
+    gc_spec_task_defaults(&plain, &sr);
+    assert_int_equal(gc_spec_check(&plain, &fe), GC_EINVAL);
+    assert_true(gc_field_errors_find(&fe, "task") >= 0);
+    gc_spec_defaults(&plain, GC_DATA_PNG_DIR, GC_LOSS_NONSATURATING);
+    gc_spec_task_defaults(&plain, &sr);
+    snprintf(plain.dataset.path, sizeof plain.dataset.path, "p");
+    plain.dataset.image_size = 30; /* even, but not a multiple of 4 */
+    assert_int_equal(gc_spec_check(&plain, &fe), GC_EINVAL);
+    assert_true(gc_field_errors_find(&fe, "task.factor") >= 0);
+    plain.dataset.image_size = 33;
+    assert_int_equal(gc_spec_check(&plain, &fe), GC_EINVAL);
+    assert_true(gc_field_errors_find(&fe, "dataset.image_size") >= 0);
+    plain.dataset.image_size = 32;
+    plain.task.kind = GC_TASK_COLORIZE; /* png-dir's default channels: 3 */
+    assert_int_equal(gc_spec_check(&plain, &fe), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -464,6 +541,7 @@ int main(void)
         cmocka_unit_test(table_matches_struct),
         cmocka_unit_test(limits_come_from_the_table),
         cmocka_unit_test(docs_name_every_field),
+        cmocka_unit_test(task_defaults_and_rules),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

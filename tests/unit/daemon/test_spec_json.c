@@ -686,7 +686,8 @@ static void table_and_normalized_json_agree(void **state)
         "\"ema\":0.999}}",
         "{\"dataset\":{\"name\":\"fashion-mnist\",\"classes\":[1,2]},\"loss\":\"wasserstein\","
         "\"train\":{\"lr_decay\":{}}}",
-        "{\"dataset\":{\"name\":\"png-dir\",\"path\":\"p\"}}",
+        "{\"dataset\":{\"name\":\"png-dir\",\"path\":\"p\"},"
+        "\"task\":{\"kind\":\"paired\",\"source_path\":\"q\"}}",
     };
     int n;
     gc_spec_fields(&n);

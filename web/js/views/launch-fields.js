@@ -3,7 +3,7 @@
  * field gets. The choices of the dataset, architecture, loss, optimizer and decay
  * fields come from the catalog; the values the fields start with come from
  * GET /api/v1/spec/defaults (views/launch.js). */
-import { catalog } from '../catalog.js';
+import { catalog, isPoints } from '../catalog.js';
 import { h } from '../dom.js';
 
 /* o's value at a dotted path such as 'train.steps'; undefined where it has none. */
@@ -30,7 +30,10 @@ function numOrText(s, int) {
 }
 
 const isDcgan = (s) => s.model.arch === 'dcgan';
+const isUnet = (s) => s.model.arch === 'unet';
+const hasWidths = (s) => isDcgan(s) || isUnet(s);
 const isMlp = (s) => s.model.arch === 'mlp';
+const noTask = (s) => !s.task;
 
 const optimFields = (who, optimizers) => [
     { path: `optimizer.${who}.kind`, label: 'kind', type: 'select', options: optimizers,
@@ -43,9 +46,9 @@ const optimFields = (who, optimizers) => [
 
 /* The groups of fields: [{legend, fields: [{path, label, type, options?, when?, hint}]}].
  * type: text, int, float, optfloat (a number or none), select, bool, classes (a list of
- * labels), smoothing (none, a value or a range), decay (none or a schedule). when(s)
- * says whether the field applies to a spec with s.dataset.name, s.model.arch and
- * s.model.conditional. */
+ * labels), smoothing (none, a value or a range), decay (none or a schedule), task (none
+ * or a kind with its factor, mask or source folder). when(s) says whether the field
+ * applies to a spec with s.dataset.name, s.model.arch, s.model.conditional and s.task. */
 export function formGroups() {
     const cat = catalog();
     return [
@@ -71,22 +74,25 @@ export function formGroups() {
                 when: (s) => s.dataset.name === 'png-dir', hint: 'png-dir: side after scaling and center crop, 8 to 256' },
             { path: 'dataset.channels', label: 'channels', type: 'select', options: [1, 3],
                 when: (s) => s.dataset.name === 'png-dir', hint: 'png-dir: 1 gray or 3 RGB' },
+            { path: 'task', label: 'task', type: 'task', options: cat.tasks, masks: cat.masks,
+                when: (s) => !isPoints(s.dataset.name),
+                hint: 'none: G makes images from noise; a task: G turns an input (the image shrunk, with a hole, its edges, its gray, or a second folder\'s image) into the image' },
         ] },
         { legend: 'Model', fields: [
             { path: 'model.arch', label: 'architecture', type: 'select', options: cat.archs,
-                hint: 'mlp for 2D sets (required there); dcgan for images' },
+                hint: 'mlp for 2D sets (required there); dcgan for images; unet for a task (required there)' },
             { path: 'model.z_dim', label: 'z_dim', type: 'int', hint: 'latent size, 1 to 4096' },
-            { path: 'model.g_width', label: 'g_width', type: 'int', when: isDcgan, hint: 'dcgan: generator base width, 1 to 1024' },
-            { path: 'model.d_width', label: 'd_width', type: 'int', when: isDcgan, hint: 'dcgan: discriminator base width, 1 to 1024' },
+            { path: 'model.g_width', label: 'g_width', type: 'int', when: hasWidths, hint: 'dcgan and unet: generator base width, 1 to 1024' },
+            { path: 'model.d_width', label: 'd_width', type: 'int', when: hasWidths, hint: 'dcgan and unet: discriminator base width, 1 to 1024' },
             { path: 'model.hidden', label: 'hidden', type: 'int', when: isMlp, hint: 'mlp: units per hidden layer' },
             { path: 'model.layers', label: 'layers', type: 'int', when: isMlp, hint: 'mlp: hidden layers, 1 to 16' },
             { path: 'model.batch_norm', label: 'batch norm', type: 'bool', hint: 'batch normalization in the generator' },
-            { path: 'model.patch', label: 'PatchGAN', type: 'bool', when: isDcgan,
-                hint: 'dcgan: D gives a map of logits, loss averaged over patches' },
-            { path: 'model.conditional', label: 'conditional', type: 'bool',
-                hint: 'G and D get each sample\'s class: generate asks for classes (labelled data: fashion-mnist, idx with labels, png-dir with a subfolder per class, ring8 / grid25 by mode)' },
+            { path: 'model.patch', label: 'PatchGAN', type: 'bool', when: hasWidths,
+                hint: 'dcgan: D gives a map of logits, loss averaged over patches (a task always has it)' },
+            { path: 'model.conditional', label: 'conditional', type: 'bool', when: noTask,
+                hint: 'G and D get each sample\'s class: generate asks for classes (labelled data: fashion-mnist, idx with labels, png-dir with a subfolder per class, ring8 / grid25 by mode); not with a task' },
             { path: 'model.conditioning', label: 'conditioning', type: 'select', options: cat.conditionings,
-                when: (s) => s.model.conditional === true,
+                when: (s) => s.model.conditional === true && noTask(s),
                 hint: 'how D gets the class: projection (an embedding dotted with its features) or concat (one-hot maps beside the image)' },
         ] },
         { legend: 'Training', fields: [
@@ -112,6 +118,8 @@ export function formGroups() {
                 hint: 'wasserstein: the critic\'s weights are clipped to [-c, c]; empty: none' },
             { path: 'tricks.ema', label: 'weight average', type: 'optfloat',
                 hint: 'decay in (0, 1), e.g. 0.999: samples and evaluations use a moving average of G\'s weights; empty: none' },
+            { path: 'tricks.l1_weight', label: 'L1 weight', type: 'float', when: isUnet,
+                hint: 'task runs: G\'s loss adds this × the L1 distance to the target (pix2pix: 100)' },
         ] },
         { legend: 'Watchdog', fields: [
             { path: 'watch.action', label: 'action', type: 'select', options: cat.watch_actions,
@@ -200,6 +208,41 @@ function decayControl(id, shapes) {
     return { input, extra: [start, factor], get, set };
 }
 
+/* An image-to-image task: none or a kind, with the factor, mask and source folder of
+ * the kinds that take them. */
+function taskControl(id, kinds, masks) {
+    const input = h('select', { id }, ['none', ...kinds].map((o) => h('option', { value: o }, o)));
+    const factor = h('select', { 'aria-label': 'task factor', title: 'super-resolution: the factor' },
+        [2, 4].map((o) => h('option', { value: String(o) }, `×${o}`)));
+    const mask = h('select', { 'aria-label': 'task mask', title: 'inpainting: the hole' },
+        masks.map((o) => h('option', { value: o }, o)));
+    const source = h('input', { type: 'text', 'aria-label': 'task source path', placeholder: 'source folder',
+        title: 'paired: the folder of input PNGs, named as the targets in dataset.path' });
+    const sync = () => {
+        factor.hidden = input.value !== 'super-resolution';
+        mask.hidden = input.value !== 'inpainting';
+        source.hidden = input.value !== 'paired';
+    };
+    input.addEventListener('change', sync);
+    const get = () => {
+        if (input.value === 'none') return null;
+        const o = { kind: input.value };
+        if (input.value === 'super-resolution') o.factor = Number(factor.value);
+        if (input.value === 'inpainting') o.mask = mask.value;
+        if (input.value === 'paired') o.source_path = source.value.trim() || null;
+        return o;
+    };
+    const set = (v) => {
+        const on = v && typeof v === 'object';
+        input.value = on && kinds.includes(v.kind) ? v.kind : 'none';
+        factor.value = on && v.factor ? String(v.factor) : '4';
+        mask.value = on && v.mask ? v.mask : masks[0] || 'center';
+        source.value = on && v.source_path ? v.source_path : '';
+        sync();
+    };
+    return { input, extra: [factor, mask, source], get, set };
+}
+
 function selectControl(id, options) {
     const input = h('select', { id }, options.map((o) => h('option', { value: String(o) }, String(o))));
     return {
@@ -241,6 +284,7 @@ export function makeControl(f) {
         ctl = { input, get: () => input.checked, set: (v) => { input.checked = !!v; } };
     } else if (f.type === 'smoothing') ctl = smoothingControl(id);
     else if (f.type === 'decay') ctl = decayControl(id, f.options);
+    else if (f.type === 'task') ctl = taskControl(id, f.options, f.masks);
     else ctl = textControl(id, f);
     const errEl = h('div', { class: 'field-error', hidden: true, 'data-error-for': f.path });
     const wrap = h('div', { class: 'field', dataset: { field: f.path } },

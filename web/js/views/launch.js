@@ -13,7 +13,7 @@ import { clear, errorBox, h, toast, view } from '../dom.js';
 import { formGroups, getPath, makeControl, setPath } from './launch-fields.js';
 
 /* The spec's top-level keys in the order of docs/spec.md, so the JSON tab reads like it. */
-const ORDER = ['name', 'dataset', 'model', 'loss', 'train', 'optimizer', 'tricks', 'every'];
+const ORDER = ['name', 'dataset', 'task', 'model', 'loss', 'train', 'optimizer', 'tricks', 'every'];
 
 /* Asks for the defaults of every dataset with this loss, so a switch finds them ready. */
 const prefetch = (loss) => Promise.all(datasetNames().map((ds) => specDefaults(ds, loss)));
@@ -67,9 +67,11 @@ export function launchView(params) {
     const archCtl = controls.get('model.arch');
     const nameCtl = controls.get('name');
     const condCtl = controls.get('model.conditional');
+    const taskCtl = controls.get('task');
+    const taskKind = () => (taskCtl.get() || {}).kind || null;
 
     const chosen = () => ({ dataset: { name: dsCtl.get() },
-        model: { arch: archCtl.get(), conditional: condCtl.get() } });
+        model: { arch: archCtl.get(), conditional: condCtl.get() }, task: taskCtl.get() || null });
 
     /* The spec the form describes: fields that do not apply are left out. */
     const readForm = () => {
@@ -100,12 +102,13 @@ export function launchView(params) {
      * overtook this one; throws when the daemon refuses. */
     const applyDefaults = async (force) => {
         const ds = dsCtl.get(), loss = lossCtl.get();
+        const task = isPoints(ds) ? null : taskKind();
         const mine = ++asked;
         form.removeAttribute('data-defaults');
-        const d = await specDefaults(ds, loss);
+        const d = await specDefaults(ds, loss, task);
         if (mine !== asked || closed) return false;
         for (const [path, c] of controls) {
-            if (path === 'dataset.name' || path === 'loss') continue;
+            if (path === 'dataset.name' || path === 'loss' || (path === 'task' && task)) continue;
             if (force) c.touched = false;
             // the name is the one default that is better shown than filled in
             if (path === 'name') {
@@ -115,14 +118,14 @@ export function launchView(params) {
             if (!c.touched) c.set(getPath(d, path));
         }
         nameCtl.input.placeholder = d.name || '';
-        // a set of points needs the architecture its defaults name
-        if (isPoints(ds)) archCtl.set(d.model.arch);
+        // a set of points, and a task, need the architecture their defaults name
+        if (isPoints(ds) || task) archCtl.set(d.model.arch);
         applyWhen();
         form.dataset.defaults = `${ds}/${loss}`;
         return true;
     };
 
-    /* Shows spec: its dataset's and loss's defaults, then every field it names. */
+    /* Shows spec: its dataset's, loss's and task's defaults, then every field it names. */
     const fillForm = async (spec) => {
         const ds = getPath(spec, 'dataset.name') || dsCtl.get();
         const loss = spec.loss || (await specDefaults(ds, null)).loss;
@@ -130,6 +133,7 @@ export function launchView(params) {
         await specDefaults(ds, loss);
         dsCtl.set(ds);
         lossCtl.set(loss);
+        taskCtl.set(spec.task || null);
         if (!(await applyDefaults(true))) return;
         for (const [path, c] of controls) {
             const v = getPath(spec, path);
@@ -149,6 +153,8 @@ export function launchView(params) {
     });
     archCtl.input.addEventListener('change', applyWhen);
     condCtl.input.addEventListener('change', applyWhen);
+    // a task brings its own defaults (unet, PatchGAN, ...) into the fields not edited
+    taskCtl.input.addEventListener('change', () => applyDefaults(false).catch(showFailure));
 
     const switchMode = async (m) => {
         if (m === mode) return;

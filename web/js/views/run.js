@@ -1,11 +1,11 @@
 /* views/run.js — #/runs/ID: one run. Its training curves and an evaluation chart per
  * figure it has, the sample grids with a step slider (for a 2D run with the plane of
  * each sample step: G's density and D's output under the true modes), a generate
- * panel (with a class picker for a conditional run), the newest evaluation, what the
- * watchdog detected and did, how the run was made (provenance), checkpoints to
- * download, the spec, and pause / resume / cancel / clone / delete / CSV export / ONNX
- * export; all kept current by
- * GET /api/v1/runs/ID/events. */
+ * panel (with a class picker for a conditional run; a translate panel for
+ * image-to-image runs, views/translate.js), the newest evaluation, what the watchdog
+ * detected and did, how the run was made (provenance), checkpoints to download, the
+ * spec, and pause / resume / cancel / clone / delete / CSV export / ONNX export; all
+ * kept current by GET /api/v1/runs/ID/events. */
 import { API, api, apiBlob, showImage, token } from '../api.js';
 import { isPoints, label, metric, metricNames } from '../catalog.js';
 import { Chart, PALETTE } from '../charts.js';
@@ -15,6 +15,7 @@ import { duration, fmtBytes, fmtMetric } from '../format.js';
 import { planePanel } from '../plane.js';
 import { SeriesStore, csvOf } from '../series.js';
 import { datasetText, progressBar, statusBadge, tricksText } from '../summary.js';
+import { translatePanel } from './translate.js';
 
 /* Which training metrics share a chart; their labels and formats come from the catalog. */
 const TRAIN_CHARTS = [
@@ -132,11 +133,18 @@ export function runView(id) {
         }
     };
 
+    // A figure and its baseline (psnr, psnr_baseline) share one chart, so that the curve
+    // shows whether G beats the task's naive answer.
+    const baselineOf = (name) => (evalNames.includes(`${name}_baseline`) ? `${name}_baseline` : null);
+    const isBaseline = (name) => name.endsWith('_baseline') && evalNames.includes(name.slice(0, -9));
     const evalChart = (name) => {
         if (evalCharts.has(name)) return evalCharts.get(name);
         const color = PALETTE[(evalNames.indexOf(name) + 2) % PALETTE.length];
-        const c = new Chart(chartsEl, `eval-${name}`, `Eval: ${label(name)}`,
-            [{ label: label(name), color, fmt: (v) => fmtMetric(name, v) }],
+        const series = [{ label: label(name), color, fmt: (v) => fmtMetric(name, v) }];
+        const b = baselineOf(name);
+        if (b) series.push({ label: label(b), color: PALETTE[(evalNames.indexOf(b) + 2) % PALETTE.length],
+            fmt: (v) => fmtMetric(b, v) });
+        const c = new Chart(chartsEl, `eval-${name}`, `Eval: ${label(name)}`, series,
             { sync: `run${id}`, help: helpOf(name) });
         evalCharts.set(name, c);
         return c;
@@ -144,7 +152,11 @@ export function runView(id) {
 
     const drawCharts = () => {
         for (const c of charts) c.chart.setData(c.names.map((n) => train.get(n)));
-        for (const n of evalNames) if (evals.has(n)) evalChart(n).setData([evals.get(n)]);
+        for (const n of evalNames) {
+            if (!evals.has(n) || isBaseline(n)) continue;
+            const b = baselineOf(n);
+            evalChart(n).setData(b ? [evals.get(n), evals.has(b) ? evals.get(b) : []] : [evals.get(n)]);
+        }
     };
 
     const loadMetrics = async (full) => {
@@ -341,10 +353,12 @@ export function runView(id) {
                     sampleImg, sliderRow),
                 plane.el,
                 h('section', { class: 'panel' }, h('h2', {}, 'Watchdog'), watchEl),
-                h('section', { class: 'panel generate' }, h('h2', {}, 'Generate'),
-                    h('div', { class: 'row' }, h('label', {}, 'n', genN), h('label', {}, 'seed', genSeed),
-                        genBtn),
-                    genClasses, genMsg, genImg),
+                // a task run translates pictures; the others draw from noise
+                run.spec && run.spec.task ? translatePanel(id, run.spec) :
+                    h('section', { class: 'panel generate' }, h('h2', {}, 'Generate'),
+                        h('div', { class: 'row' }, h('label', {}, 'n', genN),
+                            h('label', {}, 'seed', genSeed), genBtn),
+                        genClasses, genMsg, genImg),
                 h('section', { class: 'panel' }, h('h2', {}, 'Evaluation'), evalEl),
                 h('section', { class: 'panel' }, h('h2', {}, 'Run'), infoEl),
                 h('section', { class: 'panel' }, h('h2', {}, 'Checkpoints'),
