@@ -552,6 +552,11 @@ class ApiTest(unittest.TestCase):
         st, h, data = self.d.request("POST", "/api/v1/runs", dict(
             base, dataset={"name": "idx", "path": "images.idx", "labels_path": "short-labels.idx"}))
         self.assertIn("15 labels", json.loads(data)["detail"])
+        # a task's generator draws from its input image, so a task run takes no class
+        st, h, data = self.d.request("POST", "/api/v1/runs", dict(
+            base, dataset={"name": "fashion-mnist"}, task={"kind": "super-resolution"}))
+        p = self.problem(st, h, data, 400, "model.conditional")
+        self.assertIn("task", json.dumps(p))
 
     def test_generate_without_checkpoint_is_409(self):
         run = self.d.create({"dataset": {"name": "ring8"}, "train": {"steps": 5},

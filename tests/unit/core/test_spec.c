@@ -481,7 +481,7 @@ static void task_defaults_and_rules(void **state)
     struct {
         const char *field;
         struct gc_spec s;
-    } bad[8];
+    } bad[9];
     int n = 0;
 #define BAD(f, stmt)                                                                               \
     do {                                                                                           \
@@ -498,6 +498,8 @@ static void task_defaults_and_rules(void **state)
     BAD("dataset.name", x->task.kind = GC_TASK_PAIRED);
     BAD("tricks.generators", x->tricks.generators = 2);
     BAD("tricks.feature_matching", x->tricks.feature_matching = 1);
+    /* a task's G draws from its input image: no class to condition on */
+    BAD("model.conditional", x->model.conditional = 1);
 #undef BAD
     for (int i = 0; i < n; i++) {
         assert_int_equal(gc_spec_check(&bad[i].s, &fe), GC_EINVAL);
