@@ -826,11 +826,15 @@ test('the launch form takes a task and shows its defaults', { timeout: T }, asyn
     await page.waitForFunction(() => document.querySelector('#f-model-arch').value === 'unet');
     assert.equal(await page.locator('#f-train-batch_size').inputValue(), String(want.train.batch_size));
     assert.equal(await page.locator('#f-tricks-l1_weight').inputValue(), '100');
+    // a task run takes no class: the conditional fields do not apply
+    assert.equal(await page.locator('#f-model-conditional').isDisabled(), true);
+    assert.equal(await page.locator('#f-model-conditioning').isDisabled(), true);
     await page.locator('select[aria-label="task mask"]').selectOption('random');
     await page.getByRole('tab', { name: 'JSON' }).click();
     const spec = JSON.parse(await page.locator('textarea[data-role="json"]').inputValue());
     assert.deepEqual(spec.task, { kind: 'inpainting', mask: 'random' });
     assert.equal(spec.model.arch, 'unet');
+    assert.ok(!('conditional' in spec.model), JSON.stringify(spec.model));
 });
 
 test('the dashboard logged no console errors', () => {
