@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "api/reply.h"
+#include "core/data.h"
 #include "core/metrics.h"
 
 static json_t *time_or_null(const char *t)
@@ -23,6 +24,23 @@ static json_t *kv_object(struct gd_store *store, int64_t id, enum gc_metric_kind
             json_object_set_new(o, kv[i].name, ga_json_number(kv[i].value));
     free(kv);
     return o;
+}
+
+/* A conditional run's classes, [{"index": 7, "name": "Sneaker"}, ...], from the text
+ * its job stored; null before it started or when unconditional. */
+static json_t *classes_value(const char *text)
+{
+    struct gc_class_list *cl = text ? malloc(sizeof *cl) : NULL;
+    if (!cl || gc_class_list_from_text(text, cl, NULL) != 0) {
+        free(cl);
+        return json_null();
+    }
+    json_t *a = json_array();
+    for (int i = 0; a && i < cl->n; i++)
+        json_array_append_new(
+            a, json_pack("{s:i,s:s}", "index", cl->c[i].label, "name", cl->c[i].name));
+    free(cl);
+    return a ? a : json_null();
 }
 
 static json_t *provenance(const struct gd_run *run)
@@ -94,6 +112,7 @@ json_t *ga_run_object(struct gd_store *store, struct gd_sched *sched, int64_t id
     json_object_set_new(o, "error", error ? error : json_null());
     json_object_set_new(o, "latest", kv_object(store, id, GC_METRIC_TRAIN));
     json_object_set_new(o, "eval", kv_object(store, id, GC_METRIC_EVAL));
+    json_object_set_new(o, "classes", classes_value(run.classes));
     json_object_set_new(o, "sweep", run.sweep > 0 ? json_integer(run.sweep) : json_null());
     json_object_set_new(o, "provenance", provenance(&run));
     json_object_set_new(o, "watch", watch_records(store, id));

@@ -5,8 +5,9 @@
  * {id, name, status, spec, step, steps, created_at, started_at, finished_at, error,
  * latest: {metric: value}, eval: {figure: value}, sweep: ID or null, provenance: {version,
  * commit, compiler, blas, threads, spec_hash} or null before it first trained, watch:
- * [{step, kind, action, message, created_at, to_step?, lr_scale?}]}, rebuilt from the store on
- * every call, with the live step of a training run from the scheduler (sched may be NULL).
+ * [{step, kind, action, message, created_at, to_step?, lr_scale?}], classes: [{index,
+ * name}] or null}, rebuilt from the store on every call, with the live step of a
+ * training run from the scheduler (sched may be NULL).
  * Thread-safe: it reads the store and the scheduler, both thread-safe. */
 #ifndef GA_RUN_OBJECT_H
 #define GA_RUN_OBJECT_H

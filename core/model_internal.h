@@ -158,6 +158,8 @@ struct gc_backward_opts {
     float *keep;
     const float *init;
     const unsigned char *init_layer;
+    int stop; /* the lowest layer of the pass (0: the whole model), whose input gradient
+               * accumulates into dinp */
 };
 void gc_model_backward_run(struct gc_model *m, int layer, const struct gc_backward_opts *o);
 /* About the floating point work of a layer on n samples (the split threshold's unit). */

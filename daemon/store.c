@@ -29,6 +29,8 @@ void gd_run_fini(struct gd_run *r)
         return;
     free(r->spec_json);
     free(r->error);
+    free(r->classes);
     r->spec_json = NULL;
     r->error = NULL;
+    r->classes = NULL;
 }

@@ -41,6 +41,7 @@ enum gd_sqlite_stmt {
     GD_SQ_RUN_LIST,
     GD_SQ_RUN_SET_STATUS,
     GD_SQ_RUN_SET_STEP,
+    GD_SQ_RUN_SET_CLASSES,
     GD_SQ_RUN_DELETE,
     GD_SQ_RUN_IDS,
     GD_SQ_STATS_STATUS,
