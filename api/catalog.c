@@ -4,7 +4,7 @@
  *   GET /api/v1/catalog                       the names of every metric (with label,
  *       help, goal and format, from core/metrics.h) and of every enumerated spec value
  *       (datasets, architectures, losses, optimizers, decay shapes, presets, gradient
- *       penalties, augmentations, watchdog actions)
+ *       penalties, augmentations, watchdog actions, conditionings)
  *   GET /api/v1/spec/defaults?dataset=NAME[&loss=NAME][&preset=NAME]
  *       the whole normalized spec that {"dataset":{"name":NAME},"loss":NAME,
  *       "preset":NAME} gets: every default, computed by core's gc_spec_defaults_for,
@@ -61,14 +61,15 @@ enum MHD_Result ga_route_catalog(struct ga_req *r)
     }
     return ga_reply_json(
         r, 200,
-        json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "metrics", metrics,
+        json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "metrics", metrics,
                   "datasets", datasets, "archs", names_of("model.arch"), "losses", names_of("loss"),
                   "optimizers", names_of("optimizer.g.kind"), "decay_shapes",
                   names_of("train.lr_decay.shape"), "precisions", names_of("train.precision"),
                   "presets", names_of("preset"), "penalties",
                   names_of("tricks.gradient_penalty.kind"), "augmentations",
                   names_of("tricks.diffaugment"), "tasks", names_of("task.kind"), "masks",
-                  names_of("task.mask"), "watch_actions", names_of("watch.action")));
+                  names_of("task.mask"), "watch_actions", names_of("watch.action"), "conditionings",
+                  names_of("model.conditioning")));
 }
 
 /* [{"field": param, "message": "must be one of: a, b, c"}] for a query parameter that

@@ -1,7 +1,8 @@
 /* generate.c — what a run's generator makes, from its newest checkpoint: samples
  * (POST /api/v1/runs/{id}/generate), the generator as an ONNX model
  * (GET /api/v1/runs/{id}/export?format=onnx), and the planes of a 2D run
- * (GET /api/v1/runs/{id}/planes, /planes/{step}) (docs/api.md).
+ * (GET /api/v1/runs/{id}/planes, /planes/{step}) (docs/api.md). A conditional run's
+ * samples are of the classes asked, checked against the classes of its checkpoint.
  *
  * A trainer is built for each request from the stored spec without its data (one
  * compute thread), restored from the newest checkpoint, used and destroyed: requests
@@ -17,6 +18,7 @@
 #include "api/run_trainer.h"
 #include "api/runs.h"
 #include "api/spec_json.h"
+#include "core/data.h"
 #include "core/gan.h"
 #include "daemon/version.h"
 
@@ -38,12 +40,117 @@ static struct gc_trainer *restored(struct ga_req *r, int64_t id, struct gc_spec 
 struct gen_req {
     json_int_t n, seed;
     const char *format;
-    json_t *z; /* borrowed from the body: the noise vectors given, or NULL */
+    json_t *z;   /* borrowed from the body: the noise vectors given, or NULL */
+    json_t *cls; /* borrowed: "class" (one) or "classes" (an array), or NULL */
+    int m;       /* the number of classes asked (0: none) */
 };
 
 static void field_problem(json_t *errors, const char *field, const char *message)
 {
     json_array_append_new(errors, json_pack("{s:s,s:s}", "field", field, "message", message));
+}
+
+/* The body's class (one) or classes (an array) into g, type-checked: each a class index
+ * (an integer) or name (a string); whether the run has them is known once its trainer
+ * is restored. */
+static void read_classes(json_t *body, struct gen_req *g, json_t *errors)
+{
+    json_t *one = json_object_get(body, "class"), *many = json_object_get(body, "classes");
+    if (one && many) {
+        field_problem(errors, "classes", "give class or classes, not both");
+        return;
+    }
+    if (one) {
+        if (!json_is_integer(one) && !json_is_string(one)) {
+            field_problem(errors, "class",
+                          "must be a class index (an integer) or a class name (a string)");
+            return;
+        }
+        g->cls = one;
+        g->m = 1;
+        return;
+    }
+    if (!many)
+        return;
+    if (!json_is_array(many) || json_array_size(many) < 1 || json_array_size(many) > GENERATE_MAX) {
+        field_problem(errors, "classes", "must be an array of 1 to 1024 class indices or names");
+        return;
+    }
+    size_t i;
+    json_t *e;
+    json_array_foreach(many, i, e)
+    {
+        if (!json_is_integer(e) && !json_is_string(e)) {
+            char f[32];
+            snprintf(f, sizeof f, "classes[%zu]", i);
+            field_problem(errors, f,
+                          "must be a class index (an integer) or a class name (a string)");
+            return;
+        }
+    }
+    g->cls = many;
+    g->m = (int)json_array_size(many);
+}
+
+/* A class given as its index (a JSON integer: its number in the data) or its name. */
+static int class_place(const struct gc_class_list *cl, const json_t *v)
+{
+    if (json_is_integer(v)) {
+        json_int_t k = json_integer_value(v);
+        return k >= 0 && k < 256 ? gc_class_list_find_label(cl, (int)k) : -1;
+    }
+    return gc_class_list_find_name(cl, json_string_value(v));
+}
+
+/* "the run has no class 'Hat'; its classes are 0 (T-shirt/top), 1 (Trouser), ..." */
+static void no_such_class(const struct gc_class_list *cl, const json_t *v, char *out, size_t cap)
+{
+    char what[96];
+    if (json_is_integer(v))
+        snprintf(what, sizeof what, "%lld", (long long)json_integer_value(v));
+    else
+        snprintf(what, sizeof what, "'%.80s'", json_string_value(v));
+    int len = snprintf(out, cap, "the run has no class %s; its classes are", what);
+    for (int i = 0; i < cl->n && len > 0 && (size_t)len < cap; i++) {
+        if ((size_t)len > cap - 64) {
+            snprintf(out + len, cap - (size_t)len, ", ... (%d in all)", cl->n);
+            return;
+        }
+        char num[16];
+        snprintf(num, sizeof num, "%d", cl->c[i].label);
+        if (strcmp(num, cl->c[i].name) == 0) /* idx and the mixtures: named by number */
+            len += snprintf(out + len, cap - (size_t)len, "%s %s", i ? "," : "", num);
+        else
+            len += snprintf(out + len, cap - (size_t)len, "%s %s (%s)", i ? "," : "", num,
+                            cl->c[i].name);
+    }
+}
+
+/* The places (in the trainer's class list) of the m classes asked, n samples of each in
+ * turn, into a malloc'ed m x n array; NULL with the problem in errors (a class the run
+ * does not have) or, for no memory, nothing in errors. */
+static int *class_places(const struct gc_class_list *cl, const struct gen_req *g, int n,
+                         json_t *errors)
+{
+    int *places = malloc(sizeof(int) * (size_t)g->m * (size_t)n);
+    for (int j = 0; places && j < g->m; j++) {
+        const json_t *v = json_is_array(g->cls) ? json_array_get(g->cls, (size_t)j) : g->cls;
+        int k = class_place(cl, v);
+        if (k < 0) {
+            char msg[512], f[32];
+            no_such_class(cl, v, msg, sizeof msg);
+            if (json_is_array(g->cls))
+                snprintf(f, sizeof f, "classes[%d]", j);
+            else
+                snprintf(f, sizeof f, "class");
+            field_problem(errors, f, msg);
+            free(places);
+            return NULL;
+        }
+        for (int i = 0; i < n; i++)
+            places[(size_t)j * n + i] = k;
+    }
+    return places;
 }
 
 /* The body's fields into g, every problem into errors. */
@@ -53,8 +160,10 @@ static void read_generate(json_t *body, struct gen_req *g, json_t *errors)
     json_t *v;
     json_object_foreach(body, key, v)
     {
-        if (strcmp(key, "n") && strcmp(key, "seed") && strcmp(key, "format") && strcmp(key, "z"))
-            field_problem(errors, key, "unknown field; expected one of: n, seed, format, z");
+        if (strcmp(key, "n") && strcmp(key, "seed") && strcmp(key, "format") && strcmp(key, "z") &&
+            strcmp(key, "class") && strcmp(key, "classes"))
+            field_problem(errors, key,
+                          "unknown field; expected one of: n, seed, format, z, class, classes");
     }
     if ((v = json_object_get(body, "n"))) {
         if (!json_is_integer(v) || json_integer_value(v) < 1 ||
@@ -84,6 +193,14 @@ static void read_generate(json_t *body, struct gen_req *g, json_t *errors)
             field_problem(errors, "z", "gives the noise itself: leave out n and seed");
         else
             g->z = v;
+    }
+    read_classes(body, g, errors);
+    json_int_t n = g->z ? (json_int_t)json_array_size(g->z) : g->n;
+    if (g->m > 1 && n * g->m > GENERATE_MAX) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "%lld of each of %d classes makes %lld samples, more than 1024",
+                 (long long)n, g->m, (long long)(n * g->m));
+        field_problem(errors, g->z ? "z" : "n", msg);
     }
 }
 
@@ -158,7 +275,7 @@ enum MHD_Result ga_route_run_generate(struct ga_req *r)
     if (!body)
         return ret;
     json_t *errors = json_array();
-    struct gen_req g = {.n = 64, .seed = 1, .format = "png", .z = NULL};
+    struct gen_req g = {.n = 64, .seed = 1, .format = "png", .z = NULL, .cls = NULL, .m = 0};
     read_generate(body, &g, errors);
     if (json_array_size(errors)) {
         json_decref(body);
@@ -181,6 +298,16 @@ enum MHD_Result ga_route_run_generate(struct ga_req *r)
         json_decref(errors);
         return ret;
     }
+    if (g.m && !gc_trainer_classes(t)) {
+        const char *f = json_is_array(g.cls) ? "classes" : "class";
+        gc_trainer_destroy(t);
+        json_decref(body);
+        json_decref(errors);
+        return ga_reply_problem(r, 400, ga_field_error(f, "the run is not conditional"),
+                                "%s: run %lld is not conditional (its spec has "
+                                "model.conditional false), so it takes no class",
+                                f, (long long)id);
+    }
     int is2d = gc_dataset_is_2d(spec.dataset.kind);
     if (!strcmp(g.format, "idx") && is2d) {
         gc_trainer_destroy(t);
@@ -195,8 +322,15 @@ enum MHD_Result ga_route_run_generate(struct ga_req *r)
         noise = read_noise(g.z, spec.model.z_dim, errors);
         g.n = (json_int_t)json_array_size(g.z);
     }
+    /* n samples of each class asked, class after class */
+    int *places = NULL, total = (int)(g.m ? g.n * g.m : g.n);
+    if (g.m && !json_array_size(errors) &&
+        !(places = class_places(gc_trainer_classes(t), &g, (int)g.n, errors)) &&
+        !json_array_size(errors))
+        field_problem(errors, "classes", "too many to hold");
     json_decref(body);
     if (json_array_size(errors)) {
+        free(noise);
         gc_trainer_destroy(t);
         return bad_request(r, errors, "generate");
     }
@@ -206,27 +340,32 @@ enum MHD_Result ga_route_run_generate(struct ga_req *r)
     int c = 0, h = 0, w = 0, rc = 0;
     gc_trainer_sample_shape(t, &c, &h, &w);
     size_t per = (size_t)c * (size_t)h * (size_t)w;
-    float *out = malloc(sizeof(float) * per * (size_t)g.n);
+    float *out = malloc(sizeof(float) * per * (size_t)total);
     uint8_t *enc = NULL;
     size_t elen = 0;
+    /* several classes: one row of n per class, the same noise down each column */
+    int cols = g.m ? (int)g.n : 0;
     if (!out)
-        rc = gc_error_set(&err, GC_ENOMEM, "cannot hold %lld samples", (long long)g.n);
+        rc = gc_error_set(&err, GC_ENOMEM, "cannot hold %d samples", total);
     else if (noise)
-        rc = gc_trainer_generate_from(t, (int)g.n, noise, out, &err);
+        rc = gc_trainer_generate_from_classes(t, total, noise, (int)g.n, places, out, &err);
     else
-        rc = gc_trainer_generate(t, (int)g.n, (uint64_t)g.seed, out, &err);
+        rc = gc_trainer_generate_classes(t, total, (uint64_t)g.seed, places, cols, out, &err);
     free(noise);
-    if (rc == 0 && !strcmp(g.format, "png"))
-        rc = gc_trainer_encode_png(t, out, (int)g.n, &enc, &elen, &err);
+    free(places);
+    if (rc == 0 && !strcmp(g.format, "png") && g.m > 1)
+        rc = gc_trainer_encode_grid(t, out, total, cols, &enc, &elen, &err);
+    else if (rc == 0 && !strcmp(g.format, "png"))
+        rc = gc_trainer_encode_png(t, out, total, &enc, &elen, &err);
     else if (rc == 0 && !strcmp(g.format, "idx"))
-        rc = gc_trainer_encode_idx(t, out, (int)g.n, &enc, &elen, &err);
+        rc = gc_trainer_encode_idx(t, out, total, &enc, &elen, &err);
     gc_trainer_destroy(t);
     if (rc != 0) {
         free(out);
         return ga_reply_error(r, &err);
     }
     if (!strcmp(g.format, "json")) {
-        json_t *o = samples_json(out, (int)g.n, c, h, w, is2d);
+        json_t *o = samples_json(out, total, c, h, w, is2d);
         free(out);
         return ga_reply_json(r, 200, o);
     }

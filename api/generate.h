@@ -9,7 +9,8 @@
 #include "api/http.h"
 
 /* POST /api/v1/runs/{id}/generate: samples from the newest checkpoint, body {"n",
- * "seed", "format": png|idx|json} or {"z": [[...], ...], "format"} (the noise itself). */
+ * "seed", "format": png|idx|json} or {"z": [[...], ...], "format"} (the noise itself);
+ * a conditional run also takes "class": K or "classes": [K, ...] (n of each). */
 enum MHD_Result ga_route_run_generate(struct ga_req *r);
 /* GET /api/v1/runs/{id}/export?format=onnx[&generator=K]: generator K of the newest
  * checkpoint as an ONNX model (application/onnx). */

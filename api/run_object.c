@@ -5,10 +5,28 @@
 #include <string.h>
 
 #include "api/reply.h"
+#include "core/data.h"
 
 static json_t *time_or_null(const char *t)
 {
     return t[0] ? json_string(t) : json_null();
+}
+
+/* A conditional run's classes, [{"index": 7, "name": "Sneaker"}, ...], from the text
+ * its job stored; null before it started or when unconditional. */
+static json_t *classes_value(const char *text)
+{
+    struct gc_class_list *cl = text ? malloc(sizeof *cl) : NULL;
+    if (!cl || gc_class_list_from_text(text, cl, NULL) != 0) {
+        free(cl);
+        return json_null();
+    }
+    json_t *a = json_array();
+    for (int i = 0; a && i < cl->n; i++)
+        json_array_append_new(
+            a, json_pack("{s:i,s:s}", "index", cl->c[i].label, "name", cl->c[i].name));
+    free(cl);
+    return a ? a : json_null();
 }
 
 static json_t *provenance(const struct gd_run *run)
@@ -74,6 +92,7 @@ json_t *ga_run_object_of(struct gd_sched *sched, const struct gd_run *run, const
     json_object_set_new(o, "worker", run->worker[0] ? json_string(run->worker) : json_null());
     json_object_set_new(o, "latest", latest);
     json_object_set_new(o, "eval", eval);
+    json_object_set_new(o, "classes", classes_value(run->classes));
     json_object_set_new(o, "sweep", run->sweep > 0 ? json_integer(run->sweep) : json_null());
     json_object_set_new(o, "provenance", provenance(run));
     /* what the watchdog detected on the run and did about it, oldest first */

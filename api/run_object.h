@@ -6,8 +6,8 @@
  * worker, latest: {metric: value}, eval: {figure: value}, sweep: ID or null,
  * provenance: {version, commit, compiler, blas, threads, spec_hash} or null before it
  * first trained, watch: [{step, kind, action, message, created_at, to_step?,
- * lr_scale?}]}, rebuilt from the store on every call (a handful of indexed reads,
- * whatever the run's history), with the live step of a training run from the
+ * lr_scale?}], classes: [{index, name}] or null}, rebuilt from the store on every call (a handful
+ * of indexed reads, whatever the run's history), with the live step of a training run from the
  * scheduler when this daemon trains it (sched may be NULL), else the newest step its
  * worker logged.
  * Thread-safe: it reads the store and the scheduler, both thread-safe. */

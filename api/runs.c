@@ -14,6 +14,7 @@
 #include "api/request.h"
 #include "api/run_object.h"
 #include "api/spec_json.h"
+#include "core/data.h"
 
 #define LIST_DEFAULT 50
 #define LIST_MAX 500
@@ -66,6 +67,24 @@ enum MHD_Result ga_route_runs_create(struct ga_req *r)
         gc_field_errors_summary(&fe, &err);
         return ga_reply_problem(r, 400, ga_field_errors_to_value(&fe),
                                 "this daemon cannot train the spec: %s", err.msg);
+    }
+    /* a conditional run needs labelled data: said now, not when the run starts */
+    if (spec.model.conditional) {
+        struct gc_class_list *cl = malloc(sizeof *cl);
+        int rc = cl ? gc_dataset_spec_classes(&spec.dataset, cl, &err)
+                    : gc_error_set(&err, GC_ENOMEM, "out of memory");
+        free(cl);
+        if (rc == GC_ENOMEM || rc == GC_EIO) {
+            free(normalized);
+            return ga_reply_error(r, &err);
+        }
+        if (rc) {
+            free(normalized);
+            const char *field =
+                spec.dataset.kind == GC_DATA_IDX ? "dataset.labels_path" : "model.conditional";
+            return ga_reply_problem(r, 400, ga_field_error(field, err.msg),
+                                    "invalid run spec: %s: %s", field, err.msg);
+        }
     }
     /* While the store's writes fail (a full disk), a new run is refused outright:
      * whether its row would fit in pages SQLite still has free is chance, and a run

@@ -32,20 +32,8 @@
 struct parse {
     struct gc_spec *spec;
     struct gc_field_errors *fe;
-    const char *user_path;   /* dataset.path as given, borrowed from the JSON */
-    const char *user_source; /* task.source_path as given */
+    struct gc_spec *given; /* when not NULL: the spec before its paths were resolved */
 };
-
-/* The paths as the user gave them, which the normalized spec keeps (the struct holds
- * them resolved). */
-struct given {
-    const char *dataset, *source;
-};
-
-static int is_source_path(const struct gc_spec_field *f)
-{
-    return f->offset == offsetof(struct gc_spec, task.source_path);
-}
 
 static const char *type_name(const json_t *v)
 {
@@ -234,10 +222,6 @@ static void parse_path(struct parse *p, const struct gc_spec_field *f, json_t *v
                             f->size);
     } else {
         memcpy(at(p->spec, f), s, n + 1);
-        if (is_source_path(f))
-            p->user_source = s;
-        else
-            p->user_path = s;
     }
 }
 
@@ -486,10 +470,10 @@ static int escapes(const char *p)
     return 0;
 }
 
-/* Resolves path (a field's value, as given) inside the dataset root into its real path,
- * or records what is wrong with it under field. */
-static void resolve_path(struct gc_field_errors *fe, const char *field, char *path, size_t cap,
-                         int want_dir, const char *base_dir)
+/* One path field (path, char[GC_PATH_MAX]) resolved inside the dataset root: a folder
+ * when want_dir, else a regular file. */
+static void resolve_path(struct gc_field_errors *fe, const char *field, char *path, int want_dir,
+                         const char *base_dir)
 {
     char root[PATH_MAX], joined[PATH_MAX + GC_PATH_MAX], real[PATH_MAX];
     if (!realpath(base_dir, root)) {
@@ -527,7 +511,7 @@ static void resolve_path(struct gc_field_errors *fe, const char *field, char *pa
         gc_field_errors_add(fe, field, "'%.*s' is not readable by the daemon", clip(p, 200), p);
         return;
     }
-    if (strlen(real) >= cap) {
+    if (strlen(real) >= GC_PATH_MAX) {
         gc_field_errors_add(fe, field, "the resolved path is too long");
         return;
     }
@@ -537,24 +521,21 @@ static void resolve_path(struct gc_field_errors *fe, const char *field, char *pa
 static void resolve_dataset(struct gc_field_errors *fe, struct gc_spec *s, const char *base_dir)
 {
     struct gc_dataset_spec *d = &s->dataset;
+    if (!d->path[0] && d->kind == GC_DATA_FASHION_MNIST &&
+        access(FASHION_MNIST_DIR, R_OK | X_OK) != 0)
+        gc_field_errors_add(fe, "dataset.name",
+                            "fashion-mnist is not installed (%s is missing; install the Debian "
+                            "package dataset-fashion-mnist)",
+                            FASHION_MNIST_DIR);
     if (s->task.on && s->task.source_path[0])
-        resolve_path(fe, "task.source_path", s->task.source_path, sizeof s->task.source_path, 1,
-                     base_dir);
-    if (!d->path[0]) {
-        if (d->kind == GC_DATA_FASHION_MNIST && access(FASHION_MNIST_DIR, R_OK | X_OK) != 0)
-            gc_field_errors_add(
-                fe, "dataset.name",
-                "fashion-mnist is not installed (%s is missing; install the Debian package "
-                "dataset-fashion-mnist)",
-                FASHION_MNIST_DIR);
-        return;
-    }
-    resolve_path(fe, "dataset.path", d->path, sizeof d->path, d->kind != GC_DATA_IDX, base_dir);
+        resolve_path(fe, "task.source_path", s->task.source_path, 1, base_dir);
+    if (d->path[0])
+        resolve_path(fe, "dataset.path", d->path, d->kind != GC_DATA_IDX, base_dir);
+    if (d->labels_path[0])
+        resolve_path(fe, "dataset.labels_path", d->labels_path, 0, base_dir);
 }
 
 /* ---- entry points ---------------------------------------------------------------- */
-
-static json_t *dump_section(const struct gc_spec *s, const char *section, const struct given *g);
 
 static void parse_root(struct parse *p, json_t *root, const char *base_dir)
 {
@@ -593,6 +574,8 @@ static void parse_root(struct parse *p, json_t *root, const char *base_dir)
                 gc_field_errors_add(p->fe, checked.e[i].field, "%s", checked.e[i].message);
         p->fe->dropped += checked.dropped;
     }
+    if (p->given)
+        *p->given = *out;
     if (p->fe->n == 0 && base_dir)
         resolve_dataset(p->fe, out, base_dir);
 }
@@ -613,8 +596,12 @@ int ga_spec_normalize(const char *json, size_t len, const char *base_dir, struct
                             je.column);
         return gc_field_errors_summary(fe, err);
     }
-    struct gc_spec spec;
-    struct parse p = {&spec, fe, NULL, NULL};
+    struct gc_spec spec, *given = normalized ? malloc(sizeof *given) : NULL;
+    if (normalized && !given) {
+        json_decref(root);
+        return gc_error_set(err, GC_ENOMEM, "out of memory");
+    }
+    struct parse p = {&spec, fe, given};
     parse_root(&p, root, base_dir);
     int rc = 0;
     if (fe->n) {
@@ -622,8 +609,7 @@ int ga_spec_normalize(const char *json, size_t len, const char *base_dir, struct
     } else {
         *out = spec;
         if (normalized) {
-            struct given g = {p.user_path, p.user_source};
-            json_t *v = dump_section(&spec, "", &g);
+            json_t *v = ga_spec_to_value(&spec, given);
             *normalized = v ? json_dumps(v, DUMP_FLAGS) : NULL;
             json_decref(v);
             if (!*normalized)
@@ -631,6 +617,7 @@ int ga_spec_normalize(const char *json, size_t len, const char *base_dir, struct
         }
     }
     json_decref(root);
+    free(given);
     return rc;
 }
 
@@ -645,8 +632,9 @@ int ga_spec_parse_stored(const char *json, const char *datasets_dir, struct gc_s
 {
     size_t len = json ? strlen(json) : 0;
     int rc = ga_spec_parse(json ? json : "", len, NULL, out, NULL, err);
+    const char *lp = out->dataset.labels_path, *sp = out->task.source_path;
     if (rc == 0 && ((out->dataset.path[0] && out->dataset.path[0] != '/') ||
-                    (out->task.source_path[0] && out->task.source_path[0] != '/')))
+                    (lp[0] && lp[0] != '/') || (sp[0] && sp[0] != '/')))
         rc = ga_spec_parse(json, len, datasets_dir, out, NULL, err);
     return rc;
 }
@@ -662,8 +650,11 @@ static json_t *real7(float f)
     return json_real(strtod(buf, NULL));
 }
 
+static json_t *dump_section(const struct gc_spec *s, const char *section,
+                            const struct gc_spec *given);
+
 static json_t *dump_value(const struct gc_spec *s, const struct gc_spec_field *f,
-                          const struct given *g)
+                          const struct gc_spec *given)
 {
     const void *v = at_const(s, f);
     int nullable = f->null != GC_NULL_NEVER;
@@ -671,7 +662,7 @@ static json_t *dump_value(const struct gc_spec *s, const struct gc_spec_field *f
     case GC_FIELD_OBJECT:
         if (f->null == GC_NULL_OFF && !*(const int *)v)
             return json_null();
-        return dump_section(s, f->path, g);
+        return dump_section(s, f->path, given);
     case GC_FIELD_INT: {
         int x = *(const int *)v;
         return nullable && x == 0 ? json_null() : json_integer(x);
@@ -715,8 +706,7 @@ static json_t *dump_value(const struct gc_spec *s, const struct gc_spec_field *f
         return nullable && n == 0 ? json_null() : json_stringn(v, n);
     }
     case GC_FIELD_PATH: {
-        const char *given = is_source_path(f) ? g->source : g->dataset;
-        const char *path = given ? given : v;
+        const char *path = given ? (const char *)at_const(given, f) : (const char *)v;
         return path[0] ? json_string(path) : json_null();
     }
     case GC_FIELD_CLASSES: {
@@ -749,7 +739,8 @@ static json_t *dump_value(const struct gc_spec *s, const struct gc_spec_field *f
     return NULL;
 }
 
-static json_t *dump_section(const struct gc_spec *s, const char *section, const struct given *g)
+static json_t *dump_section(const struct gc_spec *s, const char *section,
+                            const struct gc_spec *given)
 {
     json_t *o = json_object();
     int n;
@@ -757,7 +748,7 @@ static json_t *dump_section(const struct gc_spec *s, const char *section, const 
     for (int i = 0; o && i < n; i++) {
         if (!gc_spec_field_in(&t[i], section))
             continue;
-        if (json_object_set_new(o, gc_spec_field_key(&t[i]), dump_value(s, &t[i], g))) {
+        if (json_object_set_new(o, gc_spec_field_key(&t[i]), dump_value(s, &t[i], given))) {
             json_decref(o); /* no memory, or a name that is not UTF-8 */
             return NULL;
         }
@@ -765,10 +756,9 @@ static json_t *dump_section(const struct gc_spec *s, const char *section, const 
     return o;
 }
 
-json_t *ga_spec_to_value(const struct gc_spec *s, const char *user_path)
+json_t *ga_spec_to_value(const struct gc_spec *s, const struct gc_spec *given)
 {
-    struct given g = {user_path, NULL};
-    return dump_section(s, "", &g);
+    return dump_section(s, "", given);
 }
 
 char *ga_spec_to_json(const struct gc_spec *spec)

@@ -22,20 +22,23 @@ struct json_t; /* jansson's json_t */
 int ga_spec_parse(const char *json, size_t len, const char *base_dir, struct gc_spec *out,
                   struct gc_field_errors *fe, struct gc_error *err);
 /* ga_spec_parse that also returns the normalized spec as JSON (every default filled in,
- * dataset.path as the user gave it, not resolved) in *normalized (malloc'ed, caller
- * frees). This is what POST /api/v1/runs stores. */
+ * dataset.path and dataset.labels_path as the user gave them, not resolved) in *normalized
+ * (malloc'ed, caller frees). This is what POST /api/v1/runs stores. */
 int ga_spec_normalize(const char *json, size_t len, const char *base_dir, struct gc_spec *out,
                       char **normalized, struct gc_field_errors *fe, struct gc_error *err);
-/* A spec read back from the store. One from the API keeps dataset.path as the user
- * gave it, relative to the dataset root, so it is resolved (and checked) inside
- * datasets_dir again; one from `ganctld train` holds an absolute path, used as is. */
+/* A spec read back from the store. One from the API keeps its paths (dataset.path,
+ * dataset.labels_path) as the user gave them, relative to the dataset root, so they
+ * are resolved (and checked) inside datasets_dir again; one from `ganctld train`
+ * holds absolute paths, used as they are. */
 int ga_spec_parse_stored(const char *json, const char *datasets_dir, struct gc_spec *out,
                          struct gc_error *err);
 /* The normalized spec with every default filled in; malloc'ed, the caller frees. */
 char *ga_spec_to_json(const struct gc_spec *spec);
-/* The normalized spec as a jansson object; user_path (may be NULL) replaces
- * spec->dataset.path in dataset.path. The caller owns the result (NULL: no memory). */
-struct json_t *ga_spec_to_value(const struct gc_spec *spec, const char *user_path);
+/* The normalized spec as a jansson object; the path fields (dataset.path,
+ * dataset.labels_path) come from given when it is not NULL (the spec with its paths as
+ * the user gave them, before they were resolved). The caller owns the result (NULL: no
+ * memory). */
+struct json_t *ga_spec_to_value(const struct gc_spec *spec, const struct gc_spec *given);
 /* The SHA-256 of a stored (normalized) spec as 64 hex digits and a NUL: its JSON with
  * the name left out (it changes nothing that is trained), keys sorted, compact. 0, or
  * GC_EINVAL for text that is not a JSON object. */

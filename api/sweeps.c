@@ -229,8 +229,10 @@ static void read_body(json_t *body, struct sweep_req *q, json_t *errors)
             q->name = s;
     }
     q->base = json_object_get(body, "spec");
-    if (q->base && !json_is_object(q->base))
+    if (q->base && !json_is_object(q->base)) {
         problem(errors, "spec", "must be a run spec (an object)");
+        q->base = NULL; /* the rest is checked on an empty base, not on this value */
+    }
     json_t *axes = json_object_get(body, "axes");
     if (!json_is_object(axes) || json_object_size(axes) < 1 || json_object_size(axes) > MAX_AXES) {
         problem(errors, "axes",

@@ -1,7 +1,7 @@
 /* cmd_files.c — samples, generate, translate and checkpoint (see cmd_files.h).
  *
  * The four share one parser for their words (the run ID, --step, -o, for generate -n,
- * --seed and --format, for translate the input file) and ctl_download() or
+ * --seed, --format and --class, for translate the input file) and ctl_download() or
  * write_answer() for the bytes. */
 #include "cli/cmd_files.h"
 
@@ -16,7 +16,7 @@
 #include "cli/problem.h"
 #include "cli/request.h"
 
-enum { F_STEP = 100, F_OUT, F_N, F_SEED, F_FORMAT };
+enum { F_STEP = 100, F_OUT, F_N, F_SEED, F_FORMAT, F_CLASS };
 
 /* samples and checkpoint */
 static const struct ctl_opt step_output_opts[] = {
@@ -26,10 +26,11 @@ static const struct ctl_opt step_output_opts[] = {
 };
 
 static const struct ctl_opt generate_opts[] = {
-    {"output", 'o', 1, F_OUT},    {"count", 'n', 1, F_N}, {"seed", 0, 1, F_SEED},
-    {"format", 'f', 1, F_FORMAT}, {NULL, 0, 0, 0},
+    {"output", 'o', 1, F_OUT},    {"count", 'n', 1, F_N},     {"seed", 0, 1, F_SEED},
+    {"format", 'f', 1, F_FORMAT}, {"class", 'c', 1, F_CLASS}, {NULL, 0, 0, 0},
 };
 
+#define MAX_CLASSES 1024 /* the API's bound on classes asked at once */
 static const struct ctl_opt translate_opts[] = {
     {"output", 'o', 1, F_OUT},
     {NULL, 0, 0, 0},
@@ -45,7 +46,35 @@ struct file_args {
     long long seed;
     int have_seed;
     const char *format;
+    json_t *classes; /* generate --class: the classes asked, in order (NULL: none) */
 };
+
+/* Adds the classes of one --class value ("Sneaker", "7", "Sneaker,Bag,7") to fa: a
+ * number is a class index, anything else a name. */
+static int add_classes(const char *cmd, const char *v, struct file_args *fa, struct ctl_error *err)
+{
+    if (!fa->classes && !(fa->classes = json_array()))
+        return ctl_error_set(err, CTL_ENOMEM, "out of memory");
+    const char *p = v;
+    for (;;) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        char word[256];
+        if (len == 0 || len >= sizeof word)
+            return ctl_usage(err, cmd, "--class wants class names or indices, not '%s'", v);
+        memcpy(word, p, len);
+        word[len] = '\0';
+        long long k;
+        json_t *c = ctl_parse_i64(word, 0, 255, &k) == 0 ? json_integer(k) : json_string(word);
+        if (!c || json_array_append_new(fa->classes, c))
+            return ctl_usage(err, cmd, "--class '%s' is not a class name or index", word);
+        if (json_array_size(fa->classes) > MAX_CLASSES)
+            return ctl_usage(err, cmd, "--class: at most %d classes at once", MAX_CLASSES);
+        if (!comma)
+            return 0;
+        p = comma + 1;
+    }
+}
 
 static int parse_file_args(struct ctl_ctx *ctx, const char *cmd, const struct ctl_opt *opts,
                            int argc, char **argv, struct file_args *fa, struct ctl_error *err)
@@ -89,6 +118,10 @@ static int parse_file_args(struct ctl_ctx *ctx, const char *cmd, const struct ct
             if (strcmp(v, "png") && strcmp(v, "idx") && strcmp(v, "json"))
                 return ctl_usage(err, cmd, "--format is png, idx or json, not '%s'", v);
             fa->format = v;
+            break;
+        case F_CLASS:
+            if (add_classes(cmd, v, fa, err))
+                return err->code;
             break;
         default:
             break;
@@ -146,13 +179,32 @@ static int ends_with(const char *s, const char *suffix)
     return n >= k && strcmp(s + n - k, suffix) == 0;
 }
 
+/* The request body: n, seed, format, and class (one) or classes (several). Steals
+ * classes. */
+static char *generate_body(const struct file_args *fa, const char *format, json_t *classes)
+{
+    json_t *b = json_pack("{s:I,s:s}", "n", (json_int_t)fa->n, "format", format);
+    if (b && fa->have_seed)
+        json_object_set_new(b, "seed", json_integer(fa->seed));
+    if (b && classes && json_array_size(classes) == 1)
+        json_object_set(b, "class", json_array_get(classes, 0));
+    else if (b && classes)
+        json_object_set(b, "classes", classes);
+    json_decref(classes);
+    char *s = b ? json_dumps(b, JSON_COMPACT) : NULL;
+    json_decref(b);
+    return s;
+}
+
 int ctl_cmd_generate(struct ctl_ctx *ctx, int argc, char **argv, struct ctl_error *err)
 {
     struct file_args fa = {.n = 64};
-    char path[96], body[160];
+    char path[96];
     int rc = parse_file_args(ctx, "generate", generate_opts, argc, argv, &fa, err);
-    if (rc)
+    if (rc) {
+        json_decref(fa.classes);
         return rc;
+    }
     const char *format = fa.format;
     if (!format && fa.out && ends_with(fa.out, ".json"))
         format = "json";
@@ -160,23 +212,25 @@ int ctl_cmd_generate(struct ctl_ctx *ctx, int argc, char **argv, struct ctl_erro
         format = "idx";
     else if (!format)
         format = fa.out ? "png" : "json";
-    if (!fa.out && strcmp(format, "json") != 0)
+    if (!fa.out && strcmp(format, "json") != 0) {
+        json_decref(fa.classes);
         return ctl_usage(err, "generate", "-o FILE is needed for png and idx (-o - for stdout)");
+    }
     snprintf(path, sizeof path, "/api/v1/runs/%" PRId64 "/generate", fa.id);
-    if (fa.have_seed)
-        snprintf(body, sizeof body, "{\"n\":%lld,\"seed\":%lld,\"format\":\"%s\"}", fa.n, fa.seed,
-                 format);
-    else
-        snprintf(body, sizeof body, "{\"n\":%lld,\"format\":\"%s\"}", fa.n, format);
+    char *body = generate_body(&fa, format, fa.classes);
+    if (!body)
+        return ctl_error_set(err, CTL_ENOMEM, "out of memory");
     if (strcmp(format, "json") == 0 && (!fa.out || strcmp(fa.out, "-") == 0)) {
         json_t *points;
-        if ((rc = ctl_call_json(ctx, "POST", path, body, &points, err)))
-            return rc;
-        ctl_print_json(points);
-        json_decref(points);
-        return 0;
+        if (!(rc = ctl_call_json(ctx, "POST", path, body, &points, err))) {
+            ctl_print_json(points);
+            json_decref(points);
+        }
+    } else {
+        rc = ctl_download(ctx, "POST", path, body, fa.out, err);
     }
-    return ctl_download(ctx, "POST", path, body, fa.out, err);
+    free(body);
+    return rc;
 }
 
 /* ---- translate ----------------------------------------------------------------------- */

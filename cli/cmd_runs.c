@@ -175,6 +175,27 @@ static void print_time(const char *label, json_t *v)
     printf("%-10s%s (%s ago)\n", label, s, age);
 }
 
+/* A conditional run's classes, "0 T-shirt/top, 1 Trouser, ..." (a class named by its
+ * index shows once). */
+static void print_classes(json_t *classes)
+{
+    size_t i;
+    json_t *c;
+    if (!json_array_size(classes))
+        return;
+    printf("%-10s", "classes");
+    json_array_foreach(classes, i, c)
+    {
+        char num[32];
+        const char *name = json_string_value(json_object_get(c, "name"));
+        ctl_fmt_number(json_object_get(c, "index"), num, sizeof num);
+        printf("%s%s", i ? ", " : "", num);
+        if (name && strcmp(name, num) != 0)
+            printf(" %s", name);
+    }
+    putchar('\n');
+}
+
 int ctl_cmd_show(struct ctl_ctx *ctx, int argc, char **argv, struct ctl_error *err)
 {
     int64_t id;
@@ -211,6 +232,7 @@ int ctl_cmd_show(struct ctl_ctx *ctx, int argc, char **argv, struct ctl_error *e
         printf("%-10s%s\n", "worker", worker);
     print_figures("latest", json_object_get(run, "latest"));
     print_figures("eval", json_object_get(run, "eval"));
+    print_classes(json_object_get(run, "classes"));
     json_t *spec = json_object_get(run, "spec");
     if (spec) {
         char *s = ctl_json_pretty(spec);

@@ -107,17 +107,24 @@ const struct ctl_command ctl_commands[] = {
      "  --step N          the sample of step N\n"
      "  -o, --output FILE where to write it\n" GLOBAL_HELP},
     {"generate", ctl_cmd_generate, "draw new samples from a run's newest checkpoint",
-     "Usage: ganctl generate ID [-n N] [--seed S] [--format png|idx|json] -o FILE\n"
+     "Usage: ganctl generate ID [-n N] [--seed S] [--format png|idx|json]\n"
+     "                         [--class C]... -o FILE\n"
      "\n"
      "Generates N samples (default 64) from the newest checkpoint: a PNG grid (a scatter\n"
      "plot for 2D sets), an IDX file of the images, or JSON points (2D sets). The\n"
      "format follows FILE's extension (.png, .idx, .json) unless --format says; JSON\n"
      "goes to stdout without -o.\n"
      "\n"
+     "A conditional run draws the classes asked: one --class gives N samples of it;\n"
+     "several (repeated, or a comma list) give N of each, a PNG row per class with the\n"
+     "same noise down each column. A class is its index or its name (ganctl show ID\n"
+     "lists them).\n"
+     "\n"
      "Options:\n"
-     "  -n, --count N     how many samples\n"
+     "  -n, --count N     how many samples (of each class)\n"
      "  --seed S          the noise seed\n"
      "  -f, --format F    png, idx or json\n"
+     "  -c, --class C     a class by index or name; repeat it or list several: 3,7\n"
      "  -o, --output FILE where to write them (- for stdout)\n" GLOBAL_HELP},
     {"translate", ctl_cmd_translate, "turn an image into another with a task run",
      "Usage: ganctl translate ID IN.png -o OUT.png\n"

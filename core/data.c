@@ -1,4 +1,5 @@
-/* data.c — datasets (Fashion-MNIST, IDX, PNG folders, the 2D mixtures) and the loader.
+/* data.c — datasets (Fashion-MNIST, IDX with or without labels, the 2D mixtures; PNG
+ * folders are in data_png.c, class lists in data_classes.c) and the loader.
  *
  * Files are read whole into memory and, when they start with the gzip magic, inflated
  * with zlib; the IDX parser in image.c then checks the header against the size. Images
@@ -8,37 +9,23 @@
  * and restoring it rebuilds the very same permutation. */
 #include "core/data.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <zlib.h>
 
+#include "core/data_internal.h"
 #include "core/image.h"
 
 #define LOADER_TAG 0x4c445231u /* "LDR1" */
 #define MAX_FILE ((size_t)1 << 32)
 
-struct gc_dataset {
-    enum gc_dataset_kind kind;
-    int c, h, w;
-    size_t count;
-    uint8_t *images; /* count x c x h x w */
-    uint8_t *labels; /* count, or NULL */
-    int nclasses;
-    float centers[25 * 2];
-    int nmodes;
-    float sigma;
-    char key[64];
-};
-
 /* ---- reading files ------------------------------------------------------------- */
 
-static int read_whole(const char *path, uint8_t **out, size_t *len, struct gc_error *err)
+int gc_data_read_whole(const char *path, uint8_t **out, size_t *len, struct gc_error *err)
 {
     *out = NULL;
     *len = 0;
@@ -151,12 +138,24 @@ static int gunzip(const char *path, const uint8_t *src, size_t len, uint8_t **ou
     return 0;
 }
 
+void gc_data_warnf(gc_warn_fn warn, void *ctx, const char *fmt, ...)
+{
+    if (!warn)
+        return;
+    char msg[GC_PATH_MAX + 300];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    warn(ctx, msg);
+}
+
 /* Reads a file and inflates it when it starts with the gzip magic 1f 8b. */
 static int read_maybe_gz(const char *path, uint8_t **out, size_t *len, struct gc_error *err)
 {
     uint8_t *raw;
     size_t n;
-    int rc = read_whole(path, &raw, &n, err);
+    int rc = gc_data_read_whole(path, &raw, &n, err);
     if (rc)
         return rc;
     if (n >= 2 && raw[0] == 0x1f && raw[1] == 0x8b) {
@@ -296,124 +295,46 @@ static int idx_from_bytes(struct gc_dataset *d, const char *name, const uint8_t 
     return 0;
 }
 
+int gc_data_read_labels(const char *path, uint8_t **labels, size_t *count, struct gc_error *err)
+{
+    uint8_t *buf;
+    uint32_t dims[4];
+    const uint8_t *lab;
+    int rc = read_idx(path, 1, &buf, dims, &lab, err);
+    if (rc)
+        return rc;
+    *labels = malloc(dims[0]);
+    if (!*labels) {
+        free(buf);
+        return gc_error_set(err, GC_ENOMEM, "%s: out of memory", path);
+    }
+    memcpy(*labels, lab, dims[0]);
+    *count = dims[0];
+    free(buf);
+    return 0;
+}
+
 static int open_idx(struct gc_dataset *d, const struct gc_dataset_spec *s, struct gc_error *err)
 {
     uint8_t *raw;
     size_t len;
-    int rc = read_whole(s->path, &raw, &len, err);
+    int rc = gc_data_read_whole(s->path, &raw, &len, err);
     if (rc)
         return rc;
     rc = idx_from_bytes(d, s->path, raw, len, err);
     free(raw);
-    return rc;
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static void warnf(gc_warn_fn warn, void *ctx, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void warnf(gc_warn_fn warn, void *ctx, const char *fmt, ...)
-{
-    if (!warn)
-        return;
-    char msg[GC_PATH_MAX + 300];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    warn(ctx, msg);
-}
-
-static int open_png_dir(struct gc_dataset *d, const struct gc_dataset_spec *s, gc_warn_fn warn,
-                        void *warn_ctx, struct gc_error *err)
-{
-    int size = s->image_size, ch = s->channels;
-    if (size < GC_MIN_IMAGE || size > GC_MAX_IMAGE || (ch != 1 && ch != 3))
-        return gc_error_set(err, GC_EINVAL, "png-dir: image_size %d or channels %d out of range",
-                            size, ch);
-    DIR *dir = opendir(s->path);
-    if (!dir)
-        return gc_error_set(err, errno == ENOENT ? GC_ENOTFOUND : GC_EIO, "%s: %s", s->path,
-                            strerror(errno));
-    char **names = NULL;
-    size_t nnames = 0, cap = 0;
-    int rc = 0;
-    struct dirent *e;
-    while ((e = readdir(dir))) {
-        size_t l = strlen(e->d_name);
-        if (l < 5 || strcasecmp(e->d_name + l - 4, ".png") != 0)
-            continue;
-        if (nnames == cap) {
-            size_t nc = cap ? cap * 2 : 64;
-            char **nn = realloc(names, nc * sizeof(*names));
-            if (!nn) {
-                rc = GC_ENOMEM;
-                break;
-            }
-            names = nn;
-            cap = nc;
-        }
-        if (!(names[nnames] = strdup(e->d_name))) {
-            rc = GC_ENOMEM;
-            break;
-        }
-        nnames++;
-    }
-    closedir(dir);
-    if (rc) {
-        rc = gc_error_set(err, GC_ENOMEM, "%s: out of memory listing", s->path);
-        goto out;
-    }
-    if (nnames)
-        qsort(names, nnames, sizeof(*names), cmp_str);
-    size_t per = (size_t)ch * size * size;
-    if (nnames) {
-        d->images = malloc(nnames * per);
-        if (!d->images) {
-            rc = gc_error_set(err, GC_ENOMEM, "%s: out of memory for %zu images", s->path, nnames);
-            goto out;
-        }
-    }
-    for (size_t i = 0; i < nnames; i++) {
-        char path[GC_PATH_MAX + 256];
-        snprintf(path, sizeof(path), "%s/%s", s->path, names[i]);
-        struct gc_error e2 = {0};
-        uint8_t *bytes;
-        size_t len;
-        struct gc_picture pic = {0};
-        int r = read_whole(path, &bytes, &len, &e2);
-        if (!r) {
-            r = gc_png_decode(bytes, len, &pic, &e2);
-            free(bytes);
-        }
-        if (!r)
-            r = gc_picture_fit(&pic, size, ch, d->images + d->count * per, &e2);
-        gc_picture_fini(&pic);
-        if (r == GC_ENOMEM) {
-            rc = gc_error_set(err, r, "%s", e2.msg);
-            goto out;
-        }
-        if (r) {
-            warnf(warn, warn_ctx, "png-dir: skipping %s: %s", names[i], e2.msg);
-            continue;
-        }
-        d->count++;
-    }
-    if (d->count == 0) {
-        rc = gc_error_set(err, GC_ECORRUPT, "%s: no readable PNG image (%zu *.png files)", s->path,
-                          nnames);
-        goto out;
-    }
-    d->c = ch;
-    d->h = d->w = size;
-out:
-    for (size_t i = 0; i < nnames; i++)
-        free(names[i]);
-    free(names);
-    return rc;
+    if (rc || !s->labels_path[0])
+        return rc;
+    size_t n;
+    if ((rc = gc_data_read_labels(s->labels_path, &d->labels, &n, err)))
+        return rc;
+    if (n != d->count)
+        return gc_error_set(err, GC_ECORRUPT, "%s: %zu labels for the %zu images of %s",
+                            s->labels_path, n, d->count, s->path);
+    for (size_t i = 0; i < n; i++)
+        if (d->labels[i] >= d->nclasses)
+            d->nclasses = d->labels[i] + 1;
+    return 0;
 }
 
 static void setup_points(struct gc_dataset *d)
@@ -421,6 +342,7 @@ static void setup_points(struct gc_dataset *d)
     d->c = 2;
     d->h = d->w = 1;
     d->nmodes = gc_dataset_kind_modes(d->kind);
+    d->nclasses = d->nmodes; /* a point's class is the mode it was drawn from */
     if (d->kind == GC_DATA_RING8) {
         d->sigma = 0.01f;
         for (int k = 0; k < 8; k++) {
@@ -474,7 +396,7 @@ struct gc_dataset *gc_dataset_open(const struct gc_dataset_spec *spec, gc_warn_f
                            : gc_error_set(err, GC_EINVAL, "dataset.path: required for idx");
         break;
     case GC_DATA_PNG_DIR:
-        rc = spec->path[0] ? open_png_dir(d, spec, warn, warn_ctx, err)
+        rc = spec->path[0] ? gc_data_open_png_dir(d, spec, warn, warn_ctx, err)
                            : gc_error_set(err, GC_EINVAL, "dataset.path: required for png-dir");
         break;
     case GC_DATA_RING8:
@@ -539,6 +461,7 @@ void gc_dataset_destroy(struct gc_dataset *d)
         return;
     free(d->images);
     free(d->labels);
+    free(d->names);
     free(d);
 }
 
@@ -637,9 +560,9 @@ void gc_dataset_eval_spec(const struct gc_dataset_spec *train, struct gc_dataset
         out->test_split = 1;
 }
 
-/* One point of the mixture into out[0..1] (NULL: drawn and dropped, the RNG moves on
- * the same). */
-static void draw_point(const struct gc_dataset *d, struct gc_rng *rng, float *out)
+/* One point of the mixture into out[0..1] and its mode into *label (either NULL:
+ * drawn and dropped, the RNG moves on the same). */
+static void draw_point(const struct gc_dataset *d, struct gc_rng *rng, float *out, int *label)
 {
     int k = (int)gc_rng_below(rng, (uint64_t)d->nmodes);
     float x = d->centers[2 * k] + d->sigma * gc_rng_normal(rng);
@@ -648,12 +571,15 @@ static void draw_point(const struct gc_dataset *d, struct gc_rng *rng, float *ou
         out[0] = x;
         out[1] = y;
     }
+    if (label)
+        *label = k;
 }
 
-void gc_dataset_draw_points(const struct gc_dataset *d, struct gc_rng *rng, size_t n, float *out)
+void gc_dataset_draw_points(const struct gc_dataset *d, struct gc_rng *rng, size_t n, float *out,
+                            int *labels)
 {
     for (size_t i = 0; i < n; i++)
-        draw_point(d, rng, out + 2 * i);
+        draw_point(d, rng, out + 2 * i, labels ? labels + i : NULL);
 }
 
 int gc_dataset_kind_modes(enum gc_dataset_kind k)
@@ -733,7 +659,7 @@ void gc_loader_next_part(struct gc_loader *l, size_t n, size_t first, size_t cou
         int mine = i >= first && i - first < count;
         float *o = mine ? out + (i - first) * per : NULL;
         if (gc_dataset_is_points(d)) {
-            draw_point(d, &l->rng, o);
+            draw_point(d, &l->rng, o, mine && labels ? labels + (i - first) : NULL);
             continue;
         }
         if (l->index == d->count) {

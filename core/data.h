@@ -6,18 +6,23 @@
  *                  spec->path when not empty): train (60,000) or test (10,000) split,
  *                  optional class bit mask, labels kept. Shape (1,28,28).
  *   idx            any IDX3 ubyte image file (gz or not, told apart by the gzip magic
- *                  1f 8b), n x h x w; no labels. Shape (1,h,w).
+ *                  1f 8b), n x h x w. Labelled when spec->labels_path names an IDX1
+ *                  file of n labels (gz or not; another count is GC_ECORRUPT). Shape
+ *                  (1,h,w).
  *   png-dir        every *.png of a folder, in byte order of the file names (so the
  *                  same folder always gives the same dataset), scaled so the shorter
  *                  side is image_size (area average down, bilinear up), center-cropped
  *                  to image_size x image_size, converted to `channels` (1 or 3; alpha
  *                  is composited over black). Unreadable files are skipped with a
  *                  warning through the warn callback; a folder with no readable image
- *                  is an error. No labels. Shape (channels,image_size,image_size).
+ *                  is an error. A folder without PNGs at its top level is read one
+ *                  level down, one class per subfolder that holds PNGs (classes
+ *                  numbered in byte order of the folder names; a class without a
+ *                  readable image is an error). Shape (channels,image_size,image_size).
  *   ring8, grid25  the PacGAN mixtures, drawn on the fly: ring8 has 8 modes at
  *                  (cos 2πk/8, sin 2πk/8), sigma 0.01; grid25 has 25 modes at
  *                  {-4,-2,0,2,4}^2, sigma 0.05; every mode equally likely. Shape
- *                  (2,1,1): one point is the vector (x, y).
+ *                  (2,1,1): one point is the vector (x, y); its label is its mode.
  *
  * spec->subset > 0 keeps that many of an image set's images (after the class mask),
  * spread evenly over it: image floor(i * count / subset); more than the set holds is
@@ -44,6 +49,37 @@
 /* The default folder of the Debian package dataset-fashion-mnist. */
 #define GC_FASHION_MNIST_DIR "/usr/share/datasets/fashion-mnist"
 #define GC_FASHION_MNIST_CLASSES 10
+
+/* ---- classes ----------------------------------------------------------------------
+ * A labelled set's classes: each has its label (its number in the data: Fashion-MNIST's
+ * 0-9, an idx label byte, a png-dir folder's place in name order, a mixture's mode) and
+ * a name (Fashion-MNIST's "Sneaker", the png-dir folder; the label in decimal for idx
+ * and the mixtures). A list holds the classes a run trains with, in label order; a
+ * class's place in the list is its index in a conditional model. */
+#define GC_MAX_CLASSES 256
+#define GC_CLASS_NAME_MAX 128 /* bytes of a name with its NUL */
+
+struct gc_class {
+    int label;
+    char name[GC_CLASS_NAME_MAX];
+};
+
+struct gc_class_list {
+    int n; /* 0: unlabelled */
+    struct gc_class c[GC_MAX_CLASSES];
+};
+
+/* The place in l of the class with this label, or -1. */
+int gc_class_list_find_label(const struct gc_class_list *l, int label);
+/* The place in l of the class with exactly this name, or -1. */
+int gc_class_list_find_name(const struct gc_class_list *l, const char *name);
+/* 1 when a and b hold the same labels and names in the same order. */
+int gc_class_list_equal(const struct gc_class_list *a, const struct gc_class_list *b);
+/* The list as text, one class a line, "LABEL NAME\n" (names are printable, without
+ * line breaks), malloc'ed (NULL: no memory); "" for an empty list. */
+char *gc_class_list_to_text(const struct gc_class_list *l);
+/* Reads what gc_class_list_to_text wrote; GC_ECORRUPT on anything else. */
+int gc_class_list_from_text(const char *text, struct gc_class_list *out, struct gc_error *err);
 
 struct gc_dataset;
 
@@ -77,11 +113,25 @@ void gc_dataset_shape(const struct gc_dataset *d, int *c, int *h, int *w);
 size_t gc_dataset_sample_size(const struct gc_dataset *d);
 /* Stored images (0 for the point sets). */
 size_t gc_dataset_count(const struct gc_dataset *d);
-/* Number of classes when labelled (10 for fashion-mnist, whatever the mask), else 0. */
+/* The size of the label space when labelled (10 for fashion-mnist, whatever the mask;
+ * the largest label + 1 for idx; the class folders of png-dir; the modes of a
+ * mixture), else 0. */
 int gc_dataset_nclasses(const struct gc_dataset *d);
+/* The classes the set holds (fashion-mnist: those of the mask; idx: the labels that
+ * occur; png-dir: every class folder; the mixtures: every mode) into out; out->n = 0
+ * when unlabelled. */
+void gc_dataset_classes(const struct gc_dataset *d, struct gc_class_list *out);
+/* The classes the spec's data holds, as gc_dataset_classes gives them once opened,
+ * found without reading images (a png-dir's folders are listed, an idx labels file is
+ * read). GC_EINVAL with a message that says why when the data has no labels
+ * ("png-dir: DIR holds its PNG files at the top level, ..."); GC_ENOTFOUND, GC_EIO,
+ * GC_ECORRUPT for files that cannot be read. */
+int gc_dataset_spec_classes(const struct gc_dataset_spec *spec, struct gc_class_list *out,
+                            struct gc_error *err);
 
 /* Borrowed views: the images, count x C x H x W bytes (NULL for points), and the labels,
- * count bytes (NULL when unlabelled). Valid until gc_dataset_destroy. */
+ * count bytes (NULL when unlabelled and for points, whose labels come with each draw).
+ * Valid until gc_dataset_destroy. */
 const uint8_t *gc_dataset_images(const struct gc_dataset *d);
 const uint8_t *gc_dataset_labels(const struct gc_dataset *d);
 
@@ -105,8 +155,10 @@ int gc_dataset_get_spread(const struct gc_dataset *d, size_t n, float *out, int 
 void gc_dataset_eval_spec(const struct gc_dataset_spec *train, struct gc_dataset_spec *out);
 
 /* Point sets: n points (n x 2 floats) drawn from the mixture with rng: a mode chosen
- * uniformly, then centre + sigma * N(0, I). Asserts the set has points. */
-void gc_dataset_draw_points(const struct gc_dataset *d, struct gc_rng *rng, size_t n, float *out);
+ * uniformly, then centre + sigma * N(0, I); the modes into labels (n ints) when not
+ * NULL. Asserts the set has points. */
+void gc_dataset_draw_points(const struct gc_dataset *d, struct gc_rng *rng, size_t n, float *out,
+                            int *labels);
 /* Point sets: the mode centres (k x 2 floats, borrowed) and sigma; returns k
  * (8 or 25), 0 for image sets (then *centers = NULL, *sigma = 0). */
 int gc_dataset_modes(const struct gc_dataset *d, const float **centers, float *sigma);
@@ -131,7 +183,7 @@ struct gc_loader *gc_loader_create(const struct gc_dataset *d, uint64_t seed, ui
 void gc_loader_destroy(struct gc_loader *l);
 
 /* The next n samples as floats (n x sample_size, [-1, 1] for images); labels (n ints)
- * when not NULL and the dataset is labelled. */
+ * when not NULL and the dataset is labelled (point sets: the modes drawn). */
 void gc_loader_next(struct gc_loader *l, size_t n, float *out, int *labels);
 
 /* The part [first, first + count) of the next n samples (count <= n - first): the

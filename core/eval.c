@@ -21,6 +21,24 @@ void dsyevd_(const char *jobz, const char *uplo, const int *n, double *a, const 
 
 #define KL_EPS 1e-10
 
+/* The mode centre (k x 2) nearest to (x, y), its squared distance into *d2 (inf for a
+ * NaN point, which then goes to mode 0). */
+static int nearest_mode(double x, double y, const float *centers, int k, double *d2)
+{
+    int best = 0;
+    double bd = INFINITY;
+    for (int m = 0; m < k; m++) {
+        double dx = x - centers[2 * m], dy = y - centers[2 * m + 1];
+        double d = dx * dx + dy * dy;
+        if (d < bd) {
+            bd = d;
+            best = m;
+        }
+    }
+    *d2 = bd;
+    return best;
+}
+
 int gc_eval_modes(const float *pts, size_t n, const float *centers, int k, float sigma,
                   struct gc_mode_stats *out, struct gc_error *err)
 {
@@ -32,17 +50,8 @@ int gc_eval_modes(const float *pts, size_t n, const float *centers, int k, float
     double lim = 9.0 * (double)sigma * sigma;
     size_t good = 0;
     for (size_t i = 0; i < n; i++) {
-        double x = pts[2 * i], y = pts[2 * i + 1];
-        int best = 0;
-        double bd = INFINITY;
-        for (int m = 0; m < k; m++) {
-            double dx = x - centers[2 * m], dy = y - centers[2 * m + 1];
-            double d2 = dx * dx + dy * dy;
-            if (d2 < bd) {
-                bd = d2;
-                best = m;
-            }
-        }
+        double bd;
+        int best = nearest_mode(pts[2 * i], pts[2 * i + 1], centers, k, &bd);
         /* a NaN point has bd = inf and never counts */
         if (bd <= lim) {
             hist[best]++;
@@ -317,5 +326,38 @@ int gc_class_stats(const float *probs, size_t n, int k, int *class_coverage,
     free(votes);
     *class_coverage = cov;
     *classifier_score = exp(kl / (double)n);
+    return 0;
+}
+
+int gc_class_accuracy(const float *probs, size_t n, int k, const int *want, double *out,
+                      struct gc_error *err)
+{
+    if (n < 1 || k < 1)
+        return gc_error_set(err, GC_EINVAL, "class_accuracy: need samples and classes");
+    size_t right = 0;
+    for (size_t i = 0; i < n; i++) {
+        const float *p = probs + i * k;
+        int best = 0;
+        for (int j = 1; j < k; j++)
+            if (p[j] > p[best])
+                best = j;
+        right += best == want[i];
+    }
+    *out = (double)right / (double)n;
+    return 0;
+}
+
+int gc_mode_accuracy(const float *pts, size_t n, const float *centers, int k, const int *want,
+                     double *out, struct gc_error *err)
+{
+    if (n < 1 || k < 1)
+        return gc_error_set(err, GC_EINVAL, "class_accuracy: need points and modes");
+    size_t right = 0;
+    for (size_t i = 0; i < n; i++) {
+        double d2;
+        right +=
+            nearest_mode(pts[2 * i], pts[2 * i + 1], centers, k, &d2) == want[i] && isfinite(d2);
+    }
+    *out = (double)right / (double)n;
     return 0;
 }

@@ -31,7 +31,9 @@
  *         [-1, 1] images; GC_SWD_PROJECTIONS = 128 directions is the default.
  *   class_coverage    number of classes that receive >= 1% of the argmax predictions.
  *   classifier_score  exp(mean_x KL(p(y|x) || p(y))), p(y) the mean of p(y|x) over
- *                     the set; 1 when every prediction is the same, up to K. */
+ *                     the set; 1 when every prediction is the same, up to K.
+ *   class_accuracy    of a conditional generator: the share of samples the classifier
+ *                     (2D sets: the nearest mode) gives the class they were asked for. */
 #ifndef GC_EVAL_H
 #define GC_EVAL_H
 
@@ -78,5 +80,15 @@ int gc_swd(const float *a, size_t na, const float *b, size_t nb, size_t dim, int
 /* From class probabilities (n x k, rows summing to 1): coverage and score as above. */
 int gc_class_stats(const float *probs, size_t n, int k, int *class_coverage,
                    double *classifier_score, struct gc_error *err);
+
+/* class_accuracy of a conditional generator: the fraction of samples whose most
+ * probable class (probs n x k; ties go to the lower class) is the class asked of it,
+ * want[i] in 0..k-1. */
+int gc_class_accuracy(const float *probs, size_t n, int k, const int *want, double *out,
+                      struct gc_error *err);
+/* The same for 2D points (n x 2), the nearest mode centre (k x 2) taken as the class
+ * given; want[i] is a mode. */
+int gc_mode_accuracy(const float *pts, size_t n, const float *centers, int k, const int *want,
+                     double *out, struct gc_error *err);
 
 #endif

@@ -29,6 +29,7 @@
 
 #include "core/comm.h"
 #include "core/gan_arch.h"
+#include "core/gan_cond.h"
 #include "core/gan_eval.h"
 #include "core/gan_internal.h"
 #include "core/gan_step.h"
@@ -67,6 +68,7 @@ void gc_trainer_destroy(struct gc_trainer *t)
     gc_model_destroy(t->d);
     gc_model_destroy(t->dcopy);
     gc_model_destroy(t->gsample);
+    gc_gan_cond_destroy(t);
     gc_classifier_destroy(t->clf);
     gc_gan_task_free(t);
     gc_pool_destroy(t->pool); /* after the models that borrow it */
@@ -202,7 +204,9 @@ struct gc_trainer *gc_trainer_create(const struct gc_spec *spec, const struct gc
         if (!t->data)
             goto fail;
     }
-    if (gc_gan_sample_shape(t, err) || (t->task && gc_gan_task_shape(t, err)))
+    /* the task's shape first: it sets the image size the class inputs are sized by */
+    if (gc_gan_sample_shape(t, err) || (t->task && gc_gan_task_shape(t, err)) ||
+        gc_gan_cond_classes(t, err))
         goto fail;
 
     uint64_t seed = spec->train.seed;
@@ -249,6 +253,8 @@ struct gc_trainer *gc_trainer_create(const struct gc_spec *spec, const struct gc
         gc_model_layer_output(t->d, t->feat_layer, &fc, &fh, &fw);
         t->feat_size = (size_t)fc * fh * fw;
     }
+    if (gc_gan_cond_create(t, err))
+        goto fail;
 
     if (load) {
         t->loader = gc_loader_create(t->data, seed, GC_GAN_STREAM_LOADER, err);
@@ -262,6 +268,10 @@ struct gc_trainer *gc_trainer_create(const struct gc_spec *spec, const struct gc
 
     size_t B = (size_t)t->b, no = (size_t)t->nout;
     t->nsamples = t->is2d ? GC_EVAL_POINTS : GC_GAN_SAMPLE_IMAGES;
+    if (t->nc && !t->is2d) /* a row of GC_GAN_GRID_COLS per class, up to a limit */
+        t->nsamples =
+            GC_GAN_GRID_COLS * (t->nc < GC_GAN_GRID_CLASSES ? t->nc : GC_GAN_GRID_CLASSES);
+    size_t fm_groups = t->nc ? (size_t)t->nc : 1;
     t->real = malloc(B * t->dsize * sizeof(float));
     t->noise = malloc((size_t)t->B * (size_t)spec->model.z_dim * sizeof(float));
     t->dfake = malloc(B * t->dsize * sizeof(float));
@@ -271,9 +281,9 @@ struct gc_trainer *gc_trainer_create(const struct gc_spec *spec, const struct gc
     t->t_zero = calloc(B * no, sizeof(float));
     t->t_one = malloc(B * no * sizeof(float));
     t->labels = malloc(B * sizeof(int));
-    t->feat_real = malloc(t->feat_size * sizeof(float));
-    t->feat_fake = malloc(t->feat_size * sizeof(float));
-    t->feat_sum = malloc(2 * t->feat_size * sizeof(double));
+    t->feat_real = malloc(fm_groups * t->feat_size * sizeof(float));
+    t->feat_fake = malloc(fm_groups * t->feat_size * sizeof(float));
+    t->feat_sum = malloc(2 * fm_groups * t->feat_size * sizeof(double));
     t->dfeat = malloc(B * t->feat_size * sizeof(float));
     t->samples = malloc((size_t)t->nsamples * t->dsize * sizeof(float));
     if (!t->real || !t->noise || !t->dfake || !t->dlog || !t->probs || !t->t_real || !t->t_zero ||
@@ -284,6 +294,17 @@ struct gc_trainer *gc_trainer_create(const struct gc_spec *spec, const struct gc
     }
     for (size_t i = 0; i < B * no; i++)
         t->t_one[i] = 1.0f;
+    if (t->nc && !t->is2d) {
+        /* row r of the grid shows class r (spread over the classes when there are more
+         * rows' worth), each column one noise */
+        int rows = t->nsamples / GC_GAN_GRID_COLS;
+        if (!(t->grid_y = malloc((size_t)t->nsamples * sizeof(int)))) {
+            gc_error_set(err, GC_ENOMEM, "trainer: out of memory");
+            goto fail;
+        }
+        for (int i = 0; i < t->nsamples; i++)
+            t->grid_y[i] = (int)((int64_t)(i / GC_GAN_GRID_COLS) * t->nc / rows);
+    }
     if (create_tricks(t, err) || (t->task && gc_gan_task_alloc(t, err)))
         goto fail;
     return t;
@@ -437,7 +458,8 @@ static int emit_metrics(struct gc_trainer *t, struct gc_error *err)
 {
     double ips = t->busy > 0.0 ? (double)t->images / t->busy : 0.0;
     double share = t->busy > 0.0 ? t->comm_busy / t->busy : 0.0;
-    struct gc_metric m[11] = { /* 7, and each optional figure below once */
+    struct gc_metric m[11] = {
+        /* 7, and each optional figure below once */
         {gc_metric_name(GC_M_LOSS_D), t->loss_d},    {gc_metric_name(GC_M_LOSS_G), t->loss_g},
         {gc_metric_name(GC_M_D_REAL), t->d_real},    {gc_metric_name(GC_M_D_FAKE), t->d_fake},
         {gc_metric_name(GC_M_GRAD_NORM_D), t->gn_d}, {gc_metric_name(GC_M_GRAD_NORM_G), t->gn_g},
@@ -466,9 +488,15 @@ static int emit_sample(struct gc_trainer *t, struct gc_error *err)
     uint8_t *png = NULL;
     size_t len = 0;
     int rc = 0;
+    /* a conditional image run: one row per class, one noise per column */
+    int cols = t->grid_y ? GC_GAN_GRID_COLS : 0;
     if (t->task)
         rc = gc_gan_task_sample_png(t, &png, &len, err);
-    else if (!(rc = gc_trainer_generate(t, t->nsamples, t->fixed_seed, t->samples, err)))
+    else if (!(rc = gc_trainer_generate_classes(t, t->nsamples, t->fixed_seed, t->grid_y, cols,
+                                                t->samples, err)) &&
+             cols)
+        rc = gc_trainer_encode_grid(t, t->samples, t->nsamples, cols, &png, &len, err);
+    else if (!rc)
         rc = gc_trainer_encode_png(t, t->samples, t->nsamples, &png, &len, err);
     if (!rc)
         rc = t->hooks->sample(t->hooks->ctx, t->step, png, len, err);
@@ -713,6 +741,8 @@ struct gc_model *gc_trainer_test_model(struct gc_trainer *t, int which)
         return t->d;
     if (which == GC_TEST_D_COPY)
         return t->dcopy;
+    if (which == GC_TEST_EMB)
+        return t->emb;
     return which >= 0 && which < t->K ? t->g[which] : NULL;
 }
 
@@ -736,6 +766,19 @@ int gc_trainer_test_g_step(struct gc_trainer *t, struct gc_error *err)
         return gc_error_set(err, GC_ESTATE, "train: this trainer was created without its data");
     gc_gan_g_step(t);
     return 0;
+}
+
+const float *gc_trainer_test_d_forward(struct gc_trainer *t, const float *x, const int *y)
+{
+    return gc_gan_d_forward(t, t->d, t->emb, x, y, t->B, 1);
+}
+
+void gc_trainer_test_d_backward(struct gc_trainer *t, const float *dlog, float *dx)
+{
+    gc_model_zero_grad(t->d);
+    if (t->emb)
+        gc_model_zero_grad(t->emb);
+    gc_gan_d_backward(t, t->d, t->emb, dlog, dx, 1);
 }
 
 const float *gc_trainer_test_eval_real(struct gc_trainer *t, size_t *n, struct gc_error *err)

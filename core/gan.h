@@ -158,7 +158,9 @@ enum gc_precision gc_trainer_precision(const struct gc_trainer *t);
 struct gc_model;
 #define GC_TEST_D (-1)      /* the discriminator */
 #define GC_TEST_D_COPY (-2) /* the unrolled look-ahead copy of D (NULL without unrolling) */
-/* which: GC_TEST_D, GC_TEST_D_COPY or a generator index 0..K-1; NULL when out of range. */
+#define GC_TEST_EMB (-3)    /* the projection's class embedding (NULL without one) */
+/* which: GC_TEST_D, GC_TEST_D_COPY, GC_TEST_EMB or a generator index 0..K-1; NULL when
+ * out of range. */
 struct gc_model *gc_trainer_test_model(struct gc_trainer *t, int which);
 /* The real targets of the last discriminator step (*n = batch x D outputs). */
 const float *gc_trainer_test_real_targets(const struct gc_trainer *t, int *n);
@@ -167,6 +169,13 @@ const float *gc_trainer_test_real_targets(const struct gc_trainer *t, int *n);
 const float *gc_trainer_test_ema(const struct gc_trainer *t, int k, size_t *n);
 /* One generator update alone (with its unrolled look-ahead when the spec has one). */
 int gc_trainer_test_g_step(struct gc_trainer *t, struct gc_error *err);
+/* D's logits (n x D outputs, n = the batch size) for samples x of classes y (places in
+ * gc_trainer_classes; NULL for an unconditional run) through the run's conditioning,
+ * as a training step computes them; then their backward from dlog: D's and the class
+ * embedding's parameter gradients (zeroed first) and x's gradient accumulated into dx
+ * (n x sample floats; may be NULL). */
+const float *gc_trainer_test_d_forward(struct gc_trainer *t, const float *x, const int *y);
+void gc_trainer_test_d_backward(struct gc_trainer *t, const float *dlog, float *dx);
 /* The real images of the evaluation (*n x sample floats), made now if no evaluation
  * made them yet; NULL with err set for 2D sets or when the evaluation data fails. */
 const float *gc_trainer_test_eval_real(struct gc_trainer *t, size_t *n, struct gc_error *err);

@@ -68,7 +68,8 @@ struct gc_model *gc_gan_build_g(const struct gc_trainer *t, struct gc_rng *rng,
             gc_unet_create(t->B, t->cin, t->c, t->h, ms->g_width, ms->batch_norm, rng, err),
             &t->spec.opt_g, err);
     int bn = ms->batch_norm;
-    struct gc_model *m = gc_model_create(t->b, ms->z_dim, 1, 1, err);
+    /* a conditional G's input is z then the one-hot class (t->g_in floats) */
+    struct gc_model *m = gc_model_create(t->b, t->g_in, 1, 1, err);
     if (!m)
         return NULL;
     int rc = 0;
@@ -142,7 +143,15 @@ struct gc_model *gc_gan_build_d(const struct gc_trainer *t, struct gc_rng *rng,
         return with_optim(gc_patchgan_create(t->B, t->cin, t->c, t->h, ms->d_width, bn, rng, err),
                           &t->spec.opt_d, err);
     int nlogits = t->K > 1 ? t->K + 1 : 1;
-    struct gc_model *m = gc_model_create(t->b, t->c, t->h, t->w, err);
+    /* conditioning concat: the class as nc more input maps (an MLP: nc more values) */
+    int extra = t->d_in - (int)t->dsize;
+    struct gc_model *m;
+    if (!extra)
+        m = gc_model_create(t->b, t->c, t->h, t->w, err);
+    else if (ms->arch == GC_ARCH_MLP)
+        m = gc_model_create(t->b, t->d_in, 1, 1, err);
+    else
+        m = gc_model_create(t->b, t->c + extra / (t->h * t->w), t->h, t->w, err);
     if (!m)
         return NULL;
     int rc = 0;
@@ -225,28 +234,38 @@ static uint64_t fnv_add(uint64_t h, int64_t v)
 uint64_t gc_gan_shape_fingerprint(const struct gc_trainer *t)
 {
     const struct gc_spec *s = &t->spec;
-    int64_t v[] = {s->dataset.kind,
-                   t->c,
-                   t->h,
-                   t->w,
-                   s->model.arch,
-                   s->model.z_dim,
-                   s->model.g_width,
-                   s->model.d_width,
-                   s->model.hidden,
-                   s->model.layers,
-                   s->model.batch_norm,
-                   s->model.patch,
-                   t->K,
-                   s->opt_g.kind,
-                   s->opt_d.kind};
-    /* a task's fields join only when there is one: older checkpoints keep their print */
     const struct gc_task_spec *ts = &s->task;
-    int64_t vt[] = {ts->kind, ts->factor, ts->mask, t->cin};
-    size_t nv = sizeof v / sizeof v[0], nt = ts->on ? sizeof vt / sizeof vt[0] : 0;
+    int64_t v[21] = {s->dataset.kind,
+                     t->c,
+                     t->h,
+                     t->w,
+                     s->model.arch,
+                     s->model.z_dim,
+                     s->model.g_width,
+                     s->model.d_width,
+                     s->model.hidden,
+                     s->model.layers,
+                     s->model.batch_norm,
+                     s->model.patch,
+                     t->K,
+                     s->opt_g.kind,
+                     s->opt_d.kind};
+    size_t nv = 15;
+    /* a class count or a task's fields join only when there are some, so older
+     * checkpoints keep their print */
+    if (t->nc) {
+        v[nv++] = t->nc;
+        v[nv++] = s->model.conditioning;
+    }
+    if (ts->on) {
+        v[nv++] = ts->kind;
+        v[nv++] = ts->factor;
+        v[nv++] = ts->mask;
+        v[nv++] = t->cin;
+    }
     uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < nv + nt; i++)
-        h = fnv_add(h, i < nv ? v[i] : vt[i - nv]);
+    for (size_t i = 0; i < nv; i++)
+        h = fnv_add(h, v[i]);
     /* fields that came later enter only when set, so that the checkpoints of specs
      * from before them still match */
     if (s->model.spectral_norm)

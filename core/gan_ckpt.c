@@ -1,8 +1,9 @@
 /* gan_ckpt.c — the trainer's checkpoint: write and restore the training state.
  *
  * DETERMINISM. The training state is: the models (parameters, optimizer moments and
- * step, BN running statistics), the noise and label RNG states, the loader position,
- * the step and the generator weight average. A checkpoint holds exactly that, so a
+ * step, BN running statistics, a conditional run's class embedding), the noise, label
+ * and class RNG states, the loader position, the step and the generator weight
+ * average. A checkpoint holds exactly that, so a
  * restored trainer continues bit for bit (with the same thread count, since the
  * models' sums over the batch are split by threads). Evaluation and sample grids draw
  * from RNGs derived from (seed, step) and run G in eval mode, which touches no state
@@ -11,6 +12,8 @@
  * The payload, framed by gc_frame_seal (magic "GCCP", version 1), little-endian:
  *   u64 shape fingerprint | u64 step | u64 sample-grid seed | noise RNG | label RNG |
  *   u32 has loader | loader position | u32 K | K generator sections | D's section |
+ *   [conditional runs: u32 "CND1" | u32 classes | per class u32 label, u32 name
+ *    length, the name | class RNG | u32 has embedding | the embedding's section] |
  *   [the weight average: u32 "EMA1" | u32 K | per generator u64 n, n floats]
  *   [the watchdog: u32 "WDG1" | its state (gc_watch_save)]
  *   [DiffAugment's RNG: u32 "AUG1" | RNG] | [the penalty's RNG: u32 "GPN1" | RNG]
@@ -22,6 +25,7 @@
 #include <string.h>
 
 #include "core/gan_arch.h"
+#include "core/gan_cond.h"
 #include "core/gan_internal.h"
 #include "core/serial.h"
 
@@ -61,6 +65,8 @@ int gc_trainer_checkpoint(struct gc_trainer *t, uint8_t **out, size_t *len, stru
         rc = gc_model_save(t->g[k], &b);
     if (!rc)
         rc = gc_model_save(t->d, &b);
+    if (!rc)
+        rc = gc_gan_cond_save(t, &b);
     if (!rc && t->gsample) {
         size_t n;
         gc_model_params(t->g[0], &n);
@@ -188,8 +194,8 @@ int gc_trainer_restore(struct gc_trainer *t, const uint8_t *bytes, size_t len, s
     if (fp != gc_gan_shape_fingerprint(t))
         return gc_error_set(err, GC_EINVAL,
                             "checkpoint: made for another model shape (dataset shape, "
-                            "architecture, widths, generators or optimizers differ from this "
-                            "spec)");
+                            "classes, architecture, widths, generators or optimizers differ "
+                            "from this spec)");
     if ((rc = gc_reader_u64(&r, &step, err)) || (rc = gc_reader_u64(&r, &fixed, err)) ||
         (rc = gc_reader_get(&r, rn, sizeof rn, err)) ||
         (rc = gc_reader_get(&r, rl, sizeof rl, err)) || (rc = gc_reader_u32(&r, &has_loader, err)))
@@ -222,7 +228,7 @@ int gc_trainer_restore(struct gc_trainer *t, const uint8_t *bytes, size_t len, s
         gc_error_prefix(err, "checkpoint: discriminator");
         return rc;
     }
-    if ((rc = restore_sections(t, &r, err)))
+    if ((rc = gc_gan_cond_load(t, &r, err)) || (rc = restore_sections(t, &r, err)))
         return rc;
     if (r.off != r.len)
         return gc_error_set(err, GC_ECORRUPT, "checkpoint: %zu trailing bytes", r.len - r.off);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/eval_sets.h"
+#include "core/gan_cond.h"
 #include "core/gan_internal.h"
 #include "core/gan_sample.h"
 #include "core/gan_task.h"
@@ -54,24 +55,36 @@ int gc_gan_eval_real(struct gc_trainer *t, struct gc_error *err)
         return gc_error_set(err, GC_EINVAL, "eval: the dataset has fewer than 2 images");
     float *real = malloc(n * t->dsize * sizeof(float));
     t->eval_gen = t->eval_gen ? t->eval_gen : malloc(n * t->dsize * sizeof(float));
-    if (!real || !t->eval_gen) {
+    if (t->nc) {
+        t->eval_lab = t->eval_lab ? t->eval_lab : malloc(n * sizeof(int));
+        t->eval_y = t->eval_y ? t->eval_y : malloc(n * sizeof(int));
+    }
+    if (!real || !t->eval_gen || (t->nc && (!t->eval_lab || !t->eval_y))) {
         free(real);
         return gc_error_set(err, GC_ENOMEM, "eval: out of memory for %zu images", n);
     }
-    int rc = gc_dataset_get_spread(t->eval_data, n, real, NULL, err);
+    int rc = gc_dataset_get_spread(t->eval_data, n, real, t->eval_lab, err);
     if (rc) {
         free(real);
         return gc_error_prefix(err, "eval");
+    }
+    if (t->nc) {
+        /* the generated side asks for the classes of the real side, image by image, so
+         * both hold the classes in the same numbers */
+        memcpy(t->eval_y, t->eval_lab, n * sizeof(int));
+        gc_gan_cond_map_labels(t, t->eval_y, (int)n);
     }
     t->eval_real = real;
     t->eval_n = n;
     return 0;
 }
 
-/* The classifier and the Gaussian of the real features, for labelled sets it takes. */
+/* The classifier and the Gaussian of the real features, for the sets it was made for
+ * (Fashion-MNIST; another labelled set of its shape has other classes). */
 static int eval_classifier(struct gc_trainer *t, struct gc_error *err)
 {
-    if (t->have_gauss || !gc_classifier_supported(t->eval_data))
+    if (t->have_gauss || t->spec.dataset.kind != GC_DATA_FASHION_MNIST ||
+        !gc_classifier_supported(t->eval_data))
         return 0;
     size_t n = t->eval_n;
     int rc;
@@ -122,12 +135,26 @@ static int eval_points(struct gc_trainer *t, uint64_t seed, struct gc_metric *m,
     int k = gc_dataset_modes(t->data, &centers, &sigma);
     struct gc_mode_stats st;
     int rc;
+    /* conditional: point i is asked for class i mod nc, every mode as often */
     if ((rc = gc_trainer_generate(t, GC_EVAL_POINTS, seed, t->samples, err)) ||
         (rc = gc_eval_modes(t->samples, GC_EVAL_POINTS, centers, k, sigma, &st, err)))
         return rc;
     put(m, nm, GC_M_MODES_COVERED, st.modes_covered);
     put(m, nm, GC_M_HIGH_QUALITY, st.high_quality);
     put(m, nm, GC_M_REVERSE_KL, st.reverse_kl);
+    if (t->nc) {
+        int *want = malloc(GC_EVAL_POINTS * sizeof(int));
+        double acc;
+        if (!want)
+            return gc_error_set(err, GC_ENOMEM, "eval: out of memory");
+        for (int i = 0; i < GC_EVAL_POINTS; i++)
+            want[i] = t->classes->c[i % t->nc].label;
+        rc = gc_mode_accuracy(t->samples, GC_EVAL_POINTS, centers, k, want, &acc, err);
+        free(want);
+        if (rc)
+            return rc;
+        put(m, nm, GC_M_CLASS_ACCURACY, acc);
+    }
     return 0;
 }
 
@@ -159,7 +186,7 @@ static int eval_images(struct gc_trainer *t, uint64_t seed, struct gc_metric *m,
     if ((rc = gc_gan_eval_real(t, err)) || (rc = eval_classifier(t, err)))
         return rc;
     size_t n = t->eval_n;
-    if ((rc = gc_trainer_generate(t, (int)n, seed, t->eval_gen, err)))
+    if ((rc = gc_trainer_generate_classes(t, (int)n, seed, t->eval_y, 0, t->eval_gen, err)))
         return rc;
     /* the same directions at every step, so the swd curve compares like with like */
     struct gc_rng pr;
@@ -205,6 +232,14 @@ static int eval_images(struct gc_trainer *t, uint64_t seed, struct gc_metric *m,
     put(m, nm, GC_M_RECALL, p.recall);
     put(m, nm, GC_M_DENSITY, p.density);
     put(m, nm, GC_M_COVERAGE, p.coverage);
+    if (t->nc) {
+        /* the classifier's classes are Fashion-MNIST's labels */
+        double acc;
+        if ((rc = gc_class_accuracy(t->eval_probs, n, GC_CLASSIFIER_CLASSES, t->eval_lab, &acc,
+                                    err)))
+            return rc;
+        put(m, nm, GC_M_CLASS_ACCURACY, acc);
+    }
     return 0;
 }
 

@@ -6,8 +6,11 @@
  * between two of 256 generated images over that between two real ones), and for
  * labelled 1x28x28 sets (core/classifier.h) fid, class_coverage, classifier_score,
  * kid and kid_std, precision, recall, density and coverage through the evaluation
- * classifier's features (core/eval_sets.h). The real side is made once, at the first
- * evaluation: up to
+ * classifier's features (core/eval_sets.h). Conditional runs ask each generated
+ * sample for the class of the real sample beside it (2D sets: the classes in turn) and
+ * add class_accuracy, through the classifier (2D sets: the nearest mode); on other
+ * labelled image sets, which have no classifier, they report swd alone. The real side
+ * is made once, at the first evaluation: up to
  * GC_EVAL_IMAGES images spread evenly over the whole evaluation split (the test split
  * for fashion-mnist, see gc_dataset_eval_spec), so a set stored in class order is
  * represented whole. Generated samples come from RNGs derived from (seed, step), so

@@ -41,13 +41,17 @@ enum {
     GC_GAN_STREAM_LABEL = 4,
     GC_GAN_STREAM_GENERATE = 5,
     GC_GAN_STREAM_SWD = 6,
-    GC_GAN_STREAM_AUGMENT = 7, /* DiffAugment's draws */
-    GC_GAN_STREAM_PENALTY = 8, /* WGAN-GP's interpolation weights */
-    GC_GAN_STREAM_KID = 9,     /* KID's subsets, of an evaluation's seed */
-    GC_GAN_STREAM_INIT_G = 16, /* + generator index */
+    GC_GAN_STREAM_AUGMENT = 7,   /* DiffAugment's draws */
+    GC_GAN_STREAM_PENALTY = 8,   /* WGAN-GP's interpolation weights */
+    GC_GAN_STREAM_KID = 9,       /* KID's subsets, of an evaluation's seed */
+    GC_GAN_STREAM_CLASS = 10,    /* the classes of G's batches in a conditional run */
+    GC_GAN_STREAM_INIT_EMB = 11, /* the projection's class embedding */
+    GC_GAN_STREAM_INIT_G = 16,   /* + generator index */
 };
 
 #define GC_GAN_SAMPLE_IMAGES 64 /* fixed noise set of the sample grid: 8 x 8 */
+#define GC_GAN_GRID_COLS 8      /* the sample grid's columns (one noise each) */
+#define GC_GAN_GRID_CLASSES 16  /* a conditional grid's rows (one class each) at most */
 #define GC_GAN_MAX_WARN_LINES 16
 
 struct gc_trainer {
@@ -76,6 +80,35 @@ struct gc_trainer {
     struct gc_model *d;
     struct gc_model *dcopy; /* the unrolled look-ahead copy, NULL when unrolled_steps = 0 */
 
+    /* class conditioning (gan_cond.c); nc = 0 and everything NULL when unconditional.
+     * Classes are places in `classes` (0 .. nc - 1); dense maps a label of the data to
+     * its place (-1: not a class of the run). G's input is z then the one-hot class
+     * (g_in floats); D's input is the sample (concat: then the class as one-hot maps, or
+     * a one-hot vector after an MLP's flat input: d_in floats). With projection, emb is
+     * the class embedding, a linear map of the one-hot class to nout / pp x pc floats (D's
+     * part: its optimizer, clipping and checkpoint are D's), added to D's logits as
+     * <emb, phi> over D's last features phi, pc channels at each of pp positions (a
+     * PatchGAN's map: one logit per position; otherwise nout logits at one). */
+    int nc;
+    struct gc_class_list *classes;
+    int dense[256];
+    int g_in, d_in;
+    int pc, pp;
+    struct gc_model *emb, *emb_copy; /* projection; emb_copy beside dcopy */
+    struct gc_rng rng_class;
+    float *gin;    /* B x g_in */
+    float *din;    /* B x d_in (concat) */
+    float *ddin;   /* B x d_in (concat): gradient of D's input */
+    float *onehot; /* B x nc (projection) */
+    float *dout;   /* B x nout (projection): D's logits with the class term */
+    float *dphi;   /* B x feat_size (projection): gradient at D's last features */
+    float *demb;   /* B x nout / pp x pc (projection) */
+    int *y;        /* B: the classes of the batch */
+    int *grid_y;   /* nsamples: the classes of the sample grid */
+    int *eval_y;   /* eval_n: the classes asked of the evaluation's samples */
+    int *eval_lab; /* eval_n: their labels */
+    int *fm_count; /* nc: samples of each class in a feature-matching batch */
+
     /* learning-rate schedule: every optimizer step of this training step runs at
      * lr_scale times the spec's rates (gc_spec_lr_scale of the step) */
     float lr_scale;
@@ -97,10 +130,12 @@ struct gc_trainer {
     float *probs;  /* part: b x nout (MAD-GAN softmax) */
     float *t_real; /* part: b x nout targets */
     float *t_zero, *t_one;
-    int *labels;                  /* part: b */
-    float *feat_real, *feat_fake; /* feat_size: the whole batch's means */
-    double *feat_sum;             /* 2 x feat_size: sums over the part, real then fake */
-    float *dfeat;                 /* part: b x feat_size */
+    int *labels; /* part: b */
+    /* feature matching: the whole batch's means (conditional: one per class, nc x
+     * feat_size) and the sums over the part, real then fake (2 x as many) */
+    float *feat_real, *feat_fake;
+    double *feat_sum;
+    float *dfeat; /* part: b x feat_size */
     float *samples;               /* the fixed sample set, n x dsize */
     int nsamples;
 

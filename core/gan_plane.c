@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/gan_cond.h"
 #include "core/gan_internal.h"
 #include "core/image.h"
 #include "core/serial.h"
@@ -32,6 +33,21 @@ static float d_value(const struct gc_trainer *t, const float *logit)
     return logit[0];
 }
 
+/* The mode (its label: a 2D point's class) nearest to p. */
+static int nearest(const float *p, const float *centers, int k)
+{
+    int best = 0;
+    float bd = INFINITY;
+    for (int i = 0; i < k; i++) {
+        float dx = p[0] - centers[2 * i], dy = p[1] - centers[2 * i + 1], d = dx * dx + dy * dy;
+        if (d < bd) {
+            bd = d;
+            best = i;
+        }
+    }
+    return best;
+}
+
 int gc_trainer_plane(struct gc_trainer *t, const float *pts, int n, uint8_t **out, size_t *len,
                      struct gc_error *err)
 {
@@ -46,8 +62,9 @@ int gc_trainer_plane(struct gc_trainer *t, const float *pts, int n, uint8_t **ou
     float *density = calloc(cells, sizeof(float));
     float *dout = malloc(cells * sizeof(float));
     float *grid = malloc((size_t)t->b * 2 * sizeof(float));
-    if (!density || !dout || !grid) {
-        free(density), free(dout), free(grid);
+    int *cls = t->nc ? malloc((size_t)t->b * sizeof(int)) : NULL;
+    if (!density || !dout || !grid || (t->nc && !cls)) {
+        free(density), free(dout), free(grid), free(cls);
         return gc_error_set(err, GC_ENOMEM, "plane: out of memory");
     }
     float cell = 2.0f * range / (float)S;
@@ -57,19 +74,25 @@ int gc_trainer_plane(struct gc_trainer *t, const float *pts, int n, uint8_t **ou
         if (col >= 0 && col < S && row >= 0 && row < S)
             density[(size_t)row * S + col] += 1.0f / (float)n;
     }
-    /* D over the cells' centres, at most a batch (this rank's part) at a time */
+    /* D over the cells' centres, at most a batch (this rank's part) at a time; a conditional D
+     * judges each cell as a sample of the class of its nearest mode */
     for (size_t c0 = 0; c0 < cells; c0 += (size_t)t->b) {
         int m = (int)(cells - c0 < (size_t)t->b ? cells - c0 : (size_t)t->b);
         for (int j = 0; j < m; j++) {
             size_t c = c0 + (size_t)j;
             grid[2 * j] = -range + ((float)(c % S) + 0.5f) * cell;
             grid[2 * j + 1] = range - ((float)(c / S) + 0.5f) * cell;
+            if (cls)
+                cls[j] = nearest(grid + 2 * j, centers, k);
         }
-        const float *o = gc_model_forward(t->d, grid, m, 0);
+        if (cls)
+            gc_gan_cond_map_labels(t, cls, m);
+        const float *o = gc_gan_d_forward(t, t->d, t->emb, grid, cls, m, 0);
         for (int j = 0; j < m; j++)
             dout[c0 + (size_t)j] = d_value(t, o + (size_t)j * t->nout);
     }
     free(grid);
+    free(cls);
     struct gc_buf b;
     gc_buf_init(&b);
     int raw = t->K == 1 && t->spec.loss != GC_LOSS_MINIMAX && t->spec.loss != GC_LOSS_NONSATURATING;

@@ -5,7 +5,8 @@
  * GC_PLANE_SIZE cells: the share of the sample grid's 2,500 generated points in each
  * cell (G's density) and D's output at each cell's centre (D's decision surface: a
  * probability for minimax and nonsaturating, the probability of "real" with MAD-GAN,
- * the raw score for the other losses), with the mixture's modes and sigma. Where a
+ * the raw score for the other losses; a conditional D judges each cell as a sample of
+ * the class of its nearest mode), with the mixture's modes and sigma. Where a
  * plain GAN collapses, the density piles onto a few modes while D's surface rises over
  * the ones G left: the picture of mode collapse.
  *

@@ -1,18 +1,18 @@
 /* gan_sample.c — generation from a trainer's generators (the weight average when
- * there is one), and the PNG and IDX encodings of what it draws: the sample grid of
- * images, the scatter plot of 2D points over the true mixture, an IDX file; and a
- * generator as an ONNX model. */
+ * there is one; of asked classes when conditional), and the PNG and IDX encodings of
+ * what it draws: the sample grid of images, the scatter plot of 2D points over the
+ * true mixture, an IDX file; and a generator as an ONNX model. */
 #include "core/gan_sample.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/gan_cond.h"
 #include "core/gan_internal.h"
 #include "core/image.h"
 #include "core/model_onnx.h"
 
-#define SAMPLE_COLS 8    /* the sample grid's GC_GAN_SAMPLE_IMAGES as 8 x 8 */
 #define SCATTER_SIZE 512 /* pixels of the 2D scatter plot */
 
 struct gc_model *gc_gan_sampling_g(struct gc_trainer *t, int k)
@@ -27,37 +27,13 @@ struct gc_model *gc_gan_sampling_g(struct gc_trainer *t, int k)
     return t->gsample;
 }
 
-int gc_trainer_generate(struct gc_trainer *t, int n, uint64_t seed, float *out,
-                        struct gc_error *err)
+/* n samples from draws noise vectors (sample i takes vector i mod draws) and classes
+ * (NULL: in turn; ignored by an unconditional run). Sample i comes from generator i
+ * mod K, its noise and class the same whatever K is. */
+static void draw(struct gc_trainer *t, int n, const float *noise, int draws, const int *classes,
+                 float *out)
 {
-    if (t->task)
-        return gc_error_set(err, GC_EINVAL,
-                            "generate: a %s run translates images (POST .../translate); it "
-                            "draws nothing from noise",
-                            gc_task_name(t->spec.task.kind));
-    if (n < 0)
-        return gc_error_set(err, GC_EINVAL, "generate: n must be >= 0");
-    if (n == 0)
-        return 0;
     int z = t->spec.model.z_dim;
-    float *noise = malloc((size_t)n * z * sizeof(float));
-    if (!noise)
-        return gc_error_set(err, GC_ENOMEM, "generate: out of memory for %d samples", n);
-    struct gc_rng r;
-    gc_rng_init(&r, seed, GC_GAN_STREAM_GENERATE);
-    gc_rng_fill_normal(&r, noise, (size_t)n * z, 0.0f, 1.0f);
-    int rc = gc_trainer_generate_from(t, n, noise, out, err);
-    free(noise);
-    return rc;
-}
-
-int gc_trainer_generate_from(struct gc_trainer *t, int n, const float *noise, float *out,
-                             struct gc_error *err)
-{
-    if (n < 0)
-        return gc_error_set(err, GC_EINVAL, "generate: n must be >= 0");
-    int z = t->spec.model.z_dim;
-    /* sample i comes from generator i mod K; its noise is the i-th whatever K is */
     int K = t->K, B = t->b; /* the models hold this rank's part of a batch */
     for (int k = 0; k < K; k++) {
         int cnt = n > k ? (n - k + K - 1) / K : 0;
@@ -68,9 +44,12 @@ int gc_trainer_generate_from(struct gc_trainer *t, int n, const float *noise, fl
             int m = cnt - done < B ? cnt - done : B;
             for (int j = 0; j < m; j++) {
                 size_t i = (size_t)(done + j) * K + k;
-                memcpy(t->noise + (size_t)j * z, noise + i * z, (size_t)z * sizeof(float));
+                memcpy(t->noise + (size_t)j * z, noise + (i % (size_t)draws) * z,
+                       (size_t)z * sizeof(float));
+                if (t->nc)
+                    t->y[j] = classes ? classes[i] : (int)(i % (size_t)t->nc);
             }
-            const float *y = gc_model_forward(g, t->noise, m, 0);
+            const float *y = gc_gan_g_forward(t, g, t->noise, t->y, m, 0);
             for (int j = 0; j < m; j++) {
                 size_t i = (size_t)(done + j) * K + k;
                 memcpy(out + i * t->dsize, y + (size_t)j * t->dsize, t->dsize * sizeof(float));
@@ -78,7 +57,78 @@ int gc_trainer_generate_from(struct gc_trainer *t, int n, const float *noise, fl
             done += m;
         }
     }
+}
+
+static int check_classes(const struct gc_trainer *t, int n, const int *classes,
+                         struct gc_error *err);
+
+int gc_trainer_generate_classes(struct gc_trainer *t, int n, uint64_t seed, const int *classes,
+                                int cols, float *out, struct gc_error *err)
+{
+    int rc = check_classes(t, n, classes, err);
+    if (rc || n == 0)
+        return rc;
+    int z = t->spec.model.z_dim;
+    int draws = cols > 0 && cols < n ? cols : n;
+    float *noise = malloc((size_t)draws * z * sizeof(float));
+    if (!noise)
+        return gc_error_set(err, GC_ENOMEM, "generate: out of memory for %d samples", n);
+    struct gc_rng r;
+    gc_rng_init(&r, seed, GC_GAN_STREAM_GENERATE);
+    gc_rng_fill_normal(&r, noise, (size_t)draws * z, 0.0f, 1.0f);
+    draw(t, n, noise, draws, classes, out);
+    free(noise);
     return 0;
+}
+
+/* What generate_classes and generate_from_classes both check of the classes asked. */
+static int check_classes(const struct gc_trainer *t, int n, const int *classes,
+                         struct gc_error *err)
+{
+    if (t->task)
+        return gc_error_set(err, GC_EINVAL,
+                            "generate: a %s run translates images (POST .../translate); it "
+                            "draws nothing from noise",
+                            gc_task_name(t->spec.task.kind));
+    if (n < 0)
+        return gc_error_set(err, GC_EINVAL, "generate: n must be >= 0");
+    if (classes && !t->nc)
+        return gc_error_set(err, GC_EINVAL, "generate: classes asked of an unconditional run");
+    for (int i = 0; classes && i < n; i++)
+        if (classes[i] < 0 || classes[i] >= t->nc)
+            return gc_error_set(err, GC_EINVAL, "generate: class %d of a run with %d", classes[i],
+                                t->nc);
+    return 0;
+}
+
+int gc_trainer_generate_from(struct gc_trainer *t, int n, const float *noise, float *out,
+                             struct gc_error *err)
+{
+    return gc_trainer_generate_from_classes(t, n, noise, n, NULL, out, err);
+}
+
+int gc_trainer_generate_from_classes(struct gc_trainer *t, int n, const float *noise, int draws,
+                                     const int *classes, float *out, struct gc_error *err)
+{
+    int rc = check_classes(t, n, classes, err);
+    if (rc)
+        return rc;
+    if (n > 0 && draws < 1)
+        return gc_error_set(err, GC_EINVAL, "generate: no noise to draw %d samples from", n);
+    if (n > 0)
+        draw(t, n, noise, draws, classes, out);
+    return 0;
+}
+
+int gc_trainer_generate(struct gc_trainer *t, int n, uint64_t seed, float *out,
+                        struct gc_error *err)
+{
+    return gc_trainer_generate_classes(t, n, seed, NULL, 0, out, err);
+}
+
+const struct gc_class_list *gc_trainer_classes(const struct gc_trainer *t)
+{
+    return t->nc ? t->classes : NULL;
 }
 
 int gc_trainer_export_onnx(struct gc_trainer *t, int k, const char *version, uint8_t **out,
@@ -101,14 +151,21 @@ int gc_trainer_export_onnx(struct gc_trainer *t, int k, const char *version, uin
         gc_onnx_destroy(graph);
         return rc;
     }
-    int64_t zd[2] = {-1, t->spec.model.z_dim};
+    /* a conditional G's input is the noise, then the one-hot class */
+    int64_t zd[2] = {-1, t->g_in};
     int64_t xd[4] = {-1, t->c, t->h, t->w};
     int nd = 4;
     if (t->is2d)
         xd[1] = 2, nd = 2;
-    char zdoc[128], xdoc[160], doc[256], step[32], zdim[16], gen[32];
-    snprintf(zdoc, sizeof zdoc, "noise: N vectors of %d floats, each drawn from N(0, 1)",
-             t->spec.model.z_dim);
+    char zdoc[192], xdoc[160], doc[256], step[32], zdim[16], gen[32];
+    if (t->nc)
+        snprintf(zdoc, sizeof zdoc,
+                 "N vectors: %d floats of noise from N(0, 1), then the class one-hot (%d "
+                 "floats, the run's classes in order)",
+                 t->spec.model.z_dim, t->nc);
+    else
+        snprintf(zdoc, sizeof zdoc, "noise: N vectors of %d floats, each drawn from N(0, 1)",
+                 t->spec.model.z_dim);
     if (t->is2d)
         snprintf(xdoc, sizeof xdoc, "N points (x, y) of %s", gc_dataset_name(t->spec.dataset.kind));
     else
@@ -154,7 +211,17 @@ int gc_trainer_encode_png(const struct gc_trainer *t, const float *samples, int 
         return gc_scatter_png(samples, n, centers, k, sigma, gc_scatter_range(centers, k),
                               SCATTER_SIZE, out, len, err);
     }
-    int cols = n == GC_GAN_SAMPLE_IMAGES ? SAMPLE_COLS : 0;
+    int cols = n == GC_GAN_SAMPLE_IMAGES ? GC_GAN_GRID_COLS : 0;
+    return gc_image_grid_png(samples, n, t->c, t->h, t->w, cols, out, len, err);
+}
+
+int gc_trainer_encode_grid(const struct gc_trainer *t, const float *samples, int n, int cols,
+                           uint8_t **out, size_t *len, struct gc_error *err)
+{
+    if (n < 1)
+        return gc_error_set(err, GC_EINVAL, "png: need at least one sample");
+    if (t->is2d)
+        return gc_trainer_encode_png(t, samples, n, out, len, err);
     return gc_image_grid_png(samples, n, t->c, t->h, t->w, cols, out, len, err);
 }
 

@@ -23,6 +23,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "core/gan_cond.h"
 #include "core/gan_internal.h"
 #include "core/gan_penalty.h"
 #include "core/loss.h"
@@ -143,12 +144,25 @@ static void ema_update(struct gc_trainer *t, int k)
         a[i] = b * a[i] + c * p[i];
 }
 
-/* G_k on this rank's part of fresh noise (drawn for the whole batch). */
-static const float *fake_batch(struct gc_trainer *t, int k)
+/* G_k on this rank's part of fresh noise (drawn for the whole batch), of classes y
+ * (this part's) when conditional. */
+static const float *fake_batch(struct gc_trainer *t, int k, const int *y)
 {
     size_t z = (size_t)t->spec.model.z_dim;
     gc_rng_fill_normal(&t->rng_noise, t->noise, (size_t)t->B * z, 0.0f, 1.0f);
-    return gc_model_forward(t->g[k], t->noise + (size_t)t->b0 * z, t->b, 1);
+    return gc_gan_g_forward(t, t->g[k], t->noise + (size_t)t->b0 * z, y, t->b, 1);
+}
+
+/* This rank's part of the next real batch, and its classes into t->y when
+ * conditional. */
+static const int *real_batch(struct gc_trainer *t)
+{
+    int *y = t->nc ? t->y : NULL;
+    gc_loader_next_part(t->loader, (size_t)t->B, (size_t)t->b0, (size_t)t->b, t->real, y);
+    if (y)
+        gc_gan_cond_map_labels(t, y, t->b);
+    t->images += (uint64_t)t->B;
+    return y;
 }
 
 /* The batch as D sees it: x itself, or with DiffAugment on, x augmented by a fresh
@@ -162,8 +176,8 @@ static const float *for_d(struct gc_trainer *t, const float *x, float *out)
     return out;
 }
 
-void gc_gan_d_finish(struct gc_trainer *t, struct gc_model *d, int record, double lr, double lf,
-                     double sr, double sf, double gp)
+void gc_gan_d_finish(struct gc_trainer *t, struct gc_model *d, struct gc_model *emb, int record,
+                     double lr, double lf, double sr, double sf, double gp)
 {
     if (record && gp >= 0.0)
         t->gp = gp;
@@ -175,27 +189,38 @@ void gc_gan_d_finish(struct gc_trainer *t, struct gc_model *d, int record, doubl
         /* for wasserstein lr = -mean D(x) and lf = mean D(G(z)) */
         t->wdist = -(lr + lf);
         t->gn_d = gc_model_grad_norm(d);
+        if (emb) {
+            double ge = gc_model_grad_norm(emb);
+            t->gn_d = sqrt(t->gn_d * t->gn_d + ge * ge);
+        }
     }
     opt_step(t, d);
-    if (t->spec.tricks.weight_clip > 0.0f)
+    if (emb)
+        opt_step(t, emb);
+    if (t->spec.tricks.weight_clip > 0.0f) {
         gc_model_clip(d, t->spec.tricks.weight_clip);
+        if (emb)
+            gc_model_clip(emb, t->spec.tricks.weight_clip);
+    }
 }
 
-/* One update of discriminator d (the real one, or the look-ahead copy) on a fresh
- * real batch and fresh fakes; record keeps the figures of the real D's step. */
-static void d_step(struct gc_trainer *t, struct gc_model *d, int record)
+/* One update of discriminator d (the real one, or the look-ahead copy) and its class
+ * embedding emb (projection; NULL otherwise) on a fresh real batch and fresh fakes of
+ * the same classes; record keeps the figures of the real D's step. */
+static void d_step(struct gc_trainer *t, struct gc_model *d, struct gc_model *emb, int record)
 {
     int B = t->b, no = t->nout, n = B * no;
     size_t dl = (size_t)n * sizeof(float);
     gc_model_zero_grad(d);
-    gc_loader_next_part(t->loader, (size_t)t->B, (size_t)t->b0, (size_t)B, t->real, NULL);
-    t->images += (uint64_t)t->B;
+    if (emb)
+        gc_model_zero_grad(emb);
+    const int *y = real_batch(t);
     const float *real = for_d(t, t->real, t->aug_real);
     int penalize = gc_gan_penalty_due(t, d);
     double gp = -1.0;
 
     double lr, lf = 0.0, sr, sf = 0.0;
-    const float *out = gc_model_forward(d, real, B, 1);
+    const float *out = gc_gan_d_forward(t, d, emb, real, y, B, 1);
     memset(t->dlog, 0, dl);
     if (t->K > 1) {
         /* MAD-GAN: class k = made by generator k, class K = real; the fake term is the
@@ -204,89 +229,126 @@ static void d_step(struct gc_trainer *t, struct gc_model *d, int record)
             t->labels[i] = t->K;
         lr = gc_softmax_xent(t->dlog, out, t->labels, B, no, t->part, t->probs);
         sr = mean_real_prob(t->probs, B, no, t->K);
-        gc_model_backward(d, t->dlog, NULL);
+        gc_gan_d_backward(t, d, emb, t->dlog, NULL, 1);
         for (int k = 0; k < t->K; k++) {
-            const float *fake = for_d(t, fake_batch(t, k), t->aug_fake);
-            out = gc_model_forward(d, fake, B, 1);
+            const float *fake = for_d(t, fake_batch(t, k, y), t->aug_fake);
+            out = gc_gan_d_forward(t, d, emb, fake, y, B, 1);
             memset(t->dlog, 0, dl);
             for (int i = 0; i < B; i++)
                 t->labels[i] = k;
             lf += gc_softmax_xent(t->dlog, out, t->labels, B, no, t->part / t->K, t->probs) / t->K;
             sf += mean_real_prob(t->probs, B, no, t->K) / t->K;
-            gc_model_backward(d, t->dlog, NULL);
+            gc_gan_d_backward(t, d, emb, t->dlog, NULL, 1);
         }
     } else {
         fill_real_targets(t);
         lr = d_loss_real(t, out, n);
         sr = d_stat(t, out, n);
-        gc_model_backward(d, t->dlog, NULL);
+        gc_gan_d_backward(t, d, emb, t->dlog, NULL, 1);
         if (penalize && t->spec.tricks.penalty.kind == GC_PENALTY_R1)
             gp = gc_gan_penalty_r1(t, d, B); /* on the real forward just made */
-        const float *fake = for_d(t, fake_batch(t, 0), t->aug_fake);
-        out = gc_model_forward(d, fake, B, 1);
+        const float *fake = for_d(t, fake_batch(t, 0, y), t->aug_fake);
+        out = gc_gan_d_forward(t, d, emb, fake, y, B, 1);
         memset(t->dlog, 0, dl);
         lf = d_loss_fake(t, out, n);
         sf = d_stat(t, out, n);
-        gc_model_backward(d, t->dlog, NULL);
+        gc_gan_d_backward(t, d, emb, t->dlog, NULL, 1);
         if (penalize && t->spec.tricks.penalty.kind == GC_PENALTY_WGAN_GP)
             gp = gc_gan_penalty_wgan_gp(t, d, real, fake, B);
     }
     sum_grads(t, d);
-    gc_gan_d_finish(t, d, record, lr, lf, sr, sf, gp);
+    gc_gan_d_finish(t, d, emb, record, lr, lf, sr, sf, gp);
 }
 
-/* Sums over the part of D's features at the feature layer for the last forward. */
-static void feature_sum(struct gc_trainer *t, struct gc_model *d, double *sum)
+/* Sums of D's features at the feature layer over this rank's part of the last
+ * forward: one sum (feat_size values) per class of y, or one for the part when y is
+ * NULL; the count of each class into t->fm_count. */
+static void feature_sums(struct gc_trainer *t, struct gc_model *d, const int *y, double *sum)
 {
     int c, h, w;
     const float *f = gc_model_layer_output(d, t->feat_layer, &c, &h, &w);
     size_t F = t->feat_size;
-    for (size_t j = 0; j < F; j++) {
-        double s = 0.0;
+    int groups = y ? t->nc : 1;
+    memset(sum, 0, (size_t)groups * F * sizeof *sum);
+    if (y) {
+        memset(t->fm_count, 0, (size_t)t->nc * sizeof(int));
         for (int i = 0; i < t->b; i++)
-            s += f[(size_t)i * F + j];
-        sum[j] = s;
+            t->fm_count[y[i]]++;
+    }
+    for (int i = 0; i < t->b; i++) {
+        double *s = sum + (size_t)(y ? y[i] : 0) * F;
+        const float *fi = f + (size_t)i * F;
+        for (size_t j = 0; j < F; j++)
+            s[j] += fi[j];
     }
 }
 
-/* One update of generator k against discriminator d. Its loss goes to loss_g_part
- * (a mean over this rank's part) or, with feature matching, to loss_g_whole (the
- * distance of the whole batch's feature means, the same on every rank). */
-static void g_update(struct gc_trainer *t, int k, struct gc_model *d, double *gn2)
+/* Feature matching's loss and its gradient at D's features (t->dfeat, this rank's
+ * part) from the sums of the real and the fake batch in t->feat_sum (summed across the
+ * ranks): the distance of the whole batch's means. Conditional runs match each class's
+ * means, the fakes having the real batch's classes: sum_k (n_k / B) ||m_fake,k -
+ * m_real,k||^2, whose gradient at a sample of class k is 2 (m_fake,k - m_real,k) / B,
+ * as for one class. */
+static double feature_matching_grad(struct gc_trainer *t, const int *y)
 {
-    int B = t->b, no = t->nout, n = B * no;
-    struct gc_model *g = t->g[k];
-    double loss;
-    gc_model_zero_grad(g);
     size_t F = t->feat_size;
-    if (t->spec.tricks.feature_matching) {
-        gc_loader_next_part(t->loader, (size_t)t->B, (size_t)t->b0, (size_t)B, t->real, NULL);
-        t->images += (uint64_t)t->B;
-        gc_model_forward(d, for_d(t, t->real, t->aug_real), B, 1);
-        feature_sum(t, d, t->feat_sum);
-    }
-    const float *fake = for_d(t, fake_batch(t, k), t->aug_fake);
-    const float *out = gc_model_forward(d, fake, B, 1);
-    /* D's input gradient: G's output gradient, or the augmented batch's first */
-    float *dd = t->aug ? t->daug : t->dfake;
-    memset(dd, 0, (size_t)B * t->dsize * sizeof(float));
-    if (t->spec.tricks.feature_matching) {
-        feature_sum(t, d, t->feat_sum + F);
-        gc_comm_sum_f64(t->comm, t->feat_sum, 2 * F);
+    int B = t->B, groups = y ? t->nc : 1;
+    const double *sr = t->feat_sum, *sf = t->feat_sum + (size_t)groups * F;
+    double loss = 0.0;
+    for (int k = 0; k < groups; k++) {
+        int cnt = y ? t->fm_count[k] : B;
+        if (!cnt)
+            continue;
+        float *mr = t->feat_real + (size_t)k * F, *mf = t->feat_fake + (size_t)k * F;
         double s = 0.0;
         for (size_t j = 0; j < F; j++) {
-            t->feat_real[j] = (float)(t->feat_sum[j] / t->B);
-            t->feat_fake[j] = (float)(t->feat_sum[F + j] / t->B);
-            float diff = t->feat_fake[j] - t->feat_real[j];
+            mr[j] = (float)(sr[(size_t)k * F + j] / cnt);
+            mf[j] = (float)(sf[(size_t)k * F + j] / cnt);
+            float diff = mf[j] - mr[j];
             s += (double)diff * diff;
             /* d/df_ij of sum_j (mean_i f_ij - m_j)^2 is 2 (mean_j - m_j) / B, B the
              * whole batch (the means are its) */
             float gj = 2.0f * diff / (float)t->B;
-            for (int i = 0; i < B; i++)
-                t->dfeat[(size_t)i * F + j] = gj;
+            for (int i = 0; i < t->b; i++)
+                if (!y || y[i] == k)
+                    t->dfeat[(size_t)i * F + j] = gj;
         }
-        t->loss_g_whole += s;
-        gc_model_backward_input(d, t->feat_layer, t->dfeat, dd);
+        loss += y ? s * cnt / B : s;
+    }
+    return loss;
+}
+
+/* One update of generator k against discriminator d (with its class embedding emb).
+ * Its loss goes to loss_g_part (a mean over this rank's part) or, with feature
+ * matching, to loss_g_whole (the distance of the whole batch's feature means, the
+ * same on every rank). */
+static void g_update(struct gc_trainer *t, int k, struct gc_model *d, struct gc_model *emb,
+                     double *gn2)
+{
+    int B = t->b, no = t->nout, n = B * no;
+    struct gc_model *g = t->g[k];
+    double loss;
+    const int *y = NULL;
+    gc_model_zero_grad(g);
+    if (t->spec.tricks.feature_matching) {
+        y = real_batch(t);
+        gc_gan_d_forward(t, d, emb, for_d(t, t->real, t->aug_real), y, B, 1);
+        feature_sums(t, d, y, t->feat_sum);
+    } else if (t->nc) {
+        gc_gan_draw_classes(t, B, t->y);
+        y = t->y;
+    }
+    const float *fake = for_d(t, fake_batch(t, k, y), t->aug_fake);
+    const float *out = gc_gan_d_forward(t, d, emb, fake, y, B, 1);
+    /* D's input gradient: G's output gradient, or the augmented batch's first */
+    float *dd = t->aug ? t->daug : t->dfake;
+    memset(dd, 0, (size_t)B * t->dsize * sizeof(float));
+    if (t->spec.tricks.feature_matching) {
+        size_t G = y ? (size_t)t->nc : 1;
+        feature_sums(t, d, y, t->feat_sum + G * t->feat_size);
+        gc_comm_sum_f64(t->comm, t->feat_sum, 2 * G * t->feat_size);
+        t->loss_g_whole += feature_matching_grad(t, y);
+        gc_gan_d_backward_features(t, d, t->dfeat, dd);
     } else {
         memset(t->dlog, 0, (size_t)n * sizeof(float));
         if (t->K > 1) {
@@ -305,7 +367,7 @@ static void g_update(struct gc_trainer *t, int k, struct gc_model *d, double *gn
         }
         t->loss_g_part += loss;
         /* D's own gradients are not wanted here (its next step zeroes them) */
-        gc_model_backward_input(d, gc_model_nlayers(d) - 1, t->dlog, dd);
+        gc_gan_d_backward(t, d, emb, t->dlog, dd, 0);
     }
     if (t->aug) {
         memset(t->dfake, 0, (size_t)B * t->dsize * sizeof(float));
@@ -324,18 +386,21 @@ static void g_update(struct gc_trainer *t, int k, struct gc_model *d, double *gn
  * update every generator against it. */
 void gc_gan_g_step(struct gc_trainer *t)
 {
-    struct gc_model *d = t->d;
+    struct gc_model *d = t->d, *emb = t->emb;
     if (t->dcopy) {
         /* same architecture, preallocated: cannot fail */
         gc_model_copy_state(t->dcopy, t->d, NULL);
+        if (emb)
+            gc_model_copy_state(t->emb_copy, t->emb, NULL);
         for (int i = 0; i < t->spec.tricks.unrolled_steps; i++)
-            d_step(t, t->dcopy, 0);
+            d_step(t, t->dcopy, t->emb_copy, 0);
         d = t->dcopy;
+        emb = t->emb_copy;
     }
     double gn2 = 0.0;
     t->loss_g_part = t->loss_g_whole = 0.0;
     for (int k = 0; k < t->K; k++)
-        g_update(t, k, d, &gn2);
+        g_update(t, k, d, emb, &gn2);
     /* one of the two is 0: feature matching is on for every generator or for none */
     t->loss_g = (t->loss_g_part + t->loss_g_whole) / t->K;
     t->gn_g = sqrt(gn2);
@@ -362,7 +427,7 @@ void gc_gan_train_step(struct gc_trainer *t)
     /* the schedule, times the watchdog's halvings after rollbacks */
     t->lr_scale = gc_spec_lr_scale(&t->spec, t->step) * t->watch.lr_mult;
     for (int i = 0; i < t->spec.train.d_steps; i++)
-        d_step(t, t->d, i == t->spec.train.d_steps - 1);
+        d_step(t, t->d, t->emb, i == t->spec.train.d_steps - 1);
     gc_gan_g_step(t);
 }
 

@@ -34,12 +34,13 @@ float gc_gan_loss_d_fake(struct gc_trainer *t, const float *out, int n);
 float gc_gan_loss_g(struct gc_trainer *t, const float *out, int n);
 double gc_gan_d_stat(struct gc_trainer *t, const float *out, int n);
 void gc_gan_opt_step(struct gc_trainer *t, struct gc_model *m);
-/* The end of a D update whose gradients are formed: the step's figures when record
- * (loss_d = lr + lf plus the penalty's term, d_real = sr, d_fake = sf, the Wasserstein
- * estimate, D's gradient norm, the penalty gp when it is >= 0: negative when this step
- * took none), the optimizer step and the weight clipping. */
-void gc_gan_d_finish(struct gc_trainer *t, struct gc_model *d, int record, double lr, double lf,
-                     double sr, double sf, double gp);
+/* The end of a D update whose gradients are formed, of D and its class embedding emb
+ * (projection conditioning; NULL otherwise): the step's figures when record (loss_d =
+ * lr + lf plus the penalty's term, d_real = sr, d_fake = sf, the Wasserstein estimate,
+ * the gradient norm of D and emb together, the penalty gp when it is >= 0: negative
+ * when this step took none), the optimizer steps and the weight clipping. */
+void gc_gan_d_finish(struct gc_trainer *t, struct gc_model *d, struct gc_model *emb, int record,
+                     double lr, double lf, double sr, double sf, double gp);
 void gc_gan_ema_update(struct gc_trainer *t, int k);
 
 #endif

@@ -175,7 +175,7 @@ static void d_update(struct gc_trainer *t, struct gc_model *d, int record)
     memset(t->dlog, 0, dl);
     double lf = gc_gan_loss_d_fake(t, out, n), sf = gc_gan_d_stat(t, out, n);
     gc_model_backward(d, t->dlog, NULL);
-    gc_gan_d_finish(t, d, record, lr, lf, sr, sf, -1.0);
+    gc_gan_d_finish(t, d, NULL, record, lr, lf, sr, sf, -1.0);
 }
 
 /* G's update against d on the last drawn batch (G's activations are of it). */

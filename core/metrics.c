@@ -68,6 +68,11 @@ static const struct gc_metric_info table[GC_M_COUNT] = {
                                "exp(E KL(p(y|x) || p(y))) on the evaluation classifier (an "
                                "inception score of its own).",
                                GC_GOAL_MAX, GC_FMT_NUMBER, NULL, NULL},
+    [GC_M_CLASS_ACCURACY] = {"class_accuracy", GC_METRIC_EVAL, "class accuracy",
+                             "Conditional runs: the fraction of generated samples that the "
+                             "evaluation classifier (2D sets: the nearest mode) gives the class "
+                             "they were asked for.",
+                             GC_GOAL_MAX, GC_FMT_FRACTION, NULL, NULL},
     [GC_M_SWD] = {"swd", GC_METRIC_EVAL, "SWD",
                   "Sliced Wasserstein distance between real and generated pixels.", GC_GOAL_MIN,
                   GC_FMT_NUMBER, NULL, NULL},

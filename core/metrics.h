@@ -31,6 +31,7 @@ enum gc_metric_id {
     GC_M_FID,
     GC_M_CLASS_COVERAGE,
     GC_M_CLASSIFIER_SCORE,
+    GC_M_CLASS_ACCURACY,
     GC_M_SWD,
     GC_M_DIVERSITY,
     GC_M_KID,

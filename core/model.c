@@ -330,14 +330,14 @@ int gc_model_add_concat(struct gc_model *m, int src, struct gc_error *err)
 }
 
 /* Whether activation layer i writes its output over its input: when that input is the
- * output of a linear, convolution or batch-norm layer that no concat takes, which no backward reads (each
- * layer's backward reads its own input), and the activation's backward can work from
- * its output (relu and leaky relu with a positive slope keep the sign of their input;
- * tanh and sigmoid use their output anyway). A third of a DCGAN's activations. */
+ * output of a linear, convolution or batch-norm layer that no concat takes, which no backward reads
+ * (each layer's backward reads its own input), and the activation's backward can work from its
+ * output (relu and leaky relu with a positive slope keep the sign of their input; tanh and sigmoid
+ * use their output anyway). A third of a DCGAN's activations. */
 static int in_place(const struct gc_model *m, int i)
 {
     const struct gc_layer *l = &m->layers[i];
-    if (i == 0)
+    if (i == 0 || m->keep_acts)
         return 0;
     enum gc_layer_kind before = m->layers[i - 1].kind;
     if (before != GC_LAYER_LINEAR && before != GC_LAYER_CONV2D && before != GC_LAYER_CONVT2D &&
@@ -348,6 +348,37 @@ static int in_place(const struct gc_model *m, int i)
             return 0;
     return l->kind == GC_LAYER_RELU || l->kind == GC_LAYER_TANH || l->kind == GC_LAYER_SIGMOID ||
            (l->kind == GC_LAYER_LEAKY_RELU && l->slope > 0.0f);
+}
+
+/* Layer i's place in the activation block, given the end *na of what is laid out and
+ * the place prev_off of layer i-1: a place of its own, or that one (a reshape, an
+ * activation in place). */
+static size_t place_act(struct gc_model *m, int i, size_t *na, size_t prev_off)
+{
+    struct gc_layer *l = &m->layers[i];
+    if (l->kind == GC_LAYER_RESHAPE || in_place(m, i))
+        return l->act_off = prev_off;
+    l->act_off = *na;
+    *na += (size_t)m->max_batch * l->out_size;
+    return l->act_off;
+}
+
+int gc_model_keep_activations(struct gc_model *m, struct gc_error *err)
+{
+    if (m->keep_acts)
+        return 0;
+    m->keep_acts = 1;
+    size_t na = (size_t)m->max_batch * m->c * m->h * m->w, prev_off = 0;
+    for (int i = 0; i < m->nlayers; i++)
+        prev_off = place_act(m, i, &na, prev_off);
+    if (na > GC_MODEL_MAX_BLOCK_FLOATS)
+        return gc_error_set(err, GC_ETOOBIG, "model: too large (%zu activations)", na);
+    float *acts = calloc(na, sizeof(float));
+    if (!acts)
+        return gc_error_set(err, GC_ENOMEM, "model: out of memory for %zu activations", na);
+    free(m->acts);
+    m->acts = acts;
+    return 0;
 }
 
 /* Lays out the blocks of a model whose layers are all added, and allocates them zeroed.
@@ -376,13 +407,7 @@ static int alloc_blocks(struct gc_model *m, struct gc_error *err)
             l->skip_off = nskip;
             nskip += (size_t)m->max_batch * m->layers[l->src].out_size;
         }
-        if (l->kind == GC_LAYER_RESHAPE || in_place(m, i)) {
-            l->act_off = prev_off;
-        } else {
-            l->act_off = na;
-            na += (size_t)m->max_batch * l->out_size;
-        }
-        prev_off = l->act_off;
+        prev_off = place_act(m, i, &na, prev_off);
         size_t d = (size_t)m->max_batch * (l->in_size > l->out_size ? l->in_size : l->out_size);
         dmax = d > dmax ? d : dmax;
         if (np > GC_MODEL_MAX_BLOCK_FLOATS || na > GC_MODEL_MAX_BLOCK_FLOATS ||
@@ -614,6 +639,7 @@ struct gc_model *gc_model_clone(const struct gc_model *m, struct gc_error *err)
     }
     memcpy(c->layers, m->layers, (size_t)m->nlayers * sizeof *c->layers);
     c->nlayers = c->cap = m->nlayers;
+    c->keep_acts = m->keep_acts; /* the same layout as the source */
     if (alloc_blocks(c, err) < 0 || gc_model_copy_state(c, m, err) < 0 ||
         (m->pool && gc_model_set_pool(c, m->pool, err) < 0) ||
         (m->comm && gc_model_set_comm(c, m->comm, err) < 0) ||

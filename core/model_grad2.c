@@ -42,6 +42,9 @@ int gc_model_grad2_enable(struct gc_model *m, struct gc_error *err)
         return gc_error_set(err, GC_ESTATE, "model: second-order passes need a finalized model");
     if (m->keep)
         return 0;
+    int rc = gc_model_keep_activations(m, err);
+    if (rc)
+        return rc;
     for (int i = 0; i < m->nlayers; i++)
         if (m->layers[i].kind == GC_LAYER_CONCAT)
             return gc_error_set(err, GC_EINVAL,

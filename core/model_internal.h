@@ -63,6 +63,7 @@ struct gc_model {
     struct gc_layer *layers;
     int nlayers, cap;
     int finalized;
+    int keep_acts; /* no activation runs in place (gc_model_keep_activations) */
 
     float *params, *grads, *moments;
     size_t nparams;
@@ -158,8 +159,15 @@ struct gc_backward_opts {
     float *keep;
     const float *init;
     const unsigned char *init_layer;
+    int stop; /* the lowest layer of the pass (0: the whole model), whose input gradient
+               * accumulates into dinp */
 };
 void gc_model_backward_run(struct gc_model *m, int layer, const struct gc_backward_opts *o);
+/* Lays the activations out again with none in place, each layer's output kept
+ * whole, as the second-order passes need (their keep and adj buffers hold one slot
+ * per layer in that layout). The activations' contents are lost: call it before the
+ * first forward. */
+int gc_model_keep_activations(struct gc_model *m, struct gc_error *err);
 /* About the floating point work of a layer on n samples (the split threshold's unit). */
 double gc_model_layer_cost(const struct gc_layer *l, int n);
 /* A batch norm's channels [*c0, *c1) for thread ith of nth. */

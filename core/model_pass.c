@@ -152,6 +152,7 @@ struct job {
     int n;
     int train;    /* forward */
     int params;   /* backward: form the parameter gradients */
+    int stop;     /* backward: the lowest layer of the pass, whose input gradient is dinp */
     int phase;    /* a synchronized batch norm: 1 this rank's sums, 2 the rest from the
                    * summed ones (m->bnsync); 0 the whole layer alone */
     double total; /* phase 2: the values of a channel over every rank's samples */
@@ -395,8 +396,8 @@ static void backward_bn(struct gc_model *m, int i, const struct job *j, int ith,
 
 /* Layer i on samples [s0, s0 + n); parameter gradients go to grads (the model's for
  * thread 0, a private block of the same layout for the others), or nowhere when NULL. */
-static void backward_samples(struct gc_model *m, int i, int s0, int n, float *grads, float *dinp,
-                             float *ws)
+static void backward_samples(struct gc_model *m, int i, int stop, int s0, int n, float *grads,
+                             float *dinp, float *ws)
 {
     const struct gc_layer *l = &m->layers[i];
     const struct gc_bplan *pl = &m->plan[i];
@@ -406,7 +407,7 @@ static void backward_samples(struct gc_model *m, int i, int s0, int n, float *gr
     size_t cnt = (size_t)n * l->out_size;
     if (l->kind == GC_LAYER_RESHAPE) {
         /* the same values in another shape: the gradient passes through */
-        if (i == 0 && dinp)
+        if (i == stop && dinp)
             for (size_t k = 0; k < cnt; k++)
                 dinp[(size_t)s0 * l->in_size + k] += d[k];
         return;
@@ -483,7 +484,7 @@ static void backward_task(void *arg, int ith, int nth)
     float *grads = j->params ? gc_model_thread_grads(m, ith) : NULL;
     float *ws = gc_model_thread_ws(m, ith);
     for (int i = j->hi; i >= j->lo; i--)
-        backward_samples(m, i, (int)s0, (int)(s1 - s0), grads, j->dinp, ws);
+        backward_samples(m, i, j->stop, (int)s0, (int)(s1 - s0), grads, j->dinp, ws);
 }
 
 /* grads[0, p_end) += the private blocks of threads 1.., in thread order (the same sum
@@ -542,21 +543,22 @@ static int same_rows(const struct gc_model *m, int i, size_t stride[2])
     return 1;
 }
 
-/* The backward from `layer` down (see struct gc_backward_opts).
+/* The backward from `layer` down to o->stop (see struct gc_backward_opts).
  *
  * First it lays out which buffer each layer reads and writes (each layer's input
  * gradient goes into the ping-pong buffer the current gradient is not in, or into its
- * slot of keep, and layer 0 accumulates into dinp), then runs the layers in regions
+ * slot of keep, and layer stop accumulates into dinp), then runs the layers in regions
  * as the forward. */
 void gc_model_backward_run(struct gc_model *m, int layer, const struct gc_backward_opts *o)
 {
-    assert(m->finalized && m->last_n >= 1 && layer >= 0 && layer < m->nlayers);
+    const int stop = o->stop;
+    assert(m->finalized && m->last_n >= 1 && stop >= 0 && layer >= stop && layer < m->nlayers);
     const int n = m->last_n, params = o->params;
     float *dinp = o->dinp;
     const float *d = o->dout;
     float *buf0 = m->dacts, *buf1 = m->dacts + m->dsize;
     m->btop = layer;
-    for (int i = layer; i >= 0; i--) {
+    for (int i = layer; i >= stop; i--) {
         struct gc_bplan *pl = &m->plan[i];
         pl->d = d;
         pl->init = NULL;
@@ -565,26 +567,26 @@ void gc_model_backward_run(struct gc_model *m, int layer, const struct gc_backwa
             pl->zero = 0;
             continue; /* d passes through */
         }
-        pl->zero = i > 0;
-        if (i == 0)
+        pl->zero = i > stop;
+        if (i == stop)
             pl->dx = dinp;
         else if (o->keep)
             pl->dx = o->keep + gc_model_in_off(m, i);
         else
             pl->dx = d == buf0 ? buf1 : buf0;
-        if (i > 0 && o->init && o->init_layer && o->init_layer[i])
+        if (i > stop && o->init && o->init_layer && o->init_layer[i])
             pl->init = o->init + gc_model_in_off(m, i);
         d = pl->dx;
     }
-    struct job j = {.m = m, .n = n, .params = params, .dinp = dinp};
+    struct job j = {.m = m, .n = n, .params = params, .stop = stop, .dinp = dinp};
     int spread = 0; /* a region formed parameter gradients in the private blocks */
-    for (int i = layer; i >= 0;) {
+    for (int i = layer; i >= stop;) {
         double cost = 2.0 * gc_model_layer_cost(&m->layers[i], n);
         int lo = i;
         if (m->layers[i].kind != GC_LAYER_BATCHNORM) {
             size_t stride[2] = {0, 0};
             same_rows(m, lo, stride);
-            while (lo - 1 >= 0 && m->layers[lo - 1].kind != GC_LAYER_BATCHNORM &&
+            while (lo - 1 >= stop && m->layers[lo - 1].kind != GC_LAYER_BATCHNORM &&
                    same_rows(m, lo - 1, stride))
                 cost += 2.0 * gc_model_layer_cost(&m->layers[--lo], n);
         }
@@ -618,6 +620,17 @@ void gc_model_backward_input(struct gc_model *m, int layer, const float *dout, f
 {
     struct gc_backward_opts o = {.dout = dout, .dinp = dinp};
     gc_model_backward_run(m, layer, &o);
+}
+
+void gc_model_backward_range(struct gc_model *m, int hi, int lo, const float *dout, float *dmid,
+                             int params)
+{
+    struct gc_backward_opts o = {.dout = dout, .dinp = dmid, .params = params, .stop = lo};
+    if (params && m->nsn)
+        gc_model_sn_stash(m);
+    gc_model_backward_run(m, hi, &o);
+    if (params && m->nsn)
+        gc_model_sn_unstash(m);
 }
 
 void gc_model_backward(struct gc_model *m, const float *dout, float *dinp)

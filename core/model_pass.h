@@ -53,5 +53,13 @@ void gc_model_backward_from(struct gc_model *m, int layer, const float *dout, fl
  * and skips D's weight-gradient GEMMs, a tenth of a DCGAN step; feature matching
  * starts it at D's last hidden layer). */
 void gc_model_backward_input(struct gc_model *m, int layer, const float *dout, float *dinp);
+/* The backward of layers hi down to lo alone: the gradient of layer lo's input is
+ * accumulated into dmid (n x that layer's input size), the parameter gradients of the
+ * layers are formed when params is not 0. Followed by a backward from lo - 1 it is the
+ * whole backward in two parts, so a caller can add a gradient of its own to the
+ * output of layer lo - 1 in between (the projection discriminator adds its term's at
+ * D's last features). */
+void gc_model_backward_range(struct gc_model *m, int hi, int lo, const float *dout, float *dmid,
+                             int params);
 
 #endif

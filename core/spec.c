@@ -23,6 +23,7 @@ const char *const gc_precision_names[GC_PRECISION_BF16 + 1] = {"float32", "bf16"
 const char *const gc_preset_names[GC_PRESET_LSGAN + 1] = {"dcgan", "wgan-gp", "sngan", "lsgan"};
 const char *const gc_penalty_names[GC_PENALTY_R1 + 1] = {"wgan-gp", "r1"};
 const char *const gc_augment_names[3] = {"color", "translation", "cutout"};
+const char *const gc_conditioning_names[GC_COND_CONCAT + 1] = {"projection", "concat"};
 const char *const gc_watch_action_names[GC_WATCH_ROLLBACK + 1] = {"off", "alert", "rollback"};
 
 #define NELEM(a) ((int)(sizeof(a) / sizeof((a)[0])))
@@ -67,6 +68,10 @@ const char *gc_preset_name(enum gc_preset p)
     return to_name(gc_preset_names, NELEM(gc_preset_names), (int)p);
 }
 
+const char *gc_conditioning_name(enum gc_conditioning k)
+{
+    return to_name(gc_conditioning_names, NELEM(gc_conditioning_names), (int)k);
+}
 const char *gc_task_name(enum gc_task_kind k)
 {
     return to_name(gc_task_names, NELEM(gc_task_names), (int)k);
@@ -106,6 +111,10 @@ int gc_precision_from_name(const char *s)
 int gc_preset_from_name(const char *s)
 {
     return from_name(gc_preset_names, NELEM(gc_preset_names), s);
+}
+int gc_conditioning_from_name(const char *s)
+{
+    return from_name(gc_conditioning_names, NELEM(gc_conditioning_names), s);
 }
 
 /* ---- field errors ---------------------------------------------------------------- */
@@ -220,6 +229,8 @@ void gc_spec_defaults(struct gc_spec *s, enum gc_dataset_kind data, enum gc_loss
     s->model.patch = 0;
     s->model.spectral_norm = 0;
     s->model.d_batch_norm = -1;
+    s->model.conditional = 0;
+    s->model.conditioning = GC_COND_PROJECTION;
 
     s->loss = loss;
     s->train.steps = 5000;
@@ -595,6 +606,10 @@ static void check_task_rules(struct check *c, const struct gc_spec *s)
         fail(c, "tricks.diffaugment", "image-to-image runs take no DiffAugment");
     if (s->model.spectral_norm)
         fail(c, "model.spectral_norm", "the image-to-image PatchGAN has no spectral norm");
+    if (s->model.conditional)
+        fail(c, "model.conditional",
+             "a task's generator is given its input image, not noise and a class: must be "
+             "false with a task");
 }
 
 /* What the table cannot say: fields that depend on the dataset, the loss or each
@@ -613,6 +628,13 @@ static void check_rules(struct check *c, const struct gc_spec *s)
         fail(c, "dataset.path", "required for %s", gc_dataset_name(d->kind));
     if (is2d && d->path[0])
         fail(c, "dataset.path", "%s is generated and takes no path", gc_dataset_name(d->kind));
+    if (d->labels_path[0] && d->kind != GC_DATA_IDX)
+        fail(c, "dataset.labels_path",
+             "only idx takes a labels file (fashion-mnist has its own, png-dir takes its "
+             "classes from its subfolders)");
+    if (s->model.conditional && d->kind == GC_DATA_IDX && !d->labels_path[0])
+        fail(c, "dataset.labels_path",
+             "a conditional idx run needs its labels: an IDX1 file with one label per image");
     if (d->kind == GC_DATA_PNG_DIR) {
         if (d->image_size < GC_MIN_IMAGE || d->image_size > GC_MAX_IMAGE)
             fail(c, "dataset.image_size", "must be between %d and %d", GC_MIN_IMAGE, GC_MAX_IMAGE);
@@ -654,6 +676,14 @@ static void check_rules(struct check *c, const struct gc_spec *s)
         fail(c, "train.ranks", "a gradient penalty trains on one process: must be 1");
     if (s->train.ranks > 1 && s->tricks.diffaugment)
         fail(c, "train.ranks", "DiffAugment trains on one process: must be 1");
+    /* a conditional run's classes are drawn for the batch a process holds, and its
+     * class embedding is not summed across ranks */
+    if (s->train.ranks > 1 && s->model.conditional)
+        fail(c, "train.ranks", "conditional runs train on one process: must be 1");
+    /* the penalty takes D's gradient at its image input; a conditional D also reads the
+     * class (its projection or its maps), which the penalty's passes leave out */
+    if (s->tricks.penalty.on && s->model.conditional)
+        fail(c, "tricks.gradient_penalty", "not with model.conditional: must be null");
 
     const struct gc_tricks_spec *t = &s->tricks;
     if (t->smoothing != GC_SMOOTH_NONE) {

@@ -48,6 +48,10 @@ enum gc_preset {
 };
 
 enum gc_penalty_kind { GC_PENALTY_WGAN_GP, GC_PENALTY_R1 };
+/* How a conditional run's discriminator receives the class (G always gets it as a
+ * one-hot vector after z): a projection term <embed(y), phi(x)> added to D's logits
+ * (Miyato & Koyama 2018), or the class as one-hot maps concatenated to D's input. */
+enum gc_conditioning { GC_COND_PROJECTION, GC_COND_CONCAT };
 
 /* Image-to-image tasks (docs/spec.md, task): what G receives, derived on the fly from
  * each image, or read from a second folder (paired). */
@@ -99,9 +103,10 @@ struct gc_dataset_spec {
     uint32_t classes;       /* bit mask of kept classes 0..9; 0 = all */
     char path[GC_PATH_MAX]; /* idx / png-dir: file or folder, already resolved; fashion-mnist:
                                folder ("" = default) */
-    int image_size;         /* png-dir: side after scale + center crop; others: 0 = native */
-    int channels;           /* png-dir: 1 or 3; others: 0 = native */
-    int subset;             /* train on this many images, spread over the set; 0 = all */
+    char labels_path[GC_PATH_MAX]; /* idx: the IDX1 labels file, resolved; "" = none */
+    int image_size;                /* png-dir: side after scale + center crop; others: 0 = native */
+    int channels;                  /* png-dir: 1 or 3; others: 0 = native */
+    int subset;                    /* train on this many images, spread over the set; 0 = all */
 };
 
 /* task: null (an unconditional GAN) or what G translates from. The fields keep their
@@ -123,6 +128,8 @@ struct gc_model_spec {
     int patch;
     int spectral_norm; /* D's linear and conv weights */
     int d_batch_norm;  /* batch norm in D's inner blocks: 0, 1, or -1 = as batch_norm */
+    int conditional;   /* G and D receive the class of each sample */
+    enum gc_conditioning conditioning; /* how D receives it */
 };
 
 /* train.lr_decay: from the fraction `start` of the steps to the end, both networks'
@@ -288,6 +295,7 @@ extern const char *const gc_precision_names[GC_PRECISION_BF16 + 1];
 extern const char *const gc_preset_names[GC_PRESET_LSGAN + 1];
 extern const char *const gc_penalty_names[GC_PENALTY_R1 + 1];
 extern const char *const gc_augment_names[3]; /* bit k of tricks.diffaugment */
+extern const char *const gc_conditioning_names[GC_COND_CONCAT + 1];
 extern const char *const gc_watch_action_names[GC_WATCH_ROLLBACK + 1];
 
 const char *gc_dataset_name(enum gc_dataset_kind k);
@@ -296,6 +304,7 @@ const char *gc_loss_name(enum gc_loss l);
 const char *gc_optim_name(enum gc_optim_kind k);
 const char *gc_decay_shape_name(enum gc_decay_shape k);
 const char *gc_preset_name(enum gc_preset p);
+const char *gc_conditioning_name(enum gc_conditioning k);
 const char *gc_task_name(enum gc_task_kind k);
 int gc_task_from_name(const char *s);
 const char *gc_precision_name(enum gc_precision p);
@@ -306,5 +315,6 @@ int gc_optim_from_name(const char *s);
 int gc_decay_shape_from_name(const char *s);
 int gc_precision_from_name(const char *s);
 int gc_preset_from_name(const char *s);
+int gc_conditioning_from_name(const char *s);
 
 #endif

@@ -12,7 +12,8 @@ _Static_assert(
         sizeof(enum gc_arch) == sizeof(int) && sizeof(enum gc_optim_kind) == sizeof(int) &&
         sizeof(enum gc_decay_shape) == sizeof(int) && sizeof(enum gc_precision) == sizeof(int) &&
         sizeof(enum gc_smoothing) == sizeof(int) && sizeof(enum gc_preset) == sizeof(int) &&
-        sizeof(enum gc_penalty_kind) == sizeof(int) && sizeof(enum gc_task_kind) == sizeof(int) &&
+        sizeof(enum gc_penalty_kind) == sizeof(int) &&
+        sizeof(enum gc_conditioning) == sizeof(int) && sizeof(enum gc_task_kind) == sizeof(int) &&
         sizeof(enum gc_mask_kind) == sizeof(int) && sizeof(enum gc_watch_action) == sizeof(int),
     "enums of the spec are int-sized");
 
@@ -107,6 +108,12 @@ static const struct gc_spec_field fields[] = {
      .null = GC_NULL_DEFAULT,
      AT(dataset.path),
      .doc = "idx: the file; png-dir: the folder; relative to the daemon's dataset root"},
+    {.path = "dataset.labels_path",
+     .type = GC_FIELD_PATH,
+     .null = GC_NULL_DEFAULT,
+     AT(dataset.labels_path),
+     .doc = "idx: an IDX1 file of one label per image (as MNIST ships), which makes the set "
+            "labelled; relative to the dataset root"},
     {.path = "dataset.image_size",
      .type = GC_FIELD_INT,
      .null = GC_NULL_DEFAULT,
@@ -193,6 +200,13 @@ static const struct gc_spec_field fields[] = {
      .doc =
          "dcgan and unet: batch norm in D's inner blocks; null: as model.batch_norm (the wgan-gp "
          "and sngan presets turn it off)"},
+    BOOL("model.conditional", model.conditional,
+         "G and D receive each sample's class (labelled data: fashion-mnist, idx with "
+         "labels_path, png-dir with one subfolder per class, ring8 and grid25 by mode)"),
+    ENUM("model.conditioning", model.conditioning, gc_conditioning_names,
+         "conditional runs: how D receives the class: projection (a class embedding dotted "
+         "with D's last features, added to its logit) or concat (one-hot maps beside the "
+         "input)"),
 
     {.path = "loss",
      .type = GC_FIELD_ENUM,

@@ -30,8 +30,8 @@ enum gc_field_type {
     GC_FIELD_STRING, /* char[size] of printable text; JSON string */
     /* The special shapes: their rows say where they live, api/spec_json.c reads and
      * writes each with its own code. */
-    GC_FIELD_PATH,      /* dataset.path, char[GC_PATH_MAX]: a file or folder, resolved
-                         * inside the dataset root */
+    GC_FIELD_PATH,      /* dataset.path, dataset.labels_path, char[GC_PATH_MAX]: a file
+                         * or folder, resolved inside the dataset root */
     GC_FIELD_CLASSES,   /* dataset.classes, uint32_t bit mask: [3, 5] is 1 << 3 | 1 << 5 */
     GC_FIELD_SMOOTHING, /* tricks.label_smoothing: enum gc_smoothing at offset, with
                          * smooth_lo and smooth_hi; JSON 0.9 or [0.8, 1.0] */

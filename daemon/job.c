@@ -24,6 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/data.h"
 #include "core/blas.h"
 #include "core/gan.h"
 #include "daemon/sweep.h"
@@ -286,6 +287,23 @@ static void hook_log(void *ctx, const char *msg)
 
 /* ---- one run from start to end ---- */
 
+/* A conditional run's classes into its row, for the API to show: those of its trainer,
+ * which the newest checkpoint has just confirmed. A failed write only costs the
+ * listing, so the run goes on. */
+static void store_classes(struct gd_jobs *s, struct gd_job *job)
+{
+    const struct gc_class_list *cl = gc_trainer_classes(job->t);
+    if (!cl)
+        return;
+    struct gc_error err = {0};
+    char *text = gc_class_list_to_text(cl);
+    if (!text)
+        gc_error_set(&err, GC_ENOMEM, "out of memory");
+    if (!text || gd_store_run_set_classes(s->store, job->id, text, &err))
+        gd_jobs_log(s, GD_LOG_WARN, job->id, "its classes are not stored: %s", err.msg);
+    free(text);
+}
+
 /* The compiler that built this file, as its predefined macros name it. */
 #if defined(__clang__)
 #define COMPILER "clang " __clang_version__
@@ -475,6 +493,7 @@ enum gd_status gd_job_run(struct gd_job *job, int *train_rc)
     record_provenance(s, &run);
     if (build(job, spec, &err) || restore(job, &err))
         goto fail;
+    store_classes(s, job);
     job->counted = gc_trainer_step(job->t);
     pthread_mutex_lock(&s->mu);
     job->step = job->counted;

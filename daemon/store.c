@@ -105,8 +105,10 @@ void gd_run_fini(struct gd_run *r)
         return;
     free(r->spec_json);
     free(r->error);
+    free(r->classes);
     r->spec_json = NULL;
     r->error = NULL;
+    r->classes = NULL;
 }
 
 /* ---- the URI, without its password ---- */
@@ -295,6 +297,12 @@ int gd_store_run_set_status(struct gd_store *s, int64_t id, enum gd_status st, c
 int gd_store_run_set_step(struct gd_store *s, int64_t id, int64_t step, struct gc_error *err)
 {
     return s->ops->run_set_step(s, id, step, err);
+}
+
+int gd_store_run_set_classes(struct gd_store *s, int64_t id, const char *classes,
+                             struct gc_error *err)
+{
+    return s->ops->run_set_classes(s, id, classes, err);
 }
 
 int gd_store_run_set_provenance(struct gd_store *s, int64_t id, const struct gd_provenance *p,

@@ -85,6 +85,8 @@ struct gd_run {
     int64_t steps;   /* spec's train.steps */
     char created_at[32], started_at[32], finished_at[32];
     char *error;              /* NULL when none */
+    char *classes;            /* a conditional run's classes once it started (core/data.h's
+                               * text form, gc_class_list_from_text reads it); NULL otherwise */
     char worker[GD_NAME_MAX]; /* the worker training it (status running), "" when none */
     int64_t sweep;            /* the sweep it belongs to, 0 when none */
     int config;               /* its configuration's index in the sweep, -1 when none */
@@ -143,6 +145,9 @@ int gd_store_run_list(struct gd_store *s, int status, int limit, int64_t cursor,
 int gd_store_run_set_status(struct gd_store *s, int64_t id, enum gd_status st, const char *error,
                             struct gc_error *err);
 int gd_store_run_set_step(struct gd_store *s, int64_t id, int64_t step, struct gc_error *err);
+/* Sets the classes a conditional run trains with (text as gd_run.classes; NULL clears). */
+int gd_store_run_set_classes(struct gd_store *s, int64_t id, const char *classes,
+                             struct gc_error *err);
 /* Records how the run is trained (when a worker starts it). */
 int gd_store_run_set_provenance(struct gd_store *s, int64_t id, const struct gd_provenance *p,
                                 struct gc_error *err);

@@ -25,6 +25,8 @@ struct gd_store_ops {
     int (*run_set_status)(struct gd_store *s, int64_t id, enum gd_status st, const char *error,
                           struct gc_error *err);
     int (*run_set_step)(struct gd_store *s, int64_t id, int64_t step, struct gc_error *err);
+    int (*run_set_classes)(struct gd_store *s, int64_t id, const char *classes,
+                           struct gc_error *err);
     int (*run_set_provenance)(struct gd_store *s, int64_t id, const struct gd_provenance *p,
                               struct gc_error *err);
     int (*run_rewind)(struct gd_store *s, int64_t id, int64_t step, struct gc_error *err);

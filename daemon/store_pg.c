@@ -594,6 +594,7 @@ const struct gd_store_ops gd_pg_ops = {
     .run_list = gd_pg_run_list,
     .run_set_status = gd_pg_run_set_status,
     .run_set_step = gd_pg_run_set_step,
+    .run_set_classes = gd_pg_run_set_classes,
     .run_set_provenance = gd_pg_run_set_provenance,
     .run_rewind = gd_pg_run_rewind,
     .run_delete = gd_pg_run_delete,

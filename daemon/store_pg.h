@@ -51,6 +51,7 @@ enum gd_pg_stmt {
     GD_PG_RUN_GET,
     GD_PG_RUN_LIST,
     GD_PG_RUN_SET_STEP,
+    GD_PG_RUN_SET_CLASSES,
     GD_PG_RUN_DELETE,
     GD_PG_RUN_IDS,
     GD_PG_RUN_COUNT,
@@ -222,6 +223,8 @@ int gd_pg_run_list(struct gd_store *s, int status, int limit, int64_t cursor, st
 int gd_pg_run_set_status(struct gd_store *s, int64_t id, enum gd_status st, const char *error,
                          struct gc_error *err);
 int gd_pg_run_set_step(struct gd_store *s, int64_t id, int64_t step, struct gc_error *err);
+int gd_pg_run_set_classes(struct gd_store *s, int64_t id, const char *classes,
+                          struct gc_error *err);
 int gd_pg_run_delete(struct gd_store *s, int64_t id, struct gc_error *err);
 int gd_pg_run_ids(struct gd_store *s, enum gd_status st, int64_t **ids, int *n,
                   struct gc_error *err);

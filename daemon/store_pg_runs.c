@@ -12,7 +12,7 @@
                                                      " provenance_version, provenance_commit, "    \
                                                      "provenance_compiler,"                        \
                                                      " provenance_blas, provenance_threads, "      \
-                                                     "spec_hash"
+                                                     "spec_hash, classes"
 
 static int read_run(const PGresult *r, int row, struct gd_run *out, struct gc_error *err)
 {
@@ -41,7 +41,9 @@ static int read_run(const PGresult *r, int row, struct gd_run *out, struct gc_er
         p->threads = (int)gd_pg_get_i64(r, row, 17);
         gd_pg_copy_text(p->spec_hash, sizeof(p->spec_hash), r, row, 18);
     }
-    if (!out->spec_json || (!PQgetisnull(r, row, 9) && !out->error)) {
+    out->classes = gd_pg_dup_text(r, row, 19);
+    if (!out->spec_json || (!PQgetisnull(r, row, 9) && !out->error) ||
+        (!PQgetisnull(r, row, 19) && !out->classes)) {
         gd_run_fini(out);
         return gd_pg_no_memory(err);
     }
@@ -278,6 +280,34 @@ int gd_pg_run_set_step(struct gd_store *st, int64_t id, int64_t step, struct gc_
         (ret = gd_pg_lock_run(s, c, id, NULL, err)) ||
         (ret = gd_pg_set_step(s, c, id, step, err)) ||
         (ret = gd_pg_command(s, c, "COMMIT", err, "set step")))
+        gd_pg_rollback(s, c);
+    gd_pg_release(c);
+    return ret;
+}
+
+int gd_pg_run_set_classes(struct gd_store *st, int64_t id, const char *classes,
+                          struct gc_error *err)
+{
+    struct gd_pg *s = gd_pg_of(st);
+    struct gd_pg_conn *c = gd_pg_acquire(s, 0, err);
+    if (!c)
+        return GC_EUNAVAIL;
+    char b[24];
+    const char *vals[2] = {gd_pg_i64(b, id), classes};
+    int ret;
+    if ((ret = gd_pg_command(s, c, "BEGIN", err, "set classes")) ||
+        (ret = gd_pg_lock_run(s, c, id, NULL, err))) {
+        gd_pg_rollback(s, c);
+        gd_pg_release(c);
+        return ret;
+    }
+    PGresult *r =
+        gd_pg_exec(s, c, GD_PG_RUN_SET_CLASSES, "UPDATE runs SET classes = $2 WHERE id = $1", 2,
+                   vals, NULL, NULL, 0, err, "set classes");
+    if (!r)
+        ret = gd_pg_fail(err);
+    PQclear(r);
+    if (ret || (ret = gd_pg_command(s, c, "COMMIT", err, "set classes")))
         gd_pg_rollback(s, c);
     gd_pg_release(c);
     return ret;

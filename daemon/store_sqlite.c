@@ -436,6 +436,7 @@ const struct gd_store_ops gd_sqlite_ops = {
     .run_list = gd_sqlite_run_list,
     .run_set_status = gd_sqlite_run_set_status,
     .run_set_step = gd_sqlite_run_set_step,
+    .run_set_classes = gd_sqlite_run_set_classes,
     .run_set_provenance = gd_sqlite_run_set_provenance,
     .run_rewind = gd_sqlite_run_rewind,
     .run_delete = gd_sqlite_run_delete,

@@ -55,6 +55,7 @@ enum gd_sqlite_stmt {
     GD_SQ_RUN_LIST_STATUS,
     GD_SQ_RUN_SET_STATUS,
     GD_SQ_RUN_SET_STEP,
+    GD_SQ_RUN_SET_CLASSES,
     GD_SQ_RUN_DELETE,
     GD_SQ_RUN_IDS,
     GD_SQ_RUN_COUNT,
@@ -230,6 +231,8 @@ int gd_sqlite_run_list(struct gd_store *s, int status, int limit, int64_t cursor
 int gd_sqlite_run_set_status(struct gd_store *s, int64_t id, enum gd_status st, const char *error,
                              struct gc_error *err);
 int gd_sqlite_run_set_step(struct gd_store *s, int64_t id, int64_t step, struct gc_error *err);
+int gd_sqlite_run_set_classes(struct gd_store *s, int64_t id, const char *classes,
+                              struct gc_error *err);
 int gd_sqlite_run_delete(struct gd_store *s, int64_t id, struct gc_error *err);
 int gd_sqlite_run_ids(struct gd_store *s, enum gd_status st, int64_t **ids, int *n,
                       struct gc_error *err);

@@ -10,7 +10,7 @@
 #define RUN_COLS                                                                                   \
     "id, name, status, spec, step, steps, created_at, started_at, finished_at, error, sweep,"      \
     " config, provenance_version, provenance_commit, provenance_compiler, provenance_blas,"        \
-    " provenance_threads, spec_hash, worker"
+    " provenance_threads, spec_hash, worker, classes"
 
 #define SQL_SET_STEP "UPDATE runs SET step = ?2 WHERE id = ?1"
 
@@ -44,7 +44,10 @@ static int read_run(sqlite3_stmt *st, struct gd_run *r, struct gc_error *err)
         p->threads = sqlite3_column_int(st, 16);
         gd_sqlite_copy_text(p->spec_hash, sizeof(p->spec_hash), sqlite3_column_text(st, 17));
     }
-    if (!r->spec_json || (sqlite3_column_type(st, 9) != SQLITE_NULL && !r->error)) {
+    if (sqlite3_column_type(st, 19) != SQLITE_NULL)
+        r->classes = gd_sqlite_dup_text(sqlite3_column_text(st, 19));
+    if (!r->spec_json || (sqlite3_column_type(st, 9) != SQLITE_NULL && !r->error) ||
+        (sqlite3_column_type(st, 19) != SQLITE_NULL && !r->classes)) {
         gd_run_fini(r);
         return gd_sqlite_no_memory(err);
     }
@@ -252,6 +255,28 @@ int gd_sqlite_run_set_status(struct gd_store *st_, int64_t id, enum gd_status st
 int gd_sqlite_set_step(struct gd_sqlite *s, int64_t run, int64_t step, struct gc_error *err)
 {
     return gd_sqlite_exec_pair(&s->w, GD_SQ_RUN_SET_STEP, SQL_SET_STEP, run, step, err, "set step");
+}
+
+int gd_sqlite_run_set_classes(struct gd_store *st_, int64_t id, const char *classes,
+                              struct gc_error *err)
+{
+    struct gd_sqlite *s = gd_sqlite_of(st_);
+    struct gd_sqlite_conn *c = gd_sqlite_write_start(s);
+    int ret = gd_sqlite_fence(s, id, err);
+    sqlite3_stmt *st = ret ? NULL
+                           : gd_sqlite_stmt(c, GD_SQ_RUN_SET_CLASSES,
+                                            "UPDATE runs SET classes = ?2 WHERE id = ?1", err);
+    if (st) {
+        sqlite3_bind_int64(st, 1, id);
+        if (classes)
+            sqlite3_bind_text(st, 2, classes, -1, SQLITE_STATIC);
+        else
+            sqlite3_bind_null(st, 2);
+        ret = run_changed(s, gd_sqlite_exec_done(c, st, err, "set classes"), id, err);
+    } else if (!ret) {
+        ret = GC_EIO;
+    }
+    return gd_sqlite_write_end(s, ret);
 }
 
 int gd_sqlite_run_set_step(struct gd_store *st_, int64_t id, int64_t step, struct gc_error *err)

@@ -100,7 +100,11 @@ int gd_train_read_spec(const char *path, struct gc_spec *spec)
         gd_train_print_errors(path, &fe, &err);
         return 2;
     }
+    /* the stored spec must name the same files when the daemon later continues the run
+     * from another working directory */
     if (absolute(path, "dataset.path", spec->dataset.path, sizeof spec->dataset.path) ||
+        absolute(path, "dataset.labels_path", spec->dataset.labels_path,
+                 sizeof spec->dataset.labels_path) ||
         absolute(path, "task.source_path", spec->task.source_path, sizeof spec->task.source_path))
         return 2;
     return 0;

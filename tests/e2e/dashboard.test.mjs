@@ -263,6 +263,65 @@ test('a run page shows curves with points, the sample grid, checkpoints and CSV'
     assert.ok(Number.isFinite(Number(last[head.indexOf('loss_d')])));
 });
 
+test('a conditional run\'s generate panel picks classes', { timeout: T }, async () => {
+    const spec = tiny('e2e-classes');
+    spec.model.conditional = true;
+    const run = await createRun(spec);
+    await waitStatus(run.id, 'succeeded');
+    await page.goto(`${base}/#/runs/${run.id}`);
+    await page.locator('h1', { hasText: 'e2e-classes' }).waitFor();
+    const picker = page.locator('[data-role="classes"]');
+    await picker.waitFor({ state: 'visible' });
+    const boxes = picker.locator('input[type="checkbox"]');
+    assert.equal(await boxes.count(), 8); // ring8: one class per mode
+    assert.deepEqual(await boxes.evaluateAll((bs) => bs.map((b) => b.value)),
+        ['0', '1', '2', '3', '4', '5', '6', '7']);
+
+    // two classes ticked: the request asks for both, one row of n each
+    await page.locator('.generate input[aria-label="n"]').fill('5');
+    await picker.locator('input[value="2"]').check();
+    await picker.locator('input[value="6"]').check();
+    const [req] = await Promise.all([
+        page.waitForRequest((r) => r.url().endsWith(`/api/v1/runs/${run.id}/generate`)),
+        page.locator('.generate button', { hasText: 'Generate' }).click()]);
+    assert.deepEqual(JSON.parse(req.postData()), { n: 5, seed: 1, format: 'png', classes: [2, 6] });
+    await page.waitForFunction(() => {
+        const i = document.querySelector('img[data-role="generated"]');
+        return i && !i.hidden && i.complete && i.naturalWidth > 0;
+    });
+    assert.match(await page.locator('.generate').innerText(), /5 of each of 2 classes/);
+
+    // one class: "class"; "none" clears the picker, and the request names no class
+    await picker.locator('button', { hasText: 'none' }).click();
+    await picker.locator('input[value="3"]').check();
+    const [one] = await Promise.all([
+        page.waitForRequest((r) => r.url().endsWith(`/api/v1/runs/${run.id}/generate`)),
+        page.locator('.generate button', { hasText: 'Generate' }).click()]);
+    assert.equal(JSON.parse(one.postData()).class, 3);
+    await picker.locator('button', { hasText: 'none' }).click();
+    const [none] = await Promise.all([
+        page.waitForRequest((r) => r.url().endsWith(`/api/v1/runs/${run.id}/generate`)),
+        page.locator('.generate button', { hasText: 'Generate' }).click()]);
+    const body = JSON.parse(none.postData());
+    assert.ok(!('class' in body) && !('classes' in body), none.postData());
+
+    // an unconditional run has no picker
+    await page.goto(`${base}/#/runs/${runA.id}`);
+    await page.locator('h1', { hasText: 'e2e-alpha' }).waitFor();
+    await page.locator('.generate button', { hasText: 'Generate' }).waitFor();
+    assert.equal(await page.locator('[data-role="classes"]').isHidden(), true);
+
+    // the launch form: conditioning applies once conditional is ticked
+    await page.goto(`${base}/#/launch`);
+    const cond = page.locator('#f-model-conditioning');
+    await cond.waitFor();
+    assert.equal(await cond.isDisabled(), true);
+    await page.locator('#f-model-conditional').check();
+    assert.equal(await cond.isDisabled(), false);
+    assert.deepEqual(await cond.locator('option').evaluateAll((os) => os.map((o) => o.value)),
+        ['projection', 'concat']);
+});
+
 test('the launch form shows a field error and launches a run', { timeout: T }, async () => {
     await page.goto(`${base}/#/launch`);
     const launch = page.getByRole('button', { name: 'Launch', exact: true });
@@ -896,11 +955,15 @@ test('the launch form takes a task and shows its defaults', { timeout: T }, asyn
     await page.waitForFunction(() => document.querySelector('#f-model-arch').value === 'unet');
     assert.equal(await page.locator('#f-train-batch_size').inputValue(), String(want.train.batch_size));
     assert.equal(await page.locator('#f-tricks-l1_weight').inputValue(), '100');
+    // a task run takes no class: the conditional fields do not apply
+    assert.equal(await page.locator('#f-model-conditional').isDisabled(), true);
+    assert.equal(await page.locator('#f-model-conditioning').isDisabled(), true);
     await page.locator('select[aria-label="task mask"]').selectOption('random');
     await page.getByRole('tab', { name: 'JSON' }).click();
     const spec = JSON.parse(await page.locator('textarea[data-role="json"]').inputValue());
     assert.deepEqual(spec.task, { kind: 'inpainting', mask: 'random' });
     assert.equal(spec.model.arch, 'unet');
+    assert.ok(!('conditional' in spec.model), JSON.stringify(spec.model));
 });
 
 test('the dashboard logged no console errors', () => {

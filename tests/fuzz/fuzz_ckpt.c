@@ -1,7 +1,8 @@
 /* fuzz_ckpt.c — libFuzzer driver for the checkpoint loaders: gc_trainer_restore on a
  * small ring8 trainer (with spectral norm, the weight average and a gradient penalty, so
- * that every optional section is there) and gc_model_deserialize on a small model with
- * a spectrally normalized layer. Each input is fed to both.
+ * that every optional section is there), on a conditional one (its class section and
+ * embedding), and gc_model_deserialize on a small model with a spectrally normalized
+ * layer. Each input is fed to all three.
  *
  * A failed restore must leave the trainer usable: after every input the trainer takes a
  * fresh checkpoint and restores it again, which walks the whole state.
@@ -11,8 +12,8 @@
  * mutations of the payload reach the section parsers behind the checksum.
  *
  * Seeds: `FUZZ_CKPT_SEEDS=DIR build-fuzz/fuzz_ckpt -runs=0` writes a real checkpoint of
- * this trainer after two steps (trainer.ckpt) and a serialized model (model.bin) into
- * DIR; tests/fuzz/corpus/ckpt/ holds what it wrote. */
+ * each trainer after two steps (trainer.ckpt, trainer-cond.ckpt) and a serialized model
+ * (model.bin) into DIR; tests/fuzz/corpus/ckpt/ holds what it wrote. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,12 +28,13 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
-static struct gc_trainer *trainer;
+static struct gc_trainer *trainer, *cond;
 static struct gc_model *model;
 
 static void cleanup(void)
 {
     gc_trainer_destroy(trainer);
+    gc_trainer_destroy(cond);
     gc_model_destroy(model);
 }
 
@@ -72,8 +74,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     gc_rng_init(&rng, 1, 0);
     struct gc_trainer_opts opts = {.threads = 1, .cache_dir = NULL, .load_data = 1};
     trainer = gc_trainer_create(&spec, &opts, &err);
+    spec.model.conditional = 1; /* the modes are the classes */
+    cond = trainer ? gc_trainer_create(&spec, &opts, &err) : NULL;
     model = gc_model_create(4, 1, 1, 3, &err);
-    if (!trainer || !model || gc_model_add_linear(model, 4, 1, &err) != 0 ||
+    if (!trainer || !cond || !model || gc_model_add_linear(model, 4, 1, &err) != 0 ||
         gc_model_spectral_norm(model, &err) != 0 ||
         gc_model_add_batchnorm(model, 1e-5f, 0.1f, &err) != 0 ||
         gc_model_add_relu(model, &err) != 0 || gc_model_add_linear(model, 2, 0, &err) != 0 ||
@@ -91,6 +95,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
             gc_trainer_checkpoint(trainer, &b, &n, &err) != 0)
             abort();
         write_file(dir, "trainer.ckpt", b, n);
+        free(b);
+        if (gc_trainer_run(cond, NULL, &err) != 0 || gc_trainer_checkpoint(cond, &b, &n, &err) != 0)
+            abort();
+        write_file(dir, "trainer-cond.ckpt", b, n);
         free(b);
         if (gc_model_serialize(model, &b, &n, &err) != 0)
             abort();
@@ -118,28 +126,38 @@ static uint8_t *reseal(const uint8_t *data, size_t size)
     return b;
 }
 
-static void one(const uint8_t *data, size_t size)
+/* Restores t from the input; then t trains on and takes back its own checkpoint. */
+static void restore(struct gc_trainer *t, const uint8_t *data, size_t size)
 {
     struct gc_error err = {0};
-    if (gc_trainer_restore(trainer, data, size, &err) == 0) {
+    if (gc_trainer_restore(t, data, size, &err) == 0) {
         /* whatever a checkpoint says, training goes on from it (the spec's 2 steps) or
          * fails cleanly (a NaN is fine here; a crash or a hang is not) */
-        int64_t step = gc_trainer_step(trainer);
+        int64_t step = gc_trainer_step(t);
         if (step < 0 || step > 2) {
             fprintf(stderr, "fuzz_ckpt: restored step %lld of a 2-step run\n", (long long)step);
             abort();
         }
-        gc_trainer_run(trainer, NULL, &err);
+        gc_trainer_run(t, NULL, &err);
     }
     uint8_t *b;
     size_t n;
-    if (gc_trainer_checkpoint(trainer, &b, &n, &err) != 0)
+    if (gc_trainer_checkpoint(t, &b, &n, &err) != 0)
         abort();
-    if (gc_trainer_restore(trainer, b, n, &err) != 0) {
+    if (gc_trainer_restore(t, b, n, &err) != 0) {
         fprintf(stderr, "fuzz_ckpt: own checkpoint refused: %s\n", err.msg);
         abort();
     }
     free(b);
+}
+
+static void one(const uint8_t *data, size_t size)
+{
+    struct gc_error err = {0};
+    uint8_t *b;
+    size_t n;
+    restore(trainer, data, size);
+    restore(cond, data, size);
 
     gc_model_deserialize(model, data, size, &err);
     if (gc_model_serialize(model, &b, &n, &err) != 0)

@@ -31,7 +31,7 @@ HEARTBEAT_MS = 300
 
 RUN_KEYS = {"id", "name", "status", "spec", "step", "steps", "created_at", "started_at",
             "finished_at", "error", "worker", "latest", "eval", "sweep", "provenance",
-            "watch"}
+            "watch", "classes"}
 TERMINAL = {"succeeded", "failed", "canceled"}
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
 
@@ -208,6 +208,12 @@ class ApiTest(unittest.TestCase):
         with open(os.path.join(cls.datasets, "images.idx"), "wb") as f:
             f.write(b"\x00\x00\x08\x03" + (16).to_bytes(4, "big") + (28).to_bytes(4, "big")
                     + (28).to_bytes(4, "big") + bytes((i * 7) % 256 for i in range(16 * 784)))
+        # its labels, IDX1 as MNIST ships them: classes 1, 3, 4 and 6; and a file one
+        # label short
+        for name, n in (("labels.idx", 16), ("short-labels.idx", 15)):
+            with open(os.path.join(cls.datasets, name), "wb") as f:
+                f.write(b"\x00\x00\x08\x01" + n.to_bytes(4, "big")
+                        + bytes((1, 3, 4, 6)[i % 4] for i in range(n)))
         cls.d = Daemon(os.path.join(cls.tmp, "data"), web=cls.web, datasets=cls.datasets)
         os.makedirs(cls.d.data)
         try:
@@ -491,6 +497,91 @@ class ApiTest(unittest.TestCase):
         st, h, data = self.d.request("POST", "/api/v1/runs/%d/generate" % rid,
                                      {"format": "idx"})
         self.problem(st, h, data, 400, "format")
+
+    def test_conditional_run_generates_the_classes_asked(self):
+        spec = {"dataset": {"name": "idx", "path": "images.idx", "labels_path": "labels.idx"},
+                "model": {"z_dim": 8, "g_width": 4, "d_width": 4, "conditional": True},
+                "train": {"steps": 2, "batch_size": 4},
+                "every": {"log": 1, "sample": 2, "checkpoint": 2, "eval": 0}}
+        run = self.d.create(spec)
+        self.assertEqual(run["spec"]["dataset"]["labels_path"], "labels.idx")
+        self.assertEqual(run["spec"]["model"]["conditioning"], "projection")
+        run = self.d.wait_status(run["id"], TERMINAL)
+        self.assertEqual(run["status"], "succeeded", run["error"])
+        self.assertEqual(run["classes"], [{"index": k, "name": str(k)} for k in (1, 3, 4, 6)])
+        gen = "/api/v1/runs/%d/generate" % run["id"]
+        # one class, by index and by name: the same images
+        st, h, a = self.d.request("POST", gen, {"n": 3, "format": "idx", "class": 4})
+        self.assertEqual(st, 200, a[:300])
+        dims = [int.from_bytes(a[4 + 4 * i:8 + 4 * i], "big") for i in range(3)]
+        self.assertEqual(dims, [3, 28, 28])
+        st, h, b = self.d.request("POST", gen, {"n": 3, "format": "idx", "class": "4"})
+        self.assertEqual((st, b), (200, a))
+        st, h, c = self.d.request("POST", gen, {"n": 3, "format": "idx", "class": 6})
+        self.assertEqual(st, 200)
+        self.assertNotEqual(c, a)  # another class, another image from the same noise
+        # several classes: n of each, class after class; a png grid of one row per class
+        st, h, both = self.d.request("POST", gen, {"n": 3, "format": "idx", "classes": [6, 4]})
+        self.assertEqual(st, 200)
+        self.assertEqual(int.from_bytes(both[4:8], "big"), 6)
+        # the rows of the two classes alone, from the same noise (to a byte: a batch of
+        # another size may round the last bits of a pixel otherwise)
+        self.assertEqual(len(both), len(c) + len(a) - 16)
+        self.assertLessEqual(max(abs(x - y) for x, y in zip(both[16:], c[16:] + a[16:])), 1)
+        st, h, png = self.d.request("POST", gen, {"n": 5, "classes": [1, 3, 6]})
+        self.assertEqual((st, h["content-type"]), (200, "image/png"))
+        width, height = (int.from_bytes(png[16 + 4 * i:20 + 4 * i], "big") for i in range(2))
+        self.assertEqual((width, height), (5 * 30 + 2, 3 * 30 + 2))  # 28-pixel cells, 2 apart
+        # what the run does not have, or a request cannot mean
+        for body, field in (({"class": 2}, "class"), ({"classes": [1, 9]}, "classes[1]"),
+                            ({"class": "Sneaker"}, "class"), ({"class": [1]}, "class"),
+                            ({"class": 1, "classes": [3]}, "classes"), ({"classes": []}, "classes"),
+                            ({"classes": [1, 3], "n": 600}, "n")):
+            st, h, data = self.d.request("POST", gen, body)
+            p = self.problem(st, h, data, 400, field)
+            if field in ("class", "classes[1]") and not isinstance(body.get("class"), list):
+                self.assertIn("1, 3, 4, 6", p["detail"])  # names the run's classes
+        # an unconditional run takes no class
+        st, h, data = self.d.request("POST", "/api/v1/runs/%d/generate" % self.done["id"],
+                                     {"class": 1, "format": "json"})
+        self.problem(st, h, data, 400, "class")
+        self.assertIsNone(self.done["classes"])
+
+    def test_conditional_2d_run_in_json(self):
+        run = self.d.create(tiny_spec("cond-ring", steps=100, model={"hidden": 32,
+                                                                    "conditional": True}))
+        run = self.d.wait_status(run["id"], TERMINAL)
+        self.assertEqual(run["status"], "succeeded", run["error"])
+        self.assertEqual([c["index"] for c in run["classes"]], list(range(8)))
+        self.assertIn("class_accuracy", run["eval"])
+        self.assertTrue(0.0 <= run["eval"]["class_accuracy"] <= 1.0)
+        gen = "/api/v1/runs/%d/generate" % run["id"]
+        pts = self.d.json("POST", gen, {"n": 4, "format": "json", "classes": [2, 5]})["points"]
+        self.assertEqual(len(pts), 8)
+        one = self.d.json("POST", gen, {"n": 4, "format": "json", "class": 5})["points"]
+        for p, q in zip(pts[4:], one):  # the same noise down each column
+            self.assertAlmostEqual(p[0], q[0], places=5)
+            self.assertAlmostEqual(p[1], q[1], places=5)
+
+    def test_conditional_run_needs_labels(self):
+        base = {"model": {"conditional": True}, "train": {"steps": 2}}
+        for dataset, field in (({"name": "idx", "path": "images.idx"}, "dataset.labels_path"),
+                               ({"name": "idx", "path": "images.idx",
+                                 "labels_path": "short-labels.idx"}, "dataset.labels_path"),
+                               ({"name": "png-dir", "path": "pngs"}, "model.conditional"),
+                               ({"name": "ring8", "labels_path": "labels.idx"},
+                                "dataset.labels_path")):
+            st, h, data = self.d.request("POST", "/api/v1/runs", dict(base, dataset=dataset))
+            p = self.problem(st, h, data, 400, field)
+            self.assertNotIn("Location", h)
+        st, h, data = self.d.request("POST", "/api/v1/runs", dict(
+            base, dataset={"name": "idx", "path": "images.idx", "labels_path": "short-labels.idx"}))
+        self.assertIn("15 labels", json.loads(data)["detail"])
+        # a task's generator draws from its input image, so a task run takes no class
+        st, h, data = self.d.request("POST", "/api/v1/runs", dict(
+            base, dataset={"name": "fashion-mnist"}, task={"kind": "super-resolution"}))
+        p = self.problem(st, h, data, 400, "model.conditional")
+        self.assertIn("task", json.dumps(p))
 
     def test_generate_without_checkpoint_is_409(self):
         run = self.d.create({"dataset": {"name": "ring8"}, "train": {"steps": 5},

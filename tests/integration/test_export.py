@@ -62,7 +62,12 @@ class ExportTest(TmpCase):
             "name": "madgan", "dataset": {"name": "grid25"}, "model": {"hidden": 16},
             "tricks": {"generators": 3}, "train": {"steps": 60, "batch_size": 30},
             "every": {"sample": 60, "checkpoint": 60, "eval": 0}}, expect=201)["id"]
-        for rid in (cls.ring, cls.dcgan, cls.madgan):
+        cls.cond = d.json("POST", "/api/v1/runs", {
+            "name": "cond", "dataset": {"name": "ring8"},
+            "model": {"hidden": 16, "conditional": True, "conditioning": "concat"},
+            "train": {"steps": 40, "batch_size": 16},
+            "every": {"sample": 40, "checkpoint": 40, "eval": 0}}, expect=201)["id"]
+        for rid in (cls.ring, cls.dcgan, cls.madgan, cls.cond):
             if rid:
                 run = d.wait_status(rid, TERMINAL, timeout=300)
                 assert run["status"] == "succeeded", run
@@ -126,6 +131,36 @@ class ExportTest(TmpCase):
         self.assertEqual(json.loads(data)["errors"][0]["field"], "generator")
         st, _, data = self.d.request("GET", "/api/v1/runs/%d/export?format=pb" % self.ring)
         self.assertEqual(st, 400)
+
+    def test_onnx_of_a_conditional_generator(self):
+        """A conditional G's input is the noise, then the class one-hot: the export
+        evaluated on (z, class 5) is /generate of class 5 from z."""
+        if onnx is None:
+            self.skipTest("python3-onnx is not installed: " + WHY)
+        model = onnx.load_from_string(self.export(self.cond))
+        onnx.checker.check_model(model, full_check=True)
+        width = model.graph.input[0].type.tensor_type.shape.dim[1].dim_value
+        self.assertEqual(width, 16 + 8)  # ring8's z_dim and its 8 classes
+        self.assertIn("one-hot", model.graph.input[0].doc_string)
+        z = np.random.RandomState(5).randn(4, 16).astype(np.float32)
+        got = self.d.json("POST", "/api/v1/runs/%d/generate" % self.cond,
+                          {"z": z.tolist(), "class": 5, "format": "json"})["points"]
+        onehot = np.zeros((4, 8))
+        onehot[:, 5] = 1.0
+        out = onnx_eval.run(model, {"z": np.hstack([z, onehot])})["x"]
+        err = np.abs(out - np.array(got)).max()
+        self.assertLess(err, 1e-4, "ONNX and /generate differ by %g" % err)
+        # z with classes: each class for every vector, class after class
+        both = self.d.json("POST", "/api/v1/runs/%d/generate" % self.cond,
+                           {"z": z.tolist(), "classes": [2, 5], "format": "json"})["points"]
+        self.assertEqual(len(both), 8)
+        self.assertLess(np.abs(np.array(both[4:]) - np.array(got)).max(), 1e-5)
+        # its plane: D judged each cell as a sample of its nearest mode's class
+        planes = self.d.json("GET", "/api/v1/runs/%d/planes" % self.cond)["planes"]
+        self.assertEqual([p["step"] for p in planes], [40])
+        plane = self.d.json("GET", planes[0]["url"])
+        flat = [v for row in plane["d"] for v in row]
+        self.assertTrue(all(0.0 <= v <= 1.0 for v in flat))
 
     def test_noise_given_must_fit_the_model(self):
         st, _, data = self.d.request("POST", "/api/v1/runs/%d/generate" % self.ring,

@@ -89,6 +89,11 @@ class SweepTest(TmpCase):
         self.assertTrue({"axes.optimizer.d.lr", "objective.metric"} <= fields, p)
         self.assertIn("ring8 runs do not report fid",
                       [e["message"] for e in p["errors"] if e["field"] == "objective.metric"][0])
+        # a spec that is not an object is named, not taken for a lack of memory
+        _, p = self.post({"spec": 2, "seeds": 0, "axes": {"train.batch_size": [8]},
+                          "objective": {"metric": "modes_covered"}}, 400)
+        fields = {e["field"] for e in p["errors"]}
+        self.assertTrue({"spec", "seeds"} <= fields, p)
         # nothing was stored
         self.assertEqual(self.d.json("GET", "/api/v1/runs")["runs"], [])
         self.assertEqual(self.d.json("GET", "/api/v1/sweeps")["sweeps"], [])

@@ -31,6 +31,7 @@ export async function loadCatalog() {
         penalties: (c && c.penalties) || [],
         augmentations: (c && c.augmentations) || [],
         watch_actions: (c && c.watch_actions) || [],
+        conditionings: (c && c.conditionings) || [],
         tasks: (c && c.tasks) || [],
         masks: (c && c.masks) || [],
     };
@@ -40,7 +41,8 @@ export async function loadCatalog() {
 }
 
 /* The catalog as loaded: {metrics, datasets, archs, losses, optimizers, decay_shapes,
- * precisions, presets, penalties, augmentations, watch_actions, tasks, masks}. */
+ * precisions, presets, penalties, augmentations, watch_actions, tasks, masks,
+ * conditionings}. */
 export function catalog() {
     return cat;
 }

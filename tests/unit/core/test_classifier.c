@@ -2,7 +2,8 @@
  * on a subset must beat chance by far; features and probabilities have their shapes;
  * the cache round-trips, and a corrupt cache is retrained (on a tiny generated set, so
  * that path stays fast); a DCGAN run's fid, read through the cache, falls as it
- * trains. The full training and its >= 90% figure live in bench/classifier_accuracy.c. */
+ * trains; a conditional DCGAN draws the classes asked of it (class_accuracy). The full
+ * training and its >= 90% figure live in bench/classifier_accuracy.c. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -244,7 +245,7 @@ static void corrupt_cache_is_retrained(void **state)
 /* ---- fid through a training run ---------------------------------------------------- */
 
 struct evals {
-    double fid, coverage, score;
+    double fid, coverage, score, accuracy;
     int n;
     int trained; /* the run trained a classifier instead of reading the cache */
 };
@@ -269,8 +270,22 @@ static int keep_eval(void *ctx, int64_t step, const struct gc_metric *m, int n,
             e->coverage = m[i].value;
         else if (strcmp(m[i].name, "classifier_score") == 0)
             e->score = m[i].value;
+        else if (strcmp(m[i].name, "class_accuracy") == 0)
+            e->accuracy = m[i].value;
     }
     return 0;
+}
+
+/* A subset classifier of `limit` images and `epochs` passes, put in a fresh folder
+ * (dir, n) where a run looks for its cache. */
+static void cache_subset_classifier(char *dir, size_t n, size_t limit, int epochs)
+{
+    struct gc_dataset *train = open_split(NULL, 0);
+    struct gc_classifier *c = train_subset(train, limit, epochs);
+    size_t len;
+    free(cache_in_tmpdir(c, dir, n, &len));
+    gc_classifier_destroy(c);
+    gc_dataset_destroy(train);
 }
 
 /* A narrow DCGAN on trousers and sneakers for `steps` steps, evaluated once at the
@@ -291,7 +306,7 @@ static struct evals dcgan_eval(const char *dir, int64_t steps)
     struct gc_trainer *t = gc_trainer_create(&s, &o, &err);
     if (!t)
         fail_msg("create: %s", err.msg);
-    struct evals e = {NAN, NAN, NAN, 0, 0};
+    struct evals e = {NAN, NAN, NAN, NAN, 0, 0};
     struct gc_train_hooks h = {.ctx = &e, .eval = keep_eval, .log = keep_log};
     if (gc_trainer_run(t, &h, &err))
         fail_msg("run: %s", err.msg);
@@ -313,13 +328,8 @@ static void fid_falls_as_a_dcgan_trains(void **state)
     (void)state;
     if (!have_fashion())
         skip();
-    struct gc_dataset *train = open_split(NULL, 0);
-    struct gc_classifier *c = train_subset(train, SANITIZED ? 256 : 2000, SANITIZED ? 1 : 2);
-    size_t len;
     char dir[512];
-    free(cache_in_tmpdir(c, dir, sizeof(dir), &len));
-    gc_classifier_destroy(c);
-    gc_dataset_destroy(train);
+    cache_subset_classifier(dir, sizeof dir, SANITIZED ? 256 : 2000, SANITIZED ? 1 : 2);
 
     struct evals first = dcgan_eval(dir, 1), last = dcgan_eval(dir, SANITIZED ? 20 : 300);
     print_message("dcgan fid %.2f -> %.2f, classes %.0f -> %.0f, score %.2f -> %.2f\n", first.fid,
@@ -334,6 +344,51 @@ static void fid_falls_as_a_dcgan_trains(void **state)
     fx_rmdir(dir);
 }
 
+/* ---- class_accuracy of a conditional run ------------------------------------------------ */
+
+/* Conditional Fashion-MNIST, all ten classes: a narrow DCGAN (widths 16) told the class
+ * of each sample learns to draw the class it is asked for. class_accuracy is how often
+ * the evaluation classifier (here a subset one, cached where the run looks for it) gives
+ * one of the evaluation's 5,000 samples the class asked of it. After 1,000 steps it was
+ * 0.881, 0.893 and 0.884 on seeds 1-3 (chance is 0.1); under the sanitizers the path
+ * runs 5 steps on two classes (Trouser and Sneaker, whose labels are not their places)
+ * and no result is asserted. */
+static void conditional_dcgan_draws_the_class_asked(void **state)
+{
+    (void)state;
+    if (!have_fashion())
+        skip();
+    char dir[512];
+    cache_subset_classifier(dir, sizeof dir, SANITIZED ? 256 : 6000, SANITIZED ? 1 : 2);
+    struct gc_spec s;
+    gc_spec_defaults(&s, GC_DATA_FASHION_MNIST, GC_LOSS_NONSATURATING);
+    s.model.conditional = 1;
+    s.model.g_width = s.model.d_width = 16;
+    s.train.steps = SANITIZED ? 5 : 1000;
+    if (SANITIZED) /* two classes: 2,000 test images to evaluate instead of 5,000 */
+        s.dataset.classes = 1u << 1 | 1u << 7;
+    s.every = (struct gc_every_spec){0, 0, 0, s.train.steps};
+    struct gc_error err = {0};
+    assert_int_equal(gc_spec_check(&s, NULL), 0);
+    struct gc_trainer_opts o = {.threads = 1, .cache_dir = dir, .load_data = 1};
+    struct gc_trainer *t = gc_trainer_create(&s, &o, &err);
+    if (!t)
+        fail_msg("create: %s", err.msg);
+    struct evals e = {NAN, NAN, NAN, NAN, 0, 0};
+    struct gc_train_hooks h = {.ctx = &e, .eval = keep_eval, .log = keep_log};
+    if (gc_trainer_run(t, &h, &err))
+        fail_msg("run: %s", err.msg);
+    gc_trainer_destroy(t);
+    print_message("conditional dcgan: class accuracy %.3f, fid %.2f after %lld steps\n", e.accuracy,
+                  e.fid, (long long)s.train.steps);
+    assert_int_equal(e.n, 1);
+    assert_int_equal(e.trained, 0);
+    assert_true(e.accuracy >= 0.0 && e.accuracy <= 1.0);
+    if (!SANITIZED)
+        assert_true(e.accuracy >= 0.8);
+    fx_rmdir(dir);
+}
+
 int main(void)
 {
     gc_blas_init();
@@ -341,6 +396,7 @@ int main(void)
         cmocka_unit_test(subset_beats_chance_and_caches),
         cmocka_unit_test(corrupt_cache_is_retrained),
         cmocka_unit_test(fid_falls_as_a_dcgan_trains),
+        cmocka_unit_test(conditional_dcgan_draws_the_class_asked),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,15 +1,18 @@
 /* test_data.c — datasets on files generated here (IDX plain and gzipped, broken IDX,
- * folders of PNGs, a small Fashion-MNIST layout), the 2D mixtures' statistics, and
- * the loader's determinism and bit-exact resume. */
+ * IDX labels, folders of PNGs and of class folders, a small Fashion-MNIST layout), the
+ * classes each set names, the 2D mixtures' statistics and labels, and the loader's
+ * determinism and bit-exact resume. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <dirent.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include "core/data.h"
@@ -325,6 +328,16 @@ static void fashion_layout_and_classes(void **state)
     assert_int_equal(gc_dataset_get(d, 0, 30, x, labels, &err), 0);
     for (int i = 0; i < 30; i++)
         assert_int_equal(labels[i], i % 10);
+    /* its classes, named as Fashion-MNIST names them, from the data or the spec alone */
+    struct gc_class_list *cl = malloc(sizeof *cl), *cs = malloc(sizeof *cs);
+    gc_dataset_classes(d, cl);
+    assert_int_equal(cl->n, 10);
+    assert_int_equal(cl->c[7].label, 7);
+    assert_string_equal(cl->c[0].name, "T-shirt/top");
+    assert_string_equal(cl->c[7].name, "Sneaker");
+    assert_string_equal(cl->c[9].name, "Ankle boot");
+    assert_int_equal(gc_dataset_spec_classes(&sp, cs, &err), 0);
+    assert_true(gc_class_list_equal(cl, cs));
     gc_dataset_destroy(d);
     /* classes 2 and 7 only: 6 images, in file order */
     sp.classes = 1u << 2 | 1u << 7;
@@ -336,6 +349,16 @@ static void fashion_layout_and_classes(void **state)
         assert_int_equal(gc_dataset_labels(d)[i], want[i] % 10);
         assert_memory_equal(gc_dataset_images(d) + i * 784, b + 16 + want[i] * 784, 784);
     }
+    /* a run on these classes has these two, under their own labels */
+    gc_dataset_classes(d, cl);
+    assert_int_equal(cl->n, 2);
+    assert_int_equal(cl->c[0].label, 2);
+    assert_string_equal(cl->c[0].name, "Pullover");
+    assert_int_equal(cl->c[1].label, 7);
+    assert_int_equal(gc_dataset_spec_classes(&sp, cs, &err), 0);
+    assert_true(gc_class_list_equal(cl, cs));
+    free(cl);
+    free(cs);
     gc_dataset_destroy(d);
     /* a subset of those: images floor(i * 6 / 4) of them, labels along */
     sp.subset = 4;
@@ -373,6 +396,227 @@ static void fashion_layout_and_classes(void **state)
     assert_null(gc_dataset_open(&sp, NULL, NULL, &err));
     assert_int_equal(err.code, GC_ECORRUPT);
     free(x);
+    free(b);
+}
+
+/* An IDX1 labels file of these labels (gzipped when gz). */
+static void save_labels(const char *name, const uint8_t *lab, int n, int gz)
+{
+    uint8_t *b = malloc(8 + (size_t)n);
+    const uint8_t head[8] = {
+        0, 0, 8, 1, (uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n};
+    memcpy(b, head, 8);
+    memcpy(b + 8, lab, (size_t)n);
+    if (gz)
+        save_gz(name, b, 8 + (size_t)n);
+    else
+        fx_save(dir, name, b, 8 + (size_t)n);
+    free(b);
+}
+
+static void idx_labels_make_classes(void **state)
+{
+    (void)state;
+    size_t len;
+    uint8_t *b = make_idx(12, 4, 4, &len);
+    fx_save(dir, "img-idx3-ubyte", b, len);
+    free(b);
+    uint8_t lab[12];
+    for (int i = 0; i < 12; i++)
+        lab[i] = (uint8_t)(i % 3 == 0 ? 8 : i % 3 == 1 ? 3 : 250);
+    save_labels("lab-idx1-ubyte.gz", lab, 12, 1);
+    save_labels("short-idx1-ubyte", lab, 11, 0);
+    struct gc_dataset_spec sp;
+    memset(&sp, 0, sizeof sp);
+    sp.kind = GC_DATA_IDX;
+    path_of(sp.path, "img-idx3-ubyte");
+    path_of(sp.labels_path, "lab-idx1-ubyte.gz");
+    struct gc_error err = {0};
+    struct gc_dataset *d = gc_dataset_open(&sp, NULL, NULL, &err);
+    if (!d)
+        fail_msg("%s", err.msg);
+    assert_non_null(gc_dataset_labels(d));
+    assert_memory_equal(gc_dataset_labels(d), lab, 12);
+    assert_int_equal(gc_dataset_nclasses(d), 251); /* the largest label + 1 */
+    int got[12];
+    float x[12 * 16];
+    assert_int_equal(gc_dataset_get(d, 0, 12, x, got, &err), 0);
+    for (int i = 0; i < 12; i++)
+        assert_int_equal(got[i], lab[i]);
+    /* the classes are the labels that occur, in label order, named by number */
+    struct gc_class_list *cl = malloc(sizeof *cl), *cs = malloc(sizeof *cs);
+    gc_dataset_classes(d, cl);
+    assert_int_equal(cl->n, 3);
+    const int want[3] = {3, 8, 250};
+    for (int k = 0; k < 3; k++)
+        assert_int_equal(cl->c[k].label, want[k]);
+    assert_string_equal(cl->c[2].name, "250");
+    assert_int_equal(gc_dataset_spec_classes(&sp, cs, &err), 0);
+    assert_true(gc_class_list_equal(cl, cs));
+    gc_dataset_destroy(d);
+
+    /* a labels file of another count, or not IDX1, or missing: refused, naming it */
+    path_of(sp.labels_path, "short-idx1-ubyte");
+    assert_null(gc_dataset_open(&sp, NULL, NULL, &err));
+    assert_int_equal(err.code, GC_ECORRUPT);
+    assert_non_null(strstr(err.msg, "11 labels for the 12 images"));
+    assert_int_equal(gc_dataset_spec_classes(&sp, cs, &err), GC_ECORRUPT);
+    path_of(sp.labels_path, "img-idx3-ubyte");
+    assert_null(gc_dataset_open(&sp, NULL, NULL, &err));
+    assert_int_equal(err.code, GC_ECORRUPT);
+    assert_non_null(strstr(err.msg, "img-idx3-ubyte"));
+    path_of(sp.labels_path, "nope");
+    assert_null(gc_dataset_open(&sp, NULL, NULL, &err));
+    assert_int_equal(err.code, GC_ENOTFOUND);
+    /* without a labels file: unlabelled, and the spec's classes say why there are none */
+    sp.labels_path[0] = '\0';
+    d = gc_dataset_open(&sp, NULL, NULL, &err);
+    assert_non_null(d);
+    assert_null(gc_dataset_labels(d));
+    gc_dataset_classes(d, cl);
+    assert_int_equal(cl->n, 0);
+    gc_dataset_destroy(d);
+    assert_int_equal(gc_dataset_spec_classes(&sp, cs, &err), GC_EINVAL);
+    assert_non_null(strstr(err.msg, "labels_path"));
+    free(cl);
+    free(cs);
+}
+
+/* Removes what png_dir_class_folders made under dir (one level of folders). */
+static void remove_tree(const char *root)
+{
+    DIR *dd = opendir(root);
+    if (!dd)
+        return;
+    struct dirent *e;
+    char path[800];
+    while ((e = readdir(dd))) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        snprintf(path, sizeof path, "%s/%s", root, e->d_name);
+        struct stat st;
+        if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+            fx_rmdir(path);
+            rmdir(path);
+        } else {
+            unlink(path);
+        }
+    }
+    closedir(dd);
+}
+
+static void save_png_in(const char *sub, const char *name, uint16_t value)
+{
+    char folder[600];
+    snprintf(folder, sizeof folder, "%s/%s", dir, sub);
+    mkdir(folder, 0700);
+    uint16_t px[8 * 8];
+    for (int i = 0; i < 64; i++)
+        px[i] = value;
+    size_t len;
+    uint8_t *p = fx_png(8, 8, PNG_COLOR_TYPE_GRAY, 8, px, NULL, 0, NULL, &len);
+    fx_save(folder, name, p, len);
+    free(p);
+}
+
+static void png_dir_class_folders(void **state)
+{
+    (void)state;
+    /* two classes, named by their folders, numbered in name order; a hidden folder, an
+     * empty one and one without PNGs are no classes; an unreadable file is skipped */
+    save_png_in("zebra", "1.png", 200);
+    save_png_in("zebra", "0.png", 210);
+    save_png_in("ant", "x.png", 10);
+    save_png_in(".cache", "h.png", 99);
+    char sub[700];
+    snprintf(sub, sizeof sub, "%s/empty", dir);
+    mkdir(sub, 0700);
+    snprintf(sub, sizeof sub, "%s/notes", dir);
+    mkdir(sub, 0700);
+    fx_save(sub, "readme.txt", (const uint8_t *)"hi", 2);
+    snprintf(sub, sizeof sub, "%s/ant", dir);
+    fx_save(sub, "broken.png", (const uint8_t *)"\x89PNG", 4);
+    struct gc_dataset_spec sp;
+    memset(&sp, 0, sizeof sp);
+    sp.kind = GC_DATA_PNG_DIR;
+    snprintf(sp.path, sizeof sp.path, "%s", dir);
+    sp.image_size = 8;
+    sp.channels = 1;
+    struct gc_error err = {0};
+    struct warns w = {0};
+    struct gc_dataset *d = gc_dataset_open(&sp, on_warn, &w, &err);
+    if (!d)
+        fail_msg("%s", err.msg);
+    assert_int_equal(w.n, 1);
+    assert_non_null(strstr(w.last, "ant/broken.png"));
+    assert_int_equal(gc_dataset_count(d), 3);
+    assert_int_equal(gc_dataset_nclasses(d), 2);
+    const uint8_t want_lab[3] = {0, 1, 1}, want_pix[3] = {10, 210, 200}; /* ant, zebra 0, 1 */
+    assert_memory_equal(gc_dataset_labels(d), want_lab, 3);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(gc_dataset_images(d)[i * 64], want_pix[i]);
+    struct gc_class_list *cl = malloc(sizeof *cl), *cs = malloc(sizeof *cs);
+    gc_dataset_classes(d, cl);
+    assert_int_equal(cl->n, 2);
+    assert_string_equal(cl->c[0].name, "ant");
+    assert_string_equal(cl->c[1].name, "zebra");
+    assert_int_equal(cl->c[1].label, 1);
+    assert_int_equal(gc_dataset_spec_classes(&sp, cs, &err), 0);
+    assert_true(gc_class_list_equal(cl, cs));
+    gc_dataset_destroy(d);
+
+    /* a class folder with no readable image is an error naming it */
+    save_png_in("bee", "b.png", 0);
+    snprintf(sub, sizeof sub, "%s/bee/b.png", dir);
+    fx_save(dir, "bee/b.png", (const uint8_t *)"junk", 4);
+    assert_null(gc_dataset_open(&sp, NULL, NULL, &err));
+    assert_int_equal(err.code, GC_ECORRUPT);
+    assert_non_null(strstr(err.msg, "class folder 'bee'"));
+    snprintf(sub, sizeof sub, "%s/bee", dir);
+    fx_rmdir(sub);
+    rmdir(sub);
+
+    /* PNGs at the top level: the flat set of them, unlabelled, and no classes */
+    save_png_in(".", "top.png", 50);
+    d = gc_dataset_open(&sp, NULL, NULL, &err);
+    assert_non_null(d);
+    assert_int_equal(gc_dataset_count(d), 1);
+    assert_null(gc_dataset_labels(d));
+    assert_int_equal(gc_dataset_nclasses(d), 0);
+    gc_dataset_destroy(d);
+    assert_int_equal(gc_dataset_spec_classes(&sp, cs, &err), GC_EINVAL);
+    assert_non_null(strstr(err.msg, "top level"));
+    free(cl);
+    free(cs);
+    remove_tree(dir);
+}
+
+static void class_lists_find_and_round_trip(void **state)
+{
+    (void)state;
+    struct gc_class_list *a = calloc(1, sizeof *a), *b = calloc(1, sizeof *b);
+    a->n = 3;
+    a->c[0] = (struct gc_class){4, "T-shirt/top"};
+    a->c[1] = (struct gc_class){7, "Sneaker"};
+    a->c[2] = (struct gc_class){9, "with spaces and ünïcode"};
+    assert_int_equal(gc_class_list_find_label(a, 7), 1);
+    assert_int_equal(gc_class_list_find_label(a, 5), -1);
+    assert_int_equal(gc_class_list_find_name(a, "with spaces and ünïcode"), 2);
+    assert_int_equal(gc_class_list_find_name(a, "sneaker"), -1); /* names are exact */
+    char *text = gc_class_list_to_text(a);
+    assert_string_equal(text, "4 T-shirt/top\n7 Sneaker\n9 with spaces and ünïcode\n");
+    struct gc_error err = {0};
+    assert_int_equal(gc_class_list_from_text(text, b, &err), 0);
+    assert_true(gc_class_list_equal(a, b));
+    b->c[1].label = 8;
+    assert_false(gc_class_list_equal(a, b));
+    free(text);
+    const char *bad[] = {"4 a\n7", "x a\n", "4a\n", "300 a\n", "-1 a\n"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal(gc_class_list_from_text(bad[i], b, &err), GC_ECORRUPT);
+    assert_int_equal(gc_class_list_from_text("", b, &err), 0);
+    assert_int_equal(b->n, 0);
+    free(a);
     free(b);
 }
 
@@ -435,7 +679,26 @@ static void mixtures_match_the_spec(void **state)
         float *p = malloc(sizeof(float) * 2 * n);
         struct gc_rng r;
         gc_rng_init(&r, 4, 0);
-        gc_dataset_draw_points(d, &r, n, p);
+        gc_dataset_draw_points(d, &r, n, p, NULL);
+        /* with labels: the same points, each labelled with the mode it came from (the
+         * nearest one: sigma is small beside the spacing) */
+        int *lab = malloc(sizeof(int) * 1000);
+        float *q = malloc(sizeof(float) * 2 * 1000);
+        gc_rng_init(&r, 4, 0);
+        gc_dataset_draw_points(d, &r, 1000, q, lab);
+        assert_memory_equal(p, q, sizeof(float) * 2 * 1000);
+        for (size_t i = 0; i < 1000; i++) {
+            double dx = q[2 * i] - cen[2 * lab[i]], dy = q[2 * i + 1] - cen[2 * lab[i] + 1];
+            assert_true(sqrt(dx * dx + dy * dy) < 6 * sigma);
+        }
+        free(lab);
+        free(q);
+        struct gc_class_list *cl = malloc(sizeof *cl);
+        gc_dataset_classes(d, cl);
+        assert_int_equal(cl->n, k);
+        assert_int_equal(gc_dataset_nclasses(d), k);
+        assert_string_equal(cl->c[k - 1].name, t ? "24" : "7");
+        free(cl);
         double cnt[25] = {0}, sx[25] = {0}, sy[25] = {0}, s2[25] = {0};
         for (size_t i = 0; i < n; i++) {
             int best = 0;
@@ -587,6 +850,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(png_dir_every_type, setup, teardown),
         cmocka_unit_test_setup_teardown(png_dir_empty_is_error, setup, teardown),
         cmocka_unit_test_setup_teardown(fashion_layout_and_classes, setup, teardown),
+        cmocka_unit_test_setup_teardown(idx_labels_make_classes, setup, teardown),
+        cmocka_unit_test_setup_teardown(png_dir_class_folders, setup, teardown),
+        cmocka_unit_test(class_lists_find_and_round_trip),
         cmocka_unit_test(fashion_mnist_package),
         cmocka_unit_test(mixtures_match_the_spec),
         cmocka_unit_test_setup_teardown(loader_epochs_and_determinism, setup, teardown),

@@ -55,6 +55,7 @@ struct rec {
     char names[8][32];
     int nmetric;
     struct gc_mode_stats modes;
+    double class_accuracy; /* conditional runs */
     int nevals;
     uint8_t *ckpt;
     size_t ckpt_len;
@@ -99,6 +100,8 @@ static int rec_eval(void *ctx, int64_t step, const struct gc_metric *m, int n, s
             r->modes.high_quality = m[i].value;
         else if (strcmp(m[i].name, "reverse_kl") == 0)
             r->modes.reverse_kl = m[i].value;
+        else if (strcmp(m[i].name, "class_accuracy") == 0)
+            r->class_accuracy = m[i].value;
     }
     return 0;
 }
@@ -459,6 +462,40 @@ static void ring8_covers_modes(void **state)
         assert_true(r.modes.high_quality >= 0.65);
     }
     gc_trainer_destroy(t);
+}
+
+/* The plain GAN on ring8, conditioned on the mode (the points' class): where the
+ * unconditional plain GAN drops modes (see above), the class tells G which mode to draw,
+ * so it covers all 8 and each point lands on the mode it was asked for, with either
+ * conditioning. The default spec, one thread, 1,000 of its 20,000 steps: on seeds 1-3
+ * class_accuracy 1.0 and 8 modes for both, high quality 0.57-0.66 with projection and
+ * 0.85-0.91 with concat (the decay has only begun). */
+static void conditional_ring8_puts_each_class_on_its_mode(void **state)
+{
+    (void)state;
+    for (int c = GC_COND_PROJECTION; c <= GC_COND_CONCAT; c++) {
+        struct gc_spec s = spec_of(GC_DATA_RING8, GC_LOSS_NONSATURATING);
+        s.model.conditional = 1;
+        s.model.conditioning = (enum gc_conditioning)c;
+        s.train.steps = SANITIZED ? 30 : 1000;
+        s.every.eval = s.train.steps;
+        struct gc_trainer *t = make(&s, 1);
+        struct rec r = {0};
+        r.class_accuracy = -1;
+        struct gc_train_hooks h = hooks_of(&r);
+        train(t, &h);
+        print_message("ring8 conditional (%s): class accuracy %.3f, %d modes, high quality %.3f\n",
+                      gc_conditioning_name(s.model.conditioning), r.class_accuracy,
+                      r.modes.modes_covered, r.modes.high_quality);
+        assert_int_equal(r.nevals, 1);
+        assert_true(r.class_accuracy >= 0.0 && r.class_accuracy <= 1.0);
+        if (!SANITIZED) {
+            assert_true(r.class_accuracy >= 0.95);
+            assert_int_equal(r.modes.modes_covered, 8);
+            assert_true(r.modes.high_quality >= 0.45);
+        }
+        gc_trainer_destroy(t);
+    }
 }
 
 static struct gc_spec resume_spec(void)
@@ -955,6 +992,7 @@ int main(void)
         cmocka_unit_test(each_loss_reports_its_figures),
         cmocka_unit_test(feature_matching_trains_g),
         cmocka_unit_test(ring8_covers_modes),
+        cmocka_unit_test(conditional_ring8_puts_each_class_on_its_mode),
         cmocka_unit_test(checkpoint_resumes_bit_for_bit),
         cmocka_unit_test(restore_rejects_bad_checkpoints),
         cmocka_unit_test(lr_decay_scales_the_step),

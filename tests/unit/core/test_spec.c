@@ -161,6 +161,33 @@ static void wrong_combinations_rejected(void **state)
     assert_non_null(strstr(err.msg, "dataset.path"));
     strcpy(s.dataset.path, "/tmp/x.idx");
     assert_int_equal(check(&s, &err), 0);
+    /* a conditional idx run needs its labels file; only idx takes one */
+    s.model.conditional = 1;
+    assert_int_equal(check(&s, &err), GC_EINVAL);
+    assert_non_null(strstr(err.msg, "dataset.labels_path: a conditional idx run needs"));
+    strcpy(s.dataset.labels_path, "/tmp/x-labels.idx");
+    assert_int_equal(check(&s, &err), 0);
+    /* every trick goes with a conditional run, with either conditioning */
+    s.tricks.generators = 3;
+    s.tricks.feature_matching = 1;
+    s.tricks.ema = 0.99f;
+    s.model.patch = 0;
+    s.model.conditioning = GC_COND_CONCAT;
+    assert_int_equal(check(&s, &err), 0);
+    s.tricks.generators = 1;
+    s.tricks.unrolled_steps = 3;
+    s.model.patch = 1;
+    s.model.conditioning = GC_COND_PROJECTION;
+    assert_int_equal(check(&s, &err), 0);
+    gc_spec_defaults(&s, GC_DATA_FASHION_MNIST, GC_LOSS_NONSATURATING);
+    strcpy(s.dataset.labels_path, "/tmp/x-labels.idx");
+    assert_int_equal(check(&s, &err), GC_EINVAL);
+    assert_non_null(strstr(err.msg, "dataset.labels_path: only idx takes a labels file"));
+    gc_spec_defaults(&s, GC_DATA_RING8, GC_LOSS_WASSERSTEIN);
+    s.model.conditional = 1;
+    s.model.conditioning = (enum gc_conditioning)2;
+    assert_int_equal(check(&s, &err), GC_EINVAL);
+    assert_non_null(strstr(err.msg, "model.conditioning"));
 
     gc_spec_defaults(&s, GC_DATA_PNG_DIR, GC_LOSS_HINGE);
     strcpy(s.dataset.path, "/tmp/pngs");
@@ -495,7 +522,7 @@ static void task_defaults_and_rules(void **state)
     struct {
         const char *field;
         struct gc_spec s;
-    } bad[12];
+    } bad[13];
     int n = 0;
 #define BAD(f, stmt)                                                                               \
     do {                                                                                           \
@@ -516,6 +543,8 @@ static void task_defaults_and_rules(void **state)
     BAD("tricks.gradient_penalty", x->tricks.penalty.on = 1);
     BAD("tricks.diffaugment", x->tricks.diffaugment = 1);
     BAD("model.spectral_norm", x->model.spectral_norm = 1);
+    /* a task's G draws from its input image: no class to condition on */
+    BAD("model.conditional", x->model.conditional = 1);
 #undef BAD
     for (int i = 0; i < n; i++) {
         assert_int_equal(gc_spec_check(&bad[i].s, &fe), GC_EINVAL);

@@ -205,7 +205,8 @@ static void normalize_keeps_user_path(void **state)
     assert_non_null(f);
     fputs("x", f);
     fclose(f);
-    const char *text = "{\"dataset\":{\"name\":\"idx\",\"path\":\"imgs.idx\"}}";
+    const char *text = "{\"dataset\":{\"name\":\"idx\",\"path\":\"imgs.idx\","
+                       "\"labels_path\":\"./imgs.idx\"},\"model\":{\"conditional\":true}}";
     struct gc_spec s;
     char *norm = NULL;
     struct gc_field_errors fe;
@@ -213,10 +214,30 @@ static void normalize_keeps_user_path(void **state)
     assert_int_equal(ga_spec_normalize(text, strlen(text), dir, &s, &norm, &fe, &err), 0);
     assert_non_null(norm);
     assert_non_null(strstr(norm, "\"path\":\"imgs.idx\""));
+    assert_non_null(strstr(norm, "\"labels_path\":\"./imgs.idx\""));
+    assert_non_null(strstr(norm, "\"conditional\":true,\"conditioning\":\"projection\""));
     char real[PATH_MAX];
     assert_non_null(realpath(file, real));
-    assert_string_equal(s.dataset.path, real); /* the struct holds the resolved path */
+    assert_string_equal(s.dataset.path, real); /* the struct holds the resolved paths */
+    assert_string_equal(s.dataset.labels_path, real);
     free(norm);
+    /* a labels file outside the root, or missing, is refused by its own field */
+    const char *out = "{\"dataset\":{\"name\":\"idx\",\"path\":\"imgs.idx\","
+                      "\"labels_path\":\"../x\"}}";
+    assert_int_equal(ga_spec_normalize(out, strlen(out), dir, &s, NULL, &fe, &err), GC_EINVAL);
+    assert_int_equal(fe.n, 1);
+    assert_string_equal(fe.e[0].field, "dataset.labels_path");
+    assert_non_null(strstr(fe.e[0].message, "leaves the dataset root"));
+    const char *gone = "{\"dataset\":{\"name\":\"idx\",\"path\":\"imgs.idx\","
+                       "\"labels_path\":\"nope\"}}";
+    assert_int_equal(ga_spec_normalize(gone, strlen(gone), dir, &s, NULL, &fe, &err), GC_EINVAL);
+    assert_string_equal(fe.e[0].field, "dataset.labels_path");
+    /* a stored spec resolves both again */
+    const char *stored = "{\"dataset\":{\"name\":\"idx\",\"path\":\"imgs.idx\","
+                         "\"labels_path\":\"imgs.idx\"}}";
+    memset(&s, 0, sizeof s);
+    assert_int_equal(ga_spec_parse_stored(stored, dir, &s, &err), 0);
+    assert_string_equal(s.dataset.labels_path, real);
     unlink(file);
     rmdir(dir);
 }
@@ -239,6 +260,10 @@ static void type_errors_name_the_field(void **state)
         {"{\"dataset\":{\"name\":\"fashion-mnist\",\"classes\":[1,1]}}", "dataset.classes[1]"},
         {"{\"dataset\":{\"name\":\"fashion-mnist\",\"classes\":[]}}", "dataset.classes"},
         {"{\"dataset\":{\"name\":\"idx\",\"path\":3}}", "dataset.path"},
+        {"{\"dataset\":{\"name\":\"idx\",\"path\":\"a\",\"labels_path\":[]}}",
+         "dataset.labels_path"},
+        {"{\"model\":{\"conditional\":1}}", "model.conditional"},
+        {"{\"model\":{\"conditioning\":\"both\"}}", "model.conditioning"},
         {"{\"dataset\":{\"name\":\"png-dir\",\"path\":\"a\",\"image_size\":\"32\"}}",
          "dataset.image_size"},
         {"{\"dataset\":{\"name\":\"png-dir\",\"path\":\"a\",\"channels\":1.5}}",

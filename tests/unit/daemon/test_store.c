@@ -916,9 +916,10 @@ static void sweeps_watch_planes_rewind(void **state)
     free(kv);
 }
 
-/* A store of the schema before the newest (SQLite: user_version 3, main's schema with
- * sweeps and the checkpoint's bytes last; PostgreSQL: version 1) with a sweep's rows
- * opens and migrates, keeping them. */
+/* A store of the schema before the newest (SQLite: user_version 4, main's schema with
+ * sweeps, the checkpoint's bytes last and a run's classes; PostgreSQL: version 1) with
+ * a sweep's rows opens and migrates, keeping them; a run's classes are written and read
+ * back on both. */
 static void previous_schema_migrates(void **state)
 {
     struct fx_store *f = *state;
@@ -943,6 +944,7 @@ static void previous_schema_migrates(void **state)
         raw_sql(f, gd_migrations_sqlite[0].sql);
         raw_sql(f, gd_migrations_sqlite[1].sql);
         raw_sql(f, gd_migrations_sqlite[2].sql);
+        raw_sql(f, gd_migrations_sqlite[3].sql);
         raw_sql(
             f, "INSERT INTO sweeps (name, body, metric, goal, configurations, created_at)"
                " VALUES ('lr', '{}', 'loss_g', 'min', 1, '2026-01-01T00:00:00Z');"
@@ -953,7 +955,7 @@ static void previous_schema_migrates(void **state)
                " (1, 0, 'loss_d', 50, 2.5), (1, 0, 'loss_d', 100, 1.5);"
                "INSERT INTO watch_records (run, step, kind, action, message, created_at)"
                " VALUES (1, 40, 'collapse', 'alert', 'm', '2026-01-01T00:00:00Z');"
-               "PRAGMA user_version = 3;");
+               "PRAGMA user_version = 4;");
     }
     struct gc_error err = {0};
     f->st = gd_store_open(f->where, &err);
@@ -968,6 +970,11 @@ static void previous_schema_migrates(void **state)
     struct gd_run r;
     assert_int_equal(gd_store_run_get(f->st, 1, &r, &err), 0);
     assert_string_equal(r.worker, "");
+    assert_null(r.classes);
+    gd_run_fini(&r);
+    assert_int_equal(gd_store_run_set_classes(f->st, 1, "0 T-shirt\n7 Sneaker\n", &err), 0);
+    assert_int_equal(gd_store_run_get(f->st, 1, &r, &err), 0);
+    assert_string_equal(r.classes, "0 T-shirt\n7 Sneaker\n");
     if (!f->pg) {
         assert_int_equal(r.sweep, 1);
         assert_string_equal(r.prov.commit, "abc");
@@ -1039,15 +1046,17 @@ static void sha256_vectors(void **state)
 }
 
 /* A SQLite database at schema version v (1: the first release; 2: with sweeps,
- * watchdog and provenance; 3: main's, the checkpoint's bytes last) holding a checkpoint
+ * watchdog and provenance; 3: the checkpoint's bytes last; 4: main's, a conditional
+ * run's classes) holding a checkpoint
  * opens and migrates to the newest schema; the store serves the bytes unchanged and
  * writes new ones through the blob handle after them. */
 static void checkpoints_survive_migration_from(int v)
 {
-    assert_true(gd_migrations_sqlite_count >= 4);
+    assert_true(gd_migrations_sqlite_count >= 5);
     for (int i = 0; i < gd_migrations_sqlite_count; i++)
         assert_int_equal(gd_migrations_sqlite[i].version, i + 1);
     assert_non_null(strstr(gd_migrations_sqlite[2].name, "checkpoint_data_last"));
+    assert_non_null(strstr(gd_migrations_sqlite[3].name, "run_classes"));
     char dir[] = "/tmp/test_store_vN.XXXXXX", path[64];
     assert_non_null(mkdtemp(dir));
     snprintf(path, sizeof path, "%s/ganctl.db", dir);
@@ -1115,6 +1124,12 @@ static void checkpoints_survive_migration_from_3(void **state)
     checkpoints_survive_migration_from(3);
 }
 
+static void checkpoints_survive_migration_from_4(void **state)
+{
+    (void)state;
+    checkpoints_survive_migration_from(4);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1130,6 +1145,7 @@ int main(void)
         cmocka_unit_test(checkpoints_survive_migration_from_1),
         cmocka_unit_test(checkpoints_survive_migration_from_2),
         cmocka_unit_test(checkpoints_survive_migration_from_3),
+        cmocka_unit_test(checkpoints_survive_migration_from_4),
         cmocka_unit_test_setup_teardown(events_after_id, setup, teardown),
         cmocka_unit_test_setup_teardown(latest_values_and_figures_of_a_step, setup, teardown),
         cmocka_unit_test_setup_teardown(series_of_many_points_downsampled_by_seeks, setup,

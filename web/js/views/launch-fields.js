@@ -34,6 +34,7 @@ const isUnet = (s) => s.model.arch === 'unet';
 const hasWidths = (s) => isDcgan(s) || isUnet(s);
 const isMlp = (s) => s.model.arch === 'mlp';
 const isImages = (s) => !isPoints(s.dataset.name);
+const noTask = (s) => !s.task;
 
 const optimFields = (who, optimizers) => [
     { path: `optimizer.${who}.kind`, label: 'kind', type: 'select', options: optimizers,
@@ -50,8 +51,8 @@ const optimFields = (who, optimizers) => [
  * labels), smoothing (none, a value or a range), decay (none or a schedule), penalty
  * (none or a kind with weight and every), flags (a checkbox per option, joined by
  * commas; none checked: null), task (none or a kind with its factor, mask or source
- * folder). when(s) says whether the field applies to a spec with s.dataset.name and
- * s.model.arch. */
+ * folder). when(s) says whether the field applies to a spec with s.dataset.name,
+ * s.model.arch, s.model.conditional and s.task. */
 export function formGroups() {
     const cat = catalog();
     return [
@@ -71,7 +72,10 @@ export function formGroups() {
                 when: (s) => s.dataset.name === 'fashion-mnist', hint: 'keep only these labels, e.g. 0,7,9; empty: all ten' },
             { path: 'dataset.path', label: 'path', type: 'text',
                 when: (s) => s.dataset.name === 'idx' || s.dataset.name === 'png-dir',
-                hint: 'idx: an IDX3 image file (gz or not); png-dir: a folder of PNGs; inside the daemon\'s dataset folder' },
+                hint: 'idx: an IDX3 image file (gz or not); png-dir: a folder of PNGs, or of one subfolder per class; inside the daemon\'s dataset folder' },
+            { path: 'dataset.labels_path', label: 'labels', type: 'text',
+                when: (s) => s.dataset.name === 'idx',
+                hint: 'idx: an IDX1 file of one label per image (as MNIST ships); needed for a conditional run' },
             { path: 'dataset.image_size', label: 'image size', type: 'int',
                 when: (s) => s.dataset.name === 'png-dir', hint: 'png-dir: side after scaling and center crop, 8 to 256' },
             { path: 'dataset.channels', label: 'channels', type: 'select', options: [1, 3],
@@ -97,6 +101,11 @@ export function formGroups() {
                 hint: 'spectral normalization of every weight of D (SNGAN; not with a task)' },
             { path: 'model.d_batch_norm', label: 'D batch norm', type: 'tristate', when: hasWidths,
                 hint: 'batch norm in D\'s inner blocks; none: as the generator\'s' },
+            { path: 'model.conditional', label: 'conditional', type: 'bool', when: noTask,
+                hint: 'G and D get each sample\'s class: generate asks for classes (labelled data: fashion-mnist, idx with labels, png-dir with a subfolder per class, ring8 / grid25 by mode); not with a task' },
+            { path: 'model.conditioning', label: 'conditioning', type: 'select', options: cat.conditionings,
+                when: (s) => s.model.conditional === true && noTask(s),
+                hint: 'how D gets the class: projection (an embedding dotted with its features) or concat (one-hot maps beside the image)' },
         ] },
         { legend: 'Training', fields: [
             { path: 'train.steps', label: 'steps', type: 'int', hint: 'generator steps, 1 to 10,000,000' },

@@ -71,10 +71,12 @@ export function launchView(params) {
     const lossAsked = () => (presetCtl.get() && !lossCtl.touched ? null : lossCtl.get());
     const archCtl = controls.get('model.arch');
     const nameCtl = controls.get('name');
+    const condCtl = controls.get('model.conditional');
     const taskCtl = controls.get('task');
     const taskKind = () => (taskCtl.get() || {}).kind || null;
 
-    const chosen = () => ({ dataset: { name: dsCtl.get() }, model: { arch: archCtl.get() } });
+    const chosen = () => ({ dataset: { name: dsCtl.get() },
+        model: { arch: archCtl.get(), conditional: condCtl.get() }, task: taskCtl.get() || null });
 
     /* The spec the form describes: fields that do not apply are left out. */
     const readForm = () => {
@@ -89,7 +91,8 @@ export function launchView(params) {
         return Object.fromEntries(ORDER.filter((k) => k in s).map((k) => [k, s[k]]));
     };
 
-    /* Greys out the fields that do not apply to the chosen dataset and architecture. */
+    /* Greys out the fields that do not apply to the chosen dataset, architecture and
+     * conditioning. */
     const applyWhen = () => {
         const cur = chosen();
         for (const c of controls.values()) {
@@ -160,6 +163,7 @@ export function launchView(params) {
     });
     presetCtl.input.addEventListener('change', () => applyDefaults(false).catch(showFailure));
     archCtl.input.addEventListener('change', applyWhen);
+    condCtl.input.addEventListener('change', applyWhen);
     // a task brings its own defaults (unet, PatchGAN, ...) into the fields not edited
     taskCtl.input.addEventListener('change', () => applyDefaults(false).catch(showFailure));
 

@@ -1,10 +1,11 @@
 /* views/run.js — #/runs/ID: one run. Its training curves and an evaluation chart per
  * figure it has, the sample grids with a step slider (for a 2D run with the plane of
  * each sample step: G's density and D's output under the true modes), a generate
- * panel (a translate panel for image-to-image runs, views/translate.js), the newest
- * evaluation, what the watchdog detected and did, how the run was made (provenance),
- * checkpoints to download, the spec, and pause / resume / cancel / clone / delete /
- * CSV export / ONNX export; all kept current by GET /api/v1/runs/ID/events. */
+ * panel (with a class picker for a conditional run; a translate panel for
+ * image-to-image runs, views/translate.js), the newest evaluation, what the watchdog
+ * detected and did, how the run was made (provenance), checkpoints to download, the
+ * spec, and pause / resume / cancel / clone / delete / CSV export / ONNX export; all
+ * kept current by GET /api/v1/runs/ID/events. */
 import { API, api, apiBlob, showImage, token } from '../api.js';
 import { isPoints, label, metric, metricNames } from '../catalog.js';
 import { Chart, PALETTE } from '../charts.js';
@@ -72,6 +73,9 @@ export function runView(id) {
     const genImg = h('img', { alt: 'generated samples', hidden: true, 'data-role': 'generated' });
     const genMsg = h('div', { class: 'muted' });
     const genBtn = h('button', { onclick: () => generate() }, 'Generate');
+    // a conditional run's class picker: the classes ticked (none: all in turn)
+    const genClasses = h('fieldset', { class: 'class-picker', hidden: true, 'data-role': 'classes' });
+    let classesShown = '';
 
     const showSample = async (i) => {
         const s = samples[i];
@@ -222,21 +226,52 @@ export function runView(id) {
         }
     };
 
+    /* The class picker, rebuilt only when the run's classes change (they arrive when a
+     * conditional run starts), so what is ticked stays ticked. */
+    const renderClasses = () => {
+        const list = Array.isArray(run.classes) ? run.classes : [];
+        const key = JSON.stringify(list);
+        if (key === classesShown) return;
+        classesShown = key;
+        clear(genClasses);
+        genClasses.hidden = list.length === 0;
+        if (!list.length) return;
+        const boxes = list.map((c) => h('label', { class: 'class', title: `class ${c.index}` },
+            h('input', { type: 'checkbox', value: String(c.index), dataset: { classIndex: String(c.index) } }),
+            String(c.name) === String(c.index) ? String(c.index) : `${c.index} ${c.name}`));
+        const tickAll = (on) => {
+            for (const b of genClasses.querySelectorAll('input[type=checkbox]')) b.checked = on;
+        };
+        append(genClasses, [h('legend', {}, 'classes'),
+            h('div', { class: 'muted' }, 'none ticked: every class in turn; ticked: n of each, a row per class'),
+            h('div', { class: 'class-list' }, boxes),
+            h('div', { class: 'row' },
+                h('button', { type: 'button', onclick: () => tickAll(true) }, 'all'),
+                h('button', { type: 'button', onclick: () => tickAll(false) }, 'none'))]);
+    };
+
+    const pickedClasses = () => [...genClasses.querySelectorAll('input[type=checkbox]:checked')]
+        .map((b) => Number(b.value));
+
     const generate = async () => {
         const n = Number(genN.value), seed = Number(genSeed.value);
+        const picked = genClasses.hidden ? [] : pickedClasses();
         genBtn.disabled = true;
         genMsg.textContent = 'Generating…';
         const t0 = performance.now();
         try {
-            const blob = await apiBlob(`${API}/runs/${id}/generate`, { method: 'POST',
-                body: { n: Number.isFinite(n) ? n : genN.value,
-                    seed: Number.isFinite(seed) ? seed : genSeed.value, format: 'png' } });
+            const body = { n: Number.isFinite(n) ? n : genN.value,
+                seed: Number.isFinite(seed) ? seed : genSeed.value, format: 'png' };
+            if (picked.length === 1) body.class = picked[0];
+            else if (picked.length > 1) body.classes = picked;
+            const blob = await apiBlob(`${API}/runs/${id}/generate`, { method: 'POST', body });
             if (genImg.dataset.objectUrl) URL.revokeObjectURL(genImg.dataset.objectUrl);
             const url = URL.createObjectURL(blob);
             genImg.dataset.objectUrl = url;
             genImg.src = url;
             genImg.hidden = false;
-            genMsg.textContent = `${n} samples, seed ${seed}, in ${Math.round(performance.now() - t0)} ms`;
+            const what = picked.length ? ` of each of ${picked.length} class${picked.length > 1 ? 'es' : ''}` : ' samples';
+            genMsg.textContent = `${n}${what}, seed ${seed}, in ${Math.round(performance.now() - t0)} ms`;
         } catch (e) {
             genMsg.textContent = e.message;
         } finally {
@@ -293,6 +328,7 @@ export function runView(id) {
                     run.spec.dataset.name))]);
         }
         specEl.textContent = JSON.stringify(run.spec || {}, null, 2);
+        renderClasses();
         document.title = `${run.name || 'run ' + id} · ganctl`;
     };
 
@@ -326,7 +362,7 @@ export function runView(id) {
                     h('section', { class: 'panel generate' }, h('h2', {}, 'Generate'),
                         h('div', { class: 'row' }, h('label', {}, 'n', genN),
                             h('label', {}, 'seed', genSeed), genBtn),
-                        genMsg, genImg),
+                        genClasses, genMsg, genImg),
                 h('section', { class: 'panel' }, h('h2', {}, 'Evaluation'), evalEl),
                 h('section', { class: 'panel' }, h('h2', {}, 'Run'), infoEl),
                 h('section', { class: 'panel' }, h('h2', {}, 'Checkpoints'),

@@ -1,4 +1,4 @@
--- 0003_scale: reads that cost the same whatever the history, and the columns of claims
+-- 0005_scale: reads that cost the same whatever the history, and the columns of claims
 -- (docs/architecture.md: the store).
 --
 -- Metric points are keyed by (run, name, step), the order every read asks for them in;
