@@ -17,7 +17,7 @@ DESTDIR ?=
 
 # libraries by part (core never sees HTTP, JSON or SQLite)
 CORE_PKGS := openblas libpng zlib
-DAEMON_PKGS := sqlite3 libmicrohttpd jansson libsystemd ompi-c
+DAEMON_PKGS := sqlite3 libpq libmicrohttpd jansson libsystemd ompi-c
 CLI_PKGS := libcurl jansson
 TEST_PKGS := cmocka
 
@@ -105,10 +105,10 @@ $(BUILD)/libgccore.a: $(CORE_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-MIGRATIONS := $(sort $(wildcard migrations/*.sql))
+MIGRATIONS := $(sort $(wildcard migrations/*/*.sql))
 $(BUILD)/gen/migrations.c: $(MIGRATIONS) scripts/embed-migrations.sh
 	@mkdir -p $(dir $@)
-	sh scripts/embed-migrations.sh $@ $(MIGRATIONS)
+	sh scripts/embed-migrations.sh $@ migrations
 $(BUILD)/obj/gen/migrations.o: $(BUILD)/gen/migrations.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -c $< -o $@
@@ -219,8 +219,10 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/ganctl/web $(DESTDIR)/etc/systemd/system
 	install -m 0755 build/ganctld build/ganctl $(DESTDIR)$(PREFIX)/bin/
 	cp -r web/. $(DESTDIR)$(PREFIX)/share/ganctl/web/
-	install -d $(DESTDIR)$(PREFIX)/share/ganctl/migrations
-	install -m 0644 migrations/*.sql $(DESTDIR)$(PREFIX)/share/ganctl/migrations/
+	install -d $(DESTDIR)$(PREFIX)/share/ganctl/migrations/sqlite \
+	           $(DESTDIR)$(PREFIX)/share/ganctl/migrations/postgres
+	install -m 0644 migrations/sqlite/*.sql $(DESTDIR)$(PREFIX)/share/ganctl/migrations/sqlite/
+	install -m 0644 migrations/postgres/*.sql $(DESTDIR)$(PREFIX)/share/ganctl/migrations/postgres/
 	install -m 0644 ganctl.service $(DESTDIR)/etc/systemd/system/ganctl.service
 	install -d $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)/usr/share/bash-completion/completions
 	install -m 0644 cli/ganctl.1 $(DESTDIR)$(PREFIX)/share/man/man1/ganctl.1

@@ -145,21 +145,25 @@ enum MHD_Result ga_route_prometheus(struct ga_req *r)
     family(f, "ganctl_run_watch_alerts", "gauge",
            "Alerts the collapse watchdog raised for a running run, by kind (divergence, "
            "d_winning, mode_collapse), rollbacks included.");
-    for (int i = 0; i < nrun; i++) {
-        struct gd_watch_record *rec = NULL;
-        int n = 0;
-        if (gd_store_watch_list(srv->store, runs[i].id, &rec, &n, NULL) != 0)
-            continue;
+    int64_t *rid = malloc((size_t)(nrun ? nrun : 1) * sizeof(*rid));
+    struct gd_watch_record *rec = NULL;
+    int nrec = 0;
+    for (int i = 0; rid && i < nrun; i++)
+        rid[i] = runs[i].id;
+    /* every running run's records in one read */
+    int have_rec = rid && gd_store_watch_list_runs(srv->store, rid, nrun, &rec, &nrec, NULL) == 0;
+    for (int i = 0; have_rec && i < nrun; i++) {
         for (int k = 0; k < GC_WATCH_KINDS; k++) {
             const char *kind = gc_watch_kind_name((enum gc_watch_kind)k);
             int count = 0;
-            for (int j = 0; j < n; j++)
-                count += strcmp(rec[j].kind, kind) == 0;
+            for (int j = 0; j < nrec; j++)
+                count += rec[j].run == runs[i].id && strcmp(rec[j].kind, kind) == 0;
             fprintf(f, "ganctl_run_watch_alerts{run=\"%lld\",kind=\"%s\"} %d\n",
                     (long long)runs[i].id, kind, count);
         }
-        free(rec);
     }
+    free(rec);
+    free(rid);
     family(f, "ganctl_http_requests_total", "counter",
            "HTTP responses sent since the daemon started, by status code.");
     /* this response is counted too, so the family is never empty */
@@ -169,7 +173,8 @@ enum MHD_Result ga_route_prometheus(struct ga_req *r)
         if (n)
             fprintf(f, "ganctl_http_requests_total{code=\"%d\"} %lld\n", c, n);
     }
-    family(f, "ganctl_store_bytes", "gauge", "Size of the SQLite store in bytes.");
+    family(f, "ganctl_store_bytes", "gauge",
+           "Size of the store (the SQLite file or the PostgreSQL database) in bytes.");
     fprintf(f, "ganctl_store_bytes %lld\n", (long long)st.bytes);
     fclose(f);
     for (int i = 0; i < nrun; i++)

@@ -16,7 +16,8 @@ unsigned ga_http_status(int code)
     } table[] = {
         {GC_OK, 200},       {GC_EINVAL, 400},    {GC_ENOMEM, 500},       {GC_EIO, 500},
         {GC_ECORRUPT, 500}, {GC_ENOTFOUND, 404}, {GC_ESTATE, 409},       {GC_ENUMERIC, 500},
-        {GC_ESTOPPED, 409}, {GC_ETOOBIG, 413},   {GC_EUNSUPPORTED, 400}, {GC_ECOMM, 500},
+        {GC_ESTOPPED, 409}, {GC_ETOOBIG, 413},   {GC_EUNSUPPORTED, 400}, {GC_EUNAVAIL, 503},
+        {GC_ESTALE, 409},   {GC_ECOMM, 500},
     };
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
         if (table[i].code == code)

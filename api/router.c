@@ -17,6 +17,7 @@
 #include "api/static.h"
 #include "api/sweeps.h"
 #include "api/translate.h"
+#include "api/workers.h"
 
 #define READ (GA_GET | GA_HEAD)
 
@@ -32,6 +33,7 @@ const struct ga_route ga_routes[] = {
     {READ, "/api/v1/catalog", ga_route_catalog, 0},
     {READ, "/api/v1/spec/defaults", ga_route_spec_defaults, 0},
     {GA_GET, "/api/v1/events", ga_route_events, 0},
+    {READ, "/api/v1/workers", ga_route_workers, 0},
     {READ, "/api/v1/runs", ga_route_runs_list, 1},
     {GA_POST, "/api/v1/runs", ga_route_runs_create, 1},
     {READ, "/api/v1/runs/{id}", ga_route_run_get, 0},

@@ -6,24 +6,10 @@
 
 #include "api/reply.h"
 #include "core/data.h"
-#include "core/metrics.h"
 
 static json_t *time_or_null(const char *t)
 {
     return t[0] ? json_string(t) : json_null();
-}
-
-/* The newest value of each figure of one kind. */
-static json_t *kv_object(struct gd_store *store, int64_t id, enum gc_metric_kind kind)
-{
-    json_t *o = json_object();
-    struct gd_kv *kv = NULL;
-    int n = 0;
-    if (gd_store_metrics_latest(store, id, kind, &kv, &n, NULL) == 0)
-        for (int i = 0; i < n; i++)
-            json_object_set_new(o, kv[i].name, ga_json_number(kv[i].value));
-    free(kv);
-    return o;
 }
 
 /* A conditional run's classes, [{"index": 7, "name": "Sneaker"}, ...], from the text
@@ -64,17 +50,58 @@ json_t *ga_watch_record(const struct gd_watch_record *r)
     return o;
 }
 
-/* What the watchdog detected on the run and did about it, oldest first. */
-static json_t *watch_records(struct gd_store *store, int64_t id)
+json_t *ga_run_object_of(struct gd_sched *sched, const struct gd_run *run, const struct gd_kv *kv,
+                         int nkv, const struct gd_watch_record *watch, int nwatch)
 {
-    json_t *a = json_array();
-    struct gd_watch_record *r = NULL;
-    int n = 0;
-    if (gd_store_watch_list(store, id, &r, &n, NULL) == 0)
-        for (int i = 0; i < n; i++)
-            json_array_append_new(a, ga_watch_record(&r[i]));
-    free(r);
-    return a;
+    json_t *latest = json_object(), *eval = json_object();
+    int64_t step = run->step, logged = 0;
+    for (int i = 0; i < nkv; i++) {
+        if (kv[i].run != run->id)
+            continue;
+        json_object_set_new(kv[i].kind ? eval : latest, kv[i].name, ga_json_number(kv[i].value));
+        if (!kv[i].kind && kv[i].step > logged)
+            logged = kv[i].step;
+    }
+    /* live while running: this daemon's own count when it trains the run, else the
+     * newest step its worker (another daemon) logged */
+    struct gd_live live;
+    if (run->status == GD_RUNNING) {
+        if (sched && gd_sched_live(sched, run->id, &live) == 0)
+            logged = live.step;
+        if (logged > step)
+            step = logged;
+    }
+    json_t *spec = run->spec_json ? json_loads(run->spec_json, 0, NULL) : NULL;
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_integer(run->id));
+    json_object_set_new(o, "name", json_string(run->name));
+    json_object_set_new(o, "status", json_string(gd_status_name(run->status)));
+    json_object_set_new(o, "spec", spec ? spec : json_null());
+    json_object_set_new(o, "step", json_integer(step));
+    json_object_set_new(o, "steps", json_integer(run->steps));
+    json_object_set_new(o, "created_at", time_or_null(run->created_at));
+    json_object_set_new(o, "started_at", time_or_null(run->started_at));
+    json_object_set_new(o, "finished_at", time_or_null(run->finished_at));
+    /* a running run whose writes wait for the store (a full disk) shows why */
+    char waiting[256];
+    json_t *error = run->error ? json_string(run->error) : NULL;
+    if (!error && sched && run->status == GD_RUNNING &&
+        gd_sched_live_error(sched, run->id, waiting, sizeof waiting) == 0)
+        error = json_string(waiting);
+    json_object_set_new(o, "error", error ? error : json_null());
+    json_object_set_new(o, "worker", run->worker[0] ? json_string(run->worker) : json_null());
+    json_object_set_new(o, "latest", latest);
+    json_object_set_new(o, "eval", eval);
+    json_object_set_new(o, "classes", classes_value(run->classes));
+    json_object_set_new(o, "sweep", run->sweep > 0 ? json_integer(run->sweep) : json_null());
+    json_object_set_new(o, "provenance", provenance(run));
+    /* what the watchdog detected on the run and did about it, oldest first */
+    json_t *w = json_array();
+    for (int i = 0; i < nwatch; i++)
+        if (watch[i].run == run->id)
+            json_array_append_new(w, ga_watch_record(&watch[i]));
+    json_object_set_new(o, "watch", w);
+    return o;
 }
 
 json_t *ga_run_object(struct gd_store *store, struct gd_sched *sched, int64_t id,
@@ -87,35 +114,16 @@ json_t *ga_run_object(struct gd_store *store, struct gd_sched *sched, int64_t id
             gc_error_set(err, GC_ENOTFOUND, "no run %lld", (long long)id);
         return NULL;
     }
-    json_t *spec = run.spec_json ? json_loads(run.spec_json, 0, NULL) : NULL;
-    int64_t step = run.step;
-    struct gd_live live;
-    if (sched && run.status == GD_RUNNING && gd_sched_live(sched, id, &live) == 0 &&
-        live.step > step)
-        step = live.step;
-    json_t *o = json_object();
-    json_object_set_new(o, "id", json_integer(run.id));
-    json_object_set_new(o, "name", json_string(run.name));
-    json_object_set_new(o, "status", json_string(gd_status_name(run.status)));
-    json_object_set_new(o, "spec", spec ? spec : json_null());
-    json_object_set_new(o, "step", json_integer(step));
-    json_object_set_new(o, "steps", json_integer(run.steps));
-    json_object_set_new(o, "created_at", time_or_null(run.created_at));
-    json_object_set_new(o, "started_at", time_or_null(run.started_at));
-    json_object_set_new(o, "finished_at", time_or_null(run.finished_at));
-    /* a running run whose writes wait for the store (a full disk) shows why */
-    char waiting[256];
-    json_t *error = run.error ? json_string(run.error) : NULL;
-    if (!error && sched && run.status == GD_RUNNING &&
-        gd_sched_live_error(sched, id, waiting, sizeof waiting) == 0)
-        error = json_string(waiting);
-    json_object_set_new(o, "error", error ? error : json_null());
-    json_object_set_new(o, "latest", kv_object(store, id, GC_METRIC_TRAIN));
-    json_object_set_new(o, "eval", kv_object(store, id, GC_METRIC_EVAL));
-    json_object_set_new(o, "classes", classes_value(run.classes));
-    json_object_set_new(o, "sweep", run.sweep > 0 ? json_integer(run.sweep) : json_null());
-    json_object_set_new(o, "provenance", provenance(&run));
-    json_object_set_new(o, "watch", watch_records(store, id));
+    struct gd_kv *kv = NULL;
+    struct gd_watch_record *w = NULL;
+    int n = 0, nw = 0;
+    /* the run's newest values (both kinds) in one read, its watchdog's records in
+     * another; a failure leaves them empty */
+    gd_store_metrics_latest_runs(store, &id, 1, &kv, &n, NULL);
+    gd_store_watch_list(store, id, &w, &nw, NULL);
+    json_t *o = ga_run_object_of(sched, &run, kv, n, w, nw);
+    free(kv);
+    free(w);
     gd_run_fini(&run);
     return o;
 }

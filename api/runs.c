@@ -140,13 +140,29 @@ enum MHD_Result ga_route_runs_list(struct ga_req *r)
     struct gc_error err = {0};
     if (gd_store_run_list(r->srv->store, status, (int)limit, cursor, &runs, &n, &next, &err) != 0)
         return ga_reply_error(r, &err);
+    /* the page's newest values in one read and its watchdog's records in another, not
+     * one a run */
+    int64_t ids[LIST_MAX];
+    for (int i = 0; i < n; i++)
+        ids[i] = runs[i].id;
+    struct gd_kv *kv = NULL;
+    struct gd_watch_record *w = NULL;
+    int nkv = 0, nw = 0;
+    if (gd_store_metrics_latest_runs(r->srv->store, ids, n, &kv, &nkv, &err) != 0 ||
+        gd_store_watch_list_runs(r->srv->store, ids, n, &w, &nw, &err) != 0) {
+        for (int i = 0; i < n; i++)
+            gd_run_fini(&runs[i]);
+        free(runs);
+        free(kv);
+        return ga_reply_error(r, &err);
+    }
     json_t *arr = json_array();
     for (int i = 0; i < n; i++) {
-        json_t *o = ga_run_object(r->srv->store, r->srv->sched, runs[i].id, NULL);
-        if (o) /* a run deleted between the list and here is left out */
-            json_array_append_new(arr, o);
+        json_array_append_new(arr, ga_run_object_of(r->srv->sched, &runs[i], kv, nkv, w, nw));
         gd_run_fini(&runs[i]);
     }
+    free(kv);
+    free(w);
     free(runs);
     char nc[32];
     snprintf(nc, sizeof nc, "%lld", (long long)next);

@@ -491,8 +491,8 @@ static void resolve_path(struct gc_field_errors *fe, const char *field, char *pa
     else
         snprintf(joined, sizeof joined, "%s/%s", root, p);
     if (!realpath(joined, real)) {
-        gc_field_errors_add(fe, field, "'%.*s' does not exist under the dataset root (%s)",
-                            clip(p, 200), p, strerror(errno));
+        gc_field_errors_add(fe, field, "'%.*s' does not exist under the dataset root %s (%s)",
+                            clip(p, 200), p, root, strerror(errno));
         return;
     }
     size_t rl = strlen(root);

@@ -63,27 +63,13 @@ static int append(struct stream *s, const char *text, size_t n)
 static json_t *figures_at(struct gd_store *store, int64_t run, int64_t step, int eval)
 {
     json_t *o = json_object();
-    char **names = NULL;
+    struct gd_kv *kv = NULL;
     int n = 0;
-    if (gd_store_metrics_names(store, run, &names, &n, NULL) != 0)
-        return o;
-    for (int i = 0; i < n; i++) {
-        const struct gc_metric_info *m = gc_metric_find(names[i]);
-        int is_eval = m && m->kind == GC_METRIC_EVAL; /* a name not in the table trains */
-        if (is_eval == eval) {
-            int64_t *steps = NULL;
-            double *values = NULL;
-            int k = 0;
-            if (gd_store_metrics_series(store, run, names[i], step, step, 1, &steps, &values, &k,
-                                        NULL) == 0 &&
-                k > 0)
-                json_object_set_new(o, names[i], json_real(values[k - 1]));
-            free(steps);
-            free(values);
-        }
-        free(names[i]);
-    }
-    free(names);
+    if (gd_store_metrics_at(store, run, eval ? GC_METRIC_EVAL : GC_METRIC_TRAIN, step, &kv, &n,
+                            NULL) == 0)
+        for (int i = 0; i < n; i++)
+            json_object_set_new(o, kv[i].name, ga_json_number(kv[i].value));
+    free(kv);
     return o;
 }
 

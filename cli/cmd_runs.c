@@ -227,6 +227,9 @@ int ctl_cmd_show(struct ctl_ctx *ctx, int argc, char **argv, struct ctl_error *e
     print_time("finished", json_object_get(run, "finished_at"));
     if (error && *error)
         printf("%-10s%s\n", "error", error);
+    const char *worker = json_string_value(json_object_get(run, "worker"));
+    if (worker && *worker)
+        printf("%-10s%s\n", "worker", worker);
     print_figures("latest", json_object_get(run, "latest"));
     print_figures("eval", json_object_get(run, "eval"));
     print_classes(json_object_get(run, "classes"));

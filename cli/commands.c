@@ -13,6 +13,7 @@
 #include "cli/cmd_runs.h"
 #include "cli/cmd_submit.h"
 #include "cli/cmd_sweeps.h"
+#include "cli/cmd_workers.h"
 
 /* The global options, listed by every help text. */
 #define GLOBAL_OPTS                                                                                \
@@ -190,6 +191,13 @@ const struct ctl_command ctl_commands[] = {
      "Options:\n"
      "  --retry-for SECONDS   give up when the daemon stays unreachable this long\n"
      "                        (default 300; 0: never)\n" GLOBAL_HELP},
+    {"workers", ctl_cmd_workers, "list the daemons that train the store's runs",
+     "Usage: ganctl workers\n"
+     "\n"
+     "Lists the daemons sharing the daemon's store (one with SQLite, every daemon on the\n"
+     "database with PostgreSQL): name (* the daemon asked), alive or silent (no\n"
+     "heartbeat within its lease), the runs it trains, its workers and threads, and the\n"
+     "age of its newest heartbeat.\n" GLOBAL_HELP},
     {NULL, NULL, NULL, NULL},
 };
 

@@ -74,6 +74,10 @@ const char *gc_strerror(int code)
         return "too large";
     case GC_EUNSUPPORTED:
         return "unsupported";
+    case GC_EUNAVAIL:
+        return "unavailable";
+    case GC_ESTALE:
+        return "taken over";
     case GC_ECOMM:
         return "rank failure";
     }

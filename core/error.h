@@ -19,7 +19,9 @@ enum {
     GC_ESTOPPED = -8,  /* training stopped on request (pause, cancel, shutdown) */
     GC_ETOOBIG = -9,   /* too large (413) */
     GC_EUNSUPPORTED = -10,
-    GC_ECOMM = -11, /* a rank of a multi-rank run died, hung past the timeout or disagreed */
+    GC_EUNAVAIL = -11, /* a service needed cannot be reached now, e.g. the store's server (503) */
+    GC_ESTALE = -12,   /* acting on something another process took over (409) */
+    GC_ECOMM = -13,    /* a rank of a multi-rank run died, hung past the timeout or disagreed */
 };
 
 struct gc_error {

@@ -13,55 +13,71 @@
 #include <unistd.h>
 
 #include "daemon/log.h"
+#include "daemon/store.h"
 #include "daemon/webhook.h"
 
 #define DEFAULT_LISTEN "127.0.0.1:8080"
 #define DEFAULT_KEEP 5
+#define DEFAULT_HEARTBEAT 10
+#define DEFAULT_LEASE 30
 #define DEFAULT_RANK_TIMEOUT 300
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: ganctld [--listen ADDR:PORT] [--data DIR] [--workers N] [--threads N]\n"
-            "               [--config FILE] [--token-file FILE] [--datasets DIR] [--web DIR]\n"
-            "               [--keep-checkpoints N] [--max-connections N] [--http-timeout S]\n"
-            "               [--alert-webhook URL] [--mpirun COMMAND] [--rank-timeout S]\n"
-            "               [--verbose]\n"
-            "       ganctld train SPEC.json [--data DIR] [--threads N] [--rank-timeout S]\n"
-            "       ganctld train --run ID [--data DIR] [--threads N] [--rank-timeout S]\n"
-            "                     [--datasets DIR] [--control-stdin]\n"
-            "       mpirun -np N [MPIRUN OPTIONS] ganctld train SPEC.json | --run ID [...]\n"
-            "       ganctld --help | --version\n"
-            "\n"
-            "  --listen ADDR:PORT      where the REST API listens (default %s)\n"
-            "  --data DIR              the data directory: database, caches (default ./var,\n"
-            "                          $STATE_DIRECTORY under systemd)\n"
-            "  --workers N             runs trained at once (default 1)\n"
-            "  --threads N             compute threads shared by those runs (default: cores)\n"
-            "  --config FILE           'key = value' lines with the long flag names; flags win\n"
-            "  --token-file FILE       require 'Authorization: Bearer TOKEN' on /api/ (default\n"
-            "                          $CREDENTIALS_DIRECTORY/api-token when present)\n"
-            "  --datasets DIR          dataset paths given over the API stay inside it\n"
-            "                          (default DATA/datasets)\n"
-            "  --web DIR               the dashboard's files\n"
-            "  --keep-checkpoints N    newest checkpoints kept per run (default %d, 0: all)\n"
-            "  --alert-webhook URL     POST each alert of the watchdog there as JSON\n"
-            "                          (http://HOST[:PORT]/PATH; retried, never blocks)\n"
-            "  --max-connections N     open HTTP connections at most, event streams included;\n"
-            "                          more are refused (default 256)\n"
-            "  --http-timeout S        close a connection idle for S seconds, or whose request\n"
-            "                          has not come whole S seconds after it began (default 60)\n"
-            "  --mpirun COMMAND        how to start the ranks of a run with train.ranks > 1:\n"
-            "                          the mpirun command and its options, e.g. \"mpirun\n"
-            "                          --hostfile /etc/ganctl/hosts\"; ganctld adds -np N and\n"
-            "                          itself (default: none, such runs are refused)\n"
-            "  --rank-timeout S        seconds a rank of a multi-rank run waits for the others\n"
-            "                          before the job ends and the run is queued again\n"
-            "                          (default %d)\n"
-            "  --verbose               also log every training step's metrics\n"
-            "  train --run ID          train stored run ID in the foreground\n"
-            "  train --control-stdin   read pause, cancel and stop, one a line, on stdin\n",
-            DEFAULT_LISTEN, DEFAULT_KEEP, DEFAULT_RANK_TIMEOUT);
+    fprintf(
+        f,
+        "usage: ganctld [--listen ADDR:PORT] [--data DIR] [--workers N] [--threads N]\n"
+        "               [--config FILE] [--token-file FILE] [--datasets DIR] [--web DIR]\n"
+        "               [--keep-checkpoints N] [--max-connections N] [--http-timeout S]\n"
+        "               [--store URI] [--name NAME] [--heartbeat S] [--lease S]\n"
+        "               [--alert-webhook URL] [--mpirun COMMAND] [--rank-timeout S]\n"
+        "               [--verbose]\n"
+        "       ganctld train SPEC.json [--data DIR] [--threads N] [--store URI] [--name NAME]\n"
+        "                     [--rank-timeout S]\n"
+        "       ganctld train --run ID [--data DIR] [--threads N] [--store URI] [--name NAME]\n"
+        "                     [--rank-timeout S] [--datasets DIR] [--control-stdin]\n"
+        "       mpirun -np N [MPIRUN OPTIONS] ganctld train SPEC.json | --run ID [...]\n"
+        "       ganctld --help | --version\n"
+        "\n"
+        "  --listen ADDR:PORT      where the REST API listens (default %s)\n"
+        "  --data DIR              the data directory: database, caches (default ./var,\n"
+        "                          $STATE_DIRECTORY under systemd)\n"
+        "  --store URI             a PostgreSQL database shared by many daemons\n"
+        "                          (postgresql://USER@HOST:5432/DB?sslmode=...; the password\n"
+        "                          from ~/.pgpass, PGPASSFILE or a service file); default:\n"
+        "                          the SQLite file DATA/ganctl.db\n"
+        "  --name NAME             this daemon among the store's workers (default HOST:PORT)\n"
+        "  --heartbeat S           seconds between heartbeats, which renew leases (default %d)\n"
+        "  --lease S               a run whose worker missed its heartbeats this long is\n"
+        "                          claimed by another daemon (default %d)\n"
+        "  --workers N             runs trained at once (default 1)\n"
+        "  --threads N             compute threads shared by those runs (default: cores)\n"
+        "  --config FILE           'key = value' lines with the long flag names; flags win\n"
+        "  --token-file FILE       require 'Authorization: Bearer TOKEN' on /api/ (default\n"
+        "                          $CREDENTIALS_DIRECTORY/api-token when present)\n"
+        "  --datasets DIR          dataset paths given over the API stay inside it\n"
+        "                          (default DATA/datasets)\n"
+        "  --web DIR               the dashboard's files\n"
+        "  --keep-checkpoints N    newest checkpoints kept per run (default %d, 0: all)\n"
+        "  --alert-webhook URL     POST each alert of the watchdog there as JSON\n"
+        "                          (http://HOST[:PORT]/PATH; retried, never blocks)\n"
+        "  --max-connections N     open HTTP connections at most, event streams included;\n"
+        "                          more are refused (default 256)\n"
+        "  --http-timeout S        close a connection idle for S seconds, or whose request\n"
+        "                          has not come whole S seconds after it began (default 60)\n"
+        "  --mpirun COMMAND        how to start the ranks of a run with train.ranks > 1:\n"
+        "                          the mpirun command and its options, e.g. \"mpirun\n"
+        "                          --hostfile /etc/ganctl/hosts\"; ganctld adds -np N and\n"
+        "                          itself (default: none, such runs are refused)\n"
+        "  --rank-timeout S        seconds a rank of a multi-rank run waits for the others\n"
+        "                          before the job ends and the run is queued again\n"
+        "                          (default %d)\n"
+        "  --verbose               also log every training step's metrics\n"
+        "  train --run ID          train stored run ID in the foreground\n"
+        "  train --control-stdin   read pause, cancel and stop, one a line, on stdin\n"
+        "  train --claim N         (given by the daemon that launched the ranks) its claim on\n"
+        "                          the run, which rank 0's writes go under\n",
+        DEFAULT_LISTEN, DEFAULT_HEARTBEAT, DEFAULT_LEASE, DEFAULT_KEEP, DEFAULT_RANK_TIMEOUT);
 }
 
 static int parse_int(const char *name, const char *v, int lo, int hi, int *out)
@@ -88,9 +104,41 @@ static int set_str(const char *name, char *dst, size_t cap, const char *v)
     return 0;
 }
 
+/* A worker's name: 1 to 127 printable characters, no blanks. */
+static int set_name(struct gd_config *c, const char *v)
+{
+    size_t n = strlen(v);
+    int ok = n >= 1 && n < sizeof(c->name);
+    for (size_t i = 0; ok && i < n; i++)
+        ok = v[i] > ' ' && v[i] < 127;
+    if (!ok) {
+        fprintf(stderr, "ganctld: --name: expected 1 to %zu printable characters without blanks\n",
+                sizeof(c->name) - 1);
+        return -1;
+    }
+    memcpy(c->name, v, n + 1);
+    return 0;
+}
+
 /* One option by its long name, from the command line or the config file. */
 static int set_option(struct gd_config *c, const char *name, const char *v)
 {
+    if (!strcmp(name, "store")) {
+        /* a conninfo string or a path would open a SQLite file named after it */
+        if (v[0] && !gd_store_is_pg_uri(v)) {
+            fprintf(stderr,
+                    "ganctld: --store: expected a postgresql:// or postgres:// URI (without "
+                    "--store the store is the SQLite file DATA/ganctl.db)\n");
+            return -1;
+        }
+        return set_str(name, c->store, sizeof(c->store), v);
+    }
+    if (!strcmp(name, "name"))
+        return set_name(c, v);
+    if (!strcmp(name, "heartbeat"))
+        return parse_int(name, v, 1, 3600, &c->heartbeat);
+    if (!strcmp(name, "lease"))
+        return parse_int(name, v, 2, 86400, &c->lease);
     if (!strcmp(name, "listen"))
         return set_str(name, c->listen, sizeof(c->listen), v);
     if (!strcmp(name, "data"))
@@ -128,6 +176,17 @@ static int set_option(struct gd_config *c, const char *name, const char *v)
         if (parse_int(name, v, 1, INT32_MAX, &id))
             return -1;
         c->run = id;
+        return 0;
+    }
+    if (!strcmp(name, "claim")) {
+        char *end;
+        errno = 0;
+        long long x = strtoll(v, &end, 10);
+        if (errno || end == v || *end || x < 1) {
+            fprintf(stderr, "ganctld: --claim: expected a positive whole number, got '%s'\n", v);
+            return -1;
+        }
+        c->claim = x;
         return 0;
     }
     if (!strcmp(name, "control-stdin")) {
@@ -174,7 +233,8 @@ static int read_config(struct gd_config *c, const char *path)
         }
         *eq = '\0';
         char *key = trim(s), *val = trim(eq + 1);
-        if (!strcmp(key, "config") || !strcmp(key, "run") || !strcmp(key, "control-stdin")) {
+        if (!strcmp(key, "config") || !strcmp(key, "run") || !strcmp(key, "control-stdin") ||
+            !strcmp(key, "claim")) {
             fprintf(stderr, "ganctld: %s:%d: '%s' cannot be set in a config file\n", path, no, key);
             ret = -1;
         } else if (set_option(c, key, val)) {
@@ -208,12 +268,29 @@ static int parse_flags(struct gd_config *c, int argc, char **argv, int first, in
         }
         memcpy(name, a + 2, n);
         name[n] = '\0';
-        static const char *const known[] = {
-            "listen",        "data",    "datasets",        "web",
-            "token-file",    "workers", "threads",         "keep-checkpoints",
-            "verbose",       "config",  "max-connections", "http-timeout",
-            "alert-webhook", "mpirun",  "rank-timeout",    "run",
-            "control-stdin", NULL};
+        static const char *const known[] = {"listen",
+                                            "data",
+                                            "datasets",
+                                            "web",
+                                            "token-file",
+                                            "workers",
+                                            "threads",
+                                            "keep-checkpoints",
+                                            "verbose",
+                                            "config",
+                                            "max-connections",
+                                            "http-timeout",
+                                            "store",
+                                            "name",
+                                            "heartbeat",
+                                            "lease",
+                                            "alert-webhook",
+                                            "mpirun",
+                                            "rank-timeout",
+                                            "run",
+                                            "control-stdin",
+                                            "claim",
+                                            NULL};
         int is_known = 0;
         for (int k = 0; known[k]; k++)
             is_known |= !strcmp(known[k], name);
@@ -327,21 +404,34 @@ static char *read_token(const char *path)
     return strdup(t);
 }
 
+/* A lease shorter than two heartbeats would run out between two renewals. */
+static int check_lease(const struct gd_config *c)
+{
+    if (c->lease < 2 * c->heartbeat) {
+        fprintf(stderr, "ganctld: --lease %d must be at least twice --heartbeat %d\n", c->lease,
+                c->heartbeat);
+        return -1;
+    }
+    return 0;
+}
+
 /* `ganctld train SPEC.json | --run ID [--data DIR] [--threads N] [--keep-checkpoints N]
- * [--datasets DIR] [--rank-timeout S] [--control-stdin] [--verbose]`: no config file,
- * no token. */
+ * [--datasets DIR] [--store URI] [--name NAME] [--heartbeat S] [--lease S]
+ * [--rank-timeout S] [--control-stdin] [--claim N] [--verbose]`: no config file, no
+ * token. */
 static int parse_train(struct gd_config *c, int argc, char **argv)
 {
-    static const char *const allowed[] = {"data",         "threads",       "keep-checkpoints",
-                                          "verbose",      "run",           "datasets",
-                                          "rank-timeout", "control-stdin", NULL};
+    static const char *const allowed[] = {
+        "data",          "threads", "keep-checkpoints", "verbose", "run",   "datasets",
+        "store",         "name",    "heartbeat",        "lease",   "claim", "rank-timeout",
+        "control-stdin", NULL};
     c->command = GD_CMD_TRAIN;
     int first = 2;
     if (argc >= 3 && argv[2][0] != '-') {
         c->spec_path = argv[2];
         first = 3;
     }
-    if (parse_flags(c, argc, argv, first, 1, allowed))
+    if (parse_flags(c, argc, argv, first, 1, allowed) || check_lease(c))
         return 2;
     if (!c->spec_path == !c->run) {
         fprintf(stderr, "ganctld train: give either a spec file or --run ID\n");
@@ -368,15 +458,15 @@ static int parse_serve(struct gd_config *c, int argc, char **argv)
     }
     /* every flag but those of `ganctld train` alone */
     static const char *const allowed[] = {
-        "listen",     "data",         "datasets",        "web",
-        "token-file", "workers",      "threads",         "keep-checkpoints",
-        "verbose",    "config",       "max-connections", "http-timeout",
-        "mpirun",     "rank-timeout", "alert-webhook",   NULL};
+        "listen",          "data",         "datasets",         "web",          "token-file",
+        "workers",         "threads",      "keep-checkpoints", "verbose",      "config",
+        "max-connections", "http-timeout", "mpirun",           "rank-timeout", "alert-webhook",
+        "store",           "name",         "heartbeat",        "lease",        NULL};
     if (parse_flags(c, argc, argv, 1, 0, allowed))
         return 2;
     if (c->config[0] && read_config(c, c->config))
         return 2;
-    if (parse_flags(c, argc, argv, 1, 1, allowed))
+    if (parse_flags(c, argc, argv, 1, 1, allowed) || check_lease(c))
         return 2;
     default_paths(c);
 
@@ -400,6 +490,8 @@ int gd_config_parse(struct gd_config *c, int argc, char **argv)
     memset(c, 0, sizeof(*c));
     c->workers = 1;
     c->keep_checkpoints = DEFAULT_KEEP;
+    c->heartbeat = DEFAULT_HEARTBEAT;
+    c->lease = DEFAULT_LEASE;
     c->rank_timeout = DEFAULT_RANK_TIMEOUT;
     if (argc >= 2 && !strcmp(argv[1], "train"))
         return parse_train(c, argc, argv);

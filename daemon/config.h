@@ -21,12 +21,18 @@ struct gd_config {
     const char *spec_path; /* train: the spec file (borrowed from argv), or NULL with run */
     int64_t run;           /* train --run: the stored run to train; 0 when none */
     int control_stdin;     /* train: pause / cancel / stop commands arrive on stdin */
+    int64_t claim;         /* train --run --claim: the launching daemon's claim on the run, which
+                            * fences this process's writes (0: none) */
     char listen[256];
     char data[PATH_MAX];
     char datasets[PATH_MAX];
     char web[PATH_MAX];
     char token_file[PATH_MAX];
     char config[PATH_MAX];
+    char store[1024];         /* --store: a PostgreSQL URI, "" for the SQLite file in data */
+    char name[128];           /* --name: this daemon among the store's workers, "" for HOST:PORT */
+    int heartbeat;            /* --heartbeat seconds (default 10) */
+    int lease;                /* --lease seconds (default 30) */
     char alert_webhook[1200]; /* "" when none */
     int workers, threads, keep_checkpoints;
     int max_connections; /* 0: the server's default */

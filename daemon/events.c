@@ -50,6 +50,16 @@ void gd_events_destroy(struct gd_events *ev)
     free(ev);
 }
 
+void gd_events_raise(struct gd_events *ev, int64_t id)
+{
+    pthread_mutex_lock(&ev->mu);
+    if (id > ev->newest) {
+        ev->newest = id;
+        pthread_cond_broadcast(&ev->cond);
+    }
+    pthread_mutex_unlock(&ev->mu);
+}
+
 int gd_events_publish(struct gd_events *ev, int64_t run, const char *type, int64_t step,
                       struct gc_error *err)
 {
@@ -57,11 +67,7 @@ int gd_events_publish(struct gd_events *ev, int64_t run, const char *type, int64
     int ret = gd_store_event_put(ev->store, run, type, step, &id, err);
     if (ret)
         return ret;
-    pthread_mutex_lock(&ev->mu);
-    if (id > ev->newest)
-        ev->newest = id;
-    pthread_cond_broadcast(&ev->cond);
-    pthread_mutex_unlock(&ev->mu);
+    gd_events_raise(ev, id);
     return 0;
 }
 

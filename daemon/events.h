@@ -1,7 +1,8 @@
 /* events.h — the live event bus behind the event streams.
  *
  * Each event is first written to the store (so Last-Event-ID can replay it after a
- * restart), then every waiting subscriber is woken.
+ * restart, and on any daemon of the store), then every waiting subscriber is woken.
+ * Events other daemons store reach the bus through gd_events_raise().
  *
  * DESIGN: one mutex, one condition variable, the id of the newest event. Subscribers
  * (api/ stream threads) wait on the condvar for an id newer than theirs, then read the
@@ -26,6 +27,9 @@ void gd_events_destroy(struct gd_events *ev);
 int gd_events_publish(struct gd_events *ev, int64_t run, const char *type, int64_t step,
                       struct gc_error *err);
 
+/* Raises the newest event id to id (when newer) and wakes subscribers: events stored
+ * by another process on the same store (the keeper hears of them). Thread-safe. */
+void gd_events_raise(struct gd_events *ev, int64_t id);
 /* Events stored by another process (rank 0 of a run that trains in a child process,
  * writing the same store): when the store holds a newer event than the bus knows,
  * wakes the subscribers. Returns the newest event id, or -1 when the store cannot be

@@ -1,21 +1,23 @@
-/* job.c — one run on one worker: read it from the store, build its trainer, restore
- * its newest checkpoint, train it through the hooks that store what it reports and
- * publish an event for each, and write its final status.
+/* job.c — one run on one worker: read the run this daemon claimed from the store, build
+ * its trainer, restore its newest checkpoint (whichever daemon wrote it), train it
+ * through the hooks that store what it reports and publish an event for each, and
+ * write its final status.
  *
- * When a write of the hooks fails because the disk is full or failing, the run keeps
- * its place and tries the write again every second (retry_write) instead of failing
- * and losing the steps since its last checkpoint; the error shows on the run until a
- * write works.
+ * How a report reaches the store when the store fails (a full disk: try again every
+ * second; an unreachable server: keep it in memory and go on) is job_store.c's. A run
+ * another worker took over (its lease ran out while this daemon could not reach the
+ * store) is given up: the job stops without writing anything more.
  *
  * DESIGN (locks as job.h names them): the trainer belongs to the worker alone. The
  * hooks run on the worker's thread and take mu only for a moment: hook_control() once
  * per step to read the stop request and publish the live step, the others to set the
  * live figures or the store error. mu is never held across training, the store or a
- * log call. The final status is written under ctl_mu together with taking the job off
- * the active list (finish), so the user's verbs never see a run finished in the store
- * but still training, or the other way round. */
+ * log call. The final status is written before the job leaves the active list, with
+ * the job marked finished meanwhile, so the API never sees a run finished in the store
+ * but still live, or live with no worker behind it. */
 #include "daemon/job.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +48,27 @@ void gd_jobs_publish(struct gd_jobs *s, int64_t run, const char *type, int64_t s
     struct gc_error err = {0};
     if (s->ev && gd_events_publish(s->ev, run, type, step, &err))
         gd_jobs_log(s, GD_LOG_WARN, run, "event %s not stored: %s", type, err.msg);
+}
+
+void gd_jobs_poke(struct gd_jobs *s)
+{
+    pthread_mutex_lock(&s->mu);
+    s->pokes++;
+    pthread_cond_broadcast(&s->wake);
+    pthread_mutex_unlock(&s->mu);
+}
+
+struct timespec gd_jobs_deadline(int ms)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    t.tv_sec += ms / 1000;
+    t.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (t.tv_nsec >= 1000000000L) {
+        t.tv_sec++;
+        t.tv_nsec -= 1000000000L;
+    }
+    return t;
 }
 
 /* ---- the active list (called with mu held) ---- */
@@ -105,112 +128,15 @@ static int hook_control(void *ctx)
 {
     struct gd_job *job = ctx;
     note_progress(job);
+    gd_job_poll_request(job);
     pthread_mutex_lock(&job->s->mu);
     int r = GC_CONTINUE;
-    if (job->request == GD_REQ_CANCEL)
-        r = GC_STOP_CANCEL;
+    if (job->request == GD_REQ_CANCEL || job->request == GD_REQ_GIVE_UP)
+        r = GC_STOP_CANCEL; /* giving up writes no checkpoint: the run is not ours */
     else if (job->request == GD_REQ_PAUSE || job->s->stopping)
         r = GC_STOP_PAUSE; /* shutdown checkpoints like a pause */
     pthread_mutex_unlock(&job->s->mu);
     return r;
-}
-
-/* How often a training write that failed for lack of space or on I/O is tried again. */
-#define STORE_RETRY_MS 1000
-
-/* Called after a training write (metrics, sample, eval, checkpoint) failed with err.
- * When the store's writes fail for lack of space or on I/O, the run keeps its place
- * instead of failing and losing the steps since its last checkpoint: the error shows on
- * the run (gd_sched_live_error) and in the log, and the caller tries the write again
- * after STORE_RETRY_MS, until it works or the run is asked to stop. Returns 1 to try
- * again; 0 to give up with err (GC_ESTOPPED on a stop request, so training ends as
- * that request says). */
-static int retry_write(struct gd_job *job, struct gc_error *err)
-{
-    struct gd_jobs *s = job->s;
-    /* the health may be good again already because another run's write worked in
-     * between; a write failing while the store looks healthy is tried twice more, then
-     * it is not the disk and the run fails with its error */
-    if (gd_store_health(s->store, NULL, 0) == 0 && job->healthy_tries++ >= 2) {
-        job->healthy_tries = 0;
-        return 0;
-    }
-    pthread_mutex_lock(&s->mu);
-    int first = !job->store_error[0];
-    snprintf(job->store_error, sizeof(job->store_error), "%s", err->msg);
-    pthread_mutex_unlock(&s->mu);
-    if (first)
-        gd_jobs_log(s, GD_LOG_ERR, job->id, "%s; trying again every %d ms", err->msg,
-                    STORE_RETRY_MS);
-    for (int waited = 0; waited < STORE_RETRY_MS; waited += 50) {
-        usleep(50 * 1000);
-        pthread_mutex_lock(&s->mu);
-        int stop = job->request != GD_REQ_NONE || s->stopping;
-        pthread_mutex_unlock(&s->mu);
-        if (stop) {
-            char why[sizeof(err->msg)];
-            snprintf(why, sizeof(why), "%s", err->msg);
-            gc_error_set(err, GC_ESTOPPED, "stopped while waiting for the store: %s", why);
-            return 0;
-        }
-    }
-    return 1;
-}
-
-/* Before a run's final status (and step) is written: while the store's writes fail,
- * wait for them to work again, or that status would be lost and the run would show
- * running with no worker behind it. A stopping daemon does not wait: the run stays
- * running in the store, and the next start queues it again. */
-static void wait_for_store(struct gd_job *job)
-{
-    struct gd_jobs *s = job->s;
-    while (gd_store_health(s->store, NULL, 0) != 0) {
-        pthread_mutex_lock(&s->mu);
-        int stopping = s->stopping;
-        pthread_mutex_unlock(&s->mu);
-        if (stopping)
-            return;
-        usleep(100 * 1000); /* the store probes by itself once writes stop */
-    }
-}
-
-/* What a hook returns once its write (tried again while retry_write() said so) ended
- * with ret. A failure: GC_ESTOPPED when a stop request ended the wait (so training
- * ends as canceled, paused or queued, not failed), else the store's error. A success:
- * 0, and a wait for the store, if any, is over. */
-static int write_end(struct gd_job *job, int ret, const struct gc_error *err)
-{
-    if (ret)
-        return err && err->code == GC_ESTOPPED ? GC_ESTOPPED : ret;
-    struct gd_jobs *s = job->s;
-    job->healthy_tries = 0;
-    pthread_mutex_lock(&s->mu);
-    int was = job->store_error[0] != '\0';
-    job->store_error[0] = '\0';
-    pthread_mutex_unlock(&s->mu);
-    if (was)
-        gd_jobs_log(s, GD_LOG_INFO, job->id, "the store takes writes again: training goes on");
-    return 0;
-}
-
-/* Stores figures of kind (0 training, 1 eval) as write_end() says. */
-static int put_figures(struct gd_job *job, int kind, int64_t step, const struct gc_metric *m, int n,
-                       struct gc_error *err)
-{
-    const char *names[64];
-    double values[64];
-    if (n > 64)
-        n = 64;
-    for (int i = 0; i < n; i++) {
-        names[i] = m[i].name;
-        values[i] = m[i].value;
-    }
-    int ret;
-    while (
-        (ret = gd_store_metrics_put(job->s->store, job->id, kind, step, names, values, n, err)) &&
-        retry_write(job, err))
-        ;
-    return write_end(job, ret, err);
 }
 
 /* Appends " name=value" for each figure to the log line (len of cap bytes used). */
@@ -220,13 +146,26 @@ static void append_figures(char *line, size_t cap, int len, const struct gc_metr
         len += snprintf(line + len, cap - (size_t)len, " %s=%.4g", m[i].name, m[i].value);
 }
 
+/* Stores figures of kind (metrics or eval) through gd_job_store(). */
+static int put_figures(struct gd_job *job, enum gd_report_kind kind, int64_t step,
+                       const struct gc_metric *m, int n, struct gc_error *err)
+{
+    const char *names[64];
+    double values[64];
+    if (n > 64)
+        n = 64;
+    for (int i = 0; i < n; i++) {
+        names[i] = m[i].name;
+        values[i] = m[i].value;
+    }
+    struct gd_report r = {.kind = kind, .step = step, .names = names, .values = values, .n = n};
+    return gd_job_store(job, &r, err);
+}
+
 static int hook_metrics(void *ctx, int64_t step, const struct gc_metric *m, int n,
                         struct gc_error *err)
 {
     struct gd_job *job = ctx;
-    int ret = put_figures(job, 0, step, m, n, err);
-    if (ret)
-        return ret;
     for (int i = 0; i < n; i++) {
         if (strcmp(m[i].name, "images_per_s") == 0) {
             pthread_mutex_lock(&job->s->mu);
@@ -234,11 +173,13 @@ static int hook_metrics(void *ctx, int64_t step, const struct gc_metric *m, int 
             pthread_mutex_unlock(&job->s->mu);
         }
     }
+    note_progress(job);
+    int ret = put_figures(job, GD_REPORT_METRICS, step, m, n, err);
+    if (ret)
+        return ret;
     char line[400];
     int len = snprintf(line, sizeof(line), "step %lld", (long long)step);
     append_figures(line, sizeof(line), len, m, n);
-    note_progress(job);
-    gd_jobs_publish(job->s, job->id, "metrics", step);
     /* the last step's figures are worth a line even when steps are not logged */
     gd_jobs_log(job->s, step == job->steps ? GD_LOG_INFO : GD_LOG_DEBUG, job->id, "%s", line);
     return 0;
@@ -247,39 +188,27 @@ static int hook_metrics(void *ctx, int64_t step, const struct gc_metric *m, int 
 static int hook_sample(void *ctx, int64_t step, const uint8_t *png, size_t len,
                        struct gc_error *err)
 {
-    struct gd_job *job = ctx;
-    int ret;
-    while ((ret = gd_store_sample_put(job->s->store, job->id, step, png, len, err)) &&
-           retry_write(job, err))
-        ;
-    if ((ret = write_end(job, ret, err)))
-        return ret;
-    gd_jobs_publish(job->s, job->id, "sample", step);
-    return 0;
+    struct gd_report r = {.kind = GD_REPORT_SAMPLE, .step = step, .blob = png, .len = len};
+    return gd_job_store(ctx, &r, err);
 }
 
 static int hook_plane(void *ctx, int64_t step, const uint8_t *bytes, size_t len,
                       struct gc_error *err)
 {
-    struct gd_job *job = ctx;
-    int ret;
-    while ((ret = gd_store_plane_put(job->s->store, job->id, step, bytes, len, err)) &&
-           retry_write(job, err))
-        ;
-    return write_end(job, ret, err);
+    struct gd_report r = {.kind = GD_REPORT_PLANE, .step = step, .blob = bytes, .len = len};
+    return gd_job_store(ctx, &r, err);
 }
 
 static int hook_eval(void *ctx, int64_t step, const struct gc_metric *m, int n,
                      struct gc_error *err)
 {
     struct gd_job *job = ctx;
-    int ret = put_figures(job, 1, step, m, n, err);
+    int ret = put_figures(job, GD_REPORT_EVAL, step, m, n, err);
     if (ret)
         return ret;
     char line[400];
     int len = snprintf(line, sizeof(line), "eval at step %lld:", (long long)step);
     append_figures(line, sizeof(line), len, m, n);
-    gd_jobs_publish(job->s, job->id, "eval", step);
     gd_jobs_log(job->s, GD_LOG_INFO, job->id, "%s", line);
     if (job->sweep > 0 && step < job->steps)
         gd_sweep_after_eval(job->s, job->sweep, job->id, job->config, step);
@@ -289,16 +218,8 @@ static int hook_eval(void *ctx, int64_t step, const struct gc_metric *m, int n,
 static int hook_checkpoint(void *ctx, int64_t step, const uint8_t *bytes, size_t len,
                            struct gc_error *err)
 {
-    struct gd_job *job = ctx;
-    int ret;
-    while ((ret = gd_store_ckpt_put(job->s->store, job->id, step, bytes, len,
-                                    job->s->opts.keep_checkpoints, err)) &&
-           retry_write(job, err))
-        ;
-    if ((ret = write_end(job, ret, err)))
-        return ret;
-    gd_jobs_publish(job->s, job->id, "checkpoint", step);
-    return 0;
+    struct gd_report r = {.kind = GD_REPORT_CKPT, .step = step, .blob = bytes, .len = len};
+    return gd_job_store(ctx, &r, err);
 }
 
 /* The alert webhook's JSON body for one event of the watchdog. */
@@ -328,35 +249,26 @@ static int hook_alert(void *ctx, const struct gc_watch_event *e, struct gc_error
     struct gd_jobs *s = job->s;
     int ret;
     if (e->to_step >= 0) {
-        while ((ret = gd_store_run_rewind(s->store, job->id, e->to_step, err)) &&
-               retry_write(job, err))
-            ;
-        if ((ret = write_end(job, ret, err)))
-            return ret;
-        /* the checkpoint gone back to may have been pruned: keep it, the run resumes
-         * from it after a restart */
-        while (e->ckpt &&
-               (ret = gd_store_ckpt_put(s->store, job->id, e->to_step, e->ckpt, e->ckpt_len,
-                                        s->opts.keep_checkpoints, err)) &&
-               retry_write(job, err))
-            ;
-        if ((ret = write_end(job, ret, err)))
+        /* in order with the reports before it: what is kept for the store of the steps
+         * after to_step is written first, then forgotten with the rest */
+        struct gd_report r = {
+            .kind = GD_REPORT_REWIND, .step = e->to_step, .blob = e->ckpt, .len = e->ckpt_len};
+        if ((ret = gd_job_store(job, &r, err)))
             return ret;
         pthread_mutex_lock(&s->mu);
         job->counted = e->to_step;
         job->step = e->to_step;
         pthread_mutex_unlock(&s->mu);
     }
-    struct gd_watch_record r = {
+    struct gd_watch_record w = {
         .run = job->id, .step = e->step, .to_step = e->to_step, .lr_scale = e->lr_scale};
-    snprintf(r.kind, sizeof(r.kind), "%s", e->kind);
-    snprintf(r.action, sizeof(r.action), "%s", e->action);
-    snprintf(r.message, sizeof(r.message), "%s", e->message);
-    while ((ret = gd_store_watch_put(s->store, &r, NULL, err)) && retry_write(job, err))
-        ;
-    if ((ret = write_end(job, ret, err)))
+    snprintf(w.kind, sizeof(w.kind), "%s", e->kind);
+    snprintf(w.action, sizeof(w.action), "%s", e->action);
+    snprintf(w.message, sizeof(w.message), "%s", e->message);
+    struct gd_report r = {
+        .kind = GD_REPORT_WATCH, .step = e->step, .blob = (const uint8_t *)&w, .len = sizeof w};
+    if ((ret = gd_job_store(job, &r, err)))
         return ret;
-    gd_jobs_publish(s, job->id, "alert", e->step);
     gd_jobs_log(s, GD_LOG_WARN, job->id, "watch: %s at step %lld: %s", e->kind, (long long)e->step,
                 e->message);
     if (s->opts.webhook) {
@@ -418,32 +330,104 @@ static void record_provenance(struct gd_jobs *s, const struct gd_run *run)
         gd_jobs_log(s, GD_LOG_WARN, run->id, "provenance not stored: %s", err.msg);
 }
 
-void gd_jobs_set_status(struct gd_jobs *s, int64_t id, enum gd_status st, const char *error,
-                        int64_t step)
+/* Writes a job's final status (and step, when it moved) and takes it off the active
+ * list: first what it keeps for the store is written (the run stays live meanwhile,
+ * showing why it waits), then the job is marked finished, so it no longer shows live
+ * while its status is written. Not written when the run was given up; on rank 0 of a
+ * launched run (opts.final) handed to the daemon that launched it, which writes it.
+ * Returns the status the store wrote (or was handed). */
+enum gd_status gd_job_finish(struct gd_jobs *s, struct gd_job *job, enum gd_status st,
+                             const char *error, int64_t step, int set_step)
 {
-    struct gc_error err = {0};
-    if (gd_store_run_set_status(s->store, id, st, error, &err))
-        gd_jobs_log(s, GD_LOG_ERR, id, "cannot set status %s: %s", gd_status_name(st), err.msg);
-    gd_jobs_publish(s, id, "status", step);
-}
-
-/* Under ctl_mu, so none of cancel/pause/resume/delete sees the run finished in the
- * store but still training, or the other way round. */
-void gd_job_finish(struct gd_jobs *s, struct gd_job *job, enum gd_status st, const char *error,
-                   int64_t step, int write)
-{
-    pthread_mutex_lock(&s->ctl_mu);
+    pthread_mutex_lock(&s->mu);
+    int give_up = job->request == GD_REQ_GIVE_UP;
+    pthread_mutex_unlock(&s->mu);
+    /* while the store cannot take the status, the run stays live and shows why */
+    int drained = !give_up && gd_job_drain(job) == 0;
     pthread_mutex_lock(&s->mu);
     job->finished = 1;
     pthread_mutex_unlock(&s->mu);
-    if (write && s->opts.final)
+    struct gc_error err = {0};
+    if (!drained) {
+        gd_store_run_forget(s->store, job->id);
+        st = GD_RUNNING;
+    } else if (s->opts.final) {
+        if (set_step)
+            gd_store_run_set_step(s->store, job->id, step, NULL);
         s->opts.final(s->opts.final_ctx, job->id, st, step, error);
-    else if (write)
-        gd_jobs_set_status(s, job->id, st, error, step);
+    } else {
+        if (set_step)
+            gd_store_run_set_step(s->store, job->id, step, NULL);
+        int rc = gd_store_run_set_status(s->store, job->id, st, error, &err);
+        if (rc == 0) {
+            /* a pause or cancel the user asked for as the run stopped wins */
+            struct gd_run r;
+            if (gd_store_run_get(s->store, job->id, &r, NULL) == 0) {
+                st = r.status;
+                gd_run_fini(&r);
+            }
+            gd_jobs_publish(s, job->id, "status", step);
+        } else if (rc == GC_ESTALE) {
+            st = GD_RUNNING;
+        } else {
+            gd_jobs_log(s, GD_LOG_ERR, job->id, "cannot set status %s: %s", gd_status_name(st),
+                        err.msg);
+        }
+    }
     pthread_mutex_lock(&s->mu);
     active_remove(s, job);
+    pthread_cond_broadcast(&s->wake); /* a slot is free */
     pthread_mutex_unlock(&s->mu);
-    pthread_mutex_unlock(&s->ctl_mu);
+    return st;
+}
+
+/* Builds the trainer; a failure says which worker could not, and names the dataset's
+ * path (or a paired task's inputs) when that is what it could not open (the paths must
+ * exist on every host that trains runs: this worker may not be the daemon that took the
+ * spec). */
+static int build(struct gd_job *job, const struct gc_spec *spec, struct gc_error *err)
+{
+    struct gd_jobs *s = job->s;
+    if (spec->dataset.path[0] && access(spec->dataset.path, R_OK) != 0)
+        return gc_error_set(err, GC_ENOTFOUND, "worker %s cannot open dataset.path %s: %s",
+                            s->me.name, spec->dataset.path, strerror(errno));
+    if (spec->task.on && spec->task.kind == GC_TASK_PAIRED && spec->task.source_path[0] &&
+        access(spec->task.source_path, R_OK | X_OK) != 0)
+        return gc_error_set(err, GC_ENOTFOUND, "worker %s cannot open task.source_path %s: %s",
+                            s->me.name, spec->task.source_path, strerror(errno));
+    struct gc_trainer_opts topts = {
+        .threads = s->threads_per_run,
+        .cache_dir = s->cache_dir,
+        .load_data = 1,
+        .comm = s->opts.comm,
+    };
+    job->t = gc_trainer_create(spec, &topts, err);
+    if (!job->t)
+        return gc_error_prefix(err, "on worker %s", s->me.name);
+    return 0;
+}
+
+/* Restores the newest checkpoint, if there is one. */
+static int restore(struct gd_job *job, struct gc_error *err)
+{
+    struct gd_jobs *s = job->s;
+    uint8_t *ck = NULL;
+    size_t cklen = 0;
+    int64_t ckstep = 0;
+    int rc = gd_store_ckpt_get(s->store, job->id, -1, &ck, &cklen, &ckstep, err);
+    if (rc == GC_ENOTFOUND) {
+        gc_error_clear(err);
+        return 0;
+    }
+    if (rc)
+        return rc;
+    rc = gc_trainer_restore(job->t, ck, cklen, err);
+    free(ck);
+    if (rc)
+        return gc_error_prefix(err, "checkpoint of step %lld", (long long)ckstep);
+    gd_jobs_log(s, GD_LOG_INFO, job->id, "resumed from the checkpoint of step %lld",
+                (long long)ckstep);
+    return 0;
 }
 
 enum gd_status gd_job_run(struct gd_job *job, int *train_rc)
@@ -456,11 +440,18 @@ enum gd_status gd_job_run(struct gd_job *job, int *train_rc)
     int64_t step = 0;
     int rc = GC_EIO;
 
+    /* the claim made it running; every daemon's streams hear of it */
+    gd_jobs_publish(s, job->id, "status", 0);
     if (gd_store_run_get(s->store, job->id, &run, &err)) {
         gd_jobs_log(s, GD_LOG_ERR, job->id, "cannot read run: %s", err.msg);
-        gd_job_finish(s, job, GD_FAILED, NULL, 0, 0);
+        /* it stays claimed: the lease runs out, or the next start queues it again */
+        gd_store_run_forget(s->store, job->id);
+        pthread_mutex_lock(&s->mu);
+        job->request = GD_REQ_GIVE_UP;
+        pthread_mutex_unlock(&s->mu);
+        final = gd_job_finish(s, job, GD_FAILED, NULL, 0, 0);
         free(job);
-        return GD_FAILED;
+        return final;
     }
     step = run.step;
     spec = malloc(sizeof(*spec));
@@ -473,7 +464,9 @@ enum gd_status gd_job_run(struct gd_job *job, int *train_rc)
         goto fail;
     }
     if (s->opts.parse_spec(run.spec_json, spec, &err)) {
-        gc_error_prefix(&err, "stored spec");
+        /* the dataset path is checked on this host, which may not be the one that took
+         * the spec */
+        gc_error_prefix(&err, "worker %s: stored spec", s->me.name);
         goto fail;
     }
     job->batch = spec->train.batch_size;
@@ -482,7 +475,8 @@ enum gd_status gd_job_run(struct gd_job *job, int *train_rc)
     job->config = run.config;
     job->steps = spec->train.steps;
     if (spec->train.ranks > 1 && !s->opts.comm) {
-        /* the daemon, not a rank: the ranks train in a child process */
+        /* the daemon, not a rank: the ranks train in a child process, under this
+         * daemon's claim */
         if (s->opts.mpirun && s->opts.mpirun[0]) {
             final = gd_job_launch(job, spec, &run);
             rc = final == GD_SUCCEEDED ? 0 : GC_EIO;
@@ -493,39 +487,12 @@ enum gd_status gd_job_run(struct gd_job *job, int *train_rc)
                     "process (the same run, to rounding)",
                     spec->train.ranks);
     }
+    gd_jobs_log(s, GD_LOG_INFO, job->id, "started at step %lld of %lld with %d threads on %s",
+                (long long)step, (long long)spec->train.steps, s->threads_per_run, s->me.name);
 
     record_provenance(s, &run);
-    gd_jobs_set_status(s, job->id, GD_RUNNING, NULL, step);
-    gd_jobs_log(s, GD_LOG_INFO, job->id, "started at step %lld of %lld with %d threads",
-                (long long)step, (long long)spec->train.steps, s->threads_per_run);
-
-    struct gc_trainer_opts topts = {
-        .threads = s->threads_per_run,
-        .cache_dir = s->cache_dir,
-        .load_data = 1,
-        .comm = s->opts.comm,
-    };
-    job->t = gc_trainer_create(spec, &topts, &err);
-    if (!job->t)
+    if (build(job, spec, &err) || restore(job, &err))
         goto fail;
-
-    uint8_t *ck = NULL;
-    size_t cklen = 0;
-    int64_t ckstep = 0;
-    rc = gd_store_ckpt_get(s->store, job->id, -1, &ck, &cklen, &ckstep, &err);
-    if (rc == 0) {
-        rc = gc_trainer_restore(job->t, ck, cklen, &err);
-        free(ck);
-        if (rc) {
-            gc_error_prefix(&err, "checkpoint of step %lld", (long long)ckstep);
-            goto fail;
-        }
-        gd_jobs_log(s, GD_LOG_INFO, job->id, "resumed from the checkpoint of step %lld",
-                    (long long)ckstep);
-    } else if (rc != GC_ENOTFOUND) {
-        goto fail;
-    }
-    gc_error_clear(&err);
     store_classes(s, job);
     job->counted = gc_trainer_step(job->t);
     pthread_mutex_lock(&s->mu);
@@ -547,44 +514,57 @@ enum gd_status gd_job_run(struct gd_job *job, int *train_rc)
     note_progress(job);
     step = gc_trainer_step(job->t);
 
+    pthread_mutex_lock(&s->mu);
+    int req = job->request, stopping = s->stopping;
+    if (rc == GC_ESTALE)
+        job->request = req = GD_REQ_GIVE_UP;
+    pthread_mutex_unlock(&s->mu);
+    if (req == GD_REQ_GIVE_UP) {
+        gd_job_finish(s, job, GD_RUNNING, NULL, step, 0);
+        gd_jobs_log(s, GD_LOG_WARN, job->id,
+                    "taken over by another worker at step %lld: given up here", (long long)step);
+        final = GD_RUNNING;
+        goto out;
+    }
     if (rc == 0) {
         final = GD_SUCCEEDED;
     } else if (rc == GC_ESTOPPED) {
-        pthread_mutex_lock(&s->mu);
-        int req = job->request, stopping = s->stopping;
-        pthread_mutex_unlock(&s->mu);
         if (req == GD_REQ_CANCEL)
             final = GD_CANCELED;
         else if (req == GD_REQ_PAUSE)
             final = GD_PAUSED;
         else if (stopping)
-            final = GD_QUEUED; /* the next start continues from the checkpoint */
+            final = GD_QUEUED; /* the next start, or another daemon, continues it */
         else
             goto fail;
     } else if (rc == GC_ECOMM) {
         /* a rank died, hung or drifted: not the run's fault; it goes on from its newest
          * checkpoint at the next launch */
-        wait_for_store(job);
-        gd_job_finish(s, job, GD_QUEUED, err.msg, run.step, 1);
+        final = gd_job_finish(s, job, GD_QUEUED, err.msg, step, 0);
         gd_jobs_log(s, GD_LOG_ERR, job->id, "the ranks failed, queued again: %s", err.msg);
-        final = GD_QUEUED;
         goto out;
     } else {
         goto fail;
     }
     /* a finished run shows the steps it did; a stopped one keeps its checkpoint's step,
      * which the checkpoint hook already wrote */
-    wait_for_store(job);
-    if (final == GD_SUCCEEDED || final == GD_CANCELED)
-        gd_store_run_set_step(s->store, job->id, step, NULL);
-    else
+    int set_step = final == GD_SUCCEEDED || final == GD_CANCELED;
+    if (!set_step)
         step = run.step > step ? run.step : step;
     char reason[sizeof(job->stop_reason)];
     pthread_mutex_lock(&s->mu);
     snprintf(reason, sizeof(reason), "%s", job->stop_reason);
     pthread_mutex_unlock(&s->mu);
-    gd_job_finish(s, job, final, final == GD_CANCELED && reason[0] ? reason : NULL, step, 1);
-    gd_jobs_log(s, GD_LOG_INFO, job->id, "%s at step %lld", gd_status_name(final), (long long)step);
+    final = gd_job_finish(s, job, final, final == GD_CANCELED && reason[0] ? reason : NULL, step,
+                          set_step);
+    if (final == GD_RUNNING)
+        gd_jobs_log(s, GD_LOG_WARN, job->id,
+                    "stopped at step %lld; its status is left to the next"
+                    " start or another worker",
+                    (long long)step);
+    else
+        gd_jobs_log(s, GD_LOG_INFO, job->id, "%s at step %lld", gd_status_name(final),
+                    (long long)step);
     goto out;
 
 fail:
@@ -593,15 +573,13 @@ fail:
         rc = err.code ? err.code : GC_EIO;
     if (!err.msg[0])
         gc_error_set(&err, err.code ? err.code : GC_EIO, "failed");
-    wait_for_store(job);
-    if (job->t)
-        gd_store_run_set_step(s->store, job->id, gc_trainer_step(job->t), NULL);
-    final = GD_FAILED;
-    gd_job_finish(s, job, GD_FAILED, err.msg, step, 1);
+    final = gd_job_finish(s, job, GD_FAILED, err.msg, job->t ? gc_trainer_step(job->t) : step,
+                          job->t != NULL);
     gd_jobs_log(s, GD_LOG_ERR, job->id, "failed: %s", err.msg);
 out:
     if (train_rc)
         *train_rc = rc;
+    gd_job_pending_free(job);
     gc_trainer_destroy(job->t);
     job->t = NULL;
     free(spec);

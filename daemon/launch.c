@@ -186,15 +186,16 @@ static int spawn(struct gd_job *job, int ranks, struct child *ch, struct gc_erro
 {
     struct gd_jobs *s = job->s;
     const struct gd_sched_opts *o = &s->opts;
-    char script[1200], np[16], id[24], threads[16], keep[16], timeout[16];
+    char script[1200], np[16], id[24], threads[16], keep[16], timeout[16], claim[24];
     if ((size_t)snprintf(script, sizeof script, "exec %s \"$@\"", o->mpirun) >= sizeof script)
         return gc_error_set(err, GC_EINVAL, "the --mpirun command is too long");
     snprintf(np, sizeof np, "%d", ranks);
     snprintf(id, sizeof id, "%lld", (long long)job->id);
+    snprintf(claim, sizeof claim, "%lld", (long long)gd_store_claim_of(s->store, job->id));
     snprintf(threads, sizeof threads, "%d", s->threads_per_run);
     snprintf(keep, sizeof keep, "%d", o->keep_checkpoints);
     snprintf(timeout, sizeof timeout, "%d", o->rank_timeout > 0 ? o->rank_timeout : 300);
-    const char *argv[32];
+    const char *argv[40];
     int a = 0;
     argv[a++] = "/bin/sh";
     argv[a++] = "-c";
@@ -219,6 +220,17 @@ static int spawn(struct gd_job *job, int ranks, struct child *ch, struct gc_erro
     argv[a++] = "--rank-timeout";
     argv[a++] = timeout;
     argv[a++] = "--control-stdin";
+    /* rank 0 writes the same store as this daemon, under its name and its claim */
+    if (o->store_uri && o->store_uri[0]) {
+        argv[a++] = "--store";
+        argv[a++] = o->store_uri;
+    }
+    argv[a++] = "--name";
+    argv[a++] = s->me.name;
+    if (gd_store_claim_of(s->store, job->id) > 0) {
+        argv[a++] = "--claim";
+        argv[a++] = claim;
+    }
     if (o->verbose)
         argv[a++] = "--verbose";
     argv[a] = NULL;
@@ -390,6 +402,7 @@ static int watch(struct gd_job *job, struct child *ch, int *ws)
     for (;;) {
         if (tick(job, ch, ws))
             return 1;
+        gd_job_poll_request(job); /* a pause or cancel asked through another daemon */
         follow(job, &seen, &status);
         if (ch->final)
             return 0;
@@ -528,7 +541,7 @@ static enum gd_status conclude(struct gd_job *job, const struct gd_run *before,
     }
     char reason[sizeof job->stop_reason];
     pthread_mutex_lock(&s->mu);
-    enum gd_job_request req = job->request;
+    int req = job->request;
     int stopping = s->stopping;
     snprintf(reason, sizeof reason, "%s", job->stop_reason);
     pthread_mutex_unlock(&s->mu);
@@ -576,7 +589,7 @@ static enum gd_status conclude(struct gd_job *job, const struct gd_run *before,
     } else {
         forget_fruitless(s, job->id);
     }
-    gd_job_finish(s, job, final, msg[0] ? msg : NULL, step, 1);
+    final = gd_job_finish(s, job, final, msg[0] ? msg : NULL, step, 1);
     gd_jobs_log(s, final == GD_FAILED ? GD_LOG_ERR : GD_LOG_INFO, job->id,
                 "ranks ended (%s): %s%s%s", how, gd_status_name(final), msg[0] ? ": " : "", msg);
     gd_run_fini(&r);
@@ -597,7 +610,7 @@ enum gd_status gd_job_launch(struct gd_job *job, const struct gc_spec *spec,
     pthread_mutex_unlock(&s->mu);
 
     /* the error a failed launch left is the last launch's, not this one's */
-    if (run->error && gd_store_run_set_status(s->store, job->id, GD_QUEUED, NULL, &err))
+    if (run->error && gd_store_run_set_status(s->store, job->id, GD_RUNNING, NULL, &err))
         gd_jobs_log(s, GD_LOG_WARN, job->id, "cannot clear the last launch's error: %s", err.msg);
     char how[64] = "not started";
     int ws = -1, exited = 1;

@@ -1,6 +1,8 @@
-/* The store's schema migrations, embedded at build time from migrations/NNNN_name.sql
- * by scripts/embed-migrations.sh, in ascending version order. Version N is recorded
- * in PRAGMA user_version once migration N has run. */
+/* The store's schema migrations, embedded at build time by scripts/embed-migrations.sh:
+ * migrations/sqlite/NNNN_name.sql for the SQLite store (version N recorded in PRAGMA
+ * user_version once migration N has run) and migrations/postgres/NNNN_name.sql for the
+ * PostgreSQL store (recorded in its schema_version table), each in ascending version
+ * order without gaps. */
 #ifndef GD_MIGRATIONS_H
 #define GD_MIGRATIONS_H
 
@@ -10,7 +12,9 @@ struct gd_migration {
     const char *sql;  /* the whole file */
 };
 
-extern const struct gd_migration gd_migrations[];
-extern const int gd_migrations_count;
+extern const struct gd_migration gd_migrations_sqlite[];
+extern const int gd_migrations_sqlite_count;
+extern const struct gd_migration gd_migrations_pg[];
+extern const int gd_migrations_pg_count;
 
 #endif

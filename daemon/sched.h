@@ -1,20 +1,24 @@
-/* sched.h — the run queue and the pool of worker threads (docs/architecture.md: the
- * life of a run).
+/* sched.h — the worker threads that train this daemon's share of the store's queue
+ * (docs/architecture.md: the life of a run).
  *
- * A FIFO of queued runs and --workers threads. A worker takes the oldest queued run,
- * builds its trainer (restoring the newest checkpoint when there is one), trains it
- * through core/gan.h and writes what the hooks report to the store, publishing an
- * event for each. Compute threads are shared out so that the runs training at once
- * never use more threads than the machine has cores. sched.c keeps the queue and the
- * workers, job.c the training of one run.
+ * The queue is the store: queued runs, oldest first, shared by every daemon on it.
+ * --workers threads each claim the oldest claimable run (gd_store_run_claim), build its
+ * trainer (restoring the newest checkpoint when there is one), train it through
+ * core/gan.h and write what the hooks report to the store, publishing an event for
+ * each. Compute threads are shared out so that the runs training at once never use
+ * more threads than the machine has cores. A keeper thread keeps this daemon's place
+ * among the store's workers: its heartbeat renews the leases of the runs it trains,
+ * and news from other daemons (runs queued, events stored, requests) wakes the workers,
+ * the event streams and the jobs. sched.c keeps the workers and the verbs, keeper.c
+ * the keeper, job.c the training of one run.
  *
  * States: queued -> running -> succeeded | failed | canceled; running -> paused
  * (checkpoint written, slot freed) -> queued on resume; queued/paused -> canceled.
- * Cancel and pause take effect within one training step.
+ * Cancel and pause, sent to any daemon, take effect within one training step on this
+ * one, and within half a second of training on another.
  *
- * Threads: all functions are thread-safe. The scheduler's mutex guards the queue and
- * the live state of each active run; it is never held across training, the store or
- * HTTP. */
+ * Threads: all functions are thread-safe. The scheduler's mutex guards the live state
+ * of each active run; it is never held across training, the store or HTTP. */
 #ifndef GD_SCHED_H
 #define GD_SCHED_H
 
@@ -49,6 +53,9 @@ typedef void (*gd_final_fn)(void *ctx, int64_t run, enum gd_status st, int64_t s
 #define GD_FINAL_TAG "ganctld-final"
 
 struct gd_sched_opts {
+    const char *name;     /* this daemon among the store's workers (--name) */
+    int heartbeat_s;      /* the keeper's heartbeat (default 10) */
+    int lease_s;          /* a claim lasts this long without a heartbeat (default 30) */
     int workers;          /* >= 1 */
     int threads;          /* compute threads for all runs together (default: cores) */
     const char *data_dir; /* the classifier cache lives under it */
@@ -62,6 +69,8 @@ struct gd_sched_opts {
     const char *mpirun;       /* the daemon: the command that starts their ranks in a child
                                * process (launch.c); NULL or "": such runs are refused */
     const char *datasets_dir; /* passed on to the ranks with mpirun */
+    const char *store_uri;    /* --store, passed on to the ranks (NULL, "": the SQLite file
+                               * in data_dir) */
     int rank_timeout;         /* seconds, passed on to the ranks with mpirun */
     int verbose;              /* the ranks log every step too */
     struct gc_comm *comm;     /* rank 0 of `ganctld train` under mpirun: the ranks its one
@@ -73,11 +82,16 @@ struct gd_sched_opts {
 /* Borrows store and events. Does not start threads. */
 struct gd_sched *gd_sched_create(struct gd_store *store, struct gd_events *ev,
                                  const struct gd_sched_opts *opts, struct gc_error *err);
-/* Re-queues runs left running or queued in the store (oldest first) and starts the
- * workers. */
+/* Queues again the runs a previous life of this daemon left running, registers it
+ * among the store's workers and starts the keeper and the workers. */
 int gd_sched_start(struct gd_sched *s, struct gc_error *err);
+/* Registers this process among the store's workers and starts the keeper alone, no
+ * workers (`ganctld train`: its one run trains on the caller's thread, and its lease
+ * must be renewed meanwhile). */
+int gd_sched_start_keeper(struct gd_sched *s, struct gc_error *err);
 /* Stops taking work; running jobs finish their step and write a checkpoint and go
- * back to queued in the store, so the next start continues them; joins the workers. */
+ * back to queued in the store, so the next start (or another daemon) continues them;
+ * joins the workers, then the keeper, and leaves the store's workers. */
 void gd_sched_shutdown(struct gd_sched *s);
 void gd_sched_destroy(struct gd_sched *s);
 
@@ -93,8 +107,12 @@ void gd_sched_report_final(struct gd_sched *s, gd_final_fn fn, void *ctx);
  * gd_sched_admit refuses it. */
 int gd_sched_submit(struct gd_sched *s, const struct gc_spec *spec, const char *spec_json,
                     int64_t *id, struct gc_error *err);
-/* Stores a sweep and its n runs at once (store.h) and queues them in order; ids gets
- * the runs' ids. */
+/* Stores a new run already claimed by this daemon (for gd_sched_run_now: no other
+ * daemon may take it first). */
+int gd_sched_submit_claimed(struct gd_sched *s, const struct gc_spec *spec, const char *spec_json,
+                            int64_t *id, struct gc_error *err);
+/* Stores a sweep and its n runs at once (store.h) queued, for any worker to claim, oldest first;
+ * ids gets the runs' ids. */
 int gd_sched_submit_sweep(struct gd_sched *s, const struct gd_sweep *w,
                           const struct gd_sweep_run *runs, int n, int64_t *id, int64_t *ids,
                           struct gc_error *err);
@@ -121,13 +139,21 @@ int gd_sched_live(struct gd_sched *s, int64_t id, struct gd_live *out);
 int gd_sched_live_error(struct gd_sched *s, int64_t id, char *msg, size_t cap);
 
 /* Runs one stored run to its end on the calling thread, exactly as a worker would
- * (used by `ganctld train`). Returns 0 when it succeeded; otherwise the engine's code
+ * (used by `ganctld train`): a run this daemon claimed (gd_sched_submit_claimed, or a
+ * launching daemon's claim taken over with gd_store_claim_adopt), or a queued one,
+ * which it claims first. Returns 0 when it succeeded; otherwise the engine's code
  * (GC_ESTOPPED for a stopped run, GC_ENUMERIC, GC_ECOMM, ...) with the run's error. */
 int gd_sched_run_now(struct gd_sched *s, int64_t id, struct gc_error *err);
 
+/* This daemon among the store's workers. */
+const struct gd_worker_self *gd_sched_self(const struct gd_sched *s);
+/* Names it, before gd_sched_start (the default name waits for the port HTTP got). */
+void gd_sched_set_name(struct gd_sched *s, const char *name);
+
 /* Counters for /metrics and the systemd STATUS line. */
 struct gd_sched_stats {
-    int running, queued;
+    int running;            /* runs this daemon trains */
+    int queued;             /* queued runs in the store, for every daemon */
     int64_t steps_trained;  /* since start */
     int64_t images_trained; /* since start */
 };

@@ -66,7 +66,15 @@ static int parse_stored_spec(const char *json, struct gc_spec *out, struct gc_er
 
 /* ---- the parts ---- */
 
-int gd_serve_open(const struct gd_config *c, int workers, struct gc_comm *comm, struct gd_parts *p)
+void gd_serve_host_name(char *out, size_t cap)
+{
+    if (gethostname(out, cap) != 0 || !out[0])
+        snprintf(out, cap, "localhost");
+    out[cap - 1] = '\0';
+}
+
+int gd_serve_open(const struct gd_config *c, const char *name, int workers, struct gc_comm *comm,
+                  struct gd_parts *p)
 {
     struct gc_error err = {0};
     stored_spec_root = c->datasets;
@@ -76,12 +84,15 @@ int gd_serve_open(const struct gd_config *c, int workers, struct gc_comm *comm, 
     }
     char db[PATH_MAX + 16];
     snprintf(db, sizeof(db), "%s/ganctl.db", c->data);
-    p->store = gd_store_open(db, &err);
+    const char *where = c->store[0] ? c->store : db;
+    p->store = gd_store_open(where, &err);
     if (!p->store) {
+        /* the message names the store by gd_store_where's rules: no password */
         gd_log(GD_LOG_ERR, "%s", err.msg);
         return -1;
     }
-    gd_log(GD_LOG_INFO, "store %s at schema version %d", db, gd_store_version(p->store));
+    gd_log(GD_LOG_INFO, "store %s (%s) at schema version %d", gd_store_where(p->store),
+           gd_store_kind(p->store), gd_store_version(p->store));
     p->ev = gd_events_create(p->store, &err);
     if (!p->ev) {
         gd_log(GD_LOG_ERR, "%s", err.msg);
@@ -95,6 +106,9 @@ int gd_serve_open(const struct gd_config *c, int workers, struct gc_comm *comm, 
         }
     }
     struct gd_sched_opts so = {
+        .name = name,
+        .heartbeat_s = c->heartbeat,
+        .lease_s = c->lease,
         .workers = workers,
         .threads = c->threads,
         .data_dir = c->data,
@@ -106,6 +120,7 @@ int gd_serve_open(const struct gd_config *c, int workers, struct gc_comm *comm, 
         .log_ctx = NULL,
         .mpirun = c->mpirun,
         .datasets_dir = c->datasets,
+        .store_uri = c->store,
         .rank_timeout = c->rank_timeout,
         .verbose = c->verbose,
         .comm = comm,
@@ -235,7 +250,11 @@ int gd_serve_main(const struct gd_config *c)
     struct ga_server *srv = NULL;
     struct gc_error err = {0};
     int rc = 1;
-    if (gd_serve_signals() || gd_serve_open(c, c->workers, NULL, &p))
+    /* this daemon's name among the store's workers: HOST:PORT unless --name; a port of 0
+     * is known once HTTP listens, so the name is set then */
+    char name[GD_NAME_MAX];
+    snprintf(name, sizeof name, "%s", c->name);
+    if (gd_serve_signals() || gd_serve_open(c, name, c->workers, NULL, &p))
         goto out;
     if (make_dirs(c->datasets))
         gd_log(GD_LOG_WARN, "datasets directory %s: %s", c->datasets, strerror(errno));
@@ -252,6 +271,12 @@ int gd_serve_main(const struct gd_config *c)
         gd_log(GD_LOG_ERR, "%s", err.msg);
         goto out;
     }
+    if (!name[0]) {
+        gd_serve_host_name(name, sizeof name);
+        size_t n = strlen(name);
+        snprintf(name + n, sizeof name - n, ":%d", ga_server_port(srv));
+        gd_sched_set_name(p.sched, name);
+    }
     /* workers start once HTTP listens: a taken port must not start (and at once
      * interrupt) the queued runs */
     if (gd_sched_start(p.sched, &err)) {
@@ -259,10 +284,11 @@ int gd_serve_main(const struct gd_config *c)
         goto out;
     }
     gd_log(GD_LOG_INFO,
-           "ganctld %s listening on %s (port %d), data %s, %d worker(s), %d thread(s), web %s, "
-           "auth %s, runs of several ranks %s%s",
-           GD_VERSION, c->listen, ga_server_port(srv), c->data, c->workers, c->threads, c->web,
-           c->token ? "on" : "off", c->mpirun[0] ? "through " : "refused (no --mpirun)", c->mpirun);
+           "ganctld %s listening on %s (port %d) as worker %s, data %s, %d worker(s), %d "
+           "thread(s), web %s, auth %s, runs of several ranks %s%s",
+           GD_VERSION, c->listen, ga_server_port(srv), gd_sched_self(p.sched)->name, c->data,
+           c->workers, c->threads, c->web, c->token ? "on" : "off",
+           c->mpirun[0] ? "through " : "refused (no --mpirun)", c->mpirun);
     sd_notify(0, "READY=1");
     notify_status(p.sched);
     wait_for_stop(p.sched);

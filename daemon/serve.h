@@ -4,6 +4,8 @@
 #ifndef GD_SERVE_H
 #define GD_SERVE_H
 
+#include <stddef.h>
+
 #include "core/comm.h"
 #include "daemon/config.h"
 #include "daemon/events.h"
@@ -19,11 +21,15 @@ struct gd_parts {
     struct gd_webhook *webhook; /* --alert-webhook; NULL when none */
 };
 
-/* Makes the data directory and opens the store (migrating it), the event bus and the
- * scheduler with `workers` workers (not started); comm is the ranks of `ganctld train`
- * under mpirun (rank 0 trains through it; NULL otherwise). -1 with the reason logged
- * on failure; p then holds what did open, for gd_serve_close(). */
-int gd_serve_open(const struct gd_config *c, int workers, struct gc_comm *comm, struct gd_parts *p);
+/* Makes the data directory and opens the store (--store, else DATA/ganctl.db; migrating
+ * it), the event bus and the scheduler with `workers` workers (not started) named name
+ * among the store's workers (gd_sched_set_name() may name it later); comm is the ranks
+ * of `ganctld train` under mpirun (rank 0 trains through it; NULL otherwise). -1 with
+ * the reason logged on failure; p then holds what did open, for gd_serve_close(). */
+int gd_serve_open(const struct gd_config *c, const char *name, int workers, struct gc_comm *comm,
+                  struct gd_parts *p);
+/* The host's name (gethostname), "localhost" when it has none. */
+void gd_serve_host_name(char *out, size_t cap);
 /* Closes what p holds (the scheduler's workers are joined first). */
 void gd_serve_close(struct gd_parts *p);
 

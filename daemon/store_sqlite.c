@@ -1,11 +1,13 @@
-/* store_sqlite.c — the SQLite store's connection: opening and migrating the file, the
- * statement cache, errors, transactions, and the health of writes for /healthz.
+/* store_sqlite.c — the SQLite store's connections: opening and migrating the file, the
+ * writer and the readers, the statement caches, errors, transactions, and the health of
+ * writes for /healthz.
  *
- * One connection in WAL mode with synchronous=NORMAL (a commit survives a crash of the
+ * Connections in WAL mode with synchronous=NORMAL (a commit survives a crash of the
  * process; a power cut may lose the last commits but never corrupts the file), a busy
  * timeout for outside readers, foreign keys on so deleting a run deletes everything of
- * it. The queries themselves live in the other store_sqlite_*.c files; the lock that
- * guards the connection is described in store_sqlite.h. */
+ * it. The readers are the same file opened again with query_only set. The queries
+ * themselves live in the other store_sqlite_*.c files; the locks are described in
+ * store_sqlite.h. */
 #include "daemon/store_sqlite.h"
 
 #include <errno.h>
@@ -17,58 +19,58 @@
 
 /* ---- errors and statements ---- */
 
-int gd_sqlite_error(struct gd_store *s, struct gc_error *err, const char *what)
+int gd_sqlite_error(struct gd_sqlite_conn *c, struct gc_error *err, const char *what)
 {
-    s->last_rc = sqlite3_extended_errcode(s->db);
-    snprintf(s->last_msg, sizeof(s->last_msg), "store: %s: %s", what, sqlite3_errmsg(s->db));
-    return gc_error_set(err, GC_EIO, "%s", s->last_msg);
+    c->last_rc = sqlite3_extended_errcode(c->db);
+    snprintf(c->last_msg, sizeof(c->last_msg), "store: %s: %s", what, sqlite3_errmsg(c->db));
+    return gc_error_set(err, GC_EIO, "%s", c->last_msg);
 }
 
-sqlite3_stmt *gd_sqlite_stmt(struct gd_store *s, enum gd_sqlite_stmt id, const char *sql,
+sqlite3_stmt *gd_sqlite_stmt(struct gd_sqlite_conn *c, enum gd_sqlite_stmt id, const char *sql,
                              struct gc_error *err)
 {
-    if (!s->stmt[id]) {
-        if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s->stmt[id], NULL) !=
+    if (!c->stmt[id]) {
+        if (sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &c->stmt[id], NULL) !=
             SQLITE_OK) {
-            gd_sqlite_error(s, err, "prepare");
+            gd_sqlite_error(c, err, "prepare");
             return NULL;
         }
     }
-    sqlite3_reset(s->stmt[id]);
-    sqlite3_clear_bindings(s->stmt[id]);
-    return s->stmt[id];
+    sqlite3_reset(c->stmt[id]);
+    sqlite3_clear_bindings(c->stmt[id]);
+    return c->stmt[id];
 }
 
-int gd_sqlite_exec_done(struct gd_store *s, sqlite3_stmt *st, struct gc_error *err,
+int gd_sqlite_exec_done(struct gd_sqlite_conn *c, sqlite3_stmt *st, struct gc_error *err,
                         const char *what)
 {
     int rc = sqlite3_step(st);
     int ret = 0;
     if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-        ret = gd_sqlite_error(s, err, what);
+        ret = gd_sqlite_error(c, err, what);
     sqlite3_reset(st);
     return ret;
 }
 
-int gd_sqlite_exec_pair(struct gd_store *s, enum gd_sqlite_stmt id, const char *sql, int64_t a,
-                        int64_t b, struct gc_error *err, const char *what)
+int gd_sqlite_exec_pair(struct gd_sqlite_conn *c, enum gd_sqlite_stmt id, const char *sql,
+                        int64_t a, int64_t b, struct gc_error *err, const char *what)
 {
-    sqlite3_stmt *st = gd_sqlite_stmt(s, id, sql, err);
+    sqlite3_stmt *st = gd_sqlite_stmt(c, id, sql, err);
     if (!st)
         return GC_EIO;
     sqlite3_bind_int64(st, 1, a);
     sqlite3_bind_int64(st, 2, b);
-    return gd_sqlite_exec_done(s, st, err, what);
+    return gd_sqlite_exec_done(c, st, err, what);
 }
 
 /* Runs SQL text that is not cached: pragmas, migrations. */
-static int exec_sql(struct gd_store *s, const char *sql, struct gc_error *err)
+static int exec_sql(struct gd_sqlite_conn *c, const char *sql, struct gc_error *err)
 {
     char *msg = NULL;
-    if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        s->last_rc = sqlite3_extended_errcode(s->db);
-        snprintf(s->last_msg, sizeof(s->last_msg), "store: %s", msg ? msg : sqlite3_errmsg(s->db));
-        gc_error_set(err, GC_EIO, "%s", s->last_msg);
+    if (sqlite3_exec(c->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        c->last_rc = sqlite3_extended_errcode(c->db);
+        snprintf(c->last_msg, sizeof(c->last_msg), "store: %s", msg ? msg : sqlite3_errmsg(c->db));
+        gc_error_set(err, GC_EIO, "%s", c->last_msg);
         sqlite3_free(msg);
         return GC_EIO;
     }
@@ -77,29 +79,29 @@ static int exec_sql(struct gd_store *s, const char *sql, struct gc_error *err)
 
 /* ---- transactions and the health of writes ---- */
 
-int gd_sqlite_begin(struct gd_store *s, struct gc_error *err, const char *what)
+int gd_sqlite_begin(struct gd_sqlite *s, struct gc_error *err, const char *what)
 {
-    if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-        return gd_sqlite_error(s, err, what);
+    if (sqlite3_exec(s->w.db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return gd_sqlite_error(&s->w, err, what);
     return 0;
 }
 
-int gd_sqlite_commit(struct gd_store *s, struct gc_error *err, const char *what)
+int gd_sqlite_commit(struct gd_sqlite *s, struct gc_error *err, const char *what)
 {
-    if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-        return gd_sqlite_error(s, err, what);
+    if (sqlite3_exec(s->w.db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        return gd_sqlite_error(&s->w, err, what);
     return 0;
 }
 
-void gd_sqlite_rollback(struct gd_store *s)
+void gd_sqlite_rollback(struct gd_sqlite *s)
 {
-    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    sqlite3_exec(s->w.db, "ROLLBACK", NULL, NULL, NULL);
 }
 
 /* Starts a write: its outcome alone decides the health that write_done() records. */
-static void write_begin(struct gd_store *s)
+static void write_begin(struct gd_sqlite *s)
 {
-    s->last_rc = 0;
+    s->w.last_rc = 0;
     clock_gettime(CLOCK_MONOTONIC, &s->last_write);
 }
 
@@ -107,9 +109,9 @@ static void write_begin(struct gd_store *s)
  * write the file, locked by another process past the busy timeout) marks the store's
  * writes failing until a write works again; an ordinary failure (a missing run)
  * changes nothing. */
-static void write_done(struct gd_store *s, int ret)
+static void write_done(struct gd_sqlite *s, int ret)
 {
-    int prim = s->last_rc & 0xff;
+    int prim = s->w.last_rc & 0xff;
     if (ret == 0) {
         s->write_failing = 0;
         return;
@@ -123,20 +125,92 @@ static void write_done(struct gd_store *s, int ret)
     if (!kind)
         return;
     s->write_failing = 1;
-    snprintf(s->write_msg, sizeof(s->write_msg), "%s: %s", kind, s->last_msg);
+    snprintf(s->write_msg, sizeof(s->write_msg), "%s: %s", kind, s->w.last_msg);
 }
 
-void gd_sqlite_write_start(struct gd_store *s)
+struct gd_sqlite_conn *gd_sqlite_write_start(struct gd_sqlite *s)
 {
-    pthread_mutex_lock(&s->mu);
+    pthread_mutex_lock(&s->w.mu);
     write_begin(s);
+    return &s->w;
 }
 
-int gd_sqlite_write_end(struct gd_store *s, int ret)
+int gd_sqlite_write_end(struct gd_sqlite *s, int ret)
 {
     write_done(s, ret);
-    pthread_mutex_unlock(&s->mu);
+    pthread_mutex_unlock(&s->w.mu);
     return ret;
+}
+
+/* How much of the file a reader maps (SQLite's most): index seeks into a long history
+ * read its pages from memory instead of a pread() each (a 10-figure, 500-point series
+ * of a run of 5 million points in a 418 MB file: 40 ms of CPU a request before, 24 ms
+ * after). The pages are the kernel's page cache, shared, not the daemon's memory. */
+#define READER_MMAP "2147418112"
+
+/* Opens the file on connection c: WAL, the pragmas every connection needs. */
+static int conn_open(struct gd_sqlite_conn *c, const char *path, int reader, struct gc_error *err)
+{
+    /* each connection is used by one thread at a time (its mu): SQLite need not lock it */
+    if (sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+        SQLITE_OK) {
+        gc_error_set(err, GC_EIO, "store: cannot open %s: %s", path,
+                     c->db ? sqlite3_errmsg(c->db) : "out of memory");
+        sqlite3_close(c->db);
+        c->db = NULL;
+        return GC_EIO;
+    }
+    sqlite3_busy_timeout(c->db, 5000);
+    sqlite3_extended_result_codes(c->db, 1);
+    /* a reader leaves the journal mode to the writer, who set it on the file */
+    if ((!reader && exec_sql(c, "PRAGMA journal_mode = WAL", err)) ||
+        exec_sql(c, "PRAGMA synchronous = NORMAL", err) ||
+        exec_sql(c, "PRAGMA foreign_keys = ON", err) ||
+        (reader && exec_sql(c, "PRAGMA query_only = ON", err)) ||
+        (reader && exec_sql(c, "PRAGMA mmap_size = " READER_MMAP, err))) {
+        gc_error_prefix(err, "%s", path);
+        sqlite3_close(c->db);
+        c->db = NULL;
+        return GC_EIO;
+    }
+    return 0;
+}
+
+static void conn_close(struct gd_sqlite_conn *c)
+{
+    for (int i = 0; i < GD_SQ_COUNT; i++) {
+        sqlite3_finalize(c->stmt[i]);
+        c->stmt[i] = NULL;
+    }
+    if (c->db)
+        sqlite3_close(c->db);
+    c->db = NULL;
+    pthread_mutex_destroy(&c->mu);
+}
+
+struct gd_sqlite_conn *gd_sqlite_read_start(struct gd_sqlite *s, struct gc_error *err)
+{
+    unsigned start = atomic_fetch_add(&s->next_reader, 1u);
+    struct gd_sqlite_conn *c = NULL;
+    for (unsigned k = 0; k < GD_SQLITE_READERS && !c; k++) {
+        struct gd_sqlite_conn *t = &s->r[(start + k) % GD_SQLITE_READERS];
+        if (pthread_mutex_trylock(&t->mu) == 0)
+            c = t;
+    }
+    if (!c) {
+        c = &s->r[start % GD_SQLITE_READERS];
+        pthread_mutex_lock(&c->mu);
+    }
+    if (!c->db && conn_open(c, s->path, 1, err)) {
+        pthread_mutex_unlock(&c->mu);
+        return NULL;
+    }
+    return c;
+}
+
+void gd_sqlite_read_end(struct gd_sqlite_conn *c)
+{
+    pthread_mutex_unlock(&c->mu);
 }
 
 /* ---- reading rows ---- */
@@ -156,9 +230,9 @@ int gd_sqlite_grow(void **arr, int *cap, int need, size_t sz)
     return 0;
 }
 
-int gd_sqlite_read_rows(struct gd_store *s, sqlite3_stmt *st, size_t sz, gd_sqlite_row_fn fill,
-                        void (*clear)(void *), void **out, int *n, struct gc_error *err,
-                        const char *what)
+int gd_sqlite_read_rows(struct gd_sqlite_conn *c, sqlite3_stmt *st, size_t sz,
+                        gd_sqlite_row_fn fill, void (*clear)(void *), void **out, int *n,
+                        struct gc_error *err, const char *what)
 {
     char *arr = NULL;
     int cnt = 0, cap = 0, rc, ret = 0;
@@ -172,7 +246,7 @@ int gd_sqlite_read_rows(struct gd_store *s, sqlite3_stmt *st, size_t sz, gd_sqli
         cnt++;
     }
     if (!ret && rc != SQLITE_DONE)
-        ret = gd_sqlite_error(s, err, what);
+        ret = gd_sqlite_error(c, err, what);
     sqlite3_reset(st);
     if (ret) {
         for (int i = 0; clear && i < cnt; i++)
@@ -192,20 +266,20 @@ static int fill_id(sqlite3_stmt *st, void *elem, struct gc_error *err)
     return 0;
 }
 
-int gd_sqlite_query_ids(struct gd_store *s, enum gd_sqlite_stmt id, const char *sql,
+int gd_sqlite_query_ids(struct gd_sqlite_conn *c, enum gd_sqlite_stmt id, const char *sql,
                         const char *text, int64_t key, int64_t **ids, int *n, struct gc_error *err,
                         const char *what)
 {
     *ids = NULL;
     *n = 0;
-    sqlite3_stmt *st = gd_sqlite_stmt(s, id, sql, err);
+    sqlite3_stmt *st = gd_sqlite_stmt(c, id, sql, err);
     if (!st)
         return GC_EIO;
     if (text)
         sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
     else
         sqlite3_bind_int64(st, 1, key);
-    return gd_sqlite_read_rows(s, st, sizeof(**ids), fill_id, NULL, (void **)ids, n, err, what);
+    return gd_sqlite_read_rows(c, st, sizeof(**ids), fill_id, NULL, (void **)ids, n, err, what);
 }
 
 /* ---- opening and migrating ---- */
@@ -223,26 +297,28 @@ static int user_version(sqlite3 *db, int *v)
     return SQLITE_OK;
 }
 
-static int migrate(struct gd_store *s, struct gc_error *err)
+static int migrate(struct gd_sqlite *s, struct gc_error *err)
 {
-    int known = gd_migrations_count > 0 ? gd_migrations[gd_migrations_count - 1].version : 0;
+    const struct gd_migration *ms = gd_migrations_sqlite;
+    int count = gd_migrations_sqlite_count;
+    int known = count > 0 ? ms[count - 1].version : 0;
     int have = 0;
-    if (user_version(s->db, &have) != SQLITE_OK)
-        return gd_sqlite_error(s, err, "read user_version");
+    if (user_version(s->w.db, &have) != SQLITE_OK)
+        return gd_sqlite_error(&s->w, err, "read user_version");
     if (have > known)
         return gc_error_set(err, GC_ESTATE,
                             "database version %d is newer than this ganctld (knows %d); "
                             "upgrade ganctld",
                             have, known);
-    for (int i = 0; i < gd_migrations_count; i++) {
-        const struct gd_migration *m = &gd_migrations[i];
+    for (int i = 0; i < count; i++) {
+        const struct gd_migration *m = &ms[i];
         if (m->version <= have)
             continue;
         char pragma[64];
         snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", m->version);
         /* the schema change and its version number commit together or not at all */
-        if (gd_sqlite_begin(s, err, "migrate") || exec_sql(s, m->sql, err) ||
-            exec_sql(s, pragma, err) || gd_sqlite_commit(s, err, "migrate")) {
+        if (gd_sqlite_begin(s, err, "migrate") || exec_sql(&s->w, m->sql, err) ||
+            exec_sql(&s->w, pragma, err) || gd_sqlite_commit(s, err, "migrate")) {
             gd_sqlite_rollback(s);
             return gc_error_prefix(err, "migration %s", m->name);
         }
@@ -250,7 +326,18 @@ static int migrate(struct gd_store *s, struct gc_error *err)
     return 0;
 }
 
-struct gd_store *gd_store_open(const char *path, struct gc_error *err)
+static void sqlite_close(struct gd_store *st)
+{
+    struct gd_sqlite *s = gd_sqlite_of(st);
+    for (int i = 0; i < GD_SQLITE_READERS; i++)
+        conn_close(&s->r[i]);
+    conn_close(&s->w);
+    gd_store_base_fini(&s->base);
+    free(s->path);
+    free(s);
+}
+
+struct gd_store *gd_store_sqlite_open(const char *path, struct gc_error *err)
 {
     /* create the file ourselves so it is 0600 from its first byte; SQLite gives the
      * -wal and -shm files the same mode */
@@ -261,58 +348,36 @@ struct gd_store *gd_store_open(const char *path, struct gc_error *err)
     }
     close(fd);
 
-    struct gd_store *s = calloc(1, sizeof(*s));
+    struct gd_sqlite *s = calloc(1, sizeof(*s));
     if (!s) {
         gd_sqlite_no_memory(err);
         return NULL;
     }
-    pthread_mutex_init(&s->mu, NULL);
+    gd_store_base_init(&s->base, &gd_sqlite_ops, path);
+    pthread_mutex_init(&s->w.mu, NULL);
+    for (int i = 0; i < GD_SQLITE_READERS; i++)
+        pthread_mutex_init(&s->r[i].mu, NULL);
+    atomic_init(&s->next_reader, 0u);
     s->path = strdup(path);
     if (!s->path) {
         gd_sqlite_no_memory(err);
         goto fail;
     }
-    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, NULL) !=
-        SQLITE_OK) {
-        gc_error_set(err, GC_EIO, "store: cannot open %s: %s", path,
-                     s->db ? sqlite3_errmsg(s->db) : "out of memory");
+    if (conn_open(&s->w, path, 0, err) || migrate(s, err))
         goto fail;
-    }
-    sqlite3_busy_timeout(s->db, 5000);
-    sqlite3_extended_result_codes(s->db, 1);
-    if (exec_sql(s, "PRAGMA journal_mode = WAL", err) ||
-        exec_sql(s, "PRAGMA synchronous = NORMAL", err) ||
-        exec_sql(s, "PRAGMA foreign_keys = ON", err)) {
-        gc_error_prefix(err, "%s", path);
-        goto fail;
-    }
-    if (migrate(s, err))
-        goto fail;
-    return s;
+    return &s->base;
 fail:
-    gd_store_close(s);
+    sqlite_close(&s->base);
     return NULL;
 }
 
-void gd_store_close(struct gd_store *s)
+static int sqlite_version(struct gd_store *st)
 {
-    if (!s)
-        return;
-    for (int i = 0; i < GD_SQ_COUNT; i++)
-        sqlite3_finalize(s->stmt[i]);
-    if (s->db)
-        sqlite3_close(s->db);
-    pthread_mutex_destroy(&s->mu);
-    free(s->path);
-    free(s);
-}
-
-int gd_store_version(struct gd_store *s)
-{
+    struct gd_sqlite *s = gd_sqlite_of(st);
     int v = -1;
-    pthread_mutex_lock(&s->mu);
-    user_version(s->db, &v);
-    pthread_mutex_unlock(&s->mu);
+    pthread_mutex_lock(&s->w.mu);
+    user_version(s->w.db, &v);
+    pthread_mutex_unlock(&s->w.mu);
     return v;
 }
 
@@ -325,27 +390,28 @@ int gd_store_version(struct gd_store *s)
 
 /* A write that changes nothing (the schema version set to itself; it still appends a
  * page to the WAL): tells whether the disk takes writes again. */
-static void probe(struct gd_store *s)
+static void probe(struct gd_sqlite *s)
 {
     write_begin(s);
     int v = 0, ret;
-    if (user_version(s->db, &v) != SQLITE_OK) {
-        ret = gd_sqlite_error(s, NULL, "read user_version");
+    if (user_version(s->w.db, &v) != SQLITE_OK) {
+        ret = gd_sqlite_error(&s->w, NULL, "read user_version");
         goto out;
     }
     char sql[64];
     snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v);
     if ((ret = gd_sqlite_begin(s, NULL, "probe")))
         goto out;
-    if ((ret = exec_sql(s, sql, NULL)) || (ret = gd_sqlite_commit(s, NULL, "probe")))
+    if ((ret = exec_sql(&s->w, sql, NULL)) || (ret = gd_sqlite_commit(s, NULL, "probe")))
         gd_sqlite_rollback(s);
 out:
     write_done(s, ret);
 }
 
-int gd_store_health(struct gd_store *s, char *msg, size_t cap)
+static int sqlite_health(struct gd_store *st, char *msg, size_t cap)
 {
-    pthread_mutex_lock(&s->mu);
+    struct gd_sqlite *s = gd_sqlite_of(st);
+    pthread_mutex_lock(&s->w.mu);
     if (s->write_failing) {
         struct timespec now;
         clock_gettime(CLOCK_MONOTONIC, &now);
@@ -357,6 +423,57 @@ int gd_store_health(struct gd_store *s, char *msg, size_t cap)
     int ret = s->write_failing ? GC_EIO : 0;
     if (msg && cap)
         snprintf(msg, cap, "%s", ret ? s->write_msg : "");
-    pthread_mutex_unlock(&s->mu);
+    pthread_mutex_unlock(&s->w.mu);
     return ret;
 }
+
+const struct gd_store_ops gd_sqlite_ops = {
+    .kind = "sqlite",
+    .close = sqlite_close,
+    .version = sqlite_version,
+    .run_insert = gd_sqlite_run_insert,
+    .run_get = gd_sqlite_run_get,
+    .run_list = gd_sqlite_run_list,
+    .run_set_status = gd_sqlite_run_set_status,
+    .run_set_step = gd_sqlite_run_set_step,
+    .run_set_classes = gd_sqlite_run_set_classes,
+    .run_set_provenance = gd_sqlite_run_set_provenance,
+    .run_rewind = gd_sqlite_run_rewind,
+    .run_delete = gd_sqlite_run_delete,
+    .run_ids = gd_sqlite_run_ids,
+    .run_count = gd_sqlite_run_count,
+    .run_claim = gd_sqlite_run_claim,
+    .run_recover = gd_sqlite_run_recover,
+    .run_act = gd_sqlite_run_act,
+    .run_requested = gd_sqlite_run_requested,
+    .worker_beat = gd_sqlite_worker_beat,
+    .worker_leave = gd_sqlite_worker_leave,
+    .worker_list = gd_sqlite_worker_list,
+    .metrics_put = gd_sqlite_metrics_put,
+    .metrics_latest = gd_sqlite_metrics_latest,
+    .metrics_latest_runs = gd_sqlite_metrics_latest_runs,
+    .metrics_at = gd_sqlite_metrics_at,
+    .metrics_series = gd_sqlite_metrics_series,
+    .metrics_names = gd_sqlite_metrics_names,
+    .sample_put = gd_sqlite_sample_put,
+    .sample_steps = gd_sqlite_sample_steps,
+    .sample_get = gd_sqlite_sample_get,
+    .plane_put = gd_sqlite_plane_put,
+    .plane_steps = gd_sqlite_plane_steps,
+    .plane_get = gd_sqlite_plane_get,
+    .ckpt_put = gd_sqlite_ckpt_put,
+    .ckpt_list = gd_sqlite_ckpt_list,
+    .ckpt_get = gd_sqlite_ckpt_get,
+    .event_put = gd_sqlite_event_put,
+    .event_list = gd_sqlite_event_list,
+    .event_last = gd_sqlite_event_last,
+    .news_wait = gd_sqlite_news_wait,
+    .sweep_insert = gd_sqlite_sweep_insert,
+    .sweep_get = gd_sqlite_sweep_get,
+    .sweep_list = gd_sqlite_sweep_list,
+    .sweep_runs = gd_sqlite_sweep_runs,
+    .watch_put = gd_sqlite_watch_put,
+    .watch_list = gd_sqlite_watch_list,
+    .stats = gd_sqlite_stats,
+    .health = sqlite_health,
+};

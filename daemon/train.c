@@ -234,6 +234,35 @@ int gd_train_report(struct gd_parts *p, int64_t id, int trc, const struct gc_err
     return trc == 0 && out ? 0 : 1;
 }
 
+/* ---- the store ---- */
+
+int gd_train_open(const struct gd_config *c, struct gc_comm *comm, struct gd_parts *p)
+{
+    /* a worker of the store like a daemon, for as long as its run trains: HOST:train-PID
+     * unless --name (a launching daemon passes its own) */
+    char name[GD_NAME_MAX];
+    if (c->name[0]) {
+        snprintf(name, sizeof name, "%s", c->name);
+    } else {
+        gd_serve_host_name(name, sizeof name);
+        size_t n = strlen(name);
+        snprintf(name + n, sizeof name - n, ":train-%ld", (long)getpid());
+    }
+    if (gd_serve_open(c, name, 1, comm, p))
+        return -1;
+    if (c->run && c->claim) {
+        /* launched by a daemon: its claim, whose lease its keeper renews */
+        gd_store_claim_adopt(p->store, c->run, c->claim);
+        return 0;
+    }
+    struct gc_error err = {0};
+    if (gd_sched_start_keeper(p->sched, &err)) {
+        gd_log(GD_LOG_ERR, "%s", err.msg);
+        return -1;
+    }
+    return 0;
+}
+
 /* ---- one process ---- */
 
 int gd_train_main(const struct gd_config *c)
@@ -264,19 +293,22 @@ int gd_train_main(const struct gd_config *c)
     struct gc_error err = {0};
     int rc = 1;
     char *spec_json = NULL;
-    if (gd_serve_signals() || gd_serve_open(c, 1, NULL, &p))
+    if (gd_serve_signals() || gd_train_open(c, NULL, &p))
         goto out;
     int64_t id = c->run;
     if (c->spec_path) {
         spec_json = ga_spec_to_json(spec);
-        if (!spec_json || gd_sched_submit(p.sched, spec, spec_json, &id, &err)) {
+        /* stored claimed: no daemon on the same store takes it first */
+        if (!spec_json || gd_sched_submit_claimed(p.sched, spec, spec_json, &id, &err)) {
             gd_log(GD_LOG_ERR, "cannot store the run: %s", spec_json ? err.msg : "out of memory");
             goto out;
         }
-        gd_log_run(GD_LOG_INFO, id, "training %s (%lld steps) in %s", spec->name,
-                   (long long)spec->train.steps, c->data);
+        gd_log_run(GD_LOG_INFO, id, "training %s (%lld steps) in %s as worker %s",
+                   spec->name[0] ? spec->name : "", (long long)spec->train.steps,
+                   gd_store_where(p.store), gd_sched_self(p.sched)->name);
     } else {
-        gd_log_run(GD_LOG_INFO, id, "training the stored run in %s", c->data);
+        gd_log_run(GD_LOG_INFO, id, "training the stored run in %s as worker %s",
+                   gd_store_where(p.store), gd_sched_self(p.sched)->name);
     }
     struct gd_train_control *ctl = gd_train_control_start(p.sched, id, c->control_stdin);
     int trc = gd_sched_run_now(p.sched, id, &err);

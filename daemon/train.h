@@ -43,6 +43,11 @@ struct gd_train_control;
 struct gd_train_control *gd_train_control_start(struct gd_sched *sched, int64_t id, int use_stdin);
 void gd_train_control_end(struct gd_train_control *c);
 
+/* gd_serve_open for `ganctld train` (comm: the ranks, on rank 0; NULL on one process)
+ * as a worker of the store named --name, else HOST:train-PID; with --run and --claim
+ * (a daemon launched the ranks) it writes under the daemon's claim, otherwise it keeps
+ * its own heartbeat and leases. -1 with the reason logged. */
+int gd_train_open(const struct gd_config *c, struct gc_comm *comm, struct gd_parts *p);
 /* Logs err when trc is not 0 and prints the run object on stdout; the exit status. */
 int gd_train_report(struct gd_parts *p, int64_t id, int trc, const struct gc_error *err);
 

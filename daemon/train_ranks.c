@@ -109,7 +109,8 @@ static int rank0_spec(const struct gd_config *c, struct gd_parts *p, int size, i
             return 2;
         }
         *json = ga_spec_to_json(&spec);
-        if (!*json || gd_sched_submit(p->sched, &spec, *json, id, &err)) {
+        /* stored claimed: no daemon on the same store takes it first */
+        if (!*json || gd_sched_submit_claimed(p->sched, &spec, *json, id, &err)) {
             gd_log(GD_LOG_ERR, "cannot store the run: %s", *json ? err.msg : "out of memory");
             return 1;
         }
@@ -202,7 +203,7 @@ static int rank0(const struct gd_config *c, struct gd_mpi *mpi)
     char *json = NULL;
     int64_t id = c->run;
     int lock = -1, code = 0;
-    if (gd_serve_signals() || gd_serve_open(c, 1, comm, &p))
+    if (gd_serve_signals() || gd_train_open(c, comm, &p))
         code = 1;
     else if (c->control_stdin)
         gd_sched_report_final(p.sched, report_final, NULL);

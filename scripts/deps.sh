@@ -7,9 +7,11 @@
 set -eu
 
 BUILD="build-essential pkg-config libopenblas-dev liblapacke-dev libmicrohttpd-dev \
-libjansson-dev libsqlite3-dev sqlite3 libpng-dev zlib1g-dev libcurl4-openssl-dev \
+libjansson-dev libsqlite3-dev sqlite3 libpq-dev libpng-dev zlib1g-dev libcurl4-openssl-dev \
 libsystemd-dev dataset-fashion-mnist openmpi-bin libopenmpi-dev"
-TEST="libcmocka-dev curl clang libclang-rt-dev python3 python3-onnx chromium valgrind wrk prometheus"
+# postgresql: the tests start throwaway servers of it (tests/integration/pgserver.py)
+TEST="libcmocka-dev curl clang libclang-rt-dev python3 python3-onnx chromium valgrind wrk \
+prometheus postgresql"
 BENCH="python3 python3-torch"
 
 case "${1:-build}" in

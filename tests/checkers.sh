@@ -1,7 +1,9 @@
 #!/bin/sh
 # The dynamic checkers, one suite for tests/run.sh; ends with "N passed, N failed, N skipped".
-#   ThreadSanitizer  build-thread/: every unit test, and the API, daemon, hostile-input,
-#                    security and CLI suites against build-thread/ganctld (and ganctl)
+#   ThreadSanitizer  build-thread/: every unit test (test_store_claims also against
+#                    PostgreSQL: claims racing over the connection pool), and the API,
+#                    daemon, hostile-input, security and CLI suites against
+#                    build-thread/ganctld (and ganctl)
 #   ASan+UBSan       tests/integration/test_api.py against build-address/ganctld (the
 #                    unit tests already run under build-address/ in tests/run.sh)
 #   valgrind         build-valgrind/ (-march=haswell: valgrind has no AVX-512): the fast
@@ -21,9 +23,10 @@ REP=$(pwd)/$LOGS/reports
 # threads: over 5 minutes), the store's fault loop (a minute) and the ranks' (up to
 # three trainers as threads meeting at a barrier in every collective call). TSan
 # covers the scheduler and the ranks; test_store_faults runs normally and under ASan;
-# test_gan_tricks and test_task train, and test_unet's finite differences run
-# thousands of passes (test_model_par runs the skip connections under valgrind).
-VALGRIND_SKIP="test_gan test_gan_tricks test_classifier test_sched test_store_faults test_dist test_task test_unet"
+# test_store_claims' racing claims are threads and locks, TSan's; test_gan_tricks and
+# test_task train, and test_unet's finite differences run thousands of passes
+# (test_model_par runs the skip connections under valgrind).
+VALGRIND_SKIP="test_gan test_gan_tricks test_classifier test_sched test_store_faults test_store_claims test_dist test_task test_unet"
 # Unit tests that TSan has nothing to check in: the store's fault loop is one thread
 # driving SQLite through a failing VFS (a minute under TSan); test_store and
 # test_sched cover the store's and the scheduler's threads. test_task and test_unet
@@ -60,6 +63,10 @@ run_tsan() {
         case " $TSAN_SKIP " in *" $name "*) continue ;; esac
         timed "tsan $name" "$LOGS/tsan-$name.log" cmocka "$t"
     done
+    if [ -n "$GANCTL_TEST_PG_DIR" ] && [ -x build-thread/tests/test_store_claims ]; then
+        timed "tsan test_store_claims-pg" "$LOGS/tsan-test_store_claims-pg.log" cmocka \
+            env GANCTL_TEST_STORE=postgres build-thread/tests/test_store_claims
+    fi
     # the daemon's threads, event streams and store over a real socket; the CLI suite
     # runs the TSan ganctl against the TSan ganctld
     for s in test_api test_daemon test_hostile test_security test_cli test_translate; do

@@ -5,7 +5,7 @@
 // Debian's chromium with playwright-core. Run with: node --test tests/e2e/
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -99,6 +99,11 @@ function expected(msg) {
 
 // Starts a daemon with its own data folder on a free port; returns its base URL.
 async function startDaemon(tag, extra) {
+    return (await startDaemonProc(tag, extra)).url;
+}
+
+// The same, returning { url, dir, proc }.
+async function startDaemonProc(tag, extra) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ganctl-e2e-'));
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
@@ -118,7 +123,8 @@ async function startDaemon(tag, extra) {
             return false;
         }
     }, 20000);
-    return url;
+    d.url = url;
+    return d;
 }
 
 before(async () => {
@@ -605,6 +611,68 @@ test('pause, resume and cancel buttons change the status', { timeout: T }, async
     assert.equal(await page.locator('[data-action="cancel"]').isDisabled(), true);
 });
 
+test('the runs list and a run page show the worker; the workers page lists this daemon', { timeout: T }, async () => {
+    const long = await createRun(Object.assign(tiny('e2e-worker', 2000000), {
+        every: { log: 50, sample: 0, checkpoint: 0, eval: 0 },
+    }));
+    await waitStatus(long.id, 'running');
+    const me = (await api('GET', '/api/v1/workers')).data.self;
+    await page.goto(base + '/');
+    await page.locator(`tr[data-run="${long.id}"][data-status="running"]`).waitFor();
+    assert.equal(await page.locator(`tr[data-run="${long.id}"] td.worker`).innerText(), me);
+    await page.goto(`${base}/#/runs/${long.id}`);
+    await page.locator('dl.kv dd', { hasText: me }).waitFor();
+    await page.locator('nav a[data-nav="workers"]').click();
+    const row = page.locator(`tr[data-worker="${me}"]`);
+    await row.waitFor();
+    assert.equal(await row.getAttribute('data-alive'), 'true');
+    assert.match(await row.locator('td.name').innerText(), /this daemon/);
+    assert.equal(await row.locator(`td.training a[href="#/runs/${long.id}"]`).count(), 1);
+    await api('POST', `/api/v1/runs/${long.id}/cancel`);
+    await waitStatus(long.id, 'canceled');
+    // the list follows: the run is no longer trained there
+    await page.waitForFunction((id) => !document.querySelector(`td.training a[href="#/runs/${id}"]`), long.id);
+    assert.match(await row.locator('td.training').innerText(), /idle/);
+});
+
+test('two daemons on one PostgreSQL: each page shows every run and both workers', { timeout: T }, async (t) => {
+    // the server tests/run.sh keeps for every suite (tests/integration/pgserver.py)
+    const dir = process.env.GANCTL_TEST_PG_DIR, port = process.env.GANCTL_TEST_PG_PORT;
+    if (!dir || !port) {
+        t.skip('no PostgreSQL server (tests/run.sh starts one: GANCTL_TEST_PG_DIR, _PORT)');
+        return;
+    }
+    const db = `e2e_${process.pid}`;
+    const psql = spawnSync('psql', ['-X', '-q', '-h', dir, '-p', port, '-U', 'ganctl', '-d', 'postgres',
+        '-c', `CREATE DATABASE ${db}`], { encoding: 'utf8' });
+    assert.equal(psql.status, 0, psql.stderr);
+    const store = `postgresql://ganctl@/${db}?host=${dir}&port=${port}`;
+    const a = await startDaemonProc('pg-a', ['--store', store, '--name', 'daemon-a']);
+    const long = await (await fetch(a.url + '/api/v1/runs', {
+        method: 'POST', headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(Object.assign(tiny('e2e-on-a', 2000000), {
+            every: { log: 50, sample: 0, checkpoint: 0, eval: 0 } })),
+    })).json();
+    await waitFor('the run on daemon-a', async () =>
+        (await (await fetch(`${a.url}/api/v1/runs/${long.id}`)).json()).worker === 'daemon-a');
+    const b = await startDaemonProc('pg-b', ['--store', store, '--name', 'daemon-b']);
+    // daemon-b's page shows the run daemon-a trains, with its worker, live
+    await page.goto(b.url + '/');
+    const row = page.locator(`tr[data-run="${long.id}"][data-status="running"]`);
+    await row.waitFor();
+    assert.equal(await row.locator('td.worker').innerText(), 'daemon-a');
+    await page.goto(b.url + '/#/workers');
+    await page.locator('tr[data-worker="daemon-a"][data-alive="true"]').waitFor();
+    await page.locator('tr[data-worker="daemon-b"][data-alive="true"]').waitFor();
+    assert.match(await page.locator('tr[data-worker="daemon-b"] td.name').innerText(), /this daemon/);
+    assert.equal(await page.locator(`tr[data-worker="daemon-a"] td.training a[href="#/runs/${long.id}"]`).count(), 1);
+    // a cancel from daemon-b's page reaches daemon-a
+    await page.goto(`${b.url}/#/runs/${long.id}`);
+    await page.locator('[data-action="cancel"]').click();
+    await page.locator('.page-head [data-status="canceled"]').waitFor();
+    assert.equal((await (await fetch(`${a.url}/api/v1/runs/${long.id}`)).json()).status, 'canceled');
+});
+
 test('the comparison view overlays two runs', { timeout: T }, async () => {
     await page.goto(`${base}/#/compare?runs=${runA.id},${runB.id}`);
     const chart = page.locator('[data-chart="compare-loss_d"]');
@@ -727,6 +795,7 @@ test('pages fit a phone-width window', { timeout: T }, async () => {
         for (const [hash, ready] of [['#/', `tr[data-run="${runA.id}"]`],
             [`#/runs/${runA.id}`, '[data-chart="loss"][data-points]:not([data-points="0"])'],
             ['#/launch', '#f-train-steps'],
+            ['#/workers', 'tr[data-worker]'],
             [`#/compare?runs=${runA.id},${runB.id}`, '[data-chart="compare-loss_d"]']]) {
             await tab.goto(`${base}/${hash}`);
             await tab.locator(ready).first().waitFor();

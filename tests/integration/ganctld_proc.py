@@ -1,7 +1,12 @@
 """ganctld_proc.py — what the daemon's suites (test_api, test_crash, test_daemon,
-test_hostile, test_security, tests/load/run.py) share: one ganctld process on a free
-loopback port, plain HTTP requests against it, a read-only look into its SQLite store
-while it is stopped, a test case with a temporary folder, and the summary line.
+test_hostile, test_security, test_multi, tests/load/run.py) share: one ganctld process
+on a free loopback port, plain HTTP requests against it, a read-only look into its
+SQLite store while it is stopped, a test case with a temporary folder, and the summary
+line.
+
+GANCTL_STORE=postgres runs a suite against the PostgreSQL store: every Daemon then gets
+--store with a database of its own (one per data directory, so a restart on the same
+directory finds its runs again) on one throwaway server of the process (pgserver.py).
 
 Only the standard library; Debian's /usr/bin/python3 has the sqlite3 module. Not a test
 itself (tests/run.sh runs tests/integration/test_*.py only)."""
@@ -22,6 +27,24 @@ import unittest
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.environ.get("GANCTLD", os.path.join(ROOT, "build", "ganctld"))
 TERMINAL = {"succeeded", "failed", "canceled"}
+PG = os.environ.get("GANCTL_STORE") == "postgres"
+_pg_dbs = {}  # data directory -> its database on the shared server
+
+
+def pg_store(data):
+    """The --store URI of the daemon on data (GANCTL_STORE=postgres), made on first use."""
+    import pgserver
+    srv = pgserver.shared()
+    key = os.path.realpath(data)
+    if key not in _pg_dbs:
+        _pg_dbs[key] = srv.database()
+    return srv.uri(_pg_dbs[key])
+
+
+def pg_query(data, sql):
+    """Rows of sql on the database of the daemon on data (GANCTL_STORE=postgres)."""
+    import pgserver
+    return pgserver.shared().psql(sql, _pg_dbs[os.path.realpath(data)])
 
 
 def routes():
@@ -72,6 +95,9 @@ class Daemon:
         """Starts the process without waiting for it to answer."""
         self.port = port or free_port()
         argv = [BIN, "--listen", "127.0.0.1:%d" % self.port, "--data", self.data] + self.args
+        if PG and "--store" not in self.args:
+            os.makedirs(self.data, exist_ok=True)
+            argv += ["--store", pg_store(self.data)]
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(argv, stdout=self.log, stderr=self.log,
                                      env=clean_env(**self.env))
@@ -200,6 +226,18 @@ def open_ro(db):
     return sqlite3.connect("file:%s?mode=ro" % db, uri=True, timeout=5)
 
 
+def store_count(data, table):
+    """Rows of table in the store of the (stopped) daemon on data: its SQLite file, or its
+    database with GANCTL_STORE=postgres."""
+    if PG:
+        return int(pg_query(data, "SELECT count(*) FROM %s" % table)[0][0])
+    c = open_ro(os.path.join(data, "ganctl.db"))
+    try:
+        return c.execute("SELECT count(*) FROM %s" % table).fetchone()[0]
+    finally:
+        c.close()
+
+
 def integrity(db):
     """PRAGMA integrity_check on a stopped daemon's store: "ok" when sound."""
     c = open_ro(db)
@@ -220,6 +258,14 @@ def run_suite(module_name):
         print("ganctld not found at %s (build it with make)" % BIN)
         print("0 passed, 1 failed")
         return 1
+    if PG:
+        import pgserver
+        why = pgserver.available()
+        if why:
+            print("GANCTL_STORE=postgres: %s" % why)
+            print("0 passed, 0 failed, 1 skipped")
+            return 0
+        print("store: PostgreSQL (GANCTL_STORE=postgres)")
     suite = unittest.defaultTestLoader.loadTestsFromModule(sys.modules[module_name])
     result = unittest.TextTestRunner(stream=sys.stdout, verbosity=2).run(suite)
     bad = {getattr(t, "test_case", t).id() for t, _ in result.failures + result.errors}

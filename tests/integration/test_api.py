@@ -30,8 +30,8 @@ from ganctld_proc import run_suite  # noqa: E402
 HEARTBEAT_MS = 300
 
 RUN_KEYS = {"id", "name", "status", "spec", "step", "steps", "created_at", "started_at",
-            "finished_at", "error", "latest", "eval", "sweep", "provenance", "watch",
-            "classes"}
+            "finished_at", "error", "worker", "latest", "eval", "sweep", "provenance",
+            "watch", "classes"}
 TERMINAL = {"succeeded", "failed", "canceled"}
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
 

@@ -170,7 +170,7 @@ class TestOffline(ClientMixin, unittest.TestCase):
         self.assertEqual(rc, 0)
         commands = ["submit", "ls", "show", "watch", "cancel", "pause", "resume", "rm",
                     "metrics", "samples", "generate", "translate", "checkpoint", "sweep",
-                    "sweeps", "export", "reproduce"]
+                    "sweeps", "export", "reproduce", "workers"]
         for c in commands:
             self.assertIn("  " + c, out)
             for form in ([c, "--help"], [c, "-h"], ["help", c], [c, "1", "--help"]):
@@ -645,6 +645,17 @@ class TestDaemon(ClientMixin, unittest.TestCase):
         self.assertEqual(len(row), 1, out)
         self.assertIn("cli-json", row[0])
         self.assertIn("50/50 100%", row[0])
+        # the workers: this daemon alone (SQLite), marked as the one asked
+        workers = self.json_of("workers")
+        self.assertEqual(len(workers["workers"]), 1)
+        me = workers["workers"][0]
+        self.assertEqual(me["name"], workers["self"])
+        self.assertTrue(me["alive"])
+        out, _ = self.ok("workers")
+        lines = out.splitlines()
+        self.assertEqual(lines[0].split(),
+                         ["NAME", "STATE", "RUNNING", "WORKERS", "THREADS", "HEARTBEAT"])
+        self.assertEqual(lines[1].split()[:3], [me["name"], "*", "alive"])
         # status filter and limit
         self.assertEqual(self.json_of("ls", "--status", "canceled", "--limit", "1000")["runs"],
                          [r for r in self.json_of("ls")["runs"] if r["status"] == "canceled"])

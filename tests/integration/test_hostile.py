@@ -11,6 +11,7 @@ keys; duplicate keys at any depth; numbers out of range (1e400, -0, 2^63, 2^64);
 HTTP that is malformed or ambiguously framed (request smuggling); slow clients that
 send their headers or body a byte a second (cut off by --http-timeout); wrong, missing
 and odd tokens. At the end the store is opened read-only: no run, no event.
+GANCTL_STORE=postgres runs it against the PostgreSQL store.
 
 The last line printed is "N passed, N failed, N skipped"."""
 
@@ -25,7 +26,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ganctld_proc import Daemon, open_ro, run_suite  # noqa: E402
+from ganctld_proc import Daemon, run_suite, store_count  # noqa: E402
 
 TIMEOUT_S = 2  # the daemon's --http-timeout here: slow clients are cut off after it
 HEARTBEAT_MS = 3000  # event stream heartbeats further apart than that timeout
@@ -110,10 +111,7 @@ class HostileTest(unittest.TestCase):
         code = cls.d.stop()
         try:
             assert code == 0, "ganctld exited with %r: %s" % (code, cls.d.tail())
-            c = open_ro(os.path.join(cls.data, "ganctl.db"))
-            runs = c.execute("SELECT count(*) FROM runs").fetchone()[0]
-            events = c.execute("SELECT count(*) FROM events").fetchone()[0]
-            c.close()
+            runs, events = store_count(cls.data, "runs"), store_count(cls.data, "events")
             assert (runs, events) == (0, 0), "stored: %d runs, %d events" % (runs, events)
             print("hostile requests tried: %d" % cls.cases)
         finally:
@@ -443,9 +441,7 @@ class TokenTest(unittest.TestCase):
             self.assertEqual(d.request("GET", "/healthz", auth=False)[0], 200)
             self.assertEqual(d.stop(), 0)
             self.assertNotIn(token, d.tail(10 ** 7))
-            c = open_ro(os.path.join(ddir, "ganctl.db"))
-            self.assertEqual(c.execute("SELECT count(*) FROM runs").fetchone()[0], 0)
-            c.close()
+            self.assertEqual(store_count(ddir, "runs"), 0)
             print("token cases tried: %d" % cases)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)

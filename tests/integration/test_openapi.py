@@ -9,7 +9,7 @@ what it describes.
     methods (HEAD goes with GET and is not listed). The table comes from
     build/tests/test_router --routes, not from a list kept here.
   - Real responses of a running daemon (runs, metrics, samples, checkpoints, generate,
-    the catalog, spec defaults, health, problems, the events of a stream) validate
+    the catalog, spec defaults, health, workers, problems, the events of a stream) validate
     against the schemas it gives for their operation, status and media type (ajv,
     JSON Schema 2020-12).
   - A client generated from it by swagger-typescript-api drives a real daemon by the
@@ -304,6 +304,8 @@ class DaemonTest(unittest.TestCase):
         self.call(c, "get", "/", expect=200)
         self.call(c, "get", "/metrics", expect=200)
         self.call(c, "get", "/api/v1/openapi.json", expect=200)
+        _, _, data = self.call(c, "get", "/api/v1/workers", expect=200)
+        self.assertEqual(len(json.loads(data)["workers"]), 1)  # SQLite: this daemon
 
         # a run through its states: created, paused, resumed, canceled, deleted
         self.call(c, "post", "/api/v1/runs", body={"dataset": {"name": "ring8"},

@@ -6,6 +6,7 @@
  *   #/compare?runs=A,B   curves of several runs overlaid, their
  *                        samples side by side                    views/compare.js
  *   #/sweeps[/ID]        sweeps; one ranked by its objective     views/sweeps.js
+ *   #/workers            the daemons training the store's runs   views/workers.js
  *
  * It talks only to the REST API of docs/api.md (api.js, events.js), and loads the
  * daemon's catalog (catalog.js) before the first view: the views take their metric
@@ -19,6 +20,7 @@ import { launchView } from './views/launch.js';
 import { runView } from './views/run.js';
 import { runsView } from './views/runs.js';
 import { sweepsView } from './views/sweeps.js';
+import { workersView } from './views/workers.js';
 
 function parseHash() {
     const raw = location.hash.replace(/^#/, '') || '/';
@@ -54,6 +56,9 @@ function route() {
     } else if ((m = path.match(/^\/sweeps(?:\/(\d+))?$/))) {
         cleanup = sweepsView(m[1] ? Number(m[1]) : 0);
         nav = 'sweeps';
+    } else if (path === '/workers') {
+        cleanup = workersView();
+        nav = 'workers';
     } else {
         cleanup = runsView(params);
         nav = 'runs';

@@ -63,6 +63,7 @@ static int parse_test(const char *json, struct gc_spec *out, struct gc_error *er
 static struct gd_sched *make_sched(struct fixture *f, int workers)
 {
     struct gd_sched_opts o = {
+        .name = "test-worker",
         .workers = workers,
         .threads = 1,
         .data_dir = f->fs.dir,
@@ -225,27 +226,33 @@ static void failing_jobs_fail_alone(void **state)
     struct fixture *f = *state;
     f->s = make_sched(f, 2);
     struct gc_error err = {0};
-    assert_int_equal(gd_sched_start(f->s, &err), 0);
-
-    /* a data file that does not exist, and a stored spec that no longer parses */
-    int64_t a = submit(f, "idx /nonexistent/train-images.idx");
+    /* a stored spec that no longer parses, queued before the workers start (the queue
+     * is the store: they claim it as any other) */
     int64_t b = 0;
     assert_int_equal(gd_store_run_insert(f->st, "bad", "{garbage", 10, &b, &err), 0);
-    /* the bad one only enters the queue through a restart; simulate with run_now */
+    assert_int_equal(gd_sched_start(f->s, &err), 0);
+
+    /* and a data file that does not exist */
+    int64_t a = submit(f, "idx /nonexistent/train-images.idx");
     assert_int_equal(wait_final(f, a), GD_FAILED);
-    assert_int_not_equal(gd_sched_run_now(f->s, b, &err), 0);
-    assert_non_null(strstr(err.msg, "stored spec"));
+    assert_int_equal(wait_final(f, b), GD_FAILED);
 
     struct gd_run r;
     assert_int_equal(gd_store_run_get(f->st, a, &r, &err), 0);
     assert_non_null(r.error);
-    assert_true(strlen(r.error) > 0);
+    /* the message names the worker that could not open the dataset, and the path */
+    assert_non_null(strstr(r.error, "worker test-worker cannot open dataset.path"));
+    assert_non_null(strstr(r.error, "/nonexistent/train-images.idx"));
     assert_true(r.finished_at[0] != '\0');
+    assert_string_equal(r.worker, ""); /* a finished run has no worker */
     gd_run_fini(&r);
     assert_int_equal(gd_store_run_get(f->st, b, &r, &err), 0);
     assert_int_equal(r.status, GD_FAILED);
+    assert_non_null(strstr(r.error, "stored spec"));
     assert_non_null(strstr(r.error, "not a test spec"));
     gd_run_fini(&r);
+    /* a finished run is not trained again */
+    assert_int_equal(gd_sched_run_now(f->s, b, &err), GC_ESTATE);
 
     /* the scheduler goes on taking work after failures */
     int64_t c = submit(f, "idx /nonexistent/other.idx");

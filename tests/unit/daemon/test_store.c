@@ -1,5 +1,8 @@
-/* test_store.c — the SQLite store: migrations, runs, metrics, samples, checkpoints,
- * events, the file's mode, and the SHA-256 behind checkpoint digests. */
+/* test_store.c — the store: migrations, runs, metrics (the newest values, the figures
+ * of a step, downsampled series), samples, checkpoints, events and their pruning, and
+ * the SHA-256 behind checkpoint digests; for SQLite also the file's mode, garbage files
+ * and an old file migrated. The same tests run against PostgreSQL with
+ * GANCTL_TEST_STORE=postgres (store_fixture.h). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include "daemon/migrations.h"
@@ -22,21 +26,12 @@
 
 static int setup(void **state)
 {
-    struct fx_store *f = calloc(1, sizeof(*f));
-    if (!f || fx_store_open(f, "test_store")) {
-        free(f);
-        return -1;
-    }
-    *state = f;
-    return 0;
+    return fx_setup_named(state, "test_store");
 }
 
 static int teardown(void **state)
 {
-    struct fx_store *f = *state;
-    int ret = fx_store_close(f);
-    free(f);
-    return ret;
+    return fx_teardown(state);
 }
 
 static int64_t new_run(struct gd_store *st, const char *name, int64_t steps)
@@ -58,20 +53,29 @@ static int is_rfc3339_utc(const char *s)
            y >= 2020 && mo >= 1 && mo <= 12;
 }
 
+static int latest_version(void)
+{
+    return fx_pg() ? gd_migrations_pg[gd_migrations_pg_count - 1].version
+                   : gd_migrations_sqlite[gd_migrations_sqlite_count - 1].version;
+}
+
 static void fresh_file_migrated_and_private(void **state)
 {
     struct fx_store *f = *state;
-    assert_true(gd_migrations_count >= 1);
-    assert_int_equal(gd_store_version(f->st), gd_migrations[gd_migrations_count - 1].version);
-    struct stat sb;
-    assert_int_equal(stat(f->path, &sb), 0);
-    assert_int_equal(sb.st_mode & 0777, 0600);
+    assert_true(gd_migrations_sqlite_count >= 1 && gd_migrations_pg_count >= 1);
+    assert_int_equal(gd_store_version(f->st), latest_version());
+    assert_string_equal(gd_store_kind(f->st), f->pg ? "postgresql" : "sqlite");
+    if (!f->pg) {
+        struct stat sb;
+        assert_int_equal(stat(f->path, &sb), 0);
+        assert_int_equal(sb.st_mode & 0777, 0600);
+    }
 
-    /* reopening an up-to-date file changes nothing and keeps the data */
+    /* reopening an up-to-date store changes nothing and keeps the data */
     int64_t id = new_run(f->st, "keep", 10);
     gd_store_close(f->st);
     struct gc_error err = {0};
-    f->st = gd_store_open(f->path, &err);
+    f->st = gd_store_open(f->where, &err);
     assert_non_null(f->st);
     struct gd_run r;
     assert_int_equal(gd_store_run_get(f->st, id, &r, &err), 0);
@@ -89,27 +93,40 @@ static void set_user_version(const char *path, uint32_t v)
     close(fd);
 }
 
+/* The schema version of the test's store, set behind its back. */
+static void set_version(struct fx_store *f, int v)
+{
+    if (f->pg) {
+        char sql[64];
+        snprintf(sql, sizeof sql, "UPDATE schema_version SET version = %d", v);
+        assert_int_equal(fx_pg_exec(f->db, f->schema, sql), 0);
+    } else {
+        set_user_version(f->path, (uint32_t)v);
+    }
+}
+
 static void newer_database_refused(void **state)
 {
     struct fx_store *f = *state;
-    int version = gd_store_version(f->st);
     gd_store_close(f->st); /* the last close checkpoints the WAL into the main file */
     f->st = NULL;
-    set_user_version(f->path, 99);
+    set_version(f, 50);
     struct gc_error err = {0};
-    struct gd_store *st = gd_store_open(f->path, &err);
+    struct gd_store *st = gd_store_open(f->where, &err);
     assert_null(st);
     assert_int_equal(err.code, GC_ESTATE);
-    assert_non_null(strstr(err.msg, "database version 99 is newer"));
+    assert_non_null(strstr(err.msg, "database version 50 is newer"));
     assert_non_null(strstr(err.msg, "upgrade ganctld"));
-    set_user_version(f->path, (uint32_t)version);
-    f->st = gd_store_open(f->path, &err);
+    set_version(f, latest_version());
+    f->st = gd_store_open(f->where, &err);
     assert_non_null(f->st);
 }
 
 static void garbage_file_refused(void **state)
 {
     (void)state;
+    if (fx_pg())
+        skip(); /* a file of the SQLite store */
     char path[] = "/tmp/test_store_garbage.XXXXXX";
     int fd = mkstemp(path);
     assert_true(fd >= 0);
@@ -442,7 +459,8 @@ static void checkpoint_and_step_are_atomic(void **state)
     struct gc_error err = {0};
     uint8_t blob[16] = {1};
     /* a checkpoint of a run that does not exist fails as a whole: no orphan row */
-    assert_int_equal(gd_store_ckpt_put(f->st, 5555, 10, blob, sizeof(blob), 3, &err), GC_EIO);
+    int rc = gd_store_ckpt_put(f->st, 5555, 10, blob, sizeof(blob), 3, &err);
+    assert_true(rc == GC_EIO || rc == GC_ENOTFOUND);
     struct gd_ckpt_info *ck;
     int n;
     assert_int_equal(gd_store_ckpt_list(f->st, 5555, &ck, &n, &err), 0);
@@ -508,6 +526,474 @@ static void events_after_id(void **state)
     assert_true(nid > ids[5]);
 }
 
+/* SQL run on the test's store behind its back (the test's own connection): to fill in
+ * bulk, or to make an old file. */
+static void raw_sql(struct fx_store *f, const char *sql)
+{
+    if (f->pg) {
+        assert_int_equal(fx_pg_exec(f->db, f->schema, sql), 0);
+        return;
+    }
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    char *msg = NULL;
+    int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
+    if (rc != SQLITE_OK)
+        fprintf(stderr, "%s: %s\n", sql, msg ? msg : "?");
+    sqlite3_free(msg);
+    sqlite3_close(db);
+    assert_int_equal(rc, SQLITE_OK);
+}
+
+static void latest_values_and_figures_of_a_step(void **state)
+{
+    struct fx_store *f = *state;
+    struct gc_error err = {0};
+    int64_t id = new_run(f->st, "l", 100);
+    const char *tn[2] = {"loss_d", "loss_g"}, *en[1] = {"modes_covered"};
+    double a[2] = {1, 2}, b[2] = {3, __builtin_nan("")}, e = 7;
+    assert_int_equal(gd_store_metrics_put(f->st, id, 0, 10, tn, a, 2, &err), 0);
+    assert_int_equal(gd_store_metrics_put(f->st, id, 0, 20, tn, b, 2, &err), 0);
+    assert_int_equal(gd_store_metrics_put(f->st, id, 1, 20, en, &e, 1, &err), 0);
+    /* an older step written again (a run continued after a crash) moves nothing */
+    double c[2] = {9, 9};
+    assert_int_equal(gd_store_metrics_put(f->st, id, 0, 15, tn, c, 2, &err), 0);
+    struct gd_kv *kv;
+    int n;
+    assert_int_equal(gd_store_metrics_latest(f->st, id, 0, &kv, &n, &err), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(kv[0].name, "loss_d");
+    assert_true(kv[0].value == 3 && kv[0].step == 20);
+    assert_true(isnan(kv[1].value)); /* a NaN is kept as such (served as null) */
+    free(kv);
+    /* the figures of one step, of one kind */
+    assert_int_equal(gd_store_metrics_at(f->st, id, 0, 10, &kv, &n, &err), 0);
+    assert_int_equal(n, 2);
+    assert_true(kv[0].value == 1 && kv[1].value == 2 && kv[0].step == 10);
+    free(kv);
+    assert_int_equal(gd_store_metrics_at(f->st, id, 1, 20, &kv, &n, &err), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(kv[0].name, "modes_covered");
+    assert_true(kv[0].value == 7);
+    free(kv);
+    assert_int_equal(gd_store_metrics_at(f->st, id, 1, 10, &kv, &n, &err), 0);
+    assert_int_equal(n, 0);
+    free(kv);
+    assert_int_equal(gd_store_metrics_at(f->st, 424242, 0, 10, &kv, &n, &err), 0);
+    assert_int_equal(n, 0);
+    free(kv);
+    /* the newest values of several runs (a page of the list) in one read, both kinds */
+    int64_t other = new_run(f->st, "o", 100), none = new_run(f->st, "none", 100);
+    assert_int_equal(gd_store_metrics_put(f->st, other, 0, 5, tn, a, 2, &err), 0);
+    int64_t ids[3] = {other, none, id};
+    assert_int_equal(gd_store_metrics_latest_runs(f->st, ids, 3, &kv, &n, &err), 0);
+    assert_int_equal(n, 5);
+    int seen_other = 0, seen_id = 0, seen_eval = 0;
+    for (int i = 0; i < n; i++) {
+        assert_true(kv[i].run == other || kv[i].run == id);
+        seen_other += kv[i].run == other;
+        seen_id += kv[i].run == id;
+        if (kv[i].kind == 1) {
+            assert_string_equal(kv[i].name, "modes_covered");
+            assert_int_equal(kv[i].run, id);
+            seen_eval++;
+        }
+    }
+    assert_int_equal(seen_other, 2);
+    assert_int_equal(seen_id, 3);
+    assert_int_equal(seen_eval, 1);
+    free(kv);
+}
+
+/* Whether steps[i] is the first point of the series at or after target. */
+static void assert_first_at_or_after(const int64_t *all, int nall, int64_t target, int64_t got)
+{
+    int64_t want = -1;
+    for (int i = 0; i < nall && want < 0; i++)
+        if (all[i] >= target)
+            want = all[i];
+    assert_int_equal(got, want);
+}
+
+static void series_of_many_points_downsampled_by_seeks(void **state)
+{
+    struct fx_store *f = *state;
+    struct gc_error err = {0};
+    int64_t id = new_run(f->st, "big", 1000000);
+    /* 60,000 points at steps 1..50,000 and 60,001..70,000 (a gap: a run that logged
+     * nothing for a while), filled in bulk */
+    char sql[600];
+    if (f->pg)
+        snprintf(sql, sizeof sql,
+                 "INSERT INTO metrics (run, name, step, kind, value) SELECT %lld, 'loss_d', s,"
+                 " 0, s * 0.5 FROM generate_series(1, 70000) s WHERE s <= 50000 OR s > 60000",
+                 (long long)id);
+    else
+        snprintf(sql, sizeof sql,
+                 "WITH RECURSIVE g(s) AS (SELECT 1 UNION ALL SELECT s + 1 FROM g WHERE s < 70000)"
+                 " INSERT INTO metrics (run, name, step, kind, value) SELECT %lld, 'loss_d', s,"
+                 " 0, s * 0.5 FROM g WHERE s <= 50000 OR s > 60000",
+                 (long long)id);
+    raw_sql(f, sql);
+    int64_t *all, *steps;
+    double *vals;
+    int nall, n;
+    assert_int_equal(
+        gd_store_metrics_series(f->st, id, "loss_d", 0, -1, 0, &all, &vals, &nall, &err), 0);
+    assert_int_equal(nall, 60000);
+    free(vals);
+    for (int m = 1; m <= 1000; m = m == 1 ? 2 : m * 5) {
+        assert_int_equal(
+            gd_store_metrics_series(f->st, id, "loss_d", 0, -1, m, &steps, &vals, &n, &err), 0);
+        assert_true(n >= 1 && n <= m);
+        assert_int_equal(steps[n - 1], 70000); /* the last point always */
+        if (m > 1)
+            assert_int_equal(steps[0], 1);
+        for (int i = 0; i < n; i++) {
+            assert_true(vals[i] == steps[i] * 0.5);
+            if (i)
+                assert_true(steps[i] > steps[i - 1]);
+        }
+        /* each point is the first at or after its evenly spaced step; the gap makes some
+         * of them one point, kept once */
+        if (m > 1) {
+            int k = 0;
+            for (int i = 0; i < m; i++) {
+                int64_t t = 1 + (int64_t)((69999LL * i) / (m - 1));
+                int64_t want = -1;
+                for (int j = 0; j < nall && want < 0; j++)
+                    if (all[j] >= t)
+                        want = all[j];
+                if (k > 0 && steps[k - 1] == want)
+                    continue;
+                assert_true(k < n);
+                assert_int_equal(steps[k], want);
+                k++;
+            }
+            assert_int_equal(k, n);
+            assert_true(m < 10 || n >= m * 8 / 10); /* the gap is a seventh of the steps */
+        }
+        free(steps);
+        free(vals);
+    }
+    /* a window, downsampled inside it */
+    assert_int_equal(
+        gd_store_metrics_series(f->st, id, "loss_d", 45000, 65000, 50, &steps, &vals, &n, &err), 0);
+    assert_int_equal(steps[0], 45000);
+    assert_int_equal(steps[n - 1], 65000);
+    for (int i = 0; i < n; i++) {
+        assert_true(steps[i] >= 45000 && steps[i] <= 65000);
+        assert_first_at_or_after(all, nall, steps[i], steps[i]);
+    }
+    free(steps);
+    free(vals);
+    free(all);
+}
+
+static void events_pruned_per_run(void **state)
+{
+    struct fx_store *f = *state;
+    struct gc_error err = {0};
+    int64_t a = new_run(f->st, "a", 10), b = new_run(f->st, "b", 10);
+    int64_t first = 0, id = 0;
+    assert_int_equal(gd_store_event_put(f->st, a, "status", 0, &first, &err), 0);
+    for (int i = 1; i <= GD_EVENTS_KEPT + 300; i++) {
+        assert_int_equal(gd_store_event_put(f->st, a, "metrics", i, &id, &err), 0);
+        if (i % 100 == 0)
+            assert_int_equal(gd_store_event_put(f->st, b, "metrics", i, NULL, &err), 0);
+        if (i % 250 == 0)
+            assert_int_equal(gd_store_event_put(f->st, a, "checkpoint", i, NULL, &err), 0);
+    }
+    struct gd_event *ev;
+    int n;
+    assert_int_equal(gd_store_event_list(f->st, a, 0, 100000, &ev, &n, &err), 0);
+    int metrics = 0, others = 0;
+    for (int i = 0; i < n; i++) {
+        if (!strcmp(ev[i].type, "metrics"))
+            metrics++;
+        else
+            others++;
+        if (i)
+            assert_true(ev[i].id > ev[i - 1].id);
+    }
+    /* at most GD_EVENTS_KEPT metrics events and one prune's worth more; the newest
+     * ones; every other event kept */
+    assert_true(metrics >= GD_EVENTS_KEPT && metrics < GD_EVENTS_KEPT + 64);
+    assert_int_equal(ev[n - 1].id, id);
+    assert_int_equal(ev[0].id, first);
+    assert_int_equal(others, 1 + (GD_EVENTS_KEPT + 300) / 250);
+    free(ev);
+    assert_int_equal(gd_store_event_list(f->st, b, 0, 100000, &ev, &n, &err), 0);
+    assert_int_equal(n, (GD_EVENTS_KEPT + 300) / 100);
+    free(ev);
+}
+
+static void first_schema_file_migrates(void **state)
+{
+    struct fx_store *f = *state;
+    if (f->pg)
+        skip(); /* a file of the SQLite store's first schema */
+    gd_store_close(f->st);
+    f->st = NULL;
+    unlink(f->path);
+    /* a file as the first ganctld left it: schema 1, a run with metrics and events */
+    raw_sql(f, gd_migrations_sqlite[0].sql);
+    raw_sql(f, "INSERT INTO runs (name, spec, steps, created_at, status, step) VALUES"
+               " ('old', '{}', 100, '2026-01-01T00:00:00Z', 'running', 20);"
+               "INSERT INTO metrics (run, kind, name, step, value) VALUES"
+               " (1, 0, 'loss_d', 10, 1.5), (1, 0, 'loss_d', 20, 2.5), (1, 0, 'loss_g', 20, 3),"
+               " (1, 1, 'modes_covered', 20, 8);"
+               "INSERT INTO events (run, type, step, created_at) VALUES"
+               " (1, 'status', 0, '2026-01-01T00:00:00Z');"
+               "PRAGMA user_version = 1;");
+    struct gc_error err = {0};
+    f->st = gd_store_open(f->where, &err);
+    assert_non_null(f->st);
+    assert_int_equal(gd_store_version(f->st), latest_version());
+    struct gd_kv *kv;
+    int n;
+    assert_int_equal(gd_store_metrics_latest(f->st, 1, 0, &kv, &n, &err), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(kv[0].name, "loss_d");
+    assert_true(kv[0].value == 2.5 && kv[0].step == 20);
+    free(kv);
+    assert_int_equal(gd_store_metrics_latest(f->st, 1, 1, &kv, &n, &err), 0);
+    assert_int_equal(n, 1);
+    free(kv);
+    int64_t *steps;
+    double *vals;
+    assert_int_equal(gd_store_metrics_series(f->st, 1, "loss_d", 0, -1, 0, &steps, &vals, &n, &err),
+                     0);
+    assert_int_equal(n, 2);
+    free(steps);
+    free(vals);
+    struct gd_run r;
+    assert_int_equal(gd_store_run_get(f->st, 1, &r, &err), 0);
+    assert_string_equal(r.worker, "");
+    gd_run_fini(&r);
+    /* and training goes on writing to it */
+    const char *nm = "loss_d";
+    double v = 4;
+    assert_int_equal(gd_store_metrics_put(f->st, 1, 0, 30, &nm, &v, 1, &err), 0);
+    assert_int_equal(gd_store_event_put(f->st, 1, "metrics", 30, NULL, &err), 0);
+}
+
+/* The rows of sweeps, the watchdog and 2D runs, on both backends: a sweep and its runs
+ * made together, provenance on the run object, records by run, planes with samples, and
+ * a rewind that takes the newest values back with the points. */
+static void sweeps_watch_planes_rewind(void **state)
+{
+    struct fx_store *f = *state;
+    struct gc_error err = {0};
+    struct gd_sweep w = {.goal_max = 0, .early_stopping = 1, .configurations = 2};
+    snprintf(w.name, sizeof w.name, "lr");
+    snprintf(w.metric, sizeof w.metric, "loss_g");
+    w.body = "{\"name\":\"lr\"}";
+    const char *spec = "{\"train\":{\"batch_size\":4}}";
+    struct gd_sweep_run rs[2] = {{"lr-0", spec, 50, 0}, {"lr-1", spec, 50, 1}};
+    int64_t sid = 0, ids[2] = {0, 0};
+    assert_int_equal(gd_store_sweep_insert(f->st, &w, rs, 2, &sid, ids, &err), 0);
+    assert_true(sid > 0 && ids[0] > 0 && ids[1] > ids[0]);
+    struct gd_sweep got;
+    assert_int_equal(gd_store_sweep_get(f->st, sid, &got, &err), 0);
+    assert_string_equal(got.name, "lr");
+    assert_string_equal(got.metric, "loss_g");
+    assert_string_equal(got.body, "{\"name\":\"lr\"}");
+    assert_int_equal(got.goal_max, 0);
+    assert_int_equal(got.early_stopping, 1);
+    assert_int_equal(got.configurations, 2);
+    gd_sweep_fini(&got);
+    assert_int_equal(gd_store_sweep_get(f->st, sid + 100, &got, &err), GC_ENOTFOUND);
+    struct gd_sweep *list;
+    int n;
+    assert_int_equal(gd_store_sweep_list(f->st, &list, &n, &err), 0);
+    assert_int_equal(n, 1);
+    gd_sweep_fini(&list[0]);
+    free(list);
+    struct gd_sweep_member *mem;
+    assert_int_equal(gd_store_sweep_runs(f->st, sid, &mem, &n, &err), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(mem[1].run, ids[1]);
+    assert_int_equal(mem[1].config, 1);
+    assert_int_equal(mem[1].status, GD_QUEUED);
+    free(mem);
+
+    struct gd_run r;
+    assert_int_equal(gd_store_run_get(f->st, ids[0], &r, &err), 0);
+    assert_int_equal(r.sweep, sid);
+    assert_int_equal(r.config, 0);
+    assert_int_equal(r.has_provenance, 0);
+    gd_run_fini(&r);
+    struct gd_provenance p = {.threads = 3};
+    snprintf(p.version, sizeof p.version, "1.2.3");
+    snprintf(p.commit, sizeof p.commit, "abc123");
+    snprintf(p.compiler, sizeof p.compiler, "gcc 12");
+    snprintf(p.blas, sizeof p.blas, "Haswell");
+    memset(p.spec_hash, 'e', 64);
+    assert_int_equal(gd_store_run_set_provenance(f->st, ids[0], &p, &err), 0);
+    assert_int_equal(gd_store_run_get(f->st, ids[0], &r, &err), 0);
+    assert_int_equal(r.has_provenance, 1);
+    assert_string_equal(r.prov.commit, "abc123");
+    assert_string_equal(r.prov.blas, "Haswell");
+    assert_int_equal(r.prov.threads, 3);
+    assert_string_equal(r.prov.spec_hash, p.spec_hash);
+    gd_run_fini(&r);
+
+    struct gd_watch_record wr = {.run = ids[0], .step = 30, .to_step = 20, .lr_scale = 0.5};
+    snprintf(wr.kind, sizeof wr.kind, "divergence");
+    snprintf(wr.action, sizeof wr.action, "rollback");
+    snprintf(wr.message, sizeof wr.message, "loss_d went to NaN");
+    int64_t wid = 0;
+    assert_int_equal(gd_store_watch_put(f->st, &wr, &wid, &err), 0);
+    wr.run = ids[1];
+    wr.to_step = -1;
+    wr.lr_scale = 0;
+    snprintf(wr.action, sizeof wr.action, "alert");
+    assert_int_equal(gd_store_watch_put(f->st, &wr, NULL, &err), 0);
+    struct gd_watch_record *recs;
+    assert_int_equal(gd_store_watch_list(f->st, ids[0], &recs, &n, &err), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(recs[0].id, wid);
+    assert_int_equal(recs[0].to_step, 20);
+    assert_true(recs[0].lr_scale == 0.5);
+    assert_string_equal(recs[0].message, "loss_d went to NaN");
+    free(recs);
+    assert_int_equal(gd_store_watch_list_runs(f->st, ids, 2, &recs, &n, &err), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(recs[1].run, ids[1]);
+    assert_int_equal(recs[1].to_step, -1);
+    assert_string_equal(recs[1].action, "alert");
+    free(recs);
+
+    /* planes live with the samples of their steps */
+    uint8_t png[4] = {0x89, 'P', 'N', 'G'}, plane[6] = {1, 2, 3, 4, 5, 6};
+    assert_int_equal(gd_store_plane_put(f->st, ids[0], 10, plane, 6, &err), GC_ENOTFOUND);
+    for (int step = 10; step <= 30; step += 10) {
+        assert_int_equal(gd_store_sample_put(f->st, ids[0], step, png, 4, &err), 0);
+        plane[0] = (uint8_t)step;
+        assert_int_equal(gd_store_plane_put(f->st, ids[0], step, plane, 6, &err), 0);
+        const char *names[2] = {"loss_d", "loss_g"};
+        double vals[2] = {step, -step};
+        assert_int_equal(
+            gd_store_metrics_put(f->st, ids[0], 0, step, names, vals, step < 30 ? 2 : 1, &err), 0);
+    }
+    int64_t *steps;
+    assert_int_equal(gd_store_plane_steps(f->st, ids[0], &steps, &n, &err), 0);
+    assert_int_equal(n, 3);
+    free(steps);
+    uint8_t *bytes;
+    size_t len;
+    int64_t at;
+    assert_int_equal(gd_store_plane_get(f->st, ids[0], -1, &bytes, &len, &at, &err), 0);
+    assert_int_equal(at, 30);
+    assert_int_equal(len, 6);
+    assert_int_equal(bytes[0], 30);
+    free(bytes);
+
+    /* the watchdog's rollback to step 15: later points, samples and planes go, and the
+     * newest values are those at or before it */
+    assert_int_equal(gd_store_run_rewind(f->st, ids[0], 15, &err), 0);
+    assert_int_equal(gd_store_run_get(f->st, ids[0], &r, &err), 0);
+    assert_int_equal(r.step, 15);
+    gd_run_fini(&r);
+    struct gd_kv *kv;
+    assert_int_equal(gd_store_metrics_latest(f->st, ids[0], 0, &kv, &n, &err), 0);
+    assert_int_equal(n, 2);
+    for (int i = 0; i < n; i++)
+        assert_int_equal(kv[i].step, 10);
+    free(kv);
+    assert_int_equal(gd_store_plane_get(f->st, ids[0], -1, &bytes, &len, &at, &err), 0);
+    assert_int_equal(at, 10);
+    free(bytes);
+    assert_int_equal(gd_store_sample_steps(f->st, ids[0], &steps, &n, &err), 0);
+    assert_int_equal(n, 1);
+    free(steps);
+    /* a rewind before every point leaves no newest value */
+    assert_int_equal(gd_store_run_rewind(f->st, ids[0], 5, &err), 0);
+    assert_int_equal(gd_store_metrics_latest(f->st, ids[0], 0, &kv, &n, &err), 0);
+    assert_int_equal(n, 0);
+    free(kv);
+}
+
+/* A store of the schema before the newest (SQLite: user_version 4, main's schema with
+ * sweeps, the checkpoint's bytes last and a run's classes; PostgreSQL: version 1) with
+ * a sweep's rows opens and migrates, keeping them; a run's classes are written and read
+ * back on both. */
+static void previous_schema_migrates(void **state)
+{
+    struct fx_store *f = *state;
+    gd_store_close(f->st);
+    f->st = NULL;
+    if (f->pg) {
+        char sql[256];
+        snprintf(sql, sizeof sql, "DROP SCHEMA \"%s\" CASCADE; CREATE SCHEMA \"%s\"", f->schema,
+                 f->schema);
+        assert_int_equal(fx_pg_exec(f->db, NULL, sql), 0);
+        raw_sql(f, "CREATE TABLE schema_version (version integer NOT NULL);"
+                   " INSERT INTO schema_version VALUES (1)");
+        raw_sql(f, gd_migrations_pg[0].sql);
+        raw_sql(f, "INSERT INTO runs (name, spec, steps, status, step) VALUES"
+                   " ('old', '{}', 100, 'succeeded', 100);"
+                   "INSERT INTO metrics (run, kind, name, step, value) VALUES"
+                   " (1, 0, 'loss_d', 100, 1.5);"
+                   "INSERT INTO metrics_latest (run, kind, name, step, value) VALUES"
+                   " (1, 0, 'loss_d', 100, 1.5);");
+    } else {
+        unlink(f->path);
+        raw_sql(f, gd_migrations_sqlite[0].sql);
+        raw_sql(f, gd_migrations_sqlite[1].sql);
+        raw_sql(f, gd_migrations_sqlite[2].sql);
+        raw_sql(f, gd_migrations_sqlite[3].sql);
+        raw_sql(
+            f, "INSERT INTO sweeps (name, body, metric, goal, configurations, created_at)"
+               " VALUES ('lr', '{}', 'loss_g', 'min', 1, '2026-01-01T00:00:00Z');"
+               "INSERT INTO runs (name, spec, steps, created_at, status, step, sweep, config,"
+               " provenance_commit, provenance_threads, spec_hash) VALUES"
+               " ('old', '{}', 100, '2026-01-01T00:00:00Z', 'succeeded', 100, 1, 0, 'abc', 2, 'h');"
+               "INSERT INTO metrics (run, kind, name, step, value) VALUES"
+               " (1, 0, 'loss_d', 50, 2.5), (1, 0, 'loss_d', 100, 1.5);"
+               "INSERT INTO watch_records (run, step, kind, action, message, created_at)"
+               " VALUES (1, 40, 'collapse', 'alert', 'm', '2026-01-01T00:00:00Z');"
+               "PRAGMA user_version = 4;");
+    }
+    struct gc_error err = {0};
+    f->st = gd_store_open(f->where, &err);
+    assert_non_null(f->st);
+    assert_int_equal(gd_store_version(f->st), latest_version());
+    struct gd_kv *kv;
+    int n;
+    assert_int_equal(gd_store_metrics_latest(f->st, 1, 0, &kv, &n, &err), 0);
+    assert_int_equal(n, 1);
+    assert_true(kv[0].value == 1.5 && kv[0].step == 100);
+    free(kv);
+    struct gd_run r;
+    assert_int_equal(gd_store_run_get(f->st, 1, &r, &err), 0);
+    assert_string_equal(r.worker, "");
+    assert_null(r.classes);
+    gd_run_fini(&r);
+    assert_int_equal(gd_store_run_set_classes(f->st, 1, "0 T-shirt\n7 Sneaker\n", &err), 0);
+    assert_int_equal(gd_store_run_get(f->st, 1, &r, &err), 0);
+    assert_string_equal(r.classes, "0 T-shirt\n7 Sneaker\n");
+    if (!f->pg) {
+        assert_int_equal(r.sweep, 1);
+        assert_string_equal(r.prov.commit, "abc");
+        struct gd_watch_record *recs;
+        assert_int_equal(gd_store_watch_list(f->st, 1, &recs, &n, &err), 0);
+        assert_int_equal(n, 1);
+        free(recs);
+    }
+    gd_run_fini(&r);
+    /* and the new schema's rows can be written */
+    struct gd_sweep w = {.configurations = 1};
+    snprintf(w.name, sizeof w.name, "after");
+    snprintf(w.metric, sizeof w.metric, "loss_g");
+    w.body = "{}";
+    struct gd_sweep_run rs = {"after-0", "{}", 10, 0};
+    int64_t sid, rid;
+    assert_int_equal(gd_store_sweep_insert(f->st, &w, &rs, 1, &sid, &rid, &err), 0);
+}
+
 static void stats_count(void **state)
 {
     struct fx_store *f = *state;
@@ -559,32 +1045,41 @@ static void sha256_vectors(void **state)
     assert_string_not_equal(h56, h64);
 }
 
-/* A database of schema 1 with a checkpoint: migration 2 moves the bytes to the last
- * column, and the store serves them unchanged and writes new ones after them. */
-static void checkpoints_survive_migration_2(void **state)
+/* A SQLite database at schema version v (1: the first release; 2: with sweeps,
+ * watchdog and provenance; 3: the checkpoint's bytes last; 4: main's, a conditional
+ * run's classes) holding a checkpoint
+ * opens and migrates to the newest schema; the store serves the bytes unchanged and
+ * writes new ones through the blob handle after them. */
+static void checkpoints_survive_migration_from(int v)
 {
-    (void)state;
-    assert_true(gd_migrations_count >= 2 && gd_migrations[1].version == 2);
-    char dir[] = "/tmp/test_store_v1.XXXXXX", path[64];
+    assert_true(gd_migrations_sqlite_count >= 5);
+    for (int i = 0; i < gd_migrations_sqlite_count; i++)
+        assert_int_equal(gd_migrations_sqlite[i].version, i + 1);
+    assert_non_null(strstr(gd_migrations_sqlite[2].name, "checkpoint_data_last"));
+    assert_non_null(strstr(gd_migrations_sqlite[3].name, "run_classes"));
+    char dir[] = "/tmp/test_store_vN.XXXXXX", path[64];
     assert_non_null(mkdtemp(dir));
     snprintf(path, sizeof path, "%s/ganctl.db", dir);
     sqlite3 *db;
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db, gd_migrations[0].sql, NULL, NULL, NULL), SQLITE_OK);
-    assert_int_equal(
-        sqlite3_exec(db,
-                     "PRAGMA user_version = 1;"
-                     "INSERT INTO runs (name, spec, steps, created_at)"
-                     " VALUES ('old', '{}', 10, '2026-01-01T00:00:00Z');"
-                     "INSERT INTO checkpoints (run, step, bytes, sha256, data, created_at)"
-                     " VALUES (1, 5, 3, 'abc', x'010203', '2026-01-01T00:00:00Z');",
-                     NULL, NULL, NULL),
-        SQLITE_OK);
+    for (int i = 0; i < v; i++)
+        assert_int_equal(sqlite3_exec(db, gd_migrations_sqlite[i].sql, NULL, NULL, NULL),
+                         SQLITE_OK);
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "PRAGMA user_version = %d;"
+             "INSERT INTO runs (name, spec, steps, created_at)"
+             " VALUES ('old', '{}', 10, '2026-01-01T00:00:00Z');"
+             "INSERT INTO checkpoints (run, step, bytes, sha256, data, created_at)"
+             " VALUES (1, 5, 3, 'abc', x'010203', '2026-01-01T00:00:00Z');",
+             v);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
     struct gc_error err = {0};
     struct gd_store *st = gd_store_open(path, &err);
     assert_non_null(st);
-    assert_int_equal(gd_store_version(st), gd_migrations[gd_migrations_count - 1].version);
+    assert_int_equal(gd_store_version(st),
+                     gd_migrations_sqlite[gd_migrations_sqlite_count - 1].version);
     uint8_t *got = NULL;
     size_t len = 0;
     int64_t step = 0;
@@ -599,11 +1094,40 @@ static void checkpoints_survive_migration_2(void **state)
     assert_int_equal(len, sizeof more);
     assert_memory_equal(got, more, sizeof more);
     free(got);
+    /* the run's newest values and list work on the migrated schema */
+    struct gd_run r;
+    assert_int_equal(gd_store_run_get(st, 1, &r, &err), 0);
+    assert_int_equal(r.step, 7);
+    gd_run_fini(&r);
     gd_store_close(st);
     struct fx_store f;
+    memset(&f, 0, sizeof f);
     snprintf(f.dir, sizeof f.dir, "%s", dir);
-    f.st = NULL;
     assert_int_equal(fx_store_close(&f), 0);
+}
+
+static void checkpoints_survive_migration_from_1(void **state)
+{
+    (void)state;
+    checkpoints_survive_migration_from(1);
+}
+
+static void checkpoints_survive_migration_from_2(void **state)
+{
+    (void)state;
+    checkpoints_survive_migration_from(2);
+}
+
+static void checkpoints_survive_migration_from_3(void **state)
+{
+    (void)state;
+    checkpoints_survive_migration_from(3);
+}
+
+static void checkpoints_survive_migration_from_4(void **state)
+{
+    (void)state;
+    checkpoints_survive_migration_from(4);
 }
 
 int main(void)
@@ -618,8 +1142,18 @@ int main(void)
         cmocka_unit_test_setup_teardown(samples_put_get, setup, teardown),
         cmocka_unit_test_setup_teardown(checkpoints_keep_newest_with_step, setup, teardown),
         cmocka_unit_test_setup_teardown(checkpoint_and_step_are_atomic, setup, teardown),
-        cmocka_unit_test(checkpoints_survive_migration_2),
+        cmocka_unit_test(checkpoints_survive_migration_from_1),
+        cmocka_unit_test(checkpoints_survive_migration_from_2),
+        cmocka_unit_test(checkpoints_survive_migration_from_3),
+        cmocka_unit_test(checkpoints_survive_migration_from_4),
         cmocka_unit_test_setup_teardown(events_after_id, setup, teardown),
+        cmocka_unit_test_setup_teardown(latest_values_and_figures_of_a_step, setup, teardown),
+        cmocka_unit_test_setup_teardown(series_of_many_points_downsampled_by_seeks, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(events_pruned_per_run, setup, teardown),
+        cmocka_unit_test_setup_teardown(first_schema_file_migrates, setup, teardown),
+        cmocka_unit_test_setup_teardown(previous_schema_migrates, setup, teardown),
+        cmocka_unit_test_setup_teardown(sweeps_watch_planes_rewind, setup, teardown),
         cmocka_unit_test_setup_teardown(stats_count, setup, teardown),
         cmocka_unit_test(sha256_vectors),
     };

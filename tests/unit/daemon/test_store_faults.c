@@ -680,7 +680,8 @@ static void open_under_faults(void **state)
         assert_integrity(d.db);
         s = gd_store_open(d.db, &err);
         assert_non_null(s);
-        assert_int_equal(gd_store_version(s), gd_migrations[gd_migrations_count - 1].version);
+        assert_int_equal(gd_store_version(s),
+                         gd_migrations_sqlite[gd_migrations_sqlite_count - 1].version);
         int64_t id;
         assert_int_equal(gd_store_run_insert(s, "x", "{}", 1, &id, &err), 0);
         gd_store_close(s);

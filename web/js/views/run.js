@@ -302,7 +302,8 @@ export function runView(id) {
         clear(infoEl);
         const spec = run.spec || {};
         const info = [['dataset', datasetText(spec)], ['loss', spec.loss || '—'],
-            ['tricks', tricksText(spec) || 'none'], ['created', run.created_at || '—'],
+            ['tricks', tricksText(spec) || 'none'], ['worker', run.worker || '—'],
+            ['created', run.created_at || '—'],
             ['started', run.started_at || '—'], ['finished', run.finished_at || '—'],
             ['running for', run.started_at ? duration(run.started_at, run.finished_at) : '—']];
         if (run.sweep) info.push(['sweep', h('a', { href: `#/sweeps/${run.sweep}` }, `#${run.sweep}`)]);

@@ -1,6 +1,7 @@
 /* views/runs.js — #/ and #/?status=S: the runs table, newest first, 50 rows a page,
- * filtered by status, kept current by GET /api/v1/events. Rows picked with their
- * checkboxes open in the comparison view. */
+ * filtered by status, kept current by GET /api/v1/events; a running run shows the
+ * daemon (worker) training it. Rows picked with their checkboxes open in the
+ * comparison view. */
 import { API, ApiError, api } from '../api.js';
 import { label } from '../catalog.js';
 import { append, clear, errorBox, h, view } from '../dom.js';
@@ -32,7 +33,7 @@ export function runsView(params) {
         h('thead', {}, h('tr', {}, h('th', {}, ''), h('th', {}, 'Name'), h('th', {}, 'Dataset'),
             h('th', {}, 'Loss'), h('th', {}, 'Tricks'), h('th', {}, 'Status'),
             h('th', {}, 'Progress'), h('th', { class: 'num' }, lossesLabel),
-            h('th', {}, 'Eval'), h('th', {}, 'Age'))),
+            h('th', {}, 'Eval'), h('th', {}, 'Worker'), h('th', {}, 'Age'))),
         tbody);
     const empty = h('div', { class: 'empty', hidden: true },
         filter ? `No ${filter} runs.` : 'No runs yet. ', filter ? null :
@@ -71,6 +72,8 @@ export function runsView(params) {
             h('td', { class: 'num losses', 'data-label': lossesLabel },
                 `${fmtNum(l.loss_d)} / ${fmtNum(l.loss_g)}`),
             h('td', { class: 'evalfig', 'data-label': 'eval' }, evalText(run)),
+            h('td', { class: 'worker', 'data-label': 'worker', title: 'the daemon training it' },
+                run.worker || '—'),
             h('td', { class: 'age', title: run.created_at || '' }, age(run.created_at)));
     };
 
