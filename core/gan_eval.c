@@ -3,6 +3,7 @@
  * and the figures of one evaluation, named from core/metrics.h. */
 #include "core/gan_eval.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,6 +125,7 @@ static int eval_classifier(struct gc_trainer *t, struct gc_error *err)
 
 static void put(struct gc_metric *m, int *n, enum gc_metric_id id, double v)
 {
+    assert(*n < GC_GAN_EVAL_MAX);
     m[(*n)++] = (struct gc_metric){gc_metric_name(id), v};
 }
 

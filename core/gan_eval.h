@@ -24,8 +24,10 @@
 struct gc_trainer;
 struct gc_metric;
 
-/* The most figures one evaluation reports. */
-#define GC_GAN_EVAL_MAX 11
+/* The most figures one evaluation reports: an image set's swd, diversity, fid,
+ * class_coverage, classifier_score, kid, kid_std, precision, recall, density,
+ * coverage and a conditional run's class_accuracy make 12; room for a few more. */
+#define GC_GAN_EVAL_MAX 16
 
 /* The figures of the trainer's current step into m (GC_GAN_EVAL_MAX entries), their
  * number into *n. The first call of an image set makes the real side (and loads or
