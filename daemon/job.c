@@ -333,7 +333,8 @@ static void record_provenance(struct gd_jobs *s, const struct gd_run *run)
 /* Writes a job's final status (and step, when it moved) and takes it off the active
  * list: first what it keeps for the store is written (the run stays live meanwhile,
  * showing why it waits), then the job is marked finished, so it no longer shows live
- * while its status is written. Not written when the run was given up; on rank 0 of a
+ * while its status is written (a status the store cannot take yet is tried again every
+ * second, the error still showing on the run: gd_job_store_status). Not written when the run was given up; on rank 0 of a
  * launched run (opts.final) handed to the daemon that launched it, which writes it.
  * Returns the status the store wrote (or was handed). */
 enum gd_status gd_job_finish(struct gd_jobs *s, struct gd_job *job, enum gd_status st,
@@ -356,9 +357,7 @@ enum gd_status gd_job_finish(struct gd_jobs *s, struct gd_job *job, enum gd_stat
             gd_store_run_set_step(s->store, job->id, step, NULL);
         s->opts.final(s->opts.final_ctx, job->id, st, step, error);
     } else {
-        if (set_step)
-            gd_store_run_set_step(s->store, job->id, step, NULL);
-        int rc = gd_store_run_set_status(s->store, job->id, st, error, &err);
+        int rc = gd_job_store_status(job, st, error, step, set_step, &err);
         if (rc == 0) {
             /* a pause or cancel the user asked for as the run stopped wins */
             struct gd_run r;
@@ -367,7 +366,11 @@ enum gd_status gd_job_finish(struct gd_jobs *s, struct gd_job *job, enum gd_stat
                 gd_run_fini(&r);
             }
             gd_jobs_publish(s, job->id, "status", step);
-        } else if (rc == GC_ESTALE) {
+        } else if (rc == GC_ESTALE || rc == GC_EIO || rc == GC_EUNAVAIL) {
+            /* taken over, or the daemon stopped while the store could not take it: the
+             * run is running in the store, and its next owner goes on from there */
+            gd_jobs_log(s, GD_LOG_WARN, job->id, "status %s not stored: %s", gd_status_name(st),
+                        err.msg);
             st = GD_RUNNING;
         } else {
             gd_jobs_log(s, GD_LOG_ERR, job->id, "cannot set status %s: %s", gd_status_name(st),

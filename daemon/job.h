@@ -183,6 +183,12 @@ int gd_job_store(struct gd_job *job, const struct gd_report *r, struct gc_error 
  * is written. Returns at once, dropping what is kept (it was never acknowledged), when
  * the daemon stops or the run was taken over. 0 when all was written. */
 int gd_job_drain(struct gd_job *job);
+/* Writes the run's final status (and its step first, with set_step). While the disk is
+ * full or failing, or the store's server cannot be reached, tries again every second,
+ * the error showing on the run, which stays running in the store; returns the last
+ * error when the daemon stops or the run was taken over meanwhile. 0 when written. */
+int gd_job_store_status(struct gd_job *job, enum gd_status st, const char *error, int64_t step,
+                        int set_step, struct gc_error *err);
 /* Frees what is kept. */
 void gd_job_pending_free(struct gd_job *job);
 /* Once a step: asks the store, at most every 500 ms (at once after a poke of the

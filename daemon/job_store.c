@@ -349,11 +349,10 @@ int gd_job_drain(struct gd_job *job)
             return -1;
         /* the store probes by itself once writes stop */
         if (gd_store_health(s->store, NULL, 0) == 0) {
+            /* the error stays shown until the final status is written too */
             int rc = flush(job, &err);
-            if (rc == 0) {
-                show_error(job, NULL, NULL);
+            if (rc == 0)
                 return 0;
-            }
             if (rc == GC_ESTALE)
                 return -1;
         }
@@ -366,6 +365,40 @@ int gd_job_drain(struct gd_job *job)
             return -1;
         }
         usleep(100 * 1000);
+    }
+}
+
+/* ---- the final status ---- */
+
+int gd_job_store_status(struct gd_job *job, enum gd_status st, const char *error, int64_t step,
+                        int set_step, struct gc_error *err)
+{
+    struct gd_jobs *s = job->s;
+    for (;;) {
+        int rc = set_step ? gd_store_run_set_step(s->store, job->id, step, err) : 0;
+        if (!rc)
+            rc = gd_store_run_set_status(s->store, job->id, st, error, err);
+        /* a full or failing disk, or a server out of reach, is waited out; a write that
+         * fails while the store looks healthy is tried twice more, as in retry_write */
+        int wait = rc == GC_EUNAVAIL ||
+                   (rc == GC_EIO &&
+                    (gd_store_health(s->store, NULL, 0) != 0 || job->healthy_tries++ < 2));
+        if (!wait) {
+            job->healthy_tries = 0;
+            show_error(job, NULL, NULL);
+            return rc;
+        }
+        char msg[sizeof(err->msg)];
+        snprintf(msg, sizeof(msg), "%s", err->msg);
+        show_error(job, msg, "trying again every second to store the run's final status");
+        for (int waited = 0; waited < STORE_RETRY_MS; waited += 50) {
+            usleep(50 * 1000);
+            pthread_mutex_lock(&s->mu);
+            int quit = s->stopping || job->request == GD_REQ_GIVE_UP;
+            pthread_mutex_unlock(&s->mu);
+            if (quit)
+                return rc;
+        }
     }
 }
 

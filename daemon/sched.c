@@ -429,7 +429,8 @@ int gd_sched_live_error(struct gd_sched *s, int64_t id, char *msg, size_t cap)
     int ret = GC_ENOTFOUND;
     pthread_mutex_lock(&s->jobs.mu);
     struct gd_job *j = gd_jobs_find(&s->jobs, id);
-    if (j && !j->finished && j->store_error[0]) {
+    /* finished or not: a final status that waits for the store shows why too */
+    if (j && j->store_error[0]) {
         if (msg && cap)
             snprintf(msg, cap, "%s", j->store_error);
         ret = 0;

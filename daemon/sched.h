@@ -132,10 +132,10 @@ struct gd_live {
 };
 int gd_sched_live(struct gd_sched *s, int64_t id, struct gd_live *out);
 
-/* The store error a training run waits on: a write of its metrics, samples or
- * checkpoints failed for lack of space or on I/O, and the run keeps its place and tries
- * again every second instead of failing. Copies it into msg (when not NULL) and returns
- * 0 while there is one; GC_ENOTFOUND otherwise. */
+/* The store error a training run waits on: a write of its metrics, samples,
+ * checkpoints or final status failed for lack of space or on I/O, and the run keeps its
+ * place and tries again every second instead of failing. Copies it into msg (when not
+ * NULL) and returns 0 while there is one; GC_ENOTFOUND otherwise. */
 int gd_sched_live_error(struct gd_sched *s, int64_t id, char *msg, size_t cap);
 
 /* Runs one stored run to its end on the calling thread, exactly as a worker would

@@ -188,11 +188,15 @@ class DiskFullTest(unittest.TestCase):
         self.degraded_phase(d, rid, rec, "full for the cancel")
         self.record(d, rid, rec)
         d.json("POST", "/api/v1/runs/%d/cancel" % rid)
-        time.sleep(1.0)
-        run = d.json("GET", "/api/v1/runs/%d" % rid)
-        self.assertIn(run["status"], ("running", "canceled"), run)
-        if run["status"] == "running":
-            self.assertIn("disk is full", run["error"])
+        # every look while it waits: still running and saying why (the training stops,
+        # the final status waits for space), never running with no word
+        for _ in range(20):
+            run = d.json("GET", "/api/v1/runs/%d" % rid)
+            self.assertIn(run["status"], ("running", "canceled"), run)
+            if run["status"] == "running":
+                self.assertIsNotNone(run["error"], run)
+                self.assertIn("disk is full", run["error"])
+            time.sleep(0.1)
         os.unlink(filler)
         run = d.wait_status(rid, {"canceled", "failed"}, timeout=30)
         self.assertEqual(run["status"], "canceled", run)
