@@ -334,9 +334,9 @@ static void record_provenance(struct gd_jobs *s, const struct gd_run *run)
  * list: first what it keeps for the store is written (the run stays live meanwhile,
  * showing why it waits), then the job is marked finished, so it no longer shows live
  * while its status is written (a status the store cannot take yet is tried again every
- * second, the error still showing on the run: gd_job_store_status). Not written when the run was given up; on rank 0 of a
- * launched run (opts.final) handed to the daemon that launched it, which writes it.
- * Returns the status the store wrote (or was handed). */
+ * second, the error still showing on the run: gd_job_store_status). Not written when the run was
+ * given up; on rank 0 of a launched run (opts.final) handed to the daemon that launched it, which
+ * writes it. Returns the status the store wrote (or was handed). */
 enum gd_status gd_job_finish(struct gd_jobs *s, struct gd_job *job, enum gd_status st,
                              const char *error, int64_t step, int set_step)
 {

@@ -380,9 +380,9 @@ int gd_job_store_status(struct gd_job *job, enum gd_status st, const char *error
             rc = gd_store_run_set_status(s->store, job->id, st, error, err);
         /* a full or failing disk, or a server out of reach, is waited out; a write that
          * fails while the store looks healthy is tried twice more, as in retry_write */
-        int wait = rc == GC_EUNAVAIL ||
-                   (rc == GC_EIO &&
-                    (gd_store_health(s->store, NULL, 0) != 0 || job->healthy_tries++ < 2));
+        int wait =
+            rc == GC_EUNAVAIL ||
+            (rc == GC_EIO && (gd_store_health(s->store, NULL, 0) != 0 || job->healthy_tries++ < 2));
         if (!wait) {
             job->healthy_tries = 0;
             show_error(job, NULL, NULL);
