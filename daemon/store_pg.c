@@ -372,6 +372,45 @@ void gd_pg_rollback(struct gd_pg *s, struct gd_pg_conn *c)
         gd_pg_command(s, c, "ROLLBACK", NULL, "rollback");
 }
 
+int gd_pg_do(struct gd_pg *s, struct gd_pg_conn *c, enum gd_pg_stmt id, const char *sql, int n,
+             const char *const *vals, const int *lens, const int *fmts, struct gc_error *err,
+             const char *what)
+{
+    PGresult *r = gd_pg_exec(s, c, id, sql, n, vals, lens, fmts, 0, err, what);
+    if (!r)
+        return gd_pg_fail(err);
+    PQclear(r);
+    return 0;
+}
+
+struct gd_pg_conn *gd_pg_begin(struct gd_pg *s, int64_t run, enum gd_request *req, int *ret,
+                               struct gc_error *err, const char *what)
+{
+    struct gd_pg_conn *c = gd_pg_acquire(s, 0, err);
+    if (!c) {
+        *ret = GC_EUNAVAIL;
+        return NULL;
+    }
+    if ((*ret = gd_pg_command(s, c, "BEGIN", err, what)) ||
+        (run > 0 && (*ret = gd_pg_lock_run(s, c, run, req, err)))) {
+        gd_pg_rollback(s, c);
+        gd_pg_release(c);
+        return NULL;
+    }
+    return c;
+}
+
+int gd_pg_end(struct gd_pg *s, struct gd_pg_conn *c, int ret, struct gc_error *err,
+              const char *what)
+{
+    if (!ret)
+        ret = gd_pg_command(s, c, "COMMIT", err, what);
+    if (ret)
+        gd_pg_rollback(s, c);
+    gd_pg_release(c);
+    return ret;
+}
+
 /* ---- migrations ---- */
 
 /* The schema version: 0 for a database without the table. */

@@ -165,6 +165,19 @@ int gd_pg_command(struct gd_pg *s, struct gd_pg_conn *c, const char *sql, struct
                   const char *what);
 /* ROLLBACK, ignoring failure (a broken connection has no transaction left). */
 void gd_pg_rollback(struct gd_pg *s, struct gd_pg_conn *c);
+/* gd_pg_exec() of a statement whose result nobody reads: 0, or gd_pg_fail(err). */
+int gd_pg_do(struct gd_pg *s, struct gd_pg_conn *c, enum gd_pg_stmt id, const char *sql, int n,
+             const char *const *vals, const int *lens, const int *fmts, struct gc_error *err,
+             const char *what);
+/* A transaction: takes a connection of the pool, BEGINs, and when run > 0 locks that
+ * run's row (gd_pg_lock_run, *req as it says). Returns the connection, or NULL with
+ * *ret set (GC_EUNAVAIL when no connection can be made) and nothing left open.
+ * gd_pg_end() ends it: COMMIT when ret is 0 (its failure becomes ret), ROLLBACK
+ * otherwise; gives the connection back and returns ret. */
+struct gd_pg_conn *gd_pg_begin(struct gd_pg *s, int64_t run, enum gd_request *req, int *ret,
+                               struct gc_error *err, const char *what);
+int gd_pg_end(struct gd_pg *s, struct gd_pg_conn *c, int ret, struct gc_error *err,
+              const char *what);
 
 /* ---- values (store_pg.c) ---- */
 

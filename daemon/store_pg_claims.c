@@ -137,16 +137,11 @@ int gd_pg_run_act(struct gd_store *st, int64_t id, enum gd_action a, const char 
                   struct gd_act_result *out, struct gc_error *err)
 {
     struct gd_pg *s = gd_pg_of(st);
-    struct gd_pg_conn *c = gd_pg_acquire(s, 0, err);
-    if (!c)
-        return GC_EUNAVAIL;
     int ret;
-    if ((ret = gd_pg_command(s, c, "BEGIN", err, "change run")) ||
-        (ret = act(s, c, id, a, reason, out, err)) ||
-        (ret = gd_pg_command(s, c, "COMMIT", err, "change run")))
-        gd_pg_rollback(s, c);
-    gd_pg_release(c);
-    return ret;
+    struct gd_pg_conn *c = gd_pg_begin(s, 0, NULL, &ret, err, "change run");
+    if (!c)
+        return ret;
+    return gd_pg_end(s, c, act(s, c, id, a, reason, out, err), err, "change run");
 }
 
 int gd_pg_run_requested(struct gd_store *st, int64_t id, enum gd_request *req, struct gc_error *err)

@@ -422,54 +422,33 @@ int gd_pg_ckpt_put(struct gd_store *st, int64_t run, int64_t step, const uint8_t
                    int keep, const char *sha256, struct gc_error *err)
 {
     struct gd_pg *s = gd_pg_of(st);
-    struct gd_pg_conn *c = gd_pg_acquire(s, 0, err);
+    int ret;
+    /* the row is locked: the claim cannot change until the checkpoint is in */
+    struct gd_pg_conn *c = gd_pg_begin(s, run, NULL, &ret, err, "put checkpoint");
     if (!c)
-        return GC_EUNAVAIL;
+        return ret;
     char b1[24], b2[24], b3[24], b4[24];
     const char *vals[5] = {gd_pg_i64(b1, run), gd_pg_i64(b2, step), gd_pg_i64(b3, (int64_t)len),
                            sha256, len ? (const char *)bytes : ""};
     int lens[5] = {0, 0, 0, 0, (int)len}, fmts[5] = {0, 0, 0, 0, 1};
-    int ret;
-    PGresult *r = NULL;
-    /* the row is locked: the claim cannot change until the checkpoint is in */
-    if ((ret = gd_pg_command(s, c, "BEGIN", err, "put checkpoint")) ||
-        (ret = gd_pg_lock_run(s, c, run, NULL, err)))
-        goto undo;
-    r = gd_pg_exec(s, c, GD_PG_CKPT_PUT,
+    ret = gd_pg_do(s, c, GD_PG_CKPT_PUT,
                    "INSERT INTO checkpoints (run, step, bytes, sha256, data)"
                    " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (run, step) DO UPDATE SET"
                    " bytes = excluded.bytes, sha256 = excluded.sha256, data = excluded.data,"
                    " created_at = now()",
-                   5, vals, lens, fmts, 0, err, "put checkpoint");
-    if (!r) {
-        ret = err ? err->code : GC_EIO;
-        goto undo;
-    }
-    PQclear(r);
+                   5, vals, lens, fmts, err, "put checkpoint");
     /* the run's step moves with its checkpoint: a restart resumes exactly there */
-    if ((ret = gd_pg_set_step(s, c, run, step, err)))
-        goto undo;
-    if (keep > 0) {
+    if (!ret)
+        ret = gd_pg_set_step(s, c, run, step, err);
+    if (!ret && keep > 0) {
         const char *pv[2] = {b1, gd_pg_i64(b4, keep)};
-        r = gd_pg_exec(s, c, GD_PG_CKPT_PRUNE,
+        ret = gd_pg_do(s, c, GD_PG_CKPT_PRUNE,
                        "DELETE FROM checkpoints WHERE run = $1 AND step NOT IN"
                        " (SELECT step FROM checkpoints WHERE run = $1 ORDER BY step DESC"
                        " LIMIT $2)",
-                       2, pv, NULL, NULL, 0, err, "prune checkpoints");
-        if (!r) {
-            ret = err ? err->code : GC_EIO;
-            goto undo;
-        }
-        PQclear(r);
+                       2, pv, NULL, NULL, err, "prune checkpoints");
     }
-    if ((ret = gd_pg_command(s, c, "COMMIT", err, "put checkpoint")))
-        goto undo;
-    gd_pg_release(c);
-    return 0;
-undo:
-    gd_pg_rollback(s, c);
-    gd_pg_release(c);
-    return ret;
+    return gd_pg_end(s, c, ret, err, "put checkpoint");
 }
 
 static void fill_ckpt(const PGresult *r, int i, void *elem)

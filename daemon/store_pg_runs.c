@@ -213,23 +213,24 @@ int gd_pg_set_step(struct gd_pg *s, struct gd_pg_conn *c, int64_t run, int64_t s
     return changed ? 0 : gc_error_set(err, GC_ENOTFOUND, "run %lld not found", (long long)run);
 }
 
-/* The status (the owner's, fenced and with the user's request applied, giving the run
- * up unless it goes on running), in one transaction on c. */
-static int set_status(struct gd_pg *s, struct gd_pg_conn *c, int64_t id, enum gd_status stt,
-                      const char *error, struct gc_error *err)
+int gd_pg_run_set_status(struct gd_store *st, int64_t id, enum gd_status stt, const char *error,
+                         struct gc_error *err)
 {
+    struct gd_pg *s = gd_pg_of(st);
+    /* the owner's status, fenced and with the user's request applied, giving the run up
+     * unless it goes on running */
     enum gd_request req = GD_REQ_NONE;
     int ret;
-    if ((ret = gd_pg_command(s, c, "BEGIN", err, "set status")) ||
-        (ret = gd_pg_lock_run(s, c, id, &req, err)))
-        goto undo;
+    struct gd_pg_conn *c = gd_pg_begin(s, id, &req, &ret, err, "set status");
+    if (!c)
+        return ret;
     if (stt != GD_RUNNING)
         stt = gd_store_final_status(stt, req);
     /* a cancel the user's request brought keeps the reason it came with (a sweep's) */
     int keep_error = !error && stt == GD_CANCELED && req == GD_REQ_CANCEL;
     char b[24];
     const char *vals[4] = {gd_pg_i64(b, id), gd_status_name(stt), error, keep_error ? "t" : "f"};
-    PGresult *r = gd_pg_exec(
+    ret = gd_pg_do(
         s, c, GD_PG_RUN_RELEASE,
         "UPDATE runs SET status = $2, error = CASE WHEN $4::boolean THEN error ELSE $3 END,"
         " started_at = CASE WHEN $2 = 'running' THEN coalesce(started_at, now())"
@@ -238,32 +239,11 @@ static int set_status(struct gd_pg *s, struct gd_pg_conn *c, int64_t id, enum gd
         " worker = CASE WHEN $2 = 'running' THEN worker END,"
         " lease_until = CASE WHEN $2 = 'running' THEN lease_until END,"
         " requested = CASE WHEN $2 = 'running' THEN requested END WHERE id = $1",
-        4, vals, NULL, NULL, 0, err, "set status");
-    if (!r) {
-        ret = err ? err->code : GC_EIO;
-        goto undo;
-    }
-    PQclear(r);
+        4, vals, NULL, NULL, err, "set status");
     /* a run that went back to the queue is news for every daemon's workers */
-    if (stt == GD_QUEUED && (ret = gd_pg_command(s, c, "NOTIFY ganctl, 'q'", err, "set status")))
-        goto undo;
-    if ((ret = gd_pg_command(s, c, "COMMIT", err, "set status")))
-        goto undo;
-    return 0;
-undo:
-    gd_pg_rollback(s, c);
-    return ret;
-}
-
-int gd_pg_run_set_status(struct gd_store *st, int64_t id, enum gd_status stt, const char *error,
-                         struct gc_error *err)
-{
-    struct gd_pg *s = gd_pg_of(st);
-    struct gd_pg_conn *c = gd_pg_acquire(s, 0, err);
-    if (!c)
-        return GC_EUNAVAIL;
-    int ret = set_status(s, c, id, stt, error, err);
-    gd_pg_release(c);
+    if (!ret && stt == GD_QUEUED)
+        ret = gd_pg_command(s, c, "NOTIFY ganctl, 'q'", err, "set status");
+    ret = gd_pg_end(s, c, ret, err, "set status");
     if (!ret && stt != GD_RUNNING)
         gd_claims_drop(&s->base, id);
     return ret;
@@ -272,45 +252,26 @@ int gd_pg_run_set_status(struct gd_store *st, int64_t id, enum gd_status stt, co
 int gd_pg_run_set_step(struct gd_store *st, int64_t id, int64_t step, struct gc_error *err)
 {
     struct gd_pg *s = gd_pg_of(st);
-    struct gd_pg_conn *c = gd_pg_acquire(s, 0, err);
-    if (!c)
-        return GC_EUNAVAIL;
     int ret;
-    if ((ret = gd_pg_command(s, c, "BEGIN", err, "set step")) ||
-        (ret = gd_pg_lock_run(s, c, id, NULL, err)) ||
-        (ret = gd_pg_set_step(s, c, id, step, err)) ||
-        (ret = gd_pg_command(s, c, "COMMIT", err, "set step")))
-        gd_pg_rollback(s, c);
-    gd_pg_release(c);
-    return ret;
+    struct gd_pg_conn *c = gd_pg_begin(s, id, NULL, &ret, err, "set step");
+    if (!c)
+        return ret;
+    return gd_pg_end(s, c, gd_pg_set_step(s, c, id, step, err), err, "set step");
 }
 
 int gd_pg_run_set_classes(struct gd_store *st, int64_t id, const char *classes,
                           struct gc_error *err)
 {
     struct gd_pg *s = gd_pg_of(st);
-    struct gd_pg_conn *c = gd_pg_acquire(s, 0, err);
+    int ret;
+    struct gd_pg_conn *c = gd_pg_begin(s, id, NULL, &ret, err, "set classes");
     if (!c)
-        return GC_EUNAVAIL;
+        return ret;
     char b[24];
     const char *vals[2] = {gd_pg_i64(b, id), classes};
-    int ret;
-    if ((ret = gd_pg_command(s, c, "BEGIN", err, "set classes")) ||
-        (ret = gd_pg_lock_run(s, c, id, NULL, err))) {
-        gd_pg_rollback(s, c);
-        gd_pg_release(c);
-        return ret;
-    }
-    PGresult *r =
-        gd_pg_exec(s, c, GD_PG_RUN_SET_CLASSES, "UPDATE runs SET classes = $2 WHERE id = $1", 2,
-                   vals, NULL, NULL, 0, err, "set classes");
-    if (!r)
-        ret = gd_pg_fail(err);
-    PQclear(r);
-    if (ret || (ret = gd_pg_command(s, c, "COMMIT", err, "set classes")))
-        gd_pg_rollback(s, c);
-    gd_pg_release(c);
-    return ret;
+    ret = gd_pg_do(s, c, GD_PG_RUN_SET_CLASSES, "UPDATE runs SET classes = $2 WHERE id = $1", 2,
+                   vals, NULL, NULL, err, "set classes");
+    return gd_pg_end(s, c, ret, err, "set classes");
 }
 
 int gd_pg_run_delete(struct gd_store *st, int64_t id, struct gc_error *err)

@@ -37,20 +37,16 @@ int gd_pg_run_set_provenance(struct gd_store *st, int64_t id, const struct gd_pr
 int gd_pg_run_rewind(struct gd_store *st, int64_t id, int64_t step, struct gc_error *err)
 {
     struct gd_pg *s = gd_pg_of(st);
-    struct gd_pg_conn *c = gd_pg_acquire(s, 0, err);
+    int ret;
+    struct gd_pg_conn *c = gd_pg_begin(s, id, NULL, &ret, err, "rewind");
     if (!c)
-        return GC_EUNAVAIL;
+        return ret;
     char b1[24], b2[24];
     const char *vals[2] = {gd_pg_i64(b1, id), gd_pg_i64(b2, step)};
-    int ret;
-    PGresult *r = NULL;
     /* one statement: its parts see the rows as they were before it, so the newest value
      * of a name written after step is found among the points at or before it (one
      * index seek each), and a name with none left loses its newest value */
-    if ((ret = gd_pg_command(s, c, "BEGIN", err, "rewind")) ||
-        (ret = gd_pg_lock_run(s, c, id, NULL, err)))
-        goto undo;
-    r = gd_pg_exec(s, c, GD_PG_RUN_REWIND,
+    ret = gd_pg_do(s, c, GD_PG_RUN_REWIND,
                    "WITH dm AS (DELETE FROM metrics WHERE run = $1 AND step > $2),"
                    " nl AS (SELECT l.name, m.kind, m.step, m.value FROM metrics_latest AS l"
                    " CROSS JOIN LATERAL (SELECT kind, step, value FROM metrics"
@@ -63,20 +59,8 @@ int gd_pg_run_rewind(struct gd_store *st, int64_t id, int64_t step, struct gc_er
                    " ds AS (DELETE FROM samples WHERE run = $1 AND step > $2),"
                    " dc AS (DELETE FROM checkpoints WHERE run = $1 AND step > $2)"
                    " UPDATE runs SET step = $2 WHERE id = $1",
-                   2, vals, NULL, NULL, 0, err, "rewind");
-    if (!r) {
-        ret = err ? err->code : GC_EIO;
-        goto undo;
-    }
-    PQclear(r);
-    if ((ret = gd_pg_command(s, c, "COMMIT", err, "rewind")))
-        goto undo;
-    gd_pg_release(c);
-    return 0;
-undo:
-    gd_pg_rollback(s, c);
-    gd_pg_release(c);
-    return ret;
+                   2, vals, NULL, NULL, err, "rewind");
+    return gd_pg_end(s, c, ret, err, "rewind");
 }
 
 /* ---- sweeps ---- */
@@ -86,9 +70,10 @@ int gd_pg_sweep_insert(struct gd_store *st, const struct gd_sweep *w,
                        struct gc_error *err)
 {
     struct gd_pg *s = gd_pg_of(st);
-    struct gd_pg_conn *c = gd_pg_acquire(s, 0, err);
+    int ret;
+    struct gd_pg_conn *c = gd_pg_begin(s, 0, NULL, &ret, err, "insert sweep");
     if (!c)
-        return GC_EUNAVAIL;
+        return ret;
     char b1[24], b2[24], b3[24], b4[24];
     const char *sv[6] = {w->name,
                          w->body ? w->body : "{}",
@@ -96,18 +81,13 @@ int gd_pg_sweep_insert(struct gd_store *st, const struct gd_sweep *w,
                          w->goal_max ? "max" : "min",
                          w->early_stopping ? "t" : "f",
                          gd_pg_i64(b1, w->configurations)};
-    int ret;
-    PGresult *r = NULL;
-    if ((ret = gd_pg_command(s, c, "BEGIN", err, "insert sweep")))
-        goto undo;
-    r = gd_pg_exec(s, c, GD_PG_SWEEP_INSERT,
+    PGresult *r =
+        gd_pg_exec(s, c, GD_PG_SWEEP_INSERT,
                    "INSERT INTO sweeps (name, body, metric, goal, early_stopping, configurations)"
                    " VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
                    6, sv, NULL, NULL, 0, err, "insert sweep");
-    if (!r) {
-        ret = err ? err->code : GC_EIO;
-        goto undo;
-    }
+    if (!r)
+        return gd_pg_end(s, c, gd_pg_fail(err), err, "insert sweep");
     int64_t sid = gd_pg_get_i64(r, 0, 0);
     PQclear(r);
     gd_pg_i64(b2, sid);
@@ -119,23 +99,15 @@ int gd_pg_sweep_insert(struct gd_store *st, const struct gd_sweep *w,
                        "INSERT INTO runs (name, spec, steps, sweep, config)"
                        " VALUES ($1, $2, $3, $4, $5) RETURNING id",
                        5, rv, NULL, NULL, 0, err, "insert sweep run");
-        if (!r) {
-            ret = err ? err->code : GC_EIO;
-            goto undo;
-        }
+        if (!r)
+            return gd_pg_end(s, c, gd_pg_fail(err), err, "insert sweep");
         run_ids[i] = gd_pg_get_i64(r, 0, 0);
         PQclear(r);
     }
     /* queued runs are news for every daemon's idle workers */
-    if ((ret = gd_pg_command(s, c, "NOTIFY ganctl, 'q'", err, "insert sweep")) ||
-        (ret = gd_pg_command(s, c, "COMMIT", err, "insert sweep")))
-        goto undo;
-    gd_pg_release(c);
-    *id = sid;
-    return 0;
-undo:
-    gd_pg_rollback(s, c);
-    gd_pg_release(c);
+    ret = gd_pg_command(s, c, "NOTIFY ganctl, 'q'", err, "insert sweep");
+    if ((ret = gd_pg_end(s, c, ret, err, "insert sweep")) == 0)
+        *id = sid;
     return ret;
 }
 
