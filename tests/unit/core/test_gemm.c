@@ -188,7 +188,8 @@ static void all_combinations(void **state)
     assert_int_equal(bad, 0);
 }
 
-/* Sizes past one block in each loop (MC = 336 rows, KC = 256 deep, NC = 4096 wide),
+/* Sizes past one block in each loop (MC = 336 rows, KC = 1024 deep or 2048 for
+ * bfloat16, NC = 1024 wide),
  * and the shapes a DCGAN and a ring8 step send to gc_sgemm (core/conv.c, linear.c). */
 static void blocks_and_model_shapes(void **state)
 {
@@ -203,6 +204,7 @@ static void blocks_and_model_shapes(void **state)
         {0, 0, 64, 196, 16, 1},    {0, 1, 64, 1, 6272, 1},   {0, 0, 64, 6272, 1, 1},
         {0, 1, 100, 128, 128, 1},  {0, 0, 100, 128, 128, 1}, {1, 0, 128, 128, 100, 1},
         {0, 1, 100, 128, 2, 1},    {0, 1, 100, 2, 128, 1},   {1, 0, 2, 128, 100, 1},
+        {1, 0, 20, 1030, 2050, 2}, {0, 1, 9, 1040, 1100, 1},
     };
     int bad = 0;
     for (size_t s = 0; s < sizeof(shapes) / sizeof(shapes[0]); s++) {
