@@ -305,9 +305,16 @@ static int gemm_run(const struct gemm_kind *kd, int trans_a, int trans_b, int m,
     /* slices of an even depth but the last, so that pairs never straddle two */
     int kc_max = block_size(k, kd->kc, kd->pairs ? 2 : 1);
     int mc_max = block_size(m, MC, MR);
-    int nc_max = block_size(n, NC, NR);
     int kw_max = kd->pairs ? (kc_max + 1) / 2 : kc_max;
-    struct pack_ws *ws = ws_get((size_t)mc_max * kw_max, (size_t)nc_max * kw_max);
+    /* With one row block, each panel of B meets one block of A: it is packed just
+     * before its tiles run, while they read it, into a buffer of one panel (KC x NR)
+     * instead of a whole KC x NC block (4 MB), and the columns need no blocks (A is
+     * packed once a slice). Each element of C sums the same k slices in the same
+     * order either way, so the bits are the same. */
+    const int one_block = m <= mc_max;
+    int nc_max = one_block ? n : block_size(n, NC, NR);
+    struct pack_ws *ws =
+        ws_get((size_t)mc_max * kw_max, (size_t)(one_block ? NR : nc_max) * kw_max);
     if (!ws)
         return -1;
     for (int jc = 0; jc < n; jc += nc_max) {
@@ -317,7 +324,8 @@ static int gemm_run(const struct gemm_kind *kd, int trans_a, int trans_b, int m,
             int kw = kd->pairs ? (kc + 1) / 2 : kc; /* packed words per row or column */
             /* later k slices add to what the first one wrote */
             float bet = pc == 0 ? beta : 1.0f;
-            kd->pack_b(b, trans_b, kc, nc, pc, jc, ws->b);
+            if (!one_block)
+                kd->pack_b(b, trans_b, kc, nc, pc, jc, ws->b);
             for (int ic = 0; ic < m; ic += mc_max) {
                 int mc = m - ic < mc_max ? m - ic : mc_max;
                 /* near-equal slivers: 64 rows as 13+13+13+13+12, not 14x4+8, and 16
@@ -328,7 +336,11 @@ static int gemm_run(const struct gemm_kind *kd, int trans_a, int trans_b, int m,
                 for (int jr = 0; jr < nc; jr += NR) {
                     int nr = nc - jr;
                     __mmask16 m0 = lanes(nr), m1 = lanes(nr - 16);
-                    const int32_t *bp = (const int32_t *)ws->b + (size_t)jr * kw;
+                    const int32_t *bp = (const int32_t *)ws->b;
+                    if (one_block)
+                        kd->pack_b(b, trans_b, kc, nr < NR ? nr : NR, pc, jc + jr, ws->b);
+                    else
+                        bp += (size_t)jr * kw;
                     struct gemm_runs runs[2];
                     if (cmap) {
                         gemm_find_runs(cmap->col + jc + jr, nr < 16 ? nr : 16, &runs[0]);
