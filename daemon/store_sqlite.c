@@ -148,6 +148,11 @@ int gd_sqlite_write_end(struct gd_sqlite *s, int ret)
  * after). The pages are the kernel's page cache, shared, not the daemon's memory. */
 #define READER_MMAP "2147418112"
 
+/* The writer's page cache, in KiB (SQLite's default is 2,000): its transactions append
+ * to the WAL, and a checkpoint's pages spill there as the cache fills, so a larger
+ * cache only held 2 MB of a checkpoint's pages a second time in the daemon's memory. */
+#define WRITER_CACHE "-256"
+
 /* Opens the file on connection c: WAL, the pragmas every connection needs. */
 static int conn_open(struct gd_sqlite_conn *c, const char *path, int reader, struct gc_error *err)
 {
@@ -166,6 +171,7 @@ static int conn_open(struct gd_sqlite_conn *c, const char *path, int reader, str
     if ((!reader && exec_sql(c, "PRAGMA journal_mode = WAL", err)) ||
         exec_sql(c, "PRAGMA synchronous = NORMAL", err) ||
         exec_sql(c, "PRAGMA foreign_keys = ON", err) ||
+        (!reader && exec_sql(c, "PRAGMA cache_size = " WRITER_CACHE, err)) ||
         (reader && exec_sql(c, "PRAGMA query_only = ON", err)) ||
         (reader && exec_sql(c, "PRAGMA mmap_size = " READER_MMAP, err))) {
         gc_error_prefix(err, "%s", path);
