@@ -375,6 +375,15 @@ static int emit_checkpoint(struct gc_trainer *t, struct gc_error *err)
     /* with ranks every rank checks its state against rank 0's */
     if (!hook && !rolling_back(t) && t->nranks == 1)
         return 0;
+    /* the serialized state (as large as the parameters and moments) takes the room of
+     * the scratch no pass needs until the next step: without this, the checkpoint
+     * was the peak of a training process */
+    struct gc_model *const models[] = {t->d, t->dcopy, t->emb, t->emb_copy, t->gsample};
+    for (size_t i = 0; i < sizeof models / sizeof models[0]; i++)
+        if (models[i])
+            gc_model_release_scratch(models[i]);
+    for (int k = 0; k < t->K; k++)
+        gc_model_release_scratch(t->g[k]);
     uint8_t *bytes = NULL;
     size_t len = 0;
     int rc = gc_trainer_checkpoint(t, &bytes, &len, err);

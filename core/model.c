@@ -16,7 +16,8 @@
  *   dacts    two ping-pong gradient buffers, each as large as the largest activation
  *   ws       one conv workspace, as large as the largest conv layer needs (and one
  *            more per extra thread of a pool, with a gradient block: see THREADS in
- *            model_pass.c)
+ *            model_pass.c); dacts, ws and those blocks carry nothing from one pass to
+ *            the next, and gc_model_release_scratch gives their pages back
  *   bn       per BN layer: running mean, running var, saved mean, saved invstd (C each)
  *   snuv, wsn, snstash  spectral norm's vectors and normalized weights (model_sn.c)
  *   keep, adj  the second-order passes' gradients (model_grad2.c), at their request

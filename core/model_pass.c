@@ -37,6 +37,8 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "core/act.h"
 #include "core/batchnorm.h"
@@ -74,6 +76,28 @@ int gc_model_set_pool(struct gc_model *m, struct gc_pool *pool, struct gc_error 
     m->pool = nth > 1 ? pool : NULL;
     m->nth = nth;
     return 0;
+}
+
+/* The whole pages inside floats [p, p + n) go back to the system; they read as zeros
+ * when touched again. MADV_DONTNEED, not posix_madvise, whose DONTNEED glibc ignores. */
+static void release_pages(float *p, size_t n)
+{
+    if (!p || !n)
+        return;
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t b = ((uintptr_t)p + page - 1) & ~(page - 1), e = (uintptr_t)(p + n) & ~(page - 1);
+    if (e > b)
+        madvise((void *)b, e - b, MADV_DONTNEED);
+}
+
+void gc_model_release_scratch(struct gc_model *m)
+{
+    release_pages(m->dacts, 2 * m->dsize);
+    release_pages(m->ws, m->nws);
+    if (m->nth > 1) {
+        release_pages(m->tws, (size_t)(m->nth - 1) * m->nws);
+        release_pages(m->tgrads, (size_t)(m->nth - 1) * m->nparams);
+    }
 }
 
 int gc_model_set_precision(struct gc_model *m, int bf16)

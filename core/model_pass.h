@@ -18,6 +18,13 @@ struct gc_pool;
  * be finalized. Each of the pool's threads calls gc_sgemm itself, with OpenBLAS on one
  * thread (gc_blas_init, core/blas.h). */
 int gc_model_set_pool(struct gc_model *m, struct gc_pool *pool, struct gc_error *err);
+/* Gives the pages of the model's scratch back to the system: the ping-pong gradient
+ * buffers, the conv workspaces and the extra threads' gradient blocks, which no pass
+ * leaves anything in for the next (the blocks are zero between passes, and zero is
+ * what the pages read as when a pass touches them again). For the moments a passing
+ * copy of the state needs the room: a trainer calls it before it serializes a
+ * checkpoint, whose bytes would otherwise come on top of the scratch at the peak. */
+void gc_model_release_scratch(struct gc_model *m);
 /* Trains as one part of a batch split across the ranks of comm (borrowed; NULL or one
  * rank: alone). Every rank then runs the same forwards and backwards on equal parts
  * (n samples each), and a train forward and a backward through batch norm sum the
