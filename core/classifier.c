@@ -168,12 +168,13 @@ struct gc_classifier *gc_classifier_train(const struct gc_dataset *train,
         logf_(o->log, o->log_ctx, "classifier: epoch %d/%d, mean loss %.4f", ep + 1, o->epochs,
               loss_sum / (double)steps);
     }
+    /* the model's scratch leaves the pool with it */
+    if (gc_model_set_pool(c->m, NULL, err))
+        goto fail;
     gc_loader_destroy(ld);
     free(x);
     free(dlogits);
     free(labels);
-    /* one thread cannot fail: nothing to allocate */
-    gc_model_set_pool(c->m, NULL, NULL);
     gc_pool_destroy(pool);
     return c;
 fail:

@@ -14,10 +14,12 @@
  *   acts     a copy of the input, then the output of every layer for max_batch
  *            (a reshape's output is a view of its input, it has no storage)
  *   dacts    two ping-pong gradient buffers, each as large as the largest activation
- *   ws       one conv workspace, as large as the largest conv layer needs (and one
- *            more per extra thread of a pool, with a gradient block: see THREADS in
- *            model_pass.c); dacts, ws and those blocks carry nothing from one pass to
- *            the next, and gc_model_release_scratch gives their pages back
+ *   ws       one conv workspace, as large as the largest conv layer needs
+ *            (dacts and ws are the model's until it runs on a pool, whose scratch
+ *            then holds them and one ws per thread, shared with the pool's other
+ *            models; each extra thread also has a gradient block: see THREADS and
+ *            SCRATCH in model_pass.c); they carry nothing from one pass to the next,
+ *            and gc_model_release_scratch gives their pages back
  *   bn       per BN layer: running mean, running var, saved mean, saved invstd (C each)
  *   snuv, wsn, snstash  spectral norm's vectors and normalized weights (model_sn.c)
  *   keep, adj  the second-order passes' gradients (model_grad2.c), at their request
@@ -105,7 +107,6 @@ void gc_model_destroy(struct gc_model *m)
     free(m->bn);
     free(m->dskip);
     free(m->tgrads);
-    free(m->tws);
     free(m->tsum);
     free(m->plan);
     free(m->bnsync);
@@ -642,7 +643,7 @@ struct gc_model *gc_model_clone(const struct gc_model *m, struct gc_error *err)
     c->nlayers = c->cap = m->nlayers;
     c->keep_acts = m->keep_acts; /* the same layout as the source */
     if (alloc_blocks(c, err) < 0 || gc_model_copy_state(c, m, err) < 0 ||
-        (m->pool && gc_model_set_pool(c, m->pool, err) < 0) ||
+        (m->spool && gc_model_set_pool(c, m->spool, err) < 0) ||
         (m->comm && gc_model_set_comm(c, m->comm, err) < 0) ||
         (m->keep && gc_model_grad2_enable(c, err) < 0)) {
         gc_model_destroy(c);

@@ -193,7 +193,7 @@ void gc_model_input_grad_backward(struct gc_model *m, const float *ddinp)
         gc_model_sn_stash(m);
     unsigned char adj_at[256]; /* model.c caps the layers at 256 */
     assert(m->nlayers <= 256);
-    float *buf0 = m->dacts, *buf1 = m->dacts + m->dsize;
+    float *buf0 = gc_model_dacts(m), *buf1 = buf0 + m->dsize;
     const float *v = ddinp;
     int spread = 0, high = 0; /* the highest layer above 0 with an adj term */
     for (int i = 0; i <= top; i++) {

@@ -68,9 +68,9 @@ struct gc_model {
     float *params, *grads, *moments;
     size_t nparams;
     float *acts;
-    float *dacts; /* two buffers of dsize each */
+    float *dacts; /* two buffers of dsize each; NULL on a pool (spool) */
     size_t dsize;
-    float *ws;
+    float *ws; /* one conv workspace; NULL on a pool */
     size_t nws;
     float *dskip; /* per concat layer: the gradient of its src's part (max_batch rows) */
     size_t nskip;
@@ -90,8 +90,9 @@ struct gc_model {
     struct gc_pool *pool;  /* borrowed; NULL runs everything on the caller */
     int nth;               /* threads of pool, 1 without one */
     double min_split;      /* GC_MODEL_MIN_SPLIT_COST unless a test changed it */
+    struct gc_pool *spool; /* the pool of any thread count whose scratch (gc_pool_reserve)
+                              holds dacts and each thread's ws; NULL: the model's own */
     float *tgrads;         /* (nth - 1) x nparams: gradients of threads 1.. of a backward */
-    float *tws;            /* (nth - 1) x nws: conv workspaces of threads 1.. */
     double *tsum;          /* nth x GC_MODEL_TSUM_STRIDE: partial sums of grad_norm */
     struct gc_bplan *plan; /* nlayers: the buffers of each layer in the current backward */
 
@@ -132,9 +133,17 @@ static inline size_t gc_model_in_off(const struct gc_model *m, int i)
     return i == 0 ? 0 : m->layers[i - 1].act_off;
 }
 
+/* The two ping-pong gradient buffers (2 x dsize floats): the pool's shared scratch on a
+ * pool, the model's own without one. Nothing in them lasts from one pass to the next. */
+static inline float *gc_model_dacts(const struct gc_model *m)
+{
+    return m->spool ? gc_pool_shared(m->spool) : m->dacts;
+}
+
+/* Thread ith's conv workspace (nws floats), likewise. */
 static inline float *gc_model_thread_ws(const struct gc_model *m, int ith)
 {
-    return ith == 0 ? m->ws : m->tws + (size_t)(ith - 1) * m->nws;
+    return m->spool ? gc_pool_thread_scratch(m->spool, ith) : m->ws;
 }
 
 /* Thread ith's parameter gradients: the model's for thread 0, a private block of the

@@ -13,9 +13,11 @@ struct gc_model;
 struct gc_pool;
 
 /* Runs the model's kernels on pool from now on (borrowed: it must outlive the model
- * or be replaced first; NULL runs them on the caller). Allocates a gradient block and
- * conv workspace per extra thread. A clone shares its source's pool. The model must
- * be finalized. Each of the pool's threads calls gc_sgemm itself, with OpenBLAS on one
+ * or be replaced first; NULL runs them on the caller). The model's ping-pong gradients
+ * and conv workspaces move into the pool's scratch, shared with every other model on
+ * the pool (gc_pool_reserve; back into the model's own blocks when it leaves the pool),
+ * and each extra thread gets a gradient block. A clone shares its source's pool. The
+ * model must be finalized. Each of the pool's threads calls gc_sgemm itself, with OpenBLAS on one
  * thread (gc_blas_init, core/blas.h). */
 int gc_model_set_pool(struct gc_model *m, struct gc_pool *pool, struct gc_error *err);
 /* Gives the pages of the model's scratch back to the system: the ping-pong gradient

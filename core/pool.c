@@ -31,6 +31,8 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 /* Pauses of a waiting thread before it sleeps. A pause is 10 to 140 cycles depending
  * on the core, so this is from a few to some tens of microseconds: longer than the
@@ -60,6 +62,10 @@ struct gc_pool {
 
     pthread_mutex_t mu;
     pthread_cond_t work, done;
+
+    /* gc_pool_reserve's scratch: shared, and nth blocks of nscratch floats */
+    float *shared, *scratch;
+    size_t nshared, nscratch;
 };
 
 static inline void cpu_relax(void)
@@ -128,7 +134,62 @@ void gc_pool_destroy(struct gc_pool *p)
     }
     free(p->th);
     free(p->wk);
+    free(p->shared);
+    free(p->scratch);
     free(p);
+}
+
+int gc_pool_reserve(struct gc_pool *p, size_t shared, size_t per_thread, struct gc_error *err)
+{
+    float *s = NULL, *t = NULL;
+    if (shared > p->nshared && !(s = calloc(shared, sizeof *s)))
+        return gc_error_set(err, GC_ENOMEM, "pool: out of memory for %zu floats of scratch",
+                            shared);
+    if (per_thread > p->nscratch && !(t = calloc((size_t)p->nth * per_thread, sizeof *t))) {
+        free(s);
+        return gc_error_set(err, GC_ENOMEM,
+                            "pool: out of memory for %d threads' %zu floats of scratch", p->nth,
+                            per_thread);
+    }
+    if (s) {
+        free(p->shared);
+        p->shared = s;
+        p->nshared = shared;
+    }
+    if (t) {
+        free(p->scratch);
+        p->scratch = t;
+        p->nscratch = per_thread;
+    }
+    return 0;
+}
+
+float *gc_pool_shared(const struct gc_pool *p)
+{
+    return p->shared;
+}
+
+float *gc_pool_thread_scratch(const struct gc_pool *p, int ith)
+{
+    return p->scratch + (size_t)ith * p->nscratch;
+}
+
+/* MADV_DONTNEED, not posix_madvise, whose DONTNEED glibc ignores. */
+void gc_pool_release_pages(void *p, size_t bytes)
+{
+    if (!p || !bytes)
+        return;
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t b = ((uintptr_t)p + page - 1) & ~(page - 1);
+    uintptr_t e = ((uintptr_t)p + bytes) & ~(page - 1);
+    if (e > b)
+        madvise((void *)b, e - b, MADV_DONTNEED);
+}
+
+void gc_pool_release_scratch(struct gc_pool *p)
+{
+    gc_pool_release_pages(p->shared, p->nshared * sizeof(float));
+    gc_pool_release_pages(p->scratch, (size_t)p->nth * p->nscratch * sizeof(float));
 }
 
 struct gc_pool *gc_pool_create(int nthreads, struct gc_error *err)

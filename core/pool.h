@@ -6,10 +6,14 @@
  * (samples, channels or a parameter range) and takes no locks.
  *
  * Threads: one caller at a time per pool, and fn must not call gc_pool_run on the
- * same pool. A pool of 1 thread starts no thread and runs fn inline. */
+ * same pool. A pool of 1 thread starts no thread and runs fn inline.
+ *
+ * A pool also holds the scratch memory of what runs on it (gc_pool_reserve), which
+ * that one-caller rule lets the models on it share. */
 #ifndef GC_POOL_H
 #define GC_POOL_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/error.h"
@@ -24,6 +28,21 @@ void gc_pool_destroy(struct gc_pool *p);
 void gc_pool_run(struct gc_pool *p, gc_pool_fn fn, void *arg);
 /* Threads of the pool; 1 for NULL. */
 int gc_pool_threads(const struct gc_pool *p);
+/* Scratch memory for what runs on the pool. One caller at a time runs passes on a pool,
+ * so every model that runs on it can share one scratch instead of holding its own
+ * (a trainer's generator and discriminator never run at once): a block of at least
+ * `shared` floats for the passes' buffers and one of at least `per_thread` floats for
+ * each thread. Reserving grows them (zeroed) to the largest asked for, never shrinks
+ * them; the pointers below hold until the next reserve. The caller only, between
+ * regions; GC_ENOMEM leaves the old blocks as they were. */
+int gc_pool_reserve(struct gc_pool *p, size_t shared, size_t per_thread, struct gc_error *err);
+float *gc_pool_shared(const struct gc_pool *p);
+float *gc_pool_thread_scratch(const struct gc_pool *p, int ith);
+/* Gives the scratch's pages back to the system between passes; they read as zeros when
+ * a pass touches them again. */
+void gc_pool_release_scratch(struct gc_pool *p);
+/* The same for any block of scratch: the whole pages inside [p, p + bytes). */
+void gc_pool_release_pages(void *p, size_t bytes);
 /* Regions that ran on more than one thread so far (tests and benchmarks: whether a
  * model's work was split, and how many regions a step costs). Read by the caller. */
 uint64_t gc_pool_regions(const struct gc_pool *p);

@@ -403,6 +403,65 @@ static void released_scratch_keeps_the_bits(void **s)
     }
 }
 
+/* One step of a model on its batch: forward, backward with an input gradient, update. */
+static void one_step(struct gc_model *m, int n, int step, struct trace *t)
+{
+    const size_t in = gc_model_in_size(m), out = gc_model_out_size(m);
+    float *x = malloc(n * in * sizeof(float)), *dout = malloc(n * out * sizeof(float));
+    float *dinp = calloc(n * in, sizeof(float));
+    assert_true(x && dout && dinp);
+    fill(x, n * in, 50 + step);
+    fill(dout, n * out, 60 + step);
+    gc_model_zero_grad(m);
+    put(t, gc_model_forward(m, x, n, 1), n * out);
+    gc_model_backward(m, dout, dinp);
+    put(t, dinp, n * in);
+    put_grads(t, m);
+    gc_model_step(m);
+    put_params(t, m);
+    free(x);
+    free(dout);
+    free(dinp);
+}
+
+/* Models on one pool share its scratch (gradient buffers, conv workspaces): a
+ * generator and a discriminator taking turns on one pool give the bits each gives on
+ * a pool of its own, whichever reserved the larger scratch first; off the pool again,
+ * a model has scratch of its own. */
+static void models_share_the_pool_scratch(void **s)
+{
+    (void)s;
+    for (int nth = 1; nth <= 3; nth += 2) {
+        struct gc_pool *own_g = gc_pool_create(nth, NULL), *own_d = gc_pool_create(nth, NULL);
+        struct gc_pool *both = gc_pool_create(nth, NULL);
+        assert_true(own_g && own_d && both);
+        struct gc_model *g1 = make(gen, 16, own_g), *d1 = make(disc, 16, own_d);
+        struct gc_model *d2 = make(disc, 16, both), *g2 = make(gen, 16, both);
+        struct trace a = {0}, ref = {0};
+        for (int step = 0; step < 3; step++) {
+            one_step(g1, 16, step, &ref);
+            one_step(d1, 16, step, &ref);
+            one_step(g2, 16, step, &a);
+            one_step(d2, 16, step, &a);
+        }
+        OK(gc_model_set_pool(g2, NULL, NULL));
+        OK(gc_model_set_pool(g1, NULL, NULL));
+        gc_model_destroy(d2);
+        gc_pool_destroy(both);
+        one_step(g1, 16, 3, &ref);
+        one_step(g2, 16, 3, &a);
+        assert_int_equal(a.n, ref.n);
+        assert_memory_equal(a.v, ref.v, a.n * sizeof(float));
+        gc_model_destroy(g1);
+        gc_model_destroy(d1);
+        gc_model_destroy(g2);
+        gc_pool_destroy(own_g);
+        gc_pool_destroy(own_d);
+        free(a.v);
+        free(ref.v);
+    }
+}
+
 /* Updates split by parameter range compute each parameter as one thread does: the
  * same bits, given the same gradients. */
 static void updates_are_the_same_bits(void **s)
@@ -455,6 +514,7 @@ int main(void)
         cmocka_unit_test(pool_can_be_removed),
         cmocka_unit_test(updates_are_the_same_bits),
         cmocka_unit_test(released_scratch_keeps_the_bits),
+        cmocka_unit_test(models_share_the_pool_scratch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
