@@ -15,10 +15,10 @@ struct gc_pool;
 /* Runs the model's kernels on pool from now on (borrowed: it must outlive the model
  * or be replaced first; NULL runs them on the caller). The model's ping-pong gradients
  * and conv workspaces move into the pool's scratch, shared with every other model on
- * the pool (gc_pool_reserve; back into the model's own blocks when it leaves the pool),
- * and each extra thread gets a gradient block. A clone shares its source's pool. The
- * model must be finalized. Each of the pool's threads calls gc_sgemm itself, with OpenBLAS on one
- * thread (gc_blas_init, core/blas.h). */
+ * the pool (gc_pool_reserve; back into blocks of the model's own when it leaves the
+ * pool), and each extra thread gets a gradient block. A clone shares its source's
+ * pool. The model must be finalized. Each of the pool's threads calls gc_sgemm itself,
+ * with OpenBLAS on one thread (gc_blas_init, core/blas.h). */
 int gc_model_set_pool(struct gc_model *m, struct gc_pool *pool, struct gc_error *err);
 /* Gives the pages of the model's scratch back to the system: the ping-pong gradient
  * buffers, the conv workspaces and the extra threads' gradient blocks, which no pass
