@@ -184,6 +184,15 @@ static void close_trace(const struct trace *a, const struct trace *b)
     }
 }
 
+/* the same bits, then both traces freed */
+static void same_trace(struct trace *a, struct trace *b)
+{
+    assert_int_equal(a->n, b->n);
+    assert_memory_equal(a->v, b->v, a->n * sizeof(float));
+    free(a->v);
+    free(b->v);
+}
+
 static void put_grads(struct trace *t, struct gc_model *m)
 {
     size_t np;
@@ -293,10 +302,7 @@ static void compare(build_fn build, int b, int n)
         scenario(m, n, &c);
         assert_true(gc_pool_regions(pool) > 2 * regions - 5);
         gc_model_destroy(m);
-        assert_int_equal(c.n, a.n);
-        assert_memory_equal(c.v, a.v, a.n * sizeof(float));
-        free(a.v);
-        free(c.v);
+        same_trace(&c, &a);
         gc_pool_destroy(pool);
     }
     free(ref.v);
@@ -362,12 +368,9 @@ static void pool_can_be_removed(void **s)
     gc_pool_destroy(pool);
     scenario(m1, 64, &ref);
     scenario(m, 64, &a);
-    assert_int_equal(a.n, ref.n);
-    assert_memory_equal(a.v, ref.v, a.n * sizeof(float));
+    same_trace(&a, &ref);
     gc_model_destroy(m);
     gc_model_destroy(m1);
-    free(a.v);
-    free(ref.v);
     struct gc_error err = {0};
     struct gc_model *raw = mlp(4); /* not finalized */
     assert_int_equal(gc_model_set_pool(raw, NULL, &err), GC_ESTATE);
@@ -393,12 +396,9 @@ static void released_scratch_keeps_the_bits(void **s)
             release_scratch = 1;
             scenario(m, b, &a);
             release_scratch = 0;
-            assert_int_equal(a.n, ref.n);
-            assert_memory_equal(a.v, ref.v, a.n * sizeof(float));
+            same_trace(&a, &ref);
             gc_model_destroy(m);
             gc_model_destroy(m1);
-            free(a.v);
-            free(ref.v);
         }
         gc_pool_destroy(pool);
     }
@@ -451,15 +451,12 @@ static void models_share_the_pool_scratch(void **s)
         gc_pool_destroy(both);
         one_step(g1, 16, 3, &ref);
         one_step(g2, 16, 3, &a);
-        assert_int_equal(a.n, ref.n);
-        assert_memory_equal(a.v, ref.v, a.n * sizeof(float));
+        same_trace(&a, &ref);
         gc_model_destroy(g1);
         gc_model_destroy(d1);
         gc_model_destroy(g2);
         gc_pool_destroy(own_g);
         gc_pool_destroy(own_d);
-        free(a.v);
-        free(ref.v);
     }
 }
 
