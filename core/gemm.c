@@ -2,14 +2,15 @@
  * (see gemm.h).
  *
  * Loops in the BLIS order: for each NC-wide column block of C and each KC-deep slice
- * of k, op(B) is packed into NR-wide panels (KC x NR each); for
- * each MC-tall row block, op(A) is packed into MR-tall slivers;
- * then the micro-kernel computes one MR x NR tile of C from one sliver and one panel
- * with MR x NR/16 zmm accumulators. Packing (gemm_pack.c) pads edges with zeros, so the
- * kernel always runs full tiles and only its stores are masked (rows by count, columns
- * by mask). The bfloat16 kind packs pairs of k into 32-bit words, rounding as it
- * packs, and its kernel adds them with vdpbf16ps: twice the multiply-adds of an FMA per
- * instruction, and half the bytes per panel.
+ * of k, op(B) is packed into NR-wide panels (KC x NR each; with one row block, each
+ * panel just before its tiles: see gemm_run); for each MC-tall row block, op(A) is
+ * packed into MR-tall slivers; then the micro-kernel computes one MR x NR tile of C
+ * from one sliver and one panel with MR x NR/16 zmm accumulators. Packing
+ * (gemm_pack.c) pads edges with zeros, so the kernel always runs full tiles and only
+ * its stores are masked (rows by count, columns by mask). The bfloat16 kind packs
+ * pairs of k into 32-bit words, rounding as it packs, and its kernel adds them with
+ * vdpbf16ps: twice the multiply-adds of an FMA per instruction, and half the bytes per
+ * panel.
  *
  * B and C may be given through offsets (gc_gemm_mapped): B is then packed from them,
  * and a tile of C is computed into a small buffer and added (or stored) run by run.

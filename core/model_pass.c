@@ -61,7 +61,8 @@ int gc_model_set_pool(struct gc_model *m, struct gc_pool *pool, struct gc_error 
     double *ts = NULL;
     if (pool && gc_pool_reserve(pool, 2 * m->dsize, m->nws ? m->nws : 1, err))
         return GC_ENOMEM;
-    if (!pool && !m->dacts) { /* off a pool: the scratch is the model's own again */
+    const int own = !pool && !m->dacts; /* off a pool: the scratch is the model's own again */
+    if (own) {
         own_d = calloc(2 * m->dsize, sizeof(float));
         own_ws = calloc(m->nws ? m->nws : 1, sizeof(float));
     }
@@ -69,7 +70,7 @@ int gc_model_set_pool(struct gc_model *m, struct gc_pool *pool, struct gc_error 
         tg = calloc(((size_t)nth - 1) * m->nparams + 1, sizeof(float));
         ts = calloc((size_t)nth * GC_MODEL_TSUM_STRIDE, sizeof(double));
     }
-    if ((nth > 1 && (!tg || !ts)) || (!pool && !m->dacts && (!own_d || !own_ws))) {
+    if ((nth > 1 && (!tg || !ts)) || (own && (!own_d || !own_ws))) {
         free(tg);
         free(ts);
         free(own_d);
@@ -81,7 +82,7 @@ int gc_model_set_pool(struct gc_model *m, struct gc_pool *pool, struct gc_error 
         free(m->dacts);
         free(m->ws);
         m->dacts = m->ws = NULL;
-    } else if (own_d) {
+    } else if (own) {
         m->dacts = own_d;
         m->ws = own_ws;
     }

@@ -189,8 +189,8 @@ static void all_combinations(void **state)
 }
 
 /* Sizes past one block in each loop (MC = 336 rows, KC = 1024 deep or 2048 for
- * bfloat16, NC = 1024 wide),
- * and the shapes a DCGAN and a ring8 step send to gc_sgemm (core/conv.c, linear.c). */
+ * bfloat16, NC = 1024 wide), and the shapes a DCGAN and a ring8 step send to gc_sgemm (core/conv.c,
+ * linear.c). */
 static void blocks_and_model_shapes(void **state)
 {
     int path = (int)(intptr_t)*state;
