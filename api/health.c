@@ -2,6 +2,7 @@
 #include "api/health.h"
 
 #include "api/reply.h"
+#include "api/utf8.h"
 
 enum MHD_Result ga_route_healthz(struct ga_req *r)
 {

@@ -2,6 +2,8 @@
  * problems), and the table from error codes to HTTP statuses. */
 #include "api/reply.h"
 
+#include "api/utf8.h"
+
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -96,26 +98,6 @@ json_t *ga_json_number(double v)
     return isfinite(v) ? json_real(v) : json_null();
 }
 
-void ga_utf8_scrub(char *s)
-{
-    unsigned char *p = (unsigned char *)s;
-    while (*p) {
-        int n = *p < 0x80             ? 0
-                : (*p & 0xe0) == 0xc0 ? 1
-                : (*p & 0xf0) == 0xe0 ? 2
-                : (*p & 0xf8) == 0xf0 ? 3
-                                      : -1;
-        int ok = n >= 0;
-        for (int i = 1; ok && i <= n; i++)
-            ok = (p[i] & 0xc0) == 0x80;
-        if (!ok) {
-            *p++ = '?';
-            continue;
-        }
-        p += n + 1;
-    }
-}
-
 /* ---- problems ------------------------------------------------------------------ */
 
 json_t *ga_field_error(const char *field, const char *message)
@@ -136,8 +118,7 @@ enum MHD_Result ga_reply_problem(struct ga_req *r, unsigned status, json_t *erro
     json_object_set_new(p, "type", json_string("about:blank"));
     json_object_set_new(p, "title", json_string(reason(status)));
     json_object_set_new(p, "status", json_integer(status));
-    json_t *d = json_string(detail); /* fails only on overlong or surrogate forms */
-    json_object_set_new(p, "detail", d ? d : json_string("(detail not valid UTF-8)"));
+    json_object_set_new(p, "detail", json_string(detail));
     json_object_set_new(p, "errors", errors ? errors : json_array());
     struct MHD_Response *resp = ga_json_response(p, "application/problem+json");
     if (resp && status == 401)

@@ -48,7 +48,5 @@ json_t *ga_field_error(const char *field, const char *message);
 
 /* A JSON number, or null for NaN and the infinities (JSON has neither). */
 json_t *ga_json_number(double v);
-/* Replaces the bytes of s that are not UTF-8 with '?', in place. */
-void ga_utf8_scrub(char *s);
 
 #endif
