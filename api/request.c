@@ -17,6 +17,7 @@
 #include "api/conns.h"
 #include "api/reply.h"
 #include "api/router.h"
+#include "api/utf8.h"
 
 #define MAX_DRAIN (64 * 1024 * 1024) /* bytes of an oversized body read before closing */
 
@@ -233,11 +234,11 @@ json_t *ga_body_json(struct ga_req *r, int empty_ok, enum MHD_Result *replied)
     json_error_t je;
     json_t *root = json_loadb(r->body, r->len, JSON_REJECT_DUPLICATES, &je);
     if (!root) {
+        ga_utf8_scrub(je.text); /* it quotes the body, and can end inside a character */
         json_t *errors = json_array();
         json_t *e = json_object();
         json_object_set_new(e, "field", json_string(""));
-        json_t *m = json_string(je.text);
-        json_object_set_new(e, "message", m ? m : json_string("malformed JSON"));
+        json_object_set_new(e, "message", json_string(je.text));
         json_array_append_new(errors, e);
         *replied = ga_reply_problem(r, 400, errors,
                                     "the request body is not valid JSON: %s (line %d, column %d)",

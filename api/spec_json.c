@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "api/utf8.h"
 #include "core/spec_fields.h"
 #include "daemon/sha256.h"
 
@@ -58,7 +59,7 @@ static const char *type_name(const json_t *v)
 }
 
 /* The length of s cut to at most max bytes without splitting a character, for "%.*s"
- * of a user's text (jansson hands out whole UTF-8). */
+ * of a user's text (jansson hands out whole UTF-8 strings). */
 static int clip(const char *s, int max)
 {
     int n = (int)strnlen(s, (size_t)max);
@@ -592,6 +593,7 @@ int ga_spec_normalize(const char *json, size_t len, const char *base_dir, struct
     json_error_t je;
     json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &je);
     if (!root) {
+        ga_utf8_scrub(je.text); /* it quotes the input, and can end inside a character */
         gc_field_errors_add(fe, "", "not valid JSON: %s (line %d, column %d)", je.text, je.line,
                             je.column);
         return gc_field_errors_summary(fe, err);

@@ -990,6 +990,14 @@ class ApiTest(unittest.TestCase):
                 st, h, data = self.d.request("POST", "/api/v1/runs", body,
                                              headers={"Content-Type": "application/json"})
                 self.problem(st, h, data, status, field)
+        # the parser's error quotes the body up to the fault and can end inside a
+        # character: the answer still says what was wrong, with '?' for the cut byte
+        st, h, data = self.d.request("POST", "/api/v1/runs",
+                                     b'{"name":"a\\u000\xcf\x9d","dataset":{"name":"ring8"}}',
+                                     headers={"Content-Type": "application/json"})
+        p = self.problem(st, h, data, 400, "")
+        self.assertIn("invalid escape near '\"a\\u000?'", p["errors"][0]["message"], p)
+        self.assertIn("invalid escape", p["detail"], p)
         rid = self.done["id"]
         other = [  # (method, path, body, status, field)
             ("GET", "/api/v1/runs?limit=0", None, 400, "limit"),

@@ -476,6 +476,19 @@ static void bad_json(void **state)
     expect_error("{\"dataset\":", "");
     expect_error("", "");
     expect_error("{\"name\":\"\xff\xfe\"}", "");
+
+    /* jansson's error quotes the input up to the fault, and the quote can end inside a
+     * character (here the \xcf of U+03DD): the message still reaches the answer, with
+     * '?' for the cut-off byte, instead of being refused as a string */
+    const char *cut = "{\"name\":\"a\\u000\xcf\x9d\"}";
+    struct gc_spec s;
+    json_t *errors = NULL;
+    assert_int_equal(parse(cut, NULL, &s, &errors), GC_EINVAL);
+    assert_int_equal(json_array_size(errors), 1);
+    const char *m = json_string_value(json_object_get(json_array_get(errors, 0), "message"));
+    assert_non_null(m);
+    assert_non_null(strstr(m, "not valid JSON: invalid escape near '\"a\\u000?'"));
+    json_decref(errors);
 }
 
 static void dataset_paths_stay_inside_the_root(void **state)
