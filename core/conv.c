@@ -528,12 +528,14 @@ void gc_conv2d_forward(const struct gc_conv *L, int n, float *out, const float *
     prow[ckk] = (int32_t)((size_t)nb * w.ps); /* the ones */
     nchw_offsets(L->oc, pix, out_sz, nb, trow, tcol);
     const struct gc_gemm_map bmap = {prow, pcol}, cmap = {trow, tcol};
+    struct gc_gemm_packed_a pa;
+    gc_gemm_pack_a(L->bf16, 0, L->oc, kb, a, kb, &pa);
     for (int i0 = 0; i0 < n; i0 += nb) {
         const int m = n - i0 < nb ? n - i0 : nb;
         build_group(&g, &w, ws, inp + i0 * in_sz, in_sz, m);
         /* one sample's output is a plain (oc, pix) matrix */
-        gc_gemm_mapped(L->bf16, 0, 0, L->oc, m * pix, kb, 1.0f, a, kb, ws + w.pb, 0, &bmap, 0.0f,
-                       out + i0 * out_sz, pix, m > 1 ? &cmap : NULL);
+        gc_gemm_mapped_a(&pa, 0, m * pix, 1.0f, ws + w.pb, 0, &bmap, 0.0f, out + i0 * out_sz, pix,
+                         m > 1 ? &cmap : NULL);
     }
 }
 
@@ -552,6 +554,9 @@ void gc_conv2d_backward(const struct gc_conv *L, int n, float *dinp, float *dwei
         bias_backward(dbias, dout, n, L->oc, pix);
     plane_offsets(&g, w.ps, nb, prow, pcol);
     const struct gc_gemm_map pmap = {prow, pcol};
+    struct gc_gemm_packed_a wt; /* weightᵀ, for dinp */
+    if (dinp)
+        gc_gemm_pack_a(L->bf16, 1, ckk, L->oc, weight, ckk, &wt);
     for (int i0 = 0; i0 < n; i0 += nb) {
         const int m = n - i0 < nb ? n - i0 : nb;
         /* the group's dout as one (oc, m * pix) matrix */
@@ -570,8 +575,7 @@ void gc_conv2d_backward(const struct gc_conv *L, int n, float *dinp, float *dwei
         if (dinp) {
             /* dcol added into zeroed planes, folded back into each sample */
             memset(pb, 0, (size_t)m * w.ps * sizeof(float));
-            gc_gemm_mapped(L->bf16, 1, 0, ckk, m * pix, L->oc, 1.0f, weight, ckk, d, m * pix, NULL,
-                           1.0f, pb, 0, &pmap);
+            gc_gemm_mapped_a(&wt, 0, m * pix, 1.0f, d, m * pix, NULL, 1.0f, pb, 0, &pmap);
             for (int j = 0; j < m; j++)
                 fold_phases(&g, pb + (size_t)j * w.ps, dinp + (i0 + j) * in_sz);
         }
@@ -594,12 +598,14 @@ void gc_convt2d_forward(const struct gc_conv *L, int n, float *out, const float 
     plane_offsets(&g, w.ps, nb, prow, pcol);
     nchw_offsets(L->c, hw, in_sz, nb, trow, tcol);
     const struct gc_gemm_map pmap = {prow, pcol}, xmap = {trow, tcol};
+    struct gc_gemm_packed_a wt;
+    gc_gemm_pack_a(L->bf16, 1, okk, L->c, weight, okk, &wt);
     for (int i0 = 0; i0 < n; i0 += nb) {
         const int m = n - i0 < nb ? n - i0 : nb;
         /* col = weightᵀ · the group's input, added into zeroed planes */
         memset(pb, 0, (size_t)m * w.ps * sizeof(float));
-        gc_gemm_mapped(L->bf16, 1, 0, okk, m * hw, L->c, 1.0f, weight, okk, inp + i0 * in_sz, hw,
-                       m > 1 ? &xmap : NULL, 1.0f, pb, 0, &pmap);
+        gc_gemm_mapped_a(&wt, 0, m * hw, 1.0f, inp + i0 * in_sz, hw, m > 1 ? &xmap : NULL, 1.0f, pb,
+                         0, &pmap);
         for (int j = 0; j < m; j++) {
             float *o = out + (i0 + j) * out_sz;
             if (bias)
@@ -631,13 +637,16 @@ void gc_convt2d_backward(const struct gc_conv *L, int n, float *dinp, float *dwe
     plane_offsets(&g, w.ps, nb, prow, pcol);
     nchw_offsets(L->c, hw, in_sz, nb, trow, tcol);
     const struct gc_gemm_map pmap = {prow, pcol}, xmap = {trow, tcol};
+    struct gc_gemm_packed_a wp; /* the weight, for dinp */
+    if (dinp)
+        gc_gemm_pack_a(L->bf16, 0, L->c, okk, weight, okk, &wp);
     for (int i0 = 0; i0 < n; i0 += nb) {
         const int m = n - i0 < nb ? n - i0 : nb;
         /* im2col of the group's dout, read from its planes */
         build_group(&g, &w, ws, dout + i0 * out_sz, out_sz, m);
         if (dinp)
-            gc_gemm_mapped(L->bf16, 0, 0, L->c, m * hw, okk, 1.0f, weight, okk, pb, 0, &pmap, 1.0f,
-                           dinp + i0 * in_sz, hw, m > 1 ? &xmap : NULL);
+            gc_gemm_mapped_a(&wp, 0, m * hw, 1.0f, pb, 0, &pmap, 1.0f, dinp + i0 * in_sz, hw,
+                             m > 1 ? &xmap : NULL);
         if (dweight) {
             /* the group's pixels as the depth, as in conv2d's dweight */
             const float *x = inp + i0 * in_sz;

@@ -49,8 +49,8 @@
 /* Per-thread packing buffers (see gemm.h for why a pthread key); x is where a mapped
  * GEMM without the kernels spells its operands out. */
 struct pack_ws {
-    float *a, *b, *x;
-    size_t acap, bcap, xcap; /* floats */
+    float *a, *b, *x, *pa;          /* pa: the A of gc_gemm_pack_a */
+    size_t acap, bcap, xcap, pacap; /* floats */
 };
 
 static pthread_once_t ws_once = PTHREAD_ONCE_INIT;
@@ -63,6 +63,7 @@ static void ws_free(void *p)
     free(ws->a);
     free(ws->b);
     free(ws->x);
+    free(ws->pa);
     free(ws);
 }
 
@@ -297,16 +298,46 @@ TARGET static void scatter_tile(const float *t, int mr, const struct gemm_runs r
     }
 }
 
+/* The blocks of op(A) (m x k): k slices of kc_max (kw_max packed words), row blocks of
+ * mc_max, nic of them. They depend only on the kind and the shape, so an A packed ahead
+ * (gc_gemm_pack_a) has the blocks every GEMM of its shape would pack. */
+struct a_blocks {
+    int kc_max, mc_max, kw_max, nic;
+    size_t words; /* room of one packed block: mc_max rows of kw_max words */
+};
+
+static struct a_blocks a_blocks(const struct gemm_kind *kd, int m, int k)
+{
+    struct a_blocks ab;
+    /* slices of an even depth but the last, so that pairs never straddle two */
+    ab.kc_max = block_size(k, kd->kc, kd->pairs ? 2 : 1);
+    ab.mc_max = block_size(m, MC, MR);
+    ab.kw_max = kd->pairs ? (ab.kc_max + 1) / 2 : ab.kc_max;
+    ab.nic = (m + ab.mc_max - 1) / ab.mc_max;
+    ab.words = (size_t)ab.mc_max * ab.kw_max;
+    return ab;
+}
+
+/* The height of the slivers of an mc-row block: near-equal, 64 rows as 13+13+13+13+12,
+ * not 14x4+8, and 16 as 8+8, not 14+2, whose two rows would leave the FMA pipes waiting
+ * on four dependency chains. */
+static int sliver_height(int mc)
+{
+    int ns = (mc + MR - 1) / MR;
+    return (mc + ns - 1) / ns;
+}
+
+/* The GEMM; with apre not NULL, op(A) comes packed ahead by gc_gemm_pack_a (block
+ * (k slice p, row block i) at apre + (p * nic + i) * words) instead of from a. */
 static int gemm_run(const struct gemm_kind *kd, int trans_a, int trans_b, int m, int n, int k,
-                    float alpha, const float *a, int lda, const struct gemm_src *b, float beta,
-                    float *c, int ldc, const struct gc_gemm_map *cmap)
+                    float alpha, const float *a, int lda, const int32_t *apre,
+                    const struct gemm_src *b, float beta, float *c, int ldc,
+                    const struct gc_gemm_map *cmap)
 {
     /* a tile of a mapped C, before it goes out */
     float tile[MR * NR] __attribute__((aligned(64)));
-    /* slices of an even depth but the last, so that pairs never straddle two */
-    int kc_max = block_size(k, kd->kc, kd->pairs ? 2 : 1);
-    int mc_max = block_size(m, MC, MR);
-    int kw_max = kd->pairs ? (kc_max + 1) / 2 : kc_max;
+    const struct a_blocks ab = a_blocks(kd, m, k);
+    const int kc_max = ab.kc_max, mc_max = ab.mc_max, kw_max = ab.kw_max;
     /* With one row block, each panel of B meets one block of A: it is packed just
      * before its tiles run, while they read it, into a buffer of one panel (KC x NR)
      * instead of a whole KC x NC block (4 MB), and the columns need no blocks (A is
@@ -314,8 +345,7 @@ static int gemm_run(const struct gemm_kind *kd, int trans_a, int trans_b, int m,
      * order either way, so the bits are the same. */
     const int one_block = m <= mc_max;
     int nc_max = one_block ? n : block_size(n, NC, NR);
-    struct pack_ws *ws =
-        ws_get((size_t)mc_max * kw_max, (size_t)(one_block ? NR : nc_max) * kw_max);
+    struct pack_ws *ws = ws_get(apre ? 0 : ab.words, (size_t)(one_block ? NR : nc_max) * kw_max);
     if (!ws)
         return -1;
     for (int jc = 0; jc < n; jc += nc_max) {
@@ -328,12 +358,12 @@ static int gemm_run(const struct gemm_kind *kd, int trans_a, int trans_b, int m,
             if (!one_block)
                 kd->pack_b(b, trans_b, kc, nc, pc, jc, ws->b);
             for (int ic = 0; ic < m; ic += mc_max) {
-                int mc = m - ic < mc_max ? m - ic : mc_max;
-                /* near-equal slivers: 64 rows as 13+13+13+13+12, not 14x4+8, and 16
-                 * as 8+8, not 14+2, whose two rows would leave the FMA pipes waiting
-                 * on four dependency chains */
-                int ns = (mc + MR - 1) / MR, h = (mc + ns - 1) / ns;
-                kd->pack_a(trans_a, mc, h, kc, a, lda, ic, pc, ws->a);
+                int mc = m - ic < mc_max ? m - ic : mc_max, h = sliver_height(mc);
+                const int32_t *ablk = (const int32_t *)ws->a;
+                if (apre)
+                    ablk = apre + ((size_t)(pc / kc_max) * ab.nic + ic / mc_max) * ab.words;
+                else
+                    kd->pack_a(trans_a, mc, h, kc, a, lda, ic, pc, ws->a);
                 for (int jr = 0; jr < nc; jr += NR) {
                     int nr = nc - jr;
                     __mmask16 m0 = lanes(nr), m1 = lanes(nr - 16);
@@ -349,7 +379,7 @@ static int gemm_run(const struct gemm_kind *kd, int trans_a, int trans_b, int m,
                     }
                     for (int ir = 0; ir < mc; ir += h) {
                         int mr = mc - ir < h ? mc - ir : h;
-                        const int32_t *ap = (const int32_t *)ws->a + (size_t)(ir / h) * MR * kw;
+                        const int32_t *ap = ablk + (size_t)(ir / h) * MR * kw;
                         if (!cmap) {
                             float *ct = c + (size_t)(ic + ir) * ldc + jc + jr;
                             kd->kernels[mr - 1](kw, ap, bp, ct, ldc, m0, m1, alpha, bet);
@@ -432,17 +462,59 @@ int gc_gemm_mapped(int bf16, int trans_a, int trans_b, int m, int n, int k, floa
 #if GEMM_X86
     const struct gemm_src bs = {b, ldb, bmap ? bmap->row : NULL, bmap ? bmap->col : NULL};
     if (bf16 && gc_gemm_have_bf16() &&
-        gemm_run(&kind_bf16, trans_a, trans_b, m, n, k, alpha, a, lda, &bs, beta, c, ldc, cmap) ==
-            0)
+        gemm_run(&kind_bf16, trans_a, trans_b, m, n, k, alpha, a, lda, NULL, &bs, beta, c, ldc,
+                 cmap) == 0)
         return 0;
-    if (gc_gemm_have_avx512() &&
-        gemm_run(&kind_f32, trans_a, trans_b, m, n, k, alpha, a, lda, &bs, beta, c, ldc, cmap) == 0)
+    if (gc_gemm_have_avx512() && gemm_run(&kind_f32, trans_a, trans_b, m, n, k, alpha, a, lda, NULL,
+                                          &bs, beta, c, ldc, cmap) == 0)
         return 0;
 #else
     (void)bf16;
 #endif
     return mapped_by_sgemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, bmap, beta, c, ldc,
                            cmap);
+}
+
+void gc_gemm_pack_a(int bf16, int trans_a, int m, int k, const float *a, int lda,
+                    struct gc_gemm_packed_a *out)
+{
+    *out = (struct gc_gemm_packed_a){bf16, trans_a, m, k, a, lda, 0, NULL};
+#if GEMM_X86
+    const int use_bf16 = bf16 && gc_gemm_have_bf16();
+    if (m <= 0 || k <= 0 || !(use_bf16 || gc_gemm_have_avx512()))
+        return;
+    const struct gemm_kind *kd = use_bf16 ? &kind_bf16 : &kind_f32;
+    const struct a_blocks ab = a_blocks(kd, m, k);
+    const int nkc = (k + ab.kc_max - 1) / ab.kc_max;
+    struct pack_ws *ws = ws_get(0, 0);
+    if (!ws || ws_grow(&ws->pa, &ws->pacap, (size_t)nkc * ab.nic * ab.words))
+        return; /* the GEMMs pack A themselves */
+    float *dst = ws->pa;
+    for (int pc = 0; pc < k; pc += ab.kc_max) {
+        int kc = k - pc < ab.kc_max ? k - pc : ab.kc_max;
+        for (int ic = 0; ic < m; ic += ab.mc_max, dst += ab.words) {
+            int mc = m - ic < ab.mc_max ? m - ic : ab.mc_max;
+            kd->pack_a(trans_a, mc, sliver_height(mc), kc, a, lda, ic, pc, dst);
+        }
+    }
+    out->packed_bf16 = use_bf16;
+    out->packed = ws->pa;
+#endif
+}
+
+int gc_gemm_mapped_a(const struct gc_gemm_packed_a *A, int trans_b, int n, float alpha,
+                     const float *b, int ldb, const struct gc_gemm_map *bmap, float beta, float *c,
+                     int ldc, const struct gc_gemm_map *cmap)
+{
+#if GEMM_X86
+    const struct gemm_src bs = {b, ldb, bmap ? bmap->row : NULL, bmap ? bmap->col : NULL};
+    if (A->packed && n > 0 && alpha != 0.0f &&
+        gemm_run(A->packed_bf16 ? &kind_bf16 : &kind_f32, A->trans_a, trans_b, A->m, n, A->k, alpha,
+                 A->a, A->lda, A->packed, &bs, beta, c, ldc, cmap) == 0)
+        return 0;
+#endif
+    return gc_gemm_mapped(A->bf16, A->trans_a, trans_b, A->m, n, A->k, alpha, A->a, A->lda, b, ldb,
+                          bmap, beta, c, ldc, cmap);
 }
 
 /* A plain GEMM of one kind; -1 (C untouched) without the CPU's support or buffers. */
@@ -460,8 +532,8 @@ static int plain_gemm(int bf16, int trans_a, int trans_b, int m, int n, int k, f
         return 0;
     }
     const struct gemm_src bs = {b, ldb, NULL, NULL};
-    return gemm_run(bf16 ? &kind_bf16 : &kind_f32, trans_a, trans_b, m, n, k, alpha, a, lda, &bs,
-                    beta, c, ldc, NULL);
+    return gemm_run(bf16 ? &kind_bf16 : &kind_f32, trans_a, trans_b, m, n, k, alpha, a, lda, NULL,
+                    &bs, beta, c, ldc, NULL);
 #else
     return -1;
 #endif

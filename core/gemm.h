@@ -71,4 +71,29 @@ int gc_gemm_mapped(int bf16, int trans_a, int trans_b, int m, int n, int k, floa
                    const float *a, int lda, const float *b, int ldb, const struct gc_gemm_map *bmap,
                    float beta, float *c, int ldc, const struct gc_gemm_map *cmap);
 
+/* op(A) packed once for several GEMMs that share it: a layer's weight, met by each
+ * group of samples of a batch, is packed once a layer call instead of once a group.
+ * Made by gc_gemm_pack_a into this thread's buffer, it holds until this thread's next
+ * gc_gemm_pack_a, so the GEMMs that use it run on the same thread, and a must not
+ * change in between. Plain data. */
+struct gc_gemm_packed_a {
+    int bf16, trans_a, m, k; /* as given */
+    const float *a;
+    int lda;
+    int packed_bf16;    /* the kind packed: bfloat16 where asked and the CPU has it */
+    const void *packed; /* NULL: not packed (no AVX-512, no memory); the GEMMs pack A */
+};
+
+/* Packs op(A) (m x k; (k x m) stored when trans_a, row stride lda) for
+ * gc_gemm_mapped_a. Cannot fail: without the kernels or the memory it packs nothing
+ * and the GEMMs run as gc_gemm_mapped would. */
+void gc_gemm_pack_a(int bf16, int trans_a, int m, int k, const float *a, int lda,
+                    struct gc_gemm_packed_a *out);
+
+/* gc_gemm_mapped with op(A) from A: the same bits as gc_gemm_mapped(A->bf16,
+ * A->trans_a, trans_b, A->m, n, A->k, alpha, A->a, A->lda, ...), without packing A. */
+int gc_gemm_mapped_a(const struct gc_gemm_packed_a *A, int trans_b, int n, float alpha,
+                     const float *b, int ldb, const struct gc_gemm_map *bmap, float beta, float *c,
+                     int ldc, const struct gc_gemm_map *cmap);
+
 #endif

@@ -366,6 +366,9 @@ static int check_mapped(int bf16, int ta, int tb, int m, int n, int k, int bmapp
     assert_non_null(want);
     for (size_t i = 0; i < csz; i++)
         want[i] = c[i];
+    float *c2 = malloc(csz * sizeof(float));
+    assert_non_null(c2);
+    memcpy(c2, c, csz * sizeof(float));
     struct gc_gemm_map cm = {crow, ccol};
     if (cmapped && beta != 0.0f && beta != 1.0f)
         fail_msg("overlapping C is only checked with beta 0 or 1");
@@ -386,6 +389,13 @@ static int check_mapped(int bf16, int ta, int tb, int m, int n, int k, int bmapp
     assert_int_equal(gc_gemm_mapped(bf16, ta, tb, m, n, k, 1.0f, a, lda, b, ldb,
                                     bmapped ? &bm : NULL, beta, c, ldc, cmapped ? &cm : NULL),
                      0);
+    /* A packed ahead: the same bits */
+    struct gc_gemm_packed_a pa;
+    gc_gemm_pack_a(bf16, ta, m, k, a, lda, &pa);
+    assert_int_equal(gc_gemm_mapped_a(&pa, tb, n, 1.0f, b, ldb, bmapped ? &bm : NULL, beta, c2, ldc,
+                                      cmapped ? &cm : NULL),
+                     0);
+    assert_memory_equal(c, c2, csz * sizeof(float));
     /* an overlapping C adds up to m terms of size ~k in one float */
     int bad = lc_mismatches("C", c, want, csz, 1e-5 + 2e-7 * k * (cmapped ? m : 1), 1e-5);
     if (bad)
@@ -394,6 +404,7 @@ static int check_mapped(int bf16, int ta, int tb, int m, int n, int k, int bmapp
     free(a);
     free(b);
     free(c);
+    free(c2);
     free(want);
     free(brow);
     free(bcol);
@@ -424,6 +435,48 @@ static void mapped(void **state)
     assert_int_equal(bad, 0);
 }
 
+/* gc_gemm_pack_a over several row blocks and k slices (m past MC = 336, k past KC
+ * 1024 floats and 2048 bfloat16): the GEMMs that use it give the bits of
+ * gc_gemm_mapped, whose own results the tests above check; a second packing replaces
+ * the first. */
+static void packed_a_blocks(void **state)
+{
+    (void)state;
+    static const int shapes[][3] = {{700, 45, 2300}, {337, 64, 1025}, {64, 700, 4200}};
+    struct gc_rng r;
+    gc_rng_init(&r, 41, 1);
+    for (int bf16 = 0; bf16 < 2; bf16++)
+        for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
+            for (int ta = 0; ta < 2; ta++) {
+                int m = shapes[s][0], n = shapes[s][1], k = shapes[s][2];
+                int lda = ta ? m : k;
+                float *a = lc_random(&r, (size_t)m * k), *a2 = lc_random(&r, (size_t)m * k);
+                float *b = lc_random(&r, (size_t)k * n);
+                float *c = lc_random(&r, (size_t)m * n);
+                float *c2 = malloc((size_t)m * n * sizeof(float));
+                assert_non_null(c2);
+                memcpy(c2, c, (size_t)m * n * sizeof(float));
+                struct gc_gemm_packed_a pa;
+                gc_gemm_pack_a(bf16, ta, m, k, a2, lda, &pa); /* replaced next */
+                gc_gemm_pack_a(bf16, ta, m, k, a, lda, &pa);
+                if (gc_gemm_have_avx512())
+                    assert_non_null(pa.packed);
+                for (int rep = 0; rep < 2; rep++) { /* beta 1: the second call adds */
+                    assert_int_equal(gc_gemm_mapped(bf16, ta, 0, m, n, k, 0.5f, a, lda, b, n, NULL,
+                                                    1.0f, c, n, NULL),
+                                     0);
+                    assert_int_equal(
+                        gc_gemm_mapped_a(&pa, 0, n, 0.5f, b, n, NULL, 1.0f, c2, n, NULL), 0);
+                }
+                assert_memory_equal(c, c2, (size_t)m * n * sizeof(float));
+                free(a);
+                free(a2);
+                free(b);
+                free(c);
+                free(c2);
+            }
+}
+
 #define BOTH(fn)                                                                                   \
     cmocka_unit_test_prestate(fn, (void *)(intptr_t)PATH_SGEMM),                                   \
         cmocka_unit_test_prestate(fn, (void *)(intptr_t)PATH_AVX512),                              \
@@ -432,9 +485,14 @@ static void mapped(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        BOTH(odd_sizes),          BOTH(all_combinations), BOTH(blocks_and_model_shapes),
-        BOTH(degenerate),         BOTH(deterministic),    cmocka_unit_test(bf16_rounds),
+        BOTH(odd_sizes),
+        BOTH(all_combinations),
+        BOTH(blocks_and_model_shapes),
+        BOTH(degenerate),
+        BOTH(deterministic),
+        cmocka_unit_test(bf16_rounds),
         cmocka_unit_test(mapped),
+        cmocka_unit_test(packed_a_blocks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
