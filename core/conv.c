@@ -91,31 +91,53 @@ static void split_row2(float *restrict ev, float *restrict od, const float *rest
         ev[x / 2] = src[x];
 }
 
-/* dst[2u] += ev[u], dst[2u + 1] += od[u] over an image row (the adjoint of split_row2). */
-static void merge_row2(float *restrict dst, const float *restrict ev, const float *restrict od,
-                       int iw)
+/* dst[2u] = b + ev[u], dst[2u + 1] = b + od[u] over an image row, b being dst's own
+ * value when add (the adjoint of split_row2) or the constant c: the one write of a
+ * stride-2 output, whose every pixel comes from one phase (c + v are the bits that
+ * filling dst with c and adding v gave). Inlined with add known. */
+static inline __attribute__((always_inline)) void merge_row2_op(float *restrict dst,
+                                                                const float *restrict ev,
+                                                                const float *restrict od, int iw,
+                                                                int add, float c)
 {
     int x = 0;
 #ifdef __AVX2__
+    const __m256 c8 = _mm256_set1_ps(c);
+    const __m128 c4 = _mm_set1_ps(c);
     for (; x + 16 <= iw; x += 16) {
         __m256 e = _mm256_loadu_ps(ev + x / 2), o = _mm256_loadu_ps(od + x / 2);
         __m256 lo = _mm256_unpacklo_ps(e, o), hi = _mm256_unpackhi_ps(e, o);
         __m256 d0 = _mm256_permute2f128_ps(lo, hi, 0x20), d1 = _mm256_permute2f128_ps(lo, hi, 0x31);
-        _mm256_storeu_ps(dst + x, _mm256_add_ps(_mm256_loadu_ps(dst + x), d0));
-        _mm256_storeu_ps(dst + x + 8, _mm256_add_ps(_mm256_loadu_ps(dst + x + 8), d1));
+        __m256 b0 = add ? _mm256_loadu_ps(dst + x) : c8,
+               b1 = add ? _mm256_loadu_ps(dst + x + 8) : c8;
+        _mm256_storeu_ps(dst + x, _mm256_add_ps(b0, d0));
+        _mm256_storeu_ps(dst + x + 8, _mm256_add_ps(b1, d1));
     }
     for (; x + 8 <= iw; x += 8) {
         __m128 e = _mm_loadu_ps(ev + x / 2), o = _mm_loadu_ps(od + x / 2);
-        _mm_storeu_ps(dst + x, _mm_add_ps(_mm_loadu_ps(dst + x), _mm_unpacklo_ps(e, o)));
-        _mm_storeu_ps(dst + x + 4, _mm_add_ps(_mm_loadu_ps(dst + x + 4), _mm_unpackhi_ps(e, o)));
+        __m128 b0 = add ? _mm_loadu_ps(dst + x) : c4, b1 = add ? _mm_loadu_ps(dst + x + 4) : c4;
+        _mm_storeu_ps(dst + x, _mm_add_ps(b0, _mm_unpacklo_ps(e, o)));
+        _mm_storeu_ps(dst + x + 4, _mm_add_ps(b1, _mm_unpackhi_ps(e, o)));
     }
 #endif
     for (; x + 1 < iw; x += 2) {
-        dst[x] += ev[x / 2];
-        dst[x + 1] += od[x / 2];
+        dst[x] = (add ? dst[x] : c) + ev[x / 2];
+        dst[x + 1] = (add ? dst[x + 1] : c) + od[x / 2];
     }
     if (x < iw)
-        dst[x] += ev[x / 2];
+        dst[x] = (add ? dst[x] : c) + ev[x / 2];
+}
+
+static void merge_row2(float *restrict dst, const float *restrict ev, const float *restrict od,
+                       int iw)
+{
+    merge_row2_op(dst, ev, od, iw, 1, 0.0f);
+}
+
+static void merge_row2_onto(float *restrict dst, const float *restrict ev, const float *restrict od,
+                            int iw, float c)
+{
+    merge_row2_op(dst, ev, od, iw, 0, c);
 }
 
 /* Stride 2 with both phases (k >= 2): padded column x + p of pixel x lies in phase
@@ -151,7 +173,9 @@ static void build_phases2(const struct geom *g, const float *restrict img, float
     }
 }
 
-static void fold_phases2(const struct geom *g, const float *restrict pb, float *restrict img)
+/* img += the planes or, with set, img = bias (0 without) + the planes. */
+static void fold_phases2(const struct geom *g, const float *restrict pb, float *restrict img,
+                         int set, const float *bias)
 {
     const int re = g->p % 2, ro = 1 - re, oe = g->p / 2, oo = (g->p + 1) / 2;
     const size_t plane_sz = (size_t)g->hp * g->wt;
@@ -159,9 +183,13 @@ static void fold_phases2(const struct geom *g, const float *restrict pb, float *
         float *img_c = img + (size_t)c * g->ih * g->iw;
         const float *pe = pb + ((size_t)c * 2 + re) * plane_sz;
         const float *po = pb + ((size_t)c * 2 + ro) * plane_sz;
+        const float b = bias ? bias[c] : 0.0f;
         for (int y = 0; y < g->ih; y++) {
             size_t row = (size_t)(y + g->p) * g->wt;
-            merge_row2(img_c + (size_t)y * g->iw, pe + row + oe, po + row + oo, g->iw);
+            if (set)
+                merge_row2_onto(img_c + (size_t)y * g->iw, pe + row + oe, po + row + oo, g->iw, b);
+            else
+                merge_row2(img_c + (size_t)y * g->iw, pe + row + oe, po + row + oo, g->iw);
         }
     }
 }
@@ -205,7 +233,7 @@ static void build_phases(const struct geom *g, const float *restrict img, float 
 static void fold_phases(const struct geom *g, const float *restrict pb, float *restrict img)
 {
     if (g->s == 2 && g->nph == 2) {
-        fold_phases2(g, pb, img);
+        fold_phases2(g, pb, img, 0, NULL);
         return;
     }
     for (int c = 0; c < g->ch; c++) {
@@ -608,6 +636,10 @@ void gc_convt2d_forward(const struct gc_conv *L, int n, float *out, const float 
                          0, &pmap);
         for (int j = 0; j < m; j++) {
             float *o = out + (i0 + j) * out_sz;
+            if (g.s == 2 && g.nph == 2) { /* one write of out, with the bias */
+                fold_phases2(&g, pb + (size_t)j * w.ps, o, 1, bias);
+                continue;
+            }
             if (bias)
                 fill_bias(o, bias, L->oc, opix);
             else
