@@ -126,7 +126,7 @@ static void conv2d_fwd(void *p)
 static void conv2d_bwd(void *p)
 {
     struct conv_ctx *c = p;
-    gc_conv2d_backward(&c->L, c->L.n, c->dinp, c->dw, c->db, c->out, c->inp, c->w, c->ws);
+    gc_conv2d_backward(&c->L, c->L.n, c->dinp, 1, c->dw, c->db, c->out, c->inp, c->w, c->ws);
 }
 
 static void convt2d_fwd(void *p)
@@ -138,7 +138,7 @@ static void convt2d_fwd(void *p)
 static void convt2d_bwd(void *p)
 {
     struct conv_ctx *c = p;
-    gc_convt2d_backward(&c->L, c->L.n, c->dinp, c->dw, c->db, c->out, c->inp, c->w, c->ws);
+    gc_convt2d_backward(&c->L, c->L.n, c->dinp, 1, c->dw, c->db, c->out, c->inp, c->w, c->ws);
 }
 
 static void linear_fwd(void *p)

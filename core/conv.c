@@ -567,8 +567,9 @@ void gc_conv2d_forward(const struct gc_conv *L, int n, float *out, const float *
     }
 }
 
-void gc_conv2d_backward(const struct gc_conv *L, int n, float *dinp, float *dweight, float *dbias,
-                        const float *dout, const float *inp, const float *weight, float *ws)
+void gc_conv2d_backward(const struct gc_conv *L, int n, float *dinp, int add_dinp, float *dweight,
+                        float *dbias, const float *dout, const float *inp, const float *weight,
+                        float *ws)
 {
     const struct geom g = layer_geom(L);
     const struct ws_layout w = ws_layout(L);
@@ -604,8 +605,16 @@ void gc_conv2d_backward(const struct gc_conv *L, int n, float *dinp, float *dwei
             /* dcol added into zeroed planes, folded back into each sample */
             memset(pb, 0, (size_t)m * w.ps * sizeof(float));
             gc_gemm_mapped_a(&wt, 0, m * pix, 1.0f, d, m * pix, NULL, 1.0f, pb, 0, &pmap);
-            for (int j = 0; j < m; j++)
-                fold_phases(&g, pb + (size_t)j * w.ps, dinp + (i0 + j) * in_sz);
+            for (int j = 0; j < m; j++) {
+                float *dx = dinp + (i0 + j) * in_sz;
+                if (!add_dinp && g.s == 2 && g.nph == 2) {
+                    fold_phases2(&g, pb + (size_t)j * w.ps, dx, 1, NULL); /* 0 + value */
+                    continue;
+                }
+                if (!add_dinp)
+                    memset(dx, 0, sizeof(float) * in_sz);
+                fold_phases(&g, pb + (size_t)j * w.ps, dx);
+            }
         }
     }
 }
@@ -649,8 +658,9 @@ void gc_convt2d_forward(const struct gc_conv *L, int n, float *out, const float 
     }
 }
 
-void gc_convt2d_backward(const struct gc_conv *L, int n, float *dinp, float *dweight, float *dbias,
-                         const float *dout, const float *inp, const float *weight, float *ws)
+void gc_convt2d_backward(const struct gc_conv *L, int n, float *dinp, int add_dinp, float *dweight,
+                         float *dbias, const float *dout, const float *inp, const float *weight,
+                         float *ws)
 {
     const struct geom g = layer_geom(L);
     const struct ws_layout w = ws_layout(L);
@@ -677,8 +687,8 @@ void gc_convt2d_backward(const struct gc_conv *L, int n, float *dinp, float *dwe
         /* im2col of the group's dout, read from its planes */
         build_group(&g, &w, ws, dout + i0 * out_sz, out_sz, m);
         if (dinp)
-            gc_gemm_mapped_a(&wp, 0, m * hw, 1.0f, pb, 0, &pmap, 1.0f, dinp + i0 * in_sz, hw,
-                             m > 1 ? &xmap : NULL);
+            gc_gemm_mapped_a(&wp, 0, m * hw, 1.0f, pb, 0, &pmap, add_dinp ? 1.0f : 0.0f,
+                             dinp + i0 * in_sz, hw, m > 1 ? &xmap : NULL);
         if (dweight) {
             /* the group's pixels as the depth, as in conv2d's dweight */
             const float *x = inp + i0 * in_sz;
@@ -701,7 +711,7 @@ void gc_conv2d_backward2(const struct gc_conv *L, int n, float *ggout, float *dw
     if (ggout)
         gc_conv2d_forward(L, n, ggout, ggx, weight, NULL, ws);
     if (dweight)
-        gc_conv2d_backward(L, n, NULL, dweight, NULL, dout, ggx, weight, ws);
+        gc_conv2d_backward(L, n, NULL, 0, dweight, NULL, dout, ggx, weight, ws);
 }
 
 void gc_convt2d_backward2(const struct gc_conv *L, int n, float *ggout, float *dweight,
@@ -710,5 +720,5 @@ void gc_convt2d_backward2(const struct gc_conv *L, int n, float *ggout, float *d
     if (ggout)
         gc_convt2d_forward(L, n, ggout, ggx, weight, NULL, ws);
     if (dweight)
-        gc_convt2d_backward(L, n, NULL, dweight, NULL, dout, ggx, weight, ws);
+        gc_convt2d_backward(L, n, NULL, 0, dweight, NULL, dout, ggx, weight, ws);
 }

@@ -8,7 +8,9 @@
  *           OH = (H + 2P - K)/S + 1.
  * convt2d:  inp (N,C,H,W) -> out (N,OC,OH,OW), weight (C,OC,K,K) as PyTorch's
  *           ConvTranspose2d, bias (OC) or NULL, OH = (H - 1)S - 2P + K.
- * Backward passes accumulate (+=) into dinp, dweight, dbias; each may be NULL. */
+ * Backward passes accumulate (+=) into dweight and dbias, and into dinp when add_dinp;
+ * without it they write dinp (=), which need not be zeroed: a model's first gradient
+ * into a tensor skips the zeroing pass. Each may be NULL. */
 #ifndef GC_CONV_H
 #define GC_CONV_H
 
@@ -37,12 +39,14 @@ int gc_conv_group(const struct gc_conv *L);
 /* n <= L->n is the batch of this call. */
 void gc_conv2d_forward(const struct gc_conv *L, int n, float *out, const float *inp,
                        const float *weight, const float *bias, float *ws);
-void gc_conv2d_backward(const struct gc_conv *L, int n, float *dinp, float *dweight, float *dbias,
-                        const float *dout, const float *inp, const float *weight, float *ws);
+void gc_conv2d_backward(const struct gc_conv *L, int n, float *dinp, int add_dinp, float *dweight,
+                        float *dbias, const float *dout, const float *inp, const float *weight,
+                        float *ws);
 void gc_convt2d_forward(const struct gc_conv *L, int n, float *out, const float *inp,
                         const float *weight, const float *bias, float *ws);
-void gc_convt2d_backward(const struct gc_conv *L, int n, float *dinp, float *dweight, float *dbias,
-                         const float *dout, const float *inp, const float *weight, float *ws);
+void gc_convt2d_backward(const struct gc_conv *L, int n, float *dinp, int add_dinp, float *dweight,
+                         float *dbias, const float *dout, const float *inp, const float *weight,
+                         float *ws);
 
 /* The second-order passes (double backward) of the input gradients, which are bilinear
  * in (dout, weight) and do not depend on inp or the bias: given ggx = dP/d(dinp)

@@ -450,19 +450,22 @@ static void backward_samples(struct gc_model *m, int i, int stop, int s0, int n,
     float *dw = grads ? grads + l->w_off : NULL;
     float *db = grads && l->b_n ? grads + l->b_off : NULL;
     float *dx = pl->dx ? pl->dx + (size_t)s0 * l->in_size : NULL;
+    /* a convolution writes a dx that would start at zero instead of adding to it */
+    const int conv = l->kind == GC_LAYER_CONV2D || l->kind == GC_LAYER_CONVT2D;
+    const int add_dx = !(pl->zero && !pl->init && conv);
     if (dx && pl->zero && pl->init)
         memcpy(dx, pl->init + (size_t)s0 * l->in_size, (size_t)n * l->in_size * sizeof *dx);
-    else if (dx && pl->zero)
+    else if (dx && pl->zero && add_dx)
         memset(dx, 0, (size_t)n * l->in_size * sizeof *dx);
     switch (l->kind) {
     case GC_LAYER_LINEAR:
         gc_linear_backward(dx, dw, db, d, x, w, n, (int)l->in_size, l->oc, m->bf16);
         break;
     case GC_LAYER_CONV2D:
-        gc_conv2d_backward(&l->cv, n, dx, dw, db, d, x, w, ws);
+        gc_conv2d_backward(&l->cv, n, dx, add_dx, dw, db, d, x, w, ws);
         break;
     case GC_LAYER_CONVT2D:
-        gc_convt2d_backward(&l->cv, n, dx, dw, db, d, x, w, ws);
+        gc_convt2d_backward(&l->cv, n, dx, add_dx, dw, db, d, x, w, ws);
         break;
     case GC_LAYER_RELU:
         if (dx)

@@ -153,9 +153,9 @@ static void our_backward(const struct gc_conv *L, struct tensors *t, float *dinp
                          float *db)
 {
     if (L->transposed)
-        gc_convt2d_backward(L, L->n, dinp, dw, db, t->r, t->inp, t->w, t->ws);
+        gc_convt2d_backward(L, L->n, dinp, 1, dw, db, t->r, t->inp, t->w, t->ws);
     else
-        gc_conv2d_backward(L, L->n, dinp, dw, db, t->r, t->inp, t->w, t->ws);
+        gc_conv2d_backward(L, L->n, dinp, 1, dw, db, t->r, t->inp, t->w, t->ws);
 }
 
 static void check_forward(const struct conv_case *cc, int transposed, int with_bias)
@@ -311,6 +311,33 @@ static void null_gradients_are_skipped(void **state)
         free(full_b);
         free_tensors(&t);
     }
+}
+
+/* Without add_dinp the backward writes dinp: over garbage (NaN, which a read would
+ * spread) it gives the bits that adding into zeros gives, in float32 and bfloat16. */
+static void written_dinp_is_the_added_one(void **state)
+{
+    const struct conv_case *cc = *state;
+    for (int transposed = 0; transposed < 2; transposed++)
+        for (int bf16 = 0; bf16 < 2; bf16++) {
+            struct gc_conv L;
+            init_layer(&L, cc, transposed);
+            L.bf16 = bf16;
+            struct tensors t = make_tensors(&L, 13);
+            float *added = lc_zeros(t.nin), *written = lc_alloc(t.nin);
+            memset(written, 0xff, t.nin * sizeof(float));
+            if (transposed) {
+                gc_convt2d_backward(&L, L.n, added, 1, NULL, NULL, t.r, t.inp, t.w, t.ws);
+                gc_convt2d_backward(&L, L.n, written, 0, NULL, NULL, t.r, t.inp, t.w, t.ws);
+            } else {
+                gc_conv2d_backward(&L, L.n, added, 1, NULL, NULL, t.r, t.inp, t.w, t.ws);
+                gc_conv2d_backward(&L, L.n, written, 0, NULL, NULL, t.r, t.inp, t.w, t.ws);
+            }
+            assert_memory_equal(written, added, t.nin * sizeof(float));
+            free(added);
+            free(written);
+            free_tensors(&t);
+        }
 }
 
 /* a layer built for a batch of 3 runs a call of 2 and leaves the third sample alone */
@@ -497,9 +524,9 @@ static void bf16_matches_float32_on_rounded_inputs(void **state)
         float *hi = lc_zeros(t.nin), *hw = lc_zeros(t.nw), *hb = lc_zeros(t.nb);
         our_backward(&L, &t, gi, gw, gb);
         if (transposed)
-            gc_convt2d_backward(&R, R.n, hi, hw, NULL, rr, ri, rw, rws);
+            gc_convt2d_backward(&R, R.n, hi, 1, hw, NULL, rr, ri, rw, rws);
         else
-            gc_conv2d_backward(&R, R.n, hi, hw, NULL, rr, ri, rw, rws);
+            gc_conv2d_backward(&R, R.n, hi, 1, hw, NULL, rr, ri, rw, rws);
         our_backward(&R, &t, NULL, NULL, hb); /* float32, unrounded dout */
         double *wi = to_double(hi, t.nin), *ww = to_double(hw, t.nw);
         assert_int_equal(lc_mismatches("bf16 dinp", gi, wi, t.nin, 1e-5, 1e-5), 0);
@@ -547,6 +574,7 @@ int main(void)
         PER_CASE(conv2d_backward_matches_finite_differences),
         PER_CASE(convt2d_backward_matches_finite_differences),
         PER_CASE(bf16_matches_float32_on_rounded_inputs),
+        PER_CASE(written_dinp_is_the_added_one),
         cmocka_unit_test(forward_without_bias),
         cmocka_unit_test(null_gradients_are_skipped),
         cmocka_unit_test(partial_batch),

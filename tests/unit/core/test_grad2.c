@@ -120,10 +120,10 @@ static void layer_backward(struct layer_case *L, float *dx)
         gc_linear_backward(dx, NULL, NULL, L->dy, L->x, L->wt, L->n, L->c, L->oc, 0);
         break;
     case K_CONV:
-        gc_conv2d_backward(&L->cv, L->n, dx, NULL, NULL, L->dy, L->x, L->wt, L->ws);
+        gc_conv2d_backward(&L->cv, L->n, dx, 1, NULL, NULL, L->dy, L->x, L->wt, L->ws);
         break;
     case K_CONVT:
-        gc_convt2d_backward(&L->cv, L->n, dx, NULL, NULL, L->dy, L->x, L->wt, L->ws);
+        gc_convt2d_backward(&L->cv, L->n, dx, 1, NULL, NULL, L->dy, L->x, L->wt, L->ws);
         break;
     case K_BN:
         layer_forward_stats(L);

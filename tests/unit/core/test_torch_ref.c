@@ -190,7 +190,7 @@ static void conv_against_torch(void **s)
     float *ws = lc_zeros(gc_conv_workspace(&L));
     struct got g = got_for("conv2d");
     const float *x = val("conv2d.x"), *w = val("conv2d.p0"), *dy = val("conv2d.dy");
-    gc_conv2d_backward(&L, 2, g.dx, NULL, NULL, dy, x, w, ws);
+    gc_conv2d_backward(&L, 2, g.dx, 1, NULL, NULL, dy, x, w, ws);
     gc_conv2d_backward2(&L, 2, g.ggout, g.g0, val("conv2d.v"), dy, w, ws);
     expect_layer("conv2d", &g, 1);
     free(ws);
@@ -199,7 +199,7 @@ static void conv_against_torch(void **s)
     ws = lc_zeros(gc_conv_workspace(&L));
     g = got_for("convt2d");
     x = val("convt2d.x"), w = val("convt2d.p0"), dy = val("convt2d.dy");
-    gc_convt2d_backward(&L, 2, g.dx, NULL, NULL, dy, x, w, ws);
+    gc_convt2d_backward(&L, 2, g.dx, 1, NULL, NULL, dy, x, w, ws);
     gc_convt2d_backward2(&L, 2, g.ggout, g.g0, val("convt2d.v"), dy, w, ws);
     expect_layer("convt2d", &g, 1);
     free(ws);
