@@ -1,6 +1,6 @@
 /* act.c — elementwise activations (relu, leaky relu, tanh, sigmoid).
  *
- * Forwards may run in place. Backwards accumulate into dinp; relu and leaky relu
+ * Forwards may run in place. Backwards add into dinp or write it (act.h); relu and leaky relu
  * read the forward's input, tanh and sigmoid its output (cheaper than recomputing).
  * tanh and sigmoid also have second-order passes (act.h). */
 #include "core/act.h"
@@ -48,13 +48,21 @@ void gc_relu_forward(float *out, const float *inp, size_t n)
         out[i] = inp[i] > 0.0f ? inp[i] : 0.0f;
 }
 
-void gc_relu_backward(float *dinp, const float *dout, const float *inp, size_t n)
+/* What a backward adds to, per lane: dinp's value, or 0 (written: 0 + v, as adding v
+ * into a zeroed dinp gave, so a -0 still comes out +0). */
+static inline v8f base8(const float *dinp, int add)
+{
+    return add ? load8(dinp) : (v8f){0};
+}
+
+void gc_relu_backward(float *dinp, int add, const float *dout, const float *inp, size_t n)
 {
     size_t i = 0;
     for (; i + 8 <= n; i += 8)
-        store8(dinp + i, load8(dinp + i) + select_pos(load8(inp + i), load8(dout + i), (v8f){0}));
+        store8(dinp + i,
+               base8(dinp + i, add) + select_pos(load8(inp + i), load8(dout + i), (v8f){0}));
     for (; i < n; i++)
-        dinp[i] += inp[i] > 0.0f ? dout[i] : 0.0f;
+        dinp[i] = (add ? dinp[i] : 0.0f) + (inp[i] > 0.0f ? dout[i] : 0.0f);
 }
 
 void gc_leaky_relu_forward(float *out, const float *inp, size_t n, float slope)
@@ -69,16 +77,17 @@ void gc_leaky_relu_forward(float *out, const float *inp, size_t n, float slope)
         out[i] = inp[i] > 0.0f ? inp[i] : slope * inp[i];
 }
 
-void gc_leaky_relu_backward(float *dinp, const float *dout, const float *inp, size_t n, float slope)
+void gc_leaky_relu_backward(float *dinp, int add, const float *dout, const float *inp, size_t n,
+                            float slope)
 {
     const v8f one = {1, 1, 1, 1, 1, 1, 1, 1}, sl = one * slope;
     size_t i = 0;
     for (; i + 8 <= n; i += 8) {
         v8f d = load8(dout + i);
-        store8(dinp + i, load8(dinp + i) + select_pos(load8(inp + i), d, sl * d));
+        store8(dinp + i, base8(dinp + i, add) + select_pos(load8(inp + i), d, sl * d));
     }
     for (; i < n; i++)
-        dinp[i] += inp[i] > 0.0f ? dout[i] : slope * dout[i];
+        dinp[i] = (add ? dinp[i] : 0.0f) + (inp[i] > 0.0f ? dout[i] : slope * dout[i]);
 }
 
 /* tanh of eight lanes, to about 1e-7 relative: below |x| = 0.55 the odd Taylor series
@@ -140,10 +149,10 @@ void gc_tanh_forward(float *out, const float *inp, size_t n)
         out[i] = tanhf(inp[i]);
 }
 
-void gc_tanh_backward(float *dinp, const float *dout, const float *out, size_t n)
+void gc_tanh_backward(float *dinp, int add, const float *dout, const float *out, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        dinp[i] += dout[i] * (1.0f - out[i] * out[i]);
+        dinp[i] = (add ? dinp[i] : 0.0f) + dout[i] * (1.0f - out[i] * out[i]);
 }
 
 void gc_sigmoid_forward(float *out, const float *inp, size_t n)
@@ -160,10 +169,10 @@ void gc_sigmoid_forward(float *out, const float *inp, size_t n)
     }
 }
 
-void gc_sigmoid_backward(float *dinp, const float *dout, const float *out, size_t n)
+void gc_sigmoid_backward(float *dinp, int add, const float *dout, const float *out, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        dinp[i] += dout[i] * out[i] * (1.0f - out[i]);
+        dinp[i] = (add ? dinp[i] : 0.0f) + dout[i] * out[i] * (1.0f - out[i]);
 }
 
 /* tanh' = 1 - y^2, tanh'' = -2 y (1 - y^2) */

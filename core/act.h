@@ -1,21 +1,23 @@
 /* act.h — elementwise activations over n floats.
  *
- * Forward may run in place (out == inp). Backward accumulates (+=) dinp from dout
- * and the forward's input (relu, leaky relu) or output (tanh, sigmoid). */
+ * Forward may run in place (out == inp). Backward computes dinp from dout and the
+ * forward's input (relu, leaky relu) or output (tanh, sigmoid), and adds it into dinp
+ * (+=) when add, or writes it (=, 0 + the value: the bits adding into zeros gives) into
+ * a dinp that need not be zeroed. */
 #ifndef GC_ACT_H
 #define GC_ACT_H
 
 #include <stddef.h>
 
 void gc_relu_forward(float *out, const float *inp, size_t n);
-void gc_relu_backward(float *dinp, const float *dout, const float *inp, size_t n);
+void gc_relu_backward(float *dinp, int add, const float *dout, const float *inp, size_t n);
 void gc_leaky_relu_forward(float *out, const float *inp, size_t n, float slope);
-void gc_leaky_relu_backward(float *dinp, const float *dout, const float *inp, size_t n,
+void gc_leaky_relu_backward(float *dinp, int add, const float *dout, const float *inp, size_t n,
                             float slope);
 void gc_tanh_forward(float *out, const float *inp, size_t n);
-void gc_tanh_backward(float *dinp, const float *dout, const float *out, size_t n);
+void gc_tanh_backward(float *dinp, int add, const float *dout, const float *out, size_t n);
 void gc_sigmoid_forward(float *out, const float *inp, size_t n);
-void gc_sigmoid_backward(float *dinp, const float *dout, const float *out, size_t n);
+void gc_sigmoid_backward(float *dinp, int add, const float *dout, const float *out, size_t n);
 
 /* Second-order passes (double backward) of tanh and sigmoid, whose input gradient
  * dinp = dout f'(x) depends on x through f'. Given ggx = dP/d(dinp) for a scalar P:

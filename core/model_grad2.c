@@ -165,13 +165,13 @@ static void up_task(void *arg, int ith, int nth)
     case GC_LAYER_RELU:
         if (vout) {
             memset(vout, 0, cnt * sizeof *vout);
-            gc_relu_backward(vout, vin, x, cnt);
+            gc_relu_backward(vout, 1, vin, x, cnt);
         }
         break;
     case GC_LAYER_LEAKY_RELU:
         if (vout) {
             memset(vout, 0, cnt * sizeof *vout);
-            gc_leaky_relu_backward(vout, vin, x, cnt, l->slope);
+            gc_leaky_relu_backward(vout, 1, vin, x, cnt, l->slope);
         }
         break;
     case GC_LAYER_TANH:

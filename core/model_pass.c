@@ -450,9 +450,12 @@ static void backward_samples(struct gc_model *m, int i, int stop, int s0, int n,
     float *dw = grads ? grads + l->w_off : NULL;
     float *db = grads && l->b_n ? grads + l->b_off : NULL;
     float *dx = pl->dx ? pl->dx + (size_t)s0 * l->in_size : NULL;
-    /* a convolution writes a dx that would start at zero instead of adding to it */
-    const int conv = l->kind == GC_LAYER_CONV2D || l->kind == GC_LAYER_CONVT2D;
-    const int add_dx = !(pl->zero && !pl->init && conv);
+    /* the convolutions and activations write a dx that would start at zero instead of
+     * adding to it */
+    const int writes = l->kind == GC_LAYER_CONV2D || l->kind == GC_LAYER_CONVT2D ||
+                       l->kind == GC_LAYER_RELU || l->kind == GC_LAYER_LEAKY_RELU ||
+                       l->kind == GC_LAYER_TANH || l->kind == GC_LAYER_SIGMOID;
+    const int add_dx = !(pl->zero && !pl->init && writes);
     if (dx && pl->zero && pl->init)
         memcpy(dx, pl->init + (size_t)s0 * l->in_size, (size_t)n * l->in_size * sizeof *dx);
     else if (dx && pl->zero && add_dx)
@@ -469,19 +472,19 @@ static void backward_samples(struct gc_model *m, int i, int stop, int s0, int n,
         break;
     case GC_LAYER_RELU:
         if (dx)
-            gc_relu_backward(dx, d, x, cnt);
+            gc_relu_backward(dx, add_dx, d, x, cnt);
         break;
     case GC_LAYER_LEAKY_RELU:
         if (dx)
-            gc_leaky_relu_backward(dx, d, x, cnt, l->slope);
+            gc_leaky_relu_backward(dx, add_dx, d, x, cnt, l->slope);
         break;
     case GC_LAYER_TANH:
         if (dx)
-            gc_tanh_backward(dx, d, y, cnt);
+            gc_tanh_backward(dx, add_dx, d, y, cnt);
         break;
     case GC_LAYER_SIGMOID:
         if (dx)
-            gc_sigmoid_backward(dx, d, y, cnt);
+            gc_sigmoid_backward(dx, add_dx, d, y, cnt);
         break;
     case GC_LAYER_CONCAT: {
         /* the first channels came from the layer below, the rest from src, whose

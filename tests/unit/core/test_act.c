@@ -48,22 +48,28 @@ static void forward(int act, float *out, const float *inp, size_t n)
 }
 
 /* relu and leaky relu take the forward's input, tanh and sigmoid its output */
-static void backward(int act, float *dinp, const float *dout, const float *inp, const float *out,
-                     size_t n)
+static void backward_as(int act, float *dinp, int add, const float *dout, const float *inp,
+                        const float *out, size_t n)
 {
     switch (act) {
     case RELU:
-        gc_relu_backward(dinp, dout, inp, n);
+        gc_relu_backward(dinp, add, dout, inp, n);
         break;
     case LEAKY:
-        gc_leaky_relu_backward(dinp, dout, inp, n, SLOPE);
+        gc_leaky_relu_backward(dinp, add, dout, inp, n, SLOPE);
         break;
     case TANH:
-        gc_tanh_backward(dinp, dout, out, n);
+        gc_tanh_backward(dinp, add, dout, out, n);
         break;
     default:
-        gc_sigmoid_backward(dinp, dout, out, n);
+        gc_sigmoid_backward(dinp, add, dout, out, n);
     }
+}
+
+static void backward(int act, float *dinp, const float *dout, const float *inp, const float *out,
+                     size_t n)
+{
+    backward_as(act, dinp, 1, dout, inp, out, n);
 }
 
 /* inputs in [-4, 4], kept away from the kinks of relu at 0 where no derivative exists */
@@ -120,6 +126,29 @@ static void backward_matches_finite_differences(void **state)
     free(dx0);
 }
 
+/* Written (add 0) over NaN, which a read would spread, dinp gets the bits that adding
+ * into zeros gives, -0 included: a dout of -0 comes out +0 both ways. */
+static void written_is_added_into_zeros(void **state)
+{
+    int act = (int)(intptr_t)*state;
+    struct gc_rng r;
+    gc_rng_init(&r, 70 + act, 0);
+    float *x = inputs(20 + act), *y = lc_alloc(N), *dout = lc_random(&r, N);
+    dout[3] = -0.0f;
+    float *added = lc_zeros(N), *written = lc_alloc(N);
+    memset(written, 0xff, N * sizeof(float));
+    forward(act, y, x, N);
+    backward_as(act, added, 1, dout, x, y, N);
+    backward_as(act, written, 0, dout, x, y, N);
+    assert_memory_equal(written, added, N * sizeof(float));
+    assert_false(signbit(written[3]));
+    free(x);
+    free(y);
+    free(dout);
+    free(added);
+    free(written);
+}
+
 static void sigmoid_saturates_without_nan(void **state)
 {
     (void)state;
@@ -148,6 +177,10 @@ int main(void)
         cmocka_unit_test_prestate(backward_matches_finite_differences, (void *)(intptr_t)LEAKY),
         cmocka_unit_test_prestate(backward_matches_finite_differences, (void *)(intptr_t)TANH),
         cmocka_unit_test_prestate(backward_matches_finite_differences, (void *)(intptr_t)SIGMOID),
+        cmocka_unit_test_prestate(written_is_added_into_zeros, (void *)(intptr_t)RELU),
+        cmocka_unit_test_prestate(written_is_added_into_zeros, (void *)(intptr_t)LEAKY),
+        cmocka_unit_test_prestate(written_is_added_into_zeros, (void *)(intptr_t)TANH),
+        cmocka_unit_test_prestate(written_is_added_into_zeros, (void *)(intptr_t)SIGMOID),
         cmocka_unit_test(sigmoid_saturates_without_nan),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -140,14 +140,14 @@ static void layer_backward(struct layer_case *L, float *dx)
         break;
     case K_TANH:
         layer_forward_stats(L);
-        gc_tanh_backward(dx, L->dy, L->y, cnt);
+        gc_tanh_backward(dx, 1, L->dy, L->y, cnt);
         break;
     case K_SIGMOID:
         layer_forward_stats(L);
-        gc_sigmoid_backward(dx, L->dy, L->y, cnt);
+        gc_sigmoid_backward(dx, 1, L->dy, L->y, cnt);
         break;
     case K_LEAKY:
-        gc_leaky_relu_backward(dx, L->dy, L->x, cnt, 0.2f);
+        gc_leaky_relu_backward(dx, 1, L->dy, L->x, cnt, 0.2f);
         break;
     }
 }
@@ -250,7 +250,7 @@ static void layer_backward2(struct layer_case *L, float *ggout, float *ggin, flo
         break;
     case K_LEAKY:
         memset(ggout, 0, cnt * sizeof *ggout);
-        gc_leaky_relu_backward(ggout, L->v, L->x, cnt, 0.2f);
+        gc_leaky_relu_backward(ggout, 1, L->v, L->x, cnt, 0.2f);
         break;
     }
 }

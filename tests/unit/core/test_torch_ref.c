@@ -242,8 +242,8 @@ static void activations_against_torch(void **s)
     (void)s;
     const size_t n = 24;
     struct got g = got_for("leaky");
-    gc_leaky_relu_backward(g.dx, val("leaky.dy"), val("leaky.x"), n, 0.2f);
-    gc_leaky_relu_backward(g.ggout, val("leaky.v"), val("leaky.x"), n, 0.2f);
+    gc_leaky_relu_backward(g.dx, 1, val("leaky.dy"), val("leaky.x"), n, 0.2f);
+    gc_leaky_relu_backward(g.ggout, 1, val("leaky.v"), val("leaky.x"), n, 0.2f);
     expect_layer("leaky", &g, 0);
     const char *names[2] = {"tanh", "sigmoid"};
     for (int k = 0; k < 2; k++) {
@@ -253,11 +253,11 @@ static void activations_against_torch(void **s)
         const float *v = val("%s.v", names[k]);
         if (k == 0) {
             gc_tanh_forward(y, x, n);
-            gc_tanh_backward(g.dx, dy, y, n);
+            gc_tanh_backward(g.dx, 1, dy, y, n);
             gc_tanh_backward2(g.ggout, g.ggin, v, dy, y, n);
         } else {
             gc_sigmoid_forward(y, x, n);
-            gc_sigmoid_backward(g.dx, dy, y, n);
+            gc_sigmoid_backward(g.dx, 1, dy, y, n);
             gc_sigmoid_backward2(g.ggout, g.ggin, v, dy, y, n);
         }
         expect_layer(names[k], &g, 0);
