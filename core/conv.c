@@ -229,13 +229,40 @@ static void build_phases(const struct geom *g, const float *restrict img, float 
     }
 }
 
-/* img += the planes, cropped of the padding (the adjoint of build_phases). */
-static void fold_phases(const struct geom *g, const float *restrict pb, float *restrict img)
+/* dst[0..n) = v. Kept out of line and with a trip count known to be a multiple of 8:
+ * -O2 vectorizes only such simple loops, and the scalar store loop it made otherwise
+ * was a third of the time of the 1->64 conv's forward when that filled out with the
+ * bias (it now fills the convt2d outputs and conv2d's ones row). */
+__attribute__((noinline)) static void fill_row(float *restrict dst, float v, int n)
+{
+    const int n8 = n & ~7;
+    for (int j = 0; j < n8; j++)
+        dst[j] = v;
+    for (int j = n8; j < n; j++)
+        dst[j] = v;
+}
+
+/* out (oc, pix) = bias broadcast along pix */
+static void fill_bias(float *out, const float *bias, int oc, int pix)
+{
+    for (int c = 0; c < oc; c++)
+        fill_row(out + (size_t)c * pix, bias[c], pix);
+}
+
+/* The planes, cropped of the padding, into img (the adjoint of build_phases): added to
+ * img's own values with add, else img = bias (0 without) + the planes. Stride 2 writes
+ * img once (each pixel comes from one phase); other strides fill img first. */
+static void fold_phases(const struct geom *g, const float *restrict pb, float *restrict img,
+                        int add, const float *bias)
 {
     if (g->s == 2 && g->nph == 2) {
-        fold_phases2(g, pb, img, 0, NULL);
+        fold_phases2(g, pb, img, !add, bias);
         return;
     }
+    if (!add && bias)
+        fill_bias(img, bias, g->ch, g->ih * g->iw);
+    else if (!add)
+        memset(img, 0, sizeof(float) * g->ch * g->ih * g->iw);
     for (int c = 0; c < g->ch; c++) {
         float *plane = img + (size_t)c * g->ih * g->iw;
         for (int r = 0; r < g->nph; r++) {
@@ -399,26 +426,6 @@ int gc_convt2d_init(struct gc_conv *L, int n, int c, int h, int w, int oc, int k
                     int pad, struct gc_error *err)
 {
     return check_shape(L, "convt2d", n, c, h, w, oc, k, stride, pad, 1, err);
-}
-
-/* dst[0..n) = v. Kept out of line and with a trip count known to be a multiple of 8:
- * -O2 vectorizes only such simple loops, and the scalar store loop it made otherwise
- * was a third of the time of the 1->64 conv's forward when that filled out with the
- * bias (it now fills the convt2d outputs and conv2d's ones row). */
-__attribute__((noinline)) static void fill_row(float *restrict dst, float v, int n)
-{
-    const int n8 = n & ~7;
-    for (int j = 0; j < n8; j++)
-        dst[j] = v;
-    for (int j = n8; j < n; j++)
-        dst[j] = v;
-}
-
-/* out (oc, pix) = bias broadcast along pix */
-static void fill_bias(float *out, const float *bias, int oc, int pix)
-{
-    for (int c = 0; c < oc; c++)
-        fill_row(out + (size_t)c * pix, bias[c], pix);
 }
 
 /* Sum of x[0..n) in eight interleaved partial sums: one running sum is bound by the
@@ -605,16 +612,8 @@ void gc_conv2d_backward(const struct gc_conv *L, int n, float *dinp, int add_din
             /* dcol added into zeroed planes, folded back into each sample */
             memset(pb, 0, (size_t)m * w.ps * sizeof(float));
             gc_gemm_mapped_a(&wt, 0, m * pix, 1.0f, d, m * pix, NULL, 1.0f, pb, 0, &pmap);
-            for (int j = 0; j < m; j++) {
-                float *dx = dinp + (i0 + j) * in_sz;
-                if (!add_dinp && g.s == 2 && g.nph == 2) {
-                    fold_phases2(&g, pb + (size_t)j * w.ps, dx, 1, NULL); /* 0 + value */
-                    continue;
-                }
-                if (!add_dinp)
-                    memset(dx, 0, sizeof(float) * in_sz);
-                fold_phases(&g, pb + (size_t)j * w.ps, dx);
-            }
+            for (int j = 0; j < m; j++)
+                fold_phases(&g, pb + (size_t)j * w.ps, dinp + (i0 + j) * in_sz, add_dinp, NULL);
         }
     }
 }
@@ -643,18 +642,8 @@ void gc_convt2d_forward(const struct gc_conv *L, int n, float *out, const float 
         memset(pb, 0, (size_t)m * w.ps * sizeof(float));
         gc_gemm_mapped_a(&wt, 0, m * hw, 1.0f, inp + i0 * in_sz, hw, m > 1 ? &xmap : NULL, 1.0f, pb,
                          0, &pmap);
-        for (int j = 0; j < m; j++) {
-            float *o = out + (i0 + j) * out_sz;
-            if (g.s == 2 && g.nph == 2) { /* one write of out, with the bias */
-                fold_phases2(&g, pb + (size_t)j * w.ps, o, 1, bias);
-                continue;
-            }
-            if (bias)
-                fill_bias(o, bias, L->oc, opix);
-            else
-                memset(o, 0, sizeof(float) * out_sz);
-            fold_phases(&g, pb + (size_t)j * w.ps, o);
-        }
+        for (int j = 0; j < m; j++) /* out = bias + the planes */
+            fold_phases(&g, pb + (size_t)j * w.ps, out + (i0 + j) * out_sz, 0, bias);
     }
 }
 
