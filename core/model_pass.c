@@ -161,8 +161,11 @@ double gc_model_layer_cost(const struct gc_layer *l, int n)
         return 2.0 * n * (double)l->w_n * l->oh * l->ow;
     case GC_LAYER_CONVT2D:
         return 2.0 * n * (double)l->w_n * l->h * l->w;
-    case GC_LAYER_BATCHNORM: /* passes in double: ~0.4 ns a float */
-        return 20.0 * n * (double)l->in_size;
+    case GC_LAYER_BATCHNORM:
+        /* passes in double, on activations just written: the 64x64 DCGAN's took
+         * 1.5-1.8 ns a float forward inside a step (0.65-0.96 alone and cold), ~80
+         * units; at 20 its 8192- and 16384-feature layers ran on one thread */
+        return 80.0 * n * (double)l->in_size;
     case GC_LAYER_TANH:
     case GC_LAYER_SIGMOID:
         return 30.0 * n * (double)l->out_size;
