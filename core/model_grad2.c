@@ -164,14 +164,12 @@ static void up_task(void *arg, int ith, int nth)
         break;
     case GC_LAYER_RELU:
         if (vout) {
-            memset(vout, 0, cnt * sizeof *vout);
-            gc_relu_backward(vout, 1, vin, x, cnt);
+            gc_relu_backward(vout, 0, vin, x, cnt); /* written: no zeroing first */
         }
         break;
     case GC_LAYER_LEAKY_RELU:
         if (vout) {
-            memset(vout, 0, cnt * sizeof *vout);
-            gc_leaky_relu_backward(vout, 1, vin, x, cnt, l->slope);
+            gc_leaky_relu_backward(vout, 0, vin, x, cnt, l->slope);
         }
         break;
     case GC_LAYER_TANH:
