@@ -458,12 +458,13 @@ int gc_conv_group(const struct gc_conv *L)
 }
 
 /* The workspace, in floats: the phase planes of a group (then as many ones, which
- * conv2d's bias row reads); conv2d's weight with the bias as a last column; the A of a
- * weight gradient, a group side by side; the offsets (int32) of col's rows and columns
- * and of an NCHW tensor's. */
+ * conv2d's bias row reads; or the group's bfloat16 images, see build_pairs); conv2d's
+ * weight with the bias as a last column; the A of a weight gradient, a group side by
+ * side; the offsets (int32) of col's rows and columns, of an NCHW tensor's, and of col's
+ * pairs of rows in the bfloat16 images. */
 struct ws_layout {
-    size_t ps;                                        /* floats of one sample's planes */
-    size_t pb, wb, tb, prow, pcol, trow, tcol, total; /* offsets */
+    size_t ps; /* floats of one sample's planes */
+    size_t pb, wb, tb, prow, pcol, trow, tcol, qrow, qcol, total; /* offsets */
 };
 
 static struct ws_layout ws_layout(const struct gc_conv *L)
@@ -482,7 +483,9 @@ static struct ws_layout ws_layout(const struct gc_conv *L)
     w.pcol = w.prow + rows + 1;
     w.trow = w.pcol + nb * gsz;
     w.tcol = w.trow + ch;
-    w.total = w.tcol + nb * gsz;
+    w.qrow = w.tcol + nb * gsz;
+    w.qcol = w.qrow + (rows + 1) / 2 + 1;
+    w.total = w.qcol + nb * gsz;
     return w;
 }
 
@@ -533,6 +536,70 @@ static void build_group(const struct geom *g, const struct ws_layout *w, float *
         build_phases(g, img + j * sz, ws + w->pb + (size_t)j * w->ps);
 }
 
+/* ---- bfloat16 pairs --------------------------------------------------------------------
+ *
+ * With stride 2 and an even kernel, the two rows (c, ki, 2j) and (c, ki, 2j + 1) of col
+ * that the bfloat16 kernel multiplies as one pair hold, at pixel (oy, ox), the padded
+ * pixels (oy*2 + ki, ox*2 + 2j) and the one right of it: one 32-bit word of the padded
+ * image rounded to bfloat16, at word (oy*2 + ki) * wt + ox + j of its channel. So a
+ * group's images are rounded once, and packing col for the GEMM becomes a copy of
+ * words (gc_gemm_mapped_a_pairs) instead of two float loads, a rounding and a shuffle
+ * a word: the same words, so the same bits. The images take wt words a padded row. */
+
+/* The GEMM of col can take its rows in pairs from the bfloat16 images. */
+static int pairs_ok(const struct gc_conv *L, const struct geom *g)
+{
+    return L->bf16 && g->s == 2 && g->k % 2 == 0 && gc_gemm_have_bf16();
+}
+
+static size_t pair_words(const struct geom *g)
+{
+    return (size_t)g->ch * g->hp * g->wt;
+}
+
+/* The zero-padded image img rounded to bfloat16, hp rows of 2 wt halves a channel. */
+static void build_pairs(const struct geom *g, const float *restrict img, uint16_t *restrict h)
+{
+    const size_t rowh = 2 * (size_t)g->wt;
+    for (int c = 0; c < g->ch; c++) {
+        const float *img_c = img + (size_t)c * g->ih * g->iw;
+        for (int yp = 0; yp < g->hp; yp++, h += rowh) {
+            int y = yp - g->p;
+            if (y < 0 || y >= g->ih) {
+                memset(h, 0, rowh * sizeof *h);
+                continue;
+            }
+            /* a pixel or two of padding each side: loops, not calls to memset */
+            for (int x = 0; x < g->p; x++)
+                h[x] = 0;
+            gc_gemm_to_bf16(h + g->p, img_c + (size_t)y * g->iw, (size_t)g->iw);
+            for (size_t x = (size_t)g->p + g->iw; x < rowh; x++)
+                h[x] = 0;
+        }
+    }
+}
+
+/* Offsets in words of col's pairs of rows (c, ki, j) and of its columns, pixel q of the
+ * group's sample j at j * psw + oy*2*wt + ox. */
+static void pair_offsets(const struct geom *g, size_t psw, int m, int32_t *row, int32_t *col)
+{
+    for (int c = 0; c < g->ch; c++)
+        for (int ki = 0; ki < g->k; ki++)
+            for (int j = 0; j < g->k / 2; j++)
+                *row++ = (int32_t)(((size_t)c * g->hp + ki) * g->wt + j);
+    for (int j = 0; j < m; j++)
+        for (int oy = 0; oy < g->gh; oy++)
+            for (int ox = 0; ox < g->gw; ox++)
+                *col++ = (int32_t)((size_t)j * psw + (size_t)oy * 2 * g->wt + ox);
+}
+
+/* The group's samples [0, m) of img (NCHW, sz floats apart) as bfloat16 images at pw. */
+static void build_pair_group(const struct geom *g, uint32_t *pw, const float *img, size_t sz, int m)
+{
+    for (int j = 0; j < m; j++)
+        build_pairs(g, img + j * sz, (uint16_t *)(pw + (size_t)j * pair_words(g)));
+}
+
 void gc_conv2d_forward(const struct gc_conv *L, int n, float *out, const float *inp,
                        const float *weight, const float *bias, float *ws)
 {
@@ -551,22 +618,44 @@ void gc_conv2d_forward(const struct gc_conv *L, int n, float *out, const float *
      * out, a tenth of the small 1->64 conv. */
     const int kb = bias ? ckk + 1 : ckk;
     const float *a = weight;
+    int pairs = pairs_ok(L, &g);
+    const size_t psw = pair_words(&g);
+    uint32_t *pw = (uint32_t *)(ws + w.pb);
     if (bias) {
         for (int o = 0; o < L->oc; o++) {
             memcpy(wb + (size_t)o * kb, weight + (size_t)o * ckk, sizeof(float) * ckk);
             wb[(size_t)o * kb + ckk] = bias[o];
         }
-        fill_row(ws + w.pb + (size_t)nb * w.ps, 1.0f, (int)((size_t)nb * w.ps));
         a = wb;
+        if (pairs) /* the pair (1, 0) after the images */
+            for (size_t i = 0; i < (size_t)nb * psw; i++)
+                pw[(size_t)nb * psw + i] = 0x3f80u;
+        else
+            fill_row(ws + w.pb + (size_t)nb * w.ps, 1.0f, (int)((size_t)nb * w.ps));
     }
     plane_offsets(&g, w.ps, nb, prow, pcol);
     prow[ckk] = (int32_t)((size_t)nb * w.ps); /* the ones */
     nchw_offsets(L->oc, pix, out_sz, nb, trow, tcol);
     const struct gc_gemm_map bmap = {prow, pcol}, cmap = {trow, tcol};
+    int32_t *qrow = (int32_t *)(ws + w.qrow), *qcol = (int32_t *)(ws + w.qcol);
+    if (pairs) {
+        pair_offsets(&g, psw, nb, qrow, qcol);
+        qrow[ckk / 2] = (int32_t)((size_t)nb * psw);
+    }
+    const struct gc_gemm_map qmap = {qrow, qcol};
     struct gc_gemm_packed_a pa;
     gc_gemm_pack_a(L->bf16, 0, L->oc, kb, a, kb, &pa);
     for (int i0 = 0; i0 < n; i0 += nb) {
         const int m = n - i0 < nb ? n - i0 : nb;
+        if (pairs) {
+            build_pair_group(&g, pw, inp + i0 * in_sz, in_sz, m);
+            if (gc_gemm_mapped_a_pairs(&pa, m * pix, pw, &qmap, 0.0f, out + i0 * out_sz, pix,
+                                       m > 1 ? &cmap : NULL) == 0)
+                continue;
+            pairs = 0; /* no buffer: the float planes from here (they overwrite the images) */
+            if (bias)
+                fill_row(ws + w.pb + (size_t)nb * w.ps, 1.0f, (int)((size_t)nb * w.ps));
+        }
         build_group(&g, &w, ws, inp + i0 * in_sz, in_sz, m);
         /* one sample's output is a plain (oc, pix) matrix */
         gc_gemm_mapped_a(&pa, 0, m * pix, 1.0f, ws + w.pb, 0, &bmap, 0.0f, out + i0 * out_sz, pix,
@@ -671,13 +760,30 @@ void gc_convt2d_backward(const struct gc_conv *L, int n, float *dinp, int add_di
     struct gc_gemm_packed_a wp; /* the weight, for dinp */
     if (dinp)
         gc_gemm_pack_a(L->bf16, 0, L->c, okk, weight, okk, &wp);
+    /* dinp's col from bfloat16 images, after the planes dweight reads */
+    int pairs = dinp && pairs_ok(L, &g);
+    uint32_t *pw = (uint32_t *)(pb + (size_t)nb * w.ps);
+    int32_t *qrow = (int32_t *)(ws + w.qrow), *qcol = (int32_t *)(ws + w.qcol);
+    if (pairs)
+        pair_offsets(&g, pair_words(&g), nb, qrow, qcol);
+    const struct gc_gemm_map qmap = {qrow, qcol};
     for (int i0 = 0; i0 < n; i0 += nb) {
         const int m = n - i0 < nb ? n - i0 : nb;
+        float *dx = dinp ? dinp + i0 * in_sz : NULL;
+        const float beta = add_dinp ? 1.0f : 0.0f;
+        if (pairs) {
+            build_pair_group(&g, pw, dout + i0 * out_sz, out_sz, m);
+            if (gc_gemm_mapped_a_pairs(&wp, m * hw, pw, &qmap, beta, dx, hw, m > 1 ? &xmap : NULL))
+                pairs = 0; /* no buffer: col from the planes from here */
+            else
+                dx = NULL;
+        }
         /* im2col of the group's dout, read from its planes */
-        build_group(&g, &w, ws, dout + i0 * out_sz, out_sz, m);
-        if (dinp)
-            gc_gemm_mapped_a(&wp, 0, m * hw, 1.0f, pb, 0, &pmap, add_dinp ? 1.0f : 0.0f,
-                             dinp + i0 * in_sz, hw, m > 1 ? &xmap : NULL);
+        if (dx || dweight)
+            build_group(&g, &w, ws, dout + i0 * out_sz, out_sz, m);
+        if (dx)
+            gc_gemm_mapped_a(&wp, 0, m * hw, 1.0f, pb, 0, &pmap, beta, dx, hw,
+                             m > 1 ? &xmap : NULL);
         if (dweight) {
             /* the group's pixels as the depth, as in conv2d's dweight */
             const float *x = inp + i0 * in_sz;

@@ -298,6 +298,17 @@ TARGET static void scatter_tile(const float *t, int mr, const struct gemm_runs r
     }
 }
 
+/* Packs B's slice [pc, pc + kc) x [jc, jc + nc) for kind kd: words already paired are
+ * copied as they are (rows pc / 2 on, a row a pair of k; pc is even, see a_blocks). */
+static void pack_b(const struct gemm_kind *kd, const struct gemm_src *b, int trans_b, int kc,
+                   int nc, int pc, int jc, void *dst)
+{
+    if (b->pairs)
+        gemm_pack_b(b, 0, (kc + 1) / 2, nc, pc / 2, jc, dst);
+    else
+        kd->pack_b(b, trans_b, kc, nc, pc, jc, dst);
+}
+
 /* The blocks of op(A) (m x k): k slices of kc_max (kw_max packed words), row blocks of
  * mc_max, nic of them. They depend only on the kind and the shape, so an A packed ahead
  * (gc_gemm_pack_a) has the blocks every GEMM of its shape would pack. */
@@ -356,7 +367,7 @@ static int gemm_run(const struct gemm_kind *kd, int trans_a, int trans_b, int m,
             /* later k slices add to what the first one wrote */
             float bet = pc == 0 ? beta : 1.0f;
             if (!one_block)
-                kd->pack_b(b, trans_b, kc, nc, pc, jc, ws->b);
+                pack_b(kd, b, trans_b, kc, nc, pc, jc, ws->b);
             for (int ic = 0; ic < m; ic += mc_max) {
                 int mc = m - ic < mc_max ? m - ic : mc_max, h = sliver_height(mc);
                 const int32_t *ablk = (const int32_t *)ws->a;
@@ -369,7 +380,7 @@ static int gemm_run(const struct gemm_kind *kd, int trans_a, int trans_b, int m,
                     __mmask16 m0 = lanes(nr), m1 = lanes(nr - 16);
                     const int32_t *bp = (const int32_t *)ws->b;
                     if (one_block)
-                        kd->pack_b(b, trans_b, kc, nr < NR ? nr : NR, pc, jc + jr, ws->b);
+                        pack_b(kd, b, trans_b, kc, nr < NR ? nr : NR, pc, jc + jr, ws->b);
                     else
                         bp += (size_t)jr * kw;
                     struct gemm_runs runs[2];
@@ -460,7 +471,7 @@ int gc_gemm_mapped(int bf16, int trans_a, int trans_b, int m, int n, int k, floa
         return 0;
     }
 #if GEMM_X86
-    const struct gemm_src bs = {b, ldb, bmap ? bmap->row : NULL, bmap ? bmap->col : NULL};
+    const struct gemm_src bs = {b, ldb, bmap ? bmap->row : NULL, bmap ? bmap->col : NULL, 0};
     if (bf16 && gc_gemm_have_bf16() &&
         gemm_run(&kind_bf16, trans_a, trans_b, m, n, k, alpha, a, lda, NULL, &bs, beta, c, ldc,
                  cmap) == 0)
@@ -507,7 +518,7 @@ int gc_gemm_mapped_a(const struct gc_gemm_packed_a *A, int trans_b, int n, float
                      int ldc, const struct gc_gemm_map *cmap)
 {
 #if GEMM_X86
-    const struct gemm_src bs = {b, ldb, bmap ? bmap->row : NULL, bmap ? bmap->col : NULL};
+    const struct gemm_src bs = {b, ldb, bmap ? bmap->row : NULL, bmap ? bmap->col : NULL, 0};
     if (A->packed && n > 0 && alpha != 0.0f &&
         gemm_run(A->packed_bf16 ? &kind_bf16 : &kind_f32, A->trans_a, trans_b, A->m, n, A->k, alpha,
                  A->a, A->lda, A->packed, &bs, beta, c, ldc, cmap) == 0)
@@ -515,6 +526,56 @@ int gc_gemm_mapped_a(const struct gc_gemm_packed_a *A, int trans_b, int n, float
 #endif
     return gc_gemm_mapped(A->bf16, A->trans_a, trans_b, A->m, n, A->k, alpha, A->a, A->lda, b, ldb,
                           bmap, beta, c, ldc, cmap);
+}
+
+int gc_gemm_mapped_a_pairs(const struct gc_gemm_packed_a *A, int n, const uint32_t *b,
+                           const struct gc_gemm_map *bmap, float beta, float *c, int ldc,
+                           const struct gc_gemm_map *cmap)
+{
+#if GEMM_X86
+    if (!A->bf16 || !gc_gemm_have_bf16())
+        return -1;
+    if (n <= 0 || A->m <= 0)
+        return 0;
+    if (A->k <= 0) {
+        scale_c(A->m, n, beta, c, ldc, cmap);
+        return 0;
+    }
+    const struct gemm_src bs = {(const float *)b, 0, bmap->row, bmap->col, 1};
+    return gemm_run(&kind_bf16, A->trans_a, 0, A->m, n, A->k, 1.0f, A->a, A->lda,
+                    A->packed_bf16 ? A->packed : NULL, &bs, beta, c, ldc, cmap);
+#else
+    (void)A, (void)n, (void)b, (void)bmap, (void)beta, (void)c, (void)ldc, (void)cmap;
+    return -1;
+#endif
+}
+
+#if GEMM_X86
+TARGET_BF16 static void to_bf16(uint16_t *dst, const float *src, size_t n)
+{
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        _mm256_storeu_si256((__m256i *)(dst + i),
+                            (__m256i)_mm512_cvtneps_pbh(_mm512_loadu_ps(src + i)));
+    if (i < n) {
+        __mmask16 m = lanes((int)(n - i));
+        _mm256_mask_storeu_epi16(dst + i, m,
+                                 (__m256i)_mm512_cvtneps_pbh(_mm512_maskz_loadu_ps(m, src + i)));
+    }
+}
+#endif
+
+int gc_gemm_to_bf16(uint16_t *dst, const float *src, size_t n)
+{
+#if GEMM_X86
+    if (!gc_gemm_have_bf16())
+        return -1;
+    to_bf16(dst, src, n);
+    return 0;
+#else
+    (void)dst, (void)src, (void)n;
+    return -1;
+#endif
 }
 
 /* A plain GEMM of one kind; -1 (C untouched) without the CPU's support or buffers. */
@@ -531,7 +592,7 @@ static int plain_gemm(int bf16, int trans_a, int trans_b, int m, int n, int k, f
         scale_c(m, n, beta, c, ldc, NULL);
         return 0;
     }
-    const struct gemm_src bs = {b, ldb, NULL, NULL};
+    const struct gemm_src bs = {b, ldb, NULL, NULL, 0};
     return gemm_run(bf16 ? &kind_bf16 : &kind_f32, trans_a, trans_b, m, n, k, alpha, a, lda, NULL,
                     &bs, beta, c, ldc, NULL);
 #else

@@ -27,6 +27,7 @@
 #define GC_GEMM_H
 
 #include <stdint.h>
+#include <stddef.h>
 
 /* 1 when the CPU (as CPUID reports it) has AVX-512F and FMA, so gc_gemm_avx512 runs;
  * 0 otherwise (other CPUs, and under valgrind, whose CPUID hides AVX-512). */
@@ -98,4 +99,19 @@ int gc_gemm_mapped_a(const struct gc_gemm_packed_a *A, int trans_b, int n, float
                      const float *b, int ldb, const struct gc_gemm_map *bmap, float beta, float *c,
                      int ldc, const struct gc_gemm_map *cmap);
 
+/* op(B) handed over already rounded and paired for the bfloat16 kernel: b holds 32-bit
+ * words, each the bfloat16 of two consecutive k of op(B) (the even k in the low half;
+ * an odd k's last word pairs it with zero), rounded to nearest even as packing would
+ * round them (gc_gemm_to_bf16), and bmap has a row per pair ((A->k + 1) / 2) and a
+ * column per column of op(B) (k x n, not transposed). Packing B is then a copy: a
+ * convolution of stride 2 and even kernel finds each pair of its im2col matrix as two
+ * adjacent pixels of its padded image in bfloat16. Otherwise gc_gemm_mapped_a with
+ * alpha 1, and the same bits as it on the same values. Returns -1 (C untouched) unless
+ * A was made for bfloat16 and the CPU has AVX512-BF16, or when no buffer could be had. */
+int gc_gemm_mapped_a_pairs(const struct gc_gemm_packed_a *A, int n, const uint32_t *b,
+                           const struct gc_gemm_map *bmap, float beta, float *c, int ldc,
+                           const struct gc_gemm_map *cmap);
+/* dst[0..n) = src rounded to bfloat16 (to nearest even, as the kernels' packing rounds).
+ * Returns -1 (dst untouched) when the CPU lacks AVX512-BF16. */
+int gc_gemm_to_bf16(uint16_t *dst, const float *src, size_t n);
 #endif

@@ -166,7 +166,7 @@ TARGET_BF16 static inline __m512i bf16_pairs(__m512 x, __m512 y)
         const int kw = PAIRS ? (kc + 1) / 2 : kc;                                                  \
         const int step = PAIRS ? 2 : 1;                                                            \
         const __mmask16 ms = lanes(MR);                                                            \
-        const struct gemm_src src = {a, lda, NULL, NULL};                                          \
+        const struct gemm_src src = {a, lda, NULL, NULL, 0};                                       \
         for (int ip = 0; ip < mc; ip += h) {                                                       \
             const int mr = mc - ip < h ? mc - ip : h;                                              \
             WORD *d = dst + (size_t)(ip / h) * MR * kw;                                            \

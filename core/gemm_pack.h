@@ -32,11 +32,13 @@
 #define TARGET_BF16 __attribute__((target("avx512f,avx512vl,avx512bw,avx512bf16,fma")))
 
 /* A stored matrix: element (r, c) at p[r * ld + c], or at p[row[r] + col[c]] when row is
- * not NULL. */
+ * not NULL. With pairs, p holds 32-bit words already in bfloat16 pairs, a row per pair
+ * of k (see gc_gemm_mapped_a_pairs): packing copies them as they are. */
 struct gemm_src {
     const float *p;
     int ld;
     const int32_t *row, *col;
+    int pairs;
 };
 
 /* The runs of a 16-lane vector read through column offsets: lanes m[i] come from

@@ -330,6 +330,47 @@ static int32_t *grid_offsets(int n, int g, int G, int base)
     return o;
 }
 
+/* B handed over in bfloat16 pairs (as a convolution's images hand it): its k x n
+ * elements at b[brow[p] + bcol[j]] rounded and paired into words, a row of words per
+ * pair of k. With A packed for bfloat16 the GEMM gives want's bits (gc_gemm_mapped's on
+ * the same B); with A in float32 it refuses, leaving C (c, the original) untouched. */
+static void check_pairs(int bf16, const struct gc_gemm_packed_a *pa, int k, int n, const float *b,
+                        const int32_t *brow, const int32_t *bcol, int span, float beta,
+                        const float *want, float *c, int ldc, size_t csz,
+                        const struct gc_gemm_map *cm)
+{
+    const int kp = (k + 1) / 2, ld = span + 3;
+    int32_t *prow = malloc((size_t)kp * sizeof *prow);
+    uint32_t *w = calloc((size_t)kp * ld + 16, sizeof *w);
+    float *orig = malloc(csz * sizeof *orig);
+    assert_non_null(prow);
+    assert_non_null(w);
+    assert_non_null(orig);
+    memcpy(orig, c, csz * sizeof *orig);
+    for (int q = 0; q < kp; q++) {
+        prow[q] = q * ld;
+        for (int j = 0; j < n && bf16; j++) {
+            uint16_t lo, hi = 0;
+            assert_int_equal(gc_gemm_to_bf16(&lo, &b[brow[2 * q] + bcol[j]], 1), 0);
+            if (2 * q + 1 < k)
+                assert_int_equal(gc_gemm_to_bf16(&hi, &b[brow[2 * q + 1] + bcol[j]], 1), 0);
+            w[prow[q] + bcol[j]] = lo | (uint32_t)hi << 16;
+        }
+    }
+    const struct gc_gemm_map pm = {prow, bcol};
+    int rc = gc_gemm_mapped_a_pairs(pa, n, w, &pm, beta, c, ldc, cm);
+    if (bf16) {
+        assert_int_equal(rc, 0);
+        assert_memory_equal(c, want, csz * sizeof(float));
+    } else {
+        assert_int_equal(rc, -1);
+        assert_memory_equal(c, orig, csz * sizeof(float));
+    }
+    free(prow);
+    free(w);
+    free(orig);
+}
+
 /* One gc_gemm_mapped call against the double loop through the same maps. bmap: B is
  * read through offsets (stored rows far apart, in a scrambled order); cmap: C is
  * written through offsets, with rows one offset apart (overlapping, as col2im's) when
@@ -366,9 +407,11 @@ static int check_mapped(int bf16, int ta, int tb, int m, int n, int k, int bmapp
     assert_non_null(want);
     for (size_t i = 0; i < csz; i++)
         want[i] = c[i];
-    float *c2 = malloc(csz * sizeof(float));
+    float *c2 = malloc(csz * sizeof(float)), *c3 = malloc(csz * sizeof(float));
     assert_non_null(c2);
+    assert_non_null(c3);
     memcpy(c2, c, csz * sizeof(float));
+    memcpy(c3, c, csz * sizeof(float));
     struct gc_gemm_map cm = {crow, ccol};
     if (cmapped && beta != 0.0f && beta != 1.0f)
         fail_msg("overlapping C is only checked with beta 0 or 1");
@@ -396,6 +439,9 @@ static int check_mapped(int bf16, int ta, int tb, int m, int n, int k, int bmapp
                                       cmapped ? &cm : NULL),
                      0);
     assert_memory_equal(c, c2, csz * sizeof(float));
+    if (!tb && bmapped)
+        check_pairs(bf16, &pa, k, n, b, brow, bcol, span, beta, c, c3, ldc, csz,
+                    cmapped ? &cm : NULL);
     /* an overlapping C adds up to m terms of size ~k in one float */
     int bad = lc_mismatches("C", c, want, csz, 1e-5 + 2e-7 * k * (cmapped ? m : 1), 1e-5);
     if (bad)
@@ -405,6 +451,7 @@ static int check_mapped(int bf16, int ta, int tb, int m, int n, int k, int bmapp
     free(b);
     free(c);
     free(c2);
+    free(c3);
     free(want);
     free(brow);
     free(bcol);
@@ -432,6 +479,10 @@ static void mapped(void **state)
                                         sizes[s][1], sizes[s][2], maps & 1, maps >> 1, beta,
                                         (unsigned)combo);
                 }
+    /* B in bfloat16 pairs over two k slices (2048 bfloat16 a slice) */
+    if (gc_gemm_have_bf16())
+        for (int cm = 0; cm < 2; cm++)
+            bad += check_mapped(1, 0, 0, 30, 70, 2100 + cm, 1, cm, (float)cm, 99u + (unsigned)cm);
     assert_int_equal(bad, 0);
 }
 
