@@ -27,6 +27,7 @@
  * five critic steps a step): wgan with weight clipping at 0.01, wgan-gp with the
  * gradient penalty (lambda 10) instead, everything else the same, so the ratio of the
  * two is the cost of the penalty. */
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -183,57 +184,72 @@ static void remove_png_dir(const char *dir, int n)
     rmdir(dir);
 }
 
+/* The trainer of one bench run (its spec in *s), for warmup + steps steps; NULL after
+ * printing why. The PNG folder a --size run trains from is gone when this returns: the
+ * dataset holds the images. */
+static struct gc_trainer *make_trainer(const char *model, int size, int batch, int images, int bf16,
+                                       int threads, int total_steps, const char *critic,
+                                       struct gc_spec *s)
+{
+    struct gc_error err = {0};
+    int ring = strcmp(model, "ring8") == 0;
+    if (!ring && strcmp(model, "dcgan") != 0) {
+        fprintf(stderr, "bench_train: unknown model %s (dcgan or ring8)\n", model);
+        return NULL;
+    }
+    if (critic && strcmp(critic, "wgan") != 0 && strcmp(critic, "wgan-gp") != 0) {
+        fprintf(stderr, "bench_train: unknown critic %s (wgan or wgan-gp)\n", critic);
+        return NULL;
+    }
+    int png = !ring && size != 28;
+    char dir[GC_PATH_MAX];
+    if (png && make_png_dir(images, dir, sizeof dir))
+        return NULL;
+    gc_spec_defaults(s,
+                     ring  ? GC_DATA_RING8
+                     : png ? GC_DATA_PNG_DIR
+                           : GC_DATA_FASHION_MNIST,
+                     critic ? GC_LOSS_WASSERSTEIN : GC_LOSS_NONSATURATING);
+    if (critic && strcmp(critic, "wgan-gp") == 0) {
+        s->tricks.weight_clip = 0.0f;
+        s->tricks.penalty = (struct gc_penalty_spec){1, GC_PENALTY_WGAN_GP, 10.0f, 1};
+    }
+    if (png) {
+        snprintf(s->dataset.path, sizeof s->dataset.path, "%s", dir);
+        s->dataset.image_size = size;
+        s->dataset.channels = 3;
+    }
+    if (batch > 0)
+        s->train.batch_size = batch;
+    s->train.precision = bf16 ? GC_PRECISION_BF16 : GC_PRECISION_FLOAT32;
+    s->train.steps = total_steps;
+    s->every.log = s->every.sample = s->every.checkpoint = s->every.eval = 0;
+    struct gc_field_errors fe;
+    struct gc_trainer *t = NULL;
+    if (gc_spec_check(s, &fe)) {
+        gc_field_errors_summary(&fe, &err);
+        fprintf(stderr, "bench_train: %s\n", err.msg);
+    } else {
+        struct gc_trainer_opts opts = {.threads = threads, .cache_dir = NULL, .load_data = 1};
+        t = gc_trainer_create(s, &opts, &err);
+        if (!t)
+            fprintf(stderr, "bench_train: %s\n", err.msg);
+    }
+    if (png)
+        remove_png_dir(dir, images);
+    return t;
+}
+
 static int run_train(const char *model, int size, int batch, int images, int bf16, int threads,
                      int steps, int warmup, const char *critic)
 {
     struct gc_spec s;
     struct gc_error err = {0};
     int ring = strcmp(model, "ring8") == 0;
-    if (!ring && strcmp(model, "dcgan") != 0) {
-        fprintf(stderr, "bench_train: unknown model %s (dcgan or ring8)\n", model);
-        return 2;
-    }
-    if (critic && strcmp(critic, "wgan") != 0 && strcmp(critic, "wgan-gp") != 0) {
-        fprintf(stderr, "bench_train: unknown critic %s (wgan or wgan-gp)\n", critic);
-        return 2;
-    }
-    int png = !ring && size != 28;
-    char dir[GC_PATH_MAX];
-    if (png && make_png_dir(images, dir, sizeof dir))
+    struct gc_trainer *t =
+        make_trainer(model, size, batch, images, bf16, threads, warmup + steps, critic, &s);
+    if (!t)
         return 1;
-    gc_spec_defaults(&s,
-                     ring  ? GC_DATA_RING8
-                     : png ? GC_DATA_PNG_DIR
-                           : GC_DATA_FASHION_MNIST,
-                     critic ? GC_LOSS_WASSERSTEIN : GC_LOSS_NONSATURATING);
-    if (critic && strcmp(critic, "wgan-gp") == 0) {
-        s.tricks.weight_clip = 0.0f;
-        s.tricks.penalty = (struct gc_penalty_spec){1, GC_PENALTY_WGAN_GP, 10.0f, 1};
-    }
-    if (png) {
-        snprintf(s.dataset.path, sizeof s.dataset.path, "%s", dir);
-        s.dataset.image_size = size;
-        s.dataset.channels = 3;
-    }
-    if (batch > 0)
-        s.train.batch_size = batch;
-    s.train.precision = bf16 ? GC_PRECISION_BF16 : GC_PRECISION_FLOAT32;
-    s.train.steps = warmup + steps;
-    s.every.log = s.every.sample = s.every.checkpoint = s.every.eval = 0;
-    struct gc_field_errors fe;
-    if (gc_spec_check(&s, &fe)) {
-        gc_field_errors_summary(&fe, &err);
-        fprintf(stderr, "bench_train: %s\n", err.msg);
-        return 1;
-    }
-    struct gc_trainer_opts opts = {.threads = threads, .cache_dir = NULL, .load_data = 1};
-    struct gc_trainer *t = gc_trainer_create(&s, &opts, &err);
-    if (png)
-        remove_png_dir(dir, images); /* the dataset holds the images */
-    if (!t) {
-        fprintf(stderr, "bench_train: %s\n", err.msg);
-        return 1;
-    }
     struct timing tm = {.cap = warmup + steps + 1};
     tm.t = malloc((size_t)tm.cap * sizeof(double));
     tm.cpu = malloc((size_t)tm.cap * sizeof(double));
@@ -281,6 +297,143 @@ static int run_train(const char *model, int size, int batch, int images, int bf1
     free(tm.cpu);
     free(dt);
     return 0;
+}
+
+/* ---- --interleave: a float32 and a bf16 trainer taking turns, a step each ---------- */
+
+struct turns {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int turn;    /* the lane whose step runs */
+    int done[2]; /* a lane that has finished passes every turn */
+};
+
+struct lane {
+    struct turns *tn;
+    int id;
+    struct gc_trainer *t;
+    double *dt;  /* wall seconds of each step, in order */
+    double last; /* when this lane's current step began; 0 before its first */
+    int n, cap, rc;
+    struct gc_error err;
+};
+
+/* Lane id gives the turn to the other one (unless that has finished) and, unless it has
+ * finished itself, waits for it back. */
+static void pass_turn(struct turns *tn, int id, int finished)
+{
+    pthread_mutex_lock(&tn->mu);
+    if (finished)
+        tn->done[id] = 1;
+    if (!tn->done[1 - id])
+        tn->turn = 1 - id;
+    pthread_cond_broadcast(&tn->cv);
+    while (!finished && tn->turn != id && !tn->done[1 - id])
+        pthread_cond_wait(&tn->cv, &tn->mu);
+    pthread_mutex_unlock(&tn->mu);
+}
+
+/* Polled once a step: the step since the last poll has ended; the other lane runs one. */
+static int lane_control(void *ctx)
+{
+    struct lane *l = ctx;
+    double t = now();
+    if (l->last > 0.0 && l->n < l->cap)
+        l->dt[l->n++] = t - l->last;
+    pass_turn(l->tn, l->id, 0);
+    l->last = now();
+    return GC_CONTINUE;
+}
+
+static void *lane_main(void *p)
+{
+    struct lane *l = p;
+    struct gc_train_hooks hooks = {.ctx = l, .control = lane_control};
+    l->rc = gc_trainer_run(l->t, &hooks, &l->err);
+    pass_turn(l->tn, l->id, 1);
+    return NULL;
+}
+
+static double median_of(double *x, int n)
+{
+    qsort(x, (size_t)n, sizeof *x, cmp_double);
+    return n % 2 ? x[n / 2] : 0.5 * (x[n / 2 - 1] + x[n / 2]);
+}
+
+/* The bf16 speed-up as the ratio of step times a step apart: float32 step i and bf16
+ * step i run one after the other, so a machine that slows down for a minute (as shared
+ * ones do by 5-10%) slows both sides of each ratio alike, where two runs a minute apart
+ * would each see a different machine. Prints the median ratio, its quartiles, and each
+ * side's images/s (the median step). */
+static int run_interleaved(const char *model, int size, int batch, int images, int threads,
+                           int steps, int warmup, const char *critic)
+{
+    struct gc_spec s[2];
+    struct turns tn = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, {0, 0}};
+    struct lane lane[2];
+    int cap = warmup + steps + 1, rc = 0;
+    memset(lane, 0, sizeof lane);
+    for (int i = 0; i < 2; i++) {
+        lane[i] = (struct lane){.tn = &tn, .id = i, .cap = cap};
+        lane[i].dt = malloc((size_t)cap * sizeof(double));
+        lane[i].t =
+            make_trainer(model, size, batch, images, i, threads, warmup + steps + 1, critic, &s[i]);
+        if (!lane[i].dt || !lane[i].t)
+            rc = 1;
+    }
+    if (!rc && gc_trainer_precision(lane[1].t) != GC_PRECISION_BF16) {
+        fprintf(stderr, "bench_train: this CPU has no AVX512-BF16: nothing to interleave\n");
+        rc = 1;
+    }
+    pthread_t th[2];
+    int started = 0;
+    for (; !rc && started < 2; started++)
+        if (pthread_create(&th[started], NULL, lane_main, &lane[started]) != 0) {
+            fprintf(stderr, "bench_train: cannot start a thread\n");
+            pass_turn(&tn, started, 1); /* the started lane runs alone */
+            rc = 1;
+        }
+    for (int i = 0; i < started; i++)
+        pthread_join(th[i], NULL);
+    for (int i = 0; i < 2 && started == 2; i++)
+        if (lane[i].rc) {
+            fprintf(stderr, "bench_train: %s\n", lane[i].err.msg);
+            rc = 1;
+        }
+    /* the polls bracket steps 1.. of each lane: step i of each ran a turn apart */
+    int n = lane[0].n < lane[1].n ? lane[0].n : lane[1].n;
+    if (!rc && n <= warmup) {
+        fprintf(stderr, "bench_train: no step after the warm-up to time\n");
+        rc = 1;
+    }
+    if (!rc) {
+        int m = n - warmup;
+        double *ratio = malloc((size_t)m * sizeof(double));
+        if (!ratio) {
+            fprintf(stderr, "bench_train: out of memory\n");
+            rc = 1;
+        } else {
+            for (int i = 0; i < m; i++)
+                ratio[i] = lane[0].dt[warmup + i] / lane[1].dt[warmup + i];
+            double med = median_of(ratio, m), q1 = ratio[m / 4], q3 = ratio[(3 * m) / 4];
+            int B = s[0].train.batch_size;
+            double f32 = B / median_of(lane[0].dt + warmup, m);
+            double b16 = B / median_of(lane[1].dt + warmup, m);
+            printf("{\"impl\": \"ganctl\", \"interleaved\": true, \"model\": \"%s\", "
+                   "\"size\": %d, \"threads\": %d, \"batch\": %d, \"steps\": %d, "
+                   "\"float32_images_per_s\": %.1f, \"bf16_images_per_s\": %.1f, "
+                   "\"bf16_x\": %.3f, \"bf16_x_q1\": %.3f, \"bf16_x_q3\": %.3f}\n",
+                   model, strcmp(model, "ring8") == 0 ? 0 : size, threads, B, m, f32, b16, med, q1,
+                   q3);
+            free(ratio);
+        }
+    }
+    for (int i = 0; i < 2; i++) {
+        if (lane[i].t)
+            gc_trainer_destroy(lane[i].t);
+        free(lane[i].dt);
+    }
+    return rc;
 }
 
 struct sgemm_job {
@@ -343,7 +496,7 @@ int main(int argc, char **argv)
 {
     const char *model = "dcgan", *critic = NULL;
     int threads = 1, steps = 60, warmup = 10, sgemm = 0, size = 0, batch = 0, images = 1024;
-    int bf16 = 0;
+    int bf16 = 0, interleave = 0;
     gc_blas_init();
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -352,10 +505,15 @@ int main(int argc, char **argv)
             sgemm = 1;
             continue;
         }
+        if (strcmp(a, "--interleave") == 0) {
+            interleave = 1;
+            continue;
+        }
         if (!v) {
             fprintf(stderr, "usage: bench_train [--model dcgan|ring8] [--size 28|32|64|128] "
                             "[--batch B] [--threads T] [--steps N] [--warmup W] [--images N] "
-                            "[--precision float32|bf16] [--critic wgan|wgan-gp] | "
+                            "[--precision float32|bf16 | --interleave] "
+                            "[--critic wgan|wgan-gp] | "
                             "--sgemm [--threads T] [--size N]\n");
             return 2;
         }
@@ -395,6 +553,9 @@ int main(int argc, char **argv)
                         "--images\n");
         return 2;
     }
-    return sgemm ? run_sgemm(threads, size)
-                 : run_train(model, size, batch, images, bf16, threads, steps, warmup, critic);
+    if (sgemm)
+        return run_sgemm(threads, size);
+    if (interleave)
+        return run_interleaved(model, size, batch, images, threads, steps, warmup, critic);
+    return run_train(model, size, batch, images, bf16, threads, steps, warmup, critic);
 }
