@@ -23,7 +23,12 @@
  * ranks to stay within ROUNDING_FACTOR times the threads' distance (plus a floor of a
  * few float ulps for a spec where the reordering happens to change nothing) over the
  * first EARLY_STEPS steps, before any such flip has had time to grow, and over the
- * whole run within that or NUDGE_FACTOR times the one-ulp start's distance. */
+ * whole run within that or NUDGE_FACTOR times the one-ulp start's distance, or the
+ * loss distance of a run parted from the start (D's weights moved by PART of their
+ * value). When a flip comes is chance too, and the earlier, the farther the run lands:
+ * after col2im's sums were regrouped, 2 ranks of the DCGAN flipped at step 19 and
+ * reached 2.9e-3, the threads at step 33 and 2.6e-4, the one-ulp start never; a run
+ * parted at step 0 bounds a flip at any step (4.1e-3 there). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -55,6 +60,9 @@
 #define EARLY_STEPS 5    /* the steps held to the threads' rounding alone */
 /* a trajectory that parted at a kink lands as far as the one-ulp start, within this */
 #define NUDGE_FACTOR 4.0
+/* how far a run parted from the start lands: D's weights moved by this share of their
+ * value (alternately up and down), a difference no rounding makes, from step 0 */
+#define PART 0x1p-10f
 
 /* ---- one run on some ranks ---------------------------------------------------------- */
 
@@ -136,7 +144,7 @@ struct rank_job {
     const struct gc_spec *spec;
     struct gc_comm *comm;
     int threads, split_all;
-    int nudge;              /* D's weights one ulp away (alternately up and down) before training */
+    int nudge; /* D's weights alternately up and down before training: 1 by one ulp, 2 by PART */
     const uint8_t *restore; /* rank 0 restores it first (the others get it from rank 0) */
     size_t restore_len;
     struct curve *curve; /* rank 0's */
@@ -163,7 +171,8 @@ static void *rank_main(void *arg)
         size_t np;
         float *p = gc_model_params(gc_trainer_test_model(t, GC_TEST_D), &np);
         for (size_t i = 0; i < np; i++)
-            p[i] = nextafterf(p[i], i % 2 ? -INFINITY : INFINITY);
+            p[i] = j->nudge == 1 ? nextafterf(p[i], i % 2 ? -INFINITY : INFINITY)
+                                 : p[i] * (i % 2 ? 1.0f - PART : 1.0f + PART);
     }
     if (j->restore && gc_comm_rank(j->comm) == 0 &&
         (j->rc = gc_trainer_restore(t, j->restore, j->restore_len, &j->err)))
@@ -178,9 +187,9 @@ out:
 }
 
 /* The spec trained on n ranks (0: one process with no communicator at all, on
- * `threads` threads, every layer split when split_all; -1: one process on one thread
- * whose D starts one ulp away). Fills c from rank 0 and returns rank 0's parameters;
- * every rank's must be the same bits. */
+ * `threads` threads, every layer split when split_all; -1, -2: one process on one
+ * thread whose D starts one ulp away, or parted by PART). Fills c from rank 0 and returns rank 0's
+ * parameters; every rank's must be the same bits. */
 static float *train_on(const struct gc_spec *s, int n, int threads, int split_all,
                        const uint8_t *restore, size_t restore_len, struct curve *c, size_t *np)
 {
@@ -192,7 +201,7 @@ static float *train_on(const struct gc_spec *s, int n, int threads, int split_al
         jobs[0] = (struct rank_job){.spec = s,
                                     .threads = threads,
                                     .split_all = split_all,
-                                    .nudge = n < 0,
+                                    .nudge = n < 0 ? -n : 0,
                                     .restore = restore,
                                     .restore_len = restore_len,
                                     .curve = c};
@@ -277,9 +286,9 @@ static void free_curve(struct curve *c)
 }
 
 /* What rounding alone does to the run of s (see TOLERANCE), against one process on
- * one thread (one, p1): the two threads' distance and the one-ulp start's, made into
- * the tolerances. Under the sanitizers, whose few steps leave rounding no time to
- * grow, the floors. */
+ * one thread (one, p1): the two threads' distance, the one-ulp start's and the parted
+ * start's, made into the tolerances. Under the sanitizers, whose few steps leave rounding no time
+ * to grow, the floors. */
 struct tol {
     double early, loss, param;
 };
@@ -287,7 +296,7 @@ struct tol {
 static struct tol tolerance(const char *what, const struct gc_spec *s, const struct curve *one,
                             const float *p1, size_t n1)
 {
-    struct dist th = {0, 0}, nu = {0, 0};
+    struct dist th = {0, 0}, nu = {0, 0}, pa = {0, 0};
     if (!SANITIZED) {
         struct curve c;
         size_t n;
@@ -299,13 +308,18 @@ static struct tol tolerance(const char *what, const struct gc_spec *s, const str
         nu = distance(one, p1, &c, p, n1);
         free(p);
         free_curve(&c);
+        p = train_on(s, -2, 1, 0, NULL, 0, &c, &n);
+        pa = distance(one, p1, &c, p, n1);
+        free(p);
+        free_curve(&c);
     }
     struct tol t;
     t.early = fmax(ROUNDING_FACTOR * th.loss, LOSS_FLOOR);
-    t.loss = fmax(t.early, NUDGE_FACTOR * nu.loss);
+    t.loss = fmax(fmax(t.early, NUDGE_FACTOR * nu.loss), pa.loss);
     t.param = fmax(fmax(ROUNDING_FACTOR * th.param, PARAM_FLOOR), NUDGE_FACTOR * nu.param);
-    print_message("%-22s 2 threads: loss %.2e param %.2e; one ulp: loss %.2e param %.2e\n", what,
-                  th.loss, th.param, nu.loss, nu.param);
+    print_message("%-22s 2 threads: loss %.2e param %.2e; one ulp: loss %.2e param %.2e; parted: "
+                  "loss %.2e param %.2e\n",
+                  what, th.loss, th.param, nu.loss, nu.param, pa.loss, pa.param);
     return t;
 }
 
