@@ -192,6 +192,7 @@ section "bf16: ours (bfloat16 GEMM inputs, float32 sums) against PyTorch's CPU a
 if [ -x "$BENCH/bench_train" ] && ! "$BENCH/bench_train" --model dcgan --steps 1 --warmup 0 \
     --precision bf16 | grep -q '"precision": "bf16"'; then
     echo "this CPU has no AVX512-BF16: our bf16 runs float32"
+    HAS_BF16=0
 fi
 echo "bf16 x: our bf16 images/s over our float32 images/s of the same model, threads and env"
 printf '%-13s %2s  %-6s %10s %10s %6s %6s %8s %8s %6s  %s\n' model thr env ours pytorch ratio \
@@ -203,6 +204,20 @@ for model in dcgan dcgan64; do
         PRECISION=bf16 train_row $model $threads "as set" env
         echo "    bf16 x $(ratio "$LAST_OURS" "$f32")"
     done
+done
+# the same ratio at 64x64 from steps paired in one process (bench_train --interleave):
+# float32 step i and the bf16 step right after it, so that a machine slowing down for a
+# minute slows both sides of each ratio
+for threads in 1 2; do
+    [ "${HAS_BF16:-1}" = 1 ] || break
+    if o=$("$BENCH/bench_train" --model dcgan --size 64 --threads $threads --steps 16 \
+        --warmup 2 --interleave); then
+        echo "dcgan64 $threads thread(s), interleaved: float32 $(field "$o" float32_images_per_s)," \
+            "bf16 $(field "$o" bf16_images_per_s) images/s; bf16 x $(field "$o" bf16_x)" \
+            "(quartiles $(field "$o" bf16_x_q1)-$(field "$o" bf16_x_q3))"
+    else
+        STATUS=1
+    fi
 done
 pair_row "as set" env
 pair_row unset env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE
