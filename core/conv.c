@@ -10,13 +10,13 @@
  * one col2im over an "image" side (channels, ih, iw) and a "grid" side (gh, gw) with
  * gh = (ih + 2P - K)/S + 1.
  *
- * col is never formed. Its element ((c, ki, kj), pixel) is one float of the "phase
- * planes" of the zero-padded image (see build_phases), at the sum of an offset of its
- * row and one of its column, so the GEMMs take col through those offsets (core/gemm.h
- * gc_gemm_mapped): im2col becomes part of packing B, and col2im a GEMM that adds its
- * tiles straight into zeroed planes, folded back into the image after. What went
- * through memory twice (written as col, read back by the packing) is read once from
- * planes a quarter of its size.
+ * col is never formed whole. Its element ((c, ki, kj), pixel) is one float of the
+ * "phase planes" of the zero-padded image (core/conv_planes.h), at the sum of an offset
+ * of its row and one of its column, so the GEMMs take col through those offsets
+ * (core/gemm.h gc_gemm_mapped): im2col becomes part of packing B, read once from planes
+ * a quarter of col's size, and col2im adds chunks of col, 128 columns at a time, into
+ * zeroed planes, folded back into the image after (see col2im). In bf16 a stride-2
+ * layer's im2col reads words of its bfloat16 image instead (gc_gemm_mapped_a_pairs).
  *
  * A GEMM takes a group of samples side by side, their planes one after the other
  * (see group_size); NCHW inputs and outputs are read and written through offsets as
@@ -26,284 +26,14 @@
 
 #include <stdint.h>
 #include <string.h>
-#ifdef __AVX2__
-#include <immintrin.h>
-#endif
 
 #include "core/blas.h"
+#include "core/conv_planes.h"
 #include "core/gemm.h"
 
 /* Largest element count of any tensor or matrix a layer touches: GEMM takes int
  * sizes and leading dimensions. */
 #define CONV_MAX_ELEMS ((int64_t)INT32_MAX)
-
-struct geom {
-    int ch, ih, iw; /* image side */
-    int k, s, p;
-    int gh, gw;      /* grid side */
-    int nph, hp, wt; /* phase planes: count, rows, columns (see build_phases) */
-};
-
-/* Both directions go through "phase planes" of the zero-padded image: plane r of
- * channel c holds the padded columns r, r+s, r+2s, ... of every padded row, so
- *
- *     padded[c][oy*s + ki][ox*s + kj] = plane[c][kj % s][oy*s + ki][ox + kj / s]
- *
- * and a row of col for fixed (c, ki, kj, oy) is a contiguous run of gw floats of one
- * plane: element ((c, ki, kj), (oy, ox)) is at row_offset(c, ki, kj) + oy*s*wt + ox,
- * and only building (or folding back) the planes walks the image with stride s.
- * Only kj % s < min(s, k) occurs, hence nph = min(s, k) planes. */
-
-static size_t phase_floats(const struct geom *g)
-{
-    return (size_t)g->ch * g->nph * g->hp * g->wt;
-}
-
-/* Stride 2 (the DCGAN layers), one image row against its two phase rows: the even
- * pixels x = 2u go to ev[u], the odd ones to od[u]. With AVX2 sixteen pixels move in
- * a few shuffles instead of sixteen strided scalar accesses; the strided loops were a
- * third of im2col and of col2im of the 28x28 layers. */
-static void split_row2(float *restrict ev, float *restrict od, const float *restrict src, int iw)
-{
-    int x = 0;
-#ifdef __AVX2__
-    for (; x + 16 <= iw; x += 16) {
-        __m256 a = _mm256_loadu_ps(src + x), b = _mm256_loadu_ps(src + x + 8);
-        /* shuffle takes pixels 0,2 | 4,6 of each 128-bit lane; the permute puts the
-         * lanes in order */
-        __m256 e = _mm256_shuffle_ps(a, b, 0x88), o = _mm256_shuffle_ps(a, b, 0xdd);
-        e = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(e), 0xd8));
-        o = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(o), 0xd8));
-        _mm256_storeu_ps(ev + x / 2, e);
-        _mm256_storeu_ps(od + x / 2, o);
-    }
-    for (; x + 8 <= iw; x += 8) { /* the same on 128 bits: rows of 14 */
-        __m128 a = _mm_loadu_ps(src + x), b = _mm_loadu_ps(src + x + 4);
-        _mm_storeu_ps(ev + x / 2, _mm_shuffle_ps(a, b, 0x88));
-        _mm_storeu_ps(od + x / 2, _mm_shuffle_ps(a, b, 0xdd));
-    }
-#endif
-    for (; x + 1 < iw; x += 2) {
-        ev[x / 2] = src[x];
-        od[x / 2] = src[x + 1];
-    }
-    if (x < iw)
-        ev[x / 2] = src[x];
-}
-
-/* dst[2u] = b + ev[u], dst[2u + 1] = b + od[u] over an image row, b being dst's own
- * value when add (the adjoint of split_row2) or the constant c: the one write of a
- * stride-2 output, whose every pixel comes from one phase (c + v are the bits that
- * filling dst with c and adding v gave). Inlined with add known. */
-static inline __attribute__((always_inline)) void merge_row2_op(float *restrict dst,
-                                                                const float *restrict ev,
-                                                                const float *restrict od, int iw,
-                                                                int add, float c)
-{
-    int x = 0;
-#ifdef __AVX2__
-    const __m256 c8 = _mm256_set1_ps(c);
-    const __m128 c4 = _mm_set1_ps(c);
-    for (; x + 16 <= iw; x += 16) {
-        __m256 e = _mm256_loadu_ps(ev + x / 2), o = _mm256_loadu_ps(od + x / 2);
-        __m256 lo = _mm256_unpacklo_ps(e, o), hi = _mm256_unpackhi_ps(e, o);
-        __m256 d0 = _mm256_permute2f128_ps(lo, hi, 0x20), d1 = _mm256_permute2f128_ps(lo, hi, 0x31);
-        __m256 b0 = add ? _mm256_loadu_ps(dst + x) : c8,
-               b1 = add ? _mm256_loadu_ps(dst + x + 8) : c8;
-        _mm256_storeu_ps(dst + x, _mm256_add_ps(b0, d0));
-        _mm256_storeu_ps(dst + x + 8, _mm256_add_ps(b1, d1));
-    }
-    for (; x + 8 <= iw; x += 8) {
-        __m128 e = _mm_loadu_ps(ev + x / 2), o = _mm_loadu_ps(od + x / 2);
-        __m128 b0 = add ? _mm_loadu_ps(dst + x) : c4, b1 = add ? _mm_loadu_ps(dst + x + 4) : c4;
-        _mm_storeu_ps(dst + x, _mm_add_ps(b0, _mm_unpacklo_ps(e, o)));
-        _mm_storeu_ps(dst + x + 4, _mm_add_ps(b1, _mm_unpackhi_ps(e, o)));
-    }
-#endif
-    for (; x + 1 < iw; x += 2) {
-        dst[x] = (add ? dst[x] : c) + ev[x / 2];
-        dst[x + 1] = (add ? dst[x + 1] : c) + od[x / 2];
-    }
-    if (x < iw)
-        dst[x] = (add ? dst[x] : c) + ev[x / 2];
-}
-
-static void merge_row2(float *restrict dst, const float *restrict ev, const float *restrict od,
-                       int iw)
-{
-    merge_row2_op(dst, ev, od, iw, 1, 0.0f);
-}
-
-static void merge_row2_onto(float *restrict dst, const float *restrict ev, const float *restrict od,
-                            int iw, float c)
-{
-    merge_row2_op(dst, ev, od, iw, 0, c);
-}
-
-/* Stride 2 with both phases (k >= 2): padded column x + p of pixel x lies in phase
- * (x + p) % 2 at column (x + p) / 2, so the even pixels go to phase p % 2 from
- * column p / 2 and the odd ones to the other phase from column (p + 1) / 2. */
-static void build_phases2(const struct geom *g, const float *restrict img, float *restrict pb)
-{
-    const int re = g->p % 2, ro = 1 - re, oe = g->p / 2, oo = (g->p + 1) / 2;
-    const int ne = (g->iw + 1) / 2, no = g->iw / 2; /* even and odd pixels of a row */
-    const size_t plane_sz = (size_t)g->hp * g->wt;
-    for (int c = 0; c < g->ch; c++) {
-        const float *img_c = img + (size_t)c * g->ih * g->iw;
-        float *pe = pb + ((size_t)c * 2 + re) * plane_sz,
-              *po = pb + ((size_t)c * 2 + ro) * plane_sz;
-        for (int yp = 0; yp < g->hp; yp++) {
-            float *de = pe + (size_t)yp * g->wt, *dd = po + (size_t)yp * g->wt;
-            int y = yp - g->p;
-            if (y < 0 || y >= g->ih) {
-                memset(de, 0, sizeof(float) * g->wt);
-                memset(dd, 0, sizeof(float) * g->wt);
-                continue;
-            }
-            for (int t = 0; t < oe; t++)
-                de[t] = 0.0f;
-            for (int t = oe + ne; t < g->wt; t++)
-                de[t] = 0.0f;
-            for (int t = 0; t < oo; t++)
-                dd[t] = 0.0f;
-            for (int t = oo + no; t < g->wt; t++)
-                dd[t] = 0.0f;
-            split_row2(de + oe, dd + oo, img_c + (size_t)y * g->iw, g->iw);
-        }
-    }
-}
-
-/* img += the planes or, with set, img = bias (0 without) + the planes. */
-static void fold_phases2(const struct geom *g, const float *restrict pb, float *restrict img,
-                         int set, const float *bias)
-{
-    const int re = g->p % 2, ro = 1 - re, oe = g->p / 2, oo = (g->p + 1) / 2;
-    const size_t plane_sz = (size_t)g->hp * g->wt;
-    for (int c = 0; c < g->ch; c++) {
-        float *img_c = img + (size_t)c * g->ih * g->iw;
-        const float *pe = pb + ((size_t)c * 2 + re) * plane_sz;
-        const float *po = pb + ((size_t)c * 2 + ro) * plane_sz;
-        const float b = bias ? bias[c] : 0.0f;
-        for (int y = 0; y < g->ih; y++) {
-            size_t row = (size_t)(y + g->p) * g->wt;
-            if (set)
-                merge_row2_onto(img_c + (size_t)y * g->iw, pe + row + oe, po + row + oo, g->iw, b);
-            else
-                merge_row2(img_c + (size_t)y * g->iw, pe + row + oe, po + row + oo, g->iw);
-        }
-    }
-}
-
-static void build_phases(const struct geom *g, const float *restrict img, float *restrict pb)
-{
-    if (g->s == 2 && g->nph == 2) {
-        build_phases2(g, img, pb);
-        return;
-    }
-    for (int c = 0; c < g->ch; c++) {
-        const float *plane = img + (size_t)c * g->ih * g->iw;
-        for (int r = 0; r < g->nph; r++) {
-            float *ph = pb + ((size_t)c * g->nph + r) * g->hp * g->wt;
-            /* the t whose padded column t*s + r - p lands inside [0, iw) */
-            int t0 = 0, t1 = g->wt;
-            while (t0 < t1 && t0 * g->s + r - g->p < 0)
-                t0++;
-            while (t1 > t0 && (t1 - 1) * g->s + r - g->p >= g->iw)
-                t1--;
-            for (int yp = 0; yp < g->hp; yp++) {
-                float *dst = ph + (size_t)yp * g->wt;
-                int y = yp - g->p;
-                if (y < 0 || y >= g->ih || t0 == t1) {
-                    memset(dst, 0, sizeof(float) * g->wt);
-                    continue;
-                }
-                const float *src = plane + (size_t)y * g->iw + (t0 * g->s + r - g->p);
-                for (int t = 0; t < t0; t++)
-                    dst[t] = 0.0f;
-                for (int t = t0; t < t1; t++)
-                    dst[t] = src[(t - t0) * g->s];
-                for (int t = t1; t < g->wt; t++)
-                    dst[t] = 0.0f;
-            }
-        }
-    }
-}
-
-/* dst[0..n) = v. Kept out of line and with a trip count known to be a multiple of 8:
- * -O2 vectorizes only such simple loops, and the scalar store loop it made otherwise
- * was a third of the time of the 1->64 conv's forward when that filled out with the
- * bias (it now fills the convt2d outputs and conv2d's ones row). */
-__attribute__((noinline)) static void fill_row(float *restrict dst, float v, int n)
-{
-    const int n8 = n & ~7;
-    for (int j = 0; j < n8; j++)
-        dst[j] = v;
-    for (int j = n8; j < n; j++)
-        dst[j] = v;
-}
-
-/* out (oc, pix) = bias broadcast along pix */
-static void fill_bias(float *out, const float *bias, int oc, int pix)
-{
-    for (int c = 0; c < oc; c++)
-        fill_row(out + (size_t)c * pix, bias[c], pix);
-}
-
-/* The planes, cropped of the padding, into img (the adjoint of build_phases): added to
- * img's own values with add, else img = bias (0 without) + the planes. Stride 2 writes
- * img once (each pixel comes from one phase); other strides fill img first. */
-static void fold_phases(const struct geom *g, const float *restrict pb, float *restrict img,
-                        int add, const float *bias)
-{
-    if (g->s == 2 && g->nph == 2) {
-        fold_phases2(g, pb, img, !add, bias);
-        return;
-    }
-    if (!add && bias)
-        fill_bias(img, bias, g->ch, g->ih * g->iw);
-    else if (!add)
-        memset(img, 0, sizeof(float) * g->ch * g->ih * g->iw);
-    for (int c = 0; c < g->ch; c++) {
-        float *plane = img + (size_t)c * g->ih * g->iw;
-        for (int r = 0; r < g->nph; r++) {
-            const float *ph = pb + ((size_t)c * g->nph + r) * g->hp * g->wt;
-            int t0 = 0, t1 = g->wt;
-            while (t0 < t1 && t0 * g->s + r - g->p < 0)
-                t0++;
-            while (t1 > t0 && (t1 - 1) * g->s + r - g->p >= g->iw)
-                t1--;
-            for (int y = 0; y < g->ih && t0 < t1; y++) {
-                const float *src = ph + (size_t)(y + g->p) * g->wt;
-                float *dst = plane + (size_t)y * g->iw + (t0 * g->s + r - g->p);
-                for (int t = t0; t < t1; t++)
-                    dst[(t - t0) * g->s] += src[t];
-            }
-        }
-    }
-}
-
-/* dst[0..n) = src[0..n) in 8-float blocks (fixed-size memcpy compiles to one vector
- * move), the last block overlapping the one before instead of a scalar tail. */
-static inline void copy_row(float *restrict dst, const float *restrict src, int n)
-{
-    if (n < 8) {
-        for (int j = 0; j < n; j++)
-            dst[j] = src[j];
-        return;
-    }
-    if (n <= 16) {
-        /* spelled out: the loop below becomes a call to libc's memcpy, whose
-         * overhead is most of the cost of the 14-float rows of the 14x14 layers */
-        memcpy(dst, src, 8 * sizeof(float));
-        memcpy(dst + n - 8, src + n - 8, 8 * sizeof(float));
-        return;
-    }
-    int j = 0;
-    for (; j + 8 <= n; j += 8)
-        memcpy(dst + j, src + j, 8 * sizeof(float));
-    if (j < n)
-        memcpy(dst + n - 8, src + n - 8, 8 * sizeof(float));
-}
 
 /* Samples per GEMM: enough for about GROUP_COLS columns, where a GEMM runs at full
  * speed and its operand A, packed once per call, is spread over enough work (the 7x7
@@ -398,7 +128,7 @@ static int check_shape(struct gc_conv *L, const char *what, int n, int c, int h,
         ok = (int64_t)oc * (c * kk + 1) <= lim && (int64_t)(c > oc ? c : oc) * nb * cols <= lim;
     }
     if (ok) {
-        /* the phase planes of the padded image side (see build_phases), a group's worth
+        /* the phase planes of the padded image side (see conv_build_phases), a group's worth
          * and as many ones after them: every offset into them is an int32 */
         int64_t ich = transposed ? oc : c, ih = transposed ? oh : h, iw = transposed ? ow : w;
         int64_t nph = stride < k ? stride : k;
@@ -467,7 +197,7 @@ int gc_conv_group(const struct gc_conv *L)
 }
 
 /* The workspace, in floats: the phase planes of a group (then as many ones, which
- * conv2d's bias row reads; or the group's bfloat16 images, see build_pairs); conv2d's
+ * conv2d's bias row reads; or the group's bfloat16 images, see conv_build_pairs); conv2d's
  * weight with the bias as a last column; the A of a weight gradient, a group side by
  * side; the offsets (int32) of col's rows and columns, of an NCHW tensor's, and of col's
  * pairs of rows in the bfloat16 images; a chunk of col (see col2im). */
@@ -484,7 +214,7 @@ static struct ws_layout ws_layout(const struct gc_conv *L)
     const size_t rows = (size_t)g.ch * g.k * g.k;
     const size_t ch = (size_t)(L->c > L->oc ? L->c : L->oc);
     struct ws_layout w;
-    w.ps = phase_floats(&g);
+    w.ps = conv_phase_floats(&g);
     w.pb = 0;
     w.wb = w.pb + 2 * nb * w.ps;
     w.tb = w.wb + (L->transposed ? 0 : (size_t)L->oc * (rows + 1));
@@ -504,21 +234,6 @@ size_t gc_conv_workspace(const struct gc_conv *L)
     return ws_layout(L).total;
 }
 
-/* Offsets into a group's planes: of col's rows (c, ki, kj), and of its columns, pixel
- * q of the group's sample j at j * ps + oy*s*wt + ox (see the top of the file). */
-static void plane_offsets(const struct geom *g, size_t ps, int m, int32_t *row, int32_t *col)
-{
-    for (int c = 0; c < g->ch; c++)
-        for (int ki = 0; ki < g->k; ki++)
-            for (int kj = 0; kj < g->k; kj++)
-                *row++ =
-                    (int32_t)((((size_t)c * g->nph + kj % g->s) * g->hp + ki) * g->wt + kj / g->s);
-    for (int j = 0; j < m; j++)
-        for (int oy = 0; oy < g->gh; oy++)
-            for (int ox = 0; ox < g->gw; ox++)
-                *col++ = (int32_t)((size_t)j * ps + (size_t)oy * g->s * g->wt + ox);
-}
-
 /* Offsets of m NCHW samples (ch, gsz), sz floats apart, as a (ch, m * gsz) matrix. */
 static void nchw_offsets(int ch, int gsz, size_t sz, int m, int32_t *row, int32_t *col)
 {
@@ -535,7 +250,8 @@ static void gather(float *restrict wide, const float *restrict t, size_t sz, int
     const size_t ld = (size_t)m * gsz;
     for (int j = 0; j < m; j++)
         for (int c = 0; c < ch; c++)
-            copy_row(wide + (size_t)c * ld + (size_t)j * gsz, t + j * sz + (size_t)c * gsz, gsz);
+            conv_copy_row(wide + (size_t)c * ld + (size_t)j * gsz, t + j * sz + (size_t)c * gsz,
+                          gsz);
 }
 
 /* The planes of the group's samples [0, m) of img (NCHW, sz floats apart). */
@@ -543,18 +259,10 @@ static void build_group(const struct geom *g, const struct ws_layout *w, float *
                         const float *img, size_t sz, int m)
 {
     for (int j = 0; j < m; j++)
-        build_phases(g, img + j * sz, ws + w->pb + (size_t)j * w->ps);
+        conv_build_phases(g, img + j * sz, ws + w->pb + (size_t)j * w->ps);
 }
 
-/* ---- bfloat16 pairs --------------------------------------------------------------------
- *
- * With stride 2 and an even kernel, the two rows (c, ki, 2j) and (c, ki, 2j + 1) of col
- * that the bfloat16 kernel multiplies as one pair hold, at pixel (oy, ox), the padded
- * pixels (oy*2 + ki, ox*2 + 2j) and the one right of it: one 32-bit word of the padded
- * image rounded to bfloat16, at word (oy*2 + ki) * wt + ox + j of its channel. So a
- * group's images are rounded once, and packing col for the GEMM becomes a copy of
- * words (gc_gemm_mapped_a_pairs) instead of two float loads, a rounding and a shuffle
- * a word: the same words, so the same bits. The images take wt words a padded row. */
+/* ---- bfloat16 pairs: see core/conv_planes.h ---------------------------------------- */
 
 /* The GEMM of col can take its rows in pairs from the bfloat16 images. */
 static int pairs_ok(const struct gc_conv *L, const struct geom *g)
@@ -562,59 +270,13 @@ static int pairs_ok(const struct gc_conv *L, const struct geom *g)
     return L->bf16 && g->s == 2 && g->k % 2 == 0 && gc_gemm_have_bf16();
 }
 
-static size_t pair_words(const struct geom *g)
-{
-    return (size_t)g->ch * g->hp * g->wt;
-}
-
-/* The zero-padded image img rounded to bfloat16, hp rows of 2 wt halves a channel: laid
- * out in floats at f first (ch * hp * 2 wt of them), then rounded in one call, which
- * costs less than a call a row on the 4- and 8-pixel rows of the small layers. */
-static void build_pairs(const struct geom *g, const float *restrict img, uint16_t *restrict h,
-                        float *restrict f)
-{
-    const size_t rowh = 2 * (size_t)g->wt, n = (size_t)g->ch * g->hp * rowh;
-    float *d = f;
-    for (int c = 0; c < g->ch; c++) {
-        const float *img_c = img + (size_t)c * g->ih * g->iw;
-        for (int yp = 0; yp < g->hp; yp++, d += rowh) {
-            int y = yp - g->p;
-            if (y < 0 || y >= g->ih) {
-                memset(d, 0, rowh * sizeof *d);
-                continue;
-            }
-            /* a pixel or two of padding each side: loops, not calls to memset */
-            for (int x = 0; x < g->p; x++)
-                d[x] = 0.0f;
-            copy_row(d + g->p, img_c + (size_t)y * g->iw, g->iw);
-            for (size_t x = (size_t)g->p + g->iw; x < rowh; x++)
-                d[x] = 0.0f;
-        }
-    }
-    gc_gemm_to_bf16(h, f, n);
-}
-
-/* Offsets in words of col's pairs of rows (c, ki, j) and of its columns, pixel q of the
- * group's sample j at j * psw + oy*2*wt + ox. */
-static void pair_offsets(const struct geom *g, size_t psw, int m, int32_t *row, int32_t *col)
-{
-    for (int c = 0; c < g->ch; c++)
-        for (int ki = 0; ki < g->k; ki++)
-            for (int j = 0; j < g->k / 2; j++)
-                *row++ = (int32_t)(((size_t)c * g->hp + ki) * g->wt + j);
-    for (int j = 0; j < m; j++)
-        for (int oy = 0; oy < g->gh; oy++)
-            for (int ox = 0; ox < g->gw; ox++)
-                *col++ = (int32_t)((size_t)j * psw + (size_t)oy * 2 * g->wt + ox);
-}
-
 /* The group's samples [0, m) of img (NCHW, sz floats apart) as bfloat16 images at pw,
- * through f (room for one sample's padded image in floats, 2 pair_words). */
+ * through f (room for one sample's padded image in floats, 2 conv_pair_words). */
 static void build_pair_group(const struct geom *g, uint32_t *pw, const float *img, size_t sz, int m,
                              float *f)
 {
     for (int j = 0; j < m; j++)
-        build_pairs(g, img + j * sz, (uint16_t *)(pw + (size_t)j * pair_words(g)), f);
+        conv_build_pairs(g, img + j * sz, (uint16_t *)(pw + (size_t)j * conv_pair_words(g)), f);
 }
 
 void gc_conv2d_forward(const struct gc_conv *L, int n, float *out, const float *inp,
@@ -636,7 +298,7 @@ void gc_conv2d_forward(const struct gc_conv *L, int n, float *out, const float *
     const int kb = bias ? ckk + 1 : ckk;
     const float *a = weight;
     int pairs = pairs_ok(L, &g);
-    const size_t psw = pair_words(&g);
+    const size_t psw = conv_pair_words(&g);
     uint32_t *pw = (uint32_t *)(ws + w.pb);
     if (bias) {
         for (int o = 0; o < L->oc; o++) {
@@ -648,15 +310,15 @@ void gc_conv2d_forward(const struct gc_conv *L, int n, float *out, const float *
             for (size_t i = 0; i < (size_t)nb * psw; i++)
                 pw[(size_t)nb * psw + i] = 0x3f80u;
         else
-            fill_row(ws + w.pb + (size_t)nb * w.ps, 1.0f, (int)((size_t)nb * w.ps));
+            conv_fill_row(ws + w.pb + (size_t)nb * w.ps, 1.0f, (int)((size_t)nb * w.ps));
     }
-    plane_offsets(&g, w.ps, nb, prow, pcol);
+    conv_plane_offsets(&g, w.ps, nb, prow, pcol);
     prow[ckk] = (int32_t)((size_t)nb * w.ps); /* the ones */
     nchw_offsets(L->oc, pix, out_sz, nb, trow, tcol);
     const struct gc_gemm_map bmap = {prow, pcol}, cmap = {trow, tcol};
     int32_t *qrow = (int32_t *)(ws + w.qrow), *qcol = (int32_t *)(ws + w.qcol);
     if (pairs) {
-        pair_offsets(&g, psw, nb, qrow, qcol);
+        conv_pair_offsets(&g, psw, nb, qrow, qcol);
         qrow[ckk / 2] = (int32_t)((size_t)nb * psw);
     }
     const struct gc_gemm_map qmap = {qrow, qcol};
@@ -672,7 +334,7 @@ void gc_conv2d_forward(const struct gc_conv *L, int n, float *out, const float *
                 continue;
             pairs = 0; /* no buffer: the float planes from here (they overwrite the images) */
             if (bias)
-                fill_row(ws + w.pb + (size_t)nb * w.ps, 1.0f, (int)((size_t)nb * w.ps));
+                conv_fill_row(ws + w.pb + (size_t)nb * w.ps, 1.0f, (int)((size_t)nb * w.ps));
         }
         build_group(&g, &w, ws, inp + i0 * in_sz, in_sz, m);
         /* one sample's output is a plain (oc, pix) matrix */
@@ -759,7 +421,7 @@ void gc_conv2d_backward(const struct gc_conv *L, int n, float *dinp, int add_din
     int32_t *prow = (int32_t *)(ws + w.prow), *pcol = (int32_t *)(ws + w.pcol);
     if (dbias)
         bias_backward(dbias, dout, n, L->oc, pix);
-    plane_offsets(&g, w.ps, nb, prow, pcol);
+    conv_plane_offsets(&g, w.ps, nb, prow, pcol);
     const struct gc_gemm_map pmap = {prow, pcol};
     struct gc_gemm_packed_a wt; /* weightᵀ, for dinp */
     if (dinp)
@@ -787,7 +449,8 @@ void gc_conv2d_backward(const struct gc_conv *L, int n, float *dinp, int add_din
             else
                 gc_gemm_mapped_a(&wt, 0, m * pix, 1.0f, d, m * pix, NULL, 1.0f, pb, 0, &pmap);
             for (int j = 0; j < m; j++)
-                fold_phases(&g, pb + (size_t)j * w.ps, dinp + (i0 + j) * in_sz, add_dinp, NULL);
+                conv_fold_phases(&g, pb + (size_t)j * w.ps, dinp + (i0 + j) * in_sz, add_dinp,
+                                 NULL);
         }
     }
 }
@@ -805,7 +468,7 @@ void gc_convt2d_forward(const struct gc_conv *L, int n, float *out, const float 
     float *pb = ws + w.pb;
     int32_t *prow = (int32_t *)(ws + w.prow), *pcol = (int32_t *)(ws + w.pcol);
     int32_t *trow = (int32_t *)(ws + w.trow), *tcol = (int32_t *)(ws + w.tcol);
-    plane_offsets(&g, w.ps, nb, prow, pcol);
+    conv_plane_offsets(&g, w.ps, nb, prow, pcol);
     nchw_offsets(L->c, hw, in_sz, nb, trow, tcol);
     const struct gc_gemm_map pmap = {prow, pcol}, xmap = {trow, tcol};
     struct gc_gemm_packed_a wt;
@@ -821,7 +484,7 @@ void gc_convt2d_forward(const struct gc_conv *L, int n, float *out, const float 
             gc_gemm_mapped_a(&wt, 0, m * hw, 1.0f, inp + i0 * in_sz, hw, m > 1 ? &xmap : NULL, 1.0f,
                              pb, 0, &pmap);
         for (int j = 0; j < m; j++) /* out = bias + the planes */
-            fold_phases(&g, pb + (size_t)j * w.ps, out + (i0 + j) * out_sz, 0, bias);
+            conv_fold_phases(&g, pb + (size_t)j * w.ps, out + (i0 + j) * out_sz, 0, bias);
     }
 }
 
@@ -843,7 +506,7 @@ void gc_convt2d_backward(const struct gc_conv *L, int n, float *dinp, int add_di
         bias_backward(dbias, dout, n, L->oc, opix);
     if (!dinp && !dweight)
         return;
-    plane_offsets(&g, w.ps, nb, prow, pcol);
+    conv_plane_offsets(&g, w.ps, nb, prow, pcol);
     nchw_offsets(L->c, hw, in_sz, nb, trow, tcol);
     const struct gc_gemm_map pmap = {prow, pcol}, xmap = {trow, tcol};
     struct gc_gemm_packed_a wp; /* the weight, for dinp */
@@ -854,7 +517,7 @@ void gc_convt2d_backward(const struct gc_conv *L, int n, float *dinp, int add_di
     uint32_t *pw = (uint32_t *)(pb + (size_t)nb * w.ps);
     int32_t *qrow = (int32_t *)(ws + w.qrow), *qcol = (int32_t *)(ws + w.qcol);
     if (pairs)
-        pair_offsets(&g, pair_words(&g), nb, qrow, qcol);
+        conv_pair_offsets(&g, conv_pair_words(&g), nb, qrow, qcol);
     const struct gc_gemm_map qmap = {qrow, qcol};
     for (int i0 = 0; i0 < n; i0 += nb) {
         const int m = n - i0 < nb ? n - i0 : nb;
