@@ -188,8 +188,8 @@ out:
 
 /* The spec trained on n ranks (0: one process with no communicator at all, on
  * `threads` threads, every layer split when split_all; -1, -2: one process on one
- * thread whose D starts one ulp away, or parted by PART). Fills c from rank 0 and returns rank 0's
- * parameters; every rank's must be the same bits. */
+ * thread whose D starts one ulp away, or parted by PART). Fills c from rank 0 and
+ * returns rank 0's parameters; every rank's must be the same bits. */
 static float *train_on(const struct gc_spec *s, int n, int threads, int split_all,
                        const uint8_t *restore, size_t restore_len, struct curve *c, size_t *np)
 {
@@ -287,8 +287,8 @@ static void free_curve(struct curve *c)
 
 /* What rounding alone does to the run of s (see TOLERANCE), against one process on
  * one thread (one, p1): the two threads' distance, the one-ulp start's and the parted
- * start's, made into the tolerances. Under the sanitizers, whose few steps leave rounding no time
- * to grow, the floors. */
+ * start's, made into the tolerances. Under the sanitizers, whose few steps leave
+ * rounding no time to grow, the floors. */
 struct tol {
     double early, loss, param;
 };
