@@ -372,10 +372,12 @@ static inline void add_row(float *restrict dst, const float *restrict src, int n
  * with row stride ldb, or through bmap), col's rows at the plane offsets prow, its
  * columns at pcol. col is made COL_CHUNK columns at a time into cb (rows x COL_CHUNK,
  * stored, not added) and added row by row along the chunk's runs of consecutive plane
- * offsets (a grid row each). A GEMM that added its tiles into the planes itself loaded
- * every value it added right after the tile before had stored next to it (the taps kj
- * and kj + 2 of a row land one float apart), and those loads waited for the stores:
- * adding a whole row of col at a time, the next overlapping row comes a chunk later. */
+ * offsets (a grid row each). A GEMM that added its 14x32 tiles into the planes itself
+ * spent about 20 cycles on each 16-float add (a quarter of the bf16 convt2d forward),
+ * most likely loads waiting on stores a few rows before that overlap them (the taps kj
+ * and kj + 2 of a row land one float apart, ki and ki + 2 a grid row apart); reordering
+ * a tile's rows or sweeping slivers did not help, adding whole rows of a chunk did: the
+ * next overlapping row comes a chunk later. */
 static void col2im(const struct gc_gemm_packed_a *A, int rows, const float *b, int ldb,
                    const struct gc_gemm_map *bmap, int ncols, const int32_t *prow,
                    const int32_t *pcol, float *planes, float *cb)
