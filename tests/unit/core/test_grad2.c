@@ -430,6 +430,25 @@ static struct gc_model *mlp(int max_batch, uint64_t seed)
     return m;
 }
 
+/* linear(6) -> tanh -> linear(4) -> sigmoid -> linear(1), on 5 features: the tanh's
+ * input gradient starts from its adj term (the sigmoid's is the highest) inside the
+ * backward, where an activation otherwise writes over its output gradient */
+static struct gc_model *curved_mlp(int max_batch, uint64_t seed)
+{
+    struct gc_error err = {0};
+    struct gc_model *m = gc_model_create(max_batch, 5, 1, 1, &err);
+    assert_non_null(m);
+    assert_int_equal(gc_model_add_linear(m, 6, 1, &err), 0);
+    assert_int_equal(gc_model_add_tanh(m, &err), 0);
+    assert_int_equal(gc_model_add_linear(m, 4, 1, &err), 0);
+    assert_int_equal(gc_model_add_sigmoid(m, &err), 0);
+    assert_int_equal(gc_model_add_linear(m, 1, 1, &err), 0);
+    struct gc_rng rng;
+    gc_rng_init(&rng, seed, 0);
+    assert_int_equal(gc_model_finalize(m, GC_INIT_DEFAULT, &rng, &err), 0);
+    return m;
+}
+
 /* conv2d(3,k3,s1,p1) -> BN -> relu -> convT(2,k4,s2,p1) -> sigmoid -> reshape ->
  * linear(2), on 2x5x5 */
 static struct gc_model *convnet(int max_batch, uint64_t seed)
@@ -465,6 +484,7 @@ static void mlp_penalty_gradients(void **s)
         gc_model_forward(m, x, 6, 1);
     }
     check_net(m, 3, 0, 22);
+    check_net(curved_mlp(4, 4), 4, 1, 24);
 }
 
 static void convnet_penalty_gradients(void **s)
