@@ -30,6 +30,7 @@
 #include "core/blas.h"
 #include "core/conv_planes.h"
 #include "core/gemm.h"
+#include "core/vec.h"
 
 /* Largest element count of any tensor or matrix a layer touches: GEMM takes int
  * sizes and leading dimensions. */
@@ -343,31 +344,6 @@ void gc_conv2d_forward(const struct gc_conv *L, int n, float *out, const float *
     }
 }
 
-/* dst[0..n) += src[0..n), eight floats at a time (the build's -O2 leaves the plain loop
- * scalar); each float is the plain loop's. */
-static inline void add_row(float *restrict dst, const float *restrict src, int n)
-{
-    typedef float v8f __attribute__((vector_size(32)));
-    typedef float v4f __attribute__((vector_size(16)));
-    int t = 0;
-    for (; t + 8 <= n; t += 8) {
-        v8f a, b;
-        memcpy(&a, dst + t, sizeof a);
-        memcpy(&b, src + t, sizeof b);
-        a += b;
-        memcpy(dst + t, &a, sizeof a);
-    }
-    for (; t + 4 <= n; t += 4) { /* the rows of 4x4 grids */
-        v4f a, b;
-        memcpy(&a, dst + t, sizeof a);
-        memcpy(&b, src + t, sizeof b);
-        a += b;
-        memcpy(dst + t, &a, sizeof a);
-    }
-    for (; t < n; t++)
-        dst[t] += src[t];
-}
-
 /* col2im: the planes (zeroed) += col, col = A · B over the group's ncols columns (B plain
  * with row stride ldb, or through bmap), col's rows at the plane offsets prow, its
  * columns at pcol. col is made COL_CHUNK columns at a time into cb (rows x COL_CHUNK,
@@ -404,7 +380,7 @@ static void col2im(const struct gc_gemm_packed_a *A, int rows, const float *b, i
             float *dst = planes + prow[r];
             const float *src = cb + (size_t)r * nc;
             for (int u = 0; u < nr; u++)
-                add_row(dst + pcol[j0 + rq[u]], src + rq[u], rl[u]);
+                gc_add_row(dst + pcol[j0 + rq[u]], src + rq[u], rl[u]);
         }
     }
 }

@@ -9,8 +9,7 @@
 #include <string.h>
 
 #include "core/blas.h"
-
-typedef float v8f __attribute__((vector_size(32)));
+#include "core/vec.h"
 
 void gc_linear_forward(float *out, const float *inp, const float *weight, const float *bias, int n,
                        int in, int out_features, int bf16)
@@ -34,21 +33,9 @@ void gc_linear_backward(float *dinp, float *dweight, float *dbias, const float *
     if (dweight)
         gc_gemm(bf16, 1, 0, o, in, n, 1.0f, dout, o, inp, in, 1.0f, dweight, in);
     if (dbias) {
-        /* column sums, eight columns at a time in vector lanes (the build's -O2 leaves
-         * the plain loop scalar): each column adds its rows in the same order */
-        for (int i = 0; i < n; i++) {
-            const float *row = dout + (size_t)i * o;
-            int j = 0;
-            for (; j + 8 <= o; j += 8) {
-                v8f a, b;
-                memcpy(&a, dbias + j, sizeof a);
-                memcpy(&b, row + j, sizeof b);
-                a += b;
-                memcpy(dbias + j, &a, sizeof a);
-            }
-            for (; j < o; j++)
-                dbias[j] += row[j];
-        }
+        /* column sums in vector lanes: each column adds its rows in the same order */
+        for (int i = 0; i < n; i++)
+            gc_add_row(dbias, dout + (size_t)i * o, o);
     }
 }
 
