@@ -8,6 +8,15 @@
 
 #include "cli/args.h"
 
+/* Control bytes of s become '?': jansson's message quotes the token it stopped at, which
+ * can be an escape sequence bound for the user's terminal. */
+static void no_controls(char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            *s = '?';
+}
+
 int ctl_spec_load(const char *path, json_t **out, struct ctl_error *err)
 {
     json_error_t je;
@@ -22,8 +31,10 @@ int ctl_spec_load(const char *path, json_t **out, struct ctl_error *err)
         j = json_loadf(f, JSON_REJECT_DUPLICATES, &je);
         fclose(f);
     }
-    if (!j)
+    if (!j) {
+        no_controls(je.text);
         return ctl_error_set(err, CTL_EUSAGE, "%s:%d:%d: %s", path, je.line, je.column, je.text);
+    }
     if (!json_is_object(j)) {
         json_decref(j);
         return ctl_error_set(err, CTL_EUSAGE, "%s: the spec must be a JSON object", path);

@@ -310,6 +310,13 @@ class TestOffline(ClientMixin, unittest.TestCase):
             rc, out, err = self.ganctl("submit", path, "--dry-run", addr=False)
             self.assertEqual(rc, 2)
             self.assertIn(path + ":1:", err)
+            # the token quoted from a bad file reaches the terminal without its controls
+            with open(path, "wb") as f:
+                f.write(b'{"a": \x1b[31m}')
+            rc, out, err = self.ganctl("submit", path, "--dry-run", addr=False)
+            self.assertEqual(rc, 2)
+            self.assertIn("near '?'", err)
+            self.assertNotIn("\x1b", err)
             rc, _, err = self.ganctl("submit", os.path.join(d, "missing.json"), addr=False)
             self.assertEqual(rc, 1)
             self.assertIn("No such file", err)
