@@ -34,6 +34,7 @@
 #include "core/gan_internal.h"
 #include "core/gan_step.h"
 #include "core/gan_task.h"
+#include "core/mem.h"
 #include "core/metrics.h"
 
 static double now_s(void)
@@ -78,9 +79,9 @@ void gc_trainer_destroy(struct gc_trainer *t)
     gc_dataset_destroy(t->data);
     if (t->have_gauss)
         gc_gauss_fini(&t->real_gauss);
-    free(t->real);
-    free(t->noise);
-    free(t->dfake);
+    gc_free64(t->real);
+    gc_free64(t->noise);
+    gc_free64(t->dfake);
     free(t->dlog);
     free(t->probs);
     free(t->t_real);
@@ -101,12 +102,12 @@ void gc_trainer_destroy(struct gc_trainer *t)
     for (int k = 0; k < GC_MAX_GENERATORS; k++)
         free(t->ema[k]);
     free(t->aug);
-    free(t->aug_real);
-    free(t->aug_fake);
-    free(t->daug);
-    free(t->gp_x);
-    free(t->gp_g);
-    free(t->gp_v);
+    gc_free64(t->aug_real);
+    gc_free64(t->aug_fake);
+    gc_free64(t->daug);
+    gc_free64(t->gp_x);
+    gc_free64(t->gp_g);
+    gc_free64(t->gp_v);
     free(t->gp_dout);
     free(t->rb);
     free(t);
@@ -143,16 +144,16 @@ static int create_tricks(struct gc_trainer *t, struct gc_error *err)
     gc_rng_init(&t->rng_penalty, t->spec.train.seed, GC_GAN_STREAM_PENALTY);
     if (tr->diffaugment) {
         t->aug = calloc(B, sizeof *t->aug);
-        t->aug_real = malloc(sz * sizeof(float));
-        t->aug_fake = malloc(sz * sizeof(float));
-        t->daug = malloc(sz * sizeof(float));
+        t->aug_real = gc_zalloc64(sz, sizeof(float));
+        t->aug_fake = gc_zalloc64(sz, sizeof(float));
+        t->daug = gc_zalloc64(sz, sizeof(float));
         if (!t->aug || !t->aug_real || !t->aug_fake || !t->daug)
             return gc_error_set(err, GC_ENOMEM, "trainer: out of memory for diffaugment");
     }
     if (tr->penalty.on) {
-        t->gp_x = malloc(sz * sizeof(float));
-        t->gp_g = malloc(sz * sizeof(float));
-        t->gp_v = malloc(sz * sizeof(float));
+        t->gp_x = gc_zalloc64(sz, sizeof(float));
+        t->gp_g = gc_zalloc64(sz, sizeof(float));
+        t->gp_v = gc_zalloc64(sz, sizeof(float));
         t->gp_dout = malloc(B * (size_t)t->nout * sizeof(float));
         if (!t->gp_x || !t->gp_g || !t->gp_v || !t->gp_dout)
             return gc_error_set(err, GC_ENOMEM, "trainer: out of memory for the penalty");
@@ -272,9 +273,10 @@ struct gc_trainer *gc_trainer_create(const struct gc_spec *spec, const struct gc
         t->nsamples =
             GC_GAN_GRID_COLS * (t->nc < GC_GAN_GRID_CLASSES ? t->nc : GC_GAN_GRID_CLASSES);
     size_t fm_groups = t->nc ? (size_t)t->nc : 1;
-    t->real = malloc(B * t->dsize * sizeof(float));
-    t->noise = malloc((size_t)t->B * (size_t)spec->model.z_dim * sizeof(float));
-    t->dfake = malloc(B * t->dsize * sizeof(float));
+    /* the batches G and D read and write through their kernels start on a cache line */
+    t->real = gc_zalloc64(B * t->dsize, sizeof(float));
+    t->noise = gc_zalloc64((size_t)t->B * (size_t)spec->model.z_dim, sizeof(float));
+    t->dfake = gc_zalloc64(B * t->dsize, sizeof(float));
     t->dlog = malloc(B * no * sizeof(float));
     t->probs = malloc(B * no * sizeof(float));
     t->t_real = malloc(B * no * sizeof(float));

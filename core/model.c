@@ -35,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/mem.h"
 #include "core/model_internal.h"
 
 #define MAX_MODEL_LAYERS 256
@@ -98,15 +99,15 @@ void gc_model_destroy(struct gc_model *m)
     if (!m)
         return;
     free(m->layers);
-    free(m->params);
-    free(m->grads);
-    free(m->moments);
-    free(m->acts);
-    free(m->dacts);
-    free(m->ws);
-    free(m->bn);
-    free(m->dskip);
-    free(m->tgrads);
+    gc_free64(m->params);
+    gc_free64(m->grads);
+    gc_free64(m->moments);
+    gc_free64(m->acts);
+    gc_free64(m->dacts);
+    gc_free64(m->ws);
+    gc_free64(m->bn);
+    gc_free64(m->dskip);
+    gc_free64(m->tgrads);
     free(m->tsum);
     free(m->plan);
     free(m->bnsync);
@@ -375,10 +376,10 @@ int gc_model_keep_activations(struct gc_model *m, struct gc_error *err)
         prev_off = place_act(m, i, &na, prev_off);
     if (na > GC_MODEL_MAX_BLOCK_FLOATS)
         return gc_error_set(err, GC_ETOOBIG, "model: too large (%zu activations)", na);
-    float *acts = calloc(na, sizeof(float));
+    float *acts = gc_zalloc64(na, sizeof(float));
     if (!acts)
         return gc_error_set(err, GC_ENOMEM, "model: out of memory for %zu activations", na);
-    free(m->acts);
+    gc_free64(m->acts);
     m->acts = acts;
     return 0;
 }
@@ -428,14 +429,14 @@ static int alloc_blocks(struct gc_model *m, struct gc_error *err)
         if (m->layers[i].kind == GC_LAYER_CONCAT)
             m->layers[m->layers[i].src].skip_src = 1;
     /* calloc(0) may return NULL: ask for at least one float */
-    m->params = calloc(np ? np : 1, sizeof(float));
-    m->grads = calloc(np ? np : 1, sizeof(float));
-    m->moments = calloc(np ? 2 * np : 1, sizeof(float));
-    m->acts = calloc(na, sizeof(float));
-    m->dacts = calloc(2 * dmax, sizeof(float));
-    m->ws = calloc(nws ? nws : 1, sizeof(float));
-    m->bn = calloc(nbn ? nbn : 1, sizeof(float));
-    m->dskip = calloc(nskip ? nskip : 1, sizeof(float));
+    m->params = gc_zalloc64(np ? np : 1, sizeof(float));
+    m->grads = gc_zalloc64(np ? np : 1, sizeof(float));
+    m->moments = gc_zalloc64(np ? 2 * np : 1, sizeof(float));
+    m->acts = gc_zalloc64(na, sizeof(float));
+    m->dacts = gc_zalloc64(2 * dmax, sizeof(float));
+    m->ws = gc_zalloc64(nws ? nws : 1, sizeof(float));
+    m->bn = gc_zalloc64(nbn ? nbn : 1, sizeof(float));
+    m->dskip = gc_zalloc64(nskip ? nskip : 1, sizeof(float));
     m->plan = calloc((size_t)m->nlayers, sizeof *m->plan);
     if (!m->params || !m->grads || !m->moments || !m->acts || !m->dacts || !m->ws || !m->bn ||
         !m->dskip || !m->plan)

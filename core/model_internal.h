@@ -92,7 +92,8 @@ struct gc_model {
     double min_split;      /* GC_MODEL_MIN_SPLIT_COST unless a test changed it */
     struct gc_pool *spool; /* the pool of any thread count whose scratch (gc_pool_reserve)
                               holds dacts and each thread's ws; NULL: the model's own */
-    float *tgrads;         /* (nth - 1) x nparams: gradients of threads 1.. of a backward */
+    float *tgrads;         /* (nth - 1) blocks of nparams (gc_model_tgrads_stride apart):
+                            * gradients of threads 1.. of a backward */
     double *tsum;          /* nth x GC_MODEL_TSUM_STRIDE: partial sums of grad_norm */
     struct gc_bplan *plan; /* nlayers: the buffers of each layer in the current backward */
 
@@ -148,9 +149,16 @@ static inline float *gc_model_thread_ws(const struct gc_model *m, int ith)
 
 /* Thread ith's parameter gradients: the model's for thread 0, a private block of the
  * same layout for the others (added in by gc_model_reduce_grads). */
+/* Floats from one thread's gradient block to the next: whole cache lines, so that every
+ * block starts on one as grads does (core/mem.h). */
+static inline size_t gc_model_tgrads_stride(const struct gc_model *m)
+{
+    return (m->nparams + 15) & ~(size_t)15;
+}
+
 static inline float *gc_model_thread_grads(const struct gc_model *m, int ith)
 {
-    return ith == 0 ? m->grads : m->tgrads + (size_t)(ith - 1) * m->nparams;
+    return ith == 0 ? m->grads : m->tgrads + (size_t)(ith - 1) * gc_model_tgrads_stride(m);
 }
 
 /* ---- shared by the passes (model_pass.c) --------------------------------------------- */

@@ -48,6 +48,7 @@
 #include "core/batchnorm.h"
 #include "core/blas.h"
 #include "core/linear.h"
+#include "core/mem.h"
 #include "core/model_internal.h"
 
 /* ---- threads ------------------------------------------------------------------------ */
@@ -63,30 +64,30 @@ int gc_model_set_pool(struct gc_model *m, struct gc_pool *pool, struct gc_error 
         return GC_ENOMEM;
     const int own = !pool && !m->dacts; /* off a pool: the scratch is the model's own again */
     if (own) {
-        own_d = calloc(2 * m->dsize, sizeof(float));
-        own_ws = calloc(m->nws ? m->nws : 1, sizeof(float));
+        own_d = gc_zalloc64(2 * m->dsize, sizeof(float));
+        own_ws = gc_zalloc64(m->nws ? m->nws : 1, sizeof(float));
     }
     if (nth > 1) {
-        tg = calloc(((size_t)nth - 1) * m->nparams + 1, sizeof(float));
+        tg = gc_zalloc64(((size_t)nth - 1) * gc_model_tgrads_stride(m) + 1, sizeof(float));
         ts = calloc((size_t)nth * GC_MODEL_TSUM_STRIDE, sizeof(double));
     }
     if ((nth > 1 && (!tg || !ts)) || (own && (!own_d || !own_ws))) {
-        free(tg);
+        gc_free64(tg);
         free(ts);
-        free(own_d);
-        free(own_ws);
+        gc_free64(own_d);
+        gc_free64(own_ws);
         return gc_error_set(err, GC_ENOMEM, "model: out of memory for %s%d threads",
                             pool ? "" : "its scratch and ", nth);
     }
     if (pool) {
-        free(m->dacts);
-        free(m->ws);
+        gc_free64(m->dacts);
+        gc_free64(m->ws);
         m->dacts = m->ws = NULL;
     } else if (own) {
         m->dacts = own_d;
         m->ws = own_ws;
     }
-    free(m->tgrads);
+    gc_free64(m->tgrads);
     free(m->tsum);
     m->tgrads = tg;
     m->tsum = ts;
@@ -105,7 +106,8 @@ void gc_model_release_scratch(struct gc_model *m)
         gc_pool_release_pages(m->ws, m->nws * sizeof(float));
     }
     if (m->nth > 1)
-        gc_pool_release_pages(m->tgrads, (size_t)(m->nth - 1) * m->nparams * sizeof(float));
+        gc_pool_release_pages(m->tgrads,
+                              (size_t)(m->nth - 1) * gc_model_tgrads_stride(m) * sizeof(float));
 }
 
 int gc_model_set_precision(struct gc_model *m, int bf16)

@@ -34,6 +34,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "core/mem.h"
+
 /* Pauses of a waiting thread before it sleeps. A pause is 10 to 140 cycles depending
  * on the core, so this is from a few to some tens of microseconds: longer than the
  * gap between the regions of one step, far shorter than any idle time. (100 to 20000
@@ -134,30 +136,31 @@ void gc_pool_destroy(struct gc_pool *p)
     }
     free(p->th);
     free(p->wk);
-    free(p->shared);
-    free(p->scratch);
+    gc_free64(p->shared);
+    gc_free64(p->scratch);
     free(p);
 }
 
 int gc_pool_reserve(struct gc_pool *p, size_t shared, size_t per_thread, struct gc_error *err)
 {
     float *s = NULL, *t = NULL;
-    if (shared > p->nshared && !(s = calloc(shared, sizeof *s)))
+    per_thread = (per_thread + 15) & ~(size_t)15; /* each thread's block on a cache line */
+    if (shared > p->nshared && !(s = gc_zalloc64(shared, sizeof *s)))
         return gc_error_set(err, GC_ENOMEM, "pool: out of memory for %zu floats of scratch",
                             shared);
-    if (per_thread > p->nscratch && !(t = calloc((size_t)p->nth * per_thread, sizeof *t))) {
-        free(s);
+    if (per_thread > p->nscratch && !(t = gc_zalloc64((size_t)p->nth * per_thread, sizeof *t))) {
+        gc_free64(s);
         return gc_error_set(err, GC_ENOMEM,
                             "pool: out of memory for %d threads' %zu floats of scratch", p->nth,
                             per_thread);
     }
     if (s) {
-        free(p->shared);
+        gc_free64(p->shared);
         p->shared = s;
         p->nshared = shared;
     }
     if (t) {
-        free(p->scratch);
+        gc_free64(p->scratch);
         p->scratch = t;
         p->nscratch = per_thread;
     }

@@ -1,7 +1,8 @@
 /* test_pool.c — the fork-join pool: every thread runs each region exactly once with
  * its own ith and the pool's nth, the caller sees all the region's writes when run
  * returns, many regions in a row (back to back and with pauses long enough for the
- * workers to sleep), 1 to 4 threads, and destroy with idle threads. */
+ * workers to sleep), 1 to 4 threads, destroy with idle threads, and the scratch
+ * blocks of gc_pool_reserve. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -126,6 +127,43 @@ static void destroy_idle_and_unused(void **s)
     assert_int_equal(gc_pool_threads(NULL), 1);
 }
 
+/* The scratch: zeroed, each thread's block on a cache line of its own (a per-thread
+ * size that is not a whole number of lines is rounded up), growing, never shrinking,
+ * and the shared block's contents kept when only the per-thread one grows. */
+static void scratch_blocks(void **s)
+{
+    (void)s;
+    for (int nth = 1; nth <= MAXT; nth++) {
+        struct gc_pool *p = gc_pool_create(nth, NULL);
+        assert_non_null(p);
+        struct gc_error err = {0};
+        assert_int_equal(gc_pool_reserve(p, 1000, 1001, &err), 0);
+        float *sh = gc_pool_shared(p);
+        assert_int_equal((uintptr_t)sh % 64, 0);
+        for (int t = 0; t < nth; t++) {
+            float *b = gc_pool_thread_scratch(p, t);
+            assert_int_equal((uintptr_t)b % 64, 0);
+            for (int i = 0; i < 1001; i++)
+                assert_true(b[i] == 0.0f);
+            for (int i = 0; i < 1001; i++)
+                b[i] = (float)(t + 1);
+        }
+        /* the blocks do not overlap */
+        for (int t = 0; t < nth; t++)
+            assert_true(gc_pool_thread_scratch(p, t)[1000] == (float)(t + 1));
+        sh[999] = 7.0f;
+        assert_int_equal(gc_pool_reserve(p, 10, 3000, &err), 0); /* shared: no smaller */
+        assert_ptr_equal(gc_pool_shared(p), sh);
+        assert_true(sh[999] == 7.0f);
+        for (int t = 0; t < nth; t++) {
+            float *b = gc_pool_thread_scratch(p, t);
+            assert_int_equal((uintptr_t)b % 64, 0);
+            assert_true(b[2999] == 0.0f);
+        }
+        gc_pool_destroy(p);
+    }
+}
+
 static void bad_sizes(void **s)
 {
     (void)s;
@@ -142,6 +180,7 @@ int main(void)
         cmocka_unit_test(each_thread_once_per_region),
         cmocka_unit_test(split_work_adds_up),
         cmocka_unit_test(destroy_idle_and_unused),
+        cmocka_unit_test(scratch_blocks),
         cmocka_unit_test(bad_sizes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
