@@ -329,10 +329,13 @@ static void backward_block_sums(const float *dout, const float *inp, const float
     }
 }
 
-/* dinp of channels [c0, c0 + nc) from the two sums over all m values of a channel. */
-static void backward_block_dx(float *dinp, const float *dout, const float *inp, const float *gamma,
-                              const float *save_mean, const float *save_invstd, int n, int c, int s,
-                              int c0, int nc, const double *sdy, const double *sdyx, double m)
+/* dinp of channels [c0, c0 + nc) from the two sums over all m values of a channel:
+ * added to it, or written when add is 0 (the gradient of a layer whose dinp would start
+ * at zero: no memset before and no read of zeros here). */
+static void backward_block_dx(float *dinp, int add, const float *dout, const float *inp,
+                              const float *gamma, const float *save_mean, const float *save_invstd,
+                              int n, int c, int s, int c0, int nc, const double *sdy,
+                              const double *sdyx, double m)
 {
     const size_t cs = (size_t)c * s;
     float kk[CBLOCK], mdy[CBLOCK], mdyx[CBLOCK], fmean[CBLOCK], finv[CBLOCK];
@@ -354,19 +357,24 @@ static void backward_block_dx(float *dinp, const float *dout, const float *inp, 
             v8f x, dy, dx, a, b, e, mu, iv;
             memcpy(&x, inp + o + k, sizeof x);
             memcpy(&dy, dout + o + k, sizeof dy);
-            memcpy(&dx, dinp + o + k, sizeof dx);
             memcpy(&a, kk + k, sizeof a);
             memcpy(&b, mdy + k, sizeof b);
             memcpy(&e, mdyx + k, sizeof e);
             memcpy(&mu, fmean + k, sizeof mu);
             memcpy(&iv, finv + k, sizeof iv);
             v8f xhat = (x - mu) * iv;
-            dx += a * (dy - b - xhat * e);
+            dx = a * (dy - b - xhat * e);
+            if (add) {
+                v8f old;
+                memcpy(&old, dinp + o + k, sizeof old);
+                dx = old + dx;
+            }
             memcpy(dinp + o + k, &dx, sizeof dx);
         }
         for (; k < nc; k++) {
             float xhat = (inp[o + k] - fmean[k]) * finv[k];
-            dinp[o + k] += kk[k] * (dout[o + k] - mdy[k] - xhat * mdyx[k]);
+            float v = kk[k] * (dout[o + k] - mdy[k] - xhat * mdyx[k]);
+            dinp[o + k] = add ? dinp[o + k] + v : v;
         }
     }
     for (int i = 0; i < n && s > 1; i++) {
@@ -376,17 +384,24 @@ static void backward_block_dx(float *dinp, const float *dout, const float *inp, 
             const float *dy = dout + o + (size_t)k * s;
             float *dx = dinp + o + (size_t)k * s;
             const float a = kk[k], b = mdy[k], e = mdyx[k], mu = fmean[k], iv = finv[k];
-            for (int j = 0; j < s; j++) {
-                float xhat = (x[j] - mu) * iv;
-                dx[j] += a * (dy[j] - b - xhat * e);
-            }
+            if (add)
+                for (int j = 0; j < s; j++) {
+                    float xhat = (x[j] - mu) * iv;
+                    dx[j] += a * (dy[j] - b - xhat * e);
+                }
+            else
+                for (int j = 0; j < s; j++) {
+                    float xhat = (x[j] - mu) * iv;
+                    dx[j] = a * (dy[j] - b - xhat * e);
+                }
         }
     }
 }
 
-void gc_batchnorm_backward(float *dinp, float *dgamma, float *dbeta, const float *dout,
-                           const float *inp, const float *gamma, const float *save_mean,
-                           const float *save_invstd, int n, int c, int s, int c_begin, int c_end)
+void gc_batchnorm_backward(float *dinp, int add_dinp, float *dgamma, float *dbeta,
+                           const float *dout, const float *inp, const float *gamma,
+                           const float *save_mean, const float *save_invstd, int n, int c, int s,
+                           int c_begin, int c_end)
 {
     const double m = (double)n * s;
     double sdy[CBLOCK], sdyx[CBLOCK];
@@ -400,8 +415,8 @@ void gc_batchnorm_backward(float *dinp, float *dgamma, float *dbeta, const float
                 dgamma[c0 + k] += (float)sdyx[k];
         }
         if (dinp)
-            backward_block_dx(dinp, dout, inp, gamma, save_mean, save_invstd, n, c, s, c0, nc, sdy,
-                              sdyx, m);
+            backward_block_dx(dinp, add_dinp, dout, inp, gamma, save_mean, save_invstd, n, c, s, c0,
+                              nc, sdy, sdyx, m);
     }
 }
 
@@ -416,11 +431,12 @@ void gc_batchnorm_backward_sums(const float *dout, const float *inp, const float
     }
 }
 
-void gc_batchnorm_backward_from_sums(float *dinp, float *dgamma, float *dbeta, const float *dout,
-                                     const float *inp, const float *gamma, const float *save_mean,
-                                     const float *save_invstd, const double *own_sdy,
-                                     const double *own_sdyx, const double *sdy, const double *sdyx,
-                                     double total, int n, int c, int s, int c_begin, int c_end)
+void gc_batchnorm_backward_from_sums(float *dinp, int add_dinp, float *dgamma, float *dbeta,
+                                     const float *dout, const float *inp, const float *gamma,
+                                     const float *save_mean, const float *save_invstd,
+                                     const double *own_sdy, const double *own_sdyx,
+                                     const double *sdy, const double *sdyx, double total, int n,
+                                     int c, int s, int c_begin, int c_end)
 {
     for (int ch = c_begin; ch < c_end; ch++) {
         if (dbeta)
@@ -432,8 +448,8 @@ void gc_batchnorm_backward_from_sums(float *dinp, float *dgamma, float *dbeta, c
         return;
     for (int c0 = c_begin; c0 < c_end; c0 += CBLOCK) {
         const int nc = c_end - c0 < CBLOCK ? c_end - c0 : CBLOCK;
-        backward_block_dx(dinp, dout, inp, gamma, save_mean, save_invstd, n, c, s, c0, nc, sdy + c0,
-                          sdyx + c0, total);
+        backward_block_dx(dinp, add_dinp, dout, inp, gamma, save_mean, save_invstd, n, c, s, c0, nc,
+                          sdy + c0, sdyx + c0, total);
     }
 }
 

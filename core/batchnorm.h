@@ -5,7 +5,8 @@
  * forward for the backward. Train mode normalizes with the batch statistics (biased
  * variance) and updates the running ones as PyTorch does (unbiased variance,
  * momentum m: r = (1-m) r + m x). Eval mode uses the running statistics.
- * Backward (train mode) accumulates into dinp, dgamma, dbeta; each may be NULL.
+ * Backward (train mode) accumulates into dinp (or writes it, when add_dinp is 0: no
+ * zeroing and no read of it first), dgamma, dbeta; each may be NULL.
  *
  * Each call works on the channels [c_begin, c_end) only ([0, c) for the whole layer),
  * touching no other channel: threads that split a layer by channels give each channel
@@ -32,9 +33,10 @@ void gc_batchnorm_forward(float *out, const float *inp, const float *gamma, cons
                           float *running_mean, float *running_var, float *save_mean,
                           float *save_invstd, int n, int c, int s, float eps, float momentum,
                           int train, int c_begin, int c_end);
-void gc_batchnorm_backward(float *dinp, float *dgamma, float *dbeta, const float *dout,
-                           const float *inp, const float *gamma, const float *save_mean,
-                           const float *save_invstd, int n, int c, int s, int c_begin, int c_end);
+void gc_batchnorm_backward(float *dinp, int add_dinp, float *dgamma, float *dbeta,
+                           const float *dout, const float *inp, const float *gamma,
+                           const float *save_mean, const float *save_invstd, int n, int c, int s,
+                           int c_begin, int c_end);
 
 void gc_batchnorm_sums(const float *inp, int n, int c, int s, int c_begin, int c_end, double *sum,
                        double *sumsq);
@@ -46,11 +48,12 @@ void gc_batchnorm_forward_sums(float *out, const float *inp, const float *gamma,
 void gc_batchnorm_backward_sums(const float *dout, const float *inp, const float *save_mean,
                                 const float *save_invstd, int n, int c, int s, int c_begin,
                                 int c_end, double *sdy, double *sdyx);
-void gc_batchnorm_backward_from_sums(float *dinp, float *dgamma, float *dbeta, const float *dout,
-                                     const float *inp, const float *gamma, const float *save_mean,
-                                     const float *save_invstd, const double *own_sdy,
-                                     const double *own_sdyx, const double *sdy, const double *sdyx,
-                                     double total, int n, int c, int s, int c_begin, int c_end);
+void gc_batchnorm_backward_from_sums(float *dinp, int add_dinp, float *dgamma, float *dbeta,
+                                     const float *dout, const float *inp, const float *gamma,
+                                     const float *save_mean, const float *save_invstd,
+                                     const double *own_sdy, const double *own_sdyx,
+                                     const double *sdy, const double *sdyx, double total, int n,
+                                     int c, int s, int c_begin, int c_end);
 /* Second-order passes (double backward) of the input gradient dinp of gc_batchnorm_backward
  * (train mode: batch statistics) and of eval mode (dinp = dout gamma / sqrt(rvar + eps)).
  * Given ggx = dP/d(dinp) (N,C,S) for a scalar P: ggout = dP/d(dout) is WRITTEN,

@@ -22,7 +22,7 @@
  *     adds per-thread sums in thread order; model_update.c).
  * So the bits depend on the thread count only, never on timing, and one thread runs
  * the same code as before there were threads. Work below min_split (see
- * GC_MODEL_GC_MODEL_MIN_SPLIT_COST) runs on the caller: a region is worth a few microseconds
+ * GC_MODEL_MIN_SPLIT_COST) runs on the caller: a region is worth a few microseconds
  * only on a quiet machine. Each thread has its own conv workspace.
  *
  * SCRATCH. On a pool, the ping-pong gradient buffers and the threads' conv workspaces
@@ -405,7 +405,9 @@ static void backward_bn(struct gc_model *m, int i, const struct job *j, int ith,
         add_skips(m, i, 0, n, c0, c1);
     const int sp = l->h * l->w;
     float *dx = pl->dx;
-    for (int k = 0; dx && pl->zero && j->phase != 1 && k < n; k++) {
+    /* a train backward writes a dx that would start at zero instead of adding to it */
+    const int writes = m->last_train && pl->zero && !pl->init;
+    for (int k = 0; dx && pl->zero && !writes && j->phase != 1 && k < n; k++) {
         size_t o = ((size_t)k * l->c + c0) * sp, cnt = (size_t)(c1 - c0) * sp;
         if (pl->init)
             memcpy(dx + o, pl->init + o, cnt * sizeof *dx);
@@ -421,12 +423,12 @@ static void backward_bn(struct gc_model *m, int i, const struct job *j, int ith,
         gc_batchnorm_backward_sums(pl->d, x, s + 2 * l->c, s + 3 * l->c, n, l->c, sp, c0, c1, own,
                                    own + l->c);
     else if (m->last_train && j->phase == 2)
-        gc_batchnorm_backward_from_sums(dx, dw, db, pl->d, x, w, s + 2 * l->c, s + 3 * l->c, own,
-                                        own + l->c, m->bnsync, m->bnsync + l->c, j->total, n, l->c,
-                                        sp, c0, c1);
+        gc_batchnorm_backward_from_sums(dx, !writes, dw, db, pl->d, x, w, s + 2 * l->c,
+                                        s + 3 * l->c, own, own + l->c, m->bnsync, m->bnsync + l->c,
+                                        j->total, n, l->c, sp, c0, c1);
     else if (m->last_train)
-        gc_batchnorm_backward(dx, dw, db, pl->d, x, w, s + 2 * l->c, s + 3 * l->c, n, l->c, sp, c0,
-                              c1);
+        gc_batchnorm_backward(dx, !writes, dw, db, pl->d, x, w, s + 2 * l->c, s + 3 * l->c, n, l->c,
+                              sp, c0, c1);
     else if (dw || dx)
         batchnorm_eval_backward(dx, dw, db, pl->d, x, w, s, s + l->c, n, l->c, sp, l->eps, c0, c1);
 }

@@ -213,15 +213,15 @@ static void backward_matches_finite_differences(void **state)
     gc_batchnorm_forward(d.y, d.x, d.g, d.b, d.rm, d.rv, d.sm, d.si, c->n, c->c, c->s, EPS,
                          MOMENTUM, 1, 0, c->c);
     float *ax = lc_zeros(d.nx), *ag = lc_zeros(c->c), *ab = lc_zeros(c->c);
-    gc_batchnorm_backward(ax, ag, ab, dout, d.x, d.g, d.sm, d.si, c->n, c->c, c->s, 0, c->c);
+    gc_batchnorm_backward(ax, 1, ag, ab, dout, d.x, d.g, d.sm, d.si, c->n, c->c, c->s, 0, c->c);
     assert_int_equal(lc_mismatches("dinp", ax, gx, d.nx, LC_GRAD_ATOL, LC_GRAD_RTOL), 0);
     assert_int_equal(lc_mismatches("dgamma", ag, gg, c->c, LC_GRAD_ATOL, LC_GRAD_RTOL), 0);
     assert_int_equal(lc_mismatches("dbeta", ab, gb, c->c, LC_GRAD_ATOL, LC_GRAD_RTOL), 0);
 
     /* accumulate, one gradient at a time, the others NULL */
-    gc_batchnorm_backward(ax, NULL, NULL, dout, d.x, d.g, d.sm, d.si, c->n, c->c, c->s, 0, c->c);
-    gc_batchnorm_backward(NULL, ag, NULL, dout, d.x, d.g, d.sm, d.si, c->n, c->c, c->s, 0, c->c);
-    gc_batchnorm_backward(NULL, NULL, ab, dout, d.x, d.g, d.sm, d.si, c->n, c->c, c->s, 0, c->c);
+    gc_batchnorm_backward(ax, 1, NULL, NULL, dout, d.x, d.g, d.sm, d.si, c->n, c->c, c->s, 0, c->c);
+    gc_batchnorm_backward(NULL, 1, ag, NULL, dout, d.x, d.g, d.sm, d.si, c->n, c->c, c->s, 0, c->c);
+    gc_batchnorm_backward(NULL, 1, NULL, ab, dout, d.x, d.g, d.sm, d.si, c->n, c->c, c->s, 0, c->c);
     for (size_t i = 0; i < d.nx; i++)
         gx[i] *= 2;
     for (int i = 0; i < c->c; i++) {
@@ -231,6 +231,17 @@ static void backward_matches_finite_differences(void **state)
     assert_int_equal(lc_mismatches("2 dinp", ax, gx, d.nx, LC_GRAD_ATOL, LC_GRAD_RTOL), 0);
     assert_int_equal(lc_mismatches("2 dgamma", ag, gg, c->c, LC_GRAD_ATOL, LC_GRAD_RTOL), 0);
     assert_int_equal(lc_mismatches("2 dbeta", ab, gb, c->c, LC_GRAD_ATOL, LC_GRAD_RTOL), 0);
+
+    /* add_dinp 0 writes over whatever dinp held: the bits of adding into zeros */
+    float *wx = lc_zeros(d.nx), *zx = lc_zeros(d.nx);
+    for (size_t i = 0; i < d.nx; i++)
+        wx[i] = 1e6f + (float)i;
+    gc_batchnorm_backward(wx, 0, NULL, NULL, dout, d.x, d.g, d.sm, d.si, c->n, c->c, c->s, 0, c->c);
+    gc_batchnorm_backward(zx, 1, NULL, NULL, dout, d.x, d.g, d.sm, d.si, c->n, c->c, c->s, 0, c->c);
+    for (size_t i = 0; i < d.nx; i++)
+        assert_true(wx[i] == zx[i]);
+    free(wx);
+    free(zx);
 
     free(dout);
     free(x);

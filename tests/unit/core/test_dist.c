@@ -738,7 +738,7 @@ static void batch_norm_parts_match_the_whole(void **state)
     float rmp[5] = {0}, rvp[5] = {1, 1, 1, 1, 1}, smp[5], sip[5];
     float dg[5] = {0}, db[5] = {0}, dgp[5] = {0}, dbp[5] = {0};
     gc_batchnorm_forward(y, x, gamma, beta, rm, rv, sm, si, n, c, sp, 1e-5f, 0.1f, 1, 0, c);
-    gc_batchnorm_backward(dx, dg, db, dy, x, gamma, sm, si, n, c, sp, 0, c);
+    gc_batchnorm_backward(dx, 1, dg, db, dy, x, gamma, sm, si, n, c, sp, 0, c);
 
     double sum[5] = {0}, sumsq[5] = {0}, ps[5], pq[5];
     for (int p = 0; p < parts; p++) {
@@ -761,8 +761,9 @@ static void batch_norm_parts_match_the_whole(void **state)
     }
     for (int p = 0; p < parts; p++) {
         size_t o = (size_t)p * pn * per;
-        gc_batchnorm_backward_from_sums(dxp + o, dgp, dbp, dy + o, x + o, gamma, smp, sip, own[p],
-                                        own[p] + c, sdy, sdyx, (double)n * sp, pn, c, sp, 0, c);
+        gc_batchnorm_backward_from_sums(dxp + o, 1, dgp, dbp, dy + o, x + o, gamma, smp, sip,
+                                        own[p], own[p] + c, sdy, sdyx, (double)n * sp, pn, c, sp, 0,
+                                        c);
     }
     for (size_t i = 0; i < all; i++) {
         assert_float_equal(yp[i], y[i], 1e-5f);

@@ -127,7 +127,7 @@ static void layer_backward(struct layer_case *L, float *dx)
         break;
     case K_BN:
         layer_forward_stats(L);
-        gc_batchnorm_backward(dx, NULL, NULL, L->dy, L->x, L->wt, L->smean, L->sinv, L->n, L->c,
+        gc_batchnorm_backward(dx, 1, NULL, NULL, L->dy, L->x, L->wt, L->smean, L->sinv, L->n, L->c,
                               L->h * L->w, 0, L->c);
         break;
     case K_BN_EVAL:

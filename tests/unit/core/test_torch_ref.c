@@ -212,7 +212,7 @@ static void batchnorm_train(const char *p, int n, int c, int sp)
     const float *dy = val("%s.dy", p);
     float *y = lc_zeros((size_t)n * c * sp), *mean = lc_zeros(c), *inv = lc_zeros(c);
     gc_batchnorm_forward(y, x, gamma, beta, NULL, NULL, mean, inv, n, c, sp, 1e-5f, 0.1f, 1, 0, c);
-    gc_batchnorm_backward(g.dx, NULL, NULL, dy, x, gamma, mean, inv, n, c, sp, 0, c);
+    gc_batchnorm_backward(g.dx, 1, NULL, NULL, dy, x, gamma, mean, inv, n, c, sp, 0, c);
     gc_batchnorm_backward2(g.ggout, g.ggin, g.g0, val("%s.v", p), dy, x, gamma, mean, inv, n, c, sp,
                            0, c);
     expect_layer(p, &g, 2); /* dP/dbeta is 0: g1 stays zero */
