@@ -147,8 +147,6 @@ static inline float *gc_model_thread_ws(const struct gc_model *m, int ith)
     return m->spool ? gc_pool_thread_scratch(m->spool, ith) : m->ws;
 }
 
-/* Thread ith's parameter gradients: the model's for thread 0, a private block of the
- * same layout for the others (added in by gc_model_reduce_grads). */
 /* Floats from one thread's gradient block to the next: whole cache lines, so that every
  * block starts on one as grads does (core/mem.h). */
 static inline size_t gc_model_tgrads_stride(const struct gc_model *m)
@@ -156,6 +154,8 @@ static inline size_t gc_model_tgrads_stride(const struct gc_model *m)
     return (m->nparams + 15) & ~(size_t)15;
 }
 
+/* Thread ith's parameter gradients: the model's for thread 0, a private block of the
+ * same layout for the others (added in by gc_model_reduce_grads). */
 static inline float *gc_model_thread_grads(const struct gc_model *m, int ith)
 {
     return ith == 0 ? m->grads : m->tgrads + (size_t)(ith - 1) * gc_model_tgrads_stride(m);
