@@ -107,7 +107,6 @@ void gc_model_destroy(struct gc_model *m)
     gc_free64(m->ws);
     gc_free64(m->bn);
     gc_free64(m->dskip);
-    gc_free64(m->tgrads);
     free(m->tsum);
     free(m->plan);
     free(m->bnsync);

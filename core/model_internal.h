@@ -92,8 +92,6 @@ struct gc_model {
     double min_split;      /* GC_MODEL_MIN_SPLIT_COST unless a test changed it */
     struct gc_pool *spool; /* the pool of any thread count whose scratch (gc_pool_reserve)
                               holds dacts and each thread's ws; NULL: the model's own */
-    float *tgrads;         /* (nth - 1) blocks of nparams (gc_model_tgrads_stride apart):
-                            * gradients of threads 1.. of a backward */
     double *tsum;          /* nth x GC_MODEL_TSUM_STRIDE: partial sums of grad_norm */
     struct gc_bplan *plan; /* nlayers: the buffers of each layer in the current backward */
 
@@ -147,18 +145,12 @@ static inline float *gc_model_thread_ws(const struct gc_model *m, int ith)
     return m->spool ? gc_pool_thread_scratch(m->spool, ith) : m->ws;
 }
 
-/* Floats from one thread's gradient block to the next: whole cache lines, so that every
- * block starts on one as grads does (core/mem.h). */
-static inline size_t gc_model_tgrads_stride(const struct gc_model *m)
-{
-    return (m->nparams + 15) & ~(size_t)15;
-}
-
-/* Thread ith's parameter gradients: the model's for thread 0, a private block of the
- * same layout for the others (added in by gc_model_reduce_grads). */
+/* Thread ith's parameter gradients: the model's for thread 0, for the others a block of
+ * the same layout that the models on the pool share (gc_pool_reserve_grads), added in
+ * and cleared by gc_model_reduce_grads. */
 static inline float *gc_model_thread_grads(const struct gc_model *m, int ith)
 {
-    return ith == 0 ? m->grads : m->tgrads + (size_t)(ith - 1) * gc_model_tgrads_stride(m);
+    return ith == 0 ? m->grads : gc_pool_thread_grads(m->pool, ith);
 }
 
 /* ---- shared by the passes (model_pass.c) --------------------------------------------- */

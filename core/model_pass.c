@@ -14,9 +14,10 @@
  *     than a layer above read it (see same_rows);
  *   - a batch norm is a region split by channels (its statistics need every sample);
  *   - the parameter gradients of sample-split layers: thread 0 accumulates into
- *     grads, thread t > 0 into its own block tgrads[t - 1] of the same layout; at
- *     the end of the backward one region adds the blocks into grads in thread order,
- *     split by parameter range, and clears them. BN's dgamma and dbeta are channel
+ *     grads, thread t > 0 into its block of the same layout (the pool's, shared by
+ *     the models on it: gc_pool_reserve_grads); at the end of the backward one
+ *     region adds the blocks into grads in thread order, split by parameter range,
+ *     and clears them. BN's dgamma and dbeta are channel
  *     disjoint and go straight into grads;
  *   - step, zero_grad, clip and grad_norm split the parameters by range (grad_norm
  *     adds per-thread sums in thread order; model_update.c).
@@ -30,7 +31,8 @@
  * a time runs a pool, so a trainer's G and D, never running at once, share one set
  * instead of holding two (4.6 MB of ganctld train's peak on the reference DCGAN at 2
  * threads). Nothing in them lasts from one pass to the next; a model off any pool has
- * its own.
+ * its own. The threads' gradient blocks are shared too: each backward leaves them
+ * all zero.
  *
  * RANKS. With a communicator of several ranks (gc_model_set_comm), a batch norm of a
  * train forward is two regions split by channels with a sum across ranks between
@@ -58,21 +60,19 @@ int gc_model_set_pool(struct gc_model *m, struct gc_pool *pool, struct gc_error 
     if (!m->finalized)
         return gc_error_set(err, GC_ESTATE, "model: pool for a model not finalized");
     int nth = gc_pool_threads(pool);
-    float *tg = NULL, *own_d = NULL, *own_ws = NULL;
+    float *own_d = NULL, *own_ws = NULL;
     double *ts = NULL;
-    if (pool && gc_pool_reserve(pool, 2 * m->dsize, m->nws ? m->nws : 1, err))
+    if (pool && (gc_pool_reserve(pool, 2 * m->dsize, m->nws ? m->nws : 1, err) ||
+                 gc_pool_reserve_grads(pool, m->nparams, err)))
         return GC_ENOMEM;
     const int own = !pool && !m->dacts; /* off a pool: the scratch is the model's own again */
     if (own) {
         own_d = gc_zalloc64(2 * m->dsize, sizeof(float));
         own_ws = gc_zalloc64(m->nws ? m->nws : 1, sizeof(float));
     }
-    if (nth > 1) {
-        tg = gc_zalloc64(((size_t)nth - 1) * gc_model_tgrads_stride(m) + 1, sizeof(float));
+    if (nth > 1)
         ts = calloc((size_t)nth * GC_MODEL_TSUM_STRIDE, sizeof(double));
-    }
-    if ((nth > 1 && (!tg || !ts)) || (own && (!own_d || !own_ws))) {
-        gc_free64(tg);
+    if ((nth > 1 && !ts) || (own && (!own_d || !own_ws))) {
         free(ts);
         gc_free64(own_d);
         gc_free64(own_ws);
@@ -87,9 +87,7 @@ int gc_model_set_pool(struct gc_model *m, struct gc_pool *pool, struct gc_error 
         m->dacts = own_d;
         m->ws = own_ws;
     }
-    gc_free64(m->tgrads);
     free(m->tsum);
-    m->tgrads = tg;
     m->tsum = ts;
     m->spool = pool;
     m->pool = nth > 1 ? pool : NULL;
@@ -105,9 +103,6 @@ void gc_model_release_scratch(struct gc_model *m)
         gc_pool_release_pages(m->dacts, 2 * m->dsize * sizeof(float));
         gc_pool_release_pages(m->ws, m->nws * sizeof(float));
     }
-    if (m->nth > 1)
-        gc_pool_release_pages(m->tgrads,
-                              (size_t)(m->nth - 1) * gc_model_tgrads_stride(m) * sizeof(float));
 }
 
 int gc_model_set_precision(struct gc_model *m, int bf16)

@@ -68,6 +68,9 @@ struct gc_pool {
     /* gc_pool_reserve's scratch: shared, and nth blocks of nscratch floats */
     float *shared, *scratch;
     size_t nshared, nscratch;
+    /* gc_pool_reserve_grads': nth - 1 blocks of ngrads floats (threads 1..) */
+    float *grads;
+    size_t ngrads;
 };
 
 static inline void cpu_relax(void)
@@ -138,6 +141,7 @@ void gc_pool_destroy(struct gc_pool *p)
     free(p->wk);
     gc_free64(p->shared);
     gc_free64(p->scratch);
+    gc_free64(p->grads);
     free(p);
 }
 
@@ -167,6 +171,28 @@ int gc_pool_reserve(struct gc_pool *p, size_t shared, size_t per_thread, struct 
     return 0;
 }
 
+int gc_pool_reserve_grads(struct gc_pool *p, size_t nparams, struct gc_error *err)
+{
+    nparams = (nparams + 15) & ~(size_t)15; /* each thread's block on a cache line */
+    if (p->nth < 2 || nparams <= p->ngrads)
+        return 0;
+    /* the blocks read all zeros between passes: nothing to carry over */
+    float *g = gc_zalloc64((size_t)(p->nth - 1) * nparams, sizeof *g);
+    if (!g)
+        return gc_error_set(err, GC_ENOMEM,
+                            "pool: out of memory for %d threads' %zu floats of gradients",
+                            p->nth - 1, nparams);
+    gc_free64(p->grads);
+    p->grads = g;
+    p->ngrads = nparams;
+    return 0;
+}
+
+float *gc_pool_thread_grads(const struct gc_pool *p, int ith)
+{
+    return p->grads + (size_t)(ith - 1) * p->ngrads;
+}
+
 float *gc_pool_shared(const struct gc_pool *p)
 {
     return p->shared;
@@ -193,6 +219,8 @@ void gc_pool_release_scratch(struct gc_pool *p)
 {
     gc_pool_release_pages(p->shared, p->nshared * sizeof(float));
     gc_pool_release_pages(p->scratch, (size_t)p->nth * p->nscratch * sizeof(float));
+    if (p->nth > 1)
+        gc_pool_release_pages(p->grads, (size_t)(p->nth - 1) * p->ngrads * sizeof(float));
 }
 
 struct gc_pool *gc_pool_create(int nthreads, struct gc_error *err)

@@ -425,10 +425,11 @@ static void one_step(struct gc_model *m, int n, int step, struct trace *t)
     free(dinp);
 }
 
-/* Models on one pool share its scratch (gradient buffers, conv workspaces): a
- * generator and a discriminator taking turns on one pool give the bits each gives on
- * a pool of its own, whichever reserved the larger scratch first; off the pool again,
- * a model has scratch of its own. */
+/* Models on one pool share its scratch (gradient buffers, conv workspaces) and the
+ * threads' parameter gradient blocks: a generator and a discriminator taking turns on
+ * one pool give the bits each gives on a pool of its own, whichever reserved the larger
+ * scratch and blocks first (a block left unclear by one model's backward would reach
+ * the other's gradients); off the pool again, a model has scratch of its own. */
 static void models_share_the_pool_scratch(void **s)
 {
     (void)s;

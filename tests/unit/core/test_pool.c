@@ -2,7 +2,7 @@
  * its own ith and the pool's nth, the caller sees all the region's writes when run
  * returns, many regions in a row (back to back and with pauses long enough for the
  * workers to sleep), 1 to 4 threads, destroy with idle threads, and the scratch
- * blocks of gc_pool_reserve. */
+ * and gradient blocks of gc_pool_reserve and gc_pool_reserve_grads. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -164,6 +164,42 @@ static void scratch_blocks(void **s)
     }
 }
 
+/* The threads' gradient blocks: none on 1 thread, one per thread 1.. on more, each on a
+ * cache line, zeroed, apart, and grown (zeroed again) only when asked for more. */
+static void gradient_blocks(void **s)
+{
+    (void)s;
+    struct gc_error err = {0};
+    struct gc_pool *one = gc_pool_create(1, NULL);
+    assert_int_equal(gc_pool_reserve_grads(one, 1000, &err), 0);
+    gc_pool_destroy(one);
+    for (int nth = 2; nth <= MAXT; nth++) {
+        struct gc_pool *p = gc_pool_create(nth, NULL);
+        assert_non_null(p);
+        assert_int_equal(gc_pool_reserve_grads(p, 1001, &err), 0);
+        for (int t = 1; t < nth; t++) {
+            float *g = gc_pool_thread_grads(p, t);
+            assert_int_equal((uintptr_t)g % 64, 0);
+            for (int i = 0; i < 1001; i++)
+                assert_true(g[i] == 0.0f);
+            for (int i = 0; i < 1001; i++)
+                g[i] = (float)t;
+        }
+        for (int t = 1; t < nth; t++)
+            assert_true(gc_pool_thread_grads(p, t)[1000] == (float)t);
+        float *g1 = gc_pool_thread_grads(p, 1);
+        assert_int_equal(gc_pool_reserve_grads(p, 500, &err), 0); /* no smaller */
+        assert_ptr_equal(gc_pool_thread_grads(p, 1), g1);
+        assert_int_equal(gc_pool_reserve_grads(p, 5000, &err), 0);
+        for (int t = 1; t < nth; t++) {
+            float *g = gc_pool_thread_grads(p, t);
+            assert_int_equal((uintptr_t)g % 64, 0);
+            assert_true(g[0] == 0.0f && g[4999] == 0.0f);
+        }
+        gc_pool_destroy(p);
+    }
+}
+
 static void bad_sizes(void **s)
 {
     (void)s;
@@ -181,6 +217,7 @@ int main(void)
         cmocka_unit_test(split_work_adds_up),
         cmocka_unit_test(destroy_idle_and_unused),
         cmocka_unit_test(scratch_blocks),
+        cmocka_unit_test(gradient_blocks),
         cmocka_unit_test(bad_sizes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
