@@ -55,10 +55,19 @@ void gc_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const 
                 trans_b ? CblasTrans : CblasNoTrans, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
+/* Shapes that bfloat16 does not pay for: rounding op(A) and op(B) into pairs costs per
+ * element of each, and a C of 16 columns or fewer, or a depth of 16 or less, leaves
+ * too few products per element to win it back. Measured one thread, 64 x n x 8192:
+ * bf16 2.3x the float32 time at n = 1, 1.09x at 16, 0.78x at 32; 64 x 8192 x k: 4.2x
+ * at k = 1, 1.13x at 16, 0.66x at 32 (a D's one-output head, forward and input
+ * gradient). A few rows (m) cost nothing extra: 1 x 8192 x 64 ran even. */
+#define BF16_MIN_DIM 17
+
 void gc_gemm(int bf16, int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a,
              int lda, const float *b, int ldb, float beta, float *c, int ldc)
 {
-    if (bf16 && gc_gemm_bf16(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) == 0)
+    if (bf16 && n >= BF16_MIN_DIM && k >= BF16_MIN_DIM &&
+        gc_gemm_bf16(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) == 0)
         return;
     gc_sgemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }

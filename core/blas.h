@@ -21,8 +21,9 @@ void gc_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const 
               const float *b, int ldb, float beta, float *c, int ldc);
 /* gc_sgemm when bf16 is 0; otherwise the same product with op(A) and op(B) rounded to
  * bfloat16 and float32 sums (core/gemm.h gc_gemm_bf16), which needs AVX512-BF16: on
- * other CPUs, or when its buffers cannot be had, it is gc_sgemm. Same bits for the same
- * inputs, shape and bf16. */
+ * other CPUs, when its buffers cannot be had, or for a C of 16 columns or fewer or a
+ * depth k of 16 or less (where rounding costs more than it saves: a one-output layer),
+ * it is gc_sgemm. Same bits for the same inputs, shape and bf16. */
 void gc_gemm(int bf16, int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a,
              int lda, const float *b, int ldb, float beta, float *c, int ldc);
 /* 1 when gc_gemm(1, ...) runs on bfloat16 inputs on this CPU. */

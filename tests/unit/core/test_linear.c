@@ -1,6 +1,7 @@
 /* test_linear.c — the fully connected layer against a double-precision reference:
  * forward, finite-difference gradients, accumulation and NULL skips; in bf16, the
- * float32 layer on inputs rounded to bfloat16. */
+ * float32 layer on inputs rounded to bfloat16, and float32 where a GEMM is too narrow
+ * for bfloat16 to pay. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +18,8 @@ struct lin_case {
 };
 
 static const struct lin_case cases[] = {{3, 7, 5}, {1, 13, 9}, {5, 1, 6}, {4, 33, 17}};
+/* every GEMM of these wide and deep enough for bf16 (blas.h: over 16 columns and deep) */
+static const struct lin_case wide[] = {{17, 33, 17}, {20, 40, 24}};
 
 /* out (n,o) = inp (n,i) · w (o,i)ᵀ + b */
 static void ref_linear(const struct lin_case *c, const double *inp, const double *w,
@@ -184,6 +187,42 @@ static void bf16_matches_float32_on_rounded_inputs(void **state)
     free(ww);
 }
 
+/* A layer too narrow for bfloat16 to pay (an output of 16 or fewer, a batch or input of
+ * 16 or fewer: a D's one-output head) runs those GEMMs in float32, bf16 or not: the same
+ * bits as the float32 layer. */
+static void narrow_bf16_runs_float32(void **state)
+{
+    (void)state;
+    static const struct lin_case narrow[] = {{64, 40, 1}, {8, 40, 24}, {20, 16, 24}};
+    struct gc_rng r;
+    gc_rng_init(&r, 8, 0);
+    for (size_t q = 0; q < sizeof narrow / sizeof narrow[0]; q++) {
+        const struct lin_case *c = &narrow[q];
+        size_t ni = (size_t)c->n * c->in, nw = (size_t)c->out * c->in, no = (size_t)c->n * c->out;
+        float *inp = lc_random(&r, ni), *w = lc_random(&r, nw), *dout = lc_random(&r, no);
+        float *o16 = lc_alloc(no), *o32 = lc_alloc(no);
+        float *i16 = lc_zeros(ni), *i32 = lc_zeros(ni), *w16 = lc_zeros(nw), *w32 = lc_zeros(nw);
+        gc_linear_forward(o16, inp, w, NULL, c->n, c->in, c->out, 1);
+        gc_linear_forward(o32, inp, w, NULL, c->n, c->in, c->out, 0);
+        gc_linear_backward(i16, w16, NULL, dout, inp, w, c->n, c->in, c->out, 1);
+        gc_linear_backward(i32, w32, NULL, dout, inp, w, c->n, c->in, c->out, 0);
+        /* forward (N = out), dinp (K = out), dweight (K = n, N = in): whichever is narrow */
+        if (c->out <= 16) {
+            assert_memory_equal(o16, o32, no * sizeof(float));
+            assert_memory_equal(i16, i32, ni * sizeof(float));
+        }
+        if (c->n <= 16 || c->in <= 16)
+            assert_memory_equal(w16, w32, nw * sizeof(float));
+        if (c->in <= 16) {
+            assert_memory_equal(o16, o32, no * sizeof(float));
+            assert_memory_equal(i16, i32, ni * sizeof(float));
+        }
+        float *all[] = {inp, w, dout, o16, o32, i16, i32, w16, w32};
+        for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+            free(all[i]);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -195,8 +234,9 @@ int main(void)
         cmocka_unit_test_prestate(backward_matches_finite_differences, (void *)&cases[1]),
         cmocka_unit_test_prestate(backward_matches_finite_differences, (void *)&cases[2]),
         cmocka_unit_test_prestate(backward_matches_finite_differences, (void *)&cases[3]),
-        cmocka_unit_test_prestate(bf16_matches_float32_on_rounded_inputs, (void *)&cases[0]),
-        cmocka_unit_test_prestate(bf16_matches_float32_on_rounded_inputs, (void *)&cases[3]),
+        cmocka_unit_test_prestate(bf16_matches_float32_on_rounded_inputs, (void *)&wide[0]),
+        cmocka_unit_test_prestate(bf16_matches_float32_on_rounded_inputs, (void *)&wide[1]),
+        cmocka_unit_test(narrow_bf16_runs_float32),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
