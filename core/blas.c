@@ -57,10 +57,11 @@ void gc_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const 
 
 /* Shapes that bfloat16 does not pay for: rounding op(A) and op(B) into pairs costs per
  * element of each, and a C of 16 columns or fewer, or a depth of 16 or less, leaves
- * too few products per element to win it back. Measured one thread, 64 x n x 8192:
- * bf16 2.3x the float32 time at n = 1, 1.09x at 16, 0.78x at 32; 64 x 8192 x k: 4.2x
- * at k = 1, 1.13x at 16, 0.66x at 32 (a D's one-output head, forward and input
- * gradient). A few rows (m) cost nothing extra: 1 x 8192 x 64 ran even. */
+ * too few products per element to win it back. bench/bench_gemm, one thread, float32
+ * (what gc_sgemm picks) against bf16 in GFLOP/s: 64 x n x 8192 at n = 1 10.5 / 4.5,
+ * at 16 72 / 58, at 32 84 / 109; 64 x 8192 x k at k = 1 10.4 / 5.8, at 16 99 / 94, at
+ * 32 123 / 150 (n = 1 and k = 1 are a D's one-output head: forward, input gradient).
+ * A few rows cost nothing extra: 1 x 8192 x 64 ran 9.7 / 9.8. */
 #define BF16_MIN_DIM 17
 
 void gc_gemm(int bf16, int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a,
