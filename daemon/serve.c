@@ -10,12 +10,22 @@
  * the main loop (or, for train, a watcher thread) reads it and shuts down with
  * ordinary locks. Blocking the signals and using sigwait() is not enough here: the
  * BLAS library starts its threads before main() with the signals unblocked, and the
- * kernel would deliver SIGTERM to one of them and kill the process. */
+ * kernel would deliver SIGTERM to one of them and kill the process.
+ *
+ * The daemon's own threads (HTTP, events, webhooks, workers, keeper, and the training
+ * threads these start) hold SIGINT and SIGTERM: they are started while the main thread
+ * holds them and inherit its mask. So the handler runs on the main thread, waiting in
+ * poll(), or on an idle BLAS thread, never on a thread busy in a library call. That
+ * matters under ThreadSanitizer, which runs a handler at once only on a thread inside
+ * a call it knows to block, and on any other thread when it next enters one of its
+ * calls: a SIGTERM sent just as the daemon started was, about once in 100 stops, never
+ * handled (a thread idle in libmicrohttpd's select() enters none). */
 #include "daemon/serve.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -192,9 +202,18 @@ int gd_serve_signals_end(void)
     return write(sig_pipe[1], &zero, 1) == 1 ? 0 : -1;
 }
 
-/* ---- ganctld ---- */
-
 /* ---- the daemon ---- */
+
+/* Holds SIGINT and SIGTERM on the calling thread (and so on every thread it starts);
+ * *old gets the mask to restore. */
+static void hold_stop_signals(sigset_t *old)
+{
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop, old);
+}
 
 static void notify_status(struct gd_sched *sched)
 {
@@ -254,7 +273,11 @@ int gd_serve_main(const struct gd_config *c)
      * is known once HTTP listens, so the name is set then */
     char name[GD_NAME_MAX];
     snprintf(name, sizeof name, "%s", c->name);
-    if (gd_serve_signals() || gd_serve_open(c, name, c->workers, NULL, &p))
+    sigset_t mask;
+    if (gd_serve_signals())
+        goto out;
+    hold_stop_signals(&mask); /* until every thread has started; see the top */
+    if (gd_serve_open(c, name, c->workers, NULL, &p))
         goto out;
     if (make_dirs(c->datasets))
         gd_log(GD_LOG_WARN, "datasets directory %s: %s", c->datasets, strerror(errno));
@@ -289,6 +312,7 @@ int gd_serve_main(const struct gd_config *c)
            GD_VERSION, c->listen, ga_server_port(srv), gd_sched_self(p.sched)->name, c->data,
            c->workers, c->threads, c->web, c->token ? "on" : "off",
            c->mpirun[0] ? "through " : "refused (no --mpirun)", c->mpirun);
+    pthread_sigmask(SIG_SETMASK, &mask, NULL); /* one sent meanwhile is handled now */
     sd_notify(0, "READY=1");
     notify_status(p.sched);
     wait_for_stop(p.sched);

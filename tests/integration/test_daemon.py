@@ -281,6 +281,31 @@ class TrainTest(Tmp):
         self.assertIn("resumed from the checkpoint of step %d" % run["step"], err)
 
 
+class SignalsTest(Tmp):
+    def test_only_the_main_thread_of_the_daemon_takes_sigterm(self):
+        """The daemon's threads hold SIGINT and SIGTERM, so the handler runs on the main
+        thread (or an idle BLAS thread), never on one busy in a library call."""
+        port = free_port()
+        p = self.spawn("--listen", "127.0.0.1:%d" % port, "--data", self.data, "--workers", "2")
+        self.assertTrue(healthz(port))
+        time.sleep(0.5)  # the workers start once HTTP answers
+        held, free = [], []
+        for tid in os.listdir("/proc/%d/task" % p.pid):
+            with open("/proc/%d/task/%s/status" % (p.pid, tid)) as f:
+                fields = dict(line.split(":\t", 1) for line in f if ":\t" in line)
+            mask = int(fields["SigBlk"], 16)
+            both = mask & (1 << (signal.SIGTERM - 1)) and mask & (1 << (signal.SIGINT - 1))
+            (held if both else free).append((int(tid), fields["Name"].strip()))
+        self.assertNotIn(p.pid, [t for t, _ in held], "the main thread holds the signals")
+        # 2 workers, the keeper, the HTTP server's listener and the connection reaper
+        self.assertGreaterEqual(len(held), 5, (held, free))
+        self.assertTrue(any(n.startswith("MHD") for _, n in held), (held, free))
+        self.assertFalse([n for _, n in free if n.startswith("MHD")], free)
+        p.send_signal(signal.SIGTERM)
+        _, err = p.communicate(timeout=20)
+        self.assertEqual(p.returncode, 0, err)
+
+
 class NotifyTest(Tmp):
     def test_ready_status_watchdog_stopping(self):
         sock_path = os.path.join(self.tmp, "notify")
