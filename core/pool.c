@@ -145,10 +145,16 @@ void gc_pool_destroy(struct gc_pool *p)
     free(p);
 }
 
+/* n floats rounded up to whole cache lines, so that the block after starts on one */
+static size_t whole_lines(size_t n)
+{
+    return (n + 15) & ~(size_t)15;
+}
+
 int gc_pool_reserve(struct gc_pool *p, size_t shared, size_t per_thread, struct gc_error *err)
 {
     float *s = NULL, *t = NULL;
-    per_thread = (per_thread + 15) & ~(size_t)15; /* each thread's block on a cache line */
+    per_thread = whole_lines(per_thread); /* each thread's block on a line of its own */
     if (shared > p->nshared && !(s = gc_zalloc64(shared, sizeof *s)))
         return gc_error_set(err, GC_ENOMEM, "pool: out of memory for %zu floats of scratch",
                             shared);
@@ -173,7 +179,7 @@ int gc_pool_reserve(struct gc_pool *p, size_t shared, size_t per_thread, struct 
 
 int gc_pool_reserve_grads(struct gc_pool *p, size_t nparams, struct gc_error *err)
 {
-    nparams = (nparams + 15) & ~(size_t)15; /* each thread's block on a cache line */
+    nparams = whole_lines(nparams); /* each thread's block on a line of its own */
     if (p->nth < 2 || nparams <= p->ngrads)
         return 0;
     /* the blocks read all zeros between passes: nothing to carry over */
