@@ -55,6 +55,11 @@ endif
 
 CFLAGS_ALL := $(CFLAGS_BASE) $(OPT) $(CFLAGS)
 
+# `make run` and `make test` build on every core unless make was given its own -j (PAR
+# is expanded in the recipe: only there does MAKEFLAGS hold that -j)
+JOBS ?= $(shell nproc 2>/dev/null || echo 1)
+PAR = $(if $(findstring -j,$(MAKEFLAGS)),,-j$(JOBS))
+
 CORE_SRC := $(wildcard core/*.c)
 DAEMON_SRC := $(filter-out daemon/main.c,$(wildcard daemon/*.c))
 API_SRC := $(wildcard api/*.c)
@@ -181,7 +186,7 @@ deps-bench:
 	@sh scripts/deps.sh bench
 
 run: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory $(PAR) all
 	@mkdir -p var
 	./build/ganctld --listen 127.0.0.1:8080 --data ./var
 
@@ -190,11 +195,11 @@ run: deps
 # checkers (tests/checkers.sh) need the TSan build and build-valgrind/ (no AVX-512,
 # which valgrind lacks); the fuzz suite needs build-fuzz/.
 test: deps-test
-	@$(MAKE) --no-print-directory all tests
-	@$(MAKE) --no-print-directory SAN=address all tests
-	@$(MAKE) --no-print-directory SAN=thread all tests
-	@$(MAKE) --no-print-directory BUILD=build-valgrind OPT="-O2 -march=haswell" tests
-	@$(MAKE) --no-print-directory BUILD=build-fuzz FUZZ=1 CC=clang fuzz-bins
+	@$(MAKE) --no-print-directory $(PAR) all tests
+	@$(MAKE) --no-print-directory $(PAR) SAN=address all tests
+	@$(MAKE) --no-print-directory $(PAR) SAN=thread all tests
+	@$(MAKE) --no-print-directory $(PAR) BUILD=build-valgrind OPT="-O2 -march=haswell" tests
+	@$(MAKE) --no-print-directory $(PAR) BUILD=build-fuzz FUZZ=1 CC=clang fuzz-bins
 	@sh tests/run.sh
 
 # The layering (which part may include what), every header compiling on its own, and
