@@ -288,14 +288,27 @@ class SignalsTest(Tmp):
         port = free_port()
         p = self.spawn("--listen", "127.0.0.1:%d" % port, "--data", self.data, "--workers", "2")
         self.assertTrue(healthz(port))
-        time.sleep(0.5)  # the workers start once HTTP answers
-        held, free = [], []
-        for tid in os.listdir("/proc/%d/task" % p.pid):
-            with open("/proc/%d/task/%s/status" % (p.pid, tid)) as f:
-                fields = dict(line.split(":\t", 1) for line in f if ":\t" in line)
-            mask = int(fields["SigBlk"], 16)
-            both = mask & (1 << (signal.SIGTERM - 1)) and mask & (1 << (signal.SIGINT - 1))
-            (held if both else free).append((int(tid), fields["Name"].strip()))
+
+        def masks():
+            held, free = [], []
+            for tid in os.listdir("/proc/%d/task" % p.pid):
+                try:
+                    with open("/proc/%d/task/%s/status" % (p.pid, tid)) as f:
+                        fields = dict(line.split(":\t", 1) for line in f if ":\t" in line)
+                except FileNotFoundError:
+                    continue  # a thread that just ended
+                mask = int(fields["SigBlk"], 16)
+                both = mask & (1 << (signal.SIGTERM - 1)) and mask & (1 << (signal.SIGINT - 1))
+                (held if both else free).append((int(tid), fields["Name"].strip()))
+            return held, free
+
+        # the workers and the keeper start once HTTP answers, then the main thread lets
+        # the signals through
+        end = time.time() + 20
+        held, free = masks()
+        while (len(held) < 5 or p.pid in [t for t, _ in held]) and time.time() < end:
+            time.sleep(0.1)
+            held, free = masks()
         self.assertNotIn(p.pid, [t for t, _ in held], "the main thread holds the signals")
         # 2 workers, the keeper, the HTTP server's listener and the connection reaper
         self.assertGreaterEqual(len(held), 5, (held, free))
