@@ -486,30 +486,98 @@ int gc_gemm_mapped(int bf16, int trans_a, int trans_b, int m, int n, int k, floa
                            cmap);
 }
 
+#if GEMM_X86
+/* Slivers of op(A) packed for kind kd: those of each block, block after block. */
+static size_t a_slivers(const struct gemm_kind *kd, int m, int k)
+{
+    const struct a_blocks ab = a_blocks(kd, m, k);
+    size_t ns = 0;
+    for (int ic = 0; ic < m; ic += ab.mc_max) {
+        int mc = m - ic < ab.mc_max ? m - ic : ab.mc_max, h = sliver_height(mc);
+        ns += (size_t)((mc + h - 1) / h);
+    }
+    return ns * (size_t)((k + ab.kc_max - 1) / ab.kc_max);
+}
+
+/* Slivers [s0, s1) of op(A), counted as a_slivers counts them, into their places in
+ * dst: block (k slice p, row block i) at (p * nic + i) * words, its slivers MR x kw
+ * words apart (gemm_run reads them there). */
+static void pack_a_slivers(const struct gemm_kind *kd, int trans_a, int m, int k, const float *a,
+                           int lda, size_t s0, size_t s1, int32_t *dst)
+{
+    const struct a_blocks ab = a_blocks(kd, m, k);
+    size_t s = 0; /* the first sliver of the block */
+    for (int pc = 0; pc < k; pc += ab.kc_max) {
+        int kc = k - pc < ab.kc_max ? k - pc : ab.kc_max;
+        int kw = kd->pairs ? (kc + 1) / 2 : kc;
+        for (int ic = 0; ic < m; ic += ab.mc_max, dst += ab.words) {
+            int mc = m - ic < ab.mc_max ? m - ic : ab.mc_max, h = sliver_height(mc);
+            size_t ns = (size_t)((mc + h - 1) / h);
+            size_t b = s0 > s ? s0 : s, e = s1 < s + ns ? s1 : s + ns;
+            if (b < e) {
+                int r0 = (int)(b - s) * h, r1 = (int)(e - s) * h < mc ? (int)(e - s) * h : mc;
+                kd->pack_a(trans_a, r1 - r0, h, kc, a, lda, ic + r0, pc,
+                           dst + (b - s) * MR * (size_t)kw);
+            }
+            s += ns;
+        }
+    }
+}
+
+/* The kind an A packed for bf16 takes on this CPU; NULL without the kernels. */
+static const struct gemm_kind *pack_kind(int bf16)
+{
+    if (bf16 && gc_gemm_have_bf16())
+        return &kind_bf16;
+    return gc_gemm_have_avx512() ? &kind_f32 : NULL;
+}
+#endif
+
 void gc_gemm_pack_a(int bf16, int trans_a, int m, int k, const float *a, int lda,
                     struct gc_gemm_packed_a *out)
 {
     *out = (struct gc_gemm_packed_a){bf16, trans_a, m, k, a, lda, 0, NULL};
 #if GEMM_X86
-    const int use_bf16 = bf16 && gc_gemm_have_bf16();
-    if (m <= 0 || k <= 0 || !(use_bf16 || gc_gemm_have_avx512()))
+    const struct gemm_kind *kd = pack_kind(bf16);
+    if (m <= 0 || k <= 0 || !kd)
         return;
-    const struct gemm_kind *kd = use_bf16 ? &kind_bf16 : &kind_f32;
-    const struct a_blocks ab = a_blocks(kd, m, k);
-    const int nkc = (k + ab.kc_max - 1) / ab.kc_max;
     struct pack_ws *ws = ws_get(0, 0);
-    if (!ws || ws_grow(&ws->pa, &ws->pacap, (size_t)nkc * ab.nic * ab.words))
+    if (!ws || ws_grow(&ws->pa, &ws->pacap, gc_gemm_packed_a_words(kd == &kind_bf16, m, k)))
         return; /* the GEMMs pack A themselves */
-    float *dst = ws->pa;
-    for (int pc = 0; pc < k; pc += ab.kc_max) {
-        int kc = k - pc < ab.kc_max ? k - pc : ab.kc_max;
-        for (int ic = 0; ic < m; ic += ab.mc_max, dst += ab.words) {
-            int mc = m - ic < ab.mc_max ? m - ic : ab.mc_max;
-            kd->pack_a(trans_a, mc, sliver_height(mc), kc, a, lda, ic, pc, dst);
-        }
-    }
-    out->packed_bf16 = use_bf16;
+    pack_a_slivers(kd, trans_a, m, k, a, lda, 0, SIZE_MAX, (int32_t *)ws->pa);
+    out->packed_bf16 = kd == &kind_bf16;
     out->packed = ws->pa;
+#endif
+}
+
+size_t gc_gemm_packed_a_words(int bf16, int m, int k)
+{
+#if GEMM_X86
+    if (m <= 0 || k <= 0)
+        return 0;
+    const struct a_blocks ab = a_blocks(bf16 ? &kind_bf16 : &kind_f32, m, k);
+    return (size_t)((k + ab.kc_max - 1) / ab.kc_max) * ab.nic * ab.words;
+#else
+    (void)bf16, (void)m, (void)k;
+    return 0;
+#endif
+}
+
+void gc_gemm_pack_a_part(int bf16, int trans_a, int m, int k, const float *a, int lda, void *buf,
+                         size_t cap, int ith, int nth, struct gc_gemm_packed_a *out)
+{
+    *out = (struct gc_gemm_packed_a){bf16, trans_a, m, k, a, lda, 0, NULL};
+#if GEMM_X86
+    const struct gemm_kind *kd = pack_kind(bf16);
+    if (m <= 0 || k <= 0 || !kd || !buf || cap < gc_gemm_packed_a_words(kd == &kind_bf16, m, k))
+        return;
+    const size_t ns = a_slivers(kd, m, k);
+    pack_a_slivers(kd, trans_a, m, k, a, lda, ns * (size_t)ith / (size_t)nth,
+                   ns * (size_t)(ith + 1) / (size_t)nth, buf);
+    out->packed_bf16 = kd == &kind_bf16;
+    out->packed = buf;
+#else
+    (void)buf, (void)cap, (void)ith, (void)nth;
 #endif
 }
 

@@ -17,7 +17,8 @@
  * once with pthread_once), grown on first need and freed when the thread exits (the
  * main thread's stay until the process ends: at most ~5.5 MB a thread, plus the
  * weight gc_gemm_pack_a packed last: up to the largest layer's, 8 MB in float32 and 4
- * in bfloat16 for the 64x64 DCGAN, 0.5 MB for the 28x28 one). Calls
+ * in bfloat16 for the 64x64 DCGAN, 0.5 MB for the 28x28 one; the threads of a model's
+ * pool pack into one buffer of the pool's instead: gc_gemm_pack_a_part). Calls
  * come from several threads at once (concurrent runs, the trainer's pool), so shared
  * buffers would need a lock; caller-provided stack tiles cannot hold a KC x NC panel
  * of B (up to 4 MB). After a thread's first call at a given size nothing is allocated.
@@ -92,6 +93,18 @@ struct gc_gemm_packed_a {
  * and the GEMMs run as gc_gemm_mapped would. */
 void gc_gemm_pack_a(int bf16, int trans_a, int m, int k, const float *a, int lda,
                     struct gc_gemm_packed_a *out);
+
+/* gc_gemm_pack_a into a buffer the caller shares between threads, each packing its part:
+ * the threads of a pool running one layer on their shares of a batch pack its weight
+ * once between them instead of once each. buf holds cap 32-bit words, at least
+ * gc_gemm_packed_a_words(bf16, m, k) of the kind packed (float32's is the larger);
+ * call ith of nth packs the ith of nth near-equal runs of A's slivers. Once every part
+ * is done (the end of a pool region), out, the same on every thread, is what
+ * gc_gemm_pack_a would have made, in buf. Without the kernels, or with too small a
+ * buf, it packs nothing (out->packed NULL). */
+size_t gc_gemm_packed_a_words(int bf16, int m, int k);
+void gc_gemm_pack_a_part(int bf16, int trans_a, int m, int k, const float *a, int lda, void *buf,
+                         size_t cap, int ith, int nth, struct gc_gemm_packed_a *out);
 
 /* gc_gemm_mapped with op(A) from A: the same bits as gc_gemm_mapped(A->bf16,
  * A->trans_a, trans_b, A->m, n, A->k, alpha, A->a, A->lda, ...), without packing A. */
