@@ -280,8 +280,53 @@ static void build_pair_group(const struct geom *g, uint32_t *pw, const float *im
         conv_build_pairs(g, img + j * sz, (uint16_t *)(pw + (size_t)j * conv_pair_words(g)), f);
 }
 
-void gc_conv2d_forward(const struct gc_conv *L, int n, float *out, const float *inp,
-                       const float *weight, const float *bias, float *ws)
+/* The operand A a pass's GEMMs take from the weight: op(A) m x k of the stored (row
+ * stride lda) weight, transposed or not. */
+struct wop {
+    int trans, m, k, lda;
+};
+
+static struct wop weight_op(const struct gc_conv *L, enum gc_conv_use use)
+{
+    const int ckk = L->c * L->k * L->k, okk = L->oc * L->k * L->k;
+    if (!L->transposed)
+        return use == GC_CONV_FORWARD ? (struct wop){0, L->oc, ckk, ckk}
+                                      : (struct wop){1, ckk, L->oc, ckk};
+    return use == GC_CONV_FORWARD ? (struct wop){1, okk, L->c, okk}
+                                  : (struct wop){0, L->c, okk, okk};
+}
+
+size_t gc_conv_pack_words(const struct gc_conv *L, enum gc_conv_use use)
+{
+    const struct wop o = weight_op(L, use);
+    size_t f = gc_gemm_packed_a_words(0, o.m, o.k), b = gc_gemm_packed_a_words(1, o.m, o.k);
+    return f > b ? f : b;
+}
+
+void gc_conv_pack_weight(const struct gc_conv *L, enum gc_conv_use use, const float *weight,
+                         void *buf, size_t cap, int ith, int nth, struct gc_gemm_packed_a *out)
+{
+    const struct wop o = weight_op(L, use);
+    gc_gemm_pack_a_part(L->bf16, o.trans, o.m, o.k, weight, o.lda, buf, cap, ith, nth, out);
+}
+
+/* The weight packed for use: pre when it was packed ahead for this layer, weight and
+ * precision, else packed here (this thread's buffer, until its next packing). */
+static void pack_weight(const struct gc_conv *L, enum gc_conv_use use, const float *weight,
+                        const struct gc_gemm_packed_a *pre, struct gc_gemm_packed_a *out)
+{
+    const struct wop o = weight_op(L, use);
+    if (pre && pre->packed && pre->a == weight && pre->bf16 == L->bf16 && pre->trans_a == o.trans &&
+        pre->m == o.m && pre->k == o.k && pre->lda == o.lda) {
+        *out = *pre;
+        return;
+    }
+    gc_gemm_pack_a(L->bf16, o.trans, o.m, o.k, weight, o.lda, out);
+}
+
+static void conv2d_forward(const struct gc_conv *L, int n, float *out, const float *inp,
+                           const float *weight, const float *bias,
+                           const struct gc_gemm_packed_a *pre, float *ws)
 {
     const struct geom g = layer_geom(L);
     const struct ws_layout w = ws_layout(L);
@@ -324,7 +369,10 @@ void gc_conv2d_forward(const struct gc_conv *L, int n, float *out, const float *
     }
     const struct gc_gemm_map qmap = {qrow, qcol};
     struct gc_gemm_packed_a pa;
-    gc_gemm_pack_a(L->bf16, 0, L->oc, kb, a, kb, &pa);
+    if (bias) /* the weight and the bias as one operand */
+        gc_gemm_pack_a(L->bf16, 0, L->oc, kb, a, kb, &pa);
+    else
+        pack_weight(L, GC_CONV_FORWARD, weight, pre, &pa);
     for (int i0 = 0; i0 < n; i0 += nb) {
         const int m = n - i0 < nb ? n - i0 : nb;
         if (pairs) {
@@ -385,9 +433,9 @@ static void col2im(const struct gc_gemm_packed_a *A, int rows, const float *b, i
     }
 }
 
-void gc_conv2d_backward(const struct gc_conv *L, int n, float *dinp, int add_dinp, float *dweight,
-                        float *dbias, const float *dout, const float *inp, const float *weight,
-                        float *ws)
+static void conv2d_backward(const struct gc_conv *L, int n, float *dinp, int add_dinp,
+                            float *dweight, float *dbias, const float *dout, const float *inp,
+                            const float *weight, const struct gc_gemm_packed_a *pre, float *ws)
 {
     const struct geom g = layer_geom(L);
     const struct ws_layout w = ws_layout(L);
@@ -403,7 +451,7 @@ void gc_conv2d_backward(const struct gc_conv *L, int n, float *dinp, int add_din
     const struct gc_gemm_map pmap = {prow, pcol};
     struct gc_gemm_packed_a wt; /* weightᵀ, for dinp */
     if (dinp)
-        gc_gemm_pack_a(L->bf16, 1, ckk, L->oc, weight, ckk, &wt);
+        pack_weight(L, GC_CONV_DINP, weight, pre, &wt);
     for (int i0 = 0; i0 < n; i0 += nb) {
         const int m = n - i0 < nb ? n - i0 : nb;
         /* the group's dout as one (oc, m * pix) matrix */
@@ -433,8 +481,9 @@ void gc_conv2d_backward(const struct gc_conv *L, int n, float *dinp, int add_din
     }
 }
 
-void gc_convt2d_forward(const struct gc_conv *L, int n, float *out, const float *inp,
-                        const float *weight, const float *bias, float *ws)
+static void convt2d_forward(const struct gc_conv *L, int n, float *out, const float *inp,
+                            const float *weight, const float *bias,
+                            const struct gc_gemm_packed_a *pre, float *ws)
 {
     const struct geom g = layer_geom(L);
     const struct ws_layout w = ws_layout(L);
@@ -450,7 +499,7 @@ void gc_convt2d_forward(const struct gc_conv *L, int n, float *out, const float 
     nchw_offsets(L->c, hw, in_sz, nb, trow, tcol);
     const struct gc_gemm_map pmap = {prow, pcol}, xmap = {trow, tcol};
     struct gc_gemm_packed_a wt;
-    gc_gemm_pack_a(L->bf16, 1, okk, L->c, weight, okk, &wt);
+    pack_weight(L, GC_CONV_FORWARD, weight, pre, &wt);
     for (int i0 = 0; i0 < n; i0 += nb) {
         const int m = n - i0 < nb ? n - i0 : nb;
         /* col = weightᵀ · the group's input, added into zeroed planes */
@@ -466,9 +515,9 @@ void gc_convt2d_forward(const struct gc_conv *L, int n, float *out, const float 
     }
 }
 
-void gc_convt2d_backward(const struct gc_conv *L, int n, float *dinp, int add_dinp, float *dweight,
-                         float *dbias, const float *dout, const float *inp, const float *weight,
-                         float *ws)
+static void convt2d_backward(const struct gc_conv *L, int n, float *dinp, int add_dinp,
+                             float *dweight, float *dbias, const float *dout, const float *inp,
+                             const float *weight, const struct gc_gemm_packed_a *pre, float *ws)
 {
     const struct geom g = layer_geom(L);
     const struct ws_layout w = ws_layout(L);
@@ -489,7 +538,7 @@ void gc_convt2d_backward(const struct gc_conv *L, int n, float *dinp, int add_di
     const struct gc_gemm_map pmap = {prow, pcol}, xmap = {trow, tcol};
     struct gc_gemm_packed_a wp; /* the weight, for dinp */
     if (dinp)
-        gc_gemm_pack_a(L->bf16, 0, L->c, okk, weight, okk, &wp);
+        pack_weight(L, GC_CONV_DINP, weight, pre, &wp);
     /* dinp's col from bfloat16 images, after the planes dweight reads */
     int pairs = dinp && pairs_ok(L, &g);
     uint32_t *pw = (uint32_t *)(pb + (size_t)nb * w.ps);
@@ -526,6 +575,52 @@ void gc_convt2d_backward(const struct gc_conv *L, int n, float *dinp, int add_di
                            dweight, okk, NULL);
         }
     }
+}
+
+void gc_conv2d_forward(const struct gc_conv *L, int n, float *out, const float *inp,
+                       const float *weight, const float *bias, float *ws)
+{
+    conv2d_forward(L, n, out, inp, weight, bias, NULL, ws);
+}
+
+void gc_conv2d_backward(const struct gc_conv *L, int n, float *dinp, int add_dinp, float *dweight,
+                        float *dbias, const float *dout, const float *inp, const float *weight,
+                        float *ws)
+{
+    conv2d_backward(L, n, dinp, add_dinp, dweight, dbias, dout, inp, weight, NULL, ws);
+}
+
+void gc_convt2d_forward(const struct gc_conv *L, int n, float *out, const float *inp,
+                        const float *weight, const float *bias, float *ws)
+{
+    convt2d_forward(L, n, out, inp, weight, bias, NULL, ws);
+}
+
+void gc_convt2d_backward(const struct gc_conv *L, int n, float *dinp, int add_dinp, float *dweight,
+                         float *dbias, const float *dout, const float *inp, const float *weight,
+                         float *ws)
+{
+    convt2d_backward(L, n, dinp, add_dinp, dweight, dbias, dout, inp, weight, NULL, ws);
+}
+
+void gc_conv_forward_packed(const struct gc_conv *L, int n, float *out, const float *inp,
+                            const float *weight, const float *bias,
+                            const struct gc_gemm_packed_a *w, float *ws)
+{
+    if (L->transposed)
+        convt2d_forward(L, n, out, inp, weight, bias, w, ws);
+    else
+        conv2d_forward(L, n, out, inp, weight, bias, w, ws);
+}
+
+void gc_conv_backward_packed(const struct gc_conv *L, int n, float *dinp, int add_dinp,
+                             float *dweight, float *dbias, const float *dout, const float *inp,
+                             const float *weight, const struct gc_gemm_packed_a *w, float *ws)
+{
+    if (L->transposed)
+        convt2d_backward(L, n, dinp, add_dinp, dweight, dbias, dout, inp, weight, w, ws);
+    else
+        conv2d_backward(L, n, dinp, add_dinp, dweight, dbias, dout, inp, weight, w, ws);
 }
 
 /* dinp = K_w(dout) is linear in dout and in w: dP/d(dout) = K_wᵀ(ggx), which is the

@@ -48,6 +48,29 @@ void gc_convt2d_backward(const struct gc_conv *L, int n, float *dinp, int add_di
                          float *dbias, const float *dout, const float *inp, const float *weight,
                          float *ws);
 
+/* The weight packed ahead (core/gemm.h gc_gemm_pack_a_part), so that the threads that
+ * run one layer on their shares of a batch pack it once between them instead of once
+ * each: a forward's (GC_CONV_FORWARD) or a backward's input gradient's (GC_CONV_DINP).
+ * gc_conv_pack_words is the room it takes in either precision; gc_conv_pack_weight
+ * packs thread ith of nth's part into buf (cap 32-bit words), and once every part is
+ * done, out (the same on every thread) is the packed weight. Passes given it through
+ * the _packed calls use it where it matches the layer, its weight and its precision,
+ * and pack their own otherwise (a conv2d forward with a bias always does: the bias
+ * rides in the packed operand). Their results are the same bits either way. */
+enum gc_conv_use { GC_CONV_FORWARD, GC_CONV_DINP };
+struct gc_gemm_packed_a;
+size_t gc_conv_pack_words(const struct gc_conv *L, enum gc_conv_use use);
+void gc_conv_pack_weight(const struct gc_conv *L, enum gc_conv_use use, const float *weight,
+                         void *buf, size_t cap, int ith, int nth, struct gc_gemm_packed_a *out);
+/* gc_conv2d_forward or gc_convt2d_forward (by L->transposed) with w packed ahead */
+void gc_conv_forward_packed(const struct gc_conv *L, int n, float *out, const float *inp,
+                            const float *weight, const float *bias,
+                            const struct gc_gemm_packed_a *w, float *ws);
+/* gc_conv2d_backward or gc_convt2d_backward with w (GC_CONV_DINP) packed ahead */
+void gc_conv_backward_packed(const struct gc_conv *L, int n, float *dinp, int add_dinp,
+                             float *dweight, float *dbias, const float *dout, const float *inp,
+                             const float *weight, const struct gc_gemm_packed_a *w, float *ws);
+
 /* The second-order passes (double backward) of the input gradients, which are bilinear
  * in (dout, weight) and do not depend on inp or the bias: given ggx = dP/d(dinp)
  * (N,C,H,W) for a scalar P, ggout = dP/d(dout) (N,OC,OH,OW) is WRITTEN (the layer's

@@ -11,6 +11,7 @@
 
 #include "core/blas.h"
 #include "core/conv.h"
+#include "core/gemm.h"
 #include "layer_check.h"
 
 struct conv_case {
@@ -552,6 +553,70 @@ static void bf16_matches_float32_on_rounded_inputs(void **state)
     }
 }
 
+/* A weight packed ahead in parts (as the threads of a pool pack it between them) gives
+ * the bits of the weight each call packs for itself, forward and backward, float32
+ * and bf16; a packed weight that does not match the call (another use, a too small
+ * room) is passed over, not misread. */
+static void packed_weight_gives_the_same_bits(void **state)
+{
+    const struct conv_case *cc = *state;
+    for (int kind = 0; kind < 4; kind++) {
+        const int transposed = kind & 1, bf16 = kind >> 1;
+        if (bf16 && !gc_gemm_bf16_available())
+            continue;
+        struct gc_conv L;
+        init_layer(&L, cc, transposed);
+        L.bf16 = bf16;
+        struct tensors t = make_tensors(&L, 41 + kind);
+        float *want = lc_alloc(t.nout), *wi = lc_zeros(t.nin), *ww = lc_zeros(t.nw);
+        float *gi = lc_zeros(t.nin), *gw = lc_zeros(t.nw);
+        our_forward(&L, L.n, &t, NULL);
+        memcpy(want, t.out, t.nout * sizeof(float));
+        our_backward(&L, &t, wi, ww, NULL);
+        const enum gc_conv_use uses[] = {GC_CONV_FORWARD, GC_CONV_DINP};
+        struct gc_gemm_packed_a pk[2][3];
+        float *buf[2];
+        for (int u = 0; u < 2; u++) {
+            const size_t words = gc_conv_pack_words(&L, uses[u]);
+            assert_true(words > 0);
+            buf[u] = lc_alloc(words);
+            for (int ith = 0; ith < 3; ith++)
+                gc_conv_pack_weight(&L, uses[u], t.w, buf[u], words, ith, 3, &pk[u][ith]);
+            assert_memory_equal(&pk[u][0], &pk[u][1], sizeof pk[u][0]);
+            assert_memory_equal(&pk[u][0], &pk[u][2], sizeof pk[u][0]);
+            if (gc_gemm_have_avx512())
+                assert_non_null(pk[u][0].packed);
+            struct gc_gemm_packed_a small;
+            gc_conv_pack_weight(&L, uses[u], t.w, buf[u], 8, 0, 1,
+                                &small); /* a sliver is 14 rows */
+            assert_null(small.packed);
+        }
+        for (int u = 0; u < 2; u++) { /* u 1: the other use's, passed over */
+            memset(t.out, 0, t.nout * sizeof(float));
+            gc_conv_forward_packed(&L, L.n, t.out, t.inp, t.w, NULL, &pk[u][0], t.ws);
+            assert_memory_equal(t.out, want, t.nout * sizeof(float));
+            memset(gi, 0, t.nin * sizeof(float));
+            memset(gw, 0, t.nw * sizeof(float));
+            gc_conv_backward_packed(&L, L.n, gi, 1, gw, NULL, t.r, t.inp, t.w, &pk[1 - u][0], t.ws);
+            assert_memory_equal(gi, wi, t.nin * sizeof(float));
+            assert_memory_equal(gw, ww, t.nw * sizeof(float));
+        }
+        /* with a bias a conv2d packs the two as one operand itself */
+        our_forward(&L, L.n, &t, t.b);
+        memcpy(want, t.out, t.nout * sizeof(float));
+        gc_conv_forward_packed(&L, L.n, t.out, t.inp, t.w, t.b, &pk[0][0], t.ws);
+        assert_memory_equal(t.out, want, t.nout * sizeof(float));
+        free(buf[0]);
+        free(buf[1]);
+        free(want);
+        free(wi);
+        free(ww);
+        free(gi);
+        free(gw);
+        free_tensors(&t);
+    }
+}
+
 #define PER_CASE(fn)                                                                               \
     cmocka_unit_test_prestate(fn, (void *)&cases[0]),                                              \
         cmocka_unit_test_prestate(fn, (void *)&cases[1]),                                          \
@@ -575,6 +640,7 @@ int main(void)
         PER_CASE(convt2d_backward_matches_finite_differences),
         PER_CASE(bf16_matches_float32_on_rounded_inputs),
         PER_CASE(written_dinp_is_the_added_one),
+        PER_CASE(packed_weight_gives_the_same_bits),
         cmocka_unit_test(forward_without_bias),
         cmocka_unit_test(null_gradients_are_skipped),
         cmocka_unit_test(partial_batch),
