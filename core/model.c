@@ -109,6 +109,7 @@ void gc_model_destroy(struct gc_model *m)
     gc_free64(m->dskip);
     free(m->tsum);
     free(m->plan);
+    free(m->wpk);
     free(m->bnsync);
     free(m->snuv);
     free(m->wsn);
@@ -437,8 +438,9 @@ static int alloc_blocks(struct gc_model *m, struct gc_error *err)
     m->bn = gc_zalloc64(nbn ? nbn : 1, sizeof(float));
     m->dskip = gc_zalloc64(nskip ? nskip : 1, sizeof(float));
     m->plan = calloc((size_t)m->nlayers, sizeof *m->plan);
+    m->wpk = calloc((size_t)m->nlayers, sizeof *m->wpk);
     if (!m->params || !m->grads || !m->moments || !m->acts || !m->dacts || !m->ws || !m->bn ||
-        !m->dskip || !m->plan)
+        !m->dskip || !m->plan || !m->wpk)
         return gc_error_set(err, GC_ENOMEM,
                             "model: out of memory for %zu parameters and %zu "
                             "activations",

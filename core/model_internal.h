@@ -13,6 +13,7 @@
 
 #include "core/comm.h"
 #include "core/conv.h"
+#include "core/gemm.h"
 #include "core/model.h"
 #include "core/pool.h"
 #include "core/spec.h"
@@ -94,6 +95,9 @@ struct gc_model {
                               holds dacts and each thread's ws; NULL: the model's own */
     double *tsum;          /* nth x GC_MODEL_TSUM_STRIDE: partial sums of grad_norm */
     struct gc_bplan *plan; /* nlayers: the buffers of each layer in the current backward */
+    size_t npack;          /* on a pool of several threads: the room, after the ping-pong buffers in
+                              its shared scratch, for the conv weights a split region packs ahead */
+    struct gc_gemm_packed_a *wpk; /* nlayers: those weights, of the region running now */
 
     /* spectral normalization (model_sn.c); all NULL / 0 without it */
     int nsn;        /* layers with spectral norm */

@@ -356,6 +356,46 @@ static void tiny_batch(void **s)
     free(ref.v);
 }
 
+/* Split by samples, the threads pack each region's conv weights between them ahead of
+ * it, where one thread packs each weight as it meets it: a forward and an input
+ * gradient agree with one thread's to rounding (col2im's chunks regroup with the
+ * samples a thread takes, so the bits may part), in float32 and in bf16, whose packing
+ * differs. A misplaced or missing part of a packed weight would be far off. (The
+ * packed weight against each call's own, bit for bit: test_conv.) */
+static void packed_ahead_weights_match_one_thread(void **s)
+{
+    (void)s;
+    const build_fn builds[] = {gen, disc, skips};
+    struct gc_pool *pool = gc_pool_create(3, NULL);
+    assert_non_null(pool);
+    for (int bf16 = 0; bf16 < 2; bf16++)
+        for (size_t b = 0; b < sizeof builds / sizeof builds[0]; b++) {
+            struct gc_model *m1 = make(builds[b], 16, NULL), *m3 = make(builds[b], 16, pool);
+            gc_model_set_precision(m1, bf16);
+            gc_model_set_precision(m3, bf16);
+            const size_t in = gc_model_in_size(m1), out = gc_model_out_size(m1);
+            float *x = malloc(16 * in * sizeof(float)), *dout = malloc(16 * out * sizeof(float));
+            float *d1 = calloc(16 * in, sizeof(float)), *d3 = calloc(16 * in, sizeof(float));
+            assert_true(x && dout && d1 && d3);
+            fill(x, 16 * in, 40 + b);
+            fill(dout, 16 * out, 50 + b);
+            const uint64_t before = gc_pool_regions(pool);
+            const float *y1 = gc_model_forward(m1, x, 16, 1), *y3 = gc_model_forward(m3, x, 16, 1);
+            close_vec(y1, y3, 16 * out, 10 + (int)b);
+            gc_model_backward_input(m1, gc_model_nlayers(m1) - 1, dout, d1);
+            gc_model_backward_input(m3, gc_model_nlayers(m3) - 1, dout, d3);
+            close_vec(d1, d3, 16 * in, (int)b);
+            assert_true(gc_pool_regions(pool) > before);
+            free(x);
+            free(dout);
+            free(d1);
+            free(d3);
+            gc_model_destroy(m1);
+            gc_model_destroy(m3);
+        }
+    gc_pool_destroy(pool);
+}
+
 /* Back to no pool: inline again, the same bits as a model that never had one. */
 static void pool_can_be_removed(void **s)
 {
@@ -510,6 +550,7 @@ int main(void)
         cmocka_unit_test(mlp_matches_one_thread),
         cmocka_unit_test(skips_match_one_thread),
         cmocka_unit_test(tiny_batch),
+        cmocka_unit_test(packed_ahead_weights_match_one_thread),
         cmocka_unit_test(pool_can_be_removed),
         cmocka_unit_test(updates_are_the_same_bits),
         cmocka_unit_test(released_scratch_keeps_the_bits),
