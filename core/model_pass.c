@@ -291,8 +291,10 @@ static void pack_task(void *arg, int ith, int nth)
         struct gc_gemm_packed_a out = {0};
         if (packs(m, i, j->use)) {
             const struct gc_layer *l = &m->layers[i];
-            gc_conv_pack_weight(&l->cv, j->use, gc_model_weight(m, l), room + used, m->npack - used,
-                                ith, nth, &out);
+            /* pack_room fits every region; should one not fit, its layers pack their own */
+            const size_t cap = used < m->npack ? m->npack - used : 0;
+            gc_conv_pack_weight(&l->cv, j->use, gc_model_weight(m, l), room + used, cap, ith, nth,
+                                &out);
             used += pack_words(l, j->use);
         }
         if (ith == 0)
