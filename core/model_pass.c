@@ -307,20 +307,18 @@ static void pack_task(void *arg, int ith, int nth)
  * weight for itself: the same work nth times over, which does not shrink as threads
  * are added (with two threads, 14 and 18 ms of the 64x64 DCGAN's 620 and 1010 ms of
  * CPU a step in bf16 and float32), and nth copies in the caches. Packed ahead, that
- * step ran 4-5% faster on 2 threads and peaked 6-8 MB lower. Returns whether it did
- * (j->packed). */
+ * step ran 4-5% faster on 2 threads and peaked 6-8 MB lower. Returns whether it did;
+ * the region that follows is then split (the caller asks only when it will be). */
 static int pack_ahead(struct gc_model *m, struct job *j, enum gc_conv_use use)
 {
-    j->packed = 0;
-    if (!m->npack)
-        return 0;
-    for (int i = j->lo; i <= j->hi && !j->packed; i++)
-        j->packed = packs(m, i, use);
-    if (j->packed) {
+    int any = 0;
+    for (int i = j->lo; m->npack && i <= j->hi && !any; i++)
+        any = packs(m, i, use);
+    if (any) {
         j->use = use;
         gc_pool_run(m->pool, pack_task, j);
     }
-    return j->packed;
+    return any;
 }
 
 /* ---- forward ------------------------------------------------------------------------ */
@@ -420,12 +418,10 @@ const float *gc_model_forward(struct gc_model *m, const float *inp, int n, int t
                 cost += gc_model_layer_cost(&m->layers[++hi], n);
         j.lo = i;
         j.hi = hi;
-        j.packed = 0;
+        j.packed = m->layers[i].kind != GC_LAYER_BATCHNORM && gc_model_splits(m, cost) &&
+                   pack_ahead(m, &j, GC_CONV_FORWARD);
         if (m->comm && train && m->layers[i].kind == GC_LAYER_BATCHNORM)
             synced_bn(m, &m->layers[i], forward_task, &j, cost, 0);
-        else if (m->layers[i].kind != GC_LAYER_BATCHNORM && gc_model_splits(m, cost) &&
-                 pack_ahead(m, &j, GC_CONV_FORWARD))
-            gc_pool_run(m->pool, forward_task, &j);
         else
             gc_model_dispatch(m, forward_task, &j, cost);
         i = hi + 1;
@@ -752,12 +748,10 @@ void gc_model_backward_run(struct gc_model *m, int layer, const struct gc_backwa
         }
         j.lo = lo;
         j.hi = i;
-        j.packed = 0;
+        j.packed = m->layers[i].kind != GC_LAYER_BATCHNORM && gc_model_splits(m, cost) &&
+                   pack_ahead(m, &j, GC_CONV_DINP);
         if (m->comm && m->last_train && m->layers[i].kind == GC_LAYER_BATCHNORM)
             synced_bn(m, &m->layers[i], backward_task, &j, cost, 1);
-        else if (m->layers[i].kind != GC_LAYER_BATCHNORM && gc_model_splits(m, cost) &&
-                 pack_ahead(m, &j, GC_CONV_DINP))
-            gc_pool_run(m->pool, backward_task, &j);
         else
             gc_model_dispatch(m, backward_task, &j, cost);
         if (gc_model_splits(m, cost) && m->layers[i].kind != GC_LAYER_BATCHNORM)

@@ -586,9 +586,8 @@ static void packed_weight_gives_the_same_bits(void **state)
             assert_memory_equal(&pk[u][0], &pk[u][2], sizeof pk[u][0]);
             if (gc_gemm_have_avx512())
                 assert_non_null(pk[u][0].packed);
-            struct gc_gemm_packed_a small;
-            gc_conv_pack_weight(&L, uses[u], t.w, buf[u], 8, 0, 1,
-                                &small); /* a sliver is 14 rows */
+            struct gc_gemm_packed_a small; /* 8 words: less than a sliver of 14 rows */
+            gc_conv_pack_weight(&L, uses[u], t.w, buf[u], 8, 0, 1, &small);
             assert_null(small.packed);
         }
         for (int u = 0; u < 2; u++) { /* u 1: the other use's, passed over */
