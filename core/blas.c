@@ -92,9 +92,19 @@ void gc_blas_describe(char *out, size_t cap)
              use_ours ? " + ganctl AVX-512 SGEMM" : "");
 }
 
+/* OpenBLAS's pthread build starts its threads when it loads, before main(), and
+ * openblas_set_num_threads(1) leaves them idle, not gone. blas_thread_shutdown_ (the
+ * call its own fork handler makes; exported, not in its headers, so looked for weakly)
+ * ends them: nothing would run on them, and a thread started before main() is the one
+ * thread a process cannot make hold its stop signals (daemon/serve.c). Calling
+ * openblas_set_num_threads again would start them anew. */
+extern int blas_thread_shutdown_(void) __attribute__((weak));
+
 void gc_blas_init(void)
 {
     openblas_set_num_threads(1);
+    if (blas_thread_shutdown_)
+        blas_thread_shutdown_();
 }
 
 int gc_cpu_count(void)

@@ -11,7 +11,8 @@
  * Threads: OpenBLAS keeps one thread count for the whole process, and the engine does
  * its parallel work on its own pools (core/pool.h: each thread calls gc_sgemm on its
  * part), so OpenBLAS must run on one thread, or the two would oversubscribe the cores.
- * gc_blas_init() sets that; nothing else changes it. */
+ * gc_blas_init() sets that, and ends the idle threads OpenBLAS started when it loaded;
+ * nothing else changes it. */
 #ifndef GC_BLAS_H
 #define GC_BLAS_H
 
@@ -29,7 +30,8 @@ void gc_gemm(int bf16, int trans_a, int trans_b, int m, int n, int k, float alph
 /* 1 when gc_gemm(1, ...) runs on bfloat16 inputs on this CPU. */
 int gc_gemm_bf16_available(void);
 /* Call once at process start, before any thread that may call gc_sgemm exists (the
- * daemon's main(), a benchmark's, a test's): puts OpenBLAS on one thread for good. */
+ * daemon's main(), a benchmark's, a test's): puts OpenBLAS on one thread for good and
+ * ends its own threads. */
 void gc_blas_init(void);
 /* The BLAS that gc_sgemm runs, for a run's provenance: "OpenBLAS 0.3.21 Haswell" (its
  * version and the kernel core it picked), with " + ganctl AVX-512 SGEMM" when our

@@ -8,25 +8,27 @@
  *
  * Signals: the handler only writes the signal number into a pipe (a self-pipe), and
  * the main loop (or, for train, a watcher thread) reads it and shuts down with
- * ordinary locks. Blocking the signals and using sigwait() is not enough here: the
- * BLAS library starts its threads before main() with the signals unblocked, and the
- * kernel would deliver SIGTERM to one of them and kill the process.
+ * ordinary locks. Blocking the signals and using sigwait() is not enough here: a BLAS
+ * library may start threads before main() with the signals unblocked (OpenBLAS's
+ * pthread build does; gc_blas_init() ends those where it can), and the kernel would
+ * deliver SIGTERM to one of them and kill the process.
  *
  * The daemon's own threads (HTTP, events, webhooks, workers, keeper, and the training
  * threads these start) hold SIGINT and SIGTERM: they are started while the main thread
  * holds them and inherit its mask. So the handler runs on the main thread, waiting in
- * poll(), or on an idle BLAS thread, never on a thread busy in a library call. That
- * matters under ThreadSanitizer, which runs a handler at once only on a thread inside
- * a call it knows to block, and on any other thread when it next enters one of its
- * calls: a SIGTERM sent just as the daemon started was, about once in 100 stops, never
- * handled (a thread idle in libmicrohttpd's select() enters none). ThreadSanitizer also
- * makes a thread's signal state lazily, at the thread's first blocking call (GCC 12's
- * libtsan), and a signal that arrives on the thread while it is being made is lost:
- * armed in a state that the interrupted call then replaces. The main thread's first
- * blocking call was the poll() that waits for the stop, just after the signals were
- * let through, which is when a test (or systemd) that waits for readiness sends
- * SIGTERM: about one stop in 500 under TSan never stopped. gd_serve_signals() therefore
- * polls the pipe once on the calling thread, before the handler is installed. */
+ * poll(), or on an idle BLAS thread that was not ended, never on a thread busy in a
+ * library call. That matters under ThreadSanitizer, which runs a handler at once only
+ * on a thread inside a call it knows to block, and on any other thread when it next
+ * enters one of its calls: a SIGTERM sent just as the daemon started was, about once
+ * in 100 stops, never handled (a thread idle in libmicrohttpd's select() enters none).
+ * ThreadSanitizer also makes a thread's signal state lazily, at the thread's first
+ * blocking call (GCC 12's libtsan), and a signal that arrives on the thread while it
+ * is being made is lost: armed in a state that the interrupted call then replaces. The
+ * main thread's first blocking call was the poll() that waits for the stop, just after
+ * the signals were let through, which is when a test (or systemd) that waits for
+ * readiness sends SIGTERM: about one stop in 1000 under TSan never stopped.
+ * gd_serve_signals() therefore polls the pipe once on the calling thread, before the
+ * handler is installed. */
 #include "daemon/serve.h"
 
 #include <errno.h>
