@@ -34,9 +34,9 @@
  * and the threads' conv workspaces are the pool's scratch (gc_pool_reserve), shared by
  * every model on it: one caller at a time runs a pool, so a trainer's G and D, never
  * running at once, share one set instead of holding two (4.6 MB of ganctld train's
- * peak on the reference DCGAN at 2 threads). Nothing in them lasts from one pass to the next; a
- * model off any pool has its own. The threads' gradient blocks are shared too: each backward leaves
- * them all zero.
+ * peak on the reference DCGAN at 2 threads). Nothing in them lasts from one pass to
+ * the next; a model off any pool has its own. The threads' gradient blocks are shared
+ * too: each backward leaves them all zero.
  *
  * RANKS. With a communicator of several ranks (gc_model_set_comm), a batch norm of a
  * train forward is two regions split by channels with a sum across ranks between
